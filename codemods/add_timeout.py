@@ -1,0 +1,150 @@
+"""``add-timeout``: give every ``requests`` and ``urlopen`` call an explicit timeout.
+
+requests has no default timeout and ``urllib.request.urlopen`` waits for the socket default
+(none, unless the program set one): a server that accepts the connection and never answers
+hangs the caller forever. httpx has a 5 second default and is left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Union
+
+import libcst as cst
+
+from .base import HttpCodemod, Option
+from .calls import REQUESTS_VERBS, HttpCall, keyword
+
+#: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
+SESSION_REQUEST_TIMEOUT_INDEX = 8
+#: ``urlopen(url, data=None, timeout=...)``
+URLOPEN_TIMEOUT_INDEX = 2
+
+
+def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
+    """Validate a timeout from the CLI or config; return its source text.
+
+    Accepts a positive number or a (connect, read) pair such as ``(3.05, 27)``.
+    """
+    if isinstance(value, (list, tuple)):
+        parsed: Any = tuple(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = value
+    else:
+        try:
+            parsed = ast.literal_eval(str(value).strip())
+        except (ValueError, SyntaxError):
+            raise ValueError(f"invalid timeout {value!r}: expected a number or (connect, read)")
+    numbers = parsed if isinstance(parsed, tuple) else (parsed,)
+    if not 1 <= len(numbers) <= 2 or not all(
+        isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0 for n in numbers
+    ):
+        raise ValueError(f"invalid timeout {value!r}: expected a positive number or (connect, read)")
+    if isinstance(parsed, tuple):
+        return "(" + ", ".join(repr(n) for n in numbers) + ")"
+    return repr(parsed)
+
+
+class AddTimeout(HttpCodemod):
+    NAME = "add-timeout"
+    DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."
+    WHY = (
+        "requests has no default timeout and urlopen uses the socket default (none): a server "
+        "that accepts a connection and never answers makes the call hang forever."
+    )
+    FIX = (
+        "Adds `timeout=<value>` (default 60 seconds) to calls that pass none. Changes behaviour: "
+        "a call that used to wait forever now raises a timeout error, so it runs only when "
+        "selected. Calls passing `timeout` (even `timeout=None`) are left alone; calls with "
+        "`**kwargs` or `*args` are reported, since the timeout may already be inside them."
+    )
+    DEFAULT = False
+    OPTIONS = (
+        Option("timeout", "60", "timeout to add: seconds, or a (connect, read) pair"),
+    )
+
+    def __init__(self, context: Any, **options: Any) -> None:
+        super().__init__(context, **options)
+        self.timeout_code = parse_timeout(self.options["timeout"])
+
+    def _targets(self, call: HttpCall) -> bool:
+        if call.library == "requests":
+            if call.kind == "function":
+                return call.name in REQUESTS_VERBS
+            if call.kind == "method":
+                return call.name in REQUESTS_VERBS
+            return False
+        return call.kind == "urlopen"
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        found = self.resolver.classify(original_node)
+        if found is None or not self._targets(found):
+            return updated_node
+        if keyword(original_node, "timeout") is not None:
+            return updated_node
+        positional = [a for a in original_node.args if a.keyword is None and a.star == ""]
+        if found.kind == "urlopen" and len(positional) > URLOPEN_TIMEOUT_INDEX:
+            return updated_node
+        if (
+            found.kind == "method"
+            and found.name == "request"
+            and len(positional) > SESSION_REQUEST_TIMEOUT_INDEX
+        ):
+            return updated_node
+        if self.suppressed(original_node):
+            return updated_node
+        if any(a.star == "**" for a in original_node.args):
+            self.report(original_node, "passes **kwargs, which may already hold a timeout")
+            return updated_node
+        if any(a.star == "*" for a in original_node.args):
+            self.report(original_node, "passes *args, which may already hold a timeout")
+            return updated_node
+        self.fixed(original_node, f"added timeout={self.timeout_code}")
+        return updated_node.with_changes(
+            args=append_keyword(updated_node, "timeout", cst.parse_expression(self.timeout_code))
+        )
+
+
+def _line_break(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    """A copy of ``ws`` without its comment and blank lines (same indentation)."""
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=())
+    return cst.SimpleWhitespace(" ")
+
+
+def append_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> list:
+    """``call``'s args plus ``name=value`` at the end, following the call's own layout.
+
+    Comments stay on the argument they followed; a trailing comma stays trailing.
+    """
+    args = list(call.args)
+    new = cst.Arg(
+        keyword=cst.Name(name),
+        value=value,
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )
+    if not args:
+        return [new]
+    last = args[-1]
+    if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
+        between = _line_break(args[-2].comma.whitespace_after)
+    else:
+        between = _line_break(call.whitespace_before_args)
+    if isinstance(last.comma, cst.Comma):
+        closing = last.comma.whitespace_after  # what stands before ")"
+        if isinstance(closing, cst.ParenthesizedWhitespace):
+            if isinstance(between, cst.ParenthesizedWhitespace):
+                kept = closing.with_changes(indent=between.indent, last_line=between.last_line)
+            else:
+                kept = closing
+            args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=kept))
+            args.append(new.with_changes(comma=cst.Comma(whitespace_after=_line_break(closing))))
+        else:
+            args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
+            args.append(new.with_changes(comma=cst.Comma(whitespace_after=closing)))
+    else:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between))
+        args.append(new)
+    return args

@@ -1,0 +1,163 @@
+"""What every codemod shares: its description, its options, the sites it records, suppression.
+
+A codemod is a libcst ``VisitorBasedCodemodCommand`` so it also runs under
+``python -m libcst.tool codemod``; the engine drives the same classes without libcst's runner.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Dict, Generator, List, Optional, Tuple
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from .calls import HttpResolver
+
+FIXED = "fixed"
+REPORTED = "reported"
+
+_SUPPRESS = re.compile(r"#\s*http-codemods:\s*ignore(?:\[(?P<names>[^\]]*)\])?")
+
+
+@dataclass(frozen=True)
+class Site:
+    """One place a codemod acted on (``fixed``) or left for a human (``reported``).
+
+    ``line`` is 1-based, ``column`` 1-based (as flake8 and ruff print them).
+    """
+
+    codemod: str
+    line: int
+    column: int
+    action: str
+    reason: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "codemod": self.codemod,
+            "line": self.line,
+            "column": self.column,
+            "action": self.action,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Option:
+    """A codemod option: the CLI flag (``--name``) and the config key share ``name``.
+
+    A boolean default makes a flag; ``choices`` restricts the values.
+    """
+
+    name: str
+    default: Any
+    help: str
+    choices: Optional[Tuple[str, ...]] = None
+
+
+class HttpCodemod(VisitorBasedCodemodCommand):
+    #: Command name, as used by ``--select``.
+    NAME: ClassVar[str] = ""
+    #: One line for ``--list`` and libcst's tool.
+    DESCRIPTION: ClassVar[str] = ""
+    #: Why this matters (README, SARIF help, PR bodies).
+    WHY: ClassVar[str] = ""
+    #: Exactly what the rewrite changes at run time.
+    FIX: ClassVar[str] = ""
+    #: On by default: only codemods that keep behaviour.
+    DEFAULT: ClassVar[bool] = True
+    OPTIONS: ClassVar[Tuple[Option, ...]] = ()
+
+    METADATA_DEPENDENCIES = (
+        PositionProvider,
+        QualifiedNameProvider,
+        ScopeProvider,
+        ParentNodeProvider,
+    )
+
+    def __init__(self, context: CodemodContext, **options: Any) -> None:
+        super().__init__(context)
+        self.options: Dict[str, Any] = {o.name: o.default for o in self.OPTIONS}
+        for key, value in options.items():
+            key = key.replace("_", "-")
+            if key in self.options and value is not None:
+                self.options[key] = value
+        self.sites: List[Site] = []
+        self.resolver = HttpResolver(self)
+        self._lines: Optional[List[str]] = None
+
+    @classmethod
+    def add_args(cls, arg_parser: Any) -> None:  # libcst.tool integration
+        for option in cls.OPTIONS:
+            arg_parser.add_argument(
+                "--" + option.name,
+                dest=option.name.replace("-", "_"),
+                default=option.default,
+                help=option.help,
+            )
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Generator[cst.Module, None, None]:
+        """Resolve metadata without libcst's defensive deep copy of the tree.
+
+        Both the engine and ``libcst.tool`` hand us a freshly parsed module (no node appears
+        twice), for which the copy only costs time. The engine may pass a wrapper it already
+        resolved (``scratch["wrapper"]``) so codemods that run in sequence on an unchanged
+        tree share one metadata computation.
+        """
+        oldwrapper = self.context.wrapper
+        wrapper = self.context.scratch.get("wrapper")
+        if not isinstance(wrapper, MetadataWrapper) or wrapper.module is not module:
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        with self.resolve(wrapper):
+            self.context = replace(self.context, wrapper=wrapper)
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=oldwrapper)
+
+    # -- sites ---------------------------------------------------------------------------
+
+    def position(self, node: cst.CSTNode) -> Tuple[int, int]:
+        pos = self.get_metadata(PositionProvider, node).start
+        return pos.line, pos.column + 1
+
+    def fixed(self, node: cst.CSTNode, message: str) -> None:
+        line, column = self.position(node)
+        self.sites.append(Site(self.NAME, line, column, FIXED, message))
+
+    def report(self, node: cst.CSTNode, reason: str) -> None:
+        line, column = self.position(node)
+        self.sites.append(Site(self.NAME, line, column, REPORTED, reason))
+        self.warn(f"{line}:{column}: {self.NAME}: {reason}")
+
+    def fixed_any(self) -> bool:
+        return any(site.action == FIXED for site in self.sites)
+
+    def suppressed(self, node: cst.CSTNode) -> bool:
+        """A trailing ``# http-codemods: ignore`` (or ``ignore[name, ...]``) on the first line."""
+        if self._lines is None:
+            source = self.context.scratch.get("source")
+            if source is None:
+                source = self.module.code
+            self._lines = source.splitlines()
+        line, _ = self.position(node)
+        if line > len(self._lines):
+            return False
+        match = _SUPPRESS.search(self._lines[line - 1])
+        if match is None:
+            return False
+        names = match.group("names")
+        if names is None:
+            return True
+        return self.NAME in {n.strip() for n in names.split(",")}

@@ -1,0 +1,246 @@
+"""The one place that knows which libcst node is which HTTP library call.
+
+Every codemod asks this module, never the source text: names are resolved with libcst's
+``QualifiedNameProvider`` (so ``import requests as rq``, ``from requests import get as g`` and
+``from requests import api`` all resolve, while a parameter or local named ``requests``,
+``dict.get`` or a user class with a ``get`` method never do) and client objects are followed
+through ``ScopeProvider`` assignments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional, Set
+
+import libcst as cst
+from libcst import MetadataDependent
+from libcst.metadata import (
+    ParentNodeProvider,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+    ScopeProvider,
+)
+from libcst.metadata.scope_provider import Assignment
+
+#: The libraries we know. ``urllib`` means ``urllib.request``.
+LIBRARIES = ("requests", "httpx", "aiohttp", "urllib3", "urllib")
+
+REQUESTS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+HTTPX_VERBS = REQUESTS_VERBS | {"stream"}
+AIOHTTP_VERBS = REQUESTS_VERBS | {"ws_connect"}
+
+#: Qualified names of the module-level convenience functions, normalised.
+MODULE_FUNCTIONS = {
+    **{f"requests.{v}": ("requests", v) for v in REQUESTS_VERBS},
+    **{f"httpx.{v}": ("httpx", v) for v in HTTPX_VERBS},
+}
+
+#: Constructors of client objects (normalised qualified name -> client class).
+CLIENT_CONSTRUCTORS = {
+    "requests.Session": "requests.Session",
+    "requests.session": "requests.Session",
+    "httpx.Client": "httpx.Client",
+    "httpx.AsyncClient": "httpx.AsyncClient",
+    "aiohttp.ClientSession": "aiohttp.ClientSession",
+    "urllib3.PoolManager": "urllib3.PoolManager",
+    "urllib3.ProxyManager": "urllib3.PoolManager",
+    "urllib3.HTTPConnectionPool": "urllib3.PoolManager",
+    "urllib3.HTTPSConnectionPool": "urllib3.PoolManager",
+    "urllib3.connection_from_url": "urllib3.PoolManager",
+}
+
+#: Client classes usable in annotations (``def f(s: requests.Session)``).
+CLIENT_CLASSES = {
+    "requests.Session",
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "aiohttp.ClientSession",
+    "urllib3.PoolManager",
+}
+
+CLIENT_LIBRARY = {cls: cls.split(".")[0] for cls in CLIENT_CLASSES}
+
+#: Private or submodule spellings that name the same public object.
+_ALIASES = {
+    "requests.api.": "requests.",
+    "requests.sessions.Session": "requests.Session",
+    "requests.sessions.session": "requests.Session",
+    "httpx._api.": "httpx.",
+    "httpx._client.Client": "httpx.Client",
+    "httpx._client.AsyncClient": "httpx.AsyncClient",
+    "aiohttp.client.ClientSession": "aiohttp.ClientSession",
+    "urllib3.poolmanager.PoolManager": "urllib3.PoolManager",
+    "urllib3.poolmanager.ProxyManager": "urllib3.ProxyManager",
+    "urllib3.connectionpool.HTTPConnectionPool": "urllib3.HTTPConnectionPool",
+    "urllib3.connectionpool.HTTPSConnectionPool": "urllib3.HTTPSConnectionPool",
+    "urllib3.connectionpool.connection_from_url": "urllib3.connection_from_url",
+}
+
+
+def normalise(name: str) -> str:
+    for prefix, replacement in _ALIASES.items():
+        if prefix.endswith("."):
+            if name.startswith(prefix):
+                return replacement + name[len(prefix) :]
+        elif name == prefix:
+            return replacement
+    return name
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """What a call node is.
+
+    ``kind`` is one of:
+    - ``function``: a module-level convenience call (``requests.get``, ``httpx.stream``);
+    - ``constructor``: builds a client (``requests.Session()``, ``httpx.AsyncClient()``);
+    - ``method``: a method called on a client object (``session.get``, ``client.send``);
+    - ``urlopen``: ``urllib.request.urlopen``.
+    """
+
+    library: str
+    kind: str
+    name: str
+    client_class: Optional[str] = None
+    receiver: Optional[cst.BaseExpression] = None
+
+    @property
+    def is_async_client(self) -> bool:
+        return self.client_class in ("httpx.AsyncClient", "aiohttp.ClientSession")
+
+
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(arg.star in ("*", "**") for arg in call.args)
+
+
+def has_double_star(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def is_literal_true(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+def is_literal_false(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+class HttpResolver:
+    """Answers questions about nodes of the module a codemod is visiting.
+
+    ``dependent`` is the codemod (a ``MetadataDependent`` that declared
+    ``QualifiedNameProvider``, ``ScopeProvider`` and ``ParentNodeProvider``).
+    """
+
+    def __init__(self, dependent: MetadataDependent) -> None:
+        self.dependent = dependent
+
+    # -- names ---------------------------------------------------------------------------
+
+    def imported_names(self, expr: cst.CSTNode) -> Set[str]:
+        """Normalised qualified names of ``expr`` that come from an import (never locals)."""
+        try:
+            names = self.dependent.get_metadata(QualifiedNameProvider, expr, set())
+        except KeyError:
+            return set()
+        return {normalise(q.name) for q in names if q.source is QualifiedNameSource.IMPORT}
+
+    def resolves_to(self, expr: cst.CSTNode, candidates: Iterable[str]) -> Optional[str]:
+        found = self.imported_names(expr)
+        for name in candidates:
+            if name in found:
+                return name
+        return None
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def classify(self, call: cst.Call) -> Optional[HttpCall]:
+        func = call.func
+        names = self.imported_names(func)
+        for name in names:
+            if name in MODULE_FUNCTIONS:
+                library, verb = MODULE_FUNCTIONS[name]
+                return HttpCall(library, "function", verb)
+            if name in CLIENT_CONSTRUCTORS:
+                cls = CLIENT_CONSTRUCTORS[name]
+                return HttpCall(CLIENT_LIBRARY[cls], "constructor", name.split(".")[-1], cls)
+            if name == "urllib.request.urlopen":
+                return HttpCall("urllib", "urlopen", "urlopen")
+        if isinstance(func, cst.Attribute):
+            cls = self.client_class_of(func.value)
+            if cls is not None:
+                return HttpCall(CLIENT_LIBRARY[cls], "method", func.attr.value, cls, func.value)
+        return None
+
+    def constructed_client(self, expr: Optional[cst.BaseExpression]) -> Optional[str]:
+        """The client class if ``expr`` is a client constructor call (or ``closing(...)`` of one)."""
+        if not isinstance(expr, cst.Call):
+            return None
+        found = self.classify(expr)
+        if found is not None and found.kind == "constructor":
+            return found.client_class
+        if self.resolves_to(expr.func, ["contextlib.closing"]) and expr.args:
+            return self.constructed_client(expr.args[0].value)
+        return None
+
+    def client_class_of(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The client class a name is bound to, when every binding in scope agrees."""
+        if isinstance(expr, cst.Call):
+            return self.constructed_client(expr)
+        if not isinstance(expr, cst.Name):
+            return None
+        try:
+            scope = self.dependent.get_metadata(ScopeProvider, expr, None)
+        except KeyError:
+            return None
+        if scope is None:
+            return None
+        assignments = scope[expr.value]
+        if not assignments:
+            return None
+        classes = set()
+        for assignment in assignments:
+            if not isinstance(assignment, Assignment):
+                return None
+            cls = self._class_of_binding(assignment.node)
+            if cls is None:
+                return None
+            classes.add(cls)
+        return classes.pop() if len(classes) == 1 else None
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        try:
+            return self.dependent.get_metadata(ParentNodeProvider, node, None)
+        except KeyError:
+            return None
+
+    def _class_of_binding(self, node: cst.CSTNode) -> Optional[str]:
+        if isinstance(node, cst.Param):
+            if node.annotation is not None:
+                return self.resolves_to(node.annotation.annotation, sorted(CLIENT_CLASSES))
+            return None
+        if not isinstance(node, cst.Name):
+            return None
+        parent = self.parent(node)
+        if isinstance(parent, cst.AssignTarget):
+            assign = self.parent(parent)
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+                return self.constructed_client(assign.value)
+            return None
+        if isinstance(parent, cst.AnnAssign) and parent.target is node:
+            cls = self.constructed_client(parent.value)
+            if cls is None and parent.value is None:
+                return self.resolves_to(parent.annotation.annotation, sorted(CLIENT_CLASSES))
+            return cls
+        if isinstance(parent, cst.AsName):
+            item = self.parent(parent)
+            if isinstance(item, cst.WithItem):
+                return self.constructed_client(item.item)
+        return None

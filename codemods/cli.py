@@ -1,0 +1,216 @@
+"""The ``http-codemods`` command: options in, engine run, report out. Nothing else lives here."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import click
+from libcst.codemod import CodemodContext
+
+from . import __version__, config, engine, registry
+from .discover import discover
+from .report import emit_text, error_line, summary, write_diff
+
+PROGRESS_THRESHOLD = 300
+
+
+def _codemod_options(func):
+    """One ``--name`` option per codemod option declared in the registry."""
+    seen = set()
+    for cls in reversed(registry.CODEMODS):
+        for option in reversed(cls.OPTIONS):
+            if option.name in seen:
+                continue
+            seen.add(option.name)
+            help_text = f"[{cls.NAME}] {option.help} (default: {option.default})"
+            if isinstance(option.default, bool):
+                func = click.option(f"--{option.name}", is_flag=True, default=None, help=help_text)(func)
+            else:
+                kind = click.Choice(option.choices) if option.choices else str
+                func = click.option(f"--{option.name}", type=kind, default=None, help=help_text)(func)
+    return func
+
+
+def _comma_list(value: Optional[str]) -> Optional[List[str]]:
+    return None if value is None else config.as_list(value)
+
+
+def _resolve_selection(select: Optional[str], ignore: Optional[str], cfg: Dict[str, Any]) -> Tuple[str, ...]:
+    chosen = _comma_list(select)
+    if chosen is None:
+        chosen = config.as_list(cfg["select"]) if "select" in cfg else registry.default_names()
+    ignored = _comma_list(ignore)
+    if ignored is None:
+        ignored = config.as_list(cfg.get("ignore"))
+    if "ALL" in chosen:
+        chosen = list(registry.BY_NAME)
+    unknown = [n for n in chosen + ignored if n not in registry.BY_NAME]
+    if unknown:
+        raise click.UsageError(
+            f"unknown codemod {', '.join(unknown)} (choose from {', '.join(registry.BY_NAME)})"
+        )
+    return tuple(c.NAME for c in registry.ordered(chosen) if c.NAME not in ignored)
+
+
+def _resolve_options(cli_values: Dict[str, Any], cfg: Dict[str, Any], names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+    options: Dict[str, Dict[str, Any]] = {}
+    for cls in registry.ordered(names):
+        table = cfg.get(cls.NAME, {}) if isinstance(cfg.get(cls.NAME), dict) else {}
+        values = {}
+        for option in cls.OPTIONS:
+            value = cli_values.get(option.name.replace("-", "_"))
+            if value is None:
+                value = table.get(option.name, cfg.get(option.name))
+            if value is None:
+                continue
+            if option.choices and value not in option.choices:
+                raise click.UsageError(
+                    f"{option.name} must be one of {', '.join(option.choices)}, not {value!r}"
+                )
+            values[option.name] = value
+        try:
+            cls(CodemodContext(), **values)  # validates the values
+        except ValueError as exc:
+            raise click.UsageError(str(exc))
+        options[cls.NAME] = values
+    return options
+
+
+def _list_codemods() -> None:
+    width = max(len(c.NAME) for c in registry.CODEMODS)
+    for cls in registry.CODEMODS:
+        state = "on by default" if cls.DEFAULT else "off by default (changes behaviour)"
+        click.echo(f"{cls.NAME:<{width}}  {cls.DESCRIPTION}  [{state}]")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; list what would change or needs review.")
+@click.option("--select", help="Comma list of codemods to run (ALL for every one).")
+@click.option("--ignore", help="Comma list of codemods not to run.")
+@click.option("--list", "list_codemods", is_flag=True, help="List the codemods and exit.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--exclude", multiple=True, help="Glob (gitignore syntax) to skip; repeatable.")
+@click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only diffs and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="List each file touched and each site fixed.")
+@_codemod_options
+@click.version_option(__version__, prog_name="http-codemods")
+def command(
+    paths: Tuple[str, ...],
+    show_diff: bool,
+    check: bool,
+    select: Optional[str],
+    ignore: Optional[str],
+    list_codemods: bool,
+    jobs: Optional[int],
+    exclude: Tuple[str, ...],
+    stdin_filename: Optional[str],
+    config_path: Optional[str],
+    quiet: bool,
+    verbose: bool,
+    **codemod_values: Any,
+) -> None:
+    """Find and fix HTTP client misuse: unclosed responses and clients, no connection reuse,
+    missing timeouts. PATHS default to the current directory; '-' reads standard input."""
+    if list_codemods:
+        _list_codemods()
+        return
+    started = time.monotonic()
+    paths = paths or (".",)
+    try:
+        cfg = config.load(config_path or config.find_pyproject([p for p in paths if p != "-"]))
+    except config.ConfigError as exc:
+        raise click.UsageError(str(exc))
+    names = _resolve_selection(select, ignore, cfg)
+    options = _resolve_options(codemod_values, cfg, names)
+    mode = engine.DIFF if show_diff else engine.CHECK if check else engine.WRITE
+    settings = engine.Settings(
+        codemods=names,
+        options=options,
+        mode=mode,
+        prefilter_words=tuple(_prefilter_words(options)),
+    )
+    if jobs is None:
+        jobs = int(cfg.get("jobs", 0)) or engine.default_jobs()
+
+    if "-" in paths:
+        if len(paths) > 1:
+            raise click.UsageError("'-' (standard input) cannot be mixed with other paths")
+        sys.exit(_run_stdin(settings, stdin_filename or "-", mode, quiet))
+
+    excludes = list(config.as_list(cfg.get("exclude"))) + list(exclude)
+    found = discover(paths, excludes)
+    for path, reason in found.errors:
+        click.echo(f"{path}: error: {reason}", err=True)
+    results = _run_with_progress(found.files, settings, jobs, quiet)
+    color = mode == engine.DIFF and sys.stdout.isatty()
+    emit_text(results, mode, quiet, verbose, color, findings_to_stderr=mode == engine.DIFF)
+    totals = engine.Totals.of(results, started, extra_errors=len(found.errors))
+    if not quiet:
+        click.echo(summary(totals, mode), err=True)
+    sys.exit(_exit_status(totals, mode))
+
+
+def _prefilter_words(options: Dict[str, Dict[str, Any]]) -> List[str]:
+    """Extra words a file may name a target by (a client given with --client MODULE:NAME)."""
+    words: List[str] = []
+    for values in options.values():
+        client = values.get("client")
+        if isinstance(client, str) and ":" in client:
+            module, name = client.split(":", 1)
+            words += [module.split(".")[-1], name]
+    return words
+
+
+def _run_with_progress(files: Sequence[str], settings: engine.Settings, jobs: int, quiet: bool):
+    results = []
+    show = not quiet and len(files) > PROGRESS_THRESHOLD and sys.stderr.isatty()
+    iterator = engine.run_iter(files, settings, jobs)
+    if not show:
+        return list(iterator)
+    with click.progressbar(iterator, length=len(files), label="scanning", file=sys.stderr) as bar:
+        for result in bar:
+            results.append(result)
+    return results
+
+
+def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool) -> int:
+    started = time.monotonic()
+    data = sys.stdin.buffer.read()
+    result = engine.process_source(data, name, settings)
+    if result.status == engine.ERROR:
+        click.echo(error_line(result), err=True)
+        if mode == engine.WRITE:
+            sys.stdout.buffer.write(data)  # a filter passes what it cannot fix through unchanged
+        return 2
+    if mode == engine.DIFF:
+        write_diff(result)
+    elif mode == engine.WRITE:
+        sys.stdout.buffer.write(result.new_bytes if result.status == engine.CHANGED else data)
+        sys.stdout.flush()
+    emit_text([result], engine.CHECK if mode == engine.CHECK else mode, quiet, False, False, findings_to_stderr=True)
+    totals = engine.Totals.of([result], started)
+    if not quiet:
+        click.echo(summary(totals, mode), err=True)
+    return _exit_status(totals, mode)
+
+
+def _exit_status(totals: engine.Totals, mode: str) -> int:
+    if totals.errors:
+        return 2
+    if mode in (engine.DIFF, engine.CHECK) and (totals.changed or totals.reported):
+        return 1
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    command.main(args=list(argv) if argv is not None else None, prog_name="http-codemods")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

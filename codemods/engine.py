@@ -1,0 +1,294 @@
+"""Paths -> per-file results: prefilter, parse, transform, verify, write.
+
+``run`` fans files out to worker processes and returns one ``FileResult`` per file, sorted by
+path whatever the number of workers. ``process_source`` is the pure core (bytes in, result
+out); ``process_path`` adds reading and the atomic write.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import libcst as cst
+import moreorless
+from libcst.codemod import CodemodContext
+from libcst.metadata import MetadataWrapper
+
+from . import registry
+from .base import FIXED, REPORTED, Site
+from .prefilter import might_contain_target
+from .sources import SourceError, decode, write_atomic
+
+UNCHANGED = "unchanged"
+CHANGED = "changed"
+SKIPPED = "skipped"  # the prefilter proved there is nothing to do
+ERROR = "error"
+
+#: Write modes.
+WRITE = "write"
+DIFF = "diff"
+CHECK = "check"
+
+#: How many libcst parses this process did (tests prove the prefilter with it).
+PARSE_COUNT = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs; picklable."""
+
+    codemods: Tuple[str, ...]
+    options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    mode: str = WRITE
+    prefilter_words: Tuple[str, ...] = ()
+    keep_text: bool = False  # return old and new text even when not needed for a diff
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str
+    sites: List[Site] = field(default_factory=list)
+    applied: List[str] = field(default_factory=list)
+    diff: Optional[str] = None
+    encoding: str = "utf-8"
+    old_text: Optional[str] = None
+    new_text: Optional[str] = None
+    new_bytes: Optional[bytes] = None
+    error: Optional[str] = None
+    error_line: int = 0
+    error_column: int = 0
+    written: bool = False
+
+    @property
+    def fixed(self) -> List[Site]:
+        return [s for s in self.sites if s.action == FIXED]
+
+    @property
+    def reported(self) -> List[Site]:
+        return [s for s in self.sites if s.action == REPORTED]
+
+    def error_location(self) -> str:
+        if self.error_line:
+            if self.error_column:
+                return f"{self.path}:{self.error_line}:{self.error_column}"
+            return f"{self.path}:{self.error_line}"
+        return self.path
+
+
+def parse(data: bytes) -> cst.Module:
+    global PARSE_COUNT
+    PARSE_COUNT += 1
+    return cst.parse_module(data)
+
+
+# -- diffs ---------------------------------------------------------------------------------
+
+_ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    """A ``git apply``-able diff (``a/path``, ``b/path``)."""
+    if not _ODD_LINE_BREAKS.search(old + new):
+        return moreorless.unified_diff(old, new, path)
+    # str.splitlines (used by moreorless) breaks lines at form feeds and other separators that
+    # git does not; split at "\n" only so the hunks match the file as git sees it.
+    a = old.split("\n")
+    b = new.split("\n")
+    a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
+    b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+    out = []
+    for line in difflib.unified_diff(a_lines, b_lines, f"a/{path}", f"b/{path}"):
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+# -- line mapping (sites found after an earlier codemod moved lines) -----------------------
+
+
+def _line_map(original: str, current: str) -> Callable[[int], int]:
+    """Map 1-based lines of ``current`` to the line of ``original`` they came from."""
+    a = original.splitlines()
+    b = current.splitlines()
+    mapping: Dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        for offset, j in enumerate(range(j1, j2)):
+            if tag == "equal":
+                mapping[j + 1] = i1 + offset + 1
+            else:
+                mapping[j + 1] = min(i1 + offset, max(i2 - 1, i1)) + 1
+    return lambda line: mapping.get(line, line)
+
+
+# -- one file ------------------------------------------------------------------------------
+
+
+def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
+    """Run the selected codemods over ``data``; no I/O."""
+    result = FileResult(path=path, status=UNCHANGED)
+    if not settings.codemods or not might_contain_target(data, settings.prefilter_words):
+        result.status = SKIPPED
+        return result
+    try:
+        original_text, result.encoding = decode(data)
+    except SourceError as exc:
+        return _error(result, exc.reason, exc.line, exc.column)
+    try:
+        tree = parse(data)
+    except cst.ParserSyntaxError as exc:
+        return _error(result, f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+    except RecursionError:
+        return _error(result, "cannot parse: nesting too deep")
+    except Exception as exc:  # libcst's native parser raises a few other kinds
+        return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")
+
+    code = original_text
+    to_original: Callable[[int], int] = lambda line: line
+    wrapper: Optional[MetadataWrapper] = None
+    for cls in registry.ordered(settings.codemods):
+        if wrapper is None or wrapper.module is not tree:
+            wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        context = CodemodContext(filename=path, scratch={"source": code, "wrapper": wrapper})
+        try:
+            command = cls(context, **settings.options.get(cls.NAME, {}))
+            new_tree = command.transform_module(tree)
+        except RecursionError:
+            return _error(result, f"{cls.NAME}: nesting too deep to transform")
+        except Exception as exc:
+            return _error(result, f"internal error in {cls.NAME}: {type(exc).__name__}: {exc}")
+        for site in command.sites:
+            line = to_original(site.line)
+            result.sites.append(Site(site.codemod, line, site.column, site.action, site.reason))
+        if not command.fixed_any():
+            continue
+        new_code = new_tree.code
+        if new_code == code:
+            continue
+        new_bytes = new_tree.bytes
+        try:
+            tree = parse(new_bytes)  # verify, and fresh positions for the next codemod
+        except Exception as exc:
+            return _error(result, f"internal error: {cls.NAME} produced code that does not parse ({exc})")
+        code = new_code
+        result.applied.append(cls.NAME)
+        to_original = _line_map(original_text, code)
+
+    result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
+    if code != original_text:
+        result.status = CHANGED
+        result.new_bytes = tree.bytes
+        result.diff = unified_diff(original_text, code, path)
+        result.old_text = original_text
+        result.new_text = code
+    elif settings.keep_text:
+        result.old_text = result.new_text = original_text
+    return result
+
+
+def _error(result: FileResult, reason: str, line: int = 0, column: int = 0) -> FileResult:
+    result.status = ERROR
+    result.error = reason
+    result.error_line = line
+    result.error_column = column
+    result.sites = []
+    result.applied = []
+    return result
+
+
+def process_path(path: str, settings: Settings) -> FileResult:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return _error(FileResult(path, ERROR), "file disappeared before it could be read")
+    except IsADirectoryError:
+        return _error(FileResult(path, ERROR), "is a directory")
+    except OSError as exc:
+        return _error(FileResult(path, ERROR), f"cannot read: {exc.strerror or exc}")
+    result = process_source(data, path, settings)
+    if result.status == CHANGED and settings.mode == WRITE:
+        try:
+            # Re-check the file did not change under us before replacing it.
+            with open(path, "rb") as handle:
+                if handle.read() != data:
+                    return _error(result, "file changed while it was being processed: not rewritten")
+            write_atomic(path, result.new_bytes or b"")
+            result.written = True
+        except SourceError as exc:
+            return _error(result, exc.reason)
+        except FileNotFoundError:
+            return _error(result, "file disappeared before it could be written")
+        except OSError as exc:
+            return _error(result, f"cannot write: {exc.strerror or exc}")
+    if not settings.keep_text and result.status == CHANGED and settings.mode == WRITE:
+        result.new_bytes = None
+    return result
+
+
+# -- many files ----------------------------------------------------------------------------
+
+_WORKER_SETTINGS: Optional[Settings] = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _work(path: str) -> FileResult:
+    assert _WORKER_SETTINGS is not None
+    return process_path(path, _WORKER_SETTINGS)
+
+
+def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    """Results in the order of ``paths`` (callers pass them sorted)."""
+    jobs = max(1, jobs)
+    if jobs == 1 or len(paths) <= 1:
+        for path in paths:
+            yield process_path(path, settings)
+        return
+    chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
+        yield from pool.map(_work, paths, chunksize=chunksize)
+
+
+def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> List[FileResult]:
+    return list(run_iter(sorted(paths), settings, jobs))
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+@dataclass
+class Totals:
+    scanned: int = 0
+    skipped: int = 0
+    changed: int = 0
+    fixed: int = 0
+    reported: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+    @classmethod
+    def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
+        return cls(
+            scanned=len(results),
+            skipped=sum(r.status == SKIPPED for r in results),
+            changed=sum(r.status == CHANGED for r in results),
+            fixed=sum(len(r.fixed) for r in results),
+            reported=sum(len(r.reported) for r in results),
+            errors=sum(r.status == ERROR for r in results) + extra_errors,
+            seconds=time.monotonic() - started,
+        )

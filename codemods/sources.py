@@ -1,0 +1,80 @@
+"""Reading and writing source files without losing anything.
+
+Encodings (PEP 263 cookies), byte-order marks and line endings are carried by libcst itself when
+it parses bytes and regenerates ``Module.bytes``; this module checks the bytes can be decoded at
+all (for a clear error instead of a parser traceback) and writes atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tempfile
+import tokenize
+from typing import Tuple
+
+
+class SourceError(Exception):
+    """A file that cannot be processed; ``line``/``column`` when known (1-based)."""
+
+    def __init__(self, reason: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+def decode(data: bytes) -> Tuple[str, str]:
+    """Return ``(text, encoding)`` or raise ``SourceError`` saying why the bytes are not source."""
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise SourceError("binary file (contains a NUL byte)", line)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"bad encoding declaration: {exc.msg}", exc.lineno or 1)
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r}", 1)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            f"cannot decode as {encoding}: byte 0x{data[exc.start]:02x} is invalid", line, column
+        )
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, encoding
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` by ``data`` through a temporary file in the same directory.
+
+    The mode bits of the original are kept; a crash leaves either the old or the new file,
+    never a truncated one.
+    """
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    if not (st.st_mode & 0o222) or not os.access(real, os.W_OK):
+        raise SourceError("file is read-only: not rewritten")
+    directory = os.path.dirname(real)
+    fd, tmp = tempfile.mkstemp(prefix=".http-codemods-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError:
+            pass
+        os.replace(tmp, real)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
