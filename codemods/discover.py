@@ -46,7 +46,8 @@ def display_path(path: str) -> str:
 
 
 def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    # GitIgnoreSpec follows git's own precedence rules (a re-included file stays included).
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
 def _gitignore(directory: str) -> Optional[pathspec.PathSpec]:

@@ -1,0 +1,39 @@
+"""Small helpers for before/after tests of codemods through the real engine."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from codemods import engine
+from codemods.base import Site
+
+
+def transform(
+    source: str,
+    codemods: Sequence[str],
+    options: Optional[Dict[str, Dict[str, Any]]] = None,
+    path: str = "example.py",
+) -> Tuple[str, List[Site]]:
+    """Run ``codemods`` over dedented ``source``; return (new source, sites).
+
+    Fails the test if the engine reports an error for the file.
+    """
+    source = textwrap.dedent(source)
+    settings = engine.Settings(codemods=tuple(codemods), options=options or {}, mode=engine.CHECK)
+    result = engine.process_source(source.encode("utf-8"), path, settings)
+    assert result.status != engine.ERROR, result.error
+    new = result.new_text if result.status == engine.CHANGED else source
+    if result.status == engine.CHANGED:
+        # Idempotency: a second run over the output changes nothing and reports the same.
+        again = engine.process_source(new.encode("utf-8"), path, settings)
+        assert again.status in (engine.UNCHANGED, engine.SKIPPED), again.diff
+    return new, result.sites
+
+
+def reasons(sites: Sequence[Site], action: str = "reported") -> List[Tuple[int, str]]:
+    return [(s.line, s.reason) for s in sites if s.action == action]
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text)
