@@ -7,6 +7,7 @@ out); ``process_path`` adds reading and the atomic write.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import re
@@ -144,7 +145,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     try:
         tree = parse(data)
     except cst.ParserSyntaxError as exc:
-        return _error(result, f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+        return _syntax_error(result, data, exc)
     except RecursionError:
         return _error(result, "cannot parse: nesting too deep")
     except Exception as exc:  # libcst's native parser raises a few other kinds
@@ -191,6 +192,20 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     elif settings.keep_text:
         result.old_text = result.new_text = original_text
     return result
+
+
+def _syntax_error(result: FileResult, data: bytes, exc: cst.ParserSyntaxError) -> FileResult:
+    """LibCST's native parser often points past the error; when the running interpreter
+    rejects the file too, its message and position are the more precise ones."""
+    try:
+        compile(data, result.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as py_exc:
+        if py_exc.lineno:
+            return _error(result, f"syntax error: {py_exc.msg}", py_exc.lineno, py_exc.offset or 0)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = re.sub(r"^(parser|tokenizer) error: (error at \d+:\d+: )?", "", exc.message)
+    return _error(result, f"syntax error: {message}", exc.raw_line, exc.raw_column + 1)
 
 
 def _error(result: FileResult, reason: str, line: int = 0, column: int = 0) -> FileResult:
