@@ -350,3 +350,38 @@ def test_prefilter_skips_parsing_files_without_an_http_library(tmp_path):
     before = engine.PARSE_COUNT
     invoke("--check", *SEL, "plain0.py", cwd=tmp_path)
     assert engine.PARSE_COUNT == before
+
+
+def test_progress_bar_only_on_a_terminal_and_for_big_trees(tmp_path):
+    import pty
+    import select
+
+    for i in range(320):
+        (tmp_path / f"p{i:03d}.py").write_text(PLAIN)
+
+    def stderr_through_pty(*args):
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "codemods", *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=slave
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO once the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=60)
+        os.close(master)
+        return b"".join(chunks)
+
+    assert b"scanning" in stderr_through_pty("--check", *SEL, ".")
+    assert b"scanning" not in stderr_through_pty("--check", "-q", *SEL, ".")
+    piped = cli("--check", *SEL, ".", cwd=tmp_path)
+    assert b"scanning" not in piped.stderr and b"320 files scanned" in piped.stderr
