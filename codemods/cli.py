@@ -11,7 +11,7 @@ from libcst.codemod import CodemodContext
 
 from . import __version__, config, engine, registry
 from .discover import discover
-from .report import emit_text, error_line, summary, write_diff
+from .report import FORMATS, command_line, emit, emit_text, error_line, render, summary, write_diff, write_report
 
 PROGRESS_THRESHOLD = 300
 
@@ -89,6 +89,9 @@ def _list_codemods() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; list what would change or needs review.")
+@click.option("-i", "--interactive", is_flag=True, help="Show each hunk and ask whether to apply it.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format (json, sarif and markdown replace the text listing on stdout).")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the report (text: the stdout part) to FILE instead.")
 @click.option("--select", help="Comma list of codemods to run (ALL for every one).")
 @click.option("--ignore", help="Comma list of codemods not to run.")
 @click.option("--list", "list_codemods", is_flag=True, help="List the codemods and exit.")
@@ -104,6 +107,9 @@ def command(
     paths: Tuple[str, ...],
     show_diff: bool,
     check: bool,
+    interactive: bool,
+    fmt: str,
+    output: Optional[str],
     select: Optional[str],
     ignore: Optional[str],
     list_codemods: bool,
@@ -116,7 +122,9 @@ def command(
     **codemod_values: Any,
 ) -> None:
     """Find and fix HTTP client misuse: unclosed responses and clients, no connection reuse,
-    missing timeouts. PATHS default to the current directory; '-' reads standard input."""
+    missing timeouts. PATHS default to the current directory; '-' reads standard input.
+
+    `http-codemods batch --help`: the same over many git repositories, one branch each."""
     if list_codemods:
         _list_codemods()
         return
@@ -128,11 +136,13 @@ def command(
         raise click.UsageError(str(exc))
     names = _resolve_selection(select, ignore, cfg)
     options = _resolve_options(codemod_values, cfg, names)
+    if interactive and (show_diff or check):
+        raise click.UsageError("-i/--interactive cannot be combined with --diff or --check")
     mode = engine.DIFF if show_diff else engine.CHECK if check else engine.WRITE
     settings = engine.Settings(
         codemods=names,
         options=options,
-        mode=mode,
+        mode=engine.DIFF if interactive else mode,  # interactive: the review writes
         prefilter_words=tuple(_prefilter_words(options)),
     )
     if jobs is None:
@@ -141,16 +151,24 @@ def command(
     if "-" in paths:
         if len(paths) > 1:
             raise click.UsageError("'-' (standard input) cannot be mixed with other paths")
-        sys.exit(_run_stdin(settings, stdin_filename or "-", mode, quiet))
+        if interactive:
+            raise click.UsageError("-i/--interactive needs files, not standard input")
+        if fmt != "text" and mode == engine.WRITE and not output:
+            raise click.UsageError(f"--format {fmt} with '-' in place needs --output (stdout carries the code)")
+        report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"]), registry.ordered(names))
+        sys.exit(_run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args))
 
     excludes = list(config.as_list(cfg.get("exclude"))) + list(exclude)
     found = discover(paths, excludes)
     for path, reason in found.errors:
         click.echo(f"{path}: error: {reason}", err=True)
     results = _run_with_progress(found.files, settings, jobs, quiet)
-    color = mode == engine.DIFF and sys.stdout.isatty()
-    emit_text(results, mode, quiet, verbose, color, findings_to_stderr=mode == engine.DIFF)
+    if interactive:
+        from .interactive import review
+
+        results, _ = review(results)
     totals = engine.Totals.of(results, started, extra_errors=len(found.errors))
+    emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names), command_line(names, options, paths))
     if not quiet:
         click.echo(summary(totals, mode), err=True)
     sys.exit(_exit_status(totals, mode))
@@ -179,10 +197,20 @@ def _run_with_progress(files: Sequence[str], settings: engine.Settings, jobs: in
     return results
 
 
-def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool) -> int:
+def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt: str = "text",
+               output: Optional[str] = None, command_text: str = "", codemods: Sequence[Any] = ()) -> int:
     started = time.monotonic()
     data = sys.stdin.buffer.read()
     result = engine.process_source(data, name, settings)
+    if fmt != "text":
+        totals = engine.Totals.of([result], started)
+        write_report(render(fmt, [result], totals, codemods, command_text, mode), output)
+        if not output:  # the report is standard output
+            if result.status == engine.ERROR:
+                click.echo(error_line(result), err=True)
+            if not quiet:
+                click.echo(summary(totals, mode), err=True)
+            return _exit_status(totals, mode)
     if result.status == engine.ERROR:
         click.echo(error_line(result), err=True)
         if mode == engine.WRITE:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pathlib
+import shlex
 import sys
-from typing import IO, List, Optional, Sequence
+import urllib.parse
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import click
 
-from .base import Site
+from .base import FIXED, HttpCodemod, Site
 from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Totals
 
 
@@ -40,8 +45,19 @@ def emit_text(
     verbose: bool,
     color: bool,
     findings_to_stderr: bool,
+    out: Optional[IO[bytes]] = None,
 ) -> None:
-    """Print per-file output in path order: diffs, findings, errors."""
+    """Print per-file output in path order: diffs, findings, errors.
+
+    ``out``: a binary stream that gets what would go to standard output (``--output FILE``).
+    """
+
+    def say(line: str, err: bool) -> None:
+        if out is not None and not err:
+            out.write(line.encode("utf-8", errors="surrogateescape") + b"\n")
+        else:
+            click.echo(line, err=err)
+
     for result in results:
         if result.status == ERROR:
             click.echo(error_line(result), err=True)
@@ -49,9 +65,9 @@ def emit_text(
         if result.status == CHANGED:
             if mode == DIFF:
                 sys.stdout.flush()
-                write_diff(result, color=color)
+                write_diff(result, stream=out, color=color and out is None)
             elif mode == CHECK and not quiet:
-                click.echo(f"would rewrite {result.path}", err=findings_to_stderr)
+                say(f"would rewrite {result.path}", err=findings_to_stderr)
             elif mode == WRITE and verbose:
                 click.echo(f"rewrote {result.path} ({', '.join(result.applied)})", err=True)
         if verbose:
@@ -59,7 +75,7 @@ def emit_text(
                 click.echo(site_line(result.path, site), err=True)
         if not quiet:
             for site in result.reported:
-                click.echo(site_line(result.path, site), err=findings_to_stderr)
+                say(site_line(result.path, site), err=findings_to_stderr)
 
 
 def summary(totals: Totals, mode: str) -> str:
@@ -73,3 +89,407 @@ def summary(totals: Totals, mode: str) -> str:
         f"{totals.errors} error{'s' if totals.errors != 1 else ''}",
     ]
     return ", ".join(parts) + f" in {totals.seconds:.2f}s"
+
+
+# -- machine and pull-request formats ------------------------------------------------------
+#
+# Every renderer takes the same three things: the per-file results, the run totals and the
+# codemod classes that ran (their NAME/DESCRIPTION/WHY/FIX describe them, so a new codemod
+# shows up in every format without touching this file), plus the command line that reproduces
+# the run.
+
+FORMATS = ("text", "json", "sarif", "markdown")
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+JSON_FORMAT_VERSION = 1
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def command_line(names: Sequence[str], options: Dict[str, Dict[str, Any]], paths: Sequence[str]) -> str:
+    """The ``http-codemods`` command that redoes this rewrite in place (options that differ
+    from the defaults, whether they came from the command line or the configuration)."""
+    from . import registry
+
+    args = ["http-codemods", "--select", ",".join(names) if names else "''"]
+    seen = set()
+    for cls in registry.ordered(names):
+        for option in cls.OPTIONS:
+            value = options.get(cls.NAME, {}).get(option.name)
+            if value is None or value == option.default or option.name in seen:
+                continue
+            seen.add(option.name)
+            if isinstance(option.default, bool):
+                if value:
+                    args.append(f"--{option.name}")
+                continue
+            if isinstance(value, (list, tuple)):
+                value = "(" + ", ".join(str(v) for v in value) + ")"
+            args += [f"--{option.name}", shlex.quote(str(value))]
+    args += [shlex.quote(p) for p in (paths or ["."])]
+    return " ".join(args)
+
+
+def _reported_files(results: Sequence[FileResult]) -> List[FileResult]:
+    """The files a report talks about: changed, with sites, or in error."""
+    return [r for r in results if r.status in (CHANGED, ERROR) or r.sites]
+
+
+def to_json(
+    results: Sequence[FileResult],
+    totals: Totals,
+    codemods: Sequence[Type[HttpCodemod]],
+    command: str = "",
+    mode: str = WRITE,
+) -> Dict[str, Any]:
+    files = []
+    for result in _reported_files(results):
+        entry: Dict[str, Any] = {
+            "path": result.path,
+            "status": result.status,
+            "written": result.written,
+            "codemods": list(result.applied),
+            "sites": [site.to_dict() for site in result.sites],
+            "diff": result.diff,
+        }
+        if result.status == ERROR:
+            entry["error"] = {
+                "message": result.error,
+                "line": result.error_line or None,
+                "column": result.error_column or None,
+            }
+        files.append(entry)
+    return {
+        "format": JSON_FORMAT_VERSION,
+        "tool": {"name": "http-codemods", "version": _version()},
+        "mode": mode,
+        "command": command,
+        "codemods": [
+            {"name": c.NAME, "description": c.DESCRIPTION, "why": c.WHY, "fix": c.FIX, "default": c.DEFAULT}
+            for c in codemods
+        ],
+        "files": files,
+        "totals": {
+            "scanned": totals.scanned,
+            "skipped": totals.skipped,
+            "changed": totals.changed,
+            "fixed": totals.fixed,
+            "reported": totals.reported,
+            "errors": totals.errors,
+            "seconds": round(totals.seconds, 3),
+        },
+    }
+
+
+def from_json(data: Dict[str, Any]) -> Tuple[List[FileResult], Totals]:
+    """Results and totals back from ``to_json`` (``batch`` renders PR bodies from them)."""
+    results = []
+    for entry in data.get("files", []):
+        error = entry.get("error") or {}
+        results.append(
+            FileResult(
+                path=entry["path"],
+                status=entry["status"],
+                sites=[Site(s["codemod"], s["line"], s["column"], s["action"], s["reason"]) for s in entry["sites"]],
+                applied=list(entry.get("codemods", [])),
+                diff=entry.get("diff"),
+                error=error.get("message"),
+                error_line=error.get("line") or 0,
+                error_column=error.get("column") or 0,
+                written=bool(entry.get("written")),
+            )
+        )
+    t = data.get("totals", {})
+    totals = Totals(**{k: t.get(k, 0) for k in ("scanned", "skipped", "changed", "fixed", "reported", "errors", "seconds")})
+    return results, totals
+
+
+def render_json(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
+    return json.dumps(to_json(results, totals, codemods, command, mode), indent=2, ensure_ascii=False) + "\n"
+
+
+def _uri(path: str) -> str:
+    path = path.replace(os.sep, "/")
+    if path.startswith("./"):
+        path = path[2:]
+    return urllib.parse.quote(path)
+
+
+def _fixes(result: FileResult) -> Dict[Site, List[Dict[str, Any]]]:
+    """SARIF fixes for each fixed site of a changed file: the diff hunks that belong to it.
+
+    Hunks no site is attributed to (an import added at the top of the file) go to the file's
+    first fixed site, so applying every result's fixes once each gives exactly the new file.
+    """
+    from .interactive import hunks_of
+
+    if result.status != CHANGED or result.old_text is None or result.new_text is None:
+        return {}
+    hunks = hunks_of(result)
+    fixed = result.fixed
+    if not hunks or not fixed:
+        return {}
+    offsets = [0]
+    for line in hunks[0].old_lines:
+        offsets.append(offsets[-1] + len(line))
+    by_site: Dict[Site, List[Dict[str, Any]]] = {site: [] for site in fixed}
+    nearest: Dict[Site, List[Dict[str, Any]]] = {}
+    for hunk in hunks:
+        for _, i1, i2, j1, j2 in hunk.changes:
+            replacement = {
+                "deletedRegion": {"charOffset": offsets[i1], "charLength": offsets[i2] - offsets[i1]},
+                "insertedContent": {"text": "".join(hunk.new_lines[j1:j2])},
+            }
+            if not hunk.sites:
+                owners = [fixed[0]]
+            else:
+                owners = [s for s in hunk.sites if i1 <= s.line - 1 < max(i2, i1 + 1)]
+                if not owners:
+                    before = [s for s in hunk.sites if s.line - 1 <= i1]
+                    owners = [max(before, key=lambda s: s.line)] if before else [min(hunk.sites, key=lambda s: s.line)]
+            for site in owners:
+                by_site[site].append(replacement)
+            for site in hunk.sites:
+                nearest.setdefault(site, [replacement])
+    for site, replacements in by_site.items():
+        if not replacements and site in nearest:
+            replacements.extend(nearest[site])  # two fixes on one line share its change
+    return by_site
+
+
+def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> Dict[str, Any]:
+    rules = []
+    index = {}
+    for i, cls in enumerate(codemods):
+        index[cls.NAME] = i
+        rules.append(
+            {
+                "id": cls.NAME,
+                "name": "".join(part.capitalize() for part in cls.NAME.split("-")),
+                "shortDescription": {"text": cls.DESCRIPTION},
+                "fullDescription": {"text": cls.WHY or cls.DESCRIPTION},
+                "help": {
+                    "text": f"{cls.DESCRIPTION}\n\nWhy: {cls.WHY}\n\nThe fix: {cls.FIX}",
+                    "markdown": f"{cls.DESCRIPTION}\n\n**Why:** {cls.WHY}\n\n**The fix:** {cls.FIX}",
+                },
+                "defaultConfiguration": {"level": "warning"},
+                "properties": {"onByDefault": cls.DEFAULT},
+            }
+        )
+    sarif_results = []
+    notifications = []
+    for result in _reported_files(results):
+        location = {"artifactLocation": {"uri": _uri(result.path), "uriBaseId": "SRCROOT"}}
+        if result.status == ERROR:
+            notifications.append(
+                {
+                    "level": "error",
+                    "message": {"text": result.error or "error"},
+                    "locations": [{"physicalLocation": dict(location, **(
+                        {"region": {"startLine": result.error_line}} if result.error_line else {}
+                    ))}],
+                }
+            )
+            continue
+        fixes = _fixes(result)
+        for site in result.sites:
+            entry: Dict[str, Any] = {
+                "ruleId": site.codemod,
+                "level": "note" if site.action == FIXED else "warning",
+                "message": {
+                    "text": (f"Fixed: {site.reason}" if site.action == FIXED else f"Left for review: {site.reason}")
+                },
+                "locations": [
+                    {
+                        "physicalLocation": dict(
+                            location, region={"startLine": site.line, "startColumn": site.column}
+                        )
+                    }
+                ],
+                "properties": {"action": site.action},
+            }
+            if site.codemod in index:
+                entry["ruleIndex"] = index[site.codemod]
+            if site.action == FIXED:
+                entry["kind"] = "fail"
+                replacements = fixes.get(site)
+                if replacements:
+                    entry["fixes"] = [
+                        {
+                            "description": {"text": site.reason},
+                            "artifactChanges": [
+                                {"artifactLocation": dict(location["artifactLocation"]), "replacements": replacements}
+                            ],
+                        }
+                    ]
+            sarif_results.append(entry)
+    invocation: Dict[str, Any] = {"executionSuccessful": totals.errors == 0}
+    if command:
+        invocation["commandLine"] = command
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "http-codemods",
+                        "version": _version(),
+                        "semanticVersion": _version(),
+                        "rules": rules,
+                    }
+                },
+                "invocations": [invocation],
+                "originalUriBaseIds": {"SRCROOT": {"uri": pathlib.Path(os.getcwd()).as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": sarif_results,
+                "properties": {"mode": mode},
+            }
+        ],
+    }
+
+
+def render_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
+    return json.dumps(to_sarif(results, totals, codemods, command, mode), indent=2, ensure_ascii=False) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{_md(text)}{pad}{fence}"
+
+
+def render_markdown(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
+    """A pull-request body: what changed and why, files and sites, what is left for review,
+    and how to reproduce it."""
+    files = _reported_files(results)
+    changed = [r for r in files if r.status == CHANGED]
+    used = [c for c in codemods if any(c.NAME in r.applied for r in changed)]
+    idle = [c for c in codemods if c not in used]
+    reported = [(r, s) for r in files for s in r.reported]
+    errors = [r for r in files if r.status == ERROR]
+    fixed_count = sum(len(r.fixed) for r in changed)
+    title = ", ".join(c.NAME for c in used) or "no changes"
+    out: List[str] = [f"## http-codemods: {title}", ""]
+    if changed:
+        out.append(
+            f"This change was made by http-codemods {_version()}: {fixed_count} "
+            f"site{'s' if fixed_count != 1 else ''} fixed in {len(changed)} "
+            f"file{'s' if len(changed) != 1 else ''}"
+            + (f"; {len(reported)} site{'s' if len(reported) != 1 else ''} left for human review" if reported else "")
+            + ". Every rewrite is mechanical and keeps the program's behaviour except where said below."
+        )
+    else:
+        out.append(f"http-codemods {_version()} found nothing to rewrite.")
+    out.append("")
+    if used:
+        out += ["### What changed and why", ""]
+        for cls in used:
+            default = "" if cls.DEFAULT else " (off by default: it changes behaviour)"
+            out.append(f"**`{cls.NAME}`**{default}: {cls.DESCRIPTION} **Why:** {cls.WHY} **The fix:** {cls.FIX}")
+            out.append("")
+    if idle:
+        out.append("Also ran, with nothing to change: " + ", ".join(f"`{c.NAME}`" for c in idle) + ".")
+        out.append("")
+    if files:
+        out += ["### Files", "", "| file | codemods | sites fixed | left for review |", "| --- | --- | ---: | ---: |"]
+        for r in files:
+            if r.status == ERROR:
+                continue
+            names = ", ".join(r.applied) or "-"
+            out.append(f"| {_code(r.path)} | {_md(names)} | {len(r.fixed)} | {len(r.reported)} |")
+        out.append("")
+        fixed_sites = [(r, s) for r in changed for s in r.fixed]
+        if fixed_sites:
+            out += ["<details><summary>Sites fixed</summary>", "", "| site | codemod | what |", "| --- | --- | --- |"]
+            for r, s in fixed_sites:
+                out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} |")
+            out += ["", "</details>", ""]
+    if reported:
+        out += ["### Left for human review", "", "These sites were found but not rewritten:", "",
+                "| site | codemod | reason |", "| --- | --- | --- |"]
+        for r, s in reported:
+            out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} |")
+        out.append("")
+    if errors:
+        out += ["### Files that could not be processed", ""]
+        for r in errors:
+            out.append(f"- {_code(r.error_location())}: {_md(r.error or 'error')}")
+        out.append("")
+    out += ["### How to reproduce", "", "```sh", command or "http-codemods .", "```", "",
+            f"with http-codemods {_version()}; a second run changes nothing."]
+    return "\n".join(out) + "\n"
+
+
+RENDERERS = {"json": render_json, "sarif": render_sarif, "markdown": render_markdown}
+
+
+def render(fmt: str, results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
+    return RENDERERS[fmt](results, totals, codemods, command, mode)
+
+
+def write_report(text: str, output: Optional[str]) -> None:
+    """The report to ``output`` (a file, written whole) or to standard output."""
+    if output and output != "-":
+        directory = os.path.dirname(os.path.abspath(output))
+        os.makedirs(directory, exist_ok=True)
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+def emit_errors(results: Sequence[FileResult]) -> None:
+    for result in results:
+        if result.status == ERROR:
+            click.echo(error_line(result), err=True)
+
+
+def emit(
+    results: Sequence[FileResult],
+    totals: Totals,
+    mode: str,
+    fmt: str,
+    output: Optional[str],
+    quiet: bool,
+    verbose: bool,
+    codemods: Sequence[Type[HttpCodemod]],
+    command: str,
+) -> None:
+    """Everything a run prints, for any ``--format`` and ``--output``.
+
+    - text: the usual listing; with ``--output`` its standard-output part (diffs with
+      ``--diff``, ``would rewrite`` lines and sites with ``--check``) goes to the file.
+    - json/sarif/markdown without ``--output``: the report is all that goes to standard output
+      (diffs are inside json and sarif); errors still go to standard error.
+    - json/sarif/markdown with ``--output``: the report goes to the file and the usual text
+      listing to the terminal, so ``--diff --format markdown --output pr.md`` shows the diff
+      and writes the PR body.
+    """
+    findings_to_stderr = mode == DIFF
+    if fmt == "text":
+        if output and output != "-":
+            with open(output, "wb") as handle:
+                emit_text(results, mode, quiet, verbose, False, findings_to_stderr, out=handle)
+        else:
+            emit_text(results, mode, quiet, verbose, mode == DIFF and sys.stdout.isatty(), findings_to_stderr)
+        return
+    text = render(fmt, results, totals, codemods, command, mode)
+    if output and output != "-":
+        write_report(text, output)
+        emit_text(results, mode, quiet, verbose, mode == DIFF and sys.stdout.isatty(), findings_to_stderr)
+    else:
+        emit_errors(results)
+        write_report(text, None)
