@@ -236,8 +236,63 @@ def _exit_status(totals: engine.Totals, mode: str) -> int:
     return 0
 
 
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("repos", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--repos-file", type=click.Path(exists=True, dir_okay=False), help="File with one repository path per line.")
+@click.option("--select", help="Comma list of codemods to run (default: each repository's configuration).")
+@click.option("--ignore", help="Comma list of codemods not to run.")
+@click.option("--branch", help="Branch to create (default: http-codemods/<codemods>).")
+@click.option("--message", help="Commit message (default: the codemods and what they fixed).")
+@click.option("--test-cmd", help="Shell command run in each repository after the rewrite; on failure nothing is kept.")
+@click.option("--allow-dirty", is_flag=True, help="Also process dirty trees (files with changes are left out) and detached HEADs.")
+@click.option("--pr-body-dir", type=click.Path(file_okay=False), help="Write PR bodies here (REPO.md) instead of REPO/.git/http-codemods-pr.md.")
+@click.option("--push", is_flag=True, help="Push the branch to --remote.")
+@click.option("--remote", default="origin", show_default=True, help="Remote to push to.")
+@click.option("--open-pr", is_flag=True, help="Push, then open a pull request with gh (when installed).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes per repository.")
+@_codemod_options
+def batch_command(
+    repos: Tuple[str, ...],
+    repos_file: Optional[str],
+    select: Optional[str],
+    ignore: Optional[str],
+    branch: Optional[str],
+    message: Optional[str],
+    test_cmd: Optional[str],
+    allow_dirty: bool,
+    pr_body_dir: Optional[str],
+    push: bool,
+    remote: str,
+    open_pr: bool,
+    jobs: Optional[int],
+    **codemod_values: Any,
+) -> None:
+    """Run the codemods over many git checkouts: for each REPO, a branch, a tested commit and
+    a Markdown PR body. Ends with a table; exit status 1 if any repository failed."""
+    from . import batch
+
+    all_repos = list(repos) + (batch.read_repos_file(repos_file) if repos_file else [])
+    if not all_repos:
+        raise click.UsageError("no repository given (REPO... or --repos-file FILE)")
+    _resolve_selection(select or "ALL", ignore, {})  # unknown names are a usage error
+    extra = batch.passthrough(codemod_values) + (["-j", str(jobs)] if jobs else [])
+    opts = batch.Options(
+        select=select, ignore=ignore, branch=branch, message=message, test_cmd=test_cmd,
+        allow_dirty=allow_dirty, pr_body_dir=pr_body_dir, push=push, remote=remote,
+        open_pr=open_pr, extra_args=tuple(extra),
+    )
+    outcomes = batch.run(all_repos, opts, click.echo)
+    click.echo("")
+    click.echo(batch.table(outcomes))
+    sys.exit(batch.exit_status(outcomes))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    command.main(args=list(argv) if argv is not None else None, prog_name="http-codemods")
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if args[:1] == ["batch"]:  # a directory named "batch": write ./batch
+        batch_command.main(args=args[1:], prog_name="http-codemods batch")
+        return
+    command.main(args=args, prog_name="http-codemods")
 
 
 if __name__ == "__main__":  # pragma: no cover
