@@ -12,9 +12,13 @@ from typing import Dict, List, Type
 
 from .add_timeout import AddTimeout
 from .base import HttpCodemod
+from .close_client import CloseClient
+from .close_response import CloseResponse
 
 CODEMODS: List[Type[HttpCodemod]] = [
     AddTimeout,
+    CloseClient,
+    CloseResponse,
 ]
 
 BY_NAME: Dict[str, Type[HttpCodemod]] = {c.NAME: c for c in CODEMODS}
