@@ -14,11 +14,13 @@ from .add_timeout import AddTimeout
 from .base import HttpCodemod
 from .close_client import CloseClient
 from .close_response import CloseResponse
+from .share_session import ShareSession
 
 CODEMODS: List[Type[HttpCodemod]] = [
     AddTimeout,
     CloseClient,
     CloseResponse,
+    ShareSession,
 ]
 
 BY_NAME: Dict[str, Type[HttpCodemod]] = {c.NAME: c for c in CODEMODS}

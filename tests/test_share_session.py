@@ -1,0 +1,726 @@
+"""share-session: before/after text for every strategy, what it leaves alone and what it reports.
+
+Every ``transform`` call also checks that a second run changes nothing (tests/helpers.py).
+The real behaviour (connections, cookies, results) is in test_share_session_behaviour.py.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from codemods import registry
+from tests.helpers import dedent, reasons, transform
+
+HEADER_REQUESTS = (
+    "_session = requests.Session()\n"
+    "_session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
+    "atexit.register(_session.close)\n"
+)
+HEADER_HTTPX = (
+    "_client = httpx.Client(\n"
+    "    cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
+    ")\n"
+    "atexit.register(_client.close)\n"
+)
+
+
+def fix(source, **options):
+    values = {k.replace("_", "-"): v for k, v in options.items()}
+    return transform(source, ["share-session"], {"share-session": values})
+
+
+def fixed_lines(sites):
+    return [line for line, _ in reasons(sites, "fixed")]
+
+
+# -- module strategy: import forms -----------------------------------------------------------
+
+
+def test_import_requests_module_level_and_functions():
+    new, sites = fix(
+        """
+        import requests
+
+
+        def fetch(url):
+            return requests.get(url, timeout=5).json()
+
+
+        class API:
+            def post(self, url):
+                return requests.post(url, json={"a": 1})
+
+            def nested(self, url):
+                def inner():
+                    return requests.request("DELETE", url)
+                return inner
+        """
+    )
+    assert new == dedent(
+        """
+        import requests
+        import atexit
+        import http.cookiejar
+
+        """
+    ) + HEADER_REQUESTS + dedent(
+        """
+
+
+        def fetch(url):
+            return _session.get(url, timeout=5).json()
+
+
+        class API:
+            def post(self, url):
+                return _session.post(url, json={"a": 1})
+
+            def nested(self, url):
+                def inner():
+                    return _session.request("DELETE", url)
+                return inner
+        """
+    )[1:]
+    assert fixed_lines(sites) == [6, 11, 15]
+    assert reasons(sites) == []
+
+
+def test_every_import_form_and_unused_imports_removed():
+    new, sites = fix(
+        """
+        import atexit
+        import http.cookiejar
+        import requests as rq
+        from requests import get, post as http_post
+        from requests import api
+
+        rq.get("a")
+        get("b", {"q": 1})
+        http_post("c", data=b"x")
+        api.put("d", data="y")
+        rq.api.head("e")
+        rq.options("f")
+        rq.patch("g")
+        """
+    )
+    assert new == dedent(
+        """
+        import atexit
+        import http.cookiejar
+        import requests as rq
+
+        _session = rq.Session()
+        _session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        atexit.register(_session.close)
+
+        _session.get("a")
+        _session.get("b", params={"q": 1})
+        _session.post("c", data=b"x")
+        _session.put("d", data="y")
+        _session.head("e")
+        _session.options("f")
+        _session.patch("g")
+        """
+    )
+    assert len(fixed_lines(sites)) == 7
+
+
+def test_from_import_only_adds_import_requests():
+    new, _ = fix(
+        """
+        from requests import get
+
+        def f(u):
+            return get(u)
+        """
+    )
+    assert new == dedent(
+        """
+        import atexit
+        import http.cookiejar
+        import requests
+
+        """
+    ) + HEADER_REQUESTS + dedent(
+        """
+
+        def f(u):
+            return _session.get(u)
+        """
+    )[1:]
+
+
+def test_still_used_imports_are_kept():
+    new, _ = fix(
+        """
+        import requests
+        from requests import get, HTTPError
+        import requests.exceptions
+
+        try:
+            get("u").raise_for_status()
+        except (HTTPError, requests.exceptions.Timeout):
+            pass
+        """
+    )
+    assert "from requests import HTTPError\n" in new
+    assert "import requests.exceptions\n" in new
+    assert "import requests\n" in new
+    assert "_session.get(\"u\")" in new
+
+
+def test_httpx_forms_and_stream():
+    new, sites = fix(
+        """
+        import httpx
+        from httpx import stream
+
+        def f(u):
+            r = httpx.post(u, json={}, timeout=3, follow_redirects=False)
+            with stream("GET", u) as s:
+                return r, s.read()
+        """
+    )
+    assert new == dedent(
+        """
+        import httpx
+        import atexit
+        import http.cookiejar
+
+        """
+    ) + HEADER_HTTPX + dedent(
+        """
+
+        def f(u):
+            r = _client.post(u, json={}, timeout=3, follow_redirects=False)
+            with _client.stream("GET", u) as s:
+                return r, s.read()
+        """
+    )[1:]
+    assert len(fixed_lines(sites)) == 2
+
+
+def test_both_libraries_in_one_module():
+    new, sites = fix(
+        """
+        import httpx
+        import requests
+
+        a = requests.get("u")
+        b = httpx.get("u")
+        """
+    )
+    assert new == dedent(
+        """
+        import httpx
+        import requests
+        import atexit
+        import http.cookiejar
+
+        """
+    ) + HEADER_REQUESTS + HEADER_HTTPX + dedent(
+        """
+
+        a = _session.get("u")
+        b = _client.get("u")
+        """
+    )[1:]
+
+
+# -- placement ---------------------------------------------------------------------------
+
+
+def test_placement_after_docstring_future_and_conditional_imports():
+    new, _ = fix(
+        '''
+        #!/usr/bin/env python
+        """Module docstring."""
+        from __future__ import annotations
+
+        import os
+        try:
+            import requests
+        except ImportError:
+            raise SystemExit("pip install requests")
+        try:
+            import simplejson as json
+        except ImportError:
+            import json
+        if os.name == "nt":
+            import ntpath as p
+        else:
+            import posixpath as p
+
+        CONFIG = os.environ.get("X")
+
+
+        def main():
+            return requests.get(CONFIG).json()
+        '''
+    )
+    head, _, rest = new.partition("_session = requests.Session()")
+    assert head.endswith(
+        "else:\n    import posixpath as p\n\nimport atexit\nimport http.cookiejar\n\n"
+    )
+    assert rest.index("atexit.register") < rest.index('CONFIG = os.environ.get("X")')
+    assert new.startswith('\n#!/usr/bin/env python\n"""Module docstring."""\nfrom __future__')
+    assert "_session.get(CONFIG)" in new
+
+
+def test_placement_before_first_use_at_import_time():
+    new, _ = fix(
+        """
+        import requests
+        DATA = requests.get("u").json()
+        import os
+        """
+    )
+    assert new.index("_session = requests.Session()") < new.index("DATA =")
+    assert new.index("DATA =") < new.index("import os")
+    compile(new, "x", "exec")
+
+
+def test_conditional_import_that_can_fail_is_reported():
+    source = """
+        try:
+            import requests
+        except ImportError:
+            requests = None
+
+        def f(u):
+            return requests.get(u)
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert len(reasons(sites)) == 1 and "requests is imported conditionally" in reasons(sites)[0][1]
+
+
+def test_import_only_inside_a_function_is_reported():
+    source = """
+        def f(u):
+            import requests
+            return requests.get(u)
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert reasons(sites) == [(4, "requests is not imported at module level before its first use")]
+
+
+def test_local_import_rewritten_when_module_imports_it_too():
+    new, _ = fix(
+        """
+        import requests
+
+        def f(u):
+            import requests
+            return requests.get(u)
+        """
+    )
+    assert "return _session.get(u)" in new
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+def test_name_collisions_get_fresh_names():
+    new, _ = fix(
+        """
+        import requests
+
+        _session = "taken"
+
+        def f(_session_1):
+            return requests.get(_session_1)
+        """
+    )
+    assert "_session_2 = requests.Session()" in new
+    assert "return _session_2.get(_session_1)" in new
+
+
+def test_session_name_option():
+    new, _ = fix(
+        """
+        import requests
+        import httpx
+        requests.get("a")
+        httpx.get("b")
+        """,
+        session_name="http",
+    )
+    # "http" is taken by the cookie policy's import: a fresh variant is used
+    assert "http_1 = requests.Session()" in new
+    assert "http_httpx = httpx.Client(" in new
+
+
+def test_cookiejar_name_taken_is_reported():
+    source = """
+        import requests
+        from twisted.web import http
+
+        requests.get(http.OK)
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert reasons(sites) == [(5, "the name http is taken; cannot add import http.cookiejar")]
+
+
+def test_keep_cookies_drops_the_policy_and_the_cookiejar_import():
+    new, _ = fix(
+        """
+        import requests
+        import httpx
+        requests.get("a")
+        httpx.get("b", follow_redirects=True)
+        """,
+        keep_cookies=True,
+    )
+    assert new == dedent(
+        """
+        import requests
+        import httpx
+        import atexit
+
+        _session = requests.Session()
+        atexit.register(_session.close)
+        _client = httpx.Client()
+        atexit.register(_client.close)
+
+        _session.get("a")
+        _client.get("b", follow_redirects=True)
+        """
+    )
+
+
+# -- left alone and reported ---------------------------------------------------------------
+
+
+def test_not_targets():
+    source = """
+        import requests
+        s = requests.Session()
+        s.get("u")
+        requests.Session().get("u")
+        d = {}
+        d.get("u")
+
+        def f(requests):
+            return requests.get("u")
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert sites == []
+
+
+def test_star_imports_reported():
+    source = """
+        from requests import *
+        from httpx import *
+
+        get("u")
+        stream("GET", "u")
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert reasons(sites) == [
+        (5, "cannot resolve get(): star import from requests or httpx"),
+        (6, "cannot resolve stream(): star import from requests or httpx"),
+    ]
+
+
+def test_arguments_a_shared_client_cannot_take_are_reported():
+    source = """
+        import requests
+        import httpx
+
+        def f(u, kw, args):
+            requests.get(u, verify=False)
+            requests.get(u, cert="c.pem")
+            requests.get(u, **kw)
+            requests.get(u, *args)
+            httpx.get(u, verify=False)
+            httpx.get(u, proxy="http://p")
+            httpx.get(u, trust_env=False)
+            httpx.get(u, cookies={"a": "b"})
+            httpx.get(u, follow_redirects=True)
+            httpx.get(u, **kw)
+            httpx.get(u, "extra")
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    got = reasons(sites)
+    assert [line for line, _ in got] == list(range(6, 17))
+    assert "CVE-2024-35195" in got[0][1] and "CVE-2024-35195" in got[2][1]
+    assert got[3][1].startswith("passes *args")
+    assert got[4][1] == "passes verify=, which an httpx client takes only when it is created"
+    assert "deprecated" in got[7][1]
+    assert "redirect" in got[8][1]
+
+
+def test_verify_true_is_fine_and_mixed_calls():
+    new, sites = fix(
+        """
+        import requests
+        requests.get("a", verify=True)
+        requests.get("b", verify=False)
+        """
+    )
+    assert '_session.get("a", verify=True)' in new
+    assert 'requests.get("b", verify=False)' in new
+    assert len(reasons(sites)) == 1
+
+
+def test_suppressed_call_left_alone():
+    source = """
+        import requests
+        requests.get("a")  # http-codemods: ignore[share-session]
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert sites == []
+
+
+def test_comments_and_layout_kept():
+    new, _ = fix(
+        """
+        import requests  # the library
+
+        # fetch it
+        r = requests.get(
+            "u",  # the url
+            timeout=3,
+        )
+        """
+    )
+    assert new.endswith(
+        dedent(
+            """
+            # fetch it
+            r = _session.get(
+                "u",  # the url
+                timeout=3,
+            )
+            """
+        )
+    )
+    assert new.startswith("\nimport requests  # the library\n")
+
+
+# -- function strategy ---------------------------------------------------------------------
+
+
+def test_function_strategy_wraps_loops_and_multi_call_functions():
+    new, sites = fix(
+        """
+        import requests
+        from requests import get
+
+
+        def fetch_all(urls):
+            \"\"\"Doc.\"\"\"
+            out = []
+            # the loop
+            for u in urls:
+                out.append(get(u).json())
+            return out
+
+
+        def two(u):
+            a = requests.get(u)
+            if a.ok:
+                b = requests.post(u, json={})
+            return a, b
+
+
+        def one(u):
+            return requests.get(u)
+        """,
+        session_scope="function",
+    )
+    assert new == dedent(
+        """
+        import requests
+        import http.cookiejar
+
+
+        def fetch_all(urls):
+            \"\"\"Doc.\"\"\"
+            out = []
+            # the loop
+            with requests.Session() as session:
+                session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+                for u in urls:
+                    out.append(session.get(u).json())
+            return out
+
+
+        def two(u):
+            with requests.Session() as session:
+                session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+                a = session.get(u)
+                if a.ok:
+                    b = session.post(u, json={})
+            return a, b
+
+
+        def one(u):
+            return requests.get(u)
+        """
+    )
+    assert len(fixed_lines(sites)) == 3
+
+
+def test_function_strategy_httpx_and_comprehension_loop():
+    new, _ = fix(
+        """
+        import httpx
+
+        def f(urls):
+            return [httpx.get(u).text for u in urls]
+        """,
+        session_scope="function",
+        keep_cookies=True,
+    )
+    assert new == dedent(
+        """
+        import httpx
+
+        def f(urls):
+            with httpx.Client() as client:
+                return [client.get(u).text for u in urls]
+        """
+    )
+
+
+def test_function_strategy_leaves_generators_lambdas_and_module_level():
+    source = """
+        import requests
+
+        DATA = [requests.get(u) for u in ("a", "b")]
+
+        def gen(urls):
+            for u in urls:
+                yield requests.get(u)
+
+        def lazy(urls):
+            return (requests.get(u) for u in urls), lambda: requests.get("x")
+        """
+    new, sites = fix(source, session_scope="function")
+    assert new == dedent(source)
+    assert [line for line, _ in reasons(sites)] == [8]
+    assert "generator" in reasons(sites)[0][1]
+
+
+def test_function_strategy_name_collision():
+    new, _ = fix(
+        """
+        import requests
+
+        def f(session):
+            requests.get(session)
+            requests.get(session)
+        """,
+        session_scope="function",
+        keep_cookies=True,
+    )
+    assert "with requests.Session() as session_1:" in new
+    assert "session_1.get(session)" in new
+
+
+# -- --client ------------------------------------------------------------------------------
+
+
+def test_client_option_rewrites_to_the_given_client():
+    new, sites = fix(
+        """
+        import requests
+        import httpx
+
+        def f(u):
+            requests.get(u)
+            return httpx.get(u)
+        """,
+        client="myapp.http:session",
+    )
+    assert new == dedent(
+        """
+        import httpx
+        from myapp.http import session
+
+        def f(u):
+            session.get(u)
+            return httpx.get(u)
+        """
+    )
+    assert reasons(sites) == [
+        (7, "httpx call, but the shared client session is a requests client (--client-library)")
+    ]
+
+
+def test_client_option_reuses_existing_import_and_respects_locals():
+    new, sites = fix(
+        """
+        import httpx
+        from myapp.http import client as shared
+
+        def f(u):
+            return httpx.get(u)
+
+        def g(u, shared):
+            return httpx.get(u)
+        """,
+        client="myapp.http:client",
+        client_library="httpx",
+    )
+    assert "return shared.get(u)" in new
+    assert new.count("from myapp.http import client as shared") == 1
+    assert reasons(sites) == [(9, "shared is a local name here")]
+
+
+def test_client_in_its_own_module_is_left_alone():
+    source = """
+        import requests
+        session = requests.Session()
+        requests.get("u")
+        """
+    new, sites = transform(
+        source, ["share-session"], {"share-session": {"client": "myapp.http:session"}},
+        path="src/myapp/http.py",
+    )
+    assert new == dedent(source)
+    assert len(reasons(sites)) == 1
+
+
+def test_invalid_options_rejected():
+    from libcst.codemod import CodemodContext
+
+    from codemods.share_session import ShareSession
+
+    for bad in ({"client": "nocolon"}, {"session-name": "1x"}, {"session-name": "__x"}):
+        with pytest.raises(ValueError):
+            ShareSession(CodemodContext(), **bad)
+
+
+# -- registry, idempotency and close-response interplay ------------------------------------
+
+
+def test_registered_last_and_on_by_default():
+    assert registry.CODEMODS[-1].NAME == "share-session"
+    assert "share-session" in registry.default_names()
+
+
+@pytest.mark.skipif("close-response" not in registry.BY_NAME, reason="close-response is not registered yet")
+def test_with_close_response_stream_call_ends_up_closed():
+    new, sites = transform(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            return r.raw.read(10)
+        """,
+        registry.default_names(),
+    )
+    assert "with _session.get(u, stream=True) as r:" in new
+    ast.parse(new)
