@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import click
 import libcst as cst
+from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from .base import FIXED, REPORTED, Site
 from .engine import CHANGED, ERROR, UNCHANGED, FileResult, unified_diff
@@ -149,6 +150,19 @@ def apply_hunks(result: FileResult, hunks: Sequence[Hunk], accepted: Sequence[in
     return "".join(out)
 
 
+def unresolved_names(data: bytes) -> Set[str]:
+    """Names the module reads that nothing defines (not even a builtin)."""
+    wrapper = MetadataWrapper(cst.parse_module(data), unsafe_skip_copy=True)
+    names: Set[str] = set()
+    for scope in set(wrapper.resolve(ScopeProvider).values()):
+        if scope is None:
+            continue
+        for access in scope.accesses:
+            if not access.referents and isinstance(access.node, cst.Name):
+                names.add(access.node.value)
+    return names
+
+
 # -- the review loop -----------------------------------------------------------------------
 
 
@@ -270,6 +284,15 @@ def _apply(result: FileResult, hunks: Sequence[Hunk], accepted: Sequence[int]) -
             status=ERROR,
             error=f"the accepted hunks do not parse without the rejected ones ({message}): file skipped, left unchanged",
         )
+    if len(accepted) != len(hunks):
+        missing = sorted(unresolved_names(data) - unresolved_names(result.old_text.encode(encoding, errors="surrogateescape")))
+        if missing:  # e.g. a call routed through a shared client whose definition was rejected
+            failed = _declined(result, hunks, ())
+            return replace(
+                failed,
+                status=ERROR,
+                error=f"the accepted hunks use {', '.join(missing)}, defined in a rejected one: file skipped, left unchanged",
+            )
     try:
         with open(result.path, "rb") as handle:
             current, _ = decode(handle.read())

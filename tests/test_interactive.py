@@ -243,3 +243,47 @@ def test_real_terminal_shows_a_coloured_diff_and_takes_answers(prog, tmp_path):
             proc.kill()
         os.close(primary)
     assert prog.read_text() == expected(TWO)
+
+
+SHARED = '''\
+import requests
+
+
+def spacer_a():
+    pass
+
+
+def spacer_b():
+    pass
+
+
+def one(url):
+    return requests.get(url).text
+'''
+
+
+def test_accepting_a_use_without_its_definition_is_refused(tmp_path):
+    """share-session makes two hunks: the shared client after the imports, and the call that
+    uses it. The call alone would parse but fail with NameError: the file is left alone."""
+    path = tmp_path / "shared.py"
+    path.write_text(SHARED)
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        refused = runner.invoke(command, ["-j", "1", "--select", "share-session", "-i", "shared.py"], input="n\ny\n")
+        assert refused.stdout.count("Apply this hunk") == 2
+        assert refused.exit_code == 2
+        assert "the accepted hunks use _session" in refused.stderr and "defined in a rejected one" in refused.stderr
+        assert path.read_text() == SHARED
+        full = runner.invoke(command, ["-j", "1", "--select", "share-session", "--diff", "shared.py"]).stdout
+        both = runner.invoke(command, ["-j", "1", "--select", "share-session", "-i", "shared.py"], input="y\ny\n")
+        assert both.exit_code == 0, both.output
+    finally:
+        os.chdir(old)
+    # Accepting every hunk is exactly what --diff showed.
+    assert "[share-session]" in both.stdout
+    assert path.read_text() != SHARED
+    check = tmp_path / "check.patch"
+    check.write_text(full)
+    assert subprocess.run(["git", "apply", "--check", "-R", str(check)], cwd=tmp_path).returncode == 0
