@@ -131,8 +131,9 @@ def test_select_ignore_and_unknown_names(tree):
 
 
 def test_add_timeout_is_not_on_by_default(tree):
-    result = invoke("--check", ".", cwd=tree)
-    assert "would rewrite pkg/a.py" not in result.stdout
+    result = invoke("--diff", ".", cwd=tree)
+    assert "timeout=" not in result.stdout
+    assert "timeout=60" in invoke("--diff", *SEL, ".", cwd=tree).stdout
 
 
 def test_list():
