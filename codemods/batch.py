@@ -229,9 +229,9 @@ def _process(repo: str, opts: Options, outcome: Outcome, body_names: Dict[str, i
         outcome.detail.insert(0, f"PR body: {outcome.pr_body}")
     except BaseException:
         if created:  # an unexpected failure half way: leave the user where they were
-            _git(root, "reset", "--quiet", "--", ".", check=False)
             current = [p for p in _status_paths(root) if p not in set(dirty)]
-            if current:
+            if current:  # only what this run touched: the user's own changes stay as they were
+                _git(root, "reset", "--quiet", "--", *current, check=False)
                 _git(root, "checkout", "--quiet", "HEAD", "--", *current, check=False)
             _back(root, original, original_sha, check=False)
             _git(root, "branch", "--quiet", "-D", branch, check=False)

@@ -282,7 +282,10 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
     sarif_results = []
     notifications = []
     for result in _reported_files(results):
-        location = {"artifactLocation": {"uri": _uri(result.path), "uriBaseId": "SRCROOT"}}
+        if os.path.isabs(result.path):
+            location: Dict[str, Any] = {"artifactLocation": {"uri": pathlib.Path(result.path).as_uri()}}
+        else:
+            location = {"artifactLocation": {"uri": _uri(result.path), "uriBaseId": "SRCROOT"}}
         if result.status == ERROR:
             notifications.append(
                 {
