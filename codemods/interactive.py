@@ -17,7 +17,7 @@ import click
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
-from .base import FIXED, REPORTED, Site
+from .base import REPORTED, Site
 from .engine import CHANGED, ERROR, UNCHANGED, FileResult, unified_diff
 from .sources import SourceError, decode, write_atomic
 

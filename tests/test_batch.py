@@ -182,13 +182,24 @@ def test_existing_branch_and_not_a_repository_fail_without_stopping_others(tmp_p
     plain_dir = tmp_path / "notgit"
     plain_dir.mkdir()
     fine = make_repo(tmp_path, "fine", {"m.py": SOURCE})
-    proc = batch(str(taken), str(plain_dir), str(tmp_path / "missing"), str(fine), "--select", "add-timeout")
+    hooked = make_repo(tmp_path, "hooked", {"m.py": SOURCE})
+    hook = hooked / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'commits are frozen today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    proc = batch(str(taken), str(plain_dir), str(tmp_path / "missing"), str(hooked), str(fine), "--select", "add-timeout")
     assert proc.returncode == 1
     assert "already exists" in proc.stdout
     assert "not a git repository" in proc.stdout
     assert "no such directory" in proc.stdout
     assert table_row(proc.stdout, fine)[0] == "changed"
-    assert "1 changed, 0 no change, 3 failed, 0 skipped" in proc.stdout
+    assert "1 changed, 0 no change, 4 failed, 0 skipped" in proc.stdout
+    # The existing branch was not touched.
+    assert git(taken, "rev-parse", "http-codemods/add-timeout") == git(taken, "rev-parse", "main")
+    # A commit refused by the repository's own hook: reported, everything put back.
+    assert "git commit failed" in proc.stdout and "commits are frozen today" in proc.stdout
+    assert git(hooked, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert git(hooked, "status", "--porcelain") == ""
+    assert git(hooked, "branch", "--list", "http-codemods/*") == ""
 
 
 def test_push_to_a_remote_and_open_pr_without_gh(tmp_path):
