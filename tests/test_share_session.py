@@ -724,3 +724,30 @@ def test_with_close_response_stream_call_ends_up_closed():
     )
     assert "with _session.get(u, stream=True) as r:" in new
     ast.parse(new)
+
+
+def test_options_through_the_command_line_and_config(tmp_path):
+    from tests.conftest import rewrite
+
+    source = """
+        import requests
+        import httpx
+
+        def f(u):
+            return requests.get(u), httpx.get(u)
+        """
+    path = rewrite(tmp_path, source, "--select", "share-session", "--client", "app.net:http_client",
+                   "--client-library", "httpx", name="a.py")
+    assert "return requests.get(u), http_client.get(u)" in path.read_text()
+    assert "from app.net import http_client" in path.read_text()
+
+    path = rewrite(tmp_path, source, "--select", "share-session", "--keep-cookies",
+                   "--session-scope", "function", "--session-name", "s", name="b.py")
+    assert "with requests.Session() as s, httpx.Client() as s_httpx:" in path.read_text()
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.http-codemods.share-session]\nkeep-cookies = true\nsession-name = "shared"\n'
+    )
+    path = rewrite(tmp_path, source, "--select", "share-session", name="c.py")
+    text = path.read_text()
+    assert "shared = requests.Session()" in text and "set_policy" not in text
