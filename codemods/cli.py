@@ -166,7 +166,7 @@ def command(
     if interactive:
         from .interactive import review
 
-        results, _ = review(results)
+        results, _ = review(results, settings=settings)
     totals = engine.Totals.of(results, started, extra_errors=len(found.errors))
     emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names), command_line(names, options, paths))
     if not quiet:

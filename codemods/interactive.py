@@ -18,7 +18,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from .base import REPORTED, Site
-from .engine import CHANGED, ERROR, UNCHANGED, FileResult, unified_diff
+from .engine import CHANGED, DIFF, ERROR, UNCHANGED, FileResult, Settings, process_source, unified_diff
 from .sources import SourceError, decode, write_atomic
 
 CONTEXT = 3
@@ -53,6 +53,7 @@ class Hunk:
     old_lines: List[str]
     new_lines: List[str]
     sites: List[Site] = field(default_factory=list)
+    makers: List[str] = field(default_factory=list)  # codemods that made it, when no site says
 
     @property
     def old_start(self) -> int:  # 0-based, inclusive, with context
@@ -81,7 +82,7 @@ class Hunk:
         return "".join(out)
 
     def codemods(self, fallback: Sequence[str]) -> List[str]:
-        names: List[str] = []
+        names: List[str] = list(self.makers)
         for site in self.sites:
             if site.codemod not in names:
                 names.append(site.codemod)
@@ -211,7 +212,27 @@ def _ask() -> str:
         click.echo(HELP)
 
 
-def review(results: Sequence[FileResult], ask: Callable[[], str] = _ask) -> Tuple[List[FileResult], ReviewCounts]:
+def name_unattributed(result: FileResult, hunks: Sequence[Hunk], settings: Optional[Settings]) -> None:
+    """Find which codemod made the hunks no site points at (an import, a shared client added
+    at the top) by running each applied codemod alone: the one whose own rewrite adds the
+    hunk's lines made it."""
+    orphans = [h for h in hunks if not h.sites]
+    if not orphans or len(result.applied) < 2 or settings is None or result.old_text is None:
+        return
+    data = result.old_text.encode(result.encoding or "utf-8", errors="surrogateescape")
+    added: Dict[str, Set[str]] = {}
+    for name in result.applied:
+        solo = process_source(data, result.path, replace(settings, codemods=(name,), mode=DIFF))
+        added[name] = {line[1:] for line in (solo.diff or "").splitlines() if line.startswith("+") and not line.startswith("+++")}
+    for hunk in orphans:
+        lines = {line for op in hunk.changes for line in hunk.new_lines[op[3]:op[4]]}
+        lines = {line.rstrip("\r\n") for line in lines if line.strip()}
+        hunk.makers = [name for name in result.applied if lines and lines <= added[name]]
+
+
+def review(
+    results: Sequence[FileResult], ask: Callable[[], str] = _ask, settings: Optional[Settings] = None
+) -> Tuple[List[FileResult], ReviewCounts]:
     """Ask about every hunk; write the accepted ones; return the results as they now stand."""
     counts = ReviewCounts()
     out: List[FileResult] = []
@@ -221,6 +242,7 @@ def review(results: Sequence[FileResult], ask: Callable[[], str] = _ask) -> Tupl
             out.append(_declined(result) if result.status == CHANGED else result)
             continue
         hunks = hunks_of(result)
+        name_unattributed(result, hunks, settings)
         counts.hunks += len(hunks)
         accepted: List[int] = []
         mode = ""  # "a": accept the rest of the file, "d": decline it
