@@ -1,0 +1,243 @@
+"""close-client: before/after text, what is left alone, what is reported, and how it runs
+together with close-response (both on by default). ``transform`` checks idempotency."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import dedent, reasons, transform
+
+SELECT = ["close-client"]
+BOTH = ["close-client", "close-response"]
+
+
+def assert_fixed(before: str, after: str, select=SELECT) -> None:
+    new, sites = transform(before, select)
+    assert new == dedent(after)
+    assert not reasons(sites), reasons(sites)
+    assert reasons(sites, "fixed")
+
+
+def assert_reported(before: str, reason: str, select=SELECT) -> None:
+    new, sites = transform(before, select)
+    assert new == dedent(before), "must not rewrite"
+    found = reasons(sites)
+    assert any(reason in r for _, r in found), found
+
+
+def test_requests_session():
+    assert_fixed(
+        """
+        import requests
+
+        def crawl(urls):
+            session = requests.Session()  # one per crawl
+            session.headers["User-Agent"] = "x"
+            pages = []
+            for u in urls:
+                pages.append(session.get(u).text)
+
+            return pages
+        """,
+        """
+        import requests
+
+        def crawl(urls):
+            with requests.Session() as session:  # one per crawl
+                session.headers["User-Agent"] = "x"
+                pages = []
+                for u in urls:
+                    pages.append(session.get(u).text)
+
+            return pages
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "imports,ctor,header",
+    [
+        ("import requests", "requests.session()", "with"),
+        ("import httpx", "httpx.Client(base_url=u)", "with"),
+        ("import urllib3", "urllib3.PoolManager()", "with"),
+        ("from urllib3 import PoolManager as PM", "PM(num_pools=2)", "with"),
+    ],
+)
+def test_sync_clients(imports, ctor, header):
+    assert_fixed(
+        f"{imports}\n\ndef f(u):\n    c = {ctor}\n    x = c.request('GET', u).status\n    return x\n",
+        f"{imports}\n\ndef f(u):\n    {header} {ctor} as c:\n        x = c.request('GET', u).status\n    return x\n",
+    )
+
+
+@pytest.mark.parametrize("ctor", ["httpx.AsyncClient()", "aiohttp.ClientSession()"])
+def test_async_clients(ctor):
+    assert_fixed(
+        f"import aiohttp, httpx\n\nasync def f(u):\n    c = {ctor}\n    r = await c.get(u)\n"
+        f"    status = r.status\n    return status\n",
+        f"import aiohttp, httpx\n\nasync def f(u):\n    async with {ctor} as c:\n"
+        f"        r = await c.get(u)\n        status = r.status\n    return status\n",
+    )
+
+
+def test_async_client_in_sync_function_is_reported():
+    assert_reported(
+        """
+        import aiohttp
+
+        def make(loop):
+            s = aiohttp.ClientSession(loop=loop)
+            loop.run_until_complete(s.get("u"))
+        """,
+        "async def",
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # module level: the recommended long-lived client
+        "import requests\n\nsession = requests.Session()\n\ndef f(u):\n    return session.get(u).text\n",
+        # a class attribute and an instance attribute
+        "import requests\n\nclass A:\n    session = requests.Session()\n",
+        "import requests\n\nclass A:\n    def __init__(self):\n        self.session = requests.Session()\n",
+        # used inline, not bound to a name
+        "import requests\n\ndef f(u):\n    return requests.Session().get(u).text\n",
+        # already closed
+        "import requests\n\ndef f(u):\n    with requests.Session() as s:\n        return s.get(u).text\n",
+        "import requests\n\ndef f(u):\n    s = requests.Session()\n    try:\n        return s.get(u).text\n"
+        "    finally:\n        s.close()\n",
+        "import aiohttp\n\nasync def f(u):\n    s = aiohttp.ClientSession()\n    try:\n"
+        "        return await (await s.get(u)).text()\n    finally:\n        await s.close()\n",
+        "import httpx\n\nasync def f(u):\n    c = httpx.AsyncClient()\n    try:\n"
+        "        return (await c.get(u)).text\n    finally:\n        await c.aclose()\n",
+        "import contextlib, requests\n\ndef f(u, stack: contextlib.ExitStack):\n"
+        "    s = stack.enter_context(requests.Session())\n    return s.get(u).text\n",
+        "import requests\n\ndef f(u, stack):\n    s = requests.Session()\n    stack.callback(s.close)\n"
+        "    return s\n",
+        # a user class called Session
+        "class Session:\n    pass\n\ndef f():\n    s = Session()\n    return 1\n",
+    ],
+)
+def test_left_alone(source):
+    new, sites = transform(source, SELECT)
+    assert new == source and not sites
+
+
+@pytest.mark.parametrize(
+    "use,reason",
+    [
+        ("return s", "returned"),
+        ("return Api(s)", "returned"),
+        ("self.session = s", "stored on an attribute"),
+        ("clients.append(s)", ".append()"),
+        ("def g():\n        return s.get('u')\n    return g", "nested function"),
+        ("r = s.get('u')\n    return r", "returned"),
+    ],
+)
+def test_escapes_are_reported(use, reason):
+    assert_reported(
+        f"import requests\n\ndef f(self, Api, clients):\n    s = requests.Session()\n    {use}\n",
+        reason,
+    )
+
+
+def test_response_from_the_client_keeps_the_client_open_until_its_last_use():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            s = requests.Session()
+            r = s.get(u)
+            print("got")
+            data = r.json()
+            return data
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.Session() as s:
+                r = s.get(u)
+                print("got")
+                data = r.json()
+            return data
+        """,
+    )
+
+
+def test_both_codemods_together_nest_and_are_idempotent():
+    new, sites = transform(
+        """
+        import requests
+        import httpx
+
+        def f(u):
+            s = requests.Session()
+            r = s.get(u, stream=True)
+            if r.status_code != 200:
+                return None
+            return r.json()
+
+        def g(u):
+            c = httpx.Client()
+            req = c.build_request("GET", u)
+            resp = c.send(req, stream=True)
+            first = next(resp.iter_lines())
+            return first
+
+        def h(u):
+            s = requests.Session()
+            return s.get(u, stream=True).raw.read(10)
+        """,
+        BOTH,
+    )
+    assert new == dedent(
+        """
+        import requests
+        import httpx
+        import contextlib
+
+        def f(u):
+            with requests.Session() as s:
+                with s.get(u, stream=True) as r:
+                    if r.status_code != 200:
+                        return None
+                    return r.json()
+
+        def g(u):
+            with httpx.Client() as c:
+                req = c.build_request("GET", u)
+                with contextlib.closing(c.send(req, stream=True)) as resp:
+                    first = next(resp.iter_lines())
+            return first
+
+        def h(u):
+            with requests.Session() as s:
+                with s.get(u, stream=True) as response:
+                    return response.raw.read(10)
+        """
+    )
+    assert len(reasons(sites, "fixed")) == 6
+    assert not reasons(sites)
+
+
+def test_client_reported_response_still_fixed():
+    new, sites = transform(
+        """
+        import requests
+
+        def f(u):
+            s = requests.Session()
+            r = s.get(u, stream=True)
+            head = r.raw.read(2)
+            return s, head
+        """,
+        BOTH,
+    )
+    assert "with s.get(u, stream=True) as r:" in new
+    assert "s = requests.Session()" in new
+    assert [reason for _, reason in reasons(sites)] == [
+        "the client (or something reading from it) is returned; the caller may still use it"
+    ]

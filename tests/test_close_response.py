@@ -1,0 +1,842 @@
+"""close-response: before/after text for every target and every rewrite rule, and every
+"report instead" case (unchanged output + reason). ``transform`` also checks that a second
+run over the output changes nothing (idempotency)."""
+
+from __future__ import annotations
+
+import pytest
+from tests.helpers import dedent, reasons, transform
+
+from codemods import engine
+
+SELECT = ["close-response"]
+
+
+def fix(source: str, select=SELECT):
+    new, sites = transform(source, select)
+    return new, sites
+
+
+def assert_fixed(before: str, after: str, select=SELECT) -> None:
+    new, sites = fix(before, select)
+    assert new == dedent(after)
+    assert not reasons(sites), reasons(sites)
+    assert reasons(sites, "fixed")
+
+
+def assert_reported(before: str, reason: str, select=SELECT) -> None:
+    new, sites = fix(before, select)
+    assert new == dedent(before), "must not rewrite"
+    found = reasons(sites)
+    assert found, "nothing reported"
+    assert any(reason in r for _, r in found), found
+
+
+# -- targets --------------------------------------------------------------------------------
+
+
+def test_requests_stream_true_function_named():
+    assert_fixed(
+        """
+        import requests
+
+        def check(url):
+            # fetch it
+            r = requests.get(url, stream=True)  # streamed
+            if r.status_code != 200:
+                return False
+            head = r.raw.read(2)
+            return head == b"ok"
+        """,
+        """
+        import requests
+
+        def check(url):
+            # fetch it
+            with requests.get(url, stream=True) as r:  # streamed
+                if r.status_code != 200:
+                    return False
+                head = r.raw.read(2)
+            return head == b"ok"
+        """,
+    )
+
+
+def test_statements_after_last_use_stay_outside():
+    assert_fixed(
+        """
+        import requests
+
+        def f(url):
+            r = requests.post(url, data=b"x", stream=True)
+            status = r.status_code
+
+            # unrelated
+            log(status)
+            return status
+        """,
+        """
+        import requests
+
+        def f(url):
+            with requests.post(url, data=b"x", stream=True) as r:
+                status = r.status_code
+
+            # unrelated
+            log(status)
+            return status
+        """,
+    )
+
+
+def test_requests_request_and_session_methods():
+    assert_fixed(
+        """
+        import requests
+        from requests import request
+
+        s = requests.Session()
+
+        def f(url):
+            a = request("GET", url, stream=True)
+            x = a.json()
+            b = s.get(url, stream=True)
+            return x, b.json()
+        """,
+        """
+        import requests
+        from requests import request
+
+        s = requests.Session()
+
+        def f(url):
+            with request("GET", url, stream=True) as a:
+                x = a.json()
+            with s.get(url, stream=True) as b:
+                return x, b.json()
+        """,
+    )
+
+
+def test_requests_without_literal_stream_true_is_not_a_target():
+    source = """
+    import requests
+
+    def f(url, flag):
+        a = requests.get(url)
+        b = requests.get(url, stream=flag)
+        c = requests.get(url, stream=False)
+        return a.text, b.text, c.text
+    """
+    new, sites = fix(source)
+    assert new == dedent(source) and not sites
+
+
+def test_urlopen_any_import_form():
+    assert_fixed(
+        """
+        import urllib.request as ur
+        from urllib.request import urlopen as uo
+
+        def f(u):
+            r = ur.urlopen(u)
+            data = r.read()
+            other = uo(u)
+            more = other.read()
+            return data + more
+        """,
+        """
+        import urllib.request as ur
+        from urllib.request import urlopen as uo
+
+        def f(u):
+            with ur.urlopen(u) as r:
+                data = r.read()
+            with uo(u) as other:
+                more = other.read()
+            return data + more
+        """,
+    )
+
+
+def test_httpx_send_stream_uses_contextlib_closing():
+    assert_fixed(
+        """
+        import httpx
+
+        client = httpx.Client()
+
+        def f(u):
+            req = client.build_request("GET", u)
+            r = client.send(req, stream=True)
+            return [line for line in r.iter_lines()]
+        """,
+        """
+        import httpx
+        import contextlib
+
+        client = httpx.Client()
+
+        def f(u):
+            req = client.build_request("GET", u)
+            with contextlib.closing(client.send(req, stream=True)) as r:
+                return [line for line in r.iter_lines()]
+        """,
+    )
+
+
+def test_httpx_async_send_stream_uses_try_finally_aclose():
+    assert_fixed(
+        """
+        import httpx
+
+        async def f(client: httpx.AsyncClient, req):
+            r = await client.send(req, stream=True)
+            total = 0
+            async for chunk in r.aiter_bytes():
+                total += len(chunk)
+            return total
+        """,
+        """
+        import httpx
+
+        async def f(client: httpx.AsyncClient, req):
+            r = await client.send(req, stream=True)
+            try:
+                total = 0
+                async for chunk in r.aiter_bytes():
+                    total += len(chunk)
+            finally:
+                await r.aclose()
+            return total
+        """,
+    )
+
+
+def test_httpx_async_send_rebound_inside_is_reported():
+    assert_reported(
+        """
+        import httpx
+
+        async def f(client: httpx.AsyncClient, req):
+            r = await client.send(req, stream=True)
+            if req:
+                r = None
+            n = r.status_code
+        """,
+        "rebound",
+    )
+
+
+def test_httpx_stream_without_with_becomes_with():
+    assert_fixed(
+        """
+        import httpx
+
+        def f(u):
+            r = httpx.stream("GET", u)
+            return r.status_code
+        """,
+        """
+        import httpx
+
+        def f(u):
+            with httpx.stream("GET", u) as r:
+                return r.status_code
+        """,
+    )
+
+
+def test_async_client_stream_without_with_becomes_async_with():
+    assert_fixed(
+        """
+        import httpx
+
+        async def f(u):
+            async with httpx.AsyncClient() as c:
+                r = c.stream("GET", u)
+                body = await r.aread()
+            return body
+        """,
+        """
+        import httpx
+
+        async def f(u):
+            async with httpx.AsyncClient() as c:
+                async with c.stream("GET", u) as r:
+                    body = await r.aread()
+            return body
+        """,
+    )
+
+
+def test_httpx_stream_not_used_as_response_is_left_alone():
+    source = """
+    import httpx
+
+    def f(u):
+        cm = httpx.stream("GET", u)
+        with cm as r:
+            return r.text
+    """
+    new, sites = fix(source)
+    assert new == dedent(source) and not sites
+
+
+def test_aiohttp_await_get_becomes_async_with():
+    assert_fixed(
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            resp = await session.get(u)
+            if resp.status != 200:
+                return None
+            data = await resp.json()
+            return data["x"]
+        """,
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            async with session.get(u) as resp:
+                if resp.status != 200:
+                    return None
+                data = await resp.json()
+            return data["x"]
+        """,
+    )
+
+
+def test_aiohttp_hoisted():
+    assert_fixed(
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            return await (await session.request("GET", u)).text()
+        """,
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            async with session.request("GET", u) as response:
+                return await response.text()
+        """,
+    )
+
+
+def test_aiohttp_content_is_a_lazy_stream():
+    assert_reported(
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            resp = await session.get(u)
+            return resp.content
+        """,
+        "returned",
+    )
+
+
+def test_urllib3_preload_content_false():
+    assert_fixed(
+        """
+        import urllib3
+
+        http = urllib3.PoolManager()
+
+        def f(u):
+            r = http.request("GET", u, preload_content=False)
+            data = r.read()
+            return data
+        """,
+        """
+        import urllib3
+
+        http = urllib3.PoolManager()
+
+        def f(u):
+            with http.request("GET", u, preload_content=False) as r:
+                data = r.read()
+            return data
+        """,
+    )
+
+
+def test_urllib3_preloaded_is_not_a_target():
+    source = """
+    import urllib3
+
+    http = urllib3.PoolManager()
+
+    def f(u):
+        r = http.request("GET", u)
+        return r.data
+    """
+    new, sites = fix(source)
+    assert new == dedent(source) and not sites
+
+
+# -- hoisting ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "before,after",
+    [
+        (
+            "data = urlopen(u).read()\n    return data\n",
+            "with urlopen(u) as response:\n        data = response.read()\n    return data\n",
+        ),
+        (
+            "return json.load(urlopen(u))\n",
+            "with urlopen(u) as response:\n        return json.load(response)\n",
+        ),
+        (
+            "for chunk in requests.get(u, stream=True).iter_content():\n        out.write(chunk)\n",
+            "with requests.get(u, stream=True) as response:\n"
+            "        for chunk in response.iter_content():\n            out.write(chunk)\n",
+        ),
+        (
+            "if requests.get(u, stream=True).status_code == 200:\n        out.write(b'ok')\n",
+            "with requests.get(u, stream=True) as response:\n"
+            "        if response.status_code == 200:\n            out.write(b'ok')\n",
+        ),
+        (
+            "out[u] = foo.bar(urlopen(u), 'x').read()\n",
+            "with urlopen(u) as response:\n        out[u] = foo.bar(response, 'x').read()\n",
+        ),
+    ],
+)
+def test_hoisting(before, after):
+    head = "import json\nimport requests\nfrom urllib.request import urlopen\n\ndef f(u, out, foo):\n    "
+    assert_fixed(head + before, head + after)
+
+
+def test_hoisted_lazy_value_extends_the_block():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            lines = requests.get(u, stream=True).iter_lines()
+            first = next(lines)
+            return first
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as response:
+                lines = response.iter_lines()
+                first = next(lines)
+            return first
+        """,
+    )
+
+
+def test_fresh_name_avoids_names_in_scope():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u, response):
+            response_1 = 1
+            return urlopen(u).read() + urlopen.__name__.encode() * response * response_1
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u, response):
+            response_1 = 1
+            with urlopen(u) as response_2:
+                return response_2.read() + urlopen.__name__.encode() * response * response_1
+        """,
+    )
+
+
+def test_two_hoists_in_one_function_get_two_names():
+    new, _ = fix(
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            a = urlopen(u).read()
+            b = urlopen(u).read()
+            return a + b
+        """
+    )
+    assert "with urlopen(u) as response:" in new and "with urlopen(u) as response_1:" in new
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "data = g() + urlopen(u).read()",
+        "data = d[u] + urlopen(u).read()",
+        "d[g()] += urlopen(u).read()",
+        "f(g(), urlopen(u))",
+        "x = [g(), urlopen(u).read()]",
+        "x = {g(): urlopen(u).read()}",
+    ],
+)
+def test_hoisting_would_change_evaluation_order(statement):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, d):\n    {statement}\n",
+        "runs before",
+    )
+
+
+@pytest.mark.parametrize(
+    "statement,reason",
+    [
+        ("x = [urlopen(v).read() for v in u]", "comprehension"),
+        ("x = list(urlopen(v).read() for v in u)", "comprehension"),
+        ("x = {v: urlopen(v).read() for v in u}", "comprehension"),
+        ("x = lambda: urlopen(u).read()", "lambda"),
+        ("x = urlopen(u).read() if d else None", "conditional expression"),
+        ("x = d or urlopen(u).read()", "right side of and/or"),
+        ("x = d and urlopen(u).read()", "right side of and/or"),
+        ("def g(x=urlopen(u).read()):\n        return x", "default argument"),
+        ("@deco(urlopen(u).read())\n    def g():\n        pass", "decorator"),
+        ("while urlopen(u).status != 200:\n        pass", "while condition"),
+        ("if d:\n        pass\n    elif urlopen(u).status:\n        pass", "elif condition"),
+        ("if d: x = urlopen(u).read()", "one-line compound"),
+        ("a = 1; b = urlopen(u).read()", "several statements"),
+        ("x = urlopen(u).read() + urlopen(d).read()", "several connections"),
+    ],
+)
+def test_conditional_or_lazy_places_are_reported(statement, reason):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, d, deco):\n    {statement}\n", reason
+    )
+
+
+# -- escapes: report instead ------------------------------------------------------------------
+
+ESCAPES = [
+    ("return r", "returned"),
+    ("return r.iter_lines()", "returned"),
+    ("return r.raw", "returned"),
+    ("lines = r.iter_lines()\n    return lines", "returned"),
+    ("reader = csv.reader(io.TextIOWrapper(r.raw))\n    return reader", "returned"),
+    ("yield r", "yielded"),
+    ("yield from r.iter_content()", "yielded"),
+    ("return (r, 1)", "returned"),
+    ("self.r = r", "stored on an attribute"),
+    ("self.lines = r.iter_lines()", "stored on an attribute"),
+    ("cache[u] = r", "stored in a subscript"),
+    ("a, cache[u] = 1, r", "stored"),
+    ("out.append(r)", ".append()"),
+    ("out.add(r.raw)", ".add()"),
+    ("out.extend([r])", "stored"),
+    ("d = {'r': r}\n    use(d)", "container"),
+    ("pair = [r, 1]\n    use(pair)", "container"),
+    ("stack.push(r.raw)", ".push()"),
+    ("global r", "declared global"),
+    ("def g():\n        return r.text\n    use(g)", "nested function"),
+    ("cb = lambda: r.text\n    use(cb)", "lambda"),
+    ("gen = (line for line in r.iter_lines())\n    use(gen)", "generator expression"),
+    ("class C:\n        x = r\n    use(C)", "class body"),
+    ("raise ValueError(r)", "exception"),
+    ("executor.submit(work, r)", ".submit()"),
+    ("t = threading.Thread(target=work, args=(r,))", "may keep it"),
+    ("t = threading.Thread(target=work, kwargs={'r': r.raw})", "may keep it"),
+    ("fut = functools.partial(work, r)", "may keep it"),
+]
+
+
+def test_escapes_are_reported():
+    """One module, one function per case: every one is reported and nothing is rewritten."""
+    source = "import csv, functools, io, threading\nimport requests\n"
+    lines = {}
+    for number, (use, reason) in enumerate(ESCAPES):
+        lines[source.count("\n") + 4] = reason
+        source += (
+            f"\n\ndef f{number}(self, u, cache, out, stack, executor, work, use):\n"
+            f"    r = requests.get(u, stream=True)\n    {use}\n"
+        )
+    new, sites = fix(source)
+    assert new == source
+    found = dict(reasons(sites))
+    assert sorted(found) == sorted(lines), (found, lines)
+    for line, reason in lines.items():
+        assert reason in found[line], (line, found[line], reason)
+
+
+def test_nonlocal_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def outer(u):
+            r = None
+            def f():
+                nonlocal r
+                r = requests.get(u, stream=True)
+                print(r.status_code)
+            f()
+            return r
+        """,
+        "nonlocal",
+    )
+
+
+def test_used_after_its_block_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+            except OSError:
+                return None
+            return r.json()
+        """,
+        "used after the end of its block",
+    )
+
+
+def test_derived_name_used_after_its_block_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def f(u, c):
+            if c:
+                r = requests.get(u, stream=True)
+                lines = r.iter_lines()
+            else:
+                lines = []
+            return list(lines)
+        """,
+        "used after the end of its block",
+    )
+
+
+def test_use_in_an_earlier_loop_iteration_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def f(urls):
+            prev = None
+            for u in urls:
+                if prev is not None:
+                    print(prev.status_code)
+                r = requests.get(u, stream=True)
+                prev = r
+            return 1
+        """,
+        "used after the end of its block",
+    )
+
+
+def test_eager_values_do_not_escape():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, cache):
+            r = requests.get(u, stream=True)
+            cache[u] = r.json()
+            self_status = [r.status_code, r.headers.get("x")]
+            text = "".join(chunk.decode() for chunk in [b"a"]) + r.text
+            return {"status": r.status_code, "n": len(list(r.iter_lines())), "t": text}
+        """,
+        """
+        import requests
+
+        def f(u, cache):
+            with requests.get(u, stream=True) as r:
+                cache[u] = r.json()
+                self_status = [r.status_code, r.headers.get("x")]
+                text = "".join(chunk.decode() for chunk in [b"a"]) + r.text
+                return {"status": r.status_code, "n": len(list(r.iter_lines())), "t": text}
+        """,
+    )
+
+
+def test_nested_function_with_its_own_local_is_not_a_capture():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            key = sorted([3, 1], key=lambda r: -r)
+            return key, r.status_code
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                key = sorted([3, 1], key=lambda r: -r)
+                return key, r.status_code
+        """,
+    )
+
+
+# -- already closed: not a target ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "with requests.get(u, stream=True) as r:\n        return r.json()\n",
+        "with contextlib.closing(requests.get(u, stream=True)) as r:\n        return r.json()\n",
+        "r = requests.get(u, stream=True)\n    try:\n        return r.json()\n    finally:\n        r.close()\n",
+        "r = requests.get(u, stream=True)\n    try:\n        return r.json()\n    finally:\n"
+        "        if r is not None:\n            r.close()\n",
+        "with contextlib.ExitStack() as stack:\n        r = stack.enter_context(requests.get(u, stream=True))\n"
+        "        return r.json()\n",
+        "r = requests.get(u, stream=True)\n    stack.enter_context(r)\n    return r.json()\n",
+        "r = requests.get(u, stream=True)\n    with r:\n        return r.json()\n",
+        "r = urlopen(u)\n    try:\n        return r.read()\n    finally:\n        r.release_conn()\n",
+    ],
+)
+def test_already_closed_is_not_a_target(source):
+    full = "import contextlib\nimport requests\nfrom urllib.request import urlopen\n\ndef f(u, stack):\n    " + source
+    new, sites = fix(full)
+    assert new == full and not sites
+
+
+def test_module_level_response():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        page = urlopen("http://example.invalid/")
+        body = page.read()
+        print(len(body))
+        """,
+        """
+        from urllib.request import urlopen
+
+        with urlopen("http://example.invalid/") as page:
+            body = page.read()
+        print(len(body))
+        """,
+    )
+
+
+def test_module_level_used_by_a_function_is_reported():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        page = urlopen("http://example.invalid/")
+
+        def body():
+            return page.read()
+        """,
+        "nested function",
+    )
+
+
+def test_suppression_comment():
+    source = """
+    import requests
+
+    def f(u):
+        r = requests.get(u, stream=True)  # http-codemods: ignore[close-response]
+        return r.json()
+    """
+    new, sites = fix(source)
+    assert new == dedent(source) and not sites
+
+
+def test_overlapping_ranges_nest():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, v):
+            a = requests.get(u, stream=True)
+            b = requests.get(v, stream=True)
+            x = a.json()
+            y = b.json()
+            return x, y
+        """,
+        """
+        import requests
+
+        def f(u, v):
+            with requests.get(u, stream=True) as a:
+                with requests.get(v, stream=True) as b:
+                    x = a.json()
+                    y = b.json()
+            return x, y
+        """,
+    )
+
+
+def test_unused_response_gets_pass():
+    assert_fixed(
+        """
+        import requests
+
+        def ping(u):
+            r = requests.head(u, stream=True)
+        """,
+        """
+        import requests
+
+        def ping(u):
+            with requests.head(u, stream=True) as r:
+                pass
+        """,
+    )
+
+
+def test_sync_function_cannot_use_async_with():
+    source = """
+    import aiohttp
+
+    def f(session: aiohttp.ClientSession, loop, u):
+        return loop.run_until_complete(session.get(u))
+    """
+    new, sites = fix(source)
+    assert new == dedent(source)
+
+
+def test_report_line_in_check_output(tmp_path):
+    from click.testing import CliRunner
+
+    from codemods.cli import command
+
+    path = tmp_path / "m.py"
+    path.write_text("import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    return r\n")
+    result = CliRunner().invoke(command, [str(path), "--check", "--select", "close-response"])
+    assert f"{path}:4:9: close-response: the response" in result.output
+    assert "1 left for review" in result.output or "1 site" in result.output or result.exit_code == 1
+
+
+def test_tabs_and_comments_are_kept():
+    source = "import requests\n\ndef f(u):\n\t# lead\n\tr = requests.get(u, stream=True)\n\t# mid\n\tx = r.json()  # t\n\n\treturn x\n"
+    new, _ = fix(source)
+    assert new == (
+        "import requests\n\ndef f(u):\n\t# lead\n\twith requests.get(u, stream=True) as r:\n"
+        "\t\t# mid\n\t\tx = r.json()  # t\n\n\treturn x\n"
+    )
+
+
+def test_engine_reparses_output():
+    source = dedent(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(
+                u,
+                stream=True,
+            )
+            return r.json()
+        """
+    )
+    settings = engine.Settings(codemods=("close-response",), mode=engine.CHECK)
+    result = engine.process_source(source.encode(), "x.py", settings)
+    assert result.status == engine.CHANGED
+    assert "    with requests.get(\n        u,\n        stream=True,\n    ) as r:\n" in result.new_text
