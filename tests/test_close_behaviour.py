@@ -1,0 +1,327 @@
+"""close-response and close-client against the real counting server.
+
+Every program runs before and after the rewrite (both codemods, as by default) in a fresh
+interpreter with ResourceWarnings on. It prints one JSON line: ``result`` (what the program
+computed) and ``open`` (connections the server still sees open just before the program ends,
+read over the server's uncounted stats socket while the program's objects are still alive;
+the programs disable the cyclic garbage collector so leaked clients stay alive as they would
+in a long-running process). We require: the same result, the same requests (per path), nothing
+left open after, and no unclosed-resource report after. Each program also proves it leaked
+before, so the test cannot pass vacuously.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, rewrite, run_program
+
+PRELUDE = """
+import gc
+import json
+import os
+
+from codemods.localserver import fetch_stats
+
+gc.disable()  # leaked objects in reference cycles stay alive, as in a long-running process
+URL = os.environ["SERVER_URL"]
+ERRORS = []  # failures a program keeps (their tracebacks keep the failing frames alive)
+"""
+
+EPILOGUE = """
+def still_open():
+    \"\"\"Sockets of this process still connected to the server (from /proc: no race with
+    the server noticing a close).\"\"\"
+    from urllib.parse import urlsplit
+
+    port = urlsplit(URL).port
+    mine = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            mine.add(link[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[9] in mine:
+                count += 1
+    return count
+
+
+print(json.dumps({"result": main(), "open": still_open()}, sort_keys=True))
+"""
+
+LEAK_MARKERS = ("ResourceWarning", "Unclosed client session", "Unclosed connection", "unclosed")
+
+
+def before_and_after(server, tmp_path: Path, source: str):
+    source = textwrap.dedent(PRELUDE) + textwrap.dedent(source) + textwrap.dedent(EPILOGUE)
+    program = tmp_path / "before.py"
+    program.write_text(source)
+    before = run_program(program, server.url)
+    server.wait_idle()
+    counts_before = server.counters.snapshot()
+    server.counters.reset()
+
+    path = rewrite(tmp_path, source, "--select", "close-client,close-response", name="after.py")
+    new = path.read_text()
+    assert new != source, "nothing was rewritten"
+    ast.parse(new)
+    after = run_program(path, server.url)
+    server.wait_idle()
+    counts_after = server.counters.snapshot()
+    # A second run changes nothing.
+    again = rewrite(tmp_path, new, "--select", "close-client,close-response", name="again.py")
+    assert again.read_text() == new
+    return before, counts_before, after, counts_after, new
+
+
+def check(before, cb, after, ca):
+    assert after["result"]["result"] == before["result"]["result"]
+    assert ca["requests"] == cb["requests"]
+    assert ca["paths"] == cb["paths"]
+    assert after["result"]["open"] == 0, after
+    for marker in LEAK_MARKERS:
+        assert marker not in after["stderr"], after["stderr"]
+
+
+def leaked(before) -> bool:
+    return before["result"]["open"] > 0 or any(m in before["stderr"] for m in LEAK_MARKERS)
+
+
+def test_requests_stream_true_early_returns(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        S = requests.Session()  # module-level: left alone; its pool shows what is checked out
+
+        def check(path):
+            r = S.get(URL + path, stream=True)
+            if r.status_code != 200:
+                return {"up": False, "status": r.status_code}
+            head = r.raw.read(2)
+            if head != b"ok":
+                raise ValueError(f"unexpected page {head!r}")  # r stays referenced by the traceback
+            return {"up": True, "head": head.decode()}
+
+        def first_line(path):
+            lines = requests.get(URL + path, stream=True).iter_lines()
+            return next(lines).decode()
+
+        def main():
+            out = []
+            for p in ("/health", "/status/503", "/bytes?size=65536", "/health", "/bytes?size=9"):
+                try:
+                    out.append(check(p))
+                except ValueError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append(str(exc))
+            out.append(first_line("/stream?chunks=20"))
+            S.close()  # its idle pooled connections are not a leak; what stays open after this is
+            return out
+        """,
+    )
+    assert "with S.get(URL + path, stream=True) as r:" in new
+    assert "with requests.get(URL + path, stream=True) as response:" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before
+
+
+def test_urlopen_named_and_hoisted(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.request import urlopen
+
+        def status(path):
+            resp = urlopen(URL + path)
+            if resp.status != 200:
+                return resp.status
+            head = resp.read(5)
+            if head == b"xxxxx":
+                raise ValueError(head.decode())  # resp stays referenced by the traceback
+            return len(head)
+
+        def body(path):
+            return json.load(urlopen(URL + path))["path"]
+
+        def main():
+            out = []
+            for path in ("/health", "/bytes?size=100000", "/health", "/bytes?size=30"):
+                try:
+                    out.append(status(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out + [body("/json"), body("/json")]
+        """,
+    )
+    assert "with urlopen(URL + path) as resp:" in new
+    assert "with urlopen(URL + path) as response:" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before
+
+
+def test_httpx_clients_and_streamed_send(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import httpx
+
+        def fetch(ids):
+            client = httpx.Client(base_url=URL)
+            titles = []
+            for i in ids:
+                response = client.get("/json", params={"report": i})
+                titles.append(response.json()["query"]["report"])
+            return titles
+
+        def head(n):
+            client = httpx.Client(base_url=URL)
+            request = client.build_request("GET", "/stream", params={"chunks": 100})
+            response = client.send(request, stream=True)
+            out = []
+            for line in response.iter_lines():
+                out.append(line)
+                if len(out) == n:
+                    break
+            return out
+
+        def main():
+            return [fetch(range(3)), fetch(range(3, 5)), head(2), head(3)]
+        """,
+    )
+    assert "with httpx.Client(base_url=URL) as client:" in new
+    assert "with contextlib.closing(client.send(request, stream=True)) as response:" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] >= 2  # the clients' pooled connections
+
+
+def test_aiohttp_session_and_responses(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import asyncio
+
+        import aiohttp
+
+        async def fetch(ids):
+            session = aiohttp.ClientSession()
+            found = {}
+            for i in ids:
+                path = "/status/404" if i % 3 == 0 else "/json"
+                resp = await session.get(URL + path, params={"id": str(i)})
+                if resp.status != 200:
+                    found[i] = None
+                    continue
+                data = await resp.json()
+                found[i] = data["query"]["id"]
+            return found
+
+        async def peek():
+            session = aiohttp.ClientSession()
+            return (await (await session.get(URL + "/bytes?size=70000")).content.read(3)).decode()
+
+        async def both():
+            return [await fetch(range(1, 6)), await fetch(range(6, 8))]
+
+        def main():
+            return asyncio.run(both())
+        """,
+    )
+    assert "async with aiohttp.ClientSession() as session:" in new
+    assert "async with session.get(URL + path, params={\"id\": str(i)}) as resp:" in new
+    check(before, cb, after, ca)
+    assert "Unclosed client session" in before["stderr"]
+
+
+def test_urllib3_pool_and_unpreloaded_response(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import urllib3
+
+        def sizes(paths):
+            http = urllib3.PoolManager()
+            out = []
+            for path in paths:
+                r = http.request("GET", URL + path, preload_content=False)
+                if r.status != 200:
+                    out.append(r.status)
+                    continue
+                head = r.read(2)
+                if head == b"xx":
+                    raise ValueError(head.decode())  # r stays referenced by the traceback
+                out.append(len(head))
+            return out
+
+        def main():
+            out = []
+            for paths in (["/status/500", "/health", "/json"], ["/json", "/bytes?size=50000"]):
+                try:
+                    out.append(sizes(paths))
+                except ValueError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert "with urllib3.PoolManager() as http:" in new
+    assert 'with http.request("GET", URL + path, preload_content=False) as r:' in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before
+
+
+SAMPLES = ["health_check.py", "download.py", "crawler.py", "httpx_client.py", "aiohttp_client.py"]
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_samples(server, tmp_path, sample):
+    """The shipped samples: same output and requests after the rewrite, and nothing unclosed."""
+    source = (ROOT / "samples" / sample).read_text()
+    program = tmp_path / "before.py"
+    program.write_text(source)
+    before = run_program(program, server.url)
+    server.wait_idle()
+    cb = server.counters.snapshot()
+    server.counters.reset()
+    path = rewrite(tmp_path, source, "--select", "close-client,close-response", name="after.py")
+    assert path.read_text() != source
+    after = run_program(path, server.url)
+    server.wait_idle()
+    ca = server.counters.snapshot()
+    assert after["result"] == before["result"]
+    assert ca["requests"] == cb["requests"] and ca["paths"] == cb["paths"]
+    for marker in LEAK_MARKERS:
+        assert marker not in after["stderr"], after["stderr"]
+
+
+def test_health_check_sample_with_covers_both_return_paths(tmp_path):
+    shutil.copy(ROOT / "samples" / "health_check.py", tmp_path / "h.py")
+    path = rewrite(tmp_path, (tmp_path / "h.py").read_text(), "--select", "close-response", name="h.py")
+    tree = ast.parse(path.read_text())
+    check_fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check")
+    assert len(check_fn.body) == 1 and isinstance(check_fn.body[0], ast.With)
+    returns = [n for n in ast.walk(check_fn.body[0]) if isinstance(n, ast.Return)]
+    assert len(returns) == 2
