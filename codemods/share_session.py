@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import QualifiedNameProvider, ScopeProvider
 from libcst.metadata.scope_provider import GlobalScope, ImportAssignment
 
@@ -233,11 +232,11 @@ class ShareSession(HttpCodemod):
             if isinstance(node, cst.FunctionDef) and child is node.body:
                 statement = prev if isinstance(prev, cst.BaseStatement) else None
                 return node, deferred, in_loop, statement
-            if isinstance(node, cst.For) and child is node.body:
-                in_loop = True
-            elif isinstance(node, cst.While) and (child is node.body or child is node.test):
-                in_loop = True
-            elif isinstance(node, cst.CompFor) and child is not node.iter:
+            if (
+                (isinstance(node, cst.For) and child is node.body)
+                or (isinstance(node, cst.While) and (child is node.body or child is node.test))
+                or (isinstance(node, cst.CompFor) and child is not node.iter)
+            ):
                 in_loop = True
             elif isinstance(node, _COMPREHENSIONS):
                 first_iter = child is node.for_in and prev is node.for_in.iter
@@ -459,7 +458,7 @@ class ShareSession(HttpCodemod):
         point = 0
         if body and _is_docstring(body[0]):
             point = 1
-        for index in range(0, first_use):
+        for index in range(first_use):
             if _import_like(body[index]):
                 point = index + 1
         return point
