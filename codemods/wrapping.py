@@ -194,6 +194,18 @@ def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         stack.extend(reversed(current.children))
 
 
+def _walk_scope(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Like ``_walk``, but yields nested scopes (functions, lambdas, classes, generator
+    expressions) without descending into them."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, _NESTED_SCOPES):
+            continue
+        stack.extend(reversed(current.children))
+
+
 def _is_safe(node: cst.CSTNode) -> bool:
     for sub in _walk(node):
         if not isinstance(sub, _SAFE_TYPES):
@@ -640,7 +652,7 @@ class WrappingCodemod(HttpCodemod):
                     if ctx is ExpressionContext.STORE:
                         found.add(sub.value)
 
-        for sub in _walk(stmt):
+        for sub in _walk_scope(stmt):
             if isinstance(sub, _NESTED_SCOPES) and sub is not stmt:
                 continue
             if isinstance(sub, cst.Assign):
@@ -755,7 +767,7 @@ class WrappingCodemod(HttpCodemod):
         return False
 
     def _check_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str) -> None:
-        for sub in _walk(stmt):
+        for sub in _walk_scope(stmt):
             if isinstance(sub, _NESTED_SCOPES):
                 if self._captured_in(sub, live):
                     kind = {

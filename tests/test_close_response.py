@@ -840,3 +840,85 @@ def test_engine_reparses_output():
     result = engine.process_source(source.encode(), "x.py", settings)
     assert result.status == engine.CHANGED
     assert "    with requests.get(\n        u,\n        stream=True,\n    ) as r:\n" in result.new_text
+
+
+def test_return_inside_a_nested_function_with_its_own_local_is_not_an_escape():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            def pick(r):
+                return r
+            return pick(r.status_code)
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                def pick(r):
+                    return r
+                return pick(r.status_code)
+        """,
+    )
+
+
+def test_rebinding_to_plain_data_ends_the_block():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            r = r.json()
+            return r
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                r = r.json()
+            return r
+        """,
+    )
+
+
+def test_use_in_except_handler_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+                r.raise_for_status()
+            except requests.HTTPError:
+                print(r.status_code)
+                raise
+        """,
+        "used after the end of its block",
+    )
+
+
+def test_generator_keeps_the_response_open_while_suspended():
+    assert_fixed(
+        """
+        import requests
+
+        def lines(u):
+            r = requests.get(u, stream=True)
+            for line in r.iter_lines():
+                yield line
+        """,
+        """
+        import requests
+
+        def lines(u):
+            with requests.get(u, stream=True) as r:
+                for line in r.iter_lines():
+                    yield line
+        """,
+    )
