@@ -12,6 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
+from .calls import CLIENT_CONSTRUCTORS
 from .wrapping import Plan, Target, WrappingCodemod
 
 ASYNC_CLIENTS = ("httpx.AsyncClient", "aiohttp.ClientSession")
@@ -34,6 +35,11 @@ class CloseClient(WrappingCodemod):
     DEFAULT = True
     MODULE_LEVEL = False
     FRESH_NAME = "client"
+
+    CANDIDATE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in CLIENT_CONSTRUCTORS)
+
+    def might_be_target(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Call) and self.candidate_name(node.func)
 
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
         if not isinstance(node, cst.Call):

@@ -35,6 +35,19 @@ class CloseResponse(WrappingCodemod):
     DEFAULT = True
     FRESH_NAME = "response"
 
+    CANDIDATE_NAMES = frozenset({"urlopen", "stream"})
+
+    def might_be_target(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Await):
+            return isinstance(node.expression, cst.Call)
+        assert isinstance(node, cst.Call)
+        if self.candidate_name(node.func):
+            return True
+        return any(
+            arg.keyword is not None and arg.keyword.value in ("stream", "preload_content")
+            for arg in node.args
+        )
+
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
         if isinstance(node, cst.Await):
             inner = node.expression

@@ -234,6 +234,38 @@ class WrappingCodemod(HttpCodemod):
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
         raise NotImplementedError
 
+    def might_be_target(self, node: cst.CSTNode) -> bool:
+        """A cheap syntactic pre-check (no metadata) that ``node`` could be a target; a file
+        where no node passes it is returned untouched before any metadata is computed."""
+        return True
+
+    #: Names (last part) of the functions and classes that can be targets, for the pre-check.
+    CANDIDATE_NAMES: frozenset = frozenset()
+
+    def candidate_name(self, func: cst.BaseExpression) -> bool:
+        if isinstance(func, cst.Attribute):
+            func = func.attr
+        return isinstance(func, cst.Name) and func.value in self._candidates
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        self._candidates = set(self.CANDIDATE_NAMES)
+        for node in _walk(tree):
+            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    if (
+                        alias.asname is not None
+                        and isinstance(alias.name, cst.Name)
+                        and alias.name.value in self.CANDIDATE_NAMES
+                        and isinstance(alias.asname.name, cst.Name)
+                    ):
+                        self._candidates.add(alias.asname.name.value)
+        if not any(
+            isinstance(node, (cst.Call, cst.Await)) and self.might_be_target(node)
+            for node in _walk(tree)
+        ):
+            return tree
+        return super().transform_module(tree)
+
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the {target.noun} with `{self._header_word(target)}`"
 

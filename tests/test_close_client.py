@@ -241,3 +241,22 @@ def test_client_reported_response_still_fixed():
     assert [reason for _, reason in reasons(sites)] == [
         "the client (or something reading from it) is returned; the caller may still use it"
     ]
+
+
+def test_aliased_constructor_passes_the_cheap_pre_check():
+    assert_fixed(
+        """
+        from requests import Session as S
+
+        def f(u):
+            s = S()
+            return s.get(u).status_code
+        """,
+        """
+        from requests import Session as S
+
+        def f(u):
+            with S() as s:
+                return s.get(u).status_code
+        """,
+    )

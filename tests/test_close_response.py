@@ -922,3 +922,21 @@ def test_generator_keeps_the_response_open_while_suspended():
                     yield line
         """,
     )
+
+
+def test_aliased_import_passes_the_cheap_pre_check():
+    assert_fixed(
+        """
+        from urllib.request import urlopen as fetch
+
+        def f(u):
+            return fetch(u).read()
+        """,
+        """
+        from urllib.request import urlopen as fetch
+
+        def f(u):
+            with fetch(u) as response:
+                return response.read()
+        """,
+    )
