@@ -67,6 +67,11 @@ class AddTimeout(HttpCodemod):
         super().__init__(context, **options)
         self.timeout_code = parse_timeout(self.options["timeout"])
 
+    def visit_Module(self, node: cst.Module) -> None:
+        finder = _CallFinder(self, "socket.setdefaulttimeout")
+        node.visit(finder)
+        self.sets_socket_default = finder.found
+
     def _targets(self, call: HttpCall) -> bool:
         if call.library == "requests":
             if call.kind == "function":
@@ -99,10 +104,36 @@ class AddTimeout(HttpCodemod):
         if any(a.star == "*" for a in original_node.args):
             self.report(original_node, "passes *args, which may already hold a timeout")
             return updated_node
+        if self.sets_socket_default:
+            self.report(
+                original_node,
+                "the module calls socket.setdefaulttimeout; an explicit timeout would replace it",
+            )
+            return updated_node
+        if found.kind == "method" and "mount" in self.resolver.accessed_attributes(found.receiver):
+            self.report(
+                original_node,
+                "the session has a mounted adapter, which may set its own timeout",
+            )
+            return updated_node
         self.fixed(original_node, f"added timeout={self.timeout_code}")
         return updated_node.with_changes(
             args=append_keyword(updated_node, "timeout", cst.parse_expression(self.timeout_code))
         )
+
+
+class _CallFinder(cst.CSTVisitor):
+    """Does the module call ``name`` (resolved through imports) anywhere?"""
+
+    def __init__(self, codemod: HttpCodemod, name: str) -> None:
+        super().__init__()
+        self.codemod = codemod
+        self.name = name
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.found and self.codemod.resolver.resolves_to(node.func, [self.name]):
+            self.found = True
 
 
 def _line_break(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
@@ -144,6 +175,19 @@ def append_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> list
         else:
             args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
             args.append(new.with_changes(comma=cst.Comma(whitespace_after=closing)))
+    elif isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
+        # ``x  # note\n)``: the comma goes right after the value, the comment stays with it,
+        # and the new argument takes the line break before ")".
+        closing = last.whitespace_after_arg
+        if isinstance(between, cst.ParenthesizedWhitespace):
+            after_comma = closing.with_changes(indent=between.indent, last_line=between.last_line)
+        else:
+            after_comma = closing
+        args[-1] = last.with_changes(
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+            comma=cst.Comma(whitespace_after=after_comma),
+        )
+        args.append(new.with_changes(whitespace_after_arg=_line_break(closing)))
     else:
         args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between))
         args.append(new)

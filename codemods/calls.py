@@ -215,6 +215,24 @@ class HttpResolver:
             classes.add(cls)
         return classes.pop() if len(classes) == 1 else None
 
+    def accessed_attributes(self, expr: cst.BaseExpression) -> Set[str]:
+        """Attribute names used on any binding of the name ``expr`` (``s.mount`` -> "mount")."""
+        if not isinstance(expr, cst.Name):
+            return set()
+        try:
+            scope = self.dependent.get_metadata(ScopeProvider, expr, None)
+        except KeyError:
+            return set()
+        if scope is None:
+            return set()
+        found: Set[str] = set()
+        for assignment in scope[expr.value]:
+            for access in assignment.references:
+                parent = self.parent(access.node)
+                if isinstance(parent, cst.Attribute) and parent.value is access.node:
+                    found.add(parent.attr.value)
+        return found
+
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         try:
             return self.dependent.get_metadata(ParentNodeProvider, node, None)

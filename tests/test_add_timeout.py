@@ -342,3 +342,53 @@ def test_behaviour_a_silent_server_no_longer_hangs(tmp_path):
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+def test_comment_after_the_last_argument_stays_with_it():
+    new, _ = fix(
+        """
+        import requests
+        requests.get(
+            url,
+            headers=h  # hdrs
+        )
+        """
+    )
+    assert new == dedent(
+        """
+        import requests
+        requests.get(
+            url,
+            headers=h,  # hdrs
+            timeout=60
+        )
+        """
+    )
+
+
+def test_a_shorter_timeout_set_elsewhere_is_reported_not_overridden():
+    # A mounted adapter or socket.setdefaulttimeout can already bound the call: timeout=60
+    # would lengthen it, so these are left for a human.
+    source = """
+        import requests
+
+        def f(url, adapter):
+            s = requests.Session()
+            s.mount("http://", adapter)
+            return s.get(url)
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert reasons(sites) == [(7, "the session has a mounted adapter, which may set its own timeout")]
+    source = """
+        import socket as so
+        from urllib.request import urlopen
+
+        so.setdefaulttimeout(1)
+        urlopen("u")
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert reasons(sites) == [
+        (6, "the module calls socket.setdefaulttimeout; an explicit timeout would replace it")
+    ]
