@@ -56,7 +56,12 @@ EAGER_ATTRS = frozenset(
     }
 )
 #: ... except in aiohttp, where ``resp.content`` is the body's stream reader.
-LAZY_ATTRS_BY_LIBRARY = {"aiohttp": frozenset({"content"})}
+LAZY_ATTRS_BY_LIBRARY = {"aiohttp": frozenset({"content", "text", "json", "read"})}
+
+#: Methods that return a coroutine reading from the object: eager only when awaited at once
+#: (every aiohttp response method, and httpx's async ones).
+COROUTINE_METHODS = frozenset({"aread", "aclose", "wait_for_close"})
+ALL_METHODS_ARE_COROUTINES = frozenset({"aiohttp"})
 
 #: Methods of a response whose result holds no reference to it.
 EAGER_METHODS = frozenset(
@@ -733,8 +738,9 @@ class WrappingCodemod(HttpCodemod):
             if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
         }
 
-    def _eager(self, expr: cst.CSTNode, live: Set[str]) -> bool:
-        """``expr``'s value cannot hold a reference to a tainted object."""
+    def _eager(self, expr: cst.CSTNode, live: Set[str], awaited: bool = False) -> bool:
+        """``expr``'s value cannot hold a reference to a tainted object (``awaited``: ``expr``
+        is the operand of ``await``, so a coroutine it returns is run at once)."""
         if not self._mentions(expr, live):
             return True
         if self._is_tainted_name(expr, live):
@@ -751,6 +757,11 @@ class WrappingCodemod(HttpCodemod):
             args_eager = all(self._eager(a.value, live) for a in expr.args)
             if isinstance(func, cst.Attribute):
                 if not self._eager(func.value, live):
+                    if not awaited and (
+                        self._library in ALL_METHODS_ARE_COROUTINES
+                        or func.attr.value in COROUTINE_METHODS
+                    ):
+                        return False  # a coroutine that will read from the response later
                     return func.attr.value in EAGER_METHODS and args_eager
                 if args_eager or func.attr.value in CONSUMER_METHODS:
                     return True
@@ -759,7 +770,7 @@ class WrappingCodemod(HttpCodemod):
                 return True
             return False if self._mentions(func, live) else args_eager
         if isinstance(expr, cst.Await):
-            return self._eager(expr.expression, live)
+            return self._eager(expr.expression, live, awaited=True)
         if isinstance(expr, cst.Subscript):
             return self._eager(expr.value, live) and all(
                 self._eager(el.slice.value, live)

@@ -940,3 +940,22 @@ def test_aliased_import_passes_the_cheap_pre_check():
                 return response.read()
         """,
     )
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "coro = resp.json()\n    print(1)\n    return await coro",
+        "reader = resp.text\n    print(1)\n    return await reader()",
+    ],
+)
+def test_aiohttp_coroutines_and_bound_methods_are_lazy(use):
+    new, sites = fix(
+        "import aiohttp\n\nasync def f(session: aiohttp.ClientSession, u):\n"
+        f"    resp = await session.get(u)\n    {use}\n"
+    )
+    # Either reported, or the block covers the await that reads the body.
+    if "async with" in new:
+        assert new.rstrip().endswith(("        return await coro", "        return await reader()"))
+    else:
+        assert reasons(sites)
