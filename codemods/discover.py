@@ -7,6 +7,7 @@ Symlinked directories are followed once; a loop or a dangling link is an error f
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -43,6 +44,16 @@ def display_path(path: str) -> str:
     if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
         return os.path.relpath(absolute, cwd)
     return path
+
+
+def _broken_link(path: str) -> str:
+    """Why a symlink cannot be followed: a loop (ELOOP) or a missing target."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+    return "dangling symlink"
 
 
 def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
@@ -150,7 +161,7 @@ class _Walker:
             ):
                 continue
             if entry.is_symlink() and not os.path.exists(path):
-                self.result.errors.append((path, "dangling symlink"))
+                self.result.errors.append((path, _broken_link(path)))
                 continue
             self.add_file(path)
 
@@ -161,7 +172,7 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), use_gitignore: 
         if os.path.isdir(path):
             walker.walk_root(path)
         elif os.path.lexists(path) and not os.path.exists(path):
-            walker.result.errors.append((path, "dangling symlink"))
+            walker.result.errors.append((path, _broken_link(path)))
         elif os.path.exists(path):
             walker.add_file(path)  # named explicitly: taken even if excluded
         else:

@@ -23,7 +23,7 @@ from libcst.metadata import MetadataWrapper
 
 from . import registry
 from .base import FIXED, REPORTED, Site
-from .prefilter import might_contain_target
+from .prefilter import relevant, screen, target_kinds
 from .sources import SourceError, decode, write_atomic
 
 UNCHANGED = "unchanged"
@@ -135,13 +135,19 @@ def _line_map(original: str, current: str) -> Callable[[int], int]:
 def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     """Run the selected codemods over ``data``; no I/O."""
     result = FileResult(path=path, status=UNCHANGED)
-    if not settings.codemods or not might_contain_target(data, settings.prefilter_words):
+    # Bytes, then Python's ast: skips files no codemod can touch without a libcst parse, and
+    # tells which codemods can act at all (``verdict.kinds``; ``None`` when ast cannot tell).
+    verdict = screen(data, settings.prefilter_words) if settings.codemods else None
+    if verdict is None or not verdict.candidate:
         result.status = SKIPPED
         return result
     try:
         original_text, result.encoding = decode(data)
     except SourceError as exc:
         return _error(result, exc.reason, exc.line, exc.column)
+    if verdict.danger:  # would crash libcst's native parser (the whole process)
+        return _error(result, f"cannot parse: {verdict.danger}")
+    kinds = verdict.kinds
     try:
         tree = parse(data)
     except cst.ParserSyntaxError as exc:
@@ -155,6 +161,8 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     to_original: Callable[[int], int] = lambda line: line
     wrapper: Optional[MetadataWrapper] = None
     for cls in registry.ordered(settings.codemods):
+        if not relevant(cls.NAME, kinds):
+            continue  # no name this codemod acts on: skip its transform and metadata
         if wrapper is None or wrapper.module is not tree:
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         context = CodemodContext(filename=path, scratch={"source": code, "wrapper": wrapper})
@@ -179,6 +187,8 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
         except Exception as exc:
             return _error(result, f"internal error: {cls.NAME} produced code that does not parse ({exc})")
         code = new_code
+        if kinds is not None:
+            kinds = target_kinds(new_bytes)  # what the rewrite left for the next codemods
         result.applied.append(cls.NAME)
         to_original = _line_map(original_text, code)
 

@@ -1,18 +1,49 @@
-"""Decide from raw bytes, before any parse, whether a file can hold a target at all.
+"""Decide, before any libcst parse, whether a file can hold a target at all.
 
-A target needs an HTTP library (or a client the configuration names) to be mentioned by name,
-so a file whose bytes never contain one of those words is skipped without being parsed. This
-never rejects a file a codemod could change, and never turns a parseable file into an error:
-it reads bytes, it does not parse.
+Two stages, each a sound over-approximation of what a codemod could touch:
+
+1. **Bytes.** A target needs an HTTP library (or a client the configuration names) to be
+   imported by name, so a file whose bytes never contain one of those words is skipped.
+2. **Python's ``ast``** (about ten times cheaper than a libcst parse with metadata). Codemods
+   find their targets through libcst's ``QualifiedNameProvider`` (see ``calls.py``), which only
+   resolves names bound by ``import`` statements. This stage mirrors that resolution without
+   scopes: it collects every name any import in the file binds (at any depth, any alias),
+   follows attribute chains from those names, and keeps the file only if some chain names a
+   target (``requests.get``, ``httpx.Client``, ``urllib.request.urlopen``, a client class used
+   as an annotation, ... : ``TARGET_NAMES``, built from ``calls.py``'s tables), or the file
+   star-imports an HTTP library (``share-session`` reports those). Ignoring scopes only adds
+   candidates (a shadowed name still counts), never removes one.
+
+   ``ast`` knows only the running interpreter's grammar: when it cannot parse a file (3.12+
+   syntax on 3.11, a NUL byte, a bad encoding, nesting too deep, ...) the file goes on to
+   libcst, which reads every version and gives the real error if there is one. So this stage
+   never turns a file into an error and never skips a file libcst could change.
+   ``tests/test_properties.py`` checks the soundness claim: files this stage rejects produce
+   no site and no change when forced through every codemod.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+import warnings
 from functools import lru_cache
-from typing import Iterable, Pattern, Tuple
+from typing import Dict, FrozenSet, Iterable, NamedTuple, Optional, Pattern, Set, Tuple
+
+from .calls import CLIENT_CLASSES, CLIENT_CONSTRUCTORS, LIBRARIES, MODULE_FUNCTIONS, normalise
 
 LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib")
+
+#: Every qualified name (normalised as ``calls.normalise`` does) a codemod can act on.
+TARGET_NAMES: FrozenSet[str] = frozenset(
+    set(MODULE_FUNCTIONS)
+    | set(CLIENT_CONSTRUCTORS)
+    | set(CLIENT_CLASSES)
+    | {"urllib.request.urlopen"}
+)
+
+#: Stage counters for this process (the benchmark and tests read them).
+STATS = {"bytes_rejected": 0, "ast_rejected": 0, "ast_failed": 0, "candidates": 0}
 
 
 @lru_cache(maxsize=32)
@@ -22,4 +53,188 @@ def _pattern(extra: Tuple[str, ...]) -> Pattern[bytes]:
 
 
 def might_contain_target(data: bytes, extra_words: Iterable[str] = ()) -> bool:
+    """Stage 1: do the bytes name an HTTP library (or a configured word) at all?"""
     return _pattern(tuple(sorted(set(extra_words)))).search(data) is not None
+
+
+def _is_library_module(module: str) -> bool:
+    return module.split(".", 1)[0] in LIBRARIES
+
+
+def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool]:
+    """Local name -> the qualified names imports bind it to (as libcst computes them), and
+    whether the file star-imports an HTTP library."""
+    bound: Dict[str, Set[str]] = {}
+    star = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if not _is_library_module(alias.name):
+                    continue
+                if alias.asname:
+                    bound.setdefault(alias.asname, set()).add(alias.name)
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    bound.setdefault(top, set()).add(top)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or not node.module or not _is_library_module(node.module):
+                continue  # relative imports resolve to ".x" names, never a library's
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                    continue
+                local = alias.asname or alias.name
+                bound.setdefault(local, set()).add(f"{node.module}.{alias.name}")
+    return bound, star
+
+
+def _dotted(node: ast.AST) -> Optional[Tuple[str, str]]:
+    """``a.b.c`` -> ("a", "b.c"); ``a`` -> ("a", ""); anything else -> None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return node.id, ".".join(reversed(parts))
+
+
+def _kind(name: str) -> Optional[str]:
+    name = normalise(name)
+    if name in MODULE_FUNCTIONS:
+        return "function"
+    if name in CLIENT_CONSTRUCTORS:
+        return "constructor"
+    if name in CLIENT_CLASSES:
+        return "class"
+    if name == "urllib.request.urlopen":
+        return "urlopen"
+    return None
+
+
+def _target_kinds(tree: ast.AST, bound: Dict[str, Set[str]]) -> Set[str]:
+    kinds: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            found = _dotted(node)
+            if found is None or found[0] not in bound:
+                continue
+            root, rest = found
+            for qualified in bound[root]:
+                kind = _kind(f"{qualified}.{rest}")
+                if kind:
+                    kinds.add(kind)
+        elif isinstance(node, ast.Name) and node.id in bound:
+            for qualified in bound[node.id]:
+                kind = _kind(qualified)
+                if kind:
+                    kinds.add(kind)
+    return kinds
+
+
+#: Kinds of name (``TARGET_NAMES`` split by ``calls.HttpCall.kind``, plus star imports) each
+#: codemod can act on. A codemod not listed here runs whenever any kind is present.
+NEEDS: Dict[str, FrozenSet[str]] = {
+    "share-session": frozenset({"function", "star"}),
+    "close-client": frozenset({"constructor"}),
+}
+ALL_KINDS = frozenset({"function", "constructor", "class", "urlopen", "star"})
+
+
+def target_kinds(data: bytes) -> Optional[FrozenSet[str]]:
+    """The kinds of target name the file uses (empty: none), or ``None`` when ``ast`` cannot
+    tell (it could not parse the file): then every codemod must look."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data)
+    except BaseException as exc:  # SyntaxError, ValueError (NUL), RecursionError, MemoryError
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        STATS["ast_failed"] += 1
+        return None
+    try:
+        bound, star = _bindings(tree)
+        kinds = _target_kinds(tree, bound) if bound else set()
+        if star:
+            kinds.add("star")
+        return frozenset(kinds)
+    except RecursionError:
+        return None
+
+
+def ast_candidate(data: bytes) -> bool:
+    """Stage 2: can a codemod find anything in this file? ``True`` when unsure."""
+    kinds = target_kinds(data)
+    return kinds is None or bool(kinds)
+
+
+def relevant(codemod: str, kinds: Optional[FrozenSet[str]]) -> bool:
+    """Can ``codemod`` act on a file using these kinds of target name?"""
+    if kinds is None:
+        return True
+    return bool(kinds & NEEDS.get(codemod, ALL_KINDS))
+
+
+# libcst's native parser overflows the C stack (a segfault, which would kill the whole run)
+# somewhere between 1,000 and 2,000 nested brackets and 5,000 to 20,000 chained unary
+# operators. Python's own parser refuses much less (200 brackets), so only a file ``ast``
+# could not parse needs this check before libcst sees it.
+MAX_BRACKET_DEPTH = 1000
+_UNARY_RUN = re.compile(rb"(?:[-+~][ \t]*){5000,}|(?:\bnot\s+){2000,}")
+
+
+def too_deep(data: bytes) -> Optional[str]:
+    """Why libcst must not be given this file (it could crash the process), or ``None``."""
+    if data.count(b"(") + data.count(b"[") + data.count(b"{") > MAX_BRACKET_DEPTH:
+        depth = deepest = 0
+        for match in re.finditer(rb"[\[\](){}]", data):
+            if match.group() in b"([{":
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+            elif depth:
+                depth -= 1
+        if deepest > MAX_BRACKET_DEPTH:
+            return f"nesting too deep ({deepest} levels of brackets)"
+    if _UNARY_RUN.search(data):
+        return "nesting too deep (a chain of thousands of unary operators)"
+    return None
+
+
+class Verdict(NamedTuple):
+    candidate: bool
+    #: Kinds of target name present (see ``target_kinds``); ``None``: unknown, run everything.
+    kinds: Optional[FrozenSet[str]] = None
+    #: Set when the file must not reach libcst's parser (see ``too_deep``).
+    danger: Optional[str] = None
+
+
+def screen(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -> Verdict:
+    """Both stages. A configured extra word (``--client``) disables the ``ast`` stage for files
+    that contain it: what such a client makes a target is the codemod's business."""
+    extra = tuple(sorted(set(extra_words)))
+    if not might_contain_target(data, extra):
+        STATS["bytes_rejected"] += 1
+        return Verdict(False)
+    if not use_ast or (extra and _extra_pattern(extra).search(data)):
+        STATS["candidates"] += 1
+        return Verdict(True, None, too_deep(data))
+    kinds = target_kinds(data)
+    if kinds is None:
+        STATS["candidates"] += 1
+        return Verdict(True, None, too_deep(data))
+    if kinds:
+        STATS["candidates"] += 1
+        return Verdict(True, kinds)
+    STATS["ast_rejected"] += 1
+    return Verdict(False, kinds)
+
+
+def is_candidate(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -> bool:
+    return screen(data, extra_words, use_ast).candidate
+
+
+@lru_cache(maxsize=32)
+def _extra_pattern(extra: Tuple[str, ...]) -> Pattern[bytes]:
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in extra) + rb")\b")

@@ -1,0 +1,182 @@
+"""Whole-tree speed: http-codemods against LibCST's own runner and ruff, side by side.
+
+    python -m codemods.benchmark /work/corpus                 # the 91-project corpus
+    python -m codemods.benchmark DIR --libcst-sample 0        # LibCST's runner on every file
+
+Runs, on the same files (every project directory under DIR; hidden directories skipped):
+
+- ``http-codemods --check`` with the default codemods, ``-j 1`` and ``-j`` all cores;
+- ``python -m libcst.tool codemod <Class> --no-format`` for each default codemod in turn (their
+  own runner, what a user would otherwise do; it writes, so it runs on a copy). It parses and
+  resolves metadata for every file, which takes hours on the whole corpus, so by default it
+  runs on a random sample of ``--libcst-sample`` files (fixed seed) and its rate is
+  extrapolated; our tool is timed on the same sample too, for a like-for-like ratio;
+- ``ruff check --select S113`` (requests calls without a timeout: the speed limit for a scan
+  in this field; ``--no-cache --isolated``).
+
+For each: wall time, files/s, lines/s, the peak resident memory of the largest process
+(``getrusage(RUSAGE_CHILDREN)`` measured in a fresh wrapper process per run, so one run's peak
+never leaks into another's), and the ratio to ``http-codemods -j N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from . import registry
+from .discover import discover
+from .engine import default_jobs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Runs a command and prints its wall time and the peak RSS of its largest process (KiB).
+_MEASURE = r"""
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=sys.argv[1])
+seconds = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": seconds, "maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime,
+                  "returncode": proc.returncode, "stderr": proc.stderr.decode("utf-8", "replace")[-4000:]}))
+"""
+
+
+def measure(command: Sequence[str], cwd: Path) -> Dict:
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(cwd), *command], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def count_lines(files: Sequence[str]) -> int:
+    total = 0
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                total += handle.read().count(b"\n")
+        except OSError:
+            pass
+    return total
+
+
+def default_commands() -> List[str]:
+    return [f"{cls.__module__.split('.')[-1]}.{cls.__name__}" for cls in registry.CODEMODS if cls.DEFAULT]
+
+
+def copy_files(files: Sequence[str], root: Path, dest: Path) -> None:
+    for path in files:
+        target = dest / os.path.relpath(path, root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def summary_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if "scanned" in line]
+    return lines[-1].strip() if lines else ""
+
+
+def row(name: str, run: Dict, files: int, lines: int, reference: Optional[float]) -> str:
+    seconds = run["seconds"]
+    ratio = f"{seconds / reference:8.1f}x" if reference else f"{'':>9}"
+    return (
+        f"{name:<46}{files:>7}{seconds:>10.1f}{files / seconds:>10.0f}{lines / seconds:>11.0f}"
+        f"{run['maxrss_kib'] / 1024:>9.0f}{ratio}"
+    )
+
+
+HEADER = f"{'':<46}{'files':>7}{'seconds':>10}{'files/s':>10}{'lines/s':>11}{'MiB':>9}{'vs ours':>9}"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codemods.benchmark", description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", help="a directory of projects (e.g. the fetch.sh corpus)")
+    parser.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="cores for the parallel runs")
+    parser.add_argument("--libcst-sample", type=int, default=300, help="files for LibCST's runner (0: all)")
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--skip", default="", help="comma list of runs to skip: j1,jN,libcst,ruff")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw numbers here")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+
+    corpus = Path(args.corpus).resolve()
+    projects = sorted(str(p) for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files = discover(projects).files
+    lines = count_lines(files)
+    jobs = max(1, args.jobs)
+    print(f"corpus: {corpus}: {len(projects)} projects, {len(files)} files, {lines} lines; "
+          f"{os.cpu_count()} cores (using {jobs}); Python {sys.version.split()[0]}", flush=True)
+
+    tool = [sys.executable, "-m", "codemods", "--check", "--config", os.devnull]
+    results: Dict[str, Dict] = {}
+    printed: List[str] = [HEADER]
+
+    def show(name: str, key: str, n_files: int, n_lines: int, reference: Optional[float]) -> None:
+        printed.append(row(name, results[key], n_files, n_lines, reference))
+        print(printed[-1], flush=True)
+
+    print(HEADER, flush=True)
+    if "jN" not in skip:
+        results["ours_jN"] = measure([*tool, "-j", str(jobs), *projects], ROOT)
+        show(f"http-codemods --check -j {jobs}", "ours_jN", len(files), lines, None)
+        print(f"    {summary_line(results['ours_jN']['stderr'])}", flush=True)
+    reference = results.get("ours_jN", {}).get("seconds")
+    if "j1" not in skip:
+        results["ours_j1"] = measure([*tool, "-j", "1", *projects], ROOT)
+        show("http-codemods --check -j 1", "ours_j1", len(files), lines, reference)
+    if "ruff" not in skip and shutil.which("ruff"):
+        ruff = [shutil.which("ruff"), "check", "--select", "S113", "--no-cache", "--isolated", "--exit-zero", "--quiet"]
+        results["ruff"] = measure([*ruff, *projects], ROOT)
+        show("ruff check --select S113", "ruff", len(files), lines, reference)
+
+    if "libcst" not in skip:
+        sample = list(files)
+        if args.libcst_sample and args.libcst_sample < len(files):
+            sample = sorted(random.Random(args.seed).sample(files, args.libcst_sample))
+        sample_lines = count_lines(sample)
+        with tempfile.TemporaryDirectory(prefix="http-codemods-bench-") as tmp:
+            ours_copy = Path(tmp) / "ours"
+            libcst_copy = Path(tmp) / "libcst"
+            copy_files(sample, corpus, ours_copy)
+            copy_files(sample, corpus, libcst_copy)
+            results["ours_sample"] = measure([*tool, "-j", str(jobs), str(ours_copy)], ROOT)
+            label = "sample" if len(sample) < len(files) else "all"
+            show(f"http-codemods --check -j {jobs} ({label})", "ours_sample", len(sample), sample_lines, None)
+            total = {"seconds": 0.0, "maxrss_kib": 0, "cpu": 0.0, "returncode": 0, "stderr": ""}
+            for command in default_commands():
+                run = measure(
+                    [sys.executable, "-m", "libcst.tool", "codemod", command, "--no-format",
+                     "--hide-progress", "-j", str(jobs), str(libcst_copy)],
+                    ROOT,
+                )
+                total["seconds"] += run["seconds"]
+                total["cpu"] += run["cpu"]
+                total["maxrss_kib"] = max(total["maxrss_kib"], run["maxrss_kib"])
+                total["stderr"] += run["stderr"][-500:]
+            results["libcst_sample"] = total
+            show(f"libcst.tool codemod x{len(default_commands())} -j {jobs} ({label})", "libcst_sample",
+                 len(sample), sample_lines, results["ours_sample"]["seconds"])
+            if label == "sample":
+                rate = len(sample) / total["seconds"]
+                estimate = len(files) / rate
+                print(f"    LibCST's runner on the whole tree, extrapolated: {estimate:.0f} s"
+                      + (f" ({estimate / reference:.0f}x ours)" if reference else ""), flush=True)
+                results["libcst_extrapolated_seconds"] = {"seconds": estimate}
+
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"files": len(files), "lines": lines, "jobs": jobs, "runs": results}, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
