@@ -43,7 +43,8 @@ from typing import Any, Dict, List, Optional
 from .localserver import CountingServer, Handler, fetch_stats
 
 STATS_ENV = "HTTP_CODEMODS_DEMO_STATS"
-UNCLOSED = re.compile(r"\bunclosed\b", re.IGNORECASE)
+#: One line per warning (libraries also log each one a second time through asyncio).
+UNCLOSED = re.compile(r"ResourceWarning: [Uu]nclosed\b")
 
 #: (module, class) whose instances the harness keeps alive until it has read the counters.
 TRACKED = {
@@ -183,6 +184,7 @@ def sample_programs(directory: Path) -> List[Path]:
 
 
 def run_program(path: Path, server: CountingServer, timeout: float = 60) -> Run:
+    path = Path(path).resolve()
     server.wait_idle(1.0)
     server.counters.reset()
     with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
@@ -246,9 +248,10 @@ def rewrite(directory: Path, extra_args: Optional[List[str]] = None) -> Dict[str
             info.setdefault(Path(match.group(1)).name, {"applied": [], "sites": []})["applied"] = [
                 name.strip() for name in match.group(2).split(",")
             ]
-    for line in (proc.stdout + proc.stderr).splitlines():
+    # -v prints the sites it fixed on stderr; sites left for review go to stdout.
+    for line in proc.stdout.splitlines():
         match = re.match(r"(.+?\.py):(\d+):(\d+): ([\w-]+): (.*)$", line)
-        if match and "fixed" not in line:
+        if match:
             entry = info.setdefault(Path(match.group(1)).name, {"applied": [], "sites": []})
             entry["sites"].append(f"{match.group(2)}:{match.group(3)} {match.group(4)}: {match.group(5)}")
     return info
