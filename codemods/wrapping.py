@@ -211,6 +211,17 @@ def _walk_scope(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         stack.extend(reversed(current.children))
 
 
+def _unindent_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
+    lines = stmt.leading_lines
+    if not any(line.comment is None and line.indent for line in lines):
+        return stmt
+    return stmt.with_changes(
+        leading_lines=[
+            line.with_changes(indent=False) if line.comment is None else line for line in lines
+        ]
+    )
+
+
 def _is_safe(node: cst.CSTNode) -> bool:
     for sub in _walk(node):
         if not isinstance(sub, _SAFE_TYPES):
@@ -1079,6 +1090,9 @@ class WrappingCodemod(HttpCodemod):
             body = [body[0].with_changes(leading_lines=())] + body[1:]
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
+        # Blank lines moved one level in would otherwise gain the new indentation as
+        # trailing whitespace (at module level a blank line "matches" the empty indent).
+        body = [_unindent_blank_lines(stmt) for stmt in body]
         block = cst.IndentedBlock(body=body, header=header, indent=indent)
         if target.mode == "aclose":
             close = cst.SimpleStatementLine(

@@ -959,3 +959,14 @@ def test_aiohttp_coroutines_and_bound_methods_are_lazy(use):
         assert new.rstrip().endswith(("        return await coro", "        return await reader()"))
     else:
         assert reasons(sites)
+
+
+def test_blank_lines_moved_into_the_block_get_no_trailing_whitespace():
+    new, _ = fix(
+        "from urllib.request import urlopen\nh = urlopen(u)\n\nwith open(g) as f:\n"
+        "    x = 1\n\n    f.write(h.read())\n"
+    )
+    assert new == (
+        "from urllib.request import urlopen\nwith urlopen(u) as h:\n\n    with open(g) as f:\n"
+        "        x = 1\n\n        f.write(h.read())\n"
+    )
