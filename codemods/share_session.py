@@ -185,7 +185,12 @@ class ShareSession(HttpCodemod):
 
         class Finder(cst.CSTVisitor):
             def visit_Call(self, call: cst.Call) -> None:
-                info = codemod.resolver.classify(call)
+                try:
+                    info = codemod.resolver.classify(call)
+                except RecursionError:
+                    # calls.py follows ``x = x.method()`` into itself; such a call is never
+                    # a bare module function, so it is not ours.
+                    return
                 if info is None:
                     if star_libraries and isinstance(call.func, cst.Name):
                         codemod._maybe_star(call, star_libraries)

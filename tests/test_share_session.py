@@ -751,3 +751,17 @@ def test_options_through_the_command_line_and_config(tmp_path):
     path = rewrite(tmp_path, source, "--select", "share-session", name="c.py")
     text = path.read_text()
     assert "shared = requests.Session()" in text and "set_policy" not in text
+
+
+def test_self_referencing_assignment_does_not_crash():
+    new, sites = fix(
+        """
+        import requests
+
+        def f(u):
+            data = data.astype(int)
+            return requests.get(u), data
+        """
+    )
+    assert "return _session.get(u), data" in new
+    assert "data = data.astype(int)" in new
