@@ -141,6 +141,7 @@ class HttpResolver:
 
     def __init__(self, dependent: MetadataDependent) -> None:
         self.dependent = dependent
+        self._resolving: Set[int] = set()
 
     # -- names ---------------------------------------------------------------------------
 
@@ -196,6 +197,17 @@ class HttpResolver:
             return self.constructed_client(expr)
         if not isinstance(expr, cst.Name):
             return None
+        # ``x = x.method()`` binds x from a call on x: following it would never end.
+        active = self._resolving
+        if id(expr) in active:
+            return None
+        active.add(id(expr))
+        try:
+            return self._client_class_of_name(expr)
+        finally:
+            active.discard(id(expr))
+
+    def _client_class_of_name(self, expr: cst.Name) -> Optional[str]:
         try:
             scope = self.dependent.get_metadata(ScopeProvider, expr, None)
         except KeyError:

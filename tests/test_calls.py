@@ -128,3 +128,20 @@ def test_shadowing_and_lookalikes_never_match():
     assert found[16] is None
     assert found[19] is None  # s is bound to two different things
     assert found[20] is None  # a bare name that was never imported
+
+
+def test_a_name_bound_from_a_call_on_itself_resolves_to_nothing():
+    # x = x.method() once made the resolver follow x forever (found in gradio).
+    found = classify(
+        """
+        import requests
+
+        def f(data, other):
+            data = data.astype(int)
+            a = other.x()
+            other = a.y()
+            data.get(1)
+            a.get(2)
+        """
+    )
+    assert found[5] is None and found[8] is None and found[9] is None
