@@ -101,6 +101,18 @@ EAGER_FUNCTIONS = frozenset(
     }
 )
 
+#: Functions whose result wraps their argument but which keep it nowhere else: the taint
+#: follows the result (``reader = csv.reader(io.TextIOWrapper(r.raw))``).
+WRAPPING_FUNCTIONS = frozenset(
+    {
+        "io.TextIOWrapper", "io.BufferedReader", "io.BytesIO", "io.StringIO", "csv.reader",
+        "csv.DictReader", "codecs.getreader", "codecs.iterdecode", "gzip.GzipFile", "gzip.open",
+        "zipfile.ZipFile", "tarfile.open", "builtins.iter", "builtins.enumerate", "builtins.zip",
+        "builtins.map", "builtins.filter", "builtins.reversed", "itertools.islice",
+        "itertools.chain", "contextlib.closing", "contextlib.aclosing",
+    }
+)
+
 #: Methods of another object that consume their (tainted) argument and keep nothing.
 CONSUMER_METHODS = frozenset({"join", "write", "writelines", "info", "debug", "warning",
                               "error", "exception", "critical", "log"})
@@ -879,6 +891,27 @@ class WrappingCodemod(HttpCodemod):
                     raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()`")
                 if self._qualified(func) & RETAINING_FUNCTIONS:
                     raise Unsafe(f"the {noun} is passed to code that may keep it")
+                if not self._known_consumer(func, live):
+                    raise Unsafe(f"the {noun} (or something reading from it) is passed to a call "
+                                 f"that may keep it; it may be used after the with block")
+
+    def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
+        """A call known to keep nothing it is given beyond its result (which the taint follows):
+        eager builtins and functions, wrappers like ``io.TextIOWrapper``, consumer methods
+        (``f.write``, ``logger.info``) and methods of the tainted object itself."""
+        if self._qualified(func) & (EAGER_FUNCTIONS | WRAPPING_FUNCTIONS):
+            return True
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in CONSUMER_METHODS:
+                return True
+            receiver = func.value
+            while isinstance(receiver, cst.Attribute):
+                receiver = receiver.value
+            if self._is_tainted_name(receiver, live):
+                return True
+            if isinstance(func.value, cst.Call) and self._mentions(func.value, live):
+                return self._known_consumer(func.value.func, live)
+        return False
 
     def _is_target(self, node: cst.CSTNode) -> bool:
         ctx = self.get_metadata(ExpressionContextProvider, node, None)

@@ -260,3 +260,50 @@ def test_aliased_constructor_passes_the_cheap_pre_check():
                 return s.get(u).status_code
         """,
     )
+
+
+# -- review finding 1: a client passed to a call that may keep it --------------------------
+
+
+@pytest.mark.parametrize(
+    "use",
+    ["api.attach(client)", "var.set(client)", "object.__setattr__(self, 'c', client)",
+     "d.__setitem__(k, client)", "super().__init__(session=client)", "keep(client)"],
+)
+def test_client_passed_to_an_unknown_call_is_reported(use):
+    assert_reported(
+        f"""
+        import httpx
+
+        def f(self, api, var, d, k, keep):
+            client = httpx.Client()
+            {use}
+            print(client.get("http://example.invalid/").status_code)
+        """,
+        "passed to",
+    )
+
+
+def test_client_used_by_its_own_methods_and_eager_results_is_fixed():
+    assert_fixed(
+        """
+        import requests
+
+        def f(urls, out):
+            session = requests.Session()
+            session.mount("https://", requests.adapters.HTTPAdapter())
+            for u in urls:
+                out.write(session.get(u).content)
+            print(len(session.cookies))
+        """,
+        """
+        import requests
+
+        def f(urls, out):
+            with requests.Session() as session:
+                session.mount("https://", requests.adapters.HTTPAdapter())
+                for u in urls:
+                    out.write(session.get(u).content)
+                print(len(session.cookies))
+        """,
+    )

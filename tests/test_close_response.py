@@ -403,8 +403,8 @@ def test_urllib3_preloaded_is_not_a_target():
             "        if response.status_code == 200:\n            out.write(b'ok')\n",
         ),
         (
-            "out[u] = foo.bar(urlopen(u), 'x').read()\n",
-            "with urlopen(u) as response:\n        out[u] = foo.bar(response, 'x').read()\n",
+            "out[u] = json.load(urlopen(u))['x']\n",
+            "with urlopen(u) as response:\n        out[u] = json.load(response)['x']\n",
         ),
     ],
 )
@@ -969,4 +969,226 @@ def test_blank_lines_moved_into_the_block_get_no_trailing_whitespace():
     assert new == (
         "from urllib.request import urlopen\nwith urlopen(u) as h:\n\n    with open(g) as f:\n"
         "        x = 1\n\n        f.write(h.read())\n"
+    )
+
+
+# -- review findings (1, 2, 3, 4, 10, 11, 12, 13) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "use",
+    ["self.keep(r)", "sink(r)", "foo.bar(r, 'x').read()", "cache.remember(r.raw)", "object.__setattr__(self, 'r', r)",
+     "var.set(r)", "d.__setitem__(k, r)", "super().__init__(response=r)"],
+)
+def test_passing_the_response_to_an_unknown_call_is_reported(use):
+    # The callee may keep it; the with block would close it under the keeper's feet.
+    assert_reported(
+        f"""
+        import requests
+
+        def f(self, u, sink, cache, var, d, k):
+            r = requests.get(u, stream=True)
+            {use}
+            print(r.status_code)
+        """,
+        "passed to",
+    )
+
+
+def test_chunks_of_the_response_may_be_passed_anywhere():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, out, log):
+            r = requests.get(u, stream=True)
+            for chunk in r.iter_content(1024):
+                out.write(chunk)
+                log.note(len(chunk), chunk)
+            print(r.status_code, r.headers)
+            out.close()
+        """,
+        """
+        import requests
+
+        def f(u, out, log):
+            with requests.get(u, stream=True) as r:
+                for chunk in r.iter_content(1024):
+                    out.write(chunk)
+                    log.note(len(chunk), chunk)
+                print(r.status_code, r.headers)
+            out.close()
+        """,
+    )
+
+
+def test_raise_for_status_inside_the_block_is_reported():
+    # The HTTPError carries the response out of the with block, closed (e.response.text '').
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            r.raise_for_status()
+            return r.raw.read(5) + b""
+        """,
+        "raise_for_status",
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["info = dict(resp=r, status=r.status_code)", "info = max(r, other, key=lambda z: z.status_code)",
+     "info = next(iter([]), r)", "info = sorted([r, other], key=len)"],
+)
+def test_functions_that_can_return_their_argument_pass_the_taint(line):
+    assert_reported(
+        f"""
+        import requests
+
+        def f(u, other):
+            r = requests.get(u, stream=True)
+            {line}
+            return info
+        """,
+        "returned",
+    )
+
+
+def test_list_of_lines_is_still_eager():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            lines = list(r.iter_lines())
+            return lines
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                lines = list(r.iter_lines())
+            return lines
+        """,
+    )
+
+
+def test_match_capture_names_are_bindings():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            match r:
+                case requests.Response(raw=raw):
+                    pass
+            return raw
+        """,
+        "used after the end",
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["self.metrics.record(requests.get(u, stream=True).status_code)",
+     "self.total += requests.get(u, stream=True).status_code",
+     "self.total[0] += requests.get(u, stream=True).status_code"],
+)
+def test_hoisting_after_an_attribute_chain_is_reported(line):
+    # ``self.metrics`` is evaluated (and may raise) before the request is sent.
+    assert_reported(
+        f"""
+        import requests
+
+        def f(self, u):
+            {line}
+        """,
+        "hoisting it would change the order",
+    )
+
+
+def test_hoisting_after_a_module_attribute_is_fine():
+    assert_fixed(
+        """
+        import json
+        import requests
+
+        def f(u):
+            data = json.loads(requests.get(u, stream=True).text)
+            return data
+        """,
+        """
+        import json
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as response:
+                data = json.loads(response.text)
+            return data
+        """,
+    )
+
+
+def test_target_inside_assert_is_reported():
+    # Hoisting it out of the assert would send the request under python -O.
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            assert requests.get(u, stream=True).status_code == 200
+        """,
+        "assert",
+    )
+
+
+def test_module_level_binding_is_reported():
+    # A module global may be imported and used by other modules after the block.
+    assert_reported(
+        """
+        import requests
+
+        resp = requests.get("http://example.invalid/", stream=True)
+        print(resp.status_code)
+        """,
+        "module level",
+    )
+
+
+_SEND = """
+import httpx
+{imports}
+
+def f(client: httpx.Client, req{param}):
+    r = client.send(req, stream=True)
+    return r.read()
+"""
+
+
+@pytest.mark.parametrize(
+    "imports,param",
+    [("", ", contextlib=None"), ("from mytools import contextlib", ""), ("contextlib = 1", "")],
+)
+def test_contextlib_name_taken_uses_a_private_alias(imports, param):
+    new, sites = fix(_SEND.format(imports=imports, param=param))
+    assert "import contextlib as _contextlib" in new
+    assert "with _contextlib.closing(client.send(req, stream=True)) as r:" in new
+    assert not reasons(sites), reasons(sites)
+
+
+def test_contextlib_already_imported_is_used():
+    new, sites = fix(_SEND.format(imports="import contextlib", param=""))
+    assert "with contextlib.closing(" in new and "_contextlib" not in new
+    assert new.count("import contextlib") == 1
+
+
+def test_contextlib_and_private_alias_both_taken_is_reported():
+    assert_reported(
+        _SEND.format(imports="from mytools import contextlib\n_contextlib = 2", param=""),
+        "contextlib",
     )
