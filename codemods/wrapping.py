@@ -135,6 +135,9 @@ RETAINING_FUNCTIONS = frozenset(
     }
 )
 
+#: Methods of a response that raise an exception carrying it (``e.response``).
+RAISING_METHODS = frozenset({"raise_for_status"})
+
 #: Methods that close the object they are called on (``finally: r.close()``).
 CLOSING_METHODS = frozenset({"close", "aclose", "release", "release_conn"})
 
@@ -880,6 +883,14 @@ class WrappingCodemod(HttpCodemod):
                         continue
                     raise Unsafe(f"the {noun} is stored in a container")
             elif isinstance(sub, cst.Call):
+                if (
+                    noun == "response"
+                    and isinstance(sub.func, cst.Attribute)
+                    and sub.func.attr.value in RAISING_METHODS
+                    and not self._eager(sub.func.value, live)
+                ):
+                    raise Unsafe(f"`.{sub.func.attr.value}()` raises an exception that carries the "
+                                 f"{noun} out of the with block, closed; close it by hand")
                 tainted_args = [
                     a for a in sub.args
                     if self._mentions(a.value, live) and not self._eager(a.value, live)

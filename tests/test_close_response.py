@@ -894,8 +894,8 @@ def test_use_in_except_handler_is_reported():
         def f(u):
             try:
                 r = requests.get(u, stream=True)
-                r.raise_for_status()
-            except requests.HTTPError:
+                r.raw.read(1)
+            except OSError:
                 print(r.status_code)
                 raise
         """,
