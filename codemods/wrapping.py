@@ -101,6 +101,12 @@ EAGER_FUNCTIONS = frozenset(
     }
 )
 
+#: Eager functions whose result may be one of their arguments (or an element of one).
+PASS_THROUGH_FUNCTIONS = frozenset(
+    "builtins." + n
+    for n in ("dict", "max", "min", "next", "sorted", "list", "tuple", "set", "frozenset", "sum")
+)
+
 #: Functions whose result wraps their argument but which keep it nowhere else: the taint
 #: follows the result (``reader = csv.reader(io.TextIOWrapper(r.raw))``).
 WRAPPING_FUNCTIONS = frozenset(
@@ -792,7 +798,10 @@ class WrappingCodemod(HttpCodemod):
                 if args_eager or func.attr.value in CONSUMER_METHODS:
                     return True
                 return bool(self._qualified(func) & EAGER_FUNCTIONS)
-            if self._qualified(func) & EAGER_FUNCTIONS:
+            qualified = self._qualified(func)
+            if qualified & PASS_THROUGH_FUNCTIONS:
+                return self._pass_through_eager(expr, live)
+            if qualified & EAGER_FUNCTIONS:
                 return True
             return False if self._mentions(func, live) else args_eager
         if isinstance(expr, cst.Await):
@@ -834,6 +843,27 @@ class WrappingCodemod(HttpCodemod):
                 return self._eager(expr.key, inner) and self._eager(expr.value, inner)
             return self._eager(expr.elt, inner)
         return False
+
+    def _pass_through_eager(self, call: cst.Call, live: Set[str]) -> bool:
+        """``dict``/``max``/``next``/``list``...: the result holds their arguments (or the
+        elements of a single iterable): eager only when those are."""
+        positional = [a for a in call.args if a.keyword is None]
+        for a in call.args:
+            if a.star:
+                if self._mentions(a.value, live):
+                    return False
+            elif a.keyword is not None:
+                if a.keyword.value != "key" and not self._eager(a.value, live):
+                    return False
+        if not positional:
+            return True
+        first, rest = positional[0], positional[1:]
+        iterable_form = len(positional) == 1 or self._qualified(call.func) & {"builtins.next"}
+        if iterable_form and not self._elements_eager(first.value, live):
+            return False
+        if not iterable_form and not self._eager(first.value, live):
+            return False
+        return all(self._eager(a.value, live) for a in rest)
 
     def _check_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str) -> None:
         for sub in _walk_scope(stmt):
