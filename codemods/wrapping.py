@@ -744,6 +744,12 @@ class WrappingCodemod(HttpCodemod):
                 if self._mentions(sub.subject, live):
                     for case in sub.cases:
                         bind(case.pattern)
+                        # Capture names are bindings too (no STORE context in libcst).
+                        for part in _walk(case.pattern):
+                            if isinstance(part, (cst.MatchAs, cst.MatchStar)) and part.name is not None:
+                                found.add(part.name.value)
+                            elif isinstance(part, cst.MatchMapping) and part.rest is not None:
+                                found.add(part.rest.value)
             elif isinstance(sub, cst.ExceptHandler):
                 pass
         return found

@@ -1089,7 +1089,7 @@ def test_match_capture_names_are_bindings():
                     pass
             return raw
         """,
-        "used after the end",
+        "returned",
     )
 
 
