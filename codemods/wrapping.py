@@ -609,6 +609,9 @@ class WrappingCodemod(HttpCodemod):
             elif isinstance(node, cst.Assign):
                 before = [node.value] + [t for t in node.targets[: node.targets.index(child)]]
             elif isinstance(node, cst.AugAssign) and child is node.value:
+                if not isinstance(node.target, cst.Name):
+                    raise Unsafe(f"the augmented assignment's target runs before the "
+                                 f"{target.noun} is opened; hoisting it would change the order")
                 before = [node.target]
             elif isinstance(node, (cst.For, cst.If, cst.Match)):
                 before = []
@@ -619,12 +622,28 @@ class WrappingCodemod(HttpCodemod):
                         break
                     before.append(sub)
             for sub in before:
-                if not _is_safe(sub):
+                if not _is_safe(sub) or not self._attributes_are_imports(sub):
                     raise Unsafe(f"something in this statement runs before the {target.noun} is "
                                  f"opened; hoisting it would change the order")
             if node is stmt:
                 return
             child, node = node, self._parent(node)
+
+    def _attributes_are_imports(self, node: cst.CSTNode) -> bool:
+        """Every attribute chain in ``node`` resolves to an import (``json.loads``): reading it
+        cannot raise or run code; ``self.metrics.record`` can (``metrics`` may be None)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Attribute):
+                if not any(
+                    q.source is QualifiedNameSource.IMPORT
+                    for q in self.get_metadata(QualifiedNameProvider, current, set())
+                ):
+                    return False
+                continue
+            stack.extend(current.children)
+        return True
 
     # the extent and the escapes ------------------------------------------------------------
 
