@@ -393,6 +393,9 @@ class WrappingCodemod(HttpCodemod):
         while node is not None:
             if isinstance(node, cst.Lambda):
                 raise Unsafe(f"the {noun} is opened inside a lambda")
+            if isinstance(node, cst.Assert):
+                raise Unsafe(f"the {noun} is opened inside an assert (skipped under python -O); "
+                             f"moving it out would open it there too")
             if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.CompFor)):
                 raise Unsafe(f"the {noun} is opened inside a comprehension")
             if isinstance(node, cst.Param):
