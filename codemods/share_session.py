@@ -87,6 +87,37 @@ class _Ref:
 
 
 @dataclass
+class _Facts:
+    patched: Dict[str, str] = field(default_factory=dict)  # library -> why
+    env: Optional[str] = None  # how the module changes os.environ, if it does
+    fork: Optional[str] = None  # what the module forks with, if it does
+
+
+#: Calls that change the process environment (httpx clients read it when created).
+_ENV_WRITERS = frozenset(
+    {
+        "os.putenv", "os.unsetenv", "os.environ.update", "os.environ.setdefault", "os.environ.pop",
+        "os.environ.popitem", "os.environ.clear", "os.environ.__setitem__", "os.environ.__delitem__",
+        "dotenv.load_dotenv", "dotenv.main.load_dotenv",
+    }
+)
+#: What starts another process by forking (multiprocessing.* is matched by prefix).
+_FORKERS = frozenset(
+    {
+        "os.fork", "os.forkpty", "concurrent.futures.ProcessPoolExecutor",
+        "concurrent.futures.process.ProcessPoolExecutor",
+    }
+)
+#: The library modules themselves (a call that receives one may patch it: setattr, mock.patch.object).
+_LIBRARY_MODULES = frozenset(
+    {
+        "requests", "requests.api", "requests.sessions", "requests.adapters", "requests.models",
+        "httpx", "httpx._api", "httpx._client",
+    }
+)
+
+
+@dataclass
 class _Plan:
     rewrites: Dict[cst.Call, Tuple[str, str, str]] = field(default_factory=dict)  # call -> (receiver, verb, library)
     module_block: List[cst.BaseStatement] = field(default_factory=list)
@@ -110,8 +141,10 @@ class ShareSession(HttpCodemod):
         "Creates one client per module (after the imports) or per function (a `with` block) and "
         "rewrites the calls to `<client>.<verb>(...)` with the same arguments. The client stores "
         "no cookies, as bare calls never carried cookies from one call to the next. Connections "
-        "are reused; a module-level client is shared by threads and by processes forked after "
-        "its first use."
+        "are reused; a module-level client is shared by threads and lives until the process "
+        "exits (it is not closed by an atexit handler). Tests that patch the bare function "
+        "(`mock.patch(\"mod.requests.get\")`) no longer intercept the rewritten calls: patch "
+        "the client's method instead (`mock.patch.object(mod._session, \"get\")`)."
     )
     DEFAULT = True
     OPTIONS = (
@@ -156,10 +189,15 @@ class ShareSession(HttpCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self.module_node = node
         self.all_names = _all_names(node)
+        self._added: Dict[str, _Ref] = {}
         self.global_scope = self._global_scope(node)
         targets = self._collect(node)
         if not targets:
             return True
+        self.has_star = any(
+            isinstance(n, cst.ImportFrom) and isinstance(n.names, cst.ImportStar) for n in _walk(node)
+        )
+        self.facts = self._module_facts(node)
         if self.options["client"]:
             self._plan_client(node, targets)
         elif self.options["session-scope"] == "function":
@@ -362,6 +400,98 @@ class ShareSession(HttpCodemod):
             return any(q.name in _EXITS for q in names)
         return False
 
+    # -- what the rest of the module does -------------------------------------------------
+
+    def _module_facts(self, module: cst.Module) -> "_Facts":
+        """Run-time patches of the libraries, environment changes and forks, anywhere in the
+        module (resolved names, never source text)."""
+        facts = _Facts()
+        names = self.resolver.imported_names
+
+        def store_targets(target: cst.BaseExpression) -> List[cst.BaseExpression]:
+            if isinstance(target, (cst.Tuple, cst.List)):
+                out: List[cst.BaseExpression] = []
+                for el in target.elements:
+                    out += store_targets(el.value)
+                return out
+            return [target]
+
+        def assigned(target: cst.BaseExpression) -> None:
+            for t in store_targets(target):
+                if isinstance(t, cst.Attribute):
+                    for q in names(t.value):
+                        lib = _library_of(q)
+                        if lib is not None:
+                            facts.patched.setdefault(
+                                lib, f"the module patches {q}.{t.attr.value} at run time"
+                            )
+                elif isinstance(t, cst.Subscript) and "os.environ" in names(t.value):
+                    facts.env = facts.env or "os.environ[...] is set"
+
+        for node in _walk(module):
+            if isinstance(node, cst.Assign):
+                for t in node.targets:
+                    assigned(t.target)
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                assigned(node.target)
+            elif isinstance(node, cst.Del):
+                assigned(node.target)
+            elif isinstance(node, (cst.Import, cst.ImportFrom)):
+                if isinstance(node, cst.Import):
+                    modules = [_dotted(a.name) for a in node.names]
+                else:
+                    modules = [_dotted(node.module)] if node.module is not None and not node.relative else []
+                    if modules and modules[0] == "concurrent.futures" and not isinstance(node.names, cst.ImportStar):
+                        if any(_dotted(a.name) == "ProcessPoolExecutor" for a in node.names):
+                            facts.fork = facts.fork or "ProcessPoolExecutor"
+                for m in modules:
+                    if m.split(".")[0] == "requests_cache":
+                        facts.patched.setdefault("requests", "the module uses requests_cache, which patches requests.Session at run time")
+                    if m.split(".")[0] == "multiprocessing":
+                        facts.fork = facts.fork or "multiprocessing"
+            elif isinstance(node, cst.Call):
+                func = names(node.func)
+                for q in func:
+                    if q.startswith("requests_cache."):
+                        facts.patched.setdefault("requests", f"the module calls {q}, which patches requests.Session at run time")
+                    if q in _ENV_WRITERS:
+                        facts.env = facts.env or f"{q}() is called"
+                    if q in _FORKERS or q.startswith("multiprocessing."):
+                        facts.fork = facts.fork or q
+                for arg in node.args:
+                    for q in names(arg.value):
+                        if q in _LIBRARY_MODULES:
+                            facts.patched.setdefault(
+                                _library_of(q) or "requests",
+                                f"the module passes the {q} module to a call that may patch it",
+                            )
+        return facts
+
+    def _patch_problem(self, target: _Target) -> Optional[str]:
+        why = self.facts.patched.get(target.found.library)
+        if why is None:
+            return None
+        return (
+            f"{why}: a shared client would bypass the patch (tests that mock.patch "
+            f"{target.found.library}.{target.found.name} would no longer intercept the call)"
+        )
+
+    def _env_problem(self, target: _Target) -> Optional[str]:
+        if target.found.library != "httpx" or self.facts.env is None:
+            return None
+        return (
+            f"the module changes the environment ({self.facts.env}): an httpx client reads proxy "
+            "and SSL variables when it is created, a bare call when it runs"
+        )
+
+    def _module_problem(self, target: _Target) -> Optional[str]:
+        if self.facts.fork is not None:
+            return (
+                f"the module uses {self.facts.fork}: a process forked after the shared client's "
+                "first use would share its connections (use --session-scope function)"
+            )
+        return self._env_problem(target)
+
     # -- module-level references (imports we need) ----------------------------------------
 
     def _top_imports(self, body: Sequence[cst.BaseStatement]) -> List[Tuple[int, cst.CSTNode]]:
@@ -398,14 +528,14 @@ class ShareSession(HttpCodemod):
     def _module_ref(self, module: str, before: int, must_exist: bool) -> Optional[_Ref]:
         """A name for ``module`` usable at module level from statement ``before`` on.
 
-        Reuses ``import module [as X]`` (X bound by such imports only); otherwise adds
-        ``import module`` when its top name is free (or bound only by imports of the same
-        package). ``must_exist``: the library itself must already be imported by then, so
-        adding the import changes nothing about when or whether it loads.
+        Reuses ``import module [as X]`` (X bound by such imports only, and no star import
+        that could rebind it); otherwise adds ``import module as _module`` under a fresh
+        private name. ``must_exist``: the library itself must already be imported by then,
+        so adding the import changes nothing about when or whether it loads.
         """
         top = module.split(".")[0]
         for index, imp in self._top_imports(self.module_node.body):
-            if index >= before or not isinstance(imp, cst.Import):
+            if index >= before or not isinstance(imp, cst.Import) or self.has_star:
                 continue
             for alias in imp.names:
                 if _dotted(alias.name) != module:
@@ -418,9 +548,17 @@ class ShareSession(HttpCodemod):
                     return _Ref(module)
         if must_exist and not self._library_imported(top, before):
             return None
-        if not self._only_imports(top, top):
-            return None
-        return _Ref(module, cst.parse_statement(f"import {module}\n"))  # type: ignore[arg-type]
+        return self._added_ref(module)
+
+    def _added_ref(self, module: str) -> _Ref:
+        """``import module as _name`` under a fresh private name (one per module and file), so
+        that no name of the user's, star-imported ones included, is rebound."""
+        ref = self._added.get(module)
+        if ref is None:
+            name = self._fresh("_" + module.split(".")[-1])
+            ref = _Ref(name, cst.parse_statement(f"import {module} as {name}\n"))  # type: ignore[arg-type]
+            self._added[module] = ref
+        return ref
 
     def _global_bindings(self, name: str) -> list:
         if self.global_scope is None or name not in self.global_scope.assignments:
@@ -473,7 +611,11 @@ class ShareSession(HttpCodemod):
     def _eligible(self, targets: List[_Target], extra=None) -> List[_Target]:
         ok = []
         for target in targets:
-            problem = self._argument_problem(target) or self._binding_problem(target)
+            problem = (
+                self._argument_problem(target)
+                or self._binding_problem(target)
+                or self._patch_problem(target)
+            )
             if problem is None and extra is not None:
                 problem = extra(target)
             if problem is not None:
@@ -491,7 +633,7 @@ class ShareSession(HttpCodemod):
         return list(self.module_node.body).index(child)  # type: ignore[arg-type]
 
     def _plan_module(self, module: cst.Module, targets: List[_Target]) -> None:
-        ok = self._eligible(targets)
+        ok = self._eligible(targets, self._module_problem)
         if not ok:
             return
         first_use = min(self._top_statement_index(t.call) for t in ok)
@@ -502,23 +644,15 @@ class ShareSession(HttpCodemod):
         given = self.options["session-name"] or ""
         names: Dict[str, str] = {}
         refs: Dict[str, _Ref] = {}
-        helpers: Dict[str, Optional[_Ref]] = {
-            "atexit": self._module_ref("atexit", point, must_exist=False),
-        }
+        helpers: Dict[str, Optional[_Ref]] = {}
         if not self.keep_cookies:
             helpers["http.cookiejar"] = self._module_ref("http.cookiejar", point, must_exist=False)
-        missing = [m for m, ref in helpers.items() if ref is None]
         for lib in libraries:
             ref = self._module_ref(lib, point, must_exist=True)
             lib_targets = [t for t in ok if t.found.library == lib]
-            if ref is None or missing:
-                why = (
-                    f"{lib} is not imported at module level before its first use"
-                    if ref is None
-                    else f"the name {missing[0].split('.')[0]} is taken; cannot add import {missing[0]}"
-                )
+            if ref is None:
                 for t in lib_targets:
-                    self.report(t.call, why)
+                    self.report(t.call, f"{lib} is not imported at module level before its first use")
                 continue
             refs[lib] = ref
             self.all_names.update(r.name.split(".")[0] for r in list(helpers.values()) + [ref] if r)
@@ -534,7 +668,6 @@ class ShareSession(HttpCodemod):
             if ref is not None and ref.add is not None and ref.name not in added:
                 added.add(ref.name)
                 adds.append(ref.add)
-        atexit_name = helpers["atexit"].name  # type: ignore[union-attr]
         for lib in libraries:
             if lib not in refs:
                 continue
@@ -554,7 +687,6 @@ class ShareSession(HttpCodemod):
                         f"    cookies={cj}.CookieJar({cj}.DefaultCookiePolicy(allowed_domains=[]))\n"
                         ")"
                     )
-            lines.append(f"{atexit_name}.register({name}.close)")
         if adds and point > 0 and not isinstance(module.body[point - 1], cst.SimpleStatementLine):
             adds[0] = adds[0].with_changes(leading_lines=[cst.EmptyLine()])
         block: List[cst.BaseStatement] = list(adds)
@@ -632,13 +764,13 @@ class ShareSession(HttpCodemod):
                 for t in found:
                     self.report(t.call, "one-line function body; not wrapped in a session")
                 continue
-            ok = self._eligible(found)
+            ok = self._eligible(found, self._env_problem)
             if len(ok) < 2 and not any(t.in_loop for t in ok):
                 continue
             body = list(function.body.body)
             start = min(body.index(t.statement) for t in ok)  # type: ignore[arg-type]
             end = max(body.index(t.statement) for t in ok)  # type: ignore[arg-type]
-            problem = self._function_problem(function, body[start : end + 1], ok)
+            problem = self._function_problem(function, body[start : end + 1], ok) or self._escape_problem(ok)
             if problem is not None:
                 for t in ok:
                     self.report(t.call, problem)
@@ -720,6 +852,28 @@ class ShareSession(HttpCodemod):
             )
         return None
 
+    def _escape_problem(self, targets: List[_Target]) -> Optional[str]:
+        """A target's value that may be used after the ``with`` block closed the client.
+
+        Conservative: a target returned or yielded as such (or in a returned tuple/list), and an
+        ``httpx.stream(...)`` that is not itself a ``with`` item (a lazy context manager: the
+        request is sent when it is entered, maybe after the block).
+        """
+        for t in targets:
+            if t.found.library == "httpx" and t.found.name == "stream":
+                parent = self.resolver.parent(t.call)
+                if not (isinstance(parent, cst.WithItem) and parent.item is t.call):
+                    return (
+                        "httpx.stream() not used directly as a `with` item: it sends its request "
+                        "when entered, maybe after the block closed the client"
+                    )
+            parent = self.resolver.parent(t.call)
+            while isinstance(parent, (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
+                parent = self.resolver.parent(parent)
+            if isinstance(parent, (cst.Return, cst.Yield)):
+                return "a call's result is returned; the caller would use it after the block"
+        return None
+
     def _function_lib_ref(self, function: cst.FunctionDef, lib: str, start: int, targets) -> Optional[str]:
         """The expression naming ``lib`` at the start of the wrapped range, or None."""
         try:
@@ -745,7 +899,7 @@ class ShareSession(HttpCodemod):
         if any(a.scope is not scope.globals for a in scope[top]):
             return None  # shadowed in the function
         if ref.add is not None:
-            self.add_needed_import(lib)
+            self.add_needed_import(lib, asname=ref.name)
         return ref.name
 
     def _function_cookiejar_ref(self, function: cst.FunctionDef) -> Optional[str]:
@@ -756,46 +910,17 @@ class ShareSession(HttpCodemod):
             scope = self.get_metadata(ScopeProvider, function.body, None)
         except KeyError:
             return None
-        if scope is None or any(a.scope is not scope.globals for a in scope["http"]):
+        if scope is None or any(a.scope is not scope.globals for a in scope[ref.name.split(".")[0]]):
             return None
         if ref.add is not None:
-            self.add_needed_import("http.cookiejar")
+            self.add_needed_import("http.cookiejar", asname=ref.name)
         return ref.name
 
     def _schedule(self, target: _Target, receiver: str) -> None:
+        # The import behind the call's name is kept even when nothing uses it any more: a
+        # module-level name is public (``from compat import get`` in another module).
         self.plan.rewrites[target.call] = (receiver, target.found.name, target.found.library)
         self.fixed(target.call, f"routed through the shared client {receiver}")
-        self._forget_import(target.root)
-
-    def _forget_import(self, root: cst.Name) -> None:
-        """Ask libcst to drop the import alias behind ``root`` if nothing uses it any more
-        (other names of the same import statement are left as they are)."""
-        try:
-            scope = self.get_metadata(ScopeProvider, root, None)
-        except KeyError:
-            return
-        if scope is None:
-            return
-        for assignment in scope[root.value]:
-            node = getattr(assignment, "node", None)
-            if isinstance(node, cst.Import):
-                for alias in node.names:
-                    dotted = _dotted(alias.name)
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        if alias.asname.name.value == root.value:
-                            self.remove_unused_import(dotted, asname=root.value)
-                    elif dotted.split(".")[0] == root.value:
-                        self.remove_unused_import(dotted)
-            elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
-                if isinstance(node.names, cst.ImportStar):
-                    continue
-                for alias in node.names:
-                    name = _dotted(alias.name)
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        if alias.asname.name.value == root.value:
-                            self.remove_unused_import(_dotted(node.module), name, root.value)
-                    elif name == root.value:
-                        self.remove_unused_import(_dotted(node.module), name)
 
     # -- rewriting -----------------------------------------------------------------------
 
@@ -854,6 +979,21 @@ class ShareSession(HttpCodemod):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _library_of(qualified: str) -> Optional[str]:
+    for lib in ("requests", "httpx"):
+        if qualified == lib or qualified.startswith(lib + "."):
+            return lib
+    return None
 
 
 def _keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:

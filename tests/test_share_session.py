@@ -15,14 +15,12 @@ from tests.helpers import dedent, reasons, transform
 
 HEADER_REQUESTS = (
     "_session = requests.Session()\n"
-    "_session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
-    "atexit.register(_session.close)\n"
+    "_session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
 )
 HEADER_HTTPX = (
     "_client = httpx.Client(\n"
-    "    cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
+    "    cookies=_cookiejar.CookieJar(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
     ")\n"
-    "atexit.register(_client.close)\n"
 )
 
 
@@ -61,8 +59,7 @@ def test_import_requests_module_level_and_functions():
     assert new == dedent(
         """
         import requests
-        import atexit
-        import http.cookiejar
+        import http.cookiejar as _cookiejar
 
         """
     ) + HEADER_REQUESTS + dedent(
@@ -87,7 +84,7 @@ def test_import_requests_module_level_and_functions():
     assert reasons(sites) == []
 
 
-def test_every_import_form_and_unused_imports_removed():
+def test_every_import_form_and_imports_kept():
     new, sites = fix(
         """
         import atexit
@@ -110,10 +107,11 @@ def test_every_import_form_and_unused_imports_removed():
         import atexit
         import http.cookiejar
         import requests as rq
+        from requests import get, post as http_post
+        from requests import api
 
         _session = rq.Session()
         _session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        atexit.register(_session.close)
 
         _session.get("a")
         _session.get("b", params={"q": 1})
@@ -138,12 +136,12 @@ def test_from_import_only_adds_import_requests():
     )
     assert new == dedent(
         """
-        import atexit
-        import http.cookiejar
-        import requests
+        from requests import get
+        import http.cookiejar as _cookiejar
+        import requests as _requests
 
         """
-    ) + HEADER_REQUESTS + dedent(
+    ) + HEADER_REQUESTS.replace("requests.Session", "_requests.Session") + dedent(
         """
 
         def f(u):
@@ -165,7 +163,7 @@ def test_still_used_imports_are_kept():
             pass
         """
     )
-    assert "from requests import HTTPError\n" in new
+    assert "from requests import get, HTTPError\n" in new
     assert "import requests.exceptions\n" in new
     assert "import requests\n" in new
     assert "_session.get(\"u\")" in new
@@ -186,8 +184,8 @@ def test_httpx_forms_and_stream():
     assert new == dedent(
         """
         import httpx
-        import atexit
-        import http.cookiejar
+        from httpx import stream
+        import http.cookiejar as _cookiejar
 
         """
     ) + HEADER_HTTPX + dedent(
@@ -216,8 +214,7 @@ def test_both_libraries_in_one_module():
         """
         import httpx
         import requests
-        import atexit
-        import http.cookiejar
+        import http.cookiejar as _cookiejar
 
         """
     ) + HEADER_REQUESTS + HEADER_HTTPX + dedent(
@@ -262,9 +259,9 @@ def test_placement_after_docstring_future_and_conditional_imports():
     )
     head, _, rest = new.partition("_session = requests.Session()")
     assert head.endswith(
-        "else:\n    import posixpath as p\n\nimport atexit\nimport http.cookiejar\n\n"
+        "else:\n    import posixpath as p\n\nimport http.cookiejar as _cookiejar\n\n"
     )
-    assert rest.index("atexit.register") < rest.index('CONFIG = os.environ.get("X")')
+    assert rest.index("set_policy") < rest.index('CONFIG = os.environ.get("X")')
     assert new.startswith('\n#!/usr/bin/env python\n"""Module docstring."""\nfrom __future__')
     assert "_session.get(CONFIG)" in new
 
@@ -349,21 +346,23 @@ def test_session_name_option():
         """,
         session_name="http",
     )
-    # "http" is taken by the cookie policy's import: a fresh variant is used
-    assert "http_1 = requests.Session()" in new
+    # the cookie policy's import has a private name: "http" stays free
+    assert "http = requests.Session()" in new
     assert "http_httpx = httpx.Client(" in new
 
 
-def test_cookiejar_name_taken_is_reported():
-    source = """
+def test_cookiejar_import_never_takes_the_name_http():
+    new, sites = fix(
+        """
         import requests
         from twisted.web import http
 
         requests.get(http.OK)
         """
-    new, sites = fix(source)
-    assert new == dedent(source)
-    assert reasons(sites) == [(5, "the name http is taken; cannot add import http.cookiejar")]
+    )
+    assert reasons(sites) == []
+    assert "import http.cookiejar as _cookiejar\n" in new
+    assert "_session.get(http.OK)" in new
 
 
 def test_keep_cookies_drops_the_policy_and_the_cookiejar_import():
@@ -380,12 +379,9 @@ def test_keep_cookies_drops_the_policy_and_the_cookiejar_import():
         """
         import requests
         import httpx
-        import atexit
 
         _session = requests.Session()
-        atexit.register(_session.close)
         _client = httpx.Client()
-        atexit.register(_client.close)
 
         _session.get("a")
         _client.get("b", follow_redirects=True)
@@ -541,7 +537,8 @@ def test_function_strategy_wraps_loops_and_multi_call_functions():
     assert new == dedent(
         """
         import requests
-        import http.cookiejar
+        from requests import get
+        import http.cookiejar as _cookiejar
 
 
         def fetch_all(urls):
@@ -549,7 +546,7 @@ def test_function_strategy_wraps_loops_and_multi_call_functions():
             out = []
             # the loop
             with requests.Session() as session:
-                session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+                session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
                 for u in urls:
                     out.append(session.get(u).json())
             return out
@@ -557,7 +554,7 @@ def test_function_strategy_wraps_loops_and_multi_call_functions():
 
         def two(u):
             with requests.Session() as session:
-                session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+                session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
                 a = session.get(u)
                 if a.ok:
                     b = session.post(u, json={})
@@ -645,6 +642,7 @@ def test_client_option_rewrites_to_the_given_client():
     )
     assert new == dedent(
         """
+        import requests
         import httpx
         from myapp.http import session
 
@@ -734,11 +732,12 @@ def test_options_through_the_command_line_and_config(tmp_path):
         import httpx
 
         def f(u):
-            return requests.get(u), httpx.get(u)
+            both = requests.get(u), httpx.get(u)
+            return both
         """
     path = rewrite(tmp_path, source, "--select", "share-session", "--client", "app.net:http_client",
                    "--client-library", "httpx", name="a.py")
-    assert "return requests.get(u), http_client.get(u)" in path.read_text()
+    assert "both = requests.get(u), http_client.get(u)" in path.read_text()
     assert "from app.net import http_client" in path.read_text()
 
     path = rewrite(tmp_path, source, "--select", "share-session", "--keep-cookies",
@@ -765,3 +764,187 @@ def test_self_referencing_assignment_does_not_crash():
     )
     assert "return _session.get(u), data" in new
     assert "data = data.astype(int)" in new
+
+
+# -- review findings: run-time patches, imports kept, no atexit, env, fork, names, escapes -
+
+
+def test_module_that_patches_the_library_is_reported():
+    """Finding 5: ``requests.get = ...`` / ``requests.Session = ...`` / setattr on the module /
+    requests_cache: a shared client made at import would bypass the patch."""
+    for patch in (
+        "requests.get = audited",
+        "requests.sessions.Session = Cached",
+        "setattr(requests, 'get', audited)",
+    ):
+        source = f"""
+            import requests
+            from app import audited, Cached
+
+            def f(u):
+                return requests.get(u)
+
+            {patch}
+            """
+        new, sites = fix(source)
+        assert new == dedent(source), patch
+        assert len(reasons(sites)) == 1 and "patch" in reasons(sites)[0][1], (patch, reasons(sites))
+    source = """
+        import requests
+        import requests_cache
+        import httpx
+
+        requests_cache.install_cache("demo")
+        requests.get("u")
+        httpx.get("u")
+        """
+    new, sites = fix(source)
+    assert "requests.get(\"u\")" in new and "_client.get(\"u\")" in new
+    assert reasons(sites)[0][0] == 7 and "requests_cache" in reasons(sites)[0][1]
+    # a local name that only looks like the module is not a patch
+    new, _ = fix(
+        """
+        import requests
+
+        def f(requests_like):
+            requests_like.get = None
+            return requests.get("u")
+        """
+    )
+    assert "_session.get(\"u\")" in new
+
+
+def test_imports_are_never_removed():
+    """Finding 6: a module-level name is public (``from compat import get`` elsewhere)."""
+    source = """
+        import requests  # the http library
+        from requests import get  # re-exported for compat
+        from httpx import post as hpost
+
+        def f(u):
+            return get(u), requests.get(u), hpost(u)
+        """
+    new, _ = fix(source)
+    assert new.startswith(
+        "\nimport requests  # the http library\nfrom requests import get  # re-exported for compat\n"
+        "from httpx import post as hpost\n"
+    )
+    assert "return _session.get(u), _session.get(u), _client.post(u)" in new
+    new, _ = fix(source.replace("return", "get(u)\n            return"), session_scope="function")
+    assert "from requests import get  # re-exported for compat\n" in new
+    assert "from httpx import post as hpost\n" in new
+
+
+def test_no_atexit_registration():
+    """Finding 7: atexit handlers run LIFO, so closing at exit broke handlers registered earlier
+    (a logging handler posting at shutdown)."""
+    new, _ = fix(
+        """
+        import httpx
+        import requests
+        requests.get("u")
+        httpx.get("u")
+        """
+    )
+    assert "atexit" not in new
+
+
+def test_httpx_module_that_changes_the_environment_is_reported():
+    """Finding 8: an httpx client reads proxy/SSL variables when created; requests reads them
+    per request, so its calls are still rewritten."""
+    for change in (
+        'os.environ["HTTP_PROXY"] = "http://p"',
+        'os.environ.update(HTTPS_PROXY="http://p")',
+        'os.environ.setdefault("SSL_CERT_FILE", "x")',
+        'os.putenv("HTTP_PROXY", "http://p")',
+        "load_dotenv()",
+    ):
+        source = f"""
+            import os
+            import httpx
+            import requests
+            from dotenv import load_dotenv
+
+            def f(u):
+                return httpx.get(u), requests.get(u)
+
+            {change}
+            """
+        new, sites = fix(source)
+        assert "return httpx.get(u), _session.get(u)" in new, change
+        assert [line for line, _ in reasons(sites)] == [8], change
+        assert "environment" in reasons(sites)[0][1]
+
+
+def test_module_that_forks_is_reported():
+    """Finding 9: a module-level client used before a fork shares its sockets with the child."""
+    for uses in (
+        "import multiprocessing as mp\nmp.Pool(4)",
+        "import os\nos.fork()",
+        "from concurrent.futures import ProcessPoolExecutor\nProcessPoolExecutor()",
+    ):
+        source = "import requests\n" + uses + '\nrequests.get("u")\n'
+        new, sites = fix(source)
+        assert new == source, uses
+        assert "fork" in reasons(sites)[0][1]
+    # the function strategy opens and closes its client inside one call: fine
+    new, _ = fix(
+        "import os\nimport requests\n\ndef f(u):\n    requests.get(u)\n    requests.get(u)\n\nos.fork()\n",
+        session_scope="function",
+    )
+    assert "with requests.Session() as session:" in new
+
+
+def test_added_imports_use_private_names():
+    """Finding 14: a star import (or the user's own ``http``) is never overwritten."""
+    source = """
+        from requests import get
+        from mylib import *
+
+        def fetch(path):
+            return get(http.base + path)
+        """
+    new, sites = fix(source)
+    assert reasons(sites) == []
+    assert "import http.cookiejar as _cookiejar\nimport requests as _requests\n" in new
+    assert "_session = _requests.Session()" in new
+    assert "import http\n" not in new and "import http.cookiejar\n" not in new
+    tree = ast.parse(new)
+    assert not any(isinstance(n, ast.Import) and n.names[0].asname is None for n in ast.walk(tree))
+
+
+def test_function_strategy_reports_a_lazy_stream_or_returned_result():
+    """Finding 16: ``return httpx.stream(...)`` is entered after the with block closed the client."""
+    source = """
+        import httpx
+
+        def open_feed(base):
+            httpx.get(base + "/health").raise_for_status()
+            return httpx.stream("GET", base + "/feed")
+
+        def both(base):
+            httpx.get(base)
+            return httpx.get(base)
+
+        def stored(base):
+            cm = httpx.stream("GET", base)
+            httpx.get(base)
+            with cm as r:
+                return r.read()
+        """
+    new, sites = fix(source, session_scope="function", keep_cookies=True)
+    assert new == dedent(source)
+    assert [line for line, _ in reasons(sites)] == [5, 6, 9, 10, 13, 14]
+    new, _ = fix(
+        """
+        import httpx
+
+        def ok(base):
+            httpx.get(base)
+            with httpx.stream("GET", base) as r:
+                return r.read()
+        """,
+        session_scope="function",
+        keep_cookies=True,
+    )
+    assert "with client.stream(\"GET\", base) as r:" in new

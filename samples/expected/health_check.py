@@ -10,12 +10,10 @@ import json
 import os
 
 import requests
-import atexit
-import http.cookiejar
+import http.cookiejar as _cookiejar
 
 _session = requests.Session()
-_session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-atexit.register(_session.close)
+_session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 SERVER_URL = os.environ.get("SERVER_URL", "http://127.0.0.1:8000")
 
