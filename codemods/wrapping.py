@@ -692,6 +692,12 @@ class WrappingCodemod(HttpCodemod):
                         if bound in live and not (self._mentions(value, live) and not self._eager(value, live)):
                             live.discard(bound)
                             kills.setdefault(bound, j)
+        if isinstance(scope.root, cst.Module):
+            # A module global can be imported (``from m import resp``) and used after the block.
+            exported = sorted(ever - (tainted if hoisted_node is not None else set()))
+            if exported:
+                raise Unsafe(f"`{exported[0]}` is bound at module level; other modules may import "
+                             f"the {noun} and use it after the with block")
         self._check_declarations(scope, ever, noun)
         self._check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
         return last
