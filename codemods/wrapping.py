@@ -315,6 +315,7 @@ class WrappingCodemod(HttpCodemod):
         self._scopes: Dict[cst.CSTNode, _Scope] = {}
         self._all_names: Optional[Set[str]] = None
         self._needs_contextlib = False
+        self._contextlib: Optional[Tuple[Optional[str]]] = None
         targets: List[Target] = []
         for sub in _walk(node):
             if isinstance(sub, (cst.Call, cst.Await)):
@@ -353,6 +354,10 @@ class WrappingCodemod(HttpCodemod):
                 continue
             if plan is None:
                 continue
+            if target.mode == "closing" and self._contextlib_name() is None:
+                self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
+                                         "in this module; close the response by hand")
+                continue
             self._plans.setdefault(block, []).append(plan)
         for block, plans in self._plans.items():
             self._nest(plans)
@@ -362,6 +367,46 @@ class WrappingCodemod(HttpCodemod):
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == "closing":
                     self._needs_contextlib = True
+
+    def _contextlib_name(self) -> Optional[str]:
+        """The name under which ``contextlib.closing`` is reached: ``contextlib`` when that
+        name is free or only ever bound by ``import contextlib``; else a private alias
+        (``import contextlib as _contextlib``) under the same rule; None when both are taken."""
+        if self._contextlib is None:
+            star = any(
+                isinstance(n, cst.ImportFrom) and isinstance(n.names, cst.ImportStar)
+                for n in _walk(self.module)
+            )
+            chosen = None
+            for candidate in ("contextlib", "_contextlib"):
+                if candidate == "contextlib" and star:
+                    continue  # a star import may bind it to anything
+                if self._only_stdlib_contextlib(candidate):
+                    chosen = candidate
+                    break
+            self._contextlib = (chosen,)
+        return self._contextlib[0]
+
+    def _only_stdlib_contextlib(self, name: str) -> bool:
+        for node in _walk(self.module):
+            if not (isinstance(node, cst.Name) and node.value == name):
+                continue
+            parent = self._parent(node)
+            if isinstance(parent, cst.ImportAlias) and isinstance(self._parent(parent), cst.Import):
+                bound = parent.asname.name if parent.asname is not None else parent.name
+                if bound is node and isinstance(parent.name, cst.Name) and parent.name.value == "contextlib":
+                    continue  # ``import contextlib`` / ``import contextlib as _contextlib``
+                return False
+            if isinstance(parent, cst.Attribute) and (
+                parent.attr is node
+                or (parent.value is node
+                    and self.get_metadata(ExpressionContextProvider, parent, None) is ExpressionContext.LOAD)
+            ):
+                continue  # ``contextlib.closing`` read, ``x.contextlib``
+            if isinstance(parent, cst.Arg) and parent.keyword is node:
+                continue
+            return False
+        return True
 
     # where the target sits ---------------------------------------------------------------
 
@@ -1149,7 +1194,8 @@ class WrappingCodemod(HttpCodemod):
         if plans:
             updated_node = updated_node.with_changes(body=self._build(list(updated_node.body), plans, 0, None))
         if getattr(self, "_needs_contextlib", False):
-            self.add_needed_import("contextlib")
+            alias = self._contextlib_name()
+            self.add_needed_import("contextlib", asname=None if alias == "contextlib" else alias)
         return updated_node
 
     def _build(self, stmts: List[cst.BaseStatement], plans: List[Plan], offset: int, indent: Optional[str]) -> List[cst.BaseStatement]:
@@ -1218,7 +1264,7 @@ class WrappingCodemod(HttpCodemod):
             item_expr = item_expr.expression
         if target.mode == "closing":
             item_expr = cst.Call(
-                cst.Attribute(cst.Name("contextlib"), cst.Name("closing")),
+                cst.Attribute(cst.Name(self._contextlib_name() or "contextlib"), cst.Name("closing")),
                 [cst.Arg(item_expr)],
             )
         return [
