@@ -232,7 +232,8 @@ def test_prefilter_per_codemod_soundness_on_spliced_snippets(snippets):
     [
         # Python 3.12+ syntax: ast on 3.11 cannot parse it; the file must reach libcst.
         "import requests\ntype Alias = int\n\ndef f[T](u: T):\n    r = requests.get(u, stream=True)\n    return r.status_code\n",
-        "import requests\nx = f'{requests.get(u, stream=True)!r:{\"w\"}}'\n",
+        # PEP 701: the same quote inside an f-string replacement field (3.12+).
+        "import requests\nx = f'{requests.get(u, stream=True).headers['a']}'\n",
     ],
 )
 def test_syntax_ast_cannot_read_still_reaches_libcst(source):
