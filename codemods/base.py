@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Dict, Generator, List, Optional, Tuple
 
 import libcst as cst
+from libcst import CSTTransformer
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.metadata import (
     MetadataWrapper,
@@ -25,6 +26,17 @@ from .calls import HttpResolver
 
 FIXED = "fixed"
 REPORTED = "reported"
+
+#: Nodes that can never hold a call: their subtrees are not walked (a file of comments and
+#: blank lines otherwise costs a transformer call per whitespace node).
+_TRIVIA = (
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Comment,
+    cst.Newline,
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+)
 
 _SUPPRESS = re.compile(r"#\s*http-codemods:\s*ignore(?:\[(?P<names>[^\]]*)\])?")
 
@@ -95,6 +107,26 @@ class HttpCodemod(VisitorBasedCodemodCommand):
         self.sites: List[Site] = []
         self.resolver = HttpResolver(self)
         self._lines: Optional[List[str]] = None
+
+    # -- traversal --------------------------------------------------------------------------
+    # Our codemods use no matcher decorators, so libcst's matcher bookkeeping (which runs on
+    # every node and attribute) is bypassed, and trivia subtrees are not walked at all.
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _TRIVIA):
+            return False
+        return CSTTransformer.on_visit(self, node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        if isinstance(original_node, _TRIVIA):
+            return updated_node
+        return CSTTransformer.on_leave(self, original_node, updated_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return CSTTransformer.on_visit_attribute(self, node, attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return CSTTransformer.on_leave_attribute(self, original_node, attribute)
 
     @classmethod
     def add_args(cls, arg_parser: Any) -> None:  # libcst.tool integration
