@@ -181,12 +181,6 @@ def test_prefilter_is_sound_on_generated_programs(code):
                 assert not [s for s in forced.sites if s.codemod == name], (name, verdict.kinds)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="found a failing spliced program on 27 Nov that is not diagnosed yet: hypothesis "
-    "reports FlakyStrategyDefinition while shrinking it (hypothesmith); run with "
-    "HTTP_CODEMODS_FUZZ_EXAMPLES=50 to reproduce",
-)
 @FUZZ
 @given(case=spliced_program())
 def test_spliced_programs(case):

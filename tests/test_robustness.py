@@ -100,12 +100,6 @@ def test_bad_inputs_each_get_one_clear_message_and_the_run_completes(tmp_path):
     assert "files scanned" in summary and "errors" in summary
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="a 5 MB file with a target took over 180 s here (under heavy load) and was not "
-    "diagnosed in time (suspects: difflib line mapping/diff on 80,000 lines, PositionProvider); "
-    "the 5 MB file without a target below is skipped in well under a second",
-)
 def test_a_5mb_generated_file(tmp_path):
     # Generated code is mostly data and comments; 5 MB of them, a target at the end, all read
     # by libcst (comments are trivia to it, so this stays quick).
@@ -205,21 +199,17 @@ def test_two_paths_naming_one_file_are_processed_once(tmp_path):
     assert os.path.islink(tmp_path / "alias.py")  # the link itself was not replaced
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="failed once at the deadline on a machine with load ~12 on 2 cores; the assertion "
-    "that failed was not captured (possibly the 180 s timeout of the final full run)",
-)
 def test_killing_the_process_mid_write_never_truncates_a_file(tmp_path):
     """SIGKILL at random moments of a run that rewrites many files: every file is, byte for
     byte, either its original or its complete rewrite."""
-    padding = "".join(f"# line {i} of padding to make the write take a moment\n" for i in range(3000))
+    padding = "".join(f"# line {i} of padding to make the write take a moment\n" for i in range(400))
     original = GOOD + padding
     fixed = GOOD_FIXED + padding
     tree = tmp_path / "tree"
     tree.mkdir()
-    names = [f"m{i:03}.py" for i in range(120)]
+    names = [f"m{i:03}.py" for i in range(80)]
     rng = random.Random(6)
+    killed_mid_run = []
     for attempt in range(4):
         for name in names:
             (tree / name).write_text(original)
@@ -235,12 +225,15 @@ def test_killing_the_process_mid_write_never_truncates_a_file(tmp_path):
         proc.wait()
         contents = [(tree / name).read_text() for name in names]
         assert all(text in (original, fixed) for text in contents)
+        killed_mid_run.append(original in contents and fixed in contents)
         # What was left behind is our own temporary file at worst, never a user file.
         stray = [p.name for p in tree.iterdir() if p.name not in names]
         assert all(n.startswith(".http-codemods-") and n.endswith(".tmp") for n in stray), stray
         for path in tree.iterdir():
             if path.name not in names:
                 path.unlink()
+    # The kills did land while files were being rewritten, not before or after.
+    assert any(killed_mid_run), killed_mid_run
     # And a run to completion afterwards finishes the job.
     assert cli(*SEL, "-q", ".", cwd=tree).returncode == 0
     assert all((tree / name).read_text() == fixed for name in names)
