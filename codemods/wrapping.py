@@ -593,18 +593,9 @@ class WrappingCodemod(HttpCodemod):
         """The name is closed some other way: a ``finally`` that closes it, a ``with`` item,
         ``closing(name)``, ``enter_context(name)``, or its ``close`` passed along."""
         for occurrence in scope.names.get(name, ()):
-            parent = self._parent(occurrence)
-            if isinstance(parent, cst.WithItem) and parent.item is occurrence:
+            if self._already_closed_item(occurrence):
                 return True
-            if isinstance(parent, cst.Arg):
-                call = self._parent(parent)
-                if isinstance(call, cst.Call):
-                    if isinstance(call.func, cst.Attribute) and call.func.attr.value in (
-                        "enter_context", "enter_async_context", "push", "callback",
-                    ):
-                        return True
-                    if self.resolver.resolves_to(call.func, ["contextlib.closing", "contextlib.aclosing"]):
-                        return True
+            parent = self._parent(occurrence)
             if (
                 isinstance(parent, cst.Attribute)
                 and parent.value is occurrence
