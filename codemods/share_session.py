@@ -223,12 +223,7 @@ class ShareSession(HttpCodemod):
 
         class Finder(cst.CSTVisitor):
             def visit_Call(self, call: cst.Call) -> None:
-                try:
-                    info = codemod.resolver.classify(call)
-                except RecursionError:
-                    # calls.py follows ``x = x.method()`` into itself; such a call is never
-                    # a bare module function, so it is not ours.
-                    return
+                info = codemod.resolver.classify(call)
                 if info is None:
                     if star_libraries and isinstance(call.func, cst.Name):
                         codemod._maybe_star(call, star_libraries)
