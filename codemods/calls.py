@@ -145,13 +145,17 @@ class HttpResolver:
 
     # -- names ---------------------------------------------------------------------------
 
-    def imported_names(self, expr: cst.CSTNode) -> Set[str]:
-        """Normalised qualified names of ``expr`` that come from an import (never locals)."""
+    def imported_names(self, expr: cst.CSTNode, builtins: bool = False) -> Set[str]:
+        """Normalised qualified names of ``expr`` that come from an import (never locals);
+        with ``builtins``, builtin names (``len``, ``dict``) too."""
         try:
             names = self.dependent.get_metadata(QualifiedNameProvider, expr, set())
         except KeyError:
             return set()
-        return {normalise(q.name) for q in names if q.source is QualifiedNameSource.IMPORT}
+        sources = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN) if builtins else (
+            QualifiedNameSource.IMPORT,
+        )
+        return {normalise(q.name) for q in names if q.source in sources}
 
     def resolves_to(self, expr: cst.CSTNode, candidates: Iterable[str]) -> Optional[str]:
         found = self.imported_names(expr)

@@ -30,10 +30,6 @@ import libcst as cst
 from libcst.metadata import (
     ExpressionContext,
     ExpressionContextProvider,
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-    QualifiedNameSource,
     ScopeProvider,
 )
 from libcst.metadata.scope_provider import ClassScope
@@ -675,10 +671,7 @@ class WrappingCodemod(HttpCodemod):
         while stack:
             current = stack.pop()
             if isinstance(current, cst.Attribute):
-                if not any(
-                    q.source is QualifiedNameSource.IMPORT
-                    for q in self.get_metadata(QualifiedNameProvider, current, set())
-                ):
+                if not self.resolver.imported_names(current):
                     return False
                 continue
             stack.extend(current.children)
@@ -830,15 +823,7 @@ class WrappingCodemod(HttpCodemod):
         return self._eager(iterable, live)
 
     def _qualified(self, func: cst.CSTNode) -> Set[str]:
-        try:
-            names = self.get_metadata(QualifiedNameProvider, func, set())
-        except KeyError:
-            return set()
-        return {
-            q.name
-            for q in names
-            if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
-        }
+        return self.resolver.imported_names(func, builtins=True)
 
     def _eager(self, expr: cst.CSTNode, live: Set[str], awaited: bool = False) -> bool:
         """``expr``'s value cannot hold a reference to a tainted object (``awaited``: ``expr``
