@@ -15,6 +15,7 @@ import libcst as cst
 from libcst import CSTTransformer
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.metadata import (
+    ExpressionContextProvider,
     MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
@@ -23,6 +24,11 @@ from libcst.metadata import (
 )
 
 from .calls import HttpResolver
+from .tree import LazyMetadata
+
+_UNDEFINED: Any = object()
+#: Metadata computed on first use instead of for every file (see ``tree.LazyMetadata``).
+_LAZY = (PositionProvider, QualifiedNameProvider, ParentNodeProvider, ExpressionContextProvider)
 
 FIXED = "fixed"
 REPORTED = "reported"
@@ -90,12 +96,10 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     DEFAULT: ClassVar[bool] = True
     OPTIONS: ClassVar[Tuple[Option, ...]] = ()
 
-    METADATA_DEPENDENCIES = (
-        PositionProvider,
-        QualifiedNameProvider,
-        ScopeProvider,
-        ParentNodeProvider,
-    )
+    #: Resolved for every file a codemod runs on. Positions, parents, qualified names and
+    #: expression contexts are available too, through ``get_metadata``, but computed only
+    #: when first asked for (``tree.LazyMetadata``).
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, context: CodemodContext, **options: Any) -> None:
         super().__init__(context)
@@ -144,19 +148,29 @@ class HttpCodemod(VisitorBasedCodemodCommand):
 
         Both the engine and ``libcst.tool`` hand us a freshly parsed module (no node appears
         twice), for which the copy only costs time. The engine may pass a wrapper it already
-        resolved (``scratch["wrapper"]``) so codemods that run in sequence on an unchanged
+        resolved (``scratch["lazy"]``, a ``tree.LazyMetadata``) so codemods that run in sequence on an unchanged
         tree share one metadata computation.
         """
         oldwrapper = self.context.wrapper
-        wrapper = self.context.scratch.get("wrapper")
-        if not isinstance(wrapper, MetadataWrapper) or wrapper.module is not module:
-            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        lazy = self.context.scratch.get("lazy")
+        if not isinstance(lazy, LazyMetadata) or lazy.module is not module:
+            lazy = LazyMetadata(MetadataWrapper(module, unsafe_skip_copy=True))
+        wrapper = lazy.wrapper
+        self.lazy = lazy
         with self.resolve(wrapper):
             self.context = replace(self.context, wrapper=wrapper)
             try:
                 yield wrapper.module
             finally:
                 self.context = replace(self.context, wrapper=oldwrapper)
+
+    def get_metadata(self, key: Any, node: cst.CSTNode, default: Any = _UNDEFINED) -> Any:
+        if key not in _LAZY:
+            return super().get_metadata(key, node, default)
+        mapping = self.lazy.mapping(key)
+        if default is _UNDEFINED:
+            return mapping[node]
+        return mapping.get(node, default)
 
     # -- sites ---------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from libcst.metadata import MetadataWrapper
 from . import registry
 from .base import FIXED, REPORTED, Site
 from .prefilter import relevant, screen, target_kinds
+from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
 
 UNCHANGED = "unchanged"
@@ -159,13 +160,13 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
 
     code = original_text
     to_original: Callable[[int], int] = lambda line: line
-    wrapper: Optional[MetadataWrapper] = None
+    lazy: Optional[LazyMetadata] = None
     for cls in registry.ordered(settings.codemods):
         if not relevant(cls.NAME, kinds):
             continue  # no name this codemod acts on: skip its transform and metadata
-        if wrapper is None or wrapper.module is not tree:
-            wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-        context = CodemodContext(filename=path, scratch={"source": code, "wrapper": wrapper})
+        if lazy is None or lazy.module is not tree:
+            lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
+        context = CodemodContext(filename=path, scratch={"source": code, "lazy": lazy})
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))
             new_tree = command.transform_module(tree)

@@ -255,8 +255,6 @@ def _statements_of(block: cst.CSTNode) -> Sequence[cst.BaseStatement]:
 class WrappingCodemod(HttpCodemod):
     """Base for codemods that wrap targets in ``with``; subclasses define ``target_of``."""
 
-    METADATA_DEPENDENCIES = HttpCodemod.METADATA_DEPENDENCIES + (ExpressionContextProvider,)
-
     #: Fresh names for hoisted targets: ``response``, ``response_1``, ...
     FRESH_NAME = "response"
     #: Whether targets at module level are handled (never for clients).

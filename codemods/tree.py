@@ -1,0 +1,170 @@
+"""Fast walks over libcst trees, and the metadata codemods compute only when they need it.
+
+``CSTNode.children`` rebuilds every node it is asked about (it runs the node's
+``_visit_and_replace_children``), and a libcst visitor calls several methods per node,
+whitespace included. The codemods' own searches (which calls are targets, which names a
+statement binds, what the module patches) need neither: ``walk`` reads the dataclass fields
+directly, skips layout tokens (whitespace, comments, parentheses, commas, ...), and yields
+the nodes in source order.
+
+``LazyMetadata`` holds what libcst would compute eagerly for every node of every file:
+parents (from ``walk``), positions, expression contexts and qualified names are resolved on
+first use, so a file whose codemods find nothing pays only for its scopes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import (
+    ExpressionContextProvider,
+    MetadataWrapper,
+    PositionProvider,
+    QualifiedName,
+    ScopeProvider,
+)
+
+#: Layout tokens: they hold no name, call or statement, so searches never descend into them.
+TOKENS: Tuple[type, ...] = (
+    cst.BaseParenthesizableWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Comment,
+    cst.Newline,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.Comma,
+    cst.Dot,
+    cst.Colon,
+    cst.Semicolon,
+    cst.AssignEqual,
+)
+
+#: Fields whose dataclass order is not the order of the source text.
+_SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
+    cst.FunctionDef: ("decorators", "asynchronous", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.DictComp: ("key", "value", "for_in"),
+    cst.Arg: ("keyword", "value"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.With: ("asynchronous", "items", "body"),
+    cst.For: ("asynchronous", "target", "iter", "body", "orelse"),
+    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.TypeAlias: ("name", "type_parameters", "value"),
+}
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> Tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        declared = [f.name for f in dataclasses.fields(cls)]
+        order = _SOURCE_ORDER.get(cls)
+        if order is not None:
+            declared = [n for n in order if n in declared] + [n for n in declared if n not in order]
+        names = _FIELDS[cls] = tuple(declared)
+    return names
+
+
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The child nodes of ``node`` that are not layout tokens, in source order."""
+    out: List[cst.CSTNode] = []
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            if not isinstance(value, TOKENS):
+                out.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode) and not isinstance(item, TOKENS):
+                    out.append(item)
+    return out
+
+
+def walk(node: cst.CSTNode, prune: Optional[Callable[[cst.CSTNode], bool]] = None) -> Iterator[cst.CSTNode]:
+    """``node`` and its descendants (layout tokens excluded), in source order. ``prune(n)``
+    true: ``n`` is yielded but its descendants are not."""
+    stack = [node]
+    pop = stack.pop
+    extend = stack.extend
+    while stack:
+        current = pop()
+        yield current
+        if prune is not None and prune(current):
+            continue
+        kids = children(current)
+        kids.reverse()
+        extend(kids)
+
+
+def parent_map(module: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
+    """Each node's parent (as ``ParentNodeProvider`` gives it; layout tokens have none)."""
+    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+    stack = [module]
+    while stack:
+        current = stack.pop()
+        for child in children(current):
+            parents[child] = current
+            stack.append(child)
+    return parents
+
+
+class _QualifiedNames:
+    """``QualifiedNameProvider``'s mapping, computed per node on first use."""
+
+    def __init__(self, scopes: Any) -> None:
+        self._scopes = scopes
+        self._cache: Dict[cst.CSTNode, Set[QualifiedName]] = {}
+
+    def get(self, node: cst.CSTNode, default: Any = None) -> Any:
+        try:
+            return self._cache[node]
+        except KeyError:
+            pass
+        scope = self._scopes.get(node, None)
+        names = scope.get_qualified_names_for(node) if scope is not None else set()
+        self._cache[node] = names
+        return names
+
+    def __getitem__(self, node: cst.CSTNode) -> Set[QualifiedName]:
+        return self.get(node)
+
+
+class LazyMetadata:
+    """Metadata of one module, each kind resolved the first time a codemod asks for it and
+    then shared by every codemod that runs on the same (unchanged) tree."""
+
+    def __init__(self, wrapper: MetadataWrapper) -> None:
+        self.wrapper = wrapper
+        self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
+        self._qualified: Optional[_QualifiedNames] = None
+
+    @property
+    def module(self) -> cst.Module:
+        return self.wrapper.module
+
+    def mapping(self, key: Type[Any]) -> Any:
+        from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
+
+        if key is ParentNodeProvider:
+            if self._parents is None:
+                self._parents = parent_map(self.wrapper.module)
+            return self._parents
+        if key is QualifiedNameProvider:
+            if self._qualified is None:
+                self._qualified = _QualifiedNames(self.wrapper.resolve(ScopeProvider))
+            return self._qualified
+        return self.wrapper.resolve(key)
+
+
+#: Providers ``LazyMetadata`` resolves on demand (everything but scopes).
+LAZY_PROVIDERS = (PositionProvider, ExpressionContextProvider)
