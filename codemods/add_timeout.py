@@ -13,6 +13,7 @@ from typing import Any, Union
 import libcst as cst
 
 from .base import HttpCodemod, Option
+from .tree import walk
 from .calls import REQUESTS_VERBS, HttpCall, keyword
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
@@ -47,6 +48,7 @@ def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
 
 class AddTimeout(HttpCodemod):
     NAME = "add-timeout"
+    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"socket"}  # socket.setdefaulttimeout anywhere
     DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."
     WHY = (
         "requests has no default timeout and urlopen uses the socket default (none): a server "
@@ -68,9 +70,10 @@ class AddTimeout(HttpCodemod):
         self.timeout_code = parse_timeout(self.options["timeout"])
 
     def visit_Module(self, node: cst.Module) -> None:
-        finder = _CallFinder(self, "socket.setdefaulttimeout")
-        node.visit(finder)
-        self.sets_socket_default = finder.found
+        self.sets_socket_default = any(
+            isinstance(call, cst.Call) and self.resolver.resolves_to(call.func, ["socket.setdefaulttimeout"])
+            for call in walk(node)
+        )
 
     def _targets(self, call: HttpCall) -> bool:
         if call.library == "requests":
@@ -120,20 +123,6 @@ class AddTimeout(HttpCodemod):
         return updated_node.with_changes(
             args=append_keyword(updated_node, "timeout", cst.parse_expression(self.timeout_code))
         )
-
-
-class _CallFinder(cst.CSTVisitor):
-    """Does the module call ``name`` (resolved through imports) anywhere?"""
-
-    def __init__(self, codemod: HttpCodemod, name: str) -> None:
-        super().__init__()
-        self.codemod = codemod
-        self.name = name
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if not self.found and self.codemod.resolver.resolves_to(node.func, [self.name]):
-            self.found = True
 
 
 def _line_break(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:

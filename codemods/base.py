@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, Generator, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, Generator, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 from libcst import CSTTransformer
@@ -23,7 +23,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from .calls import HttpResolver
+from .calls import LIBRARIES, HttpResolver
 from .tree import LazyMetadata
 
 _UNDEFINED: Any = object()
@@ -95,6 +95,10 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     #: On by default: only codemods that keep behaviour.
     DEFAULT: ClassVar[bool] = True
     OPTIONS: ClassVar[Tuple[Option, ...]] = ()
+    #: Modules (top-level names) and names this codemod resolves anywhere in a module, not
+    #: only in the functions that hold its targets. Functions mentioning none of them (nor
+    #: anything bound from them) are hidden from it (``prune.py``).
+    MODULE_WIDE: ClassVar[FrozenSet[str]] = frozenset(LIBRARIES)
 
     #: Resolved for every file a codemod runs on. Positions, parents, qualified names and
     #: expression contexts are available too, through ``get_metadata``, but computed only
@@ -111,20 +115,52 @@ class HttpCodemod(VisitorBasedCodemodCommand):
         self.sites: List[Site] = []
         self.resolver = HttpResolver(self)
         self._lines: Optional[List[str]] = None
+        self._path: Optional[Set[cst.CSTNode]] = None
 
     # -- traversal --------------------------------------------------------------------------
     # Our codemods use no matcher decorators, so libcst's matcher bookkeeping (which runs on
     # every node and attribute) is bypassed, and trivia subtrees are not walked at all.
 
+    #
+    # A codemod that plans its whole rewrite in ``visit_Module`` says which nodes it will
+    # replace (``changed_nodes``); the transform then visits only them and their ancestors,
+    # instead of rebuilding every node of the module.
+
+    def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
+        """The nodes whose ``leave_*`` hooks replace them, known once ``visit_Module`` has
+        run; ``None`` (the default): not known in advance, visit everything."""
+        return None
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, _TRIVIA):
+            return False
+        if isinstance(node, cst.Module):
+            self._path = None
+            descend = CSTTransformer.on_visit(self, node)
+            changed = self.changed_nodes()
+            if changed is not None:
+                self._path = self._ancestors_of(changed)
+                self._path.add(node)
+            return descend
+        if self._path is not None and node not in self._path:
             return False
         return CSTTransformer.on_visit(self, node)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
         if isinstance(original_node, _TRIVIA):
             return updated_node
+        if self._path is not None and original_node not in self._path:
+            return updated_node
         return CSTTransformer.on_leave(self, original_node, updated_node)
+
+    def _ancestors_of(self, nodes: Iterable[cst.CSTNode]) -> Set[cst.CSTNode]:
+        parents = self.lazy.mapping(ParentNodeProvider)
+        path: Set[cst.CSTNode] = set()
+        for node in nodes:
+            while node is not None and node not in path:
+                path.add(node)
+                node = parents.get(node)
+        return path
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         return CSTTransformer.on_visit_attribute(self, node, attribute)

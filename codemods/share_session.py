@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider, ScopeProvider
@@ -41,6 +41,7 @@ from libcst.metadata.scope_provider import GlobalScope, ImportAssignment
 
 from .base import HttpCodemod, Option
 from .calls import HttpCall, is_literal_false, is_literal_true
+from .tree import walk
 
 #: How many positional arguments each bare function takes (beyond that it raised TypeError).
 REQUESTS_POSITIONAL = {
@@ -129,6 +130,8 @@ class _Plan:
 
 class ShareSession(HttpCodemod):
     NAME = "share-session"
+    #: ``_module_facts`` looks for patches, environment changes and forks module-wide.
+    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"os", "dotenv", "concurrent", "multiprocessing", "requests_cache"}
     DESCRIPTION = (
         "Route bare requests.get()/httpx.get() calls through one shared, cookie-isolated "
         "client so connections are reused."
@@ -184,11 +187,15 @@ class ShareSession(HttpCodemod):
         self.keep_cookies = bool(keep)
         self.plan = _Plan()
 
+    def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
+        return list(self.plan.rewrites) + list(self.plan.functions)
+
     # -- analysis ------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> bool:
+        self.plan = _Plan()  # libcst's runner reuses one instance for every file
         self.module_node = node
-        self.all_names = _all_names(node)
+        self.all_names = _all_names(node) | self.context.scratch.get("hidden_names", frozenset())
         self._added: Dict[str, _Ref] = {}
         self.global_scope = self._global_scope(node)
         targets = self._collect(node)
@@ -217,28 +224,26 @@ class ShareSession(HttpCodemod):
         return None
 
     def _collect(self, module: cst.Module) -> List[_Target]:
-        codemod = self
         star_libraries = _star_imports(module)
         found: List[_Target] = []
 
-        class Finder(cst.CSTVisitor):
-            def visit_Call(self, call: cst.Call) -> None:
-                info = codemod.resolver.classify(call)
-                if info is None:
-                    if star_libraries and isinstance(call.func, cst.Name):
-                        codemod._maybe_star(call, star_libraries)
-                    return
-                if info.kind != "function" or info.library not in ("requests", "httpx"):
-                    return
-                if codemod.suppressed(call):
-                    return
-                root = _root_name(call.func)
-                if root is None:
-                    return
-                function, deferred, in_loop, statement = codemod._context(call)
-                found.append(_Target(call, info, root, function, deferred, in_loop, statement))
-
-        module.visit(Finder())
+        for call in walk(module):  # source order
+            if not isinstance(call, cst.Call):
+                continue
+            info = self.resolver.classify(call)
+            if info is None:
+                if star_libraries and isinstance(call.func, cst.Name):
+                    self._maybe_star(call, star_libraries)
+                continue
+            if info.kind != "function" or info.library not in ("requests", "httpx"):
+                continue
+            if self.suppressed(call):
+                continue
+            root = _root_name(call.func)
+            if root is None:
+                continue
+            function, deferred, in_loop, statement = self._context(call)
+            found.append(_Target(call, info, root, function, deferred, in_loop, statement))
         return found
 
     def _maybe_star(self, call: cst.Call, libraries: Sequence[str]) -> None:
@@ -822,25 +827,13 @@ class ShareSession(HttpCodemod):
                 self._schedule(t, names[t.found.library])
 
     def _function_problem(self, function: cst.FunctionDef, statements, targets) -> Optional[str]:
-        class Yields(cst.CSTVisitor):
-            found = False
-
-            def visit_Yield(self, node: cst.Yield) -> None:
-                self.found = True
-
-            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-                return False
-
-            def visit_Lambda(self, node: cst.Lambda) -> bool:
-                return False
-
-            def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-                return False
-
-        finder = Yields()
-        for stmt in statements:
-            stmt.visit(finder)
-        if finder.found:
+        nested = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+        yields = any(
+            isinstance(node, cst.Yield)
+            for stmt in statements
+            for node in walk(stmt, prune=lambda n: isinstance(n, nested))
+        )
+        if yields:
             return (
                 "generator that yields between its calls: a session would stay open while it is "
                 "suspended; left alone"
@@ -976,12 +969,7 @@ class ShareSession(HttpCodemod):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+_walk = walk
 
 
 def _library_of(qualified: str) -> Optional[str]:
@@ -1013,27 +1001,17 @@ def _dotted(expr: Union[cst.Attribute, cst.Name, cst.BaseExpression]) -> str:
 
 
 def _all_names(module: cst.Module) -> Set[str]:
-    names: Set[str] = set()
-
-    class Names(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            names.add(node.value)
-
-    module.visit(Names())
-    return names
+    return {node.value for node in walk(module) if isinstance(node, cst.Name)}
 
 
 def _star_imports(module: cst.Module) -> List[str]:
     found = []
-
-    class Stars(cst.CSTVisitor):
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if isinstance(node.names, cst.ImportStar) and node.module is not None and not node.relative:
+    for node in walk(module):
+        if isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
+            if node.module is not None and not node.relative:
                 lib = _dotted(node.module)
                 if lib in ("requests", "requests.api", "httpx") and lib.split(".")[0] not in found:
                     found.append(lib.split(".")[0])
-
-    module.visit(Stars())
     return found
 
 

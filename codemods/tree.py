@@ -53,7 +53,9 @@ _SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
     cst.IfExp: ("body", "test", "orelse"),
     cst.DictComp: ("key", "value", "for_in"),
     cst.Arg: ("keyword", "value"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
     cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
     cst.With: ("asynchronous", "items", "body"),
     cst.For: ("asynchronous", "target", "iter", "body", "orelse"),
     cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
@@ -61,13 +63,37 @@ _SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
     cst.TypeAlias: ("name", "type_parameters", "value"),
 }
 
+def _subclasses(cls: type) -> Set[type]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _subclasses(sub)
+    return found
+
+
+#: Concrete node classes, and those that are layout tokens (type lookups in a set are much
+#: cheaper than ``isinstance`` against libcst's abstract base classes).
+_NODE_TYPES = frozenset(_subclasses(cst.CSTNode))
+_TOKEN_TYPES = frozenset(t for t in _NODE_TYPES if issubclass(t, TOKENS))
+#: Fields that only ever hold layout tokens.
+_TOKEN_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
+        "trailing_whitespace", "comma", "semicolon", "equal", "colon", "first_colon",
+        "second_colon", "lbracket", "rbracket", "lbrace", "rbrace", "dot", "newline",
+    }
+)
+
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 def _fields(cls: type) -> Tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
-        declared = [f.name for f in dataclasses.fields(cls)]
+        declared = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in _TOKEN_FIELDS and not f.name.startswith("whitespace")
+        ]
         order = _SOURCE_ORDER.get(cls)
         if order is not None:
             declared = [n for n in order if n in declared] + [n for n in declared if n not in order]
@@ -78,14 +104,17 @@ def _fields(cls: type) -> Tuple[str, ...]:
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The child nodes of ``node`` that are not layout tokens, in source order."""
     out: List[cst.CSTNode] = []
+    nodes, tokens = _NODE_TYPES, _TOKEN_TYPES
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, TOKENS):
+        kind = type(value)
+        if kind in nodes:
+            if kind not in tokens:
                 out.append(value)
-        elif isinstance(value, (list, tuple)):
+        elif kind is list or kind is tuple:
             for item in value:
-                if isinstance(item, cst.CSTNode) and not isinstance(item, TOKENS):
+                kind = type(item)
+                if kind in nodes and kind not in tokens:
                     out.append(item)
     return out
 

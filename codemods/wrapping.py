@@ -35,6 +35,7 @@ from libcst.metadata import (
 from libcst.metadata.scope_provider import ClassScope
 
 from .base import HttpCodemod
+from .tree import children, walk
 
 # -- what is eager ---------------------------------------------------------------------------
 
@@ -208,24 +209,13 @@ class _Scope:
     fresh: Set[str] = field(default_factory=set)
 
 
-def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+_walk = walk
 
 
 def _walk_scope(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Like ``_walk``, but yields nested scopes (functions, lambdas, classes, generator
     expressions) without descending into them."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(current.children))
+    return walk(node, prune=lambda n: isinstance(n, _NESTED_SCOPES))
 
 
 def _unindent_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
@@ -254,6 +244,9 @@ def _statements_of(block: cst.CSTNode) -> Sequence[cst.BaseStatement]:
 
 class WrappingCodemod(HttpCodemod):
     """Base for codemods that wrap targets in ``with``; subclasses define ``target_of``."""
+
+    #: ``_contextlib_name`` checks every binding of these names in the module.
+    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"contextlib", "_contextlib"}
 
     #: Fresh names for hoisted targets: ``response``, ``response_1``, ...
     FRESH_NAME = "response"
@@ -296,6 +289,9 @@ class WrappingCodemod(HttpCodemod):
         ):
             return tree
         return super().transform_module(tree)
+
+    def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
+        return list(getattr(self, "_plans", {})) + list(getattr(self, "_hoisted", {}))
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the {target.noun} with `{self._header_word(target)}`"
@@ -514,11 +510,12 @@ class WrappingCodemod(HttpCodemod):
                     if isinstance(bound, cst.Name):
                         scope.names.setdefault(bound.value, []).append(bound)
                 continue
-            stack.extend(current.children)
+            stack.extend(children(current))
 
     def _fresh_name(self, scope: _Scope) -> str:
         if self._all_names is None:
             self._all_names = {n.value for n in _walk(self.module) if isinstance(n, cst.Name)}
+            self._all_names |= self.context.scratch.get("hidden_names", frozenset())
         base = self.FRESH_NAME
         candidate, counter = base, 0
         while candidate in self._all_names or candidate in scope.fresh:
@@ -672,7 +669,7 @@ class WrappingCodemod(HttpCodemod):
                 if not self.resolver.imported_names(current):
                     return False
                 continue
-            stack.extend(current.children)
+            stack.extend(children(current))
         return True
 
     # the extent and the escapes ------------------------------------------------------------
@@ -762,7 +759,7 @@ class WrappingCodemod(HttpCodemod):
             if isinstance(current, cst.Arg):
                 stack.append(current.value)
                 continue
-            stack.extend(current.children)
+            stack.extend(children(current))
         return False
 
     def _derived_in(self, stmt: cst.CSTNode, live: Set[str]) -> Set[str]:
