@@ -21,7 +21,7 @@ import moreorless
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from . import registry
+from . import prune, registry
 from .base import FIXED, REPORTED, Site
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
@@ -50,6 +50,9 @@ class Settings:
     mode: str = WRITE
     prefilter_words: Tuple[str, ...] = ()
     keep_text: bool = False  # return old and new text even when not needed for a diff
+    #: Hide functions no codemod can act on before the codemods run (``prune.py``); off only
+    #: to check that hiding changes nothing.
+    hide_functions: bool = True
 
 
 @dataclass
@@ -158,15 +161,30 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     except Exception as exc:  # libcst's native parser raises a few other kinds
         return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")
 
-    code = original_text
-    to_original: Callable[[int], int] = lambda line: line
+    # Functions no selected codemod can act on are hidden from the codemods (see prune.py):
+    # they run on ``start_text``, and the hidden bodies are put back at the end.
+    pruned = None
+    if settings.hide_functions:
+        pruned = prune.prune(tree, registry.watched_names(settings.codemods, settings.prefilter_words))
+    if pruned is not None:
+        tree = pruned.module
+        start_text = tree.code
+        from_start = pruned.line_map(start_text)
+        hidden_names = pruned.hidden_names
+    else:
+        start_text = original_text
+        from_start = _same_line
+        hidden_names = frozenset()
+    code = start_text
+    to_original: Callable[[int], int] = from_start
     lazy: Optional[LazyMetadata] = None
     for cls in registry.ordered(settings.codemods):
         if not relevant(cls.NAME, kinds):
             continue  # no name this codemod acts on: skip its transform and metadata
         if lazy is None or lazy.module is not tree:
             lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        context = CodemodContext(filename=path, scratch={"source": code, "lazy": lazy})
+        scratch = {"source": code, "lazy": lazy, "hidden_names": hidden_names}
+        context = CodemodContext(filename=path, scratch=scratch)
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))
             new_tree = command.transform_module(tree)
@@ -191,9 +209,19 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
         if kinds is not None:
             kinds = target_kinds(new_bytes)  # what the rewrite left for the next codemods
         result.applied.append(cls.NAME)
-        to_original = _line_map(original_text, code)
+        to_start = _line_map(start_text, code)
+        to_original = lambda line: from_start(to_start(line))  # noqa: E731
 
     result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
+    if pruned is not None and code != start_text:
+        try:
+            tree = prune.restore(tree, pruned.bodies)
+            code = tree.code
+            parse(tree.bytes)
+        except Exception as exc:
+            return _error(result, f"internal error: restoring hidden functions failed ({exc})")
+    elif pruned is not None:
+        code = original_text
     if code != original_text:
         result.status = CHANGED
         result.new_bytes = tree.bytes
@@ -203,6 +231,10 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     elif settings.keep_text:
         result.old_text = result.new_text = original_text
     return result
+
+
+def _same_line(line: int) -> int:
+    return line
 
 
 def _syntax_error(result: FileResult, data: bytes, exc: cst.ParserSyntaxError) -> FileResult:

@@ -8,7 +8,7 @@ edits argument lists.
 
 from __future__ import annotations
 
-from typing import Dict, List, Type
+from typing import Dict, FrozenSet, Iterable, List, Type
 
 from .add_timeout import AddTimeout
 from .base import HttpCodemod
@@ -33,3 +33,11 @@ def default_names() -> List[str]:
 def ordered(names) -> List[Type[HttpCodemod]]:
     wanted = set(names)
     return [c for c in CODEMODS if c.NAME in wanted]
+
+
+def watched_names(names: Iterable[str], extra: Iterable[str] = ()) -> FrozenSet[str]:
+    """What the selected codemods look for anywhere in a module (see ``prune.py``)."""
+    watched = set(extra)
+    for codemod in ordered(names):
+        watched |= codemod.MODULE_WIDE
+    return frozenset(watched)
