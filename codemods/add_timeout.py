@@ -48,7 +48,7 @@ def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
 
 class AddTimeout(HttpCodemod):
     NAME = "add-timeout"
-    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"socket"}  # socket.setdefaulttimeout anywhere
+    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"socket.setdefaulttimeout"}
     DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."
     WHY = (
         "requests has no default timeout and urlopen uses the socket default (none): a server "

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, Generator, Iterable, List, Op
 
 import libcst as cst
 from libcst import CSTTransformer
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.metadata import (
     ExpressionContextProvider,
     MetadataWrapper,
@@ -23,8 +23,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from .calls import LIBRARIES, HttpResolver
-from .tree import LazyMetadata
+from .calls import HttpResolver
+from .tree import FastScopeProvider, LazyMetadata
 
 _UNDEFINED: Any = object()
 #: Metadata computed on first use instead of for every file (see ``tree.LazyMetadata``).
@@ -95,18 +95,25 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     #: On by default: only codemods that keep behaviour.
     DEFAULT: ClassVar[bool] = True
     OPTIONS: ClassVar[Tuple[Option, ...]] = ()
-    #: Modules (top-level names) and names this codemod resolves anywhere in a module, not
-    #: only in the functions that hold its targets. Functions mentioning none of them (nor
-    #: anything bound from them) are hidden from it (``prune.py``).
-    MODULE_WIDE: ClassVar[FrozenSet[str]] = frozenset(LIBRARIES)
+    #: Qualified names (modules, functions) this codemod resolves anywhere in a module, not
+    #: only in the functions that hold its targets. Functions that reach none of them, and
+    #: nothing bound from them, are hidden from it (``prune.py``).
+    MODULE_WIDE: ClassVar[FrozenSet[str]] = frozenset(
+        {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen"}
+    )
 
     #: Resolved for every file a codemod runs on. Positions, parents, qualified names and
     #: expression contexts are available too, through ``get_metadata``, but computed only
     #: when first asked for (``tree.LazyMetadata``).
-    METADATA_DEPENDENCIES = (ScopeProvider,)
+    METADATA_DEPENDENCIES = (FastScopeProvider,)
 
     def __init__(self, context: CodemodContext, **options: Any) -> None:
-        super().__init__(context)
+        # Not VisitorBasedCodemodCommand.__init__: its matcher set-up inspects every method of
+        # the class on each instance, and our codemods use no matcher decorators.
+        Codemod.__init__(self, context)
+        CSTTransformer.__init__(self)
+        self._extra_visit_funcs: Dict[Any, Any] = {}
+        self._extra_leave_funcs: Dict[Any, Any] = {}
         self.options: Dict[str, Any] = {o.name: o.default for o in self.OPTIONS}
         for key, value in options.items():
             key = key.replace("_", "-")
@@ -201,6 +208,8 @@ class HttpCodemod(VisitorBasedCodemodCommand):
                 self.context = replace(self.context, wrapper=oldwrapper)
 
     def get_metadata(self, key: Any, node: cst.CSTNode, default: Any = _UNDEFINED) -> Any:
+        if key is ScopeProvider:
+            key = FastScopeProvider
         if key not in _LAZY:
             return super().get_metadata(key, node, default)
         mapping = self.lazy.mapping(key)

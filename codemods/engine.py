@@ -13,7 +13,7 @@ import os
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -21,7 +21,7 @@ import moreorless
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from . import prune, registry
+from . import prefilter, prune, registry
 from .base import FIXED, REPORTED, Site
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
@@ -152,35 +152,39 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     if verdict.danger:  # would crash libcst's native parser (the whole process)
         return _error(result, f"cannot parse: {verdict.danger}")
     kinds = verdict.kinds
+    # Functions no selected codemod can act on are hidden from libcst (prune.py); the
+    # codemods run on the rest, and the hidden lines are put back at the end.
+    hidden: Optional[prune.Hidden] = None
+    if settings.hide_functions and verdict.tree is not None:
+        watched = registry.watched_names(settings.codemods, settings.prefilter_words)
+        hidden = prune.hide(data, verdict.tree, watched)
     try:
-        tree = parse(data)
-    except cst.ParserSyntaxError as exc:
-        return _syntax_error(result, data, exc)
-    except RecursionError:
-        return _error(result, "cannot parse: nesting too deep")
-    except Exception as exc:  # libcst's native parser raises a few other kinds
-        return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")
+        tree = parse(hidden.data if hidden else data)
+    except Exception as exc:
+        if hidden is not None:
+            return _without_hiding(data, path, settings)
+        if isinstance(exc, cst.ParserSyntaxError):
+            return _syntax_error(result, data, exc)
+        if isinstance(exc, RecursionError):
+            return _error(result, "cannot parse: nesting too deep")
+        return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")  # other parser errors
 
-    # Functions no selected codemod can act on are hidden from the codemods (see prune.py):
-    # they run on ``start_text``, and the hidden bodies are put back at the end.
-    pruned = None
-    if settings.hide_functions:
-        pruned = prune.prune(tree, registry.watched_names(settings.codemods, settings.prefilter_words))
-    if pruned is not None:
-        tree = pruned.module
-        start_text = tree.code
-        from_start = pruned.line_map(start_text)
-        hidden_names = pruned.hidden_names
-    else:
-        start_text = original_text
-        from_start = _same_line
-        hidden_names = frozenset()
+    start_text = tree.code if hidden else original_text
+    from_start: Callable[[int], int] = hidden.original_line if hidden else _same_line
     code = start_text
-    to_original: Callable[[int], int] = from_start
+    to_original = from_start
+    hidden_names = hidden.names if hidden else frozenset()
     lazy: Optional[LazyMetadata] = None
+    stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
     for cls in registry.ordered(settings.codemods):
         if not relevant(cls.NAME, kinds):
             continue  # no name this codemod acts on: skip its transform and metadata
+        if stale is not None:
+            try:
+                tree = parse(stale)  # verify, and fresh positions for this codemod
+            except Exception as exc:
+                return _error(result, f"internal error: {result.applied[-1]} produced code that does not parse ({exc})")
+            stale = None
         if lazy is None or lazy.module is not tree:
             lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
         scratch = {"source": code, "lazy": lazy, "hidden_names": hidden_names}
@@ -200,37 +204,45 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
         new_code = new_tree.code
         if new_code == code:
             continue
-        new_bytes = new_tree.bytes
-        try:
-            tree = parse(new_bytes)  # verify, and fresh positions for the next codemod
-        except Exception as exc:
-            return _error(result, f"internal error: {cls.NAME} produced code that does not parse ({exc})")
+        stale = new_tree.bytes
         code = new_code
         if kinds is not None:
-            kinds = target_kinds(new_bytes)  # what the rewrite left for the next codemods
+            kinds = target_kinds(stale)  # what the rewrite left for the next codemods
+            if kinds is None:
+                return _error(result, f"internal error: {cls.NAME} produced code that does not parse")
         result.applied.append(cls.NAME)
         to_start = _line_map(start_text, code)
-        to_original = lambda line: from_start(to_start(line))  # noqa: E731
+        to_original = lambda line, to_start=to_start: from_start(to_start(line))  # noqa: E731
 
     result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
-    if pruned is not None and code != start_text:
-        try:
-            tree = prune.restore(tree, pruned.bodies)
-            code = tree.code
-            parse(tree.bytes)
-        except Exception as exc:
-            return _error(result, f"internal error: restoring hidden functions failed ({exc})")
-    elif pruned is not None:
-        code = original_text
-    if code != original_text:
-        result.status = CHANGED
-        result.new_bytes = tree.bytes
-        result.diff = unified_diff(original_text, code, path)
-        result.old_text = original_text
-        result.new_text = code
-    elif settings.keep_text:
-        result.old_text = result.new_text = original_text
+    if code == start_text:
+        if settings.keep_text:
+            result.old_text = result.new_text = original_text
+        return result
+    if hidden is not None:
+        restored = hidden.restore(code, tree.encoding)
+        if restored is None:
+            return _without_hiding(data, path, settings)
+        code = restored
+    new_bytes = code.encode(tree.encoding)
+    if hidden is not None or stale is not None:
+        # Verify the final text (the intermediate outputs were checked by ``target_kinds``).
+        if verdict.tree is None or prefilter.parse_ast(new_bytes) is None:
+            try:
+                parse(new_bytes)
+            except Exception as exc:
+                return _error(result, f"internal error: the rewritten file does not parse ({exc})")
+    result.status = CHANGED
+    result.new_bytes = new_bytes
+    result.diff = unified_diff(original_text, code, path)
+    result.old_text = original_text
+    result.new_text = code
     return result
+
+
+def _without_hiding(data: bytes, path: str, settings: Settings) -> FileResult:
+    """The slow path, when hiding could not be undone exactly (never expected)."""
+    return process_source(data, path, replace(settings, hide_functions=False))
 
 
 def _same_line(line: int) -> int:

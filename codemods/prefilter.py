@@ -141,18 +141,20 @@ NEEDS: Dict[str, FrozenSet[str]] = {
 ALL_KINDS = frozenset({"function", "constructor", "class", "urlopen", "star"})
 
 
-def target_kinds(data: bytes) -> Optional[FrozenSet[str]]:
-    """The kinds of target name the file uses (empty: none), or ``None`` when ``ast`` cannot
-    tell (it could not parse the file): then every codemod must look."""
+def parse_ast(data: bytes) -> Optional[ast.Module]:
+    """Python's ast of ``data``, or ``None`` when this interpreter cannot parse it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(data)
+            return ast.parse(data)
     except BaseException as exc:  # SyntaxError, ValueError (NUL), RecursionError, MemoryError
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         STATS["ast_failed"] += 1
         return None
+
+
+def kinds_in(tree: ast.Module) -> Optional[FrozenSet[str]]:
     try:
         bound, star = _bindings(tree)
         kinds = _target_kinds(tree, bound) if bound else set()
@@ -161,6 +163,13 @@ def target_kinds(data: bytes) -> Optional[FrozenSet[str]]:
         return frozenset(kinds)
     except RecursionError:
         return None
+
+
+def target_kinds(data: bytes) -> Optional[FrozenSet[str]]:
+    """The kinds of target name the file uses (empty: none), or ``None`` when ``ast`` cannot
+    tell (it could not parse the file): then every codemod must look."""
+    tree = parse_ast(data)
+    return None if tree is None else kinds_in(tree)
 
 
 def ast_candidate(data: bytes) -> bool:
@@ -208,6 +217,8 @@ class Verdict(NamedTuple):
     kinds: Optional[FrozenSet[str]] = None
     #: Set when the file must not reach libcst's parser (see ``too_deep``).
     danger: Optional[str] = None
+    #: Python's ast of the file, when the ``ast`` stage parsed it (``prune.py`` reuses it).
+    tree: Optional[ast.Module] = None
 
 
 def screen(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -> Verdict:
@@ -220,13 +231,14 @@ def screen(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -
     if not use_ast or (extra and _extra_pattern(extra).search(data)):
         STATS["candidates"] += 1
         return Verdict(True, None, too_deep(data))
-    kinds = target_kinds(data)
+    tree = parse_ast(data)
+    kinds = None if tree is None else kinds_in(tree)
     if kinds is None:
         STATS["candidates"] += 1
         return Verdict(True, None, too_deep(data))
     if kinds:
         STATS["candidates"] += 1
-        return Verdict(True, kinds)
+        return Verdict(True, kinds, None, tree)
     STATS["ast_rejected"] += 1
     return Verdict(False, kinds)
 

@@ -1,280 +1,300 @@
-"""Hide the functions no codemod can act on, so libcst's metadata is paid only for the rest.
+"""Hide the functions no codemod can act on, so libcst is paid only for the rest.
 
-Scope analysis costs time in proportion to the whole module, but the codemods act on a few
-functions of it: the ones that call an HTTP library or use what such a call returned. This
-module replaces the body of every other function with a one-line stub before the codemods
-run, and puts the original bodies back afterwards.
+A libcst parse and its scope analysis cost time in proportion to the whole file, but the
+codemods act on a few functions of it: the ones that call an HTTP library or use what such a
+call returned. Before libcst sees a file, the body of every other function is replaced by a
+one-line stub (``__http_codemods_hidden_N__``, at the body's indentation); after the codemods,
+the original lines are put back and site lines are mapped to the original file. The decision
+uses the ``ast`` tree the prefilter already built, so it costs one walk; a file ``ast`` cannot
+parse is not pruned at all.
 
 Which functions are hidden (``plan``): an *outermost* function (at module level, or a method
-of a class that is not inside a function) whose definition, header and body, never mentions
-an *interesting* name and holds no ``global`` or ``nonlocal`` statement. Interesting names are
-computed from the whole file, before anything is hidden:
+of a class that is not inside a function) whose definition, header and body, never mentions an
+*interesting* name and holds no ``global`` or ``nonlocal`` statement. Interesting names:
 
-- the top-level names of the watched modules (the HTTP libraries, plus the modules a codemod
-  inspects anywhere in the module: ``codemods.base.HttpCodemod.MODULE_WIDE``), and every name
-  an import of one of those modules binds (``from os import environ as env``: ``env``);
-- then, to a fixed point, every name bound by a statement or expression that mentions an
-  interesting name (``r = urlopen(u)`` makes ``r`` interesting, ``data = r.read()`` makes
-  ``data`` interesting, ``s = requests.Session()`` makes ``s`` interesting). Bindings count
-  wherever they are, whatever their scope: that only keeps more functions.
+- the last part of each watched qualified name (the HTTP libraries, plus what a codemod
+  inspects anywhere in the module: ``HttpCodemod.MODULE_WIDE``; ``os.environ`` is reached by
+  writing ``environ``), and every name an import binds to a watched name or to something inside
+  one (``from os import environ as env``: ``env``; ``from requests import get``: ``get``);
+- then, to a fixed point, every name bound outside all functions (or in a function that declares
+  ``global``) by a statement that mentions an interesting name (``r = urlopen(u)`` at module
+  level makes ``r`` interesting, ``s = requests.Session()`` makes ``s`` interesting).
 
-Why that is safe: a hidden function's own local names never reach another scope (no
-``global``/``nonlocal``), and the codemods resolve names through imports and assignments,
-so a call they could classify, a client they could follow, a patch of a library or an
-environment change they must notice, or a use of a response they must see always mentions
-an interesting name, which keeps its function. Nested functions are never hidden on their
-own (a closure may capture a response), only with their outermost function. What the
-codemods read about the module as a whole (its names, for fresh ones) is given to them from
-the full file (``Pruned.hidden_names``). ``tests/test_prune.py`` runs every codemod on real
-and generated files with and without hiding and requires identical results.
+Why that is safe: a hidden function's own names never reach another scope (no
+``global``/``nonlocal``), and the codemods resolve names through imports and assignments, so a
+call they could classify, a client they could follow, a patch of a library or an environment
+change they must notice, or a use of a module-level response they must see always mentions an
+interesting name, which keeps its function. Nested functions are never hidden on their own (a
+closure may capture a response), only with their outermost function. The names used in hidden
+functions are given to the codemods (``Hidden.names``) so fresh names avoid them too. If the
+codemods' output does not hold every stub exactly as it was made, the engine runs the file again
+without hiding. ``tests/test_prune.py`` compares every case with and without hiding.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Iterable, List, Optional, Set, Tuple
 
-import libcst as cst
-
-from .tree import children, walk
-
-#: Every stub's name starts with this (never a name users write).
 MARKER = "__http_codemods_hidden_"
 
-_BINDERS = (
-    cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.With, cst.NamedExpr, cst.CompFor,
-    cst.ExceptHandler, cst.Match, cst.Param, cst.ClassDef,
-)
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 @dataclass
-class Pruned:
-    module: cst.Module
-    #: stub name -> the original body it stands for
-    bodies: Dict[str, cst.BaseSuite] = field(default_factory=dict)
-    #: names that occur only in hidden bodies (the codemods avoid them for fresh names)
-    hidden_names: FrozenSet[str] = frozenset()
-
-    def line_map(self, pruned_code: str) -> "LineMap":
-        """Map lines of ``pruned_code`` (this module's code) to lines of the original."""
-        stubs: List[Tuple[int, int]] = []
-        empty = cst.Module(body=[])
-        for name, body in self.bodies.items():
-            at = pruned_code.find(name)
-            line = pruned_code.count("\n", 0, at) + 1
-            stubs.append((line, empty.code_for_node(body).count("\n") - 1))
-        stubs.sort()
-        return LineMap(stubs)
+class Stub:
+    marker: str
+    indent: bytes
+    line: int  # where the stub stands in the pruned file (1-based)
+    body: bytes  # the original lines it stands for
+    hidden_lines: int
 
 
 @dataclass
-class LineMap:
-    stubs: List[Tuple[int, int]]  # (line of the stub in the pruned code, lines it hides)
+class Hidden:
+    data: bytes  # the file with the hidden bodies replaced by stubs
+    stubs: List[Stub] = field(default_factory=list)
+    names: frozenset = frozenset()  # every identifier the hidden functions use
 
-    def __call__(self, line: int) -> int:
+    def original_line(self, line: int) -> int:
+        """The line of the original file that ``line`` of the pruned file is."""
         shift = 0
-        for at, hidden in self.stubs:
-            if at >= line:
+        for stub in self.stubs:
+            if stub.line >= line:
                 break
-            shift += hidden
+            shift += stub.hidden_lines - 1
         return line + shift
 
-
-def _names_in(node: cst.CSTNode) -> Set[str]:
-    return {n.value for n in walk(node) if isinstance(n, cst.Name)}
-
-
-def _import_bindings(node: cst.CSTNode, watched: FrozenSet[str]) -> Set[str]:
-    """Names an ``import`` of a watched module binds."""
-    out: Set[str] = set()
-    if isinstance(node, cst.Import):
-        for alias in node.names:
-            top = _first_name(alias.name)
-            if top in watched:
-                out.add(alias.evaluated_alias or top)
-    elif isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
-        if _first_name(node.module) in watched and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                out.add(alias.evaluated_alias or alias.evaluated_name)
-    return out
-
-
-def _first_name(expr: cst.BaseExpression) -> str:
-    while isinstance(expr, cst.Attribute):
-        expr = expr.value
-    return expr.value if isinstance(expr, cst.Name) else ""
+    def restore(self, text: str, encoding: str) -> Optional[str]:
+        """``text`` (the codemods' output) with the original bodies back, or ``None`` when a
+        stub is not there exactly as it was made."""
+        for stub in self.stubs:
+            at = text.find(stub.marker)
+            if at < 0 or text.find(stub.marker, at + 1) >= 0:
+                return None
+            start = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+            if text[start:at].encode(encoding) != stub.indent:
+                return None
+            end = at + len(stub.marker)
+            if text.startswith("\r\n", end):
+                end += 2
+            elif text.startswith(("\n", "\r"), end):
+                end += 1
+            elif end != len(text):
+                return None
+            text = text[:start] + stub.body.decode(encoding) + text[end:]
+        return text
 
 
-def _binding(node: cst.CSTNode) -> Optional[Tuple[Set[str], Set[str]]]:
-    """(names a binding construct may bind, names it mentions), or ``None``."""
-    if isinstance(node, cst.Assign):
-        bound = set().union(*(_names_in(t.target) for t in node.targets))
-        return bound, _names_in(node.value)
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-        return _names_in(node.target), _names_in(node)
-    if isinstance(node, (cst.For, cst.CompFor)):
-        return _names_in(node.target), _names_in(node.iter)
-    if isinstance(node, cst.With):
-        bound = set().union(*(_names_in(i.asname) for i in node.items if i.asname is not None))
-        return bound, set().union(*(_names_in(i.item) for i in node.items))
-    if isinstance(node, cst.NamedExpr):
-        return _names_in(node.target), _names_in(node.value)
-    if isinstance(node, cst.ExceptHandler):
-        if node.name is None or node.type is None:
-            return None
-        return _names_in(node.name), _names_in(node.type)
-    if isinstance(node, cst.Match):
-        bound = set().union(*(_names_in(c.pattern) for c in node.cases))
-        return bound, _names_in(node.subject)
-    if isinstance(node, cst.Param):
-        mentioned: Set[str] = set()
-        if node.annotation is not None:
-            mentioned |= _names_in(node.annotation)
-        if node.default is not None:
-            mentioned |= _names_in(node.default)
-        return {node.name.value}, mentioned
-    if isinstance(node, cst.ClassDef):
-        return {node.name.value}, set().union(set(), *(_names_in(a) for a in (*node.bases, *node.keywords)))
-    return None
+def _identifiers(root: ast.AST, into: Set[str]) -> bool:
+    """Add every identifier under ``root`` to ``into`` (what libcst would see as a ``Name``);
+    whether a ``global``/``nonlocal`` statement is among them."""
+    declares = False
+    add = into.add
+    for node in ast.walk(root):
+        kind = type(node)
+        if kind is ast.Name:
+            add(node.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Attribute:
+            add(node.attr)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Constant:
+            continue
+        if kind is ast.Global or kind is ast.Nonlocal:
+            declares = True
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is str and name != "type_comment":
+                into.update(value.split("."))
+            elif type(value) is list and value and type(value[0]) is str:
+                into.update(value)
+    return declares
 
 
-def _outermost_functions(module: cst.Module) -> List[cst.FunctionDef]:
-    """Functions not inside another function, in source order."""
-    found: List[cst.FunctionDef] = []
-    stack: List[cst.CSTNode] = [module]
+def _outermost(tree: ast.Module) -> List[ast.AST]:
+    found: List[ast.AST] = []
+    stack: List[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.FunctionDef):
+        if isinstance(node, _FUNCTIONS):
             found.append(node)
             continue
-        if isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement)):
-            continue  # lambdas hold no def; statements hold no def below an expression
-        kids = children(node)
-        kids.reverse()
-        stack.extend(kids)
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(block)
     return found
 
 
-def plan(module: cst.Module, watched: Iterable[str]) -> Tuple[List[cst.FunctionDef], Set[str]]:
-    """(the functions to hide, every name in the module). One pass over the module."""
-    watched_set = frozenset(watched)
-    interesting: Set[str] = set(watched_set)
-    bindings: List[Tuple[Set[str], Set[str]]] = []
-    all_names: Set[str] = set()
-    functions = _outermost_functions(module)
-    outermost = set(functions)
-    per_function: List[Tuple[Set[str], bool]] = []
+def _bound(target: ast.AST) -> Set[str]:
+    """Names an assignment target binds (``x.y`` and ``x[k]`` bind none)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(set(), *(_bound(e) for e in target.elts))
+    if isinstance(target, ast.Starred):
+        return _bound(target.value)
+    return set()
 
-    def scan(root: cst.CSTNode, names: Set[str]) -> bool:
-        declares = False
-        for node in walk(root, prune=lambda n: n in outermost and n is not root):
-            if isinstance(node, cst.Name):
-                names.add(node.value)
-            elif isinstance(node, (cst.Import, cst.ImportFrom)):
+
+def _mentions(*nodes: Optional[ast.AST]) -> Set[str]:
+    names: Set[str] = set()
+    for node in nodes:
+        if node is not None:
+            _identifiers(node, names)
+    return names
+
+
+def _binding(node: ast.AST) -> Optional[Tuple[Set[str], Set[str]]]:
+    """(names a binding construct binds, names it mentions), or ``None``."""
+    if isinstance(node, ast.Assign):
+        return set().union(set(), *(_bound(t) for t in node.targets)), _mentions(node.value)
+    if isinstance(node, ast.AugAssign):
+        return _bound(node.target), _mentions(node.target, node.value)
+    if isinstance(node, ast.AnnAssign):
+        return _bound(node.target), _mentions(node.annotation, node.value)
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return _bound(node.target), _mentions(node.iter)
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        bound = set().union(set(), *(_bound(i.optional_vars) for i in node.items if i.optional_vars))
+        return bound, _mentions(*(i.context_expr for i in node.items))
+    if isinstance(node, ast.NamedExpr):
+        return _bound(node.target), _mentions(node.value)
+    if isinstance(node, ast.ExceptHandler):
+        if node.name is None or node.type is None:
+            return None
+        return {node.name}, _mentions(node.type)
+    if isinstance(node, ast.Match):
+        return _mentions(*(c.pattern for c in node.cases)), _mentions(node.subject)
+    if isinstance(node, ast.ClassDef):
+        return {node.name}, _mentions(*node.bases, *node.keywords)
+    return None
+
+
+def _import_bindings(node: ast.AST, watched: frozenset) -> Set[str]:
+    """Names an import binds to a watched qualified name or to something inside one."""
+    out: Set[str] = set()
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                local, qualified = alias.asname, alias.name
+            else:
+                local = qualified = alias.name.split(".", 1)[0]
+            if _inside(qualified, watched):
+                out.add(local)
+    elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+        for alias in node.names:
+            if alias.name != "*" and _inside(f"{node.module}.{alias.name}", watched):
+                out.add(alias.asname or alias.name)
+    return out
+
+
+def _inside(qualified: str, watched: frozenset) -> bool:
+    while True:
+        if qualified in watched:
+            return True
+        if "." not in qualified:
+            return False
+        qualified = qualified.rsplit(".", 1)[0]
+
+
+_BINDERS = (
+    ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.With,
+    ast.AsyncWith, ast.NamedExpr, ast.ExceptHandler, ast.Match, ast.ClassDef,
+)
+
+
+def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[str]]:
+    """(the outermost functions to hide, the identifiers they use)."""
+    watched_set = frozenset(watched)
+    interesting: Set[str] = {name.rsplit(".", 1)[-1] for name in watched_set}
+    functions = _outermost(tree)
+    skip = {id(f) for f in functions}
+    shared: List[Tuple[Set[str], Set[str]]] = []
+
+    def scan(nodes: Iterable[ast.AST], bindings: List[Tuple[Set[str], Set[str]]]) -> None:
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            if id(node) in skip:
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
                 interesting.update(_import_bindings(node, watched_set))
-            elif isinstance(node, (cst.Global, cst.Nonlocal)):
-                declares = True
             elif isinstance(node, _BINDERS):
                 found = _binding(node)
                 if found is not None and found[0]:
                     bindings.append(found)
-        return declares
+            stack.extend(ast.iter_child_nodes(node))
 
-    scan(module, all_names)
+    # Outside every function: what other functions can see.
+    scan(tree.body, shared)
+    per_function = []
     for function in functions:
         names: Set[str] = set()
-        per_function.append((names, scan(function, names)))
-        all_names |= names
+        declares = _identifiers(function, names)
+        if declares:
+            # Kept; and its imports and assignments may bind module-level names.
+            skip.discard(id(function))
+            scan([function], shared)
+            skip.add(id(function))
+        per_function.append((function, names, declares))
     changed = True
     while changed:
         changed = False
-        for bound, mentioned in bindings:
+        for bound, mentioned in shared:
             if not bound <= interesting and not mentioned.isdisjoint(interesting):
                 interesting |= bound
                 changed = True
-    hidden = [
-        function
-        for function, (names, declares) in zip(functions, per_function)
-        if not declares and names.isdisjoint(interesting)
-    ]
-    return hidden, all_names
+    hidden: List[ast.AST] = []
+    hidden_names: Set[str] = set()
+    for function, names, declares in per_function:
+        if not declares and names.isdisjoint(interesting):
+            hidden.append(function)
+            hidden_names |= names
+    return hidden, hidden_names
 
 
-def prune(module: cst.Module, watched: Iterable[str]) -> Optional[Pruned]:
-    """The module with hidden function bodies, or ``None`` when nothing can be hidden."""
-    hidden, all_names = plan(module, watched)
-    if not hidden:
+def hide(data: bytes, tree: ast.Module, watched: Iterable[str]) -> Optional[Hidden]:
+    """The file with the bodies of the functions ``plan`` picks replaced by stubs, or
+    ``None`` when nothing is worth hiding."""
+    try:
+        functions, names = plan(tree, watched)
+    except RecursionError:
         return None
-    bodies: Dict[str, cst.BaseSuite] = {}
-    replacements: Dict[cst.CSTNode, cst.CSTNode] = {}
-    for index, function in enumerate(hidden):
-        name = f"{MARKER}{index}__"
-        bodies[name] = function.body
-        stub = cst.SimpleStatementSuite(body=[cst.Expr(cst.Name(name))])
-        replacements[function] = function.with_changes(body=stub)
-    pruned_module = replace_nodes(module, replacements)
-    visible = {n.value for n in walk(pruned_module) if isinstance(n, cst.Name)}
-    return Pruned(pruned_module, bodies, frozenset(all_names - visible))
-
-
-def restore(module: cst.Module, bodies: Dict[str, cst.BaseSuite]) -> cst.Module:
-    """Put the hidden bodies back into ``module`` (the codemods' result, re-parsed)."""
-    replacements: Dict[cst.CSTNode, cst.CSTNode] = {}
-    for node in walk(module, prune=_statements_only):
-        if isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.SimpleStatementSuite):
-            body = node.body.body
-            if len(body) == 1 and isinstance(body[0], cst.Expr) and isinstance(body[0].value, cst.Name):
-                original = bodies.get(body[0].value.value)
-                if original is not None:
-                    replacements[node] = node.with_changes(body=original)
-    if len(replacements) != len(bodies):
-        raise ValueError(f"{len(bodies) - len(replacements)} hidden function bodies went missing")
-    return replace_nodes(module, replacements)
-
-
-def _statements_only(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement))
-
-
-def replace_nodes(module: cst.Module, replacements: Dict[cst.CSTNode, cst.CSTNode]) -> cst.Module:
-    """``module`` with each key (a statement) replaced by its value; only their ancestors
-    are rebuilt."""
-    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-    stack: List[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if node in replacements or _statements_only(node):
-            continue
-        for child in children(node):
-            parents[child] = node
-            stack.append(child)
-    path: Set[cst.CSTNode] = set()
-    for node in replacements:
-        current: Optional[cst.CSTNode] = node
-        while current is not None and current not in path:
-            path.add(current)
-            current = parents.get(current)
-    result = module.visit(_Replacer(path, replacements))
-    assert isinstance(result, cst.Module)
-    return result
-
-
-class _Replacer(cst.CSTTransformer):
-    def __init__(self, path: Set[cst.CSTNode], replacements: Dict[cst.CSTNode, cst.CSTNode]) -> None:
-        super().__init__()
-        self.path = path
-        self.replacements = replacements
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return node in self.path and node not in self.replacements
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
-        return self.replacements.get(original_node, updated_node)
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        pass
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        pass
-
-
+    if not functions:
+        return None
+    lines = _LINE.findall(data)
+    spans = []
+    for function in functions:
+        body = function.body  # type: ignore[attr-defined]
+        start, end = body[0].lineno, function.end_lineno  # type: ignore[attr-defined]
+        if end is None or end <= start or end > len(lines):
+            continue  # a one-line body saves nothing
+        first = lines[start - 1]
+        indent = first[: body[0].col_offset]
+        if indent.strip(b" \t\f") or not indent:
+            continue  # the body starts on the ``def`` line
+        spans.append((start, end, indent))
+    if not spans:
+        return None
+    spans.sort()
+    out: List[bytes] = []
+    stubs: List[Stub] = []
+    position = 1  # next original line to copy
+    removed = 0
+    for index, (start, end, indent) in enumerate(spans):
+        out += lines[position - 1 : start - 1]
+        last = lines[end - 1]
+        eol = last[len(last.rstrip(b"\r\n")) :]
+        marker = f"{MARKER}{index}__"
+        out.append(indent + marker.encode("ascii") + eol)
+        stubs.append(Stub(marker, indent, start - removed, b"".join(lines[start - 1 : end]), end - start + 1))
+        removed += end - start
+        position = end + 1
+    out += lines[position - 1 :]
+    return Hidden(b"".join(out), stubs, frozenset(names))

@@ -131,7 +131,11 @@ class _Plan:
 class ShareSession(HttpCodemod):
     NAME = "share-session"
     #: ``_module_facts`` looks for patches, environment changes and forks module-wide.
-    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"os", "dotenv", "concurrent", "multiprocessing", "requests_cache"}
+    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {
+        "os.environ", "os.putenv", "os.unsetenv", "os.fork", "os.forkpty", "dotenv", "multiprocessing",
+        "concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor",
+        "requests_cache",
+    }
     DESCRIPTION = (
         "Route bare requests.get()/httpx.get() calls through one shared, cookie-isolated "
         "client so connections are reused."

@@ -19,12 +19,19 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Ty
 
 import libcst as cst
 from libcst.metadata import (
+    BaseMetadataProvider,
+    ExpressionContext,
     ExpressionContextProvider,
     MetadataWrapper,
     PositionProvider,
     QualifiedName,
+    Scope,
     ScopeProvider,
 )
+from libcst.metadata.expression_context_provider import ExpressionContextVisitor
+from libcst.metadata.scope_provider import ScopeVisitor
+
+_UNDEFINED: Any = object()
 
 #: Layout tokens: they hold no name, call or statement, so searches never descend into them.
 TOKENS: Tuple[type, ...] = (
@@ -190,10 +197,73 @@ class LazyMetadata:
             return self._parents
         if key is QualifiedNameProvider:
             if self._qualified is None:
-                self._qualified = _QualifiedNames(self.wrapper.resolve(ScopeProvider))
+                self._qualified = _QualifiedNames(self.wrapper.resolve(FastScopeProvider))
             return self._qualified
-        return self.wrapper.resolve(key)
+        return self.wrapper.resolve(PROVIDERS.get(key, key))
 
 
 #: Providers ``LazyMetadata`` resolves on demand (everything but scopes).
 LAZY_PROVIDERS = (PositionProvider, ExpressionContextProvider)
+
+
+# -- scope analysis without layout tokens -------------------------------------------------
+#
+# libcst's ScopeProvider and ExpressionContextProvider are "batchable": resolving them runs a
+# batched traversal of the whole module that calls nothing but their ``visit_Module``, which
+# then runs its own visitor over the whole module again, whitespace included. These providers
+# run the same visitors (so the same scopes and contexts) once, without descending into
+# layout tokens, which hold no name.
+
+
+class _ContextVisitor(ExpressionContextVisitor):
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if type(node) in _TOKEN_TYPES:
+            return False
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if type(original_node) not in _TOKEN_TYPES:
+            super().on_leave(original_node)
+
+
+class _ScopeVisitor(ScopeVisitor):
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if type(node) in _TOKEN_TYPES:
+            return False
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if type(original_node) not in _TOKEN_TYPES:
+            super().on_leave(original_node)
+
+
+class FastExpressionContextProvider(BaseMetadataProvider[ExpressionContext]):
+    """``ExpressionContextProvider``'s metadata (see above)."""
+
+    def _gen_impl(self, module: cst.Module) -> None:
+        module.visit(_ContextVisitor(self, ExpressionContext.LOAD))
+
+
+class FastScopeProvider(BaseMetadataProvider[Optional[Scope]]):
+    """``ScopeProvider``'s metadata (see above)."""
+
+    METADATA_DEPENDENCIES = (FastExpressionContextProvider,)
+
+    def get_metadata(self, key: Any, node: cst.CSTNode, default: Any = _UNDEFINED) -> Any:
+        if key is ExpressionContextProvider:  # what libcst's ScopeVisitor asks for
+            key = FastExpressionContextProvider
+        if default is _UNDEFINED:
+            return super().get_metadata(key, node)
+        return super().get_metadata(key, node, default)
+
+    def _gen_impl(self, module: cst.Module) -> None:
+        visitor = _ScopeVisitor(self)
+        module.visit(visitor)
+        visitor.infer_accesses()
+
+
+#: What codemods ask for -> what computes it.
+PROVIDERS: Dict[Any, Any] = {
+    ScopeProvider: FastScopeProvider,
+    ExpressionContextProvider: FastExpressionContextProvider,
+}

@@ -344,8 +344,9 @@ def test_prefilter_skips_parsing_files_without_an_http_library(tmp_path):
     (tmp_path / "http.py").write_text(GOOD)
     before = engine.PARSE_COUNT
     result = invoke("--check", *SEL, ".", cwd=tmp_path)
-    # One parse for http.py, one to verify its rewrite; none for the five plain files.
-    assert engine.PARSE_COUNT - before == 2
+    # One libcst parse for http.py (its rewrite is verified with Python's ast, which is
+    # cheaper); none for the five plain files.
+    assert engine.PARSE_COUNT - before == 1
     assert "6 files scanned, 5 skipped by prefilter" in result.stderr
     before = engine.PARSE_COUNT
     invoke("--check", *SEL, "plain0.py", cwd=tmp_path)
