@@ -1045,7 +1045,7 @@ class WrappingCodemod(HttpCodemod):
         stmt = stmts[index]
         stmt_start = self.position(stmt)
         in_loop = self._in_loop(stmt, scope)
-        for name in names:
+        for name in sorted(names):  # the same reason on every run
             kill = kills.get(name)
             after_kill = set(stmts[kill:]) if kill is not None else set()
             for occurrence in scope.names.get(name, ()):

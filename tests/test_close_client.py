@@ -307,3 +307,31 @@ def test_client_used_by_its_own_methods_and_eager_results_is_fixed():
                 print(len(session.cookies))
         """,
     )
+
+
+def test_the_reason_names_the_same_variable_whatever_the_hash_seed(tmp_path):
+    """Reasons are built from sets of names; they must not depend on PYTHONHASHSEED."""
+    import subprocess
+    import sys
+
+    (tmp_path / "m.py").write_text(
+        "import httpx\n\n"
+        "async def f(u):\n"
+        "    try:\n"
+        "        client = httpx.AsyncClient()\n"
+        "        req = client.build_request('GET', u)\n"
+        "    except ValueError:\n"
+        "        raise\n"
+        "    resp = await client.send(req, stream=True)\n"
+        "    return resp\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3", "4", "5"):
+        done = subprocess.run(
+            [sys.executable, "-m", "codemods", "--check", "--select", "close-client", "m.py"],
+            cwd=tmp_path, capture_output=True, text=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        )
+        assert "close-client" in done.stdout, done.stdout + done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
