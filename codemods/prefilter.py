@@ -3,7 +3,8 @@
 Two stages, each a sound over-approximation of what a codemod could touch:
 
 1. **Bytes.** A target needs an HTTP library (or a client the configuration names) to be
-   imported by name, so a file whose bytes never contain one of those words is skipped.
+   imported by name, so a file whose bytes hold no ``import``/``from`` naming one (and none of
+   the configured words) is skipped.
 2. **Python's ``ast``** (about ten times cheaper than a libcst parse with metadata). Codemods
    find their targets through libcst's ``QualifiedNameProvider`` (see ``calls.py``), which only
    resolves names bound by ``import`` statements. This stage mirrors that resolution without
@@ -46,19 +47,50 @@ TARGET_NAMES: FrozenSet[str] = frozenset(
 STATS = {"bytes_rejected": 0, "ast_rejected": 0, "ast_failed": 0, "candidates": 0}
 
 
+_LIBRARY = rb"(?:" + b"|".join(w.encode() for w in sorted(LIBRARY_WORDS, key=len, reverse=True)) + rb")\b"
+_CONTINUATION = rb"\\(?:\r\n|\r|\n)"
+#: An import statement naming an HTTP library: ``import a, requests.x``, ``from httpx import``,
+#: across backslash continuations. A target is reached only through such an import (that is
+#: what ``QualifiedNameProvider`` resolves), so a file without one is skipped. A match in a
+#: string or a comment only costs the next stage.
+_IMPORT = re.compile(
+    rb"\bimport\b(?:[^\r\n#;\\]|" + _CONTINUATION + rb")*?\b" + _LIBRARY
+    + rb"|\bfrom(?:[ \t\f]|" + _CONTINUATION + rb")+" + _LIBRARY
+)
+
+
 @lru_cache(maxsize=32)
-def _pattern(extra: Tuple[str, ...]) -> Pattern[bytes]:
-    words = sorted(set(LIBRARY_WORDS) | set(extra), key=len, reverse=True)
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+def _words(extra: Tuple[str, ...]) -> Optional[Pattern[bytes]]:
+    if not extra:
+        return None
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in extra) + rb")\b")
 
 
 def might_contain_target(data: bytes, extra_words: Iterable[str] = ()) -> bool:
-    """Stage 1: do the bytes name an HTTP library (or a configured word) at all?"""
-    return _pattern(tuple(sorted(set(extra_words)))).search(data) is not None
+    """Stage 1: do the bytes import an HTTP library (or name a configured word) at all?"""
+    if _IMPORT.search(data) is not None:
+        return True
+    words = _words(tuple(sorted(set(extra_words))))
+    return words is not None and words.search(data) is not None
 
 
 def _is_library_module(module: str) -> bool:
     return module.split(".", 1)[0] in LIBRARIES
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.AST):
+    """Every statement, at any depth (imports are statements: no need to walk expressions)."""
+    stack = list(getattr(tree, "body", ()))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(block)
 
 
 def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool]:
@@ -66,7 +98,7 @@ def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool]:
     whether the file star-imports an HTTP library."""
     bound: Dict[str, Set[str]] = {}
     star = False
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if not _is_library_module(alias.name):
@@ -114,8 +146,10 @@ def _kind(name: str) -> Optional[str]:
 
 def _target_kinds(tree: ast.AST, bound: Dict[str, Set[str]]) -> Set[str]:
     kinds: Set[str] = set()
+    attribute, name = ast.Attribute, ast.Name
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
+        kind_of_node = type(node)
+        if kind_of_node is attribute:
             found = _dotted(node)
             if found is None or found[0] not in bound:
                 continue
@@ -124,7 +158,7 @@ def _target_kinds(tree: ast.AST, bound: Dict[str, Set[str]]) -> Set[str]:
                 kind = _kind(f"{qualified}.{rest}")
                 if kind:
                     kinds.add(kind)
-        elif isinstance(node, ast.Name) and node.id in bound:
+        elif kind_of_node is name and node.id in bound:
             for qualified in bound[node.id]:
                 kind = _kind(qualified)
                 if kind:

@@ -166,7 +166,7 @@ def test_broken_file_among_good_ones(tree):
 
 def test_undecodable_and_binary_files_are_errors(tree):
     (tree / "bad.py").write_bytes(b"import requests\nx = '\xff\xfe'\n")
-    (tree / "bin.py").write_bytes(b"requests\x00\x01")
+    (tree / "bin.py").write_bytes(b"import requests\x00\x01")
     result = invoke("--check", *SEL, ".", cwd=tree)
     assert result.exit_code == 2
     assert "bad.py:2:6: error: cannot decode as utf-8: byte 0xff is invalid" in result.stderr
