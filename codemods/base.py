@@ -200,6 +200,8 @@ class HttpCodemod(VisitorBasedCodemodCommand):
             lazy = LazyMetadata(MetadataWrapper(module, unsafe_skip_copy=True))
         wrapper = lazy.wrapper
         self.lazy = lazy
+        for provider in self.METADATA_DEPENDENCIES:
+            lazy.resolve(provider)  # so that ``self.resolve`` below finds them computed
         with self.resolve(wrapper):
             self.context = replace(self.context, wrapper=wrapper)
             try:

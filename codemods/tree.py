@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Ty
 import libcst as cst
 from libcst.metadata import (
     BaseMetadataProvider,
+    BatchableMetadataProvider,
     ExpressionContext,
     ExpressionContextProvider,
     MetadataWrapper,
@@ -197,9 +198,22 @@ class LazyMetadata:
             return self._parents
         if key is QualifiedNameProvider:
             if self._qualified is None:
-                self._qualified = _QualifiedNames(self.wrapper.resolve(FastScopeProvider))
+                self._qualified = _QualifiedNames(self.resolve(FastScopeProvider))
             return self._qualified
-        return self.wrapper.resolve(PROVIDERS.get(key, key))
+        return self.resolve(PROVIDERS.get(key, key))
+
+    def resolve(self, provider: Any) -> Any:
+        """``MetadataWrapper.resolve`` without its detour: for each round of dependencies it
+        runs a batched traversal of the whole module even when no provider is batchable."""
+        metadata = self.wrapper._metadata
+        if provider not in metadata:
+            for dependency in provider.METADATA_DEPENDENCIES:
+                self.resolve(dependency)
+            if issubclass(provider, BatchableMetadataProvider):
+                self.wrapper.resolve_many([provider])
+            else:
+                metadata[provider] = provider()._gen(self.wrapper)
+        return metadata[provider]
 
 
 #: Providers ``LazyMetadata`` resolves on demand (everything but scopes).
@@ -210,38 +224,48 @@ LAZY_PROVIDERS = (PositionProvider, ExpressionContextProvider)
 #
 # libcst's ScopeProvider and ExpressionContextProvider are "batchable": resolving them runs a
 # batched traversal of the whole module that calls nothing but their ``visit_Module``, which
-# then runs its own visitor over the whole module again, whitespace included. These providers
-# run the same visitors (so the same scopes and contexts) once, without descending into
-# layout tokens, which hold no name.
+# then runs its own visitor over the whole module again. And ``CSTNode.visit`` rebuilds every
+# node it visits (``_visit_and_replace_children``), for read-only visitors too, whitespace
+# included. The providers below run the same visitors (so the same scopes and contexts) once,
+# and ``CSTNode.visit`` is given a read-only path for exactly these two visitor classes (and
+# the visitors they create): the same hooks in the same order, without rebuilding nodes and
+# without descending into layout tokens, which hold no name.
+
+_libcst_visit = cst.CSTNode.visit
 
 
-class _ContextVisitor(ExpressionContextVisitor):
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if type(node) in _TOKEN_TYPES:
-            return False
-        return super().on_visit(node)
+def _read_only_visit(self: cst.CSTNode, visitor: Any) -> Any:
+    if not getattr(visitor, "_http_codemods_read_only", False):
+        return _libcst_visit(self, visitor)
+    if visitor.on_visit(self):
+        nodes, tokens = _NODE_TYPES, _TOKEN_TYPES
+        for name in _fields(type(self)):
+            value = getattr(self, name)
+            visitor.on_visit_attribute(self, name)
+            kind = type(value)
+            if kind in nodes:
+                if kind not in tokens:
+                    value.visit(visitor)
+            elif kind is list or kind is tuple:
+                for item in value:
+                    kind = type(item)
+                    if kind in nodes and kind not in tokens:
+                        item.visit(visitor)
+            visitor.on_leave_attribute(self, name)
+    visitor.on_leave(self)
+    return self
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if type(original_node) not in _TOKEN_TYPES:
-            super().on_leave(original_node)
 
-
-class _ScopeVisitor(ScopeVisitor):
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if type(node) in _TOKEN_TYPES:
-            return False
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if type(original_node) not in _TOKEN_TYPES:
-            super().on_leave(original_node)
+cst.CSTNode.visit = _read_only_visit  # type: ignore[method-assign]
+for _visitor in (ScopeVisitor, ExpressionContextVisitor):
+    setattr(_visitor, "_http_codemods_read_only", True)
 
 
 class FastExpressionContextProvider(BaseMetadataProvider[ExpressionContext]):
     """``ExpressionContextProvider``'s metadata (see above)."""
 
     def _gen_impl(self, module: cst.Module) -> None:
-        module.visit(_ContextVisitor(self, ExpressionContext.LOAD))
+        module.visit(ExpressionContextVisitor(self, ExpressionContext.LOAD))
 
 
 class FastScopeProvider(BaseMetadataProvider[Optional[Scope]]):
@@ -257,7 +281,7 @@ class FastScopeProvider(BaseMetadataProvider[Optional[Scope]]):
         return super().get_metadata(key, node, default)
 
     def _gen_impl(self, module: cst.Module) -> None:
-        visitor = _ScopeVisitor(self)
+        visitor = ScopeVisitor(self)
         module.visit(visitor)
         visitor.infer_accesses()
 
