@@ -169,7 +169,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             return _error(result, "cannot parse: nesting too deep")
         return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")  # other parser errors
 
-    start_text = tree.code if hidden else original_text
+    start_text = decode(hidden.data)[0] if hidden else original_text  # == tree.code
     from_start: Callable[[int], int] = hidden.original_line if hidden else _same_line
     code = start_text
     to_original = from_start

@@ -15,11 +15,16 @@ first use, so a file whose codemods find nothing pays only for its scopes.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Type
+import itertools
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple, Type
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 from libcst.metadata import (
     BaseMetadataProvider,
+    CodePosition,
     BatchableMetadataProvider,
     ExpressionContext,
     ExpressionContextProvider,
@@ -184,6 +189,7 @@ class LazyMetadata:
         self.wrapper = wrapper
         self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
         self._qualified: Optional[_QualifiedNames] = None
+        self._starts: Optional[StartPositions] = None
 
     @property
     def module(self) -> cst.Module:
@@ -196,6 +202,10 @@ class LazyMetadata:
             if self._parents is None:
                 self._parents = parent_map(self.wrapper.module)
             return self._parents
+        if key is PositionProvider:
+            if self._starts is None:
+                self._starts = StartPositions(self.wrapper.module)
+            return self._starts
         if key is QualifiedNameProvider:
             if self._qualified is None:
                 self._qualified = _QualifiedNames(self.resolve(FastScopeProvider))
@@ -291,3 +301,70 @@ PROVIDERS: Dict[Any, Any] = {
     ScopeProvider: FastScopeProvider,
     ExpressionContextProvider: FastExpressionContextProvider,
 }
+
+
+# -- start positions from one plain code generation ---------------------------------------
+
+
+@dataclass(frozen=False)
+class _StartRecordingState(CodegenState):
+    """Records, per node, the index of the token it starts at: the same start
+    ``PositionProvider`` gives (syntactic where the node declares one, else the start of its
+    code), without tracking lines and columns token by token."""
+
+    starts: Dict[cst.CSTNode, int] = dataclasses.field(default_factory=dict)
+    _stack: List[int] = dataclasses.field(default_factory=list)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._stack.append(len(self.tokens))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._stack.pop()
+        if node not in self.starts:
+            self.starts[node] = start
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None, end_node: Optional[cst.CSTNode] = None
+    ) -> Iterator[None]:
+        start = len(self.tokens)
+        try:
+            yield
+        finally:
+            self.starts[node] = self.starts[start_node] if start_node is not None else start
+
+
+class _Start(NamedTuple):
+    start: CodePosition
+
+
+class StartPositions:
+    """``PositionProvider``'s mapping, ``.start`` only (nothing here needs ends)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        state = _StartRecordingState(default_indent=module.default_indent, default_newline=module.default_newline)
+        module._codegen(state)
+        self._starts = state.starts
+        self._offsets = [0, *itertools.accumulate(map(len, state.tokens))]
+        self._code = "".join(state.tokens)
+        self._cache: Dict[cst.CSTNode, _Start] = {}
+
+    def get(self, node: cst.CSTNode, default: Any = None) -> Any:
+        found = self._cache.get(node)
+        if found is not None:
+            return found
+        index = self._starts.get(node)
+        if index is None:
+            return default
+        code, offset = self._code, self._offsets[index]
+        # Lines break at "\n", "\r\n" and "\r", as libcst counts them.
+        line = 1 + code.count("\n", 0, offset) + code.count("\r", 0, offset) - code.count("\r\n", 0, offset)
+        column = offset - (max(code.rfind("\n", 0, offset), code.rfind("\r", 0, offset)) + 1)
+        found = self._cache[node] = _Start(CodePosition(line, column))
+        return found
+
+    def __getitem__(self, node: cst.CSTNode) -> _Start:
+        found = self.get(node)
+        if found is None:
+            raise KeyError(node)
+        return found

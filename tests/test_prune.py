@@ -340,3 +340,19 @@ s = await q if False else (yield from r)
 
 def test_children_on_more_syntax():
     assert _compare_children(cst.parse_module(MORE_SYNTAX)) > 100
+
+
+@pytest.mark.parametrize("path", SOURCES[:12] + [None], ids=lambda p: os.path.basename(p) if p else "crlf-cr")
+def test_start_positions_are_position_providers(path):
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    if path is None:
+        data = b"x = 1\r\ny = (\r  a)\rz = f'''\r\n{q}'''\n@d\ndef g(): pass\n"
+    else:
+        data = open(path, "rb").read()
+    module = cst.parse_module(data)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    starts = tree.StartPositions(module)
+    assert len(expected) > 10
+    for node, code_range in expected.items():
+        assert starts[node].start == code_range.start, type(node).__name__
