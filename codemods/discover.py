@@ -82,15 +82,18 @@ def _repository_root(directory: str) -> Optional[str]:
 
 class _Walker:
     def __init__(self, excludes: Sequence[str], use_gitignore: bool) -> None:
-        self.excludes = _spec([f"{name}/" for name in DEFAULT_EXCLUDES] + list(excludes))
+        # A pattern "name/" matches a directory of that name at any depth: a set lookup.
+        self.excluded_names = frozenset(DEFAULT_EXCLUDES)
+        self.excludes = _spec(list(excludes)) if excludes else None
         self.use_gitignore = use_gitignore
         self.result = Discovery()
         self.seen_files: Set[str] = set()
         self.seen_dirs: Set[str] = set()
         self._gitignores: Dict[str, Optional[pathspec.PathSpec]] = {}
 
-    def add_file(self, path: str) -> None:
-        real = os.path.realpath(path)
+    def add_file(self, path: str, real: Optional[str] = None) -> None:
+        if real is None:
+            real = os.path.realpath(path)
         if real in self.seen_files:
             return
         self.seen_files.add(real)
@@ -142,28 +145,34 @@ class _Walker:
             return
         for entry in entries:
             path = entry.path
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
             try:
                 is_dir = entry.is_dir()  # follows symlinks
             except OSError:
                 is_dir = False
+            if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
+                continue
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
             if is_dir:
-                if self.excludes.match_file(rel + "/") or self.ignored_by_git(
+                if entry.name in self.excluded_names:
+                    continue
+                if (self.excludes is not None and self.excludes.match_file(rel + "/")) or self.ignored_by_git(
                     os.path.abspath(path), True, ignores
                 ):
                     continue
                 self.walk(root, path, ignores, ancestors)
                 continue
-            if not entry.name.endswith(PYTHON_SUFFIXES):
-                continue
-            if self.excludes.match_file(rel) or self.ignored_by_git(
+            if (self.excludes is not None and self.excludes.match_file(rel)) or self.ignored_by_git(
                 os.path.abspath(path), False, ignores
             ):
                 continue
-            if entry.is_symlink() and not os.path.exists(path):
-                self.result.errors.append((path, _broken_link(path)))
-                continue
-            self.add_file(path)
+            if entry.is_symlink():
+                if not os.path.exists(path):
+                    self.result.errors.append((path, _broken_link(path)))
+                    continue
+                self.add_file(path)
+            else:
+                # Real path of a plain file: its directory's (resolved once) plus its name.
+                self.add_file(path, os.path.join(real, entry.name))
 
 
 def discover(paths: Sequence[str], excludes: Sequence[str] = (), use_gitignore: bool = True) -> Discovery:

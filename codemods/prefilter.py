@@ -31,7 +31,7 @@ import warnings
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, NamedTuple, Optional, Pattern, Set, Tuple
 
-from .calls import CLIENT_CLASSES, CLIENT_CONSTRUCTORS, LIBRARIES, MODULE_FUNCTIONS, normalise
+from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, LIBRARIES, MODULE_FUNCTIONS, normalise
 
 LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib")
 
@@ -49,14 +49,47 @@ STATS = {"bytes_rejected": 0, "ast_rejected": 0, "ast_failed": 0, "candidates": 
 
 _LIBRARY = rb"(?:" + b"|".join(w.encode() for w in sorted(LIBRARY_WORDS, key=len, reverse=True)) + rb")\b"
 _CONTINUATION = rb"\\(?:\r\n|\r|\n)"
-#: An import statement naming an HTTP library: ``import a, requests.x``, ``from httpx import``,
-#: across backslash continuations. A target is reached only through such an import (that is
-#: what ``QualifiedNameProvider`` resolves), so a file without one is skipped. A match in a
-#: string or a comment only costs the next stage.
-_IMPORT = re.compile(
-    rb"\bimport\b(?:[^\r\n#;\\]|" + _CONTINUATION + rb")*?\b" + _LIBRARY
-    + rb"|\bfrom(?:[ \t\f]|" + _CONTINUATION + rb")+" + _LIBRARY
+_SPACE = rb"(?:[ \t\f]|" + _CONTINUATION + rb")"
+#: ``import a, requests.x`` (across backslash continuations): binds a library name.
+_IMPORT = re.compile(rb"\bimport\b(?:[^\r\n#;\\]|" + _CONTINUATION + rb")*?\b" + _LIBRARY)
+#: ``from <library module> import ...``: group 1 the module, group 2 a star.
+_FROM = re.compile(
+    rb"\bfrom" + _SPACE + rb"+(" + _LIBRARY + rb"(?:" + _SPACE + rb"*\." + _SPACE + rb"*\w+)*)"
+    + _SPACE + rb"+import\b" + _SPACE + rb"*(\*)?"
 )
+
+
+def _raw_targets() -> FrozenSet[str]:
+    """Every spelling of a target before ``calls.normalise`` (``requests.api.get``, ...)."""
+    raw = set(TARGET_NAMES)
+    for alias, meaning in _ALIASES.items():
+        if alias.endswith("."):
+            raw |= {alias + name[len(meaning):] for name in TARGET_NAMES if name.startswith(meaning)}
+        else:
+            raw.add(alias)
+    return frozenset(raw)
+
+
+#: Modules a ``from ... import`` can bind a target (or a path to one) from: every proper
+#: prefix of a target's spelling. ``from urllib.parse import quote`` or
+#: ``from requests.exceptions import HTTPError`` bind nothing a codemod acts on.
+_TARGET_MODULES = frozenset(
+    ".".join(parts[:i]) for parts in (t.split(".") for t in _raw_targets()) for i in range(1, len(parts))
+)
+
+
+def _imports_a_target(data: bytes) -> bool:
+    """An import that can bind a target: ``import <library>...`` (binds the library's name,
+    from which any target is reachable), or ``from <module> import`` where a target lives
+    under the module (or ``*``). Sound over-approximation of stage 2's import analysis; a
+    match in a string or comment only costs the next stage."""
+    if _IMPORT.search(data) is not None:
+        return True
+    for match in _FROM.finditer(data):
+        module = re.sub(rb"[\s\\]", b"", match.group(1)).decode("ascii", "replace")
+        if match.group(2) or module in _TARGET_MODULES:
+            return True
+    return False
 
 
 @lru_cache(maxsize=32)
@@ -68,7 +101,7 @@ def _words(extra: Tuple[str, ...]) -> Optional[Pattern[bytes]]:
 
 def might_contain_target(data: bytes, extra_words: Iterable[str] = ()) -> bool:
     """Stage 1: do the bytes import an HTTP library (or name a configured word) at all?"""
-    if _IMPORT.search(data) is not None:
+    if _imports_a_target(data):
         return True
     words = _words(tuple(sorted(set(extra_words))))
     return words is not None and words.search(data) is not None
