@@ -13,7 +13,6 @@ from typing import Any, Union
 import libcst as cst
 
 from .base import HttpCodemod, Option
-from .tree import walk
 from .calls import REQUESTS_VERBS, HttpCall, keyword
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
@@ -71,8 +70,8 @@ class AddTimeout(HttpCodemod):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.sets_socket_default = any(
-            isinstance(call, cst.Call) and self.resolver.resolves_to(call.func, ["socket.setdefaulttimeout"])
-            for call in walk(node)
+            self.resolver.resolves_to(call.func, ["socket.setdefaulttimeout"])
+            for call in self.nodes_of(node, cst.Call)
         )
 
     def _targets(self, call: HttpCall) -> bool:

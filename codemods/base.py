@@ -24,7 +24,7 @@ from libcst.metadata import (
 )
 
 from .calls import HttpResolver
-from .tree import FastScopeProvider, LazyMetadata
+from .tree import FastScopeProvider, LazyMetadata, walk
 
 _UNDEFINED: Any = object()
 #: Metadata computed on first use instead of for every file (see ``tree.LazyMetadata``).
@@ -218,6 +218,14 @@ class HttpCodemod(VisitorBasedCodemodCommand):
         if default is _UNDEFINED:
             return mapping[node]
         return mapping.get(node, default)
+
+    def nodes_of(self, module: cst.Module, *types: type) -> List[cst.CSTNode]:
+        """The nodes of ``module`` that are instances of ``types``, in source order (from the
+        shared index when ``module`` is the tree the metadata is for)."""
+        lazy = self.context.scratch.get("lazy")
+        if isinstance(lazy, LazyMetadata) and lazy.module is module:
+            return lazy.nodes(*types)
+        return [node for node in walk(module) if isinstance(node, types)]
 
     # -- sites ---------------------------------------------------------------------------
 

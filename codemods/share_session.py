@@ -199,14 +199,14 @@ class ShareSession(HttpCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self.plan = _Plan()  # libcst's runner reuses one instance for every file
         self.module_node = node
-        self.all_names = _all_names(node) | self.context.scratch.get("hidden_names", frozenset())
+        self.all_names = {n.value for n in self.nodes_of(node, cst.Name)} | self.context.scratch.get("hidden_names", frozenset())
         self._added: Dict[str, _Ref] = {}
         self.global_scope = self._global_scope(node)
         targets = self._collect(node)
         if not targets:
             return True
         self.has_star = any(
-            isinstance(n, cst.ImportFrom) and isinstance(n.names, cst.ImportStar) for n in _walk(node)
+            isinstance(n.names, cst.ImportStar) for n in self.nodes_of(node, cst.ImportFrom)
         )
         self.facts = self._module_facts(node)
         if self.options["client"]:
@@ -228,12 +228,10 @@ class ShareSession(HttpCodemod):
         return None
 
     def _collect(self, module: cst.Module) -> List[_Target]:
-        star_libraries = _star_imports(module)
+        star_libraries = _star_imports(self.nodes_of(module, cst.ImportFrom))
         found: List[_Target] = []
 
-        for call in walk(module):  # source order
-            if not isinstance(call, cst.Call):
-                continue
+        for call in self.nodes_of(module, cst.Call):  # source order
             info = self.resolver.classify(call)
             if info is None:
                 if star_libraries and isinstance(call.func, cst.Name):
@@ -432,7 +430,8 @@ class ShareSession(HttpCodemod):
                 elif isinstance(t, cst.Subscript) and "os.environ" in names(t.value):
                     facts.env = facts.env or "os.environ[...] is set"
 
-        for node in _walk(module):
+        kinds = (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del, cst.Import, cst.ImportFrom, cst.Call)
+        for node in self.nodes_of(module, *kinds):  # source order: the first reason wins
             if isinstance(node, cst.Assign):
                 for t in node.targets:
                     assigned(t.target)
@@ -1004,13 +1003,9 @@ def _dotted(expr: Union[cst.Attribute, cst.Name, cst.BaseExpression]) -> str:
     return ""
 
 
-def _all_names(module: cst.Module) -> Set[str]:
-    return {node.value for node in walk(module) if isinstance(node, cst.Name)}
-
-
-def _star_imports(module: cst.Module) -> List[str]:
+def _star_imports(imports: Sequence[cst.CSTNode]) -> List[str]:
     found = []
-    for node in walk(module):
+    for node in imports:
         if isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
             if node.module is not None and not node.relative:
                 lib = _dotted(node.module)

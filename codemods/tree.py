@@ -148,18 +148,6 @@ def walk(node: cst.CSTNode, prune: Optional[Callable[[cst.CSTNode], bool]] = Non
         extend(kids)
 
 
-def parent_map(module: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
-    """Each node's parent (as ``ParentNodeProvider`` gives it; layout tokens have none)."""
-    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-    stack = [module]
-    while stack:
-        current = stack.pop()
-        for child in children(current):
-            parents[child] = current
-            stack.append(child)
-    return parents
-
-
 class _QualifiedNames:
     """``QualifiedNameProvider``'s mapping, computed per node on first use."""
 
@@ -188,6 +176,8 @@ class LazyMetadata:
     def __init__(self, wrapper: MetadataWrapper) -> None:
         self.wrapper = wrapper
         self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
+        self._buckets: Optional[Dict[type, List[cst.CSTNode]]] = None
+        self._order: Dict[cst.CSTNode, int] = {}
         self._qualified: Optional[_QualifiedNames] = None
         self._starts: Optional[StartPositions] = None
 
@@ -195,12 +185,47 @@ class LazyMetadata:
     def module(self) -> cst.Module:
         return self.wrapper.module
 
+    def _build_index(self) -> None:
+        """One walk: every node's parent, and the nodes of each type in source order."""
+        parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        buckets: Dict[type, List[cst.CSTNode]] = {}
+        order: Dict[cst.CSTNode, int] = {}
+        stack: List[cst.CSTNode] = [self.wrapper.module]
+        count = 0
+        while stack:
+            node = stack.pop()
+            order[node] = count
+            count += 1
+            bucket = buckets.get(type(node))
+            if bucket is None:
+                bucket = buckets[type(node)] = []
+            bucket.append(node)
+            kids = children(node)
+            for kid in kids:
+                parents[kid] = node
+            kids.reverse()
+            stack.extend(kids)
+        self._parents, self._buckets, self._order = parents, buckets, order
+
+    def nodes(self, *types: type) -> List[cst.CSTNode]:
+        """The module's nodes that are instances of ``types`` (layout tokens never are), in
+        source order: what ``[n for n in walk(module) if isinstance(n, types)]`` gives."""
+        if self._buckets is None:
+            self._build_index()
+        assert self._buckets is not None
+        concrete = [t for t in self._buckets if issubclass(t, types)]
+        if len(concrete) == 1:
+            return list(self._buckets[concrete[0]])
+        found = [n for t in concrete for n in self._buckets[t]]
+        found.sort(key=self._order.__getitem__)
+        return found
+
     def mapping(self, key: Type[Any]) -> Any:
         from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
 
         if key is ParentNodeProvider:
             if self._parents is None:
-                self._parents = parent_map(self.wrapper.module)
+                self._build_index()
             return self._parents
         if key is PositionProvider:
             if self._starts is None:

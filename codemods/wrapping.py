@@ -273,8 +273,8 @@ class WrappingCodemod(HttpCodemod):
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         self._candidates = set(self.CANDIDATE_NAMES)
-        for node in _walk(tree):
-            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+        for node in self.nodes_of(tree, cst.ImportFrom):
+            if not isinstance(node.names, cst.ImportStar):
                 for alias in node.names:
                     if (
                         alias.asname is not None
@@ -285,7 +285,7 @@ class WrappingCodemod(HttpCodemod):
                         self._candidates.add(alias.asname.name.value)
         if not any(
             isinstance(node, (cst.Call, cst.Await)) and self.might_be_target(node)
-            for node in _walk(tree)
+            for node in self.nodes_of(tree, cst.Call, cst.Await)
         ):
             return tree
         return super().transform_module(tree)
@@ -307,11 +307,10 @@ class WrappingCodemod(HttpCodemod):
         self._needs_contextlib = False
         self._contextlib: Optional[Tuple[Optional[str]]] = None
         targets: List[Target] = []
-        for sub in _walk(node):
-            if isinstance(sub, (cst.Call, cst.Await)):
-                found = self.target_of(sub)
-                if found is not None:
-                    targets.append(found)
+        for sub in self.nodes_of(node, cst.Call, cst.Await):
+            found = self.target_of(sub)
+            if found is not None:
+                targets.append(found)
         if not targets:
             return
         positions = {t.node: self.position(t.node) for t in targets}
@@ -365,7 +364,7 @@ class WrappingCodemod(HttpCodemod):
         if self._contextlib is None:
             star = any(
                 isinstance(n, cst.ImportFrom) and isinstance(n.names, cst.ImportStar)
-                for n in _walk(self.module)
+                for n in self.nodes_of(self.module, cst.ImportFrom)
             )
             chosen = None
             for candidate in ("contextlib", "_contextlib"):
@@ -378,8 +377,8 @@ class WrappingCodemod(HttpCodemod):
         return self._contextlib[0]
 
     def _only_stdlib_contextlib(self, name: str) -> bool:
-        for node in _walk(self.module):
-            if not (isinstance(node, cst.Name) and node.value == name):
+        for node in self.nodes_of(self.module, cst.Name):
+            if node.value != name:
                 continue
             parent = self._parent(node)
             if isinstance(parent, cst.ImportAlias) and isinstance(self._parent(parent), cst.Import):
@@ -514,7 +513,7 @@ class WrappingCodemod(HttpCodemod):
 
     def _fresh_name(self, scope: _Scope) -> str:
         if self._all_names is None:
-            self._all_names = {n.value for n in _walk(self.module) if isinstance(n, cst.Name)}
+            self._all_names = {n.value for n in self.nodes_of(self.module, cst.Name)}
             self._all_names |= self.context.scratch.get("hidden_names", frozenset())
         base = self.FRESH_NAME
         candidate, counter = base, 0
