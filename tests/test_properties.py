@@ -233,3 +233,36 @@ def test_prefilter_per_codemod_soundness_on_spliced_snippets(snippets):
 def test_syntax_ast_cannot_read_still_reaches_libcst(source):
     verdict = prefilter.screen(source.encode())
     assert verdict.candidate and verdict.kinds is None
+
+
+#: Functions with no HTTP call, some sharing names with the snippets: what hiding hides.
+PLAIN_FUNCTIONS = [
+    "def helper(x):\n    r = x\n    return r\n",
+    "def uses_global():\n    return r.status_code\n",
+    "def rebinds():\n    global requests\n    requests = None\n",
+    "def session_user():\n    _session = 1\n    response = 2\n    return _session + response\n",
+    "class Plain:\n    def method(self, keep):\n        keep.append(1)\n        return keep\n",
+    "def environment():\n    import os\n    os.environ['X'] = '1'\n",
+    "def nested():\n    def inner(u):\n        return u\n    return inner\n",
+    "async def coroutine(u):\n    return u\n",
+]
+
+
+@settings(FUZZ, max_examples=LONG or 40)
+@given(
+    snippets=st.lists(http_snippet(), min_size=1, max_size=3),
+    plain=st.lists(st.sampled_from(PLAIN_FUNCTIONS), min_size=1, max_size=4),
+    order=st.randoms(use_true_random=False),
+)
+def test_hiding_functions_changes_nothing(snippets, plain, order):
+    """The same status, sites and output with and without prune.py's hiding."""
+    parts = snippets + plain
+    order.shuffle(parts)
+    program = IMPORTS + "\n".join(parts)
+    assume(_parses(program))
+    results = []
+    for hide in (True, False):
+        settings_ = engine.Settings(codemods=ALL, mode=engine.CHECK, hide_functions=hide)
+        results.append(engine.process_source(program.encode(), "p.py", settings_))
+    hidden, shown = results
+    assert (hidden.status, hidden.sites, hidden.new_text) == (shown.status, shown.sites, shown.new_text)
