@@ -356,3 +356,41 @@ def test_start_positions_are_position_providers(path):
     assert len(expected) > 10
     for node, code_range in expected.items():
         assert starts[node].start == code_range.start, type(node).__name__
+
+
+@pytest.mark.parametrize("path", SOURCES[2:12] + [None], ids=lambda p: os.path.basename(p) if p else "rich")
+def test_read_only_scope_visits_give_libcsts_scopes(path):
+    """tree.py's read-only visit (no node rebuilt, no layout token visited) yields the same
+    scopes, assignments, accesses and qualified names as libcst's own traversal."""
+    from libcst.metadata import MetadataWrapper, ScopeProvider
+    from libcst.metadata.expression_context_provider import ExpressionContextVisitor
+    from libcst.metadata.scope_provider import ScopeVisitor
+
+    source = RICH.replace("type A[T] = list[T]\n", "") if path is None else open(path, encoding="utf-8").read()
+
+    def summary():
+        module = cst.parse_module(source)
+        scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+        out = []
+        for node in tree.walk(module):
+            scope = scopes.get(node)
+            if scope is None or not isinstance(node, (cst.Name, cst.Attribute, cst.Call)):
+                continue
+            names = sorted((q.name, q.source.name) for q in scope.get_qualified_names_for(node))
+            assignments = sorted(
+                (type(a).__name__, a.name) for a in scope.assignments
+            ) if isinstance(node, cst.Name) else []
+            out.append((type(node).__name__, type(scope).__name__, names, len(assignments)))
+        return out
+
+    fast = summary()
+    try:
+        for visitor in (ScopeVisitor, ExpressionContextVisitor):
+            visitor._http_codemods_read_only = False
+        slow = summary()
+    finally:
+        for visitor in (ScopeVisitor, ExpressionContextVisitor):
+            visitor._http_codemods_read_only = True
+    assert fast == slow
+    if path is None:
+        assert len(fast) > 30
