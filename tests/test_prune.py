@@ -394,3 +394,14 @@ def test_read_only_scope_visits_give_libcsts_scopes(path):
     assert fast == slow
     if path is None:
         assert len(fast) > 30
+
+
+def test_the_engine_falls_back_to_no_hiding_when_a_stub_cannot_be_restored(monkeypatch):
+    source = "import requests\n\ndef plain(a):\n    b = a\n    return b\n\ndef f(u):\n    return requests.get(u).status_code\n"
+    expected = _both(source)
+    assert expected.status == engine.CHANGED
+    calls = []
+    monkeypatch.setattr(prune.Hidden, "restore", lambda self, text, encoding: calls.append(text) or None)
+    result = engine.process_source(source.encode(), "case.py", engine.Settings(codemods=DEFAULT, mode=engine.CHECK))
+    assert calls, "hiding was not used"
+    assert (result.status, result.sites, result.new_text) == (expected.status, expected.sites, expected.new_text)
