@@ -92,19 +92,12 @@ def _imports_a_target(data: bytes) -> bool:
     return False
 
 
-@lru_cache(maxsize=32)
-def _words(extra: Tuple[str, ...]) -> Optional[Pattern[bytes]]:
-    if not extra:
-        return None
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in extra) + rb")\b")
-
-
 def might_contain_target(data: bytes, extra_words: Iterable[str] = ()) -> bool:
     """Stage 1: do the bytes import an HTTP library (or name a configured word) at all?"""
     if _imports_a_target(data):
         return True
-    words = _words(tuple(sorted(set(extra_words))))
-    return words is not None and words.search(data) is not None
+    extra = tuple(sorted(set(extra_words)))
+    return bool(extra) and _extra_pattern(extra).search(data) is not None
 
 
 def _is_library_module(module: str) -> bool:
@@ -239,12 +232,6 @@ def target_kinds(data: bytes) -> Optional[FrozenSet[str]]:
     return None if tree is None else kinds_in(tree)
 
 
-def ast_candidate(data: bytes) -> bool:
-    """Stage 2: can a codemod find anything in this file? ``True`` when unsure."""
-    kinds = target_kinds(data)
-    return kinds is None or bool(kinds)
-
-
 def relevant(codemod: str, kinds: Optional[FrozenSet[str]]) -> bool:
     """Can ``codemod`` act on a file using these kinds of target name?"""
     if kinds is None:
@@ -308,10 +295,6 @@ def screen(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -
         return Verdict(True, kinds, None, tree)
     STATS["ast_rejected"] += 1
     return Verdict(False, kinds)
-
-
-def is_candidate(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -> bool:
-    return screen(data, extra_words, use_ast).candidate
 
 
 @lru_cache(maxsize=32)

@@ -972,9 +972,6 @@ class ShareSession(HttpCodemod):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-_walk = walk
-
-
 def _library_of(qualified: str) -> Optional[str]:
     for lib in ("requests", "httpx"):
         if qualified == lib or qualified.startswith(lib + "."):

@@ -251,9 +251,6 @@ class LazyMetadata:
         return metadata[provider]
 
 
-#: Providers ``LazyMetadata`` resolves on demand (everything but scopes).
-LAZY_PROVIDERS = (PositionProvider, ExpressionContextProvider)
-
 
 # -- scope analysis without layout tokens -------------------------------------------------
 #
