@@ -1,32 +1,47 @@
-"""``http-codemods batch``: the same codemods over many git checkouts, one branch and commit each.
+"""``http-codemods batch``: the same codemods over many local git checkouts, one branch and
+commit each, several repositories at a time, resumable.
 
-For every repository, independently (one failure never stops the others):
+For every repository, independently (one failure never stops the others), in a process of its
+own (``-j`` of them at a time):
 
-1. refuse a dirty working tree or a detached HEAD unless ``allow_dirty`` (then the files with
+1. finish or undo what an interrupted run left (the journal in ``.git/``, below);
+2. refuse changes to tracked files or a detached HEAD unless ``allow_dirty`` (then the files with
    uncommitted changes are left out of the run, so the commit holds only the codemods' work and
-   the user's edits stay where they were);
-2. create the branch from HEAD;
-3. run ``http-codemods`` as a subprocess in the repository (its own ``[tool.http-codemods]``
-   applies, and nothing from the directories above it), asking for a JSON report;
-4. run the test command; on failure undo the rewrite, delete the branch, go back to the
-   original branch and report the command's last lines;
-5. commit, write the Markdown PR body, go back to the original branch;
-6. optionally push and open a pull request with ``gh``.
+   the user's edits stay where they were); files ignored by ``.gitignore`` never count;
+3. run the codemods in place (``bulk.run_codemods``: the repository's own
+   ``[tool.http-codemods]`` and nothing above it; nothing imported from the repository);
+4. name the branch after the codemods that changed something; an existing branch is skipped or,
+   with ``conflict="replace"``, rebuilt from HEAD;
+5. run the test command; files it creates are removed afterwards; on failure the rewrite is
+   undone and the command's last lines reported;
+6. switch to the branch, commit, write the Markdown PR body, switch back.
+
+The parent process alone pushes (one at a time, ``sleep`` seconds apart) and writes the state
+file: each finished repository's outcome, so that ``resume`` skips what is done and ``failed``
+reruns only what failed. The journal (``.git/http-codemods-batch.json``) is written before a
+repository is touched and removed when its outcome is in the state file: a run killed in the
+middle leaves the journal, and the next run puts the repository back as it was (or, when the
+commit was complete, takes that outcome) before it starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+import selectors
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import __version__, config, registry, report
+from . import __version__, bulk
 
 CHANGED = "changed"
 NO_CHANGE = "no change"
@@ -34,6 +49,9 @@ FAILED = "failed"
 SKIPPED = "skipped"
 
 TAIL_LINES = 15
+JOURNAL = "http-codemods-batch.json"
+STATE_VERSION = 1
+DEFAULT_STATE = ".http-codemods-batch.json"
 
 
 @dataclass
@@ -46,6 +64,17 @@ class Outcome:
     branch: str = ""
     detail: List[str] = field(default_factory=list)
     pr_body: Optional[str] = None
+    title: str = ""
+    commit: str = ""
+    replaced: bool = False  # an existing branch was rebuilt: the push must replace it too
+    pushed: bool = False
+    journal: str = ""  # removed by the parent once the outcome is in the state file
+    earlier: bool = False  # taken from the state file, not run now
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Outcome":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
@@ -60,8 +89,31 @@ class Options:
     push: bool = False
     remote: str = "origin"
     open_pr: bool = False
+    draft: bool = False
+    conflict: str = "skip"  # or "replace"
     test_timeout: float = 3600
-    extra_args: Tuple[str, ...] = ()  # codemod options and --jobs, passed through to the run
+    jobs: int = 1  # repositories at a time
+    sleep: float = 0.0  # seconds between two pushes
+    extra_args: Tuple[str, ...] = ()  # codemod options and the engine's -j, passed through
+
+    def fingerprint(self) -> Dict[str, Any]:
+        """What decides a repository's result (a resumed run must use the same)."""
+        keep = ("select", "ignore", "branch", "message", "test_cmd", "allow_dirty", "conflict", "extra_args")
+        data = {k: getattr(self, k) for k in keep}
+        data["extra_args"] = [a for a in _without_jobs(self.extra_args)]
+        return data
+
+
+def _without_jobs(args: Sequence[str]) -> List[str]:
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-j", "--jobs"):
+            skip = True
+        else:
+            out.append(arg)
+    return out
 
 
 class Refused(Exception):
@@ -91,7 +143,7 @@ def read_repos_file(path: str) -> List[str]:
 def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         ["git", *args], cwd=repo, capture_output=True, text=True, errors="replace",
-        env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"),
+        env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"), stdin=subprocess.DEVNULL,
     )
     if check and proc.returncode != 0:
         raise Failed(f"git {' '.join(args)} failed", _last(proc.stderr + proc.stdout, 5))
@@ -103,21 +155,11 @@ def _last(text: str, n: int = TAIL_LINES) -> List[str]:
     return lines[-n:] if lines else [""]
 
 
-def selection(select: Optional[str], ignore: Optional[str], cfg: Dict) -> List[str]:
-    """The codemods a run in this repository will apply (for the branch name and message)."""
-    chosen = config.as_list(select) if select is not None else (
-        config.as_list(cfg["select"]) if "select" in cfg else registry.default_names()
-    )
-    ignored = config.as_list(ignore) if ignore is not None else config.as_list(cfg.get("ignore"))
-    if "ALL" in chosen:
-        chosen = list(registry.BY_NAME)
-    return [c.NAME for c in registry.ordered(chosen) if c.NAME not in ignored]
-
-
-def _status_paths(repo: str) -> List[str]:
-    """Paths with uncommitted changes (staged, unstaged or untracked), relative to the root."""
+def _status(repo: str) -> Tuple[List[str], List[str]]:
+    """(tracked paths with uncommitted changes, untracked paths), relative to the root; files
+    ignored by .gitignore are in neither."""
     out = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout
-    paths = []
+    tracked, untracked = [], []
     entries = out.split("\0")
     i = 0
     while i < len(entries):
@@ -126,142 +168,232 @@ def _status_paths(repo: str) -> List[str]:
         if not entry:
             continue
         code, path = entry[:2], entry[3:]
-        paths.append(path)
+        (untracked if code == "??" else tracked).append(path)
         if "R" in code or "C" in code:
             i += 1  # the rename's source follows
-    return paths
+    return tracked, untracked
 
 
 def _glob_escape(path: str) -> str:
     return "/" + re.sub(r"([*?\[\]\\!#])", r"\\\1", path)
 
 
-def process(repo: str, opts: Options, body_names: Dict[str, int]) -> Outcome:
+# -- one repository -------------------------------------------------------------------------
+
+def process(repo: str, opts: Options, pr_body: Optional[str] = None, run_id: str = "") -> Outcome:
     outcome = Outcome(repo=repo)
     try:
-        _process(repo, opts, outcome, body_names)
+        _process(repo, opts, outcome, pr_body, run_id)
     except Refused as exc:
         outcome.status = SKIPPED
-        outcome.detail = [str(exc)]
+        outcome.detail.insert(0, str(exc))
     except Failed as exc:
         outcome.status = FAILED
-        outcome.detail = [str(exc)] + [f"    {line}" for line in exc.lines if line]
+        outcome.detail[:0] = [str(exc)] + [f"    {line}" for line in exc.lines if line]
     except OSError as exc:
         outcome.status = FAILED
-        outcome.detail = [f"{type(exc).__name__}: {exc}"]
+        outcome.detail.insert(0, f"{type(exc).__name__}: {exc}")
     return outcome
 
 
-def _process(repo: str, opts: Options, outcome: Outcome, body_names: Dict[str, int]) -> None:
+def _journal_write(path: str, data: Dict[str, Any]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _recover(root: str, git_dir: str, journal: str, run_id: str) -> Optional[Outcome]:
+    """Put back what an interrupted run left in ``root``; return its outcome instead when that
+    run (the one being resumed) had finished the repository."""
+    try:
+        with open(journal, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        os.unlink(journal)
+        return None
+    if data.get("phase") == "committed":
+        if run_id and data.get("run") == run_id and data.get("outcome"):
+            return Outcome.from_dict(data["outcome"])
+        os.unlink(journal)  # complete; an earlier run's outcome we have no use for
+        return None
+    lock = os.path.join(git_dir, "index.lock")
+    if os.path.exists(lock):  # left by a git command killed with the run
+        os.unlink(lock)
+    dirty = set(data.get("dirty", []))
+    tracked, untracked = _status(root)
+    touched = [p for p in tracked if p not in dirty]
+    if touched:
+        _git(root, "reset", "--quiet", "--", *touched, check=False)
+        _git(root, "checkout", "--quiet", "HEAD", "--", *touched, check=False)
+    _remove_new(root, set(data.get("untracked", [])), untracked)
+    branch, before = data.get("branch"), data.get("branch_before")
+    original, sha = data.get("original"), data["sha"]
+    current = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
+    if branch and current == branch and branch != original:
+        _back(root, original, sha)
+    if branch and data.get("created"):
+        if before:
+            _git(root, "branch", "--quiet", "-f", branch, before, check=False)
+        else:
+            _git(root, "branch", "--quiet", "-D", branch, check=False)
+    os.unlink(journal)
+    return None
+
+
+def _remove_new(root: str, before: set, now: Sequence[str]) -> None:
+    """Remove the untracked files that were not there before (made by the test command)."""
+    dirs = set()
+    for rel in now:
+        if rel in before:
+            continue
+        path = os.path.join(root, rel)
+        if os.path.islink(path) or os.path.isfile(path):
+            os.unlink(path)
+        parent = os.path.dirname(rel)
+        while parent:
+            dirs.add(parent)
+            parent = os.path.dirname(parent)
+    for rel in sorted(dirs, key=len, reverse=True):
+        try:
+            os.rmdir(os.path.join(root, rel))
+        except OSError:
+            pass  # not empty: it holds files that were there before
+
+
+def _process(repo: str, opts: Options, outcome: Outcome, pr_body: Optional[str], run_id: str) -> None:
     if not os.path.isdir(repo):
         raise Failed("no such directory")
-    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=repo, capture_output=True, text=True)
+    top = _git(repo, "rev-parse", "--show-toplevel", check=False)
     if top.returncode != 0:
         raise Failed("not a git repository")
     root = top.stdout.strip()
     if os.path.realpath(root) != os.path.realpath(repo):
         raise Failed(f"not the top of a git checkout (that is {root})")
+    git_dir = _git(root, "rev-parse", "--absolute-git-dir").stdout.strip()
+    journal = os.path.join(git_dir, JOURNAL)
+    if os.path.exists(journal):
+        earlier = _recover(root, git_dir, journal, run_id)
+        if earlier is not None:
+            earlier.detail.append("finished before the interruption")
+            return _copy(earlier, outcome)
+        outcome.detail.append("put back what an interrupted run had left")
 
     head = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     original = head.stdout.strip() if head.returncode == 0 else None
-    original_sha = _git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout.strip()
-    if not original_sha:
+    sha = _git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout.strip()
+    if not sha:
         raise Refused("no commit yet (empty repository)")
-    dirty = _status_paths(root)
+    tracked, untracked = _status(root)
     if not opts.allow_dirty:
         if original is None:
             raise Refused("detached HEAD (check out a branch, or pass --allow-dirty)")
-        if dirty:
-            raise Refused(f"uncommitted changes in {len(dirty)} file{'s' if len(dirty) != 1 else ''} (commit them, or pass --allow-dirty)")
+        if tracked or untracked:
+            n = len(tracked) + len(untracked)
+            raise Refused(f"uncommitted changes in {bulk.plural(n, 'file')} (commit them, or pass --allow-dirty)")
+    dirty = tracked + untracked
+    if opts.branch:
+        _check_branch(root, opts.branch, opts, original)
 
-    pyproject = os.path.join(root, "pyproject.toml")
+    state: Dict[str, Any] = {
+        "run": run_id, "phase": "rewrite", "original": original, "sha": sha, "dirty": dirty,
+        "untracked": untracked, "branch": None, "branch_before": None, "created": False,
+    }
+    _journal_write(journal, state)
+    outcome.journal = journal
     try:
-        cfg = config.load(pyproject if os.path.isfile(pyproject) else None)
-        names = selection(opts.select, opts.ignore, cfg)
-    except config.ConfigError as exc:
-        raise Failed(str(exc))
-    if not names:
-        raise Failed("no codemod selected")
-    branch = opts.branch or "http-codemods/" + "+".join(names)
-    outcome.branch = branch
-    if _git(root, "check-ref-format", "--branch", branch, check=False).returncode != 0:
-        raise Failed(f"invalid branch name {branch!r}")
-    if _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False).returncode == 0:
-        raise Failed(f"branch {branch} already exists (delete it or choose another with --branch)")
-
-    _git(root, "switch", "--quiet", "-c", branch)
-    created = True
-    try:
-        data = _run_codemods(root, opts, pyproject, dirty)
-        changed = [p for p in _status_paths(root) if p not in set(dirty)]
-        files = [f for f in data["files"] if f["status"] == "changed"]
-        outcome.files = len(files)
-        outcome.fixed = sum(1 for f in files for s in f["sites"] if s["action"] == "fixed")
-        outcome.reported = sum(1 for f in data["files"] for s in f["sites"] if s["action"] == "reported")
-        errors = [f for f in data["files"] if f["status"] == "error"]
-        for f in errors:
-            outcome.detail.append(f"{f['path']}: error: {(f.get('error') or {}).get('message')}")
-        if not changed:
-            outcome.status = NO_CHANGE
-            _back(root, original, original_sha)
-            _git(root, "branch", "--quiet", "-D", branch)
-            created = False
-            outcome.branch = ""
-            return
-        if opts.test_cmd:
-            test = _run_test(root, opts)
-            if test is not None:
-                _undo(root, changed, original, original_sha, branch)
-                created = False
-                outcome.branch = ""
-                raise Failed(f"test command failed ({test[0]}); branch removed, {original or original_sha[:12]} checked out", test[1])
-        _git(root, "add", "--", *changed)
-        message = opts.message or _message(names, outcome, data)
-        commit = _git(root, "commit", "--quiet", "--no-edit", "-m", message, check=False)
-        if commit.returncode != 0:
-            _undo(root, changed, original, original_sha, branch)
-            created = False
-            outcome.branch = ""
-            raise Failed("git commit failed; branch removed", _last(commit.stderr + commit.stdout))
-        outcome.pr_body = _write_pr_body(root, opts, data, body_names)
-        _back(root, original, original_sha)
-        outcome.status = CHANGED
-        outcome.detail.insert(0, f"PR body: {outcome.pr_body}")
+        _rewrite_test_commit(root, git_dir, opts, outcome, pr_body, state, journal, dirty)
     except BaseException:
-        if created:  # an unexpected failure half way: leave the user where they were
-            current = [p for p in _status_paths(root) if p not in set(dirty)]
-            if current:  # only what this run touched: the user's own changes stay as they were
-                _git(root, "reset", "--quiet", "--", *current, check=False)
-                _git(root, "checkout", "--quiet", "HEAD", "--", *current, check=False)
-            _back(root, original, original_sha, check=False)
-            _git(root, "branch", "--quiet", "-D", branch, check=False)
-            outcome.branch = ""
+        # Whatever went wrong half way: put the repository back as the journal says.
+        if os.path.exists(journal):
+            _recover(root, git_dir, journal, "")
+        outcome.journal = ""
+        outcome.branch = ""
         raise
 
-    if opts.push or opts.open_pr:
-        push = _git(root, "push", "--quiet", "--set-upstream", opts.remote, f"{branch}:{branch}", check=False)
-        if push.returncode != 0:
-            outcome.status = FAILED
-            outcome.detail.append(f"push to {opts.remote} failed (the branch and its commit are kept)")
-            outcome.detail += [f"    {line}" for line in _last(push.stderr + push.stdout, 5)]
-            return
-        outcome.detail.append(f"pushed {branch} to {opts.remote}")
-    if opts.open_pr:
-        gh = shutil.which("gh")
-        if gh is None:
-            outcome.detail.append(f"gh is not installed: open the pull request by hand with the body in {outcome.pr_body}")
-            return
-        title = (opts.message or _message(names, outcome, data)).splitlines()[0]
-        pr = subprocess.run(
-            [gh, "pr", "create", "--head", branch, "--title", title, "--body-file", outcome.pr_body or ""],
-            cwd=root, capture_output=True, text=True,
-        )
-        if pr.returncode != 0:
-            outcome.status = FAILED
-            outcome.detail.append("gh pr create failed")
-            outcome.detail += [f"    {line}" for line in _last(pr.stderr + pr.stdout, 5)]
-        else:
-            outcome.detail.append(f"pull request: {pr.stdout.strip()}")
+
+def _copy(source: Outcome, target: Outcome) -> None:
+    for f in dataclasses.fields(Outcome):
+        setattr(target, f.name, getattr(source, f.name))
+
+
+def _check_branch(root: str, branch: str, opts: Options, original: Optional[str]) -> Optional[str]:
+    """The sha of an existing branch ``conflict="replace"`` will rebuild, None if it is new;
+    Refused when it exists and is to be skipped."""
+    if _git(root, "check-ref-format", "--branch", branch, check=False).returncode != 0:
+        raise Failed(f"invalid branch name {branch!r}")
+    existing = _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
+    if existing.returncode != 0:
+        return None
+    if branch == original:
+        raise Failed(f"branch {branch} is checked out: check out the base branch first")
+    if opts.conflict != "replace":
+        raise Refused(f"branch {branch} already exists (--conflict replace rebuilds it from HEAD)")
+    return existing.stdout.strip()
+
+
+def _rewrite_test_commit(root: str, git_dir: str, opts: Options, outcome: Outcome, pr_body: Optional[str],
+                         state: Dict[str, Any], journal: str, dirty: List[str]) -> None:
+    data = _run_codemods(root, opts, dirty)
+    c = bulk.counts(data)
+    outcome.files, outcome.fixed, outcome.reported = c["files"], c["fixed"], c["reported"]
+    outcome.detail += bulk.errors(data)
+    tracked, _ = _status(root)
+    changed = [p for p in tracked if p not in set(dirty)]
+    if not changed:
+        outcome.status = NO_CHANGE
+        os.unlink(journal)
+        outcome.journal = ""
+        return
+    branch = opts.branch or bulk.branch_name(data)
+    original, sha = state["original"], state["sha"]
+    before = _check_branch(root, branch, opts, original)  # Refused: undone by the caller
+    state.update(branch=branch, branch_before=before)
+    _journal_write(journal, state)
+
+    if opts.test_cmd:
+        _, untracked_before = _status(root)
+        test = _run_test(root, opts)
+        _remove_new(root, set(untracked_before), _status(root)[1])
+        if test is not None:
+            raise Failed(f"test command failed ({test[0]}); nothing kept, {original or sha[:12]} checked out", test[1])
+
+    state["created"] = True
+    _journal_write(journal, state)
+    _git(root, "switch", "--quiet", "-C" if before else "-c", branch)
+    _git(root, "add", "--", *changed)
+    message = opts.message or bulk.commit_message(data)
+    commit = _git(root, "commit", "--quiet", "--no-edit", "-m", message, check=False)
+    if commit.returncode != 0:
+        raise Failed("git commit failed; nothing kept", _last(commit.stderr + commit.stdout))
+    new = _git(root, "rev-parse", "HEAD").stdout.strip()
+    if before and _same_change(root, before, new):
+        _git(root, "reset", "--quiet", "--soft", before)
+        new = before
+        outcome.detail.append(f"branch {branch} already has this change: kept as it was")
+    else:
+        outcome.replaced = bool(before)
+    outcome.pr_body = _write_pr_body(git_dir, pr_body, data)
+    _back(root, original, sha)
+    outcome.status = CHANGED
+    outcome.branch = branch
+    outcome.commit = new
+    outcome.title = message.splitlines()[0]
+    outcome.detail.insert(0, f"PR body: {outcome.pr_body}")
+    if outcome.replaced:
+        outcome.detail.append(f"branch {branch} rebuilt from {original or sha[:12]} (was {before[:12]})")
+    state.update(phase="committed", outcome=dataclasses.asdict(outcome))
+    _journal_write(journal, state)
+
+
+def _same_change(root: str, before: str, new: str) -> bool:
+    """The rebuilt commit has the tree, parent and message the existing branch already has."""
+    def describe(rev: str) -> str:
+        return _git(root, "log", "-1", "--format=%T%n%P%n%B", rev).stdout
+
+    return describe(before) == describe(new)
 
 
 def _back(root: str, original: Optional[str], sha: str, check: bool = True) -> None:
@@ -271,33 +403,21 @@ def _back(root: str, original: Optional[str], sha: str, check: bool = True) -> N
         _git(root, "switch", "--quiet", "--detach", sha, check=check)
 
 
-def _undo(root: str, changed: Sequence[str], original: Optional[str], sha: str, branch: str) -> None:
-    """Put back the files the run rewrote, return to where we were, delete the branch."""
-    _git(root, "reset", "--quiet", "--", *changed, check=False)
-    _git(root, "checkout", "--quiet", "HEAD", "--", *changed)
-    _back(root, original, sha)
-    _git(root, "branch", "--quiet", "-D", branch)
-
-
-def _run_codemods(root: str, opts: Options, pyproject: str, dirty: Sequence[str]) -> Dict:
-    with tempfile.TemporaryDirectory(prefix="http-codemods-batch-") as tmp:
-        out = os.path.join(tmp, "report.json")
-        args = [sys.executable, "-m", "codemods", "--format", "json", "--output", out, "-q"]
-        # The repository's own configuration and nothing above it.
-        args += ["--config", pyproject if os.path.isfile(pyproject) else os.devnull]
-        if opts.select is not None:
-            args += ["--select", opts.select]
-        if opts.ignore is not None:
-            args += ["--ignore", opts.ignore]
-        for path in dirty:
-            args += ["--exclude", _glob_escape(path)]
-        args += list(opts.extra_args)
-        args.append(".")
-        proc = subprocess.run(args, cwd=root, capture_output=True, text=True, errors="replace")
-        if proc.returncode not in (0, 2) or not os.path.exists(out):
-            raise Failed(f"http-codemods exited with status {proc.returncode}", _last(proc.stderr + proc.stdout))
-        with open(out, encoding="utf-8") as handle:
-            return json.load(handle)
+def _run_codemods(root: str, opts: Options, dirty: Sequence[str]) -> Dict:
+    pyproject = os.path.join(root, "pyproject.toml")
+    # The repository's own configuration and nothing above it.
+    args = ["--config", pyproject if os.path.isfile(pyproject) else os.devnull]
+    if opts.select is not None:
+        args += ["--select", opts.select]
+    if opts.ignore is not None:
+        args += ["--ignore", opts.ignore]
+    for path in dirty:
+        args += ["--exclude", _glob_escape(path)]
+    args += list(opts.extra_args)
+    run = bulk.run_codemods(root, args)
+    if run.status not in (0, 2) or run.data is None:
+        raise Failed(f"http-codemods exited with status {run.status}", _last(run.output))
+    return run.data
 
 
 def _run_test(root: str, opts: Options) -> Optional[Tuple[str, List[str]]]:
@@ -317,51 +437,287 @@ def _run_test(root: str, opts: Options) -> Optional[Tuple[str, List[str]]]:
     return f"exit status {proc.returncode}", _last(proc.stdout + proc.stderr)
 
 
-def _message(names: Sequence[str], outcome: Outcome, data: Dict) -> str:
-    plural = lambda n, word: f"{n} {word}{'s' if n != 1 else ''}"  # noqa: E731
-    lines = [
-        f"Apply http-codemods: {', '.join(names)}",
-        "",
-        f"{plural(outcome.fixed, 'site')} fixed in {plural(outcome.files, 'file')}"
-        + (f"; {plural(outcome.reported, 'site')} left for review." if outcome.reported else "."),
-        "",
-    ]
-    for cls in registry.ordered(names):
-        if any(cls.NAME in f.get("codemods", []) for f in data["files"]):
-            lines.append(f"- {cls.NAME}: {cls.DESCRIPTION}")
-    lines += ["", f"Made by http-codemods {__version__}: {data.get('command') or 'http-codemods'}"]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _write_pr_body(root: str, opts: Options, data: Dict, body_names: Dict[str, int]) -> str:
-    results, totals = report.from_json(data)
-    classes = [registry.BY_NAME[c["name"]] for c in data.get("codemods", []) if c["name"] in registry.BY_NAME]
-    body = report.render_markdown(results, totals, classes, data.get("command", ""), data.get("mode", "write"))
-    if opts.pr_body_dir:
-        os.makedirs(opts.pr_body_dir, exist_ok=True)
-        name = os.path.basename(os.path.abspath(root)) or "repo"
-        count = body_names.get(name, 0)
-        body_names[name] = count + 1
-        path = os.path.join(opts.pr_body_dir, f"{name}.md" if not count else f"{name}-{count + 1}.md")
-    else:
-        git_dir = _git(root, "rev-parse", "--absolute-git-dir").stdout.strip()
-        path = os.path.join(git_dir, "http-codemods-pr.md")
+def _write_pr_body(git_dir: str, path: Optional[str], data: Dict) -> str:
+    path = path or os.path.join(git_dir, "http-codemods-pr.md")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(body)
+        handle.write(bulk.markdown(data))
     return path
 
 
-def run(repos: Sequence[str], opts: Options, echo: Callable[[str], None]) -> List[Outcome]:
-    outcomes = []
-    body_names: Dict[str, int] = {}
+def pr_body_paths(repos: Sequence[str], directory: Optional[str]) -> List[Optional[str]]:
+    """``DIR/<name>.md`` per repository (``<name>-2.md`` for a second of the same name), in the
+    order given, so that parallel runs name them as a sequential one would."""
+    if not directory:
+        return [None] * len(repos)
+    seen: Dict[str, int] = {}
+    paths = []
     for repo in repos:
-        echo(f"== {repo}")
-        outcome = process(repo, opts, body_names)
-        echo(f"   {outcome.status}" + (f": {outcome.detail[0]}" if outcome.detail else ""))
-        for line in outcome.detail[1:]:
-            echo(f"   {line}")
-        outcomes.append(outcome)
-    return outcomes
+        name = os.path.basename(os.path.abspath(repo)) or "repo"
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        paths.append(os.path.join(os.path.abspath(directory), f"{name}.md" if not count else f"{name}-{count + 1}.md"))
+    return paths
+
+
+# -- push and pull request (the parent, one at a time) -------------------------------------
+
+def push(outcome: Outcome, opts: Options) -> None:
+    root = outcome.repo
+    branch = outcome.branch
+    args = ["push", "--quiet", "--set-upstream"]
+    if outcome.replaced:  # replace the remote branch only if it is still what it was
+        remote_sha = _git(root, "ls-remote", opts.remote, f"refs/heads/{branch}", check=False).stdout.split()
+        args.append(f"--force-with-lease=refs/heads/{branch}:{remote_sha[0] if remote_sha else ''}")
+    pushed = _git(root, *args, opts.remote, f"{branch}:{branch}", check=False)
+    if pushed.returncode != 0:
+        outcome.status = FAILED
+        outcome.detail.append(f"push to {opts.remote} failed (the branch and its commit are kept)")
+        outcome.detail += [f"    {line}" for line in _last(pushed.stderr + pushed.stdout, 5)]
+        return
+    outcome.pushed = True
+    outcome.detail.append(f"pushed {branch} to {opts.remote}")
+    if not (opts.open_pr or opts.draft):
+        return
+    gh = shutil.which("gh")
+    if gh is None:
+        outcome.detail.append(f"gh is not installed: open the pull request by hand with the body in {outcome.pr_body}")
+        return
+    existing = subprocess.run([gh, "pr", "view", branch, "--json", "url", "--jq", ".url"], cwd=root,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if existing.returncode == 0 and existing.stdout.strip():
+        outcome.detail.append(f"pull request updated: {existing.stdout.strip()}")
+        return
+    args = [gh, "pr", "create", "--head", branch, "--title", outcome.title, "--body-file", outcome.pr_body or ""]
+    if opts.draft:
+        args.append("--draft")
+    pr = subprocess.run(args, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if pr.returncode != 0:
+        outcome.status = FAILED
+        outcome.detail.append("gh pr create failed")
+        outcome.detail += [f"    {line}" for line in _last(pr.stderr + pr.stdout, 5)]
+    else:
+        outcome.detail.append(f"pull request: {pr.stdout.strip()}")
+
+
+def wants_push(outcome: Outcome, opts: Options) -> bool:
+    return outcome.status == CHANGED and not outcome.pushed and (opts.push or opts.open_pr or opts.draft)
+
+
+# -- the state file -------------------------------------------------------------------------
+
+class StateError(Exception):
+    pass
+
+
+class State:
+    """The run's repositories in order, its options, and each finished repository's outcome;
+    rewritten atomically after every change."""
+
+    def __init__(self, path: str, repos: Sequence[str], opts: Options, run_id: Optional[str] = None,
+                 outcomes: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
+        self.path = path
+        self.repos = list(repos)
+        self.options = opts.fingerprint()
+        self.run_id = run_id or uuid.uuid4().hex
+        self.outcomes: Dict[str, Dict[str, Any]] = dict(outcomes or {})
+
+    @classmethod
+    def load(cls, path: str) -> Dict[str, Any]:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except FileNotFoundError:
+            raise StateError(f"no state file {path} (run without --resume/--failed first)")
+        except (OSError, ValueError) as exc:
+            raise StateError(f"cannot read the state file {path}: {exc}")
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise StateError(f"{path} is not a state file of this version of http-codemods batch")
+        return data
+
+    def record(self, outcome: Outcome) -> None:
+        data = dataclasses.asdict(outcome)
+        data.pop("earlier", None)
+        self.outcomes[outcome.repo] = data
+        self.save()
+
+    def save(self) -> None:
+        data = {
+            "version": STATE_VERSION, "tool": f"http-codemods {__version__}", "run": self.run_id,
+            "options": self.options, "repos": self.repos, "outcomes": self.outcomes,
+        }
+        directory = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=".state-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+
+def prepare(repos: Sequence[str], opts: Options, state_path: str, mode: str) -> Tuple[State, List[str]]:
+    """The state to run with and the repositories still to run: ``mode`` is ``new``, ``resume``
+    (everything not finished; same repositories and options) or ``failed`` (only the failed)."""
+    repos = [os.path.abspath(r) for r in repos]
+    if mode == "new":
+        state = State(state_path, repos, opts)
+        state.save()
+        return state, list(repos)
+    data = State.load(state_path)
+    old_repos = data.get("repos") or []
+    outcomes = data.get("outcomes") or {}
+    if mode == "resume":
+        if repos and repos != old_repos:
+            raise StateError("--resume runs the repositories of the interrupted run: give none, or the same")
+        differ = sorted(k for k, v in opts.fingerprint().items() if (data.get("options") or {}).get(k) != v)
+        if differ:
+            raise StateError(
+                f"the interrupted run had other options ({', '.join(differ)}): repeat them, or start afresh without --resume"
+            )
+        state = State(state_path, old_repos, opts, data.get("run"), outcomes)
+        todo = [r for r in old_repos if r not in outcomes or wants_push(Outcome.from_dict(outcomes[r]), opts)]
+    else:
+        if repos:
+            raise StateError("--failed reruns the failed repositories of the state file: give no REPO")
+        state = State(state_path, old_repos, opts, data.get("run"), outcomes)
+        todo = [r for r in old_repos if (outcomes.get(r) or {}).get("status") == FAILED]
+    state.save()
+    return state, todo
+
+
+# -- running many ---------------------------------------------------------------------------
+
+def run(repos: Sequence[str], opts: Options, echo: Callable[[str], None], state: Optional[State] = None,
+        todo: Optional[Sequence[str]] = None) -> List[Outcome]:
+    """Process ``todo`` (default: all of ``repos``), ``opts.jobs`` at a time; print each
+    repository's lines in the order of ``repos``; push in the order the repositories finish;
+    return an outcome for every repository (those not in ``todo`` from the state file)."""
+    todo_set = set(todo if todo is not None else repos)
+    bodies = dict(zip(repos, pr_body_paths(repos, opts.pr_body_dir)))
+    run_id = state.run_id if state else ""
+    results: Dict[str, Outcome] = {}
+    for repo in repos:
+        if repo not in todo_set and state and repo in state.outcomes:
+            results[repo] = Outcome.from_dict(state.outcomes[repo])
+            results[repo].earlier = True
+    printed = 0
+    pushes: List[Outcome] = []
+    next_push = 0.0
+
+    def finished(outcome: Outcome) -> None:
+        if state:
+            state.record(outcome)
+        if outcome.journal and os.path.exists(outcome.journal):
+            os.unlink(outcome.journal)
+        outcome.journal = ""
+        if wants_push(outcome, opts):
+            pushes.append(outcome)
+        else:
+            results[outcome.repo] = outcome
+
+    def show() -> None:
+        nonlocal printed
+        while printed < len(repos) and repos[printed] in results:
+            _echo(results[repos[printed]], echo)
+            printed += 1
+
+    def push_one() -> None:
+        nonlocal next_push
+        outcome = pushes.pop(0)
+        if outcome.status == CHANGED and outcome.pushed is False:
+            push(outcome, opts)
+        next_push = time.monotonic() + opts.sleep
+        if state:
+            state.record(outcome)
+        results[outcome.repo] = outcome
+
+    queue = []
+    for repo in repos:
+        if repo in todo_set:
+            previous = Outcome.from_dict(state.outcomes[repo]) if state and repo in state.outcomes else None
+            if previous is not None and wants_push(previous, opts):  # committed, not yet pushed
+                previous.detail.append("committed before the interruption")
+                pushes.append(previous)
+            else:
+                queue.append(repo)
+
+    parallel = hasattr(os, "fork") and threading.active_count() == 1
+    running: Dict[int, Tuple[str, int, str]] = {}  # read end -> (repo, pid, result file)
+    selector = selectors.DefaultSelector() if parallel else None
+    with tempfile.TemporaryDirectory(prefix="http-codemods-batch-") as tmp:
+        while queue or running or pushes:
+            while queue and len(running) < max(1, opts.jobs):
+                repo = queue.pop(0)
+                if not parallel:
+                    finished(process(repo, opts, bodies.get(repo), run_id))
+                    continue
+                result = os.path.join(tmp, f"{len(running)}-{uuid.uuid4().hex}.json")
+                fd, pid = _spawn(repo, opts, bodies.get(repo), run_id, result)
+                running[fd] = (repo, pid, result)
+                selector.register(fd, selectors.EVENT_READ)
+            show()
+            if pushes and time.monotonic() >= next_push:
+                push_one()
+                show()
+                continue
+            if not running:
+                if pushes:
+                    time.sleep(max(0.0, next_push - time.monotonic()))
+                continue
+            timeout = max(0.0, next_push - time.monotonic()) if pushes else None
+            for key, _ in selector.select(timeout):
+                repo, pid, result = running.pop(key.fd)
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                finished(_collect(repo, pid, result))
+        show()
+    return [results[r] for r in repos if r in results]
+
+
+def _spawn(repo: str, opts: Options, pr_body: Optional[str], run_id: str, result: str) -> Tuple[int, int]:
+    """Fork a process for one repository; the read end of its pipe sees EOF when it ends."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            os.close(read)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # the parent alone prints
+                os.dup2(null, fd)
+            outcome = process(repo, opts, pr_body, run_id)
+            with open(result, "w", encoding="utf-8") as handle:
+                json.dump(dataclasses.asdict(outcome), handle)
+        except BaseException:  # noqa: B036
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(write)
+    return read, pid
+
+
+def _collect(repo: str, pid: int, result: str) -> Outcome:
+    _, status = os.waitpid(pid, 0)
+    try:
+        with open(result, encoding="utf-8") as handle:
+            return Outcome.from_dict(json.load(handle))
+    except (OSError, ValueError):
+        code = os.waitstatus_to_exitcode(status)
+        why = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        return Outcome(repo=repo, status=FAILED, detail=[f"the process for this repository ended ({why}) without a result"])
+
+
+def _echo(outcome: Outcome, echo: Callable[[str], None]) -> None:
+    echo(f"== {outcome.repo}" + (" (done earlier)" if outcome.earlier else ""))
+    echo(f"   {outcome.status}" + (f": {outcome.detail[0]}" if outcome.detail else ""))
+    for line in outcome.detail[1:]:
+        echo(f"   {line}")
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
@@ -391,18 +747,4 @@ def exit_status(outcomes: Sequence[Outcome]) -> int:
     return 1 if any(o.status == FAILED for o in outcomes) else 0
 
 
-def passthrough(values: Dict[str, object]) -> List[str]:
-    """Codemod options given to ``batch`` (click keyword names) back as command-line flags."""
-    args: List[str] = []
-    for cls in registry.CODEMODS:
-        for option in cls.OPTIONS:
-            value = values.get(option.name.replace("-", "_"))
-            flag = f"--{option.name}"
-            if value is None or flag in args:
-                continue
-            if isinstance(option.default, bool):
-                if value:
-                    args.append(flag)
-            else:
-                args += [flag, str(value)]
-    return args
+passthrough = bulk.passthrough

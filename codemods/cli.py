@@ -241,15 +241,23 @@ def _exit_status(totals: engine.Totals, mode: str) -> int:
 @click.option("--repos-file", type=click.Path(exists=True, dir_okay=False), help="File with one repository path per line.")
 @click.option("--select", help="Comma list of codemods to run (default: each repository's configuration).")
 @click.option("--ignore", help="Comma list of codemods not to run.")
-@click.option("--branch", help="Branch to create (default: http-codemods/<codemods>).")
-@click.option("--message", help="Commit message (default: the codemods and what they fixed).")
-@click.option("--test-cmd", help="Shell command run in each repository after the rewrite; on failure nothing is kept.")
+@click.option("--branch", help="Branch to create (default: http-codemods/<the codemods that changed something>).")
+@click.option("--conflict", type=click.Choice(["skip", "replace"]), default="skip", show_default=True, help="When the branch exists: skip the repository, or rebuild the branch from HEAD (and force-push it, with a lease).")
+@click.option("--message", help="Commit message (default: the codemods that changed something, counts, sites left for review).")
+@click.option("--test-cmd", help="Shell command run in each repository after the rewrite; on failure nothing is kept. Files it creates are removed.")
+@click.option("--test-timeout", type=click.FloatRange(min=0, min_open=True), default=3600, show_default=True, help="Seconds the test command may take.")
 @click.option("--allow-dirty", is_flag=True, help="Also process dirty trees (files with changes are left out) and detached HEADs.")
 @click.option("--pr-body-dir", type=click.Path(file_okay=False), help="Write PR bodies here (REPO.md) instead of REPO/.git/http-codemods-pr.md.")
 @click.option("--push", is_flag=True, help="Push the branch to --remote.")
 @click.option("--remote", default="origin", show_default=True, help="Remote to push to.")
 @click.option("--open-pr", is_flag=True, help="Push, then open a pull request with gh (when installed).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes per repository.")
+@click.option("--draft", is_flag=True, help="Like --open-pr, as a draft pull request.")
+@click.option("--sleep", type=click.FloatRange(min=0), default=0, show_default=True, help="Seconds to wait between two pushes (forge rate limits).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Repositories processed at a time (output order stays the order given).")
+@click.option("--jobs-per-repo", type=click.IntRange(min=1), help="Worker processes inside each repository (default: cores / --jobs).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=".http-codemods-batch.json", show_default=True, help="State file: each finished repository's outcome.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run: the repositories of the state file without an outcome (same options).")
+@click.option("--failed", "rerun_failed", is_flag=True, help="Rerun only the repositories the state file lists as failed.")
 @_codemod_options
 def batch_command(
     repos: Tuple[str, ...],
@@ -257,31 +265,50 @@ def batch_command(
     select: Optional[str],
     ignore: Optional[str],
     branch: Optional[str],
+    conflict: str,
     message: Optional[str],
     test_cmd: Optional[str],
+    test_timeout: float,
     allow_dirty: bool,
     pr_body_dir: Optional[str],
     push: bool,
     remote: str,
     open_pr: bool,
-    jobs: Optional[int],
+    draft: bool,
+    sleep: float,
+    jobs: int,
+    jobs_per_repo: Optional[int],
+    state_path: str,
+    resume: bool,
+    rerun_failed: bool,
     **codemod_values: Any,
 ) -> None:
     """Run the codemods over many git checkouts: for each REPO, a branch, a tested commit and
-    a Markdown PR body. Ends with a table; exit status 1 if any repository failed."""
+    a Markdown PR body, -j at a time. Ends with a table; exit status 1 if any repository failed.
+    An interrupted run is finished with --resume; --failed reruns what failed."""
     from . import batch
 
     all_repos = list(repos) + (batch.read_repos_file(repos_file) if repos_file else [])
-    if not all_repos:
+    if resume and rerun_failed:
+        raise click.UsageError("--resume and --failed cannot be combined")
+    if not all_repos and not (resume or rerun_failed):
         raise click.UsageError("no repository given (REPO... or --repos-file FILE)")
     _resolve_selection(select or "ALL", ignore, {})  # unknown names are a usage error
-    extra = batch.passthrough(codemod_values) + (["-j", str(jobs)] if jobs else [])
+    inner_jobs = jobs_per_repo or max(1, engine.default_jobs() // jobs)
+    extra = batch.passthrough(codemod_values) + ["-j", str(inner_jobs)]
     opts = batch.Options(
         select=select, ignore=ignore, branch=branch, message=message, test_cmd=test_cmd,
         allow_dirty=allow_dirty, pr_body_dir=pr_body_dir, push=push, remote=remote,
-        open_pr=open_pr, extra_args=tuple(extra),
+        open_pr=open_pr, draft=draft, conflict=conflict, test_timeout=test_timeout, jobs=jobs,
+        sleep=sleep, extra_args=tuple(extra),
     )
-    outcomes = batch.run(all_repos, opts, click.echo)
+    mode = "resume" if resume else "failed" if rerun_failed else "new"
+    try:
+        state, todo = batch.prepare(all_repos, opts, state_path, mode)
+    except batch.StateError as exc:
+        raise click.UsageError(str(exc))
+    click.echo(f"state: {state_path} ({len(todo)} of {len(state.repos)} repositories to run)", err=True)
+    outcomes = batch.run(state.repos, opts, click.echo, state, todo)
     click.echo("")
     click.echo(batch.table(outcomes))
     sys.exit(batch.exit_status(outcomes))

@@ -20,6 +20,12 @@ FIXED = SOURCE.replace("requests.get(url)", "requests.get(url, timeout=60)")
 PLAIN = "import os\n\nprint(os.sep)\n"
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """batch writes its state file in the current directory."""
+    monkeypatch.chdir(tmp_path)
+
+
 def git(repo: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -192,7 +198,9 @@ def test_existing_branch_and_not_a_repository_fail_without_stopping_others(tmp_p
     assert "not a git repository" in proc.stdout
     assert "no such directory" in proc.stdout
     assert table_row(proc.stdout, fine)[0] == "changed"
-    assert "1 changed, 0 no change, 4 failed, 0 skipped" in proc.stdout
+    # An existing branch is skipped with a reason (issue 12: --conflict skip|replace), not a failure.
+    assert table_row(proc.stdout, taken)[0] == "skipped"
+    assert "1 changed, 0 no change, 3 failed, 1 skipped" in proc.stdout
     # The existing branch was not touched.
     assert git(taken, "rev-parse", "http-codemods/add-timeout") == git(taken, "rev-parse", "main")
     # A commit refused by the repository's own hook: reported, everything put back.
