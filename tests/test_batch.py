@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
@@ -230,3 +233,245 @@ def test_usage_errors(tmp_path):
     assert batch().returncode == 2
     proc = batch(str(tmp_path), "--select", "no-such-codemod")
     assert proc.returncode == 2 and "unknown codemod" in proc.stderr
+
+
+# -- issue 12: parallel, resumable, paced ------------------------------------------------------
+
+FIXED_DATES = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+
+
+def make_fleet(root: Path, count: int = 20) -> list:
+    """Repositories of four kinds: nothing to change, one fix, one fix with its own config, one
+    fix whose test fails while a flag file FAIL/<name> exists."""
+    repos = []
+    for i in range(count):
+        kind = i % 4
+        files = {"m.py": PLAIN if kind == 0 else SOURCE, "lib/util.py": PLAIN}
+        if kind == 2:
+            files["pyproject.toml"] = '[tool.http-codemods]\ntimeout = 9\n'
+        repos.append(make_repo(root, f"r{i:02d}", files))
+    return repos
+
+
+def fleet_test_cmd(control: Path) -> str:
+    """Logs the repository, fails where FAIL/<name> exists, leaves a __pycache__ behind, then
+    waits (observably: WAIT/<name>) until the file GATE exists."""
+    c = str(control)
+    return (
+        f'n=$(basename "$PWD"); echo "$n" >> {c}/LOG; '
+        f'if [ -e {c}/FAIL/"$n" ]; then echo "$n is broken"; exit 1; fi; '
+        'mkdir -p __pycache__ && : > __pycache__/m.cpython.pyc; '
+        f'while [ ! -e {c}/GATE ]; do : > {c}/WAIT/"$n"; sleep 0.01; done'
+    )
+
+
+def make_control(root: Path, repos: list, gate: bool) -> Path:
+    control = root / "control"
+    (control / "FAIL").mkdir(parents=True)
+    (control / "WAIT").mkdir()
+    for repo in repos[3::4]:
+        (control / "FAIL" / repo.name).write_text("")
+    if gate:
+        (control / "GATE").write_text("")
+    return control
+
+
+def snapshot(repos: list) -> dict:
+    """Everything a run leaves: branches and their commits (the dates are fixed, so equal
+    commits have equal ids), the checked-out branch, the status, the PR bodies."""
+    out = {}
+    for repo in repos:
+        body = repo / ".git" / "http-codemods-pr.md"
+        out[repo.name] = (
+            git(repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"),
+            git(repo, "rev-parse", "--abbrev-ref", "HEAD"),
+            git(repo, "status", "--porcelain", "--untracked-files=all"),
+            body.read_text().replace(str(repo.parent), "ROOT") if body.exists() else None,
+            (repo / ".git" / "http-codemods-batch.json").exists(),
+        )
+    return out
+
+
+def rows(output: str, repos: list) -> dict:
+    return {repo.name: table_row(output, repo) for repo in repos}
+
+
+def wait_for(condition, what: str, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_the_failed(tmp_path, monkeypatch):
+    for name, value in FIXED_DATES.items():  # equal commits get equal ids, the initial ones too
+        monkeypatch.setenv(name, value)
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    args = ["-j", "2", "--select", "add-timeout", "--jobs-per-repo", "1"]
+
+    # The reference: one uninterrupted run.
+    ref_repos = make_fleet(tmp_path / "ref")
+    ref_control = make_control(tmp_path / "ref", ref_repos, gate=True)
+    ref = subprocess.run(
+        [sys.executable, "-m", "codemods", "batch", *args, "--test-cmd", fleet_test_cmd(ref_control),
+         *map(str, ref_repos)], capture_output=True, text=True, env=env, cwd=tmp_path / "ref", timeout=300,
+    )
+    assert ref.returncode == 1, ref.stdout + ref.stderr  # the five broken ones failed
+    expected = snapshot(ref_repos)
+    expected_rows = rows(ref.stdout, ref_repos)
+    assert [r[0] for r in expected_rows.values()].count("failed") == 5
+    assert [r[0] for r in expected_rows.values()].count("changed") == 10
+    assert "10 changed, 5 no change, 5 failed, 0 skipped" in ref.stdout
+    # Files the test command made (__pycache__) were removed: nothing is dirty.
+    assert all(not s[2] for s in expected.values()), expected
+    # Output order is the order given, whatever finished first.
+    order = [line.split("/")[-1] for line in ref.stdout.splitlines() if line.startswith("== ")]
+    assert order == [r.name for r in ref_repos]
+
+    # The same fleet, killed while two repositories are half way through their test command.
+    repos = make_fleet(tmp_path / "run")
+    control = make_control(tmp_path / "run", repos, gate=False)
+    state_file = tmp_path / "run" / ".http-codemods-batch.json"
+    command = [sys.executable, "-m", "codemods", "batch", *args, "--test-cmd", fleet_test_cmd(control)]
+    proc = subprocess.Popen([*command, *map(str, repos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env, cwd=tmp_path / "run", start_new_session=True)
+
+    def outcomes() -> dict:
+        try:
+            return json.loads(state_file.read_text())["outcomes"]
+        except (OSError, ValueError, KeyError):
+            return {}
+
+    try:
+        wait_for(lambda: outcomes() and any((control / "WAIT").iterdir()), "a finished repository and a waiting one")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = outcomes()
+    assert 1 <= len(done) < len(repos)
+    interrupted = [r for r in repos if (r / ".git" / "http-codemods-batch.json").exists()]
+    assert interrupted  # a repository was left half way (rewritten, on its branch or not)
+
+    (control / "GATE").write_text("")
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, env=env,
+                             cwd=tmp_path / "run", timeout=300)
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr
+    assert f"({len(repos) - len(done)} of {len(repos)} repositories to run)" in resumed.stderr
+    assert snapshot(repos) == expected
+    assert rows(resumed.stdout, repos) == expected_rows
+
+    # --resume with other options is refused; --failed reruns exactly the failed ones.
+    other = subprocess.run([*command, "--timeout", "3", "--resume"], capture_output=True, text=True, env=env,
+                           cwd=tmp_path / "run", timeout=300)
+    assert other.returncode == 2 and "other options" in other.stderr
+    for flag in (control / "FAIL").iterdir():
+        flag.unlink()
+    (control / "LOG").unlink()
+    rerun = subprocess.run([*command, "--failed"], capture_output=True, text=True, env=env,
+                           cwd=tmp_path / "run", timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "(5 of 20 repositories to run)" in rerun.stderr
+    assert sorted((control / "LOG").read_text().split()) == [r.name for r in repos[3::4]]
+    after = rows(rerun.stdout, repos)
+    assert all(after[r.name][0] == "changed" for r in repos[3::4])
+    assert "15 changed, 5 no change, 0 failed, 0 skipped" in rerun.stdout
+    now = snapshot(repos)
+    assert {k: v for k, v in now.items() if k not in {r.name for r in repos[3::4]}} == \
+        {k: v for k, v in expected.items() if k not in {r.name for r in repos[3::4]}}
+
+
+def test_branch_and_title_name_only_the_codemods_that_changed_something(tmp_path):
+    repo = make_repo(tmp_path, "svc", {"m.py": SOURCE})
+    proc = batch(str(repo), "--select", "add-timeout,close-response,close-client")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert table_row(proc.stdout, repo)[-1] == "http-codemods/add-timeout"
+    assert git(repo, "log", "-1", "--format=%s", "http-codemods/add-timeout") == "Apply http-codemods: add-timeout"
+
+
+def test_rerun_skips_an_existing_branch_or_replaces_it_and_test_files_never_make_it_dirty(tmp_path):
+    repo = make_repo(tmp_path, "svc", {"m.py": SOURCE, "check.py": "import m\n"})
+    test_cmd = "python -c 'import check'"  # leaves __pycache__/ (no .gitignore here)
+    first = batch(str(repo), "--select", "add-timeout", "--test-cmd", test_cmd)
+    assert first.returncode == 0, first.stdout
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    tip = git(repo, "rev-parse", "http-codemods/add-timeout")
+
+    again = batch(str(repo), "--select", "add-timeout", "--test-cmd", test_cmd)
+    assert again.returncode == 0
+    assert table_row(again.stdout, repo)[0] == "skipped"
+    assert "already exists (--conflict replace rebuilds it from HEAD)" in again.stdout
+    assert git(repo, "rev-parse", "http-codemods/add-timeout") == tip
+
+    # Same change again: the branch is kept as it was.
+    same = batch(str(repo), "--select", "add-timeout", "--conflict", "replace")
+    assert table_row(same.stdout, repo)[0] == "changed"
+    assert "already has this change" in same.stdout
+    assert git(repo, "rev-parse", "http-codemods/add-timeout") == tip
+
+    # Another change (the base moved on): the branch is rebuilt from HEAD.
+    (repo / "n.py").write_text(SOURCE)
+    git(repo, "add", "n.py")
+    git(repo, "commit", "-qm", "more")
+    replaced = batch(str(repo), "--select", "add-timeout", "--conflict", "replace")
+    assert replaced.returncode == 0, replaced.stdout
+    assert "rebuilt from main" in replaced.stdout
+    assert git(repo, "rev-parse", "http-codemods/add-timeout^") == git(repo, "rev-parse", "main")
+    assert "timeout=60" in git(repo, "show", "http-codemods/add-timeout:n.py")
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_pushes_are_paced(tmp_path):
+    repos = []
+    for i in range(3):
+        remote = tmp_path / f"remote{i}.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+        hook = remote / "hooks" / "pre-receive"
+        hook.write_text(f"#!/bin/sh\ncat > /dev/null\n{sys.executable} -c 'import time; print(time.time())' >> {tmp_path}/pushes\n")
+        hook.chmod(0o755)
+        repo = make_repo(tmp_path, f"svc{i}", {"m.py": SOURCE})
+        git(repo, "remote", "add", "origin", str(remote))
+        repos.append(repo)
+    proc = batch("-j", "2", *map(str, repos), "--select", "add-timeout", "--push", "--sleep", "0.5")
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.count("pushed http-codemods/add-timeout to origin") == 3
+    times = [float(t) for t in (tmp_path / "pushes").read_text().split()]
+    assert len(times) == 3
+    assert all(b - a >= 0.5 for a, b in zip(times, times[1:])), times
+
+
+def test_nothing_from_the_repository_is_imported(tmp_path):
+    """Issue 16: a repository's own codemods/, pathspec.py, libcst.py and click.py never run."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    repo = make_repo(tmp_path, "hostile", hostile_files(markers))
+    proc = batch(str(repo), "--select", "add-timeout")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert table_row(proc.stdout, repo)[0] == "changed"
+    git(repo, "branch", "-D", "http-codemods/add-timeout")
+    # The installed command too, started from the directory above the repository.
+    proc = batch_process(str(repo), "--select", "add-timeout")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # And the fallback used where forking is not safe: a fresh `python -I`.
+    from codemods import bulk
+
+    log = tmp_path / "log.txt"
+    status = bulk._interpreter(str(repo), ["--diff", "-q", "--select", "add-timeout", "."], str(log))
+    assert status == 1 and "timeout=60" in log.read_text()
+    assert list(markers.iterdir()) == []
+
+
+def hostile_files(markers: Path) -> Dict[str, str]:
+    def marker(name: str) -> str:
+        return f"open({str(markers / name)!r}, 'w').close()\n"
+
+    return {
+        "m.py": SOURCE,
+        "codemods/__init__.py": marker("codemods-init"),
+        "codemods/__main__.py": marker("codemods-main"),
+        "pathspec.py": marker("pathspec"),
+        "libcst.py": marker("libcst"),
+        "click.py": marker("click"),
+        "moreorless.py": marker("moreorless"),
+    }
