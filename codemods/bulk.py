@@ -128,6 +128,11 @@ def _interpreter(root: str, argv: List[str], log: str) -> int:
 
 # -- what the report says -------------------------------------------------------------------
 
+def last_lines(text: str, n: int = 15) -> List[str]:
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    return lines[-n:] if lines else [""]
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
