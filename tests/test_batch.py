@@ -64,7 +64,7 @@ def batch_process(*args: str, env: Optional[Dict[str, str]] = None) -> subproces
 
 def batch(*args: str, env: Optional[Dict[str, str]] = None) -> Result:
     """The same command through click's runner (saves an interpreter start per test; each
-    repository's run is still a subprocess)."""
+    repository is still processed in a process of its own)."""
     result = CliRunner(env=env).invoke(batch_command, ["-j", "1", *args], catch_exceptions=False)
     return Result(result.exit_code, result.stdout, result.stderr)
 
@@ -311,13 +311,11 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     args = ["-j", "2", "--select", "add-timeout", "--jobs-per-repo", "1"]
 
-    # The reference: one uninterrupted run.
+    # The reference: one uninterrupted run (in this process: each repository is still a process).
     ref_repos = make_fleet(tmp_path / "ref")
     ref_control = make_control(tmp_path / "ref", ref_repos, gate=True)
-    ref = subprocess.run(
-        [sys.executable, "-m", "codemods", "batch", *args, "--test-cmd", fleet_test_cmd(ref_control),
-         *map(str, ref_repos)], capture_output=True, text=True, env=env, cwd=tmp_path / "ref", timeout=300,
-    )
+    monkeypatch.chdir(tmp_path / "ref")
+    ref = batch(*args, "--test-cmd", fleet_test_cmd(ref_control), *map(str, ref_repos))
     assert ref.returncode == 1, ref.stdout + ref.stderr  # the five broken ones failed
     expected = snapshot(ref_repos)
     expected_rows = rows(ref.stdout, ref_repos)
@@ -363,14 +361,14 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     assert rows(resumed.stdout, repos) == expected_rows
 
     # --resume with other options is refused; --failed reruns exactly the failed ones.
-    other = subprocess.run([*command, "--timeout", "3", "--resume"], capture_output=True, text=True, env=env,
-                           cwd=tmp_path / "run", timeout=300)
+    monkeypatch.chdir(tmp_path / "run")
+    tail = command[command.index("-j"):]
+    other = batch(*tail, "--timeout", "3", "--resume")
     assert other.returncode == 2 and "other options" in other.stderr
     for flag in (control / "FAIL").iterdir():
         flag.unlink()
     (control / "LOG").unlink()
-    rerun = subprocess.run([*command, "--failed"], capture_output=True, text=True, env=env,
-                           cwd=tmp_path / "run", timeout=300)
+    rerun = batch(*tail, "--failed")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "(5 of 20 repositories to run)" in rerun.stderr
     assert sorted((control / "LOG").read_text().split()) == [r.name for r in repos[3::4]]
