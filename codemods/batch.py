@@ -95,6 +95,7 @@ class Options:
     jobs: int = 1  # repositories at a time
     sleep: float = 0.0  # seconds between two pushes
     extra_args: Tuple[str, ...] = ()  # codemod options and the engine's -j, passed through
+    state_path: Optional[str] = None  # never counts as a change when it lies in a repository
 
     def fingerprint(self) -> Dict[str, Any]:
         """What decides a repository's result (a resumed run must use the same)."""
@@ -155,9 +156,20 @@ def _last(text: str, n: int = TAIL_LINES) -> List[str]:
     return lines[-n:] if lines else [""]
 
 
+_OWN_FILES: List[str] = []  # the state file and its temporary copies: set by run()
+
+
+def _own(repo: str, path: str) -> bool:
+    full = os.path.abspath(os.path.join(repo, path))
+    for own in _OWN_FILES:
+        if full == own or (os.path.dirname(full) == os.path.dirname(own) and os.path.basename(full).startswith(".state-")):
+            return True
+    return False
+
+
 def _status(repo: str) -> Tuple[List[str], List[str]]:
     """(tracked paths with uncommitted changes, untracked paths), relative to the root; files
-    ignored by .gitignore are in neither."""
+    ignored by .gitignore are in neither, nor is batch's own state file."""
     out = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout
     tracked, untracked = [], []
     entries = out.split("\0")
@@ -168,7 +180,8 @@ def _status(repo: str) -> Tuple[List[str], List[str]]:
         if not entry:
             continue
         code, path = entry[:2], entry[3:]
-        (untracked if code == "??" else tracked).append(path)
+        if code != "??" or not _own(repo, path):
+            (untracked if code == "??" else tracked).append(path)
         if "R" in code or "C" in code:
             i += 1  # the rename's source follows
     return tracked, untracked
@@ -594,6 +607,7 @@ def run(repos: Sequence[str], opts: Options, echo: Callable[[str], None], state:
     repository's lines in the order of ``repos``; push in the order the repositories finish;
     return an outcome for every repository (those not in ``todo`` from the state file)."""
     todo_set = set(todo if todo is not None else repos)
+    _OWN_FILES[:] = [os.path.abspath(state.path)] if state else []
     bodies = dict(zip(repos, pr_body_paths(repos, opts.pr_body_dir)))
     run_id = state.run_id if state else ""
     results: Dict[str, Outcome] = {}

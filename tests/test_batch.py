@@ -473,3 +473,15 @@ def hostile_files(markers: Path) -> Dict[str, str]:
         "click.py": marker("click"),
         "moreorless.py": marker("moreorless"),
     }
+
+
+def test_run_from_inside_the_repository_the_state_file_does_not_make_it_dirty(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path, "svc", {"m.py": SOURCE})
+    monkeypatch.chdir(repo)
+    proc = batch(".", "--select", "add-timeout", "--test-cmd", "true")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert table_row(proc.stdout, repo)[0] == "changed"
+    assert (repo / ".http-codemods-batch.json").exists()  # kept: the record of the run
+    assert ".http-codemods-batch.json" not in git(repo, "show", "--stat", "http-codemods/add-timeout")
+    again = batch(".", "--select", "add-timeout", "--conflict", "replace")
+    assert table_row(again.stdout, repo)[0] == "changed", again.stdout
