@@ -26,7 +26,6 @@ import functools
 import hashlib
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
