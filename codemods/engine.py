@@ -371,7 +371,9 @@ def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[Fi
             yield process_path(path, settings)
         return
     chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
+    from .workers import start_context  # fork: the worker imports nothing from the current directory
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=start_context(), initializer=_init_worker, initargs=(settings,)) as pool:
         yield from pool.map(_work, paths, chunksize=chunksize)
 
 

@@ -124,8 +124,18 @@ class _Slot:
             self.conn.close()
 
 
+def start_context():
+    """``fork`` where there is one: a forked worker imports nothing. ``spawn`` and
+    ``forkserver`` start ``python -c ...`` in the current directory, which puts that directory
+    (the scanned repository) first on ``sys.path`` before the parent's path is restored: a
+    repository's own ``multiprocessing.py`` would run."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()  # pragma: no cover - Windows
+
+
 def run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
-    context = multiprocessing.get_context()
+    context = start_context()
     pending: Deque[Tuple[int, str]] = collections.deque(enumerate(paths))
     chunk_size = max(1, min(16, len(paths) // (max(1, jobs) * 8) or 1))
     slots = [_Slot(context, settings) for _ in range(min(max(1, jobs), len(paths)))]

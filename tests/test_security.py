@@ -264,3 +264,33 @@ def test_the_supervisor_counts_the_workers_parses(tmp_path):
     results = engine.run([str(tmp_path / "a.py"), str(tmp_path / "plain.py")], settings, jobs=1)
     assert [r.status for r in results] == [engine.CHANGED, engine.SKIPPED]
     assert engine.PARSE_COUNT - before == 1
+
+
+# -- isolation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [(), ("--file-time-limit", "0", "--file-memory-limit", "0")])
+def test_the_console_script_never_imports_the_scanned_tree(tmp_path, extra):
+    """The installed ``http-codemods`` script, run inside a tree holding modules with the
+    tool's and its dependencies' names: none is imported (the script's directory, not the
+    current one, is first on sys.path; workers are forked, not spawned here), with the
+    supervised workers and with the plain pool."""
+    from tests.test_precommit import PLANTED, plant_markers
+
+    script = Path(sys.executable).parent / "http-codemods"
+    if not script.exists():
+        pytest.skip("the console script is not installed")
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    markers = tmp_path / "markers"
+    plant_markers(tree, markers)
+    (tree / "a.py").write_text(GOOD)
+    (tree / "b.py").write_text(GOOD)
+    for jobs in ("1", "2"):
+        proc = subprocess.run([str(script), *SEL, "-j", jobs, *extra, "."], cwd=tree,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert f"{len(PLANTED) + 2} files scanned" in proc.stderr
+        assert os.listdir(markers) == []
+        assert (tree / "a.py").read_text() == GOOD_FIXED
+        (tree / "a.py").write_text(GOOD)
