@@ -240,6 +240,9 @@ def test_a_worker_that_dies_is_replaced_and_its_file_reported(tmp_path, monkeypa
 
     def crashing(path, settings, on_write=None):
         if path.endswith("crash.py"):
+            import faulthandler
+
+            faulthandler.disable()  # pytest's handler would print the (expected) crash
             os.kill(os.getpid(), signal.SIGSEGV)
         return real(path, settings, on_write)
 
