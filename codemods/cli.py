@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
@@ -14,6 +15,21 @@ from .discover import discover
 from .report import FORMATS, command_line, emit, emit_text, error_line, render, summary, write_diff, write_report
 
 PROGRESS_THRESHOLD = 300
+#: Per-file budgets (config keys and defaults): seconds, MB of resident memory, MB of source.
+BUDGETS = {"file-time-limit": 60.0, "file-memory-limit": 2048.0, "file-size-limit": 8.0}
+
+
+def _budgets(cli_values: Dict[str, Optional[float]], cfg: Dict[str, Any]) -> Dict[str, float]:
+    """Each budget from the option, else the configuration (a number >= 0), else the default."""
+    out = {}
+    for key, default in BUDGETS.items():
+        value = cli_values.get(key)
+        if value is None:
+            value = cfg.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise click.UsageError(f"{key} must be a number >= 0 (0: no limit), not {value!r}")
+        out[key] = float(value)
+    return out
 
 
 def _codemod_options(func):
@@ -97,6 +113,9 @@ def _list_codemods() -> None:
 @click.option("--list", "list_codemods", is_flag=True, help="List the codemods and exit.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--exclude", multiple=True, help="Glob (gitignore syntax) to skip; repeatable.")
+@click.option("--file-time-limit", type=click.FloatRange(min=0), help=f"Seconds one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).")
+@click.option("--file-memory-limit", type=click.FloatRange(min=0), help=f"MB of memory a worker may use on one file; 0: none (default: {BUDGETS['file-memory-limit']:g}).")
+@click.option("--file-size-limit", type=click.FloatRange(min=0), help=f"MB above which a file is not processed (an error); 0: none (default: {BUDGETS['file-size-limit']:g}).")
 @click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only diffs and errors.")
@@ -115,6 +134,9 @@ def command(
     list_codemods: bool,
     jobs: Optional[int],
     exclude: Tuple[str, ...],
+    file_time_limit: Optional[float],
+    file_memory_limit: Optional[float],
+    file_size_limit: Optional[float],
     stdin_filename: Optional[str],
     config_path: Optional[str],
     quiet: bool,
@@ -162,6 +184,17 @@ def command(
     found = discover(paths, excludes)
     for path, reason in found.errors:
         click.echo(f"{path}: error: {reason}", err=True)
+    for path, reason in found.skipped:
+        click.echo(f"{path}: skipped: {reason}", err=True)
+    budgets = _budgets({"file-time-limit": file_time_limit, "file-memory-limit": file_memory_limit,
+                        "file-size-limit": file_size_limit}, cfg)
+    settings = replace(
+        settings,
+        roots=tuple(found.roots),
+        file_time_limit=budgets["file-time-limit"],
+        file_memory_limit=int(budgets["file-memory-limit"] * 2**20),
+        max_file_size=int(budgets["file-size-limit"] * 2**20),
+    )
     results = _run_with_progress(found.files, settings, jobs, quiet)
     if interactive:
         from .interactive import review

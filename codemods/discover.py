@@ -2,7 +2,14 @@
 
 Directories are walked with the default excludes, ``--exclude`` globs and ``.gitignore`` files
 (the repository's root one and nested ones) applied; a file named explicitly is always taken.
-Symlinked directories are followed once; a loop or a dangling link is an error for that path.
+
+The roots are the directories named, and the directory of each file named (resolved). Nothing
+outside them is ever read as source or written: a symlink (to a file or a directory) whose
+target leaves every root is not followed and is listed in ``Discovery.skipped``. A symlink whose
+target is inside a root is processed once, under the target's path: a file link adds its target
+(writes go to the target, the link stays a link); a directory link is not descended into, since
+its target is walked in its own place (or excluded there). A loop or a dangling link is an error
+for that path, and so is a name that is not a regular file (a FIFO, a socket, a device).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
@@ -35,6 +42,15 @@ class Discovery:
     files: List[str] = field(default_factory=list)
     #: (path, reason) for paths that could not be walked.
     errors: List[Tuple[str, str]] = field(default_factory=list)
+    #: (path, reason) for symlinks not followed because their target leaves the roots.
+    skipped: List[Tuple[str, str]] = field(default_factory=list)
+    #: Real paths of the roots; every file in ``files`` resolves inside one of them.
+    roots: List[str] = field(default_factory=list)
+
+
+def inside(real: str, roots: Iterable[str]) -> bool:
+    """Whether the real path ``real`` is one of ``roots`` or below one."""
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def display_path(path: str) -> str:
@@ -62,8 +78,11 @@ def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
 
 
 def _gitignore(directory: str) -> Optional[pathspec.PathSpec]:
+    path = os.path.join(directory, ".gitignore")
+    if not os.path.isfile(path):  # never open a FIFO or a device (open would block or stream)
+        return None
     try:
-        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
+        with open(path, encoding="utf-8", errors="replace") as f:
             return _spec(f.read().splitlines())
     except OSError:
         return None
@@ -81,7 +100,7 @@ def _repository_root(directory: str) -> Optional[str]:
 
 
 class _Walker:
-    def __init__(self, excludes: Sequence[str], use_gitignore: bool) -> None:
+    def __init__(self, excludes: Sequence[str], use_gitignore: bool, roots: Sequence[Tuple[str, str]] = ()) -> None:
         # A pattern "name/" matches a directory of that name at any depth: a set lookup.
         self.excluded_names = frozenset(DEFAULT_EXCLUDES)
         self.excludes = _spec(list(excludes)) if excludes else None
@@ -89,7 +108,26 @@ class _Walker:
         self.result = Discovery()
         self.seen_files: Set[str] = set()
         self.seen_dirs: Set[str] = set()
-        self._gitignores: Dict[str, Optional[pathspec.PathSpec]] = {}
+        #: (real path, spelling on the command line), longest real path first.
+        self.roots = sorted(roots, key=lambda r: -len(r[0]))
+        self.result.roots = sorted({real for real, _ in roots})
+
+    def spelling(self, real: str) -> str:
+        """A real path inside a root, spelled from that root as the user named it."""
+        for root, spelled in self.roots:
+            if inside(real, (root,)):
+                return os.path.normpath(os.path.join(spelled, os.path.relpath(real, root)))
+        return real  # pragma: no cover - callers check ``inside`` first
+
+    def add_link(self, path: str, is_dir: bool = False) -> None:
+        """A symlink that resolves: its target once, when inside the roots; else skipped."""
+        real = os.path.realpath(path)
+        if not inside(real, self.result.roots):
+            kind = "a directory" if is_dir else "a file"
+            self.result.skipped.append((path, f"symlink to {kind} outside the tree ({real}): not followed"))
+        elif not is_dir:
+            self.add_file(self.spelling(real), real)
+        # A directory link inside the roots: its target is walked in its own place.
 
     def add_file(self, path: str, real: Optional[str] = None) -> None:
         if real is None:
@@ -159,6 +197,9 @@ class _Walker:
                     os.path.abspath(path), True, ignores
                 ):
                     continue
+                if entry.is_symlink() and os.path.realpath(path) not in ancestors:
+                    self.add_link(path, is_dir=True)  # a loop is reported by walk()
+                    continue
                 self.walk(root, path, ignores, ancestors)
                 continue
             if (self.excludes is not None and self.excludes.match_file(rel)) or self.ignored_by_git(
@@ -169,20 +210,34 @@ class _Walker:
                 if not os.path.exists(path):
                     self.result.errors.append((path, _broken_link(path)))
                     continue
-                self.add_file(path)
+                self.add_link(path)
+            elif not entry.is_file():
+                self.result.errors.append((path, "not a regular file"))
             else:
                 # Real path of a plain file: its directory's (resolved once) plus its name.
                 self.add_file(path, os.path.join(real, entry.name))
 
 
 def discover(paths: Sequence[str], excludes: Sequence[str] = (), use_gitignore: bool = True) -> Discovery:
-    walker = _Walker(excludes, use_gitignore)
+    roots = []
+    for path in paths:
+        if os.path.isdir(path):
+            roots.append((os.path.realpath(path), path))
+        elif os.path.exists(path):
+            parent = os.path.dirname(path) or "."
+            roots.append((os.path.realpath(parent), parent))
+    walker = _Walker(excludes, use_gitignore, roots)
     for path in paths:
         if os.path.isdir(path):
             walker.walk_root(path)
         elif os.path.lexists(path) and not os.path.exists(path):
             walker.result.errors.append((path, _broken_link(path)))
+        elif os.path.islink(path):
+            walker.add_link(path)  # named explicitly: taken even if excluded, if inside
         elif os.path.exists(path):
+            if not os.path.isfile(path):
+                walker.result.errors.append((path, "not a regular file"))
+                continue
             walker.add_file(path)  # named explicitly: taken even if excluded
         else:
             walker.result.errors.append((path, "no such file or directory"))
@@ -190,4 +245,6 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), use_gitignore: 
     result.files = sorted({display_path(p) for p in result.files})
     # Two spellings of one file were deduplicated above by real path.
     result.errors.sort()
+    result.skipped.sort()
+    result.skipped = [(display_path(p), reason) for p, reason in result.skipped]
     return result

@@ -11,6 +11,7 @@ import ast
 import difflib
 import os
 import re
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,14 @@ class Settings:
     #: Hide functions no codemod can act on before the codemods run (``prune.py``); off only
     #: to check that hiding changes nothing.
     hide_functions: bool = True
+    #: Real paths every write must resolve inside (``Discovery.roots``); empty: no check.
+    roots: Tuple[str, ...] = ()
+    #: Per-file budgets (0: none). Files over ``max_file_size`` bytes are not read; the time
+    #: (seconds) and memory (bytes of a worker's resident memory) budgets are enforced by
+    #: ``workers.py``, which kills and replaces a worker that overruns.
+    max_file_size: int = 0
+    file_time_limit: float = 0.0
+    file_memory_limit: int = 0
 
 
 @dataclass
@@ -273,10 +282,38 @@ def _error(result: FileResult, reason: str, line: int = 0, column: int = 0) -> F
     return result
 
 
-def process_path(path: str, settings: Settings) -> FileResult:
+def _read(path: str, settings: Settings) -> bytes:
+    """The bytes of a regular file, refusing FIFOs and devices (never blocks on open) and
+    files over the size limit (not read at all)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError("not a regular file")
+        if settings.max_file_size and st.st_size > settings.max_file_size:
+            raise SourceError(
+                f"{_megabytes(st.st_size)} is over the size limit of {_megabytes(settings.max_file_size)}"
+                " (--file-size-limit): not processed"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], None]] = None) -> FileResult:
+    """``process_source`` on a file, and the atomic write in WRITE mode; ``on_write`` is
+    called just before writing (the supervisor never kills a worker while it writes)."""
+    try:
+        data = _read(path, settings)
+    except SourceError as exc:
+        return _error(FileResult(path, ERROR), exc.reason)
     except FileNotFoundError:
         return _error(FileResult(path, ERROR), "file disappeared before it could be read")
     except IsADirectoryError:
@@ -290,7 +327,9 @@ def process_path(path: str, settings: Settings) -> FileResult:
             with open(path, "rb") as handle:
                 if handle.read() != data:
                     return _error(result, "file changed while it was being processed: not rewritten")
-            write_atomic(path, result.new_bytes or b"")
+            if on_write is not None:
+                on_write()
+            write_atomic(path, result.new_bytes or b"", settings.roots)
             result.written = True
         except SourceError as exc:
             return _error(result, exc.reason)
@@ -319,14 +358,22 @@ def _work(path: str) -> FileResult:
 
 
 def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
-    """Results in the order of ``paths`` (callers pass them sorted)."""
+    """Results in the order of ``paths`` (callers pass them sorted). With a time or memory
+    budget, supervised workers run the files (also with ``jobs == 1``): ``workers.py``."""
     jobs = max(1, jobs)
+    if paths and (settings.file_time_limit or settings.file_memory_limit):
+        from .workers import run_supervised
+
+        yield from run_supervised(paths, settings, jobs)
+        return
     if jobs == 1 or len(paths) <= 1:
         for path in paths:
             yield process_path(path, settings)
         return
     chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
+    from .workers import start_context  # fork: the worker imports nothing from the current directory
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=start_context(), initializer=_init_worker, initargs=(settings,)) as pool:
         yield from pool.map(_work, paths, chunksize=chunksize)
 
 

@@ -12,7 +12,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from typing import Tuple
+from typing import Sequence, Tuple
 
 
 class SourceError(Exception):
@@ -49,14 +49,28 @@ def decode(data: bytes) -> Tuple[str, str]:
     return text, encoding
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
     """Replace ``path`` by ``data`` through a temporary file in the same directory.
 
     The mode bits of the original are kept; a crash leaves either the old or the new file,
-    never a truncated one.
+    never a truncated one. A symlink is kept: its target is replaced. With ``roots`` (real
+    paths), a file that resolves outside all of them is refused. A file with more than one
+    hard link is refused too: the rename would detach this name from the others (they would
+    keep the old text), and writing in place would change files under other names and lose
+    atomicity.
     """
+    from .discover import inside
+
     real = os.path.realpath(path)
+    if roots and not inside(real, roots):
+        raise SourceError(f"resolves outside the tree ({real}): not rewritten")
     st = os.stat(real)
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError("not a regular file: not rewritten")
+    if st.st_nlink > 1:
+        raise SourceError(
+            f"file has {st.st_nlink} hard links: not rewritten (replacing it would split them)"
+        )
     if not (st.st_mode & 0o222) or not os.access(real, os.W_OK):
         raise SourceError("file is read-only: not rewritten")
     directory = os.path.dirname(real)

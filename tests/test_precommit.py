@@ -21,6 +21,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
 FIXED = SOURCE.replace("requests.get(url)", "requests.get(url, timeout=60)")
 FORWARD = "import requests\n\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n"
+#: Modules a hostile repository could plant to run under the tool's name (issue 16).
+PLANTED = ("codemods/__init__.py", "codemods/__main__.py", "codemods/cli.py", "pathspec.py", "libcst.py",
+           "click.py", "moreorless.py", "multiprocessing.py", "yaml.py")
+
+
+def plant_markers(repo: Path, markers: Path) -> None:
+    """Each planted module writes a file into ``markers`` when imported."""
+    markers.mkdir(exist_ok=True)
+    for name in PLANTED:
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        label = name.replace("/", ".")
+        target.write_text(f"open({str(markers / label)!r}, 'w').write('imported')\n")
 
 
 def git(repo: Path, *args: str) -> None:
@@ -48,7 +61,8 @@ def copy_project(dest: Path) -> Path:
 def try_repo(project: Path, repo: Path, home: Path, *hook: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never", PIP_DISABLE_PIP_VERSION_CHECK="1")
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(project), *hook, "--all-files"],
+        # -I: pre-commit itself (the harness) must not import the repository's planted modules.
+        [sys.executable, "-I", "-m", "pre_commit", "try-repo", str(project), *hook, "--all-files"],
         cwd=repo, capture_output=True, text=True, timeout=600, env=env,
     )
 
@@ -72,6 +86,11 @@ def test_try_repo_rewrite_and_check_hooks(tmp_path):
     (repo / "notes.txt").write_text("requests.get(url)\n")  # not Python: never passed to the hooks
     # The project's own configuration applies to the hooks as to the command.
     (repo / "pyproject.toml").write_text('[tool.http-codemods]\nselect = ["add-timeout"]\n')
+    # Modules of the tool's own names in the repository: the hooks never import them
+    # (a console script puts its own directory, not the repository, first on sys.path, and
+    # the workers are forked, not spawned in the repository).
+    markers = tmp_path / "markers"
+    plant_markers(repo, markers)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")
     home = tmp_path / "pre-commit-home"
@@ -93,3 +112,5 @@ def test_try_repo_rewrite_and_check_hooks(tmp_path):
     assert (repo / "client.py").read_text() == FIXED
     assert (repo / "forward.py").read_text() == FORWARD
     assert (repo / "notes.txt").read_text() == "requests.get(url)\n"
+    assert "codemods/__main__.py" not in out  # scanned as any file: nothing to report
+    assert sorted(os.listdir(markers)) == []

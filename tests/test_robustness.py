@@ -128,11 +128,17 @@ def test_unreadable_file(tmp_path):
     (tmp_path / "a.py").write_text(GOOD)
     if os.geteuid() == 0:
         # chmod 000 does not stop root from reading (CI runs as root): a file the kernel
-        # refuses to read is the honest equivalent.
+        # refuses to read is the honest equivalent. It lives outside the tree (the command
+        # skips a link to it since issue 16), so the directory holding it is the tree.
         os.symlink("/proc/self/mem", tmp_path / "unreadable.py")
-    else:
-        (tmp_path / "unreadable.py").write_text(GOOD)
-        os.chmod(tmp_path / "unreadable.py", 0)
+        proc = cli(*SEL, ".", "/proc/self/mem", cwd=tmp_path)
+        assert proc.returncode == 2
+        lines = error_lines(proc.stderr, "/proc/self/mem")
+        assert len(lines) == 1 and "cannot read" in lines[0], proc.stderr
+        assert (tmp_path / "a.py").read_text() == GOOD_FIXED
+        return
+    (tmp_path / "unreadable.py").write_text(GOOD)
+    os.chmod(tmp_path / "unreadable.py", 0)
     proc = cli(*SEL, ".", cwd=tmp_path)
     assert proc.returncode == 2
     lines = error_lines(proc.stderr, "unreadable.py")
@@ -219,7 +225,14 @@ def test_killing_the_process_mid_write_never_truncates_a_file(tmp_path):
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        time.sleep(0.6 + rng.random() * 1.5)
+        # Kill once the rewrites have begun (observable: a file holds its fix), at a random
+        # moment after that: a fixed sleep lands before the first write on a busy machine.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any((tree / name).read_text() == fixed for name in names):
+                break
+            time.sleep(0.01)
+        time.sleep(rng.random() * 0.2)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         contents = [(tree / name).read_text() for name in names]

@@ -1,0 +1,213 @@
+"""Worker processes under a supervisor: every file gets a time and a memory budget.
+
+LibCST's parser is native code: a signal handler does not run while it works, and an
+allocation failure inside it aborts the process. So the budget is enforced from outside: the
+parent hands each worker a few paths at a time, notes when each file starts (the moment the
+previous result arrived), and kills a worker whose current file runs past the time budget or
+whose resident memory passes the memory budget (read from ``/proc``; an address-space limit
+in the worker, twice the budget, is the backstop where polling is too slow). The file is
+reported as an error, the rest of that worker's paths go back to the queue, and a fresh
+worker takes its place. A worker is never killed while it writes (it says so first), so a
+file is never left half-written. Results are yielded in the order of the paths, whatever the
+number of workers and whichever were killed.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import signal
+import time
+from multiprocessing.connection import wait
+from typing import Deque, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from . import engine
+from .engine import ERROR, FileResult, Settings
+
+#: How often the supervisor checks the workers' memory (seconds).
+MEMORY_POLL = 0.05
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _limit_address_space(budget: int) -> None:
+    try:
+        import resource
+
+        with open("/proc/self/statm") as handle:
+            virtual = int(handle.read().split()[0]) * _PAGE
+        limit = virtual + 2 * budget
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _worker(conn, settings: Settings) -> None:
+    """Process the paths sent; send ("w",) before a write and ("r", result, parses) after each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it
+    if settings.file_memory_limit:
+        _limit_address_space(settings.file_memory_limit)
+    on_write = lambda: conn.send(("w",))  # noqa: E731
+    while True:
+        try:
+            chunk = conn.recv()
+        except EOFError:
+            return
+        if chunk is None:
+            return
+        for path in chunk:
+            before = engine.PARSE_COUNT
+            try:
+                result = engine.process_path(path, settings, on_write)
+            except MemoryError:
+                result = _failed(path, _memory_message(settings))
+            except Exception as exc:  # never lose the worker to one file
+                result = _failed(path, f"internal error: {type(exc).__name__}: {exc}")
+            conn.send(("r", result, engine.PARSE_COUNT - before))
+
+
+def _failed(path: str, reason: str) -> FileResult:
+    return FileResult(path=path, status=ERROR, error=reason)
+
+
+def _memory_message(settings: Settings) -> str:
+    return f"exceeded the memory budget of {settings.file_memory_limit // 2**20} MB (--file-memory-limit)"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Slot:
+    """One worker process and the paths it holds (the first is the one it is working on)."""
+
+    def __init__(self, context, settings: Settings) -> None:
+        parent, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(child, settings), daemon=True)
+        self.process.start()
+        child.close()
+        self.conn = parent
+        self.held: Deque[Tuple[int, str]] = collections.deque()
+        self.started = 0.0
+        self.writing = False
+
+    def give(self, chunk: List[Tuple[int, str]]) -> None:
+        self.held.extend(chunk)
+        self.conn.send([path for _, path in chunk])
+        self.started = time.monotonic()
+        self.writing = False
+
+    def resident(self) -> int:
+        try:
+            with open(f"/proc/{self.process.pid}/statm") as handle:
+                return int(handle.read().split()[1]) * _PAGE
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        self.process.join()
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+def start_context():
+    """``fork`` where there is one: a forked worker imports nothing. ``spawn`` and
+    ``forkserver`` start ``python -c ...`` in the current directory, which puts that directory
+    (the scanned repository) first on ``sys.path`` before the parent's path is restored: a
+    repository's own ``multiprocessing.py`` would run."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()  # pragma: no cover - Windows
+
+
+def run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    context = start_context()
+    pending: Deque[Tuple[int, str]] = collections.deque(enumerate(paths))
+    chunk_size = max(1, min(16, len(paths) // (max(1, jobs) * 8) or 1))
+    slots = [_Slot(context, settings) for _ in range(min(max(1, jobs), len(paths)))]
+    done: Dict[int, FileResult] = {}
+    next_index = 0
+    try:
+        while next_index < len(paths):
+            for slot in slots:
+                if not slot.held and pending:
+                    slot.give([pending.popleft() for _ in range(min(chunk_size, len(pending)))])
+            busy = [slot for slot in slots if slot.held]
+            now = time.monotonic()
+            timeout: Optional[float] = None
+            if settings.file_memory_limit:
+                timeout = MEMORY_POLL
+            if settings.file_time_limit:
+                nearest = min(s.started + settings.file_time_limit for s in busy if not s.writing) if any(
+                    not s.writing for s in busy) else None
+                if nearest is not None:
+                    left = max(0.0, nearest - now) + 0.001
+                    timeout = left if timeout is None else min(timeout, left)
+            wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout)
+            for index, slot in enumerate(slots):
+                if not slot.held:
+                    continue
+                failure = _drain(slot, done)
+                if failure is None and slot.held and not slot.writing:
+                    elapsed = time.monotonic() - slot.started
+                    if settings.file_time_limit and elapsed > settings.file_time_limit:
+                        failure = f"took longer than {_seconds(settings.file_time_limit)} s (--file-time-limit)"
+                    elif settings.file_memory_limit and slot.resident() > settings.file_memory_limit:
+                        failure = _memory_message(settings)
+                if failure is None:
+                    continue
+                slot.kill()
+                position, path = slot.held.popleft()
+                done[position] = _failed(path, failure)
+                pending.extendleft(reversed(slot.held))
+                slots[index] = _Slot(context, settings)
+            while next_index in done:
+                yield done.pop(next_index)
+                next_index += 1
+    finally:
+        for slot in slots:
+            if slot.held:
+                slot.kill()
+            else:
+                slot.stop()
+
+
+def _drain(slot: _Slot, done: Dict[int, FileResult]) -> Optional[str]:
+    """Take every message the worker sent; the reason it failed when it died."""
+    alive = slot.process.is_alive()  # before draining: a dead worker's messages are all there
+    while slot.held:
+        try:
+            if not slot.conn.poll():
+                break
+            message = slot.conn.recv()
+        except (EOFError, OSError):
+            break
+        if message[0] == "w":
+            slot.writing = True
+            continue
+        _, result, parses = message
+        engine.PARSE_COUNT += parses
+        position, _ = slot.held.popleft()
+        done[position] = result
+        slot.started = time.monotonic()
+        slot.writing = False
+    if slot.held and not alive:
+        code = slot.process.exitcode
+        how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
+        hint = " (probably over the memory budget)" if slot.process.exitcode == -signal.SIGABRT else ""
+        return f"the worker process died ({how}){hint}"
+    return None
