@@ -290,6 +290,23 @@ def check_option(name: str, value: Any, where: str) -> Any:
     return value
 
 
+def unknown_suppression(names: str) -> Optional[str]:
+    """The finding for ``# http-codemods: ignore[names]`` when it names an unknown codemod
+    (``None`` when every name is known)."""
+    codemods = _codemods()
+    unknown = [n.strip() for n in names.split(",") if n.strip() and n.strip() not in codemods]
+    if not unknown:
+        return None
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(codemods), n=1)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return (
+        f"suppression comment names unknown codemod {', '.join(hints)}; the site is left alone "
+        f"until it names one of {', '.join(codemods)}"
+    )
+
+
 # -- selection -----------------------------------------------------------------------------
 
 
