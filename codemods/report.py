@@ -28,8 +28,8 @@ def diff_path(path: str) -> str:
     """The path a diff names a file by, without the ``a/``/``b/`` prefix: relative to the
     current directory when the file is below it; otherwise relative to the top of the git work
     tree that holds it (``git -C <that tree> apply`` takes the diff, as it takes ``git diff``'s);
-    otherwise relative to the current directory (``a/../x.py``: ``git apply`` outside a
-    repository takes it). Never absolute: ``git apply`` refuses absolute paths."""
+    otherwise relative to the current directory (``a/../x.py``, for ``git apply
+    --unsafe-paths`` there). Never absolute: ``git apply`` refuses absolute paths."""
     absolute = os.path.abspath(path)
     cwd = os.getcwd()
     if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
