@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -331,10 +330,12 @@ def test_behaviour_a_silent_server_no_longer_hangs(tmp_path):
         from tests.conftest import rewrite
 
         after = rewrite(tmp_path, HANGING, "--select", "add-timeout", "--timeout", "1", name="after.py")
-        started = time.monotonic()
-        result = _run(after, url, timeout=20)
+        result = _run(after, url, timeout=120)
         assert result.stdout.startswith("timeout after"), result.stdout + result.stderr
-        assert time.monotonic() - started < 15
+        # Measured by the program around the call alone (not interpreter start-up, which a
+        # busy machine slows): the 1 s timeout, not a hang cut short by our patience.
+        waited = float(result.stdout.split()[-1])
+        assert 0.9 <= waited < 10, waited
     finally:
         stop.set()
         thread.join()
