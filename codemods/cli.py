@@ -272,7 +272,10 @@ def _matches(spec: Any, path: str, base: str, is_dir: bool) -> bool:
     configuration's directory), or its name alone when it lies outside ``base``."""
     rel = _relative_to(path, base)
     if rel is None:
-        rel = os.path.basename(os.path.abspath(path))
+        absolute = os.path.abspath(path)
+        if base == absolute or base.startswith(absolute.rstrip(os.sep) + os.sep):
+            return False  # the configuration's directory or one above it: never excluded
+        rel = os.path.basename(absolute)
     return bool(spec.match_file(rel + "/" if is_dir else rel))
 
 

@@ -283,3 +283,12 @@ def test_a_suppression_naming_an_unknown_codemod_is_reported_and_the_site_left_a
     assert "s.py:3" not in result.stdout
     invoke(*SEL, "s.py", cwd=tmp_path)
     assert (tmp_path / "s.py").read_text() == source.replace("get('c')", "get('c', timeout=60)")
+
+
+def test_force_exclude_never_excludes_the_project_itself(tmp_path):
+    # A project that lives in a directory named like a default exclude ("build").
+    root = tmp_path / "build"
+    root.mkdir()
+    project(root, "select = ['add-timeout']\nforce-exclude = true\n", {"a.py": GOOD})
+    assert invoke("--check", ".", cwd=root).stdout.splitlines() == ["would rewrite a.py"]
+    assert invoke("--check", str(root), cwd=tmp_path).stdout.splitlines() == ["would rewrite build/a.py"]
