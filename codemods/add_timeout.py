@@ -8,6 +8,7 @@ hangs the caller forever. httpx has a 5 second default and is left alone.
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any, Union
 
 import libcst as cst
@@ -21,10 +22,16 @@ SESSION_REQUEST_TIMEOUT_INDEX = 8
 URLOPEN_TIMEOUT_INDEX = 2
 
 
+#: Larger timeouts overflow the socket layer ("timestamp out of range for platform time_t").
+MAX_TIMEOUT = 1_000_000_000
+
+
 def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
     """Validate a timeout from the CLI or config; return its source text.
 
-    Accepts a positive number or a (connect, read) pair such as ``(3.05, 27)``.
+    Accepts a positive, finite number (at most ``MAX_TIMEOUT`` seconds) or a (connect, read)
+    pair such as ``(3.05, 27)``. A one-element pair (``(5,)``, ``[5]``) is the number itself:
+    requests refuses a one-element tuple.
     """
     if isinstance(value, (list, tuple)):
         parsed: Any = tuple(value)
@@ -33,16 +40,31 @@ def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
     else:
         try:
             parsed = ast.literal_eval(str(value).strip())
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             raise ValueError(f"invalid timeout {value!r}: expected a number or (connect, read)")
+    if isinstance(parsed, list):
+        parsed = tuple(parsed)
     numbers = parsed if isinstance(parsed, tuple) else (parsed,)
     if not 1 <= len(numbers) <= 2 or not all(
-        isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0 for n in numbers
+        isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers
     ):
         raise ValueError(f"invalid timeout {value!r}: expected a positive number or (connect, read)")
-    if isinstance(parsed, tuple):
+    if not all(math.isfinite(n) and 0 < n <= MAX_TIMEOUT for n in numbers):
+        raise ValueError(
+            f"invalid timeout {value!r}: each number must be finite, above 0 and at most {MAX_TIMEOUT:,} seconds"
+        )
+    if len(numbers) == 2:
         return "(" + ", ".join(repr(n) for n in numbers) + ")"
-    return repr(parsed)
+    return repr(numbers[0])
+
+
+def single_timeout(code: str) -> str:
+    """What ``urllib.request.urlopen`` gets for the timeout ``code``: one number. For a
+    (connect, read) pair, the larger of the two (usually the read timeout): urlopen applies its
+    one timeout to the connect and to every read, so no step is cut shorter than the pair
+    allows."""
+    parsed = ast.literal_eval(code)
+    return repr(max(parsed)) if isinstance(parsed, tuple) else code
 
 
 class AddTimeout(HttpCodemod):
@@ -118,9 +140,10 @@ class AddTimeout(HttpCodemod):
                 "the session has a mounted adapter, which may set its own timeout",
             )
             return updated_node
-        self.fixed(original_node, f"added timeout={self.timeout_code}")
+        code = single_timeout(self.timeout_code) if found.kind == "urlopen" else self.timeout_code
+        self.fixed(original_node, f"added timeout={code}")
         return updated_node.with_changes(
-            args=append_keyword(updated_node, "timeout", cst.parse_expression(self.timeout_code))
+            args=append_keyword(updated_node, "timeout", cst.parse_expression(code))
         )
 
 
@@ -134,7 +157,10 @@ def _line_break(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizabl
 def append_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> list:
     """``call``'s args plus ``name=value`` at the end, following the call's own layout.
 
-    Comments stay on the argument they followed; a trailing comma stays trailing.
+    Arguments one per line: the new one gets a line of its own, at their indentation.
+    Arguments sharing a line (``f(a, b)``, or black's ``f(\n    a, b\n)``; also a single
+    argument without a trailing comma): the new one joins that line, before any comment that
+    ends it. Comments stay on the argument they followed; a trailing comma stays trailing.
     """
     args = list(call.args)
     new = cst.Arg(
@@ -149,33 +175,41 @@ def append_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> list
     last = args[-1]
     if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
         between = _line_break(args[-2].comma.whitespace_after)
-    else:
+    elif isinstance(last.comma, cst.Comma):
         between = _line_break(call.whitespace_before_args)
+    else:
+        # One argument, no trailing comma: black puts what fits on that argument's line.
+        between = cst.SimpleWhitespace(" ")
+    one_per_line = isinstance(between, cst.ParenthesizedWhitespace)
     if isinstance(last.comma, cst.Comma):
         closing = last.comma.whitespace_after  # what stands before ")"
-        if isinstance(closing, cst.ParenthesizedWhitespace):
-            if isinstance(between, cst.ParenthesizedWhitespace):
-                kept = closing.with_changes(indent=between.indent, last_line=between.last_line)
-            else:
-                kept = closing
+        if isinstance(closing, cst.ParenthesizedWhitespace) and one_per_line:
+            kept = closing.with_changes(indent=between.indent, last_line=between.last_line)
             args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=kept))
             args.append(new.with_changes(comma=cst.Comma(whitespace_after=_line_break(closing))))
         else:
+            # ``a, b,)`` or ``a, b,  # note\n)``: the new argument joins the line; the comment
+            # and the line break move after its comma.
             args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
             args.append(new.with_changes(comma=cst.Comma(whitespace_after=closing)))
     elif isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
-        # ``x  # note\n)``: the comma goes right after the value, the comment stays with it,
-        # and the new argument takes the line break before ")".
-        closing = last.whitespace_after_arg
-        if isinstance(between, cst.ParenthesizedWhitespace):
+        closing = last.whitespace_after_arg  # ``x  # note\n)``
+        if one_per_line:
+            # The comma goes right after the value, the comment stays with it, and the new
+            # argument takes the line break before ")".
             after_comma = closing.with_changes(indent=between.indent, last_line=between.last_line)
+            args[-1] = last.with_changes(
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+                comma=cst.Comma(whitespace_after=after_comma),
+            )
+            args.append(new.with_changes(whitespace_after_arg=_line_break(closing)))
         else:
-            after_comma = closing
-        args[-1] = last.with_changes(
-            whitespace_after_arg=cst.SimpleWhitespace(""),
-            comma=cst.Comma(whitespace_after=after_comma),
-        )
-        args.append(new.with_changes(whitespace_after_arg=_line_break(closing)))
+            # ``\n    a, b  # note\n)``: ``a, b, timeout=60  # note``.
+            args[-1] = last.with_changes(
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+                comma=cst.Comma(whitespace_after=between),
+            )
+            args.append(new.with_changes(whitespace_after_arg=closing))
     else:
         args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between))
         args.append(new)

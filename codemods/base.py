@@ -24,6 +24,7 @@ from libcst.metadata import (
 )
 
 from .calls import HttpResolver
+from .config import unknown_suppression
 from .tree import FastScopeProvider, LazyMetadata, walk
 
 _UNDEFINED: Any = object()
@@ -260,5 +261,14 @@ class HttpCodemod(VisitorBasedCodemodCommand):
             return False
         names = match.group("names")
         if names is None:
+            return True
+        problem = unknown_suppression(names)
+        if problem is not None:
+            # A misspelt name: the comment meant to suppress something here; leave the site
+            # alone and say why (once per line).
+            reported = self.__dict__.setdefault("_bad_suppressions", set())
+            if line not in reported:
+                reported.add(line)
+                self.report(node, problem)
             return True
         return self.NAME in {n.strip() for n in names.split(",")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import replace
@@ -12,7 +13,19 @@ from libcst.codemod import CodemodContext
 
 from . import __version__, config, engine, registry
 from .discover import discover
-from .report import FORMATS, command_line, emit, emit_text, error_line, render, summary, write_diff, write_report
+from .report import (
+    FORMATS,
+    command_line,
+    emit,
+    emit_errors,
+    emit_text,
+    error_line,
+    render,
+    statistics_table,
+    summary,
+    write_diff,
+    write_report,
+)
 
 PROGRESS_THRESHOLD = 300
 #: Per-file budgets (config keys and defaults): seconds, MB of resident memory, MB of source.
@@ -49,42 +62,65 @@ def _codemod_options(func):
     return func
 
 
-def _comma_list(value: Optional[str]) -> Optional[List[str]]:
-    return None if value is None else config.as_list(value)
+def _split(values: Any) -> Optional[List[str]]:
+    """Comma lists from a repeatable option (or one string), accumulated; None if not given."""
+    if values is None or (isinstance(values, (list, tuple)) and not values):
+        return None
+    if isinstance(values, str):
+        values = [values]
+    out: List[str] = []
+    for value in values:
+        out.extend(config.as_list(value))
+    return out
 
 
-def _resolve_selection(select: Optional[str], ignore: Optional[str], cfg: Dict[str, Any]) -> Tuple[str, ...]:
-    chosen = _comma_list(select)
-    if chosen is None:
-        chosen = config.as_list(cfg["select"]) if "select" in cfg else registry.default_names()
-    ignored = _comma_list(ignore)
-    if ignored is None:
-        ignored = config.as_list(cfg.get("ignore"))
-    if "ALL" in chosen:
-        chosen = list(registry.BY_NAME)
-    unknown = [n for n in chosen + ignored if n not in registry.BY_NAME]
-    if unknown:
-        raise click.UsageError(
-            f"unknown codemod {', '.join(unknown)} (choose from {', '.join(registry.BY_NAME)})"
+def _resolve_selection(select: Any, ignore: Any, cfg: Dict[str, Any], extend_select: Any = None) -> Tuple[str, ...]:
+    """The configuration's select/extend-select/ignore, then the command line's (see
+    ``config.selection``): ``--select a --select b`` runs a and b, ``--extend-select``
+    adds to the configured selection, ``ALL`` in any case is every codemod."""
+    chosen = _split(select)
+    ignored = _split(ignore) or []
+    extended = _split(extend_select) or []
+    for option, names in (("--select", chosen), ("--ignore", ignored), ("--extend-select", extended)):
+        if names:
+            unknown = [n for n in names if n.upper() != "ALL" and n not in registry.BY_NAME]
+            if unknown:
+                raise click.UsageError(
+                    f"{option}: unknown codemod {', '.join(unknown)} (choose from {', '.join(registry.BY_NAME)}, ALL)"
+                )
+    return tuple(
+        config.selection(
+            [
+                (cfg.get("select"), cfg.get("extend-select", []), cfg.get("ignore", [])),
+                (chosen, extended, ignored),
+            ]
         )
-    return tuple(c.NAME for c in registry.ordered(chosen) if c.NAME not in ignored)
+    )
 
 
 def _resolve_options(cli_values: Dict[str, Any], cfg: Dict[str, Any], names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+    # Every option given is checked, whether or not its codemod runs (``--timeout abc``
+    # is an error without ``--select add-timeout`` too); the configuration's were checked
+    # when it was read.
+    given: Dict[str, Any] = {}
+    for key, value in cli_values.items():
+        if value is None:
+            continue
+        name = key.replace("_", "-")
+        try:
+            given[name] = config.check_option(name, value, f"--{name}")
+        except config.ConfigError as exc:
+            raise click.UsageError(str(exc))
     options: Dict[str, Dict[str, Any]] = {}
     for cls in registry.ordered(names):
         table = cfg.get(cls.NAME, {}) if isinstance(cfg.get(cls.NAME), dict) else {}
         values = {}
         for option in cls.OPTIONS:
-            value = cli_values.get(option.name.replace("-", "_"))
+            value = given.get(option.name)
             if value is None:
                 value = table.get(option.name, cfg.get(option.name))
             if value is None:
                 continue
-            if option.choices and value not in option.choices:
-                raise click.UsageError(
-                    f"{option.name} must be one of {', '.join(option.choices)}, not {value!r}"
-                )
             values[option.name] = value
         try:
             cls(CodemodContext(), **values)  # validates the values
@@ -108,16 +144,22 @@ def _list_codemods() -> None:
 @click.option("-i", "--interactive", is_flag=True, help="Show each hunk and ask whether to apply it.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format (json, sarif and markdown replace the text listing on stdout).")
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report (text: the stdout part) to FILE instead.")
-@click.option("--select", help="Comma list of codemods to run (ALL for every one).")
-@click.option("--ignore", help="Comma list of codemods not to run.")
+@click.option("--select", multiple=True, help="Comma list of codemods to run instead of the configured ones (ALL for every one); repeatable.")
+@click.option("--extend-select", multiple=True, help="Comma list of codemods to run in addition to the configured ones; repeatable.")
+@click.option("--ignore", multiple=True, help="Comma list of codemods not to run; repeatable.")
 @click.option("--list", "list_codemods", is_flag=True, help="List the codemods and exit.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
-@click.option("--exclude", multiple=True, help="Glob (gitignore syntax) to skip; repeatable.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=config.MAX_JOBS), help="Worker processes (default: all cores).")
+@click.option("--exclude", multiple=True, help="Glob (gitignore syntax) to skip, instead of the configured exclude; repeatable.")
+@click.option("--extend-exclude", multiple=True, help="Glob to skip in addition to the configured ones; repeatable.")
+@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply the excludes to paths named on the command line too (pre-commit names every file).")
 @click.option("--file-time-limit", type=click.FloatRange(min=0), help=f"Seconds one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).")
 @click.option("--file-memory-limit", type=click.FloatRange(min=0), help=f"MB of memory a worker may use on one file; 0: none (default: {BUDGETS['file-memory-limit']:g}).")
 @click.option("--file-size-limit", type=click.FloatRange(min=0), help=f"MB above which a file is not processed (an error); 0: none (default: {BUDGETS['file-size-limit']:g}).")
 @click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one with a [tool.http-codemods] table.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when files would change or sites need review (errors still exit 2).")
+@click.option("--statistics", is_flag=True, help="Print counts per codemod instead of each site.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only diffs and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List each file touched and each site fixed.")
 @_codemod_options
@@ -129,16 +171,22 @@ def command(
     interactive: bool,
     fmt: str,
     output: Optional[str],
-    select: Optional[str],
-    ignore: Optional[str],
+    select: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
     list_codemods: bool,
     jobs: Optional[int],
     exclude: Tuple[str, ...],
+    extend_exclude: Tuple[str, ...],
+    force_exclude: Optional[bool],
     file_time_limit: Optional[float],
     file_memory_limit: Optional[float],
     file_size_limit: Optional[float],
     stdin_filename: Optional[str],
     config_path: Optional[str],
+    color: str,
+    exit_zero: bool,
+    statistics: bool,
     quiet: bool,
     verbose: bool,
     **codemod_values: Any,
@@ -153,10 +201,11 @@ def command(
     started = time.monotonic()
     paths = paths or (".",)
     try:
-        cfg = config.load(config_path or config.find_pyproject([p for p in paths if p != "-"]))
+        pyproject = config_path or config.find_pyproject([p for p in paths if p != "-"])
+        cfg = config.load(pyproject)
     except config.ConfigError as exc:
         raise click.UsageError(str(exc))
-    names = _resolve_selection(select, ignore, cfg)
+    names = _resolve_selection(select, ignore, cfg, extend_select)
     options = _resolve_options(codemod_values, cfg, names)
     if interactive and (show_diff or check):
         raise click.UsageError("-i/--interactive cannot be combined with --diff or --check")
@@ -168,7 +217,15 @@ def command(
         prefilter_words=tuple(_prefilter_words(options)),
     )
     if jobs is None:
-        jobs = int(cfg.get("jobs", 0)) or engine.default_jobs()
+        jobs = cfg.get("jobs", 0) or engine.default_jobs()
+    use_color = _use_color(color)
+
+    base = os.path.dirname(os.path.abspath(pyproject)) if pyproject else os.getcwd()
+    excludes = (list(exclude) if exclude else list(cfg.get("exclude", []))) + list(
+        cfg.get("extend-exclude", [])
+    ) + list(extend_exclude)
+    force = cfg.get("force-exclude", False) if force_exclude is None else force_exclude
+    skip_named = _force_excluded(excludes, base) if force else None
 
     if "-" in paths:
         if len(paths) > 1:
@@ -177,11 +234,18 @@ def command(
             raise click.UsageError("-i/--interactive needs files, not standard input")
         if fmt != "text" and mode == engine.WRITE and not output:
             raise click.UsageError(f"--format {fmt} with '-' in place needs --output (stdout carries the code)")
+        if stdin_filename:
+            if skip_named is not None and skip_named(stdin_filename):
+                # Excluded: a filter passes its input through untouched (as ruff does).
+                if mode == engine.WRITE:
+                    sys.stdout.buffer.write(sys.stdin.buffer.read())
+                sys.exit(0)
+            settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
         report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"]), registry.ordered(names))
-        sys.exit(_run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args))
+        status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
+        sys.exit(0 if exit_zero and status == 1 else status)
 
-    excludes = list(config.as_list(cfg.get("exclude"))) + list(exclude)
-    found = discover(paths, excludes)
+    found = discover(paths, excludes, force_excluded=skip_named)
     for path, reason in found.errors:
         click.echo(f"{path}: error: {reason}", err=True)
     for path, reason in found.skipped:
@@ -195,16 +259,104 @@ def command(
         file_memory_limit=int(budgets["file-memory-limit"] * 2**20),
         max_file_size=int(budgets["file-size-limit"] * 2**20),
     )
-    results = _run_with_progress(found.files, settings, jobs, quiet)
+    results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
     if interactive:
         from .interactive import review
 
         results, _ = review(results, settings=settings)
     totals = engine.Totals.of(results, started, extra_errors=len(found.errors))
-    emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names), command_line(names, options, paths))
+    if statistics and fmt == "text":
+        if mode == engine.DIFF:
+            emit_text(results, mode, True, False, use_color, True)  # diffs and errors, no sites
+        else:
+            emit_errors(results)
+        click.echo(statistics_table(results), nl=False)
+    else:
+        emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names),
+             command_line(names, options, paths), color=use_color)
     if not quiet:
         click.echo(summary(totals, mode), err=True)
-    sys.exit(_exit_status(totals, mode))
+    status = _exit_status(totals, mode)
+    sys.exit(0 if exit_zero and status == 1 else status)
+
+
+def _use_color(choice: str) -> bool:
+    """--color always/never win; auto colours a terminal unless NO_COLOR is set (no-color.org),
+    or FORCE_COLOR asks for colour anyway."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _relative_to(path: str, base: str) -> Optional[str]:
+    rel = os.path.relpath(os.path.abspath(path), base)
+    if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+        return None
+    return rel.replace(os.sep, "/")
+
+
+def _matches(spec: Any, path: str, base: str, is_dir: bool) -> bool:
+    """Whether ``spec`` (gitignore globs) matches ``path`` relative to ``base`` (the
+    configuration's directory), or its name alone when it lies outside ``base``."""
+    rel = _relative_to(path, base)
+    if rel is None:
+        absolute = os.path.abspath(path)
+        if base == absolute or base.startswith(absolute.rstrip(os.sep) + os.sep):
+            return False  # the configuration's directory or one above it: never excluded
+        rel = os.path.basename(absolute)
+    return bool(spec.match_file(rel + "/" if is_dir else rel))
+
+
+def _force_excluded(excludes: Sequence[str], base: str):
+    """``--force-exclude``: the predicate for paths named on the command line: the excludes
+    (and the default ones: .venv, build, ...) apply to them as to the files found in a walk."""
+    import pathspec
+
+    from .discover import DEFAULT_EXCLUDES
+
+    spec = pathspec.GitIgnoreSpec.from_lines(list(excludes) + [f"{name}/" for name in DEFAULT_EXCLUDES])
+
+    def excluded(path: str) -> bool:
+        return _matches(spec, path, base, os.path.isdir(path))
+
+    return excluded
+
+
+def _per_file_ignored(cfg: Dict[str, Any], base: str, path: str) -> List[str]:
+    import pathspec
+
+    ignored: List[str] = []
+    for pattern, names in cfg.get("per-file-ignores", {}).items():
+        if _matches(pathspec.GitIgnoreSpec.from_lines([pattern]), path, base, False):
+            ignored += config.expand_all(names)
+    return ignored
+
+
+def _with_per_file_ignores(settings: engine.Settings, cfg: Dict[str, Any], base: str, path: str) -> engine.Settings:
+    ignored = set(_per_file_ignored(cfg, base, path))
+    if not ignored:
+        return settings
+    return replace(settings, codemods=tuple(n for n in settings.codemods if n not in ignored))
+
+
+def _run_groups(files: Sequence[str], settings: engine.Settings, cfg: Dict[str, Any], base: str,
+                jobs: int, quiet: bool) -> List[engine.FileResult]:
+    """``per-file-ignores``: files that run the same codemods run together; results in path
+    order as ever."""
+    if not cfg.get("per-file-ignores"):
+        return _run_with_progress(files, settings, jobs, quiet)
+    groups: Dict[Tuple[str, ...], List[str]] = {}
+    for path in files:
+        groups.setdefault(_with_per_file_ignores(settings, cfg, base, path).codemods, []).append(path)
+    results: List[engine.FileResult] = []
+    for codemods, group in groups.items():
+        results += _run_with_progress(group, replace(settings, codemods=codemods), jobs, quiet)
+    order = {path: i for i, path in enumerate(files)}
+    return sorted(results, key=lambda r: order.get(r.path, 0))
 
 
 def _prefilter_words(options: Dict[str, Dict[str, Any]]) -> List[str]:

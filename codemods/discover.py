@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
@@ -218,7 +218,14 @@ class _Walker:
                 self.add_file(path, os.path.join(real, entry.name))
 
 
-def discover(paths: Sequence[str], excludes: Sequence[str] = (), use_gitignore: bool = True) -> Discovery:
+def discover(
+    paths: Sequence[str],
+    excludes: Sequence[str] = (),
+    use_gitignore: bool = True,
+    force_excluded: Optional[Callable[[str], bool]] = None,
+) -> Discovery:
+    """``force_excluded``: a predicate for the paths named in ``paths`` (``--force-exclude``);
+    those it accepts are skipped, silently, as if they were never named."""
     roots = []
     for path in paths:
         if os.path.isdir(path):
@@ -228,6 +235,8 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), use_gitignore: 
             roots.append((os.path.realpath(parent), parent))
     walker = _Walker(excludes, use_gitignore, roots)
     for path in paths:
+        if force_excluded is not None and force_excluded(path):
+            continue
         if os.path.isdir(path):
             walker.walk_root(path)
         elif os.path.lexists(path) and not os.path.exists(path):

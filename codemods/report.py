@@ -24,18 +24,79 @@ def error_line(result: FileResult) -> str:
     return f"{result.error_location()}: error: {result.error}"
 
 
+def diff_path(path: str) -> str:
+    """The path a diff names a file by, without the ``a/``/``b/`` prefix: relative to the
+    current directory when the file is below it; otherwise relative to the top of the git work
+    tree that holds it (``git -C <that tree> apply`` takes the diff, as it takes ``git diff``'s);
+    otherwise relative to the current directory (``a/../x.py``, for ``git apply
+    --unsafe-paths`` there). Never absolute: ``git apply`` refuses absolute paths."""
+    absolute = os.path.abspath(path)
+    cwd = os.getcwd()
+    if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, cwd).replace(os.sep, "/")
+    current = os.path.dirname(absolute)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return os.path.relpath(absolute, current).replace(os.sep, "/")
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return os.path.relpath(absolute, cwd).replace(os.sep, "/")
+
+
+def with_prefixes(diff: str, path: str) -> str:
+    """``diff`` with its ``---``/``+++`` lines naming ``a/<diff_path>`` and ``b/<diff_path>``."""
+    first, sep1, rest = diff.partition("\n")
+    second, sep2, body = rest.partition("\n")
+    if not (first.startswith("--- ") and second.startswith("+++ ")):
+        return diff
+    name = diff_path(path)
+    return f"--- a/{name}{sep1}+++ b/{name}{sep2}{body}"
+
+
+def colorize_diff(diff: str) -> str:
+    """ANSI colours as ``moreorless.click`` gives them: bold headers, cyan hunks, red/green."""
+    out = []
+    for line in diff.splitlines(True):
+        text, end = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+        if line.startswith(("---", "+++")):
+            text = click.style(text, bold=True)
+        elif line.startswith("@@"):
+            text = click.style(text, fg="cyan")
+        elif line.startswith("-"):
+            text = click.style(text, fg="red")
+        elif line.startswith("+"):
+            text = click.style(text, fg="green")
+        out.append(text + end)
+    return "".join(out)
+
+
 def write_diff(result: FileResult, stream: Optional[IO[bytes]] = None, color: bool = False) -> None:
     """One file's diff, in the file's own encoding so ``git apply`` matches its bytes."""
     if not result.diff:
         return
+    diff = with_prefixes(result.diff, result.path)
     if color:
-        from moreorless.click import echo_color_precomputed_diff
-
-        echo_color_precomputed_diff(result.diff)
-        return
+        diff = colorize_diff(diff)
     out = stream if stream is not None else sys.stdout.buffer
-    out.write(result.diff.encode(result.encoding or "utf-8", errors="surrogateescape"))
+    out.write(diff.encode(result.encoding or "utf-8", errors="surrogateescape"))
     out.flush()
+
+
+def statistics_table(results: Sequence[FileResult]) -> str:
+    """``--statistics``: one line per codemod and outcome, most frequent first, as ruff's
+    ``count<TAB>code<TAB>message``: ``   3\tadd-timeout\tfixed``."""
+    counts: Dict[Tuple[str, str], int] = {}
+    for result in results:
+        for site in result.sites:
+            key = (site.codemod, "fixed" if site.action == FIXED else "left for review")
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return ""
+    width = max(len(str(n)) for n in counts.values())
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "".join(f"{n:>{width}}\t{codemod}\t{what}\n" for (codemod, what), n in rows)
 
 
 def emit_text(
@@ -470,8 +531,11 @@ def emit(
     verbose: bool,
     codemods: Sequence[Type[HttpCodemod]],
     command: str,
+    color: Optional[bool] = None,
 ) -> None:
     """Everything a run prints, for any ``--format`` and ``--output``.
+
+    ``color``: colour diffs on standard output (``None``: when it is a terminal).
 
     - text: the usual listing; with ``--output`` its standard-output part (diffs with
       ``--diff``, ``would rewrite`` lines and sites with ``--check``) goes to the file.
@@ -482,17 +546,18 @@ def emit(
       and writes the PR body.
     """
     findings_to_stderr = mode == DIFF
+    colored = mode == DIFF and (sys.stdout.isatty() if color is None else color)
     if fmt == "text":
         if output and output != "-":
             with open(output, "wb") as handle:
                 emit_text(results, mode, quiet, verbose, False, findings_to_stderr, out=handle)
         else:
-            emit_text(results, mode, quiet, verbose, mode == DIFF and sys.stdout.isatty(), findings_to_stderr)
+            emit_text(results, mode, quiet, verbose, colored, findings_to_stderr)
         return
     text = render(fmt, results, totals, codemods, command, mode)
     if output and output != "-":
         write_report(text, output)
-        emit_text(results, mode, quiet, verbose, mode == DIFF and sys.stdout.isatty(), findings_to_stderr)
+        emit_text(results, mode, quiet, verbose, colored, findings_to_stderr)
     else:
         emit_errors(results)
         write_report(text, None)

@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -331,10 +330,12 @@ def test_behaviour_a_silent_server_no_longer_hangs(tmp_path):
         from tests.conftest import rewrite
 
         after = rewrite(tmp_path, HANGING, "--select", "add-timeout", "--timeout", "1", name="after.py")
-        started = time.monotonic()
-        result = _run(after, url, timeout=20)
+        result = _run(after, url, timeout=120)
         assert result.stdout.startswith("timeout after"), result.stdout + result.stderr
-        assert time.monotonic() - started < 15
+        # Measured by the program around the call alone (not interpreter start-up, which a
+        # busy machine slows): the 1 s timeout, not a hang cut short by our patience.
+        waited = float(result.stdout.split()[-1])
+        assert 0.9 <= waited < 10, waited
     finally:
         stop.set()
         thread.join()
@@ -391,3 +392,153 @@ def test_a_shorter_timeout_set_elsewhere_is_reported_not_overridden():
     assert reasons(sites) == [
         (6, "the module calls socket.setdefaulttimeout; an explicit timeout would replace it")
     ]
+
+
+# -- layout in black's style, urlopen's single number, validated values (issue 15) ---------
+
+BLACK_STYLE = '''
+import requests
+
+
+def fetch(factory_result_url, request_parameters, extra_headers):
+    response = requests.get(
+        factory_result_url, params=request_parameters, headers=extra_headers
+    )
+    other = requests.post(
+        factory_result_url, data=request_parameters  # the payload for it
+    )
+    single = requests.get(
+        factory_result_url + request_parameters + extra_headers + "/suffix"
+    )
+    exploded = requests.get(
+        factory_result_url,
+        params=request_parameters,
+        headers=extra_headers,
+    )
+    return response, other, single, exploded
+'''
+
+BLACK_STYLE_FIXED = '''
+import requests
+
+
+def fetch(factory_result_url, request_parameters, extra_headers):
+    response = requests.get(
+        factory_result_url, params=request_parameters, headers=extra_headers, timeout=60
+    )
+    other = requests.post(
+        factory_result_url, data=request_parameters, timeout=60  # the payload for it
+    )
+    single = requests.get(
+        factory_result_url + request_parameters + extra_headers + "/suffix", timeout=60
+    )
+    exploded = requests.get(
+        factory_result_url,
+        params=request_parameters,
+        headers=extra_headers,
+        timeout=60,
+    )
+    return response, other, single, exploded
+'''
+
+
+def test_black_style_calls_keep_their_layout_and_stay_black_clean():
+    black = pytest.importorskip("black")
+    source = BLACK_STYLE.lstrip("\n")
+    mode = black.Mode()  # line length 88
+    assert black.format_str(source, mode=mode) == source  # the input is black's own layout
+    new, sites = fix(source)
+    assert new == BLACK_STYLE_FIXED.lstrip("\n")
+    assert len(sites) == 4
+    # The new argument joins the arguments' line (not a line of its own at the indentation of
+    # ")"), so black leaves the result as it is.
+    assert black.format_str(new, mode=mode) == new
+
+
+def test_arguments_sharing_a_line_get_the_timeout_on_that_line():
+    new, _ = fix(
+        """
+        import requests
+
+        def f(u, p):
+            a = requests.get(
+                u, params=p,
+            )
+            b = requests.get(u, params=p
+            )
+        """
+    )
+    assert new == dedent(
+        """
+        import requests
+
+        def f(u, p):
+            a = requests.get(
+                u, params=p, timeout=60,
+            )
+            b = requests.get(u, params=p, timeout=60
+            )
+        """
+    )
+
+
+def test_urlopen_gets_one_number_from_a_connect_read_pair():
+    source = """
+        import requests
+        from urllib.request import urlopen
+
+        requests.get("u")
+        urlopen("u")
+        """
+    new, sites = fix(source, timeout="(3.05, 27)")
+    assert new == dedent(
+        """
+        import requests
+        from urllib.request import urlopen
+
+        requests.get("u", timeout=(3.05, 27))
+        urlopen("u", timeout=27)
+        """
+    )
+    assert [s.reason for s in sites] == ["added timeout=(3.05, 27)", "added timeout=27"]
+    # The larger of the two, whichever comes first.
+    new, _ = fix("from urllib.request import urlopen\nurlopen('u')\n", timeout="(30, 5)")
+    assert new == "from urllib.request import urlopen\nurlopen('u', timeout=30)\n"
+
+
+URLOPEN_PROGRAM = """
+import sys
+from urllib.request import urlopen
+
+with urlopen(sys.argv[1] + "/json?i=1") as r:
+    print(r.status)
+"""
+
+
+def test_urlopen_with_a_pair_runs(tmp_path, server):
+    from tests.conftest import rewrite
+
+    after = rewrite(tmp_path, URLOPEN_PROGRAM, "--select", "add-timeout", "--timeout", "(3.05, 27)")
+    assert "urlopen(sys.argv[1] + \"/json?i=1\", timeout=27)" in after.read_text()
+    result = _run(after, server.url)
+    assert result.returncode == 0, result.stderr  # no "TypeError: 'tuple' object ..."
+    assert result.stdout.strip() == "200"
+
+
+@pytest.mark.parametrize(
+    "value, code",
+    [("(5,)", "5"), ("[5]", "5"), ((5,), "5"), ([3, 4.5], "(3, 4.5)"), ("  7.5 ", "7.5"), (1000000000, "1000000000")],
+)
+def test_timeout_values_accepted(value, code):
+    assert parse_timeout(value) == code
+
+
+@pytest.mark.parametrize("bad", ["1e999", "-1e999", "nan", "inf", "1e10", "()", "[]", "(0, 5)", "((1, 2),)", "10**9", (1, True), [1, 2, 3]])
+def test_timeout_values_rejected(bad):
+    with pytest.raises(ValueError, match="invalid timeout"):
+        parse_timeout(bad)
+
+
+def test_one_element_pair_writes_the_number():
+    new, _ = fix("import requests\nrequests.get('u')\n", timeout="(5,)")
+    assert new == "import requests\nrequests.get('u', timeout=5)\n"

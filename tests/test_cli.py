@@ -386,3 +386,96 @@ def test_progress_bar_only_on_a_terminal_and_for_big_trees(tmp_path):
     assert b"scanning" not in stderr_through_pty("--check", "-q", *SEL, ".")
     piped = cli("--check", *SEL, ".", cwd=tmp_path)
     assert b"scanning" not in piped.stderr and b"320 files scanned" in piped.stderr
+
+
+# -- ruff's conventions: colour, --exit-zero, --statistics, diffs git can apply (issue 15) --
+
+ESC = "\x1b["
+
+
+def test_color_always_never_auto_and_no_color(tree, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    always = invoke("--diff", "--color", "always", *SEL, "pkg/a.py", cwd=tree)
+    assert ESC in always.stdout and "\x1b[32m+    return requests.get(u, timeout=60)" in always.stdout
+    assert ESC not in invoke("--diff", "--color", "never", *SEL, "pkg/a.py", cwd=tree).stdout
+    assert ESC not in invoke("--diff", *SEL, "pkg/a.py", cwd=tree).stdout  # auto, not a terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert ESC in invoke("--diff", *SEL, "pkg/a.py", cwd=tree).stdout
+    monkeypatch.setenv("NO_COLOR", "1")  # wins over FORCE_COLOR in auto mode
+    assert ESC not in invoke("--diff", *SEL, "pkg/a.py", cwd=tree).stdout
+    assert ESC in invoke("--diff", "--color", "always", *SEL, "pkg/a.py", cwd=tree).stdout  # the flag wins
+
+
+def test_no_color_on_a_real_terminal(tree):
+    """A pseudo-terminal: colour by default, none with NO_COLOR set."""
+    import pty
+
+    def run(env):
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "codemods", "-j", "1", "-q", "--diff", *SEL, "pkg/a.py"],
+            cwd=tree, stdout=follower, stderr=subprocess.DEVNULL, env=env,
+        )
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=120)
+        os.close(leader)
+        return out.decode()
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    assert ESC in run(env)
+    plain = run(dict(env, NO_COLOR="1"))
+    assert ESC not in plain and "+    return requests.get(u, timeout=60)" in plain
+
+
+def test_exit_zero(tree, tmp_path):
+    assert invoke("--check", *SEL, ".", cwd=tree).exit_code == 1
+    result = invoke("--check", "--exit-zero", *SEL, ".", cwd=tree)
+    assert result.exit_code == 0 and "would rewrite pkg/a.py" in result.stdout
+    (tree / "broken.py").write_text("import requests\ndef f(:\n")
+    assert invoke("--check", "--exit-zero", *SEL, ".", cwd=tree).exit_code == 2  # errors still count
+    assert invoke("-", "--diff", "--exit-zero", *SEL, cwd=tree, input=GOOD).exit_code == 0
+
+
+def test_statistics(tree):
+    (tree / "k.py").write_text("import requests\n\ndef f(u, **kw):\n    requests.get(u, **kw)\n    requests.get(u)\n")
+    result = invoke("--check", "--statistics", *SEL, ".", cwd=tree)
+    assert result.exit_code == 1
+    assert result.stdout == "3\tadd-timeout\tfixed\n1\tadd-timeout\tleft for review\n"
+
+
+def test_diff_of_a_file_outside_the_current_directory_applies_with_git(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "a.py").write_text(GOOD)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in (str(repo / "src" / "a.py"), "../repo/src/a.py"):
+        diff = invoke("--diff", *SEL, name, cwd=elsewhere).stdout
+        assert diff.startswith("--- a/src/a.py\n+++ b/src/a.py\n"), diff  # relative to the work tree
+        patch = tmp_path / "p.diff"
+        patch.write_text(diff)
+        applied = subprocess.run(["git", "-C", str(repo), "apply", "--check", str(patch)], capture_output=True, text=True)
+        assert applied.returncode == 0, applied.stderr
+    # Outside any git work tree: relative to the current directory; git applies a path that
+    # leaves the directory only when told it may (--unsafe-paths), as it should.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "b.py").write_text(GOOD)
+    diff = invoke("--diff", *SEL, str(plain / "b.py"), cwd=elsewhere).stdout
+    assert diff.startswith("--- a/../plain/b.py\n+++ b/../plain/b.py\n"), diff
+    (tmp_path / "p.diff").write_text(diff)
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path))
+    applied = subprocess.run(["git", "apply", "--unsafe-paths", str(tmp_path / "p.diff")], cwd=elsewhere, capture_output=True, text=True, env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert (plain / "b.py").read_text() == GOOD_FIXED

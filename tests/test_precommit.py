@@ -70,8 +70,9 @@ def try_repo(project: Path, repo: Path, home: Path, *hook: str) -> subprocess.Co
 def test_hooks_file_declares_both_hooks():
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"http-codemods", "http-codemods-check"}
-    assert hooks["http-codemods"]["entry"] == "http-codemods"
-    assert hooks["http-codemods-check"]["entry"] == "http-codemods --check"
+    # --force-exclude (issue 15): pre-commit names each file, the config's excludes still apply.
+    assert hooks["http-codemods"]["entry"] == "http-codemods --force-exclude"
+    assert hooks["http-codemods-check"]["entry"] == "http-codemods --check --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["types"] == ["python"]
 
@@ -85,7 +86,10 @@ def test_try_repo_rewrite_and_check_hooks(tmp_path):
     (repo / "forward.py").write_text(FORWARD)
     (repo / "notes.txt").write_text("requests.get(url)\n")  # not Python: never passed to the hooks
     # The project's own configuration applies to the hooks as to the command.
-    (repo / "pyproject.toml").write_text('[tool.http-codemods]\nselect = ["add-timeout"]\n')
+    (repo / "pyproject.toml").write_text('[tool.http-codemods]\nselect = ["add-timeout"]\nexclude = ["vendor/"]\n')
+    # Excluded by the configuration: pre-commit names it, --force-exclude keeps it out.
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "lib.py").write_text(FORWARD)
     # Modules of the tool's own names in the repository: the hooks never import them
     # (a console script puts its own directory, not the repository, first on sys.path, and
     # the workers are forked, not spawned in the repository).
@@ -111,6 +115,7 @@ def test_try_repo_rewrite_and_check_hooks(tmp_path):
     assert "client.py" not in check_part  # already fixed by the rewrite hook
     assert (repo / "client.py").read_text() == FIXED
     assert (repo / "forward.py").read_text() == FORWARD
+    assert "vendor/lib.py" not in out and (repo / "vendor" / "lib.py").read_text() == FORWARD
     assert (repo / "notes.txt").read_text() == "requests.get(url)\n"
     assert "codemods/__main__.py" not in out  # scanned as any file: nothing to report
     assert sorted(os.listdir(markers)) == []
