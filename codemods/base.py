@@ -83,6 +83,28 @@ class Option:
     choices: Optional[Tuple[str, ...]] = None
 
 
+#: The key of ``FileContext`` in ``CodemodContext.scratch``.
+FILE_KEY = "http_codemods.file"
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the engine tells each codemod about the file it runs on (in
+    ``CodemodContext.scratch[FILE_KEY]``; under libcst's own runner there is none and the
+    defaults apply)."""
+
+    #: The text the tree was parsed from (for suppression comments); None: the tree's code.
+    source: Optional[str] = None
+    #: Metadata already resolved for this tree, shared by codemods that run in sequence.
+    lazy: Optional[LazyMetadata] = None
+    #: Names used in the functions the engine hid from the codemods (``prune.py``): a fresh
+    #: name must avoid them too.
+    hidden_names: FrozenSet[str] = frozenset()
+
+
+_NO_FILE = FileContext()
+
+
 class HttpCodemod(VisitorBasedCodemodCommand):
     #: Command name, as used by ``--select``.
     NAME: ClassVar[str] = ""
@@ -175,6 +197,11 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         return CSTTransformer.on_leave_attribute(self, original_node, attribute)
 
+    @property
+    def file(self) -> FileContext:
+        found = self.context.scratch.get(FILE_KEY)
+        return found if isinstance(found, FileContext) else _NO_FILE
+
     @classmethod
     def add_args(cls, arg_parser: Any) -> None:  # libcst.tool integration
         for option in cls.OPTIONS:
@@ -191,11 +218,11 @@ class HttpCodemod(VisitorBasedCodemodCommand):
 
         Both the engine and ``libcst.tool`` hand us a freshly parsed module (no node appears
         twice), for which the copy only costs time. The engine may pass a wrapper it already
-        resolved (``scratch["lazy"]``, a ``tree.LazyMetadata``) so codemods that run in sequence on an unchanged
-        tree share one metadata computation.
+        resolved (``FileContext.lazy``, a ``tree.LazyMetadata``) so codemods that run in
+        sequence on an unchanged tree share one metadata computation.
         """
         oldwrapper = self.context.wrapper
-        lazy = self.context.scratch.get("lazy")
+        lazy = self.file.lazy
         if not isinstance(lazy, LazyMetadata) or lazy.module is not module:
             lazy = LazyMetadata(MetadataWrapper(module, unsafe_skip_copy=True))
         wrapper = lazy.wrapper
@@ -222,7 +249,7 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def nodes_of(self, module: cst.Module, *types: type) -> List[cst.CSTNode]:
         """The nodes of ``module`` that are instances of ``types``, in source order (from the
         shared index when ``module`` is the tree the metadata is for)."""
-        lazy = self.context.scratch.get("lazy")
+        lazy = self.file.lazy
         if isinstance(lazy, LazyMetadata) and lazy.module is module:
             return lazy.nodes(*types)
         return [node for node in walk(module) if isinstance(node, types)]
@@ -248,7 +275,7 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def suppressed(self, node: cst.CSTNode) -> bool:
         """A trailing ``# http-codemods: ignore`` (or ``ignore[name, ...]``) on the first line."""
         if self._lines is None:
-            source = self.context.scratch.get("source")
+            source = self.file.source
             if source is None:
                 source = self.module.code
             self._lines = source.splitlines()

@@ -199,7 +199,7 @@ class ShareSession(HttpCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self.plan = _Plan()  # libcst's runner reuses one instance for every file
         self.module_node = node
-        self.all_names = {n.value for n in self.nodes_of(node, cst.Name)} | self.context.scratch.get("hidden_names", frozenset())
+        self.all_names = {n.value for n in self.nodes_of(node, cst.Name)} | self.file.hidden_names
         self._added: Dict[str, _Ref] = {}
         self.global_scope = self._global_scope(node)
         targets = self._collect(node)
