@@ -14,6 +14,7 @@ import libcst as cst
 
 from .base import HttpCodemod, Option
 from .calls import REQUESTS_VERBS, HttpCall, keyword
+from .docs import CodemodDocs, Example, ExampleKind
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
 SESSION_REQUEST_TIMEOUT_INDEX = 8
@@ -45,7 +46,73 @@ def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
     return repr(parsed)
 
 
+# -- documentation (README section, --list, SARIF help) and examples (run as tests) -----------
+
+EXAMPLES = (
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def fetch(url):
+    return requests.get(url)
+""",
+        after="""\
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=60)
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def fetch(url, **kwargs):
+    return requests.get(url, **kwargs)
+""",
+        reason='passes **kwargs, which may already hold a timeout',
+    ),
+    Example(
+        ExampleKind.UNCHANGED,
+        """\
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=None)
+""",
+    ),
+)
+
+DOCS = CodemodDocs(
+    heading='off by default: it changes behaviour',
+    why="""`requests` has no default timeout and `urllib.request.urlopen` uses the socket
+  default, which is none: a server that accepts the connection and never answers hangs the
+  caller forever.""",
+    what="""`requests.<verb>(...)`/`requests.request(...)` in any import form, the same
+  methods on a `requests.Session()` object made in scope, and `urllib.request.urlopen(...)`.
+  httpx has a default timeout (5 s) and is left alone.""",
+    fix="""appends `timeout=60` (`--timeout 10`, or `--timeout "(3.05, 27)"` for separate
+  connect and read timeouts), following the call's layout (trailing commas, one argument per
+  line, comments stay where they were).""",
+    safety="""a call that used to wait forever now raises a timeout error after the
+  given time. Nothing else changes: where a shorter bound may already apply (a Session with a
+  mounted adapter, a module that calls `socket.setdefaulttimeout`), adding `timeout=60` could
+  lengthen it, so those calls are reported instead.""",
+    reported="""calls that pass `timeout` already (`timeout=None` is explicit and kept), and
+  `urlopen` with a positional timeout. **Reported**: calls with `**kwargs` or `*args`, which may
+  already carry a timeout (adding one could raise `TypeError: got multiple values`).""",
+    examples=EXAMPLES,
+)
+
+
 class AddTimeout(HttpCodemod):
+    DOCS = DOCS
     NAME = "add-timeout"
     MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"socket.setdefaulttimeout"}
     DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."

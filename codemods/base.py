@@ -24,6 +24,7 @@ from libcst.metadata import (
 )
 
 from .calls import HttpResolver
+from .docs import CodemodDocs
 from .tree import FastScopeProvider, LazyMetadata, walk
 
 _UNDEFINED: Any = object()
@@ -114,6 +115,9 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     WHY: ClassVar[str] = ""
     #: Exactly what the rewrite changes at run time.
     FIX: ClassVar[str] = ""
+    #: Why / what it fixes / the fix / its safety / what is reported, and examples: the
+    #: README section, ``--list --verbose`` and the SARIF rule help (``docs.py``).
+    DOCS: ClassVar[Optional[CodemodDocs]] = None
     #: On by default: only codemods that keep behaviour.
     DEFAULT: ClassVar[bool] = True
     OPTIONS: ClassVar[Tuple[Option, ...]] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -10,6 +11,7 @@ import click
 from libcst.codemod import CodemodContext
 
 from . import __version__, config, engine, registry
+from . import docs as codemod_docs
 from .discover import discover
 from .report import FORMATS, command_line, emit, emit_text, error_line, render, summary, write_diff, write_report
 
@@ -83,6 +85,8 @@ def _list_codemods() -> None:
     for cls in registry.CODEMODS:
         state = "on by default" if cls.DEFAULT else "off by default (changes behaviour)"
         click.echo(f"{cls.NAME:<{width}}  {cls.DESCRIPTION}  [{state}]")
+        for line in textwrap.wrap(codemod_docs.summary(cls), 96 - width, initial_indent="  ", subsequent_indent="  "):
+            click.echo(" " * width + line)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

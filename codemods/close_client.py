@@ -14,11 +14,89 @@ import libcst as cst
 
 from .calls import CLIENT_CONSTRUCTORS
 from .wrapping import Plan, Target, WrappingCodemod
+from .docs import CodemodDocs, Example, ExampleKind
 
 ASYNC_CLIENTS = ("httpx.AsyncClient", "aiohttp.ClientSession")
 
 
+# -- documentation (README section, --list, SARIF help) and examples (run as tests) -----------
+
+EXAMPLES = (
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def names(url):
+    s = requests.Session()
+    data = s.get(url).json()
+    return [d["name"] for d in data]
+""",
+        after="""\
+import requests
+
+
+def names(url):
+    with requests.Session() as s:
+        data = s.get(url).json()
+    return [d["name"] for d in data]
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def make_session():
+    s = requests.Session()
+    s.headers["User-Agent"] = "me"
+    return s
+""",
+        reason='the client (or something reading from it) is returned',
+    ),
+    Example(
+        ExampleKind.UNCHANGED,
+        """\
+import requests
+
+session = requests.Session()
+
+
+def fetch(url):
+    return session.get(url).json()
+""",
+    ),
+)
+
+DOCS = CodemodDocs(
+    why="""a `requests.Session`, `httpx.Client`/`AsyncClient`, `aiohttp.ClientSession` or
+  `urllib3.PoolManager` made inside a function and never closed keeps its pooled connections
+  open until the garbage collector finalises it; aiohttp prints `Unclosed client session`.""",
+    what="""such a constructor bound to a local name (`s = requests.Session()`) in a
+  function.""",
+    fix="""`with requests.Session() as s:` (`async with` for httpx.AsyncClient and
+  aiohttp.ClientSession, inside `async def`), scoped like `close-response`: to the last
+  statement of the block that uses the client or anything derived from it (a response from
+  `s.get(...)` is derived, so the client stays open while it is used).""",
+    safety="""the client and its connections are closed when the block ends.""",
+    reported="""module-level clients and class attributes (the recommended long-lived
+  pattern), `self.session = ...`, clients used inline, clients already closed (as for
+  `close-response`, plus `stack.callback(s.close)`). **Reported**: the same escapes as
+  `close-response` (most often a factory that returns the client, or a client passed to a
+  helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), and an async
+  client made outside `async def`.""",
+    notes=(
+        """Run together (the default), `close-client` runs first and `close-response` then wraps the
+  responses inside its block; the result is stable on a second run.""",
+    ),
+    examples=EXAMPLES,
+)
+
+
 class CloseClient(WrappingCodemod):
+    DOCS = DOCS
     NAME = "close-client"
     DESCRIPTION = "Close HTTP clients created inside a function with `with` / `async with`."
     WHY = (

@@ -275,14 +275,14 @@ class Verdict(NamedTuple):
     tree: Optional[ast.Module] = None
 
 
-def screen(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -> Verdict:
+def screen(data: bytes, extra_words: Iterable[str] = ()) -> Verdict:
     """Both stages. A configured extra word (``--client``) disables the ``ast`` stage for files
     that contain it: what such a client makes a target is the codemod's business."""
     extra = tuple(sorted(set(extra_words)))
     if not might_contain_target(data, extra):
         STATS["bytes_rejected"] += 1
         return Verdict(False)
-    if not use_ast or (extra and _extra_pattern(extra).search(data)):
+    if extra and _extra_pattern(extra).search(data):
         STATS["candidates"] += 1
         return Verdict(True, None, too_deep(data))
     tree = parse_ast(data)

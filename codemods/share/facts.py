@@ -86,33 +86,44 @@ def module_facts(share: Any, module: cst.Module) -> Facts:
         elif isinstance(node, cst.Del):
             assigned(node.target)
         elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            if isinstance(node, cst.Import):
-                modules = [dotted(a.name) for a in node.names]
-            else:
-                modules = [dotted(node.module)] if node.module is not None and not node.relative else []
-                if modules and modules[0] == "concurrent.futures" and not isinstance(node.names, cst.ImportStar):
-                    if any(dotted(a.name) == "ProcessPoolExecutor" for a in node.names):
-                        facts.fork = facts.fork or "ProcessPoolExecutor"
-            for m in modules:
-                if m.split(".")[0] == "requests_cache":
-                    facts.patched.setdefault("requests", "the module uses requests_cache, which patches requests.Session at run time")
-                if m.split(".")[0] == "multiprocessing":
-                    facts.fork = facts.fork or "multiprocessing"
+            _import_facts(facts, node)
         elif isinstance(node, cst.Call):
-            func = names(node.func)
-            for q in func:
-                if q.startswith("requests_cache."):
-                    facts.patched.setdefault("requests", f"the module calls {q}, which patches requests.Session at run time")
-                if q in ENV_WRITERS:
-                    facts.env = facts.env or f"{q}() is called"
-                if q in FORKERS or q.startswith("multiprocessing."):
-                    facts.fork = facts.fork or q
-            for arg in node.args:
-                for q in names(arg.value):
-                    if q in LIBRARY_MODULES:
-                        facts.patched.setdefault(
-                            library_of(q) or "requests",
-                            f"the module passes the {q} module to a call that may patch it",
-                        )
+            _call_facts(facts, node, names)
     return facts
 
+
+
+def _import_facts(facts: Facts, node: cst.CSTNode) -> None:
+    """Importing requests_cache patches requests; multiprocessing and ProcessPoolExecutor fork."""
+    if isinstance(node, cst.Import):
+        modules = [dotted(a.name) for a in node.names]
+    else:
+        modules = [dotted(node.module)] if node.module is not None and not node.relative else []
+        if modules and modules[0] == "concurrent.futures" and not isinstance(node.names, cst.ImportStar):
+            if any(dotted(a.name) == "ProcessPoolExecutor" for a in node.names):
+                facts.fork = facts.fork or "ProcessPoolExecutor"
+    for m in modules:
+        if m.split(".")[0] == "requests_cache":
+            facts.patched.setdefault("requests", "the module uses requests_cache, which patches requests.Session at run time")
+        if m.split(".")[0] == "multiprocessing":
+            facts.fork = facts.fork or "multiprocessing"
+
+
+def _call_facts(facts: Facts, node: cst.Call, names: Any) -> None:
+    """Calls that patch a library, change the environment or fork; a library module passed
+    to a call (``setattr(requests, ...)``, ``mock.patch.object(requests, ...)``)."""
+    func = names(node.func)
+    for q in func:
+        if q.startswith("requests_cache."):
+            facts.patched.setdefault("requests", f"the module calls {q}, which patches requests.Session at run time")
+        if q in ENV_WRITERS:
+            facts.env = facts.env or f"{q}() is called"
+        if q in FORKERS or q.startswith("multiprocessing."):
+            facts.fork = facts.fork or q
+    for arg in node.args:
+        for q in names(arg.value):
+            if q in LIBRARY_MODULES:
+                facts.patched.setdefault(
+                    library_of(q) or "requests",
+                    f"the module passes the {q} module to a call that may patch it",
+                )
