@@ -15,6 +15,7 @@ import libcst as cst
 from .base import HttpCodemod, Option
 from .calls import REQUESTS_VERBS, HttpCall, keyword
 from .docs import CodemodDocs, Example, ExampleKind
+from .spec import HTTP_LIBRARIES, TargetSpec
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
 SESSION_REQUEST_TIMEOUT_INDEX = 8
@@ -114,7 +115,11 @@ DOCS = CodemodDocs(
 class AddTimeout(HttpCodemod):
     DOCS = DOCS
     NAME = "add-timeout"
-    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"socket.setdefaulttimeout"}
+    TARGETS = TargetSpec(
+        module_wide=HTTP_LIBRARIES | {"socket.setdefaulttimeout"},
+        consulted=frozenset({"socket.setdefaulttimeout"}),
+    )
+    MODULE_WIDE = TARGETS.module_wide
     DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."
     WHY = (
         "requests has no default timeout and urlopen uses the socket default (none): a server "

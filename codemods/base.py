@@ -25,6 +25,7 @@ from libcst.metadata import (
 
 from .calls import HttpResolver
 from .docs import CodemodDocs
+from .spec import HTTP_LIBRARIES, TargetSpec
 from .tree import FastScopeProvider, LazyMetadata, walk
 
 _UNDEFINED: Any = object()
@@ -121,12 +122,13 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     #: On by default: only codemods that keep behaviour.
     DEFAULT: ClassVar[bool] = True
     OPTIONS: ClassVar[Tuple[Option, ...]] = ()
-    #: Qualified names (modules, functions) this codemod resolves anywhere in a module, not
-    #: only in the functions that hold its targets. Functions that reach none of them, and
-    #: nothing bound from them, are hidden from it (``prune.py``).
-    MODULE_WIDE: ClassVar[FrozenSet[str]] = frozenset(
-        {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen"}
-    )
+    #: What it looks for (``spec.py``): the prefilter's needs, the names pruning keeps and
+    #: the candidate names are derived from it.
+    TARGETS: ClassVar[TargetSpec] = TargetSpec()
+    #: ``TARGETS.module_wide``: qualified names (modules, functions) this codemod resolves
+    #: anywhere in a module, not only in the functions that hold its targets. Functions that
+    #: reach none of them, and nothing bound from them, are hidden from it (``prune.py``).
+    MODULE_WIDE: ClassVar[FrozenSet[str]] = HTTP_LIBRARIES
 
     #: Resolved for every file a codemod runs on. Positions, parents, qualified names and
     #: expression contexts are available too, through ``get_metadata``, but computed only

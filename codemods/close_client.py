@@ -13,6 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from .calls import CLIENT_CONSTRUCTORS
+from .spec import TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
@@ -114,7 +115,14 @@ class CloseClient(WrappingCodemod):
     MODULE_LEVEL = False
     FRESH_NAME = "client"
 
-    CANDIDATE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in CLIENT_CONSTRUCTORS)
+    TARGETS = TargetSpec(
+        kinds=frozenset({"constructor"}),
+        module_wide=WrappingCodemod.TARGETS.module_wide,
+        candidate_names=frozenset(name.rsplit(".", 1)[1] for name in CLIENT_CONSTRUCTORS),
+        consulted=frozenset({"contextlib.closing", "contextlib.aclosing"}),
+    )
+    MODULE_WIDE = TARGETS.module_wide
+    CANDIDATE_NAMES = TARGETS.candidate_names
 
     def might_be_target(self, node: cst.CSTNode) -> bool:
         return isinstance(node, cst.Call) and self.candidate_name(node.func)

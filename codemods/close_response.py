@@ -13,6 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from .calls import AIOHTTP_VERBS, REQUESTS_VERBS, is_literal_false, is_literal_true, keyword
+from .spec import TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
@@ -140,7 +141,14 @@ class CloseResponse(WrappingCodemod):
     DEFAULT = True
     FRESH_NAME = "response"
 
-    CANDIDATE_NAMES = frozenset({"urlopen", "stream"})
+    TARGETS = TargetSpec(
+        kinds=frozenset({"function", "constructor", "class", "urlopen", "star"}),
+        module_wide=WrappingCodemod.TARGETS.module_wide,
+        candidate_names=frozenset({"urlopen", "stream"}),
+        consulted=frozenset({"contextlib.closing", "contextlib.aclosing"}),
+    )
+    MODULE_WIDE = TARGETS.module_wide
+    CANDIDATE_NAMES = TARGETS.candidate_names
 
     def might_be_target(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Await):

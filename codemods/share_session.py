@@ -37,9 +37,10 @@ from typing import Any, Iterable, List, Optional
 import libcst as cst
 
 from .base import HttpCodemod, Option
+from .spec import HTTP_LIBRARIES, TargetSpec
 from .imports import ModuleImports
 from .share.checks import argument_problem, binding_problem
-from .share.facts import module_facts
+from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
 from .share.module_scope import plan_module
 from .share.rewrite import SharePlan, insert_module_block, route_call, wrap_function_body
@@ -260,11 +261,12 @@ class ShareSession(HttpCodemod):
     DOCS = DOCS
     NAME = "share-session"
     #: ``share/facts.py`` looks for patches, environment changes and forks module-wide.
-    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {
-        "os.environ", "os.putenv", "os.unsetenv", "os.fork", "os.forkpty", "dotenv", "multiprocessing",
-        "concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor",
-        "requests_cache",
-    }
+    TARGETS = TargetSpec(
+        kinds=frozenset({"function", "star"}),
+        module_wide=HTTP_LIBRARIES | WATCHED,
+        consulted=CONSULTED,
+    )
+    MODULE_WIDE = TARGETS.module_wide
     DESCRIPTION = (
         "Route bare requests.get()/httpx.get() calls through one shared, cookie-isolated "
         "client so connections are reused."

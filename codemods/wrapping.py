@@ -26,6 +26,7 @@ from .closing.contextlib_name import contextlib_name
 from .closing.eager import *  # noqa: F401,F403  (the vocabulary, importable from here as before)
 from .closing.model import Mode, Plan, Skip, Target, Unsafe
 from .closing.placement import Placement
+from .spec import HTTP_LIBRARIES, TargetSpec
 
 __all__ = ["Mode", "Plan", "Skip", "Target", "Unsafe", "WrappingCodemod"]
 
@@ -33,8 +34,9 @@ __all__ = ["Mode", "Plan", "Skip", "Target", "Unsafe", "WrappingCodemod"]
 class WrappingCodemod(HttpCodemod):
     """Base for codemods that wrap targets in ``with``; subclasses define ``target_of``."""
 
-    #: ``contextlib_name`` checks every binding of these names in the module.
-    MODULE_WIDE = HttpCodemod.MODULE_WIDE | set(CONTEXTLIB_NAMES)
+    #: ``contextlib_name`` checks every binding of ``contextlib``/``_contextlib`` in the module.
+    TARGETS = TargetSpec(module_wide=HTTP_LIBRARIES | set(CONTEXTLIB_NAMES))
+    MODULE_WIDE = TARGETS.module_wide
 
     #: Fresh names for hoisted targets: ``response``, ``response_1``, ...
     FRESH_NAME = "response"
@@ -51,7 +53,8 @@ class WrappingCodemod(HttpCodemod):
         where no node passes it is returned untouched before any metadata is computed."""
         return True
 
-    #: Names (last part) of the functions and classes that can be targets, for the pre-check.
+    #: ``TARGETS.candidate_names``: names (last part) of the functions and classes that can
+    #: be targets, for the pre-check.
     CANDIDATE_NAMES: frozenset = frozenset()
 
     def candidate_name(self, func: cst.BaseExpression) -> bool:

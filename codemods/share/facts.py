@@ -43,6 +43,23 @@ LIBRARY_MODULES = frozenset(
 )
 
 
+#: Prefixes matched by module (``requests_cache.*``, ``multiprocessing.*``, ``dotenv``).
+PATCHING_PACKAGES = frozenset({"requests_cache"})
+FORKING_PACKAGES = frozenset({"multiprocessing"})
+
+#: Every qualified name ``module_facts`` consults (a test checks ``WATCHED`` covers them).
+CONSULTED = ENV_WRITERS | FORKERS | LIBRARY_MODULES | PATCHING_PACKAGES | FORKING_PACKAGES | {"os.environ"}
+
+#: What pruning must keep visible for these facts: the shortest spellings that cover
+#: ``CONSULTED`` (``os.environ`` covers ``os.environ.update``; ``dotenv`` its functions).
+WATCHED = frozenset(
+    {"os.environ", "os.putenv", "os.unsetenv", "dotenv"}
+    | FORKERS
+    | PATCHING_PACKAGES
+    | FORKING_PACKAGES
+)
+
+
 def library_of(qualified: str) -> Optional[str]:
     for lib in ("requests", "httpx"):
         if qualified == lib or qualified.startswith(lib + "."):
@@ -103,9 +120,9 @@ def _import_facts(facts: Facts, node: cst.CSTNode) -> None:
             if any(dotted(a.name) == "ProcessPoolExecutor" for a in node.names):
                 facts.fork = facts.fork or "ProcessPoolExecutor"
     for m in modules:
-        if m.split(".")[0] == "requests_cache":
+        if m.split(".")[0] in PATCHING_PACKAGES:
             facts.patched.setdefault("requests", "the module uses requests_cache, which patches requests.Session at run time")
-        if m.split(".")[0] == "multiprocessing":
+        if m.split(".")[0] in FORKING_PACKAGES:
             facts.fork = facts.fork or "multiprocessing"
 
 
