@@ -15,6 +15,8 @@ import libcst as cst
 
 from .base import HttpCodemod, Option
 from .calls import REQUESTS_VERBS, HttpCall, keyword
+from .docs import CodemodDocs, Example, ExampleKind
+from .spec import HTTP_LIBRARIES, TargetSpec
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
 SESSION_REQUEST_TIMEOUT_INDEX = 8
@@ -67,9 +69,93 @@ def single_timeout(code: str) -> str:
     return repr(max(parsed)) if isinstance(parsed, tuple) else code
 
 
+# -- documentation (README section, --list, SARIF help) and examples (run as tests) -----------
+
+EXAMPLES = (
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def fetch(url):
+    return requests.get(url)
+""",
+        after="""\
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=60)
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def fetch(url, **kwargs):
+    return requests.get(url, **kwargs)
+""",
+        reason='passes **kwargs, which may already hold a timeout',
+    ),
+    Example(
+        ExampleKind.UNCHANGED,
+        """\
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=None)
+""",
+    ),
+)
+
+DOCS = CodemodDocs(
+    heading='off by default: it changes behaviour',
+    why="""`requests` has no default timeout and `urllib.request.urlopen` uses the socket
+  default, which is none: a server that accepts the connection and never answers hangs the
+  caller forever.""",
+    what="""`requests.<verb>(...)`/`requests.request(...)` in any import form, the same
+  methods on a `requests.Session()` object made in scope, and `urllib.request.urlopen(...)`.
+  httpx has a default timeout (5 s) and is left alone.""",
+    fix="""appends `timeout=60` (`--timeout 10`, or `--timeout "(3.05, 27)"` for separate
+  connect and read timeouts), following the call's layout: arguments one per line get
+  `timeout=60` on a line of its own at their indentation; arguments that share a line (black's
+  `f(\\n    a, b\\n)`, or a single argument without a trailing comma) get it on that line, before
+  any comment that ends it; trailing commas stay trailing, comments stay where they were.
+  (If that line then exceeds the formatter's line length, the formatter would split it; the
+  output is black-stable when the line still fits.)""",
+    safety="""a call that used to wait forever now raises a timeout error after the
+  given time. Nothing else changes: where a shorter bound may already apply (a Session with a
+  mounted adapter, a module that calls `socket.setdefaulttimeout`), adding `timeout=60` could
+  lengthen it, so those calls are reported instead.""",
+    reported="""calls that pass `timeout` already (`timeout=None` is explicit and kept), and
+  `urlopen` with a positional timeout. **Reported**: calls with `**kwargs` or `*args`, which may
+  already carry a timeout (adding one could raise `TypeError: got multiple values`).""",
+    notes=(
+        """**Timeout values**: a number, or a (connect, read) pair, each finite, above 0 and at most
+  1,000,000,000 seconds (larger ones overflow the socket layer); a one-element pair (`(5,)`,
+  `[5]`) is the number itself (requests refuses a one-element tuple). Anything else (`abc`,
+  `1e999`, `(1, 2, 3)`, `0`) is a usage error (exit 2). **urlopen takes one number**: given a
+  pair, `urllib.request.urlopen` gets the larger of the two (usually the read timeout), since
+  its one timeout bounds the connect and every read, and no step may be cut shorter than the
+  pair allows (`--timeout "(3.05, 27)"` writes `requests.get(u, timeout=(3.05, 27))` and
+  `urlopen(u, timeout=27)`).""",
+    ),
+    examples=EXAMPLES,
+)
+
+
 class AddTimeout(HttpCodemod):
+    DOCS = DOCS
     NAME = "add-timeout"
-    MODULE_WIDE = HttpCodemod.MODULE_WIDE | {"socket.setdefaulttimeout"}
+    TARGETS = TargetSpec(
+        module_wide=HTTP_LIBRARIES | {"socket.setdefaulttimeout"},
+        consulted=frozenset({"socket.setdefaulttimeout"}),
+    )
+    MODULE_WIDE = TARGETS.module_wide
     DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."
     WHY = (
         "requests has no default timeout and urlopen uses the socket default (none): a server "

@@ -25,6 +25,8 @@ from libcst.metadata import (
 
 from .calls import HttpResolver
 from .config import unknown_suppression
+from .docs import CodemodDocs
+from .spec import HTTP_LIBRARIES, TargetSpec
 from .tree import FastScopeProvider, LazyMetadata, walk
 
 _UNDEFINED: Any = object()
@@ -84,6 +86,28 @@ class Option:
     choices: Optional[Tuple[str, ...]] = None
 
 
+#: The key of ``FileContext`` in ``CodemodContext.scratch``.
+FILE_KEY = "http_codemods.file"
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the engine tells each codemod about the file it runs on (in
+    ``CodemodContext.scratch[FILE_KEY]``; under libcst's own runner there is none and the
+    defaults apply)."""
+
+    #: The text the tree was parsed from (for suppression comments); None: the tree's code.
+    source: Optional[str] = None
+    #: Metadata already resolved for this tree, shared by codemods that run in sequence.
+    lazy: Optional[LazyMetadata] = None
+    #: Names used in the functions the engine hid from the codemods (``prune.py``): a fresh
+    #: name must avoid them too.
+    hidden_names: FrozenSet[str] = frozenset()
+
+
+_NO_FILE = FileContext()
+
+
 class HttpCodemod(VisitorBasedCodemodCommand):
     #: Command name, as used by ``--select``.
     NAME: ClassVar[str] = ""
@@ -93,15 +117,19 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     WHY: ClassVar[str] = ""
     #: Exactly what the rewrite changes at run time.
     FIX: ClassVar[str] = ""
+    #: Why / what it fixes / the fix / its safety / what is reported, and examples: the
+    #: README section, ``--list --verbose`` and the SARIF rule help (``docs.py``).
+    DOCS: ClassVar[Optional[CodemodDocs]] = None
     #: On by default: only codemods that keep behaviour.
     DEFAULT: ClassVar[bool] = True
     OPTIONS: ClassVar[Tuple[Option, ...]] = ()
-    #: Qualified names (modules, functions) this codemod resolves anywhere in a module, not
-    #: only in the functions that hold its targets. Functions that reach none of them, and
-    #: nothing bound from them, are hidden from it (``prune.py``).
-    MODULE_WIDE: ClassVar[FrozenSet[str]] = frozenset(
-        {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen"}
-    )
+    #: What it looks for (``spec.py``): the prefilter's needs, the names pruning keeps and
+    #: the candidate names are derived from it.
+    TARGETS: ClassVar[TargetSpec] = TargetSpec()
+    #: ``TARGETS.module_wide``: qualified names (modules, functions) this codemod resolves
+    #: anywhere in a module, not only in the functions that hold its targets. Functions that
+    #: reach none of them, and nothing bound from them, are hidden from it (``prune.py``).
+    MODULE_WIDE: ClassVar[FrozenSet[str]] = HTTP_LIBRARIES
 
     #: Resolved for every file a codemod runs on. Positions, parents, qualified names and
     #: expression contexts are available too, through ``get_metadata``, but computed only
@@ -176,6 +204,11 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         return CSTTransformer.on_leave_attribute(self, original_node, attribute)
 
+    @property
+    def file(self) -> FileContext:
+        found = self.context.scratch.get(FILE_KEY)
+        return found if isinstance(found, FileContext) else _NO_FILE
+
     @classmethod
     def add_args(cls, arg_parser: Any) -> None:  # libcst.tool integration
         for option in cls.OPTIONS:
@@ -192,11 +225,11 @@ class HttpCodemod(VisitorBasedCodemodCommand):
 
         Both the engine and ``libcst.tool`` hand us a freshly parsed module (no node appears
         twice), for which the copy only costs time. The engine may pass a wrapper it already
-        resolved (``scratch["lazy"]``, a ``tree.LazyMetadata``) so codemods that run in sequence on an unchanged
-        tree share one metadata computation.
+        resolved (``FileContext.lazy``, a ``tree.LazyMetadata``) so codemods that run in
+        sequence on an unchanged tree share one metadata computation.
         """
         oldwrapper = self.context.wrapper
-        lazy = self.context.scratch.get("lazy")
+        lazy = self.file.lazy
         if not isinstance(lazy, LazyMetadata) or lazy.module is not module:
             lazy = LazyMetadata(MetadataWrapper(module, unsafe_skip_copy=True))
         wrapper = lazy.wrapper
@@ -223,7 +256,7 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def nodes_of(self, module: cst.Module, *types: type) -> List[cst.CSTNode]:
         """The nodes of ``module`` that are instances of ``types``, in source order (from the
         shared index when ``module`` is the tree the metadata is for)."""
-        lazy = self.context.scratch.get("lazy")
+        lazy = self.file.lazy
         if isinstance(lazy, LazyMetadata) and lazy.module is module:
             return lazy.nodes(*types)
         return [node for node in walk(module) if isinstance(node, types)]
@@ -249,7 +282,7 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def suppressed(self, node: cst.CSTNode) -> bool:
         """A trailing ``# http-codemods: ignore`` (or ``ignore[name, ...]``) on the first line."""
         if self._lines is None:
-            source = self.context.scratch.get("source")
+            source = self.file.source
             if source is None:
                 source = self.module.code
             self._lines = source.splitlines()

@@ -104,24 +104,12 @@ class HttpCall:
     client_class: Optional[str] = None
     receiver: Optional[cst.BaseExpression] = None
 
-    @property
-    def is_async_client(self) -> bool:
-        return self.client_class in ("httpx.AsyncClient", "aiohttp.ClientSession")
-
 
 def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg
     return None
-
-
-def has_star_args(call: cst.Call) -> bool:
-    return any(arg.star in ("*", "**") for arg in call.args)
-
-
-def has_double_star(call: cst.Call) -> bool:
-    return any(arg.star == "**" for arg in call.args)
 
 
 def is_literal_true(expr: Optional[cst.BaseExpression]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import time
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -12,6 +13,7 @@ import click
 from libcst.codemod import CodemodContext
 
 from . import __version__, config, engine, registry
+from . import docs as codemod_docs
 from .discover import discover
 from .report import (
     FORMATS,
@@ -135,6 +137,8 @@ def _list_codemods() -> None:
     for cls in registry.CODEMODS:
         state = "on by default" if cls.DEFAULT else "off by default (changes behaviour)"
         click.echo(f"{cls.NAME:<{width}}  {cls.DESCRIPTION}  [{state}]")
+        for line in textwrap.wrap(codemod_docs.summary(cls), 96 - width, initial_indent="  ", subsequent_indent="  "):
+            click.echo(" " * width + line)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

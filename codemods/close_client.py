@@ -13,12 +13,91 @@ from typing import Optional
 import libcst as cst
 
 from .calls import CLIENT_CONSTRUCTORS
+from .spec import TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
+from .docs import CodemodDocs, Example, ExampleKind
 
 ASYNC_CLIENTS = ("httpx.AsyncClient", "aiohttp.ClientSession")
 
 
+# -- documentation (README section, --list, SARIF help) and examples (run as tests) -----------
+
+EXAMPLES = (
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def names(url):
+    s = requests.Session()
+    data = s.get(url).json()
+    return [d["name"] for d in data]
+""",
+        after="""\
+import requests
+
+
+def names(url):
+    with requests.Session() as s:
+        data = s.get(url).json()
+    return [d["name"] for d in data]
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def make_session():
+    s = requests.Session()
+    s.headers["User-Agent"] = "me"
+    return s
+""",
+        reason='the client (or something reading from it) is returned',
+    ),
+    Example(
+        ExampleKind.UNCHANGED,
+        """\
+import requests
+
+session = requests.Session()
+
+
+def fetch(url):
+    return session.get(url).json()
+""",
+    ),
+)
+
+DOCS = CodemodDocs(
+    why="""a `requests.Session`, `httpx.Client`/`AsyncClient`, `aiohttp.ClientSession` or
+  `urllib3.PoolManager` made inside a function and never closed keeps its pooled connections
+  open until the garbage collector finalises it; aiohttp prints `Unclosed client session`.""",
+    what="""such a constructor bound to a local name (`s = requests.Session()`) in a
+  function.""",
+    fix="""`with requests.Session() as s:` (`async with` for httpx.AsyncClient and
+  aiohttp.ClientSession, inside `async def`), scoped like `close-response`: to the last
+  statement of the block that uses the client or anything derived from it (a response from
+  `s.get(...)` is derived, so the client stays open while it is used).""",
+    safety="""the client and its connections are closed when the block ends.""",
+    reported="""module-level clients and class attributes (the recommended long-lived
+  pattern), `self.session = ...`, clients used inline, clients already closed (as for
+  `close-response`, plus `stack.callback(s.close)`). **Reported**: the same escapes as
+  `close-response` (most often a factory that returns the client, or a client passed to a
+  helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), and an async
+  client made outside `async def`.""",
+    notes=(
+        """Run together (the default), `close-client` runs first and `close-response` then wraps the
+  responses inside its block; the result is stable on a second run.""",
+    ),
+    examples=EXAMPLES,
+)
+
+
 class CloseClient(WrappingCodemod):
+    DOCS = DOCS
     NAME = "close-client"
     DESCRIPTION = "Close HTTP clients created inside a function with `with` / `async with`."
     WHY = (
@@ -36,7 +115,14 @@ class CloseClient(WrappingCodemod):
     MODULE_LEVEL = False
     FRESH_NAME = "client"
 
-    CANDIDATE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in CLIENT_CONSTRUCTORS)
+    TARGETS = TargetSpec(
+        kinds=frozenset({"constructor"}),
+        module_wide=WrappingCodemod.TARGETS.module_wide,
+        candidate_names=frozenset(name.rsplit(".", 1)[1] for name in CLIENT_CONSTRUCTORS),
+        consulted=frozenset({"contextlib.closing", "contextlib.aclosing"}),
+    )
+    MODULE_WIDE = TARGETS.module_wide
+    CANDIDATE_NAMES = TARGETS.candidate_names
 
     def might_be_target(self, node: cst.CSTNode) -> bool:
         return isinstance(node, cst.Call) and self.candidate_name(node.func)

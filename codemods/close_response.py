@@ -12,13 +12,119 @@ from typing import Optional
 
 import libcst as cst
 
-from .calls import AIOHTTP_VERBS, REQUESTS_VERBS, is_literal_true, keyword
+from .calls import AIOHTTP_VERBS, REQUESTS_VERBS, is_literal_false, is_literal_true, keyword
+from .spec import TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
+from .docs import CodemodDocs, Example, ExampleKind
 
 AIOHTTP_REQUEST_METHODS = AIOHTTP_VERBS - {"ws_connect"}
 
 
+# -- documentation (README section, --list, SARIF help) and examples (run as tests) -----------
+
+EXAMPLES = (
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def size(url):
+    r = requests.get(url, stream=True)
+    n = len(r.content)
+    return n
+""",
+        after="""\
+import requests
+
+
+def size(url):
+    with requests.get(url, stream=True) as r:
+        n = len(r.content)
+    return n
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def open_stream(url):
+    r = requests.get(url, stream=True)
+    return r
+""",
+        reason='the response (or something reading from it) is returned',
+    ),
+    Example(
+        ExampleKind.UNCHANGED,
+        """\
+import requests
+
+
+def size(url):
+    with requests.get(url, stream=True) as r:
+        return len(r.content)
+""",
+    ),
+)
+
+DOCS = CodemodDocs(
+    why="""a streamed or unread response keeps its connection checked out until it is closed.
+  Code that forgets to close it on one path (an early `return`, an exception) holds a
+  connection per call until the garbage collector finds the response, or forever when a
+  traceback or a reference cycle keeps it alive.""",
+    what="""`requests.<verb>/request(..., stream=True)` (literal `True`; module
+  functions and `requests.Session` methods), `urllib.request.urlopen(...)`, httpx
+  `client.send(req, stream=True)` and `httpx.stream(...)`/`client.stream(...)` called without
+  `with` but used as a response, aiohttp `await session.<verb>(...)`, urllib3
+  `.request/.urlopen(..., preload_content=False)` on a pool.""",
+    fix="""`r = <call>` becomes `with <call> as r:` (`async with session.get(...)` for
+  aiohttp and httpx's async `stream`; `with contextlib.closing(client.send(...))` for httpx,
+  whose responses are no context managers; `try: ... finally: await r.aclose()` for its async
+  `send`). The block runs to the last statement of the same block that uses `r` or a name
+  derived from it (`lines = r.iter_lines()`, `raw = r.raw`, `reader = csv.reader(...)`,
+  transitively); statements after it stay outside. A call used inside one statement
+  (`data = urlopen(u).read()`, `return json.load(urlopen(u))`,
+  `for chunk in requests.get(u, stream=True).iter_content(): ...`) is hoisted into
+  `with <call> as response:` (a fresh name: `response_1`, ... when taken) when nothing the
+  statement evaluates before the call can have a side effect. A name reassigned to a second
+  response gets two consecutive blocks. `import contextlib` is added only when used (as
+  `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
+  the module; reported when both names are taken).""",
+    safety="""the response is closed when the block ends, on every path. A value
+  computed from it inside the block (`return r.json()`) is computed before it closes. Nothing
+  else changes: the same requests, in the same order, with the same results.""",
+    reported="""calls already closed (a `with` item, in `contextlib.closing`, passed to
+  `enter_context`, or closed/released/`aclose()`d in a `finally`). **Reported**
+  (`path:line:col: close-response: reason`): the response or something lazily reading from it
+  (an iterator, `r.raw`, `resp.content` in aiohttp, an unknown wrapper) is returned, yielded,
+  raised, stored on an attribute, in a subscript or a container (`.append`, `.add`, displays),
+  passed to any call that is not a known consumer (`self.keep(r)`, `sink(r)`,
+  `functools.partial`, `executor.submit`, `threading.Thread`; known consumers are eager
+  builtins, `json.load`, `shutil.copyfileobj`, `f.write`, logging, wrappers like
+  `io.TextIOWrapper`/`csv.reader` whose result is tracked, and the response's own methods),
+  bound at module level (importers would get it closed), `r.raise_for_status()` inside the
+  block (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
+  captured by a nested function, lambda, class or generator
+  expression, or mentioned after the end of its block (e.g. bound in a `try` and used after
+  it); calls in a comprehension, lambda, default argument, decorator, conditional expression,
+  the right side of `and`/`or`, a `while` or `elif` condition or an `assert` (hoisting would
+  send a request the program did not send), after something with side effects in the same
+  statement (a call, or an attribute that does not resolve to an import: `self.m.record(...)`),
+  or several in one statement.""",
+    notes=(
+        """**Choices**: a response passed to an unknown function is an escape (`process(r)` may keep
+  it), reported; data read from it is not (`for chunk in r.iter_content(): sink(chunk)`). A name
+  bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`) or to
+  `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
+    ),
+    examples=EXAMPLES,
+)
+
+
 class CloseResponse(WrappingCodemod):
+    DOCS = DOCS
     NAME = "close-response"
     DESCRIPTION = "Close streamed responses (requests, urlopen, httpx, aiohttp, urllib3) with `with`."
     WHY = (
@@ -35,7 +141,14 @@ class CloseResponse(WrappingCodemod):
     DEFAULT = True
     FRESH_NAME = "response"
 
-    CANDIDATE_NAMES = frozenset({"urlopen", "stream"})
+    TARGETS = TargetSpec(
+        kinds=frozenset({"function", "constructor", "class", "urlopen", "star"}),
+        module_wide=WrappingCodemod.TARGETS.module_wide,
+        candidate_names=frozenset({"urlopen", "stream"}),
+        consulted=frozenset({"contextlib.closing", "contextlib.aclosing"}),
+    )
+    MODULE_WIDE = TARGETS.module_wide
+    CANDIDATE_NAMES = TARGETS.candidate_names
 
     def might_be_target(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Await):
@@ -95,7 +208,7 @@ class CloseResponse(WrappingCodemod):
             found.library == "urllib3"
             and found.kind == "method"
             and found.name in ("request", "urlopen")
-            and _is_false(_kw(node, "preload_content"))
+            and is_literal_false(_kw(node, "preload_content"))
         ):
             return Target(node, "with", "urllib3")
         return None
@@ -113,7 +226,3 @@ class CloseResponse(WrappingCodemod):
 def _kw(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
     arg = keyword(call, name)
     return arg.value if arg is not None else None
-
-
-def _is_false(expr: Optional[cst.BaseExpression]) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "False"

@@ -23,7 +23,7 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
-from .base import FIXED, REPORTED, Site
+from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
@@ -196,8 +196,8 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             stale = None
         if lazy is None or lazy.module is not tree:
             lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        scratch = {"source": code, "lazy": lazy, "hidden_names": hidden_names}
-        context = CodemodContext(filename=path, scratch=scratch)
+        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names)
+        context = CodemodContext(filename=path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))
             new_tree = command.transform_module(tree)

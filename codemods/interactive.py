@@ -167,10 +167,6 @@ def unresolved_names(data: bytes) -> Set[str]:
 # -- the review loop -----------------------------------------------------------------------
 
 
-class Quit(Exception):
-    pass
-
-
 @dataclass
 class ReviewCounts:
     hunks: int = 0

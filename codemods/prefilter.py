@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, NamedTuple, Optional, Pattern, Set, Tuple
 
 from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, LIBRARIES, MODULE_FUNCTIONS, normalise
+from .spec import ALL_KINDS
 
 LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib")
 
@@ -192,13 +193,13 @@ def _target_kinds(tree: ast.AST, bound: Dict[str, Set[str]]) -> Set[str]:
     return kinds
 
 
-#: Kinds of name (``TARGET_NAMES`` split by ``calls.HttpCall.kind``, plus star imports) each
-#: codemod can act on. A codemod not listed here runs whenever any kind is present.
-NEEDS: Dict[str, FrozenSet[str]] = {
-    "share-session": frozenset({"function", "star"}),
-    "close-client": frozenset({"constructor"}),
-}
-ALL_KINDS = frozenset({"function", "constructor", "class", "urlopen", "star"})
+def needs(codemod: str) -> FrozenSet[str]:
+    """The kinds of target name (``TARGET_NAMES`` split by ``calls.HttpCall.kind``, plus star
+    imports) ``codemod`` can act on: its ``TARGETS.kinds`` (``spec.py``)."""
+    from .registry import BY_NAME  # the registry imports every codemod, which import us
+
+    cls = BY_NAME.get(codemod)
+    return cls.TARGETS.kinds if cls is not None else ALL_KINDS
 
 
 def parse_ast(data: bytes) -> Optional[ast.Module]:
@@ -236,7 +237,7 @@ def relevant(codemod: str, kinds: Optional[FrozenSet[str]]) -> bool:
     """Can ``codemod`` act on a file using these kinds of target name?"""
     if kinds is None:
         return True
-    return bool(kinds & NEEDS.get(codemod, ALL_KINDS))
+    return bool(kinds & needs(codemod))
 
 
 # libcst's native parser overflows the C stack (a segfault, which would kill the whole run)
@@ -275,14 +276,14 @@ class Verdict(NamedTuple):
     tree: Optional[ast.Module] = None
 
 
-def screen(data: bytes, extra_words: Iterable[str] = (), use_ast: bool = True) -> Verdict:
+def screen(data: bytes, extra_words: Iterable[str] = ()) -> Verdict:
     """Both stages. A configured extra word (``--client``) disables the ``ast`` stage for files
     that contain it: what such a client makes a target is the codemod's business."""
     extra = tuple(sorted(set(extra_words)))
     if not might_contain_target(data, extra):
         STATS["bytes_rejected"] += 1
         return Verdict(False)
-    if not use_ast or (extra and _extra_pattern(extra).search(data)):
+    if extra and _extra_pattern(extra).search(data):
         STATS["candidates"] += 1
         return Verdict(True, None, too_deep(data))
     tree = parse_ast(data)

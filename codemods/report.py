@@ -13,6 +13,7 @@ from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
 import click
 
 from .base import FIXED, HttpCodemod, Site
+from .docs import sarif_help
 from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Totals
 
 
@@ -332,10 +333,7 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
                 "name": "".join(part.capitalize() for part in cls.NAME.split("-")),
                 "shortDescription": {"text": cls.DESCRIPTION},
                 "fullDescription": {"text": cls.WHY or cls.DESCRIPTION},
-                "help": {
-                    "text": f"{cls.DESCRIPTION}\n\nWhy: {cls.WHY}\n\nThe fix: {cls.FIX}",
-                    "markdown": f"{cls.DESCRIPTION}\n\n**Why:** {cls.WHY}\n\n**The fix:** {cls.FIX}",
-                },
+                "help": sarif_help(cls),  # generated from the codemod's DOCS
                 "defaultConfiguration": {"level": "warning"},
                 "properties": {"onByDefault": cls.DEFAULT},
             }

@@ -259,9 +259,12 @@ class LazyMetadata:
 # then runs its own visitor over the whole module again. And ``CSTNode.visit`` rebuilds every
 # node it visits (``_visit_and_replace_children``), for read-only visitors too, whitespace
 # included. The providers below run the same visitors (so the same scopes and contexts) once,
-# and ``CSTNode.visit`` is given a read-only path for exactly these two visitor classes (and
-# the visitors they create): the same hooks in the same order, without rebuilding nodes and
-# without descending into layout tokens, which hold no name.
+# and, only while they run (``read_only_visits``), ``CSTNode.visit`` is given a read-only path
+# for exactly these two visitor classes (and the visitors they create): the same hooks in the
+# same order, without rebuilding nodes and without descending into layout tokens, which hold
+# no name. Outside that window (libcst's own runner and tool included) ``CSTNode.visit`` is
+# libcst's. This leans on libcst internals (``_visit_and_replace_children`` semantics, the
+# two visitor classes, dataclass fields): pyproject bounds the tested libcst versions.
 
 _libcst_visit = cst.CSTNode.visit
 
@@ -288,7 +291,25 @@ def _read_only_visit(self: cst.CSTNode, visitor: Any) -> Any:
     return self
 
 
-cst.CSTNode.visit = _read_only_visit  # type: ignore[method-assign]
+_active = 0
+
+
+@contextmanager
+def read_only_visits() -> Iterator[None]:
+    """Install the read-only ``CSTNode.visit`` for the duration (re-entrant; single thread:
+    the engine runs files in processes)."""
+    global _active
+    if _active == 0:
+        cst.CSTNode.visit = _read_only_visit  # type: ignore[method-assign]
+    _active += 1
+    try:
+        yield
+    finally:
+        _active -= 1
+        if _active == 0:
+            cst.CSTNode.visit = _libcst_visit  # type: ignore[method-assign]
+
+
 for _visitor in (ScopeVisitor, ExpressionContextVisitor):
     setattr(_visitor, "_http_codemods_read_only", True)
 
@@ -297,7 +318,8 @@ class FastExpressionContextProvider(BaseMetadataProvider[ExpressionContext]):
     """``ExpressionContextProvider``'s metadata (see above)."""
 
     def _gen_impl(self, module: cst.Module) -> None:
-        module.visit(ExpressionContextVisitor(self, ExpressionContext.LOAD))
+        with read_only_visits():
+            module.visit(ExpressionContextVisitor(self, ExpressionContext.LOAD))
 
 
 class FastScopeProvider(BaseMetadataProvider[Optional[Scope]]):
@@ -314,8 +336,9 @@ class FastScopeProvider(BaseMetadataProvider[Optional[Scope]]):
 
     def _gen_impl(self, module: cst.Module) -> None:
         visitor = ScopeVisitor(self)
-        module.visit(visitor)
-        visitor.infer_accesses()
+        with read_only_visits():
+            module.visit(visitor)
+            visitor.infer_accesses()
 
 
 #: What codemods ask for -> what computes it.

@@ -380,10 +380,21 @@ def test_read_only_scope_visits_give_libcsts_scopes(path):
             assignments = sorted(
                 (type(a).__name__, a.name) for a in scope.assignments
             ) if isinstance(node, cst.Name) else []
-            out.append((type(node).__name__, type(scope).__name__, names, len(assignments)))
+            # What ``calls.HttpResolver.accessed_attributes`` and ``client_class_of`` read:
+            # each binding's references and each access's referents.
+            references = sorted(
+                (a.name, len(a.references)) for a in scope.assignments
+            ) if isinstance(node, cst.Name) else []
+            accesses = sorted(
+                (len(a.referents), a.is_annotation, a.is_type_hint) for a in scope.accesses[node.value]
+            ) if isinstance(node, cst.Name) else []
+            out.append((type(node).__name__, type(scope).__name__, names, len(assignments), references, accesses))
         return out
 
-    fast = summary()
+    with tree.read_only_visits():
+        assert cst.CSTNode.visit is tree._read_only_visit
+        fast = summary()
+    assert cst.CSTNode.visit is tree._libcst_visit  # the patch is contained
     try:
         for visitor in (ScopeVisitor, ExpressionContextVisitor):
             visitor._http_codemods_read_only = False

@@ -1,0 +1,116 @@
+"""What is eager: the vocabulary the taint analysis (``taint.py``) and the escape checks
+(``escape.py``) use to decide whether a value may still refer to a response or client.
+
+An expression is *eager* when its value cannot hold a reference to the object it was computed
+from (``r.json()``, ``r.status_code``, ``list(r.iter_lines())``); everything else may keep the
+object alive and is followed as tainted.
+"""
+
+from __future__ import annotations
+
+
+#: Attributes of a response (or client) whose value holds no reference to it.
+EAGER_ATTRS = frozenset(
+    {
+        "status_code", "status", "code", "reason", "reason_phrase", "ok", "url", "headers",
+        "cookies", "encoding", "apparent_encoding", "text", "content", "elapsed", "history",
+        "links", "is_redirect", "is_permanent_redirect", "request", "http_version",
+        "is_success", "is_error", "is_client_error", "is_server_error", "is_informational",
+        "data", "msg", "version", "length", "closed", "content_type", "charset",
+        "content_length", "real_url", "host", "method", "raw_headers", "num_bytes_downloaded",
+        "auth", "params", "verify", "cert", "proxies", "trust_env", "max_redirects",
+        "base_url", "timeout",
+    }
+)
+#: ... except in aiohttp, where ``resp.content`` is the body's stream reader.
+LAZY_ATTRS_BY_LIBRARY = {"aiohttp": frozenset({"content", "text", "json", "read"})}
+
+#: Methods that return a coroutine reading from the object: eager only when awaited at once
+#: (every aiohttp response method, and httpx's async ones).
+COROUTINE_METHODS = frozenset({"aread", "aclose", "wait_for_close"})
+ALL_METHODS_ARE_COROUTINES = frozenset({"aiohttp"})
+
+#: Methods of a response whose result holds no reference to it.
+EAGER_METHODS = frozenset(
+    {
+        "json", "read", "read1", "readline", "readlines", "readinto", "getcode", "geturl",
+        "info", "getheader", "getheaders", "getstatus", "text", "release", "close",
+        "aclose", "aread", "drain_conn", "release_conn", "tell", "fileno", "decode",
+        "wait_for_close", "isclosed", "readable", "seekable", "writable",
+    }
+)
+
+#: Iterating these (or a response itself) yields plain data: bytes, str or lines.
+ELEMENT_EAGER_METHODS = frozenset(
+    {
+        "iter_content", "iter_lines", "iter_bytes", "iter_text", "iter_raw", "aiter_bytes",
+        "aiter_text", "aiter_lines", "aiter_raw", "iter_chunked", "iter_any", "iter_chunks",
+        "readlines", "stream",
+    }
+)
+
+#: Functions that consume their arguments and return plain data (normalised qualified names).
+EAGER_FUNCTIONS = frozenset(
+    {
+        "builtins." + n
+        for n in (
+            "list", "tuple", "bytes", "bytearray", "str", "int", "float", "bool", "len",
+            "sorted", "sum", "min", "max", "any", "all", "set", "frozenset", "dict", "repr",
+            "print", "isinstance", "hash", "id", "next", "type", "format", "ord", "hex",
+            "abs", "round", "callable", "issubclass", "hasattr", "ascii",
+        )
+    }
+    | {
+        "json.load", "json.loads", "json.dump", "json.dumps", "shutil.copyfileobj",
+        "base64.b64encode", "base64.b64decode", "zlib.decompress", "gzip.decompress",
+        "hashlib.md5", "hashlib.sha1", "hashlib.sha256", "hashlib.sha512", "os.path.join",
+        "logging.info", "logging.debug", "logging.warning", "logging.error",
+    }
+)
+
+#: Eager functions whose result may be one of their arguments (or an element of one).
+PASS_THROUGH_FUNCTIONS = frozenset(
+    "builtins." + n
+    for n in ("dict", "max", "min", "next", "sorted", "list", "tuple", "set", "frozenset", "sum")
+)
+
+#: Functions whose result wraps their argument but which keep it nowhere else: the taint
+#: follows the result (``reader = csv.reader(io.TextIOWrapper(r.raw))``).
+WRAPPING_FUNCTIONS = frozenset(
+    {
+        "io.TextIOWrapper", "io.BufferedReader", "io.BytesIO", "io.StringIO", "csv.reader",
+        "csv.DictReader", "codecs.getreader", "codecs.iterdecode", "gzip.GzipFile", "gzip.open",
+        "zipfile.ZipFile", "tarfile.open", "builtins.iter", "builtins.enumerate", "builtins.zip",
+        "builtins.map", "builtins.filter", "builtins.reversed", "itertools.islice",
+        "itertools.chain", "contextlib.closing", "contextlib.aclosing",
+    }
+)
+
+#: Methods of another object that consume their (tainted) argument and keep nothing.
+CONSUMER_METHODS = frozenset({"join", "write", "writelines", "info", "debug", "warning",
+                              "error", "exception", "critical", "log"})
+
+#: Methods and functions that keep what they are given: passing a tainted object is an escape.
+RETAINING_METHODS = frozenset(
+    {
+        "append", "appendleft", "add", "extend", "extendleft", "insert", "put", "put_nowait",
+        "setdefault", "update", "push", "enter_context", "enter_async_context", "callback",
+        "push_async_exit", "push_async_callback", "submit", "create_task", "ensure_future",
+        "run_in_executor", "call_soon", "call_soon_threadsafe", "call_later", "start_soon",
+        "apply_async", "map_async", "register", "set_result",
+    }
+)
+RETAINING_FUNCTIONS = frozenset(
+    {
+        "builtins.setattr", "functools.partial", "weakref.finalize", "atexit.register",
+        "asyncio.create_task", "asyncio.ensure_future", "threading.Thread",
+        "multiprocessing.Process", "contextlib.ExitStack", "contextlib.AsyncExitStack",
+    }
+)
+
+#: Methods of a response that raise an exception carrying it (``e.response``).
+RAISING_METHODS = frozenset({"raise_for_status"})
+
+#: Methods that close the object they are called on (``finally: r.close()``).
+CLOSING_METHODS = frozenset({"close", "aclose", "release", "release_conn"})
+

@@ -1,0 +1,303 @@
+"""Escapes: every way a tainted object could outlive the ``with`` block, and how far the
+block must reach.
+
+The ``with`` body runs to the last statement of the same block that mentions a tainted name.
+Every way a tainted object could outlive that block is an *escape* and is reported instead:
+returned or yielded, stored on an attribute / in a subscript / in a container, declared
+``global``/``nonlocal``, captured by a nested function, lambda, class or generator expression,
+or mentioned anywhere outside the block where it could still be the same object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
+from libcst.metadata.scope_provider import ClassScope
+
+from ..tree import walk
+from .eager import CONSUMER_METHODS, EAGER_FUNCTIONS, RAISING_METHODS, RETAINING_FUNCTIONS, RETAINING_METHODS, WRAPPING_FUNCTIONS
+from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
+from .taint import Taint, walk_scope
+
+_LOOPS = (cst.For, cst.While)
+
+
+class EscapeAnalysis(MetadataView):
+    """The extent of one target's ``with`` block in ``scope``, or ``Unsafe`` with the reason
+    it cannot be closed there. ``hoisted_node``: the target itself when it is used inline (it
+    is then replaced by a fresh name that is tainted from its statement on)."""
+
+    def __init__(
+        self, codemod: Any, target: Target, scope: NameScope, hoisted_node: Optional[cst.CSTNode]
+    ) -> None:
+        super().__init__(codemod)
+        self.target = target
+        self.scope = scope
+        self.taint = Taint(codemod, target.library, hoisted_node, scope)
+
+    def extent(
+        self, stmts: List[cst.BaseStatement], index: int, first: int, tainted: Set[str], block: cst.CSTNode
+    ) -> int:
+        """The index in ``stmts`` (the statements of ``block``) of the last statement the
+        ``with`` must hold: the target is in ``stmts[index]``, ``tainted`` are the names it is
+        bound to, followed from ``stmts[first]`` on."""
+        target, scope, hoisted_node = self.target, self.scope, self.taint.hoisted_node
+        noun = target.noun
+        live = set(tainted)
+        ever = set(tainted)
+        kills: Dict[str, int] = {}
+        last = index
+        for j in range(first, len(stmts)):
+            stmt = stmts[j]
+            if not live:
+                break
+            if self.taint.mentions(stmt, live):
+                last = j
+            # Names derived inside the statement (to a fixpoint: loops can feed back).
+            while True:
+                derived = self.taint.derived_in(stmt, live)
+                if derived <= live:
+                    break
+                live |= derived
+                ever |= derived
+            if self.taint.mentions(stmt, live):
+                last = j
+                self._check_escapes(stmt, live, noun)
+            # A plain top-level rebinding kills a name.
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    for bound, value in self._plain_bindings(small):
+                        if bound in live and not (self.taint.mentions(value, live) and not self.taint.eager(value, live)):
+                            live.discard(bound)
+                            kills.setdefault(bound, j)
+        if isinstance(scope.root, cst.Module):
+            # A module global can be imported (``from m import resp``) and used after the block.
+            exported = sorted(ever - (tainted if hoisted_node is not None else set()))
+            if exported:
+                raise Unsafe(f"`{exported[0]}` is bound at module level; other modules may import "
+                             f"the {noun} and use it after the with block")
+        self._check_declarations(scope, ever, noun)
+        self._check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
+        return last
+
+    def _plain_bindings(self, small: cst.CSTNode) -> List[Tuple[str, cst.BaseExpression]]:
+        if isinstance(small, cst.Assign):
+            return [
+                (t.target.value, small.value) for t in small.targets if isinstance(t.target, cst.Name)
+            ]
+        if isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
+            return [(small.target.value, small.value)]
+        return []
+
+    def _check_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str) -> None:
+        for sub in walk_scope(stmt):
+            if isinstance(sub, NESTED_SCOPES):
+                if self._captured_in(sub, live):
+                    kind = NESTED_SCOPE_KIND[type(sub)]
+                    raise Unsafe(f"the {noun} is captured by {kind}; it may be used after the "
+                                 f"with block")
+                continue
+            if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
+                value = sub.value
+                if isinstance(value, cst.From):
+                    value = value.item
+                if self.taint.mentions(value, live) and not self.taint.eager(value, live):
+                    what = "returned" if isinstance(sub, cst.Return) else "yielded"
+                    raise Unsafe(f"the {noun} (or something reading from it) is {what}; the "
+                                 f"caller may still use it")
+            elif isinstance(sub, cst.Raise) and sub.exc is not None:
+                if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
+                    raise Unsafe(f"the {noun} is carried out by an exception")
+            elif isinstance(sub, cst.Call):
+                self._check_call(sub, live, noun)
+            else:
+                self._check_store(sub, live, noun)
+
+    def _check_store(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
+        """A tainted value stored where it outlives the block: an attribute, a subscript, a
+        for-loop target that is not a plain name, a container."""
+        if isinstance(sub, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            value = sub.value
+            if value is None or not self.taint.mentions(value, live) or self.taint.eager(value, live):
+                return
+            targets = [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+            for t in targets:
+                for part in walk(t):
+                    if isinstance(part, cst.Attribute) and self._store_position(part, t):
+                        raise Unsafe(f"the {noun} is stored on an attribute")
+                    if isinstance(part, cst.Subscript) and self._store_position(part, t):
+                        raise Unsafe(f"the {noun} is stored in a subscript")
+        elif isinstance(sub, cst.For):
+            if self.taint.mentions(sub.iter, live) and not self.taint.elements_eager(sub.iter, live):
+                if not all(isinstance(p, (cst.Name, cst.Tuple, cst.List, cst.Element, cst.StarredElement,
+                                           cst.Comma, cst.LeftParen, cst.RightParen, cst.SimpleWhitespace,
+                                           cst.LeftSquareBracket, cst.RightSquareBracket))
+                           for p in walk(sub.target)):
+                    raise Unsafe(f"the {noun} is stored by a for loop target")
+        elif isinstance(sub, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+            if self.taint.mentions(sub, live) and not self.taint.eager(sub, live):
+                if isinstance(self._parent(sub), (cst.AssignTarget, cst.For)) or self._is_target(sub):
+                    return
+                raise Unsafe(f"the {noun} is stored in a container")
+
+    def _check_call(self, sub: cst.Call, live: Set[str], noun: str) -> None:
+        """A tainted value passed to a call that may keep it (or raise it)."""
+        if (
+            noun == "response"
+            and isinstance(sub.func, cst.Attribute)
+            and sub.func.attr.value in RAISING_METHODS
+            and not self.taint.eager(sub.func.value, live)
+        ):
+            raise Unsafe(f"`.{sub.func.attr.value}()` raises an exception that carries the "
+                         f"{noun} out of the with block, closed; close it by hand")
+        tainted_args = [
+            a for a in sub.args
+            if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
+        ]
+        if not tainted_args:
+            return
+        func = sub.func
+        if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
+            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()`")
+        if self.taint.qualified(func) & RETAINING_FUNCTIONS:
+            raise Unsafe(f"the {noun} is passed to code that may keep it")
+        if not self._known_consumer(func, live):
+            raise Unsafe(f"the {noun} (or something reading from it) is passed to a call "
+                         f"that may keep it; it may be used after the with block")
+
+    def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
+        """A call known to keep nothing it is given beyond its result (which the taint follows):
+        eager builtins and functions, wrappers like ``io.TextIOWrapper``, consumer methods
+        (``f.write``, ``logger.info``) and methods of the tainted object itself."""
+        if self.taint.qualified(func) & (EAGER_FUNCTIONS | WRAPPING_FUNCTIONS):
+            return True
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in CONSUMER_METHODS:
+                return True
+            receiver = func.value
+            while isinstance(receiver, cst.Attribute):
+                receiver = receiver.value
+            if self.taint.is_tainted_name(receiver, live):
+                return True
+            if isinstance(func.value, cst.Call) and self.taint.mentions(func.value, live):
+                return self._known_consumer(func.value.func, live)
+        return False
+
+    def _is_target(self, node: cst.CSTNode) -> bool:
+        ctx = self.get_metadata(ExpressionContextProvider, node, None)
+        return ctx in (ExpressionContext.STORE, ExpressionContext.DEL)
+
+    def _store_position(self, part: cst.CSTNode, target: cst.CSTNode) -> bool:
+        """``part`` (inside an assignment target) is itself what is assigned to."""
+        node = part
+        while node is not target:
+            parent = self._parent(node)
+            if not isinstance(parent, (cst.Tuple, cst.List, cst.Element, cst.StarredElement)):
+                return False
+            node = parent
+        return True
+
+    def _check_declarations(self, scope: NameScope, names: Set[str], noun: str) -> None:
+        root = scope.root.body if isinstance(scope.root, cst.FunctionDef) else scope.root
+        for sub in walk(root):
+            if isinstance(sub, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(sub, (cst.Global, cst.Nonlocal)):
+                for item in sub.names:
+                    if item.name.value in names:
+                        kind = "global" if isinstance(sub, cst.Global) else "nonlocal"
+                        raise Unsafe(f"`{item.name.value}` is declared {kind}; the {noun} may be "
+                                     f"used elsewhere")
+
+    def _check_occurrences(
+        self,
+        scope: NameScope,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        last: int,
+        names: Set[str],
+        kills: Dict[str, int],
+        block: cst.CSTNode,
+        noun: str,
+    ) -> None:
+        inside = stmts[index : last + 1]
+        stmt = stmts[index]
+        stmt_start = self.position(stmt)
+        in_loop = self._in_loop(stmt, scope)
+        for name in sorted(names):  # the same reason on every run
+            kill = kills.get(name)
+            after_kill = set(stmts[kill:]) if kill is not None else set()
+            for occurrence in scope.names.get(name, ()):
+                owner, nested = self._owner(occurrence, scope, block)
+                if nested is not None:
+                    if self._local_to_nested(occurrence, scope):
+                        continue
+                    kind = NESTED_SCOPE_KIND[type(nested)]
+                    raise Unsafe(f"the {noun} is captured by {kind}; it may be used after the "
+                                 f"with block")
+                if owner is not None and any(owner is s for s in inside):
+                    continue
+                ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
+                if ctx is ExpressionContext.STORE and not isinstance(self._parent(occurrence), cst.AugAssign):
+                    continue
+                if ctx is ExpressionContext.DEL:
+                    continue
+                if owner is not None and owner in after_kill:
+                    continue
+                if not in_loop and self.position(occurrence) < stmt_start:
+                    continue
+                raise Unsafe(f"`{name}` is used after the end of its block; the {noun} cannot "
+                             f"be closed there")
+
+    def _owner(
+        self, occurrence: cst.CSTNode, scope: NameScope, block: cst.CSTNode
+    ) -> Tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
+        """(the statement of ``block`` holding ``occurrence`` or None, the innermost nested
+        scope node between them or None)."""
+        nested = None
+        child, node = occurrence, self._parent(occurrence)
+        while node is not None:
+            if isinstance(node, NESTED_SCOPES) and node is not scope.root and nested is None:
+                nested = node
+            if node is block:
+                return child, nested
+            if node is scope.root:
+                return None, nested
+            child, node = node, self._parent(node)
+        return None, nested
+
+    def _local_to_nested(self, occurrence: cst.Name, scope: NameScope) -> bool:
+        """The name at ``occurrence`` is bound in a nested scope, not the one we analyse."""
+        inner = self.get_metadata(ScopeProvider, occurrence, None)
+        first = True
+        while inner is not None and inner is not scope.scope:
+            if occurrence.value in inner.assignments and (first or not isinstance(inner, ClassScope)):
+                return True
+            parent = getattr(inner, "parent", None)
+            if parent is inner:
+                break
+            inner, first = parent, False
+        return False
+
+    def _captured_in(self, nested: cst.CSTNode, live: Set[str]) -> bool:
+        for sub in walk(nested):
+            if isinstance(sub, cst.Name) and sub.value in live:
+                parent = self._parent(sub)
+                if isinstance(parent, cst.Attribute) and parent.attr is sub:
+                    continue
+                if isinstance(parent, cst.Arg) and parent.keyword is sub:
+                    continue
+                if not self._local_to_nested(sub, self.scope):
+                    return True
+        return False
+
+    def _in_loop(self, stmt: cst.CSTNode, scope: NameScope) -> bool:
+        node = self._parent(stmt)
+        while node is not None and node is not scope.root:
+            if isinstance(node, _LOOPS):
+                return True
+            node = self._parent(node)
+        return False
+

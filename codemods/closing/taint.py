@@ -1,0 +1,242 @@
+"""Taint: which names may refer to the object a target opened, and which values cannot.
+
+From the binding, the *tainted* names are the name and every name assigned from an expression
+that may keep a reference to a tainted object (``raw = r.raw``, ``lines = r.iter_lines()``,
+``reader = csv.reader(f)``). An expression is *eager* when its value cannot refer to a tainted
+object (``r.json()``, ``r.status_code``, ``list(lines)``): names assigned from eager
+expressions are not tainted. The vocabulary is in ``eager.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional, Set
+
+import libcst as cst
+from libcst.metadata import ExpressionContext, ExpressionContextProvider
+
+from ..tree import children, walk
+from .eager import (
+    ALL_METHODS_ARE_COROUTINES,
+    CONSUMER_METHODS,
+    COROUTINE_METHODS,
+    EAGER_ATTRS,
+    EAGER_FUNCTIONS,
+    EAGER_METHODS,
+    ELEMENT_EAGER_METHODS,
+    LAZY_ATTRS_BY_LIBRARY,
+    PASS_THROUGH_FUNCTIONS,
+)
+from .model import NESTED_SCOPES, MetadataView, NameScope
+
+_EAGER_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
+
+
+def walk_scope(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Like ``walk``, but yields nested scopes (functions, lambdas, classes, generator
+    expressions) without descending into them."""
+    return walk(node, prune=lambda n: isinstance(n, NESTED_SCOPES))
+
+
+class Taint(MetadataView):
+    """Taint questions about one target, over explicit inputs: the target's ``library``
+    (aiohttp's ``resp.content`` is a stream, elsewhere data), the ``hoisted_node`` (a target
+    used inline, which counts as tainted wherever it appears) and the ``scope`` analysed."""
+
+    def __init__(
+        self, codemod: Any, library: str, hoisted_node: Optional[cst.CSTNode], scope: NameScope
+    ) -> None:
+        super().__init__(codemod)
+        self.library = library
+        self.hoisted_node = hoisted_node
+        self.scope = scope
+
+    def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
+        if node is self.hoisted_node:
+            return True
+        return isinstance(node, cst.Name) and node.value in live
+
+    def mentions(self, node: cst.CSTNode, live: Set[str]) -> bool:
+        """Whether ``node`` reads a tainted name (anywhere inside, nested scopes included)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current is self.hoisted_node:
+                return True
+            if isinstance(current, cst.Name):
+                if current.value in live:
+                    ctx = self.get_metadata(ExpressionContextProvider, current, None)
+                    if ctx is not ExpressionContext.STORE or isinstance(self._parent(current), cst.AugAssign):
+                        return True
+                continue
+            if isinstance(current, cst.Attribute):
+                stack.append(current.value)
+                continue
+            if isinstance(current, cst.Arg):
+                stack.append(current.value)
+                continue
+            stack.extend(children(current))
+        return False
+
+    def derived_in(self, stmt: cst.CSTNode, live: Set[str]) -> Set[str]:
+        """Names a statement binds to values that may refer to a tainted object."""
+        found: Set[str] = set()
+
+        def bind(target: cst.CSTNode) -> None:
+            for sub in walk(target):
+                if isinstance(sub, cst.Name):
+                    ctx = self.get_metadata(ExpressionContextProvider, sub, None)
+                    if ctx is ExpressionContext.STORE:
+                        found.add(sub.value)
+
+        for sub in walk_scope(stmt):
+            if isinstance(sub, NESTED_SCOPES) and sub is not stmt:
+                continue
+            if isinstance(sub, cst.Assign):
+                if self.mentions(sub.value, live) and not self.eager(sub.value, live):
+                    for t in sub.targets:
+                        bind(t.target)
+            elif isinstance(sub, (cst.AnnAssign, cst.AugAssign)) and sub.value is not None:
+                if self.mentions(sub.value, live) and not self.eager(sub.value, live):
+                    bind(sub.target)
+            elif isinstance(sub, cst.NamedExpr):
+                if self.mentions(sub.value, live) and not self.eager(sub.value, live):
+                    bind(sub.target)
+            elif isinstance(sub, cst.For):
+                if self.mentions(sub.iter, live) and not self.elements_eager(sub.iter, live):
+                    bind(sub.target)
+            elif isinstance(sub, cst.WithItem):
+                if sub.asname is not None and self.mentions(sub.item, live) and not self.eager(sub.item, live):
+                    bind(sub.asname.name)
+            elif isinstance(sub, cst.Match):
+                if self.mentions(sub.subject, live):
+                    for case in sub.cases:
+                        bind(case.pattern)
+                        # Capture names are bindings too (no STORE context in libcst).
+                        for part in walk(case.pattern):
+                            if isinstance(part, (cst.MatchAs, cst.MatchStar)) and part.name is not None:
+                                found.add(part.name.value)
+                            elif isinstance(part, cst.MatchMapping) and part.rest is not None:
+                                found.add(part.rest.value)
+            elif isinstance(sub, cst.ExceptHandler):
+                pass
+        return found
+
+    def elements_eager(self, iterable: cst.BaseExpression, live: Set[str]) -> bool:
+        """Iterating ``iterable`` yields plain data (bytes, str, lines)."""
+        if self.is_tainted_name(iterable, live):
+            return True
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+            if iterable.func.attr.value in ELEMENT_EAGER_METHODS and self.is_tainted_name(iterable.func.value, live):
+                return True
+        if isinstance(iterable, cst.Attribute) and iterable.attr.value == "content" and self.is_tainted_name(iterable.value, live):
+            return True  # aiohttp ``async for line in resp.content``
+        return self.eager(iterable, live)
+
+    def qualified(self, func: cst.CSTNode) -> Set[str]:
+        return self.resolver.imported_names(func, builtins=True)
+
+    def eager(self, expr: cst.CSTNode, live: Set[str], awaited: bool = False) -> bool:
+        """``expr``'s value cannot hold a reference to a tainted object (``awaited``: ``expr``
+        is the operand of ``await``, so a coroutine it returns is run at once)."""
+        if not self.mentions(expr, live):
+            return True
+        if self.is_tainted_name(expr, live):
+            return False
+        if isinstance(expr, cst.Attribute):
+            attr = expr.attr.value
+            if attr in LAZY_ATTRS_BY_LIBRARY.get(self.library, ()):
+                return False
+            if attr in EAGER_ATTRS:
+                return True
+            return self.eager(expr.value, live)
+        if isinstance(expr, cst.Call):
+            return self._call_eager(expr, live, awaited)
+        if isinstance(expr, cst.Await):
+            return self.eager(expr.expression, live, awaited=True)
+        if isinstance(expr, cst.Subscript):
+            return self.eager(expr.value, live) and all(
+                self.eager(el.slice.value, live)
+                for el in expr.slice
+                if isinstance(el.slice, cst.Index)
+            )
+        if isinstance(expr, (cst.Comparison, cst.FormattedString, cst.ConcatenatedString, cst.SimpleString)):
+            return True
+        if isinstance(expr, cst.UnaryOperation):
+            return isinstance(expr.operator, cst.Not) or self.eager(expr.expression, live)
+        if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
+            return self.eager(expr.left, live) and self.eager(expr.right, live)
+        if isinstance(expr, cst.IfExp):
+            return self.eager(expr.body, live) and self.eager(expr.orelse, live)
+        if isinstance(expr, cst.NamedExpr):
+            return self.eager(expr.value, live)
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            return all(
+                not isinstance(e, cst.StarredElement) and self.eager(e.value, live)
+                for e in expr.elements
+            )
+        if isinstance(expr, cst.Dict):
+            return all(
+                isinstance(e, cst.DictElement) and self.eager(e.key, live) and self.eager(e.value, live)
+                for e in expr.elements
+            )
+        if isinstance(expr, _EAGER_COMPREHENSIONS):
+            return self._comprehension_eager(expr, live)
+        return False
+
+    def _call_eager(self, call: cst.Call, live: Set[str], awaited: bool) -> bool:
+        """A call's result: a method of a tainted object is eager when listed (and not a
+        coroutine left to run later); a function when it consumes its arguments."""
+        func = call.func
+        args_eager = all(self.eager(a.value, live) for a in call.args)
+        if isinstance(func, cst.Attribute):
+            if not self.eager(func.value, live):
+                if not awaited and (
+                    self.library in ALL_METHODS_ARE_COROUTINES
+                    or func.attr.value in COROUTINE_METHODS
+                ):
+                    return False  # a coroutine that will read from the response later
+                return func.attr.value in EAGER_METHODS and args_eager
+            if args_eager or func.attr.value in CONSUMER_METHODS:
+                return True
+            return bool(self.qualified(func) & EAGER_FUNCTIONS)
+        qualified = self.qualified(func)
+        if qualified & PASS_THROUGH_FUNCTIONS:
+            return self._pass_through_eager(call, live)
+        if qualified & EAGER_FUNCTIONS:
+            return True
+        return False if self.mentions(func, live) else args_eager
+
+    def _comprehension_eager(self, comp: cst.BaseExpression, live: Set[str]) -> bool:
+        """A list/set/dict comprehension is eager when its elements are (names bound from
+        iterating a tainted iterable that yields objects are tainted inside it)."""
+        inner = set(live)
+        for_in = comp.for_in
+        while for_in is not None:
+            if self.mentions(for_in.iter, inner) and not self.elements_eager(for_in.iter, inner):
+                inner |= {n.value for n in walk(for_in.target) if isinstance(n, cst.Name)}
+            for_in = for_in.inner_for_in
+        if isinstance(comp, cst.DictComp):
+            return self.eager(comp.key, inner) and self.eager(comp.value, inner)
+        return self.eager(comp.elt, inner)
+
+    def _pass_through_eager(self, call: cst.Call, live: Set[str]) -> bool:
+        """``dict``/``max``/``next``/``list``...: the result holds their arguments (or the
+        elements of a single iterable): eager only when those are."""
+        positional = [a for a in call.args if a.keyword is None]
+        for a in call.args:
+            if a.star:
+                if self.mentions(a.value, live):
+                    return False
+            elif a.keyword is not None:
+                if a.keyword.value != "key" and not self.eager(a.value, live):
+                    return False
+        if not positional:
+            return True
+        first, rest = positional[0], positional[1:]
+        iterable_form = len(positional) == 1 or self.qualified(call.func) & {"builtins.next"}
+        if iterable_form and not self.elements_eager(first.value, live):
+            return False
+        if not iterable_form and not self.eager(first.value, live):
+            return False
+        return all(self.eager(a.value, live) for a in rest)
+

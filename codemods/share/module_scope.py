@@ -1,0 +1,75 @@
+"""The default strategy: one module-level client, created right after the imports, used by
+every target of the module."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Set
+
+import libcst as cst
+
+from ..imports import Ref
+from .client import DEFAULT_MODULE_NAMES, ClientDefinition
+from .layout import insertion_point, top_statement_index
+from .targets import ShareTarget
+
+
+def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> None:
+    ok = share.eligible(targets, share.module_problem)
+    if not ok:
+        return
+    first_use = min(top_statement_index(share, t.call) for t in ok)
+    point = insertion_point(module.body, first_use)
+    libraries = [lib for lib in ("requests", "httpx") if any(t.found.library == lib for t in ok)]
+    adds: List[cst.SimpleStatementLine] = []
+    lines: List[str] = []
+    given = share.options["session-name"] or ""
+    names: Dict[str, str] = {}
+    refs: Dict[str, Ref] = {}
+    helpers: Dict[str, Optional[Ref]] = {}
+    if not share.keep_cookies:
+        helpers["http.cookiejar"] = share.imports.module_ref("http.cookiejar", point, must_exist=False)
+    for lib in libraries:
+        ref = share.imports.module_ref(lib, point, must_exist=True)
+        lib_targets = [t for t in ok if t.found.library == lib]
+        if ref is None:
+            for t in lib_targets:
+                share.report(t.call, f"{lib} is not imported at module level before its first use")
+            continue
+        refs[lib] = ref
+        share.imports.all_names.update(r.name.split(".")[0] for r in list(helpers.values()) + [ref] if r)
+        if given:
+            base = given if lib == "requests" or len(libraries) == 1 else f"{given}_httpx"
+        else:
+            base = DEFAULT_MODULE_NAMES[lib]
+        names[lib] = share.imports.fresh(base)
+    if not refs:
+        return
+    added: Set[str] = set()
+    for ref in list(helpers.values()) + [refs[lib] for lib in libraries if lib in refs]:
+        if ref is not None and ref.add is not None and ref.name not in added:
+            added.add(ref.name)
+            adds.append(ref.add)
+    cookiejar = helpers["http.cookiejar"].name if not share.keep_cookies else None  # type: ignore[union-attr]
+    for lib in libraries:
+        if lib in refs:
+            lines += ClientDefinition(lib, refs[lib].name, cookiejar).module_statements(names[lib])
+    block = _module_block(module, point, adds, lines)
+    share.plan.module_block = block
+    share.plan.insert_at = point
+    for t in ok:
+        if t.found.library in refs:
+            share.schedule(t, names[t.found.library])
+
+
+def _module_block(
+    module: cst.Module, point: int, adds: List[cst.SimpleStatementLine], lines: List[str]
+) -> List[cst.BaseStatement]:
+    """The imports to add and the client's statements, set off by blank lines."""
+    if adds and point > 0 and not isinstance(module.body[point - 1], cst.SimpleStatementLine):
+        adds[0] = adds[0].with_changes(leading_lines=[cst.EmptyLine()])
+    block: List[cst.BaseStatement] = list(adds)
+    client_stmts = [cst.parse_statement(line + "\n") for line in lines]
+    if point > 0 or adds:
+        client_stmts[0] = client_stmts[0].with_changes(leading_lines=[cst.EmptyLine()])
+    block += client_stmts
+    return block

@@ -1,0 +1,48 @@
+"""What a codemod looks for, in one place per codemod (``HttpCodemod.TARGETS``); everything
+that decides whether a codemod may skip a file or a function is derived from it:
+
+- ``kinds``: the kinds of target name it acts on (``calls.HttpCall.kind``, plus ``star`` for a
+  star import of a library): ``prefilter.relevant`` skips a codemod on a file that uses none;
+- ``module_wide``: the qualified names it resolves anywhere in a module, not only in the
+  functions that hold its targets: ``HttpCodemod.MODULE_WIDE``, which pruning keeps visible
+  (``prune.py``: a function that mentions none of them is hidden);
+- ``candidate_names``: the last parts of the callables that can be targets, for
+  ``WrappingCodemod``'s syntactic pre-check;
+- ``consulted``: every other qualified name the codemod's code looks up module-wide (the
+  tables of ``share/facts.py``, ``socket.setdefaulttimeout``, ...).
+  ``tests/test_spec.py`` checks each is covered by ``module_wide``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import FrozenSet, Iterable
+
+#: The libraries themselves: every codemod resolves these.
+HTTP_LIBRARIES: FrozenSet[str] = frozenset(
+    {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen"}
+)
+ALL_KINDS: FrozenSet[str] = frozenset({"function", "constructor", "class", "urlopen", "star"})
+
+
+def covered(qualified: str, watched: Iterable[str]) -> bool:
+    """``qualified`` is a watched name or inside one (as ``prune._inside`` decides)."""
+    watched = frozenset(watched)
+    while True:
+        if qualified in watched:
+            return True
+        if "." not in qualified:
+            return False
+        qualified = qualified.rsplit(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    kinds: FrozenSet[str] = ALL_KINDS
+    module_wide: FrozenSet[str] = HTTP_LIBRARIES
+    candidate_names: FrozenSet[str] = frozenset()
+    consulted: FrozenSet[str] = frozenset()
+
+    def uncovered(self) -> FrozenSet[str]:
+        """Consulted names pruning could hide (should be empty)."""
+        return frozenset(q for q in self.consulted if not covered(q, self.module_wide))
