@@ -26,14 +26,10 @@ ALL_KINDS: FrozenSet[str] = frozenset({"function", "constructor", "class", "urlo
 
 
 def covered(qualified: str, watched: Iterable[str]) -> bool:
-    """``qualified`` is a watched name or inside one (as ``prune._inside`` decides)."""
-    watched = frozenset(watched)
-    while True:
-        if qualified in watched:
-            return True
-        if "." not in qualified:
-            return False
-        qualified = qualified.rsplit(".", 1)[0]
+    """``qualified`` is a watched name or inside one: exactly what pruning decides."""
+    from .prune import _inside
+
+    return _inside(qualified, frozenset(watched))
 
 
 @dataclass(frozen=True)
