@@ -24,6 +24,7 @@ from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
 from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site
+from .formatting import format_changed
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
@@ -233,8 +234,11 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
         if restored is None:
             return _without_hiding(data, path, settings)
         code = restored
+    # The project's formatter on the changed lines (none configured: the edits as they are).
+    formatted = format_changed(original_text, code, path)
+    reformatted, code = formatted != code, formatted
     new_bytes = code.encode(tree.encoding)
-    if hidden is not None or stale is not None:
+    if hidden is not None or stale is not None or reformatted:
         # Verify the final text (the intermediate outputs were checked by ``target_kinds``).
         if verdict.tree is None or prefilter.parse_ast(new_bytes) is None:
             try:

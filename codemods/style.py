@@ -1,0 +1,276 @@
+"""The project's own style for a file: its import sorting (isort or ruff's isort) and its
+formatter (black or ruff format), read from the configuration files nearest to the file.
+
+What is read (the first file that says something, walking up from the file's directory to
+the repository root, ``.git``, or the filesystem root):
+
+- import sorting: ``[tool.ruff.lint.isort]`` / ``[tool.ruff.isort]`` (pyproject.toml),
+  ``[lint.isort]`` / ``[isort]`` (ruff.toml, .ruff.toml), ``[tool.isort]`` (pyproject.toml),
+  ``[settings]`` / ``[isort]`` (.isort.cfg), ``[isort]`` / ``[tool:isort]`` (setup.cfg,
+  tox.ini); none: isort's defaults (which ruff's match);
+- formatter: ``[tool.black]`` -> black, ``[tool.ruff.format]`` (or ``[format]`` in
+  ruff.toml) -> ruff format, or a ``black`` / ``ruff-format`` hook in
+  ``.pre-commit-config.yaml``; none: no formatter (minimal edits).
+
+Unreadable or odd configuration is ignored (the defaults apply): this only decides where an
+added import goes and whether the formatter runs on the changed lines.
+"""
+
+from __future__ import annotations
+
+import configparser
+import functools
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FUTURE, STDLIB, THIRDPARTY, FIRSTPARTY, LOCALFOLDER = range(5)
+
+if sys.version_info >= (3, 10):
+    _STDLIB: FrozenSet[str] = frozenset(sys.stdlib_module_names)
+else:  # pragma: no cover - a conservative list for 3.9 (what the codemods add, and the usual)
+    _STDLIB = frozenset(
+        """abc argparse array ast asyncio base64 binascii bisect builtins bz2 calendar cgi
+        collections concurrent configparser contextlib contextvars copy csv ctypes dataclasses
+        datetime decimal difflib email enum errno fnmatch fractions ftplib functools gc getpass
+        glob gzip hashlib heapq hmac html http importlib inspect io ipaddress itertools json
+        keyword logging lzma math mimetypes multiprocessing netrc numbers operator os pathlib
+        pickle platform pprint queue random re secrets select shlex shutil signal site socket
+        socketserver sqlite3 ssl stat statistics string struct subprocess sys sysconfig tarfile
+        tempfile textwrap threading time timeit tokenize traceback types typing unittest urllib
+        uuid warnings weakref xml zipfile zlib zoneinfo""".split()
+    )
+
+
+@dataclass(frozen=True)
+class ImportStyle:
+    """The isort settings that decide where a new ``import x`` goes."""
+
+    known: Tuple[Tuple[str, int], ...] = ()  # (module prefix, section), from the config
+    src: Tuple[str, ...] = ()  # directories whose packages are first party
+    own_package: str = ""  # the top-level package of the file itself (first party)
+    force_sort_within_sections: bool = False
+    from_first: bool = False
+    case_sensitive: bool = False
+    no_sections: bool = False
+
+    def section(self, module: str, level: int = 0) -> int:
+        if level:
+            return LOCALFOLDER
+        if self.no_sections:
+            return THIRDPARTY
+        top = module.split(".")[0]
+        if top == "__future__":
+            return FUTURE
+        best: Optional[Tuple[int, int]] = None
+        for prefix, section in self.known:
+            if module == prefix or module.startswith(prefix + "."):
+                if best is None or len(prefix) > best[0]:
+                    best = (len(prefix), section)
+        if best is not None:
+            return best[1]
+        if top == self.own_package:
+            return FIRSTPARTY
+        for directory in self.src:
+            if os.path.isdir(os.path.join(directory, top)) or os.path.isfile(os.path.join(directory, top + ".py")):
+                return FIRSTPARTY
+        if top in _STDLIB:
+            return STDLIB
+        return THIRDPARTY
+
+
+@dataclass(frozen=True)
+class Style:
+    imports: ImportStyle = field(default_factory=ImportStyle)
+    #: "black", "ruff" or "" (none configured).
+    formatter: str = ""
+    #: The file that configures the formatter (passed to black as --config).
+    formatter_config: str = ""
+
+
+NO_STYLE = Style()
+
+
+def _toml(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        return data if isinstance(data, dict) else {}
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError):
+        return {}
+
+
+def _cfg(path: str) -> Optional[configparser.ConfigParser]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None
+    return parser
+
+
+def _get(table: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(table, dict):
+            return None
+        table = table.get(key)
+    return table
+
+
+def _norm(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """Keys with dashes (ruff) and underscores (isort) alike, values as Python values."""
+    return {str(k).replace("-", "_").lower(): v for k, v in settings.items()}
+
+
+def _names(value: Any) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in re.split(r"[,\s]+", value) if v.strip())
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return ()
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _isort_settings(directory: str) -> Optional[Tuple[Dict[str, Any], str]]:
+    """(settings, directory of the file) from the isort configuration in ``directory``."""
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        data = _toml(pyproject)
+        for keys in (("tool", "ruff", "lint", "isort"), ("tool", "ruff", "isort"), ("tool", "isort")):
+            table = _get(data, *keys)
+            if isinstance(table, dict):
+                settings = _norm(table)
+                src = _get(data, "tool", "ruff", "src")
+                if keys[-1] == "isort" and keys[1] == "ruff" and src is not None:
+                    settings.setdefault("src_paths", src)
+                return settings, directory
+    for name in ("ruff.toml", ".ruff.toml"):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            data = _toml(path)
+            for keys in (("lint", "isort"), ("isort",)):
+                table = _get(data, *keys)
+                if isinstance(table, dict):
+                    settings = _norm(table)
+                    if data.get("src") is not None:
+                        settings.setdefault("src_paths", data.get("src"))
+                    return settings, directory
+    for name, sections in ((".isort.cfg", ("settings", "isort")), ("setup.cfg", ("isort", "tool:isort")),
+                           ("tox.ini", ("isort", "tool:isort"))):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            parser = _cfg(path)
+            if parser is None:
+                continue
+            for section in sections:
+                if parser.has_section(section):
+                    return _norm(dict(parser.items(section))), directory
+    return None
+
+
+_PRE_COMMIT_HOOK = re.compile(r"^\s*-?\s*id:\s*['\"]?(black|black-jupyter|ruff-format)['\"]?\s*$", re.M)
+
+
+def _formatter(directory: str) -> Optional[Tuple[str, str]]:
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        data = _toml(pyproject)
+        if isinstance(_get(data, "tool", "black"), dict):
+            return "black", pyproject
+        if isinstance(_get(data, "tool", "ruff", "format"), dict):
+            return "ruff", pyproject
+    for name in ("ruff.toml", ".ruff.toml"):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path) and isinstance(_toml(path).get("format"), dict):
+            return "ruff", path
+    for name in (".pre-commit-config.yaml", ".pre-commit-config.yml"):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError):
+                continue
+            found = _PRE_COMMIT_HOOK.search(text)
+            if found:
+                return ("ruff" if found.group(1) == "ruff-format" else "black"), ""
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _style_of_directory(directory: str) -> Tuple[Optional[Tuple[Dict[str, Any], str]], Optional[Tuple[str, str]], str]:
+    isort: Optional[Tuple[Dict[str, Any], str]] = None
+    formatter: Optional[Tuple[str, str]] = None
+    root = ""
+    current = directory
+    while True:
+        if isort is None:
+            isort = _isort_settings(current)
+        if formatter is None:
+            formatter = _formatter(current)
+        if not root and (os.path.isfile(os.path.join(current, "pyproject.toml"))
+                         or os.path.exists(os.path.join(current, "setup.py"))):
+            root = current
+        if os.path.exists(os.path.join(current, ".git")):
+            root = root or current
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return isort, formatter, root or directory
+
+
+def _own_package(path: str) -> str:
+    """The top-level package holding ``path`` (directories with ``__init__.py`` upwards)."""
+    directory = os.path.dirname(path)
+    top = ""
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        top = os.path.basename(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return top
+
+
+@functools.lru_cache(maxsize=1024)
+def style_for(path: Optional[str]) -> Style:
+    """The style that applies to the file at ``path`` (``NO_STYLE`` without a path)."""
+    if not path or path == "-":
+        return NO_STYLE
+    absolute = os.path.abspath(path)
+    isort, formatter, root = _style_of_directory(os.path.dirname(absolute))
+    settings, base = isort if isort is not None else ({}, root)
+    profile = str(settings.get("profile", "")).lower()
+    known = []
+    for key, section in (("known_first_party", FIRSTPARTY), ("known_third_party", THIRDPARTY),
+                         ("known_local_folder", LOCALFOLDER), ("extra_standard_library", STDLIB),
+                         ("known_standard_library", STDLIB)):
+        known += [(name, section) for name in _names(settings.get(key))]
+    src_paths = _names(settings.get("src_paths")) or (".", "src")
+    src = tuple(os.path.normpath(os.path.join(base, s)) for s in src_paths)
+    force_sort = _flag(settings.get("force_sort_within_sections", profile == "google"))
+    imports = ImportStyle(
+        known=tuple(known),
+        src=src,
+        own_package=_own_package(absolute),
+        force_sort_within_sections=force_sort,
+        from_first=_flag(settings.get("from_first", False)),
+        case_sensitive=_flag(settings.get("case_sensitive", False)),
+        no_sections=_flag(settings.get("no_sections", False)),
+    )
+    kind, config = formatter if formatter is not None else ("", "")
+    return Style(imports=imports, formatter=kind, formatter_config=config)
