@@ -25,6 +25,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import GlobalScope
 
+from .style import imported_elsewhere
 from .tree import walk
 
 #: Calls that end the program (an ``except ImportError: sys.exit()`` leaves the module).
@@ -358,6 +359,14 @@ def _insert_sorted(body: List[cst.BaseStatement], at: int, stmt: cst.SimpleState
     body.insert(first, stmt.with_changes(leading_lines=head))
 
 
+def _from_module(stmt: cst.CSTNode) -> Optional[str]:
+    """``.m`` for ``from .m import x`` (a line the codemod may have added a name to), else None."""
+    small = stmt.body[0]  # type: ignore[attr-defined]
+    if not isinstance(small, cst.ImportFrom):
+        return None
+    return "." * len(small.relative) + (dotted(small.module) if small.module is not None else "")
+
+
 def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cst.Module:
     """``new`` with the module-level ``import`` lines that are not in ``original`` moved to
     where isort puts them within their import block (see ``_insert_sorted``)."""
@@ -365,9 +374,11 @@ def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cs
         return original.code_for_node(stmt.with_changes(leading_lines=()))  # type: ignore[attr-defined]
 
     existing: Dict[str, int] = {}
+    modules: Set[Optional[str]] = {None}  # ``from m import`` lines of the original (None: not one)
     for stmt in original.body:
         if _import_line(stmt):
             existing[code(stmt)] = existing.get(code(stmt), 0) + 1
+            modules.add(_from_module(stmt))
     body = list(new.body)
     added: List[Tuple[int, cst.SimpleStatementLine]] = []
     kept: List[cst.BaseStatement] = []
@@ -376,7 +387,7 @@ def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cs
             text = code(stmt)
             if existing.get(text, 0) > 0:
                 existing[text] -= 1
-            elif all(isinstance(s, cst.Import) for s in stmt.body):  # type: ignore[attr-defined]
+            elif all(isinstance(s, cst.Import) for s in stmt.body) or _from_module(stmt) not in modules:
                 carried = [line for line in stmt.leading_lines if line.comment is not None]
                 if carried and kept:
                     pass  # a comment the codemod wrote above its import: leave the line where it is
@@ -446,6 +457,23 @@ def _referenced_imports(scope: Any, module: cst.Module, names: Optional[Set[str]
     return out
 
 
+def _name_counts(module: cst.Module, names: Set[str]) -> Tuple[Dict[str, int], bool]:
+    """How many times each of ``names`` is written as a name (not as an attribute:
+    ``x.get``), and whether the module reads its namespace dynamically."""
+    counts: Dict[str, int] = {}
+    attributes: Set[int] = set()
+    dynamic = False
+    for node in walk(module):
+        if isinstance(node, cst.Attribute):
+            attributes.add(id(node.attr))
+        elif isinstance(node, cst.Name) and id(node) not in attributes:
+            if node.value in names:
+                counts[node.value] = counts.get(node.value, 0) + 1
+            elif node.value in _DYNAMIC:
+                dynamic = True
+    return counts, dynamic
+
+
 def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, path: Optional[str]) -> cst.Module:
     """``new`` without the module-level imports (and imports directly in a function body) whose
     every use the rewrite removed: used in ``original``, unused in ``new``. Public names stay
@@ -460,22 +488,13 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
     used_before -= set(codemod.file.hidden_names)
     if not used_before:
         return new
-    counts_before: Dict[str, int] = {}
-    for node in codemod.nodes_of(original, cst.Name):
-        if node.value in used_before:
-            counts_before[node.value] = counts_before.get(node.value, 0) + 1
-    counts_after: Dict[str, int] = {}
-    dynamic = False
-    for node in walk(new):
-        if isinstance(node, cst.Name):
-            if node.value in used_before:
-                counts_after[node.value] = counts_after.get(node.value, 0) + 1
-            elif node.value in _DYNAMIC:
-                dynamic = True
+    counts_before, _ = _name_counts(original, used_before)
+    counts_after, dynamic = _name_counts(new, used_before)
     if dynamic:
         return new
     fewer = {name for name in used_before if counts_after.get(name, 0) < counts_before.get(name, 0)}
     fewer -= _exported(new)
+    fewer = {name for name in fewer if not imported_elsewhere(path, name)}
     if not fewer:
         return new
     from .tree import FastScopeProvider
@@ -483,6 +502,7 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
     wrapper = MetadataWrapper(new, unsafe_skip_copy=True)
     scopes = wrapper.resolve(FastScopeProvider)
     unused: Set[cst.ImportAlias] = set()
+    lines = {small: stmt for stmt in _import_lines(new) for small in stmt.body}
     for node, scope in scopes.items():
         if not isinstance(node, (cst.Import, cst.ImportFrom)) or scope is None:
             continue
@@ -490,6 +510,9 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
             continue
         if isinstance(node, cst.ImportFrom) and (node.relative or node.module is None):
             continue  # first party: may be a re-export others rely on
+        line = lines.get(node)
+        if line is None or line.trailing_whitespace.comment is not None:
+            continue  # a comment (re-exported, noqa): someone meant to keep it
         for alias in node.names:
             name = _bound_name(alias)
             if name not in fewer:
@@ -500,6 +523,18 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
     if not unused:
         return new
     return new.visit(_DropImports(unused))
+
+
+def _import_lines(module: cst.Module) -> List[cst.SimpleStatementLine]:
+    out: List[cst.SimpleStatementLine] = []
+    stack: List[Sequence[cst.BaseStatement]] = [module.body]
+    while stack:
+        for stmt in stack.pop():
+            if isinstance(stmt, cst.SimpleStatementLine) and _import_line(stmt):
+                out.append(stmt)
+            elif isinstance(stmt, cst.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
+                stack.append(stmt.body.body)
+    return out
 
 
 class _DropImports(cst.CSTTransformer):

@@ -65,8 +65,9 @@ def fetch(url):
     return requests.get(url).json()
 """,
         after="""\
-import requests
 import http.cookiejar as _cookiejar
+
+import requests
 
 _session = requests.Session()
 _session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -87,8 +88,9 @@ def fetch_all(urls):
         print(requests.get(url).status_code)
 """,
         after="""\
-import requests
 import http.cookiejar as _cookiejar
+
+import requests
 
 
 def fetch_all(urls):
@@ -156,9 +158,11 @@ DOCS = CodemodDocs(
     is `NAME_httpx`). `import http.cookiejar` (and `import requests`/`httpx` when the module
     only has `from requests import get`) are added under fresh private names
     (`import http.cookiejar as _cookiejar`, `import requests as _requests`), so no name of the
-    module, star-imported ones included, is rebound. Imports are never removed, even when
-    nothing in the module uses them any more: a module-level name is public (another module may
-    `from this import get`), so a linter may now call `from requests import get` unused.
+    module, star-imported ones included, is rebound. Added imports go where the project's import
+    sorting puts them (isort's sections and order); an import the rewrite left unused
+    (`from requests import get`) is removed unless it may be public: in `__all__`, imported
+    from this module by another file of the project, in an `__init__.py`, or with a comment on
+    its line (see "Imports and formatting").
     `requests.get(url, p)` becomes
     `_session.get(url, params=p)`: `Session.get` takes `params` by position only since 2.32.
   - `function`: in each function with at least two targets, or one inside a loop (`for`,

@@ -274,3 +274,56 @@ def style_for(path: Optional[str]) -> Style:
     )
     kind, config = formatter if formatter is not None else ("", "")
     return Style(imports=imports, formatter=kind, formatter_config=config)
+
+
+#: Directories never searched for imports of a module (environments, caches, builds).
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "node_modules",
+                        "__pycache__", "build", "dist", "site-packages", ".mypy_cache", ".ruff_cache"})
+#: A project with more Python files than this is not searched: every import is kept.
+MAX_PROJECT_FILES = 20_000
+_FROM_IMPORT = re.compile(rb"\bfrom\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|[^\n#;]*)")
+
+
+@functools.lru_cache(maxsize=16)
+def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
+    """module's last dotted part -> the names some file of the project imports from a module
+    of that name (``from x.y import a, b``: ``y`` -> {a, b}); None: too many files to tell."""
+    found: Dict[str, set] = {}
+    count = 0
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info")]
+        for name in files:
+            if not name.endswith((".py", ".pyi")):
+                continue
+            count += 1
+            if count > MAX_PROJECT_FILES:
+                return None
+            try:
+                with open(os.path.join(directory, name), "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if b"import" not in data:
+                continue
+            for module, names in _FROM_IMPORT.findall(data):
+                tail = module.decode("ascii", "replace").rstrip(".").split(".")[-1]
+                if tail:
+                    found.setdefault(tail, set()).update(
+                        n.decode("ascii", "replace") for n in re.findall(rb"\w+", names) if n != b"as"
+                    )
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def imported_elsewhere(path: Optional[str], name: str) -> bool:
+    """Whether another file of the project may import ``name`` from the module at ``path``
+    (``from <...>.<module> import name``, found by a search of the project's files that
+    errs on the side of yes). No file: a source on its own, imported by nothing."""
+    if not path or path == "-" or not os.path.isfile(path):
+        return False
+    absolute = os.path.abspath(path)
+    _, _, root = _style_of_directory(os.path.dirname(absolute))
+    index = _imported_names(root)
+    if index is None:
+        return True
+    stem = os.path.splitext(os.path.basename(absolute))[0]
+    return name in index.get(stem, frozenset())

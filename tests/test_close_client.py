@@ -195,9 +195,10 @@ def test_both_codemods_together_nest_and_are_idempotent():
     )
     assert new == dedent(
         """
+        import contextlib
+
         import requests
         import httpx
-        import contextlib
 
         def f(u):
             with requests.Session() as s:

@@ -172,8 +172,9 @@ def test_httpx_send_stream_uses_contextlib_closing():
             return [line for line in r.iter_lines()]
         """,
         """
-        import httpx
         import contextlib
+
+        import httpx
 
         client = httpx.Client()
 

@@ -251,11 +251,15 @@ def test_encodings_and_line_endings_survive_hiding():
         settings = engine.Settings(codemods=DEFAULT, mode=engine.CHECK, hide_functions=hide)
         result = engine.process_source(source, "x.py", settings)
         assert result.status == engine.CHANGED
-        assert result.new_bytes.startswith(b"# -*- coding: latin-1 -*-\r\nimport requests\r\n")
+        assert result.new_bytes.startswith(
+            b"# -*- coding: latin-1 -*-\r\nimport http.cookiejar as _cookiejar\r\n\r\nimport requests\r\n"
+        )
         assert b"    s = 'caf\xe9'\r\n" in result.new_bytes
     bom = b"\xef\xbb\xbf" + source.replace(b"# -*- coding: latin-1 -*-\r\n", b"").replace(b"\xe9", b"e")
     result = engine.process_source(bom, "y.py", engine.Settings(codemods=DEFAULT, mode=engine.CHECK))
-    assert result.status == engine.CHANGED and result.new_bytes.startswith(b"\xef\xbb\xbfimport requests\r\n")
+    assert result.status == engine.CHANGED and result.new_bytes.startswith(
+        b"\xef\xbb\xbfimport http.cookiejar as _cookiejar\r\n\r\nimport requests\r\n"
+    )
 
 
 def test_sites_after_hidden_functions_keep_their_lines():

@@ -58,8 +58,9 @@ def test_import_requests_module_level_and_functions():
     )
     assert new == dedent(
         """
-        import requests
         import http.cookiejar as _cookiejar
+
+        import requests
 
         """
     ) + HEADER_REQUESTS + dedent(
@@ -84,7 +85,7 @@ def test_import_requests_module_level_and_functions():
     assert reasons(sites) == []
 
 
-def test_every_import_form_and_imports_kept():
+def test_every_import_form_and_the_imports_left_unused_removed():
     new, sites = fix(
         """
         import atexit
@@ -107,8 +108,6 @@ def test_every_import_form_and_imports_kept():
         import atexit
         import http.cookiejar
         import requests as rq
-        from requests import get, post as http_post
-        from requests import api
 
         _session = rq.Session()
         _session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -123,9 +122,15 @@ def test_every_import_form_and_imports_kept():
         """
     )
     assert len(fixed_lines(sites)) == 7
+    # A public name stays: in ``__all__``, or with a comment on its line.
+    new, _ = fix('__all__ = ["get"]\nimport requests\nfrom requests import get\nfrom requests import post  # noqa\n'
+                 'get("b")\npost("c")\n')
+    assert "from requests import get\n" in new and "from requests import post  # noqa\n" in new
 
 
 def test_from_import_only_adds_import_requests():
+    """``import requests as _requests`` goes into the third-party section, where isort puts
+    it; ``from requests import get``, no longer used, goes (issue 15)."""
     new, _ = fix(
         """
         from requests import get
@@ -136,8 +141,8 @@ def test_from_import_only_adds_import_requests():
     )
     assert new == dedent(
         """
-        from requests import get
         import http.cookiejar as _cookiejar
+
         import requests as _requests
 
         """
@@ -163,7 +168,7 @@ def test_still_used_imports_are_kept():
             pass
         """
     )
-    assert "from requests import get, HTTPError\n" in new
+    assert "from requests import HTTPError\n" in new  # ``get`` is no longer used: it goes
     assert "import requests.exceptions\n" in new
     assert "import requests\n" in new
     assert "_session.get(\"u\")" in new
@@ -183,9 +188,9 @@ def test_httpx_forms_and_stream():
     )
     assert new == dedent(
         """
-        import httpx
-        from httpx import stream
         import http.cookiejar as _cookiejar
+
+        import httpx
 
         """
     ) + HEADER_HTTPX + dedent(
@@ -212,9 +217,10 @@ def test_both_libraries_in_one_module():
     )
     assert new == dedent(
         """
+        import http.cookiejar as _cookiejar
+
         import httpx
         import requests
-        import http.cookiejar as _cookiejar
 
         """
     ) + HEADER_REQUESTS + HEADER_HTTPX + dedent(
@@ -500,7 +506,7 @@ def test_comments_and_layout_kept():
             """
         )
     )
-    assert new.startswith("\nimport requests  # the library\n")
+    assert new.startswith("\nimport http.cookiejar as _cookiejar\n\nimport requests  # the library\n")
 
 
 # -- function strategy ---------------------------------------------------------------------
@@ -536,9 +542,9 @@ def test_function_strategy_wraps_loops_and_multi_call_functions():
     )
     assert new == dedent(
         """
-        import requests
-        from requests import get
         import http.cookiejar as _cookiejar
+
+        import requests
 
 
         def fetch_all(urls):
@@ -642,7 +648,6 @@ def test_client_option_rewrites_to_the_given_client():
     )
     assert new == dedent(
         """
-        import requests
         import httpx
         from myapp.http import session
 
@@ -814,8 +819,9 @@ def test_module_that_patches_the_library_is_reported():
     assert "_session.get(\"u\")" in new
 
 
-def test_imports_are_never_removed():
-    """Finding 6: a module-level name is public (``from compat import get`` elsewhere)."""
+def test_imports_made_unused_are_removed_unless_marked():
+    """Finding 6: a module-level name may be public (``from compat import get`` elsewhere): one
+    with a comment on its line stays; one left unused goes (issue 15: F401)."""
     source = """
         import requests  # the http library
         from requests import get  # re-exported for compat
@@ -826,13 +832,12 @@ def test_imports_are_never_removed():
         """
     new, _ = fix(source)
     assert new.startswith(
-        "\nimport requests  # the http library\nfrom requests import get  # re-exported for compat\n"
-        "from httpx import post as hpost\n"
+        "\nimport http.cookiejar as _cookiejar\n\nimport httpx as _httpx\n"
+        "import requests  # the http library\nfrom requests import get  # re-exported for compat\n\n"
     )
     assert "return _session.get(u), _session.get(u), _client.post(u)" in new
     new, _ = fix(source.replace("return", "get(u)\n            return"), session_scope="function")
     assert "from requests import get  # re-exported for compat\n" in new
-    assert "from httpx import post as hpost\n" in new
 
 
 def test_no_atexit_registration():
@@ -906,7 +911,7 @@ def test_added_imports_use_private_names():
         """
     new, sites = fix(source)
     assert reasons(sites) == []
-    assert "import http.cookiejar as _cookiejar\nimport requests as _requests\n" in new
+    assert "import http.cookiejar as _cookiejar\n\nimport requests as _requests\n" in new
     assert "_session = _requests.Session()" in new
     assert "import http\n" not in new and "import http.cookiejar\n" not in new
     tree = ast.parse(new)

@@ -4,11 +4,11 @@ Every call goes through ``requests.get``/``requests.post``, which build and tear
 Session per call: a new TCP connection (and, over TLS, a new handshake) every time.
 """
 
+import http.cookiejar as _cookiejar
 import json
 import os
 
 import requests
-import http.cookiejar as _cookiejar
 
 _session = requests.Session()
 _session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))

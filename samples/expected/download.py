@@ -4,12 +4,12 @@ The skip paths leave the streamed response unread and unclosed: its connection s
 """
 
 import hashlib
+import http.cookiejar as _cookiejar
 import json
 import os
 import tempfile
 
 import requests
-import http.cookiejar as _cookiejar
 
 _session = requests.Session()
 _session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))

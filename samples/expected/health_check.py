@@ -6,11 +6,11 @@ Neither path closes the response, so every check holds its connection until the 
 collector finds the response object.
 """
 
+import http.cookiejar as _cookiejar
 import json
 import os
 
 import requests
-import http.cookiejar as _cookiejar
 
 _session = requests.Session()
 _session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))

@@ -4,11 +4,11 @@
 streams an export with ``client.send(..., stream=True)`` and reads only its first lines.
 """
 
+import contextlib
 import json
 import os
 
 import httpx
-import contextlib
 
 SERVER_URL = os.environ.get("SERVER_URL", "http://127.0.0.1:8000")
 
