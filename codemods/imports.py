@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Container, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     ExpressionContext,
     ExpressionContextProvider,
@@ -54,6 +55,39 @@ def module_names(codemod: Any, module: cst.Module) -> Set[str]:
     """Every name the module's text uses, including functions the engine hid (``prune.py``):
     a fresh name must be new to all of them."""
     return {n.value for n in codemod.nodes_of(module, cst.Name)} | set(codemod.file.hidden_names)
+
+
+def scope_names(codemod: Any, root: cst.CSTNode) -> Set[str]:
+    """The names a new local variable of function ``root`` must not take: every name its scope
+    binds or reads (a read of a global or of an enclosing function's name included), every name
+    read in a scope nested in it (a closure that reads a global would read the new local
+    instead), and the names it declares ``global`` or ``nonlocal``. From libcst's scope
+    analysis; names used only in other functions are free (issue 15)."""
+    if not isinstance(root, cst.FunctionDef):
+        return module_names(codemod, codemod.module)
+    names: Set[str] = {p.name.value for p in _params(root.params)}
+    seen: Set[int] = set()
+    for node in walk(root.body):
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            names.update(item.name.value for item in node.names)
+        scope = codemod.get_metadata(ScopeProvider, node, None)
+        if scope is None or id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        names.update(a.name for a in scope.assignments)
+        for access in scope.accesses:
+            full = get_full_name_for_node(access.node)
+            if full:
+                names.add(full.split(".")[0])
+    return names
+
+
+def _params(params: cst.Parameters) -> List[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star)
+    return out
 
 
 def only_bound_by_import_of(codemod: Any, module: cst.Module, name: str, imported: str) -> bool:
@@ -110,6 +144,7 @@ class ModuleImports:
         self.codemod = codemod
         self.module = module
         self.all_names = module_names(codemod, module)
+        self.initial_names = frozenset(self.all_names)
         self.added: Dict[str, Ref] = {}
         self.global_scope = global_scope(codemod, module)
         self.has_star = False

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
 
-from ..imports import fresh_name, module_names
+from ..imports import fresh_name, scope_names
 from ..tree import children, walk
 from .eager import CLOSING_METHODS
 from .escape import EscapeAnalysis
@@ -47,12 +47,15 @@ class Placement(MetadataView):
     def __init__(self, codemod: Any) -> None:
         super().__init__(codemod)
         self._scopes: Dict[cst.CSTNode, NameScope] = {}
-        self._all_names: Optional[Set[str]] = None
+        self._taken: Dict[cst.CSTNode, Set[str]] = {}
 
     def _fresh_name(self, scope: NameScope) -> str:
-        if self._all_names is None:
-            self._all_names = module_names(self.codemod, self.codemod.module)
-        name = fresh_name(self.codemod.FRESH_NAME, self._all_names, scope.fresh)
+        """A name new to the scope the ``with`` binds it in (``imports.scope_names``): in a
+        function, names used only in other functions are free."""
+        taken = self._taken.get(scope.root)
+        if taken is None:
+            taken = self._taken[scope.root] = scope_names(self.codemod, scope.root)
+        name = fresh_name(self.codemod.FRESH_NAME, taken, scope.fresh)
         scope.fresh.add(name)
         return name
 

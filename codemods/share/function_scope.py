@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import ScopeProvider
 from libcst.metadata.scope_provider import ImportAssignment
 
-from ..imports import dotted
+from ..imports import dotted, scope_names
 from ..tree import walk
 from .client import DEFAULT_FUNCTION_NAMES, ClientDefinition
 from .targets import ShareTarget
@@ -65,7 +65,9 @@ def _plan_one_function(share: Any, function: cst.FunctionDef, ok: List[ShareTarg
     given = share.options["session-name"] or ""
     items: List[Tuple[str, str]] = []
     names: Dict[str, str] = {}
-    taken = set(share.imports.all_names)  # each function may use the same name
+    # Names new to this function's scope (each function may use the same name), and to what
+    # the codemod adds at module level.
+    taken = scope_names(share, function) | (share.imports.all_names - share.imports.initial_names)
     taken.update(r.split(".")[0] for r in list(refs.values()) + [cookiejar] if r)
     policy = None
     for lib in libraries:
