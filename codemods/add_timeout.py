@@ -8,14 +8,18 @@ hangs the caller forever. httpx has a 5 second default and is left alone.
 from __future__ import annotations
 
 import ast
+import keyword as _keyword
 import math
-from typing import Any, Union
+from typing import Any, List, Optional, Union
 
 import libcst as cst
+from libcst.metadata import ScopeProvider
 
 from .base import HttpCodemod, Option
 from .calls import REQUESTS_VERBS, HttpCall, keyword
 from .docs import CodemodDocs, Example, ExampleKind
+from .imports import global_scope
+from .share.layout import _import_like, _is_docstring, insertion_point
 from .spec import HTTP_LIBRARIES, TargetSpec
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
@@ -143,6 +147,12 @@ DOCS = CodemodDocs(
   its one timeout bounds the connect and every read, and no step may be cut shorter than the
   pair allows (`--timeout "(3.05, 27)"` writes `requests.get(u, timeout=(3.05, 27))` and
   `urlopen(u, timeout=27)`).""",
+        """**A named constant**: `--timeout-constant HTTP_TIMEOUT` writes `HTTP_TIMEOUT = 60` once at
+  module level, after the imports (before any call that runs at import time), and
+  `timeout=HTTP_TIMEOUT` in every call (urlopen, given a pair, still gets its one number). A
+  module-level `HTTP_TIMEOUT = 60` already there (the same value, defined once) is reused;
+  defined with another value, bound another way, or shadowed where the call is, the call is
+  reported instead.""",
     ),
     examples=EXAMPLES,
 )
@@ -170,17 +180,24 @@ class AddTimeout(HttpCodemod):
     DEFAULT = False
     OPTIONS = (
         Option("timeout", "60", "timeout to add: seconds, or a (connect, read) pair"),
+        Option(
+            "timeout-constant", "",
+            "pass timeout=NAME, NAME a module-level constant (defined after the imports if new)",
+        ),
     )
 
     def __init__(self, context: Any, **options: Any) -> None:
         super().__init__(context, **options)
         self.timeout_code = parse_timeout(self.options["timeout"])
+        self.constant = parse_constant_name(self.options["timeout-constant"])
 
     def visit_Module(self, node: cst.Module) -> None:
         self.sets_socket_default = any(
             self.resolver.resolves_to(call.func, ["socket.setdefaulttimeout"])
             for call in self.nodes_of(node, cst.Call)
         )
+        self.constant_plan = ConstantPlan(self, node) if self.constant else None
+        self.constant_used = False
 
     def _targets(self, call: HttpCall) -> bool:
         if call.library == "requests":
@@ -227,10 +244,160 @@ class AddTimeout(HttpCodemod):
             )
             return updated_node
         code = single_timeout(self.timeout_code) if found.kind == "urlopen" else self.timeout_code
-        self.fixed(original_node, f"added timeout={code}")
+        plan = self.constant_plan
+        if plan is not None and code == self.timeout_code:
+            problem = plan.problem or plan.problem_at(original_node)
+            if problem is not None:
+                self.report(original_node, problem)
+                return updated_node
+            self.constant_used = True
+            self.fixed(original_node, f"added timeout={self.constant} (= {code})")
+            code = self.constant
+        else:
+            self.fixed(original_node, f"added timeout={code}")
         return updated_node.with_changes(
             args=append_keyword(updated_node, "timeout", cst.parse_expression(code))
         )
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        plan = self.constant_plan
+        if plan is None or not self.constant_used or plan.existing is not None:
+            return updated_node
+        return plan.define(updated_node, f"{self.constant} = {self.timeout_code}")
+
+
+def parse_constant_name(value: Any) -> str:
+    """``--timeout-constant``: empty (a literal in every call) or an identifier."""
+    name = "" if value is None else str(value).strip()
+    if name and (not name.isidentifier() or _keyword.iskeyword(name) or name.startswith("__")):
+        raise ValueError(f"invalid timeout-constant {value!r}: expected an identifier not starting with __")
+    return name
+
+
+class ConstantPlan:
+    """Where ``NAME = <timeout>`` is (an existing module-level constant of the right value) or
+    goes (after the imports, before the first call that runs at import time), and why a call
+    cannot use it."""
+
+    def __init__(self, codemod: "AddTimeout", module: cst.Module) -> None:
+        self.codemod = codemod
+        self.name = codemod.constant
+        self.problem: Optional[str] = None
+        self.existing: Optional[int] = None  # index of the module statement that defines it
+        body = list(module.body)
+        self._index = {id(stmt): i for i, stmt in enumerate(body)}
+        scope = global_scope(codemod, module)
+        bindings = list(scope.assignments[self.name]) if scope is not None and self.name in scope.assignments else []
+        if bindings:
+            self._check_existing(body, bindings)
+        self.point = self._point(body)
+
+    def _check_existing(self, body: List[cst.BaseStatement], bindings: List[Any]) -> None:
+        name, wanted = self.name, ast.literal_eval(self.codemod.timeout_code)
+        for index, stmt in enumerate(body):
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            small = stmt.body[0]
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
+                    isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value == name:
+                if len(bindings) != 1 or getattr(bindings[0], "node", None) is not small.targets[0].target:
+                    break
+                try:
+                    value = ast.literal_eval(self.codemod.module.code_for_node(small.value))
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    value = None
+                if value == wanted and type(value) in (type(wanted), int, float) and not isinstance(value, bool):
+                    self.existing = index
+                    return
+                shown = self.codemod.module.code_for_node(small.value)
+                self.problem = (
+                    f"{name} is already defined as {shown}, not {self.codemod.timeout_code}: "
+                    "pass --timeout to match it, or another --timeout-constant"
+                )
+                return
+        self.problem = f"{name} is already bound in this module, and not as one constant: choose another --timeout-constant"
+
+    def _point(self, body: List[cst.BaseStatement]) -> int:
+        """After the leading imports (and a docstring, ``__all__`` and such), before the first
+        target call that runs when the module is imported."""
+        point = 0
+        for index, stmt in enumerate(body):
+            if index == 0 and _is_docstring(stmt):
+                point = 1
+            elif _import_like(stmt):
+                point = index + 1
+            elif not _dunder_assignment(stmt):
+                break
+        first_use = min(
+            (self._top_index(call) for call in self._import_time_calls()), default=len(body)
+        )
+        if first_use < point:
+            point = insertion_point(body, first_use)
+        return point
+
+    def _top_index(self, node: cst.CSTNode) -> int:
+        while node is not None and id(node) not in self._index:
+            node = self.codemod.resolver.parent(node)
+        return self._index[id(node)] if node is not None else 0
+
+    def _import_time_calls(self) -> List[cst.Call]:
+        out = []
+        for call in self.codemod.nodes_of(self.codemod.module, cst.Call):
+            found = self.codemod.resolver.classify(call)
+            if found is not None and self.codemod._targets(found) and not self._in_function(call):
+                out.append(call)
+        return out
+
+    def _in_function(self, node: cst.CSTNode) -> bool:
+        parent = self.codemod.resolver.parent(node)
+        while parent is not None:
+            if isinstance(parent, (cst.FunctionDef, cst.Lambda)):
+                return True
+            parent = self.codemod.resolver.parent(parent)
+        return False
+
+    def problem_at(self, call: cst.Call) -> Optional[str]:
+        scope = self.codemod.get_metadata(ScopeProvider, call, None)
+        if scope is not None and any(a.scope is not scope.globals for a in scope[self.name]):
+            return f"{self.name} means something else here (bound in this scope): cannot pass the module constant"
+        if self.existing is not None and not self._in_function(call):
+            if self._top_index(call) <= self.existing:
+                return f"runs before {self.name} is defined (further down the module)"
+        return None
+
+    def define(self, module: cst.Module, code: str) -> cst.Module:
+        body = list(module.body)
+        point = min(self.point, len(body))
+        stmt = cst.parse_statement(code + "\n")
+        if point > 0:
+            stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()])
+        if point < len(body):
+            following = body[point]
+            blanks = 0
+            for line in following.leading_lines:
+                if line.comment is not None:
+                    break
+                blanks += 1
+            wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
+            if blanks < wanted and (point > 0 or wanted == 2):
+                extra = [cst.EmptyLine()] * (wanted - blanks)
+                body[point] = following.with_changes(leading_lines=extra + list(following.leading_lines))
+        body.insert(point, stmt)
+        return module.with_changes(body=body)
+
+
+def _dunder_assignment(stmt: cst.BaseStatement) -> bool:
+    """``__all__ = [...]``, ``__version__ = "1"``: allowed among imports (pycodestyle's E402)."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign))
+        and all(
+            isinstance(t, cst.Name) and t.value.startswith("__") and t.value.endswith("__")
+            for t in ([x.target for x in small.targets] if isinstance(small, cst.Assign) else [small.target])
+        )
+        for small in stmt.body
+    )
 
 
 def _line_break(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
