@@ -1,0 +1,439 @@
+"""Issue 15: the rewrite's imports where the project's import sorting wants them and none left
+unused, fresh names per scope, formatter-clean output, and (acceptance) real ruff and black on
+every sample rewritten by every codemod, with and without a project configuration."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codemods import engine, registry
+from codemods.cli import command
+from tests.helpers import reasons, transform
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(p for p in (ROOT / "samples").glob("*.py") if "SERVER_URL" in p.read_text())
+
+
+def tool(name):
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", name]
+
+
+def run(argv, cwd, check=True):
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def rewrite_in(project: Path, source: str, *args: str, name: str = "mod.py") -> str:
+    path = project / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source))
+    result = CliRunner().invoke(command, [str(path), "-j", "1", "-q", *args])
+    assert result.exit_code in (0, 1), result.output
+    return path.read_text()
+
+
+# -- where added imports go --------------------------------------------------------------------
+
+
+def test_contextlib_joins_the_stdlib_section_in_order():
+    new, _ = transform(
+        '''
+        """Doc."""
+
+        from __future__ import annotations
+
+        import json
+        import os
+
+        import httpx
+
+        from . import local
+
+        c = httpx.Client()
+
+        def f(req):
+            r = c.send(req, stream=True)
+            return [line for line in r.iter_lines()], json, os, local
+        ''',
+        ["close-response"],
+    )
+    assert new.startswith(
+        '\n"""Doc."""\n\nfrom __future__ import annotations\n\nimport contextlib\nimport json\nimport os\n\n'
+        "import httpx\n\nfrom . import local\n"
+    )
+
+
+def test_a_missing_stdlib_section_is_opened_before_the_third_party_one():
+    new, _ = transform(
+        """
+        # the imports
+        import httpx
+
+        c = httpx.Client()
+
+        def f(req):
+            r = c.send(req, stream=True)
+            return [line for line in r.iter_lines()]
+        """,
+        ["close-response"],
+    )
+    # The module's leading comment stays first; the new section is set off.
+    assert new.startswith("\n# the imports\nimport contextlib\n\nimport httpx\n\n")
+    new, _ = transform(
+        "import os\n\n# third party\nimport httpx\n\nc = httpx.Client()\n\ndef f(q):\n"
+        "    return c.send(q, stream=True).read(), os\n",
+        ["close-response"],
+    )
+    assert new.startswith("import contextlib\nimport os\n\n# third party\nimport httpx\n")
+
+
+def test_after_a_future_import_and_in_a_module_without_imports():
+    new, _ = transform(
+        "from __future__ import annotations\nimport httpx\n\nc = httpx.Client()\n\ndef f(q):\n"
+        "    return c.send(q, stream=True).read()\n",
+        ["close-response"],
+    )
+    assert new.startswith("from __future__ import annotations\n\nimport contextlib\n\nimport httpx\n\n")
+
+
+def test_the_project_isort_configuration_decides_the_section(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.isort]\nknown_first_party = ["requests"]\n')
+    source = """
+        import os
+
+        import requests
+
+        def f(u):
+            return requests.get(u).text, os
+        """
+    new = rewrite_in(tmp_path, source, "--select", "share-session")
+    # requests is first party here: the stdlib import joins ``os``, not a section after it.
+    assert new.startswith("\nimport http.cookiejar as _cookiejar\nimport os\n\nimport requests\n\n_session")
+    ruff = tmp_path / "ruff"
+    ruff.mkdir()
+    (ruff / "pyproject.toml").write_text('[tool.ruff.lint.isort]\nforce-sort-within-sections = true\n')
+    new = rewrite_in(ruff, "from os import path\n\nimport requests\n\ndef f(u):\n    return requests.get(u), path\n",
+                     "--select", "share-session")
+    assert new.startswith("import http.cookiejar as _cookiejar\nfrom os import path\n\nimport requests\n")
+
+
+def test_an_import_is_never_moved_across_another_statement():
+    new, _ = transform(
+        """
+        import sys
+        sys.path.insert(0, "vendor")
+        import requests
+
+        def f(u):
+            return requests.get(u).text
+        """,
+        ["share-session"],
+    )
+    # http.cookiejar would sort before sys, but the import block it was added to is the
+    # one after sys.path.insert: it goes there.
+    assert new.startswith('\nimport sys\nsys.path.insert(0, "vendor")\nimport http.cookiejar as _cookiejar\n\nimport requests\n')
+
+
+# -- imports the rewrite left unused -----------------------------------------------------------
+
+
+def test_unused_after_the_rewrite_goes_unless_public(tmp_path):
+    source = """
+        from requests import get, post
+
+        def f(u):
+            return get(u).text, post(u).text
+        """
+    new = rewrite_in(tmp_path, source, "--select", "share-session")
+    assert "from requests import" not in new and "import requests as _requests" in new
+    # Imported from this module by another file of the project: kept.
+    (tmp_path / "other.py").write_text("from mod import get\n")
+    new = rewrite_in(tmp_path, source, "--select", "share-session")
+    assert "from requests import get\n" in new
+    # In an __init__.py (re-exports) or __all__: kept.
+    (tmp_path / "pkg").mkdir()
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/__init__.py")
+    assert "from requests import get, post\n" in new
+    new = rewrite_in(tmp_path, '__all__ = ["post"]\n' + textwrap.dedent(source), "--select", "share-session",
+                     name="exports.py")
+    assert "from requests import post\n" in new and " get" not in new.split("\n\n")[0]
+
+
+def test_dynamic_namespace_reads_keep_every_import():
+    new, _ = transform(
+        "from requests import get\n\ndef f(u):\n    return get(u).text, globals()\n", ["share-session"]
+    )
+    assert "from requests import get\n" in new
+
+
+def test_never_used_imports_are_not_the_rewrites_business():
+    new, _ = transform("import json\nimport requests\n\ndef f(u):\n    return requests.get(u).text\n", ["share-session"])
+    assert "import json\n" in new
+
+
+# -- fresh names per scope --------------------------------------------------------------------
+
+
+def test_response_is_free_when_only_another_function_uses_it():
+    new, _ = transform(
+        """
+        import requests
+
+        def other():
+            response = 1
+            return response
+
+        def f(u):
+            return requests.get(u, stream=True).raw.read(2)
+
+        def g(u):
+            response = 5
+            return requests.get(u, stream=True).raw.read(2), response
+
+        def h(u):
+            def inner():
+                return response  # a global, read by a closure: h must not bind it
+            return requests.get(u, stream=True).raw.read(2), inner
+        """,
+        ["close-response"],
+    )
+    assert "def f(u):\n    with requests.get(u, stream=True) as response:\n" in new
+    assert "def g(u):\n    response = 5\n    with requests.get(u, stream=True) as response_1:\n" in new
+    assert "    with requests.get(u, stream=True) as response_1:\n        return response_1.raw.read(2), inner" in new
+
+
+def test_function_scope_sessions_are_named_per_function():
+    new, _ = transform(
+        """
+        import requests
+
+        session = object()
+
+        def a(urls):
+            return [requests.get(u).text for u in urls]
+
+        def b(urls, session):
+            return [requests.get(u).text for u in urls], session
+        """,
+        ["share-session"],
+        {"share-session": {"session-scope": "function", "keep-cookies": True}},
+    )
+    # ``a`` does not read the global ``session``, ``b`` has a parameter of that name.
+    assert "with requests.Session() as session:\n        return [session.get(u).text" in new
+    assert "with requests.Session() as session_1:" in new
+
+
+# -- add-timeout --timeout-constant ----------------------------------------------------------------
+
+
+def fix_timeout(source, **options):
+    values = {"timeout-constant": "HTTP_TIMEOUT", **{k.replace("_", "-"): v for k, v in options.items()}}
+    return transform(source, ["add-timeout"], {"add-timeout": values})
+
+
+def test_timeout_constant_is_defined_once_after_the_imports():
+    new, sites = fix_timeout(
+        '''
+        """Doc."""
+        import requests
+        from urllib.request import urlopen
+
+
+        def f(u):
+            return requests.get(u), urlopen(u)
+
+
+        def g(u):
+            return requests.post(u)
+        '''
+    )
+    assert new == textwrap.dedent(
+        '''
+        """Doc."""
+        import requests
+        from urllib.request import urlopen
+
+        HTTP_TIMEOUT = 60
+
+
+        def f(u):
+            return requests.get(u, timeout=HTTP_TIMEOUT), urlopen(u, timeout=HTTP_TIMEOUT)
+
+
+        def g(u):
+            return requests.post(u, timeout=HTTP_TIMEOUT)
+        '''
+    )
+    assert [r for _, r in reasons(sites, "fixed")] == ["added timeout=HTTP_TIMEOUT (= 60)"] * 3
+
+
+def test_timeout_constant_reused_or_reported():
+    source = "import requests\nHTTP_TIMEOUT = {}\n\n\ndef f(u):\n    return requests.get(u)\n"
+    new, _ = fix_timeout(source.format("60"))
+    assert new == source.format("60").replace("get(u)", "get(u, timeout=HTTP_TIMEOUT)")
+    new, sites = fix_timeout(source.format("30"))
+    assert new == source.format("30")
+    assert reasons(sites) == [(6, "HTTP_TIMEOUT is already defined as 30, not 60: pass --timeout to match it, "
+                                  "or another --timeout-constant")]
+    new, sites = fix_timeout("import requests\nrequests.get('u')\nHTTP_TIMEOUT = 60\n")
+    assert reasons(sites) == [(2, "runs before HTTP_TIMEOUT is defined (further down the module)")]
+    new, sites = fix_timeout("import requests\n\n\ndef f(u, HTTP_TIMEOUT):\n    return requests.get(u)\n")
+    assert "bound in this scope" in reasons(sites)[0][1]
+
+
+def test_timeout_constant_before_a_module_level_call_and_with_a_pair():
+    new, _ = fix_timeout("import requests\nrequests.get('u')\n")
+    assert new == "import requests\n\nHTTP_TIMEOUT = 60\n\nrequests.get('u', timeout=HTTP_TIMEOUT)\n"
+    new, _ = fix_timeout(
+        "import requests\nfrom urllib.request import urlopen\n\n\ndef f(u):\n    return requests.get(u), urlopen(u)\n",
+        timeout="(3.05, 27)",
+    )
+    assert "HTTP_TIMEOUT = (3.05, 27)\n" in new
+    assert "requests.get(u, timeout=HTTP_TIMEOUT), urlopen(u, timeout=27)" in new
+
+
+@pytest.mark.parametrize("bad", ["1x", "class", "a-b", "__dunder"])
+def test_timeout_constant_must_be_a_name(tmp_path, bad):
+    path = tmp_path / "m.py"
+    path.write_text("import requests\nrequests.get('u')\n")
+    result = CliRunner().invoke(command, [str(path), "--select", "add-timeout", "--timeout-constant", bad])
+    assert result.exit_code == 2 and "invalid timeout-constant" in result.output
+
+
+def test_timeout_constant_program_runs(tmp_path, server):
+    source = """
+        import sys
+
+        import requests
+
+        print(requests.get(sys.argv[1] + "/json?i=1").status_code)
+
+
+        def again(u):
+            return requests.get(u + "/json?i=2").status_code
+
+
+        print(again(sys.argv[1]))
+        """
+    new = rewrite_in(tmp_path, source, "--select", "add-timeout", "--timeout-constant", "HTTP_TIMEOUT")
+    assert new.count("timeout=HTTP_TIMEOUT") == 2 and new.count("HTTP_TIMEOUT = 60") == 1
+    proc = run([sys.executable, str(tmp_path / "mod.py"), server.url], cwd=tmp_path)
+    assert proc.stdout.split() == ["200", "200"]
+    assert server.counters.snapshot()["requests"] == 2
+
+
+# -- formatter ---------------------------------------------------------------------------------
+
+
+def test_only_changed_statements_are_formatted(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 60\n[tool.ruff.format]\n")
+    source = (
+        "import requests\n\nUGLY = {'a':1,   'b':2}\n\n\n"
+        "def f(url):\n    return requests.get(url, params={'user': 'someone', 'x': 1})\n"
+    )
+    new = rewrite_in(tmp_path, source, "--select", "add-timeout")
+    # The unformatted line the tool did not touch stays byte-identical; the call it changed
+    # is split the way ruff splits it.
+    assert "UGLY = {'a':1,   'b':2}\n" in new
+    assert '    return requests.get(\n        url, params={"user": "someone", "x": 1}, timeout=60\n    )\n' in new
+    probe = tmp_path / "probe.py"
+    probe.write_text(new.replace("UGLY = {'a':1,   'b':2}", "UGLY = {}"))
+    run(tool("ruff") + ["format", "--check", str(probe)], cwd=tmp_path)
+
+
+def test_no_formatter_configured_keeps_minimal_edits(tmp_path):
+    source = "import requests\n\n\ndef f(url):\n    return requests.get(url, params={'user': 'someone', 'x': [1, 2, 3]})\n"
+    new = rewrite_in(tmp_path, source, "--select", "add-timeout")
+    assert new == source.replace("3]})", "3]}, timeout=60)")
+
+
+# -- acceptance: real ruff and black on every sample, every codemod ---------------------------
+
+VARIANTS = {
+    # name: (pyproject.toml, how ruff must be told the same isort settings, formatter)
+    "none": ("", ["--isolated"], None),
+    "ruff": (
+        "[tool.ruff]\nline-length = 88\n[tool.ruff.format]\n[tool.ruff.lint.isort]\n"
+        'known-first-party = ["httpx"]\nforce-sort-within-sections = true\n',
+        [],
+        "ruff",
+    ),
+    "black": (
+        '[tool.black]\nline-length = 100\n[tool.isort]\nprofile = "black"\nknown_first_party = ["aiohttp"]\n',
+        ["--isolated", "--line-length", "100", "--config", "lint.isort.known-first-party = ['aiohttp']"],
+        "black",
+    ),
+}
+
+
+def findings(cwd, ruff_args):
+    proc = run(tool("ruff") + ["check", *ruff_args, "--select", "I,F", "--output-format", "json", "."],
+               cwd=cwd, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    return Counter((Path(f["filename"]).relative_to(cwd).as_posix(), f["code"]) for f in json.loads(proc.stdout))
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_rewritten_samples_stay_lint_and_formatter_clean(tmp_path, variant):
+    config, ruff_args, formatter = VARIANTS[variant]
+    if config:
+        (tmp_path / "pyproject.toml").write_text(config)
+    selections = [c.NAME for c in registry.CODEMODS] + ["ALL"]
+    for name in selections:
+        for sample in SAMPLES:
+            (tmp_path / name).mkdir(exist_ok=True)
+            shutil.copy(sample, tmp_path / name / sample.name)
+    # The project is clean before: formatted, imports sorted (one run each over every file).
+    if formatter == "ruff":
+        run(tool("ruff") + ["format", "-q", "."], cwd=tmp_path)
+    elif formatter == "black":
+        run(tool("black") + ["-q", "."], cwd=tmp_path)
+    run(tool("ruff") + ["check", *ruff_args, "--select", "I", "--fix", "-q", "."], cwd=tmp_path, check=False)
+    before = findings(tmp_path, ruff_args)
+    assert not any(code.startswith("I") for _, code in before)
+    originals = {p: p.read_text() for p in tmp_path.rglob("*.py")}
+    for name in selections:
+        result = CliRunner().invoke(command, [str(tmp_path / name), "-j", "1", "-q", "--select", name])
+        assert result.exit_code in (0, 1), result.output
+    changed = [p for p in originals if p.read_text() != originals[p]]
+    assert len(changed) >= 15  # every codemod rewrites some of the samples
+    after = findings(tmp_path, ruff_args)
+    new = {key: count - before.get(key, 0) for key, count in after.items() if count > before.get(key, 0)}
+    assert new == {}
+    if formatter == "ruff":
+        run(tool("ruff") + ["format", "--check", "."], cwd=tmp_path)
+    elif formatter == "black":
+        run(tool("black") + ["--check", "-q", "."], cwd=tmp_path)
+    # And a second run changes nothing.
+    for name in selections:
+        result = CliRunner().invoke(command, [str(tmp_path / name), "-j", "1", "-q", "--select", name, "--check"])
+        assert result.exit_code == 0, result.output
+
+
+def test_style_is_read_from_the_nearest_configuration(tmp_path):
+    from codemods.style import FIRSTPARTY, STDLIB, THIRDPARTY, style_for
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "setup.cfg").write_text("[isort]\nknown_first_party = mylib,other\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos:\n- repo: x\n  hooks:\n  - id: ruff-format\n")
+    (tmp_path / "mylib").mkdir()
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    style = style_for(str(tmp_path / "pkg" / "m.py"))
+    assert style.formatter == "ruff"
+    sections = [style.imports.section(m) for m in ("mylib.x", "os.path", "requests", "pkg.sub", "other")]
+    assert sections == [FIRSTPARTY, STDLIB, THIRDPARTY, FIRSTPARTY, FIRSTPARTY]
+    assert engine  # the engine runs the formatter (formatting.format_changed)
