@@ -26,7 +26,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import GlobalScope
 
-from .style import imported_elsewhere
+from .style import STDLIB, imported_elsewhere
 from .tree import walk
 
 #: Calls that end the program (an ``except ImportError: sys.exit()`` leaves the module).
@@ -404,7 +404,8 @@ def _from_module(stmt: cst.CSTNode) -> Optional[str]:
 
 def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cst.Module:
     """``new`` with the module-level ``import`` lines that are not in ``original`` moved to
-    where isort puts them within their import block (see ``_insert_sorted``)."""
+    where isort puts them within their import block (see ``_insert_sorted``); a standard
+    library one within the module's first import block."""
     def code(stmt: cst.CSTNode) -> str:
         return original.code_for_node(stmt.with_changes(leading_lines=()))  # type: ignore[attr-defined]
 
@@ -436,6 +437,12 @@ def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cs
     shift = 0
     for at, stmt in added:
         position = at + shift
+        if _import_key(stmt, style)[0] <= STDLIB:
+            # The standard library loads nothing of the project's: such an import may join
+            # the module's first import block, where isort (and E402) want it.
+            first = next((i for i in range(position) if _import_line(body[i])), None)
+            if first is not None:
+                position = first + 1
         before = len(body)
         _insert_sorted(body, position, stmt, style)
         shift += len(body) - before
