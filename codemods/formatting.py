@@ -28,8 +28,10 @@ TIMEOUT = 60
 
 
 def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
-    """1-based inclusive line ranges of ``new`` that differ from ``old``, merged when they
-    touch."""
+    """1-based inclusive line ranges of ``new`` that differ from ``old``, each widened to the
+    nearest non-blank line before and after it (the blank lines between a changed statement
+    and its neighbours are the formatter's to decide: two before a ``def``, one after an
+    import block), merged when they touch."""
     a = old.splitlines()
     b = new.splitlines()
     ranges: List[Tuple[int, int]] = []
@@ -39,11 +41,28 @@ def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
         start, end = j1 + 1, max(j2, j1 + 1)  # a deletion: the line that follows it
         end = min(end, max(len(b), 1))
         start = min(start, end)
+        before = start - 1
+        while before >= 1 and not b[before - 1].strip():
+            before -= 1
+        if before >= 1 and start <= len(b) and _indent(b[before - 1]) > _indent(b[start - 1]):
+            # The line before ends a deeper block (``def f():\n    return x``): from that
+            # block's header, which decides the blank lines after it.
+            depth = _indent(b[before - 1])
+            while before > 1 and (not b[before - 1].strip() or _indent(b[before - 1]) >= depth):
+                before -= 1
+        after = end + 1
+        while after <= len(b) and not b[after - 1].strip():
+            after += 1
+        start, end = max(before, 1), min(after, max(len(b), 1))
         if ranges and start <= ranges[-1][1] + 1:
             ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
         else:
             ranges.append((start, end))
     return ranges
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _command(tool: str) -> Optional[List[str]]:
