@@ -358,8 +358,14 @@ def _insert_sorted(body: List[cst.BaseStatement], at: int, stmt: cst.SimpleState
             # No block to join: a block of its own, set off from what precedes it.
             if at > 0:
                 stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()])
-            if at < len(body) and not body[at].leading_lines and not _import_line(body[at]):
-                body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()])
+            if at < len(body) and not _import_line(body[at]):
+                # isort's lines after imports: two before a def or class, else one.
+                following = body[at]
+                wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
+                blanks = len(_split_leading(following.leading_lines)[0])
+                if blanks < wanted:
+                    extra = [cst.EmptyLine()] * (wanted - blanks)
+                    body[at] = following.with_changes(leading_lines=extra + list(following.leading_lines))
             body.insert(at, stmt)
             return
     first = last
