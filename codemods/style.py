@@ -9,8 +9,9 @@ the repository root, ``.git``, or the filesystem root):
   ``[settings]`` / ``[isort]`` (.isort.cfg), ``[isort]`` / ``[tool:isort]`` (setup.cfg,
   tox.ini); none: isort's defaults (which ruff's match);
 - formatter: ``[tool.black]`` -> black, ``[tool.ruff.format]`` (or ``[format]`` in
-  ruff.toml) -> ruff format, or a ``black`` / ``ruff-format`` hook in
-  ``.pre-commit-config.yaml``; none: no formatter (minimal edits).
+  ruff.toml) -> ruff format, a ``black`` / ``ruff-format`` hook in
+  ``.pre-commit-config.yaml``, or a Makefile, tox.ini, noxfile.py or GitHub workflow that runs
+  ``ruff format`` / ``black``; none: no formatter (minimal edits).
 
 Unreadable or odd configuration is ignored (the defaults apply): this only decides where an
 added import goes and whether the formatter runs on the changed lines.
@@ -183,6 +184,14 @@ def _isort_settings(directory: str) -> Optional[Tuple[Dict[str, Any], str]]:
 _PRE_COMMIT_HOOK = re.compile(r"^\s*-?\s*id:\s*['\"]?(black|black-jupyter|ruff-format)['\"]?\s*$", re.M)
 
 
+#: The formatter a Makefile, tox.ini, noxfile or CI workflow runs (``ruff format .``, ``black src``).
+_FORMAT_COMMAND = re.compile(
+    r"\b(ruff[ \t]+format)\b"  # unambiguous wherever it is written
+    r"|(?:^[ \t]*(?:-[ \t]*)?(?:run:[ \t]*)?|\brun[ \t]+|-m[ \t]+|&&[ \t]*|;[ \t]*|\|\|[ \t]*)(black)\b(?![-\w])",
+    re.M,
+)
+
+
 def _formatter(directory: str) -> Optional[Tuple[str, str]]:
     pyproject = os.path.join(directory, "pyproject.toml")
     if os.path.isfile(pyproject):
@@ -206,6 +215,25 @@ def _formatter(directory: str) -> Optional[Tuple[str, str]]:
             found = _PRE_COMMIT_HOOK.search(text)
             if found:
                 return ("ruff" if found.group(1) == "ruff-format" else "black"), ""
+    scripts = [os.path.join(directory, n) for n in ("Makefile", "makefile", "tox.ini", "noxfile.py")]
+    workflows = os.path.join(directory, ".github", "workflows")
+    if os.path.isdir(workflows):
+        try:
+            scripts += [os.path.join(workflows, n) for n in sorted(os.listdir(workflows))
+                        if n.endswith((".yml", ".yaml"))]
+        except OSError:
+            pass
+    for path in scripts:
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read(200_000)
+        except OSError:
+            continue
+        found = _FORMAT_COMMAND.search(text)
+        if found:
+            return ("ruff" if found.group(1) else "black"), ""
     return None
 
 

@@ -439,4 +439,11 @@ def test_style_is_read_from_the_nearest_configuration(tmp_path):
     assert style.formatter == "ruff"
     sections = [style.imports.section(m) for m in ("mylib.x", "os.path", "requests", "pkg.sub", "other")]
     assert sections == [FIRSTPARTY, STDLIB, THIRDPARTY, FIRSTPARTY, FIRSTPARTY]
+    # A Makefile (tox.ini, noxfile, CI workflow) that runs the formatter says so too.
+    for text, expected in (("format:\n\tuv run --group lint ruff format $(FILES)\n", "ruff"),
+                           ("fmt:\n\tpoetry run black src\n", "black"), ("# black magic\ncolor: black\n", "")):
+        project = tmp_path / f"make_{expected or 'none'}"
+        (project / ".git").mkdir(parents=True)
+        (project / "Makefile").write_text(text)
+        assert style_for(str(project / "m.py")).formatter == expected
     assert engine  # the engine runs the formatter (formatting.format_changed)
