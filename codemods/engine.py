@@ -235,7 +235,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             return _without_hiding(data, path, settings)
         code = restored
     # The project's formatter on the changed lines (none configured: the edits as they are).
-    formatted = format_changed(original_text, code, path)
+    formatted = format_changed(original_text, code, path, tree.encoding)
     reformatted, code = formatted != code, formatted
     new_bytes = code.encode(tree.encoding)
     if hidden is not None or stale is not None or reformatted:

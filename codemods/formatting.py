@@ -90,11 +90,15 @@ def _run(argv: List[str], text: str, cwd: str) -> Optional[str]:
         return None
 
 
-def format_changed(old: str, new: str, path: str) -> str:
+def format_changed(old: str, new: str, path: str, encoding: str = "utf-8") -> str:
     """``new`` with the lines that differ from ``old`` formatted by the project's formatter
-    (``new`` itself when none is configured or it cannot run)."""
+    (``new`` itself when none is configured or it cannot run). Only UTF-8 text with ``\n``
+    line ends is given to the formatter (it would decode other bytes by their coding cookie,
+    and line ranges are counted in ``\n`` lines)."""
     style = style_for(path)
-    if not style.formatter or old == new or "\r" in new:
+    if not style.formatter or old == new or "\r" in new or new.startswith("\ufeff"):
+        return new
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         return new
     command = _command(style.formatter)
     if command is None:
