@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from .style import style_for
 
@@ -32,8 +32,8 @@ def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
     nearest non-blank line before and after it (the blank lines between a changed statement
     and its neighbours are the formatter's to decide: two before a ``def``, one after an
     import block), merged when they touch."""
-    a = old.splitlines()
-    b = new.splitlines()
+    a = _lines(old)
+    b = _lines(new)
     ranges: List[Tuple[int, int]] = []
     for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -59,6 +59,13 @@ def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
         else:
             ranges.append((start, end))
     return ranges
+
+
+def _lines(text: str) -> List[str]:
+    """Lines as the formatters count them: split at ``\n`` only (``str.splitlines`` also splits
+    at form feeds and other separators)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _indent(line: str) -> int:
@@ -92,14 +99,23 @@ def _run(argv: List[str], text: str, cwd: str) -> Optional[str]:
 
 def format_changed(old: str, new: str, path: str, encoding: str = "utf-8") -> str:
     """``new`` with the lines that differ from ``old`` formatted by the project's formatter
-    (``new`` itself when none is configured or it cannot run). Only UTF-8 text with ``\n``
-    line ends is given to the formatter (it would decode other bytes by their coding cookie,
-    and line ranges are counted in ``\n`` lines)."""
+    (``new`` itself when none is configured or it cannot run). Only UTF-8 text is given to
+    the formatter (it would decode other bytes by their coding cookie); ``\r\n`` line ends
+    are formatted as ``\n`` and put back, mixed line ends are left alone."""
     style = style_for(path)
-    if not style.formatter or old == new or "\r" in new or new.startswith("\ufeff"):
+    if not style.formatter or old == new or new.startswith("\ufeff"):
         return new
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         return new
+    if "\r" in new:
+        if "\r" in new.replace("\r\n", "") or "\n" in new.replace("\r\n", ""):
+            return new  # mixed line ends: left as they are
+        lf = _format_lf(old.replace("\r\n", "\n"), new.replace("\r\n", "\n"), path, style)
+        return lf.replace("\n", "\r\n")
+    return _format_lf(old, new, path, style)
+
+
+def _format_lf(old: str, new: str, path: str, style: Any) -> str:
     command = _command(style.formatter)
     if command is None:
         return new
@@ -119,7 +135,7 @@ def format_changed(old: str, new: str, path: str, encoding: str = "utf-8") -> st
     # ruff takes one range per run: from the last one up, so earlier line numbers still hold.
     text = new
     for start, end in reversed(ranges):
-        lines = text.splitlines()
+        lines = _lines(text)
         if start > len(lines):
             continue
         argv = command + ["format", "--quiet", "--stdin-filename", absolute,

@@ -356,6 +356,18 @@ def test_only_changed_statements_are_formatted(tmp_path):
     run(tool("ruff") + ["format", "--check", str(probe)], cwd=tmp_path)
 
 
+def test_crlf_files_are_formatted_and_keep_their_line_ends(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 40\n[tool.ruff.format]\n")
+    source = b"import requests\r\n\r\n\r\ndef f(url):\r\n    return requests.get(url, params={'a': 1})\r\n"
+    (tmp_path / "m.py").write_bytes(source)
+    result = engine.process_source(source, str(tmp_path / "m.py"),
+                                   engine.Settings(codemods=("add-timeout",), mode=engine.CHECK))
+    assert result.new_bytes == (
+        b'import requests\r\n\r\n\r\ndef f(url):\r\n    return requests.get(\r\n'
+        b'        url, params={"a": 1}, timeout=60\r\n    )\r\n'
+    )
+
+
 def test_no_formatter_configured_keeps_minimal_edits(tmp_path):
     source = "import requests\n\n\ndef f(url):\n    return requests.get(url, params={'user': 'someone', 'x': [1, 2, 3]})\n"
     new = rewrite_in(tmp_path, source, "--select", "add-timeout")
