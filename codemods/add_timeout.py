@@ -208,8 +208,15 @@ class AddTimeout(HttpCodemod):
             return updated_node
         if self.suppressed(original_node):
             return updated_node
-        if any(a.star == "**" for a in original_node.args):
-            self.report(original_node, "passes **kwargs, which may already hold a timeout")
+        starred = [a for a in original_node.args if a.star == "**"]
+        if starred:
+            mapping = self.module.code_for_node(starred[-1].value)
+            code = single_timeout(self.timeout_code) if found.kind == "urlopen" else self.timeout_code
+            self.report(
+                original_node,
+                "passes **kwargs, which may already hold a timeout",
+                f"`**{mapping}` -> `**{{\"timeout\": {code}, **{mapping}}}` (the default only when it holds none)",
+            )
             return updated_node
         if any(a.star == "*" for a in original_node.args):
             self.report(original_node, "passes *args, which may already hold a timeout")

@@ -22,6 +22,7 @@ from .report import (
     emit_errors,
     emit_text,
     error_line,
+    hidden_fixes,
     render,
     statistics_table,
     summary,
@@ -162,6 +163,7 @@ def _list_codemods() -> None:
 @click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one with a [tool.http-codemods] table.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None, help="Also apply unsafe fixes: right in the usual case, each with one named hazard (default: the configuration's unsafe-fixes, else off: they are reported, 'fixable with --unsafe-fixes').")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when files would change or sites need review (errors still exit 2).")
 @click.option("--statistics", is_flag=True, help="Print counts per codemod instead of each site.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only diffs and errors.")
@@ -189,6 +191,7 @@ def command(
     stdin_filename: Optional[str],
     config_path: Optional[str],
     color: str,
+    unsafe_fixes: Optional[bool],
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -214,11 +217,13 @@ def command(
     if interactive and (show_diff or check):
         raise click.UsageError("-i/--interactive cannot be combined with --diff or --check")
     mode = engine.DIFF if show_diff else engine.CHECK if check else engine.WRITE
+    unsafe = bool(cfg.get("unsafe-fixes", False) if unsafe_fixes is None else unsafe_fixes)
     settings = engine.Settings(
         codemods=names,
         options=options,
         mode=engine.DIFF if interactive else mode,  # interactive: the review writes
         prefilter_words=tuple(_prefilter_words(options)),
+        unsafe_fixes=unsafe,
     )
     if jobs is None:
         jobs = cfg.get("jobs", 0) or engine.default_jobs()
@@ -245,7 +250,7 @@ def command(
                     sys.stdout.buffer.write(sys.stdin.buffer.read())
                 sys.exit(0)
             settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
-        report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"]), registry.ordered(names))
+        report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"], unsafe), registry.ordered(names))
         status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
         sys.exit(0 if exit_zero and status == 1 else status)
 
@@ -277,11 +282,19 @@ def command(
         click.echo(statistics_table(results), nl=False)
     else:
         emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names),
-             command_line(names, options, paths), color=use_color)
+             command_line(names, options, paths, unsafe), color=use_color)
     if not quiet:
         click.echo(summary(totals, mode), err=True)
+        _echo_hidden_fixes(totals)
     status = _exit_status(totals, mode)
     sys.exit(0 if exit_zero and status == 1 else status)
+
+
+def _echo_hidden_fixes(totals: engine.Totals) -> None:
+    """After the summary, as ruff's "hidden fixes" line: the unsafe fixes not applied."""
+    line = hidden_fixes(totals)
+    if line:
+        click.echo(line, err=True)
 
 
 def _use_color(choice: str) -> bool:
@@ -399,6 +412,7 @@ def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt
                 click.echo(error_line(result), err=True)
             if not quiet:
                 click.echo(summary(totals, mode), err=True)
+                _echo_hidden_fixes(totals)
             return _exit_status(totals, mode)
     if result.status == engine.ERROR:
         click.echo(error_line(result), err=True)
@@ -414,6 +428,7 @@ def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt
     totals = engine.Totals.of([result], started)
     if not quiet:
         click.echo(summary(totals, mode), err=True)
+        _echo_hidden_fixes(totals)
     return _exit_status(totals, mode)
 
 

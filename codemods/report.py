@@ -12,13 +12,20 @@ from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import click
 
-from .base import FIXED, HttpCodemod, Site
+from .base import FIXED, UNSAFE, HttpCodemod, Site
 from .docs import sarif_help
 from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Totals
 
 
 def site_line(path: str, site: Site) -> str:
-    return f"{path}:{site.line}:{site.column}: {site.codemod}: {site.reason}"
+    """``path:line:col: codemod: reason``; an unsafe fix not applied names its hazard, and a
+    suggested manual edit follows on an indented line."""
+    text = f"{path}:{site.line}:{site.column}: {site.codemod}: {site.reason}"
+    if site.unsafe_fixable and site.hazard:
+        text += f" [hazard: {site.hazard}]"
+    if site.suggestion:
+        text += f"\n    suggested edit: {site.suggestion}"
+    return text
 
 
 def error_line(result: FileResult) -> str:
@@ -153,6 +160,14 @@ def summary(totals: Totals, mode: str) -> str:
     return ", ".join(parts) + f" in {totals.seconds:.2f}s"
 
 
+def hidden_fixes(totals: Totals) -> str:
+    """``N more fixes available with --unsafe-fixes`` (ruff's "hidden fixes"), or ''."""
+    n = totals.unsafe_fixable
+    if not n:
+        return ""
+    return f"{n} more fix{'es' if n != 1 else ''} available with --unsafe-fixes"
+
+
 # -- machine and pull-request formats ------------------------------------------------------
 #
 # Every renderer takes the same three things: the per-file results, the run totals and the
@@ -171,7 +186,9 @@ def _version() -> str:
     return __version__
 
 
-def command_line(names: Sequence[str], options: Dict[str, Dict[str, Any]], paths: Sequence[str]) -> str:
+def command_line(
+    names: Sequence[str], options: Dict[str, Dict[str, Any]], paths: Sequence[str], unsafe_fixes: bool = False
+) -> str:
     """The ``http-codemods`` command that redoes this rewrite in place (options that differ
     from the defaults, whether they came from the command line or the configuration)."""
     from . import registry
@@ -191,6 +208,8 @@ def command_line(names: Sequence[str], options: Dict[str, Dict[str, Any]], paths
             if isinstance(value, (list, tuple)):
                 value = "(" + ", ".join(str(v) for v in value) + ")"
             args += [f"--{option.name}", shlex.quote(str(value))]
+    if unsafe_fixes:
+        args.append("--unsafe-fixes")
     args += [shlex.quote(p) for p in (paths or ["."])]
     return " ".join(args)
 
@@ -242,6 +261,7 @@ def to_json(
             "reported": totals.reported,
             "errors": totals.errors,
             "seconds": round(totals.seconds, 3),
+            "unsafe_fixable": totals.unsafe_fixable,
         },
     }
 
@@ -255,7 +275,7 @@ def from_json(data: Dict[str, Any]) -> Tuple[List[FileResult], Totals]:
             FileResult(
                 path=entry["path"],
                 status=entry["status"],
-                sites=[Site(s["codemod"], s["line"], s["column"], s["action"], s["reason"]) for s in entry["sites"]],
+                sites=[Site.from_dict(s) for s in entry["sites"]],
                 applied=list(entry.get("codemods", [])),
                 diff=entry.get("diff"),
                 error=error.get("message"),
@@ -265,7 +285,8 @@ def from_json(data: Dict[str, Any]) -> Tuple[List[FileResult], Totals]:
             )
         )
     t = data.get("totals", {})
-    totals = Totals(**{k: t.get(k, 0) for k in ("scanned", "skipped", "changed", "fixed", "reported", "errors", "seconds")})
+    keys = ("scanned", "skipped", "changed", "fixed", "reported", "errors", "seconds", "unsafe_fixable")
+    totals = Totals(**{k: t.get(k, 0) for k in keys})
     return results, totals
 
 
@@ -371,7 +392,7 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
                         )
                     }
                 ],
-                "properties": {"action": site.action},
+                "properties": _site_properties(site),
             }
             if site.codemod in index:
                 entry["ruleIndex"] = index[site.codemod]
@@ -416,6 +437,19 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
     }
 
 
+def _site_properties(site: Site) -> Dict[str, Any]:
+    """A SARIF result's properties: the action, the fix's safety and hazard, and for an unsafe
+    fix not applied, that ``--unsafe-fixes`` applies it; a suggested manual edit."""
+    out: Dict[str, Any] = {"action": site.action, "safety": site.safety}
+    if site.hazard:
+        out["hazard"] = site.hazard
+    if site.unsafe_fixable:
+        out["fixableWith"] = "--unsafe-fixes"
+    if site.suggestion:
+        out["suggestion"] = site.suggestion
+    return out
+
+
 def render_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
     return json.dumps(to_sarif(results, totals, codemods, command, mode), indent=2, ensure_ascii=False) + "\n"
 
@@ -429,6 +463,16 @@ def _code(text: str) -> str:
     fence = "``" if "`" in text else "`"
     pad = " " if "`" in text else ""
     return f"{fence}{pad}{_md(text)}{pad}{fence}"
+
+
+def _safety_cell(site: Site) -> str:
+    """A Markdown cell: the fix's safety and hazard, or the suggested manual edit."""
+    if site.safety == UNSAFE:
+        text = f"unsafe: {_md(site.hazard)}" if site.hazard else "unsafe"
+        return text + (" (with `--unsafe-fixes`)" if site.unsafe_fixable else "")
+    if site.safety:
+        return site.safety
+    return f"suggested edit: {_md(site.suggestion)}" if site.suggestion else "none"
 
 
 def render_markdown(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
@@ -473,16 +517,21 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
         out.append("")
         fixed_sites = [(r, s) for r in changed for s in r.fixed]
         if fixed_sites:
-            out += ["<details><summary>Sites fixed</summary>", "", "| site | codemod | what |", "| --- | --- | --- |"]
+            out += ["<details><summary>Sites fixed</summary>", "", "| site | codemod | what | fix safety |",
+                    "| --- | --- | --- | --- |"]
             for r, s in fixed_sites:
-                out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} |")
+                out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |")
             out += ["", "</details>", ""]
     if reported:
         out += ["### Left for human review", "", "These sites were found but not rewritten:", "",
-                "| site | codemod | reason |", "| --- | --- | --- |"]
+                "| site | codemod | reason | fix |", "| --- | --- | --- | --- |"]
         for r, s in reported:
-            out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} |")
+            out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |")
         out.append("")
+        hidden = sum(s.unsafe_fixable for _, s in reported)
+        if hidden:
+            out += [f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
+                    "`--unsafe-fixes`: right in the usual case, with the hazard named.", ""]
     if errors:
         out += ["### Files that could not be processed", ""]
         for r in errors:

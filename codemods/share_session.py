@@ -32,7 +32,8 @@ sources of requests 2.34 and httpx 0.28, see README):
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 import libcst as cst
 
@@ -47,6 +48,18 @@ from .share.rewrite import SharePlan, insert_module_block, route_call, wrap_func
 from .share.targets import ShareTarget, collect
 from .share.user_client import plan_client
 from .docs import CodemodDocs, Example, ExampleKind
+
+#: The hazard of routing calls through a module-level client in a module that forks.
+FORK_HAZARD = "a process forked after the client's first use shares its pooled connections with the parent"
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A check's finding that is right to fix in the usual case: an unsafe fix."""
+
+    reason: str
+    hazard: str
+
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLIENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
@@ -321,7 +334,7 @@ class ShareSession(HttpCodemod):
             keep = keep.strip().lower() in ("1", "true", "yes", "on")
         self.keep_cookies = bool(keep)
         self.plan = SharePlan()
-
+        self.hazards: Dict[cst.CSTNode, str] = {}
 
     def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
         return list(self.plan.rewrites) + list(self.plan.functions)
@@ -330,6 +343,7 @@ class ShareSession(HttpCodemod):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.plan = SharePlan()  # libcst's runner reuses one instance for every file
+        self.hazards: Dict[cst.CSTNode, str] = {}  # target call -> the hazard of its unsafe fix
         self.module_node = node
         self.imports = ModuleImports(self, node)
         targets = collect(self, node)
@@ -359,7 +373,12 @@ class ShareSession(HttpCodemod):
             )
             if problem is None and extra is not None:
                 problem = extra(target)
-            if problem is not None:
+            if isinstance(problem, Hazard):
+                # Right in the usual case: an unsafe fix (applied with --unsafe-fixes).
+                if self.unsafe_fix(target.call, problem.reason, problem.hazard):
+                    self.hazards[target.call] = problem.hazard
+                    ok.append(target)
+            elif problem is not None:
                 self.report(target.call, problem)
             else:
                 ok.append(target)
@@ -383,20 +402,24 @@ class ShareSession(HttpCodemod):
             "and SSL variables when it is created, a bare call when it runs"
         )
 
-    def module_problem(self, target: ShareTarget) -> Optional[str]:
-        if self.facts.fork is not None:
-            return (
+    def module_problem(self, target: ShareTarget) -> Union[None, str, Hazard]:
+        problem = self.env_problem(target)
+        if problem is None and self.facts.fork is not None:
+            # Most such modules start their processes before any request, or not by fork
+            # (spawn, forkserver: the default on macOS, Windows and, from Python 3.14, Linux).
+            return Hazard(
                 f"the module uses {self.facts.fork}: a process forked after the shared client's "
-                "first use would share its connections (use --session-scope function)"
+                "first use would share its connections (or use --session-scope function)",
+                FORK_HAZARD,
             )
-        return self.env_problem(target)
+        return problem
 
 
     def schedule(self, target: ShareTarget, receiver: str) -> None:
         # The import behind the call's name is kept even when nothing uses it any more: a
         # module-level name is public (``from compat import get`` in another module).
         self.plan.rewrites[target.call] = (receiver, target.found.name, target.found.library)
-        self.fixed(target.call, f"routed through the shared client {receiver}")
+        self.fixed(target.call, f"routed through the shared client {receiver}", self.hazards.get(target.call, ""))
 
 
     # -- rewriting -----------------------------------------------------------------------

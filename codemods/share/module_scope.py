@@ -33,7 +33,8 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
         lib_targets = [t for t in ok if t.found.library == lib]
         if ref is None:
             for t in lib_targets:
-                share.report(t.call, f"{lib} is not imported at module level before its first use")
+                share.report(t.call, f"{lib} is not imported at module level before its first use",
+                             f"add `import {lib}` to the module's imports at the top, then run again")
             continue
         refs[lib] = ref
         share.imports.all_names.update(r.name.split(".")[0] for r in list(helpers.values()) + [ref] if r)
