@@ -144,6 +144,10 @@ DOCS = CodemodDocs(
   pair allows (`--timeout "(3.05, 27)"` writes `requests.get(u, timeout=(3.05, 27))` and
   `urlopen(u, timeout=27)`).""",
     ),
+    safe_fixes=(
+        "`timeout=<value>` added to a call that passes none (the codemod itself is off by "
+        "default: a call that waited forever now raises after the timeout).",
+    ),
     examples=EXAMPLES,
 )
 

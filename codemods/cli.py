@@ -23,6 +23,7 @@ from .report import (
     emit_text,
     error_line,
     hidden_fixes,
+    preview_unsafe_fixes,
     render,
     statistics_table,
     summary,
@@ -269,6 +270,8 @@ def command(
         max_file_size=int(budgets["file-size-limit"] * 2**20),
     )
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
+    if fmt == "sarif" and not settings.unsafe_fixes:
+        _preview_unsafe_fixes(results, settings, mode, cfg, base)
     if interactive:
         from .interactive import review
 
@@ -288,6 +291,21 @@ def command(
         _echo_hidden_fixes(totals)
     status = _exit_status(totals, mode)
     sys.exit(0 if exit_zero and status == 1 else status)
+
+
+def _preview_unsafe_fixes(results: Sequence[engine.FileResult], settings: engine.Settings, mode: str,
+                          cfg: Dict[str, Any], base: str) -> None:
+    """SARIF fixes for the unsafe fixes not applied (files rewritten in place are no longer as
+    they were read: their unsafe fixes keep only the properties)."""
+    for result in results:
+        if not result.unsafe_fixable or (mode == engine.WRITE and result.status == engine.CHANGED):
+            continue
+        try:
+            with open(result.path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        preview_unsafe_fixes(result, data, _with_per_file_ignores(settings, cfg, base, result.path))
 
 
 def _echo_hidden_fixes(totals: engine.Totals) -> None:
@@ -404,6 +422,8 @@ def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt
     started = time.monotonic()
     data = sys.stdin.buffer.read()
     result = engine.process_source(data, name, settings)
+    if fmt == "sarif" and not settings.unsafe_fixes:
+        preview_unsafe_fixes(result, data, settings)
     if fmt != "text":
         totals = engine.Totals.of([result], started)
         write_report(render(fmt, [result], totals, codemods, command_text, mode), output)

@@ -92,6 +92,10 @@ DOCS = CodemodDocs(
         """Run together (the default), `close-client` runs first and `close-response` then wraps the
   responses inside its block; the result is stable on a second run.""",
     ),
+    safe_fixes=(
+        "a client made in a function whose every use is in the block: closed, with its "
+        "connections, when the block ends, on every path.",
+    ),
     examples=EXAMPLES,
 )
 

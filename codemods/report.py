@@ -8,13 +8,14 @@ import pathlib
 import shlex
 import sys
 import urllib.parse
+from dataclasses import replace
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import click
 
 from .base import FIXED, UNSAFE, HttpCodemod, Site
 from .docs import sarif_help
-from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Totals
+from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Settings, Totals, process_source
 
 
 def site_line(path: str, site: Site) -> str:
@@ -343,6 +344,22 @@ def _fixes(result: FileResult) -> Dict[Site, List[Dict[str, Any]]]:
     return by_site
 
 
+def preview_unsafe_fixes(result: FileResult, data: Optional[bytes], settings: Settings) -> None:
+    """``result.unsafe_previews``: for each unsafe fix not applied, the replacements it would
+    make, taken from the same source run again with ``--unsafe-fixes`` (relative to the file
+    as read, as SARIF fixes are). ``data``: the file's bytes as read (None: not available)."""
+    keys = {(s.codemod, s.line, s.column) for s in result.unsafe_fixable}
+    if not keys or data is None:
+        return
+    alt = process_source(data, result.path, replace(settings, unsafe_fixes=True, keep_text=True, mode=CHECK))
+    if alt.status != CHANGED:
+        return
+    for site, replacements in _fixes(alt).items():
+        key = (site.codemod, site.line, site.column)
+        if key in keys and site.safety == UNSAFE and replacements:
+            result.unsafe_previews[key] = replacements
+
+
 def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> Dict[str, Any]:
     rules = []
     index = {}
@@ -396,6 +413,16 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
             }
             if site.codemod in index:
                 entry["ruleIndex"] = index[site.codemod]
+            preview = result.unsafe_previews.get((site.codemod, site.line, site.column)) if site.unsafe_fixable else None
+            if preview:
+                entry["fixes"] = [
+                    {
+                        "description": {"text": f"unsafe fix (--unsafe-fixes): {site.hazard}"},
+                        "artifactChanges": [
+                            {"artifactLocation": dict(location["artifactLocation"]), "replacements": preview}
+                        ],
+                    }
+                ]
             if site.action == FIXED:
                 entry["kind"] = "fail"
                 replacements = fixes.get(site)

@@ -124,6 +124,61 @@ def fetch(url):
         reason='passes verify=',
     ),
     Example(
+        ExampleKind.REPORTED,
+        """\
+import multiprocessing
+
+import requests
+
+
+def fetch(url):
+    return requests.get(url).json()
+
+
+def fetch_all(urls):
+    with multiprocessing.Pool(4) as pool:
+        return pool.map(fetch, urls)
+""",
+        reason="the module uses multiprocessing: a process forked after the shared client's first use "
+        "would share its connections (or use --session-scope function); fixable with --unsafe-fixes",
+    ),
+    Example(
+        ExampleKind.FIXED,
+        """\
+import multiprocessing
+
+import requests
+
+
+def fetch(url):
+    return requests.get(url).json()
+
+
+def fetch_all(urls):
+    with multiprocessing.Pool(4) as pool:
+        return pool.map(fetch, urls)
+""",
+        after="""\
+import multiprocessing
+
+import requests
+import http.cookiejar as _cookiejar
+
+_session = requests.Session()
+_session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def fetch(url):
+    return _session.get(url).json()
+
+
+def fetch_all(urls):
+    with multiprocessing.Pool(4) as pool:
+        return pool.map(fetch, urls)
+""",
+        unsafe_fixes=True,
+    ),
+    Example(
         ExampleKind.UNCHANGED,
         """\
 import requests
@@ -207,8 +262,8 @@ DOCS = CodemodDocs(
     cookie jar, stores nothing). A pool keeps 10 connections per host (requests; more are
     opened and discarded with a warning) or 100 in all (httpx: more concurrent requests wait
     up to the pool timeout). A process forked after the client's first use shares its open
-    sockets with the parent: modules that use `multiprocessing`, `os.fork` or
-    `ProcessPoolExecutor` are reported, but a fork elsewhere (pre-forking servers that import
+    sockets with the parent: in modules that use `multiprocessing`, `os.fork` or
+    `ProcessPoolExecutor` the rewrite is an unsafe fix (below), and a fork elsewhere (pre-forking servers that import
     the app first) is not visible here: create such workers before the first request or use
     `function`. httpx reads proxy variables and `SSL_CERT_FILE`/`SSL_CERT_DIR` when the client
     is created, i.e. at import, not per call (requests reads them per request: checked), so
@@ -254,8 +309,8 @@ DOCS = CodemodDocs(
   or more positional arguments than the function takes; an httpx call when `--client` is a
   requests client (and the reverse); a module that patches the library at run time or uses
   `requests_cache`; httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
-  under `module`, a module that uses `multiprocessing`, `os.fork` or `ProcessPoolExecutor`;
-  under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
+  under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
+  `ProcessPoolExecutor` (an unsafe fix); under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
   item.""",
     ),
     tail=r"""| option | default | meaning |
@@ -266,6 +321,21 @@ DOCS = CodemodDocs(
 | `--client-library requests\|httpx` | `requests` | the library of the `--client` object |
 | `--keep-cookies` | off | let the client carry cookies between calls |""",
     labels={'fix': '**The fix**, by strategy (`--session-scope`, config `session-scope`):', 'safety': '**Behaviour change per strategy**.'},
+    safe_fixes=(
+        "every rewrite of `module`, `function` and `--client` not listed below: same requests, "
+        "same per-request settings, connections reused and no cookies kept (see the behaviour "
+        "change above).",
+    ),
+    unsafe_fixes=(
+        (
+            "`module` in a module that uses `multiprocessing`, `os.fork` or `ProcessPoolExecutor`: "
+            "most such modules start their processes before the first request, or not by fork "
+            "(spawn and forkserver, the default on macOS and Windows and, from Python 3.14, on "
+            "Linux, share no sockets).",
+            "a process forked after the client's first use shares its pooled connections with the "
+            "parent (two processes reading one socket); `--session-scope function` avoids it.",
+        ),
+    ),
     examples=EXAMPLES,
 )
 

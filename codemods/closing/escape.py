@@ -167,7 +167,7 @@ class EscapeAnalysis(MetadataView):
             raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:
             raise Unsafe(f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
-                         f"{self.codemod.line_ref(sub)}, which keeps it")
+                         f"{self.codemod.line_ref(sub)}, which may keep it")
         if not self._known_consumer(func, live):
             self._unknown_call(sub, noun)
 
