@@ -119,7 +119,8 @@ DOCS = CodemodDocs(
   caller forever.""",
     what="""`requests.<verb>(...)`/`requests.request(...)` in any import form, the same
   methods on a `requests.Session()` object made in scope, and `urllib.request.urlopen(...)`.
-  httpx has a default timeout (5 s) and is left alone.""",
+  httpx and httpx2 have a default timeout (5 s), niquests one of 30 s for reads and 120 s for
+  writes (niquests 3.21): they are left alone.""",
     fix="""appends `timeout=60` (`--timeout 10`, or `--timeout "(3.05, 27)"` for separate
   connect and read timeouts), following the call's layout: arguments one per line get
   `timeout=60` on a line of its own at their indentation; arguments that share a line (black's
@@ -187,6 +188,11 @@ class AddTimeout(HttpCodemod):
         )
 
     def _targets(self, call: HttpCall) -> bool:
+        if call.library == "requests" and (call.module == "niquests" or (call.kind == "method" and not call.module)):
+            # niquests has default timeouts (30 s for reads, 120 s for writes, in the bare
+            # functions and in a Session): a timeout=60 could lengthen them. A client whose
+            # bindings come from both requests and niquests is left alone too.
+            return False
         if call.library == "requests":
             if call.kind == "function":
                 return call.name in REQUESTS_VERBS

@@ -120,7 +120,8 @@ DOCS = CodemodDocs(
   functions and `requests.Session` methods), `urllib.request.urlopen(...)`, httpx
   `client.send(req, stream=True)` and `httpx.stream(...)`/`client.stream(...)` called without
   `with` but used as a response, aiohttp `await session.<verb>(...)`, urllib3
-  `.request/.urlopen(..., preload_content=False)` on a pool.""",
+  `.request/.urlopen(..., preload_content=False)` on a pool; the drop-ins `niquests`
+  (requests' API) and `httpx2` (the httpx fork) as requests and httpx.""",
     fix="""`r = <call>` becomes `with <call> as r:` (`async with session.get(...)` for
   aiohttp and httpx's async `stream`; `with contextlib.closing(client.send(...))` for httpx,
   whose responses are no context managers; `try: ... finally: await r.aclose()` for its async

@@ -198,7 +198,9 @@ DOCS = CodemodDocs(
   same with an `httpx.Client`. Against the local keep-alive server, N such calls in a loop open
   N connections; routed through one client they open 1 (the behaviour tests allow at most 2).""",
     what="""`requests.get/post/put/patch/delete/head/options/request` and
-  `httpx.get/post/put/patch/delete/head/options/request/stream` in any import form
+  `httpx.get/post/put/patch/delete/head/options/request/stream`, and the same calls of the
+  drop-in libraries `niquests` (requests' API; each module gets its own `niquests.Session()`)
+  and `httpx2` (the httpx fork), in any import form
   (`import requests as rq`, `from requests import get, post as http_post`,
   `from requests import api`), at module level, in functions, methods and nested functions.
   Not `requests.Session().get(...)` (already a session) nor a name that only looks like one
@@ -236,7 +238,7 @@ DOCS = CodemodDocs(
     a target's result is returned or yielded as such, or where `httpx.stream(...)` is not itself
     a `with` item (it sends its request when entered, which may be after the block closed the
     client: `return httpx.stream(...)`), is reported.
-  - `--client MODULE:NAME` (`--client-library requests|httpx`, default `requests`: the tool
+  - `--client MODULE:NAME` (`--client-library requests|httpx|niquests|httpx2`, default `requests`: the tool
     cannot know what `NAME` is, so you say it): use your codebase's own shared client. Adds
     `from MODULE import NAME` (or reuses an existing import of it, alias included), rewrites the
     targets of that library to `NAME.<verb>(...)` and creates no client of its own.""",
@@ -318,7 +320,7 @@ DOCS = CodemodDocs(
 | `--session-scope module\|function` | `module` | one client per module, or a `with` client per function |
 | `--session-name NAME` | `_session` / `_client` (`session` / `client` in functions) | the client's name; a fresh variant if taken |
 | `--client MODULE:NAME` | none | use an existing shared client instead of creating one |
-| `--client-library requests\|httpx` | `requests` | the library of the `--client` object |
+| `--client-library requests\|httpx\|niquests\|httpx2` | `requests` | the library of the `--client` object |
 | `--keep-cookies` | off | let the client carry cookies between calls |""",
     labels={'fix': '**The fix**, by strategy (`--session-scope`, config `session-scope`):', 'safety': '**Behaviour change per strategy**.'},
     safe_fixes=(
@@ -381,7 +383,7 @@ class ShareSession(HttpCodemod):
             "client-library",
             "requests",
             "library of the --client object",
-            ("requests", "httpx"),
+            ("requests", "httpx", "niquests", "httpx2"),
         ),
         Option("keep-cookies", False, "let the shared client carry cookies between calls"),
     )
@@ -397,8 +399,8 @@ class ShareSession(HttpCodemod):
         client = self.options["client"] or ""
         if client and not _CLIENT.match(client):
             raise ValueError(f"invalid client {client!r}: expected MODULE:NAME, e.g. myapp.http:session")
-        if self.options["client-library"] not in ("requests", "httpx"):
-            raise ValueError("client-library must be requests or httpx")
+        if self.options["client-library"] not in ("requests", "httpx", "niquests", "httpx2"):
+            raise ValueError("client-library must be requests, httpx, niquests or httpx2")
         keep = self.options["keep-cookies"]
         if isinstance(keep, str):
             keep = keep.strip().lower() in ("1", "true", "yes", "on")
