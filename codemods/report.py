@@ -351,13 +351,16 @@ def preview_unsafe_fixes(result: FileResult, data: Optional[bytes], settings: Se
     keys = {(s.codemod, s.line, s.column) for s in result.unsafe_fixable}
     if not keys or data is None:
         return
-    alt = process_source(data, result.path, replace(settings, unsafe_fixes=True, keep_text=True, mode=CHECK))
-    if alt.status != CHANGED:
-        return
-    for site, replacements in _fixes(alt).items():
-        key = (site.codemod, site.line, site.column)
-        if key in keys and site.safety == UNSAFE and replacements:
-            result.unsafe_previews[key] = replacements
+    for codemod in sorted({key[0] for key in keys}):
+        # That codemod alone, so the replacements hold none of the other codemods' fixes.
+        alone = replace(settings, codemods=(codemod,), unsafe_fixes=True, keep_text=True, mode=CHECK)
+        alt = process_source(data, result.path, alone)
+        if alt.status != CHANGED:
+            continue
+        for site, replacements in _fixes(alt).items():
+            key = (site.codemod, site.line, site.column)
+            if key in keys and site.safety == UNSAFE and replacements:
+                result.unsafe_previews[key] = replacements
 
 
 def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> Dict[str, Any]:
