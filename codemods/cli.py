@@ -482,6 +482,7 @@ def _exit_status(totals: engine.Totals, mode: str) -> int:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=".http-codemods-batch.json", show_default=True, help="State file: each finished repository's outcome.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run: the repositories of the state file without an outcome (same options).")
 @click.option("--failed", "rerun_failed", is_flag=True, help="Rerun only the repositories the state file lists as failed.")
+@click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True, help="Also apply unsafe fixes in each repository.")
 @_codemod_options
 def batch_command(
     repos: Tuple[str, ...],
@@ -505,6 +506,7 @@ def batch_command(
     state_path: str,
     resume: bool,
     rerun_failed: bool,
+    unsafe_fixes: bool,
     **codemod_values: Any,
 ) -> None:
     """Run the codemods over many git checkouts: for each REPO, a branch, a tested commit and
@@ -519,7 +521,7 @@ def batch_command(
         raise click.UsageError("no repository given (REPO... or --repos-file FILE)")
     _resolve_selection(select or "ALL", ignore, {})  # unknown names are a usage error
     inner_jobs = jobs_per_repo or max(1, engine.default_jobs() // jobs)
-    extra = batch.passthrough(codemod_values) + ["-j", str(inner_jobs)]
+    extra = batch.passthrough(codemod_values) + (["--unsafe-fixes"] if unsafe_fixes else []) + ["-j", str(inner_jobs)]
     opts = batch.Options(
         select=select, ignore=ignore, branch=branch, message=message, test_cmd=test_cmd,
         allow_dirty=allow_dirty, pr_body_dir=pr_body_dir, push=push, remote=remote,

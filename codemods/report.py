@@ -95,11 +95,15 @@ def write_diff(result: FileResult, stream: Optional[IO[bytes]] = None, color: bo
 
 def statistics_table(results: Sequence[FileResult]) -> str:
     """``--statistics``: one line per codemod and outcome, most frequent first, as ruff's
-    ``count<TAB>code<TAB>message``: ``   3\tadd-timeout\tfixed``."""
+    ``count<TAB>code<TAB>message``: ``   3\tadd-timeout\tfixed``; unsafe fixes not applied
+    count apart (``left for review, fixable with --unsafe-fixes``)."""
     counts: Dict[Tuple[str, str], int] = {}
     for result in results:
         for site in result.sites:
-            key = (site.codemod, "fixed" if site.action == FIXED else "left for review")
+            what = "fixed" if site.action == FIXED else "left for review"
+            if site.unsafe_fixable:
+                what = "left for review, fixable with --unsafe-fixes"
+            key = (site.codemod, what)
             counts[key] = counts.get(key, 0) + 1
     if not counts:
         return ""

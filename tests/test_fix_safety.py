@@ -244,6 +244,16 @@ def test_unsafe_fixes_option_applies_them(tree):
     assert out.exit_code == 0 and "_session.get(url)" in (tree / "fork.py").read_text()
 
 
+def test_statistics_count_unsafe_fixes_apart(tree):
+    out = invoke(tree, "--check", "--statistics", "fork.py", "dl.py")
+    assert out.stdout.splitlines() == [
+        "1\tclose-response\tleft for review, fixable with --unsafe-fixes",
+        "1\tshare-session\tfixed",
+        "1\tshare-session\tleft for review, fixable with --unsafe-fixes",
+    ]
+    assert out.stderr.splitlines()[-1] == "2 more fixes available with --unsafe-fixes"
+
+
 def test_config_key_and_its_override(tree):
     (tree / "pyproject.toml").write_text("[tool.http-codemods]\nunsafe-fixes = true\n")
     out = invoke(tree, "--diff", "fork.py")
@@ -389,3 +399,20 @@ def test_unsafe_examples_exist_for_each_unsafe_fix():
         if cls.DOCS.unsafe_fixes:
             assert any(e.unsafe_fixes for e in cls.DOCS.examples), cls.NAME
             assert any(e.reason and UNSAFE_HINT in e.reason for e in cls.DOCS.examples), cls.NAME
+
+
+def test_batch_passes_unsafe_fixes_to_each_repository(tmp_path):
+    from tests.test_batch import batch, git, make_repo
+
+    repos = [make_repo(tmp_path, name, {"m.py": FORKING}) for name in ("plain", "unsafe")]
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        batch(str(repos[0]), "--select", "share-session", "--state", "a.json")
+        batch(str(repos[1]), "--select", "share-session", "--state", "b.json", "--unsafe-fixes")
+    finally:
+        os.chdir(old)
+    assert git(repos[0], "branch", "--list") == "* main"
+    branch = git(repos[1], "branch", "--list", "http-codemods/*").strip()
+    assert branch == "http-codemods/share-session"
+    assert "_session.get(url)" in git(repos[1], "show", f"{branch}:m.py")

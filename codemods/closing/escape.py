@@ -100,8 +100,8 @@ class EscapeAnalysis(MetadataView):
             if isinstance(sub, NESTED_SCOPES):
                 if self._captured_in(sub, live):
                     kind = NESTED_SCOPE_KIND[type(sub)]
-                    raise Unsafe(f"the {noun} is captured by {kind}; it may be used after the "
-                                 f"with block")
+                    raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
+                                 f"may be used after the with block")
                 continue
             if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
                 value = sub.value
@@ -113,7 +113,7 @@ class EscapeAnalysis(MetadataView):
                                  f"{self.codemod.line_ref(sub)}; the caller may still use it")
             elif isinstance(sub, cst.Raise) and sub.exc is not None:
                 if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
-                    raise Unsafe(f"the {noun} is carried out by an exception")
+                    raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}")
             elif isinstance(sub, cst.Call):
                 self._check_call(sub, live, noun)
             else:
@@ -139,12 +139,12 @@ class EscapeAnalysis(MetadataView):
                                            cst.Comma, cst.LeftParen, cst.RightParen, cst.SimpleWhitespace,
                                            cst.LeftSquareBracket, cst.RightSquareBracket))
                            for p in walk(sub.target)):
-                    raise Unsafe(f"the {noun} is stored by a for loop target")
+                    raise Unsafe(f"the {noun} is stored by a for loop target at {self.codemod.line_ref(sub)}")
         elif isinstance(sub, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
             if self.taint.mentions(sub, live) and not self.taint.eager(sub, live):
                 if isinstance(self._parent(sub), (cst.AssignTarget, cst.For)) or self._is_target(sub):
                     return
-                raise Unsafe(f"the {noun} is stored in a container")
+                raise Unsafe(f"the {noun} is stored in a container at {self.codemod.line_ref(sub)}")
 
     def _check_call(self, sub: cst.Call, live: Set[str], noun: str) -> None:
         """A tainted value passed to a call that may keep it (or raise it)."""
@@ -256,8 +256,8 @@ class EscapeAnalysis(MetadataView):
                     if self._local_to_nested(occurrence, scope):
                         continue
                     kind = NESTED_SCOPE_KIND[type(nested)]
-                    raise Unsafe(f"the {noun} is captured by {kind}; it may be used after the "
-                                 f"with block")
+                    raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
+                                 f"it may be used after the with block")
                 if owner is not None and any(owner is s for s in inside):
                     continue
                 ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
