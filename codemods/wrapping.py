@@ -152,11 +152,11 @@ class WrappingCodemod(HttpCodemod):
             return
         if plan is None:
             return
-        if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):
-            return
         if target.mode == Mode.CLOSING and self._contextlib_name() is None:
             self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
                                      "in this module; close the response by hand")
+            return
+        if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):
             return
         self._plans.setdefault(block, []).append(plan)
 
