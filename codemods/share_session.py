@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -407,6 +407,7 @@ class ShareSession(HttpCodemod):
         self.keep_cookies = bool(keep)
         self.plan = SharePlan()
         self.hazards: Dict[cst.CSTNode, str] = {}
+        self.pending: List[Tuple[ShareTarget, Hazard]] = []
 
     def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
         return list(self.plan.rewrites) + list(self.plan.functions)
@@ -416,6 +417,7 @@ class ShareSession(HttpCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self.plan = SharePlan()  # libcst's runner reuses one instance for every file
         self.hazards: Dict[cst.CSTNode, str] = {}  # target call -> the hazard of its unsafe fix
+        self.pending: List[Tuple[ShareTarget, Hazard]] = []  # unsafe fixes not applied
         self.module_node = node
         self.imports = ModuleImports(self, node)
         targets = collect(self, node)
@@ -446,10 +448,13 @@ class ShareSession(HttpCodemod):
             if problem is None and extra is not None:
                 problem = extra(target)
             if isinstance(problem, Hazard):
-                # Right in the usual case: an unsafe fix (applied with --unsafe-fixes).
-                if self.unsafe_fix(target.call, problem.reason, problem.hazard):
+                # Right in the usual case: an unsafe fix, applied with --unsafe-fixes; without
+                # it the strategy reports it (``pending``) once it knows it could apply it.
+                if self.unsafe_fixes:
                     self.hazards[target.call] = problem.hazard
                     ok.append(target)
+                else:
+                    self.pending.append((target, problem))
             elif problem is not None:
                 self.report(target.call, problem)
             else:

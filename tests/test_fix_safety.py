@@ -416,3 +416,21 @@ def test_batch_passes_unsafe_fixes_to_each_repository(tmp_path):
     branch = git(repos[1], "branch", "--list", "http-codemods/*").strip()
     assert branch == "http-codemods/share-session"
     assert "_session.get(url)" in git(repos[1], "show", f"{branch}:m.py")
+
+
+def test_fixable_with_unsafe_fixes_only_where_unsafe_fixes_fixes_it():
+    # The fork hazard, but requests is imported only inside the function: --unsafe-fixes could
+    # not make a module-level client either, so the report says why, not "fixable".
+    source = """\
+    import multiprocessing
+
+    def fetch(url):
+        import requests
+        return requests.get(url).json()
+    """
+    for unsafe in (False, True):
+        result = run(source, ["share-session"], unsafe=unsafe)
+        assert result.status == engine.UNCHANGED
+        assert [(s.safety, s.reason) for s in result.sites] == [
+            (None, "requests is not imported at module level before its first use")
+        ]

@@ -15,6 +15,7 @@ from .targets import ShareTarget
 
 def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> None:
     ok = share.eligible(targets, share.module_problem)
+    _report_pending(share, module)
     if not ok:
         return
     first_use = min(top_statement_index(share, t.call) for t in ok)
@@ -60,6 +61,22 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
     for t in ok:
         if t.found.top_module in refs:
             share.schedule(t, names[t.found.top_module])
+
+
+def _report_pending(share: Any, module: cst.Module) -> None:
+    """The unsafe fixes not applied (no ``--unsafe-fixes``): "fixable with --unsafe-fixes"
+    only where ``--unsafe-fixes`` would fix them (the library can be named there)."""
+    pending, share.pending = share.pending, []
+    if not pending:
+        return
+    point = insertion_point(module.body, min(top_statement_index(share, t.call) for t, _ in pending))
+    for target, hazard in pending:
+        lib = target.found.top_module
+        if share.imports.library_imported(lib, point):
+            share.unsafe_fix(target.call, hazard.reason, hazard.hazard)
+        else:
+            share.report(target.call, f"{lib} is not imported at module level before its first use",
+                         f"add `import {lib}` to the module's imports at the top, then run again")
 
 
 def _module_block(
