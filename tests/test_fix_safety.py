@@ -434,3 +434,12 @@ def test_fixable_with_unsafe_fixes_only_where_unsafe_fixes_fixes_it():
         assert [(s.safety, s.reason) for s in result.sites] == [
             (None, "requests is not imported at module level before its first use")
         ]
+
+
+def test_share_session_reasons_name_the_binding_line():
+    conditional = "try:\n    import requests\nexcept ImportError:\n    pass\n\ndef f(u):\n    return requests.get(u)\n"
+    [site] = run(conditional, ["share-session"]).sites
+    assert site.reason.startswith("requests is imported conditionally at line 2; ")
+    rebound = "import requests\n\nrequests = object()\n\ndef f(u):\n    return requests.get(u)\n"
+    [site] = run(rebound, ["share-session"]).sites
+    assert site.reason == "requests is also bound to something other than the import at line 3"

@@ -85,6 +85,14 @@ def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
     return None
 
 
+def _at(share: Any, node: Any) -> str:
+    """`` at line N`` for a node of the module (its statement's line), or ''."""
+    try:
+        return f" at {share.line_ref(node)}" if node is not None else ""
+    except KeyError:  # not a node of this tree (a builtin's assignment)
+        return ""
+
+
 def binding_problem(share: Any, target: ShareTarget) -> Optional[str]:
     """The call's root name must be bound by imports only (no other assignment)."""
     root = target.root
@@ -99,11 +107,12 @@ def binding_problem(share: Any, target: ShareTarget) -> Optional[str]:
         return "cannot resolve the call's name"
     for assignment in assignments:
         if not isinstance(assignment, ImportAssignment):
-            return f"{root.value} is also bound to something other than the import"
+            where = _at(share, getattr(assignment, "node", None))
+            return f"{root.value} is also bound to something other than the import{where}"
         if assignment.scope is scope.globals and not share.imports.unconditional(assignment.node):
             return (
-                f"{root.value} is imported conditionally; a shared client would need "
-                f"{target.found.top_module} whenever the module runs"
+                f"{root.value} is imported conditionally{_at(share, assignment.node)}; a shared client "
+                f"would need {target.found.top_module} whenever the module runs"
             )
     return None
 
