@@ -519,6 +519,7 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
     reported = [(r, s) for r in files for s in r.reported]
     errors = [r for r in files if r.status == ERROR]
     fixed_count = sum(len(r.fixed) for r in changed)
+    unsafe_fixed = sum(s.safety == UNSAFE for r in changed for s in r.fixed)
     title = ", ".join(c.NAME for c in used) or "no changes"
     out: List[str] = [f"## http-codemods: {title}", ""]
     if changed:
@@ -528,6 +529,9 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
             f"file{'s' if len(changed) != 1 else ''}"
             + (f"; {len(reported)} site{'s' if len(reported) != 1 else ''} left for human review" if reported else "")
             + ". Every rewrite is mechanical and keeps the program's behaviour except where said below."
+            + (f" {unsafe_fixed} of the fixes {'are unsafe fixes' if unsafe_fixed != 1 else 'is an unsafe fix'}"
+               " (`--unsafe-fixes`): right in the usual case, each with the hazard named in the table of"
+               " sites fixed." if unsafe_fixed else "")
         )
     else:
         out.append(f"http-codemods {_version()} found nothing to rewrite.")

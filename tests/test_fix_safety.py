@@ -364,6 +364,7 @@ def test_markdown_gives_safety_and_hazard(tree):
     applied = _results(tree, unsafe=True)
     text = render_markdown(applied, engine.Totals.of(applied, 0.0), registry.ordered(registry.default_names()))
     assert "| site | codemod | what | fix safety |" in text and "| unsafe: " in text
+    assert "2 of the fixes are unsafe fixes (`--unsafe-fixes`)" in text
 
 
 def test_json_and_sarif_of_a_safe_fix(tree):
