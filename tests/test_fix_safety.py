@@ -444,3 +444,18 @@ def test_share_session_reasons_name_the_binding_line():
     rebound = "import requests\n\nrequests = object()\n\ndef f(u):\n    return requests.get(u)\n"
     [site] = run(rebound, ["share-session"]).sites
     assert site.reason == "requests is also bound to something other than the import at line 3"
+
+
+def test_stdin_sarif_has_the_unsafe_fix_and_the_summary_line(tmp_path):
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        out = CliRunner().invoke(command, ["--check", "--format", "sarif", "--stdin-filename", "fork.py", "-"],
+                                 input=FORKING, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    assert out.exit_code == 1
+    [result] = json.loads(out.stdout)["runs"][0]["results"]
+    replacements = result["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert "_session.get(url)" in _apply(FORKING, replacements)
+    assert out.stderr.splitlines()[-1] == "1 more fix available with --unsafe-fixes"
