@@ -5,7 +5,11 @@ adding one).
 Codemods add ``import x`` statements in two ways: through libcst's ``AddImportsVisitor``
 (``HttpCodemod.add_needed_import``, placed with the module's other imports), or, where the
 import must come before a statement the codemod inserts at module level, as a statement of its
-own (``ModuleImports.added_ref``).
+own (``ModuleImports.added_ref``). Either way, once the codemod has run, ``HttpCodemod``
+moves each added import to where the project's import sorting puts it
+(``place_added_imports``, settings from ``style.py``) and removes the imports the rewrite left
+unused (``remove_unused_imports``). ``scope_names``: the names a new local of a function must
+avoid (fresh names per scope).
 """
 
 from __future__ import annotations
@@ -285,7 +289,7 @@ class ModuleImports:
 
 # -- after a rewrite: added imports where isort wants them, imports it left unused -----------
 #
-# ``tidy`` runs once per codemod, on the module it produced (``HttpCodemod.transform_module``).
+# Both run once per codemod, on the module it produced (``HttpCodemod.transform_module``).
 # It never moves a line the codemod did not add: an added ``import x`` (from libcst's
 # ``AddImportsVisitor`` or a statement the codemod inserted) is taken out and put back into
 # the import block it was added to (never across another statement, so nothing runs in a
@@ -644,12 +648,3 @@ class _DropImports(cst.CSTTransformer):
         if not body:
             body = [cst.SimpleStatementLine(body=[cst.Pass()])]
         return updated_node.with_changes(body=block.with_changes(body=body))
-
-
-def tidy(codemod: Any, original: cst.Module, new: cst.Module) -> cst.Module:
-    """The rewrite's imports as the project's import sorting wants them (``style.py``)."""
-    from .style import style_for
-
-    path = getattr(codemod.context, "filename", None)
-    new = remove_unused_imports(codemod, original, new, path)
-    return place_added_imports(original, new, style_for(path).imports)
