@@ -161,10 +161,10 @@ def fetch_all(urls):
         return pool.map(fetch, urls)
 """,
         after="""\
+import http.cookiejar as _cookiejar
 import multiprocessing
 
 import requests
-import http.cookiejar as _cookiejar
 
 _session = requests.Session()
 _session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
