@@ -274,11 +274,24 @@ def _check_timeout(value: Any, where: str) -> Any:
     return value
 
 
+def _check_timeout_constant(value: Any, where: str) -> Any:
+    from .add_timeout import parse_constant_name
+
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: invalid timeout-constant {value!r}: expected an identifier")
+    try:
+        parse_constant_name(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}")
+    return value
+
+
 #: Options whose values need more than a type check (they end up in generated code).
 CHECKS: Dict[str, Callable[[Any, str], Any]] = {
     "client": check_client,
     "session-name": _check_session_name,
     "timeout": _check_timeout,
+    "timeout-constant": _check_timeout_constant,
 }
 
 

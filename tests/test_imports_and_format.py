@@ -315,6 +315,15 @@ def test_timeout_constant_must_be_a_name(tmp_path, bad):
     assert result.exit_code == 2 and "invalid timeout-constant" in result.output
 
 
+def test_timeout_constant_in_the_config_is_checked_when_read(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.http-codemods]\ntimeout-constant = "not a name"\n')
+    path = tmp_path / "m.py"
+    path.write_text("import requests\nrequests.get('u')\n")
+    result = CliRunner().invoke(command, [str(path)])
+    assert result.exit_code == 2
+    assert "timeout-constant" in result.output and "pyproject.toml" in result.output
+
+
 def test_timeout_constant_program_runs(tmp_path, server):
     source = """
         import sys
