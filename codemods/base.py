@@ -103,6 +103,9 @@ class FileContext:
     #: Names used in the functions the engine hid from the codemods (``prune.py``): a fresh
     #: name must avoid them too.
     hidden_names: FrozenSet[str] = frozenset()
+    #: What the rest of the project knows (``facts.ProjectFacts``: mocks in tests, run-time
+    #: patches elsewhere, declared bounds); None: not computed for this run.
+    facts: Optional[Any] = None
 
 
 _NO_FILE = FileContext()

@@ -13,6 +13,7 @@ import click
 from libcst.codemod import CodemodContext
 
 from . import __version__, config, engine, registry
+from . import facts as project_facts
 from . import docs as codemod_docs
 from .discover import discover
 from .report import (
@@ -245,6 +246,8 @@ def command(
                     sys.stdout.buffer.write(sys.stdin.buffer.read())
                 sys.exit(0)
             settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
+        if project_facts.needed(settings.codemods):
+            settings = replace(settings, facts=project_facts.for_stdin(stdin_filename))
         report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"]), registry.ordered(names))
         status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
         sys.exit(0 if exit_zero and status == 1 else status)
@@ -263,6 +266,9 @@ def command(
         file_memory_limit=int(budgets["file-memory-limit"] * 2**20),
         max_file_size=int(budgets["file-size-limit"] * 2**20),
     )
+    if project_facts.needed(settings.codemods):
+        # Once, before any file is rewritten: what tests and other modules know (facts.py).
+        settings = replace(settings, facts=project_facts.collect(found.files, found.roots))
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
     if interactive:
         from .interactive import review

@@ -62,6 +62,9 @@ class Settings:
     max_file_size: int = 0
     file_time_limit: float = 0.0
     file_memory_limit: int = 0
+    #: The project facts pass's result (``facts.ProjectFacts``), computed once per run before
+    #: any file is rewritten when a codemod that consults it is selected; None: not computed.
+    facts: Optional[Any] = None
 
 
 @dataclass
@@ -196,7 +199,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             stale = None
         if lazy is None or lazy.module is not tree:
             lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names)
+        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names, facts=settings.facts)
         context = CodemodContext(filename=path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))

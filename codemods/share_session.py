@@ -38,7 +38,8 @@ import libcst as cst
 
 from .base import HttpCodemod, Option
 from .spec import HTTP_LIBRARIES, TargetSpec
-from .imports import ModuleImports
+from .facts import CallSite, ProjectFacts
+from .imports import ModuleImports, dotted
 from .share.checks import argument_problem, binding_problem
 from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
@@ -356,6 +357,7 @@ class ShareSession(HttpCodemod):
                 argument_problem(self, target)
                 or binding_problem(self, target)
                 or self.patch_problem(target)
+                or self.project_problem(target)
             )
             if problem is None and extra is not None:
                 problem = extra(target)
@@ -374,6 +376,32 @@ class ShareSession(HttpCodemod):
             f"{why}: a shared client would bypass the patch (tests that mock.patch "
             f"{target.found.library}.{target.found.name} would no longer intercept the call)"
         )
+
+    def project_facts(self) -> Optional[ProjectFacts]:
+        facts = self.file.facts
+        return facts if isinstance(facts, ProjectFacts) else None
+
+    def project_problem(self, target: ShareTarget) -> Optional[str]:
+        """What other files of the project know about this call (``codemods/facts.py``): a
+        test's mock of it, a run-time swap or ``requests_cache`` installed elsewhere."""
+        facts = self.project_facts()
+        if facts is None:
+            return None
+        scope = "client" if self.options["client"] else self.options["session-scope"]
+        site = CallSite(
+            path=self.context.filename or "",
+            library=target.found.library,
+            verb=target.found.name,
+            qualified=tuple(sorted(self.resolver.imported_names(target.call.func))),
+            chain=tuple(dotted(target.call.func).split(".")),
+            scope=scope,
+        )
+        return facts.problem_for(self.NAME, site)
+
+    def requests_tls_fixed(self) -> bool:
+        """Whether the project declares requests >= 2.32 (not exposed to CVE-2024-35195)."""
+        facts = self.project_facts()
+        return facts is not None and facts.requires_at_least(self.context.filename or "", "requests", "2.32")
 
     def env_problem(self, target: ShareTarget) -> Optional[str]:
         if target.found.library != "httpx" or self.facts.env is None:

@@ -1,0 +1,898 @@
+"""Project facts: what other files of a project know about each module, collected once per run
+before any file is rewritten, and handed to every file's codemods (``Settings.facts``).
+
+Whether a rewrite keeps a repository working can depend on facts elsewhere in it: a test that
+``mock.patch("pkg.mod.requests.get")`` no longer intercepts a call routed through a shared
+session; ``requests_cache.install_cache()`` in another module caches bare calls, not a session
+made at import; a project that requires ``requests>=2.32`` is not exposed to CVE-2024-35195.
+
+The pass reads every discovered Python file, tests and conftest included (the prefilter's
+verdict does not apply here): bytes first, then Python's ``ast`` only for files that name a
+patching helper, the library modules or ``os.environ``. It never imports anything. The result,
+``ProjectFacts``, is plain data (sorted tuples): picklable for the workers, the same whatever
+``-j``, with a stable ``__cache_key__()``.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from .discover import display_path
+
+#: Codemods whose decisions consult project facts (the pass runs only when one is selected).
+CONSUMERS = frozenset({"share-session"})
+LIBRARIES = ("requests", "httpx")
+#: Files that mark a project's root (the outermost one inside the run's roots wins).
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+# -- facts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Patch:
+    """A replacement of a library function or of a module's binding of the library.
+
+    ``kind``: ``mock`` (mock.patch and friends: temporary, usually after the code under test
+    was imported), ``assign`` (``requests.get = fake``, ``setattr``: a run-time swap),
+    ``string`` (a dotted string of a file that also calls ``patch(name)``: maybe its target),
+    ``unsettled`` (``patch(name)`` whose target the pass cannot read: ``target`` is empty and
+    ``library`` says which library the file names)."""
+
+    project: str
+    target: str
+    kind: str
+    library: str
+    where: str
+    text: str
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    """A run-time change made somewhere in the project: ``requests_cache`` (install_cache /
+    enabled) or ``env`` (an ``os.environ`` write that may set proxy or SSL variables)."""
+
+    project: str
+    kind: str
+    where: str
+    text: str
+
+
+@dataclass(frozen=True, order=True)
+class Bound:
+    """A declared requirement on a library: ``directory`` is where the declaring file is."""
+
+    directory: str
+    library: str
+    specifier: str
+    where: str
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """What a codemod knows of one call it considers rewriting."""
+
+    path: str
+    library: str  # requests / httpx
+    verb: str  # get, post, ..., request, stream
+    qualified: Tuple[str, ...]  # the resolved names, e.g. ("requests.get",), ("requests.api.get",)
+    chain: Tuple[str, ...]  # the call's name as spelled: ("requests", "get"), ("get",)
+    scope: str = "module"  # share-session strategy: module / function / client
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    projects: Tuple[str, ...] = ()  # real paths of the project roots, sorted
+    patches: Tuple[Patch, ...] = ()
+    changes: Tuple[Change, ...] = ()
+    bounds: Tuple[Bound, ...] = ()
+    files: int = 0  # how many files the pass read (statistics)
+    parsed: int = 0  # how many of them it parsed with ast
+
+    def __cache_key__(self) -> str:
+        digest = hashlib.sha256()
+        for part in (self.projects, self.patches, self.changes, self.bounds):
+            digest.update(repr(part).encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        return "facts:" + digest.hexdigest()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def project_of(self, path: str) -> Optional[str]:
+        real = _real(path)
+        best = None
+        for root in self.projects:
+            if _inside(real, root) and (best is None or len(root) > len(best)):
+                best = root
+        return best
+
+    def problem_for(self, codemod: str, site: CallSite) -> Optional[str]:
+        """Why the project's other files forbid rewriting ``site`` (``None``: nothing does)."""
+        if codemod not in CONSUMERS:
+            return None
+        project = self.project_of(site.path)
+        if project is None:
+            return None
+        modules = module_names(_real(site.path), project)
+        found = []
+        for patch in self.patches:
+            if patch.project != project:
+                continue
+            why = _patch_covers(patch, site, modules)
+            if why is not None:
+                path, _, line = patch.where.rpartition(":")
+                found.append((_RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
+        if found:
+            return min(found)[3]  # a direct mock first, then a swap, a string, an unsettled patch
+        for change in self.changes:
+            if change.project != project:
+                continue
+            if change.kind == "requests_cache" and site.library == "requests" and site.scope != "function":
+                # A function-scope session is made when the function runs: install_cache's
+                # requests.Session replacement applies to it as to the bare call.
+                return (
+                    f"{change.text} at {change.where} patches bare calls; a shared Session "
+                    "would not be cached"
+                )
+            if change.kind == "env" and site.library == "httpx" and site.scope != "function":
+                return (
+                    f"{change.text} at {change.where} may change proxy or SSL variables; an httpx "
+                    "client made at import reads them once, a bare call when it runs"
+                )
+        return None
+
+    def requires_at_least(self, path: str, library: str, version: str) -> bool:
+        """Whether the declarations nearest ``path`` all exclude every ``library`` release
+        below ``version`` (no declaration: False)."""
+        real = _real(path)
+        dirs = sorted({b.directory for b in self.bounds if b.library == library and _inside(real, b.directory)},
+                      key=len)
+        if not dirs:
+            return False
+        nearest = dirs[-1]
+        specs = [b.specifier for b in self.bounds if b.library == library and b.directory == nearest]
+        return all(lower_bound_at_least(s, version) for s in specs)
+
+    def describe(self) -> List[str]:
+        """One line per fact (``--verbose`` and debugging)."""
+        out = [f"{p.where}: {p.kind} {p.text}" for p in self.patches]
+        out += [f"{c.where}: {c.kind} {c.text}" for c in self.changes]
+        out += [f"{b.where}: {b.library}{b.specifier or ' (any version)'}" for b in self.bounds]
+        return out
+
+
+EMPTY = ProjectFacts()
+_RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
+
+#: Global targets that intercept every bare call of the library (``requests.get`` calls
+#: ``requests.api.request``, which builds ``requests.sessions.Session``), but not a call on a
+#: session made earlier.
+_INTERCEPT_ALL = {
+    "requests": frozenset({"requests.api.request", "requests.api.sessions", "requests.api.sessions.Session",
+                           "requests.sessions.Session", "requests.sessions.session"}),
+    "httpx": frozenset({"httpx._api.request", "httpx._api.Client"}),
+}
+#: Names whose run-time reassignment (not a temporary mock) a module-level client would see
+#: differently: it is created from ``requests.Session`` once, at import.
+_CLIENT_CLASSES = {"requests": frozenset({"requests.Session", "requests.session"}), "httpx": frozenset({"httpx.Client"})}
+
+
+def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str]) -> Optional[str]:
+    if patch.kind == "unsettled":
+        if patch.library != site.library:
+            return None
+        return (
+            f"{patch.text} at {patch.where} patches a target the facts pass cannot read; it may "
+            "be this call, which a shared client would bypass"
+        )
+    target = patch.target
+    covered = False
+    # The module's own binding: pkg.mod.requests, pkg.mod.requests.get, pkg.mod.get (from
+    # requests import get), pkg.mod.rq (import requests as rq).
+    for module in modules:
+        if target.startswith(module + "."):
+            rest = target[len(module) + 1:].split(".")
+            if tuple(rest) == site.chain[: len(rest)]:
+                covered = True
+                break
+    if not covered:
+        glob = _global_target(target)
+        if glob is not None and glob.split(".")[0] == site.library:
+            chain = ".".join(site.chain)
+            if (
+                glob in site.qualified
+                or glob in (f"{site.library}.{site.verb}", f"requests.api.{site.verb}", f"httpx._api.{site.verb}")
+                or glob in _INTERCEPT_ALL[site.library]
+                or (chain.startswith(site.library + ".") and glob == chain)
+            ):
+                covered = True
+            elif patch.kind == "assign" and (
+                glob in _CLIENT_CLASSES[site.library] or glob.split(".")[-1] not in _VERBS
+            ):
+                covered = True  # a swap of Session (or another library name) for the whole run
+    if not covered:
+        return None
+    if patch.kind == "assign":
+        return (
+            f"{patch.text} at {patch.where} replaces {target} at run time; a shared client would "
+            "bypass the replacement"
+        )
+    return f"mocked by {patch.where} ({patch.text}); a shared session would bypass it"
+
+
+_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+
+
+def _global_target(target: str) -> Optional[str]:
+    """``pkg.mod.requests.get`` -> ``requests.get``: a module's ``requests`` is the library
+    module itself, so patching an attribute through it patches it for every module."""
+    parts = target.split(".")
+    for i, part in enumerate(parts):
+        if part in LIBRARIES and i + 1 < len(parts):
+            return ".".join(parts[i:])
+    return None
+
+
+def module_names(real: str, project: Optional[str]) -> List[str]:
+    """Dotted names a file may be imported as: every suffix of its path below the project
+    (``src/pkg/mod.py``: ``mod``, ``pkg.mod``, ``src.pkg.mod``)."""
+    rel = os.path.relpath(real, project) if project else real
+    parts = [p for p in rel.replace(os.sep, "/").split("/") if p and p != os.curdir]
+    if not parts or parts[0] == os.pardir:
+        parts = [p for p in real.replace(os.sep, "/").split("/") if p]
+    if not parts:
+        return []
+    last = parts[-1]
+    if last.endswith(".py"):
+        last = last[:-3]
+    parts = parts[:-1] + ([] if last == "__init__" else [last])
+    return [".".join(parts[i:]) for i in range(len(parts) - 1, -1, -1) if all(p.isidentifier() for p in parts[i:])]
+
+
+def lower_bound_at_least(specifier: str, version: str) -> bool:
+    """Whether every version ``specifier`` allows is >= ``version`` (``>=2.32``, ``~=2.32.3``,
+    ``==2.32.*``, ``>2.32``; ``""`` allows everything)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        specs = SpecifierSet(specifier)
+        floor = Version(version)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+    for spec in specs:
+        value = spec.version
+        if spec.operator in ("==", "===") and value.endswith(".*"):
+            value = value[:-2]
+        if spec.operator in (">=", ">", "==", "===", "~="):
+            try:
+                if Version(value) >= floor:
+                    return True
+            except InvalidVersion:
+                continue
+    return False
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# -- the pass ------------------------------------------------------------------------------
+
+#: A file is read with ast only if it names one of these (bytes, case-sensitive).
+_SCREEN = re.compile(rb"patch|setattr|requests_cache|environ|setenv|dotenv|(?:requests|httpx)(?:\.\w+)+\s*=[^=]")
+_LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
+
+
+def needed(codemods: Iterable[str]) -> bool:
+    return any(name in CONSUMERS for name in codemods)
+
+
+def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> ProjectFacts:
+    """The facts of the projects ``files`` belong to. ``roots``: the run's roots (real paths);
+    a project's root is the outermost directory with a marker inside the root holding the file
+    (else the nearest one above it, else that root)."""
+    finder = _ProjectFinder(roots)
+    patches: Set[Patch] = set()
+    changes: Set[Change] = set()
+    projects: Set[str] = set()
+    parsed = 0
+    for path in files:
+        real = _real(path)
+        project = finder.project(real)
+        projects.add(project)
+        try:
+            data = read(path) if read is not None else _read_bytes(path)
+        except (OSError, ValueError):
+            continue
+        if not _SCREEN.search(data):
+            continue
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        parsed += 1
+        where = display_path(path)
+        libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
+        _FileFacts(tree, project, where, module_names(real, project), libs, patches, changes).run()
+    bounds: Set[Bound] = set()
+    for directory in sorted(finder.declaring_dirs(projects)):
+        bounds.update(read_bounds(directory))
+    return ProjectFacts(
+        projects=tuple(sorted(projects)),
+        patches=tuple(sorted(patches)),
+        changes=tuple(sorted(changes)),
+        bounds=tuple(sorted(bounds)),
+        files=len(files),
+        parsed=parsed,
+    )
+
+
+def _read_bytes(path: str) -> bytes:
+    if not os.path.isfile(path):
+        raise ValueError("not a regular file")
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+class _ProjectFinder:
+    def __init__(self, roots: Sequence[str]) -> None:
+        self.roots = sorted({_real(r) for r in roots}, key=len, reverse=True)
+        self.cache: Dict[str, str] = {}
+        self.marked: Set[str] = set()
+
+    def _has_marker(self, directory: str) -> bool:
+        return any(os.path.exists(os.path.join(directory, m)) for m in MARKERS)
+
+    def project(self, real_file: str) -> str:
+        directory = os.path.dirname(real_file)
+        if directory in self.cache:
+            return self.cache[directory]
+        root = next((r for r in self.roots if _inside(directory, r)), None)
+        chain = []
+        current = directory
+        while True:
+            if self._has_marker(current):
+                chain.append(current)
+                self.marked.add(current)
+            parent = os.path.dirname(current)
+            if parent == current or (root is not None and current == root and chain):
+                break
+            if root is not None and not _inside(parent, root) and chain:
+                break
+            current = parent
+        inside_root = [d for d in chain if root is None or _inside(d, root)]
+        if inside_root:
+            project = inside_root[-1]  # the outermost
+        elif chain:
+            project = chain[0]  # the nearest above the root
+        else:
+            project = root or directory
+        self.cache[directory] = project
+        return project
+
+    def declaring_dirs(self, projects: Iterable[str]) -> Set[str]:
+        """Where requirement files may be: every marked directory seen, and each project root."""
+        return set(self.marked) | set(projects)
+
+
+# -- one file ------------------------------------------------------------------------------
+
+_MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
+_PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
+_ENV_KEYS = frozenset(
+    {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir", "sslkeylogfile"}
+)
+_NOT_TARGETS = frozenset({"create", "spec", "spec_set", "autospec", "new_callable"})
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+class _FileFacts:
+    def __init__(self, tree: ast.Module, project: str, where: str, modules: Sequence[str],
+                 libs: Tuple[str, ...], patches: Set[Patch], changes: Set[Change]) -> None:
+        self.tree = tree
+        self.project = project
+        self.where = where
+        self.package = _package_of(modules, where)
+        self.libs = libs
+        self.patches = patches
+        self.changes = changes
+        self.aliases: Dict[str, str] = {}
+        self.constants: Dict[str, str] = {}
+        self.unsettled: List[Tuple[int, str]] = []
+
+    # names ---------------------------------------------------------------------------------
+
+    def _imports(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        top = a.name.split(".")[0]
+                        self.aliases.setdefault(top, top)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    pkg = self.package.split(".") if self.package else []
+                    keep = len(pkg) - (node.level - 1)
+                    if keep < 0:
+                        continue
+                    base = ".".join(pkg[:keep] + ([base] if base else []))
+                for a in node.names:
+                    if a.name == "*":
+                        continue
+                    self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        for node in self.tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                value = self._literal(node.value)
+                if value is not None:
+                    self.constants[node.targets[0].id] = value
+
+    def dotted(self, node: ast.AST) -> Optional[str]:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):  # pytest.MonkeyPatch().setattr, mock.patch(...).start
+            inner = self.dotted(node.func)
+            if inner is None:
+                return None
+            parts.append("()")
+            head = inner
+        elif isinstance(node, ast.Name):
+            head = self.aliases.get(node.id, node.id)
+        else:
+            return None
+        return ".".join([head] + parts[::-1])
+
+    def _literal(self, node: ast.AST) -> Optional[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            return self.constants[node.id]
+        if isinstance(node, ast.JoinedStr):
+            out = []
+            for value in node.values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    out.append(value.value)
+                elif isinstance(value, ast.FormattedValue) and value.format_spec is None and value.conversion == -1:
+                    inner = self._literal(value.value)
+                    if inner is None:
+                        return None
+                    out.append(inner)
+                else:
+                    return None
+            return "".join(out)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._literal(node.left), self._literal(node.right)
+            if left is not None and right is not None:
+                return left + right
+        return None
+
+    # facts ---------------------------------------------------------------------------------
+
+    def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
+        if not _DOTTED.match(target) or not any(p in LIBRARIES for p in target.split(".")):
+            return
+        self.patches.add(Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text))
+
+    def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
+        base = self.dotted(obj)
+        name = self._literal(attr)
+        if base is None or name is None:
+            if any(lib in ast.dump(obj) for lib in LIBRARIES) and self.libs:
+                self.unsettled.append((node.lineno, text))
+            return
+        if not any(p in LIBRARIES for p in base.split(".")) and any(lib in ast.dump(obj) for lib in LIBRARIES):
+            # self.requests, a fixture named requests_module: an object we cannot name
+            self.unsettled.append((node.lineno, text))
+            return
+        self.add_patch(node, f"{base}.{name}", kind, text)
+
+    def run(self) -> None:
+        self._imports()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for t in targets:
+                    self._assigned(node, t)
+        if self.unsettled:
+            strings = self._library_strings()
+            if strings:
+                settled = {(p.target, p.where) for p in self.patches}
+                for line, target in strings:
+                    if (target, f"{self.where}:{line}") in settled:
+                        continue
+                    self.patches.add(Patch(self.project, target, "string", "", f"{self.where}:{line}",
+                                           f"{target!r}, a string of a file that patches names it cannot read"))
+            else:
+                for line, text in self.unsettled:
+                    for lib in self.libs:
+                        self.patches.add(Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text))
+
+    def _library_strings(self) -> List[Tuple[int, str]]:
+        out = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = node.value.strip(".")
+                if _DOTTED.match(value) and any(p in LIBRARIES for p in value.split(".")):
+                    out.append((node.lineno, value))
+        return out
+
+    def _assigned(self, node: ast.AST, target: ast.AST) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                self._assigned(node, el)
+            return
+        if isinstance(target, ast.Attribute):
+            name = self.dotted(target)
+            if name is not None:
+                verb = "del" if isinstance(node, ast.Delete) else "="
+                self.add_patch(node, name, "assign", f"{_short(name)} {verb} ...")
+        elif isinstance(target, ast.Subscript) and self.dotted(target.value) == "os.environ":
+            key = self._literal(target.slice if not isinstance(target.slice, ast.Index) else target.slice.value)  # type: ignore[attr-defined]
+            self._env(node, [key], f"os.environ[{key!r}] = ..." if key else "os.environ[...] = ...")
+
+    def _env(self, node: ast.AST, keys: Sequence[Optional[str]], text: str) -> None:
+        if any(k is None or k.lower() in _ENV_KEYS for k in keys):
+            self.changes.add(Change(self.project, "env", f"{self.where}:{node.lineno}", text))
+
+    def _call(self, node: ast.Call) -> None:
+        func = self.dotted(node.func)
+        if func is None:
+            return
+        last = func.split(".")[-1]
+        head = func.rsplit(".", 1)[0] if "." in func else ""
+        args = node.args
+        text = _call_text(func, node)
+        if func.startswith("requests_cache.") and last in ("install_cache", "enabled"):
+            self.changes.add(Change(self.project, "requests_cache", f"{self.where}:{node.lineno}",
+                                    f"requests_cache.{last}"))
+            return
+        if func in ("dotenv.load_dotenv", "dotenv.main.load_dotenv"):
+            self._env(node, [None], "load_dotenv()")
+            return
+        if func in ("os.putenv", "os.environ.__setitem__", "os.environ.setdefault") and args:
+            self._env(node, [self._literal(args[0])], text)
+            return
+        if func == "os.environ.update":
+            self._env(node, self._dict_keys(node, 0), text)
+            return
+        if last == "setenv" and args and head != "os":  # monkeypatch.setenv
+            self._env(node, [self._literal(args[0])], text)
+            return
+        if last == "dict" and head.endswith("patch") and args:  # mock.patch.dict(os.environ, ...)
+            first = self._literal(args[0]) or self.dotted(args[0])
+            if first == "os.environ":
+                clear = any(k.arg == "clear" for k in node.keywords)
+                self._env(node, [None] if clear else self._dict_keys(node, 1), text)
+            return
+        if func in ("setattr", "delattr") and len(args) >= 2:
+            self.add_object_patch(node, args[0], args[1], "assign", text)
+            return
+        if last == "setattr" and head:  # monkeypatch.setattr, mp.setattr, MonkeyPatch().setattr
+            if len(args) >= 3 or (len(args) == 2 and not isinstance(args[0], ast.Constant)):
+                if len(args) >= 3:
+                    self.add_object_patch(node, args[0], args[1], "mock", text)
+                    return
+            if args:
+                self._string_patch(node, args[0], text)
+            return
+        if last == "object" and _is_patcher(head):
+            if len(args) >= 2:
+                self.add_object_patch(node, args[0], args[1], "mock", text)
+            return
+        if last == "multiple" and _is_patcher(head):
+            if args:
+                base = self._literal(args[0]) or self.dotted(args[0])
+                names = [k.arg for k in node.keywords if k.arg and k.arg not in _NOT_TARGETS]
+                if base is None:
+                    self._unsettled(node, text)
+                for name in names:
+                    if base is not None:
+                        self.add_patch(node, f"{base}.{name}", "mock", text)
+            return
+        if _is_patcher(func):
+            target = args[0] if args else next((k.value for k in node.keywords if k.arg == "target"), None)
+            if target is not None:
+                self._string_patch(node, target, text)
+
+    def _string_patch(self, node: ast.Call, target: ast.AST, text: str) -> None:
+        value = self._literal(target)
+        if value is None:
+            self._unsettled(node, text)
+        else:
+            self.add_patch(node, value, "mock", text)
+
+    def _unsettled(self, node: ast.Call, text: str) -> None:
+        if self.libs:
+            self.unsettled.append((node.lineno, text))
+
+    def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
+        keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]
+        if any(k.arg is None for k in node.keywords):
+            keys.append(None)
+        if len(node.args) > index:
+            value = node.args[index]
+            if isinstance(value, ast.Dict):
+                keys += [self._literal(k) if k is not None else None for k in value.keys]
+            else:
+                keys.append(None)
+        return keys
+
+
+def _is_patcher(func: str) -> bool:
+    if func in _PATCH_FUNCS:
+        return True
+    parts = func.split(".")
+    return parts[-1] == "patch" and (
+        "mock" in parts[:-1] or any(p in _MOCKER_NAMES for p in parts[:-1]) or func.endswith("mock.patch")
+    )
+
+
+def _call_text(func: str, node: ast.Call) -> str:
+    first = node.args[0] if node.args else None
+    shown = func.replace("unittest.mock.", "mock.")
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        inner = repr(first.value)
+        if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            inner += f", {node.args[1].value!r}"
+    elif first is not None:
+        try:
+            inner = ast.unparse(first)
+        except Exception:  # pragma: no cover - ast.unparse handles every expression ast made
+            inner = "..."
+        if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+            inner += f", {node.args[1].value!r}"
+    else:
+        inner = ""
+    if len(inner) > 80:
+        inner = inner[:77] + "..."
+    return f"{_short(shown)}({inner})"
+
+
+def _short(name: str) -> str:
+    return name.replace("unittest.mock.", "mock.")
+
+
+def _package_of(modules: Sequence[str], where: str) -> str:
+    """The package of a file, for relative imports: its longest dotted name minus the module
+    (``__init__.py`` is the package itself)."""
+    if not modules:
+        return ""
+    longest = modules[-1]
+    if os.path.basename(where) == "__init__.py":
+        return longest
+    return longest.rsplit(".", 1)[0] if "." in longest else ""
+
+
+# -- declared requirements -----------------------------------------------------------------
+
+_REQUIREMENT_FILES = re.compile(r"^requirements.*\.(txt|in)$")
+
+
+def read_bounds(directory: str) -> List[Bound]:
+    """Declarations of requests/httpx in ``directory``'s pyproject.toml ([project] and
+    poetry), setup.cfg, setup.py (literal lists) and requirements*.txt (also requirements/)."""
+    out: List[Bound] = []
+
+    def add(requirement: str, where: str) -> None:
+        bound = _requirement(requirement)
+        if bound is not None:
+            out.append(Bound(directory, bound[0], bound[1], where))
+
+    def shown(name: str) -> str:
+        return display_path(os.path.join(directory, name))
+
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        for line, requirement in _pyproject_requirements(pyproject):
+            add(requirement, f"{shown('pyproject.toml')}:{line}" if line else shown("pyproject.toml"))
+    setup_cfg = os.path.join(directory, "setup.cfg")
+    if os.path.isfile(setup_cfg):
+        for requirement in _setup_cfg_requirements(setup_cfg):
+            add(requirement, shown("setup.cfg"))
+    setup_py = os.path.join(directory, "setup.py")
+    if os.path.isfile(setup_py):
+        for line, requirement in _setup_py_requirements(setup_py):
+            add(requirement, f"{shown('setup.py')}:{line}")
+    candidates = []
+    try:
+        candidates = [n for n in os.listdir(directory) if _REQUIREMENT_FILES.match(n)]
+        sub = os.path.join(directory, "requirements")
+        if os.path.isdir(sub):
+            candidates += [os.path.join("requirements", n) for n in os.listdir(sub) if n.endswith((".txt", ".in"))]
+    except OSError:
+        pass
+    for name in sorted(candidates):
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            continue
+        for line, requirement in _requirements_txt(path):
+            add(requirement, f"{shown(name)}:{line}")
+    return out
+
+
+def _requirement(text: str) -> Optional[Tuple[str, str]]:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        req = Requirement(text.strip())
+    except InvalidRequirement:
+        return None
+    name = canonicalize_name(req.name)
+    if name not in LIBRARIES:
+        return None
+    return name, str(req.specifier)
+
+
+def _pyproject_requirements(path: str) -> List[Tuple[int, str]]:
+    from .config import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except Exception:
+        return []
+    lines = raw.decode("utf-8", "replace").splitlines()
+
+    def line_of(text: str) -> int:
+        for i, line in enumerate(lines, 1):
+            if text in line:
+                return i
+        return 0
+
+    out: List[Tuple[int, str]] = []
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    groups = [project.get("dependencies")]
+    optional = project.get("optional-dependencies")
+    if isinstance(optional, dict):
+        groups += list(optional.values())
+    dep_groups = data.get("dependency-groups")
+    if isinstance(dep_groups, dict):
+        groups += list(dep_groups.values())
+    for group in groups:
+        if isinstance(group, list):
+            out += [(line_of(r), r) for r in group if isinstance(r, str)]
+    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+    tables = []
+    if isinstance(poetry, dict):
+        tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+        pgroups = poetry.get("group")
+        if isinstance(pgroups, dict):
+            tables += [g.get("dependencies") for g in pgroups.values() if isinstance(g, dict)]
+    for table in tables:
+        if not isinstance(table, dict):
+            continue
+        for name, value in table.items():
+            if str(name).lower() not in LIBRARIES:
+                continue
+            for constraint in value if isinstance(value, list) else [value]:
+                if isinstance(constraint, dict):
+                    constraint = constraint.get("version", "*")
+                if isinstance(constraint, str):
+                    out.append((line_of(str(name)), f"{name}{poetry_specifier(constraint)}"))
+    return out
+
+
+def poetry_specifier(constraint: str) -> str:
+    """Poetry's ``^2.32``, ``~2.32``, ``2.32.0``, ``*`` -> PEP 440."""
+    out = []
+    for part in re.split(r"\s*,\s*|\s+", constraint.strip()):
+        if not part or part == "*":
+            continue
+        if part.startswith("^"):
+            out.append(">=" + part[1:])
+        elif part.startswith("~") and not part.startswith("~="):
+            out.append(">=" + part[1:])
+        elif re.match(r"^[0-9]", part):
+            out.append("==" + part)
+        else:
+            out.append(part)
+    return ",".join(out)
+
+
+def _setup_cfg_requirements(path: str) -> List[str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return []
+    out = []
+    if parser.has_option("options", "install_requires"):
+        out += parser.get("options", "install_requires").splitlines()
+    if parser.has_section("options.extras_require"):
+        for _, value in parser.items("options.extras_require"):
+            out += value.splitlines()
+    return [line.strip() for line in out if line.strip() and not line.strip().startswith("#")]
+
+
+def _setup_py_requirements(path: str) -> List[Tuple[int, str]]:
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    lists: Dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            lists[node.targets[0].id] = node.value
+    out: List[Tuple[int, str]] = []
+
+    def strings(node: Optional[ast.AST]) -> None:
+        if isinstance(node, ast.Name) and node.id in lists:
+            node = lists[node.id]
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            for el in node.elts:
+                if isinstance(el, ast.Constant) and isinstance(el.value, str):
+                    out.append((el.lineno, el.value))
+        elif isinstance(node, ast.Dict):
+            for value in node.values:
+                strings(value)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg in ("install_requires", "extras_require", "requires"):
+                    strings(kw.value)
+    return out
+
+
+def _requirements_txt(path: str) -> List[Tuple[int, str]]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for number, line in enumerate(lines, 1):
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        if not line or line.startswith("-"):
+            continue
+        line = line.split(" --", 1)[0].strip()  # --hash=...
+        out.append((number, line))
+    return out
+
+
+def for_stdin(filename: Optional[str]) -> ProjectFacts:
+    """The facts of the project around ``--stdin-filename`` (its Python files), or none."""
+    if not filename:
+        return EMPTY
+    directory = os.path.dirname(_real(filename))
+    if not os.path.isdir(directory):
+        return EMPTY
+    project = _nearest(directory, (".git",)) or _nearest(directory, MARKERS)
+    if project is None:
+        return EMPTY
+    from .discover import discover
+
+    found = discover([project], [])
+    return collect(found.files, [project])
+
+
+def _nearest(directory: str, markers: Sequence[str]) -> Optional[str]:
+    current = directory
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in markers):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
