@@ -120,9 +120,7 @@ class ProjectFacts:
             return None
         modules = module_names(_real(site.path), project)
         found = []
-        for patch in self.patches:
-            if patch.project != project:
-                continue
+        for patch in self._candidates(project, site.library, modules):
             why = _patch_covers(patch, site, modules)
             if why is not None:
                 path, _, line = patch.where.rpartition(":")
@@ -146,6 +144,31 @@ class ProjectFacts:
                 )
         return None
 
+    def _candidates(self, project: str, library: str, modules: Sequence[str]) -> List[Patch]:
+        """The patches of ``project`` that may cover a call in one of ``modules``: those that
+        name the library, and those under the module's own dotted name (an index built once
+        per process: queries run per call site)."""
+        index = _INDEXES.get(id(self))
+        if index is None or index[0] is not self:
+            by_key: Dict[Tuple[str, str], List[Patch]] = {}
+            for patch in self.patches:
+                parts = patch.target.split(".") if patch.target else []
+                keys = {("lib", p) for p in parts if p in LIBRARIES} or set()
+                if patch.kind == "unsettled":
+                    keys.add(("lib", patch.library))
+                for i in range(1, len(parts)):
+                    keys.add(("mod", ".".join(parts[:i])))
+                for key in keys:
+                    by_key.setdefault((patch.project + "\0" + key[0], key[1]), []).append(patch)
+            index = (self, by_key)
+            _INDEXES.clear()  # one ProjectFacts per run
+            _INDEXES[id(self)] = index
+        by_key = index[1]
+        out = list(by_key.get((project + "\0lib", library), []))
+        for module in modules:
+            out += by_key.get((project + "\0mod", module), [])
+        return out
+
     def requires_at_least(self, path: str, library: str, version: str) -> bool:
         """Whether the declarations nearest ``path`` all exclude every ``library`` release
         below ``version`` (no declaration: False)."""
@@ -167,6 +190,7 @@ class ProjectFacts:
 
 
 EMPTY = ProjectFacts()
+_INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {}
 _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
 
 #: Global targets that intercept every bare call of the library (``requests.get`` calls
@@ -483,8 +507,12 @@ class _FileFacts:
     # facts ---------------------------------------------------------------------------------
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
-        if not _DOTTED.match(target) or not any(p in LIBRARIES for p in target.split(".")):
+        # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
+        # ``pkg.mod.rq`` patch a module's binding of requests.get / requests (the module knows).
+        if not _DOTTED.match(target):
             return
+        if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
+            return  # obj.attr = value: only a library's attribute is a swap of interest
         self.patches.add(Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text))
 
     def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
@@ -584,12 +612,19 @@ class _FileFacts:
             self.add_object_patch(node, args[0], args[1], "assign", text)
             return
         if last == "setattr" and head:  # monkeypatch.setattr, mp.setattr, MonkeyPatch().setattr
-            if len(args) >= 3 or (len(args) == 2 and not isinstance(args[0], ast.Constant)):
-                if len(args) >= 3:
-                    self.add_object_patch(node, args[0], args[1], "mock", text)
-                    return
+            # (obj, "name", value), (obj, "name", value=...) or ("pkg.mod.name", value)
+            value_keyword = any(k.arg == "value" for k in node.keywords)
+            if len(args) >= 3 or (len(args) == 2 and value_keyword):
+                self.add_object_patch(node, args[0], args[1], "mock", text)
+            elif args:
+                self._string_patch(node, args[0], text)
+            return
+        if last in ("MockPatch", "MonkeyPatch") and func.startswith("fixtures."):  # testtools
             if args:
                 self._string_patch(node, args[0], text)
+            return
+        if last == "MockPatchObject" and func.startswith("fixtures.") and len(args) >= 2:
+            self.add_object_patch(node, args[0], args[1], "mock", text)
             return
         if last == "object" and _is_patcher(head):
             if len(args) >= 2:
