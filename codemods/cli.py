@@ -247,7 +247,7 @@ def command(
                 sys.exit(0)
             settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
         if project_facts.needed(settings.codemods):
-            settings = replace(settings, facts=project_facts.for_stdin(stdin_filename))
+            settings = replace(settings, facts=project_facts.for_stdin(stdin_filename, excludes))
         report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"]), registry.ordered(names))
         status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
         sys.exit(0 if exit_zero and status == 1 else status)
@@ -268,7 +268,7 @@ def command(
     )
     if project_facts.needed(settings.codemods):
         # Once, before any file is rewritten: what tests and other modules know (facts.py).
-        settings = replace(settings, facts=project_facts.collect(found.files, found.roots))
+        settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, excludes))
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
     if interactive:
         from .interactive import review

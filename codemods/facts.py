@@ -904,30 +904,39 @@ def _requirements_txt(path: str) -> List[Tuple[int, str]]:
     return out
 
 
-def for_stdin(filename: Optional[str]) -> ProjectFacts:
-    """The facts of the project around ``--stdin-filename`` (its Python files), or none."""
+def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] = ()) -> ProjectFacts:
+    """The facts of the projects the run's files belong to. A project whose root lies above
+    the run's roots (``http-codemods src/``, pre-commit naming single files) is walked too,
+    with the same excludes: its tests patch the files the run rewrites."""
+    from .discover import discover
+
+    finder = _ProjectFinder(roots)
+    projects = {finder.project(_real(f)) for f in files}
+    outside = sorted(p for p in projects if not any(_inside(p, r) for r in finder.roots))
+    extra: List[str] = []
+    if outside:
+        extra = discover(outside, excludes).files
+    seen: Set[str] = set()
+    every = []
+    for path in list(files) + extra:
+        real = _real(path)
+        if real not in seen:
+            seen.add(real)
+            every.append(path)
+    return collect(every, list(roots) + outside)
+
+
+def for_stdin(filename: Optional[str], excludes: Sequence[str] = ()) -> ProjectFacts:
+    """The facts of the project around ``--stdin-filename``, or none without one."""
     if not filename:
         return EMPTY
     directory = os.path.dirname(_real(filename))
     if not os.path.isdir(directory):
         return EMPTY
-    project = _nearest(directory, (".git",)) or _nearest(directory, MARKERS)
-    if project is None:
-        return EMPTY
-    from .discover import discover
-
-    found = discover([project], [])
-    return collect(found.files, [project])
-
-
-def _nearest(directory: str, markers: Sequence[str]) -> Optional[str]:
-    current = directory
-    while True:
-        if any(os.path.exists(os.path.join(current, m)) for m in markers):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+    files = [filename] if os.path.isfile(filename) else []
+    if not files:  # a new file: the project of its directory
+        facts = for_run([os.path.join(directory, "__new__.py")], [directory], excludes)
+        return facts
+    return for_run(files, [directory], excludes)
 
 

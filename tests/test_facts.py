@@ -399,3 +399,17 @@ def test_stdin_uses_the_facts_of_the_project_around_the_filename(tmp_path):
         assert "mocked" not in outside.stderr
     finally:
         os.chdir(cwd)
+
+
+def test_a_run_on_part_of_a_project_reads_the_whole_project(tmp_path):
+    """pre-commit names single files; ``http-codemods src/``: the tests elsewhere in the
+    project still patch what the run rewrites."""
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": MOCK_FORMS[0][0]})
+    for named in ("pkg", "pkg/mod.py"):
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            result = CliRunner().invoke(command, ["--select", "share-session", "--check", "-j", "1", named])
+        finally:
+            os.chdir(cwd)
+        assert "pkg/mod.py:5:12: share-session: mocked by tests/test_mod.py:4" in result.stdout, result.stdout
