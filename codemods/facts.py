@@ -16,6 +16,7 @@ patching helper, the library modules or ``os.environ``. It never imports anythin
 from __future__ import annotations
 
 import ast
+import bisect
 import configparser
 import hashlib
 import os
@@ -312,9 +313,39 @@ def _inside(real: str, root: str) -> bool:
 
 # -- the pass ------------------------------------------------------------------------------
 
-#: A file is read with ast only if it names one of these (bytes, case-sensitive).
-_SCREEN = re.compile(rb"patch|setattr|requests_cache|environ|setenv|dotenv|(?:requests|httpx)(?:\.\w+)+\s*=[^=]")
+#: A file is read with ast only if it names one of these (bytes, case-sensitive; substring
+#: tests first, they are much faster than a regex over every file).
+_SCREEN_WORDS = (b"patch(", b"patch.", b"Patch", b"monkeypatch", b"setattr", b"requests_cache", b"setenv",
+                 b"putenv", b"dotenv")
+_SCREEN_MORE = re.compile(
+    rb"environ\s*\[[^\]\n]*\]\s*=[^=]|environ\.(?:update|setdefault|pop|clear|__setitem__|__delitem__)"
+    rb"|(?:requests|httpx)(?:\.\w+)+\s*=[^=]"
+)
+
+
+def worth_parsing(data: bytes) -> bool:
+    if any(word in data for word in _SCREEN_WORDS):
+        return True
+    if b"environ" in data or b"requests." in data or b"httpx." in data:
+        return _SCREEN_MORE.search(data) is not None
+    return False
+
+
 _LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
+#: Lines worth a full look: the statements that hold none are not walked (only their nested
+#: statements, for imports), which keeps the pass cheap on large test files.
+_LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
+
+
+def candidate_lines(data: bytes) -> List[int]:
+    lines = []
+    pos, line = 0, 1
+    for match in _LINE_WORDS.finditer(data):
+        line += data.count(b"\n", pos, match.start())
+        pos = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 def needed(codemods: Iterable[str]) -> bool:
@@ -338,7 +369,7 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
             data = read(path) if read is not None else _read_bytes(path)
         except (OSError, ValueError):
             continue
-        if not _SCREEN.search(data):
+        if not worth_parsing(data):
             continue
         try:
             tree = ast.parse(data)
@@ -347,7 +378,9 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
         parsed += 1
         where = display_path(path)
         libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
-        _FileFacts(tree, project, where, module_names(real, project), libs, patches, changes).run()
+        file = _FileFacts(tree, project, where, module_names(real, project), libs, patches, changes)
+        file.lines = candidate_lines(data)
+        file.run()
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
@@ -433,11 +466,12 @@ class _FileFacts:
         self.aliases: Dict[str, str] = {}
         self.constants: Dict[str, str] = {}
         self.unsettled: List[Tuple[int, str]] = []
+        self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
 
     # names ---------------------------------------------------------------------------------
 
-    def _imports(self) -> None:
-        for node in ast.walk(self.tree):
+    def _imports(self, nodes: Sequence[ast.AST]) -> None:
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -529,8 +563,13 @@ class _FileFacts:
         self.add_patch(node, f"{base}.{name}", kind, text)
 
     def run(self) -> None:
-        self._imports()
-        for node in ast.walk(self.tree):
+        nodes: List[ast.AST] = []
+        if self.lines is None:
+            nodes = list(ast.walk(self.tree))
+        else:
+            self._select(self.tree.body, nodes)
+        self._imports(nodes)
+        for node in nodes:
             if isinstance(node, ast.Call):
                 self._call(node)
             elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
@@ -550,6 +589,44 @@ class _FileFacts:
                 for line, text in self.unsettled:
                     for lib in self.libs:
                         self.patches.add(Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text))
+
+    def _touched(self, node: ast.AST) -> bool:
+        lines = self.lines
+        assert lines is not None
+        start = getattr(node, "lineno", None)
+        if start is None:
+            return True  # match_case: no position of its own
+        for decorator in getattr(node, "decorator_list", ()):
+            start = min(start, decorator.lineno)
+        end = getattr(node, "end_lineno", None) or start
+        i = bisect.bisect_left(lines, start)
+        return i < len(lines) and lines[i] <= end
+
+    def _select(self, statements: Sequence[ast.AST], out: List[ast.AST]) -> None:
+        """The nodes of the statements that span a candidate line, and every import; the
+        nested statements of the others are still visited (for their imports)."""
+        for st in statements:
+            if isinstance(st, (ast.Import, ast.ImportFrom)):
+                out.append(st)
+                continue
+            touched = self._touched(st)
+            for _, value in ast.iter_fields(st):
+                if isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler, ast.match_case)):
+                    for child in value:
+                        if isinstance(child, ast.stmt):
+                            self._select([child], out)
+                        else:  # an except handler or a match case: its header, then its body
+                            if self._touched(child):
+                                for name, part in ast.iter_fields(child):
+                                    if name != "body" and isinstance(part, ast.AST):
+                                        out.extend(ast.walk(part))
+                            self._select(child.body, out)
+                elif touched:
+                    for part in value if isinstance(value, list) else [value]:
+                        if isinstance(part, ast.AST):
+                            out.extend(ast.walk(part))
+            if touched:
+                out.append(st)
 
     def _library_strings(self) -> List[Tuple[int, str]]:
         out = []
@@ -583,6 +660,8 @@ class _FileFacts:
         if func is None:
             return
         last = func.split(".")[-1]
+        if last not in _INTERESTING_CALLS and not _is_patcher(func):
+            return
         head = func.rsplit(".", 1)[0] if "." in func else ""
         args = node.args
         text = _call_text(func, node)
@@ -593,10 +672,11 @@ class _FileFacts:
         if func in ("dotenv.load_dotenv", "dotenv.main.load_dotenv"):
             self._env(node, [None], "load_dotenv()")
             return
-        if func in ("os.putenv", "os.environ.__setitem__", "os.environ.setdefault") and args:
+        if func in ("os.putenv", "os.unsetenv", "os.environ.__setitem__", "os.environ.setdefault",
+                    "os.environ.pop", "os.environ.__delitem__") and args:
             self._env(node, [self._literal(args[0])], text)
             return
-        if func == "os.environ.update":
+        if func in ("os.environ.update", "os.environ.clear"):
             self._env(node, self._dict_keys(node, 0), text)
             return
         if last == "setenv" and args and head != "os":  # monkeypatch.setenv
@@ -667,6 +747,14 @@ class _FileFacts:
             else:
                 keys.append(None)
         return keys
+
+
+#: The last name of every call ``_call`` may record (others are skipped at once).
+_INTERESTING_CALLS = frozenset({
+    "install_cache", "enabled", "load_dotenv", "putenv", "unsetenv", "__setitem__", "__delitem__", "setdefault",
+    "pop", "update", "clear", "setenv", "dict", "setattr", "delattr", "MockPatch", "MonkeyPatch",
+    "MockPatchObject", "object", "multiple", "patch",
+})
 
 
 def _is_patcher(func: str) -> bool:
