@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .discover import display_path
 
@@ -43,7 +43,13 @@ class Patch:
     was imported), ``assign`` (``requests.get = fake``, ``setattr``: a run-time swap),
     ``string`` (a dotted string of a file that also calls ``patch(name)``: maybe its target),
     ``unsettled`` (``patch(name)`` whose target the pass cannot read: ``target`` is empty and
-    ``library`` says which library the file names)."""
+    ``library`` says which library the file names).
+
+    ``reach``: for a patch made in a test module (``test_*.py``, ``*_test.py``, ``tests.py``),
+    its real path: a patch that replaces a library function for every module (``requests.get``,
+    also through ``pkg.mod.requests.get``) covers only the calls in the modules that test can
+    reach by imports (``ProjectFacts.imports``). Empty (conftest, helpers, the package's own
+    modules): the whole project, since any test may run it."""
 
     project: str
     target: str
@@ -51,6 +57,7 @@ class Patch:
     library: str
     where: str
     text: str
+    reach: str = ""
 
 
 @dataclass(frozen=True, order=True)
@@ -92,12 +99,14 @@ class ProjectFacts:
     patches: Tuple[Patch, ...] = ()
     changes: Tuple[Change, ...] = ()
     bounds: Tuple[Bound, ...] = ()
+    #: (real path, dotted names it imports) for every file read: what a test can reach.
+    imports: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
     def __cache_key__(self) -> str:
         digest = hashlib.sha256()
-        for part in (self.projects, self.patches, self.changes, self.bounds):
+        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports):
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         return "facts:" + digest.hexdigest()
@@ -119,10 +128,11 @@ class ProjectFacts:
         project = self.project_of(site.path)
         if project is None:
             return None
-        modules = module_names(_real(site.path), project)
+        real = _real(site.path)
+        modules = module_names(real, project)
         found = []
         for patch in self._candidates(project, site.library, modules):
-            why = _patch_covers(patch, site, modules)
+            why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
             if why is not None:
                 path, _, line = patch.where.rpartition(":")
                 found.append((_RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
@@ -170,6 +180,35 @@ class ProjectFacts:
             out += by_key.get((project + "\0mod", module), [])
         return out
 
+    def reachable(self, start: str) -> FrozenSet[str]:
+        """Real paths of the files ``start`` reaches by imports (itself included; importing
+        ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too). Memoised per process."""
+        graph = _GRAPHS.get(id(self))
+        if graph is None or graph[0] is not self:
+            by_name: Dict[str, List[str]] = {}
+            for path, _ in self.imports:
+                for name in module_names(path, self.project_of(path)):
+                    by_name.setdefault(name, []).append(path)
+            graph = (self, by_name, dict(self.imports), {})
+            _GRAPHS.clear()
+            _GRAPHS[id(self)] = graph
+        _, by_name, edges, memo = graph
+        if start in memo:
+            return memo[start]
+        seen = {start}
+        todo = [start]
+        while todo:
+            path = todo.pop()
+            for name in edges.get(path, ()):
+                parts = name.split(".")
+                for i in range(1, len(parts) + 1):
+                    for target in by_name.get(".".join(parts[:i]), ()):
+                        if target not in seen:
+                            seen.add(target)
+                            todo.append(target)
+        memo[start] = frozenset(seen)
+        return memo[start]
+
     def requires_at_least(self, path: str, library: str, version: str) -> bool:
         """Whether the declarations nearest ``path`` all exclude every ``library`` release
         below ``version`` (no declaration: False)."""
@@ -192,6 +231,7 @@ class ProjectFacts:
 
 EMPTY = ProjectFacts()
 _INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {}
+_GRAPHS: Dict[int, Any] = {}
 _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
 
 #: Global targets that intercept every bare call of the library (``requests.get`` calls
@@ -207,9 +247,11 @@ _INTERCEPT_ALL = {
 _CLIENT_CLASSES = {"requests": frozenset({"requests.Session", "requests.session"}), "httpx": frozenset({"httpx.Client"})}
 
 
-def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str]) -> Optional[str]:
+def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str], reaches: Any) -> Optional[str]:
+    """Why ``patch`` covers ``site``. ``reaches()``: whether the test that makes a patch of
+    global effect can reach the site's module (always, for a patch made outside a test)."""
     if patch.kind == "unsettled":
-        if patch.library != site.library:
+        if patch.library != site.library or not reaches():
             return None
         return (
             f"{patch.text} at {patch.where} patches a target the facts pass cannot read; it may "
@@ -227,7 +269,7 @@ def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str]) -> Optio
                 break
     if not covered:
         glob = _global_target(target)
-        if glob is not None and glob.split(".")[0] == site.library:
+        if glob is not None and glob.split(".")[0] == site.library and reaches():
             chain = ".".join(site.chain)
             if (
                 glob in site.qualified
@@ -337,6 +379,42 @@ _LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
 _LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
 
 
+_IMPORT_LINE = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
+)
+
+
+def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
+    """The dotted names a file's import statements name (``from a import b``: ``a`` and
+    ``a.b``, which may be a submodule), relative ones resolved against ``package``. Read from
+    the bytes, imports in strings included: more reach is the safe side."""
+    out: Set[str] = set()
+    for match in _IMPORT_LINE.finditer(data):
+        source, names, plain = match.groups()
+        if plain is not None:
+            for part in plain.decode("utf-8", "replace").split(","):
+                name = part.strip().split(" ")[0].strip("()\\ \t\r")
+                if name:
+                    out.add(name)
+            continue
+        module = source.decode("utf-8", "replace")
+        level = len(module) - len(module.lstrip("."))
+        module = module[level:]
+        if level:
+            base = package.split(".") if package else []
+            keep = len(base) - (level - 1)
+            if keep < 0:
+                continue
+            module = ".".join(base[:keep] + ([module] if module else []))
+        if module:
+            out.add(module)
+        for part in names.decode("utf-8", "replace").strip("()").replace("\\", " ").split(","):
+            name = part.strip().split(" ")[0].strip()
+            if name and name != "*" and name.isidentifier():
+                out.add(f"{module}.{name}" if module else name)
+    return tuple(sorted(n for n in out if all(p.isidentifier() for p in n.split("."))))
+
+
 def candidate_lines(data: bytes) -> List[int]:
     lines = []
     pos, line = 0, 1
@@ -361,6 +439,7 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
     changes: Set[Change] = set()
     projects: Set[str] = set()
     parsed = 0
+    imports: Dict[str, Tuple[str, ...]] = {}
     for path in files:
         real = _real(path)
         project = finder.project(real)
@@ -369,6 +448,7 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
             data = read(path) if read is not None else _read_bytes(path)
         except (OSError, ValueError):
             continue
+        imports[real] = imported_modules(data, _package_of(module_names(real, project), path))
         if not worth_parsing(data):
             continue
         try:
@@ -380,6 +460,7 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
         libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
         file = _FileFacts(tree, project, where, module_names(real, project), libs, patches, changes)
         file.lines = candidate_lines(data)
+        file.reach = real if is_test_module(real) else ""
         file.run()
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
@@ -389,9 +470,17 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
         patches=tuple(sorted(patches)),
         changes=tuple(sorted(changes)),
         bounds=tuple(sorted(bounds)),
+        imports=tuple(sorted(imports.items())),
         files=len(files),
         parsed=parsed,
     )
+
+
+def is_test_module(path: str) -> bool:
+    """``test_*.py``, ``*_test.py``, ``tests.py``: pytest's and Django's test modules (not
+    ``conftest.py``, whose fixtures may run for every test)."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py") or name == "tests.py")
 
 
 def _read_bytes(path: str) -> bytes:
@@ -467,6 +556,7 @@ class _FileFacts:
         self.constants: Dict[str, str] = {}
         self.unsettled: List[Tuple[int, str]] = []
         self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
+        self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
 
     # names ---------------------------------------------------------------------------------
 
@@ -547,7 +637,7 @@ class _FileFacts:
             return
         if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
             return  # obj.attr = value: only a library's attribute is a swap of interest
-        self.patches.add(Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text))
+        self.patches.add(Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach))
 
     def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
         base = self.dotted(obj)
@@ -584,11 +674,13 @@ class _FileFacts:
                     if (target, f"{self.where}:{line}") in settled:
                         continue
                     self.patches.add(Patch(self.project, target, "string", "", f"{self.where}:{line}",
-                                           f"{target!r}, a string of a file that patches names it cannot read"))
+                                           f"{target!r}, a string of a file that patches names it cannot read",
+                                           self.reach))
             else:
                 for line, text in self.unsettled:
                     for lib in self.libs:
-                        self.patches.add(Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text))
+                        self.patches.add(Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text,
+                                               self.reach))
 
     def _touched(self, node: ast.AST) -> bool:
         lines = self.lines

@@ -97,6 +97,9 @@ MOCK_FORMS = [
 
 @pytest.mark.parametrize("test_source,line,text,verbs", MOCK_FORMS, ids=[t for _, _, t, _ in MOCK_FORMS])
 def test_each_mock_form_makes_the_calls_it_covers_reports(tmp_path, test_source, line, text, verbs):
+    # (the test imports the module it tests: a global mock covers what the test can reach)
+    test_source = "import pkg.mod  # noqa\n" + test_source
+    line += 1
     root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test_source})
     found = {s[0]: s for s in sites(root)["pkg/mod.py"]}
     for verb, call_line in (("get", 5), ("post", 9)):
@@ -115,14 +118,35 @@ def test_a_mock_of_another_modules_binding_does_not_cover(tmp_path):
     assert len(reasons(root, "pkg/other.py")) == 2
 
 
-def test_a_mock_through_a_modules_requests_patches_it_everywhere(tmp_path):
+def test_a_mock_through_a_modules_requests_patches_it_for_what_the_test_reaches(tmp_path):
     """pkg.other.requests is the requests module: patching its get patches requests.get for
-    every module, pkg.mod's calls included."""
-    test = 'from unittest import mock\n\n@mock.patch("pkg.other.requests.get")\ndef test(m):\n    pass\n'
-    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/other.py": MOD, "tests/test_other.py": test})
+    every module while the test runs, so pkg.mod's calls too, which pkg.other imports; not
+    those of pkg.third, which the test cannot reach by imports."""
+    test = 'from unittest import mock\nfrom pkg import other\n\n@mock.patch("pkg.other.requests.get")\ndef test(m):\n    pass\n'
+    other = "import requests\nfrom .mod import fetch\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/other.py": other, "pkg/third.py": MOD, "tests/test_other.py": test})
     assert reasons(root, "pkg/mod.py") == [
-        "mocked by tests/test_other.py:3 (mock.patch('pkg.other.requests.get')); a shared session would bypass it"
+        "mocked by tests/test_other.py:4 (mock.patch('pkg.other.requests.get')); a shared session would bypass it"
     ]
+    assert reasons(root, "pkg/third.py") == []
+
+
+def test_a_global_mock_in_conftest_or_a_helper_covers_the_whole_project(tmp_path):
+    conftest = 'import pytest\nfrom unittest import mock\n\n@pytest.fixture\ndef get():\n    with mock.patch("requests.get"):\n        yield\n'
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/conftest.py": conftest})
+    assert len(reasons(root)) == 1
+    root = make(tmp_path / "b", {"pkg/mod.py": MOD, "tests/helpers.py": conftest})
+    assert len(reasons(root)) == 1
+    root = make(tmp_path / "c", {"pkg/mod.py": MOD, "tests/test_unrelated.py": conftest})
+    assert reasons(root) == []
+
+
+def test_imported_modules():
+    data = (b"import a.b as c, d\nfrom . import sibling\nfrom ..up import (\n    x,\n    y as z,\n)\n"
+            b"    from e.f import g  # comment\nfrom h import *\n")
+    assert facts.imported_modules(data, "pkg.sub") == (
+        "a.b", "d", "e.f", "e.f.g", "h", "pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.x", "pkg.up.y",
+    )
 
 
 def test_from_import_binding_and_alias(tmp_path):
@@ -200,10 +224,10 @@ def test_a_session_swap_or_setattr_covers_every_call(tmp_path):
 
 
 def test_an_unsettled_patch_is_reported_with_that_reason(tmp_path):
-    test = "import requests\nfrom unittest import mock\n\ndef test(target):\n    with mock.patch(target):\n        pass\n"
+    test = "import requests\nfrom unittest import mock\nimport pkg.mod\n\ndef test(target):\n    with mock.patch(target):\n        pass\n"
     root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
     assert reasons(root) == [
-        "mock.patch(target) at tests/test_mod.py:5 patches a target the facts pass cannot read; it may be "
+        "mock.patch(target) at tests/test_mod.py:6 patches a target the facts pass cannot read; it may be "
         "this call, which a shared client would bypass"
     ] * 2
 
@@ -262,7 +286,7 @@ def test_environment_writes_elsewhere_report_httpx_module_clients(tmp_path):
 
 
 def test_projects_do_not_share_facts(tmp_path):
-    test = 'from unittest import mock\n\n@mock.patch("requests.get")\ndef test(m):\n    pass\n'
+    test = 'from unittest import mock\nimport pkg.mod\n\n@mock.patch("requests.get")\ndef test(m):\n    pass\n'
     make(tmp_path / "a", {"pkg/mod.py": MOD, "tests/test_mod.py": test})
     make(tmp_path / "b", {"pkg/mod.py": MOD})
     found = sites(tmp_path)
@@ -413,3 +437,64 @@ def test_a_run_on_part_of_a_project_reads_the_whole_project(tmp_path):
         finally:
             os.chdir(cwd)
         assert "pkg/mod.py:5:12: share-session: mocked by tests/test_mod.py:4" in result.stdout, result.stdout
+
+
+TRICKY = '''\
+import pytest
+try:
+    from unittest import mock
+except ImportError:
+    import mock
+from pkg import mod as m
+
+
+class TestX:
+    @pytest.fixture
+    def thing(self):
+        return 1
+
+    @mock.patch(
+        "pkg.mod.requests.get",
+    )
+    def test_a(self, get):
+        def inner():
+            with mock.patch.object(
+                m.requests,
+                "post",
+            ):
+                pass
+        inner()
+
+
+def helper(value):
+    match value:
+        case 1:
+            m.requests.put = None
+        case _:
+            pass
+    try:
+        pass
+    except ValueError:
+        import requests
+        requests.delete = None
+'''
+
+
+def test_walking_only_candidate_statements_finds_what_a_full_walk_finds(tmp_path, monkeypatch):
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_tricky.py": TRICKY})
+    pruned = collect(root)
+    monkeypatch.setattr(facts, "candidate_lines", lambda data: None)
+    full = collect(root)
+    assert pruned == full
+    assert sorted((p.target, p.kind) for p in pruned.patches) == [
+        ("pkg.mod.requests.get", "mock"), ("pkg.mod.requests.post", "mock"),
+        ("pkg.mod.requests.put", "assign"), ("requests.delete", "assign"),
+    ]
+
+
+def test_files_without_patching_words_are_not_parsed(tmp_path):
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/plain.py": "import os\nprint(os.environ['HOME'])\n"})
+    assert collect(root).parsed == 0
+    assert facts.worth_parsing(b"os.environ['HTTPS_PROXY'] = 'x'\n")
+    assert facts.worth_parsing(b"requests.get = fake\n")
+    assert not facts.worth_parsing(b"if requests.get(url) == 1: pass\n")
