@@ -389,7 +389,10 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
     ``a.b``, which may be a submodule), relative ones resolved against ``package``. Read from
     the bytes, imports in strings included: more reach is the safe side."""
     out: Set[str] = set()
+    skipped = _type_checking_blocks(data) if b"TYPE_CHECKING" in data else []
     for match in _IMPORT_LINE.finditer(data):
+        if skipped and any(start <= match.start() < end for start, end in skipped):
+            continue  # ``if TYPE_CHECKING:`` imports never run
         source, names, plain = match.groups()
         if plain is not None:
             for part in plain.decode("utf-8", "replace").split(","):
@@ -413,6 +416,29 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
             if name and name != "*" and name.isidentifier():
                 out.add(f"{module}.{name}" if module else name)
     return tuple(sorted(n for n in out if all(p.isidentifier() for p in n.split("."))))
+
+
+_TYPE_CHECKING = re.compile(rb"^([ \t]*)if[ \t]+(?:typing\.)?TYPE_CHECKING[ \t]*:[ \t]*(?:#[^\n]*)?\n", re.M)
+
+
+def _type_checking_blocks(data: bytes) -> List[Tuple[int, int]]:
+    """Byte ranges of the bodies of ``if TYPE_CHECKING:`` blocks (up to the first line
+    indented no deeper than the ``if``; an ``else:`` body is not part of it)."""
+    blocks = []
+    for match in _TYPE_CHECKING.finditer(data):
+        indent = len(match.group(1).expandtabs())
+        pos = match.end()
+        while pos < len(data):
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end + 1
+            line = data[pos:end]
+            stripped = line.strip()
+            if stripped and not stripped.startswith(b"#"):
+                if len(line.expandtabs()) - len(line.expandtabs().lstrip()) <= indent:
+                    break
+            pos = end
+        blocks.append((match.end(), pos))
+    return blocks
 
 
 def candidate_lines(data: bytes) -> List[int]:

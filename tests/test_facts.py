@@ -141,6 +141,12 @@ def test_a_global_mock_in_conftest_or_a_helper_covers_the_whole_project(tmp_path
     assert reasons(root) == []
 
 
+def test_type_checking_imports_do_not_count():
+    data = (b"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n    import pkg.b\n"
+            b"else:\n    import pkg.c\nimport pkg.d\n")
+    assert facts.imported_modules(data, "") == ("pkg.c", "pkg.d", "typing", "typing.TYPE_CHECKING")
+
+
 def test_imported_modules():
     data = (b"import a.b as c, d\nfrom . import sibling\nfrom ..up import (\n    x,\n    y as z,\n)\n"
             b"    from e.f import g  # comment\nfrom h import *\n")
