@@ -761,6 +761,11 @@ class _FileFacts:
                 self._assigned(node, el)
             return
         if isinstance(target, ast.Attribute):
+            root = target
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not (isinstance(root, ast.Name) and root.id in self.aliases):
+                return  # task.requests.headers = ...: an attribute of a local object, not a module
             name = self.dotted(target)
             if name is not None:
                 verb = "del" if isinstance(node, ast.Delete) else "="

@@ -220,6 +220,12 @@ def test_plain_assignments_anywhere_are_swaps(tmp_path):
     ]
 
 
+def test_an_attribute_of_a_local_object_is_not_a_swap(tmp_path):
+    other = "def run(task, self):\n    task.requests.headers = {}\n    self.requests.get = None\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/other.py": other})
+    assert reasons(root) == []
+
+
 def test_a_session_swap_or_setattr_covers_every_call(tmp_path):
     app = "import requests\n\n\nclass Audited(requests.Session):\n    pass\n\n\nrequests.Session = Audited\n"
     root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/audit.py": app})
