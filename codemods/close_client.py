@@ -143,9 +143,10 @@ class CloseClient(WrappingCodemod):
         if found.client_class in ASYNC_CLIENTS:
             return Target(
                 node, "async with", found.library, noun="client", named_only=True,
-                needs_async_def=True,
+                needs_async_def=True, client_class=found.client_class,
             )
-        return Target(node, "with", found.library, noun="client", named_only=True)
+        return Target(node, "with", found.library, noun="client", named_only=True,
+                      client_class=found.client_class)
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the client with `{target.mode}`"

@@ -116,7 +116,7 @@ class WrappingCodemod(HttpCodemod):
             Placement.nest(plans)
             for plan in plans:
                 self.fixed(plan.target.node, self.fixed_message(plan.target, plan))
-                if not plan.named:
+                if not plan.named and not plan.bound:
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == Mode.CLOSING:
                     self._needs_contextlib = True
@@ -155,7 +155,7 @@ class WrappingCodemod(HttpCodemod):
             self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
                                      "in this module; close the response by hand")
             return
-        self._plans.setdefault(block, []).append(plan)
+        self._plans.setdefault(plan.block, []).append(plan)
 
     def _contextlib_name(self) -> Optional[str]:
         if self._contextlib is None:

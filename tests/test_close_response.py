@@ -582,8 +582,8 @@ def test_nonlocal_is_reported():
     )
 
 
-def test_used_after_its_block_is_reported():
-    assert_reported(
+def test_bound_in_a_try_whose_handlers_leave_gets_a_with_after_the_try():
+    assert_fixed(
         """
         import requests
 
@@ -592,6 +592,32 @@ def test_used_after_its_block_is_reported():
                 r = requests.get(u, stream=True)
             except OSError:
                 return None
+            return r.json()
+        """,
+        """
+        import requests
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+            except OSError:
+                return None
+            with r:
+                return r.json()
+        """,
+    )
+
+
+def test_used_after_its_block_is_reported_when_a_handler_falls_through():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+            except OSError:
+                log("failed")
             return r.json()
         """,
         "used after the end of its block",
@@ -1036,9 +1062,10 @@ def test_chunks_of_the_response_may_be_passed_anywhere():
     )
 
 
-def test_raise_for_status_inside_the_block_is_reported():
-    # The HTTPError carries the response out of the with block, closed (e.response.text '').
-    assert_reported(
+def test_raise_for_status_stays_before_a_with_that_starts_after_it():
+    # Inside the block its HTTPError would carry the response out, closed (e.response.text
+    # ''): the status check stays where it was and ``with r:`` holds what follows.
+    assert_fixed(
         """
         import requests
 
@@ -1047,7 +1074,87 @@ def test_raise_for_status_inside_the_block_is_reported():
             r.raise_for_status()
             return r.raw.read(5) + b""
         """,
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            r.raise_for_status()
+            with r:
+                return r.raw.read(5) + b""
+        """,
+    )
+
+
+def test_status_check_turned_into_another_exception_stays_before_the_with():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, out):
+            r = requests.get(u, stream=True)
+            try:
+                r.raise_for_status()
+            except requests.HTTPError as e:
+                raise RuntimeError("bad") from e
+            if r.status_code == 204:
+                return r
+            for chunk in r.iter_content(1024):
+                out.write(chunk)
+        """,
+        """
+        import requests
+
+        def f(u, out):
+            r = requests.get(u, stream=True)
+            try:
+                r.raise_for_status()
+            except requests.HTTPError as e:
+                raise RuntimeError("bad") from e
+            if r.status_code == 204:
+                return r
+            with r:
+                for chunk in r.iter_content(1024):
+                    out.write(chunk)
+        """,
+    )
+
+
+def test_nothing_after_the_status_check_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            r.raise_for_status()
+            return r
+        """,
         "raise_for_status",
+    )
+
+
+@pytest.mark.parametrize(
+    "check,reason",
+    [
+        # A handler that goes on: the with would close what the exception carries.
+        ("try:\n        r.raise_for_status()\n    except Exception as e:\n        errors.append(e)",
+         "raise_for_status"),
+        # An exception a context manager may swallow.
+        ("with suppress(Exception):\n        r.raise_for_status()", "raise_for_status"),
+        # Stored before the check: a with after it would close what the list holds.
+        ("errors.append(r)\n    r.raise_for_status()", ".append()"),
+        # Rebound before the with could open: it would close the other object.
+        ("if errors:\n        r = errors[0]\n    r.raise_for_status()", "raise_for_status"),
+    ],
+)
+def test_status_checks_that_cannot_stay_before_a_with(check, reason):
+    """Each reported as before (the error path would change, or the with would not close the
+    response the binding made)."""
+    assert_reported(
+        f"import requests\nfrom contextlib import suppress\n\ndef f(u, errors):\n"
+        f"    r = requests.get(u, stream=True)\n    {check}\n    return r.json()\n",
+        reason,
     )
 
 

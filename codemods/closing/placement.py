@@ -9,7 +9,7 @@ effect; the block then reaches as far as ``escape.py`` says.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
@@ -17,7 +17,8 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeP
 from ..imports import fresh_name, module_names
 from ..tree import children, walk
 from .eager import CLOSING_METHODS
-from .escape import EscapeAnalysis
+from .escape import EscapeAnalysis, ends_by_leaving
+from .summaries import HelperSummaries
 from .model import MetadataView, NameScope, Plan, Skip, Target, Unsafe
 
 #: Node types whose evaluation has no side effect worth keeping in order (hoisting check).
@@ -47,6 +48,8 @@ class Placement(MetadataView):
     def __init__(self, codemod: Any) -> None:
         super().__init__(codemod)
         self._scopes: Dict[cst.CSTNode, NameScope] = {}
+        #: Summaries of the module's own functions, shared by every target's analysis.
+        self.helpers = HelperSummaries(codemod, self)
         self._all_names: Optional[Set[str]] = None
 
     def _fresh_name(self, scope: NameScope) -> str:
@@ -201,11 +204,125 @@ class Placement(MetadataView):
             tainted = {name}
             first = index + 1
             stmt_tainted_node = None
-        escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node)
-        end = escapes.extent(stmts, index, first, tainted, block)
+        escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
+        try:
+            end = escapes.extent(stmts, index, first, tainted, block)
+        except Unsafe as exc:
+            if binding is None or target.used_as_response:
+                raise
+            later = self._plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
+            if isinstance(later, Unsafe):
+                raise later from None
+            if later is None:
+                raise
+            return later
         if target.mode == "aclose":
             self._check_not_rebound(name, stmts[index + 1 : end + 1], noun)
         return Plan(target, block, index, end, name, named=binding is not None)
+
+    # -- a with that opens after the binding -------------------------------------------------
+
+    def _plan_after_binding(
+        self,
+        target: Target,
+        stmt: cst.BaseStatement,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        scope: NameScope,
+        name: str,
+        exc: Unsafe,
+    ) -> Union[Plan, Unsafe, None]:
+        """When ``name = <target>`` cannot become the ``with`` header, ``with name:`` placed
+        later around the remaining uses, with everything before it left as it was:
+
+        * in the same block, after the statements whose only escapes leave the function with
+          the object (``r.raise_for_status()``, ``return r``, ``raise E(r)``): on those paths
+          the object is left exactly as before, on every other path it is closed;
+        * after the ``try`` whose body binds it, when every handler of that ``try`` returns
+          or raises: whoever reaches the statement after it has ``name`` bound to the object.
+
+        Returns the plan, or the escape that blocks it after the binding's own exits (a better
+        reason than the first one), or None.
+        """
+        assert isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
+        bound = stmt.body[0].targets[0].target
+        blocked: Optional[Unsafe] = None
+        if exc.exiting and exc.index is not None:
+            found = self._open_later(target, block, stmts, index, index + 1, exc.index + 1, scope, name, bound)
+            if isinstance(found, Plan):
+                return found
+            blocked = found
+        outer = self._try_around(stmt, block, name)
+        if outer is None:
+            return blocked
+        try_stmt, outer_block = outer
+        outer_stmts = list(outer_block.body)
+        t = next(i for i, s in enumerate(outer_stmts) if s is try_stmt)
+        found = self._open_later(target, outer_block, outer_stmts, t, t, t + 1, scope, name, bound)
+        return found if isinstance(found, Plan) else (blocked or found)
+
+    def _open_later(
+        self,
+        target: Target,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        open_at: int,
+        scope: NameScope,
+        name: str,
+        bound: cst.CSTNode,
+    ) -> Union[Plan, Unsafe, None]:
+        """``with name:`` from ``stmts[open_at]`` (moved past each statement whose escapes
+        leave the function), or the escape that blocks it, or None."""
+        prefix_start = first if first > index else index
+        while open_at < len(stmts):
+            escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
+            try:
+                end = escapes.extent(stmts, index, first, {name}, block, open_at=open_at)
+            except Unsafe as exc:
+                if exc.exiting and exc.index is not None and exc.index >= open_at:
+                    open_at = exc.index + 1
+                    continue
+                return exc if not exc.exiting and exc.index is not None else None
+            # ``with name:`` must close the object the binding made: nothing before it may
+            # rebind the name (the binding itself aside).
+            if self._rebinds(name, stmts[prefix_start:open_at], skip=bound):
+                return None
+            if target.mode == "aclose":
+                try:
+                    self._check_not_rebound(name, stmts[open_at : end + 1], target.noun)
+                except Unsafe:
+                    return None
+            return Plan(target, block, open_at, end, name, named=False, bound=True)
+        return None
+
+    def _try_around(self, stmt: cst.BaseStatement, block: cst.CSTNode, name: str) -> Optional[Tuple[cst.Try, cst.CSTNode]]:
+        """(the ``try`` whose body ``block`` is, the block holding that ``try``) when every
+        handler of it ends with ``return`` or ``raise``."""
+        owner = self._parent(block)
+        if not isinstance(owner, cst.Try) or owner.body is not block:
+            return None
+        if not owner.handlers or any(not ends_by_leaving(h.body) for h in owner.handlers):
+            return None
+        outer = self._parent(owner)
+        if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
+            return None
+        return owner, outer
+
+    def _rebinds(self, name: str, stmts: Sequence[cst.CSTNode], skip: Optional[cst.CSTNode]) -> bool:
+        for stmt in stmts:
+            for sub in walk(stmt):
+                if isinstance(sub, cst.Name) and sub.value == name and sub is not skip:
+                    ctx = self.get_metadata(ExpressionContextProvider, sub, None)
+                    if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
+                        return True
+                    if isinstance(self._parent(sub), (cst.AsName, cst.ImportAlias, cst.FunctionDef, cst.ClassDef,
+                                                      cst.Global, cst.Nonlocal, cst.NameItem, cst.MatchAs,
+                                                      cst.MatchStar)):
+                        return True
+        return False
 
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
         if not isinstance(stmt, cst.SimpleStatementLine):
