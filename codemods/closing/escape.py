@@ -75,6 +75,7 @@ class EscapeAnalysis(MetadataView):
         target, scope, hoisted_node = self.target, self.scope, self.taint.hoisted_node
         noun = target.noun
         self.taint.roots = frozenset(name for name in tainted if self._is_itself(name))
+        self.taint.fence = frozenset(stmts[index + 1 :])
         live = set(tainted)
         ever = set(tainted)
         kills: Dict[str, int] = {}
@@ -346,6 +347,7 @@ class EscapeAnalysis(MetadataView):
         stmt = stmts[index]
         stmt_start = self.position(stmt)
         in_loop = self._in_loop(stmt, scope)
+        loop_start = self._outermost_loop_start(stmt, scope)
         for name in sorted(names):  # the same reason on every run
             kill = kills.get(name)
             after_kill = set(stmts[kill:]) if kill is not None else set()
@@ -366,8 +368,10 @@ class EscapeAnalysis(MetadataView):
                     continue
                 if owner is not None and owner in after_kill:
                     continue
-                if not in_loop and self.position(occurrence) < stmt_start:
+                if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
                     continue
+                if self.position(occurrence) < loop_start:
+                    continue  # before the binding, and outside every loop that repeats it
                 if not in_loop and self._other_branch(occurrence, stmt, scope):
                     continue
                 raise Unsafe(f"`{name}` is used after the end of its block; the {noun} cannot "
@@ -428,6 +432,16 @@ class EscapeAnalysis(MetadataView):
                 if not self._local_to_nested(sub, self.scope):
                     return True
         return False
+
+    def _outermost_loop_start(self, stmt: cst.CSTNode, scope: NameScope) -> Tuple[int, int]:
+        """Where the outermost loop around ``stmt`` (in its function) starts, or ``stmt``."""
+        start = self.position(stmt)
+        node = self._parent(stmt)
+        while node is not None and node is not scope.root:
+            if isinstance(node, _LOOPS):
+                start = self.position(node)
+            node = self._parent(node)
+        return start
 
     def _in_loop(self, stmt: cst.CSTNode, scope: NameScope) -> bool:
         node = self._parent(stmt)

@@ -9,7 +9,7 @@ expressions are not tainted. The vocabulary is in ``eager.py``.
 
 from __future__ import annotations
 
-from typing import Any, FrozenSet, Iterable, Optional, Set
+from typing import Any, FrozenSet, Iterable, List, Optional, Set
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
@@ -66,6 +66,9 @@ class Taint(MetadataView):
         self.helpers = helpers
         #: What the target opens ("response" or "client"): the summaries of helpers differ.
         self.noun = "client" if client_class is not None else "response"
+        #: The statements after the target's in its block (``shadowed`` looks inside them).
+        self.fence: FrozenSet[cst.CSTNode] = frozenset()
+        self._shadowed: dict = {}
 
     def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
         if node is self.hoisted_node:
@@ -83,7 +86,8 @@ class Taint(MetadataView):
                 if current.value in live:
                     ctx = self.get_metadata(ExpressionContextProvider, current, None)
                     if ctx is not ExpressionContext.STORE or isinstance(self._parent(current), cst.AugAssign):
-                        return True
+                        if not self.shadowed(current, live):
+                            return True
                 continue
             if isinstance(current, cst.Attribute):
                 stack.append(current.value)
@@ -93,6 +97,50 @@ class Taint(MetadataView):
                 continue
             stack.extend(children(current))
         return False
+
+    def shadowed(self, name: cst.Name, live: Set[str]) -> bool:
+        """``name`` (read in a statement after the target's) cannot be the target's object: in
+        a block nested in that statement, an earlier statement of the same block rebinds it to
+        a value that does not refer to the object (``handle = urlopen(b)`` in a loop body,
+        before the ``handle.read()`` there). Each run of that block rebinds it before the read,
+        loops included."""
+        if not self.fence:
+            return False
+        key = (name, frozenset(live))
+        found = self._shadowed.get(key)
+        if found is None:
+            found = self._shadowed[key] = self._compute_shadowed(name, live)
+        return found
+
+    def _compute_shadowed(self, name: cst.Name, live: Set[str]) -> bool:
+        chain: List[cst.CSTNode] = [name]
+        node = self._parent(name)
+        while node is not None and chain[-1] not in self.fence:
+            chain.append(node)
+            node = self._parent(node)
+        if chain[-1] not in self.fence:
+            return False  # not after the target's statement
+        for child, block in zip(chain, chain[1:]):
+            if isinstance(block, cst.IndentedBlock):
+                for sibling in block.body:
+                    if sibling is child:
+                        break
+                    if self._rebinds_fresh(sibling, name.value, live):
+                        return True
+        return False
+
+    def _rebinds_fresh(self, stmt: cst.CSTNode, name: str, live: Set[str]) -> bool:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return False
+        small = stmt.body[0]
+        if not (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            and small.targets[0].target.value == name
+        ):
+            return False
+        return not self.mentions(small.value, live) or self.eager(small.value, live)
 
     def derived_in(self, stmt: cst.CSTNode, live: Set[str]) -> Set[str]:
         """Names a statement binds to values that may refer to a tainted object."""
