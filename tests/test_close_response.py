@@ -1313,3 +1313,308 @@ def test_contextlib_and_private_alias_both_taken_is_reported():
         _SEND.format(imports="from mytools import contextlib\n_contextlib = 2", param=""),
         "contextlib",
     )
+
+
+# -- same-module helpers (summaries.py) --------------------------------------------------------
+
+
+def test_response_passed_to_a_helper_that_only_reads_it_is_fixed():
+    assert_fixed(
+        """
+        import logging
+        import requests
+
+        log = logging.getLogger(__name__)
+
+        def _check(resp, what):
+            if resp.status_code != 200:
+                log.warning("%s: %s", what, resp.status_code)
+            for line in resp.iter_lines():
+                log.debug("%s", line)
+            return resp.headers.get("etag")
+
+        def _walk(resp, n):
+            if n:
+                return _walk(resp, n - 1)
+            return _check(resp=resp, what="walk")
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            etag = _walk(r, 3)
+            return etag
+        """,
+        """
+        import logging
+        import requests
+
+        log = logging.getLogger(__name__)
+
+        def _check(resp, what):
+            if resp.status_code != 200:
+                log.warning("%s: %s", what, resp.status_code)
+            for line in resp.iter_lines():
+                log.debug("%s", line)
+            return resp.headers.get("etag")
+
+        def _walk(resp, n):
+            if n:
+                return _walk(resp, n - 1)
+            return _check(resp=resp, what="walk")
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                etag = _walk(r, 3)
+            return etag
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "helper,call",
+    [
+        # keeps it, directly or through another helper
+        ("def h(resp):\n    KEEP.append(resp)\n", "h(r)"),
+        ("def keep(resp):\n    KEEP.append(resp)\n\ndef h(resp):\n    keep(resp)\n", "h(r)"),
+        ("def h(resp):\n    return resp\n", "h(r)"),
+        ("def h(resp):\n    return resp.raw\n", "h(r)"),
+        ("def h(resp):\n    resp.raise_for_status()\n", "h(r)"),
+        ("def h(resp):\n    global LAST\n    LAST = resp\n", "h(r)"),
+        ("def h(resp):\n    return lambda: resp\n", "h(r)"),
+        ("def h(resp):\n    unknown(resp)\n", "h(r)"),
+        # a generator keeps its arguments while suspended; an unawaited coroutine too
+        ("def h(resp):\n    yield resp.status_code\n", "h(r)"),
+        ("async def h(resp):\n    return resp.status_code\n", "h(r)"),
+        # may be replaced, or reach its locals some other way
+        ("@cache\ndef h(resp):\n    return resp.status_code\n", "h(r)"),
+        ("def h(resp):\n    return locals()\n", "h(r)"),
+        ("def h(resp):\n    return resp.status_code\n\nh = wrap(h)\n", "h(r)"),
+        # lands in *args / **kwargs, or passed with a star
+        ("def h(*args):\n    return args[0].status_code\n", "h(r)"),
+        ("def h(**kw):\n    return kw['r'].status_code\n", "h(r=r)"),
+        ("def h(resp):\n    return resp.status_code\n", "h(*[r])"),
+        # something derived from the response, not the response itself
+        ("def h(lines):\n    return list(lines)\n", "h(r.iter_lines())"),
+    ],
+)
+def test_helpers_that_may_keep_the_response_are_escapes(helper, call):
+    assert_reported(
+        f"import requests\n\nKEEP = []\n\n{helper}\n\ndef f(u):\n    r = requests.get(u, stream=True)\n"
+        f"    x = {call}\n    return r.status_code\n",
+        "",
+    )
+
+
+def test_method_of_a_class_is_not_summarised():
+    # ``self._check(r)``: a subclass may override it.
+    assert_reported(
+        """
+        import requests
+
+        class A:
+            def _check(self, resp):
+                return resp.status_code
+
+            def f(self, u):
+                r = requests.get(u, stream=True)
+                self._check(r)
+                return r.json()
+        """,
+        "passed to a call that may keep it",
+    )
+
+
+# -- rewrites a maintainer would write -----------------------------------------------------------
+
+
+def test_explicit_close_at_the_end_of_the_block_is_dropped():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u, save):
+            handle = urlopen(u)
+            text = handle.read()
+            save(text)
+            handle.close()
+            return text
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u, save):
+            with urlopen(u) as handle:
+                text = handle.read()
+                save(text)
+            return text
+        """,
+    )
+
+
+def test_explicit_close_that_is_not_last_stays():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            handle = urlopen(u)
+            handle.close()
+            return handle.status
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            with urlopen(u) as handle:
+                handle.close()
+                return handle.status
+        """,
+    )
+
+
+def test_close_of_a_rebound_name_stays():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, other):
+            r = requests.get(u, stream=True)
+            n = len(r.content)
+            if n:
+                r = other
+            r.close()
+            return n
+        """,
+        """
+        import requests
+
+        def f(u, other):
+            with requests.get(u, stream=True) as r:
+                n = len(r.content)
+                if n:
+                    r = other
+                r.close()
+            return n
+        """,
+    )
+
+
+def test_call_made_only_for_its_effect_gets_a_with_without_a_name():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def up(u):
+            try:
+                urlopen(u, timeout=1)
+                return True
+            except OSError:
+                return False
+        """,
+        """
+        from urllib.request import urlopen
+
+        def up(u):
+            try:
+                with urlopen(u, timeout=1):
+                    pass
+                return True
+            except OSError:
+                return False
+        """,
+    )
+
+
+# -- where the name may still be the response -----------------------------------------------------
+
+
+def test_use_in_the_other_branch_of_an_if_is_not_after_the_block():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u, local):
+            handle = local()
+            if not handle:
+                handle = urlopen(u)
+                text = handle.read()
+            else:
+                text = handle.read()
+            return text
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u, local):
+            handle = local()
+            if not handle:
+                with urlopen(u) as handle:
+                    text = handle.read()
+            else:
+                text = handle.read()
+            return text
+        """,
+    )
+
+
+def test_use_in_the_other_branch_inside_a_loop_is_reported():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def f(us):
+            out = []
+            for u in us:
+                if u:
+                    handle = urlopen(u)
+                    out.append(handle.read())
+                else:
+                    out.append(handle.read())
+            return out
+        """,
+        "used after the end of its block",
+    )
+
+
+def test_name_rebound_in_a_loop_body_before_its_use_there_is_another_response():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def poll(u, ready):
+            handle = urlopen(u)
+            first = handle.read()
+            while not ready(first):
+                handle = urlopen(u)
+                first = handle.read()
+            return first
+        """,
+        """
+        from urllib.request import urlopen
+
+        def poll(u, ready):
+            with urlopen(u) as handle:
+                first = handle.read()
+            while not ready(first):
+                with urlopen(u) as handle:
+                    first = handle.read()
+            return first
+        """,
+    )
+
+
+def test_name_read_in_a_loop_before_its_rebinding_there_keeps_the_block_open():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def poll(u, ready):
+            handle = urlopen(u)
+            first = handle.read()
+            while not ready(first):
+                KEEP.append(handle)
+                handle = urlopen(u)
+                first = handle.read()
+            return first
+        """,
+        "append",
+    )
