@@ -66,6 +66,117 @@ def size(url):
     with requests.get(url, stream=True) as r:
         return len(r.content)
 """,
+    ),    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def download(url, out):
+    r = requests.get(url, stream=True)
+    r.raise_for_status()
+    for chunk in r.iter_content(8192):
+        out.write(chunk)
+""",
+        after="""\
+import requests
+
+
+def download(url, out):
+    r = requests.get(url, stream=True)
+    r.raise_for_status()
+    with r:
+        for chunk in r.iter_content(8192):
+            out.write(chunk)
+""",
+    ),
+    Example(
+        ExampleKind.FIXED,
+        """\
+from urllib.error import URLError
+from urllib.request import urlopen
+
+
+def _status(resp):
+    return resp.status
+
+
+def fetch(url):
+    try:
+        resp = urlopen(url)
+    except URLError:
+        return None
+    if _status(resp) != 200:
+        return None
+    data = resp.read()
+    resp.close()
+    return data
+""",
+        after="""\
+from urllib.error import URLError
+from urllib.request import urlopen
+
+
+def _status(resp):
+    return resp.status
+
+
+def fetch(url):
+    try:
+        resp = urlopen(url)
+    except URLError:
+        return None
+    with resp:
+        if _status(resp) != 200:
+            return None
+        data = resp.read()
+    return data
+""",
+    ),
+    Example(
+        ExampleKind.FIXED,
+        """\
+from urllib.request import urlopen
+
+
+def reachable(url):
+    try:
+        urlopen(url, timeout=1)
+        return True
+    except OSError:
+        return False
+""",
+        after="""\
+from urllib.request import urlopen
+
+
+def reachable(url):
+    try:
+        with urlopen(url, timeout=1):
+            pass
+        return True
+    except OSError:
+        return False
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+KEPT = []
+
+
+def _remember(resp):
+    KEPT.append(resp)
+
+
+def fetch(url):
+    r = requests.get(url, stream=True)
+    _remember(r)
+    return r.json()
+""",
+        reason="passed to a call that may keep it",
     ),
 )
 
@@ -88,11 +199,22 @@ DOCS = CodemodDocs(
   (`data = urlopen(u).read()`, `return json.load(urlopen(u))`,
   `for chunk in requests.get(u, stream=True).iter_content(): ...`) is hoisted into
   `with <call> as response:` (a fresh name: `response_1`, ... when taken) when nothing the
-  statement evaluates before the call can have a side effect. A name reassigned to a second
-  response gets two consecutive blocks. `import contextlib` is added only when used (as
+  statement evaluates before the call can have a side effect; a call made only for its
+  effect (`urlopen(u, timeout=1)` as a reachability check) becomes `with urlopen(...):` with
+  no name. A name reassigned to a second response gets two consecutive blocks (a name rebound
+  to a new response earlier in a loop body is that response there, not the first). **A
+  `with` after the binding**: when `r = <call>` cannot itself become the header, `with r:`
+  (`with contextlib.closing(r):` for httpx, `async with r:` for aiohttp) holds the remaining
+  uses and everything before it stays as it was: after a status check whose exception would
+  carry the response out (`r.raise_for_status()`, also inside a `try` whose handlers re-raise
+  or return, `raise E(r)`, `return r` on one path), and after a `try` whose body binds it when
+  every handler ends with `return` or `raise`. On those paths the response is left exactly as
+  before; on every other path it is closed. An explicit `r.close()` that ends the new block is
+  removed (the `with` runs it). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
   the module; reported when both names are taken).""",
-    safety="""the response is closed when the block ends, on every path. A value
+    safety="""the response is closed when the block ends, on every path through the
+  block (a `with` opened after the binding leaves the paths before it as they were). A value
   computed from it inside the block (`return r.json()`) is computed before it closes. Nothing
   else changes: the same requests, in the same order, with the same results.""",
     reported="""calls already closed (a `with` item, in `contextlib.closing`, passed to
@@ -103,12 +225,15 @@ DOCS = CodemodDocs(
   passed to any call that is not a known consumer (`self.keep(r)`, `sink(r)`,
   `functools.partial`, `executor.submit`, `threading.Thread`; known consumers are eager
   builtins, `json.load`, `shutil.copyfileobj`, `f.write`, logging, wrappers like
-  `io.TextIOWrapper`/`csv.reader` whose result is tracked, and the response's own methods),
-  bound at module level (importers would get it closed), `r.raise_for_status()` inside the
-  block (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
+  `io.TextIOWrapper`/`csv.reader` whose result is tracked, the response's own methods, and
+  functions of the same module that keep nothing of it: see the notes),
+  bound at module level (importers would get it closed), `r.raise_for_status()` with nothing
+  after it to hold, or inside a `try` whose handler goes on, or after a use that keeps the
+  response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
-  expression, or mentioned after the end of its block (e.g. bound in a `try` and used after
-  it); calls in a comprehension, lambda, default argument, decorator, conditional expression,
+  expression, or mentioned after the end of its block where it may still be the response
+  (bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
+  used in the other; a use in the other branch outside a loop is not after it); calls in a comprehension, lambda, default argument, decorator, conditional expression,
   the right side of `and`/`or`, a `while` or `elif` condition or an `assert` (hoisting would
   send a request the program did not send), after something with side effects in the same
   statement (a call, or an attribute that does not resolve to an import: `self.m.record(...)`),
@@ -118,6 +243,16 @@ DOCS = CodemodDocs(
   it), reported; data read from it is not (`for chunk in r.iter_content(): sink(chunk)`). A name
   bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`) or to
   `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
+        """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
+  decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
+  escape when its parameter keeps nothing: analysed like a block whose object is that
+  parameter, it is not returned, yielded, raised, stored, captured, passed on to a call that
+  may keep it (another helper counts by its own summary: a greatest fixpoint, so recursion is
+  fine and one keeping helper taints every caller), and `raise_for_status()` is not called on
+  it; a body that names `locals`/`vars`/`eval`/`exec` or reads frames keeps. Only the response
+  itself counts as the argument (not a derived iterator), passed to a named parameter (not
+  `*args`/`**kwargs`, never with `*`/`**`). Methods (`self._check(r)`) are escapes: a subclass
+  may override them.""",
     ),
     examples=EXAMPLES,
 )
