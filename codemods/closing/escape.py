@@ -345,7 +345,6 @@ class EscapeAnalysis(MetadataView):
     ) -> None:
         inside = stmts[index : last + 1]
         stmt = stmts[index]
-        stmt_start = self.position(stmt)
         in_loop = self._in_loop(stmt, scope)
         loop_start = self._outermost_loop_start(stmt, scope)
         for name in sorted(names):  # the same reason on every run
