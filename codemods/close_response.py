@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
+from libcst.metadata import ScopeProvider
+from libcst.metadata.scope_provider import Assignment
 
 from .calls import AIOHTTP_VERBS, REQUESTS_VERBS, is_literal_false, is_literal_true, keyword
 from .spec import TargetSpec
@@ -186,7 +188,9 @@ DOCS = CodemodDocs(
   connection per call until the garbage collector finds the response, or forever when a
   traceback or a reference cycle keeps it alive.""",
     what="""`requests.<verb>/request(..., stream=True)` (literal `True`; module
-  functions and `requests.Session` methods), `urllib.request.urlopen(...)`, httpx
+  functions and `requests.Session` methods), `urllib.request.urlopen(...)` (and `opener.open(...)` where every binding of `opener`
+  is `urllib.request.build_opener(...)` or `None`: `urlopen` is that call on the default
+  opener), httpx
   `client.send(req, stream=True)` and `httpx.stream(...)`/`client.stream(...)` called without
   `with` but used as a response, aiohttp `await session.<verb>(...)`, urllib3
   `.request/.urlopen(..., preload_content=False)` on a pool.""",
@@ -207,8 +211,11 @@ DOCS = CodemodDocs(
   (`with contextlib.closing(r):` for httpx, `async with r:` for aiohttp) holds the remaining
   uses and everything before it stays as it was: after a status check whose exception would
   carry the response out (`r.raise_for_status()`, also inside a `try` whose handlers re-raise
-  or return, `raise E(r)`, `return r` on one path), and after a `try` whose body binds it when
-  every handler ends with `return` or `raise`. On those paths the response is left exactly as
+  or return, `raise E(r)`, `return r` on one path), after a `try` whose body binds it when
+  every handler ends with `return` or `raise` or by binding the name to another such response
+  (`except TypeError: r = requests.get(u)`), and after an `if` whose every branch, `else`
+  included, binds it to one (`if opener: resp = opener.open(q)` / `else: resp = urlopen(q)`:
+  one `with resp:` for both). On those paths the response is left exactly as
   before; on every other path it is closed. An explicit `r.close()` that ends the new block is
   removed (the `with` runs it). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
@@ -278,9 +285,9 @@ class CloseResponse(WrappingCodemod):
 
     TARGETS = TargetSpec(
         kinds=frozenset({"function", "constructor", "class", "urlopen", "star"}),
-        module_wide=WrappingCodemod.TARGETS.module_wide,
+        module_wide=WrappingCodemod.TARGETS.module_wide | {"urllib.request.build_opener"},
         candidate_names=frozenset({"urlopen", "stream"}),
-        consulted=frozenset({"contextlib.closing", "contextlib.aclosing"}),
+        consulted=frozenset({"contextlib.closing", "contextlib.aclosing", "urllib.request.build_opener"}),
     )
     MODULE_WIDE = TARGETS.module_wide
     CANDIDATE_NAMES = TARGETS.candidate_names
@@ -291,6 +298,8 @@ class CloseResponse(WrappingCodemod):
         assert isinstance(node, cst.Call)
         if self.candidate_name(node.func):
             return True
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "open":
+            return isinstance(node.func.value, cst.Name)
         return any(
             arg.keyword is not None and arg.keyword.value in ("stream", "preload_content")
             for arg in node.args
@@ -317,6 +326,8 @@ class CloseResponse(WrappingCodemod):
             return None
         found = self.resolver.classify(node)
         if found is None:
+            if self._opener_open(node):
+                return Target(node, "with", "urllib")
             return None
         if found.kind == "urlopen":
             return Target(node, "with", "urllib")
@@ -348,6 +359,36 @@ class CloseResponse(WrappingCodemod):
             return Target(node, "with", "urllib3")
         return None
 
+    def _opener_open(self, call: cst.Call) -> bool:
+        """``opener.open(...)`` where every binding of ``opener`` in its scope is
+        ``urllib.request.build_opener(...)`` or ``None``: ``urlopen`` is exactly this call on
+        the default opener, so the result is the same kind of response."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "open" and isinstance(func.value, cst.Name)):
+            return False
+        try:
+            scope = self.get_metadata(ScopeProvider, func.value, None)
+        except KeyError:
+            return False
+        if scope is None:
+            return False
+        assignments = list(scope[func.value.value])
+        if not assignments:
+            return False
+        built = False
+        for assignment in assignments:
+            if not isinstance(assignment, Assignment):
+                return False
+            value = _bound_value(self.resolver, assignment.node)
+            if value is None:
+                return False
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            if not (isinstance(value, cst.Call) and self.resolver.resolves_to(value.func, ["urllib.request.build_opener"])):
+                return False
+            built = True
+        return built
+
     def fixed_message(self, target: Target, plan: Plan) -> str:
         how = {
             "with": "with",
@@ -356,6 +397,19 @@ class CloseResponse(WrappingCodemod):
             "aclose": "try/finally: await .aclose()",
         }[target.mode]
         return f"closed the response with `{how}`"
+
+
+def _bound_value(resolver, node: cst.CSTNode) -> Optional[cst.BaseExpression]:
+    """The value a plain ``name = value`` / ``name: T = value`` binding assigns, or None."""
+    parent = resolver.parent(node)
+    if isinstance(parent, cst.AssignTarget):
+        assign = resolver.parent(parent)
+        if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and parent.target is node:
+            return assign.value
+        return None
+    if isinstance(parent, cst.AnnAssign) and parent.target is node:
+        return parent.value
+    return None
 
 
 def _kw(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:

@@ -92,6 +92,7 @@ class WrappingCodemod(HttpCodemod):
     def visit_Module(self, node: cst.Module) -> None:
         self._plans: Dict[cst.CSTNode, List[Plan]] = {}
         self._hoisted: Dict[cst.CSTNode, Plan] = {}
+        self._merged: List[Plan] = []
         self._hoisted_updated: Dict[cst.CSTNode, cst.BaseExpression] = {}
         self._needs_contextlib = False
         self._contextlib: Optional[Tuple[Optional[str]]] = None
@@ -112,6 +113,8 @@ class WrappingCodemod(HttpCodemod):
                                          f"close the {target.noun} by hand")
                 continue
             self._plan_one(placement, target, stmt, block)
+        for merged in self._merged:
+            self.fixed(merged.target.node, self.fixed_message(merged.target, merged))
         for plans in self._plans.values():
             Placement.nest(plans)
             for plan in plans:
@@ -155,7 +158,14 @@ class WrappingCodemod(HttpCodemod):
             self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
                                      "in this module; close the response by hand")
             return
-        self._plans.setdefault(plan.block, []).append(plan)
+        plans = self._plans.setdefault(plan.block, [])
+        for other in plans:
+            if plan.bound and other.bound and (other.start, other.name) == (plan.start, plan.name):
+                # Two bindings of one name (the branches of an ``if``) closed by one ``with``.
+                other.end = max(other.end, plan.end)
+                self._merged.append(plan)
+                return
+        plans.append(plan)
 
     def _contextlib_name(self) -> Optional[str]:
         if self._contextlib is None:

@@ -336,6 +336,8 @@ def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path)
         server,
         tmp_path,
         """
+        import urllib.request
+
         import requests
         from urllib.request import urlopen
 
@@ -386,6 +388,19 @@ def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path)
             handle.close()
             return line
 
+        def opened(path, own_opener):
+            opener = None
+            if own_opener:
+                opener = urllib.request.build_opener()
+            if opener:
+                resp = opener.open(URL + path)
+            else:
+                resp = urlopen(URL + path)
+            head = resp.read(2)
+            if head == b"xx":
+                raise ValueError(head.decode())
+            return head.decode()
+
         def session_path(path):
             s = requests.Session()
             r = s.get(URL + path)
@@ -418,6 +433,12 @@ def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path)
                 except ValueError as exc:
                     ERRORS.append(exc)
                     out.append(str(exc))
+            for path, own in (("/bytes?size=90000", True), ("/bytes?size=90000", False), ("/health", True)):
+                try:
+                    out.append(opened(path, own))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
             out += [up("/bytes?size=60000"), up("/status/503")]
             out += [first_line("/stream?chunks=3"), session_path("/json").json()["path"]]
             return out
@@ -427,6 +448,7 @@ def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path)
     assert "        raise RuntimeError(f\"bad {r.status_code}\") from e\n    with r:\n" in new
     assert "        return str(getattr(e, \"code\", e))\n    with handle:\n" in new
     assert "with urlopen(URL + path, timeout=5):\n            pass\n" in new
+    assert "        resp = urlopen(URL + path)\n    with resp:\n" in new
     assert "handle.close()" not in new and "s.close()" not in new
     assert "    with requests.Session() as s:\n        r = s.get(URL + path)\n    return r\n" in new
     check(before, cb, after, ca)

@@ -1618,3 +1618,95 @@ def test_name_read_in_a_loop_before_its_rebinding_there_keeps_the_block_open():
         """,
         "append",
     )
+
+
+# -- a with after an if or try that binds the name on every branch --------------------------------
+
+
+def test_every_branch_of_an_if_binds_a_response_one_with_after_it():
+    assert_fixed(
+        """
+        import urllib.request
+        from typing import Optional
+        from urllib.request import OpenerDirector, urlopen
+
+        def fetch(req, proxy):
+            opener: Optional[OpenerDirector] = None
+            if proxy:
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+            if opener:
+                resp = opener.open(req, timeout=5)
+            else:
+                resp = urlopen(req, timeout=5)
+            body = resp.read()
+            return {"status": resp.status, "body": body}
+        """,
+        """
+        import urllib.request
+        from typing import Optional
+        from urllib.request import OpenerDirector, urlopen
+
+        def fetch(req, proxy):
+            opener: Optional[OpenerDirector] = None
+            if proxy:
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+            if opener:
+                resp = opener.open(req, timeout=5)
+            else:
+                resp = urlopen(req, timeout=5)
+            with resp:
+                body = resp.read()
+                return {"status": resp.status, "body": body}
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "branches",
+    [
+        # no else: the name may be unbound, or bound to something else, after the if
+        "if flag:\n        resp = urlopen(u)",
+        # a branch binds something that is not a response
+        "if flag:\n        resp = urlopen(u)\n    else:\n        resp = other(u)",
+        # an opener of unknown origin
+        "if flag:\n        resp = urlopen(u)\n    else:\n        resp = opener.open(u)",
+    ],
+)
+def test_branches_that_may_not_bind_a_response_are_reported(branches):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, flag, other, opener):\n    resp = None\n"
+        f"    {branches}\n    return resp.read()\n",
+        "",
+    )
+
+
+def test_handler_that_rebinds_to_another_response_keeps_the_with_after_the_try():
+    assert_fixed(
+        """
+        import requests
+
+        def download(url, out):
+            try:
+                r = requests.get(url, stream=True)
+            except TypeError:
+                r = requests.get(url)
+            if r.status_code != 200:
+                raise requests.HTTPError(f"{r.status_code} for {url}")
+            for chunk in r.iter_content(1024):
+                out.write(chunk)
+        """,
+        """
+        import requests
+
+        def download(url, out):
+            try:
+                r = requests.get(url, stream=True)
+            except TypeError:
+                r = requests.get(url)
+            with r:
+                if r.status_code != 200:
+                    raise requests.HTTPError(f"{r.status_code} for {url}")
+                for chunk in r.iter_content(1024):
+                    out.write(chunk)
+        """,
+    )
