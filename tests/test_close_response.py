@@ -1710,3 +1710,55 @@ def test_handler_that_rebinds_to_another_response_keeps_the_with_after_the_try()
                     out.write(chunk)
         """,
     )
+
+
+def test_name_rebound_at_the_top_of_a_handler_is_not_the_response_there():
+    assert_fixed(
+        """
+        from urllib.error import HTTPError
+        from urllib.request import urlopen
+
+        def f(u):
+            try:
+                resp = urlopen(u)
+                body = resp.read()
+                return {"status": resp.status, "body": body}
+            except HTTPError as e:
+                resp = {"status": e.code}
+                resp["body"] = e.read()
+                return resp
+        """,
+        """
+        from urllib.error import HTTPError
+        from urllib.request import urlopen
+
+        def f(u):
+            try:
+                with urlopen(u) as resp:
+                    body = resp.read()
+                    return {"status": resp.status, "body": body}
+            except HTTPError as e:
+                resp = {"status": e.code}
+                resp["body"] = e.read()
+                return resp
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        # read before the rebinding in the loop body: a later iteration sees the response
+        "for u in us:\n        KEEP.append(r)\n        r = None",
+        # rebound fresh before the loop, but the loop binds it again after the read
+        "r = None\n    for u in us:\n        KEEP.append(r)\n        r = raw",
+        # rebound, then bound again to something derived before the read
+        "r = None\n    if us:\n        r = raw\n    KEEP.append(r)",
+    ],
+)
+def test_rebindings_that_do_not_cover_every_run_keep_the_name(loop):
+    assert_reported(
+        f"import requests\n\nKEEP = []\n\ndef f(u, us):\n    r = requests.get(u, stream=True)\n"
+        f"    raw = r.raw\n    {loop}\n    return 1\n",
+        "",
+    )

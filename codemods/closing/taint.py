@@ -9,7 +9,7 @@ expressions are not tainted. The vocabulary is in ``eager.py``.
 
 from __future__ import annotations
 
-from typing import Any, FrozenSet, Iterable, List, Optional, Set
+from typing import Any, FrozenSet, Iterable, Optional, Set
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
@@ -66,8 +66,8 @@ class Taint(MetadataView):
         self.helpers = helpers
         #: What the target opens ("response" or "client"): the summaries of helpers differ.
         self.noun = "client" if client_class is not None else "response"
-        #: The statements after the target's in its block (``shadowed`` looks inside them).
-        self.fence: FrozenSet[cst.CSTNode] = frozenset()
+        #: The statement holding the target (``shadowed`` needs it), or None: no shadowing.
+        self.origin: Optional[cst.CSTNode] = None
         self._shadowed: dict = {}
 
     def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
@@ -99,12 +99,13 @@ class Taint(MetadataView):
         return False
 
     def shadowed(self, name: cst.Name, live: Set[str]) -> bool:
-        """``name`` (read in a statement after the target's) cannot be the target's object: in
-        a block nested in that statement, an earlier statement of the same block rebinds it to
-        a value that does not refer to the object (``handle = urlopen(b)`` in a loop body,
-        before the ``handle.read()`` there). Each run of that block rebinds it before the read,
-        loops included."""
-        if not self.fence:
+        """``name`` (read somewhere in the scope) cannot be the target's object there: in a
+        block around it, an earlier statement of the same block rebinds it to a value that
+        does not refer to the object (``handle = urlopen(b)`` in a loop body before the
+        ``handle.read()`` there; ``resp = {...}`` at the top of an ``except``), and no
+        statement between them binds it again or holds the target. Within one run of that
+        block the rebinding runs before the read, loops included."""
+        if self.origin is None:
             return False
         key = (name, frozenset(live))
         found = self._shadowed.get(key)
@@ -113,20 +114,48 @@ class Taint(MetadataView):
         return found
 
     def _compute_shadowed(self, name: cst.Name, live: Set[str]) -> bool:
-        chain: List[cst.CSTNode] = [name]
+        child: cst.CSTNode = name
         node = self._parent(name)
-        while node is not None and chain[-1] not in self.fence:
-            chain.append(node)
-            node = self._parent(node)
-        if chain[-1] not in self.fence:
-            return False  # not after the target's statement
-        for child, block in zip(chain, chain[1:]):
-            if isinstance(block, cst.IndentedBlock):
-                for sibling in block.body:
+        while node is not None and node is not self.scope.root:
+            if isinstance(node, (cst.IndentedBlock, cst.Module)):
+                state = None  # None: nothing binds it before ``child`` in this block
+                for sibling in node.body:
                     if sibling is child:
                         break
-                    if self._rebinds_fresh(sibling, name.value, live):
-                        return True
+                    if self._holds_origin(sibling):
+                        state = False
+                    elif self._rebinds_fresh(sibling, name.value, live):
+                        state = True
+                    elif self._binds(sibling, name.value):
+                        state = False
+                if state is not None:
+                    return state
+            if isinstance(node, NESTED_SCOPES):
+                return False
+            if isinstance(node, (cst.For, cst.While)) and (self._holds_origin(node) or self._binds(node, name.value)):
+                # A later iteration may see what an earlier one bound (the target included).
+                return False
+            child, node = node, self._parent(node)
+        return False
+
+    def _holds_origin(self, stmt: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = self.origin
+        while current is not None:
+            if current is stmt:
+                return True
+            current = self._parent(current)
+        return False
+
+    def _binds(self, stmt: cst.CSTNode, name: str) -> bool:
+        for sub in walk(stmt):
+            if isinstance(sub, cst.Name) and sub.value == name:
+                ctx = self.get_metadata(ExpressionContextProvider, sub, None)
+                if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
+                    return True
+                if isinstance(self._parent(sub), (cst.AsName, cst.ImportAlias, cst.FunctionDef, cst.ClassDef,
+                                                  cst.Global, cst.Nonlocal, cst.NameItem, cst.MatchAs,
+                                                  cst.MatchStar, cst.ExceptHandler)):
+                    return True
         return False
 
     def _rebinds_fresh(self, stmt: cst.CSTNode, name: str, live: Set[str]) -> bool:
