@@ -1762,3 +1762,22 @@ def test_rebindings_that_do_not_cover_every_run_keep_the_name(loop):
         f"    raw = r.raw\n    {loop}\n    return 1\n",
         "",
     )
+
+
+def test_binding_in_a_try_then_passed_to_an_unknown_call_there_is_reported():
+    # The binding itself is no rebinding that hides the response from the rest of the try.
+    assert_reported(
+        """
+        import requests
+        from elsewhere import read_all
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+                data = read_all(r)
+            except requests.RequestException:
+                return None
+            return data, r.status_code
+        """,
+        "passed to a call that may keep it",
+    )

@@ -75,7 +75,7 @@ class EscapeAnalysis(MetadataView):
         target, scope, hoisted_node = self.target, self.scope, self.taint.hoisted_node
         noun = target.noun
         self.taint.roots = frozenset(name for name in tainted if self._is_itself(name))
-        self.taint.origin = stmts[index]
+        self.taint.origin = target.node  # shadowing never counts the binding of the target itself
         live = set(tainted)
         ever = set(tainted)
         kills: Dict[str, int] = {}
