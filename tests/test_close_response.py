@@ -1781,3 +1781,28 @@ def test_binding_in_a_try_then_passed_to_an_unknown_call_there_is_reported():
         """,
         "passed to a call that may keep it",
     )
+
+
+def test_explicit_close_with_a_comment_stays():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            head = r.raw.read(10)
+            # we have not read everything
+            r.close()
+            return head
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                head = r.raw.read(10)
+                # we have not read everything
+                r.close()
+            return head
+        """,
+    )

@@ -57,6 +57,8 @@ def _is_close_of(stmt: cst.BaseStatement, name: str, call: Tuple[str, bool]) -> 
     """``stmt`` is exactly ``name.method()`` (``await name.method()``)."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
         return False
+    if any(line.comment is not None for line in stmt.leading_lines) or stmt.trailing_whitespace.comment is not None:
+        return False  # a comment explains it: keep both
     value = stmt.body[0].value
     method, awaited = call
     if awaited:
