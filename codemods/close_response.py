@@ -268,9 +268,10 @@ DOCS = CodemodDocs(
   (18) or hands it to a constructor or function of another module that may keep it (15:
   `Client(session=s)`); a response returned (10), passed to another module's function (11:
   `Image.open(r.raw)`, `download_file(resp, ...)`), or bound so that it may still be used after
-  any block (15: bound in a loop and used after it, a handler that falls through,
-  `session or requests.Session()`); the rest (19) are stored on `self`, captured, bound at
-  module level or need `async with` outside `async def`. These need a person, or an unsafe
+  any block (19, 4 of them clients: bound in a loop and used after it, a handler that falls through,
+  `session or requests.Session()`); the rest (19) are stored on `self` or in a subscript, captured, bound
+  at module level, `raise_for_status()` with a keeping use after it, or need `async with`
+  outside `async def`. These need a person, or an unsafe
   fix.""",
     ),
     examples=EXAMPLES,
