@@ -1806,3 +1806,21 @@ def test_explicit_close_with_a_comment_stays():
             return head
         """,
     )
+
+
+def test_a_branch_that_binds_two_responses_is_reported():
+    # ``with resp:`` after the if would close only the second one of that branch.
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def f(u, v, flag):
+            if flag:
+                resp = urlopen(u)
+                resp = urlopen(v)
+            else:
+                resp = urlopen(v)
+            return resp.read()
+        """,
+        "",
+    )

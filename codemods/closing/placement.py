@@ -349,8 +349,8 @@ class Placement(MetadataView):
             if not isinstance(body, cst.IndentedBlock):
                 return None
             found = [b for b in (self._alike_binding(target, st, name) for st in body.body) if b is not None]
-            if not found:
-                return None
+            if len(found) != 1:
+                return None  # none, or a second one the with after the if would not close
             bindings.extend(found)
             orelse = branch.orelse if isinstance(branch, cst.If) else None
             if orelse is None and isinstance(branch, cst.If):
