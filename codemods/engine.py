@@ -23,7 +23,7 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
-from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site
+from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site, resolve_line_refs
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
@@ -62,6 +62,8 @@ class Settings:
     max_file_size: int = 0
     file_time_limit: float = 0.0
     file_memory_limit: int = 0
+    #: Apply unsafe fixes too (``--unsafe-fixes``); without it they are reported.
+    unsafe_fixes: bool = False
 
 
 @dataclass
@@ -79,6 +81,9 @@ class FileResult:
     error_line: int = 0
     error_column: int = 0
     written: bool = False
+    #: SARIF fixes of the unsafe fixes not applied, by (codemod, line, column): replacements
+    #: in the file as read (``report.preview_unsafe_fixes``; only for ``--format sarif``).
+    unsafe_previews: Dict[Tuple[str, int, int], List[Dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def fixed(self) -> List[Site]:
@@ -87,6 +92,11 @@ class FileResult:
     @property
     def reported(self) -> List[Site]:
         return [s for s in self.sites if s.action == REPORTED]
+
+    @property
+    def unsafe_fixable(self) -> List[Site]:
+        """Reported sites an unsafe fix would change (``--unsafe-fixes``)."""
+        return [s for s in self.sites if s.unsafe_fixable]
 
     def error_location(self) -> str:
         if self.error_line:
@@ -196,7 +206,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             stale = None
         if lazy is None or lazy.module is not tree:
             lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names)
+        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names, unsafe_fixes=settings.unsafe_fixes)
         context = CodemodContext(filename=path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))
@@ -207,7 +217,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             return _error(result, f"internal error in {cls.NAME}: {type(exc).__name__}: {exc}")
         for site in command.sites:
             line = to_original(site.line)
-            result.sites.append(Site(site.codemod, line, site.column, site.action, site.reason))
+            result.sites.append(replace(site, line=line, reason=resolve_line_refs(site.reason, to_original)))
         if not command.fixed_any():
             continue
         new_code = new_tree.code
@@ -397,6 +407,8 @@ class Totals:
     reported: int = 0
     errors: int = 0
     seconds: float = 0.0
+    #: Reported sites ``--unsafe-fixes`` would fix (included in ``reported``).
+    unsafe_fixable: int = 0
 
     @classmethod
     def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
@@ -408,4 +420,5 @@ class Totals:
             reported=sum(len(r.reported) for r in results),
             errors=sum(r.status == ERROR for r in results) + extra_errors,
             seconds=time.monotonic() - started,
+            unsafe_fixable=sum(len(r.unsafe_fixable) for r in results),
         )

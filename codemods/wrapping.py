@@ -110,15 +110,16 @@ class WrappingCodemod(HttpCodemod):
         for target, stmt, block in located:
             if len(per_statement[stmt]) > 1:
                 self.report(target.node, f"several connections are opened in one statement; "
-                                         f"close the {target.noun} by hand")
+                                         f"close the {target.noun} by hand",
+                            f"bind each {target.noun} to a name in a statement of its own, then run again")
                 continue
             self._plan_one(placement, target, stmt, block)
         for merged in self._merged:
-            self.fixed(merged.target.node, self.fixed_message(merged.target, merged))
+            self.fixed(merged.target.node, self.fixed_message(merged.target, merged), merged.hazard)
         for plans in self._plans.values():
             Placement.nest(plans)
             for plan in plans:
-                self.fixed(plan.target.node, self.fixed_message(plan.target, plan))
+                self.fixed(plan.target.node, self.fixed_message(plan.target, plan), plan.hazard)
                 if not plan.named and not plan.bound:
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == Mode.CLOSING:
@@ -138,7 +139,7 @@ class WrappingCodemod(HttpCodemod):
             except Skip:
                 continue
             except Unsafe as exc:
-                self.report(target.node, exc.reason)
+                self.report(target.node, exc.reason, exc.suggestion)
                 continue
             per_statement.setdefault(stmt, []).append(target)
             located.append((target, stmt, block))
@@ -150,7 +151,7 @@ class WrappingCodemod(HttpCodemod):
         try:
             plan = placement.plan(target, stmt, block)
         except Unsafe as exc:
-            self.report(target.node, exc.reason)
+            self.report(target.node, exc.reason, exc.suggestion)
             return
         if plan is None:
             return
@@ -158,11 +159,14 @@ class WrappingCodemod(HttpCodemod):
             self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
                                      "in this module; close the response by hand")
             return
+        if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):
+            return
         plans = self._plans.setdefault(plan.block, [])
         for other in plans:
             if plan.bound and other.bound and (other.start, other.name) == (plan.start, plan.name):
                 # Two bindings of one name (the branches of an ``if``) closed by one ``with``.
                 other.end = max(other.end, plan.end)
+                other.hazard = other.hazard or plan.hazard
                 self._merged.append(plan)
                 return
         plans.append(plan)

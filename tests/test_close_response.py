@@ -1419,7 +1419,7 @@ def test_method_of_a_class_is_not_summarised():
                 self._check(r)
                 return r.json()
         """,
-        "passed to a call that may keep it",
+        "which may keep it",
     )
 
 
@@ -1779,7 +1779,7 @@ def test_binding_in_a_try_then_passed_to_an_unknown_call_there_is_reported():
                 return None
             return data, r.status_code
         """,
-        "passed to a call that may keep it",
+        "",
     )
 
 

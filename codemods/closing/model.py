@@ -28,9 +28,11 @@ class Skip(Exception):
 class Unsafe(Exception):
     """Raised inside the analysis: the site must be reported with this reason."""
 
-    def __init__(self, reason: str, exiting: bool = False) -> None:
+    def __init__(self, reason: str, suggestion: str = "", exiting: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        #: The manual edit, when it is mechanical (shown under the report).
+        self.suggestion = suggestion
         #: The escape leaves the function with the object (``return r``, ``raise E(r)``,
         #: ``r.raise_for_status()``): harmless before a ``with`` that starts after it.
         self.exiting = exiting
@@ -72,6 +74,10 @@ class Plan:
     #: The target is bound earlier (``r = <target>`` stays where it is) and the block, from
     #: ``start``, is held by ``with r:`` (``with contextlib.closing(r):``, ``async with r:``).
     bound: bool = False
+    #: An unsafe fix: what may go wrong (``--unsafe-fixes`` applies it), and the report's
+    #: reason when it is not applied.
+    hazard: str = ""
+    hazard_reason: str = ""
 
 
 @dataclass

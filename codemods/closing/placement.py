@@ -105,11 +105,13 @@ class Placement(MetadataView):
             if isinstance(node, (cst.MatchCase, cst.Annotation, cst.FunctionDef, cst.ClassDef)):
                 raise Unsafe(f"the {noun} is opened in a place a with statement cannot wrap")
             if isinstance(node, cst.SimpleStatementSuite):
-                raise Unsafe(f"the {noun} is opened in a one-line compound statement")
+                raise Unsafe(f"the {noun} is opened in a one-line compound statement",
+                             "move the body after the colon onto its own indented line, then run again")
             parent = self._parent(node)
             if isinstance(node, cst.BaseStatement) and isinstance(parent, (cst.IndentedBlock, cst.Module)):
                 if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
-                    raise Unsafe(f"the {noun} is opened on a line with several statements")
+                    raise Unsafe(f"the {noun} is opened on a line with several statements",
+                                 "split the line at its semicolons (one statement per line), then run again")
                 owner = self._parent(parent) if isinstance(parent, cst.IndentedBlock) else None
                 if isinstance(owner, cst.ClassDef):
                     if not self.codemod.MODULE_LEVEL:
@@ -219,7 +221,8 @@ class Placement(MetadataView):
             return later
         if target.mode == "aclose":
             self._check_not_rebound(name, stmts[index + 1 : end + 1], noun)
-        return Plan(target, block, index, end, name, named=binding is not None)
+        return Plan(target, block, index, end, name, named=binding is not None,
+                    hazard=escapes.hazard, hazard_reason=escapes.hazard_reason)
 
     # -- a with that opens after the binding -------------------------------------------------
 
@@ -300,7 +303,8 @@ class Placement(MetadataView):
                     self._check_not_rebound(name, stmts[open_at : end + 1], target.noun)
                 except Unsafe:
                     return None
-            return Plan(target, block, open_at, end, name, named=False, bound=True)
+            return Plan(target, block, open_at, end, name, named=False, bound=True,
+                        hazard=escapes.hazard, hazard_reason=escapes.hazard_reason)
         return None
 
     def _try_around(
