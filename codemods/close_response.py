@@ -305,18 +305,17 @@ DOCS = CodemodDocs(
   `*args`/`**kwargs`, never with `*`/`**`). Methods (`self._check(r)`) are escapes: a subclass
   may override them.""",
         """**On the public corpus** (86 projects, 16,938 files; `--select close-response,close-client
-  --check`, 2 Dec 2026): the two fix 85 of the 177 sites they find (48%; close-response 70 of
-  114, close-client 15 of 63), up from 49 of 168 (29%); 77 of the 168 earlier sites are now
-  fixed and 9 `opener.open(...)` sites are new (8 fixed). Every rewritten file compiles and a
-  second run changes nothing. Still reported, and why: a client factory returns its client
-  (18) or hands it to a constructor or function of another module that may keep it (15:
-  `Client(session=s)`); a response returned (10), passed to another module's function (11:
-  `Image.open(r.raw)`, `download_file(resp, ...)`), or bound so that it may still be used after
-  any block (19, 4 of them clients: bound in a loop and used after it, a handler that falls through,
-  `session or requests.Session()`); the rest (19) are stored on `self` or in a subscript, captured, bound
-  at module level, `raise_for_status()` with a keeping use after it, or need `async with`
-  outside `async def`. These need a person, or an unsafe
-  fix.""",
+  --check`, 2 Dec 2026): the two fix 85 of the 179 sites they find (47%; close-response 70 of
+  114, close-client 15 of 65), 95 (53%) with `--unsafe-fixes`; before these analyses they fixed
+  49 of 168 (29%). 9 of the sites are `opener.open(...)` calls found now (8 fixed). Every
+  rewritten file compiles and a second run changes nothing. Still reported, and why: a client
+  factory returns its client (19) or hands it to a constructor or function of another module
+  that may keep it (17: `Client(session=s)`); a response returned (10) or passed to another
+  module's function (10, unsafe fixes: `Image.open(r.raw)`, `download_file(resp, ...)`); a
+  name that may still be the response or client after any block (20: bound in a loop and used
+  after it, a handler that falls through, `session or requests.Session()`); the rest (18) are
+  stored on `self` or in a subscript, captured, bound at module level, `raise_for_status()`
+  with a keeping use after it, or need `async with` outside `async def`.""",
     ),
     safe_fixes=(
         "a response whose every use is in the block, read by the response's own methods or by "
