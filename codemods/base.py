@@ -150,6 +150,9 @@ class FileContext:
     hidden_names: FrozenSet[str] = frozenset()
     #: Apply unsafe fixes (``--unsafe-fixes``); otherwise they are reported.
     unsafe_fixes: bool = False
+    #: What the rest of the project knows (``facts.ProjectFacts``: mocks in tests, run-time
+    #: patches elsewhere, declared bounds); None: not computed for this run.
+    facts: Optional[Any] = None
 
 
 _NO_FILE = FileContext()

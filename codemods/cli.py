@@ -13,6 +13,7 @@ import click
 from libcst.codemod import CodemodContext
 
 from . import __version__, config, engine, registry
+from . import facts as project_facts
 from . import docs as codemod_docs
 from .discover import discover
 from .report import (
@@ -251,6 +252,8 @@ def command(
                     sys.stdout.buffer.write(sys.stdin.buffer.read())
                 sys.exit(0)
             settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
+        if project_facts.needed(settings.codemods):
+            settings = replace(settings, facts=project_facts.for_stdin(stdin_filename, excludes))
         report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"], unsafe), registry.ordered(names))
         status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
         sys.exit(0 if exit_zero and status == 1 else status)
@@ -269,6 +272,9 @@ def command(
         file_memory_limit=int(budgets["file-memory-limit"] * 2**20),
         max_file_size=int(budgets["file-size-limit"] * 2**20),
     )
+    if project_facts.needed(settings.codemods):
+        # Once, before any file is rewritten: what tests and other modules know (facts.py).
+        settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, excludes))
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
     if fmt == "sarif" and not settings.unsafe_fixes:
         _preview_unsafe_fixes(results, settings, mode, cfg, base)

@@ -68,6 +68,41 @@ session = requests.Session()
 def fetch(url):
     return session.get(url).json()
 """,
+    ),    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def fetch(url):
+    session = requests.Session()
+    response = session.get(url)
+    session.close()
+    response.raise_for_status()
+    return response
+""",
+        after="""\
+import requests
+
+
+def fetch(url):
+    with requests.Session() as session:
+        response = session.get(url)
+    response.raise_for_status()
+    return response
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def open_stream(url):
+    session = requests.Session()
+    return session.get(url, stream=True)
+""",
+        reason="returned",
     ),
 )
 
@@ -79,8 +114,18 @@ DOCS = CodemodDocs(
   function; `niquests.Session()` and `httpx2.Client()`/`AsyncClient()` too.""",
     fix="""`with requests.Session() as s:` (`async with` for httpx.AsyncClient and
   aiohttp.ClientSession, inside `async def`), scoped like `close-response`: to the last
-  statement of the block that uses the client or anything derived from it (a response from
-  `s.get(...)` is derived, so the client stays open while it is used).""",
+  statement of the block that uses the client or anything derived from it (a streamed
+  response, `s.get(u, stream=True)`, is derived, so the client stays open while it is used).
+  A response whose body the call has read holds no connection and nothing the client's
+  `close()` affects, so it is plain data: requests `s.<verb>/request/send(...)` without
+  `stream=True` (literal `False` or absent, no `**kwargs`), httpx `c.<verb>/request(...)` and
+  `send(...)` without `stream=True` (awaited at once for `AsyncClient`), urllib3
+  `pool.request/urlopen(...)` without `preload_content=False`/`release_conn`, and
+  `prepare_request`/`build_request`; returning or passing such a response on is no escape of
+  the client (aiohttp reads bodies later: its responses stay derived). A helper of the same
+  module that keeps nothing of the client (`fetch_all(s, urls)`) is no escape either (see
+  `close-response`), and an explicit `s.close()` (`await s.close()`, `await c.aclose()`,
+  `pool.clear()`) that ends the new block is removed.""",
     safety="""the client and its connections are closed when the block ends.""",
     reported="""module-level clients and class attributes (the recommended long-lived
   pattern), `self.session = ...`, clients used inline, clients already closed (as for
@@ -147,9 +192,10 @@ class CloseClient(WrappingCodemod):
         if found.client_class in ASYNC_CLIENTS:
             return Target(
                 node, "async with", found.library, noun="client", named_only=True,
-                needs_async_def=True,
+                needs_async_def=True, client_class=found.client_class,
             )
-        return Target(node, "with", found.library, noun="client", named_only=True)
+        return Target(node, "with", found.library, noun="client", named_only=True,
+                      client_class=found.client_class)
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the client with `{target.mode}`"

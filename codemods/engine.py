@@ -65,6 +65,9 @@ class Settings:
     file_memory_limit: int = 0
     #: Apply unsafe fixes too (``--unsafe-fixes``); without it they are reported.
     unsafe_fixes: bool = False
+    #: The project facts pass's result (``facts.ProjectFacts``), computed once per run before
+    #: any file is rewritten when a codemod that consults it is selected; None: not computed.
+    facts: Optional[Any] = None
 
 
 @dataclass
@@ -207,7 +210,9 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
             stale = None
         if lazy is None or lazy.module is not tree:
             lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names, unsafe_fixes=settings.unsafe_fixes)
+        file = FileContext(
+            source=code, lazy=lazy, hidden_names=hidden_names, unsafe_fixes=settings.unsafe_fixes, facts=settings.facts
+        )
         context = CodemodContext(filename=path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))

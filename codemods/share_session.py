@@ -39,7 +39,8 @@ import libcst as cst
 
 from .base import HttpCodemod, Option
 from .spec import HTTP_LIBRARIES, TargetSpec
-from .imports import ModuleImports
+from .facts import CallSite, ProjectFacts
+from .imports import ModuleImports, dotted
 from .share.checks import argument_problem, binding_problem
 from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
@@ -282,11 +283,14 @@ DOCS = CodemodDocs(
   - run-time patches: a bare call looks `requests.get`/`requests.Session` up when it runs, a
     shared client was made once. Modules that patch the library (`requests.get = audited`,
     `requests.Session = ...`, `setattr(requests, ...)`, `mock.patch.object(requests, ...)`) or
-    use `requests_cache` (its `install_cache()` replaces `requests.Session`) are reported; a
-    patch made in another module (a cache or audit layer installed by the application's entry
-    point) is not visible here. Tests that `mock.patch("mod.requests.get")` no longer
-    intercept the rewritten calls: patch the client instead
-    (`mock.patch.object(mod._session, "get")`).
+    use `requests_cache` (its `install_cache()` replaces `requests.Session`) are reported. So
+    are, through the project facts pass (see "Project facts" below), calls that another file
+    of the project patches: a test's `mock.patch("pkg.mod.requests.get")`, `mocker.patch`,
+    `monkeypatch.setattr`, a conftest that assigns `requests.get`, `requests_cache
+    .install_cache()` in another module, an `os.environ` write of a proxy or SSL variable
+    (httpx). Such mocks are not rewritten to target the shared client: the call is left alone
+    and the report names the test's `path:line`. A patch made outside the files the run
+    covers (an installed plugin, the caller's process) is not visible.
   - `function`: the client lives from the first to the last call of one function run; nothing
     is shared between threads or runs. Generators that `yield` between their calls are
     reported, not wrapped (a suspended generator would hold the session open); calls in
@@ -309,12 +313,15 @@ DOCS = CodemodDocs(
   need requests at import), or imported only inside a function (an optional dependency);
   requests calls with `verify=` (other than `True`), `cert=` or `**kwargs` (before requests
   2.32, CVE-2024-35195, a pooled connection made with `verify=False` was reused by later
-  verifying requests to the same host); httpx calls with `verify=`, `cert=`, `proxy=`,
+  verifying requests to the same host), unless every declaration of requests in the project
+  (pyproject, setup.cfg, setup.py, requirements*.txt) excludes releases before 2.32; httpx calls with `verify=`, `cert=`, `proxy=`,
   `trust_env=` (an `httpx.Client` takes those only when created), `cookies=` (deprecated per
   request), `follow_redirects=` other than `False` (unless `--keep-cookies`), `**kwargs`; `*args`
   or more positional arguments than the function takes; an httpx call when `--client` is a
   requests client (and the reverse); a module that patches the library at run time or uses
-  `requests_cache`; httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
+  `requests_cache`; a call another file of the project mocks, swaps or caches (project facts:
+  the report names that file's `path:line`); requests `verify=`/`cert=`/`**kwargs` are not
+  reported for that reason when the project declares `requests>=2.32`; httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
   under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
   `ProcessPoolExecutor` (an unsafe fix); under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
   item.""",
@@ -369,9 +376,10 @@ class ShareSession(HttpCodemod):
         "rewrites the calls to `<client>.<verb>(...)` with the same arguments. The client stores "
         "no cookies, as bare calls never carried cookies from one call to the next. Connections "
         "are reused; a module-level client is shared by threads and lives until the process "
-        "exits (it is not closed by an atexit handler). Tests that patch the bare function "
-        "(`mock.patch(\"mod.requests.get\")`) no longer intercept the rewritten calls: patch "
-        "the client's method instead (`mock.patch.object(mod._session, \"get\")`)."
+        "exits (it is not closed by an atexit handler). Calls that a test of the project mocks "
+        "(`mock.patch(\"mod.requests.get\")`, `monkeypatch.setattr`, a conftest's "
+        "`requests.get = fake`) or that `requests_cache` caches are left alone and reported "
+        "with the test's path:line."
     )
     DEFAULT = True
     OPTIONS = (
@@ -448,6 +456,7 @@ class ShareSession(HttpCodemod):
                 argument_problem(self, target)
                 or binding_problem(self, target)
                 or self.patch_problem(target)
+                or self.project_problem(target)
             )
             if problem is None and extra is not None:
                 problem = extra(target)
@@ -474,6 +483,32 @@ class ShareSession(HttpCodemod):
             f"{why}: a shared client would bypass the patch (tests that mock.patch "
             f"{target.found.library}.{target.found.name} would no longer intercept the call)"
         )
+
+    def project_facts(self) -> Optional[ProjectFacts]:
+        facts = self.file.facts
+        return facts if isinstance(facts, ProjectFacts) else None
+
+    def project_problem(self, target: ShareTarget) -> Optional[str]:
+        """What other files of the project know about this call (``codemods/facts.py``): a
+        test's mock of it, a run-time swap or ``requests_cache`` installed elsewhere."""
+        facts = self.project_facts()
+        if facts is None:
+            return None
+        scope = "client" if self.options["client"] else self.options["session-scope"]
+        site = CallSite(
+            path=self.context.filename or "",
+            library=target.found.library,
+            verb=target.found.name,
+            qualified=tuple(sorted(self.resolver.imported_names(target.call.func))),
+            chain=tuple(dotted(target.call.func).split(".")),
+            scope=scope,
+        )
+        return facts.problem_for(self.NAME, site)
+
+    def requests_tls_fixed(self) -> bool:
+        """Whether the project declares requests >= 2.32 (not exposed to CVE-2024-35195)."""
+        facts = self.project_facts()
+        return facts is not None and facts.requires_at_least(self.context.filename or "", "requests", "2.32")
 
     def env_problem(self, target: ShareTarget) -> Optional[str]:
         if target.found.library != "httpx" or self.facts.env is None:

@@ -92,6 +92,7 @@ class WrappingCodemod(HttpCodemod):
     def visit_Module(self, node: cst.Module) -> None:
         self._plans: Dict[cst.CSTNode, List[Plan]] = {}
         self._hoisted: Dict[cst.CSTNode, Plan] = {}
+        self._merged: List[Plan] = []
         self._hoisted_updated: Dict[cst.CSTNode, cst.BaseExpression] = {}
         self._needs_contextlib = False
         self._contextlib: Optional[Tuple[Optional[str]]] = None
@@ -113,11 +114,13 @@ class WrappingCodemod(HttpCodemod):
                             f"bind each {target.noun} to a name in a statement of its own, then run again")
                 continue
             self._plan_one(placement, target, stmt, block)
+        for merged in self._merged:
+            self.fixed(merged.target.node, self.fixed_message(merged.target, merged), merged.hazard)
         for plans in self._plans.values():
             Placement.nest(plans)
             for plan in plans:
                 self.fixed(plan.target.node, self.fixed_message(plan.target, plan), plan.hazard)
-                if not plan.named:
+                if not plan.named and not plan.bound:
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == Mode.CLOSING:
                     self._needs_contextlib = True
@@ -158,7 +161,15 @@ class WrappingCodemod(HttpCodemod):
             return
         if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):
             return
-        self._plans.setdefault(block, []).append(plan)
+        plans = self._plans.setdefault(plan.block, [])
+        for other in plans:
+            if plan.bound and other.bound and (other.start, other.name) == (plan.start, plan.name):
+                # Two bindings of one name (the branches of an ``if``) closed by one ``with``.
+                other.end = max(other.end, plan.end)
+                other.hazard = other.hazard or plan.hazard
+                self._merged.append(plan)
+                return
+        plans.append(plan)
 
     def _contextlib_name(self) -> Optional[str]:
         if self._contextlib is None:

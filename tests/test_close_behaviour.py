@@ -325,3 +325,134 @@ def test_health_check_sample_with_covers_both_return_paths(tmp_path):
     assert len(check_fn.body) == 1 and isinstance(check_fn.body[0], ast.With)
     returns = [n for n in ast.walk(check_fn.body[0]) if isinstance(n, ast.Return)]
     assert len(returns) == 2
+
+
+def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path):
+    """The shapes closed by a ``with`` that opens after the binding (status checks, a ``try``
+    whose handler leaves), responses passed to a same-module helper, a session whose response
+    is already read, a redundant ``close()`` and a reachability check. On the error paths the
+    response is left exactly as before: still open, its status readable."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import urllib.request
+
+        import requests
+        from urllib.request import urlopen
+
+        def _head(resp, n):
+            return resp.raw.read(n)
+
+        def download(path):
+            r = requests.get(URL + path, stream=True)
+            r.raise_for_status()
+            head = _head(r, 3)
+            if head == b"xxx":
+                raise ValueError(head.decode())  # r stays referenced by the traceback
+            return head.decode()
+
+        def checked(path):
+            r = requests.get(URL + path, stream=True)
+            try:
+                r.raise_for_status()
+            except requests.HTTPError as e:
+                raise RuntimeError(f"bad {r.status_code}") from e
+            out = []
+            for chunk in r.iter_content(4):
+                out.append(chunk.decode())
+                if len(out) == 2:
+                    raise ValueError("".join(out))
+            return "".join(out)
+
+        def fetch(path):
+            try:
+                handle = urlopen(URL + path)
+            except OSError as e:
+                return str(getattr(e, "code", e))
+            head = handle.read(2)
+            if head == b"xx":
+                raise ValueError(head.decode())
+            return head.decode()
+
+        def up(path):
+            try:
+                urlopen(URL + path, timeout=5)
+                return True
+            except OSError:
+                return False
+
+        def first_line(path):
+            handle = urlopen(URL + path)
+            line = handle.readline().decode()
+            handle.close()
+            return line
+
+        def opened(path, own_opener):
+            opener = None
+            if own_opener:
+                opener = urllib.request.build_opener()
+            if opener:
+                resp = opener.open(URL + path)
+            else:
+                resp = urlopen(URL + path)
+            head = resp.read(2)
+            if head == b"xx":
+                raise ValueError(head.decode())
+            return head.decode()
+
+        def session_path(path):
+            s = requests.Session()
+            r = s.get(URL + path)
+            s.close()
+            return r
+
+        def main():
+            out = []
+            for path in ("/bytes?size=70000", "/status/404", "/health"):
+                try:
+                    out.append(download(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+                except requests.HTTPError as exc:
+                    out.append([exc.response.status_code, exc.response.raw.closed])
+                    exc.response.close()  # the caller's own cleanup, the same before and after
+            for path in ("/stream?chunks=50", "/status/500", "/health"):
+                try:
+                    out.append(checked(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+                except RuntimeError as exc:
+                    out.append([str(exc), exc.__cause__.response.raw.closed])
+                    exc.__cause__.response.close()
+            for path in ("/bytes?size=80000", "/status/403", "/health"):
+                try:
+                    out.append(fetch(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            for path, own in (("/bytes?size=90000", True), ("/bytes?size=90000", False), ("/health", True)):
+                try:
+                    out.append(opened(path, own))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            out += [up("/bytes?size=60000"), up("/status/503")]
+            out += [first_line("/stream?chunks=3"), session_path("/json").json()["path"]]
+            return out
+        """,
+    )
+    assert "    r.raise_for_status()\n    with r:\n" in new
+    assert "        raise RuntimeError(f\"bad {r.status_code}\") from e\n    with r:\n" in new
+    assert "        return str(getattr(e, \"code\", e))\n    with handle:\n" in new
+    assert "with urlopen(URL + path, timeout=5):\n            pass\n" in new
+    assert "        resp = urlopen(URL + path)\n    with resp:\n" in new
+    assert "handle.close()" not in new and "s.close()" not in new
+    assert "    with requests.Session() as s:\n        r = s.get(URL + path)\n    return r\n" in new
+    check(before, cb, after, ca)
+    assert leaked(before), before
+    # The error paths: the response the exception carries is still open, as before.
+    assert [404, False] in after["result"]["result"]
+    assert ["bad 500", False] in after["result"]["result"]

@@ -70,13 +70,20 @@ def test_sync_clients(imports, ctor, header):
     )
 
 
-@pytest.mark.parametrize("ctor", ["httpx.AsyncClient()", "aiohttp.ClientSession()"])
-def test_async_clients(ctor):
+def test_async_clients():
+    # aiohttp reads the body later: the session stays open while the response is used.
     assert_fixed(
-        f"import aiohttp, httpx\n\nasync def f(u):\n    c = {ctor}\n    r = await c.get(u)\n"
-        f"    status = r.status\n    return status\n",
-        f"import aiohttp, httpx\n\nasync def f(u):\n    async with {ctor} as c:\n"
-        f"        r = await c.get(u)\n        status = r.status\n    return status\n",
+        "import aiohttp\n\nasync def f(u):\n    c = aiohttp.ClientSession()\n    r = await c.get(u)\n"
+        "    status = r.status\n    return status\n",
+        "import aiohttp\n\nasync def f(u):\n    async with aiohttp.ClientSession() as c:\n"
+        "        r = await c.get(u)\n        status = r.status\n    return status\n",
+    )
+    # httpx's awaited get() returns a response whose body is read: the client can close.
+    assert_fixed(
+        "import httpx\n\nasync def f(u):\n    c = httpx.AsyncClient()\n    r = await c.get(u)\n"
+        "    status = r.status_code\n    return status\n",
+        "import httpx\n\nasync def f(u):\n    async with httpx.AsyncClient() as c:\n"
+        "        r = await c.get(u)\n    status = r.status_code\n    return status\n",
     )
 
 
@@ -132,7 +139,11 @@ def test_left_alone(source):
         ("self.session = s", "stored on an attribute"),
         ("clients.append(s)", ".append()"),
         ("def g():\n        return s.get('u')\n    return g", "nested function"),
-        ("r = s.get('u')\n    return r", "returned"),
+        ("r = s.get('u', stream=True)\n    return r", "returned"),
+        ("r = s.get('u', **kw)\n    return r", "returned"),
+        ("r = s.request('GET', 'u', None, None, None, None, None, None, None, True, None, None, True)\n"
+         "    return r", "returned"),
+        ("a = s.get_adapter('u')\n    return a", "returned"),
     ],
 )
 def test_escapes_are_reported(use, reason):
@@ -142,14 +153,14 @@ def test_escapes_are_reported(use, reason):
     )
 
 
-def test_response_from_the_client_keeps_the_client_open_until_its_last_use():
+def test_streamed_response_from_the_client_keeps_the_client_open_until_its_last_use():
     assert_fixed(
         """
         import requests
 
         def f(u):
             s = requests.Session()
-            r = s.get(u)
+            r = s.get(u, stream=True)
             print("got")
             data = r.json()
             return data
@@ -159,11 +170,79 @@ def test_response_from_the_client_keeps_the_client_open_until_its_last_use():
 
         def f(u):
             with requests.Session() as s:
-                r = s.get(u)
+                r = s.get(u, stream=True)
                 print("got")
                 data = r.json()
             return data
         """,
+    )
+
+
+def test_read_response_holds_nothing_of_its_client_and_the_explicit_close_goes():
+    # The issue's example: the response was read by ``get``; returning it is not an escape of
+    # the session, and ``s.close()`` at the end of the new block is what its exit does.
+    assert_fixed(
+        """
+        import requests
+
+        def f(url):
+            session = requests.Session()
+            response = session.get(url)
+            session.close()
+            check(response)
+            return response
+        """,
+        """
+        import requests
+
+        def f(url):
+            with requests.Session() as session:
+                response = session.get(url)
+            check(response)
+            return response
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "ctor,call",
+    [
+        ("requests.Session()", "c.post(u, data=b'x', stream=False)"),
+        ("requests.Session()", "c.send(c.prepare_request(req))"),
+        ("httpx.Client()", "c.get(u)"),
+        ("httpx.Client()", "c.send(c.build_request('GET', u))"),
+        ("urllib3.PoolManager()", "c.request('GET', u)"),
+        ("urllib3.PoolManager()", "c.request('GET', u, preload_content=True)"),
+    ],
+)
+def test_calls_that_read_the_body_end_the_block(ctor, call):
+    assert_fixed(
+        f"import requests, httpx, urllib3\n\ndef f(u, req):\n    c = {ctor}\n    r = {call}\n    return r\n",
+        f"import requests, httpx, urllib3\n\ndef f(u, req):\n    with {ctor} as c:\n        r = {call}\n    return r\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "ctor,call",
+    [
+        ("httpx.Client()", "c.send(c.build_request('GET', u), stream=True)"),
+        ("urllib3.PoolManager()", "c.request('GET', u, preload_content=False)"),
+        ("urllib3.PoolManager()", "c.request('GET', u, release_conn=False)"),
+        ("httpx.Client()", "c.send(c.build_request('GET', u), stream=flag)"),
+    ],
+)
+def test_calls_that_may_stream_keep_the_client(ctor, call):
+    assert_reported(
+        f"import requests, httpx, urllib3\n\ndef f(u, flag):\n    c = {ctor}\n    r = {call}\n    return r\n",
+        "returned",
+    )
+
+
+def test_unawaited_async_request_holds_the_client():
+    assert_reported(
+        "import httpx\n\nasync def f(u):\n    c = httpx.AsyncClient()\n    pending = c.get(u)\n"
+        "    return pending\n",
+        "returned",
     )
 
 

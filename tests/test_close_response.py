@@ -583,8 +583,8 @@ def test_nonlocal_is_reported():
     )
 
 
-def test_used_after_its_block_is_reported():
-    assert_reported(
+def test_bound_in_a_try_whose_handlers_leave_gets_a_with_after_the_try():
+    assert_fixed(
         """
         import requests
 
@@ -593,6 +593,32 @@ def test_used_after_its_block_is_reported():
                 r = requests.get(u, stream=True)
             except OSError:
                 return None
+            return r.json()
+        """,
+        """
+        import requests
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+            except OSError:
+                return None
+            with r:
+                return r.json()
+        """,
+    )
+
+
+def test_used_after_its_block_is_reported_when_a_handler_falls_through():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+            except OSError:
+                log("failed")
             return r.json()
         """,
         "used after the end of its block",
@@ -1037,9 +1063,10 @@ def test_chunks_of_the_response_may_be_passed_anywhere():
     )
 
 
-def test_raise_for_status_inside_the_block_is_reported():
-    # The HTTPError carries the response out of the with block, closed (e.response.text '').
-    assert_reported(
+def test_raise_for_status_stays_before_a_with_that_starts_after_it():
+    # Inside the block its HTTPError would carry the response out, closed (e.response.text
+    # ''): the status check stays where it was and ``with r:`` holds what follows.
+    assert_fixed(
         """
         import requests
 
@@ -1048,7 +1075,87 @@ def test_raise_for_status_inside_the_block_is_reported():
             r.raise_for_status()
             return r.raw.read(5) + b""
         """,
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            r.raise_for_status()
+            with r:
+                return r.raw.read(5) + b""
+        """,
+    )
+
+
+def test_status_check_turned_into_another_exception_stays_before_the_with():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, out):
+            r = requests.get(u, stream=True)
+            try:
+                r.raise_for_status()
+            except requests.HTTPError as e:
+                raise RuntimeError("bad") from e
+            if r.status_code == 204:
+                return r
+            for chunk in r.iter_content(1024):
+                out.write(chunk)
+        """,
+        """
+        import requests
+
+        def f(u, out):
+            r = requests.get(u, stream=True)
+            try:
+                r.raise_for_status()
+            except requests.HTTPError as e:
+                raise RuntimeError("bad") from e
+            if r.status_code == 204:
+                return r
+            with r:
+                for chunk in r.iter_content(1024):
+                    out.write(chunk)
+        """,
+    )
+
+
+def test_nothing_after_the_status_check_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            r.raise_for_status()
+            return r
+        """,
         "raise_for_status",
+    )
+
+
+@pytest.mark.parametrize(
+    "check,reason",
+    [
+        # A handler that goes on: the with would close what the exception carries.
+        ("try:\n        r.raise_for_status()\n    except Exception as e:\n        errors.append(e)",
+         "raise_for_status"),
+        # An exception a context manager may swallow.
+        ("with suppress(Exception):\n        r.raise_for_status()", "raise_for_status"),
+        # Stored before the check: a with after it would close what the list holds.
+        ("errors.append(r)\n    r.raise_for_status()", ".append()"),
+        # Rebound before the with could open: it would close the other object.
+        ("if errors:\n        r = errors[0]\n    r.raise_for_status()", "raise_for_status"),
+    ],
+)
+def test_status_checks_that_cannot_stay_before_a_with(check, reason):
+    """Each reported as before (the error path would change, or the with would not close the
+    response the binding made)."""
+    assert_reported(
+        f"import requests\nfrom contextlib import suppress\n\ndef f(u, errors):\n"
+        f"    r = requests.get(u, stream=True)\n    {check}\n    return r.json()\n",
+        reason,
     )
 
 
@@ -1206,4 +1313,515 @@ def test_contextlib_and_private_alias_both_taken_is_reported():
     assert_reported(
         _SEND.format(imports="from mytools import contextlib\n_contextlib = 2", param=""),
         "contextlib",
+    )
+
+
+# -- same-module helpers (summaries.py) --------------------------------------------------------
+
+
+def test_response_passed_to_a_helper_that_only_reads_it_is_fixed():
+    assert_fixed(
+        """
+        import logging
+        import requests
+
+        log = logging.getLogger(__name__)
+
+        def _check(resp, what):
+            if resp.status_code != 200:
+                log.warning("%s: %s", what, resp.status_code)
+            for line in resp.iter_lines():
+                log.debug("%s", line)
+            return resp.headers.get("etag")
+
+        def _walk(resp, n):
+            if n:
+                return _walk(resp, n - 1)
+            return _check(resp=resp, what="walk")
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            etag = _walk(r, 3)
+            return etag
+        """,
+        """
+        import logging
+        import requests
+
+        log = logging.getLogger(__name__)
+
+        def _check(resp, what):
+            if resp.status_code != 200:
+                log.warning("%s: %s", what, resp.status_code)
+            for line in resp.iter_lines():
+                log.debug("%s", line)
+            return resp.headers.get("etag")
+
+        def _walk(resp, n):
+            if n:
+                return _walk(resp, n - 1)
+            return _check(resp=resp, what="walk")
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                etag = _walk(r, 3)
+            return etag
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "helper,call",
+    [
+        # keeps it, directly or through another helper
+        ("def h(resp):\n    KEEP.append(resp)\n", "h(r)"),
+        ("def keep(resp):\n    KEEP.append(resp)\n\ndef h(resp):\n    keep(resp)\n", "h(r)"),
+        ("def h(resp):\n    return resp\n", "h(r)"),
+        ("def h(resp):\n    return resp.raw\n", "h(r)"),
+        ("def h(resp):\n    resp.raise_for_status()\n", "h(r)"),
+        ("def h(resp):\n    global LAST\n    LAST = resp\n", "h(r)"),
+        ("def h(resp):\n    return lambda: resp\n", "h(r)"),
+        ("def h(resp):\n    unknown(resp)\n", "h(r)"),
+        # a generator keeps its arguments while suspended; an unawaited coroutine too
+        ("def h(resp):\n    yield resp.status_code\n", "h(r)"),
+        ("async def h(resp):\n    return resp.status_code\n", "h(r)"),
+        # may be replaced, or reach its locals some other way
+        ("@cache\ndef h(resp):\n    return resp.status_code\n", "h(r)"),
+        ("def h(resp):\n    return locals()\n", "h(r)"),
+        ("def h(resp):\n    return resp.status_code\n\nh = wrap(h)\n", "h(r)"),
+        # lands in *args / **kwargs, or passed with a star
+        ("def h(*args):\n    return args[0].status_code\n", "h(r)"),
+        ("def h(**kw):\n    return kw['r'].status_code\n", "h(r=r)"),
+        ("def h(resp):\n    return resp.status_code\n", "h(*[r])"),
+        # something derived from the response, not the response itself
+        ("def h(lines):\n    return list(lines)\n", "h(r.iter_lines())"),
+    ],
+)
+def test_helpers_that_may_keep_the_response_are_escapes(helper, call):
+    assert_reported(
+        f"import requests\n\nKEEP = []\n\n{helper}\n\ndef f(u):\n    r = requests.get(u, stream=True)\n"
+        f"    x = {call}\n    return r.status_code\n",
+        "",
+    )
+
+
+def test_method_of_a_class_is_not_summarised():
+    # ``self._check(r)``: a subclass may override it.
+    assert_reported(
+        """
+        import requests
+
+        class A:
+            def _check(self, resp):
+                return resp.status_code
+
+            def f(self, u):
+                r = requests.get(u, stream=True)
+                self._check(r)
+                return r.json()
+        """,
+        "which may keep it",
+    )
+
+
+# -- rewrites a maintainer would write -----------------------------------------------------------
+
+
+def test_explicit_close_at_the_end_of_the_block_is_dropped():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u, save):
+            handle = urlopen(u)
+            text = handle.read()
+            save(text)
+            handle.close()
+            return text
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u, save):
+            with urlopen(u) as handle:
+                text = handle.read()
+                save(text)
+            return text
+        """,
+    )
+
+
+def test_explicit_close_that_is_not_last_stays():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            handle = urlopen(u)
+            handle.close()
+            return handle.status
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            with urlopen(u) as handle:
+                handle.close()
+                return handle.status
+        """,
+    )
+
+
+def test_close_of_a_rebound_name_stays():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, other):
+            r = requests.get(u, stream=True)
+            n = len(r.content)
+            if n:
+                r = other
+            r.close()
+            return n
+        """,
+        """
+        import requests
+
+        def f(u, other):
+            with requests.get(u, stream=True) as r:
+                n = len(r.content)
+                if n:
+                    r = other
+                r.close()
+            return n
+        """,
+    )
+
+
+def test_call_made_only_for_its_effect_gets_a_with_without_a_name():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def up(u):
+            try:
+                urlopen(u, timeout=1)
+                return True
+            except OSError:
+                return False
+        """,
+        """
+        from urllib.request import urlopen
+
+        def up(u):
+            try:
+                with urlopen(u, timeout=1):
+                    pass
+                return True
+            except OSError:
+                return False
+        """,
+    )
+
+
+# -- where the name may still be the response -----------------------------------------------------
+
+
+def test_use_in_the_other_branch_of_an_if_is_not_after_the_block():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u, local):
+            handle = local()
+            if not handle:
+                handle = urlopen(u)
+                text = handle.read()
+            else:
+                text = handle.read()
+            return text
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u, local):
+            handle = local()
+            if not handle:
+                with urlopen(u) as handle:
+                    text = handle.read()
+            else:
+                text = handle.read()
+            return text
+        """,
+    )
+
+
+def test_use_in_the_other_branch_inside_a_loop_is_reported():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def f(us):
+            out = []
+            for u in us:
+                if u:
+                    handle = urlopen(u)
+                    out.append(handle.read())
+                else:
+                    out.append(handle.read())
+            return out
+        """,
+        "used after the end of its block",
+    )
+
+
+def test_name_rebound_in_a_loop_body_before_its_use_there_is_another_response():
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def poll(u, ready):
+            handle = urlopen(u)
+            first = handle.read()
+            while not ready(first):
+                handle = urlopen(u)
+                first = handle.read()
+            return first
+        """,
+        """
+        from urllib.request import urlopen
+
+        def poll(u, ready):
+            with urlopen(u) as handle:
+                first = handle.read()
+            while not ready(first):
+                with urlopen(u) as handle:
+                    first = handle.read()
+            return first
+        """,
+    )
+
+
+def test_name_read_in_a_loop_before_its_rebinding_there_keeps_the_block_open():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def poll(u, ready):
+            handle = urlopen(u)
+            first = handle.read()
+            while not ready(first):
+                KEEP.append(handle)
+                handle = urlopen(u)
+                first = handle.read()
+            return first
+        """,
+        "append",
+    )
+
+
+# -- a with after an if or try that binds the name on every branch --------------------------------
+
+
+def test_every_branch_of_an_if_binds_a_response_one_with_after_it():
+    assert_fixed(
+        """
+        import urllib.request
+        from typing import Optional
+        from urllib.request import OpenerDirector, urlopen
+
+        def fetch(req, proxy):
+            opener: Optional[OpenerDirector] = None
+            if proxy:
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+            if opener:
+                resp = opener.open(req, timeout=5)
+            else:
+                resp = urlopen(req, timeout=5)
+            body = resp.read()
+            return {"status": resp.status, "body": body}
+        """,
+        """
+        import urllib.request
+        from typing import Optional
+        from urllib.request import OpenerDirector, urlopen
+
+        def fetch(req, proxy):
+            opener: Optional[OpenerDirector] = None
+            if proxy:
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+            if opener:
+                resp = opener.open(req, timeout=5)
+            else:
+                resp = urlopen(req, timeout=5)
+            with resp:
+                body = resp.read()
+                return {"status": resp.status, "body": body}
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "branches",
+    [
+        # no else: the name may be unbound, or bound to something else, after the if
+        "if flag:\n        resp = urlopen(u)",
+        # a branch binds something that is not a response
+        "if flag:\n        resp = urlopen(u)\n    else:\n        resp = other(u)",
+        # an opener of unknown origin
+        "if flag:\n        resp = urlopen(u)\n    else:\n        resp = opener.open(u)",
+    ],
+)
+def test_branches_that_may_not_bind_a_response_are_reported(branches):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, flag, other, opener):\n    resp = None\n"
+        f"    {branches}\n    return resp.read()\n",
+        "",
+    )
+
+
+def test_handler_that_rebinds_to_another_response_keeps_the_with_after_the_try():
+    assert_fixed(
+        """
+        import requests
+
+        def download(url, out):
+            try:
+                r = requests.get(url, stream=True)
+            except TypeError:
+                r = requests.get(url)
+            if r.status_code != 200:
+                raise requests.HTTPError(f"{r.status_code} for {url}")
+            for chunk in r.iter_content(1024):
+                out.write(chunk)
+        """,
+        """
+        import requests
+
+        def download(url, out):
+            try:
+                r = requests.get(url, stream=True)
+            except TypeError:
+                r = requests.get(url)
+            with r:
+                if r.status_code != 200:
+                    raise requests.HTTPError(f"{r.status_code} for {url}")
+                for chunk in r.iter_content(1024):
+                    out.write(chunk)
+        """,
+    )
+
+
+def test_name_rebound_at_the_top_of_a_handler_is_not_the_response_there():
+    assert_fixed(
+        """
+        from urllib.error import HTTPError
+        from urllib.request import urlopen
+
+        def f(u):
+            try:
+                resp = urlopen(u)
+                body = resp.read()
+                return {"status": resp.status, "body": body}
+            except HTTPError as e:
+                resp = {"status": e.code}
+                resp["body"] = e.read()
+                return resp
+        """,
+        """
+        from urllib.error import HTTPError
+        from urllib.request import urlopen
+
+        def f(u):
+            try:
+                with urlopen(u) as resp:
+                    body = resp.read()
+                    return {"status": resp.status, "body": body}
+            except HTTPError as e:
+                resp = {"status": e.code}
+                resp["body"] = e.read()
+                return resp
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        # read before the rebinding in the loop body: a later iteration sees the response
+        "for u in us:\n        KEEP.append(r)\n        r = None",
+        # rebound fresh before the loop, but the loop binds it again after the read
+        "r = None\n    for u in us:\n        KEEP.append(r)\n        r = raw",
+        # rebound, then bound again to something derived before the read
+        "r = None\n    if us:\n        r = raw\n    KEEP.append(r)",
+    ],
+)
+def test_rebindings_that_do_not_cover_every_run_keep_the_name(loop):
+    assert_reported(
+        f"import requests\n\nKEEP = []\n\ndef f(u, us):\n    r = requests.get(u, stream=True)\n"
+        f"    raw = r.raw\n    {loop}\n    return 1\n",
+        "",
+    )
+
+
+def test_binding_in_a_try_then_passed_to_an_unknown_call_there_is_reported():
+    # The binding itself is no rebinding that hides the response from the rest of the try.
+    assert_reported(
+        """
+        import requests
+        from elsewhere import read_all
+
+        def f(u):
+            try:
+                r = requests.get(u, stream=True)
+                data = read_all(r)
+            except requests.RequestException:
+                return None
+            return data, r.status_code
+        """,
+        "",
+    )
+
+
+def test_explicit_close_with_a_comment_stays():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            head = r.raw.read(10)
+            # we have not read everything
+            r.close()
+            return head
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                head = r.raw.read(10)
+                # we have not read everything
+                r.close()
+            return head
+        """,
+    )
+
+
+def test_a_branch_that_binds_two_responses_is_reported():
+    # ``with resp:`` after the if would close only the second one of that branch.
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def f(u, v, flag):
+            if flag:
+                resp = urlopen(u)
+                resp = urlopen(v)
+            else:
+                resp = urlopen(v)
+            return resp.read()
+        """,
+        "",
     )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -31,6 +31,101 @@ def _unindent_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
     )
 
 
+def closing_call(target: Target) -> Optional[Tuple[str, bool]]:
+    """(method, awaited) of the explicit close that the ``with`` (or ``finally``) written for
+    ``target`` makes redundant when it is the last statement of the block: the one its exit
+    runs. aiohttp's ``resp.close()`` drops the connection where ``async with`` releases it:
+    none there."""
+    if target.mode == Mode.ACLOSE:
+        return ("aclose", True)
+    if target.noun == "client":
+        return {
+            "requests.Session": ("close", False),
+            "httpx.Client": ("close", False),
+            "urllib3.PoolManager": ("clear", False),
+            "aiohttp.ClientSession": ("close", True),
+            "httpx.AsyncClient": ("aclose", True),
+        }.get(target.client_class or "")
+    if target.mode in (Mode.WITH, Mode.CLOSING) and target.library in ("requests", "urllib", "urllib3", "httpx"):
+        if target.used_as_response:
+            return None  # ``stream()`` gives a context manager, not the response
+        return ("close", False)
+    return None
+
+
+def _is_close_of(stmt: cst.BaseStatement, name: str, call: Tuple[str, bool]) -> bool:
+    """``stmt`` is exactly ``name.method()`` (``await name.method()``)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
+        return False
+    if any(line.comment is not None for line in stmt.leading_lines) or stmt.trailing_whitespace.comment is not None:
+        return False  # a comment explains it: keep both
+    value = stmt.body[0].value
+    method, awaited = call
+    if awaited:
+        if not isinstance(value, cst.Await):
+            return False
+        value = value.expression
+    return (
+        isinstance(value, cst.Call)
+        and not value.args
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == method
+        and isinstance(value.func.value, cst.Name)
+        and value.func.value.value == name
+    )
+
+
+def _bound_parts(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The parts of ``node`` that it binds names in (empty for nodes that bind nothing)."""
+    if isinstance(node, cst.Assign):
+        return [t.target for t in node.targets]
+    if isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.Del)):
+        return [node.target]
+    if isinstance(node, cst.AsName):
+        return [node.name]
+    if isinstance(node, cst.ImportAlias):
+        return [node.asname.name if node.asname is not None else node.name]
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        return [node.name]
+    if isinstance(node, (cst.Global, cst.Nonlocal)):
+        return [item.name for item in node.names]
+    if isinstance(node, cst.ExceptHandler) and node.name is not None:
+        return [node.name]
+    if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        return [node.name]
+    return []
+
+
+def _may_rebind(stmts: List[cst.BaseStatement], name: str) -> bool:
+    """``name`` is bound anywhere in ``stmts`` (nested scopes included: an over-approximation)."""
+    for stmt in stmts:
+        for node in _walk(stmt):
+            for part in _bound_parts(node):
+                if any(isinstance(sub, cst.Name) and sub.value == name for sub in _walk(part)):
+                    return True
+    return False
+
+
+def _walk(node: cst.CSTNode) -> List[cst.CSTNode]:
+    out: List[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out
+
+
+def _is_bare_name(stmt: cst.BaseStatement, name: str) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, cst.Name)
+        and stmt.body[0].value.value == name
+    )
+
+
 class WithBuilder:
     """``hoisted_updated``: each hoisted target's (already transformed) expression;
     ``contextlib``: the name ``contextlib.closing`` is reached under (``contextlib_name.py``)."""
@@ -54,10 +149,7 @@ class WithBuilder:
             inner = [q for q in ordered[k + 1 :] if q.start <= plan.end]
             k += 1 + len(inner)
             first_stmt = stmts[plan.start - offset]
-            if plan.named:
-                body_start = plan.start + 1
-            else:
-                body_start = plan.start
+            body_start = plan.start + 1 if plan.named else plan.start
             body = self.build(stmts[body_start - offset : plan.end + 1 - offset], inner, body_start, indent)
             out.extend(self._wrap(plan, first_stmt, body, indent))
             position = plan.end + 1
@@ -65,16 +157,26 @@ class WithBuilder:
 
     def _wrap(self, plan: Plan, first: cst.BaseStatement, body: List[cst.BaseStatement], indent: Optional[str]) -> List[cst.BaseStatement]:
         target = plan.target
+        asname: Optional[cst.AsName] = cst.AsName(name=cst.Name(plan.name))
         if plan.named:
             assert isinstance(first, cst.SimpleStatementLine)
             value = first.body[0].value  # type: ignore[attr-defined]
             header = first.trailing_whitespace
             leading = first.leading_lines
         else:
-            value = self.hoisted_updated[target.node]
+            value = cst.Name(plan.name) if plan.bound else self.hoisted_updated[target.node]
             header = cst.TrailingWhitespace()
             leading = first.leading_lines
             body = [body[0].with_changes(leading_lines=())] + body[1:]
+            if plan.bound:
+                asname = None
+            elif _is_bare_name(body[0], plan.name):
+                # A call made only for its effect (``urlopen(u, timeout=1)``): ``with <call>:``.
+                body, asname = body[1:], None
+        # An explicit close at the end of the block is what the with's exit now does.
+        call = closing_call(target)
+        if call is not None and body and _is_close_of(body[-1], plan.name, call) and not _may_rebind(body[:-1], plan.name):
+            body = body[:-1]
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
         # Blank lines moved one level in would otherwise gain the new indentation as
@@ -86,7 +188,7 @@ class WithBuilder:
                 [cst.Expr(cst.Await(cst.Call(cst.Attribute(cst.Name(plan.name), cst.Name("aclose")))))]
             )
             return [
-                first,
+                *([] if plan.bound else [first]),
                 cst.Try(
                     body=cst.IndentedBlock(body=body, indent=indent),
                     finalbody=cst.Finally(body=cst.IndentedBlock(body=[close], indent=indent)),
@@ -102,7 +204,7 @@ class WithBuilder:
             )
         return [
             cst.With(
-                items=[cst.WithItem(item=item_expr, asname=cst.AsName(name=cst.Name(plan.name)))],
+                items=[cst.WithItem(item=item_expr, asname=asname)],
                 body=block,
                 asynchronous=cst.Asynchronous() if target.mode == Mode.ASYNC_WITH else None,
                 leading_lines=leading,

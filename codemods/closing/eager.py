@@ -36,7 +36,8 @@ EAGER_METHODS = frozenset(
         "json", "read", "read1", "readline", "readlines", "readinto", "getcode", "geturl",
         "info", "getheader", "getheaders", "getstatus", "text", "release", "close",
         "aclose", "aread", "drain_conn", "release_conn", "tell", "fileno", "decode",
-        "wait_for_close", "isclosed", "readable", "seekable", "writable",
+        "wait_for_close", "isclosed", "readable", "seekable", "writable", "peek",
+        "merge_environment_settings",
     }
 )
 
@@ -114,3 +115,32 @@ RAISING_METHODS = frozenset({"raise_for_status"})
 #: Methods that close the object they are called on (``finally: r.close()``).
 CLOSING_METHODS = frozenset({"close", "aclose", "release", "release_conn"})
 
+
+#: Client methods whose response has its body read before it is returned, so it holds no
+#: connection and nothing its client's ``close()`` affects (``s.get(u).json()`` after the
+#: session is closed works): client class -> (methods, the keyword that would stream it and
+#: the literal value that keeps it read, how many positional arguments reach that parameter
+#: or None when none can). ``prepare_request``/``build_request`` make a request object that
+#: refers to nothing of the client. aiohttp reads bodies later: none of its methods are here.
+READ_RESPONSE_METHODS = {
+    "requests.Session": {
+        **{verb: ("stream", "False", None) for verb in ("get", "options", "head", "post", "put", "patch", "delete", "send")},
+        "request": ("stream", "False", 13),
+        "prepare_request": (None, None, None),
+    },
+    "httpx.Client": {
+        **{verb: (None, None, None) for verb in ("get", "options", "head", "post", "put", "patch", "delete", "request")},
+        "send": ("stream", "False", None),
+        "build_request": (None, None, None),
+    },
+    "urllib3.PoolManager": {
+        "request": ("preload_content", "True", None),
+        "request_encode_url": ("preload_content", "True", None),
+        "request_encode_body": ("preload_content", "True", None),
+        "urlopen": ("preload_content", "True", 13),
+    },
+}
+#: The same for async clients, whose methods return a coroutine holding the client: the
+#: response is read only when the call is awaited at once.
+READ_RESPONSE_METHODS["httpx.AsyncClient"] = READ_RESPONSE_METHODS["httpx.Client"]
+AWAITED_CLIENTS = frozenset({"httpx.AsyncClient"})

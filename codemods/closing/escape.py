@@ -16,12 +16,23 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
 from libcst.metadata.scope_provider import ClassScope
 
-from ..tree import walk
+from ..tree import children, walk
 from .eager import CONSUMER_METHODS, EAGER_FUNCTIONS, RAISING_METHODS, RETAINING_FUNCTIONS, RETAINING_METHODS, WRAPPING_FUNCTIONS
 from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 from .taint import Taint, walk_scope
 
 _LOOPS = (cst.For, cst.While)
+
+
+def ends_by_leaving(body: cst.BaseSuite) -> bool:
+    """A handler body whose last statement is ``return`` or ``raise``: it never falls through."""
+    stmts = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1]
+    return isinstance(last, (cst.Return, cst.Raise))
 
 
 class EscapeAnalysis(MetadataView):
@@ -30,25 +41,45 @@ class EscapeAnalysis(MetadataView):
     is then replaced by a fresh name that is tainted from its statement on)."""
 
     def __init__(
-        self, codemod: Any, target: Target, scope: NameScope, hoisted_node: Optional[cst.CSTNode]
+        self,
+        codemod: Any,
+        target: Target,
+        scope: NameScope,
+        hoisted_node: Optional[cst.CSTNode],
+        helpers: Any = None,
     ) -> None:
         super().__init__(codemod)
         self.target = target
         self.scope = scope
-        self.taint = Taint(codemod, target.library, hoisted_node, scope)
+        self.taint = Taint(codemod, target.library, hoisted_node, scope, client_class=target.client_class,
+                           helpers=helpers)
+        self.taint.noun = target.noun
         #: Set when the only escapes are unknown calls that in practice read the response:
         #: the fix is then unsafe (``--unsafe-fixes``), with this hazard and report reason.
         self.hazard = ""
         self.hazard_reason = ""
 
     def extent(
-        self, stmts: List[cst.BaseStatement], index: int, first: int, tainted: Set[str], block: cst.CSTNode
+        self,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        tainted: Set[str],
+        block: cst.CSTNode,
+        open_at: Optional[int] = None,
     ) -> int:
         """The index in ``stmts`` (the statements of ``block``) of the last statement the
         ``with`` must hold: the target is in ``stmts[index]``, ``tainted`` are the names it is
-        bound to, followed from ``stmts[first]`` on."""
+        bound to, followed from ``stmts[first]`` on.
+
+        ``open_at``: the ``with`` opens at ``stmts[open_at]`` (after the binding); the
+        statements before it run as they did, so there only escapes that leave the function
+        with the object are allowed (``Unsafe.exiting``); raises Unsafe when no statement from
+        ``open_at`` on uses it."""
         target, scope, hoisted_node = self.target, self.scope, self.taint.hoisted_node
         noun = target.noun
+        self.taint.roots = frozenset(name for name in tainted if self._is_itself(name))
+        self.taint.origin = target.node  # shadowing never counts the binding of the target itself
         live = set(tainted)
         ever = set(tainted)
         kills: Dict[str, int] = {}
@@ -68,7 +99,11 @@ class EscapeAnalysis(MetadataView):
                 ever |= derived
             if self.taint.mentions(stmt, live):
                 last = j
-                self._check_escapes(stmt, live, noun)
+                try:
+                    self._check_escapes(stmt, live, noun, exits_allowed=open_at is not None and j < open_at)
+                except Unsafe as exc:
+                    exc.index = j
+                    raise
             # A plain top-level rebinding kills a name.
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
@@ -84,7 +119,49 @@ class EscapeAnalysis(MetadataView):
                              f"the {noun} and use it after the with block")
         self._check_declarations(scope, ever, noun)
         self._check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
+        if open_at is not None and last < open_at:
+            raise Unsafe(f"the {noun} is not used after the statements that must stay before its "
+                         f"with block")
         return last
+
+    def keeps_nothing(self, stmts: List[cst.CSTNode], tainted: Set[str]) -> bool:
+        """No statement of ``stmts`` (a function body whose parameters ``tainted`` are the
+        object) lets the object outlive them: the summary of a helper (``summaries.py``).
+        Names are never killed here: a name once derived stays derived."""
+        noun = self.target.noun
+        live = set(tainted)
+        try:
+            for stmt in stmts:
+                while True:
+                    derived = self.taint.derived_in(stmt, live)
+                    if derived <= live:
+                        break
+                    live |= derived
+                if self.taint.mentions(stmt, live):
+                    self._check_escapes(stmt, live, noun)
+            self._check_declarations(self.scope, live, noun)
+        except Unsafe:
+            return False
+        return not self.hazard  # an unknown call that may keep it: the helper may keep it
+
+    def _is_itself(self, name: str) -> bool:
+        """Wherever ``name`` is read in the scope, it is an object like the target: every
+        binding of it is ``name = <a target of this codemod, of the same library and class>``
+        (``handle = urlopen(a)`` ... ``handle = urlopen(b)``)."""
+        for occurrence in self.scope.names.get(name, ()):
+            ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
+            if ctx is ExpressionContext.LOAD:
+                continue
+            target = self._parent(occurrence)
+            assign = self._parent(target) if isinstance(target, cst.AssignTarget) else None
+            if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and target.target is occurrence):
+                return False
+            found = self.codemod.target_of(assign.value)
+            if found is None or (found.library, found.client_class, found.noun) != (
+                self.target.library, self.target.client_class, self.target.noun
+            ):
+                return False
+        return True
 
     def _plain_bindings(self, small: cst.CSTNode) -> List[Tuple[str, cst.BaseExpression]]:
         if isinstance(small, cst.Assign):
@@ -95,29 +172,72 @@ class EscapeAnalysis(MetadataView):
             return [(small.target.value, small.value)]
         return []
 
-    def _check_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str) -> None:
-        for sub in walk_scope(stmt):
-            if isinstance(sub, NESTED_SCOPES):
-                if self._captured_in(sub, live):
-                    kind = NESTED_SCOPE_KIND[type(sub)]
-                    raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
-                                 f"may be used after the with block")
-                continue
-            if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
-                value = sub.value
-                if isinstance(value, cst.From):
-                    value = value.item
-                if self.taint.mentions(value, live) and not self.taint.eager(value, live):
-                    what = "returned" if isinstance(sub, cst.Return) else "yielded"
-                    raise Unsafe(f"the {noun} (or something reading from it) is {what} at "
-                                 f"{self.codemod.line_ref(sub)}; the caller may still use it")
-            elif isinstance(sub, cst.Raise) and sub.exc is not None:
-                if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
-                    raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}")
-            elif isinstance(sub, cst.Call):
-                self._check_call(sub, live, noun)
-            else:
-                self._check_store(sub, live, noun)
+    def _check_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str, exits_allowed: bool = False) -> None:
+        """Raise Unsafe for the first escape in ``stmt``; with ``exits_allowed`` (``stmt`` runs
+        before the with block), escapes that leave the function are allowed unless a handler
+        inside ``stmt`` may catch them and go on."""
+        if not exits_allowed:
+            for sub in walk_scope(stmt):
+                self._check_escape(sub, live, noun)
+            return
+        stack: List[cst.CSTNode] = [stmt]
+        while stack:
+            sub = stack.pop()
+            try:
+                self._check_escape(sub, live, noun)
+            except Unsafe as exc:
+                if not (exc.exiting and self._leaves(sub, stmt)):
+                    raise
+                if isinstance(sub, (cst.Return, cst.Raise)):
+                    continue  # what it evaluates leaves with it
+            if not isinstance(sub, NESTED_SCOPES):
+                stack.extend(reversed(children(sub)))
+
+    def _leaves(self, node: cst.CSTNode, stmt: cst.CSTNode) -> bool:
+        """Control at ``node`` (a return, a raise, a call that raises) leaves ``stmt`` for good:
+        no ``try`` inside ``stmt`` around it has a handler that can fall through."""
+        child, current = node, self._parent(node)
+        while current is not None:
+            if isinstance(current, cst.Try) and child is current.body:
+                if any(not ends_by_leaving(h.body) for h in current.handlers):
+                    return False
+            if isinstance(current, cst.TryStar) and child is current.body:
+                return False
+            if isinstance(current, (cst.Try, cst.TryStar)) and current.finalbody is not None and any(
+                isinstance(n, (cst.Break, cst.Continue, cst.Return)) for n in walk(current.finalbody)
+            ):
+                return False  # a finally that can cancel the exit
+            if isinstance(current, cst.With) and child is current.body:
+                return False  # its context manager may suppress an exception
+            if current is stmt:
+                return True
+            child, current = current, self._parent(current)
+        return False
+
+    def _check_escape(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
+        if isinstance(sub, NESTED_SCOPES):
+            if self._captured_in(sub, live):
+                kind = NESTED_SCOPE_KIND[type(sub)]
+                raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
+                             f"may be used after the with block")
+            return
+        if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
+            value = sub.value
+            if isinstance(value, cst.From):
+                value = value.item
+            if self.taint.mentions(value, live) and not self.taint.eager(value, live):
+                what = "returned" if isinstance(sub, cst.Return) else "yielded"
+                raise Unsafe(f"the {noun} (or something reading from it) is {what} at "
+                             f"{self.codemod.line_ref(sub)}; the caller may still use it",
+                             exiting=isinstance(sub, cst.Return))
+        elif isinstance(sub, cst.Raise) and sub.exc is not None:
+            if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
+                raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}",
+                             exiting=True)
+        elif isinstance(sub, cst.Call):
+            self._check_call(sub, live, noun)
+        else:
+            self._check_store(sub, live, noun)
 
     def _check_store(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
         """A tainted value stored where it outlives the block: an attribute, a subscript, a
@@ -155,7 +275,8 @@ class EscapeAnalysis(MetadataView):
             and not self.taint.eager(sub.func.value, live)
         ):
             raise Unsafe(f"`.{sub.func.attr.value}()` at {self.codemod.line_ref(sub)} raises an exception "
-                         f"that carries the {noun} out of the with block, closed; close it by hand")
+                         f"that carries the {noun} out of the with block, closed; close it by hand",
+                         exiting=True)
         tainted_args = [
             a for a in sub.args
             if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
@@ -168,6 +289,9 @@ class EscapeAnalysis(MetadataView):
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:
             raise Unsafe(f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
                          f"{self.codemod.line_ref(sub)}, which may keep it")
+        helpers = self.taint.helpers
+        if helpers is not None and helpers.keeps_nothing(self.taint, sub, live, isinstance(self._parent(sub), cst.Await)):
+            return
         if not self._known_consumer(func, live):
             self._unknown_call(sub, noun)
 
@@ -245,8 +369,8 @@ class EscapeAnalysis(MetadataView):
     ) -> None:
         inside = stmts[index : last + 1]
         stmt = stmts[index]
-        stmt_start = self.position(stmt)
         in_loop = self._in_loop(stmt, scope)
+        loop_start = self._outermost_loop_start(stmt, scope)
         for name in sorted(names):  # the same reason on every run
             kill = kills.get(name)
             after_kill = set(stmts[kill:]) if kill is not None else set()
@@ -267,10 +391,28 @@ class EscapeAnalysis(MetadataView):
                     continue
                 if owner is not None and owner in after_kill:
                     continue
-                if not in_loop and self.position(occurrence) < stmt_start:
+                if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
+                    continue
+                if self.position(occurrence) < loop_start:
+                    continue  # before the binding, and outside every loop that repeats it
+                if not in_loop and self._other_branch(occurrence, stmt, scope):
                     continue
                 raise Unsafe(f"`{name}` is used after the end of its block (at "
                              f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there")
+
+    def _other_branch(self, occurrence: cst.CSTNode, stmt: cst.CSTNode, scope: NameScope) -> bool:
+        """``occurrence`` is in the ``else``/``elif`` of an ``if`` whose body holds ``stmt``:
+        outside a loop, the run that binds the name never reaches it."""
+        child, node = stmt, self._parent(stmt)
+        while node is not None and node is not scope.root:
+            if isinstance(node, cst.If) and child is node.body and node.orelse is not None:
+                current: Optional[cst.CSTNode] = occurrence
+                while current is not None and current is not node:
+                    if current is node.orelse:
+                        return True
+                    current = self._parent(current)
+            child, node = node, self._parent(node)
+        return False
 
     def _owner(
         self, occurrence: cst.CSTNode, scope: NameScope, block: cst.CSTNode
@@ -313,6 +455,16 @@ class EscapeAnalysis(MetadataView):
                 if not self._local_to_nested(sub, self.scope):
                     return True
         return False
+
+    def _outermost_loop_start(self, stmt: cst.CSTNode, scope: NameScope) -> Tuple[int, int]:
+        """Where the outermost loop around ``stmt`` (in its function) starts, or ``stmt``."""
+        start = self.position(stmt)
+        node = self._parent(stmt)
+        while node is not None and node is not scope.root:
+            if isinstance(node, _LOOPS):
+                start = self.position(node)
+            node = self._parent(node)
+        return start
 
     def _in_loop(self, stmt: cst.CSTNode, scope: NameScope) -> bool:
         node = self._parent(stmt)

@@ -28,11 +28,16 @@ class Skip(Exception):
 class Unsafe(Exception):
     """Raised inside the analysis: the site must be reported with this reason."""
 
-    def __init__(self, reason: str, suggestion: str = "") -> None:
+    def __init__(self, reason: str, suggestion: str = "", exiting: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         #: The manual edit, when it is mechanical (shown under the report).
         self.suggestion = suggestion
+        #: The escape leaves the function with the object (``return r``, ``raise E(r)``,
+        #: ``r.raise_for_status()``): harmless before a ``with`` that starts after it.
+        self.exiting = exiting
+        #: The index (in the analysed block) of the statement that raised it, if known.
+        self.index: Optional[int] = None
 
 
 @dataclass
@@ -53,6 +58,9 @@ class Target:
     needs_async_def: bool = False
     #: Only when the name is used as a response (``r.status_code``): httpx's ``stream()``.
     used_as_response: bool = False
+    #: For a client: its class (``requests.Session``), so that the calls on it that return a
+    #: response whose body is already read are known to keep no reference to it.
+    client_class: Optional[str] = None
 
 
 @dataclass
@@ -63,6 +71,9 @@ class Plan:
     end: int
     name: str
     named: bool  # the binding statement ``name = <target>`` becomes the with header
+    #: The target is bound earlier (``r = <target>`` stays where it is) and the block, from
+    #: ``start``, is held by ``with r:`` (``with contextlib.closing(r):``, ``async with r:``).
+    bound: bool = False
     #: An unsafe fix: what may go wrong (``--unsafe-fixes`` applies it), and the report's
     #: reason when it is not applied.
     hazard: str = ""

@@ -9,7 +9,7 @@ expressions are not tainted. The vocabulary is in ``eager.py``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Set
+from typing import Any, FrozenSet, Iterable, Optional, Set
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
@@ -25,6 +25,8 @@ from .eager import (
     ELEMENT_EAGER_METHODS,
     LAZY_ATTRS_BY_LIBRARY,
     PASS_THROUGH_FUNCTIONS,
+    READ_RESPONSE_METHODS,
+    AWAITED_CLIENTS,
 )
 from .model import NESTED_SCOPES, MetadataView, NameScope
 
@@ -43,12 +45,30 @@ class Taint(MetadataView):
     used inline, which counts as tainted wherever it appears) and the ``scope`` analysed."""
 
     def __init__(
-        self, codemod: Any, library: str, hoisted_node: Optional[cst.CSTNode], scope: NameScope
+        self,
+        codemod: Any,
+        library: str,
+        hoisted_node: Optional[cst.CSTNode],
+        scope: NameScope,
+        client_class: Optional[str] = None,
+        roots: FrozenSet[str] = frozenset(),
+        helpers: Any = None,
     ) -> None:
         super().__init__(codemod)
         self.library = library
         self.hoisted_node = hoisted_node
         self.scope = scope
+        #: When the target is a client: its class, and the names bound to the client itself
+        #: (and to nothing else in the scope), whose request methods are known.
+        self.client_class = client_class
+        self.roots = roots
+        #: Summaries of the module's own functions (``summaries.HelperSummaries``), or None.
+        self.helpers = helpers
+        #: What the target opens ("response" or "client"): the summaries of helpers differ.
+        self.noun = "client" if client_class is not None else "response"
+        #: The statement holding the target (``shadowed`` needs it), or None: no shadowing.
+        self.origin: Optional[cst.CSTNode] = None
+        self._shadowed: dict = {}
 
     def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
         if node is self.hoisted_node:
@@ -66,7 +86,8 @@ class Taint(MetadataView):
                 if current.value in live:
                     ctx = self.get_metadata(ExpressionContextProvider, current, None)
                     if ctx is not ExpressionContext.STORE or isinstance(self._parent(current), cst.AugAssign):
-                        return True
+                        if not self.shadowed(current, live):
+                            return True
                 continue
             if isinstance(current, cst.Attribute):
                 stack.append(current.value)
@@ -76,6 +97,79 @@ class Taint(MetadataView):
                 continue
             stack.extend(children(current))
         return False
+
+    def shadowed(self, name: cst.Name, live: Set[str]) -> bool:
+        """``name`` (read somewhere in the scope) cannot be the target's object there: in a
+        block around it, an earlier statement of the same block rebinds it to a value that
+        does not refer to the object (``handle = urlopen(b)`` in a loop body before the
+        ``handle.read()`` there; ``resp = {...}`` at the top of an ``except``), and no
+        statement between them binds it again or holds the target. Within one run of that
+        block the rebinding runs before the read, loops included."""
+        if self.origin is None:
+            return False
+        key = (name, frozenset(live))
+        found = self._shadowed.get(key)
+        if found is None:
+            found = self._shadowed[key] = self._compute_shadowed(name, live)
+        return found
+
+    def _compute_shadowed(self, name: cst.Name, live: Set[str]) -> bool:
+        child: cst.CSTNode = name
+        node = self._parent(name)
+        while node is not None and node is not self.scope.root:
+            if isinstance(node, (cst.IndentedBlock, cst.Module)):
+                state = None  # None: nothing binds it before ``child`` in this block
+                for sibling in node.body:
+                    if sibling is child:
+                        break
+                    if self._holds_origin(sibling):
+                        state = False
+                    elif self._rebinds_fresh(sibling, name.value, live):
+                        state = True
+                    elif self._binds(sibling, name.value):
+                        state = False
+                if state is not None:
+                    return state
+            if isinstance(node, NESTED_SCOPES):
+                return False
+            if isinstance(node, (cst.For, cst.While)) and (self._holds_origin(node) or self._binds(node, name.value)):
+                # A later iteration may see what an earlier one bound (the target included).
+                return False
+            child, node = node, self._parent(node)
+        return False
+
+    def _holds_origin(self, stmt: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = self.origin
+        while current is not None:
+            if current is stmt:
+                return True
+            current = self._parent(current)
+        return False
+
+    def _binds(self, stmt: cst.CSTNode, name: str) -> bool:
+        for sub in walk(stmt):
+            if isinstance(sub, cst.Name) and sub.value == name:
+                ctx = self.get_metadata(ExpressionContextProvider, sub, None)
+                if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
+                    return True
+                if isinstance(self._parent(sub), (cst.AsName, cst.ImportAlias, cst.FunctionDef, cst.ClassDef,
+                                                  cst.Global, cst.Nonlocal, cst.NameItem, cst.MatchAs,
+                                                  cst.MatchStar, cst.ExceptHandler)):
+                    return True
+        return False
+
+    def _rebinds_fresh(self, stmt: cst.CSTNode, name: str, live: Set[str]) -> bool:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return False
+        small = stmt.body[0]
+        if not (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            and small.targets[0].target.value == name
+        ):
+            return False
+        return not self.mentions(small.value, live) or self.eager(small.value, live)
 
     def derived_in(self, stmt: cst.CSTNode, live: Set[str]) -> Set[str]:
         """Names a statement binds to values that may refer to a tainted object."""
@@ -189,6 +283,8 @@ class Taint(MetadataView):
         func = call.func
         args_eager = all(self.eager(a.value, live) for a in call.args)
         if isinstance(func, cst.Attribute):
+            if self.reads_response(call, awaited):
+                return args_eager
             if not self.eager(func.value, live):
                 if not awaited and (
                     self.library in ALL_METHODS_ARE_COROUTINES
@@ -199,12 +295,44 @@ class Taint(MetadataView):
             if args_eager or func.attr.value in CONSUMER_METHODS:
                 return True
             return bool(self.qualified(func) & EAGER_FUNCTIONS)
+        if self.helpers is not None and self.helpers.keeps_nothing(self, call, live, awaited):
+            return True
         qualified = self.qualified(func)
         if qualified & PASS_THROUGH_FUNCTIONS:
             return self._pass_through_eager(call, live)
         if qualified & EAGER_FUNCTIONS:
             return True
         return False if self.mentions(func, live) else args_eager
+
+    def reads_response(self, call: cst.Call, awaited: bool) -> bool:
+        """``call`` is a request method of the client itself whose response has its body read
+        before it is returned (``s.get(u)``, not ``s.get(u, stream=True)``): its result holds
+        no reference to anything the client's ``close()`` affects."""
+        func = call.func
+        if self.client_class is None or not isinstance(func, cst.Attribute):
+            return False
+        if not (isinstance(func.value, cst.Name) and func.value.value in self.roots):
+            return False
+        if self.client_class in AWAITED_CLIENTS and not awaited:
+            return False  # a coroutine that holds the client until it is run
+        spec = READ_RESPONSE_METHODS.get(self.client_class, {}).get(func.attr.value)
+        if spec is None:
+            return False
+        name, keeps_read, positional_limit = spec
+        if name is None:
+            return True
+        if any(a.star for a in call.args):
+            return False  # ``**kwargs`` may stream it
+        if positional_limit is not None and sum(1 for a in call.args if a.keyword is None) >= positional_limit:
+            return False
+        for a in call.args:
+            if a.keyword is None:
+                continue
+            if a.keyword.value == "release_conn":
+                return False
+            if a.keyword.value == name:
+                return isinstance(a.value, cst.Name) and a.value.value == keeps_read
+        return True
 
     def _comprehension_eager(self, comp: cst.BaseExpression, live: Set[str]) -> bool:
         """A list/set/dict comprehension is eager when its elements are (names bound from

@@ -42,14 +42,16 @@ def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
                     return f"passes {name}=, which a niquests Session takes only when it is created"
         if len(positional) > REQUESTS_POSITIONAL.get(verb, 1):
             return "more positional arguments than the function takes"
-        if any(a.star == "**" for a in call.args):
+        # A project whose declared bounds exclude requests < 2.32 (``facts.py``) is not exposed.
+        tls_fixed = share.requests_tls_fixed()
+        if any(a.star == "**" for a in call.args) and not tls_fixed:
             return (
                 "passes **kwargs, which may hold verify=/cert=: requests < 2.32 reuses pooled "
                 "connections across TLS settings (CVE-2024-35195)"
             )
         for name in ("verify", "cert"):
             arg = keyword(call, name)
-            if arg is not None and not (name == "verify" and is_literal_true(arg.value)):
+            if arg is not None and not tls_fixed and not (name == "verify" and is_literal_true(arg.value)):
                 return (
                     f"passes {name}=: requests < 2.32 reuses a shared pool's connections "
                     "across TLS settings (CVE-2024-35195); left to its own session"

@@ -1,0 +1,512 @@
+"""The project facts pass (codemods/facts.py): what tests and other modules know about a
+module, and how share-session consults it. Behaviour (the package's own tests, a server):
+test_facts_behaviour.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import random
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+from click.testing import CliRunner
+
+from codemods import facts
+from codemods.cli import command
+from codemods.discover import discover
+
+MOD = """\
+import requests
+
+
+def fetch(url):
+    return requests.get(url)
+
+
+def send(url):
+    return requests.post(url, data="x")
+"""
+
+
+def make(tmp_path: Path, files: Dict[str, str]) -> Path:
+    root = tmp_path / "proj"
+    for name, text in {"pyproject.toml": '[project]\nname = "pkg"\n', "pkg/__init__.py": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def collect(root: Path) -> facts.ProjectFacts:
+    found = discover([str(root)], [])
+    return facts.collect(found.files, found.roots)
+
+
+def sites(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
+    """{path relative to root: [(line, action, reason)]} of a share-session --check run."""
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(command, ["--select", "share-session", "--check", "--format", "json", "-j", "1",
+                                              *args, "."])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(result.stdout)
+    return {
+        f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]]
+        for f in data["files"] if f["sites"]
+    }
+
+
+def reasons(root: Path, path: str = "pkg/mod.py", *args: str) -> List[str]:
+    return [r for _, action, r in sites(root, *args).get(path, []) if action == "reported"]
+
+
+# -- every mock form -----------------------------------------------------------------------
+
+MOCK_FORMS = [
+    # (test source, line of the mock, text in the reason, the verbs it covers)
+    ('from unittest import mock\n\ndef test():\n    with mock.patch("pkg.mod.requests.get"):\n        pass\n',
+     4, "mock.patch('pkg.mod.requests.get')", {"get"}),
+    ('from unittest.mock import patch\n\n@patch("pkg.mod.requests")\ndef test(m):\n    pass\n',
+     3, "mock.patch('pkg.mod.requests')", {"get", "post"}),
+    ('import mock\n\ndef test():\n    with mock.patch("requests.post"):\n        pass\n',
+     4, "mock.patch('requests.post')", {"post"}),
+    ('from unittest.mock import patch\n\ndef test():\n    with patch("requests.api.request"):\n        pass\n',
+     4, "mock.patch('requests.api.request')", {"get", "post"}),
+    ('import requests\nfrom unittest import mock\n\n@mock.patch.object(requests, "get")\ndef test(m):\n    pass\n',
+     4, "mock.patch.object(requests, 'get')", {"get"}),
+    ('def test(mocker):\n    mocker.patch("pkg.mod.requests.post")\n', 2, "mocker.patch('pkg.mod.requests.post')", {"post"}),
+    ('import requests\n\ndef test(mocker):\n    mocker.patch.object(requests, "post")\n',
+     4, "mocker.patch.object(requests, 'post')", {"post"}),
+    ('from pkg import mod\n\ndef test(monkeypatch):\n    monkeypatch.setattr(mod.requests, "get", lambda u: 1)\n',
+     4, "monkeypatch.setattr(mod.requests, 'get')", {"get"}),
+    ('def test(monkeypatch):\n    monkeypatch.setattr("pkg.mod.requests.get", lambda u: 1)\n',
+     2, "monkeypatch.setattr('pkg.mod.requests.get')", {"get"}),
+    ('from unittest import mock\n\ndef test():\n    with mock.patch.multiple("requests", get=1, post=2):\n        pass\n',
+     4, "mock.patch.multiple('requests')", {"get", "post"}),
+    ('import pkg.mod\nfrom unittest import mock\n\n@mock.patch.object(pkg.mod, "requests")\ndef test(m):\n    pass\n',
+     4, "mock.patch.object(pkg.mod, 'requests')", {"get", "post"}),
+]
+
+
+@pytest.mark.parametrize("test_source,line,text,verbs", MOCK_FORMS, ids=[t for _, _, t, _ in MOCK_FORMS])
+def test_each_mock_form_makes_the_calls_it_covers_reports(tmp_path, test_source, line, text, verbs):
+    # (the test imports the module it tests: a global mock covers what the test can reach)
+    test_source = "import pkg.mod  # noqa\n" + test_source
+    line += 1
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test_source})
+    found = {s[0]: s for s in sites(root)["pkg/mod.py"]}
+    for verb, call_line in (("get", 5), ("post", 9)):
+        line_, action, reason = found[call_line]
+        if verb in verbs:
+            assert action == "reported"
+            assert reason == f"mocked by tests/test_mod.py:{line} ({text}); a shared session would bypass it"
+        else:
+            assert action == "fixed", reason
+
+
+def test_a_mock_of_another_modules_binding_does_not_cover(tmp_path):
+    test = 'from unittest import mock\n\n@mock.patch("pkg.other.requests")\ndef test(m):\n    pass\n'
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/other.py": MOD, "tests/test_other.py": test})
+    assert reasons(root, "pkg/mod.py") == []
+    assert len(reasons(root, "pkg/other.py")) == 2
+
+
+def test_a_mock_through_a_modules_requests_patches_it_for_what_the_test_reaches(tmp_path):
+    """pkg.other.requests is the requests module: patching its get patches requests.get for
+    every module while the test runs, so pkg.mod's calls too, which pkg.other imports; not
+    those of pkg.third, which the test cannot reach by imports."""
+    test = 'from unittest import mock\nfrom pkg import other\n\n@mock.patch("pkg.other.requests.get")\ndef test(m):\n    pass\n'
+    other = "import requests\nfrom .mod import fetch\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/other.py": other, "pkg/third.py": MOD, "tests/test_other.py": test})
+    assert reasons(root, "pkg/mod.py") == [
+        "mocked by tests/test_other.py:4 (mock.patch('pkg.other.requests.get')); a shared session would bypass it"
+    ]
+    assert reasons(root, "pkg/third.py") == []
+
+
+def test_a_global_mock_in_conftest_or_a_helper_covers_the_whole_project(tmp_path):
+    conftest = 'import pytest\nfrom unittest import mock\n\n@pytest.fixture\ndef get():\n    with mock.patch("requests.get"):\n        yield\n'
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/conftest.py": conftest})
+    assert len(reasons(root)) == 1
+    root = make(tmp_path / "b", {"pkg/mod.py": MOD, "tests/helpers.py": conftest})
+    assert len(reasons(root)) == 1
+    root = make(tmp_path / "c", {"pkg/mod.py": MOD, "tests/test_unrelated.py": conftest})
+    assert reasons(root) == []
+
+
+def test_type_checking_imports_do_not_count():
+    data = (b"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n    import pkg.b\n"
+            b"else:\n    import pkg.c\nimport pkg.d\n")
+    assert facts.imported_modules(data, "") == ("pkg.c", "pkg.d", "typing", "typing.TYPE_CHECKING")
+
+
+def test_imported_modules():
+    data = (b"import a.b as c, d\nfrom . import sibling\nfrom ..up import (\n    x,\n    y as z,\n)\n"
+            b"    from e.f import g  # comment\nfrom h import *\n")
+    assert facts.imported_modules(data, "pkg.sub") == (
+        "a.b", "d", "e.f", "e.f.g", "h", "pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.x", "pkg.up.y",
+    )
+
+
+def test_from_import_binding_and_alias(tmp_path):
+    mod = "from requests import get\nimport requests as rq\n\n\ndef f(u):\n    return get(u), rq.post(u)\n"
+    test = (
+        "from unittest import mock\n\n"
+        "@mock.patch('pkg.mod.get')\n@mock.patch('pkg.mod.rq')\ndef test(a, b):\n    pass\n"
+    )
+    root = make(tmp_path, {"pkg/mod.py": mod, "tests/test_mod.py": test})
+    assert [r.split(";")[0] for r in reasons(root)] == [
+        "mocked by tests/test_mod.py:3 (mock.patch('pkg.mod.get'))",
+        "mocked by tests/test_mod.py:4 (mock.patch('pkg.mod.rq'))",
+    ]
+
+
+def test_src_layout_and_relative_imports(tmp_path):
+    test = "from unittest import mock\nfrom . import helpers\n\n@mock.patch('pkg.mod.requests.get')\ndef test(m):\n    pass\n"
+    root = make(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/mod.py": MOD, "tests/__init__.py": "",
+                           "tests/helpers.py": "", "tests/test_mod.py": test})
+    assert len(reasons(root, "src/pkg/mod.py")) == 1
+
+
+@pytest.mark.parametrize(
+    "test_source",
+    [
+        # intercept a shared Session as well as a bare call: not a reason to leave a call alone
+        "from unittest import mock\n\n@mock.patch('requests.Session.request')\ndef test(m):\n    pass\n",
+        "from unittest import mock\n\n@mock.patch('requests.adapters.HTTPAdapter.send')\ndef test(m):\n    pass\n",
+        "import responses\n\n@responses.activate\ndef test():\n    responses.add(responses.GET, 'http://x/')\n",
+        "import requests_mock\n\ndef test():\n    with requests_mock.Mocker() as m:\n        m.get('http://x/')\n",
+        # a temporary mock of requests.Session: bare calls build requests.sessions.Session
+        "from unittest import mock\n\n@mock.patch('requests.Session')\ndef test(m):\n    pass\n",
+        "from unittest import mock\nimport os\n\ndef test():\n    with mock.patch.dict(os.environ, {'TOKEN': 'x'}):\n        pass\n",
+        "from unittest import mock\n\nclass T:\n    get = mock.patch('pkg.other.thing.get')\n",
+    ],
+    ids=["Session.request", "HTTPAdapter.send", "responses", "requests_mock", "Session-mock", "env-token", "other"],
+)
+def test_forms_that_still_intercept_or_do_not_matter(tmp_path, test_source):
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test_source})
+    assert reasons(root) == []
+
+
+def test_plain_assignments_anywhere_are_swaps(tmp_path):
+    conftest = textwrap.dedent(
+        """\
+        import pytest
+        import requests
+
+
+        class FakeHttp:
+            requests.get = staticmethod(lambda *a, **k: None)
+
+
+        @pytest.fixture(autouse=True)
+        def swap():
+            requests.post = lambda *a, **k: None
+        """
+    )
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/conftest.py": conftest})
+    assert reasons(root) == [
+        "requests.get = ... at tests/conftest.py:6 replaces requests.get at run time; a shared client "
+        "would bypass the replacement",
+        "requests.post = ... at tests/conftest.py:11 replaces requests.post at run time; a shared client "
+        "would bypass the replacement",
+    ]
+
+
+def test_an_attribute_of_a_local_object_is_not_a_swap(tmp_path):
+    other = "def run(task, self):\n    task.requests.headers = {}\n    self.requests.get = None\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/other.py": other})
+    assert reasons(root) == []
+
+
+def test_a_session_swap_or_setattr_covers_every_call(tmp_path):
+    app = "import requests\n\n\nclass Audited(requests.Session):\n    pass\n\n\nrequests.Session = Audited\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/audit.py": app})
+    assert [r.split(" at ")[0] for r in reasons(root)] == ["requests.Session = ...", "requests.Session = ..."]
+    setter = "import requests\n\ndef install():\n    for verb in ('get', 'post'):\n        setattr(requests, verb, None)\n"
+    root = make(tmp_path / "b", {"pkg/mod.py": MOD, "pkg/audit.py": setter})
+    assert all("cannot read" in r and "pkg/audit.py:5" in r for r in reasons(root)) and len(reasons(root)) == 2
+
+
+def test_an_unsettled_patch_is_reported_with_that_reason(tmp_path):
+    test = "import requests\nfrom unittest import mock\nimport pkg.mod\n\ndef test(target):\n    with mock.patch(target):\n        pass\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    assert reasons(root) == [
+        "mock.patch(target) at tests/test_mod.py:6 patches a target the facts pass cannot read; it may be "
+        "this call, which a shared client would bypass"
+    ] * 2
+
+
+def test_an_unsettled_patch_uses_the_files_strings(tmp_path):
+    test = textwrap.dedent(
+        """\
+        import pytest
+        from unittest import mock
+
+        @pytest.mark.parametrize("target", ["pkg.mod.requests.post", "os.getcwd"])
+        def test(target):
+            with mock.patch(target):
+                pass
+        """
+    )
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    found = {line: (action, reason) for line, action, reason in sites(root)["pkg/mod.py"]}
+    assert found[5][0] == "fixed"
+    assert found[9] == ("reported", "mocked by tests/test_mod.py:4 ('pkg.mod.requests.post', a string of a file "
+                                    "that patches names it cannot read); a shared session would bypass it")
+
+
+def test_a_patch_with_constant_targets_is_settled(tmp_path):
+    test = 'from unittest import mock\nMOD = "pkg.mod"\n\n@mock.patch(f"{MOD}.requests.get")\ndef test(m):\n    pass\n'
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    assert reasons(root) == [
+        "mocked by tests/test_mod.py:4 (mock.patch(f'{MOD}.requests.get')); a shared session would bypass it"
+    ]
+
+
+def test_requests_cache_elsewhere_keeps_bare_calls_under_module_scope_only(tmp_path):
+    cache = "import requests_cache\n\n\ndef caching(on):\n    if on:\n        requests_cache.install_cache('c')\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/cache.py": cache})
+    assert reasons(root) == [
+        "requests_cache.install_cache at pkg/cache.py:6 patches bare calls; a shared Session would not be cached"
+    ] * 2
+    # A function-scope session is made when the function runs, after install_cache replaced
+    # requests.Session: it is cached as the bare call was.
+    loop = "import requests\n\n\ndef f(urls):\n    for u in urls:\n        requests.get(u)\n"
+    root = make(tmp_path / "b", {"pkg/mod.py": loop, "pkg/cache.py": cache})
+    assert reasons(root, "pkg/mod.py", "--session-scope", "function") == []
+
+
+def test_environment_writes_elsewhere_report_httpx_module_clients(tmp_path):
+    mod = "import httpx\n\n\ndef f(u):\n    return httpx.get(u)\n"
+    env = "import os\n\n\ndef setup():\n    os.environ['HTTPS_PROXY'] = 'http://proxy'\n    os.environ['TOKEN'] = 'x'\n"
+    root = make(tmp_path, {"pkg/mod.py": mod, "pkg/env.py": env})
+    assert reasons(root) == [
+        "os.environ['HTTPS_PROXY'] = ... at pkg/env.py:5 may change proxy or SSL variables; an httpx client "
+        "made at import reads them once, a bare call when it runs"
+    ]
+    env = "import os\n\n\ndef setup():\n    os.environ['TOKEN'] = 'x'\n"
+    root = make(tmp_path / "b", {"pkg/mod.py": mod, "pkg/env.py": env})
+    assert reasons(root) == []
+
+
+def test_projects_do_not_share_facts(tmp_path):
+    test = 'from unittest import mock\nimport pkg.mod\n\n@mock.patch("requests.get")\ndef test(m):\n    pass\n'
+    make(tmp_path / "a", {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    make(tmp_path / "b", {"pkg/mod.py": MOD})
+    found = sites(tmp_path)
+    assert [a for _, a, _ in found["a/proj/pkg/mod.py"]] == ["reported", "fixed"]
+    assert [a for _, a, _ in found["b/proj/pkg/mod.py"]] == ["fixed", "fixed"]
+
+
+# -- declared bounds -----------------------------------------------------------------------
+
+VERIFY = "import requests\n\n\ndef f(u, **kw):\n    return requests.get(u, verify=False), requests.get(u, **kw)\n"
+
+
+@pytest.mark.parametrize(
+    "files,fixed",
+    [
+        ({"pyproject.toml": '[project]\nname = "p"\ndependencies = ["requests>=2.32.3"]\n'}, True),
+        ({"pyproject.toml": '[project]\nname = "p"\ndependencies = ["requests>=2.28"]\n'}, False),
+        ({"pyproject.toml": '[project]\nname = "p"\ndependencies = ["requests"]\n'}, False),
+        ({"pyproject.toml": '[project]\nname = "p"\n[project.optional-dependencies]\nhttp = ["Requests[socks]~=2.32.0"]\n'},
+         True),
+        ({"pyproject.toml": '[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\nrequests = "^2.32"\n'}, True),
+        ({"pyproject.toml": '[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\nrequests = {version = "^2.31"}\n'},
+         False),
+        ({"setup.cfg": "[options]\ninstall_requires =\n    click\n    requests >= 2.32 ; python_version >= '3.8'\n"},
+         True),
+        ({"setup.py": "from setuptools import setup\nDEPS = ['requests==2.32.*']\nsetup(install_requires=DEPS)\n"},
+         True),
+        ({"setup.py": "from setuptools import setup\nsetup(install_requires=['requests<3'])\n"}, False),
+        ({"requirements.txt": "# pinned\nrequests==2.32.3 --hash=sha256:abc\n-r other.txt\n"}, True),
+        ({"requirements.txt": "requests>=2.32\n", "requirements/dev.txt": "requests==2.31.0\n"}, False),
+        ({}, False),
+    ],
+    ids=["pyproject", "pyproject-old", "unbounded", "optional", "poetry", "poetry-old", "setup.cfg", "setup.py",
+         "setup.py-upper", "requirements", "requirements-dir-weaker", "none"],
+)
+def test_declared_requests_bounds_lift_the_cve_reports(tmp_path, files, fixed):
+    root = make(tmp_path, {"pkg/mod.py": VERIFY, **files})
+    found = [a for _, a, _ in sites(root)["pkg/mod.py"]]
+    assert found == (["fixed", "fixed"] if fixed else ["reported", "reported"])
+
+
+def test_lower_bound():
+    assert facts.lower_bound_at_least(">=2.32", "2.32")
+    assert facts.lower_bound_at_least(">=2.0,>=2.32.1", "2.32")
+    assert facts.lower_bound_at_least("==2.32.*", "2.32")
+    assert not facts.lower_bound_at_least("", "2.32")
+    assert not facts.lower_bound_at_least("<2.40", "2.32")
+    assert not facts.lower_bound_at_least("!=2.31", "2.32")
+    assert not facts.lower_bound_at_least("~=2.31", "2.32")
+    assert not facts.lower_bound_at_least("garbage", "2.32")
+
+
+def test_poetry_specifier():
+    assert facts.poetry_specifier("^2.32") == ">=2.32"
+    assert facts.poetry_specifier("~2.32.1") == ">=2.32.1"
+    assert facts.poetry_specifier("2.32.0") == "==2.32.0"
+    assert facts.poetry_specifier("*") == ""
+    assert facts.poetry_specifier(">=2.31,<3") == ">=2.31,<3"
+
+
+def test_module_names():
+    assert facts.module_names("/p/src/pkg/mod.py", "/p") == ["mod", "pkg.mod", "src.pkg.mod"]
+    assert facts.module_names("/p/pkg/__init__.py", "/p") == ["pkg"]
+    assert facts.module_names("/p/my-scripts/run.py", "/p") == ["run"]
+
+
+# -- the data: deterministic, picklable, a stable cache key ----------------------------------
+
+def _busy(tmp_path: Path) -> Path:
+    return make(tmp_path, {
+        "pkg/mod.py": MOD,
+        "pkg/cache.py": "import requests_cache\nrequests_cache.install_cache()\n",
+        "tests/test_a.py": MOCK_FORMS[0][0],
+        "tests/test_b.py": MOCK_FORMS[4][0],
+        "tests/conftest.py": "import requests\nrequests.post = None\n",
+        "requirements.txt": "requests>=2.20\n",
+    })
+
+
+def test_facts_are_deterministic_and_picklable(tmp_path):
+    root = _busy(tmp_path)
+    found = discover([str(root)], [])
+    one = facts.collect(found.files, found.roots)
+    shuffled = list(found.files)
+    random.Random(1).shuffle(shuffled)
+    two = facts.collect(shuffled, found.roots)
+    assert one == two and one.patches and one.changes and one.bounds
+    assert list(one.patches) == sorted(one.patches)
+    again = pickle.loads(pickle.dumps(one))
+    assert again == one and again.__cache_key__() == one.__cache_key__()
+    assert one.__cache_key__() == two.__cache_key__()
+
+
+def test_the_cache_key_changes_with_the_facts(tmp_path):
+    root = _busy(tmp_path)
+    before = collect(root).__cache_key__()
+    assert before == collect(root).__cache_key__()
+    (root / "tests" / "test_c.py").write_text("from unittest import mock\nmock.patch('requests.put')\n")
+    assert collect(root).__cache_key__() != before
+    assert facts.EMPTY.__cache_key__() == facts.ProjectFacts().__cache_key__()
+
+
+def test_jobs_give_identical_output(tmp_path):
+    root = _busy(tmp_path)
+    for i in range(6):
+        (root / "pkg" / f"m{i}.py").write_text(MOD)
+    assert sites(root, "-j", "1") == sites(root, "-j", "3")
+
+
+# -- the pass runs only when needed; stdin -------------------------------------------------
+
+def test_the_pass_runs_only_for_codemods_that_consult_it(tmp_path, monkeypatch):
+    root = _busy(tmp_path)
+    calls = []
+    real = facts.collect
+    monkeypatch.setattr(facts, "collect", lambda *a, **k: calls.append(1) or real(*a, **k))
+    runner = CliRunner()
+    result = runner.invoke(command, ["--select", "close-response", "--check", "-j", "1", str(root)])
+    assert result.exit_code in (0, 1) and calls == []
+    result = runner.invoke(command, ["--select", "share-session", "--check", "-j", "1", str(root)])
+    assert result.exit_code in (0, 1) and calls == [1]
+
+
+def test_stdin_uses_the_facts_of_the_project_around_the_filename(tmp_path):
+    root = _busy(tmp_path)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(command, ["--select", "share-session", "--check", "--stdin-filename",
+                                              "pkg/mod.py", "-"], input=MOD)
+        assert result.exit_code == 1
+        assert "mocked by tests/test_a.py:4" in result.stderr
+        outside = CliRunner().invoke(command, ["--select", "share-session", "--check", "-"], input=MOD)
+        assert "mocked" not in outside.stderr
+    finally:
+        os.chdir(cwd)
+
+
+def test_a_run_on_part_of_a_project_reads_the_whole_project(tmp_path):
+    """pre-commit names single files; ``http-codemods src/``: the tests elsewhere in the
+    project still patch what the run rewrites."""
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": MOCK_FORMS[0][0]})
+    for named in ("pkg", "pkg/mod.py"):
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            result = CliRunner().invoke(command, ["--select", "share-session", "--check", "-j", "1", named])
+        finally:
+            os.chdir(cwd)
+        assert "pkg/mod.py:5:12: share-session: mocked by tests/test_mod.py:4" in result.stdout, result.stdout
+
+
+TRICKY = '''\
+import pytest
+try:
+    from unittest import mock
+except ImportError:
+    import mock
+from pkg import mod as m
+
+
+class TestX:
+    @pytest.fixture
+    def thing(self):
+        return 1
+
+    @mock.patch(
+        "pkg.mod.requests.get",
+    )
+    def test_a(self, get):
+        def inner():
+            with mock.patch.object(
+                m.requests,
+                "post",
+            ):
+                pass
+        inner()
+
+
+def helper(value):
+    match value:
+        case 1:
+            m.requests.put = None
+        case _:
+            pass
+    try:
+        pass
+    except ValueError:
+        import requests
+        requests.delete = None
+'''
+
+
+def test_walking_only_candidate_statements_finds_what_a_full_walk_finds(tmp_path, monkeypatch):
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_tricky.py": TRICKY})
+    pruned = collect(root)
+    monkeypatch.setattr(facts, "candidate_lines", lambda data: None)
+    full = collect(root)
+    assert pruned == full
+    assert sorted((p.target, p.kind) for p in pruned.patches) == [
+        ("pkg.mod.requests.get", "mock"), ("pkg.mod.requests.post", "mock"),
+        ("pkg.mod.requests.put", "assign"), ("requests.delete", "assign"),
+    ]
+
+
+def test_files_without_patching_words_are_not_parsed(tmp_path):
+    root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/plain.py": "import os\nprint(os.environ['HOME'])\n"})
+    assert collect(root).parsed == 0
+    assert facts.worth_parsing(b"os.environ['HTTPS_PROXY'] = 'x'\n")
+    assert facts.worth_parsing(b"requests.get = fake\n")
+    assert not facts.worth_parsing(b"if requests.get(url) == 1: pass\n")

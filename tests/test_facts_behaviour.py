@@ -1,0 +1,472 @@
+"""Project facts against real code: a package whose tests mock requests in every common form
+passes its own test suite (pytest in a subprocess) after ``http-codemods`` rewrote it; a
+global-swap helper turns the sites into reports; ``requests_cache`` installed by another module
+keeps caching (server hit count unchanged). Each check has a control run with the facts pass
+disabled, which must fail: the tests can fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict
+
+import pytest
+from click.testing import CliRunner
+
+from codemods import facts
+from codemods.cli import command
+
+pytest.importorskip("pytest_mock")
+pytest.importorskip("responses")
+pytest.importorskip("requests_mock")
+
+#: Refused at once (the discard port): a call that bypasses its mock fails fast, offline.
+DEAD = "http://127.0.0.1:9"
+
+PACKAGE: Dict[str, str] = {
+    "pyproject.toml": """\
+        [project]
+        name = "pkg"
+        version = "0"
+        dependencies = ["requests"]
+
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        """,
+    "pkg/__init__.py": "",
+    # a module each test form mocks
+    "pkg/status.py": """\
+        import requests
+
+
+        def status(base):
+            return requests.get(base + "/json").json()["path"]
+        """,
+    "pkg/create.py": """\
+        import requests
+
+
+        def create(base, body):
+            return requests.post(base + "/json", data=body).json()["body"]
+        """,
+    "pkg/client.py": """\
+        from requests import get
+
+
+        def fetch(base):
+            return get(base + "/json").status_code
+        """,
+    "pkg/remove.py": """\
+        import requests
+
+
+        def remove(base):
+            return requests.delete(base + "/json").status_code
+
+
+        def replace(base):
+            return requests.put(base + "/json", data="x").status_code
+        """,
+    "pkg/whole.py": """\
+        import requests
+
+
+        def head(base):
+            return requests.head(base + "/json").status_code
+        """,
+    "pkg/patched.py": """\
+        import requests
+
+
+        def options(base):
+            return requests.options(base + "/json").status_code
+        """,
+    # mocked with responses / requests_mock: they hook the adapter, a shared session too
+    "pkg/hooked.py": """\
+        import requests
+
+
+        def hooked(base):
+            return requests.request("GET", base + "/hooked").json()
+        """,
+    # not mocked: the rewrite shares one session. (A mock of requests.get through any module
+    # patches requests.get for every module: this one calls a function no test mocks.)
+    "pkg/fast.py": """\
+        import requests
+
+
+        def many(base, n):
+            return [requests.request("GET", base + "/json", params={"i": i}).json()["query"]["i"] for i in range(n)]
+        """,
+    "tests/__init__.py": "",
+    "tests/test_string_forms.py": f"""\
+        from unittest import mock
+        from unittest.mock import patch
+
+        from pkg import client, create, status, whole
+
+        DEAD = {DEAD!r}
+
+
+        @mock.patch("pkg.status.requests.get")
+        def test_module_binding(get):
+            get.return_value.json.return_value = {{"path": "/mocked"}}
+            assert status.status(DEAD) == "/mocked"
+            get.assert_called_once_with(DEAD + "/json")
+
+
+        @patch("pkg.whole.requests")
+        def test_whole_module(req):
+            req.head.return_value.status_code = 299
+            assert whole.head(DEAD) == 299
+
+
+        def test_global_function():
+            with mock.patch("requests.post") as post:
+                post.return_value.json.return_value = {{"body": "mocked"}}
+                assert create.create(DEAD, "x") == "mocked"
+
+
+        @patch("pkg.client.get")
+        def test_from_import(get):
+            get.return_value.status_code = 297
+            assert client.fetch(DEAD) == 297
+        """,
+    "tests/test_object_forms.py": f"""\
+        from unittest import mock
+
+        import requests
+
+        from pkg import patched, remove, status
+
+        DEAD = {DEAD!r}
+
+
+        @mock.patch.object(requests, "get")
+        def test_patch_object(get):
+            get.return_value.json.return_value = {{"path": "/object"}}
+            assert status.status(DEAD) == "/object"
+
+
+        def test_mocker(mocker):
+            delete = mocker.patch("pkg.remove.requests.delete")
+            delete.return_value.status_code = 296
+            assert remove.remove(DEAD) == 296
+
+
+        def test_monkeypatch_object(monkeypatch):
+            class R:
+                status_code = 295
+
+            monkeypatch.setattr(remove.requests, "put", lambda *a, **k: R())
+            assert remove.replace(DEAD) == 295
+
+
+        def test_monkeypatch_string(monkeypatch):
+            class R:
+                status_code = 294
+
+            monkeypatch.setattr("pkg.patched.requests.options", lambda *a, **k: R())
+            assert patched.options(DEAD) == 294
+        """,
+    "tests/test_adapter_mocks.py": """\
+        import requests_mock
+        import responses
+
+        from pkg import hooked
+
+
+        @responses.activate
+        def test_responses():
+            responses.add(responses.GET, "http://api.test/hooked", json={"via": "responses"})
+            assert hooked.hooked("http://api.test") == {"via": "responses"}
+
+
+        def test_requests_mock():
+            with requests_mock.Mocker() as m:
+                m.get("http://api.test/hooked", json={"via": "requests_mock"})
+                assert hooked.hooked("http://api.test") == {"via": "requests_mock"}
+        """,
+    "tests/test_fast.py": """\
+        import os
+
+        from pkg import fast
+
+
+        def test_many():
+            base = os.environ.get("SERVER_URL")
+            if base:
+                assert fast.many(base, 3) == ["0", "1", "2"]
+        """,
+    "run.py": """\
+        import json
+        import os
+
+        from pkg import fast
+
+        print(json.dumps(fast.many(os.environ["SERVER_URL"], 8)))
+        """,
+}
+
+
+def write(root: Path, files: Dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def rewrite(root: Path, *args: str) -> str:
+    result = CliRunner().invoke(command, [str(root), "-j", "1", *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def own_tests(root: Path, server_url: str = "") -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(root), SERVER_URL=server_url)
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=str(root), env=env, capture_output=True, text=True, timeout=240,
+    )
+
+
+def run(root: Path, program: str, server_url: str) -> object:
+    env = dict(os.environ, PYTHONPATH=str(root), SERVER_URL=server_url)
+    proc = subprocess.run([sys.executable, program], cwd=str(root), env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+@pytest.fixture
+def no_facts(monkeypatch):
+    """The control: the rewrite as it was before the facts pass."""
+    monkeypatch.setattr(facts, "collect", lambda *a, **k: facts.EMPTY)
+
+
+def test_mocked_package_passes_its_own_tests_after_the_rewrite(tmp_path, server):
+    before = write(tmp_path / "before", PACKAGE)
+    first = own_tests(before, server.url)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "11 passed" in first.stdout, first.stdout
+
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    rewrite(after)
+    # the unmocked module and the adapter-mocked one are rewritten; the mocked ones are not
+    assert "_session.request(" in (after / "pkg/fast.py").read_text()
+    assert "_session.request(" in (after / "pkg/hooked.py").read_text()
+    for name in ("status", "create", "client", "remove", "whole", "patched"):
+        assert (after / f"pkg/{name}.py").read_text() == (before / f"pkg/{name}.py").read_text(), name
+    second = own_tests(after, server.url)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "11 passed" in second.stdout, second.stdout
+
+    # one connection where there was one per call
+    server.counters.reset()
+    assert run(before, "run.py", server.url) == [str(i) for i in range(8)]
+    server.wait_idle()
+    assert server.counters.snapshot()["connections"] == 8
+    server.counters.reset()
+    assert run(after, "run.py", server.url) == [str(i) for i in range(8)]
+    server.wait_idle()
+    assert server.counters.snapshot()["connections"] <= 2
+
+
+def test_the_mocked_package_control_fails_without_the_facts(tmp_path, server, no_facts):
+    root = write(tmp_path / "control", PACKAGE)
+    rewrite(root)
+    result = own_tests(root, server.url)
+    assert result.returncode != 0
+    # every mock form except the adapter-level ones is bypassed by the shared session
+    assert "8 failed" in result.stdout, result.stdout
+
+
+def test_the_mock_reports_name_the_test(tmp_path):
+    root = write(tmp_path / "p", PACKAGE)
+    output = rewrite(root, "--check")
+    assert ("pkg/status.py:5:12: share-session: mocked by " in output
+            and "tests/test_object_forms.py:10 (mock.patch.object(requests, 'get'))" in output), output
+
+
+GLOBAL_MOCK: Dict[str, str] = {
+    "pyproject.toml": '[project]\nname = "globalmock"\nversion = "0"\n',
+    "globalmock/__init__.py": "",
+    "globalmock/a.py": """\
+        import requests
+
+
+        def status(base):
+            return requests.get(base + "/json").status_code
+        """,
+    "globalmock/b.py": """\
+        import requests
+
+
+        def create(base):
+            return requests.post(base + "/json", data="x").status_code
+        """,
+    "tests/__init__.py": "",
+    "tests/test_api.py": f"""\
+        from unittest.mock import patch
+
+        from globalmock import a, b
+
+
+        def test_api_request():
+            with patch("requests.api.request") as request:
+                request.return_value.status_code = 298
+                assert a.status({DEAD!r}) == b.create({DEAD!r}) == 298
+        """,
+}
+
+
+def test_a_mock_of_requests_api_request_covers_every_call(tmp_path):
+    root = write(tmp_path / "g", GLOBAL_MOCK)
+    sources = {n: (root / n).read_text() for n in ("globalmock/a.py", "globalmock/b.py")}
+    output = rewrite(root)
+    assert output.count("tests/test_api.py:7 (mock.patch('requests.api.request'))") == 2, output
+    assert {n: (root / n).read_text() for n in sources} == sources
+    result = own_tests(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_global_mock_control_fails_without_the_facts(tmp_path, no_facts):
+    root = write(tmp_path / "g", GLOBAL_MOCK)
+    rewrite(root)
+    assert own_tests(root).returncode != 0
+
+
+GLOBAL_SWAP: Dict[str, str] = {
+    "pyproject.toml": '[project]\nname = "swapped"\nversion = "0"\n',
+    "swapped/__init__.py": "",
+    "swapped/api.py": """\
+        import requests
+
+
+        def status(base):
+            return requests.get(base + "/json").status_code
+
+
+        def create(base):
+            return requests.post(base + "/json", data="x").status_code
+
+
+        def any_verb(base):
+            return requests.request("PATCH", base + "/json").status_code
+        """,
+    "tests/__init__.py": "",
+    "tests/conftest.py": """\
+        import pytest
+        import requests
+
+
+        class Fake:
+            status_code = 200
+
+
+        def fake(*args, **kwargs):
+            return Fake()
+
+
+        @pytest.fixture(autouse=True)
+        def no_network():
+            saved = requests.get, requests.post, requests.request
+            requests.get = requests.post = requests.request = fake
+            yield
+            requests.get, requests.post, requests.request = saved
+        """,
+    "tests/test_api.py": f"""\
+        from swapped import api
+
+
+        def test_all():
+            assert api.status({DEAD!r}) == api.create({DEAD!r}) == api.any_verb({DEAD!r}) == 200
+        """,
+}
+
+
+def test_a_global_swap_helper_turns_the_sites_into_reports(tmp_path):
+    root = write(tmp_path / "swap", GLOBAL_SWAP)
+    source = (root / "swapped/api.py").read_text()
+    output = rewrite(root, "--check")
+    for line, verb in ((5, "get"), (9, "post"), (13, "request")):
+        assert f"swapped/api.py:{line}:12: share-session: requests.{verb} = ... at " in output, output
+    rewrite(root)
+    assert (root / "swapped/api.py").read_text() == source
+    result = own_tests(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_global_swap_control_fails_without_the_facts(tmp_path, no_facts):
+    root = write(tmp_path / "swap", GLOBAL_SWAP)
+    rewrite(root)
+    assert "_session" in (root / "swapped/api.py").read_text()
+    result = own_tests(root)
+    assert result.returncode != 0
+
+
+CACHED: Dict[str, str] = {
+    "pyproject.toml": '[project]\nname = "cached"\nversion = "0"\n',
+    "cached/__init__.py": "",
+    "cached/settings.py": """\
+        import requests_cache
+
+
+        def caching(on):
+            if on:
+                requests_cache.install_cache("http-cache", backend="memory")
+            else:
+                requests_cache.uninstall_cache()
+        """,
+    "cached/fetch.py": """\
+        import requests
+
+
+        def fetch(base):
+            return requests.get(base + "/json").json()
+        """,
+    "run.py": """\
+        import json
+        import os
+
+        from cached import fetch, settings
+
+        settings.caching(True)
+        base = os.environ["SERVER_URL"]
+        print(json.dumps([fetch.fetch(base), fetch.fetch(base)]))
+        """,
+}
+
+
+def _hits(root: Path, server) -> int:
+    server.counters.reset()
+    result = run(root, "run.py", server.url)
+    assert result[0] == result[1]
+    server.wait_idle()
+    return server.counters.snapshot()["paths"].get("/json", 0)
+
+
+def test_requests_cache_installed_elsewhere_keeps_caching(tmp_path, server):
+    pytest.importorskip("requests_cache")
+    root = write(tmp_path / "cached", CACHED)
+    assert _hits(root, server) == 1
+    output = rewrite(root)
+    assert "requests_cache.install_cache at " in output and "cached/settings.py:6" in output, output
+    assert "_session" not in (root / "cached/fetch.py").read_text()
+    assert _hits(root, server) == 1
+
+
+def test_the_requests_cache_control_fails_without_the_facts(tmp_path, server, no_facts):
+    pytest.importorskip("requests_cache")
+    root = write(tmp_path / "cached", CACHED)
+    rewrite(root)
+    assert "_session" in (root / "cached/fetch.py").read_text()
+    assert _hits(root, server) == 2
