@@ -62,6 +62,8 @@ class Settings:
     max_file_size: int = 0
     file_time_limit: float = 0.0
     file_memory_limit: int = 0
+    #: Where per-file results are cached (``cache.py``); empty: no cache.
+    cache_dir: str = ""
 
 
 @dataclass
@@ -307,6 +309,22 @@ def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 
 
+def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
+    """``process_source``, through the content cache when there is one (``cache.py``). Files
+    the bytes stage rejects are screened again rather than looked up: that is cheaper."""
+    if not settings.cache_dir or not settings.codemods or not prefilter.might_contain_target(data, settings.prefilter_words):
+        return process_source(data, path, settings)
+    from . import cache
+
+    key = cache.key(settings, path, data)
+    cached = cache.load(settings.cache_dir, key, FileResult, Site)
+    if cached is not None:
+        return cached
+    result = process_source(data, path, settings)
+    cache.store(settings.cache_dir, key, result)
+    return result
+
+
 def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], None]] = None) -> FileResult:
     """``process_source`` on a file, and the atomic write in WRITE mode; ``on_write`` is
     called just before writing (the supervisor never kills a worker while it writes)."""
@@ -320,7 +338,7 @@ def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], 
         return _error(FileResult(path, ERROR), "is a directory")
     except OSError as exc:
         return _error(FileResult(path, ERROR), f"cannot read: {exc.strerror or exc}")
-    result = process_source(data, path, settings)
+    result = _process_cached(data, path, settings)
     if result.status == CHANGED and settings.mode == WRITE:
         try:
             # Re-check the file did not change under us before replacing it.
@@ -361,6 +379,21 @@ def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[Fi
     """Results in the order of ``paths`` (callers pass them sorted). With a time or memory
     budget, supervised workers run the files (also with ``jobs == 1``): ``workers.py``."""
     jobs = max(1, jobs)
+    if settings.cache_dir:
+        yield from _with_trim(_run_iter(paths, settings, jobs), settings.cache_dir)
+        return
+    yield from _run_iter(paths, settings, jobs)
+
+
+def _with_trim(results: Iterator[FileResult], cache_dir: str) -> Iterator[FileResult]:
+    from . import cache
+
+    cache.tool_key()  # once, before workers fork
+    yield from results
+    cache.maybe_trim(cache_dir)
+
+
+def _run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     if paths and (settings.file_time_limit or settings.file_memory_limit):
         from .workers import run_supervised
 
