@@ -131,17 +131,163 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def _line_map(original: str, current: str) -> Callable[[int], int]:
-    """Map 1-based lines of ``current`` to the line of ``original`` they came from."""
+    """Map 1-based lines of ``current`` to the line of ``original`` they came from: an equal
+    line to its twin, a line of a changed block to the line at the same offset in the old
+    block (its last line when the new block is longer)."""
     a = original.splitlines()
     b = current.splitlines()
     mapping: Dict[int, int] = {}
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
         for offset, j in enumerate(range(j1, j2)):
             if tag == "equal":
                 mapping[j + 1] = i1 + offset + 1
             else:
                 mapping[j + 1] = min(i1 + offset, max(i2 - 1, i1)) + 1
     return lambda line: mapping.get(line, line)
+
+
+#: Work done by ``_matching_blocks`` (line comparisons and lookups, roughly): tests assert it
+#: grows linearly with the input.
+LINE_MAP_WORK = [0]
+#: A changed region with at most this many line pairs goes to difflib (exactly the old output).
+_SMALL_REGION = 4096
+#: Levels of unique-line anchoring before the windowed fallback.
+_ANCHOR_DEPTH = 4
+#: How far the fallback looks ahead for the next equal line.
+_WINDOW = 64
+
+
+def _opcodes(a: Sequence[str], b: Sequence[str]) -> List[Tuple[str, int, int, int, int]]:
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`` in linear time
+    (the output is the same when the edits are a few regions: see tests/test_line_map.py)."""
+    blocks: List[Tuple[int, int, int]] = []
+    _matching_blocks(a, b, 0, len(a), 0, len(b), 0, blocks)
+    out: List[Tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in blocks + [(len(a), len(b), 0)]:
+        if i < ai and j < bj:
+            out.append(("replace", i, ai, j, bj))
+        elif i < ai:
+            out.append(("delete", i, ai, j, bj))
+        elif j < bj:
+            out.append(("insert", i, ai, j, bj))
+        if size:
+            if out and out[-1][0] == "equal" and out[-1][2] == ai and out[-1][4] == bj:
+                tag, i1, _, j1, _ = out.pop()
+                out.append(("equal", i1, ai + size, j1, bj + size))
+            else:
+                out.append(("equal", ai, ai + size, bj, bj + size))
+        i, j = ai + size, bj + size
+    return out
+
+
+def _matching_blocks(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
+                     out: List[Tuple[int, int, int]]) -> None:
+    """Append the equal blocks of ``a[alo:ahi]`` and ``b[blo:bhi]``, in order: the common head
+    and tail, then lines unique on both sides as anchors (patience diff), then difflib on
+    regions small enough, else a windowed greedy match (linear)."""
+    head = 0
+    while alo + head < ahi and blo + head < bhi and a[alo + head] == b[blo + head]:
+        head += 1
+    if head:
+        out.append((alo, blo, head))
+        alo, blo = alo + head, blo + head
+    tail = 0
+    while alo < ahi - tail and blo < bhi - tail and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
+        tail += 1
+    LINE_MAP_WORK[0] += head + tail + 1
+    ahi, bhi = ahi - tail, bhi - tail
+    if alo < ahi and blo < bhi:
+        if (ahi - alo) * (bhi - blo) <= _SMALL_REGION:
+            LINE_MAP_WORK[0] += (ahi - alo) * (bhi - blo)
+            matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            out.extend((alo + i, blo + j, n) for i, j, n in matcher.get_matching_blocks() if n)
+        elif depth < _ANCHOR_DEPTH and _anchored(a, b, alo, ahi, blo, bhi, depth, out):
+            pass
+        else:
+            _windowed(a, b, alo, ahi, blo, bhi, out)
+    if tail:
+        out.append((ahi, bhi, tail))
+
+
+def _anchored(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
+              out: List[Tuple[int, int, int]]) -> bool:
+    """Patience: the longest increasing run of lines that occur once in each side; recurse
+    between them. False when there is no such line."""
+    import bisect
+
+    LINE_MAP_WORK[0] += (ahi - alo) + (bhi - blo)
+    count_a: Dict[str, int] = {}
+    for i in range(alo, ahi):
+        count_a[a[i]] = count_a.get(a[i], 0) + 1
+    where_b: Dict[str, int] = {}
+    twice = set()
+    for j in range(blo, bhi):
+        line = b[j]
+        if count_a.get(line) == 1:
+            if line in where_b:
+                twice.add(line)
+            where_b[line] = j
+    pairs = [(i, where_b[a[i]]) for i in range(alo, ahi)
+             if count_a[a[i]] == 1 and a[i] in where_b and a[i] not in twice]
+    if not pairs:
+        return False
+    # Longest increasing subsequence of the b positions (patience sorting), O(k log k).
+    tops: List[int] = []
+    top_index: List[int] = []
+    back: List[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pile = bisect.bisect_left(tops, j)
+        if pile == len(tops):
+            tops.append(j)
+            top_index.append(k)
+        else:
+            tops[pile] = j
+            top_index[pile] = k
+        back[k] = top_index[pile - 1] if pile else -1
+    LINE_MAP_WORK[0] += len(pairs) * max(1, len(tops).bit_length())
+    chain = []
+    k = top_index[-1]
+    while k != -1:
+        chain.append(pairs[k])
+        k = back[k]
+    chain.reverse()
+    i, j = alo, blo
+    for ai, bj in chain:
+        _matching_blocks(a, b, i, ai, j, bj, depth + 1, out)
+        out.append((ai, bj, 1))
+        i, j = ai + 1, bj + 1
+    _matching_blocks(a, b, i, ahi, j, bhi, depth + 1, out)
+    return True
+
+
+def _windowed(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int,
+              out: List[Tuple[int, int, int]]) -> None:
+    """Walk both sides: equal lines match; at a difference, resume at the nearest pair of
+    equal lines within ``_WINDOW`` lines ahead (fewest lines skipped), else skip a window."""
+    i, j = alo, blo
+    while i < ahi and j < bhi:
+        if a[i] == b[j]:
+            start_i, start_j = i, j
+            while i < ahi and j < bhi and a[i] == b[j]:
+                i += 1
+                j += 1
+            LINE_MAP_WORK[0] += i - start_i
+            out.append((start_i, start_j, i - start_i))
+            continue
+        LINE_MAP_WORK[0] += 2 * _WINDOW
+        first_b: Dict[str, int] = {}
+        for q in range(j, min(bhi, j + _WINDOW)):
+            first_b.setdefault(b[q], q)
+        best: Optional[Tuple[int, int, int]] = None
+        for p in range(i, min(ahi, i + _WINDOW)):
+            q = first_b.get(a[p])
+            if q is not None and (best is None or (p - i) + (q - j) < best[0]):
+                best = ((p - i) + (q - j), p, q)
+        if best is None:
+            i, j = min(ahi, i + _WINDOW), min(bhi, j + _WINDOW)
+        else:
+            i, j = best[1], best[2]
 
 
 # -- one file ------------------------------------------------------------------------------
