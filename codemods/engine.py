@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
-import moreorless
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
@@ -111,20 +110,91 @@ _ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 def unified_diff(old: str, new: str, path: str) -> str:
     """A ``git apply``-able diff (``a/path``, ``b/path``)."""
-    if not _ODD_LINE_BREAKS.search(old + new):
-        return moreorless.unified_diff(old, new, path)
-    # str.splitlines (used by moreorless) breaks lines at form feeds and other separators that
-    # git does not; split at "\n" only so the hunks match the file as git sees it.
-    a = old.split("\n")
-    b = new.split("\n")
-    a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
-    b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+    if not _ODD_LINE_BREAKS.search(old) and not _ODD_LINE_BREAKS.search(new):
+        a_lines, b_lines = old.splitlines(True), new.splitlines(True)
+        # moreorless's convention for the file names (an absolute path stays as it is).
+        a_name, b_name = (path, path) if os.path.isabs(path) else (f"a/{path}", f"b/{path}")
+    else:
+        # str.splitlines breaks lines at form feeds and other separators that git does not;
+        # split at "\n" only so the hunks match the file as git sees it.
+        a = old.split("\n")
+        b = new.split("\n")
+        a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
+        b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+        a_name, b_name = f"a/{path}", f"b/{path}"
+    if len(a_lines) + len(b_lines) <= _DIFFLIB_LINES:
+        lines: Iterator[str] = difflib.unified_diff(a_lines, b_lines, a_name, b_name)
+    else:
+        lines = _linear_unified_diff(a_lines, b_lines, a_name, b_name)
     out = []
-    for line in difflib.unified_diff(a_lines, b_lines, f"a/{path}", f"b/{path}"):
+    for line in lines:
         out.append(line)
         if not line.endswith("\n"):
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+#: Up to this many lines (both sides), diffs are difflib's (as they always were); above, the
+#: same format from ``_opcodes`` (linear: difflib is quadratic in the lines between changes).
+_DIFFLIB_LINES = 4000
+
+
+def _linear_unified_diff(a: Sequence[str], b: Sequence[str], a_name: str, b_name: str, n: int = 3) -> Iterator[str]:
+    """``difflib.unified_diff``'s output format over ``_opcodes``."""
+    groups = list(_grouped_opcodes(_opcodes(a, b), n))
+    if not groups:
+        return
+    yield f"--- {a_name}\n"
+    yield f"+++ {b_name}\n"
+    for group in groups:
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for line in a[i1:i2]:
+                    yield " " + line
+                continue
+            if tag in ("replace", "delete"):
+                for line in a[i1:i2]:
+                    yield "-" + line
+            if tag in ("replace", "insert"):
+                for line in b[j1:j2]:
+                    yield "+" + line
+
+
+def _range(start: int, stop: int) -> str:
+    """difflib's ``_format_range_unified``."""
+    beginning = start + 1
+    length = stop - start
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
+
+
+def _grouped_opcodes(codes: List[Tuple[str, int, int, int, int]], n: int = 3) -> Iterator[List[Tuple[str, int, int, int, int]]]:
+    """``difflib.SequenceMatcher.get_grouped_opcodes`` over given opcodes."""
+    codes = list(codes)
+    if not codes:
+        codes = [("equal", 0, 1, 0, 1)]
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = tag, max(i1, i2 - n), i2, max(j1, j2 - n), j2
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)
+    nn = n + n
+    group: List[Tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > nn:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            yield group
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        yield group
 
 
 # -- line mapping (sites found after an earlier codemod moved lines) -----------------------
@@ -178,7 +248,34 @@ def _opcodes(a: Sequence[str], b: Sequence[str]) -> List[Tuple[str, int, int, in
             else:
                 out.append(("equal", ai, ai + size, bj, bj + size))
         i, j = ai + size, bj + size
+    _slide(a, b, out)
     return out
+
+
+def _slide(a: Sequence[str], b: Sequence[str], codes: List[Tuple[str, int, int, int, int]]) -> None:
+    """Place each insertion or deletion whose lines repeat its neighbours where difflib puts
+    it: difflib takes the longest equal block first, so the slack goes to the longer of the
+    two equal blocks around it (the earlier one on a tie)."""
+    for k in range(1, len(codes) - 1):
+        tag, i1, i2, j1, j2 = codes[k]
+        before, after = codes[k - 1], codes[k + 1]
+        if tag not in ("delete", "insert") or before[0] != "equal" or after[0] != "equal":
+            continue
+        seq, lo, hi = (a, i1, i2) if tag == "delete" else (b, j1, j2)
+        before_len, after_len = before[2] - before[1], after[2] - after[1]
+        back = 0
+        while back < before_len and seq[lo - 1 - back] == seq[hi - 1 - back]:
+            back += 1
+        forward = 0
+        while forward < after_len and seq[lo + forward] == seq[hi + forward]:
+            forward += 1
+        LINE_MAP_WORK[0] += back + forward
+        shift = forward if before_len + forward >= after_len + back else -back
+        if not shift:
+            continue
+        codes[k - 1] = ("equal", before[1], before[2] + shift, before[3], before[4] + shift)
+        codes[k] = (tag, i1 + shift, i2 + shift, j1 + shift, j2 + shift)
+        codes[k + 1] = ("equal", after[1] + shift, after[2], after[3] + shift, after[4])
 
 
 def _matching_blocks(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
@@ -186,16 +283,19 @@ def _matching_blocks(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo
     """Append the equal blocks of ``a[alo:ahi]`` and ``b[blo:bhi]``, in order: the common head
     and tail, then lines unique on both sides as anchors (patience diff), then difflib on
     regions small enough, else a windowed greedy match (linear)."""
+    shorter = min(ahi - alo, bhi - blo)
     head = 0
-    while alo + head < ahi and blo + head < bhi and a[alo + head] == b[blo + head]:
+    while head < shorter and a[alo + head] == b[blo + head]:
         head += 1
+    tail = 0
+    while tail < shorter and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
+        tail += 1
+    LINE_MAP_WORK[0] += head + tail + 1
+    if head + tail > shorter:
+        tail = shorter - head  # they overlap: ``_slide`` puts the slack where difflib does
     if head:
         out.append((alo, blo, head))
         alo, blo = alo + head, blo + head
-    tail = 0
-    while alo < ahi - tail and blo < bhi - tail and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
-        tail += 1
-    LINE_MAP_WORK[0] += head + tail + 1
     ahi, bhi = ahi - tail, bhi - tail
     if alo < ahi and blo < bhi:
         if (ahi - alo) * (bhi - blo) <= _SMALL_REGION:

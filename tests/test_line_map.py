@@ -103,11 +103,14 @@ def test_same_map_on_generated_rewrites(every):
     assert_same(text, _rewrite_some(text, every))
 
 
-def test_same_map_on_small_edits_of_real_code():
-    text = (ROOT / "codemods" / "engine.py").read_text()
+@pytest.mark.parametrize("module", ["engine.py", "cli.py", "report.py"])
+def test_same_map_on_small_edits_of_real_code(module):
+    """Insertions, deletions (of repeated blank lines too: where the slack goes) and
+    re-indented lines: the same map, and the opcodes of difflib without autojunk."""
+    text = (ROOT / "codemods" / module).read_text()
     lines = text.splitlines(keepends=True)
     rng = random.Random(3)
-    for _ in range(30):
+    for _ in range(60):
         edited = list(lines)
         for _ in range(rng.randint(1, 4)):
             at = rng.randrange(len(edited))
@@ -119,6 +122,8 @@ def test_same_map_on_small_edits_of_real_code():
             else:
                 del edited[at]
         assert_same(text, "".join(edited))
+        matcher = difflib.SequenceMatcher(None, lines, edited, autojunk=False)
+        assert list(engine._grouped_opcodes(engine._opcodes(lines, edited))) == list(matcher.get_grouped_opcodes(3))
 
 
 def test_edge_cases():
@@ -172,3 +177,43 @@ def test_no_unique_lines_stays_linear_and_maps_equal_lines_to_equal_lines():
     for n in range(1, len(b) + 1, 997):
         if b[n - 1] in ("def f(r):", ""):
             assert a[mapping(n) - 1] == b[n - 1]
+
+
+# -- the unified diff of large files uses the same opcodes --------------------------------
+
+
+def _both_diffs(original: str, current: str):
+    a, b = original.splitlines(True), current.splitlines(True)
+    linear = "".join(engine._linear_unified_diff(a, b, "a/x.py", "b/x.py"))
+    reference = "".join(difflib.unified_diff(a, b, "a/x.py", "b/x.py"))
+    return linear, reference
+
+
+@pytest.mark.parametrize("every", [1, 3, 50])
+def test_the_linear_diff_is_difflibs_on_rewrites(every):
+    text = _module(300)
+    linear, reference = _both_diffs(text, _rewrite_some(text, every))
+    assert linear == reference
+
+
+def test_the_linear_diff_is_difflibs_on_the_samples():
+    for sample in sorted(SAMPLES.glob("*.py")):
+        result = engine.process_source(sample.read_bytes(), sample.name, engine.Settings(codemods=ALL, keep_text=True))
+        if result.new_text is not None:
+            linear, reference = _both_diffs(result.old_text, result.new_text)
+            assert linear == reference, sample.name
+
+
+def test_the_diff_of_a_large_file_is_linear_and_applies(tmp_path):
+    import subprocess
+
+    text = _module(10_000)
+    current = _rewrite_some(text, 1000)
+    engine.LINE_MAP_WORK[0] = 0
+    diff = engine.unified_diff(text, current, "x.py")
+    assert engine.LINE_MAP_WORK[0] < 20 * len(text.splitlines())
+    (tmp_path / "x.py").write_text(text)
+    (tmp_path / "d.patch").write_text(diff)
+    subprocess.run(["git", "apply", "d.patch"], cwd=tmp_path, check=True)
+    assert (tmp_path / "x.py").read_text() == current
+    assert engine.unified_diff(text, text + "x = 1", "x.py").endswith("+x = 1\n\\ No newline at end of file\n")
