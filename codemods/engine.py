@@ -22,6 +22,7 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
+from .libcst_compat import flat_skip_first
 from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
@@ -448,7 +449,8 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
         context = CodemodContext(filename=path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **settings.options.get(cls.NAME, {}))
-            new_tree = command.transform_module(tree)
+            with flat_skip_first():  # libcst_compat.py: no recursion per top-level statement
+                new_tree = command.transform_module(tree)
         except RecursionError:
             return _error(result, f"{cls.NAME}: nesting too deep to transform")
         except Exception as exc:
