@@ -38,7 +38,9 @@ configuration's ``cache-dir``, else ``$XDG_CACHE_HOME/http-codemods`` (``~/.cach
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import enum
 import hashlib
 import json
 import os
@@ -46,7 +48,7 @@ import sys
 import tempfile
 import time
 import zlib
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import __version__
 
@@ -165,12 +167,42 @@ def _settings_digest(settings: Any) -> bytes:
     return _LAST_SETTINGS[1]
 
 
+#: Functions of a file's path whose answers a result depends on beyond the settings (say,
+#: the project's formatter configuration for that file): ``add_key_part``.
+_KEY_PARTS: List[Callable[[str], Any]] = []
+
+
+def add_key_part(part: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Register ``part(path)`` as part of every key (usable as a decorator)."""
+    if part not in _KEY_PARTS:
+        _KEY_PARTS.append(part)
+    return part
+
+
 def key(settings: Any, path: str, data: bytes) -> str:
     digest = hashlib.sha256(_settings_digest(settings))
     encoded = path.encode("utf-8", "surrogateescape")
     digest.update(len(encoded).to_bytes(8, "little") + encoded)
+    for part in _KEY_PARTS:
+        extra = json.dumps(_value_key(part(path)), sort_keys=True).encode()
+        digest.update(len(extra).to_bytes(8, "little") + extra)
     digest.update(data)
     return digest.hexdigest()
+
+
+# -- results a run must not keep -------------------------------------------------------------
+
+_UNCACHEABLE: List[Optional[str]] = [None]
+
+
+def mark_uncacheable(reason: str) -> None:
+    """Called by code whose answer depended on the run, not the input (a formatter that timed
+    out, a budget): the current file's result is not stored."""
+    _UNCACHEABLE[0] = reason
+
+
+def begin_file() -> None:
+    _UNCACHEABLE[0] = None
 
 
 # -- entries -------------------------------------------------------------------------------
@@ -181,30 +213,98 @@ def _entry_path(cache_dir: str, entry_key: str) -> str:
 
 
 def cacheable(result: Any) -> bool:
+    if _UNCACHEABLE[0] is not None:
+        return False
     if result.status != "error":
         return True
     reason = result.error or ""
     return not any(marker in reason for marker in _NOT_CACHED_ERRORS)
 
 
+class _NotStorable(Exception):
+    pass
+
+
+def _pack(value: Any) -> Any:
+    """Tagged JSON for any result: every dataclass and enum of this package, tuples, sets,
+    dicts with any keys, bytes. Nothing else (a value this cannot hold is not stored)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, enum.Enum):
+        return {"$e": [*_class_name(type(value)), _pack(value.value)]}
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return {"$b": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, list):
+        return [_pack(v) for v in value]
+    if isinstance(value, tuple):
+        return {"$t": [_pack(v) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"$s" if isinstance(value, set) else "$f": [_pack(v) for v in value]}
+    if isinstance(value, dict):
+        return {"$m": [[_pack(k), _pack(v)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _pack(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"$o": [*_class_name(type(value)), fields]}
+    raise _NotStorable(type(value).__qualname__)
+
+
+def _class_name(cls: type) -> Tuple[str, str]:
+    if not (cls.__module__ == "codemods" or cls.__module__.startswith("codemods.")):
+        raise _NotStorable(cls.__qualname__)
+    return cls.__module__, cls.__qualname__
+
+
+def _class(module: str, qualname: str) -> Any:
+    """Only classes of this package, only dataclasses and enums: an entry names no code."""
+    if not (module == "codemods" or module.startswith("codemods.")) or module not in sys.modules:
+        raise ValueError(module)
+    found: Any = sys.modules[module]
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    if not isinstance(found, type) or not (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
+        raise ValueError(qualname)
+    return found
+
+
+def _unpack(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_unpack(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    (tag, body), = value.items()
+    if tag == "$t":
+        return tuple(_unpack(v) for v in body)
+    if tag == "$s":
+        return {_unpack(v) for v in body}
+    if tag == "$f":
+        return frozenset(_unpack(v) for v in body)
+    if tag == "$m":
+        return {_unpack(k): _unpack(v) for k, v in body}
+    if tag == "$b":
+        return base64.b64decode(body)
+    if tag == "$e":
+        return _class(body[0], body[1])(_unpack(body[2]))
+    if tag == "$o":
+        cls = _class(body[0], body[1])
+        fields = {name: _unpack(v) for name, v in body[2].items()}
+        init = {f.name for f in dataclasses.fields(cls) if f.init}
+        obj = cls(**{k: v for k, v in fields.items() if k in init})
+        for name, v in fields.items():
+            if name not in init:
+                object.__setattr__(obj, name, v)
+        return obj
+    raise ValueError(tag)
+
+
 def _encode(entry_key: str, result: Any) -> bytes:
-    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
-    fields["sites"] = [dataclasses.astuple(site) for site in result.sites]
-    new_bytes = fields.pop("new_bytes")
-    if new_bytes is not None:
-        # Usually the new text encoded; stored once when it is.
-        text = fields.get("new_text")
-        try:
-            same = text is not None and text.encode(result.encoding, "surrogateescape") == new_bytes
-        except (LookupError, UnicodeError):
-            same = False
-        fields["new_bytes"] = "=new_text" if same else new_bytes.hex()
-    fields.pop("written", None)
-    body = zlib.compress(json.dumps({"key": entry_key, "result": fields}).encode("utf-8", "surrogatepass"), 1)
+    body = json.dumps({"key": entry_key, "result": _pack(result)}).encode("utf-8", "surrogatepass")
+    body = zlib.compress(body, 1)
     return _MAGIC + hashlib.sha256(body).digest() + body
 
 
-def _decode(entry_key: str, blob: bytes, result_type: Any, site_type: Any) -> Optional[Any]:
+def _decode(entry_key: str, blob: bytes) -> Optional[Any]:
     if not blob.startswith(_MAGIC):
         return None
     checksum = blob[len(_MAGIC) : len(_MAGIC) + 32]
@@ -215,19 +315,12 @@ def _decode(entry_key: str, blob: bytes, result_type: Any, site_type: Any) -> Op
         payload = json.loads(zlib.decompress(body).decode("utf-8", "surrogatepass"))
         if payload.get("key") != entry_key:
             return None
-        fields = payload["result"]
-        fields["sites"] = [site_type(*site) for site in fields["sites"]]
-        new_bytes = fields.pop("new_bytes", None)
-        if new_bytes == "=new_text":
-            fields["new_bytes"] = fields["new_text"].encode(fields["encoding"], "surrogateescape")
-        elif new_bytes is not None:
-            fields["new_bytes"] = bytes.fromhex(new_bytes)
-        return result_type(**fields)
+        return _unpack(payload["result"])
     except Exception:  # a well-checksummed entry of another shape: still only a miss
         return None
 
 
-def load(cache_dir: str, entry_key: str, result_type: Any, site_type: Any) -> Optional[Any]:
+def load(cache_dir: str, entry_key: str) -> Optional[Any]:
     """The stored result for ``entry_key``, or ``None`` (absent, damaged, unreadable)."""
     path = _entry_path(cache_dir, entry_key)
     try:
@@ -236,7 +329,7 @@ def load(cache_dir: str, entry_key: str, result_type: Any, site_type: Any) -> Op
             stamp = os.fstat(handle.fileno()).st_mtime
     except OSError:
         return None
-    result = _decode(entry_key, blob, result_type, site_type)
+    result = _decode(entry_key, blob)
     if result is not None and time.time() - stamp > TOUCH_AFTER:
         try:
             os.utime(path)  # recently used: trimmed last
@@ -265,6 +358,10 @@ def store(cache_dir: str, entry_key: str, result: Any) -> None:
     """Best effort: a cache that cannot be written (read-only, full disk) only costs speed."""
     if not cacheable(result):
         return
+    try:
+        blob = _encode(entry_key, result)
+    except (_NotStorable, ValueError, TypeError):
+        return
     path = _entry_path(cache_dir, entry_key)
     tmp = None
     try:
@@ -273,7 +370,7 @@ def store(cache_dir: str, entry_key: str, result: Any) -> None:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(_encode(entry_key, result))
+            handle.write(blob)
         os.replace(tmp, path)
         tmp = None
     except OSError:

@@ -565,9 +565,10 @@ def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
     from . import cache
 
     key = cache.key(settings, path, data)
-    cached = cache.load(settings.cache_dir, key, FileResult, Site)
+    cached = cache.load(settings.cache_dir, key)
     if cached is not None:
         return cached
+    cache.begin_file()
     result = process_source(data, path, settings)
     cache.store(settings.cache_dir, key, result)
     return result

@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 
 from codemods import cache, engine
-from codemods.base import Site
 from codemods.cli import command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +82,7 @@ def test_a_hit_is_exactly_a_fresh_result(tmp_path, mode):
         first = engine._process_cached(data, path, s)
         assert first == fresh
         key = cache.key(s, path, data)
-        hit = cache.load(s.cache_dir, key, engine.FileResult, Site)
+        hit = cache.load(s.cache_dir, key)
         assert hit == fresh, path
         assert engine._process_cached(data, path, s) == fresh
     assert entries(tmp_path / "cache") == len(files)
@@ -232,9 +231,9 @@ def _one_entry(tmp_path):
 def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path, damage):
     s, data, fresh, entry = _one_entry(tmp_path)
     entry.write_bytes(damage(entry.read_bytes()))
-    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data), engine.FileResult, Site) is None
+    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data)) is None
     assert engine._process_cached(data, "prog.py", s) == fresh
-    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data), engine.FileResult, Site) == fresh
+    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data)) == fresh
 
 
 def test_an_entry_under_another_name_is_a_miss(tmp_path):
@@ -243,7 +242,7 @@ def test_an_entry_under_another_name_is_a_miss(tmp_path):
     other = Path(cache._entry_path(s.cache_dir, other_key))
     other.parent.mkdir(parents=True, exist_ok=True)
     other.write_bytes(entry.read_bytes())  # well checksummed, but it names another key
-    assert cache.load(s.cache_dir, other_key, engine.FileResult, Site) is None
+    assert cache.load(s.cache_dir, other_key) is None
 
 
 def test_an_unwritable_cache_only_costs_speed(tmp_path):
@@ -260,7 +259,7 @@ def test_errors_of_the_machine_are_not_cached(tmp_path):
     assert entries(tmp_path) == 0
     result = engine.FileResult("a.py", engine.ERROR, error="syntax error: invalid syntax", error_line=3)
     cache.store(str(tmp_path), "cd" * 32, result)
-    assert cache.load(str(tmp_path), "cd" * 32, engine.FileResult, Site) == result
+    assert cache.load(str(tmp_path), "cd" * 32) == result
 
 
 def test_files_the_bytes_stage_rejects_are_not_stored(tmp_path):
@@ -329,7 +328,7 @@ def test_two_concurrent_runs_agree_and_leave_a_consistent_cache(tmp_path):
     assert files and not [f for f in files if f.name.startswith(".tmp-")]
     for f in files:
         key = f.parent.name + f.name
-        assert cache.load(str(cache_dir), key, engine.FileResult, Site) is not None
+        assert cache.load(str(cache_dir), key) is not None
     warm = subprocess.run(cmd, capture_output=True, cwd=str(tmp_path), timeout=240)
     assert _json_report(warm.stdout) == expected
 
@@ -381,3 +380,65 @@ def test_a_run_trims_its_cache(tmp_path, monkeypatch):
     s = settings(tmp_path)
     engine.run([str(SAMPLES / "download.py")], s, jobs=1)
     assert calls == [s.cache_dir]
+
+
+# -- the entry format holds any result, and names no code ---------------------------------
+
+
+def test_any_result_shape_round_trips():
+    from codemods.enums import StrEnum
+
+    class Kind(StrEnum):
+        A = "a"
+
+    Kind.__module__, Kind.__qualname__ = "codemods.test_only", "Kind"
+    sys.modules["codemods.test_only"] = type(sys)("codemods.test_only")
+    sys.modules["codemods.test_only"].Kind = Kind
+    try:
+        value = {("x", 1, 2): [{"k": b"\x00\xff"}], "s": frozenset({1, 2}), "t": (1, (2, 3)), "e": Kind.A,
+                 "site": engine.FileResult("p.py", engine.CHANGED, new_bytes=b"a\r\n")}
+        back = cache._unpack(json.loads(json.dumps(cache._pack(value))))
+        assert back == value and type(back["e"]) is Kind and type(back["t"]) is tuple
+    finally:
+        del sys.modules["codemods.test_only"]
+
+
+def test_an_entry_naming_other_code_is_a_miss(tmp_path):
+    import hashlib
+    import zlib
+
+    key = "ef" * 32
+    payload = {"key": key, "result": {"$o": ["os", "system", {}]}}
+    body = zlib.compress(json.dumps(payload).encode())
+    path = Path(cache._entry_path(str(tmp_path), key))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(cache._MAGIC + hashlib.sha256(body).digest() + body)
+    assert cache.load(str(tmp_path), key) is None
+    # A value the format cannot hold is not stored (and nothing fails).
+    cache.store(str(tmp_path), "ab" * 32, engine.FileResult("a.py", engine.UNCHANGED, applied=[object()]))
+    assert cache.load(str(tmp_path), "ab" * 32) is None
+
+
+def test_key_parts_and_uncacheable_results(tmp_path, monkeypatch):
+    s = settings(tmp_path)
+    base = cache.key(s, "a.py", b"x")
+    style = {"a.py": "black 24"}
+    monkeypatch.setattr(cache, "_KEY_PARTS", [])
+    cache.add_key_part(lambda path: style.get(path))
+    first = cache.key(s, "a.py", b"x")
+    style["a.py"] = "black 25"
+    assert cache.key(s, "a.py", b"x") not in (first, base)
+    # A result marked as depending on the run (a formatter timed out) is not stored.
+    data = PROGRAM.encode()
+    real = engine.process_source
+
+    def timed_out(*args):
+        cache.mark_uncacheable("formatter timed out")
+        return real(*args)
+
+    monkeypatch.setattr(engine, "process_source", timed_out)
+    engine._process_cached(data, "prog.py", s)
+    assert entries(tmp_path / "cache") == 0
+    monkeypatch.setattr(engine, "process_source", real)
+    engine._process_cached(data, "prog.py", s)
+    assert entries(tmp_path / "cache") == 1
