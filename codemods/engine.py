@@ -22,21 +22,32 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
-from .libcst_compat import flat_skip_first
 from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site
+from .enums import StrEnum
+from .libcst_compat import flat_skip_first
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
 
-UNCHANGED = "unchanged"
-CHANGED = "changed"
-SKIPPED = "skipped"  # the prefilter proved there is nothing to do
-ERROR = "error"
+class Status(StrEnum):
+    """What happened to a file (the values are the report's strings)."""
 
-#: Write modes.
-WRITE = "write"
-DIFF = "diff"
-CHECK = "check"
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    SKIPPED = "skipped"  # the prefilter proved there is nothing to do
+    ERROR = "error"
+
+
+class Mode(StrEnum):
+    """What a run does with a change: write it, print its diff, or only report it."""
+
+    WRITE = "write"
+    DIFF = "diff"
+    CHECK = "check"
+
+
+UNCHANGED, CHANGED, SKIPPED, ERROR = Status.UNCHANGED, Status.CHANGED, Status.SKIPPED, Status.ERROR
+WRITE, DIFF, CHECK = Mode.WRITE, Mode.DIFF, Mode.CHECK
 
 #: How many libcst parses this process did (tests prove the prefilter with it).
 PARSE_COUNT = 0
@@ -48,7 +59,7 @@ class Settings:
 
     codemods: Tuple[str, ...]
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    mode: str = WRITE
+    mode: Mode = WRITE
     prefilter_words: Tuple[str, ...] = ()
     keep_text: bool = False  # return old and new text even when not needed for a diff
     #: Hide functions no codemod can act on before the codemods run (``prune.py``); off only
@@ -69,7 +80,7 @@ class Settings:
 @dataclass
 class FileResult:
     path: str
-    status: str
+    status: Status
     sites: List[Site] = field(default_factory=list)
     applied: List[str] = field(default_factory=list)
     diff: Optional[str] = None

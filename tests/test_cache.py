@@ -442,3 +442,10 @@ def test_key_parts_and_uncacheable_results(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "process_source", real)
     engine._process_cached(data, "prog.py", s)
     assert entries(tmp_path / "cache") == 1
+
+
+def test_statuses_and_modes_are_their_strings():
+    """engine.Status / engine.Mode (issue 10): the report's strings, in JSON and f-strings."""
+    assert engine.CHANGED == "changed" and f"{engine.ERROR}" == "error" and json.dumps(engine.CHECK) == '"check"'
+    assert {engine.SKIPPED: 1}["skipped"] == 1 and engine.Mode("diff") is engine.DIFF
+    assert [s.value for s in engine.Status] == ["unchanged", "changed", "skipped", "error"]
