@@ -15,7 +15,7 @@ import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -406,60 +406,103 @@ def _windowed(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, 
 
 
 def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
-    """Run the selected codemods over ``data``; no I/O."""
-    result = FileResult(path=path, status=UNCHANGED)
-    # Bytes, then Python's ast: skips files no codemod can touch without a libcst parse, and
-    # tells which codemods can act at all (``verdict.kinds``; ``None`` when ast cannot tell).
-    verdict = screen(data, settings.prefilter_words) if settings.codemods else None
-    if verdict is None or not verdict.candidate:
-        result.status = SKIPPED
-        return result
-    try:
-        original_text, result.encoding = decode(data)
-    except SourceError as exc:
-        return _error(result, exc.reason, exc.line, exc.column)
-    if verdict.danger:  # would crash libcst's native parser (the whole process)
-        return _error(result, f"cannot parse: {verdict.danger}")
-    kinds = verdict.kinds
-    # Functions no selected codemod can act on are hidden from libcst (prune.py); the
-    # codemods run on the rest, and the hidden lines are put back at the end.
-    hidden: Optional[prune.Hidden] = None
-    if settings.hide_functions and verdict.tree is not None:
-        watched = registry.watched_names(settings.codemods, settings.prefilter_words)
-        hidden = prune.hide(data, verdict.tree, watched)
-    try:
-        tree = parse(hidden.data if hidden else data)
-    except Exception as exc:
-        if hidden is not None:
-            return _without_hiding(data, path, settings)
-        if isinstance(exc, cst.ParserSyntaxError):
-            return _syntax_error(result, data, exc)
-        if isinstance(exc, RecursionError):
-            return _error(result, "cannot parse: nesting too deep")
-        return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")  # other parser errors
+    """Run the selected codemods over ``data``; no I/O. The steps, in order (each may end
+    the file early with its result): screen, decode, hide, parse, each codemod, finish."""
+    run = _FileRun(data, path, settings)
+    return run.screen() or run.decode() or run.parse() or run.codemods() or run.finish()
 
-    start_text = decode(hidden.data)[0] if hidden else original_text  # == tree.code
-    from_start: Callable[[int], int] = hidden.original_line if hidden else _same_line
-    code = start_text
-    to_original = from_start
-    hidden_names = hidden.names if hidden else frozenset()
-    lazy: Optional[LazyMetadata] = None
-    stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
-    for cls in registry.ordered(settings.codemods):
-        if not relevant(cls.NAME, kinds):
-            continue  # no name this codemod acts on: skip its transform and metadata
-        if stale is not None:
+
+class _FileRun:
+    """One file through ``process_source``'s steps; each returns the file's result when it
+    ends the run (skipped, an error, the slow path) and ``None`` to go on."""
+
+    def __init__(self, data: bytes, path: str, settings: Settings) -> None:
+        self.data, self.path, self.settings = data, path, settings
+        self.result = FileResult(path=path, status=UNCHANGED)
+        self.verdict: Optional[prefilter.Verdict] = None
+        self.kinds: Optional[FrozenSet[str]] = None
+        self.original_text = ""
+        self.hidden: Optional[prune.Hidden] = None
+        self.tree: Optional[cst.Module] = None
+        self.start_text = ""  # the parsed text (``original_text`` with hidden functions folded)
+        self.code = ""  # the current text
+        self.from_start: Callable[[int], int] = _same_line
+        self.to_original: Callable[[int], int] = _same_line
+        self.lazy: Optional[LazyMetadata] = None
+        self.stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
+
+    def screen(self) -> Optional[FileResult]:
+        """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
+        and tells which codemods can act at all (``kinds``; ``None`` when ast cannot tell)."""
+        self.verdict = screen(self.data, self.settings.prefilter_words) if self.settings.codemods else None
+        if self.verdict is None or not self.verdict.candidate:
+            self.result.status = SKIPPED
+            return self.result
+        self.kinds = self.verdict.kinds
+        return None
+
+    def decode(self) -> Optional[FileResult]:
+        try:
+            self.original_text, self.result.encoding = decode(self.data)
+        except SourceError as exc:
+            return _error(self.result, exc.reason, exc.line, exc.column)
+        assert self.verdict is not None
+        if self.verdict.danger:  # would crash libcst's native parser (the whole process)
+            return _error(self.result, f"cannot parse: {self.verdict.danger}")
+        return None
+
+    def parse(self) -> Optional[FileResult]:
+        """Functions no selected codemod can act on are hidden from libcst (prune.py); the
+        codemods run on the rest, and the hidden lines are put back in ``finish``."""
+        settings, verdict = self.settings, self.verdict
+        assert verdict is not None
+        if settings.hide_functions and verdict.tree is not None:
+            watched = registry.watched_names(settings.codemods, settings.prefilter_words)
+            self.hidden = prune.hide(self.data, verdict.tree, watched)
+        hidden = self.hidden
+        try:
+            self.tree = parse(hidden.data if hidden else self.data)
+        except Exception as exc:
+            if hidden is not None:
+                return _without_hiding(self.data, self.path, settings)
+            if isinstance(exc, cst.ParserSyntaxError):
+                return _syntax_error(self.result, self.data, exc)
+            if isinstance(exc, RecursionError):
+                return _error(self.result, "cannot parse: nesting too deep")
+            return _error(self.result, f"cannot parse: {type(exc).__name__}: {exc}")  # other parser errors
+        self.start_text = decode(hidden.data)[0] if hidden else self.original_text  # == tree.code
+        self.from_start = hidden.original_line if hidden else _same_line
+        self.code = self.start_text
+        self.to_original = self.from_start
+        return None
+
+    def codemods(self) -> Optional[FileResult]:
+        for cls in registry.ordered(self.settings.codemods):
+            if not relevant(cls.NAME, self.kinds):
+                continue  # no name this codemod acts on: skip its transform and metadata
+            ended = self.codemod(cls)
+            if ended is not None:
+                return ended
+        return None
+
+    def codemod(self, cls: Any) -> Optional[FileResult]:
+        """One codemod over the current tree; its sites mapped back to the original lines."""
+        result = self.result
+        if self.stale is not None:
             try:
-                tree = parse(stale)  # verify, and fresh positions for this codemod
+                self.tree = parse(self.stale)  # verify, and fresh positions for this codemod
             except Exception as exc:
                 return _error(result, f"internal error: {result.applied[-1]} produced code that does not parse ({exc})")
-            stale = None
-        if lazy is None or lazy.module is not tree:
-            lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        file = FileContext(source=code, lazy=lazy, hidden_names=hidden_names)
-        context = CodemodContext(filename=path, scratch={FILE_KEY: file})
+            self.stale = None
+        tree = self.tree
+        assert tree is not None
+        if self.lazy is None or self.lazy.module is not tree:
+            self.lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
+        hidden_names = self.hidden.names if self.hidden else frozenset()
+        file = FileContext(source=self.code, lazy=self.lazy, hidden_names=hidden_names)
+        context = CodemodContext(filename=self.path, scratch={FILE_KEY: file})
         try:
-            command = cls(context, **settings.options.get(cls.NAME, {}))
+            command = cls(context, **self.settings.options.get(cls.NAME, {}))
             with flat_skip_first():  # libcst_compat.py: no recursion per top-level statement
                 new_tree = command.transform_module(tree)
         except RecursionError:
@@ -467,47 +510,52 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
         except Exception as exc:
             return _error(result, f"internal error in {cls.NAME}: {type(exc).__name__}: {exc}")
         for site in command.sites:
-            line = to_original(site.line)
+            line = self.to_original(site.line)
             result.sites.append(Site(site.codemod, line, site.column, site.action, site.reason))
         if not command.fixed_any():
-            continue
+            return None
         new_code = new_tree.code
-        if new_code == code:
-            continue
-        stale = new_tree.bytes
-        code = new_code
-        if kinds is not None:
-            kinds = target_kinds(stale)  # what the rewrite left for the next codemods
-            if kinds is None:
+        if new_code == self.code:
+            return None
+        self.stale = new_tree.bytes
+        self.code = new_code
+        if self.kinds is not None:
+            self.kinds = target_kinds(self.stale)  # what the rewrite left for the next codemods
+            if self.kinds is None:
                 return _error(result, f"internal error: {cls.NAME} produced code that does not parse")
         result.applied.append(cls.NAME)
-        to_start = _line_map(start_text, code)
-        to_original = lambda line, to_start=to_start: from_start(to_start(line))  # noqa: E731
+        to_start, from_start = _line_map(self.start_text, self.code), self.from_start
+        self.to_original = lambda line: from_start(to_start(line))
+        return None
 
-    result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
-    if code == start_text:
-        if settings.keep_text:
-            result.old_text = result.new_text = original_text
+    def finish(self) -> FileResult:
+        """Put hidden functions back, verify the final text, and the diff."""
+        result, code, hidden, tree = self.result, self.code, self.hidden, self.tree
+        assert tree is not None and self.verdict is not None
+        result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
+        if code == self.start_text:
+            if self.settings.keep_text:
+                result.old_text = result.new_text = self.original_text
+            return result
+        if hidden is not None:
+            restored = hidden.restore(code, tree.encoding)
+            if restored is None:
+                return _without_hiding(self.data, self.path, self.settings)
+            code = restored
+        new_bytes = code.encode(tree.encoding)
+        if hidden is not None or self.stale is not None:
+            # Verify the final text (the intermediate outputs were checked by ``target_kinds``).
+            if self.verdict.tree is None or prefilter.parse_ast(new_bytes) is None:
+                try:
+                    parse(new_bytes)
+                except Exception as exc:
+                    return _error(result, f"internal error: the rewritten file does not parse ({exc})")
+        result.status = CHANGED
+        result.new_bytes = new_bytes
+        result.diff = unified_diff(self.original_text, code, self.path)
+        result.old_text = self.original_text
+        result.new_text = code
         return result
-    if hidden is not None:
-        restored = hidden.restore(code, tree.encoding)
-        if restored is None:
-            return _without_hiding(data, path, settings)
-        code = restored
-    new_bytes = code.encode(tree.encoding)
-    if hidden is not None or stale is not None:
-        # Verify the final text (the intermediate outputs were checked by ``target_kinds``).
-        if verdict.tree is None or prefilter.parse_ast(new_bytes) is None:
-            try:
-                parse(new_bytes)
-            except Exception as exc:
-                return _error(result, f"internal error: the rewritten file does not parse ({exc})")
-    result.status = CHANGED
-    result.new_bytes = new_bytes
-    result.diff = unified_diff(original_text, code, path)
-    result.old_text = original_text
-    result.new_text = code
-    return result
 
 
 def _without_hiding(data: bytes, path: str, settings: Settings) -> FileResult:
