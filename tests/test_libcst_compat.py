@@ -36,3 +36,22 @@ def test_the_same_answer_as_libcsts_and_only_while_needed():
             assert _add_imports._skip_first is libcst_compat._skip_first
         assert _add_imports._skip_first is libcst_compat._skip_first
     assert _add_imports._skip_first is libcst_compat._original_skip_first
+
+
+def test_the_benchmarks_sized_module_is_long_not_deep():
+    """The size rows' input: real-shaped (the samples, each top-level name bound once), of the
+    size asked for."""
+    import ast
+    import collections
+
+    from codemods.benchmark import sized_module
+
+    text = sized_module(0.2)
+    assert 0.2 * 2**20 <= len(text) < 0.25 * 2**20
+    tree = ast.parse(text)
+    names = collections.Counter(
+        node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    )
+    assert names and max(names.values()) == 1
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert len(imports) == len({ast.dump(node) for node in imports}) < 20
