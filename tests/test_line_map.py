@@ -208,7 +208,7 @@ def test_the_diff_of_a_large_file_is_linear_and_applies(tmp_path):
     import subprocess
 
     text = _module(10_000)
-    current = _rewrite_some(text, 1000)
+    current = _rewrite_some(text, 5)  # 2,000 changed regions: over difflib's budget
     engine.LINE_MAP_WORK[0] = 0
     diff = engine.unified_diff(text, current, "x.py")
     assert engine.LINE_MAP_WORK[0] < 20 * len(text.splitlines())
@@ -217,3 +217,14 @@ def test_the_diff_of_a_large_file_is_linear_and_applies(tmp_path):
     subprocess.run(["git", "apply", "d.patch"], cwd=tmp_path, check=True)
     assert (tmp_path / "x.py").read_text() == current
     assert engine.unified_diff(text, text + "x = 1", "x.py").endswith("+x = 1\n\\ No newline at end of file\n")
+
+
+def test_few_changes_keep_difflibs_own_diff(monkeypatch):
+    """Under the budget the diff is difflib's, byte for byte, whatever the file's size."""
+    text = _module(2_000)
+    current = _rewrite_some(text, 400)
+    a, b = text.splitlines(True), current.splitlines(True)
+    assert engine.unified_diff(text, current, "x.py") == "".join(difflib.unified_diff(a, b, "a/x.py", "b/x.py"))
+    monkeypatch.setattr(engine, "_DIFFLIB_BUDGET", 0)
+    linear = engine.unified_diff(text, current, "x.py")
+    assert linear == "".join(engine._linear_unified_diff(a, b, "a/x.py", "b/x.py"))
