@@ -119,7 +119,8 @@ DOCS = CodemodDocs(
   caller forever.""",
     what="""`requests.<verb>(...)`/`requests.request(...)` in any import form, the same
   methods on a `requests.Session()` object made in scope, and `urllib.request.urlopen(...)`.
-  httpx has a default timeout (5 s) and is left alone.""",
+  httpx and httpx2 have a default timeout (5 s), niquests one of 30 s for reads and 120 s for
+  writes (niquests 3.21): they are left alone.""",
     fix="""appends `timeout=60` (`--timeout 10`, or `--timeout "(3.05, 27)"` for separate
   connect and read timeouts), following the call's layout: arguments one per line get
   `timeout=60` on a line of its own at their indentation; arguments that share a line (black's
@@ -143,6 +144,10 @@ DOCS = CodemodDocs(
   its one timeout bounds the connect and every read, and no step may be cut shorter than the
   pair allows (`--timeout "(3.05, 27)"` writes `requests.get(u, timeout=(3.05, 27))` and
   `urlopen(u, timeout=27)`).""",
+    ),
+    safe_fixes=(
+        "`timeout=<value>` added to a call that passes none (the codemod itself is off by "
+        "default: a call that waited forever now raises after the timeout).",
     ),
     examples=EXAMPLES,
 )
@@ -183,6 +188,11 @@ class AddTimeout(HttpCodemod):
         )
 
     def _targets(self, call: HttpCall) -> bool:
+        if call.library == "requests" and (call.module == "niquests" or (call.kind == "method" and not call.module)):
+            # niquests has default timeouts (30 s for reads, 120 s for writes, in the bare
+            # functions and in a Session): a timeout=60 could lengthen them. A client whose
+            # bindings come from both requests and niquests is left alone too.
+            return False
         if call.library == "requests":
             if call.kind == "function":
                 return call.name in REQUESTS_VERBS
@@ -208,8 +218,15 @@ class AddTimeout(HttpCodemod):
             return updated_node
         if self.suppressed(original_node):
             return updated_node
-        if any(a.star == "**" for a in original_node.args):
-            self.report(original_node, "passes **kwargs, which may already hold a timeout")
+        starred = [a for a in original_node.args if a.star == "**"]
+        if starred:
+            mapping = self.module.code_for_node(starred[-1].value)
+            code = single_timeout(self.timeout_code) if found.kind == "urlopen" else self.timeout_code
+            self.report(
+                original_node,
+                "passes **kwargs, which may already hold a timeout",
+                f"`**{mapping}` -> `**{{\"timeout\": {code}, **{mapping}}}` (the default only when it holds none)",
+            )
             return updated_node
         if any(a.star == "*" for a in original_node.args):
             self.report(original_node, "passes *args, which may already hold a timeout")

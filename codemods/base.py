@@ -36,6 +36,14 @@ _LAZY = (PositionProvider, QualifiedNameProvider, ParentNodeProvider, Expression
 FIXED = "fixed"
 REPORTED = "reported"
 
+#: Fix safety, as ruff's users know it: a *safe* fix keeps behaviour and is applied by
+#: default; an *unsafe* one is right in the usual case but has one named hazard, and is applied
+#: only with ``--unsafe-fixes`` (without it the site is reported, "fixable with --unsafe-fixes").
+SAFE = "safe"
+UNSAFE = "unsafe"
+#: Appended to the reason of an unsafe fix that was not applied.
+UNSAFE_HINT = "fixable with --unsafe-fixes"
+
 #: Nodes that can never hold a call: their subtrees are not walked (a file of comments and
 #: blank lines otherwise costs a transformer call per whitespace node).
 _TRIVIA = (
@@ -47,6 +55,18 @@ _TRIVIA = (
     cst.ParenthesizedWhitespace,
 )
 
+#: A line number inside a reason (``line_ref``): the engine maps it to the line of the file as
+#: read (functions hidden by pruning and earlier codemods' rewrites move lines).
+LINE_REF = re.compile("\x1f(\\d+)\x1f")
+
+
+def resolve_line_refs(text: str, to_original: Any = None) -> str:
+    """``text`` with each ``line_ref`` marker replaced by its line (mapped by ``to_original``)."""
+    if "\x1f" not in text:
+        return text
+    return LINE_REF.sub(lambda m: str(to_original(int(m.group(1))) if to_original else m.group(1)), text)
+
+
 _SUPPRESS = re.compile(r"#\s*http-codemods:\s*ignore(?:\[(?P<names>[^\]]*)\])?")
 
 
@@ -55,6 +75,9 @@ class Site:
     """One place a codemod acted on (``fixed``) or left for a human (``reported``).
 
     ``line`` is 1-based, ``column`` 1-based (as flake8 and ruff print them).
+    ``safety``: ``safe`` or ``unsafe`` for a site with a fix (applied or not), ``None`` for a
+    site the tool has no fix for; ``hazard``: what an unsafe fix may get wrong, in words.
+    ``suggestion``: a manual edit, when the fix a person would make is mechanical.
     """
 
     codemod: str
@@ -62,15 +85,35 @@ class Site:
     column: int
     action: str
     reason: str
+    safety: Optional[str] = None
+    hazard: str = ""
+    suggestion: str = ""
+
+    @property
+    def unsafe_fixable(self) -> bool:
+        """An unsafe fix that was not applied (``--unsafe-fixes`` would apply it)."""
+        return self.action == REPORTED and self.safety == UNSAFE
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
+        out: Dict[str, Any] = {
             "codemod": self.codemod,
             "line": self.line,
             "column": self.column,
             "action": self.action,
             "reason": self.reason,
+            "safety": self.safety,
+            "hazard": self.hazard or None,
         }
+        if self.suggestion:
+            out["suggestion"] = self.suggestion
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Site":
+        return cls(
+            data["codemod"], data["line"], data["column"], data["action"], data["reason"],
+            data.get("safety"), data.get("hazard") or "", data.get("suggestion") or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +146,8 @@ class FileContext:
     #: Names used in the functions the engine hid from the codemods (``prune.py``): a fresh
     #: name must avoid them too.
     hidden_names: FrozenSet[str] = frozenset()
+    #: Apply unsafe fixes (``--unsafe-fixes``); otherwise they are reported.
+    unsafe_fixes: bool = False
 
 
 _NO_FILE = FileContext()
@@ -267,14 +312,44 @@ class HttpCodemod(VisitorBasedCodemodCommand):
         pos = self.get_metadata(PositionProvider, node).start
         return pos.line, pos.column + 1
 
-    def fixed(self, node: cst.CSTNode, message: str) -> None:
-        line, column = self.position(node)
-        self.sites.append(Site(self.NAME, line, column, FIXED, message))
+    @property
+    def unsafe_fixes(self) -> bool:
+        """Whether unsafe fixes are applied in this run (``--unsafe-fixes``)."""
+        return self.file.unsafe_fixes
 
-    def report(self, node: cst.CSTNode, reason: str) -> None:
+    def line_ref(self, node: cst.CSTNode) -> str:
+        """``line N`` for a reason that names another statement (``passed to f at line 290``)."""
+        line, _ = self.position(node)
+        return f"line \x1f{line}\x1f"
+
+    def warn(self, warning: str) -> None:
+        super().warn(resolve_line_refs(warning))
+
+    def fixed(self, node: cst.CSTNode, message: str, hazard: str = "") -> None:
+        """A fix applied: safe, or unsafe with ``hazard`` (only under ``--unsafe-fixes``)."""
         line, column = self.position(node)
-        self.sites.append(Site(self.NAME, line, column, REPORTED, reason))
+        if hazard:
+            message = f"{message} (unsafe fix: {hazard})"
+        self.sites.append(Site(self.NAME, line, column, FIXED, message, UNSAFE if hazard else SAFE, hazard))
+
+    def report(self, node: cst.CSTNode, reason: str, suggestion: str = "") -> None:
+        """A site left for a person (no fix); ``suggestion``: the manual edit, when mechanical."""
+        line, column = self.position(node)
+        self.sites.append(Site(self.NAME, line, column, REPORTED, reason, suggestion=suggestion))
         self.warn(f"{line}:{column}: {self.NAME}: {reason}")
+
+    def unsafe_fix(self, node: cst.CSTNode, reason: str, hazard: str) -> bool:
+        """A fix that is right in the usual case, with one ``hazard``: True when it may be
+        applied (``--unsafe-fixes``; the caller applies it and calls ``fixed(..., hazard)``);
+        otherwise the site is reported with ``reason``, its hazard and "fixable with
+        --unsafe-fixes", and False is returned."""
+        if self.unsafe_fixes:
+            return True
+        line, column = self.position(node)
+        reason = f"{reason}; {UNSAFE_HINT}"
+        self.sites.append(Site(self.NAME, line, column, REPORTED, reason, UNSAFE, hazard))
+        self.warn(f"{line}:{column}: {self.NAME}: {reason}")
+        return False
 
     def fixed_any(self) -> bool:
         return any(site.action == FIXED for site in self.sites)

@@ -10,7 +10,7 @@ through ``ScopeProvider`` assignments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional, Set
+from typing import Iterable, Optional, Set, Tuple
 
 import libcst as cst
 from libcst import MetadataDependent
@@ -22,8 +22,14 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment
 
+#: Drop-in replacements -> the library whose API they keep: ``niquests`` is requests' API
+#: (``niquests.get``, ``niquests.Session``), ``httpx2`` the maintained httpx fork. Their names
+#: are normalised to the library's (``niquests.get`` -> ``requests.get``), so every codemod
+#: treats them alike; ``HttpCall.module`` keeps the module generated code must name.
+DROP_INS = {"niquests": "requests", "httpx2": "httpx"}
+
 #: The libraries we know. ``urllib`` means ``urllib.request``.
-LIBRARIES = ("requests", "httpx", "aiohttp", "urllib3", "urllib")
+LIBRARIES = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DROP_INS)
 
 REQUESTS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 HTTPX_VERBS = REQUESTS_VERBS | {"stream"}
@@ -77,7 +83,16 @@ _ALIASES = {
 }
 
 
+def drop_in_module(name: str) -> Optional[str]:
+    """``niquests`` for ``niquests.get`` (a drop-in's qualified name), else None."""
+    top = name.split(".", 1)[0]
+    return top if top in DROP_INS else None
+
+
 def normalise(name: str) -> str:
+    top = drop_in_module(name)
+    if top is not None:
+        name = DROP_INS[top] + name[len(top):]
     for prefix, replacement in _ALIASES.items():
         if prefix.endswith("."):
             if name.startswith(prefix):
@@ -96,6 +111,9 @@ class HttpCall:
     - ``constructor``: builds a client (``requests.Session()``, ``httpx.AsyncClient()``);
     - ``method``: a method called on a client object (``session.get``, ``client.send``);
     - ``urlopen``: ``urllib.request.urlopen``.
+
+    ``library`` is the API (``requests`` for niquests too, ``httpx`` for httpx2); ``module``
+    the top-level module the name came from (``niquests``), for code that must name it.
     """
 
     library: str
@@ -103,6 +121,11 @@ class HttpCall:
     name: str
     client_class: Optional[str] = None
     receiver: Optional[cst.BaseExpression] = None
+    module: str = ""
+
+    @property
+    def top_module(self) -> str:
+        return self.module or self.library
 
 
 def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
@@ -154,39 +177,67 @@ class HttpResolver:
 
     # -- calls ---------------------------------------------------------------------------
 
+    def drop_in_of(self, expr: cst.CSTNode) -> str:
+        """The drop-in module (``niquests``, ``httpx2``) an imported name comes from, or ''."""
+        try:
+            names = self.dependent.get_metadata(QualifiedNameProvider, expr, set())
+        except KeyError:
+            return ""
+        for q in names:
+            if q.source is QualifiedNameSource.IMPORT:
+                top = drop_in_module(q.name)
+                if top is not None:
+                    return top
+        return ""
+
     def classify(self, call: cst.Call) -> Optional[HttpCall]:
         func = call.func
         names = self.imported_names(func)
         for name in names:
             if name in MODULE_FUNCTIONS:
                 library, verb = MODULE_FUNCTIONS[name]
-                return HttpCall(library, "function", verb)
+                return HttpCall(library, "function", verb, module=self.drop_in_of(func) or library)
             if name in CLIENT_CONSTRUCTORS:
                 cls = CLIENT_CONSTRUCTORS[name]
-                return HttpCall(CLIENT_LIBRARY[cls], "constructor", name.split(".")[-1], cls)
+                library = CLIENT_LIBRARY[cls]
+                return HttpCall(library, "constructor", name.split(".")[-1], cls,
+                                module=self.drop_in_of(func) or library)
             if name == "urllib.request.urlopen":
                 return HttpCall("urllib", "urlopen", "urlopen")
         if isinstance(func, cst.Attribute):
-            cls = self.client_class_of(func.value)
-            if cls is not None:
-                return HttpCall(CLIENT_LIBRARY[cls], "method", func.attr.value, cls, func.value)
+            client = self._client_of(func.value)
+            if client is not None:
+                cls, module = client
+                return HttpCall(CLIENT_LIBRARY[cls], "method", func.attr.value, cls, func.value, module)
         return None
 
     def constructed_client(self, expr: Optional[cst.BaseExpression]) -> Optional[str]:
         """The client class if ``expr`` is a client constructor call (or ``closing(...)`` of one)."""
+        client = self._constructed(expr)
+        return client[0] if client is not None else None
+
+    def _constructed(self, expr: Optional[cst.BaseExpression]) -> Optional[Tuple[str, str]]:
+        """(client class, module it came from: ``niquests`` for a drop-in) of a constructor call."""
         if not isinstance(expr, cst.Call):
             return None
         found = self.classify(expr)
         if found is not None and found.kind == "constructor":
-            return found.client_class
+            assert found.client_class is not None
+            return found.client_class, found.top_module
         if self.resolves_to(expr.func, ["contextlib.closing"]) and expr.args:
-            return self.constructed_client(expr.args[0].value)
+            return self._constructed(expr.args[0].value)
         return None
 
     def client_class_of(self, expr: cst.BaseExpression) -> Optional[str]:
         """The client class a name is bound to, when every binding in scope agrees."""
+        client = self._client_of(expr)
+        return client[0] if client is not None else None
+
+    def _client_of(self, expr: cst.BaseExpression) -> Optional[Tuple[str, str]]:
+        """(client class, module: '' when bindings disagree) a name is bound to, when every
+        binding in scope agrees on the class."""
         if isinstance(expr, cst.Call):
-            return self.constructed_client(expr)
+            return self._constructed(expr)
         if not isinstance(expr, cst.Name):
             return None
         # ``x = x.method()`` binds x from a call on x: following it would never end.
@@ -199,7 +250,7 @@ class HttpResolver:
         finally:
             active.discard(id(expr))
 
-    def _client_class_of_name(self, expr: cst.Name) -> Optional[str]:
+    def _client_class_of_name(self, expr: cst.Name) -> Optional[Tuple[str, str]]:
         try:
             scope = self.dependent.get_metadata(ScopeProvider, expr, None)
         except KeyError:
@@ -213,11 +264,15 @@ class HttpResolver:
         for assignment in assignments:
             if not isinstance(assignment, Assignment):
                 return None
-            cls = self._class_of_binding(assignment.node)
-            if cls is None:
+            client = self._class_of_binding(assignment.node)
+            if client is None:
                 return None
-            classes.add(cls)
-        return classes.pop() if len(classes) == 1 else None
+            classes.add(client)
+        if len({cls for cls, _ in classes}) != 1:
+            return None
+        if len(classes) > 1:  # the same class from two modules (requests and niquests)
+            return next(iter(classes))[0], ""
+        return classes.pop()
 
     def accessed_attributes(self, expr: cst.BaseExpression) -> Set[str]:
         """Attribute names used on any binding of the name ``expr`` (``s.mount`` -> "mount")."""
@@ -243,10 +298,14 @@ class HttpResolver:
         except KeyError:
             return None
 
-    def _class_of_binding(self, node: cst.CSTNode) -> Optional[str]:
+    def _annotated(self, annotation: cst.BaseExpression) -> Optional[Tuple[str, str]]:
+        cls = self.resolves_to(annotation, sorted(CLIENT_CLASSES))
+        return (cls, self.drop_in_of(annotation) or CLIENT_LIBRARY[cls]) if cls is not None else None
+
+    def _class_of_binding(self, node: cst.CSTNode) -> Optional[Tuple[str, str]]:
         if isinstance(node, cst.Param):
             if node.annotation is not None:
-                return self.resolves_to(node.annotation.annotation, sorted(CLIENT_CLASSES))
+                return self._annotated(node.annotation.annotation)
             return None
         if not isinstance(node, cst.Name):
             return None
@@ -254,15 +313,15 @@ class HttpResolver:
         if isinstance(parent, cst.AssignTarget):
             assign = self.parent(parent)
             if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
-                return self.constructed_client(assign.value)
+                return self._constructed(assign.value)
             return None
         if isinstance(parent, cst.AnnAssign) and parent.target is node:
-            cls = self.constructed_client(parent.value)
-            if cls is None and parent.value is None:
-                return self.resolves_to(parent.annotation.annotation, sorted(CLIENT_CLASSES))
-            return cls
+            client = self._constructed(parent.value)
+            if client is None and parent.value is None:
+                return self._annotated(parent.annotation.annotation)
+            return client
         if isinstance(parent, cst.AsName):
             item = self.parent(parent)
             if isinstance(item, cst.WithItem):
-                return self.constructed_client(item.item)
+                return self._constructed(item.item)
         return None

@@ -22,6 +22,8 @@ from .report import (
     emit_errors,
     emit_text,
     error_line,
+    hidden_fixes,
+    preview_unsafe_fixes,
     render,
     statistics_table,
     summary,
@@ -164,6 +166,7 @@ def _list_codemods() -> None:
 @click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one with a [tool.http-codemods] table.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None, help="Also apply unsafe fixes: right in the usual case, each with one named hazard (default: the configuration's unsafe-fixes, else off: they are reported, 'fixable with --unsafe-fixes').")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when files would change or sites need review (errors still exit 2).")
 @click.option("--statistics", is_flag=True, help="Print counts per codemod instead of each site.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only diffs and errors.")
@@ -193,6 +196,7 @@ def command(
     stdin_filename: Optional[str],
     config_path: Optional[str],
     color: str,
+    unsafe_fixes: Optional[bool],
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -218,11 +222,13 @@ def command(
     if interactive and (show_diff or check):
         raise click.UsageError("-i/--interactive cannot be combined with --diff or --check")
     mode = engine.DIFF if show_diff else engine.CHECK if check else engine.WRITE
+    unsafe = bool(cfg.get("unsafe-fixes", False) if unsafe_fixes is None else unsafe_fixes)
     settings = engine.Settings(
         codemods=names,
         options=options,
         mode=engine.DIFF if interactive else mode,  # interactive: the review writes
         prefilter_words=tuple(_prefilter_words(options)),
+        unsafe_fixes=unsafe,
     )
     if jobs is None:
         jobs = cfg.get("jobs", 0) or engine.default_jobs()
@@ -249,7 +255,7 @@ def command(
                     sys.stdout.buffer.write(sys.stdin.buffer.read())
                 sys.exit(0)
             settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
-        report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"]), registry.ordered(names))
+        report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"], unsafe), registry.ordered(names))
         status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
         sys.exit(0 if exit_zero and status == 1 else status)
 
@@ -269,6 +275,8 @@ def command(
         cache_dir=_cache_dir(cache_dir, no_cache, cfg, base),
     )
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
+    if fmt == "sarif" and not settings.unsafe_fixes:
+        _preview_unsafe_fixes(results, settings, mode, cfg, base)
     if interactive:
         from .interactive import review
 
@@ -282,9 +290,10 @@ def command(
         click.echo(statistics_table(results), nl=False)
     else:
         emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names),
-             command_line(names, options, paths), color=use_color)
+             command_line(names, options, paths, unsafe), color=use_color)
     if not quiet:
         click.echo(summary(totals, mode), err=True)
+        _echo_hidden_fixes(totals)
     status = _exit_status(totals, mode)
     sys.exit(0 if exit_zero and status == 1 else status)
 
@@ -293,6 +302,28 @@ def _cache_dir(cli_dir: Optional[str], no_cache: bool, cfg: Dict[str, Any], base
     from .cache import resolve_dir
 
     return resolve_dir(cli_dir, no_cache, cfg.get("cache-dir"), base)
+
+
+def _preview_unsafe_fixes(results: Sequence[engine.FileResult], settings: engine.Settings, mode: str,
+                          cfg: Dict[str, Any], base: str) -> None:
+    """SARIF fixes for the unsafe fixes not applied (files rewritten in place are no longer as
+    they were read: their unsafe fixes keep only the properties)."""
+    for result in results:
+        if not result.unsafe_fixable or (mode == engine.WRITE and result.status == engine.CHANGED):
+            continue
+        try:
+            with open(result.path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        preview_unsafe_fixes(result, data, _with_per_file_ignores(settings, cfg, base, result.path))
+
+
+def _echo_hidden_fixes(totals: engine.Totals) -> None:
+    """After the summary, as ruff's "hidden fixes" line: the unsafe fixes not applied."""
+    line = hidden_fixes(totals)
+    if line:
+        click.echo(line, err=True)
 
 
 def _use_color(choice: str) -> bool:
@@ -402,6 +433,8 @@ def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt
     started = time.monotonic()
     data = sys.stdin.buffer.read()
     result = engine.process_source(data, name, settings)
+    if fmt == "sarif" and not settings.unsafe_fixes:
+        preview_unsafe_fixes(result, data, settings)
     if fmt != "text":
         totals = engine.Totals.of([result], started)
         write_report(render(fmt, [result], totals, codemods, command_text, mode), output)
@@ -410,6 +443,7 @@ def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt
                 click.echo(error_line(result), err=True)
             if not quiet:
                 click.echo(summary(totals, mode), err=True)
+                _echo_hidden_fixes(totals)
             return _exit_status(totals, mode)
     if result.status == engine.ERROR:
         click.echo(error_line(result), err=True)
@@ -425,6 +459,7 @@ def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt
     totals = engine.Totals.of([result], started)
     if not quiet:
         click.echo(summary(totals, mode), err=True)
+        _echo_hidden_fixes(totals)
     return _exit_status(totals, mode)
 
 
@@ -458,6 +493,7 @@ def _exit_status(totals: engine.Totals, mode: str) -> int:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=".http-codemods-batch.json", show_default=True, help="State file: each finished repository's outcome.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run: the repositories of the state file without an outcome (same options).")
 @click.option("--failed", "rerun_failed", is_flag=True, help="Rerun only the repositories the state file lists as failed.")
+@click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True, help="Also apply unsafe fixes in each repository.")
 @_codemod_options
 def batch_command(
     repos: Tuple[str, ...],
@@ -481,6 +517,7 @@ def batch_command(
     state_path: str,
     resume: bool,
     rerun_failed: bool,
+    unsafe_fixes: bool,
     **codemod_values: Any,
 ) -> None:
     """Run the codemods over many git checkouts: for each REPO, a branch, a tested commit and
@@ -495,7 +532,7 @@ def batch_command(
         raise click.UsageError("no repository given (REPO... or --repos-file FILE)")
     _resolve_selection(select or "ALL", ignore, {})  # unknown names are a usage error
     inner_jobs = jobs_per_repo or max(1, engine.default_jobs() // jobs)
-    extra = batch.passthrough(codemod_values) + ["-j", str(inner_jobs)]
+    extra = batch.passthrough(codemod_values) + (["--unsafe-fixes"] if unsafe_fixes else []) + ["-j", str(inner_jobs)]
     opts = batch.Options(
         select=select, ignore=ignore, branch=branch, message=message, test_cmd=test_cmd,
         allow_dirty=allow_dirty, pr_body_dir=pr_body_dir, push=push, remote=remote,

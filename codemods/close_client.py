@@ -76,7 +76,7 @@ DOCS = CodemodDocs(
   `urllib3.PoolManager` made inside a function and never closed keeps its pooled connections
   open until the garbage collector finalises it; aiohttp prints `Unclosed client session`.""",
     what="""such a constructor bound to a local name (`s = requests.Session()`) in a
-  function.""",
+  function; `niquests.Session()` and `httpx2.Client()`/`AsyncClient()` too.""",
     fix="""`with requests.Session() as s:` (`async with` for httpx.AsyncClient and
   aiohttp.ClientSession, inside `async def`), scoped like `close-response`: to the last
   statement of the block that uses the client or anything derived from it (a response from
@@ -91,6 +91,10 @@ DOCS = CodemodDocs(
     notes=(
         """Run together (the default), `close-client` runs first and `close-response` then wraps the
   responses inside its block; the result is stable on a second run.""",
+    ),
+    safe_fixes=(
+        "a client made in a function whose every use is in the block: closed, with its "
+        "connections, when the block ends, on every path.",
     ),
     examples=EXAMPLES,
 )

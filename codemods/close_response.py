@@ -57,6 +57,48 @@ def open_stream(url):
         reason='the response (or something reading from it) is returned',
     ),
     Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def download(url, path):
+    r = requests.get(url, stream=True)
+    check(r)
+    with open(path, "wb") as f:
+        for chunk in r.iter_content(1 << 16):
+            f.write(chunk)
+""",
+        reason="is passed to `check` at line 6, which may keep it and use it after the with block; "
+        "fixable with --unsafe-fixes",
+    ),
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+def download(url, path):
+    r = requests.get(url, stream=True)
+    check(r)
+    with open(path, "wb") as f:
+        for chunk in r.iter_content(1 << 16):
+            f.write(chunk)
+""",
+        after="""\
+import requests
+
+
+def download(url, path):
+    with requests.get(url, stream=True) as r:
+        check(r)
+        with open(path, "wb") as f:
+            for chunk in r.iter_content(1 << 16):
+                f.write(chunk)
+""",
+        unsafe_fixes=True,
+    ),
+    Example(
         ExampleKind.UNCHANGED,
         """\
 import requests
@@ -78,7 +120,8 @@ DOCS = CodemodDocs(
   functions and `requests.Session` methods), `urllib.request.urlopen(...)`, httpx
   `client.send(req, stream=True)` and `httpx.stream(...)`/`client.stream(...)` called without
   `with` but used as a response, aiohttp `await session.<verb>(...)`, urllib3
-  `.request/.urlopen(..., preload_content=False)` on a pool.""",
+  `.request/.urlopen(..., preload_content=False)` on a pool; the drop-ins `niquests`
+  (requests' API) and `httpx2` (the httpx fork) as requests and httpx.""",
     fix="""`r = <call>` becomes `with <call> as r:` (`async with session.get(...)` for
   aiohttp and httpx's async `stream`; `with contextlib.closing(client.send(...))` for httpx,
   whose responses are no context managers; `try: ... finally: await r.aclose()` for its async
@@ -100,10 +143,12 @@ DOCS = CodemodDocs(
   (`path:line:col: close-response: reason`): the response or something lazily reading from it
   (an iterator, `r.raw`, `resp.content` in aiohttp, an unknown wrapper) is returned, yielded,
   raised, stored on an attribute, in a subscript or a container (`.append`, `.add`, displays),
-  passed to any call that is not a known consumer (`self.keep(r)`, `sink(r)`,
-  `functools.partial`, `executor.submit`, `threading.Thread`; known consumers are eager
+  passed to a call that is not a known consumer (`functools.partial`, `executor.submit`,
+  `threading.Thread`, a class: `Wrapper(r)`; known consumers are eager
   builtins, `json.load`, `shutil.copyfileobj`, `f.write`, logging, wrappers like
-  `io.TextIOWrapper`/`csv.reader` whose result is tracked, and the response's own methods),
+  `io.TextIOWrapper`/`csv.reader` whose result is tracked, and the response's own methods;
+  a response passed to any other function or method, `check(r)`, `self.log(r)`, is an unsafe
+  fix, below),
   bound at module level (importers would get it closed), `r.raise_for_status()` inside the
   block (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
@@ -114,10 +159,23 @@ DOCS = CodemodDocs(
   statement (a call, or an attribute that does not resolve to an import: `self.m.record(...)`),
   or several in one statement.""",
     notes=(
-        """**Choices**: a response passed to an unknown function is an escape (`process(r)` may keep
-  it), reported; data read from it is not (`for chunk in r.iter_content(): sink(chunk)`). A name
+        """**Choices**: a response passed to an unknown function may be kept (`process(r)`): an
+  unsafe fix, reported without `--unsafe-fixes`; data read from it is not an escape (`for chunk in r.iter_content(): sink(chunk)`). A name
   bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`) or to
   `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
+    ),
+    safe_fixes=(
+        "a response whose every use is in the block, read by the response's own methods or by "
+        "known consumers: closed when the block ends, on every path.",
+    ),
+    unsafe_fixes=(
+        (
+            "a response (or something reading from it) passed to a function or method the tool "
+            "knows nothing about (`check(r)`, `log_status(resp)`, `self._verify(r)`), which in "
+            "practice reads it; the report names the call and its line.",
+            "the callee may keep the response (store it, hand it to a thread) and read it after "
+            "the `with` block has closed it.",
+        ),
     ),
     examples=EXAMPLES,
 )

@@ -9,6 +9,8 @@ Keys (underscores and dashes are interchangeable):
 - ``per-file-ignores``: a table of glob -> codemod names not to run on matching files;
 - ``jobs``: worker processes (0: all cores);
 - ``cache-dir``: where results are cached (relative to the file's directory; see ``cache.py``);
+- ``unsafe-fixes``: apply unsafe fixes too (true/false; ``--unsafe-fixes`` /
+  ``--no-unsafe-fixes`` win over it);
 - every codemod option, either flat (``timeout = 30``, ``session-scope = "function"``) or in
   the codemod's own table (``[tool.http-codemods.add-timeout] timeout = 30``).
 
@@ -40,6 +42,8 @@ LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
 NAME_KEYS = ("select", "extend-select", "ignore")
 #: Per-file budgets (numbers >= 0; 0: no limit): seconds, MB of memory, MB of source.
 BUDGET_KEYS = ("file-time-limit", "file-memory-limit", "file-size-limit")
+#: Keys whose value is true or false.
+BOOL_KEYS = ("force-exclude", "unsafe-fixes")
 
 
 class ConfigError(Exception):
@@ -133,8 +137,8 @@ def validate(table: Dict[str, Any], path: str = "pyproject.toml") -> Dict[str, A
     codemods = _codemods()
     specs = _option_specs()
     top = f"{path}: [tool.http-codemods]"
-    known = (list(LIST_KEYS) + ["force-exclude", "per-file-ignores", "jobs", "cache-dir"] + list(BUDGET_KEYS) + list(specs)
-             + list(codemods))
+    known = (list(LIST_KEYS) + list(BOOL_KEYS) + ["per-file-ignores", "jobs", "cache-dir"] + list(BUDGET_KEYS)
+             + list(specs) + list(codemods))
     out: Dict[str, Any] = {}
     for raw_key, value in table.items():
         key = _key(raw_key)
@@ -144,9 +148,9 @@ def validate(table: Dict[str, Any], path: str = "pyproject.toml") -> Dict[str, A
             out[key] = check_names(value, f"{top} {key}")
         elif key in LIST_KEYS:
             out[key] = as_list(value, f"{top} {key}")
-        elif key == "force-exclude":
+        elif key in BOOL_KEYS:
             if not isinstance(value, bool):
-                raise ConfigError(f"{top} force-exclude: expected true or false, got {value!r}")
+                raise ConfigError(f"{top} {key}: expected true or false, got {value!r}")
             out[key] = value
         elif key == "jobs":
             out[key] = check_jobs(value, f"{top} jobs", allow_zero=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Tuple
@@ -36,6 +37,8 @@ class Example:
     after: Optional[str] = None
     reason: Optional[str] = None
     options: Dict[str, Any] = field(default_factory=dict)
+    #: Run with ``--unsafe-fixes`` (an unsafe fix's example).
+    unsafe_fixes: bool = False
 
 
 #: The bullets of a README section, in order, with their default labels.
@@ -65,6 +68,29 @@ class CodemodDocs:
     labels: Dict[str, str] = field(default_factory=dict)
     heading: str = ""
     examples: Tuple[Example, ...] = ()
+    #: Fix safety, as ruff's users know it: what each safe fix is (applied by default), and
+    #: each unsafe fix as (what it fixes, its one hazard), applied only with ``--unsafe-fixes``.
+    safe_fixes: Tuple[str, ...] = ()
+    unsafe_fixes: Tuple[Tuple[str, str], ...] = ()
+
+    def fix_safety(self) -> str:
+        """The README bullet listing the safe and the unsafe fixes ('' when none is listed)."""
+        if not self.safe_fixes and not self.unsafe_fixes:
+            return ""
+        def item(text: str) -> str:
+            return textwrap.fill(text, 96, initial_indent="  - ", subsequent_indent="    ",
+                                 break_long_words=False, break_on_hyphens=False)
+
+        out = [textwrap.fill(
+            "- **Fix safety** (safe fixes are applied by default, unsafe ones only with "
+            "`--unsafe-fixes`; without it an unsafe fix is reported with its hazard and "
+            "\"fixable with --unsafe-fixes\"):", 96, subsequent_indent="  ",
+            break_long_words=False, break_on_hyphens=False)]
+        out += [item(f"safe: {text}") for text in self.safe_fixes]
+        out += [item(f"unsafe: {text} Hazard: {hazard}") for text, hazard in self.unsafe_fixes]
+        if not self.unsafe_fixes:
+            out.append("  - no unsafe fixes.")
+        return "\n".join(out)
 
     def bullet(self, name: str) -> str:
         label = dict(FIELDS)[name]
@@ -88,6 +114,8 @@ def section(codemod: Any) -> str:
     heading = docs.heading or ("on by default" if codemod.DEFAULT else "off by default")
     out = [f"### `{codemod.NAME}` ({heading})", ""]
     out += [docs.bullet(name) for name, _ in FIELDS]
+    if docs.fix_safety():
+        out.append(docs.fix_safety())
     out += [f"- {note}" for note in docs.notes]
     if docs.tail:
         out += ["", docs.tail]
@@ -101,6 +129,8 @@ def section(codemod: Any) -> str:
 
 def _example(example: Example) -> list:
     opts = "".join(f" `--{k} {v}`" for k, v in example.options.items())
+    if example.unsafe_fixes:
+        opts += " with `--unsafe-fixes`"
     if example.kind == ExampleKind.FIXED:
         title = f"Fixed{opts}:"
     elif example.kind == ExampleKind.REPORTED:
@@ -123,6 +153,9 @@ def sarif_help(codemod: Any) -> Dict[str, str]:
     if docs is not None:
         text += [f"{label}: {docs.plain(name)}" for name, label in FIELDS]
         markdown += [""] + [docs.bullet(name) for name, _ in FIELDS]
+        if docs.fix_safety():
+            text.append(plain_text_of(docs.fix_safety().replace("- **Fix safety**", "Fix safety")))
+            markdown.append(docs.fix_safety())
     return {"text": "\n\n".join(text), "markdown": "\n".join(markdown)}
 
 

@@ -22,7 +22,7 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
-from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site
+from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site, resolve_line_refs
 from .enums import StrEnum
 from .libcst_compat import flat_skip_first
 from .prefilter import relevant, screen, target_kinds
@@ -73,6 +73,8 @@ class Settings:
     max_file_size: int = 0
     file_time_limit: float = 0.0
     file_memory_limit: int = 0
+    #: Apply unsafe fixes too (``--unsafe-fixes``); without it they are reported.
+    unsafe_fixes: bool = False
     #: Where per-file results are cached (``cache.py``); empty: no cache.
     cache_dir: str = ""
 
@@ -92,6 +94,9 @@ class FileResult:
     error_line: int = 0
     error_column: int = 0
     written: bool = False
+    #: SARIF fixes of the unsafe fixes not applied, by (codemod, line, column): replacements
+    #: in the file as read (``report.preview_unsafe_fixes``; only for ``--format sarif``).
+    unsafe_previews: Dict[Tuple[str, int, int], List[Dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def fixed(self) -> List[Site]:
@@ -100,6 +105,11 @@ class FileResult:
     @property
     def reported(self) -> List[Site]:
         return [s for s in self.sites if s.action == REPORTED]
+
+    @property
+    def unsafe_fixable(self) -> List[Site]:
+        """Reported sites an unsafe fix would change (``--unsafe-fixes``)."""
+        return [s for s in self.sites if s.unsafe_fixable]
 
     def error_location(self) -> str:
         if self.error_line:
@@ -504,7 +514,8 @@ class _FileRun:
         if self.lazy is None or self.lazy.module is not tree:
             self.lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
         hidden_names = self.hidden.names if self.hidden else frozenset()
-        file = FileContext(source=self.code, lazy=self.lazy, hidden_names=hidden_names)
+        file = FileContext(source=self.code, lazy=self.lazy, hidden_names=hidden_names,
+                           unsafe_fixes=self.settings.unsafe_fixes)
         context = CodemodContext(filename=self.path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **self.settings.options.get(cls.NAME, {}))
@@ -516,7 +527,7 @@ class _FileRun:
             return _error(result, f"internal error in {cls.NAME}: {type(exc).__name__}: {exc}")
         for site in command.sites:
             line = self.to_original(site.line)
-            result.sites.append(Site(site.codemod, line, site.column, site.action, site.reason))
+            result.sites.append(replace(site, line=line, reason=resolve_line_refs(site.reason, self.to_original)))
         if not command.fixed_any():
             return None
         new_code = new_tree.code
@@ -743,6 +754,8 @@ class Totals:
     reported: int = 0
     errors: int = 0
     seconds: float = 0.0
+    #: Reported sites ``--unsafe-fixes`` would fix (included in ``reported``).
+    unsafe_fixable: int = 0
 
     @classmethod
     def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
@@ -754,4 +767,5 @@ class Totals:
             reported=sum(len(r.reported) for r in results),
             errors=sum(r.status == ERROR for r in results) + extra_errors,
             seconds=time.monotonic() - started,
+            unsafe_fixable=sum(len(r.unsafe_fixable) for r in results),
         )

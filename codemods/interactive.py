@@ -277,7 +277,7 @@ def _declined(result: FileResult, hunks: Optional[Sequence[Hunk]] = None, accept
             if hunk.index in chosen:
                 kept.append(site)
             else:
-                kept.append(replace(site, action=REPORTED, reason=f"fix declined in review: {site.reason}"))
+                kept.append(replace(site, action=REPORTED, reason=f"fix declined in review: {site.reason}", safety=None))
     kept.sort(key=lambda s: (s.line, s.column, s.codemod))
     return replace(result, status=UNCHANGED, sites=kept, applied=[], diff=None, new_text=result.old_text, new_bytes=None)
 

@@ -31,10 +31,10 @@ import warnings
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, NamedTuple, Optional, Pattern, Set, Tuple
 
-from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, LIBRARIES, MODULE_FUNCTIONS, normalise
+from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
 from .spec import ALL_KINDS
 
-LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib")
+LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DROP_INS)
 
 #: Every qualified name (normalised as ``calls.normalise`` does) a codemod can act on.
 TARGET_NAMES: FrozenSet[str] = frozenset(
@@ -68,6 +68,8 @@ def _raw_targets() -> FrozenSet[str]:
             raw |= {alias + name[len(meaning):] for name in TARGET_NAMES if name.startswith(meaning)}
         else:
             raw.add(alias)
+    for drop_in, library in DROP_INS.items():  # niquests.get, niquests.api.get, ...
+        raw |= {drop_in + name[len(library):] for name in list(raw) if name.split(".", 1)[0] == library}
     return frozenset(raw)
 
 

@@ -8,17 +8,25 @@ import pathlib
 import shlex
 import sys
 import urllib.parse
+from dataclasses import replace
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import click
 
-from .base import FIXED, HttpCodemod, Site
+from .base import FIXED, UNSAFE, HttpCodemod, Site
 from .docs import sarif_help
-from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Totals
+from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Settings, Totals, process_source
 
 
 def site_line(path: str, site: Site) -> str:
-    return f"{path}:{site.line}:{site.column}: {site.codemod}: {site.reason}"
+    """``path:line:col: codemod: reason``; an unsafe fix not applied names its hazard, and a
+    suggested manual edit follows on an indented line."""
+    text = f"{path}:{site.line}:{site.column}: {site.codemod}: {site.reason}"
+    if site.unsafe_fixable and site.hazard:
+        text += f" [hazard: {site.hazard}]"
+    if site.suggestion:
+        text += f"\n    suggested edit: {site.suggestion}"
+    return text
 
 
 def error_line(result: FileResult) -> str:
@@ -87,11 +95,15 @@ def write_diff(result: FileResult, stream: Optional[IO[bytes]] = None, color: bo
 
 def statistics_table(results: Sequence[FileResult]) -> str:
     """``--statistics``: one line per codemod and outcome, most frequent first, as ruff's
-    ``count<TAB>code<TAB>message``: ``   3\tadd-timeout\tfixed``."""
+    ``count<TAB>code<TAB>message``: ``   3\tadd-timeout\tfixed``; unsafe fixes not applied
+    count apart (``left for review, fixable with --unsafe-fixes``)."""
     counts: Dict[Tuple[str, str], int] = {}
     for result in results:
         for site in result.sites:
-            key = (site.codemod, "fixed" if site.action == FIXED else "left for review")
+            what = "fixed" if site.action == FIXED else "left for review"
+            if site.unsafe_fixable:
+                what = "left for review, fixable with --unsafe-fixes"
+            key = (site.codemod, what)
             counts[key] = counts.get(key, 0) + 1
     if not counts:
         return ""
@@ -153,6 +165,14 @@ def summary(totals: Totals, mode: str) -> str:
     return ", ".join(parts) + f" in {totals.seconds:.2f}s"
 
 
+def hidden_fixes(totals: Totals) -> str:
+    """``N more fixes available with --unsafe-fixes`` (ruff's "hidden fixes"), or ''."""
+    n = totals.unsafe_fixable
+    if not n:
+        return ""
+    return f"{n} more fix{'es' if n != 1 else ''} available with --unsafe-fixes"
+
+
 # -- machine and pull-request formats ------------------------------------------------------
 #
 # Every renderer takes the same three things: the per-file results, the run totals and the
@@ -171,7 +191,9 @@ def _version() -> str:
     return __version__
 
 
-def command_line(names: Sequence[str], options: Dict[str, Dict[str, Any]], paths: Sequence[str]) -> str:
+def command_line(
+    names: Sequence[str], options: Dict[str, Dict[str, Any]], paths: Sequence[str], unsafe_fixes: bool = False
+) -> str:
     """The ``http-codemods`` command that redoes this rewrite in place (options that differ
     from the defaults, whether they came from the command line or the configuration)."""
     from . import registry
@@ -191,6 +213,8 @@ def command_line(names: Sequence[str], options: Dict[str, Dict[str, Any]], paths
             if isinstance(value, (list, tuple)):
                 value = "(" + ", ".join(str(v) for v in value) + ")"
             args += [f"--{option.name}", shlex.quote(str(value))]
+    if unsafe_fixes:
+        args.append("--unsafe-fixes")
     args += [shlex.quote(p) for p in (paths or ["."])]
     return " ".join(args)
 
@@ -242,6 +266,7 @@ def to_json(
             "reported": totals.reported,
             "errors": totals.errors,
             "seconds": round(totals.seconds, 3),
+            "unsafe_fixable": totals.unsafe_fixable,
         },
     }
 
@@ -255,7 +280,7 @@ def from_json(data: Dict[str, Any]) -> Tuple[List[FileResult], Totals]:
             FileResult(
                 path=entry["path"],
                 status=entry["status"],
-                sites=[Site(s["codemod"], s["line"], s["column"], s["action"], s["reason"]) for s in entry["sites"]],
+                sites=[Site.from_dict(s) for s in entry["sites"]],
                 applied=list(entry.get("codemods", [])),
                 diff=entry.get("diff"),
                 error=error.get("message"),
@@ -265,7 +290,8 @@ def from_json(data: Dict[str, Any]) -> Tuple[List[FileResult], Totals]:
             )
         )
     t = data.get("totals", {})
-    totals = Totals(**{k: t.get(k, 0) for k in ("scanned", "skipped", "changed", "fixed", "reported", "errors", "seconds")})
+    keys = ("scanned", "skipped", "changed", "fixed", "reported", "errors", "seconds", "unsafe_fixable")
+    totals = Totals(**{k: t.get(k, 0) for k in keys})
     return results, totals
 
 
@@ -322,6 +348,25 @@ def _fixes(result: FileResult) -> Dict[Site, List[Dict[str, Any]]]:
     return by_site
 
 
+def preview_unsafe_fixes(result: FileResult, data: Optional[bytes], settings: Settings) -> None:
+    """``result.unsafe_previews``: for each unsafe fix not applied, the replacements it would
+    make, taken from the same source run again with ``--unsafe-fixes`` (relative to the file
+    as read, as SARIF fixes are). ``data``: the file's bytes as read (None: not available)."""
+    keys = {(s.codemod, s.line, s.column) for s in result.unsafe_fixable}
+    if not keys or data is None:
+        return
+    for codemod in sorted({key[0] for key in keys}):
+        # That codemod alone, so the replacements hold none of the other codemods' fixes.
+        alone = replace(settings, codemods=(codemod,), unsafe_fixes=True, keep_text=True, mode=CHECK)
+        alt = process_source(data, result.path, alone)
+        if alt.status != CHANGED:
+            continue
+        for site, replacements in _fixes(alt).items():
+            key = (site.codemod, site.line, site.column)
+            if key in keys and site.safety == UNSAFE and replacements:
+                result.unsafe_previews[key] = replacements
+
+
 def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> Dict[str, Any]:
     rules = []
     index = {}
@@ -371,10 +416,20 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
                         )
                     }
                 ],
-                "properties": {"action": site.action},
+                "properties": _site_properties(site),
             }
             if site.codemod in index:
                 entry["ruleIndex"] = index[site.codemod]
+            preview = result.unsafe_previews.get((site.codemod, site.line, site.column)) if site.unsafe_fixable else None
+            if preview:
+                entry["fixes"] = [
+                    {
+                        "description": {"text": f"unsafe fix (--unsafe-fixes): {site.hazard}"},
+                        "artifactChanges": [
+                            {"artifactLocation": dict(location["artifactLocation"]), "replacements": preview}
+                        ],
+                    }
+                ]
             if site.action == FIXED:
                 entry["kind"] = "fail"
                 replacements = fixes.get(site)
@@ -416,6 +471,19 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
     }
 
 
+def _site_properties(site: Site) -> Dict[str, Any]:
+    """A SARIF result's properties: the action, the fix's safety and hazard, and for an unsafe
+    fix not applied, that ``--unsafe-fixes`` applies it; a suggested manual edit."""
+    out: Dict[str, Any] = {"action": site.action, "safety": site.safety}
+    if site.hazard:
+        out["hazard"] = site.hazard
+    if site.unsafe_fixable:
+        out["fixableWith"] = "--unsafe-fixes"
+    if site.suggestion:
+        out["suggestion"] = site.suggestion
+    return out
+
+
 def render_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
     return json.dumps(to_sarif(results, totals, codemods, command, mode), indent=2, ensure_ascii=False) + "\n"
 
@@ -431,6 +499,16 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{_md(text)}{pad}{fence}"
 
 
+def _safety_cell(site: Site) -> str:
+    """A Markdown cell: the fix's safety and hazard, or the suggested manual edit."""
+    if site.safety == UNSAFE:
+        text = f"unsafe: {_md(site.hazard)}" if site.hazard else "unsafe"
+        return text + (" (with `--unsafe-fixes`)" if site.unsafe_fixable else "")
+    if site.safety:
+        return site.safety
+    return f"suggested edit: {_md(site.suggestion)}" if site.suggestion else "none"
+
+
 def render_markdown(results, totals, codemods, command: str = "", mode: str = WRITE) -> str:
     """A pull-request body: what changed and why, files and sites, what is left for review,
     and how to reproduce it."""
@@ -441,6 +519,7 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
     reported = [(r, s) for r in files for s in r.reported]
     errors = [r for r in files if r.status == ERROR]
     fixed_count = sum(len(r.fixed) for r in changed)
+    unsafe_fixed = sum(s.safety == UNSAFE for r in changed for s in r.fixed)
     title = ", ".join(c.NAME for c in used) or "no changes"
     out: List[str] = [f"## http-codemods: {title}", ""]
     if changed:
@@ -450,6 +529,9 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
             f"file{'s' if len(changed) != 1 else ''}"
             + (f"; {len(reported)} site{'s' if len(reported) != 1 else ''} left for human review" if reported else "")
             + ". Every rewrite is mechanical and keeps the program's behaviour except where said below."
+            + (f" {unsafe_fixed} of the fixes {'are unsafe fixes' if unsafe_fixed != 1 else 'is an unsafe fix'}"
+               " (`--unsafe-fixes`): right in the usual case, each with the hazard named in the table of"
+               " sites fixed." if unsafe_fixed else "")
         )
     else:
         out.append(f"http-codemods {_version()} found nothing to rewrite.")
@@ -473,16 +555,21 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
         out.append("")
         fixed_sites = [(r, s) for r in changed for s in r.fixed]
         if fixed_sites:
-            out += ["<details><summary>Sites fixed</summary>", "", "| site | codemod | what |", "| --- | --- | --- |"]
+            out += ["<details><summary>Sites fixed</summary>", "", "| site | codemod | what | fix safety |",
+                    "| --- | --- | --- | --- |"]
             for r, s in fixed_sites:
-                out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} |")
+                out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |")
             out += ["", "</details>", ""]
     if reported:
         out += ["### Left for human review", "", "These sites were found but not rewritten:", "",
-                "| site | codemod | reason |", "| --- | --- | --- |"]
+                "| site | codemod | reason | fix |", "| --- | --- | --- | --- |"]
         for r, s in reported:
-            out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} |")
+            out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |")
         out.append("")
+        hidden = sum(s.unsafe_fixable for _, s in reported)
+        if hidden:
+            out += [f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
+                    "`--unsafe-fixes`: right in the usual case, with the hazard named.", ""]
     if errors:
         out += ["### Files that could not be processed", ""]
         for r in errors:

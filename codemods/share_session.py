@@ -32,7 +32,8 @@ sources of requests 2.34 and httpx 0.28, see README):
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -47,6 +48,18 @@ from .share.rewrite import SharePlan, insert_module_block, route_call, wrap_func
 from .share.targets import ShareTarget, collect
 from .share.user_client import plan_client
 from .docs import CodemodDocs, Example, ExampleKind
+
+#: The hazard of routing calls through a module-level client in a module that forks.
+FORK_HAZARD = "a process forked after the client's first use shares its pooled connections with the parent"
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A check's finding that is right to fix in the usual case: an unsafe fix."""
+
+    reason: str
+    hazard: str
+
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLIENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
@@ -111,6 +124,61 @@ def fetch(url):
         reason='passes verify=',
     ),
     Example(
+        ExampleKind.REPORTED,
+        """\
+import multiprocessing
+
+import requests
+
+
+def fetch(url):
+    return requests.get(url).json()
+
+
+def fetch_all(urls):
+    with multiprocessing.Pool(4) as pool:
+        return pool.map(fetch, urls)
+""",
+        reason="the module uses multiprocessing: a process forked after the shared client's first use "
+        "would share its connections (or use --session-scope function); fixable with --unsafe-fixes",
+    ),
+    Example(
+        ExampleKind.FIXED,
+        """\
+import multiprocessing
+
+import requests
+
+
+def fetch(url):
+    return requests.get(url).json()
+
+
+def fetch_all(urls):
+    with multiprocessing.Pool(4) as pool:
+        return pool.map(fetch, urls)
+""",
+        after="""\
+import multiprocessing
+
+import requests
+import http.cookiejar as _cookiejar
+
+_session = requests.Session()
+_session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def fetch(url):
+    return _session.get(url).json()
+
+
+def fetch_all(urls):
+    with multiprocessing.Pool(4) as pool:
+        return pool.map(fetch, urls)
+""",
+        unsafe_fixes=True,
+    ),
+    Example(
         ExampleKind.UNCHANGED,
         """\
 import requests
@@ -130,7 +198,9 @@ DOCS = CodemodDocs(
   same with an `httpx.Client`. Against the local keep-alive server, N such calls in a loop open
   N connections; routed through one client they open 1 (the behaviour tests allow at most 2).""",
     what="""`requests.get/post/put/patch/delete/head/options/request` and
-  `httpx.get/post/put/patch/delete/head/options/request/stream` in any import form
+  `httpx.get/post/put/patch/delete/head/options/request/stream`, and the same calls of the
+  drop-in libraries `niquests` (requests' API; each module gets its own `niquests.Session()`)
+  and `httpx2` (the httpx fork), in any import form
   (`import requests as rq`, `from requests import get, post as http_post`,
   `from requests import api`), at module level, in functions, methods and nested functions.
   Not `requests.Session().get(...)` (already a session) nor a name that only looks like one
@@ -168,7 +238,7 @@ DOCS = CodemodDocs(
     a target's result is returned or yielded as such, or where `httpx.stream(...)` is not itself
     a `with` item (it sends its request when entered, which may be after the block closed the
     client: `return httpx.stream(...)`), is reported.
-  - `--client MODULE:NAME` (`--client-library requests|httpx`, default `requests`: the tool
+  - `--client MODULE:NAME` (`--client-library requests|httpx|niquests|httpx2`, default `requests`: the tool
     cannot know what `NAME` is, so you say it): use your codebase's own shared client. Adds
     `from MODULE import NAME` (or reuses an existing import of it, alias included), rewrites the
     targets of that library to `NAME.<verb>(...)` and creates no client of its own.""",
@@ -194,8 +264,8 @@ DOCS = CodemodDocs(
     cookie jar, stores nothing). A pool keeps 10 connections per host (requests; more are
     opened and discarded with a warning) or 100 in all (httpx: more concurrent requests wait
     up to the pool timeout). A process forked after the client's first use shares its open
-    sockets with the parent: modules that use `multiprocessing`, `os.fork` or
-    `ProcessPoolExecutor` are reported, but a fork elsewhere (pre-forking servers that import
+    sockets with the parent: in modules that use `multiprocessing`, `os.fork` or
+    `ProcessPoolExecutor` the rewrite is an unsafe fix (below), and a fork elsewhere (pre-forking servers that import
     the app first) is not visible here: create such workers before the first request or use
     `function`. httpx reads proxy variables and `SSL_CERT_FILE`/`SSL_CERT_DIR` when the client
     is created, i.e. at import, not per call (requests reads them per request: checked), so
@@ -241,8 +311,8 @@ DOCS = CodemodDocs(
   or more positional arguments than the function takes; an httpx call when `--client` is a
   requests client (and the reverse); a module that patches the library at run time or uses
   `requests_cache`; httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
-  under `module`, a module that uses `multiprocessing`, `os.fork` or `ProcessPoolExecutor`;
-  under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
+  under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
+  `ProcessPoolExecutor` (an unsafe fix); under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
   item.""",
     ),
     tail=r"""| option | default | meaning |
@@ -250,9 +320,24 @@ DOCS = CodemodDocs(
 | `--session-scope module\|function` | `module` | one client per module, or a `with` client per function |
 | `--session-name NAME` | `_session` / `_client` (`session` / `client` in functions) | the client's name; a fresh variant if taken |
 | `--client MODULE:NAME` | none | use an existing shared client instead of creating one |
-| `--client-library requests\|httpx` | `requests` | the library of the `--client` object |
+| `--client-library requests\|httpx\|niquests\|httpx2` | `requests` | the library of the `--client` object |
 | `--keep-cookies` | off | let the client carry cookies between calls |""",
     labels={'fix': '**The fix**, by strategy (`--session-scope`, config `session-scope`):', 'safety': '**Behaviour change per strategy**.'},
+    safe_fixes=(
+        "every rewrite of `module`, `function` and `--client` not listed below: same requests, "
+        "same per-request settings, connections reused and no cookies kept (see the behaviour "
+        "change above).",
+    ),
+    unsafe_fixes=(
+        (
+            "`module` in a module that uses `multiprocessing`, `os.fork` or `ProcessPoolExecutor`: "
+            "most such modules start their processes before the first request, or not by fork "
+            "(spawn and forkserver, the default on macOS and Windows and, from Python 3.14, on "
+            "Linux, share no sockets).",
+            "a process forked after the client's first use shares its pooled connections with the "
+            "parent (two processes reading one socket); `--session-scope function` avoids it.",
+        ),
+    ),
     examples=EXAMPLES,
 )
 
@@ -298,7 +383,7 @@ class ShareSession(HttpCodemod):
             "client-library",
             "requests",
             "library of the --client object",
-            ("requests", "httpx"),
+            ("requests", "httpx", "niquests", "httpx2"),
         ),
         Option("keep-cookies", False, "let the shared client carry cookies between calls"),
     )
@@ -314,14 +399,15 @@ class ShareSession(HttpCodemod):
         client = self.options["client"] or ""
         if client and not _CLIENT.match(client):
             raise ValueError(f"invalid client {client!r}: expected MODULE:NAME, e.g. myapp.http:session")
-        if self.options["client-library"] not in ("requests", "httpx"):
-            raise ValueError("client-library must be requests or httpx")
+        if self.options["client-library"] not in ("requests", "httpx", "niquests", "httpx2"):
+            raise ValueError("client-library must be requests, httpx, niquests or httpx2")
         keep = self.options["keep-cookies"]
         if isinstance(keep, str):
             keep = keep.strip().lower() in ("1", "true", "yes", "on")
         self.keep_cookies = bool(keep)
         self.plan = SharePlan()
-
+        self.hazards: Dict[cst.CSTNode, str] = {}
+        self.pending: List[Tuple[ShareTarget, Hazard]] = []
 
     def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
         return list(self.plan.rewrites) + list(self.plan.functions)
@@ -330,6 +416,8 @@ class ShareSession(HttpCodemod):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.plan = SharePlan()  # libcst's runner reuses one instance for every file
+        self.hazards: Dict[cst.CSTNode, str] = {}  # target call -> the hazard of its unsafe fix
+        self.pending: List[Tuple[ShareTarget, Hazard]] = []  # unsafe fixes not applied
         self.module_node = node
         self.imports = ModuleImports(self, node)
         targets = collect(self, node)
@@ -359,7 +447,15 @@ class ShareSession(HttpCodemod):
             )
             if problem is None and extra is not None:
                 problem = extra(target)
-            if problem is not None:
+            if isinstance(problem, Hazard):
+                # Right in the usual case: an unsafe fix, applied with --unsafe-fixes; without
+                # it the strategy reports it (``pending``) once it knows it could apply it.
+                if self.unsafe_fixes:
+                    self.hazards[target.call] = problem.hazard
+                    ok.append(target)
+                else:
+                    self.pending.append((target, problem))
+            elif problem is not None:
                 self.report(target.call, problem)
             else:
                 ok.append(target)
@@ -383,20 +479,24 @@ class ShareSession(HttpCodemod):
             "and SSL variables when it is created, a bare call when it runs"
         )
 
-    def module_problem(self, target: ShareTarget) -> Optional[str]:
-        if self.facts.fork is not None:
-            return (
+    def module_problem(self, target: ShareTarget) -> Union[None, str, Hazard]:
+        problem = self.env_problem(target)
+        if problem is None and self.facts.fork is not None:
+            # Most such modules start their processes before any request, or not by fork
+            # (spawn, forkserver: the default on macOS, Windows and, from Python 3.14, Linux).
+            return Hazard(
                 f"the module uses {self.facts.fork}: a process forked after the shared client's "
-                "first use would share its connections (use --session-scope function)"
+                "first use would share its connections (or use --session-scope function)",
+                FORK_HAZARD,
             )
-        return self.env_problem(target)
+        return problem
 
 
     def schedule(self, target: ShareTarget, receiver: str) -> None:
         # The import behind the call's name is kept even when nothing uses it any more: a
         # module-level name is public (``from compat import get`` in another module).
         self.plan.rewrites[target.call] = (receiver, target.found.name, target.found.library)
-        self.fixed(target.call, f"routed through the shared client {receiver}")
+        self.fixed(target.call, f"routed through the shared client {receiver}", self.hazards.get(target.call, ""))
 
 
     # -- rewriting -----------------------------------------------------------------------

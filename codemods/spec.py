@@ -20,7 +20,7 @@ from typing import FrozenSet, Iterable
 
 #: The libraries themselves: every codemod resolves these.
 HTTP_LIBRARIES: FrozenSet[str] = frozenset(
-    {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen"}
+    {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen", "niquests", "httpx2"}
 )
 ALL_KINDS: FrozenSet[str] = frozenset({"function", "constructor", "class", "urlopen", "star"})
 

@@ -109,13 +109,14 @@ class WrappingCodemod(HttpCodemod):
         for target, stmt, block in located:
             if len(per_statement[stmt]) > 1:
                 self.report(target.node, f"several connections are opened in one statement; "
-                                         f"close the {target.noun} by hand")
+                                         f"close the {target.noun} by hand",
+                            f"bind each {target.noun} to a name in a statement of its own, then run again")
                 continue
             self._plan_one(placement, target, stmt, block)
         for plans in self._plans.values():
             Placement.nest(plans)
             for plan in plans:
-                self.fixed(plan.target.node, self.fixed_message(plan.target, plan))
+                self.fixed(plan.target.node, self.fixed_message(plan.target, plan), plan.hazard)
                 if not plan.named:
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == Mode.CLOSING:
@@ -135,7 +136,7 @@ class WrappingCodemod(HttpCodemod):
             except Skip:
                 continue
             except Unsafe as exc:
-                self.report(target.node, exc.reason)
+                self.report(target.node, exc.reason, exc.suggestion)
                 continue
             per_statement.setdefault(stmt, []).append(target)
             located.append((target, stmt, block))
@@ -147,13 +148,15 @@ class WrappingCodemod(HttpCodemod):
         try:
             plan = placement.plan(target, stmt, block)
         except Unsafe as exc:
-            self.report(target.node, exc.reason)
+            self.report(target.node, exc.reason, exc.suggestion)
             return
         if plan is None:
             return
         if target.mode == Mode.CLOSING and self._contextlib_name() is None:
             self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
                                      "in this module; close the response by hand")
+            return
+        if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):
             return
         self._plans.setdefault(block, []).append(plan)
 

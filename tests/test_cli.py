@@ -138,7 +138,7 @@ def test_add_timeout_is_not_on_by_default(tree):
 def test_list():
     result = CliRunner().invoke(command, ["--list"])
     assert result.exit_code == 0
-    line = next(l for l in result.stdout.splitlines() if l.startswith("add-timeout"))
+    line = next(text for text in result.stdout.splitlines() if text.startswith("add-timeout"))
     assert "timeout=" in line and "off by default" in line
 
 
@@ -231,7 +231,9 @@ def test_jobs_1_and_2_give_identical_output(tmp_path):
     two = cli("--diff", *SEL, "-j", "2", ".", cwd=tmp_path)
     assert one.returncode == two.returncode == 2
     assert one.stdout == two.stdout and one.stdout
-    strip = lambda err: [l for l in err.splitlines() if b"scanned" not in l]
+    def strip(err):
+        return [line for line in err.splitlines() if b"scanned" not in line]
+
     assert strip(one.stderr) == strip(two.stderr)
 
 

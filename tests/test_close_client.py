@@ -239,7 +239,7 @@ def test_client_reported_response_still_fixed():
     assert "with s.get(u, stream=True) as r:" in new
     assert "s = requests.Session()" in new
     assert [reason for _, reason in reasons(sites)] == [
-        "the client (or something reading from it) is returned; the caller may still use it"
+        "the client (or something reading from it) is returned at line 8; the caller may still use it"
     ]
 
 

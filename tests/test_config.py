@@ -3,7 +3,6 @@ changed), which pyproject.toml applies, and ruff's selection and exclusion seman
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap

@@ -36,6 +36,10 @@ class EscapeAnalysis(MetadataView):
         self.target = target
         self.scope = scope
         self.taint = Taint(codemod, target.library, hoisted_node, scope)
+        #: Set when the only escapes are unknown calls that in practice read the response:
+        #: the fix is then unsafe (``--unsafe-fixes``), with this hazard and report reason.
+        self.hazard = ""
+        self.hazard_reason = ""
 
     def extent(
         self, stmts: List[cst.BaseStatement], index: int, first: int, tainted: Set[str], block: cst.CSTNode
@@ -96,8 +100,8 @@ class EscapeAnalysis(MetadataView):
             if isinstance(sub, NESTED_SCOPES):
                 if self._captured_in(sub, live):
                     kind = NESTED_SCOPE_KIND[type(sub)]
-                    raise Unsafe(f"the {noun} is captured by {kind}; it may be used after the "
-                                 f"with block")
+                    raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
+                                 f"may be used after the with block")
                 continue
             if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
                 value = sub.value
@@ -105,11 +109,11 @@ class EscapeAnalysis(MetadataView):
                     value = value.item
                 if self.taint.mentions(value, live) and not self.taint.eager(value, live):
                     what = "returned" if isinstance(sub, cst.Return) else "yielded"
-                    raise Unsafe(f"the {noun} (or something reading from it) is {what}; the "
-                                 f"caller may still use it")
+                    raise Unsafe(f"the {noun} (or something reading from it) is {what} at "
+                                 f"{self.codemod.line_ref(sub)}; the caller may still use it")
             elif isinstance(sub, cst.Raise) and sub.exc is not None:
                 if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
-                    raise Unsafe(f"the {noun} is carried out by an exception")
+                    raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}")
             elif isinstance(sub, cst.Call):
                 self._check_call(sub, live, noun)
             else:
@@ -126,21 +130,21 @@ class EscapeAnalysis(MetadataView):
             for t in targets:
                 for part in walk(t):
                     if isinstance(part, cst.Attribute) and self._store_position(part, t):
-                        raise Unsafe(f"the {noun} is stored on an attribute")
+                        raise Unsafe(f"the {noun} is stored on an attribute at {self.codemod.line_ref(sub)}")
                     if isinstance(part, cst.Subscript) and self._store_position(part, t):
-                        raise Unsafe(f"the {noun} is stored in a subscript")
+                        raise Unsafe(f"the {noun} is stored in a subscript at {self.codemod.line_ref(sub)}")
         elif isinstance(sub, cst.For):
             if self.taint.mentions(sub.iter, live) and not self.taint.elements_eager(sub.iter, live):
                 if not all(isinstance(p, (cst.Name, cst.Tuple, cst.List, cst.Element, cst.StarredElement,
                                            cst.Comma, cst.LeftParen, cst.RightParen, cst.SimpleWhitespace,
                                            cst.LeftSquareBracket, cst.RightSquareBracket))
                            for p in walk(sub.target)):
-                    raise Unsafe(f"the {noun} is stored by a for loop target")
+                    raise Unsafe(f"the {noun} is stored by a for loop target at {self.codemod.line_ref(sub)}")
         elif isinstance(sub, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
             if self.taint.mentions(sub, live) and not self.taint.eager(sub, live):
                 if isinstance(self._parent(sub), (cst.AssignTarget, cst.For)) or self._is_target(sub):
                     return
-                raise Unsafe(f"the {noun} is stored in a container")
+                raise Unsafe(f"the {noun} is stored in a container at {self.codemod.line_ref(sub)}")
 
     def _check_call(self, sub: cst.Call, live: Set[str], noun: str) -> None:
         """A tainted value passed to a call that may keep it (or raise it)."""
@@ -150,8 +154,8 @@ class EscapeAnalysis(MetadataView):
             and sub.func.attr.value in RAISING_METHODS
             and not self.taint.eager(sub.func.value, live)
         ):
-            raise Unsafe(f"`.{sub.func.attr.value}()` raises an exception that carries the "
-                         f"{noun} out of the with block, closed; close it by hand")
+            raise Unsafe(f"`.{sub.func.attr.value}()` at {self.codemod.line_ref(sub)} raises an exception "
+                         f"that carries the {noun} out of the with block, closed; close it by hand")
         tainted_args = [
             a for a in sub.args
             if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
@@ -160,12 +164,29 @@ class EscapeAnalysis(MetadataView):
             return
         func = sub.func
         if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
-            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()`")
+            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:
-            raise Unsafe(f"the {noun} is passed to code that may keep it")
+            raise Unsafe(f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
+                         f"{self.codemod.line_ref(sub)}, which may keep it")
         if not self._known_consumer(func, live):
-            raise Unsafe(f"the {noun} (or something reading from it) is passed to a call "
-                         f"that may keep it; it may be used after the with block")
+            self._unknown_call(sub, noun)
+
+    def _unknown_call(self, call: cst.Call, noun: str) -> None:
+        """A tainted value passed to a call nothing is known about. A response passed to a
+        function or method (not a class: a constructor keeps what it is given) is in practice
+        read there (``check(resp)``, ``log_status(resp)``): an unsafe fix, whose hazard is that
+        the callee keeps it; anything else is reported."""
+        text = self.codemod.module.code_for_node(call.func)
+        name = text if len(text) <= 60 and "\n" not in text else "a call"
+        reason = (f"the {noun} (or something reading from it) is passed to `{name}` at "
+                  f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block")
+        last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
+        if noun == "response" and isinstance(last, cst.Name) and not last.value[:1].isupper():
+            if not self.hazard:
+                self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
+                self.hazard_reason = reason
+            return
+        raise Unsafe(reason)
 
     def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
         """A call known to keep nothing it is given beyond its result (which the taint follows):
@@ -235,8 +256,8 @@ class EscapeAnalysis(MetadataView):
                     if self._local_to_nested(occurrence, scope):
                         continue
                     kind = NESTED_SCOPE_KIND[type(nested)]
-                    raise Unsafe(f"the {noun} is captured by {kind}; it may be used after the "
-                                 f"with block")
+                    raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
+                                 f"it may be used after the with block")
                 if owner is not None and any(owner is s for s in inside):
                     continue
                 ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
@@ -248,8 +269,8 @@ class EscapeAnalysis(MetadataView):
                     continue
                 if not in_loop and self.position(occurrence) < stmt_start:
                     continue
-                raise Unsafe(f"`{name}` is used after the end of its block; the {noun} cannot "
-                             f"be closed there")
+                raise Unsafe(f"`{name}` is used after the end of its block (at "
+                             f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there")
 
     def _owner(
         self, occurrence: cst.CSTNode, scope: NameScope, block: cst.CSTNode

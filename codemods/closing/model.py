@@ -28,9 +28,11 @@ class Skip(Exception):
 class Unsafe(Exception):
     """Raised inside the analysis: the site must be reported with this reason."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, suggestion: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        #: The manual edit, when it is mechanical (shown under the report).
+        self.suggestion = suggestion
 
 
 @dataclass
@@ -61,6 +63,10 @@ class Plan:
     end: int
     name: str
     named: bool  # the binding statement ``name = <target>`` becomes the with header
+    #: An unsafe fix: what may go wrong (``--unsafe-fixes`` applies it), and the report's
+    #: reason when it is not applied.
+    hazard: str = ""
+    hazard_reason: str = ""
 
 
 @dataclass

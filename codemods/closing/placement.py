@@ -101,11 +101,13 @@ class Placement(MetadataView):
             if isinstance(node, (cst.MatchCase, cst.Annotation, cst.FunctionDef, cst.ClassDef)):
                 raise Unsafe(f"the {noun} is opened in a place a with statement cannot wrap")
             if isinstance(node, cst.SimpleStatementSuite):
-                raise Unsafe(f"the {noun} is opened in a one-line compound statement")
+                raise Unsafe(f"the {noun} is opened in a one-line compound statement",
+                             "move the body after the colon onto its own indented line, then run again")
             parent = self._parent(node)
             if isinstance(node, cst.BaseStatement) and isinstance(parent, (cst.IndentedBlock, cst.Module)):
                 if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
-                    raise Unsafe(f"the {noun} is opened on a line with several statements")
+                    raise Unsafe(f"the {noun} is opened on a line with several statements",
+                                 "split the line at its semicolons (one statement per line), then run again")
                 owner = self._parent(parent) if isinstance(parent, cst.IndentedBlock) else None
                 if isinstance(owner, cst.ClassDef):
                     if not self.codemod.MODULE_LEVEL:
@@ -205,7 +207,8 @@ class Placement(MetadataView):
         end = escapes.extent(stmts, index, first, tainted, block)
         if target.mode == "aclose":
             self._check_not_rebound(name, stmts[index + 1 : end + 1], noun)
-        return Plan(target, block, index, end, name, named=binding is not None)
+        return Plan(target, block, index, end, name, named=binding is not None,
+                    hazard=escapes.hazard, hazard_reason=escapes.hazard_reason)
 
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
         if not isinstance(stmt, cst.SimpleStatementLine):

@@ -21,6 +21,9 @@ REQUESTS_TO_KEYWORD = {"get": ("params",)}
 HTTPX_POSITIONAL = {verb: 1 for verb in ("get", "post", "put", "patch", "delete", "head", "options")}
 HTTPX_POSITIONAL.update({"request": 2, "stream": 2})
 #: Keywords both ``httpx.<verb>`` and ``Client.<verb>`` take with the same meaning.
+#: Keywords of ``niquests.<verb>`` that go to the ``Session`` it creates (niquests 3.21's
+#: ``api.request``), which a shared session's methods do not take.
+NIQUESTS_SESSION_KEYWORDS = ("retries", "json_encoder", "tls_configuration")
 HTTPX_SHARED_KEYWORDS = frozenset(
     {"method", "url", "params", "content", "data", "files", "json", "headers", "auth", "timeout"}
 )
@@ -33,6 +36,10 @@ def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
     positional = [a for a in call.args if a.keyword is None and a.star == ""]
     keywords = {a.keyword.value for a in call.args if a.keyword is not None}
     if lib == "requests":
+        if target.found.top_module == "niquests":
+            for name in NIQUESTS_SESSION_KEYWORDS:
+                if name in keywords:
+                    return f"passes {name}=, which a niquests Session takes only when it is created"
         if len(positional) > REQUESTS_POSITIONAL.get(verb, 1):
             return "more positional arguments than the function takes"
         if any(a.star == "**" for a in call.args):
@@ -78,6 +85,14 @@ def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
     return None
 
 
+def _at(share: Any, node: Any) -> str:
+    """`` at line N`` for a node of the module (its statement's line), or ''."""
+    try:
+        return f" at {share.line_ref(node)}" if node is not None else ""
+    except KeyError:  # not a node of this tree (a builtin's assignment)
+        return ""
+
+
 def binding_problem(share: Any, target: ShareTarget) -> Optional[str]:
     """The call's root name must be bound by imports only (no other assignment)."""
     root = target.root
@@ -92,11 +107,12 @@ def binding_problem(share: Any, target: ShareTarget) -> Optional[str]:
         return "cannot resolve the call's name"
     for assignment in assignments:
         if not isinstance(assignment, ImportAssignment):
-            return f"{root.value} is also bound to something other than the import"
+            where = _at(share, getattr(assignment, "node", None))
+            return f"{root.value} is also bound to something other than the import{where}"
         if assignment.scope is scope.globals and not share.imports.unconditional(assignment.node):
             return (
-                f"{root.value} is imported conditionally; a shared client would need "
-                f"{target.found.library} whenever the module runs"
+                f"{root.value} is imported conditionally{_at(share, assignment.node)}; a shared client "
+                f"would need {target.found.top_module} whenever the module runs"
             )
     return None
 

@@ -13,6 +13,21 @@ from typing import List, Optional
 
 DEFAULT_MODULE_NAMES = {"requests": "_session", "httpx": "_client"}
 DEFAULT_FUNCTION_NAMES = {"requests": "session", "httpx": "client"}
+#: The modules a shared client can be made from, in the order clients are written; each
+#: drop-in (niquests, httpx2) gets its own client, of its own module (``calls.DROP_INS``).
+CLIENT_MODULES = ("requests", "niquests", "httpx", "httpx2")
+
+
+def modules_of(targets) -> List[str]:
+    """The modules (``HttpCall.top_module``) of ``targets``, in ``CLIENT_MODULES`` order."""
+    return [m for m in CLIENT_MODULES if any(t.found.top_module == m for t in targets)]
+
+
+def api_of(module: str) -> str:
+    """requests or httpx: the API ``module`` keeps."""
+    from ..calls import DROP_INS
+
+    return DROP_INS.get(module, module)
 
 
 @dataclass(frozen=True)

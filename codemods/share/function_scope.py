@@ -12,7 +12,7 @@ from libcst.metadata.scope_provider import ImportAssignment
 
 from ..imports import dotted
 from ..tree import walk
-from .client import DEFAULT_FUNCTION_NAMES, ClientDefinition
+from .client import DEFAULT_FUNCTION_NAMES, ClientDefinition, api_of, modules_of
 from .targets import ShareTarget
 
 
@@ -44,7 +44,7 @@ def _plan_one_function(share: Any, function: cst.FunctionDef, ok: List[ShareTarg
         for t in ok:
             share.report(t.call, problem)
         return
-    libraries = [lib for lib in ("requests", "httpx") if any(t.found.library == lib for t in ok)]
+    libraries = modules_of(ok)  # requests, niquests, httpx, httpx2: one client each
     refs = {}
     for lib in libraries:
         ref = _function_lib_ref(share, function, lib, start, ok)
@@ -69,16 +69,16 @@ def _plan_one_function(share: Any, function: cst.FunctionDef, ok: List[ShareTarg
     taken.update(r.split(".")[0] for r in list(refs.values()) + [cookiejar] if r)
     policy = None
     for lib in libraries:
-        base = given or DEFAULT_FUNCTION_NAMES[lib]
-        if given and len(libraries) == 2 and lib == "httpx":
+        base = given or DEFAULT_FUNCTION_NAMES[api_of(lib)]
+        if given and len(libraries) >= 2 and api_of(lib) == "httpx":
             base = f"{given}_httpx"
         names[lib] = share.imports.fresh(base, taken)
-        client = ClientDefinition(lib, refs[lib], cookiejar)
+        client = ClientDefinition(api_of(lib), refs[lib], cookiejar)
         items.append((client.constructor(), names[lib]))
         policy = policy or client.policy(names[lib])
     share.plan.functions[function] = (start, end, items, policy)  # type: ignore[assignment]
     for t in ok:
-        share.schedule(t, names[t.found.library])
+        share.schedule(t, names[t.found.top_module])
 
 
 def _function_problem(share: Any, function: cst.FunctionDef, statements, targets) -> Optional[str]:

@@ -8,18 +8,19 @@ from typing import Any, Dict, List, Optional, Set
 import libcst as cst
 
 from ..imports import Ref
-from .client import DEFAULT_MODULE_NAMES, ClientDefinition
+from .client import DEFAULT_MODULE_NAMES, ClientDefinition, api_of, modules_of
 from .layout import insertion_point, top_statement_index
 from .targets import ShareTarget
 
 
 def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> None:
     ok = share.eligible(targets, share.module_problem)
+    _report_pending(share, module)
     if not ok:
         return
     first_use = min(top_statement_index(share, t.call) for t in ok)
     point = insertion_point(module.body, first_use)
-    libraries = [lib for lib in ("requests", "httpx") if any(t.found.library == lib for t in ok)]
+    libraries = modules_of(ok)  # requests, niquests, httpx, httpx2: one client each
     adds: List[cst.SimpleStatementLine] = []
     lines: List[str] = []
     given = share.options["session-name"] or ""
@@ -30,17 +31,18 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
         helpers["http.cookiejar"] = share.imports.module_ref("http.cookiejar", point, must_exist=False)
     for lib in libraries:
         ref = share.imports.module_ref(lib, point, must_exist=True)
-        lib_targets = [t for t in ok if t.found.library == lib]
+        lib_targets = [t for t in ok if t.found.top_module == lib]
         if ref is None:
             for t in lib_targets:
-                share.report(t.call, f"{lib} is not imported at module level before its first use")
+                share.report(t.call, f"{lib} is not imported at module level before its first use",
+                             f"add `import {lib}` to the module's imports at the top, then run again")
             continue
         refs[lib] = ref
         share.imports.all_names.update(r.name.split(".")[0] for r in list(helpers.values()) + [ref] if r)
         if given:
-            base = given if lib == "requests" or len(libraries) == 1 else f"{given}_httpx"
+            base = given if api_of(lib) == "requests" or len(libraries) == 1 else f"{given}_httpx"
         else:
-            base = DEFAULT_MODULE_NAMES[lib]
+            base = DEFAULT_MODULE_NAMES[api_of(lib)]
         names[lib] = share.imports.fresh(base)
     if not refs:
         return
@@ -52,13 +54,29 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
     cookiejar = helpers["http.cookiejar"].name if not share.keep_cookies else None  # type: ignore[union-attr]
     for lib in libraries:
         if lib in refs:
-            lines += ClientDefinition(lib, refs[lib].name, cookiejar).module_statements(names[lib])
+            lines += ClientDefinition(api_of(lib), refs[lib].name, cookiejar).module_statements(names[lib])
     block = _module_block(module, point, adds, lines)
     share.plan.module_block = block
     share.plan.insert_at = point
     for t in ok:
-        if t.found.library in refs:
-            share.schedule(t, names[t.found.library])
+        if t.found.top_module in refs:
+            share.schedule(t, names[t.found.top_module])
+
+
+def _report_pending(share: Any, module: cst.Module) -> None:
+    """The unsafe fixes not applied (no ``--unsafe-fixes``): "fixable with --unsafe-fixes"
+    only where ``--unsafe-fixes`` would fix them (the library can be named there)."""
+    pending, share.pending = share.pending, []
+    if not pending:
+        return
+    point = insertion_point(module.body, min(top_statement_index(share, t.call) for t, _ in pending))
+    for target, hazard in pending:
+        lib = target.found.top_module
+        if share.imports.library_imported(lib, point):
+            share.unsafe_fix(target.call, hazard.reason, hazard.hazard)
+        else:
+            share.report(target.call, f"{lib} is not imported at module level before its first use",
+                         f"add `import {lib}` to the module's imports at the top, then run again")
 
 
 def _module_block(

@@ -41,9 +41,9 @@ def plan_client(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
         add = cst.parse_statement(f"from {module_name} import {name}\n")
 
     def check(t: ShareTarget) -> Optional[str]:
-        if t.found.library != library:
+        if t.found.top_module != library:
             return (
-                f"{t.found.library} call, but the shared client {name} is a {library} client "
+                f"{t.found.top_module} call, but the shared client {name} is a {library} client "
                 f"(--client-library)"
             )
         try:
