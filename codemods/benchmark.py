@@ -12,7 +12,15 @@ Runs, on the same files (every project directory under DIR; hidden directories s
   runs on a random sample of ``--libcst-sample`` files (fixed seed) and its rate is
   extrapolated; our tool is timed on the same sample too, for a like-for-like ratio;
 - ``ruff check --select S113`` (requests calls without a timeout: the speed limit for a scan
-  in this field; ``--no-cache --isolated``).
+  in this field; ``--no-cache --isolated``);
+- the results cache (``cache.py``): ``-j N`` cold (an empty cache directory) and warm (the
+  same directory again, nothing changed); the other runs of ours use ``--no-cache``. The
+  files that reach LibCST: in a cold run those the prefilter passes (scanned minus skipped),
+  in a warm run the cache misses (entries the run added);
+- one file each of ``--sizes`` MB (default 0.5, 1, 2 and 4), made by concatenating copies
+  of the sample programs (``samples/``: module-level imports once, every copy's top-level
+  names renamed, so it is a long real-shaped module, not a deep one), run alone (``-j 1``,
+  no budgets, no cache): time and peak memory, to show both grow linearly.
 
 For each: wall time, files/s, lines/s, the peak resident memory of the largest process
 (``getrusage(RUSAGE_CHILDREN)`` measured in a fresh wrapper process per run, so one run's peak
@@ -25,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +41,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from . import registry
+from . import cache, registry
 from .discover import discover
 from .engine import default_jobs
 
@@ -96,13 +105,45 @@ def row(name: str, run: Dict, files: int, lines: int, reference: Optional[float]
 HEADER = f"{'':<46}{'files':>7}{'seconds':>10}{'files/s':>10}{'lines/s':>11}{'MiB':>9}{'vs ours':>9}"
 
 
+_IMPORT_LINE = re.compile(r"^(?:import|from)\s.*$", re.M)
+_TOP_NAME = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
+
+
+def sized_module(megabytes: float, samples: Path = ROOT / "samples") -> str:
+    """A module of about ``megabytes`` MB: the samples' imports once, then copies of their
+    bodies with every top-level name suffixed by the copy's number (no name bound twice)."""
+    imports = set()
+    bodies = []
+    for path in sorted(samples.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        imports.update(_IMPORT_LINE.findall(text))
+        body = _IMPORT_LINE.sub("", text)
+        names = {a or b for a, b in _TOP_NAME.findall(body)} - {"__name__", "__all__"}
+        bodies.append((body, names))
+    out = ["\n".join(sorted(imports)), "\n\n"]
+    size = sum(map(len, out))
+    copy = 0
+    while size < megabytes * 2**20:
+        for body, names in bodies:
+            renamed = re.sub(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b", rf"\1_{copy}", body) if names else body
+            out.append(renamed + "\n\n")
+            size += len(renamed) + 2
+            copy += 1
+    return "".join(out)
+
+
+def _cache_entries(directory: str) -> int:
+    return cache.stats(directory)["entries"] if os.path.isdir(directory) else 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codemods.benchmark", description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", help="a directory of projects (e.g. the fetch.sh corpus)")
     parser.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="cores for the parallel runs")
     parser.add_argument("--libcst-sample", type=int, default=300, help="files for LibCST's runner (0: all)")
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--skip", default="", help="comma list of runs to skip: j1,jN,libcst,ruff")
+    parser.add_argument("--skip", default="", help="comma list of runs to skip: j1,jN,cache,libcst,ruff,sizes")
+    parser.add_argument("--sizes", default="0.5,1,2,4", help="comma list of MB for the file-size rows")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers here")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -115,7 +156,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"corpus: {corpus}: {len(projects)} projects, {len(files)} files, {lines} lines; "
           f"{os.cpu_count()} cores (using {jobs}); Python {sys.version.split()[0]}", flush=True)
 
-    tool = [sys.executable, "-m", "codemods", "--check", "--config", os.devnull]
+    base_tool = [sys.executable, "-m", "codemods", "--check", "--config", os.devnull]
+    tool = [*base_tool, "--no-cache"]
     results: Dict[str, Dict] = {}
     printed: List[str] = [HEADER]
 
@@ -129,6 +171,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         show(f"http-codemods --check -j {jobs}", "ours_jN", len(files), lines, None)
         print(f"    {summary_line(results['ours_jN']['stderr'])}", flush=True)
     reference = results.get("ours_jN", {}).get("seconds")
+    if "cache" not in skip:
+        with tempfile.TemporaryDirectory(prefix="http-codemods-bench-cache-") as cache_dir:
+            cached = [*base_tool, "--cache-dir", cache_dir, "-j", str(jobs), *projects]
+            for name in ("cold", "warm"):
+                before = _cache_entries(cache_dir)
+                results[f"ours_{name}"] = run = measure(cached, ROOT)
+                run["cache_entries_added"] = _cache_entries(cache_dir) - before
+                show(f"http-codemods --check -j {jobs}, cache {name}", f"ours_{name}", len(files), lines, reference)
+                line = summary_line(run["stderr"])
+                counts = [int(n) for n in re.findall(r"(\d+) files scanned, (\d+) skipped", line)[0]] if line else [0, 0]
+                reached = counts[0] - counts[1] if name == "cold" else run["cache_entries_added"]
+                run["reached_libcst"] = reached
+                print(f"    {line}; files that reached LibCST: {reached}", flush=True)
     if "j1" not in skip:
         results["ours_j1"] = measure([*tool, "-j", "1", *projects], ROOT)
         show("http-codemods --check -j 1", "ours_j1", len(files), lines, reference)
@@ -170,6 +225,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"    LibCST's runner on the whole tree, extrapolated: {estimate:.0f} s"
                       + (f" ({estimate / reference:.0f}x ours)" if reference else ""), flush=True)
                 results["libcst_extrapolated_seconds"] = {"seconds": estimate}
+
+    if "sizes" not in skip:
+        with tempfile.TemporaryDirectory(prefix="http-codemods-bench-size-") as tmp:
+            for megabytes in [float(x) for x in args.sizes.split(",") if x]:
+                path = Path(tmp) / f"module_{megabytes:g}mb.py"
+                text = sized_module(megabytes)
+                path.write_text(text, encoding="utf-8")
+                n_lines = text.count("\n")
+                key = f"size_{megabytes:g}mb"
+                results[key] = measure([*tool, "-j", "1", "--file-time-limit", "0", "--file-memory-limit", "0",
+                                        "--file-size-limit", "0", str(path)], ROOT)
+                results[key]["bytes"] = len(text.encode())
+                show(f"one file of {megabytes:g} MB ({n_lines} lines)", key, 1, n_lines, None)
+                print(f"    {summary_line(results[key]['stderr'])}", flush=True)
 
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

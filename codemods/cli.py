@@ -162,6 +162,8 @@ def _list_codemods() -> None:
 @click.option("--file-time-limit", type=click.FloatRange(min=0), help=f"Seconds one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).")
 @click.option("--file-memory-limit", type=click.FloatRange(min=0), help=f"MB of memory a worker may use on one file; 0: none (default: {BUDGETS['file-memory-limit']:g}).")
 @click.option("--file-size-limit", type=click.FloatRange(min=0), help=f"MB above which a file is not processed (an error); 0: none (default: {BUDGETS['file-size-limit']:g}).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Directory of the results cache (default: $HTTP_CODEMODS_CACHE_DIR, the configured cache-dir, else ~/.cache/http-codemods).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
 @click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one with a [tool.http-codemods] table.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).")
@@ -190,6 +192,8 @@ def command(
     file_time_limit: Optional[float],
     file_memory_limit: Optional[float],
     file_size_limit: Optional[float],
+    cache_dir: Optional[str],
+    no_cache: bool,
     stdin_filename: Optional[str],
     config_path: Optional[str],
     color: str,
@@ -271,6 +275,7 @@ def command(
         file_time_limit=budgets["file-time-limit"],
         file_memory_limit=int(budgets["file-memory-limit"] * 2**20),
         max_file_size=int(budgets["file-size-limit"] * 2**20),
+        cache_dir=_cache_dir(cache_dir, no_cache, cfg, base),
     )
     if project_facts.needed(settings.codemods):
         # Once, before any file is rewritten: what tests and other modules know (facts.py).
@@ -297,6 +302,12 @@ def command(
         _echo_hidden_fixes(totals)
     status = _exit_status(totals, mode)
     sys.exit(0 if exit_zero and status == 1 else status)
+
+
+def _cache_dir(cli_dir: Optional[str], no_cache: bool, cfg: Dict[str, Any], base: str) -> str:
+    from .cache import resolve_dir
+
+    return resolve_dir(cli_dir, no_cache, cfg.get("cache-dir"), base)
 
 
 def _preview_unsafe_fixes(results: Sequence[engine.FileResult], settings: engine.Settings, mode: str,

@@ -8,6 +8,7 @@ Keys (underscores and dashes are interchangeable):
   paths named on the command line too;
 - ``per-file-ignores``: a table of glob -> codemod names not to run on matching files;
 - ``jobs``: worker processes (0: all cores);
+- ``cache-dir``: where results are cached (relative to the file's directory; see ``cache.py``);
 - ``unsafe-fixes``: apply unsafe fixes too (true/false; ``--unsafe-fixes`` /
   ``--no-unsafe-fixes`` win over it);
 - every codemod option, either flat (``timeout = 30``, ``session-scope = "function"``) or in
@@ -136,8 +137,8 @@ def validate(table: Dict[str, Any], path: str = "pyproject.toml") -> Dict[str, A
     codemods = _codemods()
     specs = _option_specs()
     top = f"{path}: [tool.http-codemods]"
-    known = (list(LIST_KEYS) + list(BOOL_KEYS) + ["per-file-ignores", "jobs"] + list(BUDGET_KEYS) + list(specs)
-             + list(codemods))
+    known = (list(LIST_KEYS) + list(BOOL_KEYS) + ["per-file-ignores", "jobs", "cache-dir"] + list(BUDGET_KEYS)
+             + list(specs) + list(codemods))
     out: Dict[str, Any] = {}
     for raw_key, value in table.items():
         key = _key(raw_key)
@@ -156,6 +157,10 @@ def validate(table: Dict[str, Any], path: str = "pyproject.toml") -> Dict[str, A
         elif key in BUDGET_KEYS:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
                 raise ConfigError(f"{top} {key} must be a number >= 0 (0: no limit), not {value!r}")
+            out[key] = value
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{top} cache-dir: expected a directory path, got {value!r}")
             out[key] = value
         elif key == "per-file-ignores":
             out[key] = _per_file_ignores(value, f"{top} per-file-ignores")

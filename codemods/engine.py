@@ -15,29 +15,40 @@ import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
-import moreorless
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from . import prefilter, prune, registry
 from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site, resolve_line_refs
 from .formatting import format_changed
+from .enums import StrEnum
+from .libcst_compat import flat_skip_first
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
 
-UNCHANGED = "unchanged"
-CHANGED = "changed"
-SKIPPED = "skipped"  # the prefilter proved there is nothing to do
-ERROR = "error"
+class Status(StrEnum):
+    """What happened to a file (the values are the report's strings)."""
 
-#: Write modes.
-WRITE = "write"
-DIFF = "diff"
-CHECK = "check"
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    SKIPPED = "skipped"  # the prefilter proved there is nothing to do
+    ERROR = "error"
+
+
+class Mode(StrEnum):
+    """What a run does with a change: write it, print its diff, or only report it."""
+
+    WRITE = "write"
+    DIFF = "diff"
+    CHECK = "check"
+
+
+UNCHANGED, CHANGED, SKIPPED, ERROR = Status.UNCHANGED, Status.CHANGED, Status.SKIPPED, Status.ERROR
+WRITE, DIFF, CHECK = Mode.WRITE, Mode.DIFF, Mode.CHECK
 
 #: How many libcst parses this process did (tests prove the prefilter with it).
 PARSE_COUNT = 0
@@ -49,7 +60,7 @@ class Settings:
 
     codemods: Tuple[str, ...]
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    mode: str = WRITE
+    mode: Mode = WRITE
     prefilter_words: Tuple[str, ...] = ()
     keep_text: bool = False  # return old and new text even when not needed for a diff
     #: Hide functions no codemod can act on before the codemods run (``prune.py``); off only
@@ -68,12 +79,14 @@ class Settings:
     #: The project facts pass's result (``facts.ProjectFacts``), computed once per run before
     #: any file is rewritten when a codemod that consults it is selected; None: not computed.
     facts: Optional[Any] = None
+    #: Where per-file results are cached (``cache.py``); empty: no cache.
+    cache_dir: str = ""
 
 
 @dataclass
 class FileResult:
     path: str
-    status: str
+    status: Status
     sites: List[Site] = field(default_factory=list)
     applied: List[str] = field(default_factory=list)
     diff: Optional[str] = None
@@ -123,31 +136,109 @@ _ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 def unified_diff(old: str, new: str, path: str) -> str:
     """A ``git apply``-able diff (``a/path``, ``b/path``)."""
-    if not _ODD_LINE_BREAKS.search(old + new):
-        return moreorless.unified_diff(old, new, path)
-    # str.splitlines (used by moreorless) breaks lines at form feeds and other separators that
-    # git does not; split at "\n" only so the hunks match the file as git sees it.
-    a = old.split("\n")
-    b = new.split("\n")
-    a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
-    b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+    if not _ODD_LINE_BREAKS.search(old) and not _ODD_LINE_BREAKS.search(new):
+        a_lines, b_lines = old.splitlines(True), new.splitlines(True)
+        # moreorless's convention for the file names (an absolute path stays as it is).
+        a_name, b_name = (path, path) if os.path.isabs(path) else (f"a/{path}", f"b/{path}")
+    else:
+        # str.splitlines breaks lines at form feeds and other separators that git does not;
+        # split at "\n" only so the hunks match the file as git sees it.
+        a = old.split("\n")
+        b = new.split("\n")
+        a_lines = [line + "\n" for line in a[:-1]] + ([a[-1]] if a[-1] else [])
+        b_lines = [line + "\n" for line in b[:-1]] + ([b[-1]] if b[-1] else [])
+        a_name, b_name = f"a/{path}", f"b/{path}"
+    codes = _opcodes(a_lines, b_lines)
+    changes = sum(code[0] != "equal" for code in codes)
+    if (len(a_lines) + len(b_lines)) * max(1, changes) <= _DIFFLIB_BUDGET:
+        lines: Iterator[str] = difflib.unified_diff(a_lines, b_lines, a_name, b_name)
+    else:
+        lines = _linear_unified_diff(a_lines, b_lines, a_name, b_name, codes)
     out = []
-    for line in difflib.unified_diff(a_lines, b_lines, f"a/{path}", f"b/{path}"):
+    for line in lines:
         out.append(line)
         if not line.endswith("\n"):
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)
 
 
+#: Diffs are difflib's (as they always were, byte for byte) while lines x changed regions
+#: stays under this: difflib's cost grows with both (a 13,000-line file with 1,300 changes took
+#: 7.5 s). Above, the same format from ``_opcodes``, linear; it equals difflib without its
+#: "autojunk" heuristic, so it can place a repeated line (a blank) at the other end of a hunk.
+_DIFFLIB_BUDGET = 4_000_000
+
+
+def _linear_unified_diff(a: Sequence[str], b: Sequence[str], a_name: str, b_name: str,
+                         codes: Optional[List[Tuple[str, int, int, int, int]]] = None, n: int = 3) -> Iterator[str]:
+    """``difflib.unified_diff``'s output format over ``_opcodes``."""
+    groups = list(_grouped_opcodes(_opcodes(a, b) if codes is None else codes, n))
+    if not groups:
+        return
+    yield f"--- {a_name}\n"
+    yield f"+++ {b_name}\n"
+    for group in groups:
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for line in a[i1:i2]:
+                    yield " " + line
+                continue
+            if tag in ("replace", "delete"):
+                for line in a[i1:i2]:
+                    yield "-" + line
+            if tag in ("replace", "insert"):
+                for line in b[j1:j2]:
+                    yield "+" + line
+
+
+def _range(start: int, stop: int) -> str:
+    """difflib's ``_format_range_unified``."""
+    beginning = start + 1
+    length = stop - start
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
+
+
+def _grouped_opcodes(codes: List[Tuple[str, int, int, int, int]], n: int = 3) -> Iterator[List[Tuple[str, int, int, int, int]]]:
+    """``difflib.SequenceMatcher.get_grouped_opcodes`` over given opcodes."""
+    codes = list(codes)
+    if not codes:
+        codes = [("equal", 0, 1, 0, 1)]
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = tag, max(i1, i2 - n), i2, max(j1, j2 - n), j2
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)
+    nn = n + n
+    group: List[Tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > nn:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            yield group
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        yield group
+
+
 # -- line mapping (sites found after an earlier codemod moved lines) -----------------------
 
 
 def _line_map(original: str, current: str) -> Callable[[int], int]:
-    """Map 1-based lines of ``current`` to the line of ``original`` they came from."""
+    """Map 1-based lines of ``current`` to the line of ``original`` they came from: an equal
+    line to its twin, a line of a changed block to the line at the same offset in the old
+    block (its last line when the new block is longer)."""
     a = original.splitlines()
     b = current.splitlines()
     mapping: Dict[int, int] = {}
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
         for offset, j in enumerate(range(j1, j2)):
             if tag == "equal":
                 mapping[j + 1] = i1 + offset + 1
@@ -156,116 +247,338 @@ def _line_map(original: str, current: str) -> Callable[[int], int]:
     return lambda line: mapping.get(line, line)
 
 
+#: Work done by ``_matching_blocks`` (line comparisons and lookups, roughly): tests assert it
+#: grows linearly with the input.
+LINE_MAP_WORK = [0]
+#: A changed region with at most this many line pairs goes to difflib (exactly the old output).
+_SMALL_REGION = 4096
+#: Levels of unique-line anchoring before the windowed fallback.
+_ANCHOR_DEPTH = 4
+#: How far the fallback looks ahead for the next equal line.
+_WINDOW = 64
+
+
+def _opcodes(a: Sequence[str], b: Sequence[str]) -> List[Tuple[str, int, int, int, int]]:
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`` in linear time
+    (the output is the same when the edits are a few regions: see tests/test_line_map.py)."""
+    blocks: List[Tuple[int, int, int]] = []
+    _matching_blocks(a, b, 0, len(a), 0, len(b), 0, blocks)
+    out: List[Tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in blocks + [(len(a), len(b), 0)]:
+        if i < ai and j < bj:
+            out.append(("replace", i, ai, j, bj))
+        elif i < ai:
+            out.append(("delete", i, ai, j, bj))
+        elif j < bj:
+            out.append(("insert", i, ai, j, bj))
+        if size:
+            if out and out[-1][0] == "equal" and out[-1][2] == ai and out[-1][4] == bj:
+                tag, i1, _, j1, _ = out.pop()
+                out.append(("equal", i1, ai + size, j1, bj + size))
+            else:
+                out.append(("equal", ai, ai + size, bj, bj + size))
+        i, j = ai + size, bj + size
+    _slide(a, b, out)
+    return out
+
+
+def _slide(a: Sequence[str], b: Sequence[str], codes: List[Tuple[str, int, int, int, int]]) -> None:
+    """Place each insertion or deletion whose lines repeat its neighbours where difflib puts
+    it: difflib takes the longest equal block first, so the slack goes to the longer of the
+    two equal blocks around it (the earlier one on a tie)."""
+    for k in range(1, len(codes) - 1):
+        tag, i1, i2, j1, j2 = codes[k]
+        before, after = codes[k - 1], codes[k + 1]
+        if tag not in ("delete", "insert") or before[0] != "equal" or after[0] != "equal":
+            continue
+        seq, lo, hi = (a, i1, i2) if tag == "delete" else (b, j1, j2)
+        before_len, after_len = before[2] - before[1], after[2] - after[1]
+        back = 0
+        while back < before_len and seq[lo - 1 - back] == seq[hi - 1 - back]:
+            back += 1
+        forward = 0
+        while forward < after_len and seq[lo + forward] == seq[hi + forward]:
+            forward += 1
+        LINE_MAP_WORK[0] += back + forward
+        shift = forward if before_len + forward >= after_len + back else -back
+        if not shift:
+            continue
+        codes[k - 1] = ("equal", before[1], before[2] + shift, before[3], before[4] + shift)
+        codes[k] = (tag, i1 + shift, i2 + shift, j1 + shift, j2 + shift)
+        codes[k + 1] = ("equal", after[1] + shift, after[2], after[3] + shift, after[4])
+
+
+def _matching_blocks(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
+                     out: List[Tuple[int, int, int]]) -> None:
+    """Append the equal blocks of ``a[alo:ahi]`` and ``b[blo:bhi]``, in order: the common head
+    and tail, then lines unique on both sides as anchors (patience diff), then difflib on
+    regions small enough, else a windowed greedy match (linear)."""
+    shorter = min(ahi - alo, bhi - blo)
+    head = 0
+    while head < shorter and a[alo + head] == b[blo + head]:
+        head += 1
+    tail = 0
+    while tail < shorter and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
+        tail += 1
+    LINE_MAP_WORK[0] += head + tail + 1
+    if head + tail > shorter:
+        tail = shorter - head  # they overlap: ``_slide`` puts the slack where difflib does
+    if head:
+        out.append((alo, blo, head))
+        alo, blo = alo + head, blo + head
+    ahi, bhi = ahi - tail, bhi - tail
+    if alo < ahi and blo < bhi:
+        if (ahi - alo) * (bhi - blo) <= _SMALL_REGION:
+            LINE_MAP_WORK[0] += (ahi - alo) * (bhi - blo)
+            matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            out.extend((alo + i, blo + j, n) for i, j, n in matcher.get_matching_blocks() if n)
+        elif depth < _ANCHOR_DEPTH and _anchored(a, b, alo, ahi, blo, bhi, depth, out):
+            pass
+        else:
+            _windowed(a, b, alo, ahi, blo, bhi, out)
+    if tail:
+        out.append((ahi, bhi, tail))
+
+
+def _anchored(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
+              out: List[Tuple[int, int, int]]) -> bool:
+    """Patience: the longest increasing run of lines that occur once in each side; recurse
+    between them. False when there is no such line."""
+    import bisect
+
+    LINE_MAP_WORK[0] += (ahi - alo) + (bhi - blo)
+    count_a: Dict[str, int] = {}
+    for i in range(alo, ahi):
+        count_a[a[i]] = count_a.get(a[i], 0) + 1
+    where_b: Dict[str, int] = {}
+    twice = set()
+    for j in range(blo, bhi):
+        line = b[j]
+        if count_a.get(line) == 1:
+            if line in where_b:
+                twice.add(line)
+            where_b[line] = j
+    pairs = [(i, where_b[a[i]]) for i in range(alo, ahi)
+             if count_a[a[i]] == 1 and a[i] in where_b and a[i] not in twice]
+    if not pairs:
+        return False
+    # Longest increasing subsequence of the b positions (patience sorting), O(k log k).
+    tops: List[int] = []
+    top_index: List[int] = []
+    back: List[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pile = bisect.bisect_left(tops, j)
+        if pile == len(tops):
+            tops.append(j)
+            top_index.append(k)
+        else:
+            tops[pile] = j
+            top_index[pile] = k
+        back[k] = top_index[pile - 1] if pile else -1
+    LINE_MAP_WORK[0] += len(pairs) * max(1, len(tops).bit_length())
+    chain = []
+    k = top_index[-1]
+    while k != -1:
+        chain.append(pairs[k])
+        k = back[k]
+    chain.reverse()
+    i, j = alo, blo
+    for ai, bj in chain:
+        _matching_blocks(a, b, i, ai, j, bj, depth + 1, out)
+        out.append((ai, bj, 1))
+        i, j = ai + 1, bj + 1
+    _matching_blocks(a, b, i, ahi, j, bhi, depth + 1, out)
+    return True
+
+
+def _windowed(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int,
+              out: List[Tuple[int, int, int]]) -> None:
+    """Walk both sides: equal lines match; at a difference, resume at the nearest pair of
+    equal lines within ``_WINDOW`` lines ahead (fewest lines skipped), else skip a window."""
+    i, j = alo, blo
+    while i < ahi and j < bhi:
+        if a[i] == b[j]:
+            start_i, start_j = i, j
+            while i < ahi and j < bhi and a[i] == b[j]:
+                i += 1
+                j += 1
+            LINE_MAP_WORK[0] += i - start_i
+            out.append((start_i, start_j, i - start_i))
+            continue
+        LINE_MAP_WORK[0] += 2 * _WINDOW
+        first_b: Dict[str, int] = {}
+        for q in range(j, min(bhi, j + _WINDOW)):
+            first_b.setdefault(b[q], q)
+        best: Optional[Tuple[int, int, int]] = None
+        for p in range(i, min(ahi, i + _WINDOW)):
+            q = first_b.get(a[p])
+            if q is not None and (best is None or (p - i) + (q - j) < best[0]):
+                best = ((p - i) + (q - j), p, q)
+        if best is None:
+            i, j = min(ahi, i + _WINDOW), min(bhi, j + _WINDOW)
+        else:
+            i, j = best[1], best[2]
+
+
 # -- one file ------------------------------------------------------------------------------
 
 
 def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
-    """Run the selected codemods over ``data``; no I/O."""
-    result = FileResult(path=path, status=UNCHANGED)
-    # Bytes, then Python's ast: skips files no codemod can touch without a libcst parse, and
-    # tells which codemods can act at all (``verdict.kinds``; ``None`` when ast cannot tell).
-    verdict = screen(data, settings.prefilter_words) if settings.codemods else None
-    if verdict is None or not verdict.candidate:
-        result.status = SKIPPED
-        return result
-    try:
-        original_text, result.encoding = decode(data)
-    except SourceError as exc:
-        return _error(result, exc.reason, exc.line, exc.column)
-    if verdict.danger:  # would crash libcst's native parser (the whole process)
-        return _error(result, f"cannot parse: {verdict.danger}")
-    kinds = verdict.kinds
-    # Functions no selected codemod can act on are hidden from libcst (prune.py); the
-    # codemods run on the rest, and the hidden lines are put back at the end.
-    hidden: Optional[prune.Hidden] = None
-    if settings.hide_functions and verdict.tree is not None:
-        watched = registry.watched_names(settings.codemods, settings.prefilter_words)
-        hidden = prune.hide(data, verdict.tree, watched)
-    try:
-        tree = parse(hidden.data if hidden else data)
-    except Exception as exc:
-        if hidden is not None:
-            return _without_hiding(data, path, settings)
-        if isinstance(exc, cst.ParserSyntaxError):
-            return _syntax_error(result, data, exc)
-        if isinstance(exc, RecursionError):
-            return _error(result, "cannot parse: nesting too deep")
-        return _error(result, f"cannot parse: {type(exc).__name__}: {exc}")  # other parser errors
+    """Run the selected codemods over ``data``; no I/O. The steps, in order (each may end
+    the file early with its result): screen, decode, hide, parse, each codemod, finish."""
+    run = _FileRun(data, path, settings)
+    return run.screen() or run.decode() or run.parse() or run.codemods() or run.finish()
 
-    start_text = decode(hidden.data)[0] if hidden else original_text  # == tree.code
-    from_start: Callable[[int], int] = hidden.original_line if hidden else _same_line
-    code = start_text
-    to_original = from_start
-    hidden_names = hidden.names if hidden else frozenset()
-    lazy: Optional[LazyMetadata] = None
-    stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
-    for cls in registry.ordered(settings.codemods):
-        if not relevant(cls.NAME, kinds):
-            continue  # no name this codemod acts on: skip its transform and metadata
-        if stale is not None:
+
+class _FileRun:
+    """One file through ``process_source``'s steps; each returns the file's result when it
+    ends the run (skipped, an error, the slow path) and ``None`` to go on."""
+
+    def __init__(self, data: bytes, path: str, settings: Settings) -> None:
+        self.data, self.path, self.settings = data, path, settings
+        self.result = FileResult(path=path, status=UNCHANGED)
+        self.verdict: Optional[prefilter.Verdict] = None
+        self.kinds: Optional[FrozenSet[str]] = None
+        self.original_text = ""
+        self.hidden: Optional[prune.Hidden] = None
+        self.tree: Optional[cst.Module] = None
+        self.start_text = ""  # the parsed text (``original_text`` with hidden functions folded)
+        self.code = ""  # the current text
+        self.from_start: Callable[[int], int] = _same_line
+        self.to_original: Callable[[int], int] = _same_line
+        self.lazy: Optional[LazyMetadata] = None
+        self.stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
+
+    def screen(self) -> Optional[FileResult]:
+        """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
+        and tells which codemods can act at all (``kinds``; ``None`` when ast cannot tell)."""
+        self.verdict = screen(self.data, self.settings.prefilter_words) if self.settings.codemods else None
+        if self.verdict is None or not self.verdict.candidate:
+            self.result.status = SKIPPED
+            return self.result
+        self.kinds = self.verdict.kinds
+        return None
+
+    def decode(self) -> Optional[FileResult]:
+        try:
+            self.original_text, self.result.encoding = decode(self.data)
+        except SourceError as exc:
+            return _error(self.result, exc.reason, exc.line, exc.column)
+        assert self.verdict is not None
+        if self.verdict.danger:  # would crash libcst's native parser (the whole process)
+            return _error(self.result, f"cannot parse: {self.verdict.danger}")
+        return None
+
+    def parse(self) -> Optional[FileResult]:
+        """Functions no selected codemod can act on are hidden from libcst (prune.py); the
+        codemods run on the rest, and the hidden lines are put back in ``finish``."""
+        settings, verdict = self.settings, self.verdict
+        assert verdict is not None
+        if settings.hide_functions and verdict.tree is not None:
+            watched = registry.watched_names(settings.codemods, settings.prefilter_words)
+            self.hidden = prune.hide(self.data, verdict.tree, watched)
+        hidden = self.hidden
+        try:
+            self.tree = parse(hidden.data if hidden else self.data)
+        except Exception as exc:
+            if hidden is not None:
+                return _without_hiding(self.data, self.path, settings)
+            if isinstance(exc, cst.ParserSyntaxError):
+                return _syntax_error(self.result, self.data, exc)
+            if isinstance(exc, RecursionError):
+                return _error(self.result, "cannot parse: nesting too deep")
+            return _error(self.result, f"cannot parse: {type(exc).__name__}: {exc}")  # other parser errors
+        self.start_text = decode(hidden.data)[0] if hidden else self.original_text  # == tree.code
+        self.from_start = hidden.original_line if hidden else _same_line
+        self.code = self.start_text
+        self.to_original = self.from_start
+        return None
+
+    def codemods(self) -> Optional[FileResult]:
+        for cls in registry.ordered(self.settings.codemods):
+            if not relevant(cls.NAME, self.kinds):
+                continue  # no name this codemod acts on: skip its transform and metadata
+            ended = self.codemod(cls)
+            if ended is not None:
+                return ended
+        return None
+
+    def codemod(self, cls: Any) -> Optional[FileResult]:
+        """One codemod over the current tree; its sites mapped back to the original lines."""
+        result = self.result
+        if self.stale is not None:
             try:
-                tree = parse(stale)  # verify, and fresh positions for this codemod
+                self.tree = parse(self.stale)  # verify, and fresh positions for this codemod
             except Exception as exc:
                 return _error(result, f"internal error: {result.applied[-1]} produced code that does not parse ({exc})")
-            stale = None
-        if lazy is None or lazy.module is not tree:
-            lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
-        file = FileContext(
-            source=code, lazy=lazy, hidden_names=hidden_names, unsafe_fixes=settings.unsafe_fixes, facts=settings.facts
-        )
-        context = CodemodContext(filename=path, scratch={FILE_KEY: file})
+            self.stale = None
+        tree = self.tree
+        assert tree is not None
+        if self.lazy is None or self.lazy.module is not tree:
+            self.lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
+        hidden_names = self.hidden.names if self.hidden else frozenset()
+        file = FileContext(source=self.code, lazy=self.lazy, hidden_names=hidden_names,
+                           unsafe_fixes=self.settings.unsafe_fixes, facts=self.settings.facts)
+        context = CodemodContext(filename=self.path, scratch={FILE_KEY: file})
         try:
-            command = cls(context, **settings.options.get(cls.NAME, {}))
-            new_tree = command.transform_module(tree)
+            command = cls(context, **self.settings.options.get(cls.NAME, {}))
+            with flat_skip_first():  # libcst_compat.py: no recursion per top-level statement
+                new_tree = command.transform_module(tree)
         except RecursionError:
             return _error(result, f"{cls.NAME}: nesting too deep to transform")
         except Exception as exc:
             return _error(result, f"internal error in {cls.NAME}: {type(exc).__name__}: {exc}")
         for site in command.sites:
-            line = to_original(site.line)
-            result.sites.append(replace(site, line=line, reason=resolve_line_refs(site.reason, to_original)))
+            line = self.to_original(site.line)
+            result.sites.append(replace(site, line=line, reason=resolve_line_refs(site.reason, self.to_original)))
         if not command.fixed_any():
-            continue
+            return None
         new_code = new_tree.code
-        if new_code == code:
-            continue
-        stale = new_tree.bytes
-        code = new_code
-        if kinds is not None:
-            kinds = target_kinds(stale)  # what the rewrite left for the next codemods
-            if kinds is None:
+        if new_code == self.code:
+            return None
+        self.stale = new_tree.bytes
+        self.code = new_code
+        if self.kinds is not None:
+            self.kinds = target_kinds(self.stale)  # what the rewrite left for the next codemods
+            if self.kinds is None:
                 return _error(result, f"internal error: {cls.NAME} produced code that does not parse")
         result.applied.append(cls.NAME)
-        to_start = _line_map(start_text, code)
-        to_original = lambda line, to_start=to_start: from_start(to_start(line))  # noqa: E731
+        to_start, from_start = _line_map(self.start_text, self.code), self.from_start
+        self.to_original = lambda line: from_start(to_start(line))
+        return None
 
-    result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
-    if code == start_text:
-        if settings.keep_text:
-            result.old_text = result.new_text = original_text
+    def finish(self) -> FileResult:
+        """Put hidden functions back, verify the final text, and the diff."""
+        result, code, hidden, tree = self.result, self.code, self.hidden, self.tree
+        assert tree is not None and self.verdict is not None
+        result.sites.sort(key=lambda s: (s.line, s.column, s.codemod))
+        if code == self.start_text:
+            if self.settings.keep_text:
+                result.old_text = result.new_text = self.original_text
+            return result
+        if hidden is not None:
+            restored = hidden.restore(code, tree.encoding)
+            if restored is None:
+                return _without_hiding(self.data, self.path, self.settings)
+            code = restored
+        # The project's formatter on the changed lines (none configured: the edits as they are).
+        formatted = format_changed(self.original_text, code, self.path, tree.encoding)
+        reformatted, code = formatted != code, formatted
+        new_bytes = code.encode(tree.encoding)
+        if hidden is not None or self.stale is not None or reformatted:
+            # Verify the final text (the intermediate outputs were checked by ``target_kinds``).
+            if self.verdict.tree is None or prefilter.parse_ast(new_bytes) is None:
+                try:
+                    parse(new_bytes)
+                except Exception as exc:
+                    return _error(result, f"internal error: the rewritten file does not parse ({exc})")
+        result.status = CHANGED
+        result.new_bytes = new_bytes
+        result.diff = unified_diff(self.original_text, code, self.path)
+        result.old_text = self.original_text
+        result.new_text = code
         return result
-    if hidden is not None:
-        restored = hidden.restore(code, tree.encoding)
-        if restored is None:
-            return _without_hiding(data, path, settings)
-        code = restored
-    # The project's formatter on the changed lines (none configured: the edits as they are).
-    formatted = format_changed(original_text, code, path, tree.encoding)
-    reformatted, code = formatted != code, formatted
-    new_bytes = code.encode(tree.encoding)
-    if hidden is not None or stale is not None or reformatted:
-        # Verify the final text (the intermediate outputs were checked by ``target_kinds``).
-        if verdict.tree is None or prefilter.parse_ast(new_bytes) is None:
-            try:
-                parse(new_bytes)
-            except Exception as exc:
-                return _error(result, f"internal error: the rewritten file does not parse ({exc})")
-    result.status = CHANGED
-    result.new_bytes = new_bytes
-    result.diff = unified_diff(original_text, code, path)
-    result.old_text = original_text
-    result.new_text = code
-    return result
 
 
 def _without_hiding(data: bytes, path: str, settings: Settings) -> FileResult:
@@ -326,6 +639,23 @@ def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 
 
+def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
+    """``process_source``, through the content cache when there is one (``cache.py``). Files
+    the bytes stage rejects are screened again rather than looked up: that is cheaper."""
+    if not settings.cache_dir or not settings.codemods or not prefilter.might_contain_target(data, settings.prefilter_words):
+        return process_source(data, path, settings)
+    from . import cache
+
+    key = cache.key(settings, path, data)
+    cached = cache.load(settings.cache_dir, key)
+    if cached is not None:
+        return cached
+    cache.begin_file()
+    result = process_source(data, path, settings)
+    cache.store(settings.cache_dir, key, result)
+    return result
+
+
 def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], None]] = None) -> FileResult:
     """``process_source`` on a file, and the atomic write in WRITE mode; ``on_write`` is
     called just before writing (the supervisor never kills a worker while it writes)."""
@@ -339,7 +669,7 @@ def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], 
         return _error(FileResult(path, ERROR), "is a directory")
     except OSError as exc:
         return _error(FileResult(path, ERROR), f"cannot read: {exc.strerror or exc}")
-    result = process_source(data, path, settings)
+    result = _process_cached(data, path, settings)
     if result.status == CHANGED and settings.mode == WRITE:
         try:
             # Re-check the file did not change under us before replacing it.
@@ -380,6 +710,21 @@ def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[Fi
     """Results in the order of ``paths`` (callers pass them sorted). With a time or memory
     budget, supervised workers run the files (also with ``jobs == 1``): ``workers.py``."""
     jobs = max(1, jobs)
+    if settings.cache_dir:
+        yield from _with_trim(_run_iter(paths, settings, jobs), settings.cache_dir)
+        return
+    yield from _run_iter(paths, settings, jobs)
+
+
+def _with_trim(results: Iterator[FileResult], cache_dir: str) -> Iterator[FileResult]:
+    from . import cache
+
+    cache.tool_key()  # once, before workers fork
+    yield from results
+    cache.maybe_trim(cache_dir)
+
+
+def _run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     if paths and (settings.file_time_limit or settings.file_memory_limit):
         from .workers import run_supervised
 

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from typing import Any, List, Optional, Tuple
 
+from . import cache
 from .style import style_for
 
 #: Seconds one formatter run may take before the unformatted text is kept.
@@ -77,7 +78,9 @@ def _command(tool: str) -> Optional[List[str]]:
     if found:
         return [found]
     if importlib.util.find_spec(tool) is not None:
-        return [sys.executable, "-m", tool]
+        # -I: isolated, so neither the current directory (the scanned tree) nor PYTHON*
+        # variables can put a module of the repository in the formatter's place.
+        return [sys.executable, "-I", "-m", tool]
     return None
 
 
@@ -87,6 +90,9 @@ def _run(argv: List[str], text: str, cwd: str) -> Optional[str]:
             argv, input=text.encode("utf-8"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=cwd, timeout=TIMEOUT, check=False,
         )
+    except subprocess.TimeoutExpired:
+        cache.mark_uncacheable("the formatter timed out")  # another run may well finish
+        return None
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
@@ -145,3 +151,29 @@ def _format_lf(old: str, new: str, path: str, style: Any) -> str:
             return new
         text = formatted
     return text
+
+
+def _stat(path: Optional[str]) -> Optional[Tuple[str, int, int]]:
+    try:
+        info = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (path, info.st_size, info.st_mtime_ns) if info else None
+
+
+@cache.add_key_part
+def _style_key(path: str, data: bytes) -> Any:
+    """What a cached result owes to the file's style: the import settings and formatter that
+    apply, the formatter's executable and its configuration file (edited, reinstalled: a miss)."""
+    style = style_for(path)
+    if not style.formatter:
+        return repr(style)
+    command = _command(style.formatter)
+    if command is None:
+        tool = None
+    elif command[0] == sys.executable:  # python -I -m tool: the module's file
+        spec = importlib.util.find_spec(style.formatter)
+        tool = spec.origin if spec is not None else None
+    else:
+        tool = command[0]  # shutil.which's full path
+    return [repr(style), _stat(tool), _stat(style.formatter_config or None)]

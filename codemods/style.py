@@ -355,3 +355,28 @@ def imported_elsewhere(path: Optional[str], name: str) -> bool:
         return True
     stem = os.path.splitext(os.path.basename(absolute))[0]
     return name in index.get(stem, frozenset())
+
+
+def _imported_key(path: str, data: bytes) -> Any:
+    """What a cached result owes to other files: the names they import from this module (an
+    import the rewrite leaves unused is kept when another file imports it). Only files that may
+    be rewritten pay for the project's index."""
+    from .prefilter import might_contain_target
+
+    if not path or path == "-" or not might_contain_target(data) or not os.path.isfile(path):
+        return None
+    absolute = os.path.abspath(path)
+    _, _, root = _style_of_directory(os.path.dirname(absolute))
+    index = _imported_names(root)
+    if index is None:
+        return "unknown"
+    return sorted(index.get(os.path.splitext(os.path.basename(absolute))[0], ()))
+
+
+def _register() -> None:
+    from . import cache
+
+    cache.add_key_part(_imported_key)
+
+
+_register()

@@ -14,8 +14,10 @@ first use, so a file whose codemods find nothing pays only for its scopes.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple, Type
@@ -379,6 +381,9 @@ class _StartRecordingState(CodegenState):
             self.starts[node] = self.starts[start_node] if start_node is not None else start
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 class _Start(NamedTuple):
     start: CodePosition
 
@@ -393,6 +398,7 @@ class StartPositions:
         self._offsets = [0, *itertools.accumulate(map(len, state.tokens))]
         self._code = "".join(state.tokens)
         self._cache: Dict[cst.CSTNode, _Start] = {}
+        self._line_starts: Optional[List[int]] = None  # offsets where each line starts
 
     def get(self, node: cst.CSTNode, default: Any = None) -> Any:
         found = self._cache.get(node)
@@ -401,10 +407,13 @@ class StartPositions:
         index = self._starts.get(node)
         if index is None:
             return default
-        code, offset = self._code, self._offsets[index]
-        # Lines break at "\n", "\r\n" and "\r", as libcst counts them.
-        line = 1 + code.count("\n", 0, offset) + code.count("\r", 0, offset) - code.count("\r\n", 0, offset)
-        column = offset - (max(code.rfind("\n", 0, offset), code.rfind("\r", 0, offset)) + 1)
+        offset = self._offsets[index]
+        if self._line_starts is None:
+            # Lines break at "\n", "\r\n" and "\r", as libcst counts them; found once, then
+            # each position is a binary search (counting from the top for each was quadratic).
+            self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(self._code))]
+        line = bisect.bisect_right(self._line_starts, offset)
+        column = offset - self._line_starts[line - 1]
         found = self._cache[node] = _Start(CodePosition(line, column))
         return found
 

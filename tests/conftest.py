@@ -60,3 +60,10 @@ def rewrite(tmp_path: Path, source: str, *args: str, name: str = "prog.py") -> P
     result = CliRunner().invoke(command, [str(path), "-j", "1", "-q", *args])
     assert result.exit_code in (0, 1), result.output
     return path
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_dir(tmp_path_factory, monkeypatch):
+    """Each test its own results cache (``codemods/cache.py``): no test sees another's
+    entries, none writes to the user's cache. Subprocesses inherit the variable."""
+    monkeypatch.setenv("HTTP_CODEMODS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -1,0 +1,451 @@
+"""The results cache (codemods/cache.py): a hit is exactly a fresh run's result, every part of
+the key invalidates, a damaged entry is a miss, concurrent runs agree, the size stays bounded."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codemods import cache, engine
+from codemods.cli import command
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+ALL = ("close-client", "close-response", "share-session", "add-timeout")
+
+PROGRAM = textwrap.dedent(
+    """\
+    import requests
+
+
+    def fetch(url):
+        r = requests.get(url)
+        return r.status_code
+
+
+    def make():
+        s = requests.Session()
+        return s.get("http://example.com").text
+    """
+)
+
+
+def settings(tmp_path: Path, **changes) -> engine.Settings:
+    base = engine.Settings(codemods=ALL, cache_dir=str(tmp_path / "cache"), keep_text=True, mode=engine.CHECK)
+    return dataclasses.replace(base, **changes)
+
+
+def entries(cache_dir: Path) -> int:
+    return cache.stats(str(cache_dir))["entries"]
+
+
+def _different(value):
+    """A value of the same type that is not ``value``."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, tuple):
+        return value + ("extra",)
+    if isinstance(value, dict):
+        return {**value, "add-timeout": {"timeout": 99}}
+    raise AssertionError(f"no different value for {value!r}: extend _different")
+
+
+def _json_report(output: str) -> dict:
+    report = json.loads(output)
+    report.get("totals", {}).pop("seconds", None)
+    return report
+
+
+# -- hits are fresh results ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [engine.CHECK, engine.DIFF, engine.WRITE])
+def test_a_hit_is_exactly_a_fresh_result(tmp_path, mode):
+    s = settings(tmp_path, mode=mode)
+    files = sorted(str(p) for p in SAMPLES.glob("*.py"))
+    for path in files:
+        data = Path(path).read_bytes()
+        fresh = engine.process_source(data, path, s)
+        first = engine._process_cached(data, path, s)
+        assert first == fresh
+        key = cache.key(s, path, data)
+        hit = cache.load(s.cache_dir, key)
+        assert hit == fresh, path
+        assert engine._process_cached(data, path, s) == fresh
+    assert entries(tmp_path / "cache") == len(files)
+
+
+def test_the_cli_report_is_the_same_cold_warm_and_without_cache(tmp_path):
+    cache_dir = tmp_path / "c"
+    args = ["--check", "--format", "json", "-j", "1", "--cache-dir", str(cache_dir), str(SAMPLES)]
+    cold = CliRunner().invoke(command, args)
+    assert entries(cache_dir) > 0
+    warm = CliRunner().invoke(command, args)
+    bypass = CliRunner().invoke(command, [*args, "--no-cache"])
+    assert cold.exit_code == warm.exit_code == bypass.exit_code == 1
+    assert _json_report(cold.stdout) == _json_report(warm.stdout) == _json_report(bypass.stdout)
+
+
+def test_write_mode_from_a_hit_still_writes(tmp_path):
+    cache_dir = tmp_path / "c"
+    one = tmp_path / "one" / "prog.py"
+    two = tmp_path / "two" / "prog.py"
+    for path in (one, two):
+        path.parent.mkdir()
+        path.write_text(PROGRAM)
+    # Same bytes, same path spelling relative to each cwd: the second run is a hit.
+    for folder in (one.parent, two.parent):
+        proc = subprocess.run([sys.executable, "-m", "codemods", "-q", "-j", "1", "--cache-dir", str(cache_dir),
+                               "prog.py"], cwd=folder, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    assert one.read_text() == two.read_text() != PROGRAM
+
+
+# -- every part of the key -----------------------------------------------------------------
+
+
+def test_every_settings_field_is_in_the_key_but_the_documented_ones(tmp_path):
+    s = settings(tmp_path, options={"add-timeout": {"timeout": 5}}, prefilter_words=("w",), roots=("/r",))
+    base = cache.key(s, "a.py", b"x")
+    names = [f.name for f in dataclasses.fields(engine.Settings)]
+    assert cache.NOT_IN_KEY <= set(names)
+    for name in names:
+        other = dataclasses.replace(s, **{name: _different(getattr(s, name))})
+        changed = cache.key(other, "a.py", b"x")
+        if name in cache.NOT_IN_KEY:
+            assert changed == base, name
+        else:
+            assert changed != base, name
+
+
+def test_a_value_with_a_cache_key_method_contributes_it():
+    class Facts:
+        def __init__(self, token):
+            self.token = token
+
+        def __cache_key__(self):
+            return {"token": self.token}
+
+    assert cache._value_key(Facts(1)) == cache._value_key(Facts(1))
+    assert cache._value_key(Facts(1)) != cache._value_key(Facts(2))
+    # Stable whatever the order a dict or set was built in.
+    assert cache._value_key({"a": 1, "b": 2}) == cache._value_key({"b": 2, "a": 1})
+    assert cache._value_key(frozenset("abc")) == cache._value_key(frozenset("cba"))
+
+
+def test_path_bytes_and_tool_are_in_the_key(tmp_path, monkeypatch):
+    s = settings(tmp_path)
+    base = cache.key(s, "a.py", b"x")
+    assert cache.key(s, "b.py", b"x") != base
+    assert cache.key(s, "a.py", b"y") != base
+    assert cache.key(s, "a.py", b"x") == base
+    for name, value in (("__version__", "9.9.9"), ("_package_digest", lambda: "edited")):
+        monkeypatch.setattr(cache, "_TOOL_KEY", None)
+        monkeypatch.setattr(cache, "_LAST_SETTINGS", (None, b""))
+        monkeypatch.setattr(cache, name, value)
+        assert cache.key(s, "a.py", b"x") != base, name
+        monkeypatch.undo()
+        monkeypatch.setattr(cache, "_TOOL_KEY", None)
+        monkeypatch.setattr(cache, "_LAST_SETTINGS", (None, b""))
+        assert cache.key(s, "a.py", b"x") == base
+
+
+def test_the_package_digest_follows_the_source(tmp_path, monkeypatch):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(cache, "__file__", str(package / "cache.py"))
+    before = cache._package_digest()
+    (package / "a.py").write_text("x = 2\n")
+    assert cache._package_digest() != before
+
+
+def test_a_changed_option_gives_the_new_result_not_the_cached_one(tmp_path):
+    path = tmp_path / "prog.py"
+    path.write_text(PROGRAM)
+    cache_dir = tmp_path / "c"
+
+    def diff(timeout):
+        result = CliRunner().invoke(command, ["--diff", "-j", "1", "--select", "add-timeout", "--timeout", timeout,
+                                              "--cache-dir", str(cache_dir), str(path)])
+        assert result.exit_code == 1, result.output
+        return result.stdout
+
+    assert "timeout=7" in diff("7")
+    assert "timeout=8" in diff("8")
+    assert "timeout=7" in diff("7")
+
+
+def test_one_file_edited_between_runs_gives_exactly_its_fresh_result(tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for sample in SAMPLES.glob("*.py"):
+        (tree / sample.name).write_bytes(sample.read_bytes())
+    cache_dir = tmp_path / "c"
+    args = ["--check", "--format", "json", "-j", "1", "--cache-dir", str(cache_dir), str(tree)]
+    before = _json_report(CliRunner().invoke(command, args).stdout)
+    edited = tree / "download.py"
+    edited.write_text(edited.read_text() + "\n\ndef more(url):\n    import requests\n    return requests.get(url).text\n")
+    warm = _json_report(CliRunner().invoke(command, args).stdout)
+    fresh = _json_report(CliRunner().invoke(command, [*args, "--no-cache"]).stdout)
+    assert warm == fresh
+    changed = [a for a, b in zip(before["files"], warm["files"]) if a != b]
+    assert [f["path"] for f in changed] == [str(edited)]
+
+
+# -- damage --------------------------------------------------------------------------------
+
+
+def _one_entry(tmp_path):
+    s = settings(tmp_path)
+    data = PROGRAM.encode()
+    fresh = engine._process_cached(data, "prog.py", s)
+    key = cache.key(s, "prog.py", data)
+    return s, data, fresh, Path(cache._entry_path(s.cache_dir, key))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),  # a flipped bit in the body
+        lambda blob: blob[: len(blob) // 2],  # truncated
+        lambda blob: blob[:10],  # truncated inside the checksum
+        lambda blob: b"",  # empty
+        lambda blob: b"X" + blob[1:],  # another format
+    ],
+    ids=["bit-flip", "truncated", "truncated-header", "empty", "magic"],
+)
+def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path, damage):
+    s, data, fresh, entry = _one_entry(tmp_path)
+    entry.write_bytes(damage(entry.read_bytes()))
+    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data)) is None
+    assert engine._process_cached(data, "prog.py", s) == fresh
+    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data)) == fresh
+
+
+def test_an_entry_under_another_name_is_a_miss(tmp_path):
+    s, data, fresh, entry = _one_entry(tmp_path)
+    other_key = cache.key(s, "other.py", data)
+    other = Path(cache._entry_path(s.cache_dir, other_key))
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_bytes(entry.read_bytes())  # well checksummed, but it names another key
+    assert cache.load(s.cache_dir, other_key) is None
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    s = settings(tmp_path, cache_dir=str(blocker / "cache"))
+    data = PROGRAM.encode()
+    assert engine._process_cached(data, "prog.py", s) == engine.process_source(data, "prog.py", s)
+
+
+def test_errors_of_the_machine_are_not_cached(tmp_path):
+    result = engine.FileResult("a.py", engine.ERROR, error="internal error in x: boom")
+    cache.store(str(tmp_path), "ab" * 32, result)
+    assert entries(tmp_path) == 0
+    result = engine.FileResult("a.py", engine.ERROR, error="syntax error: invalid syntax", error_line=3)
+    cache.store(str(tmp_path), "cd" * 32, result)
+    assert cache.load(str(tmp_path), "cd" * 32) == result
+
+
+def test_files_the_bytes_stage_rejects_are_not_stored(tmp_path):
+    s = settings(tmp_path)
+    engine._process_cached(b"print('hello')\n", "a.py", s)
+    assert not (tmp_path / "cache").exists()
+
+
+# -- where the cache is ----------------------------------------------------------------------
+
+
+def test_no_cache_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTP_CODEMODS_CACHE_DIR", str(tmp_path / "env"))
+    result = CliRunner().invoke(command, ["--check", "-j", "1", "--no-cache", str(SAMPLES)])
+    assert result.exit_code == 1
+    assert not (tmp_path / "env").exists()
+
+
+def test_the_environment_variable_then_the_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTP_CODEMODS_CACHE_DIR", str(tmp_path / "env"))
+    CliRunner().invoke(command, ["--check", "-j", "1", str(SAMPLES)])
+    assert entries(tmp_path / "env") > 0
+    assert (tmp_path / "env" / "CACHEDIR.TAG").exists() and (tmp_path / "env" / ".gitignore").exists()
+    CliRunner().invoke(command, ["--check", "-j", "1", "--cache-dir", str(tmp_path / "opt"), str(SAMPLES)])
+    assert entries(tmp_path / "opt") == entries(tmp_path / "env")
+
+
+def test_the_configured_cache_dir_and_the_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("HTTP_CODEMODS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.resolve_dir(None, False, None, "/base") == str(tmp_path / "xdg" / "http-codemods")
+    assert cache.resolve_dir(None, False, "rel", "/base") == "/base/rel"
+    assert cache.resolve_dir("/cli", False, "rel", "/base") == "/cli"
+    assert cache.resolve_dir("/cli", True, "rel", "/base") == ""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.http-codemods]\ncache-dir = ".hc-cache"\n')
+    (project / "prog.py").write_text(PROGRAM)
+    CliRunner().invoke(command, ["--check", "-j", "1", str(project)])
+    assert entries(project / ".hc-cache") == 1
+    (project / "pyproject.toml").write_text("[tool.http-codemods]\ncache-dir = 3\n")
+    result = CliRunner().invoke(command, ["--check", "-j", "1", str(project)])
+    assert result.exit_code == 2 and "cache-dir" in result.output
+
+
+# -- concurrency ---------------------------------------------------------------------------
+
+
+def test_two_concurrent_runs_agree_and_leave_a_consistent_cache(tmp_path):
+    tree = tmp_path / "tree"
+    for copy in range(6):
+        (tree / f"p{copy}").mkdir(parents=True)
+        for sample in SAMPLES.glob("*.py"):
+            (tree / f"p{copy}" / sample.name).write_bytes(sample.read_bytes())
+    cache_dir = tmp_path / "c"
+    cmd = [sys.executable, "-m", "codemods", "--check", "--format", "json", "-j", "2", "--cache-dir", str(cache_dir),
+           str(tree)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path)) for _ in range(2)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [1, 1], [o[1] for o in outs]
+    fresh = subprocess.run([*cmd, "--no-cache"], capture_output=True, cwd=str(tmp_path), timeout=240)
+    expected = _json_report(fresh.stdout)
+    assert _json_report(outs[0][0]) == _json_report(outs[1][0]) == expected
+    # Every entry verifies, no temporary file is left, and a warm run agrees too.
+    files = [f for f in (cache_dir / "v1").rglob("*") if f.is_file()]
+    assert files and not [f for f in files if f.name.startswith(".tmp-")]
+    for f in files:
+        key = f.parent.name + f.name
+        assert cache.load(str(cache_dir), key) is not None
+    warm = subprocess.run(cmd, capture_output=True, cwd=str(tmp_path), timeout=240)
+    assert _json_report(warm.stdout) == expected
+
+
+# -- size ----------------------------------------------------------------------------------
+
+
+def test_trim_removes_the_least_recently_used(tmp_path):
+    cache_dir = str(tmp_path)
+    now = time.time()
+    for i in range(10):
+        key = f"{i:02d}" + "0" * 62
+        result = engine.FileResult(f"f{i}.py", engine.UNCHANGED, new_text="x" * 5000)
+        cache.store(cache_dir, key, result)
+        os.utime(cache._entry_path(cache_dir, key), (now - 1000 + i, now - 1000 + i))
+    size = cache.stats(cache_dir)["bytes"]
+    per_entry = size // 10
+    removed = cache.trim(cache_dir, max_bytes=per_entry * 5)
+    assert removed >= 6  # down to TRIM_TO of the bound
+    left = sorted(int(p.parent.name) for p in (tmp_path / "v1").rglob("*") if p.is_file())
+    assert left == list(range(10 - len(left), 10)) and left  # the newest stay
+    assert cache.stats(cache_dir)["bytes"] <= per_entry * 5 * cache.TRIM_TO
+    # Under the bound: nothing removed.
+    assert cache.trim(cache_dir, max_bytes=10**9) == 0
+
+
+def test_a_hit_refreshes_an_old_entry(tmp_path):
+    s, data, fresh, entry = _one_entry(tmp_path)
+    old = time.time() - 2 * cache.TOUCH_AFTER
+    os.utime(entry, (old, old))
+    assert engine._process_cached(data, "prog.py", s) == fresh
+    assert entry.stat().st_mtime > old + cache.TOUCH_AFTER
+
+
+def test_trimming_runs_at_most_every_interval(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cache, "trim", lambda d, m=cache.MAX_BYTES: calls.append(d) or 0)
+    cache.store(str(tmp_path), "ab" * 32, engine.FileResult("a.py", engine.UNCHANGED))
+    assert cache.maybe_trim(str(tmp_path)) is True
+    assert cache.maybe_trim(str(tmp_path)) is False
+    assert cache.maybe_trim(str(tmp_path), every=0) is True
+    assert len(calls) == 2
+    assert cache.maybe_trim(str(tmp_path / "absent")) is False
+
+
+def test_a_run_trims_its_cache(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cache, "maybe_trim", lambda d: calls.append(d))
+    s = settings(tmp_path)
+    engine.run([str(SAMPLES / "download.py")], s, jobs=1)
+    assert calls == [s.cache_dir]
+
+
+# -- the entry format holds any result, and names no code ---------------------------------
+
+
+def test_any_result_shape_round_trips():
+    from codemods.enums import StrEnum
+
+    class Kind(StrEnum):
+        A = "a"
+
+    Kind.__module__, Kind.__qualname__ = "codemods.test_only", "Kind"
+    sys.modules["codemods.test_only"] = type(sys)("codemods.test_only")
+    sys.modules["codemods.test_only"].Kind = Kind
+    try:
+        value = {("x", 1, 2): [{"k": b"\x00\xff"}], "s": frozenset({1, 2}), "t": (1, (2, 3)), "e": Kind.A,
+                 "site": engine.FileResult("p.py", engine.CHANGED, new_bytes=b"a\r\n")}
+        back = cache._unpack(json.loads(json.dumps(cache._pack(value))))
+        assert back == value and type(back["e"]) is Kind and type(back["t"]) is tuple
+    finally:
+        del sys.modules["codemods.test_only"]
+
+
+def test_an_entry_naming_other_code_is_a_miss(tmp_path):
+    import hashlib
+    import zlib
+
+    key = "ef" * 32
+    payload = {"key": key, "result": {"$o": ["os", "system", {}]}}
+    body = zlib.compress(json.dumps(payload).encode())
+    path = Path(cache._entry_path(str(tmp_path), key))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(cache._MAGIC + hashlib.sha256(body).digest() + body)
+    assert cache.load(str(tmp_path), key) is None
+    # A value the format cannot hold is not stored (and nothing fails).
+    cache.store(str(tmp_path), "ab" * 32, engine.FileResult("a.py", engine.UNCHANGED, applied=[object()]))
+    assert cache.load(str(tmp_path), "ab" * 32) is None
+
+
+def test_key_parts_and_uncacheable_results(tmp_path, monkeypatch):
+    s = settings(tmp_path)
+    base = cache.key(s, "a.py", b"x")
+    style = {"a.py": "black 24"}
+    monkeypatch.setattr(cache, "_KEY_PARTS", [])
+    cache.add_key_part(lambda path, data: style.get(path))
+    first = cache.key(s, "a.py", b"x")
+    style["a.py"] = "black 25"
+    assert cache.key(s, "a.py", b"x") not in (first, base)
+    # A result marked as depending on the run (a formatter timed out) is not stored.
+    data = PROGRAM.encode()
+    real = engine.process_source
+
+    def timed_out(*args):
+        cache.mark_uncacheable("formatter timed out")
+        return real(*args)
+
+    monkeypatch.setattr(engine, "process_source", timed_out)
+    engine._process_cached(data, "prog.py", s)
+    assert entries(tmp_path / "cache") == 0
+    monkeypatch.setattr(engine, "process_source", real)
+    engine._process_cached(data, "prog.py", s)
+    assert entries(tmp_path / "cache") == 1
+
+
+def test_statuses_and_modes_are_their_strings():
+    """engine.Status / engine.Mode (issue 10): the report's strings, in JSON and f-strings."""
+    assert engine.CHANGED == "changed" and f"{engine.ERROR}" == "error" and json.dumps(engine.CHECK) == '"check"'
+    assert {engine.SKIPPED: 1}["skipped"] == 1 and engine.Mode("diff") is engine.DIFF
+    assert [s.value for s in engine.Status] == ["unchanged", "changed", "skipped", "error"]
