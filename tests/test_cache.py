@@ -60,6 +60,10 @@ def _different(value):
         return value + ("extra",)
     if isinstance(value, dict):
         return {**value, "add-timeout": {"timeout": 99}}
+    if value is None:  # the project facts, not computed: facts that were
+        from codemods.facts import ProjectFacts
+
+        return ProjectFacts(projects=("/r",))
     raise AssertionError(f"no different value for {value!r}: extend _different")
 
 
@@ -449,3 +453,34 @@ def test_statuses_and_modes_are_their_strings():
     assert engine.CHANGED == "changed" and f"{engine.ERROR}" == "error" and json.dumps(engine.CHECK) == '"check"'
     assert {engine.SKIPPED: 1}["skipped"] == 1 and engine.Mode("diff") is engine.DIFF
     assert [s.value for s in engine.Status] == ["unchanged", "changed", "skipped", "error"]
+
+
+def test_the_key_follows_the_files_style_and_what_other_files_import_from_it(tmp_path):
+    """Import placement, import removal and the formatter read files other than the one
+    rewritten: the project's isort/formatter configuration and the names other modules import
+    from it. Each is part of the key (one process caches them, so the caches are cleared here
+    as a new run would start without them)."""
+    from codemods import style
+
+    def fresh_key():
+        style.style_for.cache_clear()
+        style._style_of_directory.cache_clear()
+        style._imported_names.cache_clear()
+        return cache.key(s, str(mod), data)
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    mod = tmp_path / "mod.py"
+    data = b"import requests\n\n\ndef f():\n    return requests.get('u')\n"
+    mod.write_bytes(data)
+    s = settings(tmp_path)
+    first = fresh_key()
+    assert fresh_key() == first
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n\n[tool.isort]\nforce_sort_within_sections = true\n")
+    second = fresh_key()
+    assert second != first
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n\n[tool.black]\nline-length = 99\n")
+    third = fresh_key()
+    assert third not in (first, second)
+    (tmp_path / "other.py").write_text("from mod import requests\n")
+    assert fresh_key() not in (first, second, third)
