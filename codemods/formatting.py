@@ -13,7 +13,6 @@ installed, or when it fails, the minimal edits are kept as they are.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import os
 import shutil
@@ -33,10 +32,12 @@ def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
     nearest non-blank line before and after it (the blank lines between a changed statement
     and its neighbours are the formatter's to decide: two before a ``def``, one after an
     import block), merged when they touch."""
+    from .engine import _opcodes  # the engine's linear diff (difflib's is quadratic in file size)
+
     a = _lines(old)
     b = _lines(new)
     ranges: List[Tuple[int, int]] = []
-    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, _i1, _i2, j1, j2 in _opcodes(a, b):
         if tag == "equal":
             continue
         start, end = j1 + 1, max(j2, j1 + 1)  # a deletion: the line that follows it
