@@ -23,6 +23,7 @@ import configparser
 import functools
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Optional, Tuple
@@ -309,6 +310,8 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", 
                         "__pycache__", "build", "dist", "site-packages", ".mypy_cache", ".ruff_cache"})
 #: A project with more Python files than this is not searched: every import is kept.
 MAX_PROJECT_FILES = 20_000
+#: Bytes read of each (a generated giant is not searched past this).
+_MAX_READ = 8 * 1024 * 1024
 _FROM_IMPORT = re.compile(rb"\bfrom\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|[^\n#;]*)")
 
 
@@ -326,9 +329,14 @@ def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
             count += 1
             if count > MAX_PROJECT_FILES:
                 return None
+            full = os.path.join(directory, name)
             try:
-                with open(os.path.join(directory, name), "rb") as handle:
-                    data = handle.read()
+                # Regular files only, never through a link: a FIFO would block the read, a
+                # device or a link out of the tree is not the project's source.
+                if not stat.S_ISREG(os.lstat(full).st_mode):
+                    continue
+                with open(full, "rb") as handle:
+                    data = handle.read(_MAX_READ)
             except OSError:
                 continue
             if b"import" not in data:
