@@ -32,7 +32,7 @@ def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
     nearest non-blank line before and after it (the blank lines between a changed statement
     and its neighbours are the formatter's to decide: two before a ``def``, one after an
     import block), merged when they touch."""
-    from .engine import _opcodes  # the engine's linear diff (difflib's is quadratic in file size)
+    from .linediff import _opcodes  # linear (difflib's is quadratic in file size)
 
     a = _lines(old)
     b = _lines(new)

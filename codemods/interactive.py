@@ -18,7 +18,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from .base import REPORTED, Site
-from .engine import CHANGED, DIFF, ERROR, UNCHANGED, FileResult, Settings, process_source, unified_diff
+from .engine import CHANGED, DIFF, ERROR, UNCHANGED, FileResult, Settings, process_source
+from .linediff import unified_diff
 from .sources import SourceError, decode, write_atomic
 
 CONTEXT = 3

@@ -1,4 +1,4 @@
-"""engine._line_map: linear (head/tail, unique-line anchors, bounded fallbacks) and the same
+"""linediff._line_map: linear (head/tail, unique-line anchors, bounded fallbacks) and the same
 map as the difflib.SequenceMatcher it replaced on the rewrites codemods make."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods import engine
+from codemods import engine, linediff
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -32,7 +32,7 @@ def old_map(original: str, current: str):
 
 
 def assert_same(original: str, current: str) -> None:
-    new, old = engine._line_map(original, current), old_map(original, current)
+    new, old = linediff._line_map(original, current), old_map(original, current)
     lines = len(current.splitlines()) + 2
     assert [new(n) for n in range(1, lines)] == [old(n) for n in range(1, lines)]
 
@@ -123,7 +123,7 @@ def test_same_map_on_small_edits_of_real_code(module):
                 del edited[at]
         assert_same(text, "".join(edited))
         matcher = difflib.SequenceMatcher(None, lines, edited, autojunk=False)
-        assert list(engine._grouped_opcodes(engine._opcodes(lines, edited))) == list(matcher.get_grouped_opcodes(3))
+        assert list(linediff._grouped_opcodes(linediff._opcodes(lines, edited))) == list(matcher.get_grouped_opcodes(3))
 
 
 def test_edge_cases():
@@ -133,9 +133,9 @@ def test_edge_cases():
 
 
 def _work(original: str, current: str) -> int:
-    engine.LINE_MAP_WORK[0] = 0
-    engine._line_map(original, current)
-    return engine.LINE_MAP_WORK[0]
+    linediff.LINE_MAP_WORK[0] = 0
+    linediff._line_map(original, current)
+    return linediff.LINE_MAP_WORK[0]
 
 
 def test_linear_on_a_100k_line_file_with_a_few_changes():
@@ -149,7 +149,7 @@ def test_linear_on_a_100k_line_file_with_a_few_changes():
     current = "".join(edited)
     work = _work(text, current)
     assert work < 20 * len(lines), work
-    mapping = engine._line_map(text, current)
+    mapping = linediff._line_map(text, current)
     assert mapping(50_000) == 50_000
     assert mapping(50_001) == 50_001  # the inserted line maps to the line it was put before
     assert mapping(50_002) == 50_001  # and the rest shifts by one
@@ -173,7 +173,7 @@ def test_no_unique_lines_stays_linear_and_maps_equal_lines_to_equal_lines():
     work = _work(text, current)
     assert work < 200 * len(text.splitlines()), work
     a, b = text.splitlines(), current.splitlines()
-    mapping = engine._line_map(text, current)
+    mapping = linediff._line_map(text, current)
     for n in range(1, len(b) + 1, 997):
         if b[n - 1] in ("def f(r):", ""):
             assert a[mapping(n) - 1] == b[n - 1]
@@ -184,7 +184,7 @@ def test_no_unique_lines_stays_linear_and_maps_equal_lines_to_equal_lines():
 
 def _both_diffs(original: str, current: str):
     a, b = original.splitlines(True), current.splitlines(True)
-    linear = "".join(engine._linear_unified_diff(a, b, "a/x.py", "b/x.py"))
+    linear = "".join(linediff._linear_unified_diff(a, b, "a/x.py", "b/x.py"))
     reference = "".join(difflib.unified_diff(a, b, "a/x.py", "b/x.py"))
     return linear, reference
 
@@ -209,14 +209,14 @@ def test_the_diff_of_a_large_file_is_linear_and_applies(tmp_path):
 
     text = _module(10_000)
     current = _rewrite_some(text, 5)  # 2,000 changed regions: over difflib's budget
-    engine.LINE_MAP_WORK[0] = 0
-    diff = engine.unified_diff(text, current, "x.py")
-    assert engine.LINE_MAP_WORK[0] < 20 * len(text.splitlines())
+    linediff.LINE_MAP_WORK[0] = 0
+    diff = linediff.unified_diff(text, current, "x.py")
+    assert linediff.LINE_MAP_WORK[0] < 20 * len(text.splitlines())
     (tmp_path / "x.py").write_text(text)
     (tmp_path / "d.patch").write_text(diff)
     subprocess.run(["git", "apply", "d.patch"], cwd=tmp_path, check=True)
     assert (tmp_path / "x.py").read_text() == current
-    assert engine.unified_diff(text, text + "x = 1", "x.py").endswith("+x = 1\n\\ No newline at end of file\n")
+    assert linediff.unified_diff(text, text + "x = 1", "x.py").endswith("+x = 1\n\\ No newline at end of file\n")
 
 
 def test_few_changes_keep_difflibs_own_diff(monkeypatch):
@@ -224,7 +224,7 @@ def test_few_changes_keep_difflibs_own_diff(monkeypatch):
     text = _module(2_000)
     current = _rewrite_some(text, 400)
     a, b = text.splitlines(True), current.splitlines(True)
-    assert engine.unified_diff(text, current, "x.py") == "".join(difflib.unified_diff(a, b, "a/x.py", "b/x.py"))
-    monkeypatch.setattr(engine, "_DIFFLIB_BUDGET", 0)
-    linear = engine.unified_diff(text, current, "x.py")
-    assert linear == "".join(engine._linear_unified_diff(a, b, "a/x.py", "b/x.py"))
+    assert linediff.unified_diff(text, current, "x.py") == "".join(difflib.unified_diff(a, b, "a/x.py", "b/x.py"))
+    monkeypatch.setattr(linediff, "_DIFFLIB_BUDGET", 0)
+    linear = linediff.unified_diff(text, current, "x.py")
+    assert linear == "".join(linediff._linear_unified_diff(a, b, "a/x.py", "b/x.py"))
