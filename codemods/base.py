@@ -23,7 +23,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from . import imports
+from . import import_cleanup
 from .calls import HttpResolver
 from .config import unknown_suppression
 from .docs import CodemodDocs
@@ -296,16 +296,16 @@ class HttpCodemod(VisitorBasedCodemodCommand):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         new = super().transform_module_impl(tree)
         if new is not tree and self.fixed_any():
-            new = imports.remove_unused_imports(self, tree, new, self.context.filename)
+            new = import_cleanup.remove_unused_imports(self, tree, new, self.context.filename)
         return new
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         """The codemod's rewrite, then (libcst's ``AddImportsVisitor`` having added what it
         needs) every import it added moved to where the project's import sorting puts it, and
-        the imports it left unused removed (``imports.py``)."""
+        the imports it left unused removed (``import_cleanup.py``)."""
         new = super().transform_module(tree)
         if new is not tree and self.fixed_any():
-            new = imports.place_added_imports(tree, new, style_for(self.context.filename).imports)
+            new = import_cleanup.place_added_imports(tree, new, style_for(self.context.filename).imports)
         return new
 
     def get_metadata(self, key: Any, node: cst.CSTNode, default: Any = _UNDEFINED) -> Any:
