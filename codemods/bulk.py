@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import __version__, registry, report
+from .markdown import render_markdown
 
 REVIEW_LINES = 50  # sites left for review listed in a commit message, at most
 
@@ -189,7 +190,7 @@ def markdown(data: Dict[str, Any]) -> str:
     """The full Markdown report (a pull-request body) of the run."""
     results, totals = report.from_json(data)
     classes = [registry.BY_NAME[c["name"]] for c in data.get("codemods", []) if c["name"] in registry.BY_NAME]
-    return report.render_markdown(results, totals, classes, data.get("command", ""), data.get("mode", "write"))
+    return render_markdown(results, totals, classes, data.get("command", ""), data.get("mode", "write"))
 
 
 def errors(data: Dict[str, Any]) -> List[str]:

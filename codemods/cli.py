@@ -24,13 +24,13 @@ from .report import (
     emit_text,
     error_line,
     hidden_fixes,
-    preview_unsafe_fixes,
     render,
     statistics_table,
     summary,
     write_diff,
     write_report,
 )
+from .sarif import preview_unsafe_fixes
 
 PROGRESS_THRESHOLD = 300
 #: Per-file budgets (config keys and defaults): seconds, MB of resident memory, MB of source.

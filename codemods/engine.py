@@ -99,7 +99,7 @@ class FileResult:
     error_column: int = 0
     written: bool = False
     #: SARIF fixes of the unsafe fixes not applied, by (codemod, line, column): replacements
-    #: in the file as read (``report.preview_unsafe_fixes``; only for ``--format sarif``).
+    #: in the file as read (``sarif.preview_unsafe_fixes``; only for ``--format sarif``).
     unsafe_previews: Dict[Tuple[str, int, int], List[Dict[str, Any]]] = field(default_factory=dict)
 
     @property

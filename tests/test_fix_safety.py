@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from codemods import config, engine, registry
 from codemods.base import SAFE, UNSAFE, UNSAFE_HINT, Site
 from codemods.cli import command
-from codemods.report import from_json, hidden_fixes, render_markdown, to_json, to_sarif
+from codemods.markdown import render_markdown
+from codemods.report import from_json, hidden_fixes, to_json
+from codemods.sarif import to_sarif
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = json.loads((HERE / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
