@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .discover import display_path
+from ..discover import display_path
 
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
 CONSUMERS = frozenset({"share-session"})
@@ -987,7 +987,7 @@ def _requirement(text: str) -> Optional[Tuple[str, str]]:
 
 
 def _pyproject_requirements(path: str) -> List[Tuple[int, str]]:
-    from .config import tomllib
+    from ..config import tomllib
 
     try:
         with open(path, "rb") as handle:
@@ -1119,7 +1119,7 @@ def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] 
     """The facts of the projects the run's files belong to. A project whose root lies above
     the run's roots (``http-codemods src/``, pre-commit naming single files) is walked too,
     with the same excludes: its tests patch the files the run rewrites."""
-    from .discover import discover
+    from ..discover import discover
 
     finder = _ProjectFinder(roots)
     projects = {finder.project(_real(f)) for f in files}
