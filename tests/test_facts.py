@@ -1,4 +1,4 @@
-"""The project facts pass (codemods/facts.py): what tests and other modules know about a
+"""The project facts pass (codemods/facts/): what tests and other modules know about a
 module, and how share-session consults it. Behaviour (the package's own tests, a server):
 test_facts_behaviour.py."""
 
