@@ -185,6 +185,15 @@ class ProjectFacts:
         while todo:
             path = todo.pop()
             for name in edges.get(path, ()):
+                if name.endswith(".*"):  # every module of a package that imports by name
+                    prefix = name[:-1]
+                    for key, targets in by_name.items():
+                        if key.startswith(prefix):
+                            for target in targets:
+                                if target not in seen:
+                                    seen.add(target)
+                                    todo.append(target)
+                    continue
                 parts = name.split(".")
                 for i in range(1, len(parts) + 1):
                     for target in by_name.get(".".join(parts[:i]), ()):

@@ -40,12 +40,42 @@ _IMPORT_LINE = re.compile(
 )
 
 
+_DYNAMIC_IMPORT = re.compile(rb"\bimport_module\s*\(|\b__import__\s*\(|^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M)
+_DOTTED_STRING = re.compile(rb"""['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]""")
+
+
+def _dynamic_names(data: bytes, package: str) -> Set[str]:
+    """What a module importing by name may load: every dotted string it holds (relative ones
+    against ``package``) and every module of its package."""
+    out: Set[str] = {f"{package}.*"} if package else set()
+    for match in _DOTTED_STRING.finditer(data):
+        name = match.group(1).decode("ascii", "replace")
+        level = len(name) - len(name.lstrip("."))
+        if level:
+            base = package.split(".") if package else []
+            keep = len(base) - (level - 1)
+            if keep <= 0:
+                continue
+            name = ".".join(base[:keep] + [name[level:]])
+        elif "." not in name:
+            continue
+        out.add(name)
+    return out
+
+
 def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
     """The dotted names a file's import statements name (``from a import b``: ``a`` and
     ``a.b``, which may be a submodule), relative ones resolved against ``package``. Read from
     the bytes, imports in strings included: more reach is the safe side."""
     out: Set[str] = set()
-    skipped = _type_checking_blocks(data) if b"TYPE_CHECKING" in data else []
+    dynamic = _DYNAMIC_IMPORT.search(data) is not None
+    # A module that imports by name (a module-level ``__getattr__``, ``importlib.import_module``)
+    # loads at run time what it names under ``if TYPE_CHECKING:`` (langchain's lazy packages):
+    # those imports count, as do dotted strings and, for any name it may build, every module of
+    # its package (``pkg.*``).
+    skipped = _type_checking_blocks(data) if b"TYPE_CHECKING" in data and not dynamic else []
+    if dynamic:
+        out.update(_dynamic_names(data, package))
     for match in _IMPORT_LINE.finditer(data):
         if skipped and any(start <= match.start() < end for start, end in skipped):
             continue  # ``if TYPE_CHECKING:`` imports never run
@@ -71,7 +101,7 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
             name = part.strip().split(" ")[0].strip()
             if name and name != "*" and name.isidentifier():
                 out.add(f"{module}.{name}" if module else name)
-    return tuple(sorted(n for n in out if all(p.isidentifier() for p in n.split("."))))
+    return tuple(sorted(n for n in out if all(p.isidentifier() or p == "*" for p in n.split("."))))
 
 
 _TYPE_CHECKING = re.compile(rb"^([ \t]*)if[ \t]+(?:typing\.)?TYPE_CHECKING[ \t]*:[ \t]*(?:#[^\n]*)?\n", re.M)
