@@ -278,7 +278,7 @@ def command(
         cache_dir=_cache_dir(cache_dir, no_cache, cfg, base),
     )
     if project_facts.needed(settings.codemods):
-        # Once, before any file is rewritten: what tests and other modules know (facts.py).
+        # Once, before any file is rewritten: what tests and other modules know (facts/).
         settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, excludes))
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
     if fmt == "sarif" and not settings.unsafe_fixes:

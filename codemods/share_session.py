@@ -489,7 +489,7 @@ class ShareSession(HttpCodemod):
         return facts if isinstance(facts, ProjectFacts) else None
 
     def project_problem(self, target: ShareTarget) -> Optional[str]:
-        """What other files of the project know about this call (``codemods/facts.py``): a
+        """What other files of the project know about this call (``codemods/facts/``): a
         test's mock of it, a run-time swap or ``requests_cache`` installed elsewhere."""
         facts = self.project_facts()
         if facts is None:

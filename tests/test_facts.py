@@ -1,4 +1,4 @@
-"""The project facts pass (codemods/facts.py): what tests and other modules know about a
+"""The project facts pass (codemods/facts/): what tests and other modules know about a
 module, and how share-session consults it. Behaviour (the package's own tests, a server):
 test_facts_behaviour.py."""
 
@@ -510,3 +510,35 @@ def test_files_without_patching_words_are_not_parsed(tmp_path):
     assert facts.worth_parsing(b"os.environ['HTTPS_PROXY'] = 'x'\n")
     assert facts.worth_parsing(b"requests.get = fake\n")
     assert not facts.worth_parsing(b"if requests.get(url) == 1: pass\n")
+
+
+LAZY_INIT = (
+    "import importlib\nfrom typing import TYPE_CHECKING, Any\n\nif TYPE_CHECKING:\n    from pkg.remote import Remote\n\n"
+    "_module_lookup = {'Remote': 'pkg.remote'}\n\n\n"
+    "def __getattr__(name: str) -> Any:\n    return getattr(importlib.import_module(_module_lookup[name]), name)\n"
+)
+LAZY_REMOTE = "import requests\n\n\nclass Remote:\n    def get(self, u):\n        return requests.post(u)\n"
+LAZY_TEST = "from unittest import mock\n\nfrom pkg import Remote\n\n\n@mock.patch('requests.post')\ndef test(m):\n    Remote().get('u')\n"
+
+
+@pytest.mark.parametrize("init", [
+    LAZY_INIT,
+    # no table, no TYPE_CHECKING import: any module of the package may be loaded
+    "import importlib\n\n\ndef __getattr__(name):\n    return importlib.import_module(f'.{name.lower()}', __name__)\n",
+])
+def test_a_package_that_imports_its_modules_by_name_reaches_them_all(tmp_path, init):
+    """langchain-community's packages import their modules only under ``if TYPE_CHECKING:``
+    and load them at run time through a module-level ``__getattr__`` and
+    ``importlib.import_module``: a test importing the package reaches every module it can load,
+    so a global mock made there covers their calls (7 of its tests failed when it did not)."""
+    root = make(tmp_path, {"pkg/__init__.py": init, "pkg/remote.py": LAZY_REMOTE, "tests/test_remote.py": LAZY_TEST})
+    assert [r.split(";")[0] for r in reasons(root, "pkg/remote.py")] == [
+        "mocked by tests/test_remote.py:6 (mock.patch('requests.post'))"
+    ]
+
+
+def test_type_checking_imports_count_in_a_module_that_imports_by_name():
+    data = (b"import importlib\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n"
+            b"def __getattr__(name):\n    return importlib.import_module('pkg.b')\n")
+    found = facts.imported_modules(data, "pkg")
+    assert "pkg.a" in found and "pkg.b" in found

@@ -42,7 +42,7 @@ def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
                     return f"passes {name}=, which a niquests Session takes only when it is created"
         if len(positional) > REQUESTS_POSITIONAL.get(verb, 1):
             return "more positional arguments than the function takes"
-        # A project whose declared bounds exclude requests < 2.32 (``facts.py``) is not exposed.
+        # A project whose declared bounds exclude requests < 2.32 (``codemods/facts/bounds.py``) is not exposed.
         tls_fixed = share.requests_tls_fixed()
         if any(a.star == "**" for a in call.args) and not tls_fixed:
             return (

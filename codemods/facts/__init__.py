@@ -1,0 +1,194 @@
+"""Project facts: what other files of a project know about each module, collected once per run
+before any file is rewritten, and handed to every file's codemods (``Settings.facts``).
+
+Whether a rewrite keeps a repository working can depend on facts elsewhere in it: a test that
+``mock.patch("pkg.mod.requests.get")`` no longer intercepts a call routed through a shared
+session; ``requests_cache.install_cache()`` in another module caches bare calls, not a session
+made at import; a project that requires ``requests>=2.32`` is not exposed to CVE-2024-35195.
+
+The pass reads every discovered Python file, tests and conftest included (the prefilter's
+verdict does not apply here): bytes first, then Python's ``ast`` only for files that name a
+patching helper, the library modules or ``os.environ``. It never imports anything. The result,
+``ProjectFacts``, is plain data (sorted tuples): picklable for the workers, the same whatever
+``-j``, with a stable ``__cache_key__()``.
+
+The package, by concept: ``model.py`` (the facts and the queries codemods make of them),
+``screen.py`` (byte-level screening before any parse), ``visitor.py`` (one file's ``ast``
+walk), ``bounds.py`` (declared requirements); this module runs the pass (``collect``,
+``for_run``, ``for_stdin``) and finds each file's project.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from ..discover import display_path
+from .bounds import lower_bound_at_least, poetry_specifier, read_bounds
+from .model import (
+    CONSUMERS,
+    EMPTY,
+    LIBRARIES,
+    Bound,
+    CallSite,
+    Change,
+    Patch,
+    ProjectFacts,
+    _inside,
+    _package_of,
+    _real,
+    module_names,
+)
+from .screen import _LIBRARY_WORD, candidate_lines, imported_modules, worth_parsing
+from .visitor import _FileFacts
+
+__all__ = [
+    "CONSUMERS", "EMPTY", "LIBRARIES", "MARKERS", "Bound", "CallSite", "Change", "Patch", "ProjectFacts",
+    "candidate_lines", "collect", "for_run", "for_stdin", "imported_modules", "is_test_module",
+    "lower_bound_at_least", "module_names", "needed", "poetry_specifier", "read_bounds", "worth_parsing",
+]
+
+#: Files that mark a project's root (the outermost one inside the run's roots wins).
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def needed(codemods: Iterable[str]) -> bool:
+    return any(name in CONSUMERS for name in codemods)
+
+
+def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> ProjectFacts:
+    """The facts of the projects ``files`` belong to. ``roots``: the run's roots (real paths);
+    a project's root is the outermost directory with a marker inside the root holding the file
+    (else the nearest one above it, else that root)."""
+    finder = _ProjectFinder(roots)
+    patches: Set[Patch] = set()
+    changes: Set[Change] = set()
+    projects: Set[str] = set()
+    parsed = 0
+    imports: Dict[str, Tuple[str, ...]] = {}
+    for path in files:
+        real = _real(path)
+        project = finder.project(real)
+        projects.add(project)
+        try:
+            data = read(path) if read is not None else _read_bytes(path)
+        except (OSError, ValueError):
+            continue
+        imports[real] = imported_modules(data, _package_of(module_names(real, project), path))
+        if not worth_parsing(data):
+            continue
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        parsed += 1
+        where = display_path(path)
+        libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
+        file = _FileFacts(tree, project, where, module_names(real, project), libs, patches, changes)
+        file.lines = candidate_lines(data)
+        file.reach = real if is_test_module(real) else ""
+        file.run()
+    bounds: Set[Bound] = set()
+    for directory in sorted(finder.declaring_dirs(projects)):
+        bounds.update(read_bounds(directory))
+    return ProjectFacts(
+        projects=tuple(sorted(projects)),
+        patches=tuple(sorted(patches)),
+        changes=tuple(sorted(changes)),
+        bounds=tuple(sorted(bounds)),
+        imports=tuple(sorted(imports.items())),
+        files=len(files),
+        parsed=parsed,
+    )
+
+
+def is_test_module(path: str) -> bool:
+    """``test_*.py``, ``*_test.py``, ``tests.py``: pytest's and Django's test modules (not
+    ``conftest.py``, whose fixtures may run for every test)."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py") or name == "tests.py")
+
+
+def _read_bytes(path: str) -> bytes:
+    if not os.path.isfile(path):
+        raise ValueError("not a regular file")
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+class _ProjectFinder:
+    def __init__(self, roots: Sequence[str]) -> None:
+        self.roots = sorted({_real(r) for r in roots}, key=len, reverse=True)
+        self.cache: Dict[str, str] = {}
+        self.marked: Set[str] = set()
+
+    def _has_marker(self, directory: str) -> bool:
+        return any(os.path.exists(os.path.join(directory, m)) for m in MARKERS)
+
+    def project(self, real_file: str) -> str:
+        directory = os.path.dirname(real_file)
+        if directory in self.cache:
+            return self.cache[directory]
+        root = next((r for r in self.roots if _inside(directory, r)), None)
+        chain = []
+        current = directory
+        while True:
+            if self._has_marker(current):
+                chain.append(current)
+                self.marked.add(current)
+            parent = os.path.dirname(current)
+            if parent == current or (root is not None and current == root and chain):
+                break
+            if root is not None and not _inside(parent, root) and chain:
+                break
+            current = parent
+        inside_root = [d for d in chain if root is None or _inside(d, root)]
+        if inside_root:
+            project = inside_root[-1]  # the outermost
+        elif chain:
+            project = chain[0]  # the nearest above the root
+        else:
+            project = root or directory
+        self.cache[directory] = project
+        return project
+
+    def declaring_dirs(self, projects: Iterable[str]) -> Set[str]:
+        """Where requirement files may be: every marked directory seen, and each project root."""
+        return set(self.marked) | set(projects)
+
+
+def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] = ()) -> ProjectFacts:
+    """The facts of the projects the run's files belong to. A project whose root lies above
+    the run's roots (``http-codemods src/``, pre-commit naming single files) is walked too,
+    with the same excludes: its tests patch the files the run rewrites."""
+    from ..discover import discover
+
+    finder = _ProjectFinder(roots)
+    projects = {finder.project(_real(f)) for f in files}
+    outside = sorted(p for p in projects if not any(_inside(p, r) for r in finder.roots))
+    extra: List[str] = []
+    if outside:
+        extra = discover(outside, excludes).files
+    seen: Set[str] = set()
+    every = []
+    for path in list(files) + extra:
+        real = _real(path)
+        if real not in seen:
+            seen.add(real)
+            every.append(path)
+    return collect(every, list(roots) + outside)
+
+
+def for_stdin(filename: Optional[str], excludes: Sequence[str] = ()) -> ProjectFacts:
+    """The facts of the project around ``--stdin-filename``, or none without one."""
+    if not filename:
+        return EMPTY
+    directory = os.path.dirname(_real(filename))
+    if not os.path.isdir(directory):
+        return EMPTY
+    files = [filename] if os.path.isfile(filename) else []
+    if not files:  # a new file: the project of its directory
+        facts = for_run([os.path.join(directory, "__new__.py")], [directory], excludes)
+        return facts
+    return for_run(files, [directory], excludes)

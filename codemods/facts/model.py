@@ -1,0 +1,336 @@
+"""The facts themselves and the questions codemods ask of them: ``Patch`` (a mock or a run-time
+swap of a library function or of a module's binding of the library), ``Change`` (a run-time
+change such as ``requests_cache.install_cache()`` or an ``os.environ`` write), ``Bound`` (a
+declared requirement), ``CallSite`` (one call a codemod considers rewriting) and
+``ProjectFacts``, the plain, picklable result of the pass with its ``__cache_key__()`` and its
+queries (``problem_for``, ``reachable``, ``requires_at_least``). Also the coverage rules that
+decide whether a patch covers a call (``_patch_covers``, ``_global_target``) and the dotted
+names a file may be imported as (``module_names``, ``_package_of``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+#: Codemods whose decisions consult project facts (the pass runs only when one is selected).
+CONSUMERS = frozenset({"share-session"})
+LIBRARIES = ("requests", "httpx")
+
+
+@dataclass(frozen=True, order=True)
+class Patch:
+    """A replacement of a library function or of a module's binding of the library.
+
+    ``kind``: ``mock`` (mock.patch and friends: temporary, usually after the code under test
+    was imported), ``assign`` (``requests.get = fake``, ``setattr``: a run-time swap),
+    ``string`` (a dotted string of a file that also calls ``patch(name)``: maybe its target),
+    ``unsettled`` (``patch(name)`` whose target the pass cannot read: ``target`` is empty and
+    ``library`` says which library the file names).
+
+    ``reach``: for a patch made in a test module (``test_*.py``, ``*_test.py``, ``tests.py``),
+    its real path: a patch that replaces a library function for every module (``requests.get``,
+    also through ``pkg.mod.requests.get``) covers only the calls in the modules that test can
+    reach by imports (``ProjectFacts.imports``). Empty (conftest, helpers, the package's own
+    modules): the whole project, since any test may run it."""
+
+    project: str
+    target: str
+    kind: str
+    library: str
+    where: str
+    text: str
+    reach: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    """A run-time change made somewhere in the project: ``requests_cache`` (install_cache /
+    enabled) or ``env`` (an ``os.environ`` write that may set proxy or SSL variables)."""
+
+    project: str
+    kind: str
+    where: str
+    text: str
+
+
+@dataclass(frozen=True, order=True)
+class Bound:
+    """A declared requirement on a library: ``directory`` is where the declaring file is."""
+
+    directory: str
+    library: str
+    specifier: str
+    where: str
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """What a codemod knows of one call it considers rewriting."""
+
+    path: str
+    library: str  # requests / httpx
+    verb: str  # get, post, ..., request, stream
+    qualified: Tuple[str, ...]  # the resolved names, e.g. ("requests.get",), ("requests.api.get",)
+    chain: Tuple[str, ...]  # the call's name as spelled: ("requests", "get"), ("get",)
+    scope: str = "module"  # share-session strategy: module / function / client
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    projects: Tuple[str, ...] = ()  # real paths of the project roots, sorted
+    patches: Tuple[Patch, ...] = ()
+    changes: Tuple[Change, ...] = ()
+    bounds: Tuple[Bound, ...] = ()
+    #: (real path, dotted names it imports) for every file read: what a test can reach.
+    imports: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    files: int = 0  # how many files the pass read (statistics)
+    parsed: int = 0  # how many of them it parsed with ast
+
+    def __cache_key__(self) -> str:
+        digest = hashlib.sha256()
+        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports):
+            digest.update(repr(part).encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        return "facts:" + digest.hexdigest()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def project_of(self, path: str) -> Optional[str]:
+        real = _real(path)
+        best = None
+        for root in self.projects:
+            if _inside(real, root) and (best is None or len(root) > len(best)):
+                best = root
+        return best
+
+    def problem_for(self, codemod: str, site: CallSite) -> Optional[str]:
+        """Why the project's other files forbid rewriting ``site`` (``None``: nothing does)."""
+        if codemod not in CONSUMERS:
+            return None
+        project = self.project_of(site.path)
+        if project is None:
+            return None
+        real = _real(site.path)
+        modules = module_names(real, project)
+        found = []
+        for patch in self._candidates(project, site.library, modules):
+            why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
+            if why is not None:
+                path, _, line = patch.where.rpartition(":")
+                found.append((_RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
+        if found:
+            return min(found)[3]  # a direct mock first, then a swap, a string, an unsettled patch
+        for change in self.changes:
+            if change.project != project:
+                continue
+            if change.kind == "requests_cache" and site.library == "requests" and site.scope != "function":
+                # A function-scope session is made when the function runs: install_cache's
+                # requests.Session replacement applies to it as to the bare call.
+                return (
+                    f"{change.text} at {change.where} patches bare calls; a shared Session "
+                    "would not be cached"
+                )
+            if change.kind == "env" and site.library == "httpx" and site.scope != "function":
+                return (
+                    f"{change.text} at {change.where} may change proxy or SSL variables; an httpx "
+                    "client made at import reads them once, a bare call when it runs"
+                )
+        return None
+
+    def _candidates(self, project: str, library: str, modules: Sequence[str]) -> List[Patch]:
+        """The patches of ``project`` that may cover a call in one of ``modules``: those that
+        name the library, and those under the module's own dotted name (an index built once
+        per process: queries run per call site)."""
+        index = _INDEXES.get(id(self))
+        if index is None or index[0] is not self:
+            by_key: Dict[Tuple[str, str], List[Patch]] = {}
+            for patch in self.patches:
+                parts = patch.target.split(".") if patch.target else []
+                keys = {("lib", p) for p in parts if p in LIBRARIES} or set()
+                if patch.kind == "unsettled":
+                    keys.add(("lib", patch.library))
+                for i in range(1, len(parts)):
+                    keys.add(("mod", ".".join(parts[:i])))
+                for key in keys:
+                    by_key.setdefault((patch.project + "\0" + key[0], key[1]), []).append(patch)
+            index = (self, by_key)
+            _INDEXES.clear()  # one ProjectFacts per run
+            _INDEXES[id(self)] = index
+        by_key = index[1]
+        out = list(by_key.get((project + "\0lib", library), []))
+        for module in modules:
+            out += by_key.get((project + "\0mod", module), [])
+        return out
+
+    def reachable(self, start: str) -> FrozenSet[str]:
+        """Real paths of the files ``start`` reaches by imports (itself included; importing
+        ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too). Memoised per process."""
+        graph = _GRAPHS.get(id(self))
+        if graph is None or graph[0] is not self:
+            by_name: Dict[str, List[str]] = {}
+            for path, _ in self.imports:
+                for name in module_names(path, self.project_of(path)):
+                    by_name.setdefault(name, []).append(path)
+            graph = (self, by_name, dict(self.imports), {})
+            _GRAPHS.clear()
+            _GRAPHS[id(self)] = graph
+        _, by_name, edges, memo = graph
+        if start in memo:
+            return memo[start]
+        seen = {start}
+        todo = [start]
+        while todo:
+            path = todo.pop()
+            for name in edges.get(path, ()):
+                if name.endswith(".*"):  # every module of a package that imports by name
+                    prefix = name[:-1]
+                    for key, targets in by_name.items():
+                        if key.startswith(prefix):
+                            for target in targets:
+                                if target not in seen:
+                                    seen.add(target)
+                                    todo.append(target)
+                    continue
+                parts = name.split(".")
+                for i in range(1, len(parts) + 1):
+                    for target in by_name.get(".".join(parts[:i]), ()):
+                        if target not in seen:
+                            seen.add(target)
+                            todo.append(target)
+        memo[start] = frozenset(seen)
+        return memo[start]
+
+    def requires_at_least(self, path: str, library: str, version: str) -> bool:
+        """Whether the declarations nearest ``path`` all exclude every ``library`` release
+        below ``version`` (no declaration: False)."""
+        from .bounds import lower_bound_at_least  # bounds.py imports Bound from here
+
+        real = _real(path)
+        dirs = sorted({b.directory for b in self.bounds if b.library == library and _inside(real, b.directory)},
+                      key=len)
+        if not dirs:
+            return False
+        nearest = dirs[-1]
+        specs = [b.specifier for b in self.bounds if b.library == library and b.directory == nearest]
+        return all(lower_bound_at_least(s, version) for s in specs)
+
+    def describe(self) -> List[str]:
+        """One line per fact (``--verbose`` and debugging)."""
+        out = [f"{p.where}: {p.kind} {p.text}" for p in self.patches]
+        out += [f"{c.where}: {c.kind} {c.text}" for c in self.changes]
+        out += [f"{b.where}: {b.library}{b.specifier or ' (any version)'}" for b in self.bounds]
+        return out
+
+
+EMPTY = ProjectFacts()
+_INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {}
+_GRAPHS: Dict[int, Any] = {}
+_RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
+
+#: Global targets that intercept every bare call of the library (``requests.get`` calls
+#: ``requests.api.request``, which builds ``requests.sessions.Session``), but not a call on a
+#: session made earlier.
+_INTERCEPT_ALL = {
+    "requests": frozenset({"requests.api.request", "requests.api.sessions", "requests.api.sessions.Session",
+                           "requests.sessions.Session", "requests.sessions.session"}),
+    "httpx": frozenset({"httpx._api.request", "httpx._api.Client"}),
+}
+#: Names whose run-time reassignment (not a temporary mock) a module-level client would see
+#: differently: it is created from ``requests.Session`` once, at import.
+_CLIENT_CLASSES = {"requests": frozenset({"requests.Session", "requests.session"}), "httpx": frozenset({"httpx.Client"})}
+
+
+def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str], reaches: Any) -> Optional[str]:
+    """Why ``patch`` covers ``site``. ``reaches()``: whether the test that makes a patch of
+    global effect can reach the site's module (always, for a patch made outside a test)."""
+    if patch.kind == "unsettled":
+        if patch.library != site.library or not reaches():
+            return None
+        return (
+            f"{patch.text} at {patch.where} patches a target the facts pass cannot read; it may "
+            "be this call, which a shared client would bypass"
+        )
+    target = patch.target
+    covered = False
+    # The module's own binding: pkg.mod.requests, pkg.mod.requests.get, pkg.mod.get (from
+    # requests import get), pkg.mod.rq (import requests as rq).
+    for module in modules:
+        if target.startswith(module + "."):
+            rest = target[len(module) + 1:].split(".")
+            if tuple(rest) == site.chain[: len(rest)]:
+                covered = True
+                break
+    if not covered:
+        glob = _global_target(target)
+        if glob is not None and glob.split(".")[0] == site.library and reaches():
+            chain = ".".join(site.chain)
+            if (
+                glob in site.qualified
+                or glob in (f"{site.library}.{site.verb}", f"requests.api.{site.verb}", f"httpx._api.{site.verb}")
+                or glob in _INTERCEPT_ALL[site.library]
+                or (chain.startswith(site.library + ".") and glob == chain)
+            ):
+                covered = True
+            elif patch.kind == "assign" and (
+                glob in _CLIENT_CLASSES[site.library] or glob.split(".")[-1] not in _VERBS
+            ):
+                covered = True  # a swap of Session (or another library name) for the whole run
+    if not covered:
+        return None
+    if patch.kind == "assign":
+        return (
+            f"{patch.text} at {patch.where} replaces {target} at run time; a shared client would "
+            "bypass the replacement"
+        )
+    return f"mocked by {patch.where} ({patch.text}); a shared session would bypass it"
+
+
+_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+
+
+def _global_target(target: str) -> Optional[str]:
+    """``pkg.mod.requests.get`` -> ``requests.get``: a module's ``requests`` is the library
+    module itself, so patching an attribute through it patches it for every module."""
+    parts = target.split(".")
+    for i, part in enumerate(parts):
+        if part in LIBRARIES and i + 1 < len(parts):
+            return ".".join(parts[i:])
+    return None
+
+
+def module_names(real: str, project: Optional[str]) -> List[str]:
+    """Dotted names a file may be imported as: every suffix of its path below the project
+    (``src/pkg/mod.py``: ``mod``, ``pkg.mod``, ``src.pkg.mod``)."""
+    rel = os.path.relpath(real, project) if project else real
+    parts = [p for p in rel.replace(os.sep, "/").split("/") if p and p != os.curdir]
+    if not parts or parts[0] == os.pardir:
+        parts = [p for p in real.replace(os.sep, "/").split("/") if p]
+    if not parts:
+        return []
+    last = parts[-1]
+    if last.endswith(".py"):
+        last = last[:-3]
+    parts = parts[:-1] + ([] if last == "__init__" else [last])
+    return [".".join(parts[i:]) for i in range(len(parts) - 1, -1, -1) if all(p.isidentifier() for p in parts[i:])]
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _package_of(modules: Sequence[str], where: str) -> str:
+    """The package of a file, for relative imports: its longest dotted name minus the module
+    (``__init__.py`` is the package itself)."""
+    if not modules:
+        return ""
+    longest = modules[-1]
+    if os.path.basename(where) == "__init__.py":
+        return longest
+    return longest.rsplit(".", 1)[0] if "." in longest else ""

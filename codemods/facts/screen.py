@@ -1,0 +1,138 @@
+"""Byte-level screening, before any parse: whether a file is worth reading with ``ast`` at all
+(``worth_parsing``: it names a patching helper, ``requests_cache``, a library attribute
+assignment or an ``os.environ`` write), which lines are worth a full look
+(``candidate_lines``), which libraries it names, and which modules its import statements name
+(``imported_modules``, with the bodies of ``if TYPE_CHECKING:`` blocks left out), read from the
+bytes since every discovered file needs them and most are never parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Set, Tuple
+
+#: A file is read with ast only if it names one of these (bytes, case-sensitive; substring
+#: tests first, they are much faster than a regex over every file).
+_SCREEN_WORDS = (b"patch(", b"patch.", b"Patch", b"monkeypatch", b"setattr", b"requests_cache", b"setenv",
+                 b"putenv", b"dotenv")
+_SCREEN_MORE = re.compile(
+    rb"environ\s*\[[^\]\n]*\]\s*=[^=]|environ\.(?:update|setdefault|pop|clear|__setitem__|__delitem__)"
+    rb"|(?:requests|httpx)(?:\.\w+)+\s*=[^=]"
+)
+
+
+def worth_parsing(data: bytes) -> bool:
+    if any(word in data for word in _SCREEN_WORDS):
+        return True
+    if b"environ" in data or b"requests." in data or b"httpx." in data:
+        return _SCREEN_MORE.search(data) is not None
+    return False
+
+
+_LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
+#: Lines worth a full look: the statements that hold none are not walked (only their nested
+#: statements, for imports), which keeps the pass cheap on large test files.
+_LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
+
+
+_IMPORT_LINE = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
+)
+
+
+_DYNAMIC_IMPORT = re.compile(rb"\bimport_module\s*\(|\b__import__\s*\(|^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M)
+_DOTTED_STRING = re.compile(rb"""['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]""")
+
+
+def _dynamic_names(data: bytes, package: str) -> Set[str]:
+    """What a module importing by name may load: every dotted string it holds (relative ones
+    against ``package``) and every module of its package."""
+    out: Set[str] = {f"{package}.*"} if package else set()
+    for match in _DOTTED_STRING.finditer(data):
+        name = match.group(1).decode("ascii", "replace")
+        level = len(name) - len(name.lstrip("."))
+        if level:
+            base = package.split(".") if package else []
+            keep = len(base) - (level - 1)
+            if keep <= 0:
+                continue
+            name = ".".join(base[:keep] + [name[level:]])
+        elif "." not in name:
+            continue
+        out.add(name)
+    return out
+
+
+def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
+    """The dotted names a file's import statements name (``from a import b``: ``a`` and
+    ``a.b``, which may be a submodule), relative ones resolved against ``package``. Read from
+    the bytes, imports in strings included: more reach is the safe side."""
+    out: Set[str] = set()
+    dynamic = _DYNAMIC_IMPORT.search(data) is not None
+    # A module that imports by name (a module-level ``__getattr__``, ``importlib.import_module``)
+    # loads at run time what it names under ``if TYPE_CHECKING:`` (langchain's lazy packages):
+    # those imports count, as do dotted strings and, for any name it may build, every module of
+    # its package (``pkg.*``).
+    skipped = _type_checking_blocks(data) if b"TYPE_CHECKING" in data and not dynamic else []
+    if dynamic:
+        out.update(_dynamic_names(data, package))
+    for match in _IMPORT_LINE.finditer(data):
+        if skipped and any(start <= match.start() < end for start, end in skipped):
+            continue  # ``if TYPE_CHECKING:`` imports never run
+        source, names, plain = match.groups()
+        if plain is not None:
+            for part in plain.decode("utf-8", "replace").split(","):
+                name = part.strip().split(" ")[0].strip("()\\ \t\r")
+                if name:
+                    out.add(name)
+            continue
+        module = source.decode("utf-8", "replace")
+        level = len(module) - len(module.lstrip("."))
+        module = module[level:]
+        if level:
+            base = package.split(".") if package else []
+            keep = len(base) - (level - 1)
+            if keep < 0:
+                continue
+            module = ".".join(base[:keep] + ([module] if module else []))
+        if module:
+            out.add(module)
+        for part in names.decode("utf-8", "replace").strip("()").replace("\\", " ").split(","):
+            name = part.strip().split(" ")[0].strip()
+            if name and name != "*" and name.isidentifier():
+                out.add(f"{module}.{name}" if module else name)
+    return tuple(sorted(n for n in out if all(p.isidentifier() or p == "*" for p in n.split("."))))
+
+
+_TYPE_CHECKING = re.compile(rb"^([ \t]*)if[ \t]+(?:typing\.)?TYPE_CHECKING[ \t]*:[ \t]*(?:#[^\n]*)?\n", re.M)
+
+
+def _type_checking_blocks(data: bytes) -> List[Tuple[int, int]]:
+    """Byte ranges of the bodies of ``if TYPE_CHECKING:`` blocks (up to the first line
+    indented no deeper than the ``if``; an ``else:`` body is not part of it)."""
+    blocks = []
+    for match in _TYPE_CHECKING.finditer(data):
+        indent = len(match.group(1).expandtabs())
+        pos = match.end()
+        while pos < len(data):
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end + 1
+            line = data[pos:end]
+            stripped = line.strip()
+            if stripped and not stripped.startswith(b"#"):
+                if len(line.expandtabs()) - len(line.expandtabs().lstrip()) <= indent:
+                    break
+            pos = end
+        blocks.append((match.end(), pos))
+    return blocks
+
+
+def candidate_lines(data: bytes) -> List[int]:
+    lines = []
+    pos, line = 0, 1
+    for match in _LINE_WORDS.finditer(data):
+        line += data.count(b"\n", pos, match.start())
+        pos = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines

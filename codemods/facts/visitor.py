@@ -1,0 +1,371 @@
+"""One file's walk: ``_FileFacts`` reads a parsed module's ``ast`` (only the statements that
+span a candidate line, and every import) and records the mocks (``mock.patch`` and its
+``object``/``multiple``/``dict`` forms, pytest-mock, ``monkeypatch``, testtools fixtures),
+the run-time swaps (``requests.get = fake``, ``setattr``) and the run-time changes
+(``requests_cache``, ``os.environ`` writes, ``load_dotenv``) it makes, resolving names through
+the file's imports and module-level string constants; patches whose target it cannot read are
+settled from the file's library strings, or recorded as unsettled.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+from .model import LIBRARIES, Change, Patch, _package_of
+
+_MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
+_PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
+_ENV_KEYS = frozenset(
+    {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir", "sslkeylogfile"}
+)
+_NOT_TARGETS = frozenset({"create", "spec", "spec_set", "autospec", "new_callable"})
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+class _FileFacts:
+    def __init__(self, tree: ast.Module, project: str, where: str, modules: Sequence[str],
+                 libs: Tuple[str, ...], patches: Set[Patch], changes: Set[Change]) -> None:
+        self.tree = tree
+        self.project = project
+        self.where = where
+        self.package = _package_of(modules, where)
+        self.libs = libs
+        self.patches = patches
+        self.changes = changes
+        self.aliases: Dict[str, str] = {}
+        self.constants: Dict[str, str] = {}
+        self.unsettled: List[Tuple[int, str]] = []
+        self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
+        self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
+
+    # names ---------------------------------------------------------------------------------
+
+    def _imports(self, nodes: Sequence[ast.AST]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        top = a.name.split(".")[0]
+                        self.aliases.setdefault(top, top)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    pkg = self.package.split(".") if self.package else []
+                    keep = len(pkg) - (node.level - 1)
+                    if keep < 0:
+                        continue
+                    base = ".".join(pkg[:keep] + ([base] if base else []))
+                for a in node.names:
+                    if a.name == "*":
+                        continue
+                    self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        for node in self.tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                value = self._literal(node.value)
+                if value is not None:
+                    self.constants[node.targets[0].id] = value
+
+    def dotted(self, node: ast.AST) -> Optional[str]:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):  # pytest.MonkeyPatch().setattr, mock.patch(...).start
+            inner = self.dotted(node.func)
+            if inner is None:
+                return None
+            parts.append("()")
+            head = inner
+        elif isinstance(node, ast.Name):
+            head = self.aliases.get(node.id, node.id)
+        else:
+            return None
+        return ".".join([head] + parts[::-1])
+
+    def _literal(self, node: ast.AST) -> Optional[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            return self.constants[node.id]
+        if isinstance(node, ast.JoinedStr):
+            out = []
+            for value in node.values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    out.append(value.value)
+                elif isinstance(value, ast.FormattedValue) and value.format_spec is None and value.conversion == -1:
+                    inner = self._literal(value.value)
+                    if inner is None:
+                        return None
+                    out.append(inner)
+                else:
+                    return None
+            return "".join(out)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._literal(node.left), self._literal(node.right)
+            if left is not None and right is not None:
+                return left + right
+        return None
+
+    # facts ---------------------------------------------------------------------------------
+
+    def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
+        # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
+        # ``pkg.mod.rq`` patch a module's binding of requests.get / requests (the module knows).
+        if not _DOTTED.match(target):
+            return
+        if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
+            return  # obj.attr = value: only a library's attribute is a swap of interest
+        self.patches.add(Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach))
+
+    def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
+        base = self.dotted(obj)
+        name = self._literal(attr)
+        if base is None or name is None:
+            if any(lib in ast.dump(obj) for lib in LIBRARIES) and self.libs:
+                self.unsettled.append((node.lineno, text))
+            return
+        if not any(p in LIBRARIES for p in base.split(".")) and any(lib in ast.dump(obj) for lib in LIBRARIES):
+            # self.requests, a fixture named requests_module: an object we cannot name
+            self.unsettled.append((node.lineno, text))
+            return
+        self.add_patch(node, f"{base}.{name}", kind, text)
+
+    def run(self) -> None:
+        nodes: List[ast.AST] = []
+        if self.lines is None:
+            nodes = list(ast.walk(self.tree))
+        else:
+            self._select(self.tree.body, nodes)
+        self._imports(nodes)
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for t in targets:
+                    self._assigned(node, t)
+        if self.unsettled:
+            strings = self._library_strings()
+            if strings:
+                settled = {(p.target, p.where) for p in self.patches}
+                for line, target in strings:
+                    if (target, f"{self.where}:{line}") in settled:
+                        continue
+                    self.patches.add(Patch(self.project, target, "string", "", f"{self.where}:{line}",
+                                           f"{target!r}, a string of a file that patches names it cannot read",
+                                           self.reach))
+            else:
+                for line, text in self.unsettled:
+                    for lib in self.libs:
+                        self.patches.add(Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text,
+                                               self.reach))
+
+    def _touched(self, node: ast.AST) -> bool:
+        lines = self.lines
+        assert lines is not None
+        start = getattr(node, "lineno", None)
+        if start is None:
+            return True  # match_case: no position of its own
+        for decorator in getattr(node, "decorator_list", ()):
+            start = min(start, decorator.lineno)
+        end = getattr(node, "end_lineno", None) or start
+        i = bisect.bisect_left(lines, start)
+        return i < len(lines) and lines[i] <= end
+
+    def _select(self, statements: Sequence[ast.AST], out: List[ast.AST]) -> None:
+        """The nodes of the statements that span a candidate line, and every import; the
+        nested statements of the others are still visited (for their imports)."""
+        for st in statements:
+            if isinstance(st, (ast.Import, ast.ImportFrom)):
+                out.append(st)
+                continue
+            touched = self._touched(st)
+            for _, value in ast.iter_fields(st):
+                if isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler, ast.match_case)):
+                    for child in value:
+                        if isinstance(child, ast.stmt):
+                            self._select([child], out)
+                        else:  # an except handler or a match case: its header, then its body
+                            if self._touched(child):
+                                for name, part in ast.iter_fields(child):
+                                    if name != "body" and isinstance(part, ast.AST):
+                                        out.extend(ast.walk(part))
+                            self._select(child.body, out)
+                elif touched:
+                    for part in value if isinstance(value, list) else [value]:
+                        if isinstance(part, ast.AST):
+                            out.extend(ast.walk(part))
+            if touched:
+                out.append(st)
+
+    def _library_strings(self) -> List[Tuple[int, str]]:
+        out = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = node.value.strip(".")
+                if _DOTTED.match(value) and any(p in LIBRARIES for p in value.split(".")):
+                    out.append((node.lineno, value))
+        return out
+
+    def _assigned(self, node: ast.AST, target: ast.AST) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                self._assigned(node, el)
+            return
+        if isinstance(target, ast.Attribute):
+            root = target
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not (isinstance(root, ast.Name) and root.id in self.aliases):
+                return  # task.requests.headers = ...: an attribute of a local object, not a module
+            name = self.dotted(target)
+            if name is not None:
+                verb = "del" if isinstance(node, ast.Delete) else "="
+                self.add_patch(node, name, "assign", f"{_short(name)} {verb} ...")
+        elif isinstance(target, ast.Subscript) and self.dotted(target.value) == "os.environ":
+            key = self._literal(target.slice if not isinstance(target.slice, ast.Index) else target.slice.value)  # type: ignore[attr-defined]
+            self._env(node, [key], f"os.environ[{key!r}] = ..." if key else "os.environ[...] = ...")
+
+    def _env(self, node: ast.AST, keys: Sequence[Optional[str]], text: str) -> None:
+        if any(k is None or k.lower() in _ENV_KEYS for k in keys):
+            self.changes.add(Change(self.project, "env", f"{self.where}:{node.lineno}", text))
+
+    def _call(self, node: ast.Call) -> None:
+        func = self.dotted(node.func)
+        if func is None:
+            return
+        last = func.split(".")[-1]
+        if last not in _INTERESTING_CALLS and not _is_patcher(func):
+            return
+        head = func.rsplit(".", 1)[0] if "." in func else ""
+        args = node.args
+        text = _call_text(func, node)
+        if func.startswith("requests_cache.") and last in ("install_cache", "enabled"):
+            self.changes.add(Change(self.project, "requests_cache", f"{self.where}:{node.lineno}",
+                                    f"requests_cache.{last}"))
+            return
+        if func in ("dotenv.load_dotenv", "dotenv.main.load_dotenv"):
+            self._env(node, [None], "load_dotenv()")
+            return
+        if func in ("os.putenv", "os.unsetenv", "os.environ.__setitem__", "os.environ.setdefault",
+                    "os.environ.pop", "os.environ.__delitem__") and args:
+            self._env(node, [self._literal(args[0])], text)
+            return
+        if func in ("os.environ.update", "os.environ.clear"):
+            self._env(node, self._dict_keys(node, 0), text)
+            return
+        if last == "setenv" and args and head != "os":  # monkeypatch.setenv
+            self._env(node, [self._literal(args[0])], text)
+            return
+        if last == "dict" and head.endswith("patch") and args:  # mock.patch.dict(os.environ, ...)
+            first = self._literal(args[0]) or self.dotted(args[0])
+            if first == "os.environ":
+                clear = any(k.arg == "clear" for k in node.keywords)
+                self._env(node, [None] if clear else self._dict_keys(node, 1), text)
+            return
+        if func in ("setattr", "delattr") and len(args) >= 2:
+            self.add_object_patch(node, args[0], args[1], "assign", text)
+            return
+        if last == "setattr" and head:  # monkeypatch.setattr, mp.setattr, MonkeyPatch().setattr
+            # (obj, "name", value), (obj, "name", value=...) or ("pkg.mod.name", value)
+            value_keyword = any(k.arg == "value" for k in node.keywords)
+            if len(args) >= 3 or (len(args) == 2 and value_keyword):
+                self.add_object_patch(node, args[0], args[1], "mock", text)
+            elif args:
+                self._string_patch(node, args[0], text)
+            return
+        if last in ("MockPatch", "MonkeyPatch") and func.startswith("fixtures."):  # testtools
+            if args:
+                self._string_patch(node, args[0], text)
+            return
+        if last == "MockPatchObject" and func.startswith("fixtures.") and len(args) >= 2:
+            self.add_object_patch(node, args[0], args[1], "mock", text)
+            return
+        if last == "object" and _is_patcher(head):
+            if len(args) >= 2:
+                self.add_object_patch(node, args[0], args[1], "mock", text)
+            return
+        if last == "multiple" and _is_patcher(head):
+            if args:
+                base = self._literal(args[0]) or self.dotted(args[0])
+                names = [k.arg for k in node.keywords if k.arg and k.arg not in _NOT_TARGETS]
+                if base is None:
+                    self._unsettled(node, text)
+                for name in names:
+                    if base is not None:
+                        self.add_patch(node, f"{base}.{name}", "mock", text)
+            return
+        if _is_patcher(func):
+            target = args[0] if args else next((k.value for k in node.keywords if k.arg == "target"), None)
+            if target is not None:
+                self._string_patch(node, target, text)
+
+    def _string_patch(self, node: ast.Call, target: ast.AST, text: str) -> None:
+        value = self._literal(target)
+        if value is None:
+            self._unsettled(node, text)
+        else:
+            self.add_patch(node, value, "mock", text)
+
+    def _unsettled(self, node: ast.Call, text: str) -> None:
+        if self.libs:
+            self.unsettled.append((node.lineno, text))
+
+    def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
+        keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]
+        if any(k.arg is None for k in node.keywords):
+            keys.append(None)
+        if len(node.args) > index:
+            value = node.args[index]
+            if isinstance(value, ast.Dict):
+                keys += [self._literal(k) if k is not None else None for k in value.keys]
+            else:
+                keys.append(None)
+        return keys
+
+
+#: The last name of every call ``_call`` may record (others are skipped at once).
+_INTERESTING_CALLS = frozenset({
+    "install_cache", "enabled", "load_dotenv", "putenv", "unsetenv", "__setitem__", "__delitem__", "setdefault",
+    "pop", "update", "clear", "setenv", "dict", "setattr", "delattr", "MockPatch", "MonkeyPatch",
+    "MockPatchObject", "object", "multiple", "patch",
+})
+
+
+def _is_patcher(func: str) -> bool:
+    if func in _PATCH_FUNCS:
+        return True
+    parts = func.split(".")
+    return parts[-1] == "patch" and (
+        "mock" in parts[:-1] or any(p in _MOCKER_NAMES for p in parts[:-1]) or func.endswith("mock.patch")
+    )
+
+
+def _call_text(func: str, node: ast.Call) -> str:
+    first = node.args[0] if node.args else None
+    shown = func.replace("unittest.mock.", "mock.")
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        inner = repr(first.value)
+        if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            inner += f", {node.args[1].value!r}"
+    elif first is not None:
+        try:
+            inner = ast.unparse(first)
+        except Exception:  # pragma: no cover - ast.unparse handles every expression ast made
+            inner = "..."
+        if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+            inner += f", {node.args[1].value!r}"
+    else:
+        inner = ""
+    if len(inner) > 80:
+        inner = inner[:77] + "..."
+    return f"{_short(shown)}({inner})"
+
+
+def _short(name: str) -> str:
+    return name.replace("unittest.mock.", "mock.")
