@@ -51,9 +51,7 @@ def parse_timeout(value: Union[str, int, float, list, tuple]) -> str:
     if isinstance(parsed, list):
         parsed = tuple(parsed)
     numbers = parsed if isinstance(parsed, tuple) else (parsed,)
-    if not 1 <= len(numbers) <= 2 or not all(
-        isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers
-    ):
+    if not 1 <= len(numbers) <= 2 or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         raise ValueError(f"invalid timeout {value!r}: expected a positive number or (connect, read)")
     if not all(math.isfinite(n) and 0 < n <= MAX_TIMEOUT for n in numbers):
         raise ValueError(
@@ -102,7 +100,7 @@ import requests
 def fetch(url, **kwargs):
     return requests.get(url, **kwargs)
 """,
-        reason='passes **kwargs, which may already hold a timeout',
+        reason="passes **kwargs, which may already hold a timeout",
     ),
     Example(
         ExampleKind.UNCHANGED,
@@ -117,7 +115,7 @@ def fetch(url):
 )
 
 DOCS = CodemodDocs(
-    heading='off by default: it changes behaviour',
+    heading="off by default: it changes behaviour",
     why="""`requests` has no default timeout and `urllib.request.urlopen` uses the socket
   default, which is none: a server that accepts the connection and never answers hangs the
   caller forever.""",
@@ -186,7 +184,8 @@ class AddTimeout(HttpCodemod):
     OPTIONS = (
         Option("timeout", "60", "timeout to add: seconds, or a (connect, read) pair"),
         Option(
-            "timeout-constant", "",
+            "timeout-constant",
+            "",
             "pass timeout=NAME, NAME a module-level constant (defined after the imports if new)",
         ),
     )
@@ -198,8 +197,7 @@ class AddTimeout(HttpCodemod):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.sets_socket_default = any(
-            self.resolver.resolves_to(call.func, ["socket.setdefaulttimeout"])
-            for call in self.nodes_of(node, cst.Call)
+            self.resolver.resolves_to(call.func, ["socket.setdefaulttimeout"]) for call in self.nodes_of(node, cst.Call)
         )
         self.constant_plan = ConstantPlan(self, node) if self.constant else None
         self.constant_used = False
@@ -227,11 +225,7 @@ class AddTimeout(HttpCodemod):
         positional = [a for a in original_node.args if a.keyword is None and a.star == ""]
         if found.kind == "urlopen" and len(positional) > URLOPEN_TIMEOUT_INDEX:
             return updated_node
-        if (
-            found.kind == "method"
-            and found.name == "request"
-            and len(positional) > SESSION_REQUEST_TIMEOUT_INDEX
-        ):
+        if found.kind == "method" and found.name == "request" and len(positional) > SESSION_REQUEST_TIMEOUT_INDEX:
             return updated_node
         if self.suppressed(original_node):
             return updated_node
@@ -242,7 +236,7 @@ class AddTimeout(HttpCodemod):
             self.report(
                 original_node,
                 "passes **kwargs, which may already hold a timeout",
-                f"`**{mapping}` -> `**{{\"timeout\": {code}, **{mapping}}}` (the default only when it holds none)",
+                f'`**{mapping}` -> `**{{"timeout": {code}, **{mapping}}}` (the default only when it holds none)',
             )
             return updated_node
         if any(a.star == "*" for a in original_node.args):
@@ -272,9 +266,7 @@ class AddTimeout(HttpCodemod):
             code = self.constant
         else:
             self.fixed(original_node, f"added timeout={code}")
-        return updated_node.with_changes(
-            args=append_keyword(updated_node, "timeout", cst.parse_expression(code))
-        )
+        return updated_node.with_changes(args=append_keyword(updated_node, "timeout", cst.parse_expression(code)))
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         plan = self.constant_plan
@@ -315,8 +307,12 @@ class ConstantPlan:
             if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
                 continue
             small = stmt.body[0]
-            if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
-                    isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value == name:
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and small.targets[0].target.value == name
+            ):
                 if len(bindings) != 1 or getattr(bindings[0], "node", None) is not small.targets[0].target:
                     break
                 try:
@@ -332,7 +328,9 @@ class ConstantPlan:
                     "pass --timeout to match it, or another --timeout-constant"
                 )
                 return
-        self.problem = f"{name} is already bound in this module, and not as one constant: choose another --timeout-constant"
+        self.problem = (
+            f"{name} is already bound in this module, and not as one constant: choose another --timeout-constant"
+        )
 
     def _point(self, body: List[cst.BaseStatement]) -> int:
         """After the leading imports (and a docstring, ``__all__`` and such), before the first
@@ -345,9 +343,7 @@ class ConstantPlan:
                 point = index + 1
             elif not _dunder_assignment(stmt):
                 break
-        first_use = min(
-            (self._top_index(call) for call in self._import_time_calls()), default=len(body)
-        )
+        first_use = min((self._top_index(call) for call in self._import_time_calls()), default=len(body))
         if first_use < point:
             point = insertion_point(body, first_use)
         return point
@@ -436,9 +432,7 @@ def append_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> list
     new = cst.Arg(
         keyword=cst.Name(name),
         value=value,
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
     )
     if not args:
         return [new]

@@ -46,9 +46,7 @@ def _require_all_repos() -> None:
     try:
         import all_repos  # noqa: F401
     except ImportError:
-        raise SystemExit(
-            "all-repos-http-codemods needs all-repos: pip install 'http-codemods[all-repos]'"
-        )
+        raise SystemExit("all-repos-http-codemods needs all-repos: pip install 'http-codemods[all-repos]'")
 
 
 def _git(*args: str) -> str:
@@ -80,7 +78,11 @@ def apply_fix(args: Sequence[str], outcomes: str) -> None:
     pyproject = os.path.join(root, "pyproject.toml")
     run = bulk.run_codemods(root, ["--config", pyproject if os.path.isfile(pyproject) else os.devnull, *args])
     if run.status not in (0, 2) or run.data is None:
-        _record(outcomes, status="failed", detail=[f"http-codemods exited with status {run.status}"] + bulk.last_lines(run.output))
+        _record(
+            outcomes,
+            status="failed",
+            detail=[f"http-codemods exited with status {run.status}"] + bulk.last_lines(run.output),
+        )
         raise RuntimeError(f"http-codemods exited with status {run.status}:\n{run.output}")
     data = run.data
     c = bulk.counts(data)
@@ -90,8 +92,11 @@ def apply_fix(args: Sequence[str], outcomes: str) -> None:
         with open(os.path.join(git_dir, MESSAGE_FILE), "w", encoding="utf-8") as handle:
             handle.write(bulk.commit_message(data))
     _record(
-        outcomes, status="changed" if changed else "no change", detail=bulk.errors(data),
-        title=bulk.commit_title(data) if changed else "", **c,
+        outcomes,
+        status="changed" if changed else "no change",
+        detail=bulk.errors(data),
+        title=bulk.commit_title(data) if changed else "",
+        **c,
     )
 
 
@@ -99,8 +104,15 @@ def check_fix(test_cmd: Optional[str], test_timeout: float, outcomes: str) -> No
     if not test_cmd:
         return
     try:
-        proc = subprocess.run(test_cmd, shell=True, capture_output=True, text=True, errors="replace",
-                              timeout=test_timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            test_cmd,
+            shell=True,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=test_timeout,
+            stdin=subprocess.DEVNULL,
+        )
         why, output = f"exit status {proc.returncode}", proc.stdout + proc.stderr
         ok = proc.returncode == 0
     except subprocess.TimeoutExpired as exc:
@@ -123,7 +135,7 @@ def push(settings: Tuple[Any, Any, str], branch_name: str) -> None:
             ours = handle.read().rstrip("\n")
         current = _git("log", "-1", "--format=%B")
         # all-repos wrote "<our placeholder>\n\nCommitted via ...": keep its trailer.
-        trailer = current[len(PLACEHOLDER):] if current.startswith(PLACEHOLDER) else ""
+        trailer = current[len(PLACEHOLDER) :] if current.startswith(PLACEHOLDER) else ""
         subprocess.run(["git", "commit", "--amend", "--quiet", "--no-verify", "-m", ours + trailer], check=True)
     inner_push(inner_settings, branch_name)
     _record(outcomes, pushed=True)
@@ -133,10 +145,21 @@ def _codemod_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("http-codemods")
     group.add_argument("--select", help="comma list of codemods to run (default: each repository's configuration)")
     group.add_argument("--ignore", help="comma list of codemods not to run")
-    group.add_argument("--test-cmd", help="shell command run in each clone after the rewrite; on failure nothing is committed")
-    group.add_argument("--test-timeout", type=float, default=3600, help="seconds the test command may take (default 3600)")
-    group.add_argument("--branch-name", default=BRANCH, help=f"all-repos names the branch all-repos_autofix_NAME (default {BRANCH})")
-    group.add_argument("--jobs-per-repo", type=int, default=None, help="worker processes inside each repository (default: cores / --jobs)")
+    group.add_argument(
+        "--test-cmd", help="shell command run in each clone after the rewrite; on failure nothing is committed"
+    )
+    group.add_argument(
+        "--test-timeout", type=float, default=3600, help="seconds the test command may take (default 3600)"
+    )
+    group.add_argument(
+        "--branch-name", default=BRANCH, help=f"all-repos names the branch all-repos_autofix_NAME (default {BRANCH})"
+    )
+    group.add_argument(
+        "--jobs-per-repo",
+        type=int,
+        default=None,
+        help="worker processes inside each repository (default: cores / --jobs)",
+    )
     seen = set()
     for cls in registry.CODEMODS:
         for option in cls.OPTIONS:
@@ -182,7 +205,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.error(f"unknown codemod {', '.join(unknown)} (choose from {', '.join(names)})")
 
     repos, config, commit, settings = autofix_lib.from_cli(
-        args, find_repos=_find_repos, msg=PLACEHOLDER, branch_name=args.branch_name,
+        args,
+        find_repos=_find_repos,
+        msg=PLACEHOLDER,
+        branch_name=args.branch_name,
     )
     repos = list(repos)
     from . import engine
@@ -201,9 +227,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             repos,
             apply_fix=functools.partial(apply_fix, tuple(run_args), outcomes),
             check_fix=functools.partial(check_fix, args.test_cmd, args.test_timeout, outcomes),
-            config=config, commit=commit, autofix_settings=settings,
+            config=config,
+            commit=commit,
+            autofix_settings=settings,
         )
-        return _summary(repos[:settings.limit], outcomes, settings.dry_run, settings.interactive)
+        return _summary(repos[: settings.limit], outcomes, settings.dry_run, settings.interactive)
 
 
 def _summary(repos: Sequence[str], outcomes: str, dry_run: bool, interactive: bool) -> int:

@@ -113,8 +113,14 @@ class Site:
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "Site":
         return cls(
-            data["codemod"], data["line"], data["column"], data["action"], data["reason"],
-            data.get("safety"), data.get("hazard") or "", data.get("suggestion") or "",
+            data["codemod"],
+            data["line"],
+            data["column"],
+            data["action"],
+            data["reason"],
+            data.get("safety"),
+            data.get("hazard") or "",
+            data.get("suggestion") or "",
         )
 
 

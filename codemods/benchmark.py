@@ -125,7 +125,11 @@ def sized_module(megabytes: float, samples: Path = ROOT / "samples") -> str:
     copy = 0
     while size < megabytes * 2**20:
         for body, names in bodies:
-            renamed = re.sub(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b", rf"\1_{copy}", body) if names else body
+            renamed = (
+                re.sub(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b", rf"\1_{copy}", body)
+                if names
+                else body
+            )
             out.append(renamed + "\n\n")
             size += len(renamed) + 2
             copy += 1
@@ -153,8 +157,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     files = discover(projects).files
     lines = count_lines(files)
     jobs = max(1, args.jobs)
-    print(f"corpus: {corpus}: {len(projects)} projects, {len(files)} files, {lines} lines; "
-          f"{os.cpu_count()} cores (using {jobs}); Python {sys.version.split()[0]}", flush=True)
+    print(
+        f"corpus: {corpus}: {len(projects)} projects, {len(files)} files, {lines} lines; "
+        f"{os.cpu_count()} cores (using {jobs}); Python {sys.version.split()[0]}",
+        flush=True,
+    )
 
     base_tool = [sys.executable, "-m", "codemods", "--check", "--config", os.devnull]
     tool = [*base_tool, "--no-cache"]
@@ -180,7 +187,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 run["cache_entries_added"] = _cache_entries(cache_dir) - before
                 show(f"http-codemods --check -j {jobs}, cache {name}", f"ours_{name}", len(files), lines, reference)
                 line = summary_line(run["stderr"])
-                counts = [int(n) for n in re.findall(r"(\d+) files scanned, (\d+) skipped", line)[0]] if line else [0, 0]
+                counts = (
+                    [int(n) for n in re.findall(r"(\d+) files scanned, (\d+) skipped", line)[0]] if line else [0, 0]
+                )
                 reached = counts[0] - counts[1] if name == "cold" else run["cache_entries_added"]
                 run["reached_libcst"] = reached
                 print(f"    {line}; files that reached LibCST: {reached}", flush=True)
@@ -208,8 +217,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             total = {"seconds": 0.0, "maxrss_kib": 0, "cpu": 0.0, "returncode": 0, "stderr": ""}
             for command in default_commands():
                 run = measure(
-                    [sys.executable, "-m", "libcst.tool", "codemod", command, "--no-format",
-                     "--hide-progress", "-j", str(jobs), str(libcst_copy)],
+                    [
+                        sys.executable,
+                        "-m",
+                        "libcst.tool",
+                        "codemod",
+                        command,
+                        "--no-format",
+                        "--hide-progress",
+                        "-j",
+                        str(jobs),
+                        str(libcst_copy),
+                    ],
                     ROOT,
                 )
                 total["seconds"] += run["seconds"]
@@ -217,13 +236,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 total["maxrss_kib"] = max(total["maxrss_kib"], run["maxrss_kib"])
                 total["stderr"] += run["stderr"][-500:]
             results["libcst_sample"] = total
-            show(f"libcst.tool codemod x{len(default_commands())} -j {jobs} ({label})", "libcst_sample",
-                 len(sample), sample_lines, results["ours_sample"]["seconds"])
+            show(
+                f"libcst.tool codemod x{len(default_commands())} -j {jobs} ({label})",
+                "libcst_sample",
+                len(sample),
+                sample_lines,
+                results["ours_sample"]["seconds"],
+            )
             if label == "sample":
                 rate = len(sample) / total["seconds"]
                 estimate = len(files) / rate
-                print(f"    LibCST's runner on the whole tree, extrapolated: {estimate:.0f} s"
-                      + (f" ({estimate / reference:.0f}x ours)" if reference else ""), flush=True)
+                print(
+                    f"    LibCST's runner on the whole tree, extrapolated: {estimate:.0f} s"
+                    + (f" ({estimate / reference:.0f}x ours)" if reference else ""),
+                    flush=True,
+                )
                 results["libcst_extrapolated_seconds"] = {"seconds": estimate}
 
     if "sizes" not in skip:
@@ -234,8 +261,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 path.write_text(text, encoding="utf-8")
                 n_lines = text.count("\n")
                 key = f"size_{megabytes:g}mb"
-                results[key] = measure([*tool, "-j", "1", "--file-time-limit", "0", "--file-memory-limit", "0",
-                                        "--file-size-limit", "0", str(path)], ROOT)
+                results[key] = measure(
+                    [
+                        *tool,
+                        "-j",
+                        "1",
+                        "--file-time-limit",
+                        "0",
+                        "--file-memory-limit",
+                        "0",
+                        "--file-size-limit",
+                        "0",
+                        str(path),
+                    ],
+                    ROOT,
+                )
                 results[key]["bytes"] = len(text.encode())
                 show(f"one file of {megabytes:g} MB ({n_lines} lines)", key, 1, n_lines, None)
                 print(f"    {summary_line(results[key]['stderr'])}", flush=True)

@@ -85,8 +85,12 @@ def _forked(root: str, argv: List[str], log: str) -> int:
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             sys.stdin = open(0, closefd=False)
-            sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8", errors="replace", line_buffering=True)
-            sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8", errors="replace", line_buffering=True)
+            sys.stdout = io.TextIOWrapper(
+                open(1, "wb", closefd=False), encoding="utf-8", errors="replace", line_buffering=True
+            )
+            sys.stderr = io.TextIOWrapper(
+                open(2, "wb", closefd=False), encoding="utf-8", errors="replace", line_buffering=True
+            )
             os.chdir(root)
             sys.path[:] = trusted_sys_path(root)
             from .cli import main
@@ -116,18 +120,25 @@ def _forked(root: str, argv: List[str], log: str) -> int:
 
 def _interpreter(root: str, argv: List[str], log: str) -> int:
     code = (
-        "import sys; sys.path[:] = " + repr(trusted_sys_path(root))
-        + "; from codemods.cli import main; main(" + repr(argv) + ")"
+        "import sys; sys.path[:] = "
+        + repr(trusted_sys_path(root))
+        + "; from codemods.cli import main; main("
+        + repr(argv)
+        + ")"
     )
     with open(log, "wb") as handle:
         proc = subprocess.run(
-            [sys.executable, "-I", "-c", code], cwd=root, stdout=handle, stderr=subprocess.STDOUT,
+            [sys.executable, "-I", "-c", code],
+            cwd=root,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     return proc.returncode
 
 
 # -- what the report says -------------------------------------------------------------------
+
 
 def last_lines(text: str, n: int = 15) -> List[str]:
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
@@ -176,7 +187,9 @@ def commit_message(data: Dict[str, Any]) -> str:
         lines.append(f"- {name}: {registry.BY_NAME[name].DESCRIPTION}")
     review = [
         f"- {f['path']}:{s['line']}:{s['column']}: {s['codemod']}: {s['reason']}"
-        for f in data["files"] for s in f["sites"] if s["action"] == "reported"
+        for f in data["files"]
+        for s in f["sites"]
+        if s["action"] == "reported"
     ]
     if review:
         lines += ["", "Left for review (not changed):"] + review[:REVIEW_LINES]
@@ -195,8 +208,7 @@ def markdown(data: Dict[str, Any]) -> str:
 
 def errors(data: Dict[str, Any]) -> List[str]:
     return [
-        f"{f['path']}: error: {(f.get('error') or {}).get('message')}"
-        for f in data["files"] if f["status"] == "error"
+        f"{f['path']}: error: {(f.get('error') or {}).get('message')}" for f in data["files"] if f["status"] == "error"
     ]
 
 

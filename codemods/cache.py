@@ -143,16 +143,17 @@ def _value_key(value: Any) -> Any:
     if isinstance(value, dict):
         return ["dict", sorted((json.dumps(_value_key(k), sort_keys=True), _value_key(v)) for k, v in value.items())]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [type(value).__qualname__, {f.name: _value_key(getattr(value, f.name)) for f in dataclasses.fields(value)}]
+        return [
+            type(value).__qualname__,
+            {f.name: _value_key(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        ]
     return ["repr", type(value).__qualname__, repr(value)]
 
 
 def settings_key(settings: Any) -> bytes:
     """Every field of the settings dataclass but ``NOT_IN_KEY``, as canonical JSON."""
     fields = {
-        f.name: _value_key(getattr(settings, f.name))
-        for f in dataclasses.fields(settings)
-        if f.name not in NOT_IN_KEY
+        f.name: _value_key(getattr(settings, f.name)) for f in dataclasses.fields(settings) if f.name not in NOT_IN_KEY
     }
     return json.dumps(fields, sort_keys=True).encode()
 
@@ -273,7 +274,7 @@ def _unpack(value: Any) -> Any:
         return [_unpack(v) for v in value]
     if not isinstance(value, dict):
         return value
-    (tag, body), = value.items()
+    ((tag, body),) = value.items()
     if tag == "$t":
         return tuple(_unpack(v) for v in body)
     if tag == "$s":

@@ -92,7 +92,7 @@ def drop_in_module(name: str) -> Optional[str]:
 def normalise(name: str) -> str:
     top = drop_in_module(name)
     if top is not None:
-        name = DROP_INS[top] + name[len(top):]
+        name = DROP_INS[top] + name[len(top) :]
     for prefix, replacement in _ALIASES.items():
         if prefix.endswith("."):
             if name.startswith(prefix):
@@ -163,8 +163,8 @@ class HttpResolver:
             names = self.dependent.get_metadata(QualifiedNameProvider, expr, set())
         except KeyError:
             return set()
-        sources = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN) if builtins else (
-            QualifiedNameSource.IMPORT,
+        sources = (
+            (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN) if builtins else (QualifiedNameSource.IMPORT,)
         )
         return {normalise(q.name) for q in names if q.source in sources}
 
@@ -200,8 +200,9 @@ class HttpResolver:
             if name in CLIENT_CONSTRUCTORS:
                 cls = CLIENT_CONSTRUCTORS[name]
                 library = CLIENT_LIBRARY[cls]
-                return HttpCall(library, "constructor", name.split(".")[-1], cls,
-                                module=self.drop_in_of(func) or library)
+                return HttpCall(
+                    library, "constructor", name.split(".")[-1], cls, module=self.drop_in_of(func) or library
+                )
             if name == "urllib.request.urlopen":
                 return HttpCall("urllib", "urlopen", "urlopen")
         if isinstance(func, cst.Attribute):

@@ -103,7 +103,9 @@ def _resolve_selection(select: Any, ignore: Any, cfg: Dict[str, Any], extend_sel
     )
 
 
-def _resolve_options(cli_values: Dict[str, Any], cfg: Dict[str, Any], names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+def _resolve_options(
+    cli_values: Dict[str, Any], cfg: Dict[str, Any], names: Sequence[str]
+) -> Dict[str, Dict[str, Any]]:
     # Every option given is checked, whether or not its codemod runs (``--timeout abc``
     # is an error without ``--select add-timeout`` too); the configuration's were checked
     # when it was read.
@@ -149,26 +151,85 @@ def _list_codemods() -> None:
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; list what would change or needs review.")
 @click.option("-i", "--interactive", is_flag=True, help="Show each hunk and ask whether to apply it.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format (json, sarif and markdown replace the text listing on stdout).")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the report (text: the stdout part) to FILE instead.")
-@click.option("--select", multiple=True, help="Comma list of codemods to run instead of the configured ones (ALL for every one); repeatable.")
-@click.option("--extend-select", multiple=True, help="Comma list of codemods to run in addition to the configured ones; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format (json, sarif and markdown replace the text listing on stdout).",
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False), help="Write the report (text: the stdout part) to FILE instead."
+)
+@click.option(
+    "--select",
+    multiple=True,
+    help="Comma list of codemods to run instead of the configured ones (ALL for every one); repeatable.",
+)
+@click.option(
+    "--extend-select",
+    multiple=True,
+    help="Comma list of codemods to run in addition to the configured ones; repeatable.",
+)
 @click.option("--ignore", multiple=True, help="Comma list of codemods not to run; repeatable.")
 @click.option("--list", "list_codemods", is_flag=True, help="List the codemods and exit.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1, max=config.MAX_JOBS), help="Worker processes (default: all cores).")
-@click.option("--exclude", multiple=True, help="Glob (gitignore syntax) to skip, instead of the configured exclude; repeatable.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1, max=config.MAX_JOBS), help="Worker processes (default: all cores)."
+)
+@click.option(
+    "--exclude", multiple=True, help="Glob (gitignore syntax) to skip, instead of the configured exclude; repeatable."
+)
 @click.option("--extend-exclude", multiple=True, help="Glob to skip in addition to the configured ones; repeatable.")
-@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply the excludes to paths named on the command line too (pre-commit names every file).")
-@click.option("--file-time-limit", type=click.FloatRange(min=0), help=f"Seconds one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).")
-@click.option("--file-memory-limit", type=click.FloatRange(min=0), help=f"MB of memory a worker may use on one file; 0: none (default: {BUDGETS['file-memory-limit']:g}).")
-@click.option("--file-size-limit", type=click.FloatRange(min=0), help=f"MB above which a file is not processed (an error); 0: none (default: {BUDGETS['file-size-limit']:g}).")
-@click.option("--cache-dir", type=click.Path(file_okay=False), help="Directory of the results cache (default: $HTTP_CODEMODS_CACHE_DIR, the configured cache-dir, else ~/.cache/http-codemods).")
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=None,
+    help="Apply the excludes to paths named on the command line too (pre-commit names every file).",
+)
+@click.option(
+    "--file-time-limit",
+    type=click.FloatRange(min=0),
+    help=f"Seconds one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).",
+)
+@click.option(
+    "--file-memory-limit",
+    type=click.FloatRange(min=0),
+    help=f"MB of memory a worker may use on one file; 0: none (default: {BUDGETS['file-memory-limit']:g}).",
+)
+@click.option(
+    "--file-size-limit",
+    type=click.FloatRange(min=0),
+    help=f"MB above which a file is not processed (an error); 0: none (default: {BUDGETS['file-size-limit']:g}).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Directory of the results cache (default: $HTTP_CODEMODS_CACHE_DIR, the configured cache-dir, else ~/.cache/http-codemods).",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
 @click.option("--stdin-filename", help="The path to show in messages when reading '-'.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read instead of the nearest one with a [tool.http-codemods] table.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).")
-@click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None, help="Also apply unsafe fixes: right in the usual case, each with one named hazard (default: the configuration's unsafe-fixes, else off: they are reported, 'fixable with --unsafe-fixes').")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when files would change or sites need review (errors still exit 2).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="pyproject.toml to read instead of the nearest one with a [tool.http-codemods] table.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).",
+)
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    "unsafe_fixes",
+    default=None,
+    help="Also apply unsafe fixes: right in the usual case, each with one named hazard (default: the configuration's unsafe-fixes, else off: they are reported, 'fixable with --unsafe-fixes').",
+)
+@click.option(
+    "--exit-zero", is_flag=True, help="Exit 0 even when files would change or sites need review (errors still exit 2)."
+)
 @click.option("--statistics", is_flag=True, help="Print counts per codemod instead of each site.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only diffs and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List each file touched and each site fixed.")
@@ -236,9 +297,11 @@ def command(
     use_color = _use_color(color)
 
     base = os.path.dirname(os.path.abspath(pyproject)) if pyproject else os.getcwd()
-    excludes = (list(exclude) if exclude else list(cfg.get("exclude", []))) + list(
-        cfg.get("extend-exclude", [])
-    ) + list(extend_exclude)
+    excludes = (
+        (list(exclude) if exclude else list(cfg.get("exclude", [])))
+        + list(cfg.get("extend-exclude", []))
+        + list(extend_exclude)
+    )
     force = cfg.get("force-exclude", False) if force_exclude is None else force_exclude
     skip_named = _force_excluded(excludes, base) if force else None
 
@@ -258,7 +321,12 @@ def command(
             settings = _with_per_file_ignores(settings, cfg, base, stdin_filename)
         if project_facts.needed(settings.codemods):
             settings = replace(settings, facts=project_facts.for_stdin(stdin_filename, excludes))
-        report_args = (fmt, output, command_line(names, options, [stdin_filename or "-"], unsafe), registry.ordered(names))
+        report_args = (
+            fmt,
+            output,
+            command_line(names, options, [stdin_filename or "-"], unsafe),
+            registry.ordered(names),
+        )
         status = _run_stdin(settings, stdin_filename or "-", mode, quiet, *report_args)
         sys.exit(0 if exit_zero and status == 1 else status)
 
@@ -267,8 +335,14 @@ def command(
         click.echo(f"{path}: error: {reason}", err=True)
     for path, reason in found.skipped:
         click.echo(f"{path}: skipped: {reason}", err=True)
-    budgets = _budgets({"file-time-limit": file_time_limit, "file-memory-limit": file_memory_limit,
-                        "file-size-limit": file_size_limit}, cfg)
+    budgets = _budgets(
+        {
+            "file-time-limit": file_time_limit,
+            "file-memory-limit": file_memory_limit,
+            "file-size-limit": file_size_limit,
+        },
+        cfg,
+    )
     settings = replace(
         settings,
         roots=tuple(found.roots),
@@ -295,8 +369,18 @@ def command(
             emit_errors(results)
         click.echo(statistics_table(results), nl=False)
     else:
-        emit(results, totals, mode, fmt, output, quiet, verbose, registry.ordered(names),
-             command_line(names, options, paths, unsafe), color=use_color)
+        emit(
+            results,
+            totals,
+            mode,
+            fmt,
+            output,
+            quiet,
+            verbose,
+            registry.ordered(names),
+            command_line(names, options, paths, unsafe),
+            color=use_color,
+        )
     if not quiet:
         click.echo(summary(totals, mode), err=True)
         _echo_hidden_fixes(totals)
@@ -310,8 +394,9 @@ def _cache_dir(cli_dir: Optional[str], no_cache: bool, cfg: Dict[str, Any], base
     return resolve_dir(cli_dir, no_cache, cfg.get("cache-dir"), base)
 
 
-def _preview_unsafe_fixes(results: Sequence[engine.FileResult], settings: engine.Settings, mode: str,
-                          cfg: Dict[str, Any], base: str) -> None:
+def _preview_unsafe_fixes(
+    results: Sequence[engine.FileResult], settings: engine.Settings, mode: str, cfg: Dict[str, Any], base: str
+) -> None:
     """SARIF fixes for the unsafe fixes not applied (files rewritten in place are no longer as
     they were read: their unsafe fixes keep only the properties)."""
     for result in results:
@@ -395,8 +480,9 @@ def _with_per_file_ignores(settings: engine.Settings, cfg: Dict[str, Any], base:
     return replace(settings, codemods=tuple(n for n in settings.codemods if n not in ignored))
 
 
-def _run_groups(files: Sequence[str], settings: engine.Settings, cfg: Dict[str, Any], base: str,
-                jobs: int, quiet: bool) -> List[engine.FileResult]:
+def _run_groups(
+    files: Sequence[str], settings: engine.Settings, cfg: Dict[str, Any], base: str, jobs: int, quiet: bool
+) -> List[engine.FileResult]:
     """``per-file-ignores``: files that run the same codemods run together; results in path
     order as ever."""
     if not cfg.get("per-file-ignores"):
@@ -434,8 +520,16 @@ def _run_with_progress(files: Sequence[str], settings: engine.Settings, jobs: in
     return results
 
 
-def _run_stdin(settings: engine.Settings, name: str, mode: str, quiet: bool, fmt: str = "text",
-               output: Optional[str] = None, command_text: str = "", codemods: Sequence[Any] = ()) -> int:
+def _run_stdin(
+    settings: engine.Settings,
+    name: str,
+    mode: str,
+    quiet: bool,
+    fmt: str = "text",
+    output: Optional[str] = None,
+    command_text: str = "",
+    codemods: Sequence[Any] = (),
+) -> int:
     started = time.monotonic()
     data = sys.stdin.buffer.read()
     result = engine.process_source(data, name, settings)
@@ -479,26 +573,81 @@ def _exit_status(totals: engine.Totals, mode: str) -> int:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("repos", nargs=-1, type=click.Path(file_okay=False))
-@click.option("--repos-file", type=click.Path(exists=True, dir_okay=False), help="File with one repository path per line.")
+@click.option(
+    "--repos-file", type=click.Path(exists=True, dir_okay=False), help="File with one repository path per line."
+)
 @click.option("--select", help="Comma list of codemods to run (default: each repository's configuration).")
 @click.option("--ignore", help="Comma list of codemods not to run.")
 @click.option("--branch", help="Branch to create (default: http-codemods/<the codemods that changed something>).")
-@click.option("--conflict", type=click.Choice(["skip", "replace"]), default="skip", show_default=True, help="When the branch exists: skip the repository, or rebuild the branch from HEAD (and force-push it, with a lease).")
-@click.option("--message", help="Commit message (default: the codemods that changed something, counts, sites left for review).")
-@click.option("--test-cmd", help="Shell command run in each repository after the rewrite; on failure nothing is kept. Files it creates are removed.")
-@click.option("--test-timeout", type=click.FloatRange(min=0, min_open=True), default=3600, show_default=True, help="Seconds the test command may take.")
-@click.option("--allow-dirty", is_flag=True, help="Also process dirty trees (files with changes are left out) and detached HEADs.")
-@click.option("--pr-body-dir", type=click.Path(file_okay=False), help="Write PR bodies here (REPO.md) instead of REPO/.git/http-codemods-pr.md.")
+@click.option(
+    "--conflict",
+    type=click.Choice(["skip", "replace"]),
+    default="skip",
+    show_default=True,
+    help="When the branch exists: skip the repository, or rebuild the branch from HEAD (and force-push it, with a lease).",
+)
+@click.option(
+    "--message", help="Commit message (default: the codemods that changed something, counts, sites left for review)."
+)
+@click.option(
+    "--test-cmd",
+    help="Shell command run in each repository after the rewrite; on failure nothing is kept. Files it creates are removed.",
+)
+@click.option(
+    "--test-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600,
+    show_default=True,
+    help="Seconds the test command may take.",
+)
+@click.option(
+    "--allow-dirty", is_flag=True, help="Also process dirty trees (files with changes are left out) and detached HEADs."
+)
+@click.option(
+    "--pr-body-dir",
+    type=click.Path(file_okay=False),
+    help="Write PR bodies here (REPO.md) instead of REPO/.git/http-codemods-pr.md.",
+)
 @click.option("--push", is_flag=True, help="Push the branch to --remote.")
 @click.option("--remote", default="origin", show_default=True, help="Remote to push to.")
 @click.option("--open-pr", is_flag=True, help="Push, then open a pull request with gh (when installed).")
 @click.option("--draft", is_flag=True, help="Like --open-pr, as a draft pull request.")
-@click.option("--sleep", type=click.FloatRange(min=0), default=0, show_default=True, help="Seconds to wait between two pushes (forge rate limits).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Repositories processed at a time (output order stays the order given).")
-@click.option("--jobs-per-repo", type=click.IntRange(min=1), help="Worker processes inside each repository (default: cores / --jobs).")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=".http-codemods-batch.json", show_default=True, help="State file: each finished repository's outcome.")
-@click.option("--resume", is_flag=True, help="Finish an interrupted run: the repositories of the state file without an outcome (same options).")
-@click.option("--failed", "rerun_failed", is_flag=True, help="Rerun only the repositories the state file lists as failed.")
+@click.option(
+    "--sleep",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait between two pushes (forge rate limits).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Repositories processed at a time (output order stays the order given).",
+)
+@click.option(
+    "--jobs-per-repo",
+    type=click.IntRange(min=1),
+    help="Worker processes inside each repository (default: cores / --jobs).",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    default=".http-codemods-batch.json",
+    show_default=True,
+    help="State file: each finished repository's outcome.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish an interrupted run: the repositories of the state file without an outcome (same options).",
+)
+@click.option(
+    "--failed", "rerun_failed", is_flag=True, help="Rerun only the repositories the state file lists as failed."
+)
 @click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True, help="Also apply unsafe fixes in each repository.")
 @_codemod_options
 def batch_command(
@@ -540,10 +689,22 @@ def batch_command(
     inner_jobs = jobs_per_repo or max(1, engine.default_jobs() // jobs)
     extra = batch.passthrough(codemod_values) + (["--unsafe-fixes"] if unsafe_fixes else []) + ["-j", str(inner_jobs)]
     opts = batch.Options(
-        select=select, ignore=ignore, branch=branch, message=message, test_cmd=test_cmd,
-        allow_dirty=allow_dirty, pr_body_dir=pr_body_dir, push=push, remote=remote,
-        open_pr=open_pr, draft=draft, conflict=conflict, test_timeout=test_timeout, jobs=jobs,
-        sleep=sleep, extra_args=tuple(extra),
+        select=select,
+        ignore=ignore,
+        branch=branch,
+        message=message,
+        test_cmd=test_cmd,
+        allow_dirty=allow_dirty,
+        pr_body_dir=pr_body_dir,
+        push=push,
+        remote=remote,
+        open_pr=open_pr,
+        draft=draft,
+        conflict=conflict,
+        test_timeout=test_timeout,
+        jobs=jobs,
+        sleep=sleep,
+        extra_args=tuple(extra),
     )
     mode = "resume" if resume else "failed" if rerun_failed else "new"
     try:

@@ -55,7 +55,7 @@ def make_session():
     s.headers["User-Agent"] = "me"
     return s
 """,
-        reason='the client (or something reading from it) is returned',
+        reason="the client (or something reading from it) is returned",
     ),
     Example(
         ExampleKind.UNCHANGED,
@@ -68,7 +68,8 @@ session = requests.Session()
 def fetch(url):
     return session.get(url).json()
 """,
-    ),    Example(
+    ),
+    Example(
         ExampleKind.FIXED,
         """\
 import requests
@@ -191,11 +192,15 @@ class CloseClient(WrappingCodemod):
             return None
         if found.client_class in ASYNC_CLIENTS:
             return Target(
-                node, "async with", found.library, noun="client", named_only=True,
-                needs_async_def=True, client_class=found.client_class,
+                node,
+                "async with",
+                found.library,
+                noun="client",
+                named_only=True,
+                needs_async_def=True,
+                client_class=found.client_class,
             )
-        return Target(node, "with", found.library, noun="client", named_only=True,
-                      client_class=found.client_class)
+        return Target(node, "with", found.library, noun="client", named_only=True, client_class=found.client_class)
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the client with `{target.mode}`"

@@ -56,7 +56,7 @@ def open_stream(url):
     r = requests.get(url, stream=True)
     return r
 """,
-        reason='the response (or something reading from it) is returned',
+        reason="the response (or something reading from it) is returned",
     ),
     Example(
         ExampleKind.REPORTED,
@@ -110,7 +110,8 @@ def size(url):
     with requests.get(url, stream=True) as r:
         return len(r.content)
 """,
-    ),    Example(
+    ),
+    Example(
         ExampleKind.FIXED,
         """\
 import requests
@@ -369,10 +370,7 @@ class CloseResponse(WrappingCodemod):
             return True
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "open":
             return isinstance(node.func.value, cst.Name)
-        return any(
-            arg.keyword is not None and arg.keyword.value in ("stream", "preload_content")
-            for arg in node.args
-        )
+        return any(arg.keyword is not None and arg.keyword.value in ("stream", "preload_content") for arg in node.args)
 
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
         if isinstance(node, cst.Await):
@@ -401,9 +399,7 @@ class CloseResponse(WrappingCodemod):
         if found.kind == "urlopen":
             return Target(node, "with", "urllib")
         if found.library == "requests" and found.name in REQUESTS_VERBS:
-            if found.kind == "function" or (
-                found.kind == "method" and found.client_class == "requests.Session"
-            ):
+            if found.kind == "function" or (found.kind == "method" and found.client_class == "requests.Session"):
                 if is_literal_true(_kw(node, "stream")):
                     return Target(node, "with", "requests")
             return None
@@ -412,9 +408,7 @@ class CloseResponse(WrappingCodemod):
                 if is_literal_true(_kw(node, "stream")):
                     return Target(node, "closing", "httpx")
                 return None
-            if found.name == "stream" and (
-                found.kind == "function" or found.client_class == "httpx.Client"
-            ):
+            if found.name == "stream" and (found.kind == "function" or found.client_class == "httpx.Client"):
                 return Target(node, "with", "httpx", named_only=True, used_as_response=True)
             if found.name == "stream" and found.client_class == "httpx.AsyncClient":
                 return Target(node, "async with", "httpx", named_only=True, used_as_response=True, needs_async_def=True)
@@ -453,7 +447,9 @@ class CloseResponse(WrappingCodemod):
                 return False
             if isinstance(value, cst.Name) and value.value == "None":
                 continue
-            if not (isinstance(value, cst.Call) and self.resolver.resolves_to(value.func, ["urllib.request.build_opener"])):
+            if not (
+                isinstance(value, cst.Call) and self.resolver.resolves_to(value.func, ["urllib.request.build_opener"])
+            ):
                 return False
             built = True
         return built

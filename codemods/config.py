@@ -137,8 +137,14 @@ def validate(table: Dict[str, Any], path: str = "pyproject.toml") -> Dict[str, A
     codemods = _codemods()
     specs = _option_specs()
     top = f"{path}: [tool.http-codemods]"
-    known = (list(LIST_KEYS) + list(BOOL_KEYS) + ["per-file-ignores", "jobs", "cache-dir"] + list(BUDGET_KEYS)
-             + list(specs) + list(codemods))
+    known = (
+        list(LIST_KEYS)
+        + list(BOOL_KEYS)
+        + ["per-file-ignores", "jobs", "cache-dir"]
+        + list(BUDGET_KEYS)
+        + list(specs)
+        + list(codemods)
+    )
     out: Dict[str, Any] = {}
     for raw_key, value in table.items():
         key = _key(raw_key)
@@ -255,8 +261,7 @@ def check_client(value: Any, where: str) -> str:
     module, sep, name = value.partition(":")
     if not sep or not is_dotted_name(module) or not is_identifier(name):
         raise ConfigError(
-            f"{where}: invalid client {value!r}: expected a dotted module path and a name, "
-            "e.g. myapp.http:session"
+            f"{where}: invalid client {value!r}: expected a dotted module path and a name, e.g. myapp.http:session"
         )
     return value
 

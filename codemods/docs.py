@@ -77,15 +77,28 @@ class CodemodDocs:
         """The README bullet listing the safe and the unsafe fixes ('' when none is listed)."""
         if not self.safe_fixes and not self.unsafe_fixes:
             return ""
-        def item(text: str) -> str:
-            return textwrap.fill(text, 96, initial_indent="  - ", subsequent_indent="    ",
-                                 break_long_words=False, break_on_hyphens=False)
 
-        out = [textwrap.fill(
-            "- **Fix safety** (safe fixes are applied by default, unsafe ones only with "
-            "`--unsafe-fixes`; without it an unsafe fix is reported with its hazard and "
-            "\"fixable with --unsafe-fixes\"):", 96, subsequent_indent="  ",
-            break_long_words=False, break_on_hyphens=False)]
+        def item(text: str) -> str:
+            return textwrap.fill(
+                text,
+                96,
+                initial_indent="  - ",
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+
+        out = [
+            textwrap.fill(
+                "- **Fix safety** (safe fixes are applied by default, unsafe ones only with "
+                "`--unsafe-fixes`; without it an unsafe fix is reported with its hazard and "
+                '"fixable with --unsafe-fixes"):',
+                96,
+                subsequent_indent="  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        ]
         out += [item(f"safe: {text}") for text in self.safe_fixes]
         out += [item(f"unsafe: {text} Hazard: {hazard}") for text, hazard in self.unsafe_fixes]
         if not self.unsafe_fixes:

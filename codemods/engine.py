@@ -30,6 +30,7 @@ from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
 from .sources import SourceError, decode, write_atomic
 
+
 class Status(StrEnum):
     """What happened to a file (the values are the report's strings)."""
 
@@ -226,8 +227,13 @@ class _FileRun:
         if self.lazy is None or self.lazy.module is not tree:
             self.lazy = LazyMetadata(MetadataWrapper(tree, unsafe_skip_copy=True))
         hidden_names = self.hidden.names if self.hidden else frozenset()
-        file = FileContext(source=self.code, lazy=self.lazy, hidden_names=hidden_names,
-                           unsafe_fixes=self.settings.unsafe_fixes, facts=self.settings.facts)
+        file = FileContext(
+            source=self.code,
+            lazy=self.lazy,
+            hidden_names=hidden_names,
+            unsafe_fixes=self.settings.unsafe_fixes,
+            facts=self.settings.facts,
+        )
         context = CodemodContext(filename=self.path, scratch={FILE_KEY: file})
         try:
             command = cls(context, **self.settings.options.get(cls.NAME, {}))
@@ -350,7 +356,11 @@ def _megabytes(size: int) -> str:
 def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
     """``process_source``, through the content cache when there is one (``cache.py``). Files
     the bytes stage rejects are screened again rather than looked up: that is cheaper."""
-    if not settings.cache_dir or not settings.codemods or not prefilter.might_contain_target(data, settings.prefilter_words):
+    if (
+        not settings.cache_dir
+        or not settings.codemods
+        or not prefilter.might_contain_target(data, settings.prefilter_words)
+    ):
         return process_source(data, path, settings)
     from . import cache
 
@@ -445,7 +455,9 @@ def _run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[F
     chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
     from .workers import start_context  # fork: the worker imports nothing from the current directory
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=start_context(), initializer=_init_worker, initargs=(settings,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=start_context(), initializer=_init_worker, initargs=(settings,)
+    ) as pool:
         yield from pool.map(_work, paths, chunksize=chunksize)
 
 

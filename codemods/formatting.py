@@ -88,8 +88,13 @@ def _command(tool: str) -> Optional[List[str]]:
 def _run(argv: List[str], text: str, cwd: str) -> Optional[str]:
     try:
         done = subprocess.run(
-            argv, input=text.encode("utf-8"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=cwd, timeout=TIMEOUT, check=False,
+            argv,
+            input=text.encode("utf-8"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            timeout=TIMEOUT,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         cache.mark_uncacheable("the formatter timed out")  # another run may well finish
@@ -145,8 +150,15 @@ def _format_lf(old: str, new: str, path: str, style: Any) -> str:
         lines = _lines(text)
         if start > len(lines):
             continue
-        argv = command + ["format", "--quiet", "--stdin-filename", absolute,
-                          "--range", f"{start}:1-{end}:{len(lines[end - 1]) + 1}", "-"]
+        argv = command + [
+            "format",
+            "--quiet",
+            "--stdin-filename",
+            absolute,
+            "--range",
+            f"{start}:1-{end}:{len(lines[end - 1]) + 1}",
+            "-",
+        ]
         formatted = _run(argv, text, cwd)
         if formatted is None:
             return new

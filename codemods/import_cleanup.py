@@ -142,6 +142,7 @@ def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cs
     """``new`` with the module-level ``import`` lines that are not in ``original`` moved to
     where isort puts them within their import block (see ``_insert_sorted``); a standard
     library one within the module's first import block."""
+
     def code(stmt: cst.CSTNode) -> str:
         return original.code_for_node(stmt.with_changes(leading_lines=()))  # type: ignore[attr-defined]
 
@@ -207,8 +208,11 @@ def _exported(module: cst.Module) -> Set[str]:
                 isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in small.targets
             ):
                 value = small.value
-            elif isinstance(small, (cst.AugAssign, cst.AnnAssign)) and isinstance(small.target, cst.Name) \
-                    and small.target.value == "__all__":
+            elif (
+                isinstance(small, (cst.AugAssign, cst.AnnAssign))
+                and isinstance(small.target, cst.Name)
+                and small.target.value == "__all__"
+            ):
                 value = small.value
             if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
                 for element in value.elements:

@@ -104,8 +104,10 @@ def only_bound_by_import_of(codemod: Any, module: cst.Module, name: str, importe
             return False
         if isinstance(parent, cst.Attribute) and (
             parent.attr is node
-            or (parent.value is node
-                and codemod.get_metadata(ExpressionContextProvider, parent, None) is ExpressionContext.LOAD)
+            or (
+                parent.value is node
+                and codemod.get_metadata(ExpressionContextProvider, parent, None) is ExpressionContext.LOAD
+            )
         ):
             continue  # ``contextlib.closing`` read, ``x.contextlib``
         if isinstance(parent, cst.Arg) and parent.keyword is node:
@@ -168,9 +170,7 @@ class ModuleImports:
             block_owner = self.codemod.resolver.parent(owner)
             if isinstance(block_owner, cst.Try) and block_owner.body is owner:
                 if isinstance(self.codemod.resolver.parent(block_owner), cst.Module):
-                    return bool(block_owner.handlers) and all(
-                        self.leaves_block(h.body) for h in block_owner.handlers
-                    )
+                    return bool(block_owner.handlers) and all(self.leaves_block(h.body) for h in block_owner.handlers)
         return False
 
     def leaves_block(self, body: cst.BaseSuite) -> bool:
@@ -197,9 +197,7 @@ class ModuleImports:
             candidates: List[cst.CSTNode] = []
             if isinstance(stmt, cst.SimpleStatementLine):
                 candidates = list(stmt.body)
-            elif isinstance(stmt, cst.Try) and stmt.handlers and all(
-                self.leaves_block(h.body) for h in stmt.handlers
-            ):
+            elif isinstance(stmt, cst.Try) and stmt.handlers and all(self.leaves_block(h.body) for h in stmt.handlers):
                 for inner in stmt.body.body:
                     if isinstance(inner, cst.SimpleStatementLine):
                         candidates += list(inner.body)

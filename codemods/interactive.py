@@ -107,10 +107,7 @@ def hunks_of(result: FileResult) -> List[Hunk]:
     old_lines = split_lines(result.old_text)
     new_lines = split_lines(result.new_text)
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    hunks = [
-        Hunk(i, list(group), old_lines, new_lines)
-        for i, group in enumerate(matcher.get_grouped_opcodes(CONTEXT))
-    ]
+    hunks = [Hunk(i, list(group), old_lines, new_lines) for i, group in enumerate(matcher.get_grouped_opcodes(CONTEXT))]
     attribute(hunks, result.fixed)
     return hunks
 
@@ -127,8 +124,11 @@ def attribute(hunks: Sequence[Hunk], sites: Sequence[Site]) -> None:
         line = site.line - 1
         best = min(
             hunks,
-            key=lambda h: 0 if h.old_start <= line < max(h.old_end, h.old_start + 1)
-            else min(abs(line - h.old_start), abs(line - (h.old_end - 1))),
+            key=lambda h: (
+                0
+                if h.old_start <= line < max(h.old_end, h.old_start + 1)
+                else min(abs(line - h.old_start), abs(line - (h.old_end - 1)))
+            ),
         )
         best.sites.append(site)
 
@@ -197,9 +197,7 @@ def _echo_hunk(path: str, hunk: Hunk, applied: Sequence[str], number: int, total
 def _ask() -> str:
     while True:
         try:
-            answer = click.prompt(
-                "Apply this hunk [y,n,a,d,q,?]", default="", show_default=False, prompt_suffix=" "
-            )
+            answer = click.prompt("Apply this hunk [y,n,a,d,q,?]", default="", show_default=False, prompt_suffix=" ")
         except click.Abort:  # end of input: keep what was accepted, like q
             click.echo("")
             return "q"
@@ -220,9 +218,11 @@ def name_unattributed(result: FileResult, hunks: Sequence[Hunk], settings: Optio
     added: Dict[str, Set[str]] = {}
     for name in result.applied:
         solo = process_source(data, result.path, replace(settings, codemods=(name,), mode=DIFF))
-        added[name] = {line[1:] for line in (solo.diff or "").splitlines() if line.startswith("+") and not line.startswith("+++")}
+        added[name] = {
+            line[1:] for line in (solo.diff or "").splitlines() if line.startswith("+") and not line.startswith("+++")
+        }
     for hunk in orphans:
-        lines = {line for op in hunk.changes for line in hunk.new_lines[op[3]:op[4]]}
+        lines = {line for op in hunk.changes for line in hunk.new_lines[op[3] : op[4]]}
         lines = {line.rstrip("\r\n") for line in lines if line.strip()}
         hunk.makers = [name for name in result.applied if lines and lines <= added[name]]
 
@@ -278,9 +278,13 @@ def _declined(result: FileResult, hunks: Optional[Sequence[Hunk]] = None, accept
             if hunk.index in chosen:
                 kept.append(site)
             else:
-                kept.append(replace(site, action=REPORTED, reason=f"fix declined in review: {site.reason}", safety=None))
+                kept.append(
+                    replace(site, action=REPORTED, reason=f"fix declined in review: {site.reason}", safety=None)
+                )
     kept.sort(key=lambda s: (s.line, s.column, s.codemod))
-    return replace(result, status=UNCHANGED, sites=kept, applied=[], diff=None, new_text=result.old_text, new_bytes=None)
+    return replace(
+        result, status=UNCHANGED, sites=kept, applied=[], diff=None, new_text=result.old_text, new_bytes=None
+    )
 
 
 def _apply(result: FileResult, hunks: Sequence[Hunk], accepted: Sequence[int]) -> FileResult:
@@ -304,7 +308,9 @@ def _apply(result: FileResult, hunks: Sequence[Hunk], accepted: Sequence[int]) -
             error=f"the accepted hunks do not parse without the rejected ones ({message}): file skipped, left unchanged",
         )
     if len(accepted) != len(hunks):
-        missing = sorted(unresolved_names(data) - unresolved_names(result.old_text.encode(encoding, errors="surrogateescape")))
+        missing = sorted(
+            unresolved_names(data) - unresolved_names(result.old_text.encode(encoding, errors="surrogateescape"))
+        )
         if missing:  # e.g. a call routed through a shared client whose definition was rejected
             failed = _declined(result, hunks, ())
             return replace(
@@ -323,9 +329,7 @@ def _apply(result: FileResult, hunks: Sequence[Hunk], accepted: Sequence[int]) -
         failed = _declined(result, hunks, ())
         return replace(failed, status=ERROR, error=reason)
     updated = _declined(result, hunks, accepted)
-    applied = [name for name in result.applied if any(
-        name in hunks[i].codemods(result.applied) for i in accepted
-    )]
+    applied = [name for name in result.applied if any(name in hunks[i].codemods(result.applied) for i in accepted)]
     click.echo(f"{result.path}: applied {len(accepted)} of {len(hunks)} hunks", err=True)
     return replace(
         updated,

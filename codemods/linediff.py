@@ -50,8 +50,14 @@ def unified_diff(old: str, new: str, path: str) -> str:
 _DIFFLIB_BUDGET = 4_000_000
 
 
-def _linear_unified_diff(a: Sequence[str], b: Sequence[str], a_name: str, b_name: str,
-                         codes: Optional[List[Tuple[str, int, int, int, int]]] = None, n: int = 3) -> Iterator[str]:
+def _linear_unified_diff(
+    a: Sequence[str],
+    b: Sequence[str],
+    a_name: str,
+    b_name: str,
+    codes: Optional[List[Tuple[str, int, int, int, int]]] = None,
+    n: int = 3,
+) -> Iterator[str]:
     """``difflib.unified_diff``'s output format over ``_opcodes``."""
     groups = list(_grouped_opcodes(_opcodes(a, b) if codes is None else codes, n))
     if not groups:
@@ -85,7 +91,9 @@ def _range(start: int, stop: int) -> str:
     return f"{beginning},{length}"
 
 
-def _grouped_opcodes(codes: List[Tuple[str, int, int, int, int]], n: int = 3) -> Iterator[List[Tuple[str, int, int, int, int]]]:
+def _grouped_opcodes(
+    codes: List[Tuple[str, int, int, int, int]], n: int = 3
+) -> Iterator[List[Tuple[str, int, int, int, int]]]:
     """``difflib.SequenceMatcher.get_grouped_opcodes`` over given opcodes."""
     codes = list(codes)
     if not codes:
@@ -190,8 +198,16 @@ def _slide(a: Sequence[str], b: Sequence[str], codes: List[Tuple[str, int, int, 
         codes[k + 1] = ("equal", after[1] + shift, after[2], after[3] + shift, after[4])
 
 
-def _matching_blocks(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
-                     out: List[Tuple[int, int, int]]) -> None:
+def _matching_blocks(
+    a: Sequence[str],
+    b: Sequence[str],
+    alo: int,
+    ahi: int,
+    blo: int,
+    bhi: int,
+    depth: int,
+    out: List[Tuple[int, int, int]],
+) -> None:
     """Append the equal blocks of ``a[alo:ahi]`` and ``b[blo:bhi]``, in order: the common head
     and tail, then lines unique on both sides as anchors (patience diff), then difflib on
     regions small enough, else a windowed greedy match (linear)."""
@@ -222,8 +238,16 @@ def _matching_blocks(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo
         out.append((ahi, bhi, tail))
 
 
-def _anchored(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, depth: int,
-              out: List[Tuple[int, int, int]]) -> bool:
+def _anchored(
+    a: Sequence[str],
+    b: Sequence[str],
+    alo: int,
+    ahi: int,
+    blo: int,
+    bhi: int,
+    depth: int,
+    out: List[Tuple[int, int, int]],
+) -> bool:
     """Patience: the longest increasing run of lines that occur once in each side; recurse
     between them. False when there is no such line."""
     import bisect
@@ -240,8 +264,9 @@ def _anchored(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, 
             if line in where_b:
                 twice.add(line)
             where_b[line] = j
-    pairs = [(i, where_b[a[i]]) for i in range(alo, ahi)
-             if count_a[a[i]] == 1 and a[i] in where_b and a[i] not in twice]
+    pairs = [
+        (i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b and a[i] not in twice
+    ]
     if not pairs:
         return False
     # Longest increasing subsequence of the b positions (patience sorting), O(k log k).
@@ -273,8 +298,9 @@ def _anchored(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, 
     return True
 
 
-def _windowed(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int,
-              out: List[Tuple[int, int, int]]) -> None:
+def _windowed(
+    a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int, out: List[Tuple[int, int, int]]
+) -> None:
     """Walk both sides: equal lines match; at a difference, resume at the nearest pair of
     equal lines within ``_WINDOW`` lines ahead (fewest lines skipped), else skip a window."""
     i, j = alo, blo

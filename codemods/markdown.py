@@ -55,9 +55,13 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
             f"file{'s' if len(changed) != 1 else ''}"
             + (f"; {len(reported)} site{'s' if len(reported) != 1 else ''} left for human review" if reported else "")
             + ". Every rewrite is mechanical and keeps the program's behaviour except where said below."
-            + (f" {unsafe_fixed} of the fixes {'are unsafe fixes' if unsafe_fixed != 1 else 'is an unsafe fix'}"
-               " (`--unsafe-fixes`): right in the usual case, each with the hazard named in the table of"
-               " sites fixed." if unsafe_fixed else "")
+            + (
+                f" {unsafe_fixed} of the fixes {'are unsafe fixes' if unsafe_fixed != 1 else 'is an unsafe fix'}"
+                " (`--unsafe-fixes`): right in the usual case, each with the hazard named in the table of"
+                " sites fixed."
+                if unsafe_fixed
+                else ""
+            )
         )
     else:
         out.append(f"http-codemods {tool_version()} found nothing to rewrite.")
@@ -81,26 +85,50 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
         out.append("")
         fixed_sites = [(r, s) for r in changed for s in r.fixed]
         if fixed_sites:
-            out += ["<details><summary>Sites fixed</summary>", "", "| site | codemod | what | fix safety |",
-                    "| --- | --- | --- | --- |"]
+            out += [
+                "<details><summary>Sites fixed</summary>",
+                "",
+                "| site | codemod | what | fix safety |",
+                "| --- | --- | --- | --- |",
+            ]
             for r, s in fixed_sites:
-                out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |")
+                out.append(
+                    f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |"
+                )
             out += ["", "</details>", ""]
     if reported:
-        out += ["### Left for human review", "", "These sites were found but not rewritten:", "",
-                "| site | codemod | reason | fix |", "| --- | --- | --- | --- |"]
+        out += [
+            "### Left for human review",
+            "",
+            "These sites were found but not rewritten:",
+            "",
+            "| site | codemod | reason | fix |",
+            "| --- | --- | --- | --- |",
+        ]
         for r, s in reported:
-            out.append(f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |")
+            out.append(
+                f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |"
+            )
         out.append("")
         hidden = sum(s.unsafe_fixable for _, s in reported)
         if hidden:
-            out += [f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
-                    "`--unsafe-fixes`: right in the usual case, with the hazard named.", ""]
+            out += [
+                f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
+                "`--unsafe-fixes`: right in the usual case, with the hazard named.",
+                "",
+            ]
     if errors:
         out += ["### Files that could not be processed", ""]
         for r in errors:
             out.append(f"- {_code(r.error_location())}: {_md(r.error or 'error')}")
         out.append("")
-    out += ["### How to reproduce", "", "```sh", command or "http-codemods .", "```", "",
-            f"with http-codemods {tool_version()}; a second run changes nothing."]
+    out += [
+        "### How to reproduce",
+        "",
+        "```sh",
+        command or "http-codemods .",
+        "```",
+        "",
+        f"with http-codemods {tool_version()}; a second run changes nothing.",
+    ]
     return "\n".join(out) + "\n"

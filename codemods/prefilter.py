@@ -38,10 +38,7 @@ LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DR
 
 #: Every qualified name (normalised as ``calls.normalise`` does) a codemod can act on.
 TARGET_NAMES: FrozenSet[str] = frozenset(
-    set(MODULE_FUNCTIONS)
-    | set(CLIENT_CONSTRUCTORS)
-    | set(CLIENT_CLASSES)
-    | {"urllib.request.urlopen"}
+    set(MODULE_FUNCTIONS) | set(CLIENT_CONSTRUCTORS) | set(CLIENT_CLASSES) | {"urllib.request.urlopen"}
 )
 
 #: Stage counters for this process (the benchmark and tests read them).
@@ -55,8 +52,19 @@ _SPACE = rb"(?:[ \t\f]|" + _CONTINUATION + rb")"
 _IMPORT = re.compile(rb"\bimport\b(?:[^\r\n#;\\]|" + _CONTINUATION + rb")*?\b" + _LIBRARY)
 #: ``from <library module> import ...``: group 1 the module, group 2 a star.
 _FROM = re.compile(
-    rb"\bfrom" + _SPACE + rb"+(" + _LIBRARY + rb"(?:" + _SPACE + rb"*\." + _SPACE + rb"*\w+)*)"
-    + _SPACE + rb"+import\b" + _SPACE + rb"*(\*)?"
+    rb"\bfrom"
+    + _SPACE
+    + rb"+("
+    + _LIBRARY
+    + rb"(?:"
+    + _SPACE
+    + rb"*\."
+    + _SPACE
+    + rb"*\w+)*)"
+    + _SPACE
+    + rb"+import\b"
+    + _SPACE
+    + rb"*(\*)?"
 )
 
 
@@ -65,11 +73,11 @@ def _raw_targets() -> FrozenSet[str]:
     raw = set(TARGET_NAMES)
     for alias, meaning in _ALIASES.items():
         if alias.endswith("."):
-            raw |= {alias + name[len(meaning):] for name in TARGET_NAMES if name.startswith(meaning)}
+            raw |= {alias + name[len(meaning) :] for name in TARGET_NAMES if name.startswith(meaning)}
         else:
             raw.add(alias)
     for drop_in, library in DROP_INS.items():  # niquests.get, niquests.api.get, ...
-        raw |= {drop_in + name[len(library):] for name in list(raw) if name.split(".", 1)[0] == library}
+        raw |= {drop_in + name[len(library) :] for name in list(raw) if name.split(".", 1)[0] == library}
     return frozenset(raw)
 
 

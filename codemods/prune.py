@@ -204,8 +204,18 @@ def _inside(qualified: str, watched: frozenset) -> bool:
 
 
 _BINDERS = (
-    ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.With,
-    ast.AsyncWith, ast.NamedExpr, ast.ExceptHandler, ast.Match, ast.ClassDef,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.For,
+    ast.AsyncFor,
+    ast.comprehension,
+    ast.With,
+    ast.AsyncWith,
+    ast.NamedExpr,
+    ast.ExceptHandler,
+    ast.Match,
+    ast.ClassDef,
 )
 
 

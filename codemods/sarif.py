@@ -119,9 +119,13 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
                 {
                     "level": "error",
                     "message": {"text": result.error or "error"},
-                    "locations": [{"physicalLocation": dict(location, **(
-                        {"region": {"startLine": result.error_line}} if result.error_line else {}
-                    ))}],
+                    "locations": [
+                        {
+                            "physicalLocation": dict(
+                                location, **({"region": {"startLine": result.error_line}} if result.error_line else {})
+                            )
+                        }
+                    ],
                 }
             )
             continue
@@ -134,17 +138,15 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
                     "text": (f"Fixed: {site.reason}" if site.action == FIXED else f"Left for review: {site.reason}")
                 },
                 "locations": [
-                    {
-                        "physicalLocation": dict(
-                            location, region={"startLine": site.line, "startColumn": site.column}
-                        )
-                    }
+                    {"physicalLocation": dict(location, region={"startLine": site.line, "startColumn": site.column})}
                 ],
                 "properties": _site_properties(site),
             }
             if site.codemod in index:
                 entry["ruleIndex"] = index[site.codemod]
-            preview = result.unsafe_previews.get((site.codemod, site.line, site.column)) if site.unsafe_fixable else None
+            preview = (
+                result.unsafe_previews.get((site.codemod, site.line, site.column)) if site.unsafe_fixable else None
+            )
             if preview:
                 entry["fixes"] = [
                     {

@@ -113,7 +113,7 @@ def fetch_all(urls):
         for url in urls:
             print(session.get(url).status_code)
 """,
-        options={'session-scope': 'function'},
+        options={"session-scope": "function"},
     ),
     Example(
         ExampleKind.REPORTED,
@@ -124,7 +124,7 @@ import requests
 def fetch(url):
     return requests.get(url, verify=False).json()
 """,
-        reason='passes verify=',
+        reason="passes verify=",
     ),
     Example(
         ExampleKind.REPORTED,
@@ -333,7 +333,10 @@ DOCS = CodemodDocs(
 | `--client MODULE:NAME` | none | use an existing shared client instead of creating one |
 | `--client-library requests\|httpx\|niquests\|httpx2` | `requests` | the library of the `--client` object |
 | `--keep-cookies` | off | let the client carry cookies between calls |""",
-    labels={'fix': '**The fix**, by strategy (`--session-scope`, config `session-scope`):', 'safety': '**Behaviour change per strategy**.'},
+    labels={
+        "fix": "**The fix**, by strategy (`--session-scope`, config `session-scope`):",
+        "safety": "**Behaviour change per strategy**.",
+    },
     safe_fixes=(
         "every rewrite of `module`, `function` and `--client` not listed below: same requests, "
         "same per-request settings, connections reused and no cookies kept (see the behaviour "
@@ -377,7 +380,7 @@ class ShareSession(HttpCodemod):
         "no cookies, as bare calls never carried cookies from one call to the next. Connections "
         "are reused; a module-level client is shared by threads and lives until the process "
         "exits (it is not closed by an atexit handler). Calls that a test of the project mocks "
-        "(`mock.patch(\"mod.requests.get\")`, `monkeypatch.setattr`, a conftest's "
+        '(`mock.patch("mod.requests.get")`, `monkeypatch.setattr`, a conftest\'s '
         "`requests.get = fake`) or that `requests_cache` caches are left alone and reported "
         "with the test's path:line."
     )
@@ -435,9 +438,7 @@ class ShareSession(HttpCodemod):
         targets = collect(self, node)
         if not targets:
             return True
-        self.imports.has_star = any(
-            isinstance(n.names, cst.ImportStar) for n in self.nodes_of(node, cst.ImportFrom)
-        )
+        self.imports.has_star = any(isinstance(n.names, cst.ImportStar) for n in self.nodes_of(node, cst.ImportFrom))
         self.facts = module_facts(self, node)
         if self.options["client"]:
             plan_client(self, node, targets)
@@ -473,7 +474,6 @@ class ShareSession(HttpCodemod):
             else:
                 ok.append(target)
         return ok
-
 
     def patch_problem(self, target: ShareTarget) -> Optional[str]:
         why = self.facts.patched.get(target.found.library)
@@ -530,13 +530,11 @@ class ShareSession(HttpCodemod):
             )
         return problem
 
-
     def schedule(self, target: ShareTarget, receiver: str) -> None:
         # The import behind the call's name is kept even when nothing uses it any more: a
         # module-level name is public (``from compat import get`` in another module).
         self.plan.rewrites[target.call] = (receiver, target.found.name, target.found.library)
         self.fixed(target.call, f"routed through the shared client {receiver}", self.hazards.get(target.call, ""))
-
 
     # -- rewriting -----------------------------------------------------------------------
 
@@ -544,9 +542,7 @@ class ShareSession(HttpCodemod):
         planned = self.plan.rewrites.get(original_node)
         return updated_node if planned is None else route_call(updated_node, planned)
 
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         planned = self.plan.functions.get(original_node)
         return updated_node if planned is None else wrap_function_body(updated_node, planned)
 

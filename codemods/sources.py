@@ -41,9 +41,7 @@ def decode(data: bytes) -> Tuple[str, str]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SourceError(
-            f"cannot decode as {encoding}: byte 0x{data[exc.start]:02x} is invalid", line, column
-        )
+        raise SourceError(f"cannot decode as {encoding}: byte 0x{data[exc.start]:02x} is invalid", line, column)
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
@@ -68,9 +66,7 @@ def write_atomic(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise SourceError("not a regular file: not rewritten")
     if st.st_nlink > 1:
-        raise SourceError(
-            f"file has {st.st_nlink} hard links: not rewritten (replacing it would split them)"
-        )
+        raise SourceError(f"file has {st.st_nlink} hard links: not rewritten (replacing it would split them)")
     if not (st.st_mode & 0o222) or not os.access(real, os.W_OK):
         raise SourceError("file is read-only: not rewritten")
     directory = os.path.dirname(real)

@@ -169,8 +169,11 @@ def _isort_settings(directory: str) -> Optional[Tuple[Dict[str, Any], str]]:
                     if data.get("src") is not None:
                         settings.setdefault("src_paths", data.get("src"))
                     return settings, directory
-    for name, sections in ((".isort.cfg", ("settings", "isort")), ("setup.cfg", ("isort", "tool:isort")),
-                           ("tox.ini", ("isort", "tool:isort"))):
+    for name, sections in (
+        (".isort.cfg", ("settings", "isort")),
+        ("setup.cfg", ("isort", "tool:isort")),
+        ("tox.ini", ("isort", "tool:isort")),
+    ):
         path = os.path.join(directory, name)
         if os.path.isfile(path):
             parser = _cfg(path)
@@ -220,8 +223,9 @@ def _formatter(directory: str) -> Optional[Tuple[str, str]]:
     workflows = os.path.join(directory, ".github", "workflows")
     if os.path.isdir(workflows):
         try:
-            scripts += [os.path.join(workflows, n) for n in sorted(os.listdir(workflows))
-                        if n.endswith((".yml", ".yaml"))]
+            scripts += [
+                os.path.join(workflows, n) for n in sorted(os.listdir(workflows)) if n.endswith((".yml", ".yaml"))
+            ]
         except OSError:
             pass
     for path in scripts:
@@ -249,8 +253,9 @@ def _style_of_directory(directory: str) -> Tuple[Optional[Tuple[Dict[str, Any], 
             isort = _isort_settings(current)
         if formatter is None:
             formatter = _formatter(current)
-        if not root and (os.path.isfile(os.path.join(current, "pyproject.toml"))
-                         or os.path.exists(os.path.join(current, "setup.py"))):
+        if not root and (
+            os.path.isfile(os.path.join(current, "pyproject.toml")) or os.path.exists(os.path.join(current, "setup.py"))
+        ):
             root = current
         if os.path.exists(os.path.join(current, ".git")):
             root = root or current
@@ -285,9 +290,13 @@ def style_for(path: Optional[str]) -> Style:
     settings, base = isort if isort is not None else ({}, root)
     profile = str(settings.get("profile", "")).lower()
     known = []
-    for key, section in (("known_first_party", FIRSTPARTY), ("known_third_party", THIRDPARTY),
-                         ("known_local_folder", LOCALFOLDER), ("extra_standard_library", STDLIB),
-                         ("known_standard_library", STDLIB)):
+    for key, section in (
+        ("known_first_party", FIRSTPARTY),
+        ("known_third_party", THIRDPARTY),
+        ("known_local_folder", LOCALFOLDER),
+        ("extra_standard_library", STDLIB),
+        ("known_standard_library", STDLIB),
+    ):
         known += [(name, section) for name in _names(settings.get(key))]
     src_paths = _names(settings.get("src_paths")) or (".", "src")
     src = tuple(os.path.normpath(os.path.join(base, s)) for s in src_paths)
@@ -306,8 +315,25 @@ def style_for(path: Optional[str]) -> Style:
 
 
 #: Directories never searched for imports of a module (environments, caches, builds).
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "node_modules",
-                        "__pycache__", "build", "dist", "site-packages", ".mypy_cache", ".ruff_cache"})
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "env",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        "site-packages",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
+)
 #: A project with more Python files than this is not searched: every import is kept.
 MAX_PROJECT_FILES = 20_000
 #: Bytes read of each (a generated giant is not searched past this).

@@ -78,6 +78,7 @@ _SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
     cst.TypeAlias: ("name", "type_parameters", "value"),
 }
 
+
 def _subclasses(cls: type) -> Set[type]:
     found = {cls}
     for sub in cls.__subclasses__():
@@ -92,9 +93,25 @@ _TOKEN_TYPES = frozenset(t for t in _NODE_TYPES if issubclass(t, TOKENS))
 #: Fields that only ever hold layout tokens.
 _TOKEN_FIELDS = frozenset(
     {
-        "lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
-        "trailing_whitespace", "comma", "semicolon", "equal", "colon", "first_colon",
-        "second_colon", "lbracket", "rbracket", "lbrace", "rbrace", "dot", "newline",
+        "lpar",
+        "rpar",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "trailing_whitespace",
+        "comma",
+        "semicolon",
+        "equal",
+        "colon",
+        "first_colon",
+        "second_colon",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "dot",
+        "newline",
     }
 )
 
@@ -251,7 +268,6 @@ class LazyMetadata:
             else:
                 metadata[provider] = provider()._gen(self.wrapper)
         return metadata[provider]
-
 
 
 # -- scope analysis without layout tokens -------------------------------------------------

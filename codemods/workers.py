@@ -152,8 +152,11 @@ def run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Itera
             if settings.file_memory_limit:
                 timeout = MEMORY_POLL
             if settings.file_time_limit:
-                nearest = min(s.started + settings.file_time_limit for s in busy if not s.writing) if any(
-                    not s.writing for s in busy) else None
+                nearest = (
+                    min(s.started + settings.file_time_limit for s in busy if not s.writing)
+                    if any(not s.writing for s in busy)
+                    else None
+                )
                 if nearest is not None:
                     left = max(0.0, nearest - now) + 0.001
                     timeout = left if timeout is None else min(timeout, left)

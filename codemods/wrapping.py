@@ -109,9 +109,11 @@ class WrappingCodemod(HttpCodemod):
         located, per_statement = self._locate(placement, targets)
         for target, stmt, block in located:
             if len(per_statement[stmt]) > 1:
-                self.report(target.node, f"several connections are opened in one statement; "
-                                         f"close the {target.noun} by hand",
-                            f"bind each {target.noun} to a name in a statement of its own, then run again")
+                self.report(
+                    target.node,
+                    f"several connections are opened in one statement; close the {target.noun} by hand",
+                    f"bind each {target.noun} to a name in a statement of its own, then run again",
+                )
                 continue
             self._plan_one(placement, target, stmt, block)
         for merged in self._merged:
@@ -145,9 +147,7 @@ class WrappingCodemod(HttpCodemod):
             located.append((target, stmt, block))
         return located, per_statement
 
-    def _plan_one(
-        self, placement: Placement, target: Target, stmt: cst.BaseStatement, block: cst.CSTNode
-    ) -> None:
+    def _plan_one(self, placement: Placement, target: Target, stmt: cst.BaseStatement, block: cst.CSTNode) -> None:
         try:
             plan = placement.plan(target, stmt, block)
         except Unsafe as exc:
@@ -156,8 +156,10 @@ class WrappingCodemod(HttpCodemod):
         if plan is None:
             return
         if target.mode == Mode.CLOSING and self._contextlib_name() is None:
-            self.report(target.node, "the names `contextlib` and `_contextlib` are both taken "
-                                     "in this module; close the response by hand")
+            self.report(
+                target.node,
+                "the names `contextlib` and `_contextlib` are both taken in this module; close the response by hand",
+            )
             return
         if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):
             return

@@ -39,23 +39,40 @@ def main() -> int:
     while time.monotonic() < deadline:
         round_seed = seed + rounds
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout=0",
-             f"--hypothesis-seed={round_seed}", "--hypothesis-show-statistics",
-             "tests/test_properties.py"],
-            cwd=ROOT, env=env, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--timeout=0",
+                f"--hypothesis-seed={round_seed}",
+                "--hypothesis-show-statistics",
+                "tests/test_properties.py",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         rounds += 1
         for p, f, i in COUNTS.findall(proc.stdout):
             passing += int(p)
             failing += int(f)
             invalid += int(i)
-        print(f"round {rounds} (seed {round_seed}): rc {proc.returncode}; total {passing} passing, "
-              f"{invalid} invalid, {failing} failing; {time.monotonic() - started:.0f} s", flush=True)
+        print(
+            f"round {rounds} (seed {round_seed}): rc {proc.returncode}; total {passing} passing, "
+            f"{invalid} invalid, {failing} failing; {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
         if proc.returncode != 0:
             print(proc.stdout[-20000:], proc.stderr[-5000:], sep="\n")
             return 1
-    print(f"done: seed {seed}, {rounds} rounds, {passing} passing examples, {invalid} invalid, "
-          f"{failing} failing, {time.monotonic() - started:.0f} s")
+    print(
+        f"done: seed {seed}, {rounds} rounds, {passing} passing examples, {invalid} invalid, "
+        f"{failing} failing, {time.monotonic() - started:.0f} s"
+    )
     return 0
 
 

@@ -278,9 +278,7 @@ except requests.exceptions.Timeout:
 
 
 def _run(path, *args, timeout=30):
-    return subprocess.run(
-        [sys.executable, str(path), *args], capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_behaviour_same_requests_and_results(tmp_path, server):
@@ -389,14 +387,12 @@ def test_a_shorter_timeout_set_elsewhere_is_reported_not_overridden():
         """
     new, sites = fix(source)
     assert new == dedent(source)
-    assert reasons(sites) == [
-        (6, "the module calls socket.setdefaulttimeout; an explicit timeout would replace it")
-    ]
+    assert reasons(sites) == [(6, "the module calls socket.setdefaulttimeout; an explicit timeout would replace it")]
 
 
 # -- layout in black's style, urlopen's single number, validated values (issue 15) ---------
 
-BLACK_STYLE = '''
+BLACK_STYLE = """
 import requests
 
 
@@ -416,9 +412,9 @@ def fetch(factory_result_url, request_parameters, extra_headers):
         headers=extra_headers,
     )
     return response, other, single, exploded
-'''
+"""
 
-BLACK_STYLE_FIXED = '''
+BLACK_STYLE_FIXED = """
 import requests
 
 
@@ -439,7 +435,7 @@ def fetch(factory_result_url, request_parameters, extra_headers):
         timeout=60,
     )
     return response, other, single, exploded
-'''
+"""
 
 
 def test_black_style_calls_keep_their_layout_and_stay_black_clean():
@@ -519,7 +515,7 @@ def test_urlopen_with_a_pair_runs(tmp_path, server):
     from tests.conftest import rewrite
 
     after = rewrite(tmp_path, URLOPEN_PROGRAM, "--select", "add-timeout", "--timeout", "(3.05, 27)")
-    assert "urlopen(sys.argv[1] + \"/json?i=1\", timeout=27)" in after.read_text()
+    assert 'urlopen(sys.argv[1] + "/json?i=1", timeout=27)' in after.read_text()
     result = _run(after, server.url)
     assert result.returncode == 0, result.stderr  # no "TypeError: 'tuple' object ..."
     assert result.stdout.strip() == "200"
@@ -533,7 +529,9 @@ def test_timeout_values_accepted(value, code):
     assert parse_timeout(value) == code
 
 
-@pytest.mark.parametrize("bad", ["1e999", "-1e999", "nan", "inf", "1e10", "()", "[]", "(0, 5)", "((1, 2),)", "10**9", (1, True), [1, 2, 3]])
+@pytest.mark.parametrize(
+    "bad", ["1e999", "-1e999", "nan", "inf", "1e10", "()", "[]", "(0, 5)", "((1, 2),)", "10**9", (1, True), [1, 2, 3]]
+)
 def test_timeout_values_rejected(bad):
     with pytest.raises(ValueError, match="invalid timeout"):
         parse_timeout(bad)

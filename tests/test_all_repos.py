@@ -18,10 +18,14 @@ from all_repos import clone  # noqa: E402
 from codemods import all_repos as fixer  # noqa: E402
 
 IDENTITY = {
-    "GIT_AUTHOR_NAME": "Fixer", "GIT_AUTHOR_EMAIL": "fixer@example.invalid",
-    "GIT_COMMITTER_NAME": "Fixer", "GIT_COMMITTER_EMAIL": "fixer@example.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Fixer",
+    "GIT_AUTHOR_EMAIL": "fixer@example.invalid",
+    "GIT_COMMITTER_NAME": "Fixer",
+    "GIT_COMMITTER_EMAIL": "fixer@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 
 CLIENT = '''"""Talks to the billing service."""
@@ -47,19 +51,19 @@ def ping():
         return False
 '''
 CLIENT_FIXED_CALLS = ('requests.get(f"{BASE}/invoices/{number}", timeout=', "requests.head(BASE, timeout=")
-PLAIN = '''import os
+PLAIN = """import os
 import sys
 
 
 def main(argv=None):
     print(os.sep.join(argv or sys.argv[1:]))
-'''
-KWARGS = '''import requests
+"""
+KWARGS = """import requests
 
 
 def post(url, **kwargs):
     return requests.post(url, json={"a": 1}, **kwargs)
-'''  # a timeout may be in kwargs: left for review
+"""  # a timeout may be in kwargs: left for review
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -109,13 +113,17 @@ def make_fleet(root: Path, markers: Path) -> Dict[str, Path]:
         remotes[name] = bare
     (root / "repos.json").write_text(json.dumps({n: str(p) for n, p in remotes.items()}))
     config = root / "all-repos.json"
-    config.write_text(json.dumps({
-        "output_dir": "output",
-        "source": "all_repos.source.json_file",
-        "source_settings": {"filename": str(root / "repos.json")},
-        "push": "all_repos.push.merge_to_master",
-        "push_settings": {},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "output_dir": "output",
+                "source": "all_repos.source.json_file",
+                "source_settings": {"filename": str(root / "repos.json")},
+                "push": "all_repos.push.merge_to_master",
+                "push_settings": {},
+            }
+        )
+    )
     config.chmod(0o600)
     assert clone.main(["-C", str(config)]) == 0
     return remotes
@@ -139,9 +147,25 @@ def run_fixer(root: Path, *args: str) -> subprocess.CompletedProcess:
     """The real command, as a user runs it."""
     env = dict(os.environ, **IDENTITY)
     return subprocess.run(
-        [sys.executable, "-m", "codemods.all_repos", "-C", str(root / "all-repos.json"),
-         "--select", "add-timeout", "--test-cmd", TEST_CMD, "--jobs-per-repo", "1", *args],
-        capture_output=True, text=True, env=env, cwd=root, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "codemods.all_repos",
+            "-C",
+            str(root / "all-repos.json"),
+            "--select",
+            "add-timeout",
+            "--test-cmd",
+            TEST_CMD,
+            "--jobs-per-repo",
+            "1",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=300,
     )
 
 
@@ -155,22 +179,38 @@ def dry_run_writes_nothing(root: Path, remotes: Dict[str, Path], capsys) -> None
     before = {n: git(b, "for-each-ref") for n, b in remotes.items()}
     clones = [c for c in sorted((root / "output").iterdir()) if c.is_dir()]
     clone_heads = {c.name: git(c, "rev-parse", "HEAD") for c in clones}
-    status = fixer.main(["-C", str(root / "all-repos.json"), "--dry-run", "--select", "add-timeout",
-                         "--test-cmd", TEST_CMD, "--jobs-per-repo", "1"])
+    status = fixer.main(
+        [
+            "-C",
+            str(root / "all-repos.json"),
+            "--dry-run",
+            "--select",
+            "add-timeout",
+            "--test-cmd",
+            TEST_CMD,
+            "--jobs-per-repo",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 1, out  # svc8's and svc9's test command fails
     assert {n: git(b, "for-each-ref") for n, b in remotes.items()} == before
     for c in clones:
         assert git(c, "rev-parse", "HEAD") == clone_heads[c.name]
         assert git(c, "status", "--porcelain", "--untracked-files=all") == ""
-    lines = {line.split()[0].rsplit("/", 1)[-1]: line.split()[1:] for line in out.splitlines()
-             if line.startswith(str(root / "output"))}
+    lines = {
+        line.split()[0].rsplit("/", 1)[-1]: line.split()[1:]
+        for line in out.splitlines()
+        if line.startswith(str(root / "output"))
+    }
     assert lines["svc1"][:2] == ["would", "change"]
     assert lines["svc0"][:2] == ["no", "change"]
     assert lines["svc8"][0] == "failed"
 
 
-def test_dry_run_then_merge_to_master_lands_one_commit_where_needed_and_jobs_2_equals_jobs_1(tmp_path, identity, capsys):
+def test_dry_run_then_merge_to_master_lands_one_commit_where_needed_and_jobs_2_equals_jobs_1(
+    tmp_path, identity, capsys
+):
     markers = tmp_path / "markers"
     markers.mkdir()
     results: List[Dict[str, tuple]] = []
@@ -181,8 +221,20 @@ def test_dry_run_then_merge_to_master_lands_one_commit_where_needed_and_jobs_2_e
         remotes = make_fleet(root, markers)
         if jobs == "1":
             dry_run_writes_nothing(root, remotes, capsys)
-            status = fixer.main(["-C", str(root / "all-repos.json"), "--select", "add-timeout",
-                                 "--test-cmd", TEST_CMD, "--jobs-per-repo", "1", "--jobs", "1"])
+            status = fixer.main(
+                [
+                    "-C",
+                    str(root / "all-repos.json"),
+                    "--select",
+                    "add-timeout",
+                    "--test-cmd",
+                    TEST_CMD,
+                    "--jobs-per-repo",
+                    "1",
+                    "--jobs",
+                    "1",
+                ]
+            )
             out = capsys.readouterr().out
         else:  # the installed command, as a user runs it
             proc = run_fixer(root, "--jobs", jobs)

@@ -58,7 +58,10 @@ def batch_process(*args: str, env: Optional[Dict[str, str]] = None) -> subproces
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     return subprocess.run(
         [sys.executable, "-m", "codemods", "batch", "-j", "1", *args],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 
@@ -86,18 +89,35 @@ def table_row(output: str, repo: Path) -> list:
 def test_batch_many_repositories_one_dirty_one_failing(tmp_path):
     good = make_repo(tmp_path, "good", {"app/client.py": SOURCE, "app/other.py": PLAIN})
     configured = make_repo(
-        tmp_path, "configured",
+        tmp_path,
+        "configured",
         {"pyproject.toml": '[tool.http-codemods]\nselect = ["add-timeout"]\ntimeout = 5\n', "m.py": SOURCE},
     )
     dirty = make_repo(tmp_path, "dirty", {"m.py": SOURCE})
     (dirty / "m.py").write_text(SOURCE + "# work in progress\n")
-    failing = make_repo(tmp_path, "failing", {"m.py": SOURCE, "check.py": "import sys\nprint('checking')\nsys.exit(1 if 'timeout' in open('m.py').read() else 0)\n"})
+    failing = make_repo(
+        tmp_path,
+        "failing",
+        {
+            "m.py": SOURCE,
+            "check.py": "import sys\nprint('checking')\nsys.exit(1 if 'timeout' in open('m.py').read() else 0)\n",
+        },
+    )
     nothing = make_repo(tmp_path, "nothing", {"m.py": PLAIN})
 
     # One test command for all: it fails only in the repository that has check.py.
     test_cmd = "if [ -f check.py ]; then python check.py; else echo ok; fi"
-    proc = batch_process(str(good), str(configured), str(dirty), str(failing), str(nothing),
-                 "--select", "add-timeout", "--test-cmd", test_cmd)
+    proc = batch_process(
+        str(good),
+        str(configured),
+        str(dirty),
+        str(failing),
+        str(nothing),
+        "--select",
+        "add-timeout",
+        "--test-cmd",
+        test_cmd,
+    )
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr  # one failed
 
@@ -152,8 +172,20 @@ def test_repos_file_pr_body_dir_custom_branch_and_message(tmp_path):
     listing = tmp_path / "repos.txt"
     listing.write_text(f"# services\n{one}\n\n{os.path.relpath(two, tmp_path)}\n")
     bodies = tmp_path / "bodies"
-    proc = batch("--repos-file", str(listing), "--select", "add-timeout", "--timeout", "7",
-                 "--branch", "chore/timeouts", "--message", "Add timeouts\n\nBy the bot.", "--pr-body-dir", str(bodies))
+    proc = batch(
+        "--repos-file",
+        str(listing),
+        "--select",
+        "add-timeout",
+        "--timeout",
+        "7",
+        "--branch",
+        "chore/timeouts",
+        "--message",
+        "Add timeouts\n\nBy the bot.",
+        "--pr-body-dir",
+        str(bodies),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(p.name for p in bodies.iterdir()) == ["svc-2.md", "svc.md"]  # same names kept apart
     for repo, original in ((one, "main"), (two, "trunk")):
@@ -195,7 +227,9 @@ def test_existing_branch_and_not_a_repository_fail_without_stopping_others(tmp_p
     hook = hooked / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'commits are frozen today' >&2\nexit 1\n")
     hook.chmod(0o755)
-    proc = batch(str(taken), str(plain_dir), str(tmp_path / "missing"), str(hooked), str(fine), "--select", "add-timeout")
+    proc = batch(
+        str(taken), str(plain_dir), str(tmp_path / "missing"), str(hooked), str(fine), "--select", "add-timeout"
+    )
     assert proc.returncode == 1
     assert "already exists" in proc.stdout
     assert "not a git repository" in proc.stdout
@@ -225,7 +259,9 @@ def test_push_to_a_remote_and_open_pr_without_gh(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "pushed http-codemods/add-timeout to upstream" in proc.stdout
     assert "gh is not installed" in proc.stdout
-    pushed = subprocess.run(["git", "show", "http-codemods/add-timeout:m.py"], cwd=remote, capture_output=True, text=True)
+    pushed = subprocess.run(
+        ["git", "show", "http-codemods/add-timeout:m.py"], cwd=remote, capture_output=True, text=True
+    )
     assert "timeout=60" in pushed.stdout
 
 
@@ -248,7 +284,7 @@ def make_fleet(root: Path, count: int = 20) -> list:
         kind = i % 4
         files = {"m.py": PLAIN if kind == 0 else SOURCE, "lib/util.py": PLAIN}
         if kind == 2:
-            files["pyproject.toml"] = '[tool.http-codemods]\ntimeout = 9\n'
+            files["pyproject.toml"] = "[tool.http-codemods]\ntimeout = 9\n"
         repos.append(make_repo(root, f"r{i:02d}", files))
     return repos
 
@@ -260,7 +296,7 @@ def fleet_test_cmd(control: Path) -> str:
     return (
         f'n=$(basename "$PWD"); echo "$n" >> {c}/LOG; '
         f'if [ -e {c}/FAIL/"$n" ]; then echo "$n is broken"; exit 1; fi; '
-        'mkdir -p __pycache__ && : > __pycache__/m.cpython.pyc; '
+        "mkdir -p __pycache__ && : > __pycache__/m.cpython.pyc; "
         f'while [ ! -e {c}/GATE ]; do : > {c}/WAIT/"$n"; sleep 0.01; done'
     )
 
@@ -333,8 +369,14 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     control = make_control(tmp_path / "run", repos, gate=False)
     state_file = tmp_path / "run" / ".http-codemods-batch.json"
     command = [sys.executable, "-m", "codemods", "batch", *args, "--test-cmd", fleet_test_cmd(control)]
-    proc = subprocess.Popen([*command, *map(str, repos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, cwd=tmp_path / "run", start_new_session=True)
+    proc = subprocess.Popen(
+        [*command, *map(str, repos)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path / "run",
+        start_new_session=True,
+    )
 
     def outcomes() -> dict:
         try:
@@ -353,8 +395,9 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     assert interrupted  # a repository was left half way (rewritten, on its branch or not)
 
     (control / "GATE").write_text("")
-    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, env=env,
-                             cwd=tmp_path / "run", timeout=300)
+    resumed = subprocess.run(
+        [*command, "--resume"], capture_output=True, text=True, env=env, cwd=tmp_path / "run", timeout=300
+    )
     assert resumed.returncode == 1, resumed.stdout + resumed.stderr
     assert f"({len(repos) - len(done)} of {len(repos)} repositories to run)" in resumed.stderr
     assert snapshot(repos) == expected
@@ -362,7 +405,7 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
 
     # --resume with other options is refused; --failed reruns exactly the failed ones.
     monkeypatch.chdir(tmp_path / "run")
-    tail = command[command.index("-j"):]
+    tail = command[command.index("-j") :]
     other = batch(*tail, "--timeout", "3", "--resume")
     assert other.returncode == 2 and "other options" in other.stderr
     for flag in (control / "FAIL").iterdir():
@@ -376,8 +419,9 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     assert all(after[r.name][0] == "changed" for r in repos[3::4])
     assert "15 changed, 5 no change, 0 failed, 0 skipped" in rerun.stdout
     now = snapshot(repos)
-    assert {k: v for k, v in now.items() if k not in {r.name for r in repos[3::4]}} == \
-        {k: v for k, v in expected.items() if k not in {r.name for r in repos[3::4]}}
+    assert {k: v for k, v in now.items() if k not in {r.name for r in repos[3::4]}} == {
+        k: v for k, v in expected.items() if k not in {r.name for r in repos[3::4]}
+    }
 
 
 def test_branch_and_title_name_only_the_codemods_that_changed_something(tmp_path):
@@ -426,7 +470,9 @@ def test_pushes_are_paced(tmp_path):
         remote = tmp_path / f"remote{i}.git"
         subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
         hook = remote / "hooks" / "pre-receive"
-        hook.write_text(f"#!/bin/sh\ncat > /dev/null\n{sys.executable} -c 'import time; print(time.time())' >> {tmp_path}/pushes\n")
+        hook.write_text(
+            f"#!/bin/sh\ncat > /dev/null\n{sys.executable} -c 'import time; print(time.time())' >> {tmp_path}/pushes\n"
+        )
         hook.chmod(0o755)
         repo = make_repo(tmp_path, f"svc{i}", {"m.py": SOURCE})
         git(repo, "remote", "add", "origin", str(remote))

@@ -112,8 +112,12 @@ def test_write_mode_from_a_hit_still_writes(tmp_path):
         path.write_text(PROGRAM)
     # Same bytes, same path spelling relative to each cwd: the second run is a hit.
     for folder in (one.parent, two.parent):
-        proc = subprocess.run([sys.executable, "-m", "codemods", "-q", "-j", "1", "--cache-dir", str(cache_dir),
-                               "prog.py"], cwd=folder, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "codemods", "-q", "-j", "1", "--cache-dir", str(cache_dir), "prog.py"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
     assert one.read_text() == two.read_text() != PROGRAM
 
@@ -183,8 +187,21 @@ def test_a_changed_option_gives_the_new_result_not_the_cached_one(tmp_path):
     cache_dir = tmp_path / "c"
 
     def diff(timeout):
-        result = CliRunner().invoke(command, ["--diff", "-j", "1", "--select", "add-timeout", "--timeout", timeout,
-                                              "--cache-dir", str(cache_dir), str(path)])
+        result = CliRunner().invoke(
+            command,
+            [
+                "--diff",
+                "-j",
+                "1",
+                "--select",
+                "add-timeout",
+                "--timeout",
+                timeout,
+                "--cache-dir",
+                str(cache_dir),
+                str(path),
+            ],
+        )
         assert result.exit_code == 1, result.output
         return result.stdout
 
@@ -202,7 +219,9 @@ def test_one_file_edited_between_runs_gives_exactly_its_fresh_result(tmp_path):
     args = ["--check", "--format", "json", "-j", "1", "--cache-dir", str(cache_dir), str(tree)]
     before = _json_report(CliRunner().invoke(command, args).stdout)
     edited = tree / "download.py"
-    edited.write_text(edited.read_text() + "\n\ndef more(url):\n    import requests\n    return requests.get(url).text\n")
+    edited.write_text(
+        edited.read_text() + "\n\ndef more(url):\n    import requests\n    return requests.get(url).text\n"
+    )
     warm = _json_report(CliRunner().invoke(command, args).stdout)
     fresh = _json_report(CliRunner().invoke(command, [*args, "--no-cache"]).stdout)
     assert warm == fresh
@@ -319,8 +338,19 @@ def test_two_concurrent_runs_agree_and_leave_a_consistent_cache(tmp_path):
         for sample in SAMPLES.glob("*.py"):
             (tree / f"p{copy}" / sample.name).write_bytes(sample.read_bytes())
     cache_dir = tmp_path / "c"
-    cmd = [sys.executable, "-m", "codemods", "--check", "--format", "json", "-j", "2", "--cache-dir", str(cache_dir),
-           str(tree)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "codemods",
+        "--check",
+        "--format",
+        "json",
+        "-j",
+        "2",
+        "--cache-dir",
+        str(cache_dir),
+        str(tree),
+    ]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path)) for _ in range(2)]
     outs = [p.communicate(timeout=240) for p in procs]
     assert [p.returncode for p in procs] == [1, 1], [o[1] for o in outs]
@@ -399,8 +429,13 @@ def test_any_result_shape_round_trips():
     sys.modules["codemods.test_only"] = type(sys)("codemods.test_only")
     sys.modules["codemods.test_only"].Kind = Kind
     try:
-        value = {("x", 1, 2): [{"k": b"\x00\xff"}], "s": frozenset({1, 2}), "t": (1, (2, 3)), "e": Kind.A,
-                 "site": engine.FileResult("p.py", engine.CHANGED, new_bytes=b"a\r\n")}
+        value = {
+            ("x", 1, 2): [{"k": b"\x00\xff"}],
+            "s": frozenset({1, 2}),
+            "t": (1, (2, 3)),
+            "e": Kind.A,
+            "site": engine.FileResult("p.py", engine.CHANGED, new_bytes=b"a\r\n"),
+        }
         back = cache._unpack(json.loads(json.dumps(cache._pack(value))))
         assert back == value and type(back["e"]) is Kind and type(back["t"]) is tuple
     finally:
@@ -476,7 +511,9 @@ def test_the_key_follows_the_files_style_and_what_other_files_import_from_it(tmp
     s = settings(tmp_path)
     first = fresh_key()
     assert fresh_key() == first
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n\n[tool.isort]\nforce_sort_within_sections = true\n")
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'p'\n\n[tool.isort]\nforce_sort_within_sections = true\n"
+    )
     second = fresh_key()
     assert second != first
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n\n[tool.black]\nline-length = 99\n")

@@ -28,9 +28,7 @@ class Collect(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         line = self.get_metadata(PositionProvider, node).start.line
         call = self.resolver.classify(node)
-        self.found.append(
-            (line, None if call is None else (call.library, call.kind, call.name, call.client_class))
-        )
+        self.found.append((line, None if call is None else (call.library, call.kind, call.name, call.client_class)))
 
 
 def classify(source: str):

@@ -231,6 +231,7 @@ def test_jobs_1_and_2_give_identical_output(tmp_path):
     two = cli("--diff", *SEL, "-j", "2", ".", cwd=tmp_path)
     assert one.returncode == two.returncode == 2
     assert one.stdout == two.stdout and one.stdout
+
     def strip(err):
         return [line for line in err.splitlines() if b"scanned" not in line]
 
@@ -417,7 +418,10 @@ def test_no_color_on_a_real_terminal(tree):
         leader, follower = pty.openpty()
         proc = subprocess.Popen(
             [sys.executable, "-m", "codemods", "-j", "1", "-q", "--diff", *SEL, "pkg/a.py"],
-            cwd=tree, stdout=follower, stderr=subprocess.DEVNULL, env=env,
+            cwd=tree,
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         os.close(follower)
         out = b""
@@ -467,7 +471,9 @@ def test_diff_of_a_file_outside_the_current_directory_applies_with_git(tmp_path)
         assert diff.startswith("--- a/src/a.py\n+++ b/src/a.py\n"), diff  # relative to the work tree
         patch = tmp_path / "p.diff"
         patch.write_text(diff)
-        applied = subprocess.run(["git", "-C", str(repo), "apply", "--check", str(patch)], capture_output=True, text=True)
+        applied = subprocess.run(
+            ["git", "-C", str(repo), "apply", "--check", str(patch)], capture_output=True, text=True
+        )
         assert applied.returncode == 0, applied.stderr
     # Outside any git work tree: relative to the current directory; git applies a path that
     # leaves the directory only when told it may (--unsafe-paths), as it should.
@@ -478,6 +484,12 @@ def test_diff_of_a_file_outside_the_current_directory_applies_with_git(tmp_path)
     assert diff.startswith("--- a/../plain/b.py\n+++ b/../plain/b.py\n"), diff
     (tmp_path / "p.diff").write_text(diff)
     env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path))
-    applied = subprocess.run(["git", "apply", "--unsafe-paths", str(tmp_path / "p.diff")], cwd=elsewhere, capture_output=True, text=True, env=env)
+    applied = subprocess.run(
+        ["git", "apply", "--unsafe-paths", str(tmp_path / "p.diff")],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert applied.returncode == 0, applied.stderr
     assert (plain / "b.py").read_text() == GOOD_FIXED

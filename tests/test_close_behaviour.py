@@ -250,7 +250,7 @@ def test_aiohttp_session_and_responses(server, tmp_path):
         """,
     )
     assert "async with aiohttp.ClientSession() as session:" in new
-    assert "async with session.get(URL + path, params={\"id\": str(i)}) as resp:" in new
+    assert 'async with session.get(URL + path, params={"id": str(i)}) as resp:' in new
     check(before, cb, after, ca)
     assert "Unclosed client session" in before["stderr"]
 
@@ -445,8 +445,8 @@ def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path)
         """,
     )
     assert "    r.raise_for_status()\n    with r:\n" in new
-    assert "        raise RuntimeError(f\"bad {r.status_code}\") from e\n    with r:\n" in new
-    assert "        return str(getattr(e, \"code\", e))\n    with handle:\n" in new
+    assert '        raise RuntimeError(f"bad {r.status_code}") from e\n    with r:\n' in new
+    assert '        return str(getattr(e, "code", e))\n    with handle:\n' in new
     assert "with urlopen(URL + path, timeout=5):\n            pass\n" in new
     assert "        resp = urlopen(URL + path)\n    with resp:\n" in new
     assert "handle.close()" not in new and "s.close()" not in new

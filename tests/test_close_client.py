@@ -120,8 +120,7 @@ def test_async_client_in_sync_function_is_reported():
         "        return (await c.get(u)).text\n    finally:\n        await c.aclose()\n",
         "import contextlib, requests\n\ndef f(u, stack: contextlib.ExitStack):\n"
         "    s = stack.enter_context(requests.Session())\n    return s.get(u).text\n",
-        "import requests\n\ndef f(u, stack):\n    s = requests.Session()\n    stack.callback(s.close)\n"
-        "    return s\n",
+        "import requests\n\ndef f(u, stack):\n    s = requests.Session()\n    stack.callback(s.close)\n    return s\n",
         # a user class called Session
         "class Session:\n    pass\n\ndef f():\n    s = Session()\n    return 1\n",
     ],
@@ -141,8 +140,10 @@ def test_left_alone(source):
         ("def g():\n        return s.get('u')\n    return g", "nested function"),
         ("r = s.get('u', stream=True)\n    return r", "returned"),
         ("r = s.get('u', **kw)\n    return r", "returned"),
-        ("r = s.request('GET', 'u', None, None, None, None, None, None, None, True, None, None, True)\n"
-         "    return r", "returned"),
+        (
+            "r = s.request('GET', 'u', None, None, None, None, None, None, None, True, None, None, True)\n    return r",
+            "returned",
+        ),
         ("a = s.get_adapter('u')\n    return a", "returned"),
     ],
 )
@@ -240,8 +241,7 @@ def test_calls_that_may_stream_keep_the_client(ctor, call):
 
 def test_unawaited_async_request_holds_the_client():
     assert_reported(
-        "import httpx\n\nasync def f(u):\n    c = httpx.AsyncClient()\n    pending = c.get(u)\n"
-        "    return pending\n",
+        "import httpx\n\nasync def f(u):\n    c = httpx.AsyncClient()\n    pending = c.get(u)\n    return pending\n",
         "returned",
     )
 
@@ -347,8 +347,14 @@ def test_aliased_constructor_passes_the_cheap_pre_check():
 
 @pytest.mark.parametrize(
     "use",
-    ["api.attach(client)", "var.set(client)", "object.__setattr__(self, 'c', client)",
-     "d.__setitem__(k, client)", "super().__init__(session=client)", "keep(client)"],
+    [
+        "api.attach(client)",
+        "var.set(client)",
+        "object.__setattr__(self, 'c', client)",
+        "d.__setitem__(k, client)",
+        "super().__init__(session=client)",
+        "keep(client)",
+    ],
 )
 def test_client_passed_to_an_unknown_call_is_reported(use):
     assert_reported(
@@ -409,7 +415,9 @@ def test_the_reason_names_the_same_variable_whatever_the_hash_seed(tmp_path):
     for seed in ("1", "2", "3", "4", "5"):
         done = subprocess.run(
             [sys.executable, "-m", "codemods", "--check", "--select", "close-client", "m.py"],
-            cwd=tmp_path, capture_output=True, text=True,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
             env={**__import__("os").environ, "PYTHONHASHSEED": seed},
         )
         assert "close-client" in done.stdout, done.stdout + done.stderr

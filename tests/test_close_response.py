@@ -508,9 +508,7 @@ def test_hoisting_would_change_evaluation_order(statement):
     ],
 )
 def test_conditional_or_lazy_places_are_reported(statement, reason):
-    assert_reported(
-        f"from urllib.request import urlopen\n\ndef f(u, d, deco):\n    {statement}\n", reason
-    )
+    assert_reported(f"from urllib.request import urlopen\n\ndef f(u, d, deco):\n    {statement}\n", reason)
 
 
 # -- escapes: report instead ------------------------------------------------------------------
@@ -1018,8 +1016,16 @@ def test_blank_lines_moved_into_the_block_get_no_trailing_whitespace():
 
 @pytest.mark.parametrize(
     "use",
-    ["self.keep(r)", "sink(r)", "foo.bar(r, 'x').read()", "cache.remember(r.raw)", "object.__setattr__(self, 'r', r)",
-     "var.set(r)", "d.__setitem__(k, r)", "super().__init__(response=r)"],
+    [
+        "self.keep(r)",
+        "sink(r)",
+        "foo.bar(r, 'x').read()",
+        "cache.remember(r.raw)",
+        "object.__setattr__(self, 'r', r)",
+        "var.set(r)",
+        "d.__setitem__(k, r)",
+        "super().__init__(response=r)",
+    ],
 )
 def test_passing_the_response_to_an_unknown_call_is_reported(use):
     # The callee may keep it; the with block would close it under the keeper's feet.
@@ -1139,8 +1145,10 @@ def test_nothing_after_the_status_check_is_reported():
     "check,reason",
     [
         # A handler that goes on: the with would close what the exception carries.
-        ("try:\n        r.raise_for_status()\n    except Exception as e:\n        errors.append(e)",
-         "raise_for_status"),
+        (
+            "try:\n        r.raise_for_status()\n    except Exception as e:\n        errors.append(e)",
+            "raise_for_status",
+        ),
         # An exception a context manager may swallow.
         ("with suppress(Exception):\n        r.raise_for_status()", "raise_for_status"),
         # Stored before the check: a with after it would close what the list holds.
@@ -1161,8 +1169,12 @@ def test_status_checks_that_cannot_stay_before_a_with(check, reason):
 
 @pytest.mark.parametrize(
     "line",
-    ["info = dict(resp=r, status=r.status_code)", "info = max(r, other, key=lambda z: z.status_code)",
-     "info = next(iter([]), r)", "info = min(other, default=r)"],
+    [
+        "info = dict(resp=r, status=r.status_code)",
+        "info = max(r, other, key=lambda z: z.status_code)",
+        "info = next(iter([]), r)",
+        "info = min(other, default=r)",
+    ],
 )
 def test_functions_that_can_return_their_argument_pass_the_taint(line):
     assert_reported(
@@ -1217,9 +1229,11 @@ def test_match_capture_names_are_bindings():
 
 @pytest.mark.parametrize(
     "line",
-    ["self.metrics.record(requests.get(u, stream=True).status_code)",
-     "self.total += requests.get(u, stream=True).status_code",
-     "self.total[0] += requests.get(u, stream=True).status_code"],
+    [
+        "self.metrics.record(requests.get(u, stream=True).status_code)",
+        "self.total += requests.get(u, stream=True).status_code",
+        "self.total[0] += requests.get(u, stream=True).status_code",
+    ],
 )
 def test_hoisting_after_an_attribute_chain_is_reported(line):
     # ``self.metrics`` is evaluated (and may raise) before the request is sent.

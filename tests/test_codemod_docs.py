@@ -27,7 +27,10 @@ def test_every_codemod_has_docs_and_each_kind_of_example():
 @pytest.mark.parametrize("name, example", EXAMPLES)
 def test_example(name, example):
     settings = engine.Settings(
-        codemods=(name,), options={name: example.options}, mode=engine.CHECK, keep_text=True,
+        codemods=(name,),
+        options={name: example.options},
+        mode=engine.CHECK,
+        keep_text=True,
         unsafe_fixes=example.unsafe_fixes,
     )
     result = engine.process_source(example.before.encode("utf-8"), "example.py", settings)

@@ -30,7 +30,10 @@ def project(tmp_path, body, files=None):
         ('selet = ["add-timeout"]', "unknown key 'selet' (did you mean 'select'?)"),
         ("timout = 5", "unknown key 'timout' (did you mean 'timeout'?)"),
         ("[tool.http-codemods.add-timeout]\ntimout = 5", "[tool.http-codemods.add-timeout]: unknown key 'timout'"),
-        ("[tool.http-codemods.add-timeout]\nsession-scope = 'module'", "[tool.http-codemods.add-timeout]: unknown key 'session-scope'"),
+        (
+            "[tool.http-codemods.add-timeout]\nsession-scope = 'module'",
+            "[tool.http-codemods.add-timeout]: unknown key 'session-scope'",
+        ),
         ('jobs = "abc"', "jobs: expected an integer from 0 to 512, got 'abc'"),
         ("jobs = 1000000000", "jobs: expected an integer from 0 to 512, got 1000000000"),
         ("jobs = -1", "jobs: expected an integer"),
@@ -44,7 +47,10 @@ def project(tmp_path, body, files=None):
         ("exclude = 3", "exclude: expected a list of names"),
         ("force-exclude = 'yes'", "force-exclude: expected true or false"),
         ("per-file-ignores = ['tests/*']", "per-file-ignores: expected a table"),
-        ('[tool.http-codemods.per-file-ignores]\n"tests/*" = ["add-timout"]', "per-file-ignores 'tests/*': unknown codemod add-timout"),
+        (
+            '[tool.http-codemods.per-file-ignores]\n"tests/*" = ["add-timout"]',
+            "per-file-ignores 'tests/*': unknown codemod add-timout",
+        ),
         ('timeout = "abc"', "timeout: invalid timeout 'abc'"),
         ('timeout = "1e999"', "timeout: invalid timeout '1e999': each number must be finite"),
         ("timeout = 0", "timeout: invalid timeout 0"),
@@ -87,8 +93,8 @@ def test_a_hostile_pyproject_is_refused_whole_and_nothing_changes(tmp_path):
         'jobs = "all of them"',
         'select = {"add-timeout" = true}',
         f'session-name = "s = __import__(\\"os\\").system(\\"touch {marker}\\")"',
-        'timeout = "__import__(\'os\').system(\'x\')"',
-        "[tool.http-codemods.share-session]\nclient = \"os:system\\n\"",
+        "timeout = \"__import__('os').system('x')\"",
+        '[tool.http-codemods.share-session]\nclient = "os:system\\n"',
     ]
     for i, body in enumerate(hostile):
         project(tmp_path, body, files)
@@ -97,7 +103,10 @@ def test_a_hostile_pyproject_is_refused_whole_and_nothing_changes(tmp_path):
             if i == 0 and mode in ((), ("--diff",)):  # the real command, in place and --diff
                 proc = subprocess.run(
                     [sys.executable, "-m", "codemods", *mode, "."],
-                    cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                    cwd=tmp_path,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
                 )
                 status, out, err = proc.returncode, proc.stdout, proc.stderr
             else:
@@ -192,7 +201,8 @@ def test_select_accumulates_extends_and_ignores_like_ruff(tmp_path):
     assert _selected(tmp_path, "--select", "add-timeout,close-client", "--ignore", "close-client") == ["add-timeout"]
     assert _selected(tmp_path, "--select", "all") == ["add-timeout", "close-client", "close-response", "share-session"]
     assert _selected(tmp_path, "--select", "All", "--ignore", "share-session", "--ignore", "add-timeout") == [
-        "close-client", "close-response",
+        "close-client",
+        "close-response",
     ]
     defaults = ["close-client", "close-response", "share-session"]
     assert _selected(tmp_path) == defaults
@@ -200,7 +210,11 @@ def test_select_accumulates_extends_and_ignores_like_ruff(tmp_path):
     # With a configuration: --select replaces its select (and its ignore), --extend-select adds.
     project(tmp_path, "select = ['close-response']\nignore = ['add-timeout']\nextend-select = ['close-client']\n")
     assert _selected(tmp_path) == ["close-client", "close-response"]
-    assert _selected(tmp_path, "--extend-select", "share-session") == ["close-client", "close-response", "share-session"]
+    assert _selected(tmp_path, "--extend-select", "share-session") == [
+        "close-client",
+        "close-response",
+        "share-session",
+    ]
     assert _selected(tmp_path, "--select", "add-timeout") == ["add-timeout"]
     assert _selected(tmp_path, "--ignore", "close-client") == ["close-response"]
     project(tmp_path, "select = ['ALL']\nignore = ['share-session']\n")
@@ -213,11 +227,17 @@ def test_select_accumulates_extends_and_ignores_like_ruff(tmp_path):
 
 
 def test_force_exclude_applies_excludes_to_named_paths(tmp_path):
-    project(tmp_path, "select = ['add-timeout']\nexclude = ['gen/']\nextend-exclude = ['*_pb2.py']\n",
-            {"gen/g.py": GOOD, "m_pb2.py": GOOD, "a.py": GOOD, ".venv/v.py": GOOD})
+    project(
+        tmp_path,
+        "select = ['add-timeout']\nexclude = ['gen/']\nextend-exclude = ['*_pb2.py']\n",
+        {"gen/g.py": GOOD, "m_pb2.py": GOOD, "a.py": GOOD, ".venv/v.py": GOOD},
+    )
     named = ("gen/g.py", "m_pb2.py", "a.py", ".venv/v.py")
     assert invoke("--check", *named, cwd=tmp_path).stdout.splitlines() == [
-        "would rewrite .venv/v.py", "would rewrite a.py", "would rewrite gen/g.py", "would rewrite m_pb2.py",
+        "would rewrite .venv/v.py",
+        "would rewrite a.py",
+        "would rewrite gen/g.py",
+        "would rewrite m_pb2.py",
     ]
     assert invoke("--check", "--force-exclude", *named, cwd=tmp_path).stdout.splitlines() == ["would rewrite a.py"]
     # A directory named under an excluded one; absolute paths; from a subdirectory.
@@ -233,12 +253,20 @@ def test_force_exclude_applies_excludes_to_named_paths(tmp_path):
 
 
 def test_exclude_on_the_command_line_replaces_the_configured_one_extend_exclude_adds(tmp_path):
-    project(tmp_path, "select = ['add-timeout']\nexclude = ['gen/']\n", {"gen/g.py": GOOD, "other/o.py": GOOD, "a.py": GOOD})
-    assert invoke("--check", ".", cwd=tmp_path).stdout.splitlines() == ["would rewrite a.py", "would rewrite other/o.py"]
-    assert invoke("--check", "--exclude", "other/", ".", cwd=tmp_path).stdout.splitlines() == [
-        "would rewrite a.py", "would rewrite gen/g.py",
+    project(
+        tmp_path, "select = ['add-timeout']\nexclude = ['gen/']\n", {"gen/g.py": GOOD, "other/o.py": GOOD, "a.py": GOOD}
+    )
+    assert invoke("--check", ".", cwd=tmp_path).stdout.splitlines() == [
+        "would rewrite a.py",
+        "would rewrite other/o.py",
     ]
-    assert invoke("--check", "--extend-exclude", "other/", ".", cwd=tmp_path).stdout.splitlines() == ["would rewrite a.py"]
+    assert invoke("--check", "--exclude", "other/", ".", cwd=tmp_path).stdout.splitlines() == [
+        "would rewrite a.py",
+        "would rewrite gen/g.py",
+    ]
+    assert invoke("--check", "--extend-exclude", "other/", ".", cwd=tmp_path).stdout.splitlines() == [
+        "would rewrite a.py"
+    ]
 
 
 def test_per_file_ignores(tmp_path):

@@ -161,9 +161,7 @@ def test_share_session_niquests_session_keywords_are_reported():
 
 
 def test_share_session_niquests_verify_is_reported_like_requests():
-    _, sites = transform(
-        "import niquests\n\ndef f(u):\n    return niquests.get(u, verify=False)\n", ["share-session"]
-    )
+    _, sites = transform("import niquests\n\ndef f(u):\n    return niquests.get(u, verify=False)\n", ["share-session"])
     assert "passes verify=" in reasons(sites)[0][1]
 
 

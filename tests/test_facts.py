@@ -51,16 +51,14 @@ def sites(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        result = CliRunner().invoke(command, ["--select", "share-session", "--check", "--format", "json", "-j", "1",
-                                              *args, "."])
+        result = CliRunner().invoke(
+            command, ["--select", "share-session", "--check", "--format", "json", "-j", "1", *args, "."]
+        )
     finally:
         os.chdir(cwd)
     assert result.exit_code in (0, 1), result.output
     data = json.loads(result.stdout)
-    return {
-        f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]]
-        for f in data["files"] if f["sites"]
-    }
+    return {f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
 
 
 def reasons(root: Path, path: str = "pkg/mod.py", *args: str) -> List[str]:
@@ -71,27 +69,72 @@ def reasons(root: Path, path: str = "pkg/mod.py", *args: str) -> List[str]:
 
 MOCK_FORMS = [
     # (test source, line of the mock, text in the reason, the verbs it covers)
-    ('from unittest import mock\n\ndef test():\n    with mock.patch("pkg.mod.requests.get"):\n        pass\n',
-     4, "mock.patch('pkg.mod.requests.get')", {"get"}),
-    ('from unittest.mock import patch\n\n@patch("pkg.mod.requests")\ndef test(m):\n    pass\n',
-     3, "mock.patch('pkg.mod.requests')", {"get", "post"}),
-    ('import mock\n\ndef test():\n    with mock.patch("requests.post"):\n        pass\n',
-     4, "mock.patch('requests.post')", {"post"}),
-    ('from unittest.mock import patch\n\ndef test():\n    with patch("requests.api.request"):\n        pass\n',
-     4, "mock.patch('requests.api.request')", {"get", "post"}),
-    ('import requests\nfrom unittest import mock\n\n@mock.patch.object(requests, "get")\ndef test(m):\n    pass\n',
-     4, "mock.patch.object(requests, 'get')", {"get"}),
-    ('def test(mocker):\n    mocker.patch("pkg.mod.requests.post")\n', 2, "mocker.patch('pkg.mod.requests.post')", {"post"}),
-    ('import requests\n\ndef test(mocker):\n    mocker.patch.object(requests, "post")\n',
-     4, "mocker.patch.object(requests, 'post')", {"post"}),
-    ('from pkg import mod\n\ndef test(monkeypatch):\n    monkeypatch.setattr(mod.requests, "get", lambda u: 1)\n',
-     4, "monkeypatch.setattr(mod.requests, 'get')", {"get"}),
-    ('def test(monkeypatch):\n    monkeypatch.setattr("pkg.mod.requests.get", lambda u: 1)\n',
-     2, "monkeypatch.setattr('pkg.mod.requests.get')", {"get"}),
-    ('from unittest import mock\n\ndef test():\n    with mock.patch.multiple("requests", get=1, post=2):\n        pass\n',
-     4, "mock.patch.multiple('requests')", {"get", "post"}),
-    ('import pkg.mod\nfrom unittest import mock\n\n@mock.patch.object(pkg.mod, "requests")\ndef test(m):\n    pass\n',
-     4, "mock.patch.object(pkg.mod, 'requests')", {"get", "post"}),
+    (
+        'from unittest import mock\n\ndef test():\n    with mock.patch("pkg.mod.requests.get"):\n        pass\n',
+        4,
+        "mock.patch('pkg.mod.requests.get')",
+        {"get"},
+    ),
+    (
+        'from unittest.mock import patch\n\n@patch("pkg.mod.requests")\ndef test(m):\n    pass\n',
+        3,
+        "mock.patch('pkg.mod.requests')",
+        {"get", "post"},
+    ),
+    (
+        'import mock\n\ndef test():\n    with mock.patch("requests.post"):\n        pass\n',
+        4,
+        "mock.patch('requests.post')",
+        {"post"},
+    ),
+    (
+        'from unittest.mock import patch\n\ndef test():\n    with patch("requests.api.request"):\n        pass\n',
+        4,
+        "mock.patch('requests.api.request')",
+        {"get", "post"},
+    ),
+    (
+        'import requests\nfrom unittest import mock\n\n@mock.patch.object(requests, "get")\ndef test(m):\n    pass\n',
+        4,
+        "mock.patch.object(requests, 'get')",
+        {"get"},
+    ),
+    (
+        'def test(mocker):\n    mocker.patch("pkg.mod.requests.post")\n',
+        2,
+        "mocker.patch('pkg.mod.requests.post')",
+        {"post"},
+    ),
+    (
+        'import requests\n\ndef test(mocker):\n    mocker.patch.object(requests, "post")\n',
+        4,
+        "mocker.patch.object(requests, 'post')",
+        {"post"},
+    ),
+    (
+        'from pkg import mod\n\ndef test(monkeypatch):\n    monkeypatch.setattr(mod.requests, "get", lambda u: 1)\n',
+        4,
+        "monkeypatch.setattr(mod.requests, 'get')",
+        {"get"},
+    ),
+    (
+        'def test(monkeypatch):\n    monkeypatch.setattr("pkg.mod.requests.get", lambda u: 1)\n',
+        2,
+        "monkeypatch.setattr('pkg.mod.requests.get')",
+        {"get"},
+    ),
+    (
+        'from unittest import mock\n\ndef test():\n    with mock.patch.multiple("requests", get=1, post=2):\n        pass\n',
+        4,
+        "mock.patch.multiple('requests')",
+        {"get", "post"},
+    ),
+    (
+        'import pkg.mod\nfrom unittest import mock\n\n@mock.patch.object(pkg.mod, "requests")\ndef test(m):\n    pass\n',
+        4,
+        "mock.patch.object(pkg.mod, 'requests')",
+        {"get", "post"},
+    ),
 ]
 
 
@@ -142,16 +185,29 @@ def test_a_global_mock_in_conftest_or_a_helper_covers_the_whole_project(tmp_path
 
 
 def test_type_checking_imports_do_not_count():
-    data = (b"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n    import pkg.b\n"
-            b"else:\n    import pkg.c\nimport pkg.d\n")
+    data = (
+        b"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n    import pkg.b\n"
+        b"else:\n    import pkg.c\nimport pkg.d\n"
+    )
     assert facts.imported_modules(data, "") == ("pkg.c", "pkg.d", "typing", "typing.TYPE_CHECKING")
 
 
 def test_imported_modules():
-    data = (b"import a.b as c, d\nfrom . import sibling\nfrom ..up import (\n    x,\n    y as z,\n)\n"
-            b"    from e.f import g  # comment\nfrom h import *\n")
+    data = (
+        b"import a.b as c, d\nfrom . import sibling\nfrom ..up import (\n    x,\n    y as z,\n)\n"
+        b"    from e.f import g  # comment\nfrom h import *\n"
+    )
     assert facts.imported_modules(data, "pkg.sub") == (
-        "a.b", "d", "e.f", "e.f.g", "h", "pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.x", "pkg.up.y",
+        "a.b",
+        "d",
+        "e.f",
+        "e.f.g",
+        "h",
+        "pkg.sub",
+        "pkg.sub.sibling",
+        "pkg.up",
+        "pkg.up.x",
+        "pkg.up.y",
     )
 
 
@@ -170,8 +226,16 @@ def test_from_import_binding_and_alias(tmp_path):
 
 def test_src_layout_and_relative_imports(tmp_path):
     test = "from unittest import mock\nfrom . import helpers\n\n@mock.patch('pkg.mod.requests.get')\ndef test(m):\n    pass\n"
-    root = make(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/mod.py": MOD, "tests/__init__.py": "",
-                           "tests/helpers.py": "", "tests/test_mod.py": test})
+    root = make(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/mod.py": MOD,
+            "tests/__init__.py": "",
+            "tests/helpers.py": "",
+            "tests/test_mod.py": test,
+        },
+    )
     assert len(reasons(root, "src/pkg/mod.py")) == 1
 
 
@@ -230,7 +294,9 @@ def test_a_session_swap_or_setattr_covers_every_call(tmp_path):
     app = "import requests\n\n\nclass Audited(requests.Session):\n    pass\n\n\nrequests.Session = Audited\n"
     root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/audit.py": app})
     assert [r.split(" at ")[0] for r in reasons(root)] == ["requests.Session = ...", "requests.Session = ..."]
-    setter = "import requests\n\ndef install():\n    for verb in ('get', 'post'):\n        setattr(requests, verb, None)\n"
+    setter = (
+        "import requests\n\ndef install():\n    for verb in ('get', 'post'):\n        setattr(requests, verb, None)\n"
+    )
     root = make(tmp_path / "b", {"pkg/mod.py": MOD, "pkg/audit.py": setter})
     assert all("cannot read" in r and "pkg/audit.py:5" in r for r in reasons(root)) and len(reasons(root)) == 2
 
@@ -238,10 +304,14 @@ def test_a_session_swap_or_setattr_covers_every_call(tmp_path):
 def test_an_unsettled_patch_is_reported_with_that_reason(tmp_path):
     test = "import requests\nfrom unittest import mock\nimport pkg.mod\n\ndef test(target):\n    with mock.patch(target):\n        pass\n"
     root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
-    assert reasons(root) == [
-        "mock.patch(target) at tests/test_mod.py:6 patches a target the facts pass cannot read; it may be "
-        "this call, which a shared client would bypass"
-    ] * 2
+    assert (
+        reasons(root)
+        == [
+            "mock.patch(target) at tests/test_mod.py:6 patches a target the facts pass cannot read; it may be "
+            "this call, which a shared client would bypass"
+        ]
+        * 2
+    )
 
 
 def test_an_unsettled_patch_uses_the_files_strings(tmp_path):
@@ -259,8 +329,11 @@ def test_an_unsettled_patch_uses_the_files_strings(tmp_path):
     root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
     found = {line: (action, reason) for line, action, reason in sites(root)["pkg/mod.py"]}
     assert found[5][0] == "fixed"
-    assert found[9] == ("reported", "mocked by tests/test_mod.py:4 ('pkg.mod.requests.post', a string of a file "
-                                    "that patches names it cannot read); a shared session would bypass it")
+    assert found[9] == (
+        "reported",
+        "mocked by tests/test_mod.py:4 ('pkg.mod.requests.post', a string of a file "
+        "that patches names it cannot read); a shared session would bypass it",
+    )
 
 
 def test_a_patch_with_constant_targets_is_settled(tmp_path):
@@ -274,9 +347,11 @@ def test_a_patch_with_constant_targets_is_settled(tmp_path):
 def test_requests_cache_elsewhere_keeps_bare_calls_under_module_scope_only(tmp_path):
     cache = "import requests_cache\n\n\ndef caching(on):\n    if on:\n        requests_cache.install_cache('c')\n"
     root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/cache.py": cache})
-    assert reasons(root) == [
-        "requests_cache.install_cache at pkg/cache.py:6 patches bare calls; a shared Session would not be cached"
-    ] * 2
+    assert (
+        reasons(root)
+        == ["requests_cache.install_cache at pkg/cache.py:6 patches bare calls; a shared Session would not be cached"]
+        * 2
+    )
     # A function-scope session is made when the function runs, after install_cache replaced
     # requests.Session: it is cached as the bare call was.
     loop = "import requests\n\n\ndef f(urls):\n    for u in urls:\n        requests.get(u)\n"
@@ -317,22 +392,46 @@ VERIFY = "import requests\n\n\ndef f(u, **kw):\n    return requests.get(u, verif
         ({"pyproject.toml": '[project]\nname = "p"\ndependencies = ["requests>=2.32.3"]\n'}, True),
         ({"pyproject.toml": '[project]\nname = "p"\ndependencies = ["requests>=2.28"]\n'}, False),
         ({"pyproject.toml": '[project]\nname = "p"\ndependencies = ["requests"]\n'}, False),
-        ({"pyproject.toml": '[project]\nname = "p"\n[project.optional-dependencies]\nhttp = ["Requests[socks]~=2.32.0"]\n'},
-         True),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "p"\n[project.optional-dependencies]\nhttp = ["Requests[socks]~=2.32.0"]\n'
+            },
+            True,
+        ),
         ({"pyproject.toml": '[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\nrequests = "^2.32"\n'}, True),
-        ({"pyproject.toml": '[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\nrequests = {version = "^2.31"}\n'},
-         False),
-        ({"setup.cfg": "[options]\ninstall_requires =\n    click\n    requests >= 2.32 ; python_version >= '3.8'\n"},
-         True),
-        ({"setup.py": "from setuptools import setup\nDEPS = ['requests==2.32.*']\nsetup(install_requires=DEPS)\n"},
-         True),
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\nrequests = {version = "^2.31"}\n'
+            },
+            False,
+        ),
+        (
+            {"setup.cfg": "[options]\ninstall_requires =\n    click\n    requests >= 2.32 ; python_version >= '3.8'\n"},
+            True,
+        ),
+        (
+            {"setup.py": "from setuptools import setup\nDEPS = ['requests==2.32.*']\nsetup(install_requires=DEPS)\n"},
+            True,
+        ),
         ({"setup.py": "from setuptools import setup\nsetup(install_requires=['requests<3'])\n"}, False),
         ({"requirements.txt": "# pinned\nrequests==2.32.3 --hash=sha256:abc\n-r other.txt\n"}, True),
         ({"requirements.txt": "requests>=2.32\n", "requirements/dev.txt": "requests==2.31.0\n"}, False),
         ({}, False),
     ],
-    ids=["pyproject", "pyproject-old", "unbounded", "optional", "poetry", "poetry-old", "setup.cfg", "setup.py",
-         "setup.py-upper", "requirements", "requirements-dir-weaker", "none"],
+    ids=[
+        "pyproject",
+        "pyproject-old",
+        "unbounded",
+        "optional",
+        "poetry",
+        "poetry-old",
+        "setup.cfg",
+        "setup.py",
+        "setup.py-upper",
+        "requirements",
+        "requirements-dir-weaker",
+        "none",
+    ],
 )
 def test_declared_requests_bounds_lift_the_cve_reports(tmp_path, files, fixed):
     root = make(tmp_path, {"pkg/mod.py": VERIFY, **files})
@@ -367,15 +466,19 @@ def test_module_names():
 
 # -- the data: deterministic, picklable, a stable cache key ----------------------------------
 
+
 def _busy(tmp_path: Path) -> Path:
-    return make(tmp_path, {
-        "pkg/mod.py": MOD,
-        "pkg/cache.py": "import requests_cache\nrequests_cache.install_cache()\n",
-        "tests/test_a.py": MOCK_FORMS[0][0],
-        "tests/test_b.py": MOCK_FORMS[4][0],
-        "tests/conftest.py": "import requests\nrequests.post = None\n",
-        "requirements.txt": "requests>=2.20\n",
-    })
+    return make(
+        tmp_path,
+        {
+            "pkg/mod.py": MOD,
+            "pkg/cache.py": "import requests_cache\nrequests_cache.install_cache()\n",
+            "tests/test_a.py": MOCK_FORMS[0][0],
+            "tests/test_b.py": MOCK_FORMS[4][0],
+            "tests/conftest.py": "import requests\nrequests.post = None\n",
+            "requirements.txt": "requests>=2.20\n",
+        },
+    )
 
 
 def test_facts_are_deterministic_and_picklable(tmp_path):
@@ -410,6 +513,7 @@ def test_jobs_give_identical_output(tmp_path):
 
 # -- the pass runs only when needed; stdin -------------------------------------------------
 
+
 def test_the_pass_runs_only_for_codemods_that_consult_it(tmp_path, monkeypatch):
     root = _busy(tmp_path)
     calls = []
@@ -427,8 +531,9 @@ def test_stdin_uses_the_facts_of_the_project_around_the_filename(tmp_path):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        result = CliRunner().invoke(command, ["--select", "share-session", "--check", "--stdin-filename",
-                                              "pkg/mod.py", "-"], input=MOD)
+        result = CliRunner().invoke(
+            command, ["--select", "share-session", "--check", "--stdin-filename", "pkg/mod.py", "-"], input=MOD
+        )
         assert result.exit_code == 1
         assert "mocked by tests/test_a.py:4" in result.stderr
         outside = CliRunner().invoke(command, ["--select", "share-session", "--check", "-"], input=MOD)
@@ -451,7 +556,7 @@ def test_a_run_on_part_of_a_project_reads_the_whole_project(tmp_path):
         assert "pkg/mod.py:5:12: share-session: mocked by tests/test_mod.py:4" in result.stdout, result.stdout
 
 
-TRICKY = '''\
+TRICKY = """\
 import pytest
 try:
     from unittest import mock
@@ -489,7 +594,7 @@ def helper(value):
     except ValueError:
         import requests
         requests.delete = None
-'''
+"""
 
 
 def test_walking_only_candidate_statements_finds_what_a_full_walk_finds(tmp_path, monkeypatch):
@@ -499,8 +604,10 @@ def test_walking_only_candidate_statements_finds_what_a_full_walk_finds(tmp_path
     full = collect(root)
     assert pruned == full
     assert sorted((p.target, p.kind) for p in pruned.patches) == [
-        ("pkg.mod.requests.get", "mock"), ("pkg.mod.requests.post", "mock"),
-        ("pkg.mod.requests.put", "assign"), ("requests.delete", "assign"),
+        ("pkg.mod.requests.get", "mock"),
+        ("pkg.mod.requests.post", "mock"),
+        ("pkg.mod.requests.put", "assign"),
+        ("requests.delete", "assign"),
     ]
 
 
@@ -521,11 +628,14 @@ LAZY_REMOTE = "import requests\n\n\nclass Remote:\n    def get(self, u):\n      
 LAZY_TEST = "from unittest import mock\n\nfrom pkg import Remote\n\n\n@mock.patch('requests.post')\ndef test(m):\n    Remote().get('u')\n"
 
 
-@pytest.mark.parametrize("init", [
-    LAZY_INIT,
-    # no table, no TYPE_CHECKING import: any module of the package may be loaded
-    "import importlib\n\n\ndef __getattr__(name):\n    return importlib.import_module(f'.{name.lower()}', __name__)\n",
-])
+@pytest.mark.parametrize(
+    "init",
+    [
+        LAZY_INIT,
+        # no table, no TYPE_CHECKING import: any module of the package may be loaded
+        "import importlib\n\n\ndef __getattr__(name):\n    return importlib.import_module(f'.{name.lower()}', __name__)\n",
+    ],
+)
 def test_a_package_that_imports_its_modules_by_name_reaches_them_all(tmp_path, init):
     """langchain-community's packages import their modules only under ``if TYPE_CHECKING:``
     and load them at run time through a module-level ``__getattr__`` and
@@ -538,7 +648,9 @@ def test_a_package_that_imports_its_modules_by_name_reaches_them_all(tmp_path, i
 
 
 def test_type_checking_imports_count_in_a_module_that_imports_by_name():
-    data = (b"import importlib\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n"
-            b"def __getattr__(name):\n    return importlib.import_module('pkg.b')\n")
+    data = (
+        b"import importlib\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n"
+        b"def __getattr__(name):\n    return importlib.import_module('pkg.b')\n"
+    )
     found = facts.imported_modules(data, "pkg")
     assert "pkg.a" in found and "pkg.b" in found

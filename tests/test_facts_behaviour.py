@@ -233,14 +233,17 @@ def own_tests(root: Path, server_url: str = "") -> subprocess.CompletedProcess:
     env.pop("PYTEST_ADDOPTS", None)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=str(root), env=env, capture_output=True, text=True, timeout=240,
+        cwd=str(root),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
 
 
 def run(root: Path, program: str, server_url: str) -> object:
     env = dict(os.environ, PYTHONPATH=str(root), SERVER_URL=server_url)
-    proc = subprocess.run([sys.executable, program], cwd=str(root), env=env, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, program], cwd=str(root), env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.splitlines()[-1])
 
@@ -292,8 +295,10 @@ def test_the_mocked_package_control_fails_without_the_facts(tmp_path, server, no
 def test_the_mock_reports_name_the_test(tmp_path):
     root = write(tmp_path / "p", PACKAGE)
     output = rewrite(root, "--check")
-    assert ("pkg/status.py:5:12: share-session: mocked by " in output
-            and "tests/test_object_forms.py:10 (mock.patch.object(requests, 'get'))" in output), output
+    assert (
+        "pkg/status.py:5:12: share-session: mocked by " in output
+        and "tests/test_object_forms.py:10 (mock.patch.object(requests, 'get'))" in output
+    ), output
 
 
 GLOBAL_MOCK: Dict[str, str] = {

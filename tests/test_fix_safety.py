@@ -94,7 +94,8 @@ def test_module_client_in_a_forking_module_is_fixed_with_unsafe_fixes():
 
 def test_function_scope_in_a_forking_module_stays_a_safe_fix():
     source = FORKING.replace(
-        "return requests.get(url).json()", "a = requests.get(url).json()\n    b = requests.get(url).text\n    return a, b"
+        "return requests.get(url).json()",
+        "a = requests.get(url).json()\n    b = requests.get(url).text\n    return a, b",
     )
     result = run(source, ["share-session"], options={"share-session": {"session-scope": "function"}})
     assert result.status == engine.CHANGED
@@ -102,9 +103,10 @@ def test_function_scope_in_a_forking_module_stays_a_safe_fix():
 
 
 def test_an_environment_change_wins_over_the_fork_hazard():
-    source = FORKING.replace("import requests", "import os\n\nimport httpx").replace(
-        "requests.get", "httpx.get"
-    ) + "\nos.environ['HTTPS_PROXY'] = 'x'\n"
+    source = (
+        FORKING.replace("import requests", "import os\n\nimport httpx").replace("requests.get", "httpx.get")
+        + "\nos.environ['HTTPS_PROXY'] = 'x'\n"
+    )
     for unsafe in (False, True):
         result = run(source, ["share-session"], unsafe=unsafe)
         assert result.status == engine.UNCHANGED
@@ -158,8 +160,10 @@ def test_a_client_passed_to_an_unknown_function_is_no_unsafe_fix():
 
 
 def test_safe_fixes_say_so():
-    result = run("import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    return r.status_code\n",
-                 ["close-response"])
+    result = run(
+        "import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    return r.status_code\n",
+        ["close-response"],
+    )
     assert [(s.action, s.safety, s.hazard) for s in result.sites] == [("fixed", SAFE, "")]
 
 
@@ -198,10 +202,14 @@ def test_mechanical_manual_fixes_come_with_a_suggested_edit(tmp_path):
     (tmp_path / "a.py").write_text("import requests\n\ndef f(u, **kw):\n    return requests.get(u, **kw)\n")
     (tmp_path / "b.py").write_text("import requests\n\ndef g(u):\n    r = requests.get(u, stream=True); r.close()\n")
     out = invoke(tmp_path, "--check", "--select", "add-timeout,close-response", "a.py", "b.py")
-    assert "a.py:4:12: add-timeout: passes **kwargs, which may already hold a timeout\n" \
-           '    suggested edit: `**kw` -> `**{"timeout": 60, **kw}`' in out.stdout
-    assert "b.py:4:9: close-response: the response is opened on a line with several statements\n" \
-           "    suggested edit: split the line at its semicolons" in out.stdout
+    assert (
+        "a.py:4:12: add-timeout: passes **kwargs, which may already hold a timeout\n"
+        '    suggested edit: `**kw` -> `**{"timeout": 60, **kw}`' in out.stdout
+    )
+    assert (
+        "b.py:4:9: close-response: the response is opened on a line with several statements\n"
+        "    suggested edit: split the line at its semicolons" in out.stdout
+    )
     data = json.loads(invoke(tmp_path, "--check", "--format", "json", "--select", "add-timeout", "a.py").stdout)
     [site] = data["files"][0]["sites"]
     assert site["suggestion"].startswith("`**kw` -> ") and site["safety"] is None
@@ -289,8 +297,9 @@ def test_the_reproduce_command_keeps_unsafe_fixes(tree):
 
 
 def _results(tree, unsafe=False):
-    settings = engine.Settings(codemods=tuple(registry.default_names()), mode=engine.CHECK, keep_text=True,
-                               unsafe_fixes=unsafe)
+    settings = engine.Settings(
+        codemods=tuple(registry.default_names()), mode=engine.CHECK, keep_text=True, unsafe_fixes=unsafe
+    )
     return engine.run([str(tree / "fork.py"), str(tree / "dl.py")], settings)
 
 
@@ -300,7 +309,9 @@ def test_json_gives_each_site_its_safety_and_hazard_and_round_trips(tree):
     sites = [s for f in data["files"] for s in f["sites"]]
     # dl.py: close-response (unsafe), then share-session (safe); fork.py: share-session (unsafe)
     assert [(s["codemod"], s["safety"], bool(s["hazard"])) for s in sites] == [
-        ("close-response", "unsafe", True), ("share-session", "safe", False), ("share-session", "unsafe", True)
+        ("close-response", "unsafe", True),
+        ("share-session", "safe", False),
+        ("share-session", "unsafe", True),
     ]
     assert data["totals"]["unsafe_fixable"] == 2
     results, totals = from_json(data)
@@ -321,7 +332,7 @@ def _apply(old: str, replacements) -> str:
     text = old
     for r in sorted(replacements, key=lambda r: r["deletedRegion"]["charOffset"], reverse=True):
         offset, length = r["deletedRegion"]["charOffset"], r["deletedRegion"]["charLength"]
-        text = text[:offset] + r["insertedContent"]["text"] + text[offset + length:]
+        text = text[:offset] + r["insertedContent"]["text"] + text[offset + length :]
     return text
 
 
@@ -341,11 +352,17 @@ def test_sarif_gives_unsafe_sites_their_hazard_and_the_fix(tree):
         replacements = fix["artifactChanges"][0]["replacements"]
         fixed_texts[uri] = _apply((tree / uri).read_text(), replacements)
     # The preview is what --unsafe-fixes writes (fork.py has no other fix).
-    unsafe = engine.process_source((tree / "fork.py").read_bytes(), "fork.py", engine.Settings(
-        codemods=tuple(registry.default_names()), mode=engine.CHECK, unsafe_fixes=True))
+    unsafe = engine.process_source(
+        (tree / "fork.py").read_bytes(),
+        "fork.py",
+        engine.Settings(codemods=tuple(registry.default_names()), mode=engine.CHECK, unsafe_fixes=True),
+    )
     assert fixed_texts["fork.py"] == unsafe.new_text
-    alone = engine.process_source((tree / "dl.py").read_bytes(), "dl.py", engine.Settings(
-        codemods=("close-response",), mode=engine.CHECK, unsafe_fixes=True))
+    alone = engine.process_source(
+        (tree / "dl.py").read_bytes(),
+        "dl.py",
+        engine.Settings(codemods=("close-response",), mode=engine.CHECK, unsafe_fixes=True),
+    )
     assert fixed_texts["dl.py"] == alone.new_text  # that codemod's fix only
 
 
@@ -375,8 +392,9 @@ def test_json_and_sarif_of_a_safe_fix(tree):
     data = json.loads(invoke(tree, "--check", "--format", "json", "safe.py").stdout)
     [site] = data["files"][0]["sites"]
     assert site["safety"] == "safe" and site["hazard"] is None
-    results = engine.run([str(tree / "safe.py")], engine.Settings(codemods=("share-session",), mode=engine.CHECK,
-                                                                   keep_text=True))
+    results = engine.run(
+        [str(tree / "safe.py")], engine.Settings(codemods=("share-session",), mode=engine.CHECK, keep_text=True)
+    )
     sarif = to_sarif(results, engine.Totals.of(results, 0.0), registry.ordered(["share-session"]))
     assert sarif["runs"][0]["results"][0]["properties"] == {"action": "fixed", "safety": "safe"}
     assert to_json(results, engine.Totals.of(results, 0.0), [])["totals"]["unsafe_fixable"] == 0
@@ -453,8 +471,12 @@ def test_stdin_sarif_has_the_unsafe_fix_and_the_summary_line(tmp_path):
     old = os.getcwd()
     os.chdir(tmp_path)
     try:
-        out = CliRunner().invoke(command, ["--check", "--format", "sarif", "--stdin-filename", "fork.py", "-"],
-                                 input=FORKING, catch_exceptions=False)
+        out = CliRunner().invoke(
+            command,
+            ["--check", "--format", "sarif", "--stdin-filename", "fork.py", "-"],
+            input=FORKING,
+            catch_exceptions=False,
+        )
     finally:
         os.chdir(old)
     assert out.exit_code == 1

@@ -123,9 +123,13 @@ def test_the_project_isort_configuration_decides_the_section(tmp_path):
     assert new.startswith("\nimport http.cookiejar as _cookiejar\nimport os\n\nimport requests\n\n_session")
     ruff = tmp_path / "ruff"
     ruff.mkdir()
-    (ruff / "pyproject.toml").write_text('[tool.ruff.lint.isort]\nforce-sort-within-sections = true\n')
-    new = rewrite_in(ruff, "from os import path\n\nimport requests\n\ndef f(u):\n    return requests.get(u), path\n",
-                     "--select", "share-session")
+    (ruff / "pyproject.toml").write_text("[tool.ruff.lint.isort]\nforce-sort-within-sections = true\n")
+    new = rewrite_in(
+        ruff,
+        "from os import path\n\nimport requests\n\ndef f(u):\n    return requests.get(u), path\n",
+        "--select",
+        "share-session",
+    )
     assert new.startswith("import http.cookiejar as _cookiejar\nfrom os import path\n\nimport requests\n")
 
 
@@ -169,20 +173,21 @@ def test_unused_after_the_rewrite_goes_unless_public(tmp_path):
     (tmp_path / "pkg").mkdir()
     new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/__init__.py")
     assert "from requests import get, post\n" in new
-    new = rewrite_in(tmp_path, '__all__ = ["post"]\n' + textwrap.dedent(source), "--select", "share-session",
-                     name="exports.py")
+    new = rewrite_in(
+        tmp_path, '__all__ = ["post"]\n' + textwrap.dedent(source), "--select", "share-session", name="exports.py"
+    )
     assert "from requests import post\n" in new and " get" not in new.split("\n\n")[0]
 
 
 def test_dynamic_namespace_reads_keep_every_import():
-    new, _ = transform(
-        "from requests import get\n\ndef f(u):\n    return get(u).text, globals()\n", ["share-session"]
-    )
+    new, _ = transform("from requests import get\n\ndef f(u):\n    return get(u).text, globals()\n", ["share-session"])
     assert "from requests import get\n" in new
 
 
 def test_never_used_imports_are_not_the_rewrites_business():
-    new, _ = transform("import json\nimport requests\n\ndef f(u):\n    return requests.get(u).text\n", ["share-session"])
+    new, _ = transform(
+        "import json\nimport requests\n\ndef f(u):\n    return requests.get(u).text\n", ["share-session"]
+    )
     assert "import json\n" in new
 
 
@@ -288,8 +293,9 @@ def test_timeout_constant_reused_or_reported():
     assert new == source.format("60").replace("get(u)", "get(u, timeout=HTTP_TIMEOUT)")
     new, sites = fix_timeout(source.format("30"))
     assert new == source.format("30")
-    assert reasons(sites) == [(6, "HTTP_TIMEOUT is already defined as 30, not 60: pass --timeout to match it, "
-                                  "or another --timeout-constant")]
+    assert reasons(sites) == [
+        (6, "HTTP_TIMEOUT is already defined as 30, not 60: pass --timeout to match it, or another --timeout-constant")
+    ]
     new, sites = fix_timeout("import requests\nrequests.get('u')\nHTTP_TIMEOUT = 60\n")
     assert reasons(sites) == [(2, "runs before HTTP_TIMEOUT is defined (further down the module)")]
     new, sites = fix_timeout("import requests\n\n\ndef f(u, HTTP_TIMEOUT):\n    return requests.get(u)\n")
@@ -369,16 +375,19 @@ def test_crlf_files_are_formatted_and_keep_their_line_ends(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 40\n[tool.ruff.format]\n")
     source = b"import requests\r\n\r\n\r\ndef f(url):\r\n    return requests.get(url, params={'a': 1})\r\n"
     (tmp_path / "m.py").write_bytes(source)
-    result = engine.process_source(source, str(tmp_path / "m.py"),
-                                   engine.Settings(codemods=("add-timeout",), mode=engine.CHECK))
+    result = engine.process_source(
+        source, str(tmp_path / "m.py"), engine.Settings(codemods=("add-timeout",), mode=engine.CHECK)
+    )
     assert result.new_bytes == (
-        b'import requests\r\n\r\n\r\ndef f(url):\r\n    return requests.get(\r\n'
+        b"import requests\r\n\r\n\r\ndef f(url):\r\n    return requests.get(\r\n"
         b'        url, params={"a": 1}, timeout=60\r\n    )\r\n'
     )
 
 
 def test_no_formatter_configured_keeps_minimal_edits(tmp_path):
-    source = "import requests\n\n\ndef f(url):\n    return requests.get(url, params={'user': 'someone', 'x': [1, 2, 3]})\n"
+    source = (
+        "import requests\n\n\ndef f(url):\n    return requests.get(url, params={'user': 'someone', 'x': [1, 2, 3]})\n"
+    )
     new = rewrite_in(tmp_path, source, "--select", "add-timeout")
     assert new == source.replace("3]})", "3]}, timeout=60)")
 
@@ -403,8 +412,9 @@ VARIANTS = {
 
 
 def findings(cwd, ruff_args):
-    proc = run(tool("ruff") + ["check", *ruff_args, "--select", "I,F", "--output-format", "json", "."],
-               cwd=cwd, check=False)
+    proc = run(
+        tool("ruff") + ["check", *ruff_args, "--select", "I,F", "--output-format", "json", "."], cwd=cwd, check=False
+    )
     assert proc.returncode in (0, 1), proc.stderr
     return Counter((Path(f["filename"]).relative_to(cwd).as_posix(), f["code"]) for f in json.loads(proc.stdout))
 
@@ -461,8 +471,11 @@ def test_style_is_read_from_the_nearest_configuration(tmp_path):
     sections = [style.imports.section(m) for m in ("mylib.x", "os.path", "requests", "pkg.sub", "other")]
     assert sections == [FIRSTPARTY, STDLIB, THIRDPARTY, FIRSTPARTY, FIRSTPARTY]
     # A Makefile (tox.ini, noxfile, CI workflow) that runs the formatter says so too.
-    for text, expected in (("format:\n\tuv run --group lint ruff format $(FILES)\n", "ruff"),
-                           ("fmt:\n\tpoetry run black src\n", "black"), ("# black magic\ncolor: black\n", "")):
+    for text, expected in (
+        ("format:\n\tuv run --group lint ruff format $(FILES)\n", "ruff"),
+        ("fmt:\n\tpoetry run black src\n", "black"),
+        ("# black magic\ncolor: black\n", ""),
+    ):
         project = tmp_path / f"make_{expected or 'none'}"
         (project / ".git").mkdir(parents=True)
         (project / "Makefile").write_text(text)

@@ -18,7 +18,7 @@ from codemods.base import HttpCodemod
 from codemods.cli import command
 
 # Three fixes, each in its own hunk (more than 6 unchanged lines apart).
-PROGRAM = '''\
+PROGRAM = """\
 import requests
 
 
@@ -40,7 +40,7 @@ def spacer_b():
 
 def three(url):
     return requests.head(url)
-'''
+"""
 ONE = ("requests.get(url)", "requests.get(url, timeout=60)")
 TWO = ('requests.post(url, data=b"x")', 'requests.post(url, data=b"x", timeout=60)')
 THREE = ("requests.head(url)", "requests.head(url, timeout=60)")
@@ -164,7 +164,9 @@ def swap_quotes(monkeypatch):
 
 def test_hunks_that_do_not_parse_alone_leave_the_file_alone(tmp_path, swap_quotes):
     # requests.get named so the prefilter lets the file through.
-    source = 'import requests\n\nFETCH = requests.get\nDOC = """\n' + "".join(f"line {i}\n" for i in range(12)) + '"""\n'
+    source = (
+        'import requests\n\nFETCH = requests.get\nDOC = """\n' + "".join(f"line {i}\n" for i in range(12)) + '"""\n'
+    )
     path = tmp_path / "doc.py"
     path.write_text(source)
     runner = CliRunner()
@@ -219,7 +221,10 @@ def test_real_terminal_shows_a_coloured_diff_and_takes_answers(prog, tmp_path):
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "codemods", "-j", "1", "--select", "add-timeout", "-i", "prog.py"],
-        cwd=tmp_path, stdin=secondary, stdout=secondary, stderr=secondary,
+        cwd=tmp_path,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
         env=dict(os.environ, TERM="xterm"),
     )
     os.close(secondary)
@@ -244,7 +249,7 @@ def test_real_terminal_shows_a_coloured_diff_and_takes_answers(prog, tmp_path):
     assert prog.read_text() == expected(TWO)
 
 
-SHARED = '''\
+SHARED = """\
 import requests
 
 
@@ -258,7 +263,7 @@ def spacer_b():
 
 def one(url):
     return requests.get(url).text
-'''
+"""
 
 
 def test_accepting_a_use_without_its_definition_is_refused(tmp_path):
@@ -289,7 +294,9 @@ def test_accepting_a_use_without_its_definition_is_refused(tmp_path):
 
 
 def test_each_hunk_names_the_codemods_that_made_it(tmp_path):
-    source = SHARED.replace("    return requests.get(url).text", "    r = requests.get(url, stream=True)\n    return r.raw.read(2)")
+    source = SHARED.replace(
+        "    return requests.get(url).text", "    r = requests.get(url, stream=True)\n    return r.raw.read(2)"
+    )
     (tmp_path / "both.py").write_text(source)
     runner = CliRunner()
     old = os.getcwd()

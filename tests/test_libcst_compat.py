@@ -7,13 +7,13 @@ from libcst.codemod.visitors import _add_imports
 
 from codemods import engine, libcst_compat
 
-EXPORT = '''
+EXPORT = """
 def export_head():
     client = httpx.Client(base_url="http://127.0.0.1:1")
     request = client.build_request("GET", "/stream")
     response = client.send(request, stream=True)
     return next(response.iter_lines())
-'''
+"""
 
 
 def test_a_module_of_thousands_of_statements_gets_its_import():
@@ -25,8 +25,16 @@ def test_a_module_of_thousands_of_statements_gets_its_import():
 
 
 def test_the_same_answer_as_libcsts_and_only_while_needed():
-    sources = ['"""Doc."""\nx = 1\n', "__strict__ = True\nx = 1\n", "x = 1\n", "", "'''a''' + 'b'\n",
-               "# c\n\n\"\"\"Doc.\"\"\"\n", "__strict__: bool = True\n", "__strict__ = x = 1\n"]
+    sources = [
+        '"""Doc."""\nx = 1\n',
+        "__strict__ = True\nx = 1\n",
+        "x = 1\n",
+        "",
+        "'''a''' + 'b'\n",
+        '# c\n\n"""Doc."""\n',
+        "__strict__: bool = True\n",
+        "__strict__ = x = 1\n",
+    ]
     for source in sources:
         module = cst.parse_module(source)
         assert libcst_compat._skip_first(module) == libcst_compat._original_skip_first(module), source

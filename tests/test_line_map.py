@@ -127,8 +127,15 @@ def test_same_map_on_small_edits_of_real_code(module):
 
 
 def test_edge_cases():
-    for original, current in [("", ""), ("a\n", ""), ("", "a\n"), ("a\nb\n", "b\na\n"), ("x\n" * 50, "x\n" * 60),
-                              ("a\nb\nc\n", "a\nB\nc\n"), ("a\n\n\nb\n", "a\n\nb\n")]:
+    for original, current in [
+        ("", ""),
+        ("a\n", ""),
+        ("", "a\n"),
+        ("a\nb\n", "b\na\n"),
+        ("x\n" * 50, "x\n" * 60),
+        ("a\nb\nc\n", "a\nB\nc\n"),
+        ("a\n\n\nb\n", "a\n\nb\n"),
+    ]:
         assert_same(original, current)
 
 

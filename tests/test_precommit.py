@@ -22,8 +22,17 @@ SOURCE = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
 FIXED = SOURCE.replace("requests.get(url)", "requests.get(url, timeout=60)")
 FORWARD = "import requests\n\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n"
 #: Modules a hostile repository could plant to run under the tool's name (issue 16).
-PLANTED = ("codemods/__init__.py", "codemods/__main__.py", "codemods/cli.py", "pathspec.py", "libcst.py",
-           "click.py", "moreorless.py", "multiprocessing.py", "yaml.py")
+PLANTED = (
+    "codemods/__init__.py",
+    "codemods/__main__.py",
+    "codemods/cli.py",
+    "pathspec.py",
+    "libcst.py",
+    "click.py",
+    "moreorless.py",
+    "multiprocessing.py",
+    "yaml.py",
+)
 
 
 def plant_markers(repo: Path, markers: Path) -> None:
@@ -63,7 +72,11 @@ def try_repo(project: Path, repo: Path, home: Path, *hook: str) -> subprocess.Co
     return subprocess.run(
         # -I: pre-commit itself (the harness) must not import the repository's planted modules.
         [sys.executable, "-I", "-m", "pre_commit", "try-repo", str(project), *hook, "--all-files"],
-        cwd=repo, capture_output=True, text=True, timeout=600, env=env,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
 
 

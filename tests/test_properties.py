@@ -43,7 +43,10 @@ IMPORTS = (
 
 #: (sync?, statements using the name ``u``): what the codemods target.
 PATTERNS = [
-    (True, "r = requests.get(u, stream=True)\nif r.status_code != 200:\n    return_value = None\nelse:\n    data = r.raw.read(2)"),
+    (
+        True,
+        "r = requests.get(u, stream=True)\nif r.status_code != 200:\n    return_value = None\nelse:\n    data = r.raw.read(2)",
+    ),
     (True, "r = requests.get(u, stream=True)\nfor chunk in r.iter_content(10):\n    print(chunk)"),
     (True, "data = urllib.request.urlopen(u).read()"),
     (True, "print(requests.get(u).status_code)"),
@@ -52,13 +55,19 @@ PATTERNS = [
     (True, "s = requests.Session()\ns.get(u)\nprint(s.headers)"),
     (True, "s = requests.Session()\nr = s.get(u, stream=True)\nprint(r.headers)"),
     (True, "c = httpx.Client()\nprint(c.get(u).text)"),
-    (True, "c = httpx.Client()\nreq = c.build_request('GET', u)\nresp = c.send(req, stream=True)\nprint(resp.status_code)"),
+    (
+        True,
+        "c = httpx.Client()\nreq = c.build_request('GET', u)\nresp = c.send(req, stream=True)\nprint(resp.status_code)",
+    ),
     (True, "pool = urllib3.PoolManager()\nresp = pool.request('GET', u, preload_content=False)\nprint(resp.status)"),
     (True, "r = requests.get(u, stream=True)\nkeep.append(r)"),  # reported, not rewritten
     (True, "f = lambda: requests.get(u, stream=True)"),
     (True, "rs = [requests.get(v, stream=True) for v in u]"),
     (False, "session = aiohttp.ClientSession()\nresp = await session.get(u)\nprint(resp.status)"),
-    (False, "async with aiohttp.ClientSession() as session:\n    resp = await session.get(u)\n    print(await resp.text())"),
+    (
+        False,
+        "async with aiohttp.ClientSession() as session:\n    resp = await session.get(u)\n    print(await resp.text())",
+    ),
     (False, "c = httpx.AsyncClient()\nprint((await c.get(u)).status_code)"),
 ]
 
@@ -107,8 +116,12 @@ def spliced_program(draw):
     generated = draw(_generated())
     snippets = draw(st.lists(http_snippet(), min_size=1, max_size=3))
     before = draw(st.integers(0, len(snippets)))
-    program = IMPORTS + "".join(s + "\n" for s in snippets[:before]) + generated + "\n" + "".join(
-        "\n" + s for s in snippets[before:]
+    program = (
+        IMPORTS
+        + "".join(s + "\n" for s in snippets[:before])
+        + generated
+        + "\n"
+        + "".join("\n" + s for s in snippets[before:])
     )
     return program, generated
 

@@ -24,9 +24,7 @@ DEFAULT = tuple(registry.default_names())
 def _both(source: str, codemods=DEFAULT, **options):
     results = []
     for hide in (True, False):
-        settings = engine.Settings(
-            codemods=tuple(codemods), mode=engine.CHECK, hide_functions=hide, options=options
-        )
+        settings = engine.Settings(codemods=tuple(codemods), mode=engine.CHECK, hide_functions=hide, options=options)
         results.append(engine.process_source(source.encode(), "case.py", settings))
     hidden, shown = results
     assert hidden.status == shown.status, (hidden.error, shown.error)
@@ -49,7 +47,7 @@ SOURCES = sorted(
     + glob.glob(os.path.join(ROOT, "samples", "*.py"))
 )
 
-RICH = '''\
+RICH = """\
 import a
 @deco(1)
 async def f[T](x: int = 1, *args, y, **kw) -> T:
@@ -71,7 +69,7 @@ type A[T] = list[T]
 class C(B, metaclass=M):
     x: int = f(a=1, *b, **c)[1:2:3]
 print(f"{x!r:>{width}}", lambda q, /, w: (yield))
-'''
+"""
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=os.path.basename)
@@ -100,8 +98,9 @@ def test_walk_is_source_order_and_prunes():
     module = cst.parse_module("def f(a):\n    return g(a)\nx = h(1)\n")
     names = [n.value for n in tree.walk(module) if isinstance(n, cst.Name)]
     assert names == ["f", "a", "g", "a", "x", "h"]
-    pruned = [n.value for n in tree.walk(module, prune=lambda n: isinstance(n, cst.FunctionDef))
-              if isinstance(n, cst.Name)]
+    pruned = [
+        n.value for n in tree.walk(module, prune=lambda n: isinstance(n, cst.FunctionDef)) if isinstance(n, cst.Name)
+    ]
     assert pruned == ["x", "h"]
 
 
@@ -263,9 +262,11 @@ def test_encodings_and_line_endings_survive_hiding():
 
 
 def test_sites_after_hidden_functions_keep_their_lines():
-    source = "import requests\n\n" + "".join(
-        f"def f{i}(a):\n    '''doc'''\n    return a + {i}\n\n" for i in range(20)
-    ) + "def g(u, keep):\n    r = requests.get(u, stream=True)\n    keep.append(r)\n"
+    source = (
+        "import requests\n\n"
+        + "".join(f"def f{i}(a):\n    '''doc'''\n    return a + {i}\n\n" for i in range(20))
+        + "def g(u, keep):\n    r = requests.get(u, stream=True)\n    keep.append(r)\n"
+    )
     assert len(_hidden_names(source)) == 20
     result = _both(source)
     [site] = result.reported
@@ -295,7 +296,7 @@ def test_samples_give_the_same_results_with_and_without_hiding(path):
         _both(source, codemods)
 
 
-MORE_SYNTAX = '''\
+MORE_SYNTAX = """\
 def g(a, b=1, /, c=2, *, d, e=3, **f): ...
 match p:
     case Point(x=0, y=yy) | [1, 2, *_] as whole:
@@ -339,7 +340,7 @@ v = -a ** ~b // c @ d
 u += 1
 t: int
 s = await q if False else (yield from r)
-'''
+"""
 
 
 def test_children_on_more_syntax():
@@ -381,17 +382,19 @@ def test_read_only_scope_visits_give_libcsts_scopes(path):
             if scope is None or not isinstance(node, (cst.Name, cst.Attribute, cst.Call)):
                 continue
             names = sorted((q.name, q.source.name) for q in scope.get_qualified_names_for(node))
-            assignments = sorted(
-                (type(a).__name__, a.name) for a in scope.assignments
-            ) if isinstance(node, cst.Name) else []
+            assignments = (
+                sorted((type(a).__name__, a.name) for a in scope.assignments) if isinstance(node, cst.Name) else []
+            )
             # What ``calls.HttpResolver.accessed_attributes`` and ``client_class_of`` read:
             # each binding's references and each access's referents.
-            references = sorted(
-                (a.name, len(a.references)) for a in scope.assignments
-            ) if isinstance(node, cst.Name) else []
-            accesses = sorted(
-                (len(a.referents), a.is_annotation, a.is_type_hint) for a in scope.accesses[node.value]
-            ) if isinstance(node, cst.Name) else []
+            references = (
+                sorted((a.name, len(a.references)) for a in scope.assignments) if isinstance(node, cst.Name) else []
+            )
+            accesses = (
+                sorted((len(a.referents), a.is_annotation, a.is_type_hint) for a in scope.accesses[node.value])
+                if isinstance(node, cst.Name)
+                else []
+            )
             out.append((type(node).__name__, type(scope).__name__, names, len(assignments), references, accesses))
         return out
 

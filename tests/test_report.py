@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 SCHEMA = json.loads((HERE / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 # Two fixed sites far apart (two hunks), one site left for review.
-PROGRAM = '''\
+PROGRAM = """\
 import requests
 
 
@@ -45,7 +45,7 @@ def unused_two():
 def post(url, **kwargs):
     requests.post(url, json={"a": 1})
     return requests.get(url, **kwargs)
-'''
+"""
 FIXED = PROGRAM.replace("requests.get(url)", "requests.get(url, timeout=60)").replace(
     'json={"a": 1})', 'json={"a": 1}, timeout=60)'
 )
@@ -57,7 +57,9 @@ def invoke(tmp_path, *args, input=None):
     old = os.getcwd()
     os.chdir(tmp_path)
     try:
-        return runner.invoke(command, ["-j", "1", "--select", "add-timeout", *args], input=input, catch_exceptions=False)
+        return runner.invoke(
+            command, ["-j", "1", "--select", "add-timeout", *args], input=input, catch_exceptions=False
+        )
     finally:
         os.chdir(old)
 
@@ -160,7 +162,9 @@ def test_sarif_is_valid_2_1_0_with_rules_results_and_fixes(tree):
     assert rules[0]["shortDescription"]["text"] == cls.DESCRIPTION
     assert cls.WHY in rules[0]["help"]["text"] and cls.FIX in rules[0]["help"]["text"]
     results = run["results"]
-    assert [(r["properties"]["action"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results] == [
+    assert [
+        (r["properties"]["action"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results
+    ] == [
         ("fixed", 5),
         ("fixed", 17),
         ("reported", 18),
@@ -171,7 +175,9 @@ def test_sarif_is_valid_2_1_0_with_rules_results_and_fixes(tree):
     # The fixes are the real rewrite: applying them to the original gives the rewritten file.
     assert _apply_sarif_fixes(PROGRAM, results) == FIXED
     # ...and each fix alone is the change at its own site.
-    assert _apply_sarif_fixes(PROGRAM, results[:1]) == PROGRAM.replace("requests.get(url)", "requests.get(url, timeout=60)")
+    assert _apply_sarif_fixes(PROGRAM, results[:1]) == PROGRAM.replace(
+        "requests.get(url)", "requests.get(url, timeout=60)"
+    )
 
 
 def test_sarif_has_one_rule_per_registered_codemod_and_stays_valid(tmp_path):
@@ -234,7 +240,9 @@ def test_markdown_when_nothing_changes(tree):
 def test_reports_from_stdin(tmp_path):
     runner = CliRunner()
     result = runner.invoke(
-        command, ["--select", "add-timeout", "--diff", "--format", "json", "--stdin-filename", "in.py", "-"], input=PROGRAM
+        command,
+        ["--select", "add-timeout", "--diff", "--format", "json", "--stdin-filename", "in.py", "-"],
+        input=PROGRAM,
     )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -243,7 +251,9 @@ def test_reports_from_stdin(tmp_path):
     refused = runner.invoke(command, ["--select", "add-timeout", "--format", "json", "-"], input=PROGRAM)
     assert refused.exit_code == 2 and "needs --output" in refused.output
     out = tmp_path / "r.sarif"
-    ok = runner.invoke(command, ["--select", "add-timeout", "--format", "sarif", "--output", str(out), "-"], input=PROGRAM)
+    ok = runner.invoke(
+        command, ["--select", "add-timeout", "--format", "sarif", "--output", str(out), "-"], input=PROGRAM
+    )
     assert ok.exit_code == 0
     assert ok.stdout == FIXED
     jsonschema.Draft4Validator(SCHEMA).validate(json.loads(out.read_text()))
@@ -252,8 +262,22 @@ def test_reports_from_stdin(tmp_path):
 def test_real_command_writes_report_file(tree):
     out = tree / "pr.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "codemods", "--select", "add-timeout", "--diff", "--format", "markdown", "--output", str(out), "."],
-        cwd=tree, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "codemods",
+            "--select",
+            "add-timeout",
+            "--diff",
+            "--format",
+            "markdown",
+            "--output",
+            str(out),
+            ".",
+        ],
+        cwd=tree,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.startswith("--- a/pkg/client.py")

@@ -63,7 +63,9 @@ def build_bad_tree(root: Path) -> dict:
     put("tabs_spaces.py", "import requests\nif True:\n\tx = 1\n        requests.get(x)\n", "")
     put("deep_parens.py", "import requests\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\nrequests.get(x)\n", "")
     put("deep_lists.py", "import requests\nx = " + "[" * 600 + "]" * 600 + "\nrequests.get(x)\n", "")
-    blocks = "import requests\n" + "".join("    " * i + "if x:\n" for i in range(120)) + "    " * 120 + "requests.get(x)\n"
+    blocks = (
+        "import requests\n" + "".join("    " * i + "if x:\n" for i in range(120)) + "    " * 120 + "requests.get(x)\n"
+    )
     put("deep_blocks.py", blocks, "")
     put("z_good.py", GOOD.replace("f(u)", "g(u)"), None)
     return expected

@@ -71,7 +71,9 @@ def test_a_link_leaving_the_tree_is_skipped_when_named_too(hostile):
     before = snapshot(outside)
     proc = cli(*SEL, "evil.py", "good.py", cwd=tree)
     assert snapshot(outside) == before
-    assert f"evil.py: skipped: symlink to a file outside the tree ({outside / 'victim.py'}): not followed" in proc.stderr
+    assert (
+        f"evil.py: skipped: symlink to a file outside the tree ({outside / 'victim.py'}): not followed" in proc.stderr
+    )
     assert (tree / "good.py").read_text() == GOOD_FIXED
     # A file named through a linked directory is in the directory the user named (git never
     # lists such a path): that directory is its root.
@@ -181,8 +183,21 @@ def test_a_10mb_file_over_the_time_budget_is_reported_and_the_run_goes_on(big_tr
     fresh(big_tree)
     # 3 s against the minutes libcst needs for 10 MB of dense data: the file cannot finish in
     # time on any machine, and the subprocess timeout fails the test if the budget is ignored.
-    proc = cli(*SEL, "-j", jobs, "-v", "--file-time-limit", "3", "--file-size-limit", "20",
-               "--file-memory-limit", "0", ".", cwd=big_tree, timeout=150)
+    proc = cli(
+        *SEL,
+        "-j",
+        jobs,
+        "-v",
+        "--file-time-limit",
+        "3",
+        "--file-size-limit",
+        "20",
+        "--file-memory-limit",
+        "0",
+        ".",
+        cwd=big_tree,
+        timeout=150,
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.splitlines()
     assert "big.py: error: took longer than 3 s (--file-time-limit)" in lines, proc.stderr
@@ -196,8 +211,20 @@ def test_a_10mb_file_over_the_time_budget_is_reported_and_the_run_goes_on(big_tr
 
 def test_a_10mb_file_over_the_memory_budget_is_reported(big_tree):
     fresh(big_tree)
-    proc = cli(*SEL, "-j", "1", "--file-memory-limit", "300", "--file-size-limit", "20",
-               "--file-time-limit", "0", ".", cwd=big_tree, timeout=150)
+    proc = cli(
+        *SEL,
+        "-j",
+        "1",
+        "--file-memory-limit",
+        "300",
+        "--file-size-limit",
+        "20",
+        "--file-time-limit",
+        "0",
+        ".",
+        cwd=big_tree,
+        timeout=150,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "big.py: error: exceeded the memory budget of 300 MB (--file-memory-limit)" in proc.stderr
     for name in ("a.py", "m.py", "z.py"):
@@ -221,8 +248,9 @@ def test_the_size_limit_skips_a_file_with_a_message_unless_raised(tmp_path):
     assert (tmp_path / "a.py").read_text().startswith(GOOD_FIXED)
 
 
-@pytest.mark.parametrize("key,value", [("file-time-limit", '"soon"'), ("file-memory-limit", "-1"),
-                                       ("file_size_limit", "true")])
+@pytest.mark.parametrize(
+    "key,value", [("file-time-limit", '"soon"'), ("file-memory-limit", "-1"), ("file_size_limit", "true")]
+)
 def test_budget_keys_are_validated(tmp_path, key, value):
     (tmp_path / "a.py").write_text(GOOD)
     (tmp_path / "pyproject.toml").write_text(f"[tool.http-codemods]\n{key} = {value}\n")
@@ -290,8 +318,9 @@ def test_the_console_script_never_imports_the_scanned_tree(tmp_path, extra):
     (tree / "a.py").write_text(GOOD)
     (tree / "b.py").write_text(GOOD)
     for jobs in ("1", "2"):
-        proc = subprocess.run([str(script), *SEL, "-j", jobs, *extra, "."], cwd=tree,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [str(script), *SEL, "-j", jobs, *extra, "."], cwd=tree, capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 0, proc.stderr
         assert f"{len(PLANTED) + 2} files scanned" in proc.stderr
         assert os.listdir(markers) == []

@@ -14,13 +14,10 @@ from codemods import registry
 from tests.helpers import dedent, reasons, transform
 
 HEADER_REQUESTS = (
-    "_session = requests.Session()\n"
-    "_session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
+    "_session = requests.Session()\n_session.cookies.set_policy(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
 )
 HEADER_HTTPX = (
-    "_client = httpx.Client(\n"
-    "    cookies=_cookiejar.CookieJar(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n"
-    ")\n"
+    "_client = httpx.Client(\n    cookies=_cookiejar.CookieJar(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))\n)\n"
 )
 
 
@@ -56,15 +53,19 @@ def test_import_requests_module_level_and_functions():
                 return inner
         """
     )
-    assert new == dedent(
-        """
+    assert (
+        new
+        == dedent(
+            """
         import http.cookiejar as _cookiejar
 
         import requests
 
         """
-    ) + HEADER_REQUESTS + dedent(
-        """
+        )
+        + HEADER_REQUESTS
+        + dedent(
+            """
 
 
         def fetch(url):
@@ -80,7 +81,8 @@ def test_import_requests_module_level_and_functions():
                     return _session.request("DELETE", url)
                 return inner
         """
-    )[1:]
+        )[1:]
+    )
     assert fixed_lines(sites) == [6, 11, 15]
     assert reasons(sites) == []
 
@@ -123,8 +125,10 @@ def test_every_import_form_and_the_imports_left_unused_removed():
     )
     assert len(fixed_lines(sites)) == 7
     # A public name stays: in ``__all__``, or with a comment on its line.
-    new, _ = fix('__all__ = ["get"]\nimport requests\nfrom requests import get\nfrom requests import post  # noqa\n'
-                 'get("b")\npost("c")\n')
+    new, _ = fix(
+        '__all__ = ["get"]\nimport requests\nfrom requests import get\nfrom requests import post  # noqa\n'
+        'get("b")\npost("c")\n'
+    )
     assert "from requests import get\n" in new and "from requests import post  # noqa\n" in new
 
 
@@ -139,20 +143,25 @@ def test_from_import_only_adds_import_requests():
             return get(u)
         """
     )
-    assert new == dedent(
-        """
+    assert (
+        new
+        == dedent(
+            """
         import http.cookiejar as _cookiejar
 
         import requests as _requests
 
         """
-    ) + HEADER_REQUESTS.replace("requests.Session", "_requests.Session") + dedent(
-        """
+        )
+        + HEADER_REQUESTS.replace("requests.Session", "_requests.Session")
+        + dedent(
+            """
 
         def f(u):
             return _session.get(u)
         """
-    )[1:]
+        )[1:]
+    )
 
 
 def test_still_used_imports_are_kept():
@@ -171,7 +180,7 @@ def test_still_used_imports_are_kept():
     assert "from requests import HTTPError\n" in new  # ``get`` is no longer used: it goes
     assert "import requests.exceptions\n" in new
     assert "import requests\n" in new
-    assert "_session.get(\"u\")" in new
+    assert '_session.get("u")' in new
 
 
 def test_httpx_forms_and_stream():
@@ -186,22 +195,27 @@ def test_httpx_forms_and_stream():
                 return r, s.read()
         """
     )
-    assert new == dedent(
-        """
+    assert (
+        new
+        == dedent(
+            """
         import http.cookiejar as _cookiejar
 
         import httpx
 
         """
-    ) + HEADER_HTTPX + dedent(
-        """
+        )
+        + HEADER_HTTPX
+        + dedent(
+            """
 
         def f(u):
             r = _client.post(u, json={}, timeout=3, follow_redirects=False)
             with _client.stream("GET", u) as s:
                 return r, s.read()
         """
-    )[1:]
+        )[1:]
+    )
     assert len(fixed_lines(sites)) == 2
 
 
@@ -215,21 +229,27 @@ def test_both_libraries_in_one_module():
         b = httpx.get("u")
         """
     )
-    assert new == dedent(
-        """
+    assert (
+        new
+        == dedent(
+            """
         import http.cookiejar as _cookiejar
 
         import httpx
         import requests
 
         """
-    ) + HEADER_REQUESTS + HEADER_HTTPX + dedent(
-        """
+        )
+        + HEADER_REQUESTS
+        + HEADER_HTTPX
+        + dedent(
+            """
 
         a = _session.get("u")
         b = _client.get("u")
         """
-    )[1:]
+        )[1:]
+    )
 
 
 # -- placement ---------------------------------------------------------------------------
@@ -266,7 +286,7 @@ def test_placement_after_docstring_future_and_conditional_imports():
     head, _, rest = new.partition("_session = requests.Session()")
     assert head.endswith("else:\n    import posixpath as p\n\n")
     # The standard library's import joins the first import block (isort, E402).
-    assert 'from __future__ import annotations\n\nimport http.cookiejar as _cookiejar\nimport os\n' in head
+    assert "from __future__ import annotations\n\nimport http.cookiejar as _cookiejar\nimport os\n" in head
     assert rest.index("set_policy") < rest.index('CONFIG = os.environ.get("X")')
     assert new.startswith('\n#!/usr/bin/env python\n"""Module docstring."""\nfrom __future__')
     assert "_session.get(CONFIG)" in new
@@ -656,9 +676,7 @@ def test_client_option_rewrites_to_the_given_client():
             return httpx.get(u)
         """
     )
-    assert reasons(sites) == [
-        (7, "httpx call, but the shared client session is a requests client (--client-library)")
-    ]
+    assert reasons(sites) == [(7, "httpx call, but the shared client session is a requests client (--client-library)")]
 
 
 def test_client_option_reuses_existing_import_and_respects_locals():
@@ -688,7 +706,9 @@ def test_client_in_its_own_module_is_left_alone():
         requests.get("u")
         """
     new, sites = transform(
-        source, ["share-session"], {"share-session": {"client": "myapp.http:session"}},
+        source,
+        ["share-session"],
+        {"share-session": {"client": "myapp.http:session"}},
         path="src/myapp/http.py",
     )
     assert new == dedent(source)
@@ -740,13 +760,32 @@ def test_options_through_the_command_line_and_config(tmp_path):
             both = requests.get(u), httpx.get(u)
             return both
         """
-    path = rewrite(tmp_path, source, "--select", "share-session", "--client", "app.net:http_client",
-                   "--client-library", "httpx", name="a.py")
+    path = rewrite(
+        tmp_path,
+        source,
+        "--select",
+        "share-session",
+        "--client",
+        "app.net:http_client",
+        "--client-library",
+        "httpx",
+        name="a.py",
+    )
     assert "both = requests.get(u), http_client.get(u)" in path.read_text()
     assert "from app.net import http_client" in path.read_text()
 
-    path = rewrite(tmp_path, source, "--select", "share-session", "--keep-cookies",
-                   "--session-scope", "function", "--session-name", "s", name="b.py")
+    path = rewrite(
+        tmp_path,
+        source,
+        "--select",
+        "share-session",
+        "--keep-cookies",
+        "--session-scope",
+        "function",
+        "--session-name",
+        "s",
+        name="b.py",
+    )
     assert "with requests.Session() as s, httpx.Client() as s_httpx:" in path.read_text()
 
     (tmp_path / "pyproject.toml").write_text(
@@ -804,7 +843,7 @@ def test_module_that_patches_the_library_is_reported():
         httpx.get("u")
         """
     new, sites = fix(source)
-    assert "requests.get(\"u\")" in new and "_client.get(\"u\")" in new
+    assert 'requests.get("u")' in new and '_client.get("u")' in new
     assert reasons(sites)[0][0] == 7 and "requests_cache" in reasons(sites)[0][1]
     # a local name that only looks like the module is not a patch
     new, _ = fix(
@@ -816,7 +855,7 @@ def test_module_that_patches_the_library_is_reported():
             return requests.get("u")
         """
     )
-    assert "_session.get(\"u\")" in new
+    assert '_session.get("u")' in new
 
 
 def test_imports_made_unused_are_removed_unless_marked():
@@ -952,4 +991,4 @@ def test_function_strategy_reports_a_lazy_stream_or_returned_result():
         session_scope="function",
         keep_cookies=True,
     )
-    assert "with client.stream(\"GET\", base) as r:" in new
+    assert 'with client.stream("GET", base) as r:' in new

@@ -27,7 +27,19 @@ commit was complete, takes that outcome) before it starts.
 from __future__ import annotations
 
 from .. import bulk
-from .model import CHANGED, DEFAULT_STATE, FAILED, JOURNAL, NO_CHANGE, SKIPPED, Failed, Options, Outcome, Refused, Status
+from .model import (
+    CHANGED,
+    DEFAULT_STATE,
+    FAILED,
+    JOURNAL,
+    NO_CHANGE,
+    SKIPPED,
+    Failed,
+    Options,
+    Outcome,
+    Refused,
+    Status,
+)
 from .push import push, wants_push
 from .repository import pr_body_paths, process, read_repos_file
 from .runner import exit_status, run, table
@@ -36,7 +48,27 @@ from .state import State, StateError, prepare
 passthrough = bulk.passthrough
 
 __all__ = [
-    "CHANGED", "DEFAULT_STATE", "FAILED", "JOURNAL", "NO_CHANGE", "SKIPPED", "Failed", "Options", "Outcome",
-    "Refused", "State", "StateError", "Status", "exit_status", "passthrough", "pr_body_paths", "prepare", "process",
-    "push", "read_repos_file", "run", "table", "wants_push",
+    "CHANGED",
+    "DEFAULT_STATE",
+    "FAILED",
+    "JOURNAL",
+    "NO_CHANGE",
+    "SKIPPED",
+    "Failed",
+    "Options",
+    "Outcome",
+    "Refused",
+    "State",
+    "StateError",
+    "Status",
+    "exit_status",
+    "passthrough",
+    "pr_body_paths",
+    "prepare",
+    "process",
+    "push",
+    "read_repos_file",
+    "run",
+    "table",
+    "wants_push",
 ]

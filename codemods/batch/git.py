@@ -12,8 +12,13 @@ from .model import TAIL_LINES, Failed
 
 def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, errors="replace",
-        env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"), stdin=subprocess.DEVNULL,
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"),
+        stdin=subprocess.DEVNULL,
     )
     if check and proc.returncode != 0:
         raise Failed(f"git {' '.join(args)} failed", _last(proc.stderr + proc.stdout, 5))
@@ -31,7 +36,9 @@ _OWN_FILES: List[str] = []  # the state file and its temporary copies: set by ru
 def _own(repo: str, path: str) -> bool:
     full = os.path.abspath(os.path.join(repo, path))
     for own in _OWN_FILES:
-        if full == own or (os.path.dirname(full) == os.path.dirname(own) and os.path.basename(full).startswith(".state-")):
+        if full == own or (
+            os.path.dirname(full) == os.path.dirname(own) and os.path.basename(full).startswith(".state-")
+        ):
             return True
     return False
 
@@ -62,6 +69,7 @@ def _glob_escape(path: str) -> str:
 
 def _same_change(root: str, before: str, new: str) -> bool:
     """The rebuilt commit has the tree, parent and message the existing branch already has."""
+
     def describe(rev: str) -> str:
         return _git(root, "log", "-1", "--format=%T%n%P%n%B", rev).stdout
 

@@ -30,8 +30,13 @@ def push(outcome: Outcome, opts: Options) -> None:
     if gh is None:
         outcome.detail.append(f"gh is not installed: open the pull request by hand with the body in {outcome.pr_body}")
         return
-    existing = subprocess.run([gh, "pr", "view", branch, "--json", "url", "--jq", ".url"], cwd=root,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    existing = subprocess.run(
+        [gh, "pr", "view", branch, "--json", "url", "--jq", ".url"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     if existing.returncode == 0 and existing.stdout.strip():
         outcome.detail.append(f"pull request updated: {existing.stdout.strip()}")
         return

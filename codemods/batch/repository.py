@@ -146,8 +146,15 @@ def _process(repo: str, opts: Options, outcome: Outcome, pr_body: Optional[str],
         _check_branch(root, opts.branch, opts, original)
 
     state: Dict[str, Any] = {
-        "run": run_id, "phase": "rewrite", "original": original, "sha": sha, "dirty": dirty,
-        "untracked": untracked, "branch": None, "branch_before": None, "created": False,
+        "run": run_id,
+        "phase": "rewrite",
+        "original": original,
+        "sha": sha,
+        "dirty": dirty,
+        "untracked": untracked,
+        "branch": None,
+        "branch_before": None,
+        "created": False,
     }
     _journal_write(journal, state)
     outcome.journal = journal
@@ -182,8 +189,16 @@ def _check_branch(root: str, branch: str, opts: Options, original: Optional[str]
     return existing.stdout.strip()
 
 
-def _rewrite_test_commit(root: str, git_dir: str, opts: Options, outcome: Outcome, pr_body: Optional[str],
-                         state: Dict[str, Any], journal: str, dirty: List[str]) -> None:
+def _rewrite_test_commit(
+    root: str,
+    git_dir: str,
+    opts: Options,
+    outcome: Outcome,
+    pr_body: Optional[str],
+    state: Dict[str, Any],
+    journal: str,
+    dirty: List[str],
+) -> None:
     data = _run_codemods(root, opts, dirty)
     c = bulk.counts(data)
     outcome.files, outcome.fixed, outcome.reported = c["files"], c["fixed"], c["reported"]
@@ -257,8 +272,14 @@ def _run_test(root: str, opts: Options) -> Optional[Tuple[str, List[str]]]:
     """None when the test command passes, else (status, last lines)."""
     try:
         proc = subprocess.run(
-            opts.test_cmd or "", shell=True, cwd=root, capture_output=True, text=True, errors="replace",
-            timeout=opts.test_timeout, stdin=subprocess.DEVNULL,
+            opts.test_cmd or "",
+            shell=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=opts.test_timeout,
+            stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
         output = (exc.stdout or "") + (exc.stderr or "")

@@ -21,8 +21,13 @@ from .repository import pr_body_paths, process
 from .state import State
 
 
-def run(repos: Sequence[str], opts: Options, echo: Callable[[str], None], state: Optional[State] = None,
-        todo: Optional[Sequence[str]] = None) -> List[Outcome]:
+def run(
+    repos: Sequence[str],
+    opts: Options,
+    echo: Callable[[str], None],
+    state: Optional[State] = None,
+    todo: Optional[Sequence[str]] = None,
+) -> List[Outcome]:
     """Process ``todo`` (default: all of ``repos``), ``opts.jobs`` at a time; print each
     repository's lines in the order of ``repos``; push in the order the repositories finish;
     return an outcome for every repository (those not in ``todo`` from the state file)."""
@@ -144,7 +149,9 @@ def _collect(repo: str, pid: int, result: str) -> Outcome:
     except (OSError, ValueError):
         code = os.waitstatus_to_exitcode(status)
         why = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-        return Outcome(repo=repo, status=FAILED, detail=[f"the process for this repository ended ({why}) without a result"])
+        return Outcome(
+            repo=repo, status=FAILED, detail=[f"the process for this repository ended ({why}) without a result"]
+        )
 
 
 def _echo(outcome: Outcome, echo: Callable[[str], None]) -> None:
@@ -163,9 +170,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
     numeric = {2, 3, 4}
     lines = []
     for n, row in enumerate(rows):
-        cells = [
-            cell.rjust(widths[i]) if i in numeric and n else cell.ljust(widths[i]) for i, cell in enumerate(row)
-        ]
+        cells = [cell.rjust(widths[i]) if i in numeric and n else cell.ljust(widths[i]) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -23,8 +23,14 @@ class State:
     """The run's repositories in order, its options, and each finished repository's outcome;
     rewritten atomically after every change."""
 
-    def __init__(self, path: str, repos: Sequence[str], opts: Options, run_id: Optional[str] = None,
-                 outcomes: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        repos: Sequence[str],
+        opts: Options,
+        run_id: Optional[str] = None,
+        outcomes: Optional[Dict[str, Dict[str, Any]]] = None,
+    ) -> None:
         self.path = path
         self.repos = list(repos)
         self.options = opts.fingerprint()
@@ -52,8 +58,12 @@ class State:
 
     def save(self) -> None:
         data = {
-            "version": STATE_VERSION, "tool": f"http-codemods {__version__}", "run": self.run_id,
-            "options": self.options, "repos": self.repos, "outcomes": self.outcomes,
+            "version": STATE_VERSION,
+            "tool": f"http-codemods {__version__}",
+            "run": self.run_id,
+            "options": self.options,
+            "repos": self.repos,
+            "outcomes": self.outcomes,
         }
         directory = os.path.dirname(os.path.abspath(self.path))
         fd, tmp = tempfile.mkstemp(prefix=".state-", dir=directory)

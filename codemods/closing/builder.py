@@ -25,9 +25,7 @@ def _unindent_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
     if not any(line.comment is None and line.indent for line in lines):
         return stmt
     return stmt.with_changes(
-        leading_lines=[
-            line.with_changes(indent=False) if line.comment is None else line for line in lines
-        ]
+        leading_lines=[line.with_changes(indent=False) if line.comment is None else line for line in lines]
     )
 
 
@@ -134,7 +132,9 @@ class WithBuilder:
         self.hoisted_updated = hoisted_updated
         self.contextlib = contextlib
 
-    def build(self, stmts: List[cst.BaseStatement], plans: List[Plan], offset: int, indent: Optional[str]) -> List[cst.BaseStatement]:
+    def build(
+        self, stmts: List[cst.BaseStatement], plans: List[Plan], offset: int, indent: Optional[str]
+    ) -> List[cst.BaseStatement]:
         """Rebuild ``stmts`` (which start at index ``offset`` of the original block)."""
         out: List[cst.BaseStatement] = []
         position = offset
@@ -155,7 +155,9 @@ class WithBuilder:
             position = plan.end + 1
         return out
 
-    def _wrap(self, plan: Plan, first: cst.BaseStatement, body: List[cst.BaseStatement], indent: Optional[str]) -> List[cst.BaseStatement]:
+    def _wrap(
+        self, plan: Plan, first: cst.BaseStatement, body: List[cst.BaseStatement], indent: Optional[str]
+    ) -> List[cst.BaseStatement]:
         target = plan.target
         asname: Optional[cst.AsName] = cst.AsName(name=cst.Name(plan.name))
         if plan.named:
@@ -175,7 +177,12 @@ class WithBuilder:
                 body, asname = body[1:], None
         # An explicit close at the end of the block is what the with's exit now does.
         call = closing_call(target)
-        if call is not None and body and _is_close_of(body[-1], plan.name, call) and not _may_rebind(body[:-1], plan.name):
+        if (
+            call is not None
+            and body
+            and _is_close_of(body[-1], plan.name, call)
+            and not _may_rebind(body[:-1], plan.name)
+        ):
             body = body[:-1]
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]

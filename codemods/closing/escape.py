@@ -17,7 +17,14 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeP
 from libcst.metadata.scope_provider import ClassScope
 
 from ..tree import children, walk
-from .eager import CONSUMER_METHODS, EAGER_FUNCTIONS, RAISING_METHODS, RETAINING_FUNCTIONS, RETAINING_METHODS, WRAPPING_FUNCTIONS
+from .eager import (
+    CONSUMER_METHODS,
+    EAGER_FUNCTIONS,
+    RAISING_METHODS,
+    RETAINING_FUNCTIONS,
+    RETAINING_METHODS,
+    WRAPPING_FUNCTIONS,
+)
 from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 from .taint import Taint, walk_scope
 
@@ -51,8 +58,9 @@ class EscapeAnalysis(MetadataView):
         super().__init__(codemod)
         self.target = target
         self.scope = scope
-        self.taint = Taint(codemod, target.library, hoisted_node, scope, client_class=target.client_class,
-                           helpers=helpers)
+        self.taint = Taint(
+            codemod, target.library, hoisted_node, scope, client_class=target.client_class, helpers=helpers
+        )
         self.taint.noun = target.noun
         #: Set when the only escapes are unknown calls that in practice read the response:
         #: the fix is then unsafe (``--unsafe-fixes``), with this hazard and report reason.
@@ -108,20 +116,23 @@ class EscapeAnalysis(MetadataView):
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     for bound, value in self._plain_bindings(small):
-                        if bound in live and not (self.taint.mentions(value, live) and not self.taint.eager(value, live)):
+                        if bound in live and not (
+                            self.taint.mentions(value, live) and not self.taint.eager(value, live)
+                        ):
                             live.discard(bound)
                             kills.setdefault(bound, j)
         if isinstance(scope.root, cst.Module):
             # A module global can be imported (``from m import resp``) and used after the block.
             exported = sorted(ever - (tainted if hoisted_node is not None else set()))
             if exported:
-                raise Unsafe(f"`{exported[0]}` is bound at module level; other modules may import "
-                             f"the {noun} and use it after the with block")
+                raise Unsafe(
+                    f"`{exported[0]}` is bound at module level; other modules may import "
+                    f"the {noun} and use it after the with block"
+                )
         self._check_declarations(scope, ever, noun)
         self._check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
         if open_at is not None and last < open_at:
-            raise Unsafe(f"the {noun} is not used after the statements that must stay before its "
-                         f"with block")
+            raise Unsafe(f"the {noun} is not used after the statements that must stay before its with block")
         return last
 
     def keeps_nothing(self, stmts: List[cst.CSTNode], tainted: Set[str]) -> bool:
@@ -158,16 +169,16 @@ class EscapeAnalysis(MetadataView):
                 return False
             found = self.codemod.target_of(assign.value)
             if found is None or (found.library, found.client_class, found.noun) != (
-                self.target.library, self.target.client_class, self.target.noun
+                self.target.library,
+                self.target.client_class,
+                self.target.noun,
             ):
                 return False
         return True
 
     def _plain_bindings(self, small: cst.CSTNode) -> List[Tuple[str, cst.BaseExpression]]:
         if isinstance(small, cst.Assign):
-            return [
-                (t.target.value, small.value) for t in small.targets if isinstance(t.target, cst.Name)
-            ]
+            return [(t.target.value, small.value) for t in small.targets if isinstance(t.target, cst.Name)]
         if isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
             return [(small.target.value, small.value)]
         return []
@@ -203,8 +214,10 @@ class EscapeAnalysis(MetadataView):
                     return False
             if isinstance(current, cst.TryStar) and child is current.body:
                 return False
-            if isinstance(current, (cst.Try, cst.TryStar)) and current.finalbody is not None and any(
-                isinstance(n, (cst.Break, cst.Continue, cst.Return)) for n in walk(current.finalbody)
+            if (
+                isinstance(current, (cst.Try, cst.TryStar))
+                and current.finalbody is not None
+                and any(isinstance(n, (cst.Break, cst.Continue, cst.Return)) for n in walk(current.finalbody))
             ):
                 return False  # a finally that can cancel the exit
             if isinstance(current, cst.With) and child is current.body:
@@ -218,8 +231,10 @@ class EscapeAnalysis(MetadataView):
         if isinstance(sub, NESTED_SCOPES):
             if self._captured_in(sub, live):
                 kind = NESTED_SCOPE_KIND[type(sub)]
-                raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
-                             f"may be used after the with block")
+                raise Unsafe(
+                    f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
+                    f"may be used after the with block"
+                )
             return
         if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
             value = sub.value
@@ -227,13 +242,14 @@ class EscapeAnalysis(MetadataView):
                 value = value.item
             if self.taint.mentions(value, live) and not self.taint.eager(value, live):
                 what = "returned" if isinstance(sub, cst.Return) else "yielded"
-                raise Unsafe(f"the {noun} (or something reading from it) is {what} at "
-                             f"{self.codemod.line_ref(sub)}; the caller may still use it",
-                             exiting=isinstance(sub, cst.Return))
+                raise Unsafe(
+                    f"the {noun} (or something reading from it) is {what} at "
+                    f"{self.codemod.line_ref(sub)}; the caller may still use it",
+                    exiting=isinstance(sub, cst.Return),
+                )
         elif isinstance(sub, cst.Raise) and sub.exc is not None:
             if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
-                raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}",
-                             exiting=True)
+                raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}", exiting=True)
         elif isinstance(sub, cst.Call):
             self._check_call(sub, live, noun)
         else:
@@ -255,10 +271,25 @@ class EscapeAnalysis(MetadataView):
                         raise Unsafe(f"the {noun} is stored in a subscript at {self.codemod.line_ref(sub)}")
         elif isinstance(sub, cst.For):
             if self.taint.mentions(sub.iter, live) and not self.taint.elements_eager(sub.iter, live):
-                if not all(isinstance(p, (cst.Name, cst.Tuple, cst.List, cst.Element, cst.StarredElement,
-                                           cst.Comma, cst.LeftParen, cst.RightParen, cst.SimpleWhitespace,
-                                           cst.LeftSquareBracket, cst.RightSquareBracket))
-                           for p in walk(sub.target)):
+                if not all(
+                    isinstance(
+                        p,
+                        (
+                            cst.Name,
+                            cst.Tuple,
+                            cst.List,
+                            cst.Element,
+                            cst.StarredElement,
+                            cst.Comma,
+                            cst.LeftParen,
+                            cst.RightParen,
+                            cst.SimpleWhitespace,
+                            cst.LeftSquareBracket,
+                            cst.RightSquareBracket,
+                        ),
+                    )
+                    for p in walk(sub.target)
+                ):
                     raise Unsafe(f"the {noun} is stored by a for loop target at {self.codemod.line_ref(sub)}")
         elif isinstance(sub, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
             if self.taint.mentions(sub, live) and not self.taint.eager(sub, live):
@@ -274,12 +305,13 @@ class EscapeAnalysis(MetadataView):
             and sub.func.attr.value in RAISING_METHODS
             and not self.taint.eager(sub.func.value, live)
         ):
-            raise Unsafe(f"`.{sub.func.attr.value}()` at {self.codemod.line_ref(sub)} raises an exception "
-                         f"that carries the {noun} out of the with block, closed; close it by hand",
-                         exiting=True)
+            raise Unsafe(
+                f"`.{sub.func.attr.value}()` at {self.codemod.line_ref(sub)} raises an exception "
+                f"that carries the {noun} out of the with block, closed; close it by hand",
+                exiting=True,
+            )
         tainted_args = [
-            a for a in sub.args
-            if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
+            a for a in sub.args if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
         ]
         if not tainted_args:
             return
@@ -287,10 +319,14 @@ class EscapeAnalysis(MetadataView):
         if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
             raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:
-            raise Unsafe(f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
-                         f"{self.codemod.line_ref(sub)}, which may keep it")
+            raise Unsafe(
+                f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
+                f"{self.codemod.line_ref(sub)}, which may keep it"
+            )
         helpers = self.taint.helpers
-        if helpers is not None and helpers.keeps_nothing(self.taint, sub, live, isinstance(self._parent(sub), cst.Await)):
+        if helpers is not None and helpers.keeps_nothing(
+            self.taint, sub, live, isinstance(self._parent(sub), cst.Await)
+        ):
             return
         if not self._known_consumer(func, live):
             self._unknown_call(sub, noun)
@@ -302,8 +338,10 @@ class EscapeAnalysis(MetadataView):
         the callee keeps it; anything else is reported."""
         text = self.codemod.module.code_for_node(call.func)
         name = text if len(text) <= 60 and "\n" not in text else "a call"
-        reason = (f"the {noun} (or something reading from it) is passed to `{name}` at "
-                  f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block")
+        reason = (
+            f"the {noun} (or something reading from it) is passed to `{name}` at "
+            f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
+        )
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
         if noun == "response" and isinstance(last, cst.Name) and not last.value[:1].isupper():
             if not self.hazard:
@@ -353,8 +391,7 @@ class EscapeAnalysis(MetadataView):
                 for item in sub.names:
                     if item.name.value in names:
                         kind = "global" if isinstance(sub, cst.Global) else "nonlocal"
-                        raise Unsafe(f"`{item.name.value}` is declared {kind}; the {noun} may be "
-                                     f"used elsewhere")
+                        raise Unsafe(f"`{item.name.value}` is declared {kind}; the {noun} may be used elsewhere")
 
     def _check_occurrences(
         self,
@@ -380,8 +417,10 @@ class EscapeAnalysis(MetadataView):
                     if self._local_to_nested(occurrence, scope):
                         continue
                     kind = NESTED_SCOPE_KIND[type(nested)]
-                    raise Unsafe(f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
-                                 f"it may be used after the with block")
+                    raise Unsafe(
+                        f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
+                        f"it may be used after the with block"
+                    )
                 if owner is not None and any(owner is s for s in inside):
                     continue
                 ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
@@ -397,8 +436,10 @@ class EscapeAnalysis(MetadataView):
                     continue  # before the binding, and outside every loop that repeats it
                 if not in_loop and self._other_branch(occurrence, stmt, scope):
                     continue
-                raise Unsafe(f"`{name}` is used after the end of its block (at "
-                             f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there")
+                raise Unsafe(
+                    f"`{name}` is used after the end of its block (at "
+                    f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there"
+                )
 
     def _other_branch(self, occurrence: cst.CSTNode, stmt: cst.CSTNode, scope: NameScope) -> bool:
         """``occurrence`` is in the ``else``/``elif`` of an ``if`` whose body holds ``stmt``:
@@ -473,4 +514,3 @@ class EscapeAnalysis(MetadataView):
                 return True
             node = self._parent(node)
         return False
-

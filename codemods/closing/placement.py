@@ -24,11 +24,32 @@ from .model import MetadataView, NameScope, Plan, Skip, Target, Unsafe
 
 #: Node types whose evaluation has no side effect worth keeping in order (hoisting check).
 _SAFE_TYPES = (
-    cst.Name, cst.Attribute, cst.Dot, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary,
-    cst.ConcatenatedString, cst.Ellipsis, cst.LeftParen, cst.RightParen, cst.Comma, cst.Arg,
-    cst.AssignEqual, cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace,
-    cst.EmptyLine, cst.Comment, cst.Newline, cst.Element, cst.List, cst.Tuple,
-    cst.LeftSquareBracket, cst.RightSquareBracket, cst.AssignTarget,
+    cst.Name,
+    cst.Attribute,
+    cst.Dot,
+    cst.SimpleString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.ConcatenatedString,
+    cst.Ellipsis,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.Comma,
+    cst.Arg,
+    cst.AssignEqual,
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Comment,
+    cst.Newline,
+    cst.Element,
+    cst.List,
+    cst.Tuple,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.AssignTarget,
 )
 
 
@@ -72,7 +93,10 @@ class Placement(MetadataView):
             call = self._parent(parent)
             if isinstance(call, cst.Call):
                 if isinstance(call.func, cst.Attribute) and call.func.attr.value in (
-                    "enter_context", "enter_async_context", "push", "callback",
+                    "enter_context",
+                    "enter_async_context",
+                    "push",
+                    "callback",
                 ):
                     return True
                 if self.resolver.resolves_to(call.func, ["contextlib.closing", "contextlib.aclosing"]):
@@ -89,8 +113,10 @@ class Placement(MetadataView):
             if isinstance(node, cst.Lambda):
                 raise Unsafe(f"the {noun} is opened inside a lambda")
             if isinstance(node, cst.Assert):
-                raise Unsafe(f"the {noun} is opened inside an assert (skipped under python -O); "
-                             f"moving it out would open it there too")
+                raise Unsafe(
+                    f"the {noun} is opened inside an assert (skipped under python -O); "
+                    f"moving it out would open it there too"
+                )
             if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.CompFor)):
                 raise Unsafe(f"the {noun} is opened inside a comprehension")
             if isinstance(node, cst.Param):
@@ -108,13 +134,17 @@ class Placement(MetadataView):
             if isinstance(node, (cst.MatchCase, cst.Annotation, cst.FunctionDef, cst.ClassDef)):
                 raise Unsafe(f"the {noun} is opened in a place a with statement cannot wrap")
             if isinstance(node, cst.SimpleStatementSuite):
-                raise Unsafe(f"the {noun} is opened in a one-line compound statement",
-                             "move the body after the colon onto its own indented line, then run again")
+                raise Unsafe(
+                    f"the {noun} is opened in a one-line compound statement",
+                    "move the body after the colon onto its own indented line, then run again",
+                )
             parent = self._parent(node)
             if isinstance(node, cst.BaseStatement) and isinstance(parent, (cst.IndentedBlock, cst.Module)):
                 if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
-                    raise Unsafe(f"the {noun} is opened on a line with several statements",
-                                 "split the line at its semicolons (one statement per line), then run again")
+                    raise Unsafe(
+                        f"the {noun} is opened on a line with several statements",
+                        "split the line at its semicolons (one statement per line), then run again",
+                    )
                 owner = self._parent(parent) if isinstance(parent, cst.IndentedBlock) else None
                 if isinstance(owner, cst.ClassDef):
                     if not self.codemod.MODULE_LEVEL:
@@ -190,8 +220,7 @@ class Placement(MetadataView):
             if target.named_only:
                 return None
             if target.mode == "aclose":
-                raise Unsafe(f"the {noun} is not bound to a name; close it with `await .aclose()` "
-                             f"in a finally")
+                raise Unsafe(f"the {noun} is not bound to a name; close it with `await .aclose()` in a finally")
             self._check_evaluation_order(target, stmt)
             name = None
         else:
@@ -224,8 +253,16 @@ class Placement(MetadataView):
             return later
         if target.mode == "aclose":
             self._check_not_rebound(name, stmts[index + 1 : end + 1], noun)
-        return Plan(target, block, index, end, name, named=binding is not None,
-                    hazard=escapes.hazard, hazard_reason=escapes.hazard_reason)
+        return Plan(
+            target,
+            block,
+            index,
+            end,
+            name,
+            named=binding is not None,
+            hazard=escapes.hazard,
+            hazard_reason=escapes.hazard_reason,
+        )
 
     # -- a with that opens after the binding -------------------------------------------------
 
@@ -306,8 +343,17 @@ class Placement(MetadataView):
                     self._check_not_rebound(name, stmts[open_at : end + 1], target.noun)
                 except Unsafe:
                     return None
-            return Plan(target, block, open_at, end, name, named=False, bound=True,
-                        hazard=escapes.hazard, hazard_reason=escapes.hazard_reason)
+            return Plan(
+                target,
+                block,
+                open_at,
+                end,
+                name,
+                named=False,
+                bound=True,
+                hazard=escapes.hazard,
+                hazard_reason=escapes.hazard_reason,
+            )
         return None
 
     def _try_around(
@@ -372,7 +418,9 @@ class Placement(MetadataView):
         """The ``Name`` of ``stmt`` when it is ``name = <an object like the target>``: a
         target of this codemod of the same library, kind and class, or (requests) any
         response of requests, which ``with`` closes harmlessly when its body was read."""
-        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        if not (
+            isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)
+        ):
             return None
         assign = stmt.body[0]
         if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
@@ -382,7 +430,10 @@ class Placement(MetadataView):
         value = assign.value
         found = self.codemod.target_of(value)
         if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
-            target.library, target.mode, target.noun, target.client_class
+            target.library,
+            target.mode,
+            target.noun,
+            target.client_class,
         ):
             return assign.targets[0].target
         if target.noun == "response" and target.library == "requests" and isinstance(value, cst.Call):
@@ -403,9 +454,20 @@ class Placement(MetadataView):
                     ctx = self.get_metadata(ExpressionContextProvider, sub, None)
                     if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
                         return True
-                    if isinstance(self._parent(sub), (cst.AsName, cst.ImportAlias, cst.FunctionDef, cst.ClassDef,
-                                                      cst.Global, cst.Nonlocal, cst.NameItem, cst.MatchAs,
-                                                      cst.MatchStar)):
+                    if isinstance(
+                        self._parent(sub),
+                        (
+                            cst.AsName,
+                            cst.ImportAlias,
+                            cst.FunctionDef,
+                            cst.ClassDef,
+                            cst.Global,
+                            cst.Nonlocal,
+                            cst.NameItem,
+                            cst.MatchAs,
+                            cst.MatchStar,
+                        ),
+                    ):
                         return True
         return False
 
@@ -467,8 +529,7 @@ class Placement(MetadataView):
                 if isinstance(sub, cst.Name) and sub.value == name:
                     ctx = self.get_metadata(ExpressionContextProvider, sub, None)
                     if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
-                        raise Unsafe(f"`{name}` is rebound before the {noun} could be closed in a "
-                                     f"finally")
+                        raise Unsafe(f"`{name}` is rebound before the {noun} could be closed in a finally")
 
     def _check_evaluation_order(self, target: Target, stmt: cst.BaseStatement) -> None:
         """Hoisting moves the target before the rest of its statement: only when nothing the
@@ -482,8 +543,10 @@ class Placement(MetadataView):
                 before = [node.value] + [t for t in node.targets[: node.targets.index(child)]]
             elif isinstance(node, cst.AugAssign) and child is node.value:
                 if not isinstance(node.target, cst.Name):
-                    raise Unsafe(f"the augmented assignment's target runs before the "
-                                 f"{target.noun} is opened; hoisting it would change the order")
+                    raise Unsafe(
+                        f"the augmented assignment's target runs before the "
+                        f"{target.noun} is opened; hoisting it would change the order"
+                    )
                 before = [node.target]
             elif isinstance(node, (cst.For, cst.If, cst.Match)):
                 before = []
@@ -495,8 +558,10 @@ class Placement(MetadataView):
                     before.append(sub)
             for sub in before:
                 if not _is_safe(sub) or not self._attributes_are_imports(sub):
-                    raise Unsafe(f"something in this statement runs before the {target.noun} is "
-                                 f"opened; hoisting it would change the order")
+                    raise Unsafe(
+                        f"something in this statement runs before the {target.noun} is "
+                        f"opened; hoisting it would change the order"
+                    )
             if node is stmt:
                 return
             child, node = node, self._parent(node)
@@ -527,4 +592,3 @@ class Placement(MetadataView):
                     if p.start < q.start <= p.end < q.end:
                         p.end = q.end
                         changed = True
-

@@ -152,9 +152,21 @@ class Taint(MetadataView):
                 ctx = self.get_metadata(ExpressionContextProvider, sub, None)
                 if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
                     return True
-                if isinstance(self._parent(sub), (cst.AsName, cst.ImportAlias, cst.FunctionDef, cst.ClassDef,
-                                                  cst.Global, cst.Nonlocal, cst.NameItem, cst.MatchAs,
-                                                  cst.MatchStar, cst.ExceptHandler)):
+                if isinstance(
+                    self._parent(sub),
+                    (
+                        cst.AsName,
+                        cst.ImportAlias,
+                        cst.FunctionDef,
+                        cst.ClassDef,
+                        cst.Global,
+                        cst.Nonlocal,
+                        cst.NameItem,
+                        cst.MatchAs,
+                        cst.MatchStar,
+                        cst.ExceptHandler,
+                    ),
+                ):
                     return True
         return False
 
@@ -222,7 +234,11 @@ class Taint(MetadataView):
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
             if iterable.func.attr.value in ELEMENT_EAGER_METHODS and self.is_tainted_name(iterable.func.value, live):
                 return True
-        if isinstance(iterable, cst.Attribute) and iterable.attr.value == "content" and self.is_tainted_name(iterable.value, live):
+        if (
+            isinstance(iterable, cst.Attribute)
+            and iterable.attr.value == "content"
+            and self.is_tainted_name(iterable.value, live)
+        ):
             return True  # aiohttp ``async for line in resp.content``
         return self.eager(iterable, live)
 
@@ -249,9 +265,7 @@ class Taint(MetadataView):
             return self.eager(expr.expression, live, awaited=True)
         if isinstance(expr, cst.Subscript):
             return self.eager(expr.value, live) and all(
-                self.eager(el.slice.value, live)
-                for el in expr.slice
-                if isinstance(el.slice, cst.Index)
+                self.eager(el.slice.value, live) for el in expr.slice if isinstance(el.slice, cst.Index)
             )
         if isinstance(expr, (cst.Comparison, cst.FormattedString, cst.ConcatenatedString, cst.SimpleString)):
             return True
@@ -264,10 +278,7 @@ class Taint(MetadataView):
         if isinstance(expr, cst.NamedExpr):
             return self.eager(expr.value, live)
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
-            return all(
-                not isinstance(e, cst.StarredElement) and self.eager(e.value, live)
-                for e in expr.elements
-            )
+            return all(not isinstance(e, cst.StarredElement) and self.eager(e.value, live) for e in expr.elements)
         if isinstance(expr, cst.Dict):
             return all(
                 isinstance(e, cst.DictElement) and self.eager(e.key, live) and self.eager(e.value, live)
@@ -286,10 +297,7 @@ class Taint(MetadataView):
             if self.reads_response(call, awaited):
                 return args_eager
             if not self.eager(func.value, live):
-                if not awaited and (
-                    self.library in ALL_METHODS_ARE_COROUTINES
-                    or func.attr.value in COROUTINE_METHODS
-                ):
+                if not awaited and (self.library in ALL_METHODS_ARE_COROUTINES or func.attr.value in COROUTINE_METHODS):
                     return False  # a coroutine that will read from the response later
                 return func.attr.value in EAGER_METHODS and args_eager
             if args_eager or func.attr.value in CONSUMER_METHODS:
@@ -367,4 +375,3 @@ class Taint(MetadataView):
         if not iterable_form and not self.eager(first.value, live):
             return False
         return all(self.eager(a.value, live) for a in rest)
-

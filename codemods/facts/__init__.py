@@ -44,9 +44,27 @@ from .screen import _LIBRARY_WORD, candidate_lines, imported_modules, worth_pars
 from .visitor import _FileFacts
 
 __all__ = [
-    "CONSUMERS", "EMPTY", "LIBRARIES", "MARKERS", "Bound", "CallSite", "Change", "Patch", "ProjectFacts",
-    "candidate_lines", "collect", "for_run", "for_stdin", "imported_modules", "is_test_module",
-    "lower_bound_at_least", "module_names", "needed", "poetry_specifier", "read_bounds", "worth_parsing",
+    "CONSUMERS",
+    "EMPTY",
+    "LIBRARIES",
+    "MARKERS",
+    "Bound",
+    "CallSite",
+    "Change",
+    "Patch",
+    "ProjectFacts",
+    "candidate_lines",
+    "collect",
+    "for_run",
+    "for_stdin",
+    "imported_modules",
+    "is_test_module",
+    "lower_bound_at_least",
+    "module_names",
+    "needed",
+    "poetry_specifier",
+    "read_bounds",
+    "worth_parsing",
 ]
 
 #: Files that mark a project's root (the outermost one inside the run's roots wins).

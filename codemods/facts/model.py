@@ -129,10 +129,7 @@ class ProjectFacts:
             if change.kind == "requests_cache" and site.library == "requests" and site.scope != "function":
                 # A function-scope session is made when the function runs: install_cache's
                 # requests.Session replacement applies to it as to the bare call.
-                return (
-                    f"{change.text} at {change.where} patches bare calls; a shared Session "
-                    "would not be cached"
-                )
+                return f"{change.text} at {change.where} patches bare calls; a shared Session would not be cached"
             if change.kind == "env" and site.library == "httpx" and site.scope != "function":
                 return (
                     f"{change.text} at {change.where} may change proxy or SSL variables; an httpx "
@@ -209,8 +206,9 @@ class ProjectFacts:
         from .bounds import lower_bound_at_least  # bounds.py imports Bound from here
 
         real = _real(path)
-        dirs = sorted({b.directory for b in self.bounds if b.library == library and _inside(real, b.directory)},
-                      key=len)
+        dirs = sorted(
+            {b.directory for b in self.bounds if b.library == library and _inside(real, b.directory)}, key=len
+        )
         if not dirs:
             return False
         nearest = dirs[-1]
@@ -234,13 +232,23 @@ _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
 #: ``requests.api.request``, which builds ``requests.sessions.Session``), but not a call on a
 #: session made earlier.
 _INTERCEPT_ALL = {
-    "requests": frozenset({"requests.api.request", "requests.api.sessions", "requests.api.sessions.Session",
-                           "requests.sessions.Session", "requests.sessions.session"}),
+    "requests": frozenset(
+        {
+            "requests.api.request",
+            "requests.api.sessions",
+            "requests.api.sessions.Session",
+            "requests.sessions.Session",
+            "requests.sessions.session",
+        }
+    ),
     "httpx": frozenset({"httpx._api.request", "httpx._api.Client"}),
 }
 #: Names whose run-time reassignment (not a temporary mock) a module-level client would see
 #: differently: it is created from ``requests.Session`` once, at import.
-_CLIENT_CLASSES = {"requests": frozenset({"requests.Session", "requests.session"}), "httpx": frozenset({"httpx.Client"})}
+_CLIENT_CLASSES = {
+    "requests": frozenset({"requests.Session", "requests.session"}),
+    "httpx": frozenset({"httpx.Client"}),
+}
 
 
 def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str], reaches: Any) -> Optional[str]:
@@ -259,7 +267,7 @@ def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str], reaches:
     # requests import get), pkg.mod.rq (import requests as rq).
     for module in modules:
         if target.startswith(module + "."):
-            rest = target[len(module) + 1:].split(".")
+            rest = target[len(module) + 1 :].split(".")
             if tuple(rest) == site.chain[: len(rest)]:
                 covered = True
                 break
@@ -282,8 +290,7 @@ def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str], reaches:
         return None
     if patch.kind == "assign":
         return (
-            f"{patch.text} at {patch.where} replaces {target} at run time; a shared client would "
-            "bypass the replacement"
+            f"{patch.text} at {patch.where} replaces {target} at run time; a shared client would bypass the replacement"
         )
     return f"mocked by {patch.where} ({patch.text}); a shared session would bypass it"
 

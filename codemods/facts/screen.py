@@ -13,8 +13,17 @@ from typing import List, Set, Tuple
 
 #: A file is read with ast only if it names one of these (bytes, case-sensitive; substring
 #: tests first, they are much faster than a regex over every file).
-_SCREEN_WORDS = (b"patch(", b"patch.", b"Patch", b"monkeypatch", b"setattr", b"requests_cache", b"setenv",
-                 b"putenv", b"dotenv")
+_SCREEN_WORDS = (
+    b"patch(",
+    b"patch.",
+    b"Patch",
+    b"monkeypatch",
+    b"setattr",
+    b"requests_cache",
+    b"setenv",
+    b"putenv",
+    b"dotenv",
+)
 _SCREEN_MORE = re.compile(
     rb"environ\s*\[[^\]\n]*\]\s*=[^=]|environ\.(?:update|setdefault|pop|clear|__setitem__|__delitem__)"
     rb"|(?:requests|httpx)(?:\.\w+)+\s*=[^=]"
@@ -40,7 +49,9 @@ _IMPORT_LINE = re.compile(
 )
 
 
-_DYNAMIC_IMPORT = re.compile(rb"\bimport_module\s*\(|\b__import__\s*\(|^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M)
+_DYNAMIC_IMPORT = re.compile(
+    rb"\bimport_module\s*\(|\b__import__\s*\(|^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M
+)
 _DOTTED_STRING = re.compile(rb"""['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]""")
 
 

@@ -26,8 +26,16 @@ _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
 class _FileFacts:
-    def __init__(self, tree: ast.Module, project: str, where: str, modules: Sequence[str],
-                 libs: Tuple[str, ...], patches: Set[Patch], changes: Set[Change]) -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        project: str,
+        where: str,
+        modules: Sequence[str],
+        libs: Tuple[str, ...],
+        patches: Set[Patch],
+        changes: Set[Change],
+    ) -> None:
         self.tree = tree
         self.project = project
         self.where = where
@@ -156,14 +164,23 @@ class _FileFacts:
                 for line, target in strings:
                     if (target, f"{self.where}:{line}") in settled:
                         continue
-                    self.patches.add(Patch(self.project, target, "string", "", f"{self.where}:{line}",
-                                           f"{target!r}, a string of a file that patches names it cannot read",
-                                           self.reach))
+                    self.patches.add(
+                        Patch(
+                            self.project,
+                            target,
+                            "string",
+                            "",
+                            f"{self.where}:{line}",
+                            f"{target!r}, a string of a file that patches names it cannot read",
+                            self.reach,
+                        )
+                    )
             else:
                 for line, text in self.unsettled:
                     for lib in self.libs:
-                        self.patches.add(Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text,
-                                               self.reach))
+                        self.patches.add(
+                            Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text, self.reach)
+                        )
 
     def _touched(self, node: ast.AST) -> bool:
         lines = self.lines
@@ -186,7 +203,11 @@ class _FileFacts:
                 continue
             touched = self._touched(st)
             for _, value in ast.iter_fields(st):
-                if isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler, ast.match_case)):
+                if (
+                    isinstance(value, list)
+                    and value
+                    and isinstance(value[0], (ast.stmt, ast.excepthandler, ast.match_case))
+                ):
                     for child in value:
                         if isinstance(child, ast.stmt):
                             self._select([child], out)
@@ -246,14 +267,25 @@ class _FileFacts:
         args = node.args
         text = _call_text(func, node)
         if func.startswith("requests_cache.") and last in ("install_cache", "enabled"):
-            self.changes.add(Change(self.project, "requests_cache", f"{self.where}:{node.lineno}",
-                                    f"requests_cache.{last}"))
+            self.changes.add(
+                Change(self.project, "requests_cache", f"{self.where}:{node.lineno}", f"requests_cache.{last}")
+            )
             return
         if func in ("dotenv.load_dotenv", "dotenv.main.load_dotenv"):
             self._env(node, [None], "load_dotenv()")
             return
-        if func in ("os.putenv", "os.unsetenv", "os.environ.__setitem__", "os.environ.setdefault",
-                    "os.environ.pop", "os.environ.__delitem__") and args:
+        if (
+            func
+            in (
+                "os.putenv",
+                "os.unsetenv",
+                "os.environ.__setitem__",
+                "os.environ.setdefault",
+                "os.environ.pop",
+                "os.environ.__delitem__",
+            )
+            and args
+        ):
             self._env(node, [self._literal(args[0])], text)
             return
         if func in ("os.environ.update", "os.environ.clear"):
@@ -330,11 +362,31 @@ class _FileFacts:
 
 
 #: The last name of every call ``_call`` may record (others are skipped at once).
-_INTERESTING_CALLS = frozenset({
-    "install_cache", "enabled", "load_dotenv", "putenv", "unsetenv", "__setitem__", "__delitem__", "setdefault",
-    "pop", "update", "clear", "setenv", "dict", "setattr", "delattr", "MockPatch", "MonkeyPatch",
-    "MockPatchObject", "object", "multiple", "patch",
-})
+_INTERESTING_CALLS = frozenset(
+    {
+        "install_cache",
+        "enabled",
+        "load_dotenv",
+        "putenv",
+        "unsetenv",
+        "__setitem__",
+        "__delitem__",
+        "setdefault",
+        "pop",
+        "update",
+        "clear",
+        "setenv",
+        "dict",
+        "setattr",
+        "delattr",
+        "MockPatch",
+        "MonkeyPatch",
+        "MockPatchObject",
+        "object",
+        "multiple",
+        "patch",
+    }
+)
 
 
 def _is_patcher(func: str) -> bool:

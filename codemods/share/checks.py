@@ -13,7 +13,14 @@ from .targets import ShareTarget
 
 #: How many positional arguments each bare function takes (beyond that it raised TypeError).
 REQUESTS_POSITIONAL = {
-    "get": 2, "post": 3, "put": 2, "patch": 2, "delete": 1, "head": 1, "options": 1, "request": 2,
+    "get": 2,
+    "post": 3,
+    "put": 2,
+    "patch": 2,
+    "delete": 1,
+    "head": 1,
+    "options": 1,
+    "request": 2,
 }
 #: Positional parameter names of the bare requests functions after ``url`` (``params`` of
 #: ``get`` is turned into a keyword: ``Session.get`` has it positional only since 2.32).
@@ -117,4 +124,3 @@ def binding_problem(share: Any, target: ShareTarget) -> Optional[str]:
                 f"would need {target.found.top_module} whenever the module runs"
             )
     return None
-

@@ -22,23 +22,39 @@ class Facts:
 #: Calls that change the process environment (httpx clients read it when created).
 ENV_WRITERS = frozenset(
     {
-        "os.putenv", "os.unsetenv", "os.environ.update", "os.environ.setdefault", "os.environ.pop",
-        "os.environ.popitem", "os.environ.clear", "os.environ.__setitem__", "os.environ.__delitem__",
-        "dotenv.load_dotenv", "dotenv.main.load_dotenv",
+        "os.putenv",
+        "os.unsetenv",
+        "os.environ.update",
+        "os.environ.setdefault",
+        "os.environ.pop",
+        "os.environ.popitem",
+        "os.environ.clear",
+        "os.environ.__setitem__",
+        "os.environ.__delitem__",
+        "dotenv.load_dotenv",
+        "dotenv.main.load_dotenv",
     }
 )
 #: What starts another process by forking (multiprocessing.* is matched by prefix).
 FORKERS = frozenset(
     {
-        "os.fork", "os.forkpty", "concurrent.futures.ProcessPoolExecutor",
+        "os.fork",
+        "os.forkpty",
+        "concurrent.futures.ProcessPoolExecutor",
         "concurrent.futures.process.ProcessPoolExecutor",
     }
 )
 #: The library modules themselves (a call that receives one may patch it: setattr, mock.patch.object).
 LIBRARY_MODULES = frozenset(
     {
-        "requests", "requests.api", "requests.sessions", "requests.adapters", "requests.models",
-        "httpx", "httpx._api", "httpx._client",
+        "requests",
+        "requests.api",
+        "requests.sessions",
+        "requests.adapters",
+        "requests.models",
+        "httpx",
+        "httpx._api",
+        "httpx._client",
     }
 )
 
@@ -53,10 +69,7 @@ CONSULTED = ENV_WRITERS | FORKERS | LIBRARY_MODULES | PATCHING_PACKAGES | FORKIN
 #: What pruning must keep visible for these facts: the shortest spellings that cover
 #: ``CONSULTED`` (``os.environ`` covers ``os.environ.update``; ``dotenv`` its functions).
 WATCHED = frozenset(
-    {"os.environ", "os.putenv", "os.unsetenv", "dotenv"}
-    | FORKERS
-    | PATCHING_PACKAGES
-    | FORKING_PACKAGES
+    {"os.environ", "os.putenv", "os.unsetenv", "dotenv"} | FORKERS | PATCHING_PACKAGES | FORKING_PACKAGES
 )
 
 
@@ -87,9 +100,7 @@ def module_facts(share: Any, module: cst.Module) -> Facts:
                 for q in names(t.value):
                     lib = library_of(q)
                     if lib is not None:
-                        facts.patched.setdefault(
-                            lib, f"the module patches {q}.{t.attr.value} at run time"
-                        )
+                        facts.patched.setdefault(lib, f"the module patches {q}.{t.attr.value} at run time")
             elif isinstance(t, cst.Subscript) and "os.environ" in names(t.value):
                 facts.env = facts.env or "os.environ[...] is set"
 
@@ -109,7 +120,6 @@ def module_facts(share: Any, module: cst.Module) -> Facts:
     return facts
 
 
-
 def _import_facts(facts: Facts, node: cst.CSTNode) -> None:
     """Importing requests_cache patches requests; multiprocessing and ProcessPoolExecutor fork."""
     if isinstance(node, cst.Import):
@@ -121,7 +131,9 @@ def _import_facts(facts: Facts, node: cst.CSTNode) -> None:
                 facts.fork = facts.fork or "ProcessPoolExecutor"
     for m in modules:
         if m.split(".")[0] in PATCHING_PACKAGES:
-            facts.patched.setdefault("requests", "the module uses requests_cache, which patches requests.Session at run time")
+            facts.patched.setdefault(
+                "requests", "the module uses requests_cache, which patches requests.Session at run time"
+            )
         if m.split(".")[0] in FORKING_PACKAGES:
             facts.fork = facts.fork or "multiprocessing"
 

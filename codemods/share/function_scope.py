@@ -55,10 +55,7 @@ def _plan_one_function(share: Any, function: cst.FunctionDef, ok: List[ShareTarg
     if not share.keep_cookies and len(refs) == len(libraries):
         cookiejar = _function_cookiejar_ref(share, function)
     if len(refs) != len(libraries) or (not share.keep_cookies and cookiejar is None):
-        why = (
-            "cannot name the library or http.cookiejar here (not imported at module "
-            "level, or the name is taken)"
-        )
+        why = "cannot name the library or http.cookiejar here (not imported at module level, or the name is taken)"
         for t in ok:
             share.report(t.call, why)
         return
@@ -86,15 +83,10 @@ def _plan_one_function(share: Any, function: cst.FunctionDef, ok: List[ShareTarg
 def _function_problem(share: Any, function: cst.FunctionDef, statements, targets) -> Optional[str]:
     nested = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
     yields = any(
-        isinstance(node, cst.Yield)
-        for stmt in statements
-        for node in walk(stmt, prune=lambda n: isinstance(n, nested))
+        isinstance(node, cst.Yield) for stmt in statements for node in walk(stmt, prune=lambda n: isinstance(n, nested))
     )
     if yields:
-        return (
-            "generator that yields between its calls: a session would stay open while it is "
-            "suspended; left alone"
-        )
+        return "generator that yields between its calls: a session would stay open while it is suspended; left alone"
     return None
 
 
@@ -136,7 +128,11 @@ def _function_lib_ref(share: Any, function: cst.FunctionDef, lib: str, start: in
                 if isinstance(small, cst.Import):
                     for alias in small.names:
                         if dotted(alias.name) == lib:
-                            bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else lib
+                            bound = (
+                                alias.asname.name.value
+                                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                                else lib
+                            )
                             if all(isinstance(a, ImportAssignment) for a in scope[bound]):
                                 return bound
     ref = share.imports.module_ref(lib, len(share.module_node.body), must_exist=True)
@@ -163,4 +159,3 @@ def _function_cookiejar_ref(share: Any, function: cst.FunctionDef) -> Optional[s
     if ref.add is not None:
         share.add_needed_import("http.cookiejar", asname=ref.name)
     return ref.name
-

@@ -43,8 +43,10 @@ def _simple_ok(stmt: cst.BaseStatement, allow_assign: bool) -> bool:
     for small in stmt.body:
         if isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass)):
             continue
-        if allow_assign and isinstance(small, cst.Assign) and isinstance(
-            small.value, (cst.Name, cst.SimpleString, cst.Integer, cst.Float)
+        if (
+            allow_assign
+            and isinstance(small, cst.Assign)
+            and isinstance(small.value, (cst.Name, cst.SimpleString, cst.Integer, cst.Float))
         ):
             continue
         return False
@@ -65,7 +67,8 @@ def _import_like(stmt: cst.BaseStatement) -> bool:
                 if not _simple_ok(inner, allow_assign=True):
                     return False
                 has_import = has_import or any(
-                    isinstance(s, (cst.Import, cst.ImportFrom)) for s in inner.body  # type: ignore[union-attr]
+                    isinstance(s, (cst.Import, cst.ImportFrom))
+                    for s in inner.body  # type: ignore[union-attr]
                 )
         return has_import and stmt.finalbody is None
     if isinstance(stmt, cst.If):
@@ -89,6 +92,4 @@ def is_module_file(filename: Optional[str], module: str) -> bool:
         return False
     path = filename.replace("\\", "/")
     tail = module.replace(".", "/")
-    return path.endswith("/" + tail + ".py") or path == tail + ".py" or path.endswith(
-        "/" + tail + "/__init__.py"
-    )
+    return path.endswith("/" + tail + ".py") or path == tail + ".py" or path.endswith("/" + tail + "/__init__.py")

@@ -34,8 +34,11 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
         lib_targets = [t for t in ok if t.found.top_module == lib]
         if ref is None:
             for t in lib_targets:
-                share.report(t.call, f"{lib} is not imported at module level before its first use",
-                             f"add `import {lib}` to the module's imports at the top, then run again")
+                share.report(
+                    t.call,
+                    f"{lib} is not imported at module level before its first use",
+                    f"add `import {lib}` to the module's imports at the top, then run again",
+                )
             continue
         refs[lib] = ref
         share.imports.all_names.update(r.name.split(".")[0] for r in list(helpers.values()) + [ref] if r)
@@ -75,8 +78,11 @@ def _report_pending(share: Any, module: cst.Module) -> None:
         if share.imports.library_imported(lib, point):
             share.unsafe_fix(target.call, hazard.reason, hazard.hazard)
         else:
-            share.report(target.call, f"{lib} is not imported at module level before its first use",
-                         f"add `import {lib}` to the module's imports at the top, then run again")
+            share.report(
+                target.call,
+                f"{lib} is not imported at module level before its first use",
+                f"add `import {lib}` to the module's imports at the top, then run again",
+            )
 
 
 def _module_block(

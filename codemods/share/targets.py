@@ -112,4 +112,3 @@ def star_imports(imports: Sequence[cst.CSTNode]) -> List[str]:
                 if lib in ("requests", "requests.api", "httpx") and lib.split(".")[0] not in found:
                     found.append(lib.split(".")[0])
     return found
-

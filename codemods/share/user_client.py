@@ -42,10 +42,7 @@ def plan_client(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
 
     def check(t: ShareTarget) -> Optional[str]:
         if t.found.top_module != library:
-            return (
-                f"{t.found.top_module} call, but the shared client {name} is a {library} client "
-                f"(--client-library)"
-            )
+            return f"{t.found.top_module} call, but the shared client {name} is a {library} client (--client-library)"
         try:
             scope = share.get_metadata(ScopeProvider, t.call, None)
         except KeyError:
@@ -63,4 +60,3 @@ def plan_client(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
         share.plan.module_block = [add]
     for t in ok:
         share.schedule(t, ref_name)
-
