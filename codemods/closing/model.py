@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
+from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..enums import StrEnum
+from ..tree import walk
 
 
 class Mode(StrEnum):
@@ -118,3 +120,35 @@ class MetadataView:
 
     def position(self, node: cst.CSTNode) -> Tuple[int, int]:
         return self.codemod.position(node)
+
+    def binds(self, stmts: Any, name: str, skip: Any = frozenset(), handlers: bool = False) -> bool:
+        """Whether any of ``stmts`` (a node or a sequence) binds or deletes ``name``: stored, or
+        named by an import, ``def``/``class``, ``global``/``nonlocal`` or a ``match`` capture;
+        with ``handlers``, also a name an ``except`` clause names. Names in ``skip`` don't count."""
+        for stmt in [stmts] if isinstance(stmts, cst.CSTNode) else stmts:
+            for sub in walk(stmt):
+                if not (isinstance(sub, cst.Name) and sub.value == name) or sub in skip:
+                    continue
+                if self.get_metadata(ExpressionContextProvider, sub, None) in (
+                    ExpressionContext.STORE,
+                    ExpressionContext.DEL,
+                ):
+                    return True
+                parent = self._parent(sub)
+                if isinstance(parent, _BINDING_PARENTS) or (handlers and isinstance(parent, cst.ExceptHandler)):
+                    return True
+        return False
+
+
+#: A name whose parent is one of these is bound by it (``import x as name``, ``def name``, ...).
+_BINDING_PARENTS = (
+    cst.AsName,
+    cst.ImportAlias,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.Global,
+    cst.Nonlocal,
+    cst.NameItem,
+    cst.MatchAs,
+    cst.MatchStar,
+)

@@ -448,28 +448,7 @@ class Placement(MetadataView):
         return None
 
     def _rebinds(self, name: str, stmts: Sequence[cst.CSTNode], skip: FrozenSet[cst.CSTNode]) -> bool:
-        for stmt in stmts:
-            for sub in walk(stmt):
-                if isinstance(sub, cst.Name) and sub.value == name and sub not in skip:
-                    ctx = self.get_metadata(ExpressionContextProvider, sub, None)
-                    if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
-                        return True
-                    if isinstance(
-                        self._parent(sub),
-                        (
-                            cst.AsName,
-                            cst.ImportAlias,
-                            cst.FunctionDef,
-                            cst.ClassDef,
-                            cst.Global,
-                            cst.Nonlocal,
-                            cst.NameItem,
-                            cst.MatchAs,
-                            cst.MatchStar,
-                        ),
-                    ):
-                        return True
-        return False
+        return self.binds(stmts, name, skip)
 
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
         if not isinstance(stmt, cst.SimpleStatementLine):

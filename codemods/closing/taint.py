@@ -147,28 +147,7 @@ class Taint(MetadataView):
         return False
 
     def _binds(self, stmt: cst.CSTNode, name: str) -> bool:
-        for sub in walk(stmt):
-            if isinstance(sub, cst.Name) and sub.value == name:
-                ctx = self.get_metadata(ExpressionContextProvider, sub, None)
-                if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
-                    return True
-                if isinstance(
-                    self._parent(sub),
-                    (
-                        cst.AsName,
-                        cst.ImportAlias,
-                        cst.FunctionDef,
-                        cst.ClassDef,
-                        cst.Global,
-                        cst.Nonlocal,
-                        cst.NameItem,
-                        cst.MatchAs,
-                        cst.MatchStar,
-                        cst.ExceptHandler,
-                    ),
-                ):
-                    return True
-        return False
+        return self.binds(stmt, name, handlers=True)
 
     def _rebinds_fresh(self, stmt: cst.CSTNode, name: str, live: Set[str]) -> bool:
         if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
