@@ -13,6 +13,8 @@ from typing import Optional
 import libcst as cst
 
 from .calls import CLIENT_CONSTRUCTORS
+from .facts import CallSite, ProjectFacts
+from .imports import dotted
 from .spec import TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
@@ -132,8 +134,11 @@ DOCS = CodemodDocs(
   pattern), `self.session = ...`, clients used inline, clients already closed (as for
   `close-response`, plus `stack.callback(s.close)`). **Reported**: the same escapes as
   `close-response` (most often a factory that returns the client, or a client passed to a
-  helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), and an async
-  client made outside `async def`.""",
+  helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), an async
+  client made outside `async def`, and a requests/httpx client whose constructor a test of the
+  project mocks or swaps (`@patch("requests.Session")`, found by the project facts pass): the
+  test sets up the mock's `return_value`, and `with` would bind its `__enter__()` value
+  instead (the report names the test's `path:line`).""",
     notes=(
         """Run together (the default), `close-client` runs first and `close-response` then wraps the
   responses inside its block; the result is stable on a second run.""",
@@ -201,6 +206,26 @@ class CloseClient(WrappingCodemod):
                 client_class=found.client_class,
             )
         return Target(node, "with", found.library, noun="client", named_only=True, client_class=found.client_class)
+
+    def project_problem(self, target: Target) -> Optional[str]:
+        """A test that mocks the constructor (``patch("requests.Session")``, a swap of
+        ``httpx.Client``) hands the code its ``return_value``; ``with`` would bind
+        ``return_value.__enter__()`` instead, a mock the test never set up."""
+        facts = self.file.facts
+        if not isinstance(facts, ProjectFacts) or target.library not in ("requests", "httpx"):
+            return None
+        call = target.node
+        assert isinstance(call, cst.Call)
+        chain = tuple(dotted(call.func).split("."))
+        site = CallSite(
+            path=self.context.filename or "",
+            library=target.library,
+            verb=chain[-1],
+            qualified=tuple(sorted(self.resolver.imported_names(call.func))),
+            chain=chain,
+            scope="client",
+        )
+        return facts.problem_for(self.NAME, site)
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the client with `{target.mode}`"

@@ -45,6 +45,11 @@ class WrappingCodemod(HttpCodemod):
 
     # -- subclass API ----------------------------------------------------------------------
 
+    def project_problem(self, target: Target) -> Optional[str]:
+        """What other files of the project forbid for this target (``codemods/facts/``);
+        ``None``: nothing (the default: a response's mocks are not affected by ``with``)."""
+        return None
+
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
         raise NotImplementedError
 
@@ -142,6 +147,10 @@ class WrappingCodemod(HttpCodemod):
                 continue
             except Unsafe as exc:
                 self.report(target.node, exc.reason, exc.suggestion)
+                continue
+            why = self.project_problem(target)
+            if why is not None:
+                self.report(target.node, why)
                 continue
             per_statement.setdefault(stmt, []).append(target)
             located.append((target, stmt, block))

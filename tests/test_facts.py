@@ -653,4 +653,25 @@ def test_type_checking_imports_count_in_a_module_that_imports_by_name():
         b"def __getattr__(name):\n    return importlib.import_module('pkg.b')\n"
     )
     found = facts.imported_modules(data, "pkg")
-    assert "pkg.a" in found and "pkg.b" in found
+    # lazy names: followed only from an import of the module by its own name
+    assert "~pkg.a" in found and "~pkg.b" in found and "pkg.a" not in found
+
+
+def test_importing_a_submodule_of_a_lazy_package_does_not_reach_its_siblings(tmp_path):
+    """``import pkg.other`` runs ``pkg/__init__.py`` but never its ``__getattr__``: the modules
+    it would load by name are not reached (langchain-community kept 170 fixes this way)."""
+    other = "import requests\n\n\ndef g(u):\n    return requests.post(u)\n"
+    test = "from unittest import mock\n\nimport pkg.other\n\n\n@mock.patch('requests.post')\ndef test(m):\n    pkg.other.g('u')\n"
+    root = make(
+        tmp_path,
+        {
+            "pkg/__init__.py": LAZY_INIT,
+            "pkg/remote.py": LAZY_REMOTE,
+            "pkg/other.py": other,
+            "tests/test_other.py": test,
+        },
+    )
+    assert reasons(root, "pkg/remote.py") == []
+    assert [r.split(";")[0] for r in reasons(root, "pkg/other.py")] == [
+        "mocked by tests/test_other.py:6 (mock.patch('requests.post'))"
+    ]

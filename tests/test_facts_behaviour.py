@@ -475,3 +475,58 @@ def test_the_requests_cache_control_fails_without_the_facts(tmp_path, server, no
     rewrite(root)
     assert "_session" in (root / "cached/fetch.py").read_text()
     assert _hits(root, server) == 2
+
+
+# kaggle's shape: the test mocks the client's constructor and sets up its ``return_value``;
+# ``with requests.Session() as session:`` would bind ``return_value.__enter__()`` instead.
+CONSTRUCTOR_MOCKED = {
+    "pyproject.toml": '[project]\nname = "pkg"\n',
+    "pkg/__init__.py": "",
+    "pkg/upload.py": (
+        "import requests\n\n\n"
+        "def upload(url):\n"
+        "    session = requests.Session()\n"
+        "    response = session.put(url, data=b'x')\n"
+        "    return response.status_code\n"
+    ),
+    "pkg/plain.py": (
+        "import requests\n\n\n"
+        "def fetch(url):\n"
+        "    session = requests.Session()\n"
+        "    return session.get(url).status_code\n"
+    ),
+    "tests/test_upload.py": (
+        "from unittest.mock import patch\n\n"
+        "from pkg.upload import upload\n\n\n"
+        "@patch('requests.Session')\n"
+        "def test_upload(session_class):\n"
+        "    session_class.return_value.put.return_value.status_code = 308\n"
+        "    assert upload('http://example.invalid/') == 308\n"
+        "    session_class.return_value.put.assert_called_once()\n"
+    ),
+}
+
+
+def test_a_mocked_client_constructor_keeps_its_test_green(tmp_path):
+    before = write(tmp_path / "before", CONSTRUCTOR_MOCKED)
+    assert own_tests(before).returncode == 0
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    output = rewrite(after, "--select", "close-client")
+    assert (after / "pkg/upload.py").read_text() == (before / "pkg/upload.py").read_text()
+    assert "with requests.Session() as session:" in (after / "pkg/plain.py").read_text()  # no test mocks it
+    assert "the client's constructor may be mocked (mock.patch('requests.Session') at " in output
+    assert "tests/test_upload.py:6); under `with`" in output
+    second = own_tests(after)
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+def test_a_mocked_client_constructor_control(tmp_path, no_facts):
+    """Without the facts, close-client rewrites the mocked site and the project's test fails:
+    the case above is not green by accident."""
+    before = write(tmp_path / "before", CONSTRUCTOR_MOCKED)
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    rewrite(after, "--select", "close-client")
+    assert "with requests.Session() as session:" in (after / "pkg/upload.py").read_text()
+    assert own_tests(after).returncode != 0

@@ -15,8 +15,10 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
+from .screen import LAZY
+
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
-CONSUMERS = frozenset({"share-session"})
+CONSUMERS = frozenset({"share-session", "close-client"})
 LIBRARIES = ("requests", "httpx")
 
 
@@ -119,10 +121,17 @@ class ProjectFacts:
         for patch in self._candidates(project, site.library, modules):
             why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
             if why is not None:
+                if codemod == "close-client":
+                    why = (
+                        f"the client's constructor may be mocked ({patch.text} at {patch.where}); under `with`, "
+                        "the code would get the mock's `__enter__()` value, not the client the test set up"
+                    )
                 path, _, line = patch.where.rpartition(":")
                 found.append((_RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
         if found:
             return min(found)[3]  # a direct mock first, then a swap, a string, an unsettled patch
+        if codemod != "share-session":
+            return None  # run-time changes matter only to a client shared across calls
         for change in self.changes:
             if change.project != project:
                 continue
@@ -177,26 +186,32 @@ class ProjectFacts:
         _, by_name, edges, memo = graph
         if start in memo:
             return memo[start]
-        seen = {start}
+        # path -> whether it was imported by its own name (then its lazy names count too) or
+        # only ran as the package of a submodule imported (``screen.LAZY``).
+        seen: Dict[str, bool] = {start: True}
         todo = [start]
         while todo:
             path = todo.pop()
+            whole = seen[path]
             for name in edges.get(path, ()):
-                if name.endswith(".*"):  # every module of a package that imports by name
+                if name.startswith(LAZY):
+                    if not whole:
+                        continue
+                    name = name[len(LAZY) :]
+                if name.endswith(".*"):  # any module of a package that imports by name
                     prefix = name[:-1]
-                    for key, targets in by_name.items():
-                        if key.startswith(prefix):
-                            for target in targets:
-                                if target not in seen:
-                                    seen.add(target)
-                                    todo.append(target)
-                    continue
-                parts = name.split(".")
-                for i in range(1, len(parts) + 1):
-                    for target in by_name.get(".".join(parts[:i]), ()):
-                        if target not in seen:
-                            seen.add(target)
-                            todo.append(target)
+                    reached = [(t, True) for key, ts in by_name.items() if key.startswith(prefix) for t in ts]
+                else:
+                    parts = name.split(".")
+                    reached = [
+                        (t, i == len(parts))
+                        for i in range(1, len(parts) + 1)
+                        for t in by_name.get(".".join(parts[:i]), ())
+                    ]
+                for target, by_own_name in reached:
+                    if target not in seen or (by_own_name and not seen[target]):
+                        seen[target] = seen.get(target, False) or by_own_name
+                        todo.append(target)
         memo[start] = frozenset(seen)
         return memo[start]
 

@@ -58,7 +58,7 @@ _DOTTED_STRING = re.compile(rb"""['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]"""
 def _dynamic_names(data: bytes, package: str) -> Set[str]:
     """What a module importing by name may load: every dotted string it holds (relative ones
     against ``package``) and every module of its package."""
-    out: Set[str] = {f"{package}.*"} if package else set()
+    out: Set[str] = set()
     for match in _DOTTED_STRING.finditer(data):
         name = match.group(1).decode("ascii", "replace")
         level = len(name) - len(name.lstrip("."))
@@ -71,6 +71,40 @@ def _dynamic_names(data: bytes, package: str) -> Set[str]:
         elif "." not in name:
             continue
         out.add(name)
+    if package and not any(name.startswith(package + ".") for name in out):
+        out.add(f"{package}.*")  # names it builds: any module of its package
+    return out
+
+
+#: Marks a lazy name in ``imported_modules``' answer.
+LAZY = "~"
+
+
+def _names_of(match: "re.Match[bytes]", package: str) -> Set[str]:
+    """The dotted names one import statement names (relative ones against ``package``)."""
+    out: Set[str] = set()
+    source, names, plain = match.groups()
+    if plain is not None:
+        for part in plain.decode("utf-8", "replace").split(","):
+            name = part.strip().split(" ")[0].strip("()\\ \t\r")
+            if name:
+                out.add(name)
+        return out
+    module = source.decode("utf-8", "replace")
+    level = len(module) - len(module.lstrip("."))
+    module = module[level:]
+    if level:
+        base = package.split(".") if package else []
+        keep = len(base) - (level - 1)
+        if keep < 0:
+            return out
+        module = ".".join(base[:keep] + ([module] if module else []))
+    if module:
+        out.add(module)
+    for part in names.decode("utf-8", "replace").strip("()").replace("\\", " ").split(","):
+        name = part.strip().split(" ")[0].strip()
+        if name and name != "*" and name.isidentifier():
+            out.add(f"{module}.{name}" if module else name)
     return out
 
 
@@ -81,38 +115,21 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
     out: Set[str] = set()
     dynamic = _DYNAMIC_IMPORT.search(data) is not None
     # A module that imports by name (a module-level ``__getattr__``, ``importlib.import_module``)
-    # loads at run time what it names under ``if TYPE_CHECKING:`` (langchain's lazy packages):
-    # those imports count, as do dotted strings and, for any name it may build, every module of
-    # its package (``pkg.*``).
-    skipped = _type_checking_blocks(data) if b"TYPE_CHECKING" in data and not dynamic else []
+    # loads at run time what it names under ``if TYPE_CHECKING:`` (langchain's lazy packages),
+    # in its dotted strings and, for a name it builds, any module of its package (``pkg.*``).
+    # Those are *lazy* names (``LAZY`` first): importing a submodule runs the package's
+    # ``__init__`` but never its ``__getattr__``, so ``ProjectFacts.reachable`` follows them only
+    # from a module imported by its own name (``from pkg import X``, ``import pkg``).
+    blocks = _type_checking_blocks(data) if b"TYPE_CHECKING" in data else []
     if dynamic:
-        out.update(_dynamic_names(data, package))
+        out.update(LAZY + name for name in _dynamic_names(data, package))
     for match in _IMPORT_LINE.finditer(data):
-        if skipped and any(start <= match.start() < end for start, end in skipped):
+        lazy = bool(blocks) and any(start <= match.start() < end for start, end in blocks)
+        if lazy and not dynamic:
             continue  # ``if TYPE_CHECKING:`` imports never run
-        source, names, plain = match.groups()
-        if plain is not None:
-            for part in plain.decode("utf-8", "replace").split(","):
-                name = part.strip().split(" ")[0].strip("()\\ \t\r")
-                if name:
-                    out.add(name)
-            continue
-        module = source.decode("utf-8", "replace")
-        level = len(module) - len(module.lstrip("."))
-        module = module[level:]
-        if level:
-            base = package.split(".") if package else []
-            keep = len(base) - (level - 1)
-            if keep < 0:
-                continue
-            module = ".".join(base[:keep] + ([module] if module else []))
-        if module:
-            out.add(module)
-        for part in names.decode("utf-8", "replace").strip("()").replace("\\", " ").split(","):
-            name = part.strip().split(" ")[0].strip()
-            if name and name != "*" and name.isidentifier():
-                out.add(f"{module}.{name}" if module else name)
-    return tuple(sorted(n for n in out if all(p.isidentifier() or p == "*" for p in n.split("."))))
+        found = _names_of(match, package)
+        out.update(LAZY + name for name in found) if lazy else out.update(found)
+    return tuple(sorted(n for n in out if all(p.isidentifier() or p == "*" for p in n.lstrip(LAZY).split("."))))
 
 
 _TYPE_CHECKING = re.compile(rb"^([ \t]*)if[ \t]+(?:typing\.)?TYPE_CHECKING[ \t]*:[ \t]*(?:#[^\n]*)?\n", re.M)
