@@ -180,10 +180,10 @@ class ProjectFacts:
             for path, _ in self.imports:
                 for name in module_names(path, self.project_of(path)):
                     by_name.setdefault(name, []).append(path)
-            graph = (self, by_name, dict(self.imports), {})
+            graph = (self, by_name, dict(self.imports), {}, {})
             _GRAPHS.clear()
             _GRAPHS[id(self)] = graph
-        _, by_name, edges, memo = graph
+        _, by_name, edges, memo, under = graph
         if start in memo:
             return memo[start]
         # path -> whether it was imported by its own name (then its lazy names count too) or
@@ -200,7 +200,9 @@ class ProjectFacts:
                     name = name[len(LAZY) :]
                 if name.endswith(".*"):  # any module of a package that imports by name
                     prefix = name[:-1]
-                    reached = [(t, True) for key, ts in by_name.items() if key.startswith(prefix) for t in ts]
+                    if prefix not in under:  # once per package, not per visit (a scan of every name)
+                        under[prefix] = [t for key, ts in by_name.items() if key.startswith(prefix) for t in ts]
+                    reached = [(t, True) for t in under[prefix]]
                 else:
                     parts = name.split(".")
                     reached = [
