@@ -308,14 +308,19 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
 
 
 def _import_lines(module: cst.Module) -> List[cst.SimpleStatementLine]:
+    """The import lines directly in the module or in a function body (a method's too: a class
+    body is searched for its functions, but its own imports are class attributes and stay)."""
     out: List[cst.SimpleStatementLine] = []
-    stack: List[Sequence[cst.BaseStatement]] = [module.body]
+    stack: List[Tuple[Sequence[cst.BaseStatement], bool]] = [(module.body, True)]
     while stack:
-        for stmt in stack.pop():
-            if isinstance(stmt, cst.SimpleStatementLine) and _import_line(stmt):
+        body, collect = stack.pop()
+        for stmt in body:
+            if collect and isinstance(stmt, cst.SimpleStatementLine) and _import_line(stmt):
                 out.append(stmt)
             elif isinstance(stmt, cst.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
-                stack.append(stmt.body.body)
+                stack.append((stmt.body.body, True))
+            elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+                stack.append((stmt.body.body, False))
     return out
 
 

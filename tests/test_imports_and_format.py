@@ -179,6 +179,29 @@ def test_unused_after_the_rewrite_goes_unless_public(tmp_path):
     assert "from requests import post\n" in new and " get" not in new.split("\n\n")[0]
 
 
+def test_a_methods_own_import_the_rewrite_made_unused_goes():
+    # pyvo's test_tap.py: a test method imports requests locally; its one call now goes
+    # through the module's client, so ruff would flag the local import (F401).
+    new, _ = transform(
+        """
+        import requests
+
+        def top(u):
+            return requests.get(u).text
+
+        class TestTap:
+            import json
+
+            def test_post(self, u):
+                import requests
+                return requests.post(u, data={}).text
+        """,
+        ["share-session"],
+    )
+    assert new.count("import requests") == 1 and "    import json\n" in new
+    assert "\n        return _session.post(u, data={}).text\n" in new
+
+
 def test_dynamic_namespace_reads_keep_every_import():
     new, _ = transform("from requests import get\n\ndef f(u):\n    return get(u).text, globals()\n", ["share-session"])
     assert "from requests import get\n" in new
