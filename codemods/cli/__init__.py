@@ -24,4 +24,3 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         batch_command.main(args=args[1:], prog_name="http-codemods batch")
         return
     command.main(args=args, prog_name="http-codemods")
-
