@@ -7,10 +7,10 @@ report model in ``report.py``.
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, List, Tuple
 
 from .base import UNSAFE, Site
-from .engine import CHANGED, ERROR, WRITE
+from .engine import CHANGED, ERROR, WRITE, FileResult
 from .report import reported_files, tool_version
 
 
@@ -44,28 +44,46 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
     idle = [c for c in codemods if c not in used]
     reported = [(r, s) for r in files for s in r.reported]
     errors = [r for r in files if r.status == ERROR]
-    fixed_count = sum(len(r.fixed) for r in changed)
-    unsafe_fixed = sum(s.safety == UNSAFE for r in changed for s in r.fixed)
     title = ", ".join(c.NAME for c in used) or "no changes"
     out: List[str] = [f"## http-codemods: {title}", ""]
-    if changed:
-        out.append(
-            f"This change was made by http-codemods {tool_version()}: {fixed_count} "
-            f"site{'s' if fixed_count != 1 else ''} fixed in {len(changed)} "
-            f"file{'s' if len(changed) != 1 else ''}"
-            + (f"; {len(reported)} site{'s' if len(reported) != 1 else ''} left for human review" if reported else "")
-            + ". Every rewrite is mechanical and keeps the program's behaviour except where said below."
-            + (
-                f" {unsafe_fixed} of the fixes {'are unsafe fixes' if unsafe_fixed != 1 else 'is an unsafe fix'}"
-                " (`--unsafe-fixes`): right in the usual case, each with the hazard named in the table of"
-                " sites fixed."
-                if unsafe_fixed
-                else ""
-            )
-        )
-    else:
-        out.append(f"http-codemods {tool_version()} found nothing to rewrite.")
-    out.append("")
+    out += _summary(changed, reported)
+    out += _what_changed(used, idle)
+    if files:
+        out += _files(files, changed)
+    if reported:
+        out += _left_for_review(reported)
+    if errors:
+        out += _errors(errors)
+    out += _how_to_reproduce(command)
+    return "\n".join(out) + "\n"
+
+
+def _summary(changed: List[FileResult], reported: List[Tuple[FileResult, Site]]) -> List[str]:
+    """The opening paragraph: counts, and how many of the fixes are unsafe ones."""
+    if not changed:
+        return [f"http-codemods {tool_version()} found nothing to rewrite.", ""]
+    fixed_count = sum(len(r.fixed) for r in changed)
+    unsafe_fixed = sum(s.safety == UNSAFE for r in changed for s in r.fixed)
+    return [
+        f"This change was made by http-codemods {tool_version()}: {fixed_count} "
+        f"site{'s' if fixed_count != 1 else ''} fixed in {len(changed)} "
+        f"file{'s' if len(changed) != 1 else ''}"
+        + (f"; {len(reported)} site{'s' if len(reported) != 1 else ''} left for human review" if reported else "")
+        + ". Every rewrite is mechanical and keeps the program's behaviour except where said below."
+        + (
+            f" {unsafe_fixed} of the fixes {'are unsafe fixes' if unsafe_fixed != 1 else 'is an unsafe fix'}"
+            " (`--unsafe-fixes`): right in the usual case, each with the hazard named in the table of"
+            " sites fixed."
+            if unsafe_fixed
+            else ""
+        ),
+        "",
+    ]
+
+
+def _what_changed(used: List[Any], idle: List[Any]) -> List[str]:
+    """Each codemod that changed something, with why and what its fix does; the others by name."""
+    out: List[str] = []
     if used:
         out += ["### What changed and why", ""]
         for cls in used:
@@ -75,54 +93,66 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
     if idle:
         out.append("Also ran, with nothing to change: " + ", ".join(f"`{c.NAME}`" for c in idle) + ".")
         out.append("")
-    if files:
-        out += ["### Files", "", "| file | codemods | sites fixed | left for review |", "| --- | --- | ---: | ---: |"]
-        for r in files:
-            if r.status == ERROR:
-                continue
-            names = ", ".join(r.applied) or "-"
-            out.append(f"| {_code(r.path)} | {_md(names)} | {len(r.fixed)} | {len(r.reported)} |")
-        out.append("")
-        fixed_sites = [(r, s) for r in changed for s in r.fixed]
-        if fixed_sites:
-            out += [
-                "<details><summary>Sites fixed</summary>",
-                "",
-                "| site | codemod | what | fix safety |",
-                "| --- | --- | --- | --- |",
-            ]
-            for r, s in fixed_sites:
-                out.append(
-                    f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |"
-                )
-            out += ["", "</details>", ""]
-    if reported:
+    return out
+
+
+def _files(files: List[FileResult], changed: List[FileResult]) -> List[str]:
+    """The table of files, then (folded) the table of sites fixed."""
+    out = ["### Files", "", "| file | codemods | sites fixed | left for review |", "| --- | --- | ---: | ---: |"]
+    for r in files:
+        if r.status == ERROR:
+            continue
+        names = ", ".join(r.applied) or "-"
+        out.append(f"| {_code(r.path)} | {_md(names)} | {len(r.fixed)} | {len(r.reported)} |")
+    out.append("")
+    fixed_sites = [(r, s) for r in changed for s in r.fixed]
+    if fixed_sites:
         out += [
-            "### Left for human review",
+            "<details><summary>Sites fixed</summary>",
             "",
-            "These sites were found but not rewritten:",
-            "",
-            "| site | codemod | reason | fix |",
+            "| site | codemod | what | fix safety |",
             "| --- | --- | --- | --- |",
         ]
-        for r, s in reported:
-            out.append(
-                f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |"
-            )
-        out.append("")
-        hidden = sum(s.unsafe_fixable for _, s in reported)
-        if hidden:
-            out += [
-                f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
-                "`--unsafe-fixes`: right in the usual case, with the hazard named.",
-                "",
-            ]
-    if errors:
-        out += ["### Files that could not be processed", ""]
-        for r in errors:
-            out.append(f"- {_code(r.error_location())}: {_md(r.error or 'error')}")
-        out.append("")
-    out += [
+        out += [_site_row(r, s) for r, s in fixed_sites]
+        out += ["", "</details>", ""]
+    return out
+
+
+def _left_for_review(reported: List[Tuple[FileResult, Site]]) -> List[str]:
+    out = [
+        "### Left for human review",
+        "",
+        "These sites were found but not rewritten:",
+        "",
+        "| site | codemod | reason | fix |",
+        "| --- | --- | --- | --- |",
+    ]
+    out += [_site_row(r, s) for r, s in reported]
+    out.append("")
+    hidden = sum(s.unsafe_fixable for _, s in reported)
+    if hidden:
+        out += [
+            f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
+            "`--unsafe-fixes`: right in the usual case, with the hazard named.",
+            "",
+        ]
+    return out
+
+
+def _site_row(r: FileResult, s: Site) -> str:
+    return f"| {_code(f'{r.path}:{s.line}:{s.column}')} | {s.codemod} | {_md(s.reason)} | {_safety_cell(s)} |"
+
+
+def _errors(errors: List[FileResult]) -> List[str]:
+    out = ["### Files that could not be processed", ""]
+    for r in errors:
+        out.append(f"- {_code(r.error_location())}: {_md(r.error or 'error')}")
+    out.append("")
+    return out
+
+
+def _how_to_reproduce(command: str) -> List[str]:
+    return [
         "### How to reproduce",
         "",
         "```sh",
@@ -131,4 +161,3 @@ def render_markdown(results, totals, codemods, command: str = "", mode: str = WR
         "",
         f"with http-codemods {tool_version()}; a second run changes nothing.",
     ]
-    return "\n".join(out) + "\n"

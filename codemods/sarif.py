@@ -13,7 +13,7 @@ import os
 import pathlib
 import urllib.parse
 from dataclasses import replace
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .base import FIXED, UNSAFE, Site
 from .docs import sarif_help
@@ -92,6 +92,42 @@ def preview_unsafe_fixes(result: FileResult, data: Optional[bytes], settings: Se
 
 
 def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) -> Dict[str, Any]:
+    rules, index = _rules(codemods)
+    sarif_results: List[Dict[str, Any]] = []
+    notifications: List[Dict[str, Any]] = []
+    for result in reported_files(results):
+        location = _location(result)
+        if result.status == ERROR:
+            notifications.append(_notification(result, location))
+            continue
+        fixes = _fixes(result)
+        for site in result.sites:
+            sarif_results.append(_result(site, result, location, fixes, index))
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "http-codemods",
+                        "version": tool_version(),
+                        "semanticVersion": tool_version(),
+                        "rules": rules,
+                    }
+                },
+                "invocations": [_invocation(totals, command, notifications)],
+                "originalUriBaseIds": {"SRCROOT": {"uri": pathlib.Path(os.getcwd()).as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": sarif_results,
+                "properties": {"mode": mode},
+            }
+        ],
+    }
+
+
+def _rules(codemods) -> Tuple[List[Dict[str, Any]], Dict[str, int]]:
+    """One rule per codemod that ran, and each one's index among them."""
     rules = []
     index = {}
     for i, cls in enumerate(codemods):
@@ -107,94 +143,71 @@ def to_sarif(results, totals, codemods, command: str = "", mode: str = WRITE) ->
                 "properties": {"onByDefault": cls.DEFAULT},
             }
         )
-    sarif_results = []
-    notifications = []
-    for result in reported_files(results):
-        if os.path.isabs(result.path):
-            location: Dict[str, Any] = {"artifactLocation": {"uri": pathlib.Path(result.path).as_uri()}}
-        else:
-            location = {"artifactLocation": {"uri": _uri(result.path), "uriBaseId": "SRCROOT"}}
-        if result.status == ERROR:
-            notifications.append(
-                {
-                    "level": "error",
-                    "message": {"text": result.error or "error"},
-                    "locations": [
-                        {
-                            "physicalLocation": dict(
-                                location, **({"region": {"startLine": result.error_line}} if result.error_line else {})
-                            )
-                        }
-                    ],
-                }
-            )
-            continue
-        fixes = _fixes(result)
-        for site in result.sites:
-            entry: Dict[str, Any] = {
-                "ruleId": site.codemod,
-                "level": "note" if site.action == FIXED else "warning",
-                "message": {
-                    "text": (f"Fixed: {site.reason}" if site.action == FIXED else f"Left for review: {site.reason}")
-                },
-                "locations": [
-                    {"physicalLocation": dict(location, region={"startLine": site.line, "startColumn": site.column})}
-                ],
-                "properties": _site_properties(site),
-            }
-            if site.codemod in index:
-                entry["ruleIndex"] = index[site.codemod]
-            preview = (
-                result.unsafe_previews.get((site.codemod, site.line, site.column)) if site.unsafe_fixable else None
-            )
-            if preview:
-                entry["fixes"] = [
-                    {
-                        "description": {"text": f"unsafe fix (--unsafe-fixes): {site.hazard}"},
-                        "artifactChanges": [
-                            {"artifactLocation": dict(location["artifactLocation"]), "replacements": preview}
-                        ],
-                    }
-                ]
-            if site.action == FIXED:
-                entry["kind"] = "fail"
-                replacements = fixes.get(site)
-                if replacements:
-                    entry["fixes"] = [
-                        {
-                            "description": {"text": site.reason},
-                            "artifactChanges": [
-                                {"artifactLocation": dict(location["artifactLocation"]), "replacements": replacements}
-                            ],
-                        }
-                    ]
-            sarif_results.append(entry)
+    return rules, index
+
+
+def _location(result: FileResult) -> Dict[str, Any]:
+    """The file: an absolute path as a file: URI, a relative one against SRCROOT."""
+    if os.path.isabs(result.path):
+        return {"artifactLocation": {"uri": pathlib.Path(result.path).as_uri()}}
+    return {"artifactLocation": {"uri": _uri(result.path), "uriBaseId": "SRCROOT"}}
+
+
+def _notification(result: FileResult, location: Dict[str, Any]) -> Dict[str, Any]:
+    """A file in error: a tool notification, at the error's line when known."""
+    region = {"region": {"startLine": result.error_line}} if result.error_line else {}
+    return {
+        "level": "error",
+        "message": {"text": result.error or "error"},
+        "locations": [{"physicalLocation": dict(location, **region)}],
+    }
+
+
+def _result(
+    site: Site,
+    result: FileResult,
+    location: Dict[str, Any],
+    fixes: Dict[Site, List[Dict[str, Any]]],
+    index: Dict[str, int],
+) -> Dict[str, Any]:
+    """One site: fixed (a note, with its fix) or left for review (a warning, with the unsafe
+    fix's preview when there is one)."""
+    entry: Dict[str, Any] = {
+        "ruleId": site.codemod,
+        "level": "note" if site.action == FIXED else "warning",
+        "message": {"text": (f"Fixed: {site.reason}" if site.action == FIXED else f"Left for review: {site.reason}")},
+        "locations": [
+            {"physicalLocation": dict(location, region={"startLine": site.line, "startColumn": site.column})}
+        ],
+        "properties": _site_properties(site),
+    }
+    if site.codemod in index:
+        entry["ruleIndex"] = index[site.codemod]
+    preview = result.unsafe_previews.get((site.codemod, site.line, site.column)) if site.unsafe_fixable else None
+    if preview:
+        entry["fixes"] = [_fix(f"unsafe fix (--unsafe-fixes): {site.hazard}", location, preview)]
+    if site.action == FIXED:
+        entry["kind"] = "fail"
+        replacements = fixes.get(site)
+        if replacements:
+            entry["fixes"] = [_fix(site.reason, location, replacements)]
+    return entry
+
+
+def _fix(description: str, location: Dict[str, Any], replacements: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {
+        "description": {"text": description},
+        "artifactChanges": [{"artifactLocation": dict(location["artifactLocation"]), "replacements": replacements}],
+    }
+
+
+def _invocation(totals, command: str, notifications: List[Dict[str, Any]]) -> Dict[str, Any]:
     invocation: Dict[str, Any] = {"executionSuccessful": totals.errors == 0}
     if command:
         invocation["commandLine"] = command
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "http-codemods",
-                        "version": tool_version(),
-                        "semanticVersion": tool_version(),
-                        "rules": rules,
-                    }
-                },
-                "invocations": [invocation],
-                "originalUriBaseIds": {"SRCROOT": {"uri": pathlib.Path(os.getcwd()).as_uri() + "/"}},
-                "columnKind": "unicodeCodePoints",
-                "results": sarif_results,
-                "properties": {"mode": mode},
-            }
-        ],
-    }
+    return invocation
 
 
 def _site_properties(site: Site) -> Dict[str, Any]:

@@ -103,7 +103,7 @@ def test_same_map_on_generated_rewrites(every):
     assert_same(text, _rewrite_some(text, every))
 
 
-@pytest.mark.parametrize("module", ["engine.py", "cli.py", "report.py"])
+@pytest.mark.parametrize("module", ["engine.py", "cli/run.py", "report.py"])
 def test_same_map_on_small_edits_of_real_code(module):
     """Insertions, deletions (of repeated blank lines too: where the slack goes) and
     re-indented lines: the same map, and the opcodes of difflib without autojunk."""

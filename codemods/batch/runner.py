@@ -12,13 +12,27 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .git import _OWN_FILES
 from .model import CHANGED, FAILED, NO_CHANGE, SKIPPED, Options, Outcome
 from .push import push, wants_push
 from .repository import pr_body_paths, process
 from .state import State
+
+
+@dataclasses.dataclass
+class _Progress:
+    """One batch run's shared state: the outcomes so far, the pushes waiting, the lines printed."""
+
+    repos: Sequence[str]
+    opts: Options
+    echo: Callable[[str], None]
+    state: Optional[State]
+    results: Dict[str, Outcome]
+    pushes: List[Outcome] = dataclasses.field(default_factory=list)
+    printed: int = 0
+    next_push: float = 0.0
 
 
 def run(
@@ -35,83 +49,103 @@ def run(
     _OWN_FILES[:] = [os.path.abspath(state.path)] if state else []
     bodies = dict(zip(repos, pr_body_paths(repos, opts.pr_body_dir)))
     run_id = state.run_id if state else ""
+    progress = _Progress(repos, opts, echo, state, _earlier_outcomes(repos, todo_set, state))
+    queue = _queue(progress, todo_set)
+    _process_all(progress, queue, bodies, run_id)
+    return [progress.results[r] for r in repos if r in progress.results]
+
+
+def _earlier_outcomes(repos: Sequence[str], todo_set: Set[str], state: Optional[State]) -> Dict[str, Outcome]:
+    """The state file's outcomes of the repositories not to run again."""
     results: Dict[str, Outcome] = {}
     for repo in repos:
         if repo not in todo_set and state and repo in state.outcomes:
             results[repo] = Outcome.from_dict(state.outcomes[repo])
             results[repo].earlier = True
-    printed = 0
-    pushes: List[Outcome] = []
-    next_push = 0.0
+    return results
 
-    def finished(outcome: Outcome) -> None:
-        if state:
-            state.record(outcome)
-        if outcome.journal and os.path.exists(outcome.journal):
-            os.unlink(outcome.journal)
-        outcome.journal = ""
-        if wants_push(outcome, opts):
-            pushes.append(outcome)
-        else:
-            results[outcome.repo] = outcome
 
-    def show() -> None:
-        nonlocal printed
-        while printed < len(repos) and repos[printed] in results:
-            _echo(results[repos[printed]], echo)
-            printed += 1
-
-    def push_one() -> None:
-        nonlocal next_push
-        outcome = pushes.pop(0)
-        if outcome.status == CHANGED and outcome.pushed is False:
-            push(outcome, opts)
-        next_push = time.monotonic() + opts.sleep
-        if state:
-            state.record(outcome)
-        results[outcome.repo] = outcome
-
+def _queue(progress: _Progress, todo_set: Set[str]) -> List[str]:
+    """The repositories to process; one committed but not yet pushed before an interruption
+    only waits for its push."""
+    state = progress.state
     queue = []
-    for repo in repos:
+    for repo in progress.repos:
         if repo in todo_set:
             previous = Outcome.from_dict(state.outcomes[repo]) if state and repo in state.outcomes else None
-            if previous is not None and wants_push(previous, opts):  # committed, not yet pushed
+            if previous is not None and wants_push(previous, progress.opts):  # committed, not yet pushed
                 previous.detail.append("committed before the interruption")
-                pushes.append(previous)
+                progress.pushes.append(previous)
             else:
                 queue.append(repo)
+    return queue
 
+
+def _process_all(progress: _Progress, queue: List[str], bodies: Dict[str, Optional[str]], run_id: str) -> None:
+    """Fork up to ``opts.jobs`` repositories at a time (one after the other where forking is
+    unsafe), push between them as ``--sleep`` allows, print as the order permits."""
+    opts = progress.opts
     parallel = hasattr(os, "fork") and threading.active_count() == 1
     running: Dict[int, Tuple[str, int, str]] = {}  # read end -> (repo, pid, result file)
     selector = selectors.DefaultSelector() if parallel else None
     with tempfile.TemporaryDirectory(prefix="http-codemods-batch-") as tmp:
-        while queue or running or pushes:
+        while queue or running or progress.pushes:
             while queue and len(running) < max(1, opts.jobs):
                 repo = queue.pop(0)
                 if not parallel:
-                    finished(process(repo, opts, bodies.get(repo), run_id))
+                    _finished(progress, process(repo, opts, bodies.get(repo), run_id))
                     continue
                 result = os.path.join(tmp, f"{len(running)}-{uuid.uuid4().hex}.json")
                 fd, pid = _spawn(repo, opts, bodies.get(repo), run_id, result)
                 running[fd] = (repo, pid, result)
                 selector.register(fd, selectors.EVENT_READ)
-            show()
-            if pushes and time.monotonic() >= next_push:
-                push_one()
-                show()
+            _show(progress)
+            if progress.pushes and time.monotonic() >= progress.next_push:
+                _push_one(progress)
+                _show(progress)
                 continue
             if not running:
-                if pushes:
-                    time.sleep(max(0.0, next_push - time.monotonic()))
+                if progress.pushes:
+                    time.sleep(max(0.0, progress.next_push - time.monotonic()))
                 continue
-            timeout = max(0.0, next_push - time.monotonic()) if pushes else None
+            timeout = max(0.0, progress.next_push - time.monotonic()) if progress.pushes else None
             for key, _ in selector.select(timeout):
                 repo, pid, result = running.pop(key.fd)
                 selector.unregister(key.fd)
                 os.close(key.fd)
-                finished(_collect(repo, pid, result))
-        show()
-    return [results[r] for r in repos if r in results]
+                _finished(progress, _collect(repo, pid, result))
+        _show(progress)
+
+
+def _finished(progress: _Progress, outcome: Outcome) -> None:
+    """Record a processed repository; one to push waits its turn."""
+    if progress.state:
+        progress.state.record(outcome)
+    if outcome.journal and os.path.exists(outcome.journal):
+        os.unlink(outcome.journal)
+    outcome.journal = ""
+    if wants_push(outcome, progress.opts):
+        progress.pushes.append(outcome)
+    else:
+        progress.results[outcome.repo] = outcome
+
+
+def _show(progress: _Progress) -> None:
+    """Print the outcomes that are next in the given order."""
+    repos = progress.repos
+    while progress.printed < len(repos) and repos[progress.printed] in progress.results:
+        _echo(progress.results[repos[progress.printed]], progress.echo)
+        progress.printed += 1
+
+
+def _push_one(progress: _Progress) -> None:
+    outcome = progress.pushes.pop(0)
+    if outcome.status == CHANGED and outcome.pushed is False:
+        push(outcome, progress.opts)
+    progress.next_push = time.monotonic() + progress.opts.sleep
+    if progress.state:
+        progress.state.record(outcome)
+    progress.results[outcome.repo] = outcome
 
 
 def _spawn(repo: str, opts: Options, pr_body: Optional[str], run_id: str, result: str) -> Tuple[int, int]:
