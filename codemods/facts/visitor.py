@@ -14,7 +14,7 @@ import bisect
 import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .model import LIBRARIES, Change, Patch, _package_of
+from .model import LIBRARIES, Change, Patch
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
 _PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
@@ -31,7 +31,7 @@ class _FileFacts:
         tree: ast.Module,
         project: str,
         where: str,
-        modules: Sequence[str],
+        package: str,
         libs: Tuple[str, ...],
         patches: Set[Patch],
         changes: Set[Change],
@@ -39,7 +39,7 @@ class _FileFacts:
         self.tree = tree
         self.project = project
         self.where = where
-        self.package = _package_of(modules, where)
+        self.package = package  # relative imports resolve against it
         self.libs = libs
         self.patches = patches
         self.changes = changes
