@@ -684,8 +684,18 @@ def test_imports_in_docstrings_and_strings_do_not_count():
         b"X = '''\nfrom pkg.s import B\n'''\n# import pkg.comment\ns = \"it's \\\"\"\"\"\nimport pkg.after\n"
         b"def f():\n    r'''raw\n    import pkg.raw\n    '''\n    from pkg.inner import C\n"
         b"from pkg.list import (  # noqa: E501\n    D,  # noqa: F401\n    E as F,\n)\n"
+        b"from pkg.cont import \\\n    G\nimport pkg.one, \\\n    pkg.two\n"
     )
-    assert facts.imported_modules(data, "") == ("pkg.after", "pkg.inner.C", "pkg.list.D", "pkg.list.E", "pkg.real")
+    assert facts.imported_modules(data, "") == (
+        "pkg.after",
+        "pkg.cont.G",
+        "pkg.inner.C",
+        "pkg.list.D",
+        "pkg.list.E",
+        "pkg.one",
+        "pkg.real",
+        "pkg.two",
+    )
 
 
 def test_docstring_imports_match_the_ast_on_this_projects_own_files():

@@ -45,8 +45,11 @@ _LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
 _LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
 
 
+#: One import statement (a backslash continues a line: ``from a import b, \\`` then ``c``).
 _IMPORT_LINE = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n#;\\]|\\\r?\n|\\)*)"
+    rb"|import[ \t]+((?:[^\n#;\\]|\\\r?\n|\\)+))",
+    re.M,
 )
 
 
@@ -89,8 +92,8 @@ def _names_of(match: "re.Match[bytes]", package: str) -> Set[str]:
     out: Set[str] = set()
     source, names, plain = match.groups()
     if plain is not None:
-        for part in plain.decode("utf-8", "replace").split(","):
-            name = part.strip().split(" ")[0].strip("()\\ \t\r")
+        for part in plain.decode("utf-8", "replace").replace("\\", " ").split(","):
+            name = part.strip().split(" ")[0].strip("() \t\r\n")
             if name:
                 out.add(name)
         return out
@@ -109,6 +112,8 @@ def _names_of(match: "re.Match[bytes]", package: str) -> Set[str]:
             out.add(module)
         elif name and name.isidentifier():
             out.add(f"{module}.{name}" if module else name)
+    if module and not out:  # a list the screen cannot read: the module itself runs
+        out.add(module)
     return out
 
 
