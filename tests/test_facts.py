@@ -189,7 +189,7 @@ def test_type_checking_imports_do_not_count():
         b"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n\n    import pkg.b\n"
         b"else:\n    import pkg.c\nimport pkg.d\n"
     )
-    assert facts.imported_modules(data, "") == ("pkg.c", "pkg.d", "typing", "typing.TYPE_CHECKING")
+    assert facts.imported_modules(data, "") == ("pkg.c", "pkg.d", "typing.TYPE_CHECKING")
 
 
 def test_imported_modules():
@@ -200,12 +200,9 @@ def test_imported_modules():
     assert facts.imported_modules(data, "pkg.sub") == (
         "a.b",
         "d",
-        "e.f",
         "e.f.g",
         "h",
-        "pkg.sub",
         "pkg.sub.sibling",
-        "pkg.up",
         "pkg.up.x",
         "pkg.up.y",
     )
@@ -654,7 +651,8 @@ def test_type_checking_imports_count_in_a_module_that_imports_by_name():
     )
     found = facts.imported_modules(data, "pkg")
     # lazy names: followed only from an import of the module by its own name
-    assert "~pkg.a" in found and "~pkg.b" in found and "pkg.a" not in found
+    assert "~pkg.a.A" in found and "~pkg.b" in found and "pkg.a.A" not in found
+    assert "@A=pkg.a" in found  # ``from pkg import A`` loads pkg.a
 
 
 def test_importing_a_submodule_of_a_lazy_package_does_not_reach_its_siblings(tmp_path):
@@ -674,4 +672,142 @@ def test_importing_a_submodule_of_a_lazy_package_does_not_reach_its_siblings(tmp
     assert reasons(root, "pkg/remote.py") == []
     assert [r.split(";")[0] for r in reasons(root, "pkg/other.py")] == [
         "mocked by tests/test_other.py:6 (mock.patch('requests.post'))"
+    ]
+
+
+# -- reach: statements only, real module names, one lazy name per from-import (issue 11) -----
+
+
+def test_imports_in_docstrings_and_strings_do_not_count():
+    data = (
+        b'"""Use it:\n\n    from pkg.doc import A\n    import pkg.doc2\n"""\nimport pkg.real\n'
+        b"X = '''\nfrom pkg.s import B\n'''\n# import pkg.comment\ns = \"it's \\\"\"\"\"\nimport pkg.after\n"
+        b"def f():\n    r'''raw\n    import pkg.raw\n    '''\n    from pkg.inner import C\n"
+        b"from pkg.list import (  # noqa: E501\n    D,  # noqa: F401\n    E as F,\n)\n"
+        b"from pkg.cont import \\\n    G\nimport pkg.one, \\\n    pkg.two\n"
+    )
+    assert facts.imported_modules(data, "") == (
+        "pkg.after",
+        "pkg.cont.G",
+        "pkg.inner.C",
+        "pkg.list.D",
+        "pkg.list.E",
+        "pkg.one",
+        "pkg.real",
+        "pkg.two",
+    )
+
+
+def test_docstring_imports_match_the_ast_on_this_projects_own_files():
+    """The byte screen finds the import statements ``ast`` finds (no more: strings are left out;
+    no fewer: a string that the screen misreads would hide a real import)."""
+    import ast
+
+    root = Path(facts.__file__).resolve().parents[2]
+    for path in sorted((root / "codemods").rglob("*.py")) + sorted((root / "tests").glob("test_*.py")):
+        data = path.read_bytes()
+        package = ".".join(path.parent.relative_to(root).parts)
+        expected = set()
+        for node in ast.walk(ast.parse(data)):
+            if isinstance(node, ast.Import):
+                expected.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                module = ".".join(base + ([node.module] if node.module else []))
+                expected.update(f"{module}.{a.name}" if a.name != "*" else module for a in node.names)
+        found = {n for n in facts.imported_modules(data, package) if not n.startswith(("~", "@"))}
+        assert found == expected, path
+
+
+def test_a_test_importing_a_third_party_package_does_not_reach_a_module_of_that_name(tmp_path):
+    """``import openai`` in a test is the library, not the project's ``pkg/openai.py``: only a
+    module's real dotted name from the project's import roots names it (langchain-community's
+    ``langchain_community/embeddings/openai.py`` was reached from every ``import openai``)."""
+    test = "from unittest import mock\nimport openai\n\n\n@mock.patch('requests.get')\ndef test(m):\n    pass\n"
+    root = make(tmp_path, {"pkg/openai.py": MOD, "tests/test_o.py": test})
+    assert reasons(root, "pkg/openai.py") == []
+    # by its real name it is reached
+    (root / "tests/test_o.py").write_text(test.replace("import openai", "import pkg.openai"))
+    assert len(reasons(root, "pkg/openai.py")) == 1
+
+
+@pytest.mark.parametrize(
+    "files, imported",
+    [
+        ({"src/pkg/__init__.py": "", "src/pkg/mod.py": MOD}, "pkg.mod"),  # src layout
+        ({"lib/pkg/__init__.py": "", "lib/pkg/mod.py": MOD, "pytest.ini": "[pytest]\npythonpath = lib\n"}, "pkg.mod"),
+        ({"tests/helper.py": MOD}, "helper"),  # a test's sibling: pytest puts its basedir on sys.path
+        ({"tests/__init__.py": "", "tests/helper.py": MOD}, "tests.helper"),  # a package of tests
+        ({"pkg/mod.py": MOD}, "pkg.mod"),
+    ],
+    ids=["src", "pytest-pythonpath", "test-basedir", "tests-package", "top-level"],
+)
+def test_a_modules_names_come_from_the_projects_import_roots(tmp_path, files, imported):
+    test = f"from unittest import mock\nimport {imported}\n\n\n@mock.patch('requests.get')\ndef test(m):\n    pass\n"
+    root = make(tmp_path, {**files, "tests/test_it.py": test})
+    path = next(p for p in files if p.endswith(("mod.py", "helper.py")))
+    real = os.path.realpath(root / path)
+    found = collect(root)
+    assert imported in found.names_of(real, str(root))
+    assert real in found.reachable(os.path.realpath(root / "tests/test_it.py"))
+    assert "mod" not in found.names_of(real, str(root)) or imported == "mod"
+
+
+def test_a_project_that_changes_sys_path_keeps_every_suffix(tmp_path):
+    """``sys.path.insert`` somewhere (a conftest, a helper) may make any directory a root: the
+    pass cannot settle the names, so every suffix counts (a Sphinx ``conf.py`` never runs in a
+    test session and does not count)."""
+    conftest = "import os, sys\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'pkg'))\n"
+    test = "from unittest import mock\nimport mod\n\n\n@mock.patch('requests.get')\ndef test(m):\n    pass\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_it.py": test, "docs/conf.py": conftest})
+    assert reasons(root) == []
+    (root / "tests/conftest.py").write_text(conftest)
+    assert len(reasons(root)) == 1
+
+
+LAZY_INIT_FUNCS = (
+    "from typing import Any\n\n\ndef _import_remote():\n    from pkg.remote import Remote\n\n    return Remote\n\n\n"
+    "def _import_other():\n    from pkg.other import Other\n\n    return Other\n\n\n"
+    "def __getattr__(name: str) -> Any:\n    if name == 'Remote':\n        return _import_remote()\n"
+    "    elif name == 'Other':\n        return _import_other()\n    raise AttributeError(name)\n"
+)
+OTHER = "import requests\n\n\nclass Other:\n    def get(self, u):\n        return requests.post(u)\n"
+
+
+@pytest.mark.parametrize("init", [LAZY_INIT, LAZY_INIT_FUNCS], ids=["table", "import-functions"])
+def test_from_a_lazy_package_import_x_reaches_only_the_module_of_x(tmp_path, init):
+    """``from pkg import Remote`` calls the package's ``__getattr__('Remote')``, which loads
+    ``pkg.remote`` only: a global mock in that test does not cover ``pkg.other``'s calls."""
+    other_init = init.replace("'pkg.remote'}", "'pkg.remote', 'Other': 'pkg.other'}")
+    files = {"pkg/__init__.py": other_init, "pkg/remote.py": LAZY_REMOTE, "pkg/other.py": OTHER}
+    root = make(tmp_path, {**files, "tests/test_remote.py": LAZY_TEST})
+    assert len(reasons(root, "pkg/remote.py")) == 1
+    assert reasons(root, "pkg/other.py") == []
+    # a name the table does not give, or the package by its own name: anything it may load
+    for line in ("from pkg import Unknown", "import pkg"):
+        (root / "tests/test_remote.py").write_text(LAZY_TEST.replace("from pkg import Remote", line))
+        assert len(reasons(root, "pkg/other.py")) == 1, line
+
+
+def test_the_reason_names_the_mock_that_targets_the_site(tmp_path):
+    """Of several mocks that cover a call, the reason names the one aimed at its module: a patch
+    of its own binding, then one made by a test that imports it, not the first in the tree."""
+    other = "import pkg.mod\n"
+    far = "from unittest import mock\nimport pkg.other\n\n\n@mock.patch('requests.get')\ndef test(m):\n    pass\n"
+    near = "from unittest import mock\nimport pkg.mod\n\n\n@mock.patch('requests.get')\ndef test(m):\n    pass\n"
+    own = "from unittest import mock\n\n\n@mock.patch('pkg.mod.requests.post')\ndef test(m):\n    pass\n"
+    root = make(
+        tmp_path,
+        {
+            "pkg/mod.py": MOD,
+            "pkg/other.py": other,
+            "tests/test_a.py": far,
+            "tests/test_b.py": near,
+            "tests/test_c.py": own,
+        },
+    )
+    got = [r.split(";")[0] for r in reasons(root)]
+    assert got == [
+        "mocked by tests/test_b.py:5 (mock.patch('requests.get'))",
+        "mocked by tests/test_c.py:4 (mock.patch('pkg.mod.requests.post'))",
     ]

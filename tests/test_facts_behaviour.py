@@ -293,11 +293,13 @@ def test_the_mocked_package_control_fails_without_the_facts(tmp_path, server, no
 
 
 def test_the_mock_reports_name_the_test(tmp_path):
+    """The reason names the mock aimed at the site: of the several that cover
+    ``pkg/status.py``'s call, the patch of its own binding, not the first global one."""
     root = write(tmp_path / "p", PACKAGE)
     output = rewrite(root, "--check")
     assert (
         "pkg/status.py:5:12: share-session: mocked by " in output
-        and "tests/test_object_forms.py:10 (mock.patch.object(requests, 'get'))" in output
+        and "tests/test_string_forms.py:9 (mock.patch('pkg.status.requests.get'))" in output
     ), output
 
 

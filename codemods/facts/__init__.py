@@ -36,10 +36,10 @@ from .model import (
     Patch,
     ProjectFacts,
     _inside,
-    _package_of,
     _real,
     module_names,
 )
+from .names import Namer, changes_sys_path
 from .screen import _LIBRARY_WORD, candidate_lines, imported_modules, worth_parsing
 from .visitor import _FileFacts
 
@@ -85,15 +85,21 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
     projects: Set[str] = set()
     parsed = 0
     imports: Dict[str, Tuple[str, ...]] = {}
-    for path in files:
-        real = _real(path)
+    reals = [_real(path) for path in files]
+    namer = Namer(reals, ())
+    owner: Dict[str, str] = {}
+    for path, real in zip(files, reals):
         project = finder.project(real)
         projects.add(project)
+        owner[real] = project
         try:
             data = read(path) if read is not None else _read_bytes(path)
         except (OSError, ValueError):
             continue
-        imports[real] = imported_modules(data, _package_of(module_names(real, project), path))
+        if changes_sys_path(real, data):
+            namer.unsettled.add(project)
+        package = namer.package(real)
+        imports[real] = imported_modules(data, package)
         if not worth_parsing(data):
             continue
         try:
@@ -103,10 +109,11 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
         parsed += 1
         where = display_path(path)
         libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
-        file = _FileFacts(tree, project, where, module_names(real, project), libs, patches, changes)
+        file = _FileFacts(tree, project, where, package, libs, patches, changes)
         file.lines = candidate_lines(data)
         file.reach = real if is_test_module(real) else ""
         file.run()
+    names = {real: namer.names(real, owner[real]) for real in imports}
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
@@ -116,6 +123,7 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
         changes=tuple(sorted(changes)),
         bounds=tuple(sorted(bounds)),
         imports=tuple(sorted(imports.items())),
+        names=tuple(sorted(names.items())),
         files=len(files),
         parsed=parsed,
     )

@@ -5,7 +5,8 @@ declared requirement), ``CallSite`` (one call a codemod considers rewriting) and
 ``ProjectFacts``, the plain, picklable result of the pass with its ``__cache_key__()`` and its
 queries (``problem_for``, ``reachable``, ``requires_at_least``). Also the coverage rules that
 decide whether a patch covers a call (``_patch_covers``, ``_global_target``) and the dotted
-names a file may be imported as (``module_names``, ``_package_of``).
+names a file may be imported as when the pass cannot settle them (``module_names``) and
+which files a test reaches by imports (``_ImportGraph``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from .screen import LAZY
+from .screen import ATTRIBUTE, LAZY
 
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
 CONSUMERS = frozenset({"share-session", "close-client"})
@@ -88,12 +89,14 @@ class ProjectFacts:
     bounds: Tuple[Bound, ...] = ()
     #: (real path, dotted names it imports) for every file read: what a test can reach.
     imports: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    #: (real path, the dotted names it is imported as) for every file read (``names.py``).
+    names: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
     def __cache_key__(self) -> str:
         digest = hashlib.sha256()
-        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports):
+        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports, self.names):
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         return "facts:" + digest.hexdigest()
@@ -116,7 +119,7 @@ class ProjectFacts:
         if project is None:
             return None
         real = _real(site.path)
-        modules = module_names(real, project)
+        modules = self.names_of(real, project)
         found = []
         for patch in self._candidates(project, site.library, modules):
             why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
@@ -127,9 +130,13 @@ class ProjectFacts:
                         "the code would get the mock's `__enter__()` value, not the client the test set up"
                     )
                 path, _, line = patch.where.rpartition(":")
-                found.append((_RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
+                aim = self._aim(patch, modules, real)
+                found.append((aim, _RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
         if found:
-            return min(found)[3]  # a direct mock first, then a swap, a string, an unsettled patch
+            # The mock that targets this site: one of the module's own binding, then one made
+            # by a test that imports the module itself, then the rest (a mock, a swap, a
+            # string, an unsettled patch; the first in the tree).
+            return min(found)[-1]
         if codemod != "share-session":
             return None  # run-time changes matter only to a client shared across calls
         for change in self.changes:
@@ -145,6 +152,16 @@ class ProjectFacts:
                     "client made at import reads them once, a bare call when it runs"
                 )
         return None
+
+    def _aim(self, patch: Patch, modules: Sequence[str], real: str) -> int:
+        """How directly ``patch`` targets the module at ``real``: 0 through the module's own
+        binding (``pkg.mod.requests.get``), 1 from a test that imports the module itself, 2
+        from a test that reaches it through other modules, 3 from a file any test may run."""
+        if any(patch.target.startswith(m + ".") for m in modules):
+            return 0
+        if not patch.reach:
+            return 3
+        return 1 if real in self._graph()[0].direct(patch.reach) else 2
 
     def _candidates(self, project: str, library: str, modules: Sequence[str]) -> List[Patch]:
         """The patches of ``project`` that may cover a call in one of ``modules``: those that
@@ -171,51 +188,33 @@ class ProjectFacts:
             out += by_key.get((project + "\0mod", module), [])
         return out
 
+    def names_of(self, real: str, project: Optional[str]) -> Sequence[str]:
+        """The dotted names the file at ``real`` is imported as, shortest first: those the
+        pass computed from the project's import roots, else every suffix of its path."""
+        table = _NAMES.get(id(self))
+        if table is None or table[0] is not self:
+            table = (self, dict(self.names))
+            _NAMES.clear()
+            _NAMES[id(self)] = table
+        found = table[1].get(real)
+        return found if found is not None else module_names(real, project)
+
     def reachable(self, start: str) -> FrozenSet[str]:
         """Real paths of the files ``start`` reaches by imports (itself included; importing
         ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too). Memoised per process."""
-        graph = _GRAPHS.get(id(self))
-        if graph is None or graph[0] is not self:
-            by_name: Dict[str, List[str]] = {}
-            for path, _ in self.imports:
-                for name in module_names(path, self.project_of(path)):
-                    by_name.setdefault(name, []).append(path)
-            graph = (self, by_name, dict(self.imports), {}, {})
-            _GRAPHS.clear()
-            _GRAPHS[id(self)] = graph
-        _, by_name, edges, memo, under = graph
-        if start in memo:
-            return memo[start]
-        # path -> whether it was imported by its own name (then its lazy names count too) or
-        # only ran as the package of a submodule imported (``screen.LAZY``).
-        seen: Dict[str, bool] = {start: True}
-        todo = [start]
-        while todo:
-            path = todo.pop()
-            whole = seen[path]
-            for name in edges.get(path, ()):
-                if name.startswith(LAZY):
-                    if not whole:
-                        continue
-                    name = name[len(LAZY) :]
-                if name.endswith(".*"):  # any module of a package that imports by name
-                    prefix = name[:-1]
-                    if prefix not in under:  # once per package, not per visit (a scan of every name)
-                        under[prefix] = [t for key, ts in by_name.items() if key.startswith(prefix) for t in ts]
-                    reached = [(t, True) for t in under[prefix]]
-                else:
-                    parts = name.split(".")
-                    reached = [
-                        (t, i == len(parts))
-                        for i in range(1, len(parts) + 1)
-                        for t in by_name.get(".".join(parts[:i]), ())
-                    ]
-                for target, by_own_name in reached:
-                    if target not in seen or (by_own_name and not seen[target]):
-                        seen[target] = seen.get(target, False) or by_own_name
-                        todo.append(target)
-        memo[start] = frozenset(seen)
+        graph, memo = self._graph()
+        if start not in memo:
+            memo[start] = graph.reach(start)
         return memo[start]
+
+    def _graph(self) -> Tuple["_ImportGraph", Dict[str, FrozenSet[str]]]:
+        """The import graph and its memo of reaches, built once per process."""
+        entry = _GRAPHS.get(id(self))
+        if entry is None or entry[0] is not self:
+            entry = (self, _ImportGraph(self), {})
+            _GRAPHS.clear()
+            _GRAPHS[id(self)] = entry
+        return entry[1], entry[2]
 
     def requires_at_least(self, path: str, library: str, version: str) -> bool:
         """Whether the declarations nearest ``path`` all exclude every ``library`` release
@@ -243,6 +242,7 @@ class ProjectFacts:
 EMPTY = ProjectFacts()
 _INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {}
 _GRAPHS: Dict[int, Any] = {}
+_NAMES: Dict[int, Any] = {}
 _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
 
 #: Global targets that intercept every bare call of the library (``requests.get`` calls
@@ -349,12 +349,74 @@ def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _package_of(modules: Sequence[str], where: str) -> str:
-    """The package of a file, for relative imports: its longest dotted name minus the module
-    (``__init__.py`` is the package itself)."""
-    if not modules:
-        return ""
-    longest = modules[-1]
-    if os.path.basename(where) == "__init__.py":
-        return longest
-    return longest.rsplit(".", 1)[0] if "." in longest else ""
+class _ImportGraph:
+    """Which files a test reaches by imports. A file is reached *whole* when it is imported by
+    its own name (``import pkg``): then the names it loads lazily (``screen.LAZY``) count too.
+    ``from pkg import X`` runs ``pkg`` and, when ``pkg`` is lazy, loads only what ``X`` names
+    (``screen.ATTRIBUTE``; every lazy name when the package's table does not name ``X``)."""
+
+    def __init__(self, facts: ProjectFacts) -> None:
+        self.by_name: Dict[str, List[str]] = {}
+        for path, _ in facts.imports:
+            for name in facts.names_of(path, facts.project_of(path)):
+                self.by_name.setdefault(name, []).append(path)
+        self.edges: Dict[str, List[str]] = {}
+        self.attributes: Dict[str, Dict[str, List[str]]] = {}
+        self.lazy: Set[str] = set()
+        for path, names in facts.imports:
+            for name in names:
+                if name.startswith(ATTRIBUTE):
+                    attr, _, module = name[len(ATTRIBUTE) :].partition("=")
+                    self.attributes.setdefault(path, {}).setdefault(attr, []).append(module)
+                    continue
+                if name.startswith(LAZY):
+                    self.lazy.add(path)
+                self.edges.setdefault(path, []).append(name)
+        self.under: Dict[str, List[str]] = {}
+
+    def resolve(self, name: str) -> List[Tuple[str, bool]]:
+        """(file, imported by its own name) for what importing ``name`` runs."""
+        if name.endswith(".*"):  # any module of a package that imports by name
+            prefix = name[:-1]
+            if prefix not in self.under:  # once per package, not per visit (a scan of every name)
+                self.under[prefix] = [t for key, ts in self.by_name.items() if key.startswith(prefix) for t in ts]
+            return [(t, True) for t in self.under[prefix]]
+        parts = name.split(".")
+        out = [
+            (t, i == len(parts)) for i in range(1, len(parts) + 1) for t in self.by_name.get(".".join(parts[:i]), ())
+        ]
+        if len(parts) > 1 and name not in self.by_name:  # ``from pkg import X``, X not a module
+            for package in self.by_name.get(".".join(parts[:-1]), ()):
+                if package not in self.lazy:
+                    continue
+                modules = self.attributes.get(package, {}).get(parts[-1])
+                if modules is None:
+                    out.append((package, True))  # a name the table does not give: anything
+                else:
+                    for module in modules:
+                        out += [(t, True) for t in self.by_name.get(module, ())]
+        return out
+
+    def direct(self, start: str) -> Set[str]:
+        """The files ``start``'s own import statements name (its packages' ``__init__`` aside)."""
+        out = set()
+        for name in self.edges.get(start, ()):
+            out.update(t for t, own in self.resolve(name.lstrip(LAZY)) if own)
+        return out
+
+    def reach(self, start: str) -> FrozenSet[str]:
+        seen: Dict[str, bool] = {start: True}
+        todo = [start]
+        while todo:
+            path = todo.pop()
+            whole = seen[path]
+            for name in self.edges.get(path, ()):
+                if name.startswith(LAZY):
+                    if not whole:
+                        continue
+                    name = name[len(LAZY) :]
+                for target, by_own_name in self.resolve(name):
+                    if target not in seen or (by_own_name and not seen[target]):
+                        seen[target] = seen.get(target, False) or by_own_name
+                        todo.append(target)
+        return frozenset(seen)

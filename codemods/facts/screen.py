@@ -8,6 +8,7 @@ bytes since every discovered file needs them and most are never parsed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import List, Set, Tuple
 
@@ -44,8 +45,11 @@ _LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
 _LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
 
 
+#: One import statement (a backslash continues a line: ``from a import b, \\`` then ``c``).
 _IMPORT_LINE = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n#;\\]|\\\r?\n|\\)*)"
+    rb"|import[ \t]+((?:[^\n#;\\]|\\\r?\n|\\)+))",
+    re.M,
 )
 
 
@@ -81,12 +85,15 @@ LAZY = "~"
 
 
 def _names_of(match: "re.Match[bytes]", package: str) -> Set[str]:
-    """The dotted names one import statement names (relative ones against ``package``)."""
+    """The dotted names one import statement names (relative ones against ``package``).
+    ``from a import b``: ``a.b`` only (``a`` runs as the package of ``a.b``, which may be a
+    submodule or an attribute: ``ProjectFacts.reachable`` tells); ``from a import *``: ``a``,
+    imported by its own name (the star reads every public name, lazy ones included)."""
     out: Set[str] = set()
     source, names, plain = match.groups()
     if plain is not None:
-        for part in plain.decode("utf-8", "replace").split(","):
-            name = part.strip().split(" ")[0].strip("()\\ \t\r")
+        for part in plain.decode("utf-8", "replace").replace("\\", " ").split(","):
+            name = part.strip().split(" ")[0].strip("() \t\r\n")
             if name:
                 out.add(name)
         return out
@@ -99,19 +106,89 @@ def _names_of(match: "re.Match[bytes]", package: str) -> Set[str]:
         if keep < 0:
             return out
         module = ".".join(base[:keep] + ([module] if module else []))
-    if module:
-        out.add(module)
-    for part in names.decode("utf-8", "replace").strip("()").replace("\\", " ").split(","):
-        name = part.strip().split(" ")[0].strip()
-        if name and name != "*" and name.isidentifier():
+    for part in _listed(names):
+        name = part[0]
+        if name == "*" and module:
+            out.add(module)
+        elif name and name.isidentifier():
             out.add(f"{module}.{name}" if module else name)
+    if module and not out:  # a list the screen cannot read: the module itself runs
+        out.add(module)
+    return out
+
+
+def _listed(names: bytes) -> List[List[str]]:
+    """The words of each name a from-import lists (``X``, ``X as Y``), comments left out (a
+    parenthesised list may hold ``# noqa`` after any name)."""
+    text = re.sub(r"#[^\n]*", "", names.decode("utf-8", "replace")).strip().strip("()").replace("\\", " ")
+    return [part.split() for part in text.split(",") if part.split()]
+
+
+#: Marks an attribute a lazy module loads by name: ``@Name=pkg.mod`` (from ``if TYPE_CHECKING:
+#: from pkg.mod import Name``, an import of it inside a function, or a ``"Name": "pkg.mod"``
+#: table entry). ``from pkg import Name`` then reaches ``pkg.mod`` only.
+ATTRIBUTE = "@"
+_PAIR = re.compile(rb"""['"]([A-Za-z_]\w*)['"]\s*:\s*['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]""")
+#: Tokens that may hold an import-looking line which never runs: comments and strings (the
+#: leftmost match wins, so a quote inside a comment or a ``#`` inside a string is consumed).
+_NOT_CODE = re.compile(
+    rb"#[^\n]*"
+    rb'|[rRbBuUfF]{0,2}"""(?:\\.|[^\\])*?"""'
+    rb"|[rRbBuUfF]{0,2}\'\'\'(?:\\.|[^\\])*?\'\'\'"
+    rb'|"(?:\\.|[^"\\\n])*"'
+    rb"|'(?:\\.|[^'\\\n])*'",
+    re.S,
+)
+
+
+def _string_spans(data: bytes) -> List[Tuple[int, int]]:
+    """Byte ranges of the triple-quoted strings (docstrings: their example imports never run);
+    only those can hold a line that starts like an import statement."""
+    if b'"""' not in data and b"'''" not in data:
+        return []
+    return [m.span() for m in _NOT_CODE.finditer(data) if m.group().endswith((b'"""', b"'''"))]
+
+
+def _inside_any(pos: int, spans: List[Tuple[int, int]]) -> bool:
+    """Whether ``pos`` lies in one of the sorted, disjoint ``spans``."""
+    i = bisect.bisect_right(spans, (pos, _FAR)) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+
+_FAR = 1 << 62
+
+
+def _attributes(data: bytes, package: str, lazy_spans: List[Tuple[int, int]]) -> Set[str]:
+    """``@Name=module`` entries of a lazy module: its table pairs and the from-imports that
+    only run when asked (``if TYPE_CHECKING:`` bodies and function bodies)."""
+    out: Set[str] = set()
+    for match in _PAIR.finditer(data):
+        name, module = match.group(1).decode(), match.group(2).decode("ascii", "replace")
+        level = len(module) - len(module.lstrip("."))
+        if level:
+            base = package.split(".") if package else []
+            keep = len(base) - (level - 1)
+            if keep <= 0:
+                continue
+            module = ".".join(base[:keep] + [module[level:]])
+        out.add(f"{ATTRIBUTE}{name}={module}")
+    for match in _IMPORT_LINE.finditer(data):
+        source, names, _ = match.groups()
+        if source is None or not _inside_any(match.start(), lazy_spans):
+            continue
+        module = next(iter(_names_of(match, package)), "").rpartition(".")[0]
+        if not module:
+            continue
+        for bits in _listed(names):
+            if bits[-1].isidentifier():  # ``X`` or ``X as Y``: the package's name
+                out.add(f"{ATTRIBUTE}{bits[-1]}={module}")
     return out
 
 
 def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
-    """The dotted names a file's import statements name (``from a import b``: ``a`` and
-    ``a.b``, which may be a submodule), relative ones resolved against ``package``. Read from
-    the bytes, imports in strings included: more reach is the safe side."""
+    """The dotted names a file's import statements name (``from a import b``: ``a.b``, which
+    may be a submodule), relative ones resolved against ``package``. Read from the bytes; lines
+    inside triple-quoted strings (docstring examples) are not statements and do not count."""
     out: Set[str] = set()
     dynamic = _DYNAMIC_IMPORT.search(data) is not None
     # A module that imports by name (a module-level ``__getattr__``, ``importlib.import_module``)
@@ -119,17 +196,39 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
     # in its dotted strings and, for a name it builds, any module of its package (``pkg.*``).
     # Those are *lazy* names (``LAZY`` first): importing a submodule runs the package's
     # ``__init__`` but never its ``__getattr__``, so ``ProjectFacts.reachable`` follows them only
-    # from a module imported by its own name (``from pkg import X``, ``import pkg``).
+    # from a module imported by its own name (``import pkg``), and for ``from pkg import X`` only
+    # the modules that ``@X=...`` names (every lazy name when X has none).
     blocks = _type_checking_blocks(data) if b"TYPE_CHECKING" in data else []
+    strings = _string_spans(data)
+    lazy_package = dynamic and _LAZY_GETATTR.search(data) is not None
+    functions = _blocks(_DEF, data) if lazy_package else []
+    lazy_spans = sorted(blocks + functions)
     if dynamic:
         out.update(LAZY + name for name in _dynamic_names(data, package))
     for match in _IMPORT_LINE.finditer(data):
-        lazy = bool(blocks) and any(start <= match.start() < end for start, end in blocks)
+        if strings and _inside_any(match.start(), strings):
+            continue
+        lazy = bool(blocks) and _inside_any(match.start(), sorted(blocks))
         if lazy and not dynamic:
             continue  # ``if TYPE_CHECKING:`` imports never run
+        # a lazy package's functions run when its ``__getattr__`` asks (llms' ``_import_x()``)
+        lazy = lazy or (bool(functions) and _inside_any(match.start(), functions))
         found = _names_of(match, package)
         out.update(LAZY + name for name in found) if lazy else out.update(found)
-    return tuple(sorted(n for n in out if all(p.isidentifier() or p == "*" for p in n.lstrip(LAZY).split("."))))
+    if lazy_package:
+        out.update(_attributes(data, package, lazy_spans))
+    return tuple(
+        sorted(
+            n
+            for n in out
+            if n.startswith(ATTRIBUTE) or all(p.isidentifier() or p == "*" for p in n.lstrip(LAZY).split("."))
+        )
+    )
+
+
+#: A module-level ``__getattr__``: the module loads names when asked (a lazy package).
+_LAZY_GETATTR = re.compile(rb"^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M)
+_DEF = re.compile(rb"^([ \t]*)(?:async[ \t]+)?def[ \t][^\n]*:[ \t]*(?:#[^\n]*)?\n", re.M)
 
 
 _TYPE_CHECKING = re.compile(rb"^([ \t]*)if[ \t]+(?:typing\.)?TYPE_CHECKING[ \t]*:[ \t]*(?:#[^\n]*)?\n", re.M)
@@ -138,8 +237,14 @@ _TYPE_CHECKING = re.compile(rb"^([ \t]*)if[ \t]+(?:typing\.)?TYPE_CHECKING[ \t]*
 def _type_checking_blocks(data: bytes) -> List[Tuple[int, int]]:
     """Byte ranges of the bodies of ``if TYPE_CHECKING:`` blocks (up to the first line
     indented no deeper than the ``if``; an ``else:`` body is not part of it)."""
+    return _blocks(_TYPE_CHECKING, data)
+
+
+def _blocks(header: "re.Pattern[bytes]", data: bytes) -> List[Tuple[int, int]]:
+    """Byte ranges of the bodies of the blocks whose one-line header ``header`` matches (group
+    1: its indentation), up to the first line indented no deeper."""
     blocks = []
-    for match in _TYPE_CHECKING.finditer(data):
+    for match in header.finditer(data):
         indent = len(match.group(1).expandtabs())
         pos = match.end()
         while pos < len(data):

@@ -14,7 +14,7 @@ import bisect
 import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .model import LIBRARIES, Change, Patch, _package_of
+from .model import LIBRARIES, Change, Patch
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
 _PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
@@ -25,31 +25,15 @@ _NOT_TARGETS = frozenset({"create", "spec", "spec_set", "autospec", "new_callabl
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
-class _FileFacts:
-    def __init__(
-        self,
-        tree: ast.Module,
-        project: str,
-        where: str,
-        modules: Sequence[str],
-        libs: Tuple[str, ...],
-        patches: Set[Patch],
-        changes: Set[Change],
-    ) -> None:
+class _Names:
+    """What a file's names stand for: its imports (``aliases``) and module-level string
+    constants, read to resolve ``requests.get``, ``rq.post`` or ``patch(TARGET)``."""
+
+    def __init__(self, tree: ast.Module, package: str) -> None:
         self.tree = tree
-        self.project = project
-        self.where = where
-        self.package = _package_of(modules, where)
-        self.libs = libs
-        self.patches = patches
-        self.changes = changes
+        self.package = package  # relative imports resolve against it
         self.aliases: Dict[str, str] = {}
         self.constants: Dict[str, str] = {}
-        self.unsettled: List[Tuple[int, str]] = []
-        self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
-        self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
-
-    # names ---------------------------------------------------------------------------------
 
     def _imports(self, nodes: Sequence[ast.AST]) -> None:
         for node in nodes:
@@ -119,7 +103,27 @@ class _FileFacts:
                 return left + right
         return None
 
-    # facts ---------------------------------------------------------------------------------
+
+class _FileFacts(_Names):
+    def __init__(
+        self,
+        tree: ast.Module,
+        project: str,
+        where: str,
+        package: str,
+        libs: Tuple[str, ...],
+        patches: Set[Patch],
+        changes: Set[Change],
+    ) -> None:
+        super().__init__(tree, package)
+        self.project = project
+        self.where = where
+        self.libs = libs
+        self.patches = patches
+        self.changes = changes
+        self.unsettled: List[Tuple[int, str]] = []
+        self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
+        self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
         # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
@@ -148,7 +152,7 @@ class _FileFacts:
         if self.lines is None:
             nodes = list(ast.walk(self.tree))
         else:
-            self._select(self.tree.body, nodes)
+            _select(self.lines, self.tree.body, nodes)
         self._imports(nodes)
         for node in nodes:
             if isinstance(node, ast.Call):
@@ -181,48 +185,6 @@ class _FileFacts:
                         self.patches.add(
                             Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text, self.reach)
                         )
-
-    def _touched(self, node: ast.AST) -> bool:
-        lines = self.lines
-        assert lines is not None
-        start = getattr(node, "lineno", None)
-        if start is None:
-            return True  # match_case: no position of its own
-        for decorator in getattr(node, "decorator_list", ()):
-            start = min(start, decorator.lineno)
-        end = getattr(node, "end_lineno", None) or start
-        i = bisect.bisect_left(lines, start)
-        return i < len(lines) and lines[i] <= end
-
-    def _select(self, statements: Sequence[ast.AST], out: List[ast.AST]) -> None:
-        """The nodes of the statements that span a candidate line, and every import; the
-        nested statements of the others are still visited (for their imports)."""
-        for st in statements:
-            if isinstance(st, (ast.Import, ast.ImportFrom)):
-                out.append(st)
-                continue
-            touched = self._touched(st)
-            for _, value in ast.iter_fields(st):
-                if (
-                    isinstance(value, list)
-                    and value
-                    and isinstance(value[0], (ast.stmt, ast.excepthandler, ast.match_case))
-                ):
-                    for child in value:
-                        if isinstance(child, ast.stmt):
-                            self._select([child], out)
-                        else:  # an except handler or a match case: its header, then its body
-                            if self._touched(child):
-                                for name, part in ast.iter_fields(child):
-                                    if name != "body" and isinstance(part, ast.AST):
-                                        out.extend(ast.walk(part))
-                            self._select(child.body, out)
-                elif touched:
-                    for part in value if isinstance(value, list) else [value]:
-                        if isinstance(part, ast.AST):
-                            out.extend(ast.walk(part))
-            if touched:
-                out.append(st)
 
     def _library_strings(self) -> List[Tuple[int, str]]:
         out = []
@@ -264,16 +226,21 @@ class _FileFacts:
         if last not in _INTERESTING_CALLS and not _is_patcher(func):
             return
         head = func.rsplit(".", 1)[0] if "." in func else ""
-        args = node.args
         text = _call_text(func, node)
+        if not self._change_call(node, func, last, head, text):
+            self._patch_call(node, func, last, head, text)
+
+    def _change_call(self, node: ast.Call, func: str, last: str, head: str, text: str) -> bool:
+        """Record a run-time change (requests_cache, the environment); whether the call was one."""
+        args = node.args
         if func.startswith("requests_cache.") and last in ("install_cache", "enabled"):
             self.changes.add(
                 Change(self.project, "requests_cache", f"{self.where}:{node.lineno}", f"requests_cache.{last}")
             )
-            return
+            return True
         if func in ("dotenv.load_dotenv", "dotenv.main.load_dotenv"):
             self._env(node, [None], "load_dotenv()")
-            return
+            return True
         if (
             func
             in (
@@ -287,19 +254,24 @@ class _FileFacts:
             and args
         ):
             self._env(node, [self._literal(args[0])], text)
-            return
+            return True
         if func in ("os.environ.update", "os.environ.clear"):
             self._env(node, self._dict_keys(node, 0), text)
-            return
+            return True
         if last == "setenv" and args and head != "os":  # monkeypatch.setenv
             self._env(node, [self._literal(args[0])], text)
-            return
+            return True
         if last == "dict" and head.endswith("patch") and args:  # mock.patch.dict(os.environ, ...)
             first = self._literal(args[0]) or self.dotted(args[0])
             if first == "os.environ":
                 clear = any(k.arg == "clear" for k in node.keywords)
                 self._env(node, [None] if clear else self._dict_keys(node, 1), text)
-            return
+            return True
+        return False
+
+    def _patch_call(self, node: ast.Call, func: str, last: str, head: str, text: str) -> None:
+        """Record a mock or a swap the call makes (every form ``_is_patcher`` and its friends)."""
+        args = node.args
         if func in ("setattr", "delattr") and len(args) >= 2:
             self.add_object_patch(node, args[0], args[1], "assign", text)
             return
@@ -359,6 +331,48 @@ class _FileFacts:
             else:
                 keys.append(None)
         return keys
+
+
+def _touched(lines: List[int], node: ast.AST) -> bool:
+    start = getattr(node, "lineno", None)
+    if start is None:
+        return True  # match_case: no position of its own
+    for decorator in getattr(node, "decorator_list", ()):
+        start = min(start, decorator.lineno)
+    end = getattr(node, "end_lineno", None) or start
+    i = bisect.bisect_left(lines, start)
+    return i < len(lines) and lines[i] <= end
+
+
+def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST]) -> None:
+    """The nodes of the statements that span a candidate line, and every import; the
+    nested statements of the others are still visited (for their imports)."""
+    for st in statements:
+        if isinstance(st, (ast.Import, ast.ImportFrom)):
+            out.append(st)
+            continue
+        touched = _touched(lines, st)
+        for _, value in ast.iter_fields(st):
+            if (
+                isinstance(value, list)
+                and value
+                and isinstance(value[0], (ast.stmt, ast.excepthandler, ast.match_case))
+            ):
+                for child in value:
+                    if isinstance(child, ast.stmt):
+                        _select(lines, [child], out)
+                    else:  # an except handler or a match case: its header, then its body
+                        if _touched(lines, child):
+                            for name, part in ast.iter_fields(child):
+                                if name != "body" and isinstance(part, ast.AST):
+                                    out.extend(ast.walk(part))
+                        _select(lines, child.body, out)
+            elif touched:
+                for part in value if isinstance(value, list) else [value]:
+                    if isinstance(part, ast.AST):
+                        out.extend(ast.walk(part))
+        if touched:
+            out.append(st)
 
 
 #: The last name of every call ``_call`` may record (others are skipped at once).
