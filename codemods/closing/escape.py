@@ -298,10 +298,10 @@ class EscapeAnalysis(MetadataView):
             self._unknown_call(sub, noun)
 
     def _unknown_call(self, call: cst.Call, noun: str) -> None:
-        """A tainted value passed to a call nothing is known about. A response passed to a
-        function or method (not a class: a constructor keeps what it is given) is in practice
-        read there (``check(resp)``, ``log_status(resp)``): an unsafe fix, whose hazard is that
-        the callee keeps it; anything else is reported."""
+        """A tainted value passed to a call nothing is known about. A response (or client)
+        passed to a function or method (not a class: a constructor keeps what it is given) is
+        in practice read there (``check(resp)``, ``log_status(resp)``, ``fetch_all(s, urls)``):
+        an unsafe fix, whose hazard is that the callee keeps it; anything else is reported."""
         text = self.codemod.module.code_for_node(call.func)
         name = text if len(text) <= 60 and "\n" not in text else "a call"
         reason = (
@@ -309,12 +309,21 @@ class EscapeAnalysis(MetadataView):
             f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
         )
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
-        if noun == "response" and isinstance(last, cst.Name) and not last.value[:1].isupper():
+        if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and not last.value[:1].isupper():
             if not self.hazard:
                 self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
                 self.hazard_reason = reason
             return
         raise Unsafe(reason)
+
+    def _read_in_practice(self, call: cst.Call, noun: str) -> bool:
+        """A response passed to a function or method is in practice read there; a client too
+        (``fetch_all(s, urls)`` makes its requests), unless the callee is a function of this
+        module, whose summary has just shown that it may keep it."""
+        if noun == "response":
+            return True
+        helpers = self.taint.helpers
+        return noun == "client" and not (helpers is not None and helpers.is_module_function(call.func))
 
     def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
         """A call known to keep nothing it is given beyond its result (which the taint follows):
