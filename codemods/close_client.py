@@ -107,6 +107,48 @@ def open_stream(url):
 """,
         reason="returned",
     ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+from .pages import fetch_all
+
+
+def titles(urls):
+    s = requests.Session()
+    pages = fetch_all(s, urls)
+    return [p["title"] for p in pages]
+""",
+        reason="is passed to `fetch_all` at line 8, which may keep it and use it after the with block; "
+        "fixable with --unsafe-fixes",
+    ),
+    Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+from .pages import fetch_all
+
+
+def titles(urls):
+    s = requests.Session()
+    pages = fetch_all(s, urls)
+    return [p["title"] for p in pages]
+""",
+        after="""\
+import requests
+
+from .pages import fetch_all
+
+
+def titles(urls):
+    with requests.Session() as s:
+        pages = fetch_all(s, urls)
+        return [p["title"] for p in pages]
+""",
+        unsafe_fixes=True,
+    ),
 )
 
 DOCS = CodemodDocs(
@@ -146,6 +188,16 @@ DOCS = CodemodDocs(
     safe_fixes=(
         "a client made in a function whose every use is in the block: closed, with its "
         "connections, when the block ends, on every path.",
+    ),
+    unsafe_fixes=(
+        (
+            "a client (or a streamed response of it) passed to a function or method the tool "
+            "knows nothing about, not a class and not a function of the same module "
+            "(`fetch_all(s, urls)` imported from elsewhere, `self._download(s, url)`), which in "
+            "practice makes its requests there; the report names the call and its line.",
+            "the callee may keep the client (store it, start a thread or task with it) and use it "
+            "after the `with` block has closed it.",
+        ),
     ),
     examples=EXAMPLES,
 )

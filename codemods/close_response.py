@@ -14,12 +14,15 @@ import libcst as cst
 from libcst.metadata import ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
-from .calls import AIOHTTP_VERBS, REQUESTS_VERBS, is_literal_false, is_literal_true, keyword
+from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
+from .closing.held import HeldClients
 from .spec import TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
 AIOHTTP_REQUEST_METHODS = AIOHTTP_VERBS - {"ws_connect"}
+#: Methods whose receiver ``closing/held.py`` resolves (the request methods of every client).
+_HELD_METHODS = REQUESTS_VERBS | {"send", "stream", "urlopen"}
 
 
 # -- documentation (README section, --list, SARIF help) and examples (run as tests) -----------
@@ -377,11 +380,13 @@ class CloseResponse(WrappingCodemod):
             inner = node.expression
             if not isinstance(inner, cst.Call):
                 return None
-            found = self.resolver.classify(inner)
+            found = self.resolver.classify(inner) or self._held_call(inner)
             if found is None or found.kind != "method":
                 return None
             if found.client_class == "aiohttp.ClientSession" and found.name in AIOHTTP_REQUEST_METHODS:
-                return Target(node, "async with", "aiohttp", unwrap_await=True, needs_async_def=True)
+                return self._held_hazard(
+                    found, Target(node, "async with", "aiohttp", unwrap_await=True, needs_async_def=True)
+                )
             if (
                 found.client_class == "httpx.AsyncClient"
                 and found.name == "send"
@@ -391,7 +396,7 @@ class CloseResponse(WrappingCodemod):
             return None
         if not isinstance(node, cst.Call):
             return None
-        found = self.resolver.classify(node)
+        found = self.resolver.classify(node) or self._held_call(node)
         if found is None:
             if self._opener_open(node):
                 return Target(node, "with", "urllib")
@@ -401,7 +406,7 @@ class CloseResponse(WrappingCodemod):
         if found.library == "requests" and found.name in REQUESTS_VERBS:
             if found.kind == "function" or (found.kind == "method" and found.client_class == "requests.Session"):
                 if is_literal_true(_kw(node, "stream")):
-                    return Target(node, "with", "requests")
+                    return self._held_hazard(found, Target(node, "with", "requests"))
             return None
         if found.library == "httpx":
             if found.name == "send" and found.client_class == "httpx.Client":
@@ -421,6 +426,36 @@ class CloseResponse(WrappingCodemod):
         ):
             return Target(node, "with", "urllib3")
         return None
+
+    def _held_call(self, call: cst.Call) -> Optional[HttpCall]:
+        """A method call on a client held on ``self`` or in ``s = s or <constructor>``
+        (``closing/held.py``); its ``receiver`` is the ``Held`` found."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _HELD_METHODS:
+            return None
+        if getattr(self, "_held_module", None) is not self.module:
+            self._held_module, self._held, self._held_found = self.module, HeldClients(self), {}
+        held = self._held.of(func.value)
+        if held is None:
+            return None
+        self._held_found[call] = held
+        return HttpCall(
+            CLIENT_LIBRARY[held.client_class], "method", func.attr.value, held.client_class, func.value, held.module
+        )
+
+    def _held_hazard(self, found: HttpCall, target: Target) -> Target:
+        call = target.node.expression if isinstance(target.node, cst.Await) else target.node
+        held = getattr(self, "_held_found", {}).get(call)
+        if held is not None and held.param:
+            target.hazard = (
+                f"a caller may pass `{held.param}` an object that is not a {held.client_class}, whose "
+                "response may not support `with`"
+            )
+            target.hazard_reason = (
+                f"the client comes from the parameter `{held.param}`, which has no annotation; the "
+                f"response is closed only if it is a {held.client_class}"
+            )
+        return target
 
     def _opener_open(self, call: cst.Call) -> bool:
         """``opener.open(...)`` where every binding of ``opener`` in its scope is

@@ -150,6 +150,32 @@ def _mentions(*nodes: Optional[ast.AST]) -> Set[str]:
     return names
 
 
+def _stored_attributes(target: ast.AST) -> Set[str]:
+    if isinstance(target, ast.Attribute):
+        return {target.attr}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(set(), *(_stored_attributes(e) for e in target.elts))
+    if isinstance(target, ast.Starred):
+        return _stored_attributes(target.value)
+    return set()
+
+
+def _attribute_stores(function: ast.AST) -> List[Tuple[Set[str], Set[str]]]:
+    """(attribute names, names the value mentions) of each ``obj.attr = value`` in
+    ``function``: ``self._session = requests.Session()`` makes ``_session`` interesting, so
+    every function that uses or stores that attribute is kept (``closing/held.py`` follows a
+    client held on ``self`` and must see every store to it)."""
+    found = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            bound = set().union(set(), *(_stored_attributes(t) for t in node.targets))
+            if bound:
+                found.append((bound, _mentions(node.value)))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Attribute):
+            found.append(({node.target.attr}, _mentions(node.annotation, node.value)))
+    return found
+
+
 def _binding(node: ast.AST) -> Optional[Tuple[Set[str], Set[str]]]:
     """(names a binding construct binds, names it mentions), or ``None``."""
     if isinstance(node, ast.Assign):
@@ -253,6 +279,7 @@ def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[s
             scan([function], shared)
             skip.add(id(function))
         per_function.append((function, names, declares))
+        shared.extend(_attribute_stores(function))
     changed = True
     while changed:
         changed = False

@@ -164,6 +164,8 @@ class WrappingCodemod(HttpCodemod):
             return
         if plan is None:
             return
+        if target.hazard and not plan.hazard:
+            plan.hazard, plan.hazard_reason = target.hazard, target.hazard_reason
         if target.mode == Mode.CLOSING and self._contextlib_name() is None:
             self.report(
                 target.node,

@@ -143,7 +143,9 @@ def test_a_response_passed_to_a_class_is_no_unsafe_fix():
     assert "passed to `Wrapper` at line 6" in site.reason and site.safety is None
 
 
-def test_a_client_passed_to_an_unknown_function_is_no_unsafe_fix():
+def test_a_client_passed_to_an_unknown_function_is_an_unsafe_fix():
+    """Like a response: ``fetch_all(s, urls)`` makes its requests there in practice (its
+    result is followed as derived from the client); the hazard is that it keeps the client."""
     source = """\
     import requests
 
@@ -152,11 +154,22 @@ def test_a_client_passed_to_an_unknown_function_is_no_unsafe_fix():
         fetch_all(s, urls)
         return len(urls)
     """
-    result = run(source, ["close-client"], unsafe=True)
+    result = run(source, ["close-client"])
     assert result.status == engine.UNCHANGED
     [site] = result.sites
     assert "the client (or something reading from it) is passed to `fetch_all` at line 5" in site.reason
-    assert site.safety is None
+    assert site.safety == UNSAFE and "`fetch_all` may keep the client" in site.hazard
+    result = run(source, ["close-client"], unsafe=True)
+    assert "    with requests.Session() as s:\n        fetch_all(s, urls)\n    return len(urls)" in result.new_text
+
+
+def test_a_client_passed_to_a_class_or_a_keeping_helper_is_no_unsafe_fix():
+    for call, helper in (("Api(s)", ""), ("remember(s)", "KEPT = []\n\ndef remember(x):\n    KEPT.append(x)\n\n")):
+        source = f"import requests\n\n{helper}def f():\n    s = requests.Session()\n    {call}\n    return 1\n"
+        result = run(source, ["close-client"], unsafe=True)
+        assert result.status == engine.UNCHANGED, call
+        [site] = result.sites
+        assert "which may keep it" in site.reason and site.safety is None, site
 
 
 def test_safe_fixes_say_so():

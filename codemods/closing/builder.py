@@ -114,6 +114,15 @@ def _walk(node: cst.CSTNode) -> List[cst.CSTNode]:
     return out
 
 
+def _without_final_close(body: List[cst.BaseStatement], plan: Plan) -> List[cst.BaseStatement]:
+    """``body`` without an explicit close at its end (what the with's exit now does), never
+    empty."""
+    call = closing_call(plan.target)
+    if call is not None and body and _is_close_of(body[-1], plan.name, call) and not _may_rebind(body[:-1], plan.name):
+        body = body[:-1]
+    return body or [cst.SimpleStatementLine([cst.Pass()])]
+
+
 def _is_bare_name(stmt: cst.BaseStatement, name: str) -> bool:
     return (
         isinstance(stmt, cst.SimpleStatementLine)
@@ -175,17 +184,7 @@ class WithBuilder:
             elif _is_bare_name(body[0], plan.name):
                 # A call made only for its effect (``urlopen(u, timeout=1)``): ``with <call>:``.
                 body, asname = body[1:], None
-        # An explicit close at the end of the block is what the with's exit now does.
-        call = closing_call(target)
-        if (
-            call is not None
-            and body
-            and _is_close_of(body[-1], plan.name, call)
-            and not _may_rebind(body[:-1], plan.name)
-        ):
-            body = body[:-1]
-        if not body:
-            body = [cst.SimpleStatementLine([cst.Pass()])]
+        body = _without_final_close(body, plan)
         # Blank lines moved one level in would otherwise gain the new indentation as
         # trailing whitespace (at module level a blank line "matches" the empty indent).
         body = [_unindent_blank_lines(stmt) for stmt in body]

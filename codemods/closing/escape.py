@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
-from libcst.metadata.scope_provider import ClassScope
+from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..tree import children, walk
 from .eager import (
@@ -26,6 +25,8 @@ from .eager import (
     WRAPPING_FUNCTIONS,
 )
 from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
+from .occurrences import Occurrences
+from .stores import StoreCheck
 from .taint import Taint, walk_scope
 
 _LOOPS = (cst.For, cst.While)
@@ -40,6 +41,14 @@ def ends_by_leaving(body: cst.BaseSuite) -> bool:
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1]
     return isinstance(last, (cst.Return, cst.Raise))
+
+
+def _check_not_exported(exported: List[str], noun: str) -> None:
+    if exported:
+        raise Unsafe(
+            f"`{exported[0]}` is bound at module level; other modules may import "
+            f"the {noun} and use it after the with block"
+        )
 
 
 class EscapeAnalysis(MetadataView):
@@ -62,6 +71,8 @@ class EscapeAnalysis(MetadataView):
             codemod, target.library, hoisted_node, scope, client_class=target.client_class, helpers=helpers
         )
         self.taint.noun = target.noun
+        self.occurrences = Occurrences(codemod, self.taint)
+        self.stores = StoreCheck(codemod, self.taint)
         #: Set when the only escapes are unknown calls that in practice read the response:
         #: the fix is then unsafe (``--unsafe-fixes``), with this hazard and report reason.
         self.hazard = ""
@@ -112,28 +123,25 @@ class EscapeAnalysis(MetadataView):
                 except Unsafe as exc:
                     exc.index = j
                     raise
-            # A plain top-level rebinding kills a name.
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    for bound, value in self._plain_bindings(small):
-                        if bound in live and not (
-                            self.taint.mentions(value, live) and not self.taint.eager(value, live)
-                        ):
-                            live.discard(bound)
-                            kills.setdefault(bound, j)
+            self._kill_rebound(stmt, j, live, kills)
         if isinstance(scope.root, cst.Module):
             # A module global can be imported (``from m import resp``) and used after the block.
-            exported = sorted(ever - (tainted if hoisted_node is not None else set()))
-            if exported:
-                raise Unsafe(
-                    f"`{exported[0]}` is bound at module level; other modules may import "
-                    f"the {noun} and use it after the with block"
-                )
-        self._check_declarations(scope, ever, noun)
-        self._check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
+            _check_not_exported(sorted(ever - (tainted if hoisted_node is not None else set())), noun)
+        self.occurrences.check_declarations(scope, ever, noun)
+        self.occurrences.check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
         if open_at is not None and last < open_at:
             raise Unsafe(f"the {noun} is not used after the statements that must stay before its with block")
         return last
+
+    def _kill_rebound(self, stmt: cst.BaseStatement, j: int, live: Set[str], kills: Dict[str, int]) -> None:
+        """A plain top-level rebinding (to a value that cannot be the object) kills a name."""
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        for small in stmt.body:
+            for bound, value in self._plain_bindings(small):
+                if bound in live and not (self.taint.mentions(value, live) and not self.taint.eager(value, live)):
+                    live.discard(bound)
+                    kills.setdefault(bound, j)
 
     def keeps_nothing(self, stmts: List[cst.CSTNode], tainted: Set[str]) -> bool:
         """No statement of ``stmts`` (a function body whose parameters ``tainted`` are the
@@ -150,7 +158,7 @@ class EscapeAnalysis(MetadataView):
                     live |= derived
                 if self.taint.mentions(stmt, live):
                     self._check_escapes(stmt, live, noun)
-            self._check_declarations(self.scope, live, noun)
+            self.occurrences.check_declarations(self.scope, live, noun)
         except Unsafe:
             return False
         return not self.hazard  # an unknown call that may keep it: the helper may keep it
@@ -253,49 +261,7 @@ class EscapeAnalysis(MetadataView):
         elif isinstance(sub, cst.Call):
             self._check_call(sub, live, noun)
         else:
-            self._check_store(sub, live, noun)
-
-    def _check_store(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
-        """A tainted value stored where it outlives the block: an attribute, a subscript, a
-        for-loop target that is not a plain name, a container."""
-        if isinstance(sub, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-            value = sub.value
-            if value is None or not self.taint.mentions(value, live) or self.taint.eager(value, live):
-                return
-            targets = [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
-            for t in targets:
-                for part in walk(t):
-                    if isinstance(part, cst.Attribute) and self._store_position(part, t):
-                        raise Unsafe(f"the {noun} is stored on an attribute at {self.codemod.line_ref(sub)}")
-                    if isinstance(part, cst.Subscript) and self._store_position(part, t):
-                        raise Unsafe(f"the {noun} is stored in a subscript at {self.codemod.line_ref(sub)}")
-        elif isinstance(sub, cst.For):
-            if self.taint.mentions(sub.iter, live) and not self.taint.elements_eager(sub.iter, live):
-                if not all(
-                    isinstance(
-                        p,
-                        (
-                            cst.Name,
-                            cst.Tuple,
-                            cst.List,
-                            cst.Element,
-                            cst.StarredElement,
-                            cst.Comma,
-                            cst.LeftParen,
-                            cst.RightParen,
-                            cst.SimpleWhitespace,
-                            cst.LeftSquareBracket,
-                            cst.RightSquareBracket,
-                        ),
-                    )
-                    for p in walk(sub.target)
-                ):
-                    raise Unsafe(f"the {noun} is stored by a for loop target at {self.codemod.line_ref(sub)}")
-        elif isinstance(sub, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
-            if self.taint.mentions(sub, live) and not self.taint.eager(sub, live):
-                if isinstance(self._parent(sub), (cst.AssignTarget, cst.For)) or self._is_target(sub):
-                    return
-                raise Unsafe(f"the {noun} is stored in a container at {self.codemod.line_ref(sub)}")
+            self.stores.check(sub, live, noun)
 
     def _check_call(self, sub: cst.Call, live: Set[str], noun: str) -> None:
         """A tainted value passed to a call that may keep it (or raise it)."""
@@ -332,10 +298,10 @@ class EscapeAnalysis(MetadataView):
             self._unknown_call(sub, noun)
 
     def _unknown_call(self, call: cst.Call, noun: str) -> None:
-        """A tainted value passed to a call nothing is known about. A response passed to a
-        function or method (not a class: a constructor keeps what it is given) is in practice
-        read there (``check(resp)``, ``log_status(resp)``): an unsafe fix, whose hazard is that
-        the callee keeps it; anything else is reported."""
+        """A tainted value passed to a call nothing is known about. A response (or client)
+        passed to a function or method (not a class: a constructor keeps what it is given) is
+        in practice read there (``check(resp)``, ``log_status(resp)``, ``fetch_all(s, urls)``):
+        an unsafe fix, whose hazard is that the callee keeps it; anything else is reported."""
         text = self.codemod.module.code_for_node(call.func)
         name = text if len(text) <= 60 and "\n" not in text else "a call"
         reason = (
@@ -343,12 +309,21 @@ class EscapeAnalysis(MetadataView):
             f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
         )
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
-        if noun == "response" and isinstance(last, cst.Name) and not last.value[:1].isupper():
+        if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and not last.value[:1].isupper():
             if not self.hazard:
                 self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
                 self.hazard_reason = reason
             return
         raise Unsafe(reason)
+
+    def _read_in_practice(self, call: cst.Call, noun: str) -> bool:
+        """A response passed to a function or method is in practice read there; a client too
+        (``fetch_all(s, urls)`` makes its requests), unless the callee is a function of this
+        module, whose summary has just shown that it may keep it."""
+        if noun == "response":
+            return True
+        helpers = self.taint.helpers
+        return noun == "client" and not (helpers is not None and helpers.is_module_function(call.func))
 
     def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
         """A call known to keep nothing it is given beyond its result (which the taint follows):
@@ -368,123 +343,6 @@ class EscapeAnalysis(MetadataView):
                 return self._known_consumer(func.value.func, live)
         return False
 
-    def _is_target(self, node: cst.CSTNode) -> bool:
-        ctx = self.get_metadata(ExpressionContextProvider, node, None)
-        return ctx in (ExpressionContext.STORE, ExpressionContext.DEL)
-
-    def _store_position(self, part: cst.CSTNode, target: cst.CSTNode) -> bool:
-        """``part`` (inside an assignment target) is itself what is assigned to."""
-        node = part
-        while node is not target:
-            parent = self._parent(node)
-            if not isinstance(parent, (cst.Tuple, cst.List, cst.Element, cst.StarredElement)):
-                return False
-            node = parent
-        return True
-
-    def _check_declarations(self, scope: NameScope, names: Set[str], noun: str) -> None:
-        root = scope.root.body if isinstance(scope.root, cst.FunctionDef) else scope.root
-        for sub in walk(root):
-            if isinstance(sub, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(sub, (cst.Global, cst.Nonlocal)):
-                for item in sub.names:
-                    if item.name.value in names:
-                        kind = "global" if isinstance(sub, cst.Global) else "nonlocal"
-                        raise Unsafe(f"`{item.name.value}` is declared {kind}; the {noun} may be used elsewhere")
-
-    def _check_occurrences(
-        self,
-        scope: NameScope,
-        stmts: List[cst.BaseStatement],
-        index: int,
-        last: int,
-        names: Set[str],
-        kills: Dict[str, int],
-        block: cst.CSTNode,
-        noun: str,
-    ) -> None:
-        inside = stmts[index : last + 1]
-        stmt = stmts[index]
-        in_loop = self._in_loop(stmt, scope)
-        loop_start = self._outermost_loop_start(stmt, scope)
-        for name in sorted(names):  # the same reason on every run
-            kill = kills.get(name)
-            after_kill = set(stmts[kill:]) if kill is not None else set()
-            for occurrence in scope.names.get(name, ()):
-                owner, nested = self._owner(occurrence, scope, block)
-                if nested is not None:
-                    if self._local_to_nested(occurrence, scope):
-                        continue
-                    kind = NESTED_SCOPE_KIND[type(nested)]
-                    raise Unsafe(
-                        f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
-                        f"it may be used after the with block"
-                    )
-                if owner is not None and any(owner is s for s in inside):
-                    continue
-                ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
-                if ctx is ExpressionContext.STORE and not isinstance(self._parent(occurrence), cst.AugAssign):
-                    continue
-                if ctx is ExpressionContext.DEL:
-                    continue
-                if owner is not None and owner in after_kill:
-                    continue
-                if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
-                    continue
-                if self.position(occurrence) < loop_start:
-                    continue  # before the binding, and outside every loop that repeats it
-                if not in_loop and self._other_branch(occurrence, stmt, scope):
-                    continue
-                raise Unsafe(
-                    f"`{name}` is used after the end of its block (at "
-                    f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there"
-                )
-
-    def _other_branch(self, occurrence: cst.CSTNode, stmt: cst.CSTNode, scope: NameScope) -> bool:
-        """``occurrence`` is in the ``else``/``elif`` of an ``if`` whose body holds ``stmt``:
-        outside a loop, the run that binds the name never reaches it."""
-        child, node = stmt, self._parent(stmt)
-        while node is not None and node is not scope.root:
-            if isinstance(node, cst.If) and child is node.body and node.orelse is not None:
-                current: Optional[cst.CSTNode] = occurrence
-                while current is not None and current is not node:
-                    if current is node.orelse:
-                        return True
-                    current = self._parent(current)
-            child, node = node, self._parent(node)
-        return False
-
-    def _owner(
-        self, occurrence: cst.CSTNode, scope: NameScope, block: cst.CSTNode
-    ) -> Tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
-        """(the statement of ``block`` holding ``occurrence`` or None, the innermost nested
-        scope node between them or None)."""
-        nested = None
-        child, node = occurrence, self._parent(occurrence)
-        while node is not None:
-            if isinstance(node, NESTED_SCOPES) and node is not scope.root and nested is None:
-                nested = node
-            if node is block:
-                return child, nested
-            if node is scope.root:
-                return None, nested
-            child, node = node, self._parent(node)
-        return None, nested
-
-    def _local_to_nested(self, occurrence: cst.Name, scope: NameScope) -> bool:
-        """The name at ``occurrence`` is bound in a nested scope, not the one we analyse."""
-        inner = self.get_metadata(ScopeProvider, occurrence, None)
-        first = True
-        while inner is not None and inner is not scope.scope:
-            if occurrence.value in inner.assignments and (first or not isinstance(inner, ClassScope)):
-                return True
-            parent = getattr(inner, "parent", None)
-            if parent is inner:
-                break
-            inner, first = parent, False
-        return False
-
     def _captured_in(self, nested: cst.CSTNode, live: Set[str]) -> bool:
         for sub in walk(nested):
             if isinstance(sub, cst.Name) and sub.value in live:
@@ -493,24 +351,6 @@ class EscapeAnalysis(MetadataView):
                     continue
                 if isinstance(parent, cst.Arg) and parent.keyword is sub:
                     continue
-                if not self._local_to_nested(sub, self.scope):
+                if not self.occurrences.local_to_nested(sub, self.scope):
                     return True
-        return False
-
-    def _outermost_loop_start(self, stmt: cst.CSTNode, scope: NameScope) -> Tuple[int, int]:
-        """Where the outermost loop around ``stmt`` (in its function) starts, or ``stmt``."""
-        start = self.position(stmt)
-        node = self._parent(stmt)
-        while node is not None and node is not scope.root:
-            if isinstance(node, _LOOPS):
-                start = self.position(node)
-            node = self._parent(node)
-        return start
-
-    def _in_loop(self, stmt: cst.CSTNode, scope: NameScope) -> bool:
-        node = self._parent(stmt)
-        while node is not None and node is not scope.root:
-            if isinstance(node, _LOOPS):
-                return True
-            node = self._parent(node)
         return False

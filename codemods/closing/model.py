@@ -63,6 +63,10 @@ class Target:
     #: For a client: its class (``requests.Session``), so that the calls on it that return a
     #: response whose body is already read are known to keep no reference to it.
     client_class: Optional[str] = None
+    #: An unsafe target (``--unsafe-fixes``): what may go wrong, and the report's reason when
+    #: the fix is not applied (``closing/held.py``: a client from an unannotated parameter).
+    hazard: str = ""
+    hazard_reason: str = ""
 
 
 @dataclass

@@ -79,6 +79,10 @@ class HelperSummaries(MetadataView):
                 return False
         return True
 
+    def is_module_function(self, func: cst.BaseExpression) -> bool:
+        """``func`` names a function of this module that the summaries analyse."""
+        return isinstance(func, cst.Name) and self._function(func) is not None
+
     @staticmethod
     def _noun(taint: Any) -> str:  # noqa: D102
         return taint.noun

@@ -25,10 +25,9 @@ from .eager import (
     ELEMENT_EAGER_METHODS,
     LAZY_ATTRS_BY_LIBRARY,
     PASS_THROUGH_FUNCTIONS,
-    READ_RESPONSE_METHODS,
-    AWAITED_CLIENTS,
 )
 from .model import NESTED_SCOPES, MetadataView, NameScope
+from .reads import reads_response
 
 _EAGER_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
 
@@ -292,34 +291,7 @@ class Taint(MetadataView):
         return False if self.mentions(func, live) else args_eager
 
     def reads_response(self, call: cst.Call, awaited: bool) -> bool:
-        """``call`` is a request method of the client itself whose response has its body read
-        before it is returned (``s.get(u)``, not ``s.get(u, stream=True)``): its result holds
-        no reference to anything the client's ``close()`` affects."""
-        func = call.func
-        if self.client_class is None or not isinstance(func, cst.Attribute):
-            return False
-        if not (isinstance(func.value, cst.Name) and func.value.value in self.roots):
-            return False
-        if self.client_class in AWAITED_CLIENTS and not awaited:
-            return False  # a coroutine that holds the client until it is run
-        spec = READ_RESPONSE_METHODS.get(self.client_class, {}).get(func.attr.value)
-        if spec is None:
-            return False
-        name, keeps_read, positional_limit = spec
-        if name is None:
-            return True
-        if any(a.star for a in call.args):
-            return False  # ``**kwargs`` may stream it
-        if positional_limit is not None and sum(1 for a in call.args if a.keyword is None) >= positional_limit:
-            return False
-        for a in call.args:
-            if a.keyword is None:
-                continue
-            if a.keyword.value == "release_conn":
-                return False
-            if a.keyword.value == name:
-                return isinstance(a.value, cst.Name) and a.value.value == keeps_read
-        return True
+        return reads_response(call, awaited, self.client_class, self.roots)
 
     def _comprehension_eager(self, comp: cst.BaseExpression, live: Set[str]) -> bool:
         """A list/set/dict comprehension is eager when its elements are (names bound from

@@ -1,0 +1,216 @@
+"""A ``with`` that opens after the binding: ``with name:`` (``with contextlib.closing(name):``,
+``async with name:``) placed later around the remaining uses, when the binding statement cannot
+itself become the ``with`` header; everything before it runs as it did."""
+
+from __future__ import annotations
+
+from typing import Any, FrozenSet, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import ExpressionContext, ExpressionContextProvider
+
+from ..calls import REQUESTS_VERBS
+from ..tree import walk
+from .escape import EscapeAnalysis, ends_by_leaving
+from .model import MetadataView, NameScope, Plan, Target, Unsafe
+
+
+class LaterWith(MetadataView):
+    """Plans a ``with`` that opens after the binding, with the module's ``helpers``
+    (``summaries.HelperSummaries``) shared by every analysis."""
+
+    def __init__(self, codemod: Any, helpers: Any) -> None:
+        super().__init__(codemod)
+        self.helpers = helpers
+
+    def plan_after_binding(
+        self,
+        target: Target,
+        stmt: cst.BaseStatement,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        scope: NameScope,
+        name: str,
+        exc: Unsafe,
+    ) -> Union[Plan, Unsafe, None]:
+        """When ``name = <target>`` cannot become the ``with`` header, ``with name:`` placed
+        later around the remaining uses, with everything before it left as it was:
+
+        * in the same block, after the statements whose only escapes leave the function with
+          the object (``r.raise_for_status()``, ``return r``, ``raise E(r)``): on those paths
+          the object is left exactly as before, on every other path it is closed;
+        * after the ``try`` whose body binds it, when every handler of that ``try`` returns
+          or raises: whoever reaches the statement after it has ``name`` bound to the object.
+
+        Returns the plan, or the escape that blocks it after the binding's own exits (a better
+        reason than the first one), or None.
+        """
+        assert isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
+        bound = stmt.body[0].targets[0].target
+        blocked: Optional[Unsafe] = None
+        if exc.exiting and exc.index is not None:
+            found = self._open_later(
+                target, block, stmts, index, index + 1, exc.index + 1, scope, name, frozenset({bound})
+            )
+            if isinstance(found, Plan):
+                return found
+            blocked = found
+        outer = self._try_around(target, block, name) or self._if_around(target, block, name)
+        if outer is None:
+            return blocked
+        compound, outer_block, bindings = outer
+        outer_stmts = list(outer_block.body)
+        t = next(i for i, s in enumerate(outer_stmts) if s is compound)
+        found = self._open_later(
+            target, outer_block, outer_stmts, t, t, t + 1, scope, name, frozenset({bound, *bindings})
+        )
+        return found if isinstance(found, Plan) else (blocked or found)
+
+    def _open_later(
+        self,
+        target: Target,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        open_at: int,
+        scope: NameScope,
+        name: str,
+        bound: FrozenSet[cst.CSTNode],
+    ) -> Union[Plan, Unsafe, None]:
+        """``with name:`` from ``stmts[open_at]`` (moved past each statement whose escapes
+        leave the function), or the escape that blocks it, or None."""
+        prefix_start = first if first > index else index
+        while open_at < len(stmts):
+            escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
+            try:
+                end = escapes.extent(stmts, index, first, {name}, block, open_at=open_at)
+            except Unsafe as exc:
+                if exc.exiting and exc.index is not None and exc.index >= open_at:
+                    open_at = exc.index + 1
+                    continue
+                return exc if not exc.exiting and exc.index is not None else None
+            # ``with name:`` must close the object the binding made: nothing before it may
+            # rebind the name (the binding itself aside).
+            if self._rebinds(name, stmts[prefix_start:open_at], skip=bound):
+                return None
+            if target.mode == "aclose":
+                try:
+                    self._check_not_rebound(name, stmts[open_at : end + 1], target.noun)
+                except Unsafe:
+                    return None
+            return Plan(
+                target,
+                block,
+                open_at,
+                end,
+                name,
+                named=False,
+                bound=True,
+                hazard=escapes.hazard,
+                hazard_reason=escapes.hazard_reason,
+            )
+        return None
+
+    def _try_around(
+        self, target: Target, block: cst.CSTNode, name: str
+    ) -> Optional[Tuple[cst.CSTNode, cst.CSTNode, List[cst.CSTNode]]]:
+        """(the ``try`` whose body ``block`` is, the block holding it, the other bindings of
+        ``name`` it makes) when every handler ends with ``return``/``raise`` or by binding
+        ``name`` to an object like the target (``except TypeError: r = requests.get(u)``)."""
+        owner = self._parent(block)
+        if not isinstance(owner, cst.Try) or owner.body is not block or not owner.handlers:
+            return None
+        bindings: List[cst.CSTNode] = []
+        for handler in owner.handlers:
+            if ends_by_leaving(handler.body):
+                continue
+            last = handler.body.body[-1] if isinstance(handler.body, cst.IndentedBlock) and handler.body.body else None
+            found = self._alike_binding(target, last, name) if last is not None else None
+            if found is None:
+                return None
+            bindings.append(found)
+        outer = self._parent(owner)
+        if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
+            return None
+        return owner, outer, bindings
+
+    def _if_around(
+        self, target: Target, block: cst.CSTNode, name: str
+    ) -> Optional[Tuple[cst.CSTNode, cst.CSTNode, List[cst.CSTNode]]]:
+        """(the ``if`` one of whose branches ``block`` is, the block holding it, the bindings
+        of ``name`` in its branches) when every branch, ``else`` included, binds ``name`` at
+        its top level to an object like the target (``if opener: r = opener.open(q)`` /
+        ``else: r = urlopen(q)``): after the ``if``, ``name`` is one of them."""
+        node: Optional[cst.CSTNode] = self._parent(block)
+        if isinstance(node, cst.Else):
+            node = self._parent(node)
+        # Climb to the first ``if`` of an ``elif`` chain.
+        while isinstance(node, cst.If) and isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
+            node = self._parent(node)
+        if not isinstance(node, cst.If):
+            return None
+        top = node
+        bindings: List[cst.CSTNode] = []
+        branch: Optional[cst.CSTNode] = top
+        while branch is not None:
+            body = branch.body
+            if not isinstance(body, cst.IndentedBlock):
+                return None
+            found = [b for b in (self._alike_binding(target, st, name) for st in body.body) if b is not None]
+            if len(found) != 1:
+                return None  # none, or a second one the with after the if would not close
+            bindings.extend(found)
+            orelse = branch.orelse if isinstance(branch, cst.If) else None
+            if orelse is None and isinstance(branch, cst.If):
+                return None  # no else: the name may be unbound or something else after it
+            branch = orelse
+        outer = self._parent(top)
+        if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
+            return None
+        return top, outer, bindings
+
+    def _alike_binding(self, target: Target, stmt: cst.CSTNode, name: str) -> Optional[cst.CSTNode]:
+        """The ``Name`` of ``stmt`` when it is ``name = <an object like the target>``: a
+        target of this codemod of the same library, kind and class, or (requests) any
+        response of requests, which ``with`` closes harmlessly when its body was read."""
+        if not (
+            isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)
+        ):
+            return None
+        assign = stmt.body[0]
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+            return None
+        if assign.targets[0].target.value != name:
+            return None
+        value = assign.value
+        found = self.codemod.target_of(value)
+        if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
+            target.library,
+            target.mode,
+            target.noun,
+            target.client_class,
+        ):
+            return assign.targets[0].target
+        if target.noun == "response" and target.library == "requests" and isinstance(value, cst.Call):
+            call = self.resolver.classify(value)
+            if (
+                call is not None
+                and call.library == "requests"
+                and call.name in REQUESTS_VERBS
+                and (call.kind == "function" or call.client_class == "requests.Session")
+            ):
+                return assign.targets[0].target
+        return None
+
+    def _rebinds(self, name: str, stmts: Sequence[cst.CSTNode], skip: FrozenSet[cst.CSTNode]) -> bool:
+        return self.binds(stmts, name, skip)
+
+    def check_not_rebound(self, name: str, stmts: Sequence[cst.CSTNode], noun: str) -> None:
+        for stmt in stmts:
+            for sub in walk(stmt):
+                if isinstance(sub, cst.Name) and sub.value == name:
+                    ctx = self.get_metadata(ExpressionContextProvider, sub, None)
+                    if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
+                        raise Unsafe(f"`{name}` is rebound before the {noun} could be closed in a finally")
