@@ -86,7 +86,8 @@ class ShareSession(HttpCodemod):
         "every call opens a new TCP connection, and with TLS a new handshake."
     )
     FIX = (
-        "Creates one client per module (after the imports) or per function (a `with` block) and "
+        "Creates one client per package (a private module its modules import; scripts: one per "
+        "module, after the imports) or per function (a `with` block) and "
         "rewrites the calls to `<client>.<verb>(...)` with the same arguments. The client stores "
         "no cookies, as bare calls never carried cookies from one call to the next. Connections "
         "are reused; a module-level client is shared by threads and lives until the process "
