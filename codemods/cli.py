@@ -355,7 +355,7 @@ def command(
     if project_facts.needed(settings.codemods):
         # Once, before any file is rewritten: what tests and other modules know (facts/).
         settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, excludes))
-    settings = generated.plan_run(settings, found.files, found.roots)  # each package's shared client
+    settings = generated.plan_run(settings, found.files)  # each package's shared client
     results = _run_groups(found.files, settings, cfg, base, jobs, quiet)
     if fmt == "sarif" and not settings.unsafe_fixes:
         _preview_unsafe_fixes(results, settings, mode, cfg, base)

@@ -30,7 +30,7 @@ from .sources import SourceError, create_atomic, write_atomic
 CODEMOD = "share-session"
 
 
-def plan_run(settings: Settings, files: Sequence[str], roots: Sequence[str]) -> Settings:
+def plan_run(settings: Settings, files: Sequence[str]) -> Settings:
     """``settings`` with the package plan when share-session's ``package`` strategy runs."""
     if CODEMOD not in settings.codemods:
         return settings
@@ -40,7 +40,7 @@ def plan_run(settings: Settings, files: Sequence[str], roots: Sequence[str]) -> 
     keep = options.get("keep-cookies", False)
     if isinstance(keep, str):
         keep = keep.strip().lower() in ("1", "true", "yes", "on")
-    return replace(settings, packages=plan_layout(files, roots, bool(keep)))
+    return replace(settings, packages=plan_layout(files, bool(keep)))
 
 
 def with_generated(results: Iterable[FileResult], settings: Settings) -> Iterator[FileResult]:
@@ -112,11 +112,14 @@ def _module_result(
         created=not client.exists,
     )
     if settings.mode == WRITE:
+        # The package may lie above the run's roots (a run over a subpackage): its directory,
+        # found from real paths, is where the module goes.
+        roots = tuple(settings.roots) + (client.directory,) if settings.roots else ()
         try:
             if client.exists:
-                write_atomic(client.path, result.new_bytes or b"", settings.roots)
+                write_atomic(client.path, result.new_bytes or b"", roots)
             else:
-                create_atomic(client.path, result.new_bytes or b"", settings.roots)
+                create_atomic(client.path, result.new_bytes or b"", roots)
             result.written = True
         except SourceError as exc:
             return _failed(client.path, exc.reason, users)

@@ -4,6 +4,7 @@ created by the run, imported by every rewritten module of the package."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -236,18 +237,24 @@ def test_cached_results_still_require_the_module(tmp_path):
     cache = str(tmp_path / "cache")
     files = sorted(str(p) for p in root.rglob("*.py"))
     settings = engine.Settings(codemods=("share-session",), mode=engine.CHECK, cache_dir=cache)
-    settings = generated.plan_run(settings, files, [str(root)])
+    settings = generated.plan_run(settings, files)
     first = engine.run(files, settings)
     second = engine.run(files, settings)
     assert [r.path for r in first if r.created] == [r.path for r in second if r.created]
     assert [r.path for r in second if r.created] == [str(root / "pkg/_http_client.py")]
 
 
-def test_the_plan_names_the_top_level_package_within_the_roots(tmp_path):
+def test_the_plan_names_the_top_level_package_also_above_the_roots(tmp_path, monkeypatch):
     root = package(tmp_path)
     files = sorted(str(p) for p in root.rglob("*.py"))
-    layout = plan_layout(files, [str(root)])
+    layout = plan_layout(files)
     assert [c.path for c in layout.clients] == [str(root / "pkg/_http_client.py")]
-    # a run over the subpackage alone does not write above it
-    inner = plan_layout([str(root / "pkg/sub/c.py")], [str(root / "pkg/sub")])
-    assert [c.path for c in inner.clients] == [str(root / "pkg/sub/_http_client.py")]
+    # a run over the subpackage alone (pre-commit's single files) finds the same module
+    inner = plan_layout([str(root / "pkg/sub/c.py")])
+    assert [c.path for c in inner.clients] == [str(root / "pkg/_http_client.py")]
+    monkeypatch.chdir(root / "pkg/sub")
+    assert [c.path for c in plan_layout(["c.py"]).clients] == [os.path.join(os.pardir, "_http_client.py")]
+    result = cli(root / "pkg/sub")
+    assert result.exit_code == 0, result.output
+    assert (root / "pkg/_http_client.py").exists() and not (root / "pkg/sub/_http_client.py").exists()
+    assert "from .._http_client import" in (root / "pkg/sub/c.py").read_text()

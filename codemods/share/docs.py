@@ -150,8 +150,9 @@ DOCS = CodemodDocs(
     fix="""
   - `package` (default): one client per package, in a private module of the package that
     every rewritten module of it imports. The run plans it before any file is rewritten: the
-    package is the top-level one (the outermost directory with an `__init__.py`, within the
-    paths the run names: never a file above them), not the innermost, because one client for
+    package is the top-level one (the outermost directory with an `__init__.py` above the
+    module, also above the paths the run names, so a run over a subpackage or pre-commit's
+    single files finds the same module as a run over the whole tree), not the innermost, because one client for
     the whole package is the point (the post-mortem's "one client you created, used
     everywhere"; a package's subpackages call the same hosts) and because the top-level
     package is what isort calls first party; its module `_http_client.py` (`_http_client_1.py`... when that name

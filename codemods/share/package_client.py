@@ -3,7 +3,7 @@ of where each package's module is.
 
 The plan (``PackageLayout``) is computed once per run, before any file is rewritten, from the
 run's paths and the file system (``plan_layout``): for each top-level package (the outermost
-directory with an ``__init__.py`` inside the run's roots), the module that holds its clients
+directory with an ``__init__.py`` above a file of the run), the module that holds its clients
 (``_http_client.py``, or ``_http_client_1.py``... when that name is taken by a file that is
 not ours), whether it exists and which clients it defines. It is plain data (picklable for the
 workers, with a ``__cache_key__``). Each rewritten module imports the clients it uses from
@@ -126,15 +126,14 @@ def read_existing(text: str, package: str, module: str) -> Optional[Tuple[Tuple[
     return defines, False, "DefaultCookiePolicy" not in text
 
 
-def plan_layout(files: Sequence[str], roots: Sequence[str], keep_cookies: bool = False) -> PackageLayout:
+def plan_layout(files: Sequence[str], keep_cookies: bool = False) -> PackageLayout:
     """Where each package of the run keeps its clients (read from the file system only)."""
-    real_roots = [_real(r) for r in roots]
     tops: Dict[str, str] = {}  # real package directory -> the directory as the run spells it
     members: Dict[str, List[str]] = {}
     seen: Dict[str, Optional[Tuple[str, str]]] = {}
     for path in files:
         spelled_dir = os.path.dirname(path)
-        found = _top_package(_real(spelled_dir), spelled_dir, real_roots, seen)
+        found = _top_package(_real(spelled_dir), spelled_dir, seen)
         if found is not None:
             tops.setdefault(found[0], found[1])
             members.setdefault(found[0], []).append(path)
@@ -149,23 +148,31 @@ def plan_layout(files: Sequence[str], roots: Sequence[str], keep_cookies: bool =
     return PackageLayout(tuple(clients), keep_cookies)
 
 
-def _top_package(
-    real_dir: str, spelled: str, roots: Sequence[str], seen: Dict[str, Optional[Tuple[str, str]]]
-) -> Optional[Tuple[str, str]]:
-    """(real, spelled) directory of the outermost package holding ``real_dir`` inside its root."""
+def _top_package(real_dir: str, spelled: str, seen: Dict[str, Optional[Tuple[str, str]]]) -> Optional[Tuple[str, str]]:
+    """(real, spelled) directory of the outermost package holding ``real_dir``: directories
+    with an ``__init__.py`` upwards, also above the run's roots (a run over a subpackage, or
+    pre-commit's single files, finds the same module as a run over the whole tree)."""
     if real_dir in seen:
         return seen[real_dir]
-    root = max((r for r in roots if _inside(real_dir, r)), key=len, default=None)
     top: Optional[Tuple[str, str]] = None
     current, current_spelled = real_dir, spelled
-    while os.path.isfile(os.path.join(current, "__init__.py")) and (root is None or _inside(current, root)):
+    while os.path.isfile(os.path.join(current, "__init__.py")):
         top = (current, current_spelled)
         parent = os.path.dirname(current)
         if parent == current:
             break
-        current, current_spelled = parent, os.path.dirname(current_spelled) if current_spelled else os.pardir
+        current, current_spelled = parent, _parent(current_spelled)
     seen[real_dir] = top
     return top
+
+
+def _parent(spelled: str) -> str:
+    """The parent directory of ``spelled`` as the run would spell it (``""``: the current one)."""
+    if spelled in ("", os.curdir):
+        return os.pardir
+    if os.path.basename(spelled) == os.pardir:
+        return os.path.join(spelled, os.pardir)
+    return os.path.dirname(spelled)
 
 
 def _choose_module(directory: str, spelled: str, package: str, keep_cookies: bool) -> Optional[PackageClient]:
