@@ -159,6 +159,9 @@ class FileContext:
     #: What the rest of the project knows (``facts.ProjectFacts``: mocks in tests, run-time
     #: patches elsewhere, declared bounds); None: not computed for this run.
     facts: Optional[Any] = None
+    #: Where each package's shared client lives (``share.package_client.PackageLayout``);
+    #: None: no package plan for this run (modules keep clients of their own).
+    packages: Optional[Any] = None
 
 
 _NO_FILE = FileContext()

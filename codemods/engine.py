@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -28,7 +27,7 @@ from .libcst_compat import flat_skip_first
 from .linediff import _line_map, unified_diff
 from .prefilter import relevant, screen, target_kinds
 from .tree import LazyMetadata
-from .sources import SourceError, decode, write_atomic
+from .sources import SourceError, decode, read_source, write_atomic
 
 
 class Status(StrEnum):
@@ -80,6 +79,9 @@ class Settings:
     #: The project facts pass's result (``facts.ProjectFacts``), computed once per run before
     #: any file is rewritten when a codemod that consults it is selected; None: not computed.
     facts: Optional[Any] = None
+    #: The run-level plan of where each package's shared client lives
+    #: (``share.package_client.PackageLayout``, ``generated.py``); None: none.
+    packages: Optional[Any] = None
     #: Where per-file results are cached (``cache.py``); empty: no cache.
     cache_dir: str = ""
 
@@ -102,6 +104,11 @@ class FileResult:
     #: SARIF fixes of the unsafe fixes not applied, by (codemod, line, column): replacements
     #: in the file as read (``sarif.preview_unsafe_fixes``; only for ``--format sarif``).
     unsafe_previews: Dict[Tuple[str, int, int], List[Dict[str, Any]]] = field(default_factory=dict)
+    #: (generated module path, item) the rewrite imports from: a package's client module and
+    #: the library whose client it needs (``generated.py`` writes it after the run).
+    requires: List[Tuple[str, str]] = field(default_factory=list)
+    #: A file the run creates (a package's client module), not one it read.
+    created: bool = False
 
     @property
     def fixed(self) -> List[Site]:
@@ -233,6 +240,7 @@ class _FileRun:
             hidden_names=hidden_names,
             unsafe_fixes=self.settings.unsafe_fixes,
             facts=self.settings.facts,
+            packages=self.settings.packages,
         )
         context = CodemodContext(filename=self.path, scratch={FILE_KEY: file})
         try:
@@ -258,6 +266,7 @@ class _FileRun:
             if self.kinds is None:
                 return _error(result, f"internal error: {cls.NAME} produced code that does not parse")
         result.applied.append(cls.NAME)
+        result.requires += getattr(command, "requires", ())
         to_start, from_start = _line_map(self.start_text, self.code), self.from_start
         self.to_original = lambda line: from_start(to_start(line))
         return None
@@ -325,32 +334,8 @@ def _error(result: FileResult, reason: str, line: int = 0, column: int = 0) -> F
     result.error_column = column
     result.sites = []
     result.applied = []
+    result.requires = []
     return result
-
-
-def _read(path: str, settings: Settings) -> bytes:
-    """The bytes of a regular file, refusing FIFOs and devices (never blocks on open) and
-    files over the size limit (not read at all)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise SourceError("not a regular file")
-        if settings.max_file_size and st.st_size > settings.max_file_size:
-            raise SourceError(
-                f"{_megabytes(st.st_size)} is over the size limit of {_megabytes(settings.max_file_size)}"
-                " (--file-size-limit): not processed"
-            )
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    finally:
-        os.close(fd)
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:.1f} MB"
 
 
 def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
@@ -378,7 +363,7 @@ def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], 
     """``process_source`` on a file, and the atomic write in WRITE mode; ``on_write`` is
     called just before writing (the supervisor never kills a worker while it writes)."""
     try:
-        data = _read(path, settings)
+        data = read_source(path, settings.max_file_size)
     except SourceError as exc:
         return _error(FileResult(path, ERROR), exc.reason)
     except FileNotFoundError:
@@ -428,6 +413,15 @@ def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[Fi
     """Results in the order of ``paths`` (callers pass them sorted). With a time or memory
     budget, supervised workers run the files (also with ``jobs == 1``): ``workers.py``."""
     jobs = max(1, jobs)
+    if settings.packages is not None:
+        from .generated import with_generated
+
+        yield from with_generated(_run_iter_cached(paths, settings, jobs), settings)
+        return
+    yield from _run_iter_cached(paths, settings, jobs)
+
+
+def _run_iter_cached(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     if settings.cache_dir:
         yield from _with_trim(_run_iter(paths, settings, jobs), settings.cache_dir)
         return
@@ -487,7 +481,7 @@ class Totals:
     @classmethod
     def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
         return cls(
-            scanned=len(results),
+            scanned=sum(not r.created for r in results),
             skipped=sum(r.status == SKIPPED for r in results),
             changed=sum(r.status == CHANGED for r in results),
             fixed=sum(len(r.fixed) for r in results),

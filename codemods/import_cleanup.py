@@ -183,6 +183,13 @@ def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cs
         before = len(body)
         _insert_sorted(body, position, stmt, style)
         shift += len(body) - before
+    if body and original.body:
+        # An import that became the module's first statement (the first one was removed as
+        # unused) takes no more blank lines above it than the first statement had.
+        kept_head = _split_leading(original.body[0].leading_lines)[0]
+        head, rest = _split_leading(body[0].leading_lines)
+        if len(head) > len(kept_head):
+            body[0] = body[0].with_changes(leading_lines=kept_head + rest)
     return new.with_changes(body=body)
 
 

@@ -20,7 +20,7 @@ from libcst.metadata import MetadataWrapper, ScopeProvider
 from .base import REPORTED, Site
 from .engine import CHANGED, DIFF, ERROR, UNCHANGED, FileResult, Settings, process_source
 from .linediff import unified_diff
-from .sources import SourceError, decode, write_atomic
+from .sources import SourceError, create_atomic, decode, write_atomic
 
 CONTEXT = 3
 
@@ -319,11 +319,14 @@ def _apply(result: FileResult, hunks: Sequence[Hunk], accepted: Sequence[int]) -
                 error=f"the accepted hunks use {', '.join(missing)}, defined in a rejected one: file skipped, left unchanged",
             )
     try:
-        with open(result.path, "rb") as handle:
-            current, _ = decode(handle.read())
-        if current != result.old_text:
-            raise SourceError("file changed during the review: not rewritten")
-        write_atomic(result.path, data)
+        if result.created:  # a package's shared client module (generated.py)
+            create_atomic(result.path, data)
+        else:
+            with open(result.path, "rb") as handle:
+                current, _ = decode(handle.read())
+            if current != result.old_text:
+                raise SourceError("file changed during the review: not rewritten")
+            write_atomic(result.path, data)
     except (SourceError, OSError) as exc:
         reason = exc.reason if isinstance(exc, SourceError) else f"cannot write: {exc.strerror or exc}"
         failed = _declined(result, hunks, ())

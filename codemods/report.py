@@ -62,7 +62,8 @@ def with_prefixes(diff: str, path: str) -> str:
     if not (first.startswith("--- ") and second.startswith("+++ ")):
         return diff
     name = diff_path(path)
-    return f"--- a/{name}{sep1}+++ b/{name}{sep2}{body}"
+    old = "/dev/null" if first == "--- /dev/null" else f"a/{name}"  # a file the run creates
+    return f"--- {old}{sep1}+++ b/{name}{sep2}{body}"
 
 
 def colorize_diff(diff: str) -> str:
@@ -241,6 +242,8 @@ def to_json(
             "sites": [site.to_dict() for site in result.sites],
             "diff": result.diff,
         }
+        if result.created:
+            entry["created"] = True  # a file the run creates (a package's shared client module)
         if result.status == ERROR:
             entry["error"] = {
                 "message": result.error,

@@ -88,3 +88,60 @@ def write_atomic(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
         except OSError:
             pass
         raise
+
+
+def create_atomic(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
+    """Create ``path`` with ``data``: written to a temporary file in the same directory, then
+    linked to the name, which fails if the name was taken meanwhile (nothing is replaced; a
+    crash leaves no partial file under the name). The mode is the umask's, as for any new file."""
+    from .discover import inside
+
+    directory = os.path.dirname(os.path.abspath(path))
+    real = os.path.join(os.path.realpath(directory), os.path.basename(path))
+    if roots and not inside(real, roots):
+        raise SourceError(f"resolves outside the tree ({real}): not created")
+    if os.path.lexists(real):
+        raise SourceError("exists already (created meanwhile?): not replaced")
+    fd, tmp = tempfile.mkstemp(prefix=".http-codemods-", suffix=".tmp", dir=os.path.dirname(real))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        try:
+            os.link(tmp, real)
+        except FileExistsError:
+            raise SourceError("exists already (created meanwhile?): not replaced")
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def read_source(path: str, max_size: int = 0) -> bytes:
+    """The bytes of a regular file, refusing FIFOs and devices (never blocks on open) and
+    files over the size limit (not read at all)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError("not a regular file")
+        if max_size and st.st_size > max_size:
+            raise SourceError(
+                f"{_megabytes(st.st_size)} is over the size limit of {_megabytes(max_size)}"
+                " (--file-size-limit): not processed"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"

@@ -12,6 +12,7 @@ import click
 
 from .. import engine, registry
 from .. import facts as project_facts
+from .. import generated
 from ..discover import Discovery, discover
 from ..report import command_line, emit_text, error_line, render, write_diff, write_report
 from ..sarif import preview_unsafe_fixes
@@ -105,6 +106,7 @@ def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engin
     )
     if project_facts.needed(settings.codemods):
         settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, run.excludes))
+    settings = generated.plan_run(settings, found.files)  # each package's shared client
     return settings
 
 

@@ -15,7 +15,7 @@ from .targets import ShareTarget
 
 def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> None:
     ok = share.eligible(targets, share.module_problem)
-    _report_pending(share, module)
+    report_pending(share, module)
     if not ok:
         return
     first_use = min(top_statement_index(share, t.call) for t in ok)
@@ -58,7 +58,7 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
     for lib in libraries:
         if lib in refs:
             lines += ClientDefinition(api_of(lib), refs[lib].name, cookiejar).module_statements(names[lib])
-    block = _module_block(module, point, adds, lines)
+    block = module_block(module, point, adds, lines)
     share.plan.module_block = block
     share.plan.insert_at = point
     for t in ok:
@@ -66,7 +66,7 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
             share.schedule(t, names[t.found.top_module])
 
 
-def _report_pending(share: Any, module: cst.Module) -> None:
+def report_pending(share: Any, module: cst.Module) -> None:
     """The unsafe fixes not applied (no ``--unsafe-fixes``): "fixable with --unsafe-fixes"
     only where ``--unsafe-fixes`` would fix them (the library can be named there)."""
     pending, share.pending = share.pending, []
@@ -85,7 +85,7 @@ def _report_pending(share: Any, module: cst.Module) -> None:
             )
 
 
-def _module_block(
+def module_block(
     module: cst.Module, point: int, adds: List[cst.SimpleStatementLine], lines: List[str]
 ) -> List[cst.BaseStatement]:
     """The imports to add and the client's statements, set off by blank lines."""
@@ -93,7 +93,7 @@ def _module_block(
         adds[0] = adds[0].with_changes(leading_lines=[cst.EmptyLine()])
     block: List[cst.BaseStatement] = list(adds)
     client_stmts = [cst.parse_statement(line + "\n") for line in lines]
-    if point > 0 or adds:
+    if client_stmts and (point > 0 or adds):
         client_stmts[0] = client_stmts[0].with_changes(leading_lines=[cst.EmptyLine()])
     block += client_stmts
     return block

@@ -67,7 +67,12 @@ def insert_module_block(updated_node: cst.Module, plan: SharePlan) -> cst.Module
         return updated_node
     body = list(updated_node.body)
     point = plan.insert_at
-    if point < len(body) and not body[point].leading_lines:
+    only_imports = all(
+        isinstance(stmt, cst.SimpleStatementLine)
+        and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+        for stmt in plan.module_block
+    )  # the package strategy's import: import_cleanup puts it in its block
+    if point < len(body) and not body[point].leading_lines and not only_imports:
         body[point] = body[point].with_changes(leading_lines=[cst.EmptyLine()])
     body[point:point] = plan.module_block
     return updated_node.with_changes(body=body)

@@ -1,0 +1,121 @@
+"""The ``package`` strategy (the default): a module of a package imports its package's shared
+client (``package_client.py``) instead of defining one of its own.
+
+``from ._http_client import session as _session`` (relative when the module or, failing that,
+most of its package imports relatively; else ``from pkg._http_client import ...``), placed
+where the project's import sorting puts it, and every target routed through ``_session``. A
+module outside any package (a script), a module with an ``if __name__ == "__main__":`` block
+(it may be run as a script, where neither import resolves), and every run without a package
+plan (standard input, the library API) keep the module-level client of ``module_scope.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, List, Optional
+
+import libcst as cst
+
+from .client import DEFAULT_MODULE_NAMES, api_of, modules_of
+from .layout import insertion_point, top_statement_index
+from .module_scope import module_block, plan_module, report_pending
+from .package_client import EXPORTS, PackageClient
+from .targets import ShareTarget
+
+
+def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> None:
+    client = _client_for(share, module)
+    if client is None:
+        plan_module(share, module, targets)
+        return
+    ok = share.eligible(targets, share.module_problem)
+    report_pending(share, module)
+    if not ok:
+        return
+    point = insertion_point(module.body, min(top_statement_index(share, t.call) for t in ok))
+    libraries = modules_of(ok)
+    given = share.options["session-name"] or ""
+    names = {}
+    for lib in libraries:
+        lib_targets = [t for t in ok if t.found.top_module == lib]
+        problem = _problem(share, client, lib, point)
+        if problem is not None:
+            for t in lib_targets:
+                share.report(t.call, *problem)
+            continue
+        if given:
+            base = given if api_of(lib) == "requests" or len(libraries) == 1 else f"{given}_httpx"
+        else:
+            base = DEFAULT_MODULE_NAMES[api_of(lib)]
+        names[lib] = share.imports.fresh(base)
+    if not names:
+        return
+    source = client.import_from(share.context.filename or "", _relative(module, client))
+    aliases = ", ".join(f"{EXPORTS[lib]} as {names[lib]}" for lib in sorted(names, key=lambda m: EXPORTS[m]))
+    statement = cst.parse_statement(f"from {source} import {aliases}\n")
+    assert isinstance(statement, cst.SimpleStatementLine)
+    share.plan.module_block = module_block(module, point, [statement], [])
+    share.plan.insert_at = point
+    for lib in names:
+        share.requires.append((client.path, lib))
+    for t in ok:
+        if t.found.top_module in names:
+            share.schedule(t, names[t.found.top_module])
+
+
+def _client_for(share: Any, module: cst.Module) -> Optional[PackageClient]:
+    layout = share.file.packages
+    if layout is None or not share.context.filename:
+        return None
+    client = layout.for_file(share.context.filename)
+    if client is None or _main_block(module) or _is_client_module(share.context.filename, client):
+        return None
+    return client
+
+
+def _problem(share: Any, client: PackageClient, lib: str, point: int) -> Optional[tuple]:
+    if not share.imports.library_imported(lib, point):
+        return (
+            f"{lib} is not imported at module level before its first use",
+            f"add `import {lib}` to the module's imports at the top, then run again",
+        )
+    if EXPORTS[lib] not in client.defines and not client.extendable:
+        return (
+            f"the package's client module {client.path} was edited since it was generated and "
+            f"defines no `{EXPORTS[lib]}`",
+            f"add `{EXPORTS[lib]}` to {client.path} (or use --session-scope module), then run again",
+        )
+    return None
+
+
+def _relative(module: cst.Module, client: PackageClient) -> bool:
+    """The module's own style; with no import of its package, the package's."""
+    absolute = False
+    for stmt in module.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and small.relative:
+                return True
+            names = [small.module] if isinstance(small, cst.ImportFrom) else []
+            if isinstance(small, cst.Import):
+                names = [a.name for a in small.names]
+            absolute = absolute or any(_top(n) == client.package for n in names if n is not None)
+    return client.relative and not absolute
+
+
+def _top(expr: cst.BaseExpression) -> str:
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else ""
+
+
+def _main_block(module: cst.Module) -> bool:
+    for stmt in module.body:
+        if isinstance(stmt, cst.If):
+            test = module.code_for_node(stmt.test)
+            if "__name__" in test and "__main__" in test:
+                return True
+    return False
+
+
+def _is_client_module(filename: str, client: PackageClient) -> bool:
+    return os.path.realpath(filename) == os.path.realpath(os.path.join(client.directory, client.module + ".py"))
