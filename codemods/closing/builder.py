@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from ..tree import walk
 from .model import Mode, Plan, Target
 
 
@@ -97,21 +98,11 @@ def _bound_parts(node: cst.CSTNode) -> List[cst.CSTNode]:
 def _may_rebind(stmts: List[cst.BaseStatement], name: str) -> bool:
     """``name`` is bound anywhere in ``stmts`` (nested scopes included: an over-approximation)."""
     for stmt in stmts:
-        for node in _walk(stmt):
+        for node in walk(stmt):
             for part in _bound_parts(node):
-                if any(isinstance(sub, cst.Name) and sub.value == name for sub in _walk(part)):
+                if any(isinstance(sub, cst.Name) and sub.value == name for sub in walk(part)):
                     return True
     return False
-
-
-def _walk(node: cst.CSTNode) -> List[cst.CSTNode]:
-    out: List[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(current.children)
-    return out
 
 
 def _without_final_close(body: List[cst.BaseStatement], plan: Plan) -> List[cst.BaseStatement]:

@@ -29,6 +29,7 @@ from libcst.metadata import ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
 from ..calls import CLIENT_CLASSES, CLIENT_LIBRARY
+from ..tree import walk
 
 #: (client class, module it came from)
 Client = Tuple[str, str]
@@ -102,16 +103,16 @@ class HeldClients:
                         if isinstance(target, cst.Name) and target.value == attr:
                             if not self._client_or_none(value, found):
                                 return None
-        for node in _walk(self.codemod.module):
+        for node in walk(self.codemod.module):
             if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
                 for target, value in _bindings(node):
-                    if any(_is_attr(part, attr) for part in _walk(target)):
+                    if any(_is_attr(part, attr) for part in walk(target)):
                         if not (_is_attr(target, attr) and self._client_or_none(value, found)):
                             return None
             elif isinstance(node, (cst.Del, cst.For, cst.WithItem, cst.NamedExpr, cst.CompFor)):
                 part_of = {cst.Del: "target", cst.For: "target", cst.CompFor: "target", cst.NamedExpr: "target"}
                 target = getattr(node, part_of.get(type(node), "asname"), None)
-                if target is not None and any(_is_attr(part, attr) for part in _walk(target)):
+                if target is not None and any(_is_attr(part, attr) for part in walk(target)):
                     return None
             elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _DYNAMIC:
                 return None  # setattr/delattr/vars/__dict__ writes: not followed
@@ -234,16 +235,6 @@ def _bindings(node: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optional[cst.
 
 def _is_attr(node: cst.CSTNode, attr: str) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == attr
-
-
-def _walk(node: cst.CSTNode) -> List[cst.CSTNode]:
-    out: List[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(current.children)
-    return out
 
 
 def _defaults_to_none(param: cst.Param) -> bool:
