@@ -3,9 +3,14 @@
 LibCST's parser is native code: a signal handler does not run while it works, and an
 allocation failure inside it aborts the process. So the budget is enforced from outside: the
 parent hands each worker a few paths at a time, notes when each file starts (the moment the
-previous result arrived), and kills a worker whose current file runs past the time budget or
-whose resident memory passes the memory budget (read from ``/proc``; an address-space limit
-in the worker, twice the budget, is the backstop where polling is too slow). The file is
+previous result arrived) and the worker's CPU time then, and kills a worker whose current file
+uses more CPU time than the budget or whose resident memory passes the memory budget (both
+read from ``/proc``; an address-space limit in the worker, twice the budget, is the backstop
+where polling is too slow). The time budget is CPU time, not wall-clock time, so a loaded
+machine (a test suite beside the run, other jobs on a CI runner) does not turn a file that
+fits into an error; a file that waits rather than computes (a formatter subprocess that hangs)
+is stopped by a wall-clock backstop of ``WALL_FACTOR`` times the budget. Where ``/proc`` is
+missing the budget is wall-clock time. The file is
 reported as an error, the rest of that worker's paths go back to the queue, and a fresh
 worker takes its place. A worker is never killed while it writes (it says so first), so a
 file is never left half-written. Results are yielded in the order of the paths, whatever the
@@ -27,7 +32,21 @@ from .engine import ERROR, FileResult, Settings
 
 #: How often the supervisor checks the workers' memory (seconds).
 MEMORY_POLL = 0.05
+#: A file may take this many times its (CPU) time budget in wall-clock time.
+WALL_FACTOR = 10
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> Optional[float]:
+    """CPU time of process ``pid`` and its reaped children (a formatter run), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+        # after the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17
+        return sum(int(value) for value in fields[11:15]) / _TICK
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _limit_address_space(budget: int) -> None:
@@ -78,6 +97,14 @@ def _seconds(value: float) -> str:
     return f"{value:g}"
 
 
+def _time_message(slot: "_Slot", limit: float) -> str:
+    if time.monotonic() - slot.started >= WALL_FACTOR * limit:
+        return (
+            f"took longer than {_seconds(WALL_FACTOR * limit)} s of wall-clock time ({WALL_FACTOR} x --file-time-limit)"
+        )
+    return f"took longer than {_seconds(limit)} s (--file-time-limit)"
+
+
 class _Slot:
     """One worker process and the paths it holds (the first is the one it is working on)."""
 
@@ -89,13 +116,32 @@ class _Slot:
         self.conn = parent
         self.held: Deque[Tuple[int, str]] = collections.deque()
         self.started = 0.0
+        self.cpu_started: Optional[float] = None
         self.writing = False
 
     def give(self, chunk: List[Tuple[int, str]]) -> None:
         self.held.extend(chunk)
         self.conn.send([path for _, path in chunk])
+        self.start_file()
+
+    def start_file(self) -> None:
+        """The current file starts now: note the clock and the worker's CPU time."""
         self.started = time.monotonic()
+        self.cpu_started = cpu_seconds(self.process.pid)
         self.writing = False
+
+    def time_left(self, limit: float, now: float) -> float:
+        """Seconds (at the soonest) until the current file passes the time budget; <= 0: past."""
+        wall_left = self.started + limit - now
+        if self.cpu_started is None:
+            return wall_left
+        cpu = cpu_seconds(self.process.pid)
+        if cpu is None:
+            return wall_left
+        # CPU time grows at most as fast as the clock (one thread), so the budget cannot run
+        # out before the CPU time left has passed, nor before the wall-clock budget.
+        cpu_left = self.cpu_started + limit - cpu
+        return min(max(wall_left, cpu_left), self.started + WALL_FACTOR * limit - now)
 
     def resident(self) -> int:
         try:
@@ -152,13 +198,9 @@ def run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Itera
             if settings.file_memory_limit:
                 timeout = MEMORY_POLL
             if settings.file_time_limit:
-                nearest = (
-                    min(s.started + settings.file_time_limit for s in busy if not s.writing)
-                    if any(not s.writing for s in busy)
-                    else None
-                )
-                if nearest is not None:
-                    left = max(0.0, nearest - now) + 0.001
+                lefts = [s.time_left(settings.file_time_limit, now) for s in busy if not s.writing]
+                if lefts:
+                    left = max(0.0, min(lefts)) + 0.001
                     timeout = left if timeout is None else min(timeout, left)
             wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout)
             for index, slot in enumerate(slots):
@@ -166,9 +208,9 @@ def run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Itera
                     continue
                 failure = _drain(slot, done)
                 if failure is None and slot.held and not slot.writing:
-                    elapsed = time.monotonic() - slot.started
-                    if settings.file_time_limit and elapsed > settings.file_time_limit:
-                        failure = f"took longer than {_seconds(settings.file_time_limit)} s (--file-time-limit)"
+                    limit = settings.file_time_limit
+                    if limit and slot.time_left(limit, time.monotonic()) <= 0:
+                        failure = _time_message(slot, limit)
                     elif settings.file_memory_limit and slot.resident() > settings.file_memory_limit:
                         failure = _memory_message(settings)
                 if failure is None:
@@ -206,8 +248,7 @@ def _drain(slot: _Slot, done: Dict[int, FileResult]) -> Optional[str]:
         engine.PARSE_COUNT += parses
         position, _ = slot.held.popleft()
         done[position] = result
-        slot.started = time.monotonic()
-        slot.writing = False
+        slot.start_file()
     if slot.held and not alive:
         code = slot.process.exitcode
         how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"

@@ -287,6 +287,52 @@ def test_a_worker_that_dies_is_replaced_and_its_file_reported(tmp_path, monkeypa
         (tmp_path / "z.py").write_text(GOOD)
 
 
+def _slowed(monkeypatch, how, seconds):
+    """Make the forked workers spend ``seconds`` on ``slow.py`` before processing it, waiting
+    (``how="sleep"``, as on a machine whose cores are busy elsewhere) or computing."""
+    import time
+
+    real = engine.process_path
+
+    def slow(path, settings, on_write=None):
+        if path.endswith("slow.py"):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if how == "sleep":
+                    time.sleep(end - time.monotonic())
+        return real(path, settings, on_write)
+
+    monkeypatch.setattr(engine, "process_path", slow)  # the forked workers inherit it
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="CPU time is read from /proc")
+def test_the_time_budget_is_cpu_time_so_waiting_is_not_an_error(tmp_path, monkeypatch):
+    """2 s of waiting against a 1 s budget: not an error (a loaded machine must not turn a
+    file that fits into one); the wall-clock backstop is 10 times the budget."""
+    (tmp_path / "slow.py").write_text(GOOD)
+    _slowed(monkeypatch, "sleep", 2.0)
+    settings = engine.Settings(codemods=("add-timeout",), mode=engine.CHECK, file_time_limit=1)
+    [result] = engine.run([str(tmp_path / "slow.py")], settings, jobs=1)
+    assert result.status == engine.CHANGED, result.error
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="CPU time is read from /proc")
+@pytest.mark.parametrize(
+    "how,message",
+    [
+        ("spin", "took longer than 0.5 s (--file-time-limit)"),
+        ("sleep", "took longer than 5 s of wall-clock time (10 x --file-time-limit)"),
+    ],
+)
+def test_computing_past_the_budget_or_waiting_past_the_backstop_is_an_error(tmp_path, monkeypatch, how, message):
+    (tmp_path / "slow.py").write_text(GOOD)
+    (tmp_path / "z.py").write_text(GOOD)
+    _slowed(monkeypatch, how, 60.0)
+    settings = engine.Settings(codemods=("add-timeout",), mode=engine.CHECK, file_time_limit=0.5)
+    results = engine.run([str(tmp_path / "slow.py"), str(tmp_path / "z.py")], settings, jobs=1)
+    assert [(r.status, r.error) for r in results] == [(engine.ERROR, message), (engine.CHANGED, None)]
+
+
 def test_the_supervisor_counts_the_workers_parses(tmp_path):
     (tmp_path / "a.py").write_text(GOOD)
     (tmp_path / "plain.py").write_text("x = 1\n")

@@ -75,7 +75,7 @@ def codemod_options(func):
 @click.option(
     "--file-time-limit",
     type=click.FloatRange(min=0),
-    help=f"Seconds one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).",
+    help=f"Seconds of CPU time one file may take; over it, the file is an error and the run goes on; 0: none (default: {BUDGETS['file-time-limit']:g}).",
 )
 @click.option(
     "--file-memory-limit",
