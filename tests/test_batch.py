@@ -348,16 +348,18 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     args = ["-j", "2", "--select", "add-timeout", "--jobs-per-repo", "1"]
 
     # The reference: one uninterrupted run (in this process: each repository is still a process).
-    ref_repos = make_fleet(tmp_path / "ref")
+    # Eight repositories, two of each kind: enough for a finished one and a waiting one when
+    # killed, and cheap enough to stay far inside the timeout on a busy machine.
+    ref_repos = make_fleet(tmp_path / "ref", 8)
     ref_control = make_control(tmp_path / "ref", ref_repos, gate=True)
     monkeypatch.chdir(tmp_path / "ref")
     ref = batch(*args, "--test-cmd", fleet_test_cmd(ref_control), *map(str, ref_repos))
-    assert ref.returncode == 1, ref.stdout + ref.stderr  # the five broken ones failed
+    assert ref.returncode == 1, ref.stdout + ref.stderr  # the two broken ones failed
     expected = snapshot(ref_repos)
     expected_rows = rows(ref.stdout, ref_repos)
-    assert [r[0] for r in expected_rows.values()].count("failed") == 5
-    assert [r[0] for r in expected_rows.values()].count("changed") == 10
-    assert "10 changed, 5 no change, 5 failed, 0 skipped" in ref.stdout
+    assert [r[0] for r in expected_rows.values()].count("failed") == 2
+    assert [r[0] for r in expected_rows.values()].count("changed") == 4
+    assert "4 changed, 2 no change, 2 failed, 0 skipped" in ref.stdout
     # Files the test command made (__pycache__) were removed: nothing is dirty.
     assert all(not s[2] for s in expected.values()), expected
     # Output order is the order given, whatever finished first.
@@ -365,7 +367,7 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     assert order == [r.name for r in ref_repos]
 
     # The same fleet, killed while two repositories are half way through their test command.
-    repos = make_fleet(tmp_path / "run")
+    repos = make_fleet(tmp_path / "run", 8)
     control = make_control(tmp_path / "run", repos, gate=False)
     state_file = tmp_path / "run" / ".http-codemods-batch.json"
     command = [sys.executable, "-m", "codemods", "batch", *args, "--test-cmd", fleet_test_cmd(control)]
@@ -413,11 +415,11 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     (control / "LOG").unlink()
     rerun = batch(*tail, "--failed")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert "(5 of 20 repositories to run)" in rerun.stderr
+    assert "(2 of 8 repositories to run)" in rerun.stderr
     assert sorted((control / "LOG").read_text().split()) == [r.name for r in repos[3::4]]
     after = rows(rerun.stdout, repos)
     assert all(after[r.name][0] == "changed" for r in repos[3::4])
-    assert "15 changed, 5 no change, 0 failed, 0 skipped" in rerun.stdout
+    assert "6 changed, 2 no change, 0 failed, 0 skipped" in rerun.stdout
     now = snapshot(repos)
     assert {k: v for k, v in now.items() if k not in {r.name for r in repos[3::4]}} == {
         k: v for k, v in expected.items() if k not in {r.name for r in repos[3::4]}
