@@ -1,4 +1,4 @@
-"""tools/suites/netblock.py, the plugin the README's real-suite runs (issue 11) load: it must
+"""tests/real_suites/netblock.py, the plugin the README's real-suite runs (issue 11) load: it must
 block and log a look-up of a non-local host even when the test catches the error, let local
 connections through, and name the test; compare.py must count that test as newly networked."""
 
@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-SUITES = Path(__file__).resolve().parent.parent / "tools" / "suites"
+SUITES = Path(__file__).resolve().parent / "real_suites"
 
 PROJECT_TEST = """
 import socket
