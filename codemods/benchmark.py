@@ -140,7 +140,7 @@ def _cache_entries(directory: str) -> int:
     return cache.stats(directory)["entries"] if os.path.isdir(directory) else 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m codemods.benchmark", description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", help="a directory of projects (e.g. the fetch.sh corpus)")
     parser.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="cores for the parallel runs")
@@ -149,43 +149,44 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--skip", default="", help="comma list of runs to skip: j1,jN,cache,libcst,ruff,sizes")
     parser.add_argument("--sizes", default="0.5,1,2,4", help="comma list of MB for the file-size rows")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers here")
-    args = parser.parse_args(argv)
-    skip = set(filter(None, args.skip.split(",")))
+    return parser
 
-    corpus = Path(args.corpus).resolve()
-    projects = sorted(str(p) for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
-    files = discover(projects).files
-    lines = count_lines(files)
-    jobs = max(1, args.jobs)
-    print(
-        f"corpus: {corpus}: {len(projects)} projects, {len(files)} files, {lines} lines; "
-        f"{os.cpu_count()} cores (using {jobs}); Python {sys.version.split()[0]}",
-        flush=True,
-    )
 
-    base_tool = [sys.executable, "-m", "codemods", "--check", "--config", os.devnull]
-    tool = [*base_tool, "--no-cache"]
-    results: Dict[str, Dict] = {}
-    printed: List[str] = [HEADER]
+class _Bench:
+    """One benchmark run: the corpus, the commands, and the rows printed so far."""
 
-    def show(name: str, key: str, n_files: int, n_lines: int, reference: Optional[float]) -> None:
-        printed.append(row(name, results[key], n_files, n_lines, reference))
-        print(printed[-1], flush=True)
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.corpus = Path(args.corpus).resolve()
+        self.projects = sorted(str(p) for p in self.corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
+        self.files = discover(self.projects).files
+        self.lines = count_lines(self.files)
+        self.jobs = max(1, args.jobs)
+        self.base_tool = [sys.executable, "-m", "codemods", "--check", "--config", os.devnull]
+        self.tool = [*self.base_tool, "--no-cache"]
+        self.results: Dict[str, Dict] = {}
+        self.printed: List[str] = [HEADER]
+        self.reference: Optional[float] = None
 
-    print(HEADER, flush=True)
-    if "jN" not in skip:
-        results["ours_jN"] = measure([*tool, "-j", str(jobs), *projects], ROOT)
-        show(f"http-codemods --check -j {jobs}", "ours_jN", len(files), lines, None)
-        print(f"    {summary_line(results['ours_jN']['stderr'])}", flush=True)
-    reference = results.get("ours_jN", {}).get("seconds")
-    if "cache" not in skip:
+    def show(self, name: str, key: str, n_files: int, n_lines: int, reference: Optional[float]) -> None:
+        self.printed.append(row(name, self.results[key], n_files, n_lines, reference))
+        print(self.printed[-1], flush=True)
+
+    def ours(self) -> None:
+        self.results["ours_jN"] = measure([*self.tool, "-j", str(self.jobs), *self.projects], ROOT)
+        self.show(f"http-codemods --check -j {self.jobs}", "ours_jN", len(self.files), self.lines, None)
+        print(f"    {summary_line(self.results['ours_jN']['stderr'])}", flush=True)
+
+    def cached(self) -> None:
+        """Cold (an empty cache directory), then warm (the same again, nothing changed)."""
         with tempfile.TemporaryDirectory(prefix="http-codemods-bench-cache-") as cache_dir:
-            cached = [*base_tool, "--cache-dir", cache_dir, "-j", str(jobs), *projects]
+            cached = [*self.base_tool, "--cache-dir", cache_dir, "-j", str(self.jobs), *self.projects]
             for name in ("cold", "warm"):
                 before = _cache_entries(cache_dir)
-                results[f"ours_{name}"] = run = measure(cached, ROOT)
+                self.results[f"ours_{name}"] = run = measure(cached, ROOT)
                 run["cache_entries_added"] = _cache_entries(cache_dir) - before
-                show(f"http-codemods --check -j {jobs}, cache {name}", f"ours_{name}", len(files), lines, reference)
+                label = f"http-codemods --check -j {self.jobs}, cache {name}"
+                self.show(label, f"ours_{name}", len(self.files), self.lines, self.reference)
                 line = summary_line(run["stderr"])
                 counts = (
                     [int(n) for n in re.findall(r"(\d+) files scanned, (\d+) skipped", line)[0]] if line else [0, 0]
@@ -193,96 +194,103 @@ def main(argv: Optional[List[str]] = None) -> int:
                 reached = counts[0] - counts[1] if name == "cold" else run["cache_entries_added"]
                 run["reached_libcst"] = reached
                 print(f"    {line}; files that reached LibCST: {reached}", flush=True)
-    if "j1" not in skip:
-        results["ours_j1"] = measure([*tool, "-j", "1", *projects], ROOT)
-        show("http-codemods --check -j 1", "ours_j1", len(files), lines, reference)
-    if "ruff" not in skip and shutil.which("ruff"):
-        ruff = [shutil.which("ruff"), "check", "--select", "S113", "--no-cache", "--isolated", "--exit-zero", "--quiet"]
-        results["ruff"] = measure([*ruff, *projects], ROOT)
-        show("ruff check --select S113", "ruff", len(files), lines, reference)
 
-    if "libcst" not in skip:
+    def one_job(self) -> None:
+        self.results["ours_j1"] = measure([*self.tool, "-j", "1", *self.projects], ROOT)
+        self.show("http-codemods --check -j 1", "ours_j1", len(self.files), self.lines, self.reference)
+
+    def ruff(self) -> None:
+        found = shutil.which("ruff")
+        if not found:
+            return
+        ruff = [found, "check", "--select", "S113", "--no-cache", "--isolated", "--exit-zero", "--quiet"]
+        self.results["ruff"] = measure([*ruff, *self.projects], ROOT)
+        self.show("ruff check --select S113", "ruff", len(self.files), self.lines, self.reference)
+
+    def libcst(self) -> None:
+        """Ours and LibCST's runner on the same copies of a sample (or of every file)."""
+        files, args = self.files, self.args
         sample = list(files)
         if args.libcst_sample and args.libcst_sample < len(files):
             sample = sorted(random.Random(args.seed).sample(files, args.libcst_sample))
         sample_lines = count_lines(sample)
+        label = "sample" if len(sample) < len(files) else "all"
         with tempfile.TemporaryDirectory(prefix="http-codemods-bench-") as tmp:
-            ours_copy = Path(tmp) / "ours"
-            libcst_copy = Path(tmp) / "libcst"
-            copy_files(sample, corpus, ours_copy)
-            copy_files(sample, corpus, libcst_copy)
-            results["ours_sample"] = measure([*tool, "-j", str(jobs), str(ours_copy)], ROOT)
-            label = "sample" if len(sample) < len(files) else "all"
-            show(f"http-codemods --check -j {jobs} ({label})", "ours_sample", len(sample), sample_lines, None)
-            total = {"seconds": 0.0, "maxrss_kib": 0, "cpu": 0.0, "returncode": 0, "stderr": ""}
-            for command in default_commands():
-                run = measure(
-                    [
-                        sys.executable,
-                        "-m",
-                        "libcst.tool",
-                        "codemod",
-                        command,
-                        "--no-format",
-                        "--hide-progress",
-                        "-j",
-                        str(jobs),
-                        str(libcst_copy),
-                    ],
-                    ROOT,
-                )
-                total["seconds"] += run["seconds"]
-                total["cpu"] += run["cpu"]
-                total["maxrss_kib"] = max(total["maxrss_kib"], run["maxrss_kib"])
-                total["stderr"] += run["stderr"][-500:]
-            results["libcst_sample"] = total
-            show(
-                f"libcst.tool codemod x{len(default_commands())} -j {jobs} ({label})",
-                "libcst_sample",
-                len(sample),
-                sample_lines,
-                results["ours_sample"]["seconds"],
+            ours_copy, libcst_copy = Path(tmp) / "ours", Path(tmp) / "libcst"
+            copy_files(sample, self.corpus, ours_copy)
+            copy_files(sample, self.corpus, libcst_copy)
+            self.results["ours_sample"] = measure([*self.tool, "-j", str(self.jobs), str(ours_copy)], ROOT)
+            self.show(f"http-codemods --check -j {self.jobs} ({label})", "ours_sample", len(sample), sample_lines, None)
+            total = self._libcst_runs(libcst_copy)
+        self.results["libcst_sample"] = total
+        name = f"libcst.tool codemod x{len(default_commands())} -j {self.jobs} ({label})"
+        self.show(name, "libcst_sample", len(sample), sample_lines, self.results["ours_sample"]["seconds"])
+        if label == "sample":
+            estimate = len(files) / (len(sample) / total["seconds"])
+            print(
+                f"    LibCST's runner on the whole tree, extrapolated: {estimate:.0f} s"
+                + (f" ({estimate / self.reference:.0f}x ours)" if self.reference else ""),
+                flush=True,
             )
-            if label == "sample":
-                rate = len(sample) / total["seconds"]
-                estimate = len(files) / rate
-                print(
-                    f"    LibCST's runner on the whole tree, extrapolated: {estimate:.0f} s"
-                    + (f" ({estimate / reference:.0f}x ours)" if reference else ""),
-                    flush=True,
-                )
-                results["libcst_extrapolated_seconds"] = {"seconds": estimate}
+            self.results["libcst_extrapolated_seconds"] = {"seconds": estimate}
 
-    if "sizes" not in skip:
+    def _libcst_runs(self, tree: Path) -> Dict:
+        """``libcst.tool codemod`` once per default codemod over ``tree``: the totals."""
+        total = {"seconds": 0.0, "maxrss_kib": 0, "cpu": 0.0, "returncode": 0, "stderr": ""}
+        for command in default_commands():
+            run = measure(
+                [sys.executable, "-m", "libcst.tool", "codemod", command, "--no-format", "--hide-progress"]
+                + ["-j", str(self.jobs), str(tree)],
+                ROOT,
+            )
+            total["seconds"] += run["seconds"]
+            total["cpu"] += run["cpu"]
+            total["maxrss_kib"] = max(total["maxrss_kib"], run["maxrss_kib"])
+            total["stderr"] += run["stderr"][-500:]
+        return total
+
+    def sizes(self) -> None:
+        """One generated file per size: time and peak memory should grow linearly."""
+        limits = ["--file-time-limit", "0", "--file-memory-limit", "0", "--file-size-limit", "0"]
         with tempfile.TemporaryDirectory(prefix="http-codemods-bench-size-") as tmp:
-            for megabytes in [float(x) for x in args.sizes.split(",") if x]:
+            for megabytes in [float(x) for x in self.args.sizes.split(",") if x]:
                 path = Path(tmp) / f"module_{megabytes:g}mb.py"
                 text = sized_module(megabytes)
                 path.write_text(text, encoding="utf-8")
                 n_lines = text.count("\n")
                 key = f"size_{megabytes:g}mb"
-                results[key] = measure(
-                    [
-                        *tool,
-                        "-j",
-                        "1",
-                        "--file-time-limit",
-                        "0",
-                        "--file-memory-limit",
-                        "0",
-                        "--file-size-limit",
-                        "0",
-                        str(path),
-                    ],
-                    ROOT,
-                )
-                results[key]["bytes"] = len(text.encode())
-                show(f"one file of {megabytes:g} MB ({n_lines} lines)", key, 1, n_lines, None)
-                print(f"    {summary_line(results[key]['stderr'])}", flush=True)
+                self.results[key] = measure([*self.tool, "-j", "1", *limits, str(path)], ROOT)
+                self.results[key]["bytes"] = len(text.encode())
+                self.show(f"one file of {megabytes:g} MB ({n_lines} lines)", key, 1, n_lines, None)
+                print(f"    {summary_line(self.results[key]['stderr'])}", flush=True)
 
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    bench = _Bench(args)
+    print(
+        f"corpus: {bench.corpus}: {len(bench.projects)} projects, {len(bench.files)} files, {bench.lines} lines; "
+        f"{os.cpu_count()} cores (using {bench.jobs}); Python {sys.version.split()[0]}",
+        flush=True,
+    )
+    print(HEADER, flush=True)
+    if "jN" not in skip:
+        bench.ours()
+    bench.reference = bench.results.get("ours_jN", {}).get("seconds")
+    for name, step in (
+        ("cache", bench.cached),
+        ("j1", bench.one_job),
+        ("ruff", bench.ruff),
+        ("libcst", bench.libcst),
+        ("sizes", bench.sizes),
+    ):
+        if name not in skip:
+            step()
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"files": len(files), "lines": lines, "jobs": jobs, "runs": results}, handle, indent=2)
+            runs = {"files": len(bench.files), "lines": bench.lines, "jobs": bench.jobs, "runs": bench.results}
+            json.dump(runs, handle, indent=2)
     return 0
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
-from libcst.metadata.scope_provider import Assignment
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
 from .closing.held import HeldClients
@@ -398,7 +396,7 @@ class CloseResponse(WrappingCodemod):
             return None
         found = self.resolver.classify(node) or self._held_call(node)
         if found is None:
-            if self._opener_open(node):
+            if self._held_clients().opener_open(node):
                 return Target(node, "with", "urllib")
             return None
         if found.kind == "urlopen":
@@ -433,15 +431,19 @@ class CloseResponse(WrappingCodemod):
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in _HELD_METHODS:
             return None
-        if getattr(self, "_held_module", None) is not self.module:
-            self._held_module, self._held, self._held_found = self.module, HeldClients(self), {}
-        held = self._held.of(func.value)
+        held = self._held_clients().of(func.value)
         if held is None:
             return None
         self._held_found[call] = held
         return HttpCall(
             CLIENT_LIBRARY[held.client_class], "method", func.attr.value, held.client_class, func.value, held.module
         )
+
+    def _held_clients(self) -> HeldClients:
+        """This module's ``HeldClients`` (made on first use; ``_held_found``: the calls found)."""
+        if getattr(self, "_held_module", None) is not self.module:
+            self._held_module, self._held, self._held_found = self.module, HeldClients(self), {}
+        return self._held
 
     def _held_hazard(self, found: HttpCall, target: Target) -> Target:
         call = target.node.expression if isinstance(target.node, cst.Await) else target.node
@@ -457,38 +459,6 @@ class CloseResponse(WrappingCodemod):
             )
         return target
 
-    def _opener_open(self, call: cst.Call) -> bool:
-        """``opener.open(...)`` where every binding of ``opener`` in its scope is
-        ``urllib.request.build_opener(...)`` or ``None``: ``urlopen`` is exactly this call on
-        the default opener, so the result is the same kind of response."""
-        func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "open" and isinstance(func.value, cst.Name)):
-            return False
-        try:
-            scope = self.get_metadata(ScopeProvider, func.value, None)
-        except KeyError:
-            return False
-        if scope is None:
-            return False
-        assignments = list(scope[func.value.value])
-        if not assignments:
-            return False
-        built = False
-        for assignment in assignments:
-            if not isinstance(assignment, Assignment):
-                return False
-            value = _bound_value(self.resolver, assignment.node)
-            if value is None:
-                return False
-            if isinstance(value, cst.Name) and value.value == "None":
-                continue
-            if not (
-                isinstance(value, cst.Call) and self.resolver.resolves_to(value.func, ["urllib.request.build_opener"])
-            ):
-                return False
-            built = True
-        return built
-
     def fixed_message(self, target: Target, plan: Plan) -> str:
         how = {
             "with": "with",
@@ -497,19 +467,6 @@ class CloseResponse(WrappingCodemod):
             "aclose": "try/finally: await .aclose()",
         }[target.mode]
         return f"closed the response with `{how}`"
-
-
-def _bound_value(resolver, node: cst.CSTNode) -> Optional[cst.BaseExpression]:
-    """The value a plain ``name = value`` / ``name: T = value`` binding assigns, or None."""
-    parent = resolver.parent(node)
-    if isinstance(parent, cst.AssignTarget):
-        assign = resolver.parent(parent)
-        if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and parent.target is node:
-            return assign.value
-        return None
-    if isinstance(parent, cst.AnnAssign) and parent.target is node:
-        return parent.value
-    return None
 
 
 def _kw(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:

@@ -29,7 +29,7 @@ import ast
 import re
 import warnings
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, NamedTuple, Optional, Pattern, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, NamedTuple, Optional, Pattern, Set, Tuple
 
 from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
 from .spec import ALL_KINDS
@@ -130,30 +130,36 @@ def _statements(tree: ast.AST):
                 stack.extend(block)
 
 
+def import_bindings(node: ast.AST) -> Iterator[Tuple[str, str, str]]:
+    """``(local name, qualified name, module imported)`` for each name an ``import`` or an
+    absolute ``from ... import`` binds, as libcst qualifies it (``import a.b`` binds ``a`` to
+    ``a``; ``import a.b as c``, ``c`` to ``a.b``; ``from a import b as c``, ``c`` to ``a.b``).
+    Star and relative imports bind nothing here. The prefilter and pruning (``prune.py``)
+    both read imports through this."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                yield alias.asname, alias.name, alias.name
+            else:
+                top = alias.name.split(".", 1)[0]
+                yield top, top, alias.name
+    elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+        for alias in node.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name, f"{node.module}.{alias.name}", node.module
+
+
 def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool]:
-    """Local name -> the qualified names imports bind it to (as libcst computes them), and
-    whether the file star-imports an HTTP library."""
+    """Local name -> the qualified names imports of an HTTP library bind it to, and whether
+    the file star-imports one."""
     bound: Dict[str, Set[str]] = {}
     star = False
     for node in _statements(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if not _is_library_module(alias.name):
-                    continue
-                if alias.asname:
-                    bound.setdefault(alias.asname, set()).add(alias.name)
-                else:
-                    top = alias.name.split(".", 1)[0]
-                    bound.setdefault(top, set()).add(top)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level or not node.module or not _is_library_module(node.module):
-                continue  # relative imports resolve to ".x" names, never a library's
-            for alias in node.names:
-                if alias.name == "*":
-                    star = True
-                    continue
-                local = alias.asname or alias.name
-                bound.setdefault(local, set()).add(f"{node.module}.{alias.name}")
+        for local, qualified, module in import_bindings(node):
+            if _is_library_module(module):
+                bound.setdefault(local, set()).add(qualified)
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module and _is_library_module(node.module):
+            star = star or any(alias.name == "*" for alias in node.names)
     return bound, star
 
 

@@ -38,6 +38,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Set, Tuple
 
+from .prefilter import import_bindings
+
 MARKER = "__http_codemods_hidden_"
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -204,20 +206,7 @@ def _binding(node: ast.AST) -> Optional[Tuple[Set[str], Set[str]]]:
 
 def _import_bindings(node: ast.AST, watched: frozenset) -> Set[str]:
     """Names an import binds to a watched qualified name or to something inside one."""
-    out: Set[str] = set()
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.asname:
-                local, qualified = alias.asname, alias.name
-            else:
-                local = qualified = alias.name.split(".", 1)[0]
-            if _inside(qualified, watched):
-                out.add(local)
-    elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-        for alias in node.names:
-            if alias.name != "*" and _inside(f"{node.module}.{alias.name}", watched):
-                out.add(alias.asname or alias.name)
-    return out
+    return {local for local, qualified, _ in import_bindings(node) if _inside(qualified, watched)}
 
 
 def _inside(qualified: str, watched: frozenset) -> bool:

@@ -8,7 +8,9 @@ reported):
 * ``closing/placement.py``: which statement holds the target, whether it can be wrapped or
   hoisted, the plan (the range of statements the ``with`` holds);
 * ``closing/taint.py`` and ``closing/escape.py``: which names may refer to the object, and
-  every way it could outlive the block (vocabulary in ``closing/eager.py``);
+  every way it could outlive the block (vocabulary in ``closing/eager.py``; the checks of
+  stores, calls and later mentions in ``closing/stores.py``, ``closing/callees.py`` and
+  ``closing/occurrences.py``);
 * ``closing/builder.py``: the new statements; ``closing/contextlib_name.py``: how
   ``contextlib.closing`` is named.
 """

@@ -423,3 +423,27 @@ def test_the_engine_falls_back_to_no_hiding_when_a_stub_cannot_be_restored(monke
     result = engine.process_source(source.encode(), "case.py", engine.Settings(codemods=DEFAULT, mode=engine.CHECK))
     assert calls, "hiding was not used"
     assert (result.status, result.sites, result.new_text) == (expected.status, expected.sites, expected.new_text)
+
+
+def test_the_prefilter_and_pruning_read_imports_through_one_rule():
+    """``prefilter.import_bindings``: what each import binds, as libcst qualifies it; pruning
+    keeps the names bound to watched names, the prefilter those bound from a library."""
+    import ast
+
+    from codemods.prefilter import _bindings, import_bindings
+
+    source = (
+        "import requests.adapters\nimport httpx as hx\nfrom urllib.request import urlopen as u\n"
+        "from os import environ\nfrom . import requests\nfrom aiohttp import *\n"
+    )
+    tree = ast.parse(source)
+    bound = [b for node in tree.body for b in import_bindings(node)]
+    assert bound == [
+        ("requests", "requests", "requests.adapters"),
+        ("hx", "httpx", "httpx"),
+        ("u", "urllib.request.urlopen", "urllib.request"),
+        ("environ", "os.environ", "os"),
+    ]
+    assert _bindings(tree) == ({"requests": {"requests"}, "hx": {"httpx"}, "u": {"urllib.request.urlopen"}}, True)
+    watched = frozenset({"os.environ", "httpx"})
+    assert set().union(*(prune._import_bindings(node, watched) for node in tree.body)) == {"hx", "environ"}

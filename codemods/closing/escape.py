@@ -16,14 +16,7 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..tree import children, walk
-from .eager import (
-    CONSUMER_METHODS,
-    EAGER_FUNCTIONS,
-    RAISING_METHODS,
-    RETAINING_FUNCTIONS,
-    RETAINING_METHODS,
-    WRAPPING_FUNCTIONS,
-)
+from .callees import CallCheck
 from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 from .occurrences import Occurrences
 from .stores import StoreCheck
@@ -73,10 +66,17 @@ class EscapeAnalysis(MetadataView):
         self.taint.noun = target.noun
         self.occurrences = Occurrences(codemod, self.taint)
         self.stores = StoreCheck(codemod, self.taint)
-        #: Set when the only escapes are unknown calls that in practice read the response:
-        #: the fix is then unsafe (``--unsafe-fixes``), with this hazard and report reason.
-        self.hazard = ""
-        self.hazard_reason = ""
+        self.calls = CallCheck(codemod, self.taint)
+
+    @property
+    def hazard(self) -> str:
+        """Set when the only escapes are unknown calls that in practice read the response:
+        the fix is then unsafe (``--unsafe-fixes``), with this hazard and ``hazard_reason``."""
+        return self.calls.hazard
+
+    @property
+    def hazard_reason(self) -> str:
+        return self.calls.hazard_reason
 
     def extent(
         self,
@@ -259,89 +259,9 @@ class EscapeAnalysis(MetadataView):
             if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
                 raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}", exiting=True)
         elif isinstance(sub, cst.Call):
-            self._check_call(sub, live, noun)
+            self.calls.check(sub, live, noun)
         else:
             self.stores.check(sub, live, noun)
-
-    def _check_call(self, sub: cst.Call, live: Set[str], noun: str) -> None:
-        """A tainted value passed to a call that may keep it (or raise it)."""
-        if (
-            noun == "response"
-            and isinstance(sub.func, cst.Attribute)
-            and sub.func.attr.value in RAISING_METHODS
-            and not self.taint.eager(sub.func.value, live)
-        ):
-            raise Unsafe(
-                f"`.{sub.func.attr.value}()` at {self.codemod.line_ref(sub)} raises an exception "
-                f"that carries the {noun} out of the with block, closed; close it by hand",
-                exiting=True,
-            )
-        tainted_args = [
-            a for a in sub.args if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
-        ]
-        if not tainted_args:
-            return
-        func = sub.func
-        if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
-            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
-        if self.taint.qualified(func) & RETAINING_FUNCTIONS:
-            raise Unsafe(
-                f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
-                f"{self.codemod.line_ref(sub)}, which may keep it"
-            )
-        helpers = self.taint.helpers
-        if helpers is not None and helpers.keeps_nothing(
-            self.taint, sub, live, isinstance(self._parent(sub), cst.Await)
-        ):
-            return
-        if not self._known_consumer(func, live):
-            self._unknown_call(sub, noun)
-
-    def _unknown_call(self, call: cst.Call, noun: str) -> None:
-        """A tainted value passed to a call nothing is known about. A response (or client)
-        passed to a function or method (not a class: a constructor keeps what it is given) is
-        in practice read there (``check(resp)``, ``log_status(resp)``, ``fetch_all(s, urls)``):
-        an unsafe fix, whose hazard is that the callee keeps it; anything else is reported."""
-        text = self.codemod.module.code_for_node(call.func)
-        name = text if len(text) <= 60 and "\n" not in text else "a call"
-        reason = (
-            f"the {noun} (or something reading from it) is passed to `{name}` at "
-            f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
-        )
-        last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
-        if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and not last.value[:1].isupper():
-            if not self.hazard:
-                self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
-                self.hazard_reason = reason
-            return
-        raise Unsafe(reason)
-
-    def _read_in_practice(self, call: cst.Call, noun: str) -> bool:
-        """A response passed to a function or method is in practice read there; a client too
-        (``fetch_all(s, urls)`` makes its requests), unless the callee is a function of this
-        module, whose summary has just shown that it may keep it."""
-        if noun == "response":
-            return True
-        helpers = self.taint.helpers
-        return noun == "client" and not (helpers is not None and helpers.is_module_function(call.func))
-
-    def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
-        """A call known to keep nothing it is given beyond its result (which the taint follows):
-        eager builtins and functions, wrappers like ``io.TextIOWrapper``, consumer methods
-        (``f.write``, ``logger.info``) and methods of the tainted object itself."""
-        if self.taint.qualified(func) & (EAGER_FUNCTIONS | WRAPPING_FUNCTIONS):
-            return True
-        if isinstance(func, cst.Attribute):
-            if func.attr.value in CONSUMER_METHODS:
-                return True
-            receiver = func.value
-            while isinstance(receiver, cst.Attribute):
-                receiver = receiver.value
-            if self.taint.is_tainted_name(receiver, live):
-                return True
-            if isinstance(func.value, cst.Call) and self.taint.mentions(func.value, live):
-                return self._known_consumer(func.value.func, live)
-        return False
 
     def _captured_in(self, nested: cst.CSTNode, live: Set[str]) -> bool:
         for sub in walk(nested):

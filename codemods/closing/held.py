@@ -17,6 +17,10 @@ a response wherever its client lives, so ``close-response`` also resolves:
 A parameter with no annotation that settles its class (``session=None``, then
 ``session = session or requests.Session()``) may be given anything by a caller: the result is
 an unsafe fix, with that hazard.
+
+The same name rule finds urllib's openers: ``opener.open(...)`` where every binding of
+``opener`` is ``urllib.request.build_opener(...)`` or ``None`` (``urlopen`` is that call on
+the default opener, so its result is the same kind of response).
 """
 
 from __future__ import annotations
@@ -154,7 +158,7 @@ class HeldClients:
                 else:
                     return None
                 continue
-            value = self._bound_value(node)
+            value = bound_value(self.resolver, node)
             if value is None:
                 return None
             client = self._constructed_or_fallback(value, name.value)
@@ -183,17 +187,6 @@ class HeldClients:
             return None
         return self.resolver._constructed(value)
 
-    def _bound_value(self, node: cst.CSTNode) -> Optional[cst.BaseExpression]:
-        parent = self.resolver.parent(node)
-        if isinstance(parent, cst.AssignTarget):
-            assign = self.resolver.parent(parent)
-            if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and parent.target is node:
-                return assign.value
-            return None
-        if isinstance(parent, cst.AnnAssign) and parent.target is node:
-            return parent.value
-        return None
-
     def _annotation(self, annotation: Optional[cst.Annotation]) -> Optional[Client]:
         if annotation is None:
             return None
@@ -206,6 +199,31 @@ class HeldClients:
         if cls is None:
             return None
         return cls, self.resolver.drop_in_of(expr) or CLIENT_LIBRARY[cls]
+
+    # -- an opener ---------------------------------------------------------------------------
+
+    def opener_open(self, call: cst.Call) -> bool:
+        """``opener.open(...)`` where every binding of ``opener`` in its scope is
+        ``urllib.request.build_opener(...)`` or ``None``, at least one the former."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "open" and isinstance(func.value, cst.Name)):
+            return False
+        assignments = self._assignments(func.value)
+        if not assignments:
+            return False
+        built = False
+        for assignment in assignments:
+            value = bound_value(self.resolver, assignment.node)
+            if value is None:
+                return False
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            if not (
+                isinstance(value, cst.Call) and self.resolver.resolves_to(value.func, ["urllib.request.build_opener"])
+            ):
+                return False
+            built = True
+        return built
 
     def _assignments(self, name: cst.Name) -> Optional[List[Assignment]]:
         try:
@@ -221,6 +239,20 @@ class HeldClients:
 
 
 _DYNAMIC = frozenset({"setattr", "delattr", "vars"})
+
+
+def bound_value(resolver: Any, node: cst.CSTNode) -> Optional[cst.BaseExpression]:
+    """The value a plain ``name = value`` / ``name: T = value`` binding of ``node`` assigns,
+    or None (``resolver``: a ``calls.HttpResolver``, for the parents)."""
+    parent = resolver.parent(node)
+    if isinstance(parent, cst.AssignTarget):
+        assign = resolver.parent(parent)
+        if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and parent.target is node:
+            return assign.value
+        return None
+    if isinstance(parent, cst.AnnAssign) and parent.target is node:
+        return parent.value
+    return None
 
 
 def _bindings(node: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
