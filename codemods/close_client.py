@@ -47,7 +47,7 @@ def names(url):
 """,
     ),
     Example(
-        ExampleKind.REPORTED,
+        ExampleKind.UNCHANGED,
         """\
 import requests
 
@@ -56,6 +56,18 @@ def make_session():
     s = requests.Session()
     s.headers["User-Agent"] = "me"
     return s
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def make_api():
+    s = requests.Session()
+    s.headers["User-Agent"] = "me"
+    return {"session": s}
 """,
         reason="the client (or something reading from it) is returned",
     ),
@@ -174,9 +186,14 @@ DOCS = CodemodDocs(
     safety="""the client and its connections are closed when the block ends.""",
     reported="""module-level clients and class attributes (the recommended long-lived
   pattern), `self.session = ...`, clients used inline, clients already closed (as for
-  `close-response`, plus `stack.callback(s.close)`). **Reported**: the same escapes as
-  `close-response` (most often a factory that returns the client, or a client passed to a
-  helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), an async
+  `close-response`, plus `stack.callback(s.close)`), and factories: a client bound in the
+  function's own body (not in an `if`, loop, `try` or `with`) and returned itself by every
+  `return` of the function, the last statement among them (`return s`, `return s, path`),
+  never rebound, in a function that does not yield. The client is alive on purpose when the
+  factory returns: it is the caller's to close, closing it here would hand the caller a closed
+  client, so it is not a site (`codemods/closing/factory.py`). **Reported**: the same escapes as
+  `close-response` (a client returned inside something else, `return {"session": s}`, or
+  passed to a helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), an async
   client made outside `async def`, and a requests/httpx client whose constructor a test of the
   project mocks or swaps (`@patch("requests.Session")`, found by the project facts pass): the
   test sets up the mock's `return_value`, and `with` would bind its `__enter__()` value

@@ -296,9 +296,25 @@ def _check_timeout_constant(value: Any, where: str) -> Any:
     return value
 
 
+def _check_requests_version(value: Any, where: str) -> str:
+    """``">=2.32"`` or ``"2.31.0"``: the requests the project runs (share-session)."""
+    from .facts.bounds import version_specifier
+
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a version or a specifier as a string, got {value!r}")
+    if value == "":
+        return value
+    try:
+        version_specifier(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}")
+    return value
+
+
 #: Options whose values need more than a type check (they end up in generated code).
 CHECKS: Dict[str, Callable[[Any, str], Any]] = {
     "client": check_client,
+    "requests-version": _check_requests_version,
     "session-name": _check_session_name,
     "timeout": _check_timeout,
     "timeout-constant": _check_timeout_constant,

@@ -39,7 +39,7 @@ import libcst as cst
 
 from .base import HttpCodemod, Option
 from .spec import HTTP_LIBRARIES, TargetSpec
-from .facts import CallSite, ProjectFacts
+from .facts import CallSite, ProjectFacts, lower_bound_at_least, version_specifier
 from .imports import ModuleImports, dotted
 from .share.checks import argument_problem, binding_problem
 from .share.facts import CONSULTED, WATCHED, module_facts
@@ -113,6 +113,11 @@ class ShareSession(HttpCodemod):
             ("requests", "httpx", "niquests", "httpx2"),
         ),
         Option("keep-cookies", False, "let the shared client carry cookies between calls"),
+        Option(
+            "requests-version",
+            "",
+            "the requests the project runs (`>=2.32`, `2.31.0`); default: its declared dependencies",
+        ),
     )
 
     def __init__(self, context: Any, **options: Any) -> None:
@@ -128,6 +133,8 @@ class ShareSession(HttpCodemod):
             raise ValueError(f"invalid client {client!r}: expected MODULE:NAME, e.g. myapp.http:session")
         if self.options["client-library"] not in ("requests", "httpx", "niquests", "httpx2"):
             raise ValueError("client-library must be requests, httpx, niquests or httpx2")
+        given = self.options["requests-version"] or ""
+        self.requests_version = version_specifier(given) if given else ""  # ValueError names the option
         keep = self.options["keep-cookies"]
         if isinstance(keep, str):
             keep = keep.strip().lower() in ("1", "true", "yes", "on")
@@ -225,7 +232,10 @@ class ShareSession(HttpCodemod):
         return facts.problem_for(self.NAME, site)
 
     def requests_tls_fixed(self) -> bool:
-        """Whether the project declares requests >= 2.32 (not exposed to CVE-2024-35195)."""
+        """Whether the project runs requests >= 2.32 (not exposed to CVE-2024-35195): as the
+        ``requests-version`` option says, else as every declaration nearest the file says."""
+        if self.requests_version:
+            return lower_bound_at_least(self.requests_version, "2.32")
         facts = self.project_facts()
         return facts is not None and facts.requires_at_least(self.context.filename or "", "requests", "2.32")
 

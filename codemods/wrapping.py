@@ -25,6 +25,7 @@ from .base import HttpCodemod
 from .closing.builder import WithBuilder, header_word
 from .closing.contextlib_name import CANDIDATES as CONTEXTLIB_NAMES
 from .closing.contextlib_name import contextlib_name
+from .closing.factory import handed_to_caller
 from .closing.eager import *  # noqa: F401,F403  (the vocabulary, importable from here as before)
 from .closing.model import Mode, Plan, Skip, Target, Unsafe
 from .closing.placement import Placement
@@ -142,6 +143,8 @@ class WrappingCodemod(HttpCodemod):
         located = []
         for target in targets:
             if self.suppressed(target.node) or placement.already_closed_item(target.node):
+                continue
+            if target.noun == "client" and handed_to_caller(self, target):  # the caller's to close
                 continue
             try:
                 stmt, block = placement.statement_of(target)

@@ -133,7 +133,7 @@ def test_left_alone(source):
 @pytest.mark.parametrize(
     "use,reason",
     [
-        ("return s", "returned"),
+        ("return {'s': s}", "returned"),
         ("return Api(s)", "returned"),
         ("self.session = s", "stored on an attribute"),
         ("clients.append(s)", ".append()"),
@@ -151,6 +151,57 @@ def test_escapes_are_reported(use, reason):
     assert_reported(
         f"import requests\n\ndef f(self, Api, clients):\n    s = requests.Session()\n    {use}\n",
         reason,
+    )
+
+
+FACTORY = "import requests\n\n\ndef make(p, wrap, ok):\n    s = requests.Session()\n{body}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    return s\n",
+        '    s.headers["User-Agent"] = "me"\n    s.mount("https://", p)\n    return s\n',
+        "    if p:\n        s.proxies = {'http': p}\n    return s, p\n",
+        "    if not ok:\n        return s\n    s.trust_env = False\n    return [s, p]\n",
+        "    for a in p:\n        s.mount(a, wrap)\n    return s\n",
+        "    def inner():\n        return 1\n    s.hooks['response'].append(inner)\n    return s\n",
+        "    s.cookies, x = wrap(), 1\n    return s\n",
+    ],
+)
+def test_a_factory_that_returns_its_client_is_not_a_site(body):
+    """The client is alive on purpose when the factory returns: closing it is the caller's
+    business, and closing it here would hand the caller a closed client."""
+    source = FACTORY.format(body=body)
+    for select in (SELECT, BOTH):
+        new, sites = transform(source, select)
+        assert new == source and not sites, sites
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    if p:\n        return None\n    return s\n",  # one path drops it
+        "    s.get(p)\n",  # never returned: a site (fixed)
+        "    s = wrap(s)\n    return s\n",  # rebound: may not be the client any more
+        "    for s in p:\n        pass\n    return s\n",
+        "    yield 1\n    return s\n",
+        "    return {'s': s}\n",
+        "    return wrap(s)\n",
+        "    return s.get(p, stream=True)\n",
+        "    global s\n    return s\n",
+    ],
+)
+def test_not_a_factory_of_its_client(body):
+    new, sites = transform(FACTORY.format(body=body), SELECT)
+    assert sites, new
+
+
+def test_a_factory_client_bound_inside_a_block_is_still_a_site():
+    assert_reported(
+        "import requests\n\ndef make(p):\n    if p:\n        s = requests.Session()\n"
+        "    else:\n        s = p\n    return s\n",
+        "used after the end of its block",
     )
 
 
@@ -312,7 +363,7 @@ def test_client_reported_response_still_fixed():
             s = requests.Session()
             r = s.get(u, stream=True)
             head = r.raw.read(2)
-            return s, head
+            return {"session": s}, head
         """,
         BOTH,
     )

@@ -69,6 +69,12 @@ def project(tmp_path, body, files=None):
         ('session-scope = "global"', "session-scope: must be one of package, module, function"),
         ('client-library = "urllib3"', "client-library: must be one of requests, httpx"),
         ('keep-cookies = "yes"', "keep-cookies: expected true or false"),
+        ("requests-version = 2.32", "requests-version: expected a version or a specifier as a string"),
+        ('requests-version = "new"', "requests-version: invalid requests-version 'new'"),
+        (
+            '[tool.http-codemods.share-session]\nrequests-version = ">=2.32; rm -rf"',
+            "[tool.http-codemods.share-session] requests-version: invalid requests-version",
+        ),
         ("add-timeout = 5", "add-timeout: expected a table of add-timeout's options"),
     ],
 )
@@ -127,6 +133,7 @@ def test_a_hostile_pyproject_is_refused_whole_and_nothing_changes(tmp_path):
         (("--client", "pkg.http:session; x"), "--client: invalid client"),
         (("--session-name", "a b"), "--session-name: invalid session-name"),
         (("--timeout", "abc"), "--timeout: invalid timeout 'abc'"),
+        (("--requests-version", "2.32 or later"), "--requests-version: invalid requests-version"),
         (("--timeout", "1e999"), "--timeout: invalid timeout '1e999'"),
         (("-j", "1000000000"), "1000000000 is not in the range"),
     ],
@@ -153,6 +160,7 @@ def test_good_values_of_every_kind(tmp_path):
         client = "myapp.http_utils:session"
         session-scope = "function"
         keep-cookies = false
+        requests-version = ">=2.32"
 
         [tool.http-codemods.per-file-ignores]
         "tests/test_*.py" = ["add-timeout"]

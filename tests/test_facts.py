@@ -447,6 +447,15 @@ def test_lower_bound():
     assert not facts.lower_bound_at_least("garbage", "2.32")
 
 
+def test_version_specifier_of_the_requests_version_option():
+    assert facts.version_specifier(">=2.32") == ">=2.32"
+    assert facts.version_specifier(" 2.31.0 ") == "==2.31.0"
+    assert facts.version_specifier("~=2.32.3,<3") == "~=2.32.3,<3"
+    for bad in ("", "new", ">=2.32; rm -rf /", "2.32 or later"):
+        with pytest.raises(ValueError, match="invalid requests-version"):
+            facts.version_specifier(bad)
+
+
 def test_poetry_specifier():
     assert facts.poetry_specifier("^2.32") == ">=2.32"
     assert facts.poetry_specifier("~2.32.1") == ">=2.32.1"

@@ -480,6 +480,69 @@ def test_arguments_a_shared_client_cannot_take_are_reported():
     assert "redirect" in got[8][1]
 
 
+TLS_CALLS = """
+    import requests
+    import httpx
+
+    def f(u, kw):
+        requests.get(u, verify=False)
+        requests.get(u, cert="c.pem")
+        requests.get(u, **kw)
+        httpx.get(u, verify=False)
+    """
+
+
+@pytest.mark.parametrize(
+    "version, fixed",
+    [
+        (">=2.32", [6, 7, 8]),
+        ("~=2.32.3", [6, 7, 8]),
+        ("2.32.3", [6, 7, 8]),
+        ("==2.33.*", [6, 7, 8]),
+        (">=2.20", []),
+        ("2.31.0", []),
+        ("<3", []),
+        ("", []),
+    ],
+)
+def test_requests_version_decides_the_tls_reasons(version, fixed):
+    """``requests-version``: the requests the project runs. At 2.32 or later a shared pool no
+    longer reuses a connection across TLS settings, so verify=/cert=/**kwargs are ordinary
+    sites; below (or unknown) they stay reported. httpx's own reason is not about versions."""
+    new, sites = fix(TLS_CALLS, requests_version=version)
+    assert fixed_lines(sites) == fixed
+    got = dict(reasons(sites))
+    assert "takes only when it is created" in got[9]
+    for line in {6, 7, 8} - set(fixed):
+        assert "CVE-2024-35195" in got[line] and 'set requests-version = ">=2.32"' in got[line]
+    if fixed:
+        assert "_session.get(u, verify=False)" in new and "_session.get(u, **kw)" in new
+
+
+def test_requests_version_overrides_the_declared_bounds(tmp_path):
+    """The option says what runs: it wins over the declarations (which may be looser, or
+    missing) in both directions."""
+    from tests.conftest import rewrite
+
+    pyproject = '[project]\nname = "p"\ndependencies = ["requests%s"]\n'
+    (tmp_path / "pyproject.toml").write_text(pyproject % ">=2.32")
+    source = "import requests\n\n\ndef f(u):\n    return requests.get(u, verify=False)\n"
+    declared = rewrite(tmp_path, source, "--select", "share-session", name="a.py")
+    assert "_session.get(u, verify=False)" in declared.read_text()
+    older = rewrite(tmp_path, source, "--select", "share-session", "--requests-version", "2.31", name="b.py")
+    assert older.read_text() == source
+    (tmp_path / "pyproject.toml").write_text(pyproject % "")
+    unknown = rewrite(tmp_path, source, "--select", "share-session", name="d.py")
+    assert unknown.read_text() == source
+    newer = rewrite(tmp_path, source, "--select", "share-session", "--requests-version", ">=2.32", name="c.py")
+    assert "_session.get(u, verify=False)" in newer.read_text()
+
+
+def test_an_invalid_requests_version_is_refused():
+    with pytest.raises(ValueError, match="invalid requests-version 'two'"):
+        registry.BY_NAME["share-session"](None, **{"requests-version": "two"})
+
+
 def test_verify_true_is_fine_and_mixed_calls():
     new, sites = fix(
         """

@@ -25,7 +25,7 @@ import os
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
-from .bounds import lower_bound_at_least, poetry_specifier, read_bounds
+from .bounds import lower_bound_at_least, poetry_specifier, read_bounds, version_specifier
 from .model import (
     CONSUMERS,
     EMPTY,
@@ -64,6 +64,7 @@ __all__ = [
     "needed",
     "poetry_specifier",
     "read_bounds",
+    "version_specifier",
     "worth_parsing",
 ]
 

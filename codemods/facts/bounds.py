@@ -43,6 +43,26 @@ def lower_bound_at_least(specifier: str, version: str) -> bool:
     return False
 
 
+def version_specifier(text: str) -> str:
+    """The specifier a ``requests-version`` setting means: ``">=2.32"`` as written, a bare
+    version (``"2.31.0"``) as ``==2.31.0``. ``ValueError`` when it is neither."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    text = text.strip()
+    try:
+        return f"=={Version(text)}"
+    except InvalidVersion:
+        pass
+    try:
+        SpecifierSet(text)
+    except InvalidSpecifier:
+        raise ValueError(f"invalid requests-version {text!r}: expected a version or a specifier, e.g. >=2.32")
+    if not text:
+        raise ValueError("invalid requests-version '': expected a version or a specifier, e.g. >=2.32")
+    return text
+
+
 _REQUIREMENT_FILES = re.compile(r"^requirements.*\.(txt|in)$")
 
 

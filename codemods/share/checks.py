@@ -54,14 +54,16 @@ def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
         if any(a.star == "**" for a in call.args) and not tls_fixed:
             return (
                 "passes **kwargs, which may hold verify=/cert=: requests < 2.32 reuses pooled "
-                "connections across TLS settings (CVE-2024-35195)"
+                "connections across TLS settings (CVE-2024-35195); if the project runs requests >= 2.32, "
+                'set requests-version = ">=2.32"'
             )
         for name in ("verify", "cert"):
             arg = keyword(call, name)
             if arg is not None and not tls_fixed and not (name == "verify" and is_literal_true(arg.value)):
                 return (
                     f"passes {name}=: requests < 2.32 reuses a shared pool's connections "
-                    "across TLS settings (CVE-2024-35195); left to its own session"
+                    "across TLS settings (CVE-2024-35195); left to its own session (if the project runs "
+                    'requests >= 2.32, set requests-version = ">=2.32")'
                 )
         if verb in REQUESTS_TO_KEYWORD:
             names = REQUESTS_TO_KEYWORD[verb]

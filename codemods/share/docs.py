@@ -302,7 +302,8 @@ DOCS = CodemodDocs(
   requests client (and the reverse); a module that patches the library at run time or uses
   `requests_cache`; a call another file of the project mocks, swaps or caches (project facts:
   the report names that file's `path:line`); requests `verify=`/`cert=`/`**kwargs` are not
-  reported for that reason when the project declares `requests>=2.32`; httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
+  reported for that reason when the project declares `requests>=2.32` or the
+  `requests-version` option says it runs 2.32 or later (the option wins over the declarations); httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
   under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
   `ProcessPoolExecutor` (an unsafe fix); under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
   item.""",
@@ -313,7 +314,8 @@ DOCS = CodemodDocs(
 | `--session-name NAME` | `_session` / `_client` (`session` / `client` in functions) | the client's name; a fresh variant if taken |
 | `--client MODULE:NAME` | none | use an existing shared client instead of creating one |
 | `--client-library requests\|httpx\|niquests\|httpx2` | `requests` | the library of the `--client` object |
-| `--keep-cookies` | off | let the client carry cookies between calls |""",
+| `--keep-cookies` | off | let the client carry cookies between calls |
+| `--requests-version SPEC` | the project's declared dependencies | the requests the project runs (`>=2.32`, `2.31.0`; config `requests-version = ">=2.32"`): at 2.32 or later `verify=`/`cert=`/`**kwargs` calls are rewritten (CVE-2024-35195 is fixed there); below, or unknown, reported |""",
     labels={
         "fix": "**The fix**, by strategy (`--session-scope`, config `session-scope`):",
         "safety": "**Behaviour change per strategy**.",
