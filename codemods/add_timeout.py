@@ -20,7 +20,7 @@ from .calls import REQUESTS_VERBS, HttpCall, keyword
 from .docs import CodemodDocs, Example, ExampleKind
 from .imports import global_scope
 from .share.layout import _import_like, _is_docstring, insertion_point
-from .spec import HTTP_LIBRARIES, TargetSpec
+from .spec import HTTP_LIBRARIES, Kind, TargetSpec
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
 SESSION_REQUEST_TIMEOUT_INDEX = 8
@@ -203,18 +203,18 @@ class AddTimeout(HttpCodemod):
         self.constant_used = False
 
     def _targets(self, call: HttpCall) -> bool:
-        if call.library == "requests" and (call.module == "niquests" or (call.kind == "method" and not call.module)):
+        if call.library == "requests" and (call.module == "niquests" or (call.kind == Kind.METHOD and not call.module)):
             # niquests has default timeouts (30 s for reads, 120 s for writes, in the bare
             # functions and in a Session): a timeout=60 could lengthen them. A client whose
             # bindings come from both requests and niquests is left alone too.
             return False
         if call.library == "requests":
-            if call.kind == "function":
+            if call.kind == Kind.FUNCTION:
                 return call.name in REQUESTS_VERBS
-            if call.kind == "method":
+            if call.kind == Kind.METHOD:
                 return call.name in REQUESTS_VERBS
             return False
-        return call.kind == "urlopen"
+        return call.kind == Kind.URLOPEN
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         found = self.resolver.classify(original_node)
@@ -223,16 +223,16 @@ class AddTimeout(HttpCodemod):
         if keyword(original_node, "timeout") is not None:
             return updated_node
         positional = [a for a in original_node.args if a.keyword is None and a.star == ""]
-        if found.kind == "urlopen" and len(positional) > URLOPEN_TIMEOUT_INDEX:
+        if found.kind == Kind.URLOPEN and len(positional) > URLOPEN_TIMEOUT_INDEX:
             return updated_node
-        if found.kind == "method" and found.name == "request" and len(positional) > SESSION_REQUEST_TIMEOUT_INDEX:
+        if found.kind == Kind.METHOD and found.name == "request" and len(positional) > SESSION_REQUEST_TIMEOUT_INDEX:
             return updated_node
         if self.suppressed(original_node):
             return updated_node
         starred = [a for a in original_node.args if a.star == "**"]
         if starred:
             mapping = self.module.code_for_node(starred[-1].value)
-            code = single_timeout(self.timeout_code) if found.kind == "urlopen" else self.timeout_code
+            code = single_timeout(self.timeout_code) if found.kind == Kind.URLOPEN else self.timeout_code
             self.report(
                 original_node,
                 "passes **kwargs, which may already hold a timeout",
@@ -248,13 +248,13 @@ class AddTimeout(HttpCodemod):
                 "the module calls socket.setdefaulttimeout; an explicit timeout would replace it",
             )
             return updated_node
-        if found.kind == "method" and "mount" in self.resolver.accessed_attributes(found.receiver):
+        if found.kind == Kind.METHOD and "mount" in self.resolver.accessed_attributes(found.receiver):
             self.report(
                 original_node,
                 "the session has a mounted adapter, which may set its own timeout",
             )
             return updated_node
-        code = single_timeout(self.timeout_code) if found.kind == "urlopen" else self.timeout_code
+        code = single_timeout(self.timeout_code) if found.kind == Kind.URLOPEN else self.timeout_code
         plan = self.constant_plan
         if plan is not None and code == self.timeout_code:
             problem = plan.problem or plan.problem_at(original_node)

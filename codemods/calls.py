@@ -21,6 +21,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 from libcst.metadata.scope_provider import Assignment
+from .spec import Kind
 
 #: Drop-in replacements -> the library whose API they keep: ``niquests`` is requests' API
 #: (``niquests.get``, ``niquests.Session``), ``httpx2`` the maintained httpx fork. Their names
@@ -106,18 +107,14 @@ def normalise(name: str) -> str:
 class HttpCall:
     """What a call node is.
 
-    ``kind`` is one of:
-    - ``function``: a module-level convenience call (``requests.get``, ``httpx.stream``);
-    - ``constructor``: builds a client (``requests.Session()``, ``httpx.AsyncClient()``);
-    - ``method``: a method called on a client object (``session.get``, ``client.send``);
-    - ``urlopen``: ``urllib.request.urlopen``.
+    ``kind`` is a ``spec.Kind``: ``FUNCTION``, ``CONSTRUCTOR``, ``METHOD`` or ``URLOPEN``.
 
     ``library`` is the API (``requests`` for niquests too, ``httpx`` for httpx2); ``module``
     the top-level module the name came from (``niquests``), for code that must name it.
     """
 
     library: str
-    kind: str
+    kind: Kind
     name: str
     client_class: Optional[str] = None
     receiver: Optional[cst.BaseExpression] = None
@@ -196,20 +193,20 @@ class HttpResolver:
         for name in names:
             if name in MODULE_FUNCTIONS:
                 library, verb = MODULE_FUNCTIONS[name]
-                return HttpCall(library, "function", verb, module=self.drop_in_of(func) or library)
+                return HttpCall(library, Kind.FUNCTION, verb, module=self.drop_in_of(func) or library)
             if name in CLIENT_CONSTRUCTORS:
                 cls = CLIENT_CONSTRUCTORS[name]
                 library = CLIENT_LIBRARY[cls]
                 return HttpCall(
-                    library, "constructor", name.split(".")[-1], cls, module=self.drop_in_of(func) or library
+                    library, Kind.CONSTRUCTOR, name.split(".")[-1], cls, module=self.drop_in_of(func) or library
                 )
             if name == "urllib.request.urlopen":
-                return HttpCall("urllib", "urlopen", "urlopen")
+                return HttpCall("urllib", Kind.URLOPEN, "urlopen")
         if isinstance(func, cst.Attribute):
             client = self._client_of(func.value)
             if client is not None:
                 cls, module = client
-                return HttpCall(CLIENT_LIBRARY[cls], "method", func.attr.value, cls, func.value, module)
+                return HttpCall(CLIENT_LIBRARY[cls], Kind.METHOD, func.attr.value, cls, func.value, module)
         return None
 
     def constructed_client(self, expr: Optional[cst.BaseExpression]) -> Optional[str]:
@@ -222,7 +219,7 @@ class HttpResolver:
         if not isinstance(expr, cst.Call):
             return None
         found = self.classify(expr)
-        if found is not None and found.kind == "constructor":
+        if found is not None and found.kind == Kind.CONSTRUCTOR:
             assert found.client_class is not None
             return found.client_class, found.top_module
         if self.resolves_to(expr.func, ["contextlib.closing"]) and expr.args:

@@ -15,7 +15,7 @@ import libcst as cst
 from .calls import CLIENT_CONSTRUCTORS
 from .facts import CallSite, ProjectFacts
 from .imports import dotted
-from .spec import TargetSpec
+from .spec import Kind, TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
@@ -240,7 +240,7 @@ class CloseClient(WrappingCodemod):
     FRESH_NAME = "client"
 
     TARGETS = TargetSpec(
-        kinds=frozenset({"constructor"}),
+        kinds=frozenset({Kind.CONSTRUCTOR}),
         module_wide=WrappingCodemod.TARGETS.module_wide,
         candidate_names=frozenset(name.rsplit(".", 1)[1] for name in CLIENT_CONSTRUCTORS),
         consulted=frozenset({"contextlib.closing", "contextlib.aclosing"}),
@@ -255,7 +255,7 @@ class CloseClient(WrappingCodemod):
         if not isinstance(node, cst.Call):
             return None
         found = self.resolver.classify(node)
-        if found is None or found.kind != "constructor":
+        if found is None or found.kind != Kind.CONSTRUCTOR:
             return None
         # Only a client bound to a local name: ``self.session = Session()`` and clients used
         # inline are left alone (they are not the pattern this codemod fixes).

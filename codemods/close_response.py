@@ -14,7 +14,7 @@ import libcst as cst
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
 from .closing.held import HeldClients
-from .spec import TargetSpec
+from .spec import Kind, TargetSpec
 from .wrapping import Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
@@ -355,7 +355,7 @@ class CloseResponse(WrappingCodemod):
     FRESH_NAME = "response"
 
     TARGETS = TargetSpec(
-        kinds=frozenset({"function", "constructor", "class", "urlopen", "star"}),
+        kinds=frozenset({Kind.FUNCTION, Kind.CONSTRUCTOR, Kind.CLASS, Kind.URLOPEN, Kind.STAR}),
         module_wide=WrappingCodemod.TARGETS.module_wide | {"urllib.request.build_opener"},
         candidate_names=frozenset({"urlopen", "stream"}),
         consulted=frozenset({"contextlib.closing", "contextlib.aclosing", "urllib.request.build_opener"}),
@@ -379,7 +379,7 @@ class CloseResponse(WrappingCodemod):
             if not isinstance(inner, cst.Call):
                 return None
             found = self.resolver.classify(inner) or self._held_call(inner)
-            if found is None or found.kind != "method":
+            if found is None or found.kind != Kind.METHOD:
                 return None
             if found.client_class == "aiohttp.ClientSession" and found.name in AIOHTTP_REQUEST_METHODS:
                 return self._held_hazard(
@@ -399,10 +399,10 @@ class CloseResponse(WrappingCodemod):
             if self._held_clients().opener_open(node):
                 return Target(node, "with", "urllib")
             return None
-        if found.kind == "urlopen":
+        if found.kind == Kind.URLOPEN:
             return Target(node, "with", "urllib")
         if found.library == "requests" and found.name in REQUESTS_VERBS:
-            if found.kind == "function" or (found.kind == "method" and found.client_class == "requests.Session"):
+            if found.kind == Kind.FUNCTION or (found.kind == Kind.METHOD and found.client_class == "requests.Session"):
                 if is_literal_true(_kw(node, "stream")):
                     return self._held_hazard(found, Target(node, "with", "requests"))
             return None
@@ -411,14 +411,14 @@ class CloseResponse(WrappingCodemod):
                 if is_literal_true(_kw(node, "stream")):
                     return Target(node, "closing", "httpx")
                 return None
-            if found.name == "stream" and (found.kind == "function" or found.client_class == "httpx.Client"):
+            if found.name == "stream" and (found.kind == Kind.FUNCTION or found.client_class == "httpx.Client"):
                 return Target(node, "with", "httpx", named_only=True, used_as_response=True)
             if found.name == "stream" and found.client_class == "httpx.AsyncClient":
                 return Target(node, "async with", "httpx", named_only=True, used_as_response=True, needs_async_def=True)
             return None
         if (
             found.library == "urllib3"
-            and found.kind == "method"
+            and found.kind == Kind.METHOD
             and found.name in ("request", "urlopen")
             and is_literal_false(_kw(node, "preload_content"))
         ):
@@ -436,7 +436,7 @@ class CloseResponse(WrappingCodemod):
             return None
         self._held_found[call] = held
         return HttpCall(
-            CLIENT_LIBRARY[held.client_class], "method", func.attr.value, held.client_class, func.value, held.module
+            CLIENT_LIBRARY[held.client_class], Kind.METHOD, func.attr.value, held.client_class, func.value, held.module
         )
 
     def _held_clients(self) -> HeldClients:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, Iterator, NamedTuple, Optional, Pattern, Set, Tuple
 
 from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
-from .spec import ALL_KINDS
+from .spec import ALL_KINDS, Kind
 
 LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DROP_INS)
 
@@ -174,16 +174,16 @@ def _dotted(node: ast.AST) -> Optional[Tuple[str, str]]:
     return node.id, ".".join(reversed(parts))
 
 
-def _kind(name: str) -> Optional[str]:
+def _kind(name: str) -> Optional[Kind]:
     name = normalise(name)
     if name in MODULE_FUNCTIONS:
-        return "function"
+        return Kind.FUNCTION
     if name in CLIENT_CONSTRUCTORS:
-        return "constructor"
+        return Kind.CONSTRUCTOR
     if name in CLIENT_CLASSES:
-        return "class"
+        return Kind.CLASS
     if name == "urllib.request.urlopen":
-        return "urlopen"
+        return Kind.URLOPEN
     return None
 
 
@@ -236,7 +236,7 @@ def kinds_in(tree: ast.Module) -> Optional[FrozenSet[str]]:
         bound, star = _bindings(tree)
         kinds = _target_kinds(tree, bound) if bound else set()
         if star:
-            kinds.add("star")
+            kinds.add(Kind.STAR)
         return frozenset(kinds)
     except RecursionError:
         return None

@@ -38,7 +38,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import libcst as cst
 
 from .base import HttpCodemod, Option
-from .spec import HTTP_LIBRARIES, TargetSpec
+from .spec import HTTP_LIBRARIES, Kind, TargetSpec
 from .facts import CallSite, ProjectFacts, lower_bound_at_least, version_specifier
 from .imports import ModuleImports, dotted
 from .share.checks import argument_problem, binding_problem
@@ -72,7 +72,7 @@ class ShareSession(HttpCodemod):
     NAME = "share-session"
     #: ``share/facts.py`` looks for patches, environment changes and forks module-wide.
     TARGETS = TargetSpec(
-        kinds=frozenset({"function", "star"}),
+        kinds=frozenset({Kind.FUNCTION, Kind.STAR}),
         module_wide=HTTP_LIBRARIES | WATCHED,
         consulted=CONSULTED,
     )

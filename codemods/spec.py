@@ -18,11 +18,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable
 
+from .enums import StrEnum
+
+
+class Kind(StrEnum):
+    """What a target name is: ``calls.HttpCall.kind`` (the first four) and the prefilter's
+    kinds of import (``CLASS`` for a client class named without a call, ``STAR`` for a star
+    import of a library)."""
+
+    FUNCTION = "function"  # a module-level convenience call: requests.get, httpx.stream
+    CONSTRUCTOR = "constructor"  # builds a client: requests.Session(), httpx.AsyncClient()
+    METHOD = "method"  # a method called on a client object: session.get, client.send
+    URLOPEN = "urlopen"  # urllib.request.urlopen
+    CLASS = "class"
+    STAR = "star"
+
+
 #: The libraries themselves: every codemod resolves these.
 HTTP_LIBRARIES: FrozenSet[str] = frozenset(
     {"requests", "httpx", "aiohttp", "urllib3", "urllib.request.urlopen", "niquests", "httpx2"}
 )
-ALL_KINDS: FrozenSet[str] = frozenset({"function", "constructor", "class", "urlopen", "star"})
+ALL_KINDS: FrozenSet[Kind] = frozenset({Kind.FUNCTION, Kind.CONSTRUCTOR, Kind.CLASS, Kind.URLOPEN, Kind.STAR})
 
 
 def covered(qualified: str, watched: Iterable[str]) -> bool:
@@ -34,7 +50,7 @@ def covered(qualified: str, watched: Iterable[str]) -> bool:
 
 @dataclass(frozen=True)
 class TargetSpec:
-    kinds: FrozenSet[str] = ALL_KINDS
+    kinds: FrozenSet[Kind] = ALL_KINDS
     module_wide: FrozenSet[str] = HTTP_LIBRARIES
     candidate_names: FrozenSet[str] = frozenset()
     consulted: FrozenSet[str] = frozenset()

@@ -11,6 +11,7 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..calls import REQUESTS_VERBS
 from ..tree import walk
+from ..spec import Kind
 from .escape import EscapeAnalysis, ends_by_leaving
 from .model import MetadataView, NameScope, Plan, Target, Unsafe
 
@@ -199,7 +200,7 @@ class LaterWith(MetadataView):
                 call is not None
                 and call.library == "requests"
                 and call.name in REQUESTS_VERBS
-                and (call.kind == "function" or call.client_class == "requests.Session")
+                and (call.kind == Kind.FUNCTION or call.client_class == "requests.Session")
             ):
                 return assign.targets[0].target
         return None

@@ -11,6 +11,7 @@ from libcst.metadata import ScopeProvider
 
 from ..calls import HttpCall
 from ..imports import dotted
+from ..spec import Kind
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
@@ -36,7 +37,7 @@ def collect(share: Any, module: cst.Module) -> List[ShareTarget]:
             if star_libraries and isinstance(call.func, cst.Name):
                 _maybe_star(share, call, star_libraries)
             continue
-        if info.kind != "function" or info.library not in ("requests", "httpx"):
+        if info.kind != Kind.FUNCTION or info.library not in ("requests", "httpx"):
             continue
         if share.suppressed(call):
             continue
