@@ -6,8 +6,9 @@ the bytes' SHA-256) whether the prefilter (``prefilter.screen``, both stages) le
 through under these prefilter words. A file it rejected is skipped, exactly as
 ``process_source`` would skip it, without being read. For a candidate, the parent reads the
 bytes, computes the results cache's key (``cache.key``) and loads the entry: a hit is the
-stored result (written in WRITE mode as a fresh one would be). Anything else (no verdict yet,
-a miss, a file over the size limit, unreadable) goes to a worker, which does what it always did
+stored result (written in WRITE mode as a fresh one would be); a file with no verdict yet that
+the bytes stage lets through is looked up too. Anything else (a miss, a file over the size
+limit, unreadable) goes to a worker, which does what it always did
 and gives back the verdict for the index. A run over unchanged files thus starts no worker and
 parses nothing. Results come in the order of the paths.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
-from . import cache, engine
+from . import cache, engine, prefilter
 from .engine import SKIPPED, FileResult, Settings
 from .fileindex import MISSING, FileIndex, digest, shared
 
@@ -40,7 +41,11 @@ def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str
     if candidate is False:
         return FileResult(path=path, status=SKIPPED)  # exactly process_source's answer
     if candidate is not True:
-        return sha
+        # No verdict yet: the entry may be there all the same (a lost table), and computing
+        # the key here fills the memos the workers, forked later, inherit.
+        sha, data = index.content(path, read=True)
+        if sha is None or data is None or not prefilter.might_contain_target(data, settings.prefilter_words):
+            return sha
     if data is None:
         sha, data = index.content(path, read=True)
         if sha is None or data is None:
