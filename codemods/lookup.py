@@ -75,6 +75,9 @@ def run_cached(
     paths: Sequence[str], settings: Settings, run_rest: Callable[[List[str]], Iterable[FileResult]]
 ) -> Iterator[FileResult]:
     """Results for ``paths``: the parent's lookups, and ``run_rest(misses)`` for the others."""
+    from . import style
+
+    style._imported_names.cache_clear()  # the parent computes keys: this run's files, not the last's
     index = shared(settings.cache_dir)
     ready: Dict[int, FileResult] = {}
     seen: Dict[int, Optional[str]] = {}
