@@ -70,6 +70,9 @@ TRIM_TO = 0.8
 TRIM_EVERY = 10 * 60.0
 TOUCH_AFTER = 3600.0
 _STAMP = "last-trim"
+#: Where ``fileindex.py`` keeps its tables (keys start with it: the first two hex digits of an
+#: entry key are the shard, and "ix" is not hex).
+INDEX_SHARD = "ix"
 
 #: Reasons of error results that depend on the machine or the run, not on the file.
 _NOT_CACHED_ERRORS = ("internal error", "nesting too deep to transform", "out of memory")
@@ -299,8 +302,10 @@ def _unpack(value: Any) -> Any:
     raise ValueError(tag)
 
 
-def _encode(entry_key: str, result: Any) -> bytes:
-    body = json.dumps({"key": entry_key, "result": _pack(result)}).encode("utf-8", "surrogatepass")
+def _encode(entry_key: str, result: Any, plain: bool = False) -> bytes:
+    """``plain``: ``result`` is plain JSON, stored as it is (no ``_unpack`` walk to read it)."""
+    payload = {"key": entry_key, "plain": result} if plain else {"key": entry_key, "result": _pack(result)}
+    body = json.dumps(payload).encode("utf-8", "surrogatepass")
     body = zlib.compress(body, 1)
     return _MAGIC + hashlib.sha256(body).digest() + body
 
@@ -316,6 +321,8 @@ def _decode(entry_key: str, blob: bytes) -> Optional[Any]:
         payload = json.loads(zlib.decompress(body).decode("utf-8", "surrogatepass"))
         if payload.get("key") != entry_key:
             return None
+        if "plain" in payload:
+            return _Plain(payload["plain"])
         return _unpack(payload["result"])
     except Exception:  # a well-checksummed entry of another shape: still only a miss
         return None
@@ -323,6 +330,22 @@ def _decode(entry_key: str, blob: bytes) -> Optional[Any]:
 
 def load(cache_dir: str, entry_key: str) -> Optional[Any]:
     """The stored result for ``entry_key``, or ``None`` (absent, damaged, unreadable)."""
+    found = _load(cache_dir, entry_key)
+    return None if isinstance(found, _Plain) else found
+
+
+def load_plain(cache_dir: str, entry_key: str) -> Optional[Any]:
+    """A value ``store_plain`` stored (``fileindex.py``'s table), or ``None``."""
+    found = _load(cache_dir, entry_key)
+    return found.value if isinstance(found, _Plain) else None
+
+
+class _Plain:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _load(cache_dir: str, entry_key: str) -> Optional[Any]:
     path = _entry_path(cache_dir, entry_key)
     try:
         with open(path, "rb") as handle:
@@ -363,6 +386,19 @@ def store(cache_dir: str, entry_key: str, result: Any) -> None:
         blob = _encode(entry_key, result)
     except (_NotStorable, ValueError, TypeError):
         return
+    _write(cache_dir, entry_key, blob)
+
+
+def store_plain(cache_dir: str, entry_key: str, value: Any) -> None:
+    """``store`` for a plain JSON value (``load_plain`` reads it back)."""
+    try:
+        blob = _encode(entry_key, value, plain=True)
+    except (ValueError, TypeError):
+        return
+    _write(cache_dir, entry_key, blob)
+
+
+def _write(cache_dir: str, entry_key: str, blob: bytes) -> None:
     path = _entry_path(cache_dir, entry_key)
     tmp = None
     try:
@@ -456,11 +492,15 @@ def _unlink(path: str) -> int:
 
 
 def stats(cache_dir: str) -> Dict[str, int]:
-    """Entries and bytes (tests and the benchmark)."""
-    count = size = 0
+    """Result entries, file index tables (``fileindex.py``, the ``ix`` shard) and the bytes of
+    both (tests and the benchmark)."""
+    count = tables = size = 0
     for folder, _, files in os.walk(os.path.join(cache_dir, FORMAT)):
         for name in files:
             if not name.startswith(".tmp-"):
-                count += 1
+                if os.path.basename(folder) == INDEX_SHARD:
+                    tables += 1
+                else:
+                    count += 1
                 size += os.path.getsize(os.path.join(folder, name))
-    return {"entries": count, "bytes": size}
+    return {"entries": count, "tables": tables, "bytes": size}

@@ -372,7 +372,13 @@ def process_path(path: str, settings: Settings, on_write: Optional[Callable[[], 
         return _error(FileResult(path, ERROR), "is a directory")
     except OSError as exc:
         return _error(FileResult(path, ERROR), f"cannot read: {exc.strerror or exc}")
-    result = _process_cached(data, path, settings)
+    return finish_path(path, data, _process_cached(data, path, settings), settings, on_write)
+
+
+def finish_path(
+    path: str, data: bytes, result: FileResult, settings: Settings, on_write: Optional[Callable[[], None]] = None
+) -> FileResult:
+    """The write of a changed file in WRITE mode (``data``: the bytes ``result`` is of)."""
     if result.status == CHANGED and settings.mode == WRITE:
         try:
             # Re-check the file did not change under us before replacing it.
@@ -423,7 +429,7 @@ def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[Fi
 
 def _run_iter_cached(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     if settings.cache_dir:
-        yield from _with_trim(_run_iter(paths, settings, jobs), settings.cache_dir)
+        yield from _with_trim(_run_looked_up(paths, settings, jobs), settings.cache_dir)
         return
     yield from _run_iter(paths, settings, jobs)
 
@@ -434,6 +440,13 @@ def _with_trim(results: Iterator[FileResult], cache_dir: str) -> Iterator[FileRe
     cache.tool_key()  # once, before workers fork
     yield from results
     cache.maybe_trim(cache_dir)
+
+
+def _run_looked_up(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    """Hits and skips decided here from the file index, the rest by workers (``lookup.py``)."""
+    from .lookup import run_cached
+
+    yield from run_cached(paths, settings, lambda rest: _run_iter(rest, settings, jobs))
 
 
 def _run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:

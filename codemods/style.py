@@ -26,7 +26,9 @@ import re
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+from . import fileindex
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -242,29 +244,34 @@ def _formatter(directory: str) -> Optional[Tuple[str, str]]:
     return None
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)
 def _style_of_directory(directory: str) -> Tuple[Optional[Tuple[Dict[str, Any], str]], Optional[Tuple[str, str]], str]:
-    isort: Optional[Tuple[Dict[str, Any], str]] = None
-    formatter: Optional[Tuple[str, str]] = None
-    root = ""
-    current = directory
-    while True:
-        if isort is None:
-            isort = _isort_settings(current)
-        if formatter is None:
-            formatter = _formatter(current)
-        if not root and (
-            os.path.isfile(os.path.join(current, "pyproject.toml")) or os.path.exists(os.path.join(current, "setup.py"))
-        ):
-            root = current
-        if os.path.exists(os.path.join(current, ".git")):
-            root = root or current
-            break
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    return isort, formatter, root or directory
+    """(isort settings, formatter, project root) for files in ``directory``: the nearest
+    configuration of each upwards, the nearest directory with ``pyproject.toml`` or
+    ``setup.py`` (up to one with ``.git``; none: ``directory``). From the parent's answer,
+    which is cached too: a tree's directories read each configuration once."""
+    isort = _isort_settings(directory)
+    formatter = _formatter(directory)
+    parent = os.path.dirname(directory)
+    if _marked(directory) or os.path.exists(os.path.join(directory, ".git")) or parent == directory:
+        root = directory
+        if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
+            return isort, formatter, root
+        up_isort, up_formatter, _ = _style_of_directory(parent)
+        return (isort if isort is not None else up_isort), (formatter if formatter is not None else up_formatter), root
+    up_isort, up_formatter, up_root = _style_of_directory(parent)
+    found = up_root != parent or _marked(parent) or os.path.exists(os.path.join(parent, ".git"))
+    return (
+        isort if isort is not None else up_isort,
+        formatter if formatter is not None else up_formatter,
+        up_root if found else directory,
+    )
+
+
+def _marked(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyproject.toml")) or os.path.exists(
+        os.path.join(directory, "setup.py")
+    )
 
 
 def _own_package(path: str) -> str:
@@ -361,19 +368,27 @@ def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
                 # device or a link out of the tree is not the project's source.
                 if not stat.S_ISREG(os.lstat(full).st_mode):
                     continue
-                with open(full, "rb") as handle:
-                    data = handle.read(_MAX_READ)
+                pairs = fileindex.remembered(full, "from-imports", [], _from_imports, _MAX_READ)
+                if pairs is fileindex.MISSING:
+                    with open(full, "rb") as handle:
+                        pairs = _from_imports(handle.read(_MAX_READ))
             except OSError:
                 continue
-            if b"import" not in data:
-                continue
-            for module, names in _FROM_IMPORT.findall(data):
-                tail = module.decode("ascii", "replace").rstrip(".").split(".")[-1]
-                if tail:
-                    found.setdefault(tail, set()).update(
-                        n.decode("ascii", "replace") for n in re.findall(rb"\w+", names) if n != b"as"
-                    )
+            for tail, names in pairs:
+                found.setdefault(tail, set()).update(names)
     return {k: frozenset(v) for k, v in found.items()}
+
+
+def _from_imports(data: bytes) -> List[List[Any]]:
+    """[module's last dotted part, the names imported from it] of each ``from`` import."""
+    if b"import" not in data:
+        return []
+    out: List[List[Any]] = []
+    for module, names in _FROM_IMPORT.findall(data):
+        tail = module.decode("ascii", "replace").rstrip(".").split(".")[-1]
+        if tail:
+            out.append([tail, [n.decode("ascii", "replace") for n in re.findall(rb"\w+", names) if n != b"as"]])
+    return out
 
 
 def imported_elsewhere(path: Optional[str], name: str) -> bool:

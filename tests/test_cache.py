@@ -362,7 +362,8 @@ def test_two_concurrent_runs_agree_and_leave_a_consistent_cache(tmp_path):
     assert files and not [f for f in files if f.name.startswith(".tmp-")]
     for f in files:
         key = f.parent.name + f.name
-        assert cache.load(str(cache_dir), key) is not None
+        load = cache.load_plain if f.parent.name == cache.INDEX_SHARD else cache.load
+        assert load(str(cache_dir), key) is not None
     warm = subprocess.run(cmd, capture_output=True, cwd=str(tmp_path), timeout=240)
     assert _json_report(warm.stdout) == expected
 
@@ -521,3 +522,164 @@ def test_the_key_follows_the_files_style_and_what_other_files_import_from_it(tmp
     assert third not in (first, second)
     (tmp_path / "other.py").write_text("from mod import requests\n")
     assert fresh_key() not in (first, second, third)
+
+
+# -- the file index: a warm run decided in the parent (fileindex.py, lookup.py) ---------------
+
+
+def _project(tmp_path: Path) -> Path:
+    """A project whose module a test may mock (share-session consults the facts)."""
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "mod.py").write_text(PROGRAM + "\n\ndef again(url):\n    return requests.get(url).text\n")
+    (root / "pkg" / "plain.py").write_text("def nothing():\n    return 1\n")
+    (root / "tests" / "test_mod.py").write_text("from pkg import mod\n\n\ndef test():\n    assert mod\n")
+    old = time.time() - 60  # outside the racy window: the index trusts their stat
+    for path in root.rglob("*"):
+        os.utime(path, (old, old))
+    return root
+
+
+def _cli(tree: Path, cache_dir: Path, *extra: str) -> dict:
+    args = ["--check", "--format", "json", "-j", "1", "--cache-dir", str(cache_dir), *extra, str(tree)]
+    result = CliRunner().invoke(command, args)
+    assert result.exit_code in (0, 1), result.output
+    return _json_report(result.stdout)
+
+
+def _fresh(tree: Path, cache_dir: Path) -> dict:
+    return _cli(tree, cache_dir, "--no-cache")
+
+
+def test_a_warm_run_starts_no_worker_parses_and_reads_nothing(tmp_path, monkeypatch):
+    from codemods import fileindex
+
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    cold = _cli(tree, cache_dir)
+    fileindex.forget()  # as a new process: the table from disk
+    handed: list = []
+    real_run_iter = engine._run_iter
+    monkeypatch.setattr(
+        engine, "_run_iter", lambda paths, s, jobs: handed.extend(paths) or real_run_iter(paths, s, jobs)
+    )
+    parses = engine.PARSE_COUNT
+    warm = _cli(tree, cache_dir)
+    hashed = fileindex._SHARED.hashed if fileindex._SHARED is not None else -1
+    assert handed == [] and engine.PARSE_COUNT == parses
+    assert warm == cold == _fresh(tree, cache_dir)
+    # Only the candidate is read (for its entry's key); the others by their stat alone.
+    assert hashed == 1
+
+
+def test_an_edit_elsewhere_that_changes_a_files_facts_is_a_miss_for_it(tmp_path):
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    before = _cli(tree, cache_dir)
+    test = tree / "tests" / "test_mod.py"
+    test.write_text(
+        "from unittest import mock\n\nfrom pkg import mod\n\n\ndef test():\n"
+        '    with mock.patch("pkg.mod.requests.get"):\n        assert mod\n'
+    )
+    warm = _cli(tree, cache_dir)
+    assert warm == _fresh(tree, cache_dir)
+    mod = [f for f in warm["files"] if f["path"].endswith("mod.py") and "tests" not in f["path"]]
+    old = [f for f in before["files"] if f["path"].endswith("mod.py") and "tests" not in f["path"]]
+    assert mod != old  # the mock now keeps share-session from rewriting the module
+
+
+@pytest.mark.parametrize("same_size", [True, False])
+def test_an_edited_file_is_read_again_even_with_the_same_size_and_time(tmp_path, same_size):
+    from codemods import fileindex
+
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    mod = tree / "pkg" / "mod.py"
+    old = os.stat(mod)
+    os.utime(mod, ns=(old.st_atime_ns - 10**10, old.st_mtime_ns - 10**10))  # not racy
+    _cli(tree, cache_dir)
+    text = mod.read_text()
+    new = text.replace("fetch", "fetcH") if same_size else text + "\n\ndef more(u):\n    return requests.get(u)\n"
+    mod.write_text(new)
+    st = os.stat(mod)
+    os.utime(mod, ns=(st.st_atime_ns, old.st_mtime_ns - 10**10))  # the old modification time
+    fileindex.forget()
+    assert _cli(tree, cache_dir) == _fresh(tree, cache_dir)
+
+
+def test_a_signature_recorded_within_the_racy_window_is_not_trusted(tmp_path):
+    from codemods import fileindex
+
+    path = tmp_path / "f.py"
+    path.write_text("x = 1\n")
+    index = fileindex.FileIndex(str(tmp_path / "c"))
+    sha, data = index.content(str(path))
+    assert data == b"x = 1\n" and index.files[str(path)]["stat"] is None  # just written
+    index.new_run()
+    assert index.content(str(path))[1] is not None  # read again, not taken from the stat
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    index.new_run()
+    index.content(str(path))
+    index.new_run()
+    assert index.content(str(path)) == (sha, None)  # trusted now
+
+
+def test_the_index_is_per_tool_and_a_damaged_table_is_a_miss(tmp_path, monkeypatch):
+    from codemods import fileindex
+
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    expected = _cli(tree, cache_dir)
+    tables = list((cache_dir / "v1" / cache.INDEX_SHARD).iterdir())
+    assert len(tables) == 1 and cache.stats(str(cache_dir))["tables"] == 1
+    fileindex.forget()
+    assert fileindex.FileIndex(str(cache_dir)).files  # loads
+    monkeypatch.setattr(cache, "_TOOL_KEY", cache.tool_key() + b"other")
+    assert fileindex.FileIndex(str(cache_dir)).files == {}  # another tool: another table
+    monkeypatch.undo()
+    blob = tables[0].read_bytes()
+    tables[0].write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))
+    assert fileindex.FileIndex(str(cache_dir)).files == {}
+    fileindex.forget()
+    assert _cli(tree, cache_dir) == expected
+
+
+def test_a_memo_is_keyed_by_its_parameters(tmp_path):
+    from codemods import fileindex, lookup
+
+    path = tmp_path / "f.py"
+    path.write_text("import requests\n")
+    index = fileindex.FileIndex(str(tmp_path / "c"))
+    sha, _ = index.content(str(path))
+    s = settings(tmp_path)
+    index.put(str(path), lookup.PURPOSE, lookup.verdict_key(s, sha), False)
+    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, sha)) is False
+    other = dataclasses.replace(s, prefilter_words=("Client",))
+    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(other, sha)) is fileindex.MISSING
+    path.write_text("import httpx\n")
+    index.new_run()
+    new_sha, _ = index.content(str(path))
+    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, new_sha)) is fileindex.MISSING
+
+
+def test_the_memoised_facts_pass_equals_the_fresh_one(tmp_path):
+    from codemods import facts, fileindex
+
+    tree = _project(tmp_path)
+    (tree / "tests" / "test_mod.py").write_text(
+        'from unittest import mock\n\n\ndef test():\n    with mock.patch("pkg.mod.requests.get"):\n        pass\n'
+    )
+    old = time.time() - 60
+    os.utime(tree / "tests" / "test_mod.py", (old, old))
+    files = sorted(str(p) for p in tree.rglob("*.py"))
+    fresh = facts.for_run(files, [str(tree)])
+    index = fileindex.FileIndex(str(tmp_path / "c"))
+    assert facts.for_run(files, [str(tree)], index=index) == fresh
+    index.save()
+    again = fileindex.FileIndex(str(tmp_path / "c"))
+    assert facts.for_run(files, [str(tree)], index=again) == fresh
+    assert again.hashed == 0 and fresh.patches

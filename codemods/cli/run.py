@@ -12,7 +12,7 @@ import click
 
 from .. import engine, registry
 from .. import facts as project_facts
-from .. import generated
+from .. import fileindex, generated
 from ..discover import Discovery, discover
 from ..report import command_line, emit_text, error_line, render, write_diff, write_report
 from ..sarif import preview_unsafe_fixes
@@ -104,8 +104,9 @@ def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engin
         max_file_size=int(limits["file-size-limit"] * 2**20),
         cache_dir=cache_dir(args.cache_dir, args.no_cache, run.cfg, run.base),
     )
+    index = fileindex.shared(settings.cache_dir)  # unchanged files: what they tell, unread
     if project_facts.needed(settings.codemods):
-        settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, run.excludes))
+        settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, run.excludes, index))
     settings = generated.plan_run(settings, found.files)  # each package's shared client
     return settings
 

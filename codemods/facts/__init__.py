@@ -21,6 +21,7 @@ walk), ``bounds.py`` (declared requirements); this module runs the pass (``colle
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -38,6 +39,7 @@ from .model import (
     _inside,
     _real,
     module_names,
+    real_paths,
 )
 from .names import Namer, changes_sys_path
 from .screen import _LIBRARY_WORD, candidate_lines, imported_modules, worth_parsing
@@ -76,44 +78,34 @@ def needed(codemods: Iterable[str]) -> bool:
     return any(name in CONSUMERS for name in codemods)
 
 
-def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> ProjectFacts:
+def collect(files: Sequence[str], roots: Sequence[str] = (), read=None, index=None) -> ProjectFacts:
     """The facts of the projects ``files`` belong to. ``roots``: the run's roots (real paths);
     a project's root is the outermost directory with a marker inside the root holding the file
-    (else the nearest one above it, else that root)."""
+    (else the nearest one above it, else that root). ``index``: a ``fileindex.FileIndex``
+    whose memo gives each unchanged file's part without reading it (``_file_part``)."""
     finder = _ProjectFinder(roots)
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
     projects: Set[str] = set()
     parsed = 0
     imports: Dict[str, Tuple[str, ...]] = {}
-    reals = [_real(path) for path in files]
+    reals = real_paths(files)
     namer = Namer(reals, ())
     owner: Dict[str, str] = {}
     for path, real in zip(files, reals):
         project = finder.project(real)
         projects.add(project)
         owner[real] = project
-        try:
-            data = read(path) if read is not None else _read_bytes(path)
-        except (OSError, ValueError):
+        part = _file_part(path, real, project, namer.package(real), read, index)
+        if part is None:
             continue
-        if changes_sys_path(real, data):
+        sys_path, imported, was_parsed, its_patches, its_changes = part
+        if sys_path:
             namer.unsettled.add(project)
-        package = namer.package(real)
-        imports[real] = imported_modules(data, package)
-        if not worth_parsing(data):
-            continue
-        try:
-            tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        parsed += 1
-        where = display_path(path)
-        libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
-        file = _FileFacts(tree, project, where, package, libs, patches, changes)
-        file.lines = candidate_lines(data)
-        file.reach = real if is_test_module(real) else ""
-        file.run()
+        imports[real] = imported
+        parsed += was_parsed
+        patches.update(its_patches)
+        changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
@@ -128,6 +120,72 @@ def collect(files: Sequence[str], roots: Sequence[str] = (), read=None) -> Proje
         files=len(files),
         parsed=parsed,
     )
+
+
+#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes).
+_Part = Tuple[bool, Tuple[str, ...], int, Tuple[Patch, ...], Tuple[Change, ...]]
+_MEMO = "facts"
+
+
+def _file_part(path: str, real: str, project: str, package: str, read, index) -> Optional[_Part]:
+    """One file's part of the facts (``None``: unreadable), through ``index``'s memo when there
+    is one: its key holds everything the part is computed from besides the bytes."""
+    if index is None or read is not None:
+        try:
+            data = read(path) if read is not None else _read_bytes(path)
+        except (OSError, ValueError):
+            return None
+        return _compute_part(path, real, project, package, data)
+    from ..fileindex import MISSING, digest
+
+    sha, data = index.content(path)
+    if sha is None:
+        return None
+    key = digest(_MEMO, [path, real, project, package, display_path(path)], sha)
+    found = index.get(path, _MEMO, key)
+    if found is not MISSING:
+        try:
+            sys_path, imported, was_parsed, its_patches, its_changes = found
+            return (
+                bool(sys_path),
+                tuple(imported),
+                int(was_parsed),
+                tuple(Patch(*fields) for fields in its_patches),
+                tuple(Change(*fields) for fields in its_changes),
+            )
+        except (TypeError, ValueError):  # another shape: computed again
+            pass
+    if data is None:
+        sha, data = index.content(path, read=True)
+        if data is None:
+            return None
+    part = _compute_part(path, real, project, package, data)
+    plain = [part[0], list(part[1]), part[2], [_fields(p) for p in part[3]], [_fields(c) for c in part[4]]]
+    index.put(path, _MEMO, key, plain)
+    return part
+
+
+def _fields(fact) -> List[str]:
+    return [getattr(fact, f.name) for f in dataclasses.fields(fact)]
+
+
+def _compute_part(path: str, real: str, project: str, package: str, data: bytes) -> _Part:
+    sys_path = changes_sys_path(real, data)
+    imported = imported_modules(data, package)
+    if not worth_parsing(data):
+        return sys_path, imported, 0, (), ()
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return sys_path, imported, 0, (), ()
+    patches: Set[Patch] = set()
+    changes: Set[Change] = set()
+    libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
+    file = _FileFacts(tree, project, display_path(path), package, libs, patches, changes)
+    file.lines = candidate_lines(data)
+    file.reach = real if is_test_module(real) else ""
+    file.run()
+    return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes))
 
 
 def is_test_module(path: str) -> bool:
@@ -185,26 +243,27 @@ class _ProjectFinder:
         return set(self.marked) | set(projects)
 
 
-def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] = ()) -> ProjectFacts:
+def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] = (), index=None) -> ProjectFacts:
     """The facts of the projects the run's files belong to. A project whose root lies above
     the run's roots (``http-codemods src/``, pre-commit naming single files) is walked too,
-    with the same excludes: its tests patch the files the run rewrites."""
+    with the same excludes: its tests patch the files the run rewrites. ``index``: as for
+    ``collect``."""
     from ..discover import discover
 
     finder = _ProjectFinder(roots)
-    projects = {finder.project(_real(f)) for f in files}
+    projects = {finder.project(real) for real in real_paths(files)}
     outside = sorted(p for p in projects if not any(_inside(p, r) for r in finder.roots))
     extra: List[str] = []
     if outside:
         extra = discover(outside, excludes).files
     seen: Set[str] = set()
     every = []
-    for path in list(files) + extra:
-        real = _real(path)
+    paths = list(files) + extra
+    for path, real in zip(paths, real_paths(paths)):
         if real not in seen:
             seen.add(real)
             every.append(path)
-    return collect(every, list(roots) + outside)
+    return collect(every, list(roots) + outside, index=index)
 
 
 def for_stdin(filename: Optional[str], excludes: Sequence[str] = ()) -> ProjectFacts:

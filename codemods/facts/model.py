@@ -345,6 +345,21 @@ def _real(path: str) -> str:
     return os.path.realpath(os.path.abspath(path))
 
 
+def real_paths(paths: Sequence[str]) -> List[str]:
+    """``_real`` of each path, resolving each directory once (a file that is itself a link is
+    resolved whole)."""
+    directories: Dict[str, str] = {}
+    out = []
+    for path in paths:
+        directory, name = os.path.split(os.path.abspath(path))
+        real_dir = directories.get(directory)
+        if real_dir is None:
+            real_dir = directories[directory] = os.path.realpath(directory)
+        joined = os.path.join(real_dir, name)
+        out.append(os.path.realpath(joined) if os.path.islink(joined) else joined)
+    return out
+
+
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 

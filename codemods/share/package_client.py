@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .. import fileindex
 from .client import CLIENT_MODULES, ClientDefinition, api_of
 
 MODULE_BASE = "_http_client"
@@ -201,14 +202,21 @@ def _with_style(client: PackageClient, members: Sequence[str]) -> PackageClient:
     """Relative imports unless the package's modules import it absolutely more often."""
     absolute = re.compile(rb"^[ \t]*(?:from|import)[ \t]+" + re.escape(client.package.encode()) + rb"[. \t]", re.M)
     relative_count = absolute_count = 0
+
+    def counts(data: bytes) -> List[bool]:
+        head = data[:1_000_000]
+        return [bool(_RELATIVE.search(head)), bool(absolute.search(head))]
+
     for path in members:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(1_000_000)
-        except OSError:
-            continue
-        relative_count += bool(_RELATIVE.search(data))
-        absolute_count += bool(absolute.search(data))
+        found = fileindex.remembered(path, "client-style", [client.package], counts)
+        if found is fileindex.MISSING:
+            try:
+                with open(path, "rb") as handle:
+                    found = counts(handle.read(1_000_000))
+            except OSError:
+                continue
+        relative_count += found[0]
+        absolute_count += found[1]
     if absolute_count > relative_count:
         return PackageClient(**{**client.__dict__, "relative": False})
     return client

@@ -1,0 +1,177 @@
+"""What a run already knows about each file, by content: the index a warm run decides files
+from without reading them (``lookup.py``) and the facts pass reuses (``facts.collect``).
+
+One table per cache directory and tool (``cache.tool_key``): for each file (its absolute path)
+the ``stat`` signature it had when last hashed, the SHA-256 of its bytes, and memoised values
+derived from those bytes, each stored with the digest of everything it was computed from
+(``digest(purpose, parts, content)``). A lookup with another digest is a miss, so a value is
+never used for other bytes or other parameters.
+
+**The stat shortcut.** A file whose size, modification and change times (nanoseconds), inode
+and device are those recorded is taken to have the recorded bytes, as black, ruff and git do.
+Like git's "racy clean" rule, a signature whose modification time was within ``RACY`` seconds
+of the moment it was recorded is not trusted (an edit in the same clock tick, same size, would
+keep it): such a file is read and hashed again next time.
+
+**Storage.** The results cache's own entry format (``cache.load_plain`` /
+``cache.store_plain``): checksummed, compressed, written to a temporary file and renamed, so a
+damaged table is a miss and concurrent runs see a whole table or none. Two runs that overwrite
+each other's table lose only speed: the loser's values are computed again next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import cache
+
+RACY = 2.0
+#: What ``get`` returns for a miss (``None`` may be a value).
+MISSING = object()
+_SHARD = cache.INDEX_SHARD
+
+
+def digest(purpose: str, parts: Any, content: str) -> str:
+    """The digest a value is stored under: its purpose, its parameters (JSON) and the content's
+    SHA-256 (hex). The tool's own key is the table's."""
+    h = hashlib.sha256(purpose.encode() + b"\0")
+    h.update(json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape") + b"\0")
+    h.update(content.encode())
+    return h.hexdigest()[:32]
+
+
+def _signature(st: os.stat_result) -> List[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+class FileIndex:
+    """The table of one cache directory, loaded once and written back by ``save``."""
+
+    def __init__(self, cache_dir: str) -> None:
+        self.cache_dir = cache_dir
+        self._key = _SHARD + hashlib.sha256(b"file-index\0" + cache.tool_key()).hexdigest()
+        found = cache.load_plain(cache_dir, self._key) if cache_dir else None
+        self.files: Dict[str, Dict[str, Any]] = found if isinstance(found, dict) else {}
+        self.dirty = False
+        self.started = time.time()
+        self.hashed = 0  # files read and hashed (tests, the benchmark)
+        #: Files already checked in this part of the run (``new_run`` forgets them).
+        self.seen: Dict[str, str] = {}
+
+    def new_run(self) -> None:
+        """Check every file again (a file may have changed since the last look)."""
+        self.seen.clear()
+        self.started = time.time()
+
+    def content(self, path: str, read: bool = False) -> Tuple[Optional[str], Optional[bytes]]:
+        """(SHA-256 hex of the file's bytes, the bytes when they had to be read or ``read``);
+        ``(None, None)`` when the file cannot be read as a regular file."""
+        absolute = os.path.abspath(path)
+        if not read and absolute in self.seen:
+            return self.seen[absolute], None
+        try:
+            st = os.stat(absolute)
+        except OSError:
+            return None, None
+        if not os.path.stat.S_ISREG(st.st_mode):
+            return None, None
+        entry = self.files.get(absolute)
+        signature = _signature(st)
+        if entry is not None and entry.get("stat") == signature and not read:
+            self.seen[absolute] = entry["sha"]
+            return entry["sha"], None
+        try:
+            with open(absolute, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None, None
+        sha = hashlib.sha256(data).hexdigest()
+        self.hashed += 1
+        trusted = signature if self.started - st.st_mtime_ns / 1e9 > RACY else None
+        if entry is None or entry.get("sha") != sha:
+            entry = self.files[absolute] = {"sha": sha, "stat": trusted, "memo": {}}
+            self.dirty = True
+        elif entry.get("stat") != trusted:
+            entry["stat"] = trusted
+            self.dirty = True
+        self.seen[absolute] = sha
+        return sha, data
+
+    def size(self, path: str) -> int:
+        """The size recorded with the file's signature (0: none)."""
+        entry = self.files.get(os.path.abspath(path)) or {}
+        return (entry.get("stat") or [0])[0]
+
+    def get(self, path: str, purpose: str, key: str) -> Any:
+        entry = self.files.get(os.path.abspath(path))
+        found = entry.get("memo", {}).get(purpose) if entry is not None else None
+        if isinstance(found, list) and len(found) == 2 and found[0] == key:
+            return found[1]
+        return MISSING
+
+    def put(self, path: str, purpose: str, key: str, value: Any) -> None:
+        entry = self.files.get(os.path.abspath(path))
+        if entry is None:
+            return  # only files hashed through ``content``
+        memo = entry.setdefault("memo", {})
+        if memo.get(purpose) != [key, value]:
+            memo[purpose] = [key, value]
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the table back when it changed (best effort, as ``cache.store``)."""
+        if not self.cache_dir or not self.dirty:
+            return
+        cache.store_plain(self.cache_dir, self._key, self.files)
+        self.dirty = False
+
+
+_SHARED: Optional[FileIndex] = None
+
+
+def shared(cache_dir: str) -> Optional[FileIndex]:
+    """The index of ``cache_dir`` for this process (the facts pass and the lookups of one run
+    share it; ``remembered`` uses it); ``None`` without a cache."""
+    global _SHARED
+    if not cache_dir:
+        _SHARED = None
+        return None
+    if _SHARED is None or _SHARED.cache_dir != cache_dir:
+        _SHARED = FileIndex(cache_dir)
+    _SHARED.new_run()
+    return _SHARED
+
+
+def remembered(path: str, purpose: str, parts: Any, compute: Callable[[bytes], Any], limit: int = 0) -> Any:
+    """``compute(the file's bytes)`` (a plain JSON value) memoised by content in this run's index;
+    ``MISSING`` without an index, for a file it cannot read or one over ``limit`` bytes (the
+    caller reads and computes as ever)."""
+    index = _SHARED
+    if index is None:
+        return MISSING
+    sha, data = index.content(path)
+    if sha is None or (limit and index.size(path) > limit):
+        return MISSING
+    key = digest(purpose, parts, sha)
+    found = index.get(path, purpose, key)
+    if found is not MISSING:
+        return found
+    if data is None:
+        sha, data = index.content(path, read=True)
+        if sha is None or data is None:
+            return MISSING
+    if limit and len(data) > limit:
+        return MISSING
+    value = compute(data)
+    index.put(path, purpose, digest(purpose, parts, sha), value)
+    return value
+
+
+def forget() -> None:
+    """Drop this process's index (tests: the next run loads the table from disk)."""
+    global _SHARED
+    _SHARED = None

@@ -1,0 +1,110 @@
+"""A cached run decides in the parent every file it can (``engine.run_iter`` with a cache
+directory), and hands only the others to the workers.
+
+For each file, the parent asks the file index (``fileindex.py``: the ``stat`` signature, else
+the bytes' SHA-256) whether the prefilter (``prefilter.screen``, both stages) let these bytes
+through under these prefilter words. A file it rejected is skipped, exactly as
+``process_source`` would skip it, without being read. For a candidate, the parent reads the
+bytes, computes the results cache's key (``cache.key``) and loads the entry: a hit is the
+stored result (written in WRITE mode as a fresh one would be); a file with no verdict yet that
+the bytes stage lets through is looked up too. Anything else (a miss, a file over the size
+limit, unreadable) goes to a worker, which does what it always did
+and gives back the verdict for the index. A run over unchanged files thus starts no worker and
+parses nothing. Results come in the order of the paths.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+
+from . import cache, engine, prefilter
+from .engine import SKIPPED, FileResult, Settings
+from .fileindex import MISSING, FileIndex, digest, shared
+
+PURPOSE = "screen"
+
+
+def verdict_key(settings: Settings, sha: str) -> str:
+    return digest(PURPOSE, sorted(set(settings.prefilter_words)), sha)
+
+
+def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str | None":
+    """The file's result when the parent can give it (skipped, a hit); else the SHA-256 of the
+    bytes it saw (``None``: it cannot tell, the worker will)."""
+    sha, data = index.content(path)
+    if sha is None:
+        return None  # the worker says why it cannot be read
+    if settings.max_file_size and index.size(path) > settings.max_file_size:
+        return None  # the size limit's error, from the worker
+    candidate = index.get(path, PURPOSE, verdict_key(settings, sha))
+    if candidate is False:
+        return FileResult(path=path, status=SKIPPED)  # exactly process_source's answer
+    if candidate is not True:
+        # No verdict yet: the entry may be there all the same (a lost table), and computing
+        # the key here fills the memos the workers, forked later, inherit.
+        sha, data = index.content(path, read=True)
+        if sha is None or data is None or not prefilter.might_contain_target(data, settings.prefilter_words):
+            return sha
+    if data is None:
+        sha, data = index.content(path, read=True)
+        if sha is None or data is None:
+            return None
+    found = cache.load(settings.cache_dir, cache.key(settings, path, data))
+    if found is None:
+        return sha
+    return engine.finish_path(path, data, found, settings)
+
+
+def remember(index: FileIndex, path: str, seen: str, settings: Settings, result: FileResult) -> None:
+    """What a worker's result tells of the bytes the parent saw (SHA-256 ``seen``): whether the
+    prefilter let them through (skipped: no; any result past the screen: yes). Errors tell
+    nothing for sure; a file rewritten or changed meanwhile is not the one screened."""
+    if result.status == engine.ERROR or result.created:
+        return
+    if result.status == engine.CHANGED and settings.mode == engine.WRITE:
+        return
+    index.seen.pop(os.path.abspath(path), None)  # look again: the worker took its time
+    sha, _ = index.content(path)
+    if sha != seen:
+        return
+    index.put(path, PURPOSE, verdict_key(settings, sha), result.status != SKIPPED)
+
+
+def run_cached(
+    paths: Sequence[str], settings: Settings, run_rest: Callable[[List[str]], Iterable[FileResult]]
+) -> Iterator[FileResult]:
+    """Results for ``paths``: the parent's lookups, and ``run_rest(misses)`` for the others."""
+    from . import style
+
+    style._imported_names.cache_clear()  # the parent computes keys: this run's files, not the last's
+    index = shared(settings.cache_dir)
+    ready: Dict[int, FileResult] = {}
+    seen: Dict[int, Optional[str]] = {}
+    for position, path in enumerate(paths):
+        found = None
+        if settings.codemods and index is not None:
+            try:
+                found = lookup(path, settings, index)
+            except Exception:  # the worker will tell (an internal error, as ever)
+                found = None
+        if isinstance(found, FileResult):
+            ready[position] = found
+        else:
+            seen[position] = found
+    rest = iter(run_rest([paths[i] for i in sorted(seen)]))
+    for position, path in enumerate(paths):
+        if position in ready:
+            yield ready.pop(position)
+            continue
+        result = next(rest)
+        sha = seen[position]
+        if index is not None and sha is not None:
+            remember(index, path, sha, settings, result)
+        yield result
+    if index is not None:
+        index.save()
+        index.new_run()
+
+
+__all__ = ["MISSING", "lookup", "remember", "run_cached"]
