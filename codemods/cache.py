@@ -38,9 +38,7 @@ configuration's ``cache-dir``, else ``$XDG_CACHE_HOME/http-codemods`` (``~/.cach
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import enum
 import hashlib
 import json
 import os
@@ -51,6 +49,7 @@ import zlib
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import __version__
+from .tagged_json import NotStorable, pack, unpack
 
 #: Settings fields that are not part of the key, and why.
 NOT_IN_KEY = frozenset(
@@ -225,86 +224,9 @@ def cacheable(result: Any) -> bool:
     return not any(marker in reason for marker in _NOT_CACHED_ERRORS)
 
 
-class _NotStorable(Exception):
-    pass
-
-
-def _pack(value: Any) -> Any:
-    """Tagged JSON for any result: every dataclass and enum of this package, tuples, sets,
-    dicts with any keys, bytes. Nothing else (a value this cannot hold is not stored)."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, enum.Enum):
-        return {"$e": [*_class_name(type(value)), _pack(value.value)]}
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return {"$b": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, list):
-        return [_pack(v) for v in value]
-    if isinstance(value, tuple):
-        return {"$t": [_pack(v) for v in value]}
-    if isinstance(value, (set, frozenset)):
-        return {"$s" if isinstance(value, set) else "$f": [_pack(v) for v in value]}
-    if isinstance(value, dict):
-        return {"$m": [[_pack(k), _pack(v)] for k, v in value.items()]}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _pack(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"$o": [*_class_name(type(value)), fields]}
-    raise _NotStorable(type(value).__qualname__)
-
-
-def _class_name(cls: type) -> Tuple[str, str]:
-    if not (cls.__module__ == "codemods" or cls.__module__.startswith("codemods.")):
-        raise _NotStorable(cls.__qualname__)
-    return cls.__module__, cls.__qualname__
-
-
-def _class(module: str, qualname: str) -> Any:
-    """Only classes of this package, only dataclasses and enums: an entry names no code."""
-    if not (module == "codemods" or module.startswith("codemods.")) or module not in sys.modules:
-        raise ValueError(module)
-    found: Any = sys.modules[module]
-    for part in qualname.split("."):
-        found = getattr(found, part)
-    if not isinstance(found, type) or not (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
-        raise ValueError(qualname)
-    return found
-
-
-def _unpack(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_unpack(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    ((tag, body),) = value.items()
-    if tag == "$t":
-        return tuple(_unpack(v) for v in body)
-    if tag == "$s":
-        return {_unpack(v) for v in body}
-    if tag == "$f":
-        return frozenset(_unpack(v) for v in body)
-    if tag == "$m":
-        return {_unpack(k): _unpack(v) for k, v in body}
-    if tag == "$b":
-        return base64.b64decode(body)
-    if tag == "$e":
-        return _class(body[0], body[1])(_unpack(body[2]))
-    if tag == "$o":
-        cls = _class(body[0], body[1])
-        fields = {name: _unpack(v) for name, v in body[2].items()}
-        init = {f.name for f in dataclasses.fields(cls) if f.init}
-        obj = cls(**{k: v for k, v in fields.items() if k in init})
-        for name, v in fields.items():
-            if name not in init:
-                object.__setattr__(obj, name, v)
-        return obj
-    raise ValueError(tag)
-
-
 def _encode(entry_key: str, result: Any, plain: bool = False) -> bytes:
-    """``plain``: ``result`` is plain JSON, stored as it is (no ``_unpack`` walk to read it)."""
-    payload = {"key": entry_key, "plain": result} if plain else {"key": entry_key, "result": _pack(result)}
+    """``plain``: ``result`` is plain JSON, stored as it is (no ``unpack`` walk to read it)."""
+    payload = {"key": entry_key, "plain": result} if plain else {"key": entry_key, "result": pack(result)}
     body = json.dumps(payload).encode("utf-8", "surrogatepass")
     body = zlib.compress(body, 1)
     return _MAGIC + hashlib.sha256(body).digest() + body
@@ -323,7 +245,7 @@ def _decode(entry_key: str, blob: bytes) -> Optional[Any]:
             return None
         if "plain" in payload:
             return _Plain(payload["plain"])
-        return _unpack(payload["result"])
+        return unpack(payload["result"])
     except Exception:  # a well-checksummed entry of another shape: still only a miss
         return None
 
@@ -384,7 +306,7 @@ def store(cache_dir: str, entry_key: str, result: Any) -> None:
         return
     try:
         blob = _encode(entry_key, result)
-    except (_NotStorable, ValueError, TypeError):
+    except (NotStorable, ValueError, TypeError):
         return
     _write(cache_dir, entry_key, blob)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
@@ -477,29 +476,3 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover
         return os.cpu_count() or 1
-
-
-@dataclass
-class Totals:
-    scanned: int = 0
-    skipped: int = 0
-    changed: int = 0
-    fixed: int = 0
-    reported: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    #: Reported sites ``--unsafe-fixes`` would fix (included in ``reported``).
-    unsafe_fixable: int = 0
-
-    @classmethod
-    def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
-        return cls(
-            scanned=sum(not r.created for r in results),
-            skipped=sum(r.status == SKIPPED for r in results),
-            changed=sum(r.status == CHANGED for r in results),
-            fixed=sum(len(r.fixed) for r in results),
-            reported=sum(len(r.reported) for r in results),
-            errors=sum(r.status == ERROR for r in results) + extra_errors,
-            seconds=time.monotonic() - started,
-            unsafe_fixable=sum(len(r.unsafe_fixable) for r in results),
-        )

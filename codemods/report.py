@@ -11,12 +11,40 @@ import json
 import os
 import shlex
 import sys
+import time
+from dataclasses import dataclass
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import click
 
 from .base import FIXED, HttpCodemod, Site
-from .engine import CHANGED, CHECK, DIFF, ERROR, WRITE, FileResult, Totals
+from .engine import CHANGED, CHECK, DIFF, ERROR, SKIPPED, WRITE, FileResult
+
+
+@dataclass
+class Totals:
+    scanned: int = 0
+    skipped: int = 0
+    changed: int = 0
+    fixed: int = 0
+    reported: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    #: Reported sites ``--unsafe-fixes`` would fix (included in ``reported``).
+    unsafe_fixable: int = 0
+
+    @classmethod
+    def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
+        return cls(
+            scanned=sum(not r.created for r in results),
+            skipped=sum(r.status == SKIPPED for r in results),
+            changed=sum(r.status == CHANGED for r in results),
+            fixed=sum(len(r.fixed) for r in results),
+            reported=sum(len(r.reported) for r in results),
+            errors=sum(r.status == ERROR for r in results) + extra_errors,
+            seconds=time.monotonic() - started,
+            unsafe_fixable=sum(len(r.unsafe_fixable) for r in results),
+        )
 
 
 def site_line(path: str, site: Site) -> str:

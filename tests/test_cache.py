@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codemods import cache, engine
+from codemods import cache, engine, tagged_json
 from codemods.cli import command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -437,7 +437,7 @@ def test_any_result_shape_round_trips():
             "e": Kind.A,
             "site": engine.FileResult("p.py", engine.CHANGED, new_bytes=b"a\r\n"),
         }
-        back = cache._unpack(json.loads(json.dumps(cache._pack(value))))
+        back = tagged_json.unpack(json.loads(json.dumps(tagged_json.pack(value))))
         assert back == value and type(back["e"]) is Kind and type(back["t"]) is tuple
     finally:
         del sys.modules["codemods.test_only"]

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from codemods import config, engine, registry
+from codemods import config, engine, registry, report
 from codemods.base import SAFE, UNSAFE, UNSAFE_HINT, Site
 from codemods.cli import command
 from codemods.markdown import render_markdown
@@ -297,8 +297,8 @@ def test_config_key_is_validated():
 
 
 def test_hidden_fixes_line_is_empty_when_there_are_none():
-    assert hidden_fixes(engine.Totals()) == ""
-    assert hidden_fixes(engine.Totals(unsafe_fixable=3)) == "3 more fixes available with --unsafe-fixes"
+    assert hidden_fixes(report.Totals()) == ""
+    assert hidden_fixes(report.Totals(unsafe_fixable=3)) == "3 more fixes available with --unsafe-fixes"
 
 
 def test_the_reproduce_command_keeps_unsafe_fixes(tree):
@@ -389,13 +389,13 @@ def test_sarif_with_unsafe_fixes_applied_is_valid_and_says_unsafe(tree):
 
 def test_markdown_gives_safety_and_hazard(tree):
     results = _results(tree)
-    text = render_markdown(results, engine.Totals.of(results, 0.0), registry.ordered(registry.default_names()))
+    text = render_markdown(results, report.Totals.of(results, 0.0), registry.ordered(registry.default_names()))
     assert "| site | codemod | reason | fix |" in text
     assert "unsafe: a process forked after the client's first use" in text
     assert "(with `--unsafe-fixes`)" in text
     assert "2 of them have an unsafe fix, applied with `--unsafe-fixes`" in text
     applied = _results(tree, unsafe=True)
-    text = render_markdown(applied, engine.Totals.of(applied, 0.0), registry.ordered(registry.default_names()))
+    text = render_markdown(applied, report.Totals.of(applied, 0.0), registry.ordered(registry.default_names()))
     assert "| site | codemod | what | fix safety |" in text and "| unsafe: " in text
     assert "2 of the fixes are unsafe fixes (`--unsafe-fixes`)" in text
 
@@ -408,9 +408,9 @@ def test_json_and_sarif_of_a_safe_fix(tree):
     results = engine.run(
         [str(tree / "safe.py")], engine.Settings(codemods=("share-session",), mode=engine.CHECK, keep_text=True)
     )
-    sarif = to_sarif(results, engine.Totals.of(results, 0.0), registry.ordered(["share-session"]))
+    sarif = to_sarif(results, report.Totals.of(results, 0.0), registry.ordered(["share-session"]))
     assert sarif["runs"][0]["results"][0]["properties"] == {"action": "fixed", "safety": "safe"}
-    assert to_json(results, engine.Totals.of(results, 0.0), [])["totals"]["unsafe_fixable"] == 0
+    assert to_json(results, report.Totals.of(results, 0.0), [])["totals"]["unsafe_fixable"] == 0
 
 
 # -- documentation -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import click
 
 from .. import docs as codemod_docs
 from .. import engine, registry
-from ..report import command_line, emit, emit_errors, emit_text, hidden_fixes, statistics_table, summary
+from ..report import Totals, command_line, emit, emit_errors, emit_text, hidden_fixes, statistics_table, summary
 from .args import CommandArgs
 from .resolve import Resolved
 
@@ -29,7 +29,7 @@ def report_files(
     run: Resolved,
     paths: Sequence[str],
     results: Sequence[engine.FileResult],
-    totals: engine.Totals,
+    totals: Totals,
 ) -> None:
     """The listing (or --statistics' table, or the --format report), then the summary."""
     if args.statistics and args.fmt == "text":
@@ -55,19 +55,19 @@ def report_files(
         echo_summary(totals, run.mode)
 
 
-def echo_summary(totals: engine.Totals, mode: str) -> None:
+def echo_summary(totals: Totals, mode: str) -> None:
     click.echo(summary(totals, mode), err=True)
     echo_hidden_fixes(totals)
 
 
-def echo_hidden_fixes(totals: engine.Totals) -> None:
+def echo_hidden_fixes(totals: Totals) -> None:
     """After the summary, as ruff's "hidden fixes" line: the unsafe fixes not applied."""
     line = hidden_fixes(totals)
     if line:
         click.echo(line, err=True)
 
 
-def exit_status(totals: engine.Totals, mode: str) -> int:
+def exit_status(totals: Totals, mode: str) -> int:
     if totals.errors:
         return 2
     if mode in (engine.DIFF, engine.CHECK) and (totals.changed or totals.reported):

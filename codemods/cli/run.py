@@ -14,7 +14,7 @@ from .. import engine, registry
 from .. import facts as project_facts
 from .. import fileindex, generated
 from ..discover import Discovery, discover
-from ..report import command_line, emit_text, error_line, render, write_diff, write_report
+from ..report import Totals, command_line, emit_text, error_line, render, write_diff, write_report
 from ..sarif import preview_unsafe_fixes
 from .args import CommandArgs
 from .excludes import with_per_file_ignores
@@ -80,7 +80,7 @@ def _run_files(args: CommandArgs, run: Resolved, paths: Sequence[str], started: 
         from ..interactive import review
 
         results, _ = review(results, settings=settings)
-    totals = engine.Totals.of(results, started, extra_errors=len(found.errors))
+    totals = Totals.of(results, started, extra_errors=len(found.errors))
     report_files(args, run, paths, results, totals)
     return exit_status(totals, run.mode)
 
@@ -172,7 +172,7 @@ def run_stdin(
     if fmt == "sarif" and not settings.unsafe_fixes:
         preview_unsafe_fixes(result, data, settings)
     if fmt != "text":
-        totals = engine.Totals.of([result], started)
+        totals = Totals.of([result], started)
         write_report(render(fmt, [result], totals, codemods, command_text, mode), output)
         if not output:  # the report is standard output
             if result.status == engine.ERROR:
@@ -191,7 +191,7 @@ def run_stdin(
         sys.stdout.buffer.write(result.new_bytes if result.status == engine.CHANGED else data)
         sys.stdout.flush()
     emit_text([result], engine.CHECK if mode == engine.CHECK else mode, quiet, False, False, findings_to_stderr=True)
-    totals = engine.Totals.of([result], started)
+    totals = Totals.of([result], started)
     if not quiet:
         echo_summary(totals, mode)
     return exit_status(totals, mode)
