@@ -70,6 +70,18 @@ def _split_leading(lines: Sequence[cst.EmptyLine]) -> Tuple[List[cst.EmptyLine],
     return head, []
 
 
+def _joined(
+    blanks: Sequence[cst.EmptyLine], carried: Sequence[cst.EmptyLine], own: Sequence[cst.EmptyLine]
+) -> List[cst.EmptyLine]:
+    """The leading lines of the statement after dropped import lines: the comments that were
+    above them, and the blank lines above the first, where they were more than the statement's
+    own (the first import of a section goes: the blank line that separated the section stays)."""
+    if carried:
+        return list(blanks) + list(carried) + list(own)
+    head, rest = _split_leading(own)
+    return list(blanks) + rest if len(blanks) > len(head) else list(own)
+
+
 def _blank_first(lines: Sequence[cst.EmptyLine]) -> List[cst.EmptyLine]:
     if lines and lines[0].comment is None:
         return list(lines)
@@ -365,17 +377,20 @@ class _DropImports(cst.CSTTransformer):
     def _body(self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]) -> List[Any]:
         out: List[Any] = []
         carried: List[cst.EmptyLine] = []
+        blanks: Optional[List[cst.EmptyLine]] = None  # the blank lines above the first line dropped
         for old, stmt in zip(original, updated):
             if isinstance(old, cst.SimpleStatementLine) and _import_line(old):
                 line = self._line(old)
                 if line is None:
                     head, rest = _split_leading(old.leading_lines)
+                    if blanks is None:
+                        blanks = head if not carried else []
                     carried += rest
                     continue
                 stmt = line
-            if carried:
-                stmt = stmt.with_changes(leading_lines=list(carried) + list(stmt.leading_lines))
-                carried = []
+            if blanks is not None or carried:
+                stmt = stmt.with_changes(leading_lines=_joined(blanks or [], carried, stmt.leading_lines))
+                carried, blanks = [], None
             out.append(stmt)
         return out
 

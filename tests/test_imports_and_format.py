@@ -179,6 +179,31 @@ def test_unused_after_the_rewrite_goes_unless_public(tmp_path):
     assert "from requests import post\n" in new and " get" not in new.split("\n\n")[0]
 
 
+@pytest.mark.parametrize(
+    "before,after",
+    [
+        # langchain-community's yuque.py: the section's first import goes, its separator stays
+        ("import re\n\nimport requests\nfrom lib import Document\n", "import re\n\nfrom lib import Document\n"),
+        # the comment above it moves to the next statement, below the same blank line
+        ("import re\n\n# http\nimport requests\nimport lib\n", "import re\n\n# http\nimport lib\n"),
+        # the section's last import goes: the next section keeps its own blank line
+        ("import re\nimport requests\n\nimport lib\n", "import re\n\nimport lib\n"),
+    ],
+)
+def test_a_dropped_import_keeps_the_blank_line_between_sections(tmp_path, before, after):
+    source = before + "\n\ndef f(u):\n    return requests.get(u).text\n"
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["I"]\n[lint.isort]\nknown-third-party = ["lib"]\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/mod.py")
+    # the package's client module now holds requests: the module's own import goes
+    assert "import requests" not in new and "_session.get(u)" in new, new
+    assert new.startswith(after), new
+    # ruff's import sorting (the section rule the project asks for) finds nothing to change
+    proc = run([*tool("ruff"), "check", "--no-cache", "pkg/mod.py"], tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + new
+
+
 def test_a_methods_own_import_the_rewrite_made_unused_goes():
     # pyvo's test_tap.py: a test method imports requests locally; its one call now goes
     # through the module's client, so ruff would flag the local import (F401).
