@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from codemods import engine
@@ -37,3 +38,12 @@ def reasons(sites: Sequence[Site], action: str = "reported") -> List[Tuple[int, 
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text)
+
+
+def write(root: Path, files: Dict[str, str]) -> Path:
+    """A project tree under ``root``: each name (with its directories) holding its dedented text."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root

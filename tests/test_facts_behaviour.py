@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Dict
 
@@ -20,6 +19,7 @@ from click.testing import CliRunner
 
 from codemods import facts
 from codemods.cli import command
+from tests.helpers import write
 
 pytest.importorskip("pytest_mock")
 pytest.importorskip("responses")
@@ -212,14 +212,6 @@ PACKAGE: Dict[str, str] = {
         print(json.dumps(fast.many(os.environ["SERVER_URL"], 8)))
         """,
 }
-
-
-def write(root: Path, files: Dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 def rewrite(root: Path, *args: str) -> str:

@@ -9,13 +9,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict
 
 from click.testing import CliRunner
 
 from codemods import engine, generated
 from codemods.cli import command
 from codemods.share.package_client import MARKER, plan_layout, read_existing, render
+from tests.helpers import write
 
 FETCH = """\
     import requests
@@ -24,14 +24,6 @@ FETCH = """\
     def fetch(url):
         return requests.get(url).json()
     """
-
-
-def write(root: Path, files: Dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 def cli(root: Path, *args: str):

@@ -11,13 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Dict
 
 from click.testing import CliRunner
 
 from codemods.cli import command
+from tests.helpers import write
 
 DEAD = "http://127.0.0.1:9"
 CALLS = 3  # per module
@@ -109,14 +109,6 @@ TESTS: Dict[str, str] = {
             assert stats.stat(DEAD, "2") == "2"
         """,
 }
-
-
-def write(root: Path, files: Dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 def run(root: Path, server_url: str) -> object:
