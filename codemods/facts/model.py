@@ -6,7 +6,7 @@ declared requirement), ``CallSite`` (one call a codemod considers rewriting) and
 queries (``problem_for``, ``reachable``, ``requires_at_least``). Also the coverage rules that
 decide whether a patch covers a call (``_patch_covers``, ``_global_target``) and the dotted
 names a file may be imported as when the pass cannot settle them (``module_names``) and
-which files a test reaches by imports (``_ImportGraph``).
+which files a test reaches by imports (``graph.ImportGraph``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from .screen import ATTRIBUTE, LAZY
 
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
 CONSUMERS = frozenset({"share-session", "close-client"})
@@ -104,7 +103,10 @@ class ProjectFacts:
     # -- queries ---------------------------------------------------------------------------
 
     def project_of(self, path: str) -> Optional[str]:
-        real = _real(path)
+        return self.project_of_real(_real(path))
+
+    def project_of_real(self, real: str) -> Optional[str]:
+        """``project_of`` for a path already real (the facts' own paths)."""
         best = None
         for root in self.projects:
             if _inside(real, root) and (best is None or len(root) > len(best)):
@@ -207,11 +209,14 @@ class ProjectFacts:
             memo[start] = graph.reach(start)
         return memo[start]
 
-    def _graph(self) -> Tuple["_ImportGraph", Dict[str, FrozenSet[str]]]:
-        """The import graph and its memo of reaches, built once per process."""
+    def _graph(self) -> Tuple[Any, Dict[str, FrozenSet[str]]]:
+        """The import graph (``graph.ImportGraph``) and its memo of reaches, built once per
+        process."""
         entry = _GRAPHS.get(id(self))
         if entry is None or entry[0] is not self:
-            entry = (self, _ImportGraph(self), {})
+            from .graph import ImportGraph  # graph.py asks this module for names and projects
+
+            entry = (self, ImportGraph(self), {})
             _GRAPHS.clear()
             _GRAPHS[id(self)] = entry
         return entry[1], entry[2]
@@ -362,76 +367,3 @@ def real_paths(paths: Sequence[str]) -> List[str]:
 
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-class _ImportGraph:
-    """Which files a test reaches by imports. A file is reached *whole* when it is imported by
-    its own name (``import pkg``): then the names it loads lazily (``screen.LAZY``) count too.
-    ``from pkg import X`` runs ``pkg`` and, when ``pkg`` is lazy, loads only what ``X`` names
-    (``screen.ATTRIBUTE``; every lazy name when the package's table does not name ``X``)."""
-
-    def __init__(self, facts: ProjectFacts) -> None:
-        self.by_name: Dict[str, List[str]] = {}
-        for path, _ in facts.imports:
-            for name in facts.names_of(path, facts.project_of(path)):
-                self.by_name.setdefault(name, []).append(path)
-        self.edges: Dict[str, List[str]] = {}
-        self.attributes: Dict[str, Dict[str, List[str]]] = {}
-        self.lazy: Set[str] = set()
-        for path, names in facts.imports:
-            for name in names:
-                if name.startswith(ATTRIBUTE):
-                    attr, _, module = name[len(ATTRIBUTE) :].partition("=")
-                    self.attributes.setdefault(path, {}).setdefault(attr, []).append(module)
-                    continue
-                if name.startswith(LAZY):
-                    self.lazy.add(path)
-                self.edges.setdefault(path, []).append(name)
-        self.under: Dict[str, List[str]] = {}
-
-    def resolve(self, name: str) -> List[Tuple[str, bool]]:
-        """(file, imported by its own name) for what importing ``name`` runs."""
-        if name.endswith(".*"):  # any module of a package that imports by name
-            prefix = name[:-1]
-            if prefix not in self.under:  # once per package, not per visit (a scan of every name)
-                self.under[prefix] = [t for key, ts in self.by_name.items() if key.startswith(prefix) for t in ts]
-            return [(t, True) for t in self.under[prefix]]
-        parts = name.split(".")
-        out = [
-            (t, i == len(parts)) for i in range(1, len(parts) + 1) for t in self.by_name.get(".".join(parts[:i]), ())
-        ]
-        if len(parts) > 1 and name not in self.by_name:  # ``from pkg import X``, X not a module
-            for package in self.by_name.get(".".join(parts[:-1]), ()):
-                if package not in self.lazy:
-                    continue
-                modules = self.attributes.get(package, {}).get(parts[-1])
-                if modules is None:
-                    out.append((package, True))  # a name the table does not give: anything
-                else:
-                    for module in modules:
-                        out += [(t, True) for t in self.by_name.get(module, ())]
-        return out
-
-    def direct(self, start: str) -> Set[str]:
-        """The files ``start``'s own import statements name (its packages' ``__init__`` aside)."""
-        out = set()
-        for name in self.edges.get(start, ()):
-            out.update(t for t, own in self.resolve(name.lstrip(LAZY)) if own)
-        return out
-
-    def reach(self, start: str) -> FrozenSet[str]:
-        seen: Dict[str, bool] = {start: True}
-        todo = [start]
-        while todo:
-            path = todo.pop()
-            whole = seen[path]
-            for name in self.edges.get(path, ()):
-                if name.startswith(LAZY):
-                    if not whole:
-                        continue
-                    name = name[len(LAZY) :]
-                for target, by_own_name in self.resolve(name):
-                    if target not in seen or (by_own_name and not seen[target]):
-                        seen[target] = seen.get(target, False) or by_own_name
-                        todo.append(target)
-        return frozenset(seen)
