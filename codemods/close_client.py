@@ -16,7 +16,7 @@ from .calls import CLIENT_CONSTRUCTORS
 from .facts import CallSite, ProjectFacts
 from .imports import dotted
 from .spec import Kind, TargetSpec
-from .wrapping import Plan, Target, WrappingCodemod
+from .wrapping import Mode, Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
 ASYNC_CLIENTS = ("httpx.AsyncClient", "aiohttp.ClientSession")
@@ -194,10 +194,12 @@ DOCS = CodemodDocs(
   client, so it is not a site (`codemods/closing/factory.py`). **Reported**: the same escapes as
   `close-response` (a client returned inside something else, `return {"session": s}`, or
   passed to a helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), an async
-  client made outside `async def`, and a requests/httpx client whose constructor a test of the
-  project mocks or swaps (`@patch("requests.Session")`, found by the project facts pass): the
-  test sets up the mock's `return_value`, and `with` would bind its `__enter__()` value
-  instead (the report names the test's `path:line`).""",
+  client made outside `async def`, and an async client whose constructor a test of the project
+  mocks. A sync requests/httpx client whose constructor a test mocks (`@patch("requests.Session")`,
+  found by the project facts pass) is closed with `with contextlib.closing(requests.Session()) as
+  session:`: the test sets up the mock's `return_value`, which `with` would replace by its
+  `__enter__()` value, while `closing` binds the object itself and calls its `close()` at the
+  end (the report names the test's `path:line`).""",
     notes=(
         """Run together (the default), `close-client` runs first and `close-response` then wraps the
   responses inside its block; the result is stable on a second run.""",
@@ -205,6 +207,9 @@ DOCS = CodemodDocs(
     safe_fixes=(
         "a client made in a function whose every use is in the block: closed, with its "
         "connections, when the block ends, on every path.",
+        "the same, for a requests/httpx client whose constructor a test replaces with the "
+        "`MagicMock` that `patch` makes: `with contextlib.closing(...)`, which runs the code as "
+        "before and then `close()` (a method every `MagicMock` has).",
     ),
     unsafe_fixes=(
         (
@@ -215,9 +220,19 @@ DOCS = CodemodDocs(
             "the callee may keep the client (store it, start a thread or task with it) and use it "
             "after the `with` block has closed it.",
         ),
+        (
+            "a requests/httpx client whose constructor a test replaces with an object it chose "
+            "(`patch('requests.Session', FakeSession)`, `new=`, `spec=`, `monkeypatch.setattr`, an "
+            "assignment): closed with `with contextlib.closing(...)`.",
+            "the test's object may have no `close()`, which the end of the block now calls.",
+        ),
     ),
     examples=EXAMPLES,
 )
+
+
+#: Sync clients whose ``close()`` is their ``__exit__``: ``contextlib.closing`` closes them the same way.
+_CLOSING_CLIENTS = frozenset({"requests.Session", "httpx.Client"})
 
 
 class CloseClient(WrappingCodemod):
@@ -279,7 +294,10 @@ class CloseClient(WrappingCodemod):
     def project_problem(self, target: Target) -> Optional[str]:
         """A test that mocks the constructor (``patch("requests.Session")``, a swap of
         ``httpx.Client``) hands the code its ``return_value``; ``with`` would bind
-        ``return_value.__enter__()`` instead, a mock the test never set up."""
+        ``return_value.__enter__()`` instead, a mock the test never set up. A sync client is
+        then closed with ``contextlib.closing``, which binds the object itself and calls
+        ``close()``: the code as before, plus the close. A stand-in the test chose may lack
+        ``close()``: that fix is unsafe. An async client is reported."""
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts) or target.library not in ("requests", "httpx"):
             return None
@@ -294,7 +312,29 @@ class CloseClient(WrappingCodemod):
             chain=chain,
             scope="client",
         )
-        return facts.problem_for(self.NAME, site)
+        patch = facts.constructor_patch(site)
+        if patch is None:
+            return None  # a patch of a method (``requests.Session.get``): ``with`` binds the same client
+        why = (
+            f"the client's constructor may be mocked ({patch.text} at {patch.where}); under `with`, "
+            "the code would get the mock's `__enter__()` value, not the client the test set up"
+        )
+        if target.client_class not in _CLOSING_CLIENTS:
+            return why
+        target.mode = Mode.CLOSING
+        target.mocked = f"{patch.text} at {patch.where}"
+        if patch.stand_in:
+            target.hazard = (
+                f"a test replaces the constructor with an object it chose ({patch.text} at {patch.where}); "
+                "`contextlib.closing` calls its `close()` when the block ends, which that object may lack."
+            )
+            target.hazard_reason = why
+        return None
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
+        if target.mode == Mode.CLOSING:
+            return (
+                f"closed the client with `with contextlib.closing(...)`: a test mocks its constructor "
+                f"({target.mocked}), and `closing` binds the mock itself where `with` would bind its `__enter__()`"
+            )
         return f"closed the client with `{target.mode}`"

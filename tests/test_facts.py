@@ -820,3 +820,26 @@ def test_the_reason_names_the_mock_that_targets_the_site(tmp_path):
         "mocked by tests/test_b.py:5 (mock.patch('requests.get'))",
         "mocked by tests/test_c.py:4 (mock.patch('pkg.mod.requests.post'))",
     ]
+
+
+@pytest.mark.parametrize(
+    "form, stand_in",
+    [
+        ("@mock.patch('requests.Session')", False),
+        ("@mock.patch('requests.Session', autospec=True)", False),
+        ("@mock.patch.object(requests, 'Session')", False),
+        ("@mock.patch('requests.Session', FakeSession)", True),
+        ("@mock.patch('requests.Session', new=FakeSession)", True),
+        ("@mock.patch('requests.Session', new_callable=FakeSession)", True),
+        ("@mock.patch('requests.Session', spec=FakeSession)", True),
+        ("@mock.patch.object(requests, 'Session', FakeSession)", True),
+        ("@mock.patch('requests.Session', **options)", True),
+    ],
+)
+def test_a_patch_knows_whether_the_test_chose_the_replacement(tmp_path, form, stand_in):
+    """close-client's ``contextlib.closing`` fix calls ``close()`` on the replacement: safe on
+    the MagicMock ``patch`` makes, unsafe on an object the test chose."""
+    test = f"import requests\nfrom unittest import mock\n\n\n{form}\ndef test_it(session):\n    pass\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    found = [p for p in collect(root).patches if p.target == "requests.Session"]
+    assert [p.stand_in for p in found] == [stand_in], found

@@ -507,10 +507,76 @@ def test_a_mocked_client_constructor_keeps_its_test_green(tmp_path):
     after = tmp_path / "after"
     shutil.copytree(before, after)
     output = rewrite(after, "--select", "close-client")
-    assert (after / "pkg/upload.py").read_text() == (before / "pkg/upload.py").read_text()
+    # The mocked site is closed with ``contextlib.closing``: it binds the mock itself.
+    assert "with contextlib.closing(requests.Session()) as session:" in (after / "pkg/upload.py").read_text()
     assert "with requests.Session() as session:" in (after / "pkg/plain.py").read_text()  # no test mocks it
-    assert "the client's constructor may be mocked (mock.patch('requests.Session') at " in output
-    assert "tests/test_upload.py:6); under `with`" in output
+    assert "2 sites fixed, 0 left for review" in output, output
+    second = own_tests(after)
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+# The test swaps in a class of its own that has no ``close()``: ``contextlib.closing`` would
+# call it, so the fix is unsafe (reported by default, applied with --unsafe-fixes).
+CONSTRUCTOR_STAND_IN = {
+    **CONSTRUCTOR_MOCKED,
+    "tests/test_upload.py": (
+        "from unittest.mock import patch\n\n"
+        "from pkg.upload import upload\n\n\n"
+        "class FakeResponse:\n"
+        "    status_code = 308\n\n\n"
+        "class FakeSession:\n"
+        "    def put(self, url, data):\n"
+        "        return FakeResponse()\n\n\n"
+        "@patch('requests.Session', FakeSession)\n"
+        "def test_upload():\n"
+        "    assert upload('http://example.invalid/') == 308\n"
+    ),
+}
+
+
+def test_a_stand_in_for_the_constructor_makes_the_fix_unsafe(tmp_path):
+    before = write(tmp_path / "before", CONSTRUCTOR_STAND_IN)
+    assert own_tests(before).returncode == 0
+    safe = tmp_path / "safe"
+    shutil.copytree(before, safe)
+    output = rewrite(safe, "--select", "close-client")
+    assert (safe / "pkg/upload.py").read_text() == (before / "pkg/upload.py").read_text()
+    assert "the client's constructor may be mocked (mock.patch('requests.Session'" in output, output
+    assert "1 more fix available with --unsafe-fixes" in output, output
+    assert own_tests(safe).returncode == 0
+    unsafe = tmp_path / "unsafe"
+    shutil.copytree(before, unsafe)
+    rewrite(unsafe, "--select", "close-client", "--unsafe-fixes")
+    assert "with contextlib.closing(requests.Session()) as session:" in (unsafe / "pkg/upload.py").read_text()
+    # The named hazard is real: the stand-in has no close().
+    assert own_tests(unsafe).returncode != 0
+
+
+# pyicloud's shape: the project swaps a *method* of the class; ``with requests.Session() as s``
+# still binds the client itself, so the site is an ordinary fix.
+METHOD_SWAPPED = {
+    **CONSTRUCTOR_MOCKED,
+    "pkg/patching.py": (
+        "import requests\n\n\ndef install():\n    requests.Session.merge_environment_settings = lambda self, *a: {}\n"
+    ),
+    "tests/test_upload.py": (
+        "from unittest import mock\n\nimport requests\n\nfrom pkg.upload import upload\n\n\n"
+        "@mock.patch.object(requests.Session, 'put')\n"
+        "def test_upload(put):\n"
+        "    put.return_value.status_code = 308\n"
+        "    assert upload('http://example.invalid/') == 308\n"
+    ),
+}
+
+
+def test_a_patched_method_of_the_client_class_does_not_block_with(tmp_path):
+    before = write(tmp_path / "before", METHOD_SWAPPED)
+    assert own_tests(before).returncode == 0
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    output = rewrite(after, "--select", "close-client")
+    assert "with requests.Session() as session:" in (after / "pkg/upload.py").read_text(), output
+    assert "2 sites fixed, 0 left for review" in output, output
     second = own_tests(after)
     assert second.returncode == 0, second.stdout + second.stderr
 

@@ -67,6 +67,9 @@ class Target:
     #: the fix is not applied (``closing/held.py``: a client from an unannotated parameter).
     hazard: str = ""
     hazard_reason: str = ""
+    #: close-client: the test's mock of the constructor (``text at path:line``) that makes the
+    #: fix ``contextlib.closing`` rather than ``with``.
+    mocked: str = ""
 
 
 @dataclass

@@ -36,7 +36,12 @@ class Patch:
     its real path: a patch that replaces a library function for every module (``requests.get``,
     also through ``pkg.mod.requests.get``) covers only the calls in the modules that test can
     reach by imports (``ProjectFacts.imports``). Empty (conftest, helpers, the package's own
-    modules): the whole project, since any test may run it."""
+    modules): the whole project, since any test may run it.
+
+    ``stand_in``: the replacement is an object the test chose (``patch(name, new)``,
+    ``new_callable=``, ``spec=`` a class, ``monkeypatch.setattr(obj, name, value)``, an
+    assignment), not the ``MagicMock`` ``patch`` makes, which has every method; unknown is
+    ``True``."""
 
     project: str
     target: str
@@ -45,6 +50,7 @@ class Patch:
     where: str
     text: str
     reach: str = ""
+    stand_in: bool = True
 
 
 @dataclass(frozen=True, order=True)
@@ -120,27 +126,11 @@ class ProjectFacts:
         project = self.project_of(site.path)
         if project is None:
             return None
-        real = _real(site.path)
-        modules = self.names_of(real, project)
-        found = []
-        for patch in self._candidates(project, site.library, modules):
-            why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
-            if why is not None:
-                if codemod == "close-client":
-                    why = (
-                        f"the client's constructor may be mocked ({patch.text} at {patch.where}); under `with`, "
-                        "the code would get the mock's `__enter__()` value, not the client the test set up"
-                    )
-                path, _, line = patch.where.rpartition(":")
-                aim = self._aim(patch, modules, real)
-                found.append((aim, _RANK[patch.kind], path, int(line) if line.isdigit() else 0, why))
-        if found:
-            # The mock that targets this site: one of the module's own binding, then one made
-            # by a test that imports the module itself, then the rest (a mock, a swap, a
-            # string, an unsettled patch; the first in the tree).
-            return min(found)[-1]
         if codemod != "share-session":
-            return None  # run-time changes matter only to a client shared across calls
+            return None  # close-client asks ``constructor_patch``
+        covering = self.covering_patch(site)
+        if covering is not None:
+            return covering[1]
         for change in self.changes:
             if change.project != project:
                 continue
@@ -153,6 +143,44 @@ class ProjectFacts:
                     f"{change.text} at {change.where} may change proxy or SSL variables; an httpx "
                     "client made at import reads them once, a bare call when it runs"
                 )
+        return None
+
+    def covering_patch(self, site: CallSite) -> Optional[Tuple[Patch, str]]:
+        """The mock or swap of the project that targets ``site``, and why it covers it: one of
+        the module's own binding first, then one made by a test that imports the module
+        itself, then the rest (a mock, a swap, a string, an unsettled patch; the first in the
+        tree). ``None``: no patch of the project covers it."""
+        found = self.covering_patches(site)
+        return found[0] if found else None
+
+    def covering_patches(self, site: CallSite) -> List[Tuple[Patch, str]]:
+        """Every (patch, why) of ``covering_patch``, the one it gives first."""
+        project = self.project_of(site.path)
+        if project is None:
+            return []
+        real = _real(site.path)
+        modules = self.names_of(real, project)
+        found = []
+        for patch in self._candidates(project, site.library, modules):
+            why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
+            if why is not None:
+                path, _, line = patch.where.rpartition(":")
+                aim = self._aim(patch, modules, real)
+                found.append((aim, _RANK[patch.kind], path, int(line) if line.isdigit() else 0, why, patch))
+        found.sort(key=lambda item: item[:5])
+        return [(item[5], item[4]) for item in found]
+
+    def constructor_patch(self, site: CallSite) -> Optional[Patch]:
+        """The first patch covering ``site`` (a client's constructor call) that replaces the
+        constructor itself (``requests.Session``, ``pkg.mod.requests``, ``requests`` as a
+        whole) or what ``with`` calls on it (``__enter__``/``__exit__``): what ``with`` would
+        bind then differs from what the code binds today. A patch of one of its methods
+        (``requests.Session.get``, ``merge_environment_settings``) does not: ``with`` binds the
+        same client. An unsettled patch may be either: it counts."""
+        modules = self.names_of(_real(site.path), self.project_of(site.path))
+        for patch, _ in self.covering_patches(site):
+            if _replaces_constructor(patch, site, modules):
+                return patch
         return None
 
     def _aim(self, patch: Patch, modules: Sequence[str], real: str) -> int:
@@ -318,6 +346,22 @@ def _patch_covers(patch: Patch, site: CallSite, modules: Sequence[str], reaches:
 
 
 _VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+
+
+def _replaces_constructor(patch: Patch, site: CallSite, modules: Sequence[str]) -> bool:
+    """``constructor_patch``'s test for one covering patch."""
+    if patch.kind == "unsettled" or not patch.target:
+        return True
+    for module in modules:
+        if patch.target.startswith(module + "."):
+            rest = tuple(patch.target[len(module) + 1 :].split("."))
+            return rest == site.chain[: len(rest)]
+    glob = _global_target(patch.target) or patch.target
+    names = set(site.qualified) | {".".join(site.chain)}
+    return any(
+        glob == name or name.startswith(glob + ".") or glob in (name + ".__enter__", name + ".__exit__")
+        for name in names
+    )
 
 
 def _global_target(target: str) -> Optional[str]:

@@ -132,7 +132,10 @@ class _FileFacts(_Names):
             return
         if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
             return  # obj.attr = value: only a library's attribute is a swap of interest
-        self.patches.add(Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach))
+        stand_in = not (isinstance(node, ast.Call) and _makes_magic_mock(self.dotted(node.func) or "", node))
+        self.patches.add(
+            Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach, stand_in)
+        )
 
     def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
         base = self.dotted(obj)
@@ -401,6 +404,30 @@ _INTERESTING_CALLS = frozenset(
         "patch",
     }
 )
+
+
+#: Keywords of ``patch`` that choose the replacement (``autospec=True``/``spec=True`` keep the
+#: real class's methods, so they are not among them).
+_CHOOSING = frozenset({"new", "new_callable", "spec", "spec_set", "autospec", "wraps"})
+
+
+def _makes_magic_mock(func: str, node: ast.Call) -> bool:
+    """``node`` (a patcher call) replaces its target with the ``MagicMock`` ``patch`` makes
+    (every method exists), not an object the test chose."""
+    last = func.split(".")[-1]
+    if not (_is_patcher(func) or (last == "object" and _is_patcher(func.rsplit(".", 1)[0]))):
+        return False  # setattr, monkeypatch.setattr, fixtures: the test gives the value
+    positional = 2 if last == "object" else 1
+    if len(node.args) > positional:
+        return False
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            return False  # **kwargs: unknown
+        if keyword.arg in _CHOOSING:
+            value = keyword.value
+            if not (keyword.arg in ("spec", "autospec") and isinstance(value, ast.Constant) and value.value is True):
+                return False
+    return True
 
 
 def _is_patcher(func: str) -> bool:
