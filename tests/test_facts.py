@@ -341,6 +341,17 @@ def test_a_patch_with_constant_targets_is_settled(tmp_path):
     ]
 
 
+def test_an_annotated_constant_target_is_settled_and_a_rebound_one_is_not(tmp_path):
+    # pyicloud's conftest: ``BUILTINS_OPEN: str = "builtins.open"``; patching it covers nothing.
+    test = 'from unittest import mock\nOPEN: str = "builtins.open"\n\n@mock.patch(OPEN)\ndef test(m):\n    pass\n'
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    assert reasons(root) == []
+    rebound = test.replace("\n\n@mock", '\nOPEN = "pkg.mod.requests.get" if m else OPEN\n\n@mock')
+    rebound = "import requests\n" + rebound
+    root = make(tmp_path / "b", {"pkg/mod.py": MOD, "tests/test_mod.py": rebound})
+    assert reasons(root) and all("cannot read" in r for r in reasons(root)), reasons(root)
+
+
 def test_requests_cache_elsewhere_keeps_bare_calls_under_module_scope_only(tmp_path):
     cache = "import requests_cache\n\n\ndef caching(on):\n    if on:\n        requests_cache.install_cache('c')\n"
     root = make(tmp_path, {"pkg/mod.py": MOD, "pkg/cache.py": cache})

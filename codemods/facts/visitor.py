@@ -56,11 +56,23 @@ class _Names:
                     if a.name == "*":
                         continue
                     self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        ambiguous = set()
         for node in self.tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = self._literal(node.value)
-                if value is not None:
-                    self.constants[node.targets[0].id] = value
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                name, value_node = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.simple and node.value is not None:
+                name, value_node = node.target, node.value  # BUILTINS_OPEN: str = "builtins.open"
+            else:
+                continue
+            if not isinstance(name, ast.Name):
+                continue
+            value = self._literal(value_node)
+            if value is None or self.constants.get(name.id, value) != value:
+                ambiguous.add(name.id)  # bound to something else too: not a constant
+            else:
+                self.constants[name.id] = value
+        for name in ambiguous:
+            self.constants.pop(name, None)
 
     def dotted(self, node: ast.AST) -> Optional[str]:
         parts = []
