@@ -178,6 +178,24 @@ def test_the_relative_imports_order_is_read(tmp_path, name, text, reverse):
     assert style_for(str(tmp_path / "m.py")).imports.reverse_relative is reverse
 
 
+def test_the_package_import_joins_the_run_of_imports_that_holds_requests(tmp_path):
+    # calibreweb's helper.py: import-like blocks after module-level code; the shared client's
+    # import placed after the last of them was an E402.
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["E4", "F", "I"]\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    head = "import os\nimport sys\n\ntry:\n    import simplejson as json\nexcept ImportError:\n    import json\n\n"
+    tail = (
+        '\nlog = os.getenv("X")\n\nif sys.version_info >= (3, 8):\n    from typing import TYPE_CHECKING\n'
+        "else:\n    TYPE_CHECKING = False\n\nif TYPE_CHECKING:\n    from typing import Any\n\n\n"
+        'def f(u) -> "Any":\n    return requests.get(u).text, json\n'
+    )
+    new = rewrite_in(tmp_path, head + "import requests\n" + tail, "--select", "share-session", name="pkg/a.py")
+    assert new == head + "from ._http_client import session as _session\n" + tail.replace("requests.", "_session."), new
+    proc = run([*tool("ruff"), "check", "--no-cache", "pkg/a.py"], tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + new
+
+
 def test_an_import_is_never_moved_across_another_statement():
     new, _ = transform(
         """
