@@ -105,13 +105,17 @@ def _insert_sorted(body: List[cst.BaseStatement], at: int, stmt: cst.SimpleState
             if at > 0:
                 stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()])
             if at < len(body) and not _import_line(body[at]):
-                # isort's lines after imports: two before a def or class, else one.
+                # isort's lines after imports, exactly (ruff's I001 counts them): the
+                # configured number, else two before a def or class and one before anything
+                # else (a statement after a ``try:`` / ``if TYPE_CHECKING:`` block may have had
+                # two, which are one too many after an import).
                 following = body[at]
-                wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
-                blanks = len(_split_leading(following.leading_lines)[0])
-                if blanks < wanted:
-                    extra = [cst.EmptyLine()] * (wanted - blanks)
-                    body[at] = following.with_changes(leading_lines=extra + list(following.leading_lines))
+                wanted = getattr(style, "lines_after_imports", -1)
+                if wanted < 0:
+                    wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
+                head, rest = _split_leading(following.leading_lines)
+                if len(head) != wanted:
+                    body[at] = following.with_changes(leading_lines=[cst.EmptyLine()] * wanted + rest)
             body.insert(at, stmt)
             return
     first = last

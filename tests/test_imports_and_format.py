@@ -28,8 +28,8 @@ def tool(name):
     return [found] if found else [sys.executable, "-m", name]
 
 
-def run(argv, cwd, check=True):
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300)
+def run(argv, cwd, check=True, input=None):
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, input=input)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -192,6 +192,35 @@ def test_the_package_import_joins_the_run_of_imports_that_holds_requests(tmp_pat
     )
     new = rewrite_in(tmp_path, head + "import requests\n" + tail, "--select", "share-session", name="pkg/a.py")
     assert new == head + "from ._http_client import session as _session\n" + tail.replace("requests.", "_session."), new
+    proc = run([*tool("ruff"), "check", "--no-cache", "pkg/a.py"], tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + new
+
+
+@pytest.mark.parametrize("config,blanks", [("", 1), ("[lint.isort]\nlines-after-imports = 2\n", 2)])
+def test_an_import_block_of_its_own_after_try_and_type_checking_blocks(tmp_path, config, blanks):
+    # sopel's url.py, jira's client.py: two blank lines after an ``if TYPE_CHECKING:`` block
+    # are one too many after the import that now follows it (I001).
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["E4", "I"]\n' + config)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    source = (
+        "import logging\nfrom typing import TYPE_CHECKING\n" + "\n" * blanks + "try:\n    import requests\n"
+        "except ImportError:\n"
+        "    raise\n\nif TYPE_CHECKING:\n    from typing import Any\n\n\n"
+        'LOG = logging.getLogger("x")\n\n\ndef f(u) -> "Any":\n    return requests.get(u).text\n'
+    )
+    assert (
+        run(
+            [*tool("ruff"), "check", "--no-cache", "--stdin-filename", "pkg/a.py", "-"],
+            tmp_path,
+            check=False,
+            input=source,
+        ).returncode
+        == 0
+    )
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/a.py")
+    expected = "from typing import Any\n\nfrom ._http_client import session as _session\n" + "\n" * blanks + "LOG ="
+    assert expected in new, new
     proc = run([*tool("ruff"), "check", "--no-cache", "pkg/a.py"], tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout + new
 
