@@ -26,6 +26,7 @@ from .engine import CHANGED, ERROR, WRITE, FileResult, Settings
 from .linediff import unified_diff
 from .share.package_client import EXPORTS, PackageClient, plan_layout, render
 from .sources import SourceError, create_atomic, write_atomic
+from .style import style_for
 
 CODEMOD = "share-session"
 
@@ -82,7 +83,8 @@ def _module_result(
     have = {lib for lib, name in EXPORTS.items() if name in client.defines}
     if libraries <= have:
         return None  # the module exists and defines them all: nothing to do
-    new_text = render(sorted(have | libraries), keep_cookies, client.package, client.module)
+    imports = style_for(client.path).imports
+    new_text = render(sorted(have | libraries), keep_cookies, client.package, client.module, imports)
     old_text = ""
     if client.exists:
         try:

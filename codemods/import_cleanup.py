@@ -11,7 +11,6 @@ which names are free is ``imports.py``.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -54,8 +53,13 @@ def _import_key(stmt: cst.SimpleStatementLine, style: Any) -> Tuple[int, Tuple[A
         kind = 1
     if style.from_first:
         kind = 1 - kind
-    name = module if style.case_sensitive else module.lower()
-    key = (_natural(name), module, asname)
+    # Relative imports: furthest first by default (``from .. import`` before ``from . import``),
+    # by the number of dots before the name, as isort and ruff sort them.
+    level = len(module) - len(module.lstrip("."))
+    distance = (level if getattr(style, "reverse_relative", False) else -level) if level else 0
+    bare = module.lstrip(".")
+    name = bare if style.case_sensitive else bare.lower()
+    key = (distance, _natural(name), module, asname)
     return section, ((key, kind) if style.force_sort_within_sections else (kind, key))
 
 
@@ -101,13 +105,17 @@ def _insert_sorted(body: List[cst.BaseStatement], at: int, stmt: cst.SimpleState
             if at > 0:
                 stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()])
             if at < len(body) and not _import_line(body[at]):
-                # isort's lines after imports: two before a def or class, else one.
+                # isort's lines after imports, exactly (ruff's I001 counts them): the
+                # configured number, else two before a def or class and one before anything
+                # else (a statement after a ``try:`` / ``if TYPE_CHECKING:`` block may have had
+                # two, which are one too many after an import).
                 following = body[at]
-                wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
-                blanks = len(_split_leading(following.leading_lines)[0])
-                if blanks < wanted:
-                    extra = [cst.EmptyLine()] * (wanted - blanks)
-                    body[at] = following.with_changes(leading_lines=extra + list(following.leading_lines))
+                wanted = getattr(style, "lines_after_imports", -1)
+                if wanted < 0:
+                    wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
+                head, rest = _split_leading(following.leading_lines)
+                if len(head) != wanted:
+                    body[at] = following.with_changes(leading_lines=[cst.EmptyLine()] * wanted + rest)
             body.insert(at, stmt)
             return
     first = last
@@ -206,7 +214,7 @@ def place_added_imports(original: cst.Module, new: cst.Module, style: Any) -> cs
 
 
 #: Names whose use reads the module's namespace by string: an import may be used through them.
-_DYNAMIC = frozenset({"globals", "locals", "vars", "eval", "exec", "__getattr__", "__import__"})
+_DYNAMIC = frozenset({"globals", "locals", "vars", "eval", "exec", "__import__"})
 
 
 def _bound_name(alias: cst.ImportAlias) -> str:
@@ -263,7 +271,9 @@ def _name_counts(module: cst.Module, names: Set[str]) -> Tuple[Dict[str, int], b
     ``x.get``), and whether the module reads its namespace dynamically."""
     counts: Dict[str, int] = {}
     attributes: Set[int] = set()
-    dynamic = False
+    # A module-level ``def __getattr__`` serves names by string (PEP 562); a class's
+    # ``__getattr__`` method is about its instances, not the module's names.
+    dynamic = any(isinstance(s, cst.FunctionDef) and s.name.value == "__getattr__" for s in module.body)
     for node in walk(module):
         if isinstance(node, cst.Attribute):
             attributes.add(id(node.attr))
@@ -278,10 +288,9 @@ def _name_counts(module: cst.Module, names: Set[str]) -> Tuple[Dict[str, int], b
 def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, path: Optional[str]) -> cst.Module:
     """``new`` without the module-level imports (and imports directly in a function body) whose
     every use the rewrite removed: used in ``original``, unused in ``new``. Public names stay
-    (in ``__all__``; anything in an ``__init__.py``, where imports are re-exports), and so does
-    everything in a module that reads its namespace dynamically (``globals()``, ``eval``...)."""
-    if path and os.path.basename(path) == "__init__.py":
-        return new
+    (in ``__all__``, or imported from this module by another file of the project: a package's
+    ``__init__.py`` is searched for by the package's name), and so does everything in a module
+    that reads its namespace dynamically (``globals()``, ``eval``, a module ``__getattr__``...)."""
     before = global_scope(codemod, original)
     if before is None:
         return new

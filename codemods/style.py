@@ -64,6 +64,16 @@ class ImportStyle:
     from_first: bool = False
     case_sensitive: bool = False
     no_sections: bool = False
+    #: Relative imports closest first (``from . import`` before ``from .. import``): isort's
+    #: ``reverse_relative``, ruff's ``relative-imports-order = "closest-to-furthest"``. The
+    #: default of both is furthest first.
+    reverse_relative: bool = False
+    #: Imports every module must have (ruff's ``required-imports``, isort's ``add_imports``),
+    #: e.g. ``from __future__ import annotations``: a module this tool creates has them too.
+    required_imports: Tuple[str, ...] = ()
+    #: Blank lines after the imports (ruff's and isort's ``lines-after-imports``; -1: isort's
+    #: default, two before a def or class, else one).
+    lines_after_imports: int = -1
 
     def section(self, module: str, level: int = 0) -> int:
         if level:
@@ -145,6 +155,22 @@ def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def _required(value: Any) -> Tuple[str, ...]:
+    """Required import statements: a list (toml) or isort's comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",") if "\n" not in value else value.splitlines()
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
 
 
 def _isort_settings(directory: str) -> Optional[Tuple[Dict[str, Any], str]]:
@@ -316,6 +342,10 @@ def style_for(path: Optional[str]) -> Style:
         from_first=_flag(settings.get("from_first", False)),
         case_sensitive=_flag(settings.get("case_sensitive", False)),
         no_sections=_flag(settings.get("no_sections", False)),
+        reverse_relative=_flag(settings.get("reverse_relative", False))
+        or str(settings.get("relative_imports_order", "")).strip().lower() == "closest-to-furthest",
+        required_imports=_required(settings.get("required_imports", settings.get("add_imports"))),
+        lines_after_imports=_int(settings.get("lines_after_imports"), -1),
     )
     kind, config = formatter if formatter is not None else ("", "")
     return Style(imports=imports, formatter=kind, formatter_config=config)
@@ -368,24 +398,33 @@ def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
                 # device or a link out of the tree is not the project's source.
                 if not stat.S_ISREG(os.lstat(full).st_mode):
                     continue
-                pairs = fileindex.remembered(full, "from-imports", [], _from_imports, _MAX_READ)
+                pairs = fileindex.remembered(full, "from-imports", [2], _from_imports, _MAX_READ)
                 if pairs is fileindex.MISSING:
                     with open(full, "rb") as handle:
                         pairs = _from_imports(handle.read(_MAX_READ))
             except OSError:
                 continue
             for tail, names in pairs:
+                if tail.startswith("."):
+                    # ``from . import name`` / ``from .. import name``: the package that many
+                    # levels up from this file, by its directory's name.
+                    package = directory
+                    for _ in range(len(tail) - 1):
+                        package = os.path.dirname(package)
+                    tail = os.path.basename(package)
                 found.setdefault(tail, set()).update(names)
     return {k: frozenset(v) for k, v in found.items()}
 
 
 def _from_imports(data: bytes) -> List[List[Any]]:
-    """[module's last dotted part, the names imported from it] of each ``from`` import."""
+    """[module's last dotted part, the names imported from it] of each ``from`` import; the
+    dots themselves for ``from . import`` / ``from .. import`` (the importer's package)."""
     if b"import" not in data:
         return []
     out: List[List[Any]] = []
     for module, names in _FROM_IMPORT.findall(data):
-        tail = module.decode("ascii", "replace").rstrip(".").split(".")[-1]
+        text = module.decode("ascii", "replace")
+        tail = text if text and not text.strip(".") else text.rstrip(".").split(".")[-1]
         if tail:
             out.append([tail, [n.decode("ascii", "replace") for n in re.findall(rb"\w+", names) if n != b"as"]])
     return out
@@ -402,8 +441,16 @@ def imported_elsewhere(path: Optional[str], name: str) -> bool:
     index = _imported_names(root)
     if index is None:
         return True
+    return name in index.get(_module_tail(absolute), frozenset())
+
+
+def _module_tail(absolute: str) -> str:
+    """The last dotted part of the module at ``absolute``: its file's stem, or for a package's
+    ``__init__.py`` the package's (directory's) name (``from pkg import name`` imports it)."""
     stem = os.path.splitext(os.path.basename(absolute))[0]
-    return name in index.get(stem, frozenset())
+    if stem == "__init__":
+        return os.path.basename(os.path.dirname(absolute))
+    return stem
 
 
 def _imported_key(path: str, data: bytes) -> Any:
@@ -419,7 +466,7 @@ def _imported_key(path: str, data: bytes) -> Any:
     index = _imported_names(root)
     if index is None:
         return "unknown"
-    return sorted(index.get(os.path.splitext(os.path.basename(absolute))[0], ()))
+    return sorted(index.get(_module_tail(absolute), ()))
 
 
 def _register() -> None:

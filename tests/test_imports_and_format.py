@@ -28,8 +28,8 @@ def tool(name):
     return [found] if found else [sys.executable, "-m", name]
 
 
-def run(argv, cwd, check=True):
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300)
+def run(argv, cwd, check=True, input=None):
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, input=input)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -133,6 +133,98 @@ def test_the_project_isort_configuration_decides_the_section(tmp_path):
     assert new.startswith("import http.cookiejar as _cookiejar\nfrom os import path\n\nimport requests\n")
 
 
+@pytest.mark.parametrize(
+    "config,expected",
+    [
+        # isort's and ruff's default: furthest first
+        ("", "from .. import util\nfrom .._http_client import session as _session\nfrom . import sib\n"),
+        (
+            '[lint.isort]\nrelative-imports-order = "closest-to-furthest"\n',
+            "from . import sib\nfrom .. import util\nfrom .._http_client import session as _session\n",
+        ),
+    ],
+)
+def test_relative_imports_sort_furthest_first_unless_configured(tmp_path, config, expected):
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["I"]\n' + config)
+    for name in ("top/__init__.py", "top/util.py", "top/pkg/__init__.py", "top/pkg/sib.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    block = "".join(line for line in expected.splitlines(True) if "_http" not in line)
+    new = rewrite_in(
+        tmp_path,
+        "import requests\n\n" + block + "\n\ndef f(u):\n    return requests.get(u).text, util, sib\n",
+        "--select",
+        "share-session",
+        name="top/pkg/mod.py",
+    )
+    assert new.startswith(expected), new
+    proc = run([*tool("ruff"), "check", "--no-cache", "top/pkg/mod.py"], tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + new
+
+
+@pytest.mark.parametrize(
+    "name,text,reverse",
+    [
+        ("setup.cfg", "[isort]\nreverse_relative = true\n", True),
+        ("pyproject.toml", "[tool.isort]\nreverse_relative = false\n", False),
+        ("pyproject.toml", '[tool.ruff.lint.isort]\nrelative-imports-order = "closest-to-furthest"\n', True),
+        ("pyproject.toml", '[tool.ruff.lint.isort]\nrelative-imports-order = "furthest-to-closest"\n', False),
+    ],
+)
+def test_the_relative_imports_order_is_read(tmp_path, name, text, reverse):
+    from codemods.style import style_for
+
+    (tmp_path / name).write_text(text)
+    assert style_for(str(tmp_path / "m.py")).imports.reverse_relative is reverse
+
+
+def test_the_package_import_joins_the_run_of_imports_that_holds_requests(tmp_path):
+    # calibreweb's helper.py: import-like blocks after module-level code; the shared client's
+    # import placed after the last of them was an E402.
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["E4", "F", "I"]\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    head = "import os\nimport sys\n\ntry:\n    import simplejson as json\nexcept ImportError:\n    import json\n\n"
+    tail = (
+        '\nlog = os.getenv("X")\n\nif sys.version_info >= (3, 8):\n    from typing import TYPE_CHECKING\n'
+        "else:\n    TYPE_CHECKING = False\n\nif TYPE_CHECKING:\n    from typing import Any\n\n\n"
+        'def f(u) -> "Any":\n    return requests.get(u).text, json\n'
+    )
+    new = rewrite_in(tmp_path, head + "import requests\n" + tail, "--select", "share-session", name="pkg/a.py")
+    assert new == head + "from ._http_client import session as _session\n" + tail.replace("requests.", "_session."), new
+    proc = run([*tool("ruff"), "check", "--no-cache", "pkg/a.py"], tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + new
+
+
+@pytest.mark.parametrize("config,blanks", [("", 1), ("[lint.isort]\nlines-after-imports = 2\n", 2)])
+def test_an_import_block_of_its_own_after_try_and_type_checking_blocks(tmp_path, config, blanks):
+    # sopel's url.py, jira's client.py: two blank lines after an ``if TYPE_CHECKING:`` block
+    # are one too many after the import that now follows it (I001).
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["E4", "I"]\n' + config)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    source = (
+        "import logging\nfrom typing import TYPE_CHECKING\n" + "\n" * blanks + "try:\n    import requests\n"
+        "except ImportError:\n"
+        "    raise\n\nif TYPE_CHECKING:\n    from typing import Any\n\n\n"
+        'LOG = logging.getLogger("x")\n\n\ndef f(u) -> "Any":\n    return requests.get(u).text\n'
+    )
+    assert (
+        run(
+            [*tool("ruff"), "check", "--no-cache", "--stdin-filename", "pkg/a.py", "-"],
+            tmp_path,
+            check=False,
+            input=source,
+        ).returncode
+        == 0
+    )
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/a.py")
+    expected = "from typing import Any\n\nfrom ._http_client import session as _session\n" + "\n" * blanks + "LOG ="
+    assert expected in new, new
+    proc = run([*tool("ruff"), "check", "--no-cache", "pkg/a.py"], tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + new
+
+
 def test_an_import_is_never_moved_across_another_statement():
     new, _ = transform(
         """
@@ -153,6 +245,33 @@ def test_an_import_is_never_moved_across_another_statement():
     )
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[lint.isort]\nrequired-imports = ["from __future__ import annotations"]\nlines-after-imports = 2\n',
+        "",
+    ],
+)
+def test_a_created_client_module_follows_the_required_imports(tmp_path, config):
+    (tmp_path / "ruff.toml").write_text('[format]\n[lint]\nselect = ["E", "F", "I"]\n' + config)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    source = "import requests\n\n\ndef f(u):\n    return requests.get(u).text\n"
+    if config:
+        source = "from __future__ import annotations\n\n" + source
+    rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/a.py")
+    created = (tmp_path / "pkg" / "_http_client.py").read_text()
+    assert ("from __future__ import annotations\n\nfrom http import cookiejar\n" in created) is bool(config)
+    assert ("\nimport requests\n\n\n# Stores" in created) is bool(config), created
+    for argv in (["check"], ["format", "--check"]):
+        proc = run([*tool("ruff"), *argv, "--no-cache", "pkg"], tmp_path, check=False)
+        assert proc.returncode == 0, proc.stdout + created
+    # Still ours, as generated: a later run adds httpx's client to it.
+    rewrite_in(tmp_path, source.replace("requests", "httpx"), "--select", "share-session", name="pkg/b.py")
+    assert "client = httpx.Client(" in (tmp_path / "pkg" / "_http_client.py").read_text()
+    assert not (tmp_path / "pkg" / "_http_client_1.py").exists()
+
+
 # -- imports the rewrite left unused -----------------------------------------------------------
 
 
@@ -169,14 +288,33 @@ def test_unused_after_the_rewrite_goes_unless_public(tmp_path):
     (tmp_path / "other.py").write_text("from mod import get\n")
     new = rewrite_in(tmp_path, source, "--select", "share-session")
     assert "from requests import get\n" in new
-    # In an __init__.py (re-exports) or __all__: kept.
-    (tmp_path / "pkg").mkdir()
-    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/__init__.py")
-    assert "from requests import get, post\n" in new
+    # In __all__: kept.
     new = rewrite_in(
         tmp_path, '__all__ = ["post"]\n' + textwrap.dedent(source), "--select", "share-session", name="exports.py"
     )
     assert "from requests import post\n" in new and " get" not in new.split("\n\n")[0]
+
+
+def test_a_packages_init_keeps_only_what_its_importers_import(tmp_path):
+    # No exemption for __init__.py: an import there is a re-export only when some file imports
+    # it from the package, found by the package's name (``from pkg import``, ``from . import``).
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "pkg").mkdir()
+    source = """
+        from requests import get, post
+
+        def f(u):
+            return get(u).text, post(u).text
+        """
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/__init__.py")
+    assert "from requests import" not in new, new
+    (tmp_path / "user.py").write_text("from pkg import get\n")
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/__init__.py")
+    assert "from requests import get\n" in new, new
+    (tmp_path / "user.py").write_text("from mod import post\n")  # another module's name
+    (tmp_path / "pkg" / "sub.py").write_text("from . import post\n")
+    new = rewrite_in(tmp_path, source, "--select", "share-session", name="pkg/__init__.py")
+    assert "from requests import post\n" in new and "get," not in new, new
 
 
 @pytest.mark.parametrize(
@@ -230,6 +368,13 @@ def test_a_methods_own_import_the_rewrite_made_unused_goes():
 def test_dynamic_namespace_reads_keep_every_import():
     new, _ = transform("from requests import get\n\ndef f(u):\n    return get(u).text, globals()\n", ["share-session"])
     assert "from requests import get\n" in new
+    # A module-level ``__getattr__`` (PEP 562) may serve any name: kept.
+    source = "from requests import get\n\ndef f(u):\n    return get(u).text\n\n"
+    new, _ = transform(source + "def __getattr__(name):\n    return name\n", ["share-session"])
+    assert "from requests import get\n" in new
+    # A class's ``__getattr__`` is about its instances: the unused import goes.
+    new, _ = transform(source + "class A:\n    def __getattr__(self, name):\n        return name\n", ["share-session"])
+    assert "from requests import get" not in new and "_session.get(u)" in new, new
 
 
 def test_never_used_imports_are_not_the_rewrites_business():

@@ -212,8 +212,8 @@ DOCS = CodemodDocs(
     module, star-imported ones included, is rebound. Added imports go where the project's import
     sorting puts them (isort's sections and order); an import the rewrite left unused
     (`from requests import get`) is removed unless it may be public: in `__all__`, imported
-    from this module by another file of the project, in an `__init__.py`, or with a comment on
-    its line (see "Imports and formatting").
+    from this module by another file of the project (a package's `__init__.py`: from the
+    package), or with a comment on its line (see "Imports and formatting").
     `requests.get(url, p)` becomes
     `_session.get(url, params=p)`: `Session.get` takes `params` by position only since 2.32.
   - `function`: in each function with at least two targets, or one inside a loop (`for`,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import fileindex
+from ..style import ImportStyle, style_for
 from .client import CLIENT_MODULES, ClientDefinition, api_of
 
 MODULE_BASE = "_http_client"
@@ -83,8 +84,17 @@ class PackageLayout:
         return next((c for c in self.clients if c.path == path), None)
 
 
-def render(libraries: Sequence[str], keep_cookies: bool, package: str, module: str = MODULE_BASE) -> str:
-    """The client module for ``libraries`` (of ``CLIENT_MODULES``), as isort and black write it."""
+def render(
+    libraries: Sequence[str],
+    keep_cookies: bool,
+    package: str,
+    module: str = MODULE_BASE,
+    imports: Optional[ImportStyle] = None,
+) -> str:
+    """The client module for ``libraries`` (of ``CLIENT_MODULES``), as isort and black write it;
+    with the project's ``imports`` style (``style.py``): its required imports (a ``from
+    __future__ import annotations`` a project asks of every module) and blank lines after the
+    imports."""
     libs = [m for m in CLIENT_MODULES if m in libraries]
     first = libs[0] if libs else "requests"
     out = [
@@ -94,10 +104,10 @@ def render(libraries: Sequence[str], keep_cookies: bool, package: str, module: s
         '"""',
         "",
     ]
-    if not keep_cookies:
-        out += ["from http import cookiejar", ""]
-    out += [f"import {lib}" for lib in sorted(libs)]
-    out.append("")
+    lines = ([] if keep_cookies else ["from http import cookiejar"]) + [f"import {lib}" for lib in sorted(libs)]
+    out += _import_block(lines, imports)
+    after = imports.lines_after_imports if imports is not None else -1
+    out += [""] * (after if after >= 0 else 1)
     if not keep_cookies:
         out.append(NO_COOKIES)
     for lib in libs:
@@ -106,9 +116,54 @@ def render(libraries: Sequence[str], keep_cookies: bool, package: str, module: s
     return "\n".join(out) + "\n"
 
 
-def read_existing(text: str, package: str, module: str) -> Optional[Tuple[Tuple[str, ...], bool, bool]]:
+def _import_block(lines: Sequence[str], imports: Optional[ImportStyle]) -> List[str]:
+    """``lines`` (``import x`` / ``from x import y``) and the required imports of ``imports``,
+    in isort's sections and order, a blank line between sections (none after the last)."""
+    style = imports or ImportStyle()
+    futures: List[str] = []
+    keyed: Dict[str, Tuple[int, Tuple[object, ...]]] = {}
+    for line in list(lines) + list(style.required_imports):
+        try:
+            node = ast.parse(line).body
+        except SyntaxError:
+            continue
+        if len(node) != 1 or not isinstance(node[0], (ast.Import, ast.ImportFrom)):
+            continue
+        stmt = node[0]
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__" and not stmt.level:
+            futures += [a.name for a in stmt.names if a.name not in futures]
+            continue
+        text = ast.unparse(stmt) if hasattr(ast, "unparse") else line.strip()
+        if isinstance(stmt, ast.Import):
+            name, kind = stmt.names[0].name, 0
+        else:
+            name, kind = "." * stmt.level + (stmt.module or ""), 1
+        level = len(name) - len(name.lstrip("."))
+        section = style.section(name.lstrip("."), level)
+        if style.from_first:
+            kind = 1 - kind
+        sort_name = name if style.case_sensitive else name.lower()
+        keyed[text] = (section, (sort_name, kind) if style.force_sort_within_sections else (kind, sort_name))
+    out: List[str] = []
+    if futures:
+        out += ["from __future__ import " + ", ".join(sorted(futures)), ""]
+    last = None
+    for text, (section, _) in sorted(keyed.items(), key=lambda item: item[1]):
+        if last is not None and section != last:
+            out.append("")
+        out.append(text)
+        last = section
+    if out and out[-1] == "":
+        out.pop()
+    return out
+
+
+def read_existing(
+    text: str, package: str, module: str, imports: Optional[ImportStyle] = None
+) -> Optional[Tuple[Tuple[str, ...], bool, bool]]:
     """(clients defined, generated as is, keeps cookies) of an existing module that is ours;
-    None when it is not ours (or does not parse)."""
+    None when it is not ours (or does not parse). As generated: as ``render`` writes it with or
+    without the project's required imports."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
@@ -120,8 +175,9 @@ def read_existing(text: str, package: str, module: str) -> Optional[Tuple[Tuple[
     for size in range(1, len(CLIENT_MODULES) + 1):
         for libs in itertools.combinations(CLIENT_MODULES, size):
             for keep in (False, True):
-                if ast.dump(ast.parse(render(libs, keep, package, module))) == dump:
-                    return tuple(EXPORTS[lib] for lib in libs), True, keep
+                for style in (None, imports) if imports is not None else (None,):
+                    if ast.dump(ast.parse(render(libs, keep, package, module, style))) == dump:
+                        return tuple(EXPORTS[lib] for lib in libs), True, keep
     assigned = {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
     defines = tuple(name for name in EXPORTS.values() if name in assigned)
     return defines, False, "DefaultCookiePolicy" not in text
@@ -188,7 +244,7 @@ def _choose_module(directory: str, spelled: str, package: str, keep_cookies: boo
             return PackageClient(directory, package, module, path, keeps_cookies=keep_cookies)
         try:
             with open(real, encoding="utf-8") as handle:
-                found = read_existing(handle.read(), package, module)
+                found = read_existing(handle.read(), package, module, style_for(real).imports)
         except (OSError, UnicodeDecodeError):
             continue
         if found is not None:

@@ -16,6 +16,7 @@ from typing import Any, List, Optional
 
 import libcst as cst
 
+from ..imports import dotted
 from .client import DEFAULT_MODULE_NAMES, api_of, modules_of
 from .layout import insertion_point, top_statement_index
 from .module_scope import module_block, plan_module, report_pending
@@ -54,6 +55,9 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     aliases = ", ".join(f"{EXPORTS[lib]} as {names[lib]}" for lib in sorted(names, key=lambda m: EXPORTS[m]))
     statement = cst.parse_statement(f"from {source} import {aliases}\n")
     assert isinstance(statement, cst.SimpleStatementLine)
+    # Into the run of imports that holds the libraries' own imports (where import_cleanup sorts
+    # it), not after later import-like blocks that may follow other code (E402 there).
+    point = _library_run_end(module, names, point)
     share.plan.module_block = module_block(module, point, [statement], [])
     share.plan.insert_at = point
     for lib in names:
@@ -61,6 +65,40 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     for t in ok:
         if t.found.top_module in names:
             share.schedule(t, names[t.found.top_module])
+
+
+def _library_run_end(module: cst.Module, libraries: Any, point: int) -> int:
+    """At the end of the run of import lines that holds the first module-level ``import lib`` /
+    ``from lib import`` of each of ``libraries`` (the last of those), when each has one before
+    ``point``; else ``point``.
+    The shared module loads the libraries: it comes no earlier than their own imports."""
+    after = 0
+    for lib in libraries:
+        found = None
+        for index, stmt in enumerate(module.body[:point]):
+            if isinstance(stmt, cst.SimpleStatementLine) and any(_imports(small, lib) for small in stmt.body):
+                found = index
+                break
+        if found is None:
+            return point
+        while found + 1 < point and _import_line(module.body[found + 1]):
+            found += 1  # to the end of that run of import lines
+        after = max(after, found + 1)
+    return after or point
+
+
+def _import_line(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
+    )
+
+
+def _imports(small: cst.BaseSmallStatement, lib: str) -> bool:
+    if isinstance(small, cst.Import):
+        return any(dotted(alias.name).split(".")[0] == lib for alias in small.names)
+    if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+        return dotted(small.module).split(".")[0] == lib
+    return False
 
 
 def _client_for(share: Any, module: cst.Module) -> Optional[PackageClient]:

@@ -2,15 +2,20 @@
 
 usage: python tests/corpus/ruff_corpus.py CORPUS OUT [http-codemods args...]
 
-1. copy CORPUS to OUT/clean; at each project's root (CORPUS/NAME/NAME-VERSION) write a
-   ruff.toml (`[format]`, lint E4/E7/E9/F/I) unless the project configures ruff itself;
+1. copy CORPUS to OUT/clean (a project that is a symlink, as in a directory of links to a
+   subset, is copied as its target); at each project's root (CORPUS/NAME/NAME-VERSION) write a
+   ruff.toml (`[format]`, lint E4/E7/E9/F/I) unless the project configures ruff itself; a
+   project ruff.toml without a `[format]` table gets one, so the format check uses its
+   settings (line length...) rather than ruff's defaults;
 2. make every file that mentions an HTTP library clean: the formatter this tool would follow
    for that file (black with the project's config, else ruff format), then
    `ruff check --select I --fix`;
-3. copy OUT/clean to OUT/after and run `http-codemods --select ALL` (plus ARGS) on it;
+3. copy OUT/clean to OUT/after and run `python -m codemods --select ALL` (plus ARGS) on it,
+   with this interpreter (so PYTHONPATH chooses the checkout that runs);
 4. on each file the run changed: ruff findings (E4, E7, E9, F, I) after minus before, by code,
    and whether the file's formatter check newly fails. Prints both counts and lists each case
-   in OUT/findings.txt.
+   in OUT/findings.txt. A module the run created (the shared client) must be clean on its
+   own: any ruff finding or formatter complaint counts as newly unclean.
 """
 
 import collections
@@ -20,6 +25,11 @@ import re
 import shutil
 import subprocess
 import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from codemods.style import style_for
 
@@ -63,6 +73,20 @@ def formatter_check(path, fix=False):
     return subprocess.run(argv, capture_output=True).returncode == 0
 
 
+def ruff_table(config):
+    """The ruff settings of a ruff.toml / .ruff.toml / pyproject.toml ([tool.ruff]), or None."""
+    if not os.path.isfile(config):
+        return None
+    try:
+        with open(config, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, ValueError):
+        return None
+    if config.endswith("pyproject.toml"):
+        data = data.get("tool", {}).get("ruff")
+    return data if isinstance(data, dict) else None
+
+
 def findings(path):
     out = subprocess.run(
         ["ruff", "check", "--select", SELECT, "--output-format", "json", "--no-cache", path],
@@ -79,19 +103,44 @@ def main(argv):
     corpus, out, args = argv[1], argv[2], argv[3:]
     clean, after = os.path.join(out, "clean"), os.path.join(out, "after")
     shutil.rmtree(out, ignore_errors=True)
-    shutil.copytree(corpus, clean, symlinks=True, ignore=shutil.ignore_patterns(".sdists"))
+    os.makedirs(clean)
+    for name in sorted(os.listdir(corpus)):
+        source = os.path.join(corpus, name)
+        if name.startswith(".") or not os.path.isdir(source):
+            continue
+        # Follow a linked project (a subset given as a directory of links), keep links inside it.
+        shutil.copytree(os.path.realpath(source), os.path.join(clean, name), symlinks=True)
     for root in projects(clean):
-        has_ruff = any(os.path.exists(os.path.join(root, n)) for n in ("ruff.toml", ".ruff.toml"))
-        if not has_ruff:
+        configs = [os.path.join(root, n) for n in ("ruff.toml", ".ruff.toml", "pyproject.toml")]
+        own = [(c, t) for c in configs for t in [ruff_table(c)] if t is not None]
+        if not own:
             with open(os.path.join(root, "ruff.toml"), "w") as handle:
                 handle.write(RUFF_TOML)
+        for config, table in own[:1]:  # the one ruff reads
+            if "format" not in table:
+                header = "[tool.ruff.format]" if config.endswith("pyproject.toml") else "[format]"
+                with open(config, "a", encoding="utf-8") as handle:
+                    handle.write(f"\n{header}\n")
         for path in http_files(root):
             formatter_check(path, fix=True)
             subprocess.run(["ruff", "check", "-q", "--select", "I", "--fix", "--no-cache", path], capture_output=True)
     shutil.copytree(clean, after, symlinks=True)
     report = os.path.join(out, "report.json")
     subprocess.run(
-        ["http-codemods", "--no-cache", "--select", "ALL", "--format", "json", "--output", report, *args, after],
+        [
+            sys.executable,
+            "-m",
+            "codemods",
+            "--no-cache",
+            "--select",
+            "ALL",
+            "--format",
+            "json",
+            "--output",
+            report,
+            *args,
+            after,
+        ],
         capture_output=True,
     )
     data = json.load(open(report))
@@ -109,14 +158,17 @@ def main(argv):
         if formatter_check(before_path) and not formatter_check(path):
             unformatted.append(path)
             lines.append(f"FORMAT {style_for(path).formatter or 'ruff'} {path}")
+    created_unclean = []
     for path in created:
-        if findings(path) or not formatter_check(path):
-            lines.append(f"CREATED-NOT-CLEAN {path}")
+        found = findings(path)
+        if found or not formatter_check(path):
+            created_unclean.append(path)
+            lines.append(f"CREATED-NOT-CLEAN {dict(found)} {path}")
     with open(os.path.join(out, "findings.txt"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     print(f"changed {len(changed)} files (+{len(created)} created); totals {data['totals']}")
     print(f"new findings {sum(new_findings.values())}: {dict(new_findings)}")
-    print(f"newly not formatter-clean: {len(unformatted)}")
+    print(f"newly not formatter-clean: {len(unformatted)}; created modules not clean: {len(created_unclean)}")
     print(f"details: {out}/findings.txt")
 
 
