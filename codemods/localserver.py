@@ -148,13 +148,15 @@ class CountingServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> "CountingServer":
-        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and wait for the serving thread to end (no thread outlives the server)."""
         self.shutdown()
         self.server_close()
+        self._thread.join()
 
     def wait_idle(self, timeout: float = 2.0) -> int:
         """Wait until no connection is open (or timeout); return how many still are."""
