@@ -20,30 +20,54 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict
+from typing import Any, Dict, Set
 from urllib.parse import parse_qs, urlsplit
 
 STATS_PATH = "/__stats"
 
 
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """The client closed (or reset) this connection, whether or not its handler thread has
+    seen it yet: a non-blocking peek reads end-of-file. On loopback the client's close has
+    reached the socket by the time it returns, so this needs no waiting."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing to read
+    except OSError:
+        return True  # reset, or already closed here
+
+
 class Counters:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        #: the counted connections whose handler has not finished
+        self.sockets: Set[socket.socket] = set()
         self.reset()
 
     def reset(self) -> None:
-        with getattr(self, "lock", threading.Lock()):
+        with self.lock:
             self.requests = 0
             self.connections = 0
-            self.open = 0
             self.paths: Dict[str, int] = {}
 
+    @property
+    def open(self) -> int:
+        """Connections the client has not closed. Not a count kept by the handler threads,
+        which see a close only when next scheduled (late on a busy machine)."""
+        with self.lock:
+            sockets = list(self.sockets)
+        if not hasattr(socket, "MSG_DONTWAIT"):  # pragma: no cover - Windows
+            return len(sockets)
+        return sum(1 for sock in sockets if not _closed_by_peer(sock))
+
     def snapshot(self) -> Dict[str, Any]:
+        open_now = self.open
         with self.lock:
             return {
                 "requests": self.requests,
                 "connections": self.connections,
-                "open": self.open,
+                "open": open_now,
                 "paths": dict(self.paths),
             }
 
@@ -62,7 +86,7 @@ class Handler(BaseHTTPRequestHandler):
             self._counted = True
             with self.server.counters.lock:
                 self.server.counters.connections += 1
-                self.server.counters.open += 1
+                self.server.counters.sockets.add(self.connection)
 
     def finish(self) -> None:
         try:
@@ -70,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             if self._counted:
                 with self.server.counters.lock:
-                    self.server.counters.open -= 1
+                    self.server.counters.sockets.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -148,13 +172,15 @@ class CountingServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> "CountingServer":
-        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and wait for the serving thread to end (no thread outlives the server)."""
         self.shutdown()
         self.server_close()
+        self._thread.join()
 
     def wait_idle(self, timeout: float = 2.0) -> int:
         """Wait until no connection is open (or timeout); return how many still are."""

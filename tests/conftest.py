@@ -17,10 +17,15 @@ from codemods.localserver import CountingServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def http_server():
+    """One server per test module, stopped (its thread joined) when the module is done: a
+    thread left running would make every later ``batch`` or all-repos run in this process take
+    its no-fork fallback, a fresh interpreter per repository (``codemods/bulk.py``), several
+    times slower than the forked path those tests mean to exercise."""
     server = CountingServer().start()
     yield server
+    server.wait_idle()
     server.stop()
 
 

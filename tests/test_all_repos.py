@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -94,8 +95,14 @@ def fleet_files(i: int, markers: Path) -> Dict[str, str]:
     return files
 
 
-def make_fleet(root: Path, markers: Path) -> Dict[str, Path]:
-    """Ten bare repositories and an all-repos configuration listing them (json_file)."""
+def make_fleet(root: Path, markers: Path, copy_of: Optional[Path] = None) -> Dict[str, Path]:
+    """Ten bare repositories and an all-repos configuration listing them (json_file). With
+    ``copy_of``, the bare repositories are copies of that fleet's (made before any run
+    touched them): the same commits, forty git processes fewer."""
+    if copy_of is not None:
+        shutil.copytree(copy_of / "remotes", root / "remotes")
+        remotes = {f"svc{i}": root / "remotes" / f"svc{i}.git" for i in range(10)}
+        return configure_fleet(root, remotes)
     remotes = {}
     for i in range(10):
         name = f"svc{i}"
@@ -111,6 +118,11 @@ def make_fleet(root: Path, markers: Path) -> Dict[str, Path]:
         bare = root / "remotes" / f"{name}.git"
         subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True, capture_output=True)
         remotes[name] = bare
+    return configure_fleet(root, remotes)
+
+
+def configure_fleet(root: Path, remotes: Dict[str, Path]) -> Dict[str, Path]:
+    """The all-repos configuration listing ``remotes`` and its clones of them."""
     (root / "repos.json").write_text(json.dumps({n: str(p) for n, p in remotes.items()}))
     config = root / "all-repos.json"
     config.write_text(
@@ -218,7 +230,9 @@ def test_dry_run_then_merge_to_master_lands_one_commit_where_needed_and_jobs_2_e
     for jobs in ("1", "2"):
         root = tmp_path / f"j{jobs}"
         root.mkdir()
-        remotes = make_fleet(root, markers)
+        remotes = make_fleet(root, markers, copy_of=None if jobs == "1" else tmp_path / "pristine")
+        if jobs == "1":  # the same repositories again for the second run, as they are now
+            shutil.copytree(root / "remotes", tmp_path / "pristine" / "remotes")
         if jobs == "1":
             dry_run_writes_nothing(root, remotes, capsys)
             status = fixer.main(

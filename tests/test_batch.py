@@ -351,6 +351,8 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     # Eight repositories, two of each kind: enough for a finished one and a waiting one when
     # killed, and cheap enough to stay far inside the timeout on a busy machine.
     ref_repos = make_fleet(tmp_path / "ref", 8)
+    for repo in ref_repos:  # the fleet to kill: copies, so the same commits (48 git runs fewer)
+        shutil.copytree(repo, tmp_path / "run" / repo.name, symlinks=True)
     ref_control = make_control(tmp_path / "ref", ref_repos, gate=True)
     monkeypatch.chdir(tmp_path / "ref")
     ref = batch(*args, "--test-cmd", fleet_test_cmd(ref_control), *map(str, ref_repos))
@@ -367,7 +369,7 @@ def test_killed_run_resumed_equals_an_uninterrupted_run_and_failed_reruns_only_t
     assert order == [r.name for r in ref_repos]
 
     # The same fleet, killed while two repositories are half way through their test command.
-    repos = make_fleet(tmp_path / "run", 8)
+    repos = [tmp_path / "run" / repo.name for repo in ref_repos]
     control = make_control(tmp_path / "run", repos, gate=False)
     state_file = tmp_path / "run" / ".http-codemods-batch.json"
     command = [sys.executable, "-m", "codemods", "batch", *args, "--test-cmd", fleet_test_cmd(control)]

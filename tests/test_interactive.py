@@ -198,7 +198,9 @@ class Terminal:
         self.fd = fd
         self.buffer = b""
 
-    def until(self, needle: bytes, timeout: float = 30) -> bytes:
+    def until(self, needle: bytes, timeout: float = 120) -> bytes:
+        # Only a limit for a program that hangs: each step waits for its marker, however long
+        # a busy machine takes to start the interpreter.
         deadline = time.monotonic() + timeout
         while needle not in self.buffer:
             remaining = deadline - time.monotonic()
@@ -241,7 +243,7 @@ def test_real_terminal_shows_a_coloured_diff_and_takes_answers(prog, tmp_path):
         term.until(b"Apply this hunk")
         os.write(primary, b"n\n")
         rest = term.until(b"errors in ")  # the summary line ends "0 errors in 0.12s"
-        assert proc.wait(timeout=30) == 0, rest
+        assert proc.wait(timeout=120) == 0, rest
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -12,6 +12,7 @@ seeds) for a long run.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import textwrap
 import warnings
@@ -106,7 +107,10 @@ def http_snippet(draw) -> str:
     return "def fn(u, keep):\n" + _indent(head + "\n" + _indent(body, 1) + tail, 1) + "\n"
 
 
+@functools.lru_cache(maxsize=None)
 def _generated() -> st.SearchStrategy[str]:
+    # Built once: from_grammar() compiles Python's grammar into a lark parser on every call
+    # (about 2 s), and spliced_program draws from it once per example.
     return hypothesmith.from_grammar().map(lambda code: code if code.endswith("\n") else code + "\n")
 
 
