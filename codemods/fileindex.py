@@ -33,13 +33,15 @@ RACY = 2.0
 #: What ``get`` returns for a miss (``None`` may be a value).
 MISSING = object()
 _SHARD = cache.INDEX_SHARD
+#: ``json.dumps(parts, sort_keys=True)``'s encoder, made once (``dumps`` makes one per call).
+_ENCODER = json.JSONEncoder(sort_keys=True)
 
 
 def digest(purpose: str, parts: Any, content: str) -> str:
     """The digest a value is stored under: its purpose, its parameters (JSON) and the content's
     SHA-256 (hex). The tool's own key is the table's."""
     h = hashlib.sha256(purpose.encode() + b"\0")
-    h.update(json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape") + b"\0")
+    h.update(_ENCODER.encode(parts).encode("utf-8", "surrogateescape") + b"\0")
     h.update(content.encode())
     return h.hexdigest()[:32]
 
