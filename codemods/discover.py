@@ -62,6 +62,15 @@ def display_path(path: str) -> str:
     return path
 
 
+def below(path: str, base: str) -> str:
+    """``os.path.relpath(path, base)`` for absolute, normalised paths, by slicing when ``path``
+    is below ``base`` (the walk's case: each ignore file's directory is an ancestor)."""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if path.startswith(prefix) and len(path) > len(prefix):
+        return path[len(prefix) :]
+    return os.path.relpath(path, base)
+
+
 def _broken_link(path: str) -> str:
     """Why a symlink cannot be followed: a loop (ELOOP) or a missing target."""
     try:
@@ -139,7 +148,7 @@ class _Walker:
 
     def ignored_by_git(self, path: str, is_dir: bool, ignores: List[Tuple[str, pathspec.PathSpec]]) -> bool:
         for base, spec in ignores:
-            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            rel = below(path, base).replace(os.sep, "/")
             if is_dir:
                 rel += "/"
             if spec.match_file(rel):
@@ -163,7 +172,8 @@ class _Walker:
                         ignores.append((directory, spec))
         self.walk(root, root, ignores, ())
 
-    def walk(self, root: str, directory: str, ignores, ancestors: Tuple[str, ...]) -> None:
+    def walk(self, root: str, directory: str, ignores, ancestors: Tuple[str, ...], below: str = "") -> None:
+        """``below``: ``directory`` relative to ``root`` ("" for root itself), "/"-separated."""
         real = os.path.realpath(directory)
         if real in ancestors:
             self.result.errors.append((directory, "symlink loop: directory contains itself"))
@@ -181,6 +191,9 @@ class _Walker:
         except OSError as exc:
             self.result.errors.append((directory, f"cannot list directory: {exc.strerror}"))
             return
+        # Names from scandir hold no separator and are never "." or "..": a path's place below
+        # the root and its absolute spelling are the directory's plus the name (no relpath).
+        absolute_dir = os.path.abspath(directory)
         for entry in entries:
             path = entry.path
             try:
@@ -189,21 +202,22 @@ class _Walker:
                 is_dir = False
             if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
                 continue
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            rel = below + entry.name
+            absolute = os.path.join(absolute_dir, entry.name)
             if is_dir:
                 if entry.name in self.excluded_names:
                     continue
                 if (self.excludes is not None and self.excludes.match_file(rel + "/")) or self.ignored_by_git(
-                    os.path.abspath(path), True, ignores
+                    absolute, True, ignores
                 ):
                     continue
                 if entry.is_symlink() and os.path.realpath(path) not in ancestors:
                     self.add_link(path, is_dir=True)  # a loop is reported by walk()
                     continue
-                self.walk(root, path, ignores, ancestors)
+                self.walk(root, path, ignores, ancestors, rel + "/")
                 continue
             if (self.excludes is not None and self.excludes.match_file(rel)) or self.ignored_by_git(
-                os.path.abspath(path), False, ignores
+                absolute, False, ignores
             ):
                 continue
             if entry.is_symlink():

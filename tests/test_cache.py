@@ -683,3 +683,72 @@ def test_the_memoised_facts_pass_equals_the_fresh_one(tmp_path):
     again = fileindex.FileIndex(str(tmp_path / "c"))
     assert facts.for_run(files, [str(tree)], index=again) == fresh
     assert again.hashed == 0 and fresh.patches
+
+
+def _warm(tree: Path, cache_dir: Path, monkeypatch) -> tuple:
+    """A run as a new process would make it: (its report, files it read and hashed, files it
+    parsed, files handed to workers)."""
+    from codemods import fileindex
+
+    fileindex.forget()
+    handed: list = []
+    real_run_iter = engine._run_iter
+    monkeypatch.setattr(
+        engine, "_run_iter", lambda paths, s, jobs: handed.extend(paths) or real_run_iter(paths, s, jobs)
+    )
+    parses = engine.PARSE_COUNT
+    report = _cli(tree, cache_dir)
+    monkeypatch.undo()
+    hashed = fileindex._SHARED.hashed if fileindex._SHARED is not None else -1
+    return report, hashed, engine.PARSE_COUNT - parses, handed
+
+
+def test_an_edit_that_keeps_the_size_is_the_edited_files_fresh_result(tmp_path, monkeypatch):
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    _cli(tree, cache_dir)
+    mod = tree / "pkg" / "mod.py"
+    before = mod.stat()
+    mod.write_text(mod.read_text().replace("requests.get(url).text", "requests.get(url).json"))
+    old = time.time() - 30  # a new modification time, outside the racy window
+    os.utime(mod, (old, old))
+    assert mod.stat().st_size == before.st_size and mod.stat().st_mtime_ns != before.st_mtime_ns
+    report, _, parsed, handed = _warm(tree, cache_dir, monkeypatch)
+    assert handed == [str(mod)] and parsed > 0  # only the edited file is processed again
+    assert report == _fresh(tree, cache_dir)
+    assert any("json" in (f.get("diff") or "") for f in report["files"])  # the new bytes' result
+
+
+def test_a_touch_without_change_reads_the_file_again_and_is_still_a_hit(tmp_path, monkeypatch):
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    cold = _cli(tree, cache_dir)
+    _, hashed, _, _ = _warm(tree, cache_dir, monkeypatch)
+    assert hashed == 1  # the candidate only (its entry's key needs its bytes)
+    plain = tree / "pkg" / "plain.py"
+    old = time.time() - 30
+    os.utime(plain, (old, old))  # touched: another modification time, the same bytes
+    report, hashed, parsed, handed = _warm(tree, cache_dir, monkeypatch)
+    assert report == cold and handed == [] and parsed == 0
+    assert hashed == 2  # its signature changed: read and hashed again (same SHA-256, same verdict)
+    _, hashed, _, _ = _warm(tree, cache_dir, monkeypatch)
+    assert hashed == 1  # the new signature was recorded: trusted again
+
+
+def test_a_file_replaced_by_another_with_the_same_time_but_another_size(tmp_path, monkeypatch):
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    _cli(tree, cache_dir)
+    plain = tree / "pkg" / "plain.py"
+    before = plain.stat()
+    other = tmp_path / "other.py"
+    other.write_text("import requests\n\n\ndef nothing(u):\n    return requests.get(u).status_code\n")
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(other, plain)  # a new file under the old name, with the old modification time
+    assert plain.stat().st_mtime_ns == before.st_mtime_ns and plain.stat().st_size != before.st_size
+    report, _, parsed, handed = _warm(tree, cache_dir, monkeypatch)
+    # Read again (its size differs), a miss; the package's plan changed with it, so its
+    # neighbour is a miss too (the plan is in every key).
+    assert str(plain) in handed and parsed > 0
+    assert report == _fresh(tree, cache_dir)
+    assert str(plain) in {f["path"] for f in report["files"]}  # it now has a site

@@ -78,18 +78,21 @@ def needed(codemods: Iterable[str]) -> bool:
     return any(name in CONSUMERS for name in codemods)
 
 
-def collect(files: Sequence[str], roots: Sequence[str] = (), read=None, index=None) -> ProjectFacts:
+def collect(
+    files: Sequence[str], roots: Sequence[str] = (), read=None, index=None, reals: Optional[Sequence[str]] = None
+) -> ProjectFacts:
     """The facts of the projects ``files`` belong to. ``roots``: the run's roots (real paths);
     a project's root is the outermost directory with a marker inside the root holding the file
     (else the nearest one above it, else that root). ``index``: a ``fileindex.FileIndex``
-    whose memo gives each unchanged file's part without reading it (``_file_part``)."""
+    whose memo gives each unchanged file's part without reading it (``_file_part``). ``reals``:
+    ``real_paths(files)`` when the caller has them already."""
     finder = _ProjectFinder(roots)
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
     projects: Set[str] = set()
     parsed = 0
     imports: Dict[str, Tuple[str, ...]] = {}
-    reals = real_paths(files)
+    reals = list(reals) if reals is not None else real_paths(files)
     namer = Namer(reals, ())
     owner: Dict[str, str] = {}
     for path, real in zip(files, reals):
@@ -251,19 +254,22 @@ def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] 
     from ..discover import discover
 
     finder = _ProjectFinder(roots)
-    projects = {finder.project(real) for real in real_paths(files)}
+    reals = real_paths(files)  # once: each is a realpath per directory
+    projects = {finder.project(real) for real in reals}
     outside = sorted(p for p in projects if not any(_inside(p, r) for r in finder.roots))
     extra: List[str] = []
     if outside:
         extra = discover(outside, excludes).files
     seen: Set[str] = set()
     every = []
+    every_real = []
     paths = list(files) + extra
-    for path, real in zip(paths, real_paths(paths)):
+    for path, real in zip(paths, reals + real_paths(extra)):
         if real not in seen:
             seen.add(real)
             every.append(path)
-    return collect(every, list(roots) + outside, index=index)
+            every_real.append(real)
+    return collect(every, list(roots) + outside, index=index, reals=every_real)
 
 
 def for_stdin(filename: Optional[str], excludes: Sequence[str] = ()) -> ProjectFacts:

@@ -20,6 +20,7 @@ import os
 import re
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from ..discover import below
 from .model import _inside, module_names
 
 #: A file that changes ``sys.path`` (bytes; any of these makes the project unsettled).
@@ -87,7 +88,8 @@ class Namer:
         """The package relative imports in ``real`` resolve against: its directory's dotted
         name below its basedir (``__init__.py``: that package itself)."""
         directory = os.path.dirname(real)
-        name = _dotted(os.path.relpath(os.path.join(directory, "__init__.py"), self._basedir(directory)))
+        # Both real (absolute, normalised), the basedir an ancestor: a slice, not a relpath.
+        name = _dotted(below(os.path.join(directory, "__init__.py"), self._basedir(directory)))
         return name or ""
 
     def names(self, real: str, project: Optional[str]) -> Tuple[str, ...]:
@@ -97,7 +99,7 @@ class Namer:
         out: Set[str] = set()
         for root in self._roots(project) + (self._basedir(os.path.dirname(real)),):
             if _inside(real, root) and real != root:
-                name = _dotted(os.path.relpath(real, root))
+                name = _dotted(below(real, root))  # roots are normalised (realpath, normpath)
                 if name:
                     out.add(name)
         return tuple(sorted(out, key=lambda n: (n.count("."), n)))

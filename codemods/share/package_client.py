@@ -188,9 +188,13 @@ def plan_layout(files: Sequence[str], keep_cookies: bool = False) -> PackageLayo
     tops: Dict[str, str] = {}  # real package directory -> the directory as the run spells it
     members: Dict[str, List[str]] = {}
     seen: Dict[str, Optional[Tuple[str, str]]] = {}
+    real_dirs: Dict[str, str] = {}  # each directory resolved once (files share them)
     for path in files:
         spelled_dir = os.path.dirname(path)
-        found = _top_package(_real(spelled_dir), spelled_dir, seen)
+        real_dir = real_dirs.get(spelled_dir)
+        if real_dir is None:
+            real_dir = real_dirs[spelled_dir] = _real(spelled_dir)
+        found = _top_package(real_dir, spelled_dir, seen)
         if found is not None:
             tops.setdefault(found[0], found[1])
             members.setdefault(found[0], []).append(path)
