@@ -555,21 +555,12 @@ def _fresh(tree: Path, cache_dir: Path) -> dict:
 
 
 def test_a_warm_run_starts_no_worker_parses_and_reads_nothing(tmp_path, monkeypatch):
-    from codemods import fileindex
 
     tree = _project(tmp_path)
     cache_dir = tmp_path / "c"
     cold = _cli(tree, cache_dir)
-    fileindex.forget()  # as a new process: the table from disk
-    handed: list = []
-    real_run_iter = engine._run_iter
-    monkeypatch.setattr(
-        engine, "_run_iter", lambda paths, s, jobs: handed.extend(paths) or real_run_iter(paths, s, jobs)
-    )
-    parses = engine.PARSE_COUNT
-    warm = _cli(tree, cache_dir)
-    hashed = fileindex._SHARED.hashed if fileindex._SHARED is not None else -1
-    assert handed == [] and engine.PARSE_COUNT == parses
+    warm, hashed, parsed, handed = _warm(tree, cache_dir, monkeypatch)  # the table from disk
+    assert handed == [] and parsed == 0
     assert warm == cold == _fresh(tree, cache_dir)
     # Only the candidate is read (for its entry's key); the others by their stat alone.
     assert hashed == 1

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Tuple
 
 import pytest
 from click.testing import CliRunner
@@ -506,12 +506,20 @@ CONSTRUCTOR_MOCKED = {
 }
 
 
-def test_a_mocked_client_constructor_keeps_its_test_green(tmp_path):
-    before = write(tmp_path / "before", CONSTRUCTOR_MOCKED)
-    assert own_tests(before).returncode == 0
-    after = tmp_path / "after"
+def green_then_rewritten(tmp_path: Path, files: Dict[str, str], name: str, *args: str) -> Tuple[Path, Path, str]:
+    """The project written to ``before/`` (its own tests pass there), a copy at ``name``
+    rewritten with ``args``: (before, the copy, the run's output)."""
+    before = tmp_path / "before"
+    if not before.exists():
+        write(before, files)
+        assert own_tests(before).returncode == 0
+    after = tmp_path / name
     shutil.copytree(before, after)
-    output = rewrite(after, "--select", "close-client")
+    return before, after, rewrite(after, *args)
+
+
+def test_a_mocked_client_constructor_keeps_its_test_green(tmp_path):
+    before, after, output = green_then_rewritten(tmp_path, CONSTRUCTOR_MOCKED, "after", "--select", "close-client")
     # The mocked site is closed with ``contextlib.closing``: it binds the mock itself.
     assert "with contextlib.closing(requests.Session()) as session:" in (after / "pkg/upload.py").read_text()
     assert "with requests.Session() as session:" in (after / "pkg/plain.py").read_text()  # no test mocks it
@@ -540,18 +548,14 @@ CONSTRUCTOR_STAND_IN = {
 
 
 def test_a_stand_in_for_the_constructor_makes_the_fix_unsafe(tmp_path):
-    before = write(tmp_path / "before", CONSTRUCTOR_STAND_IN)
-    assert own_tests(before).returncode == 0
-    safe = tmp_path / "safe"
-    shutil.copytree(before, safe)
-    output = rewrite(safe, "--select", "close-client")
+    before, safe, output = green_then_rewritten(tmp_path, CONSTRUCTOR_STAND_IN, "safe", "--select", "close-client")
     assert (safe / "pkg/upload.py").read_text() == (before / "pkg/upload.py").read_text()
     assert "the client's constructor may be mocked (mock.patch('requests.Session'" in output, output
     assert "1 more fix available with --unsafe-fixes" in output, output
     assert own_tests(safe).returncode == 0
-    unsafe = tmp_path / "unsafe"
-    shutil.copytree(before, unsafe)
-    rewrite(unsafe, "--select", "close-client", "--unsafe-fixes")
+    _, unsafe, _ = green_then_rewritten(
+        tmp_path, CONSTRUCTOR_STAND_IN, "unsafe", "--select", "close-client", "--unsafe-fixes"
+    )
     assert "with contextlib.closing(requests.Session()) as session:" in (unsafe / "pkg/upload.py").read_text()
     # The named hazard is real: the stand-in has no close().
     assert own_tests(unsafe).returncode == 1
@@ -575,11 +579,7 @@ METHOD_SWAPPED = {
 
 
 def test_a_patched_method_of_the_client_class_does_not_block_with(tmp_path):
-    before = write(tmp_path / "before", METHOD_SWAPPED)
-    assert own_tests(before).returncode == 0
-    after = tmp_path / "after"
-    shutil.copytree(before, after)
-    output = rewrite(after, "--select", "close-client")
+    _, after, output = green_then_rewritten(tmp_path, METHOD_SWAPPED, "after", "--select", "close-client")
     assert "with requests.Session() as session:" in (after / "pkg/upload.py").read_text(), output
     assert "2 sites fixed, 0 left for review" in output, output
     second = own_tests(after)
