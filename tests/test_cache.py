@@ -556,9 +556,7 @@ def _fresh(tree: Path, cache_dir: Path) -> dict:
 
 def test_a_warm_run_starts_no_worker_parses_and_reads_nothing(tmp_path, monkeypatch):
 
-    tree = _project(tmp_path)
-    cache_dir = tmp_path / "c"
-    cold = _cli(tree, cache_dir)
+    tree, cache_dir, cold = _cold_run(tmp_path)
     warm, hashed, parsed, handed = _warm(tree, cache_dir, monkeypatch)  # the table from disk
     assert handed == [] and parsed == 0
     assert warm == cold == _fresh(tree, cache_dir)
@@ -676,6 +674,13 @@ def test_the_memoised_facts_pass_equals_the_fresh_one(tmp_path):
     assert again.hashed == 0 and fresh.patches
 
 
+def _cold_run(tmp_path: Path) -> tuple:
+    """The test project and a cache directory after one run: (tree, cache_dir, its report)."""
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    return tree, cache_dir, _cli(tree, cache_dir)
+
+
 def _warm(tree: Path, cache_dir: Path, monkeypatch) -> tuple:
     """A run as a new process would make it: (its report, files it read and hashed, files it
     parsed, files handed to workers)."""
@@ -695,9 +700,7 @@ def _warm(tree: Path, cache_dir: Path, monkeypatch) -> tuple:
 
 
 def test_an_edit_that_keeps_the_size_is_the_edited_files_fresh_result(tmp_path, monkeypatch):
-    tree = _project(tmp_path)
-    cache_dir = tmp_path / "c"
-    _cli(tree, cache_dir)
+    tree, cache_dir, _ = _cold_run(tmp_path)
     mod = tree / "pkg" / "mod.py"
     before = mod.stat()
     mod.write_text(mod.read_text().replace("requests.get(url).text", "requests.get(url).json"))
@@ -711,9 +714,7 @@ def test_an_edit_that_keeps_the_size_is_the_edited_files_fresh_result(tmp_path, 
 
 
 def test_a_touch_without_change_reads_the_file_again_and_is_still_a_hit(tmp_path, monkeypatch):
-    tree = _project(tmp_path)
-    cache_dir = tmp_path / "c"
-    cold = _cli(tree, cache_dir)
+    tree, cache_dir, cold = _cold_run(tmp_path)
     _, hashed, _, _ = _warm(tree, cache_dir, monkeypatch)
     assert hashed == 1  # the candidate only (its entry's key needs its bytes)
     plain = tree / "pkg" / "plain.py"
@@ -727,9 +728,7 @@ def test_a_touch_without_change_reads_the_file_again_and_is_still_a_hit(tmp_path
 
 
 def test_a_file_replaced_by_another_with_the_same_time_but_another_size(tmp_path, monkeypatch):
-    tree = _project(tmp_path)
-    cache_dir = tmp_path / "c"
-    _cli(tree, cache_dir)
+    tree, cache_dir, _ = _cold_run(tmp_path)
     plain = tree / "pkg" / "plain.py"
     before = plain.stat()
     other = tmp_path / "other.py"
