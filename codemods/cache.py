@@ -193,6 +193,41 @@ def key(settings: Any, path: str, data: bytes) -> str:
     return digest.hexdigest()
 
 
+#: The keys of this run (``open_run`` .. ``close_run``): path -> (the settings' digest, the
+#: bytes' SHA-256, the key). The parent computes a candidate's key for its lookup; a worker
+#: forked after the lookups inherits the table and reuses the key for the same bytes instead of
+#: computing it again (its key parts search the project: the costliest part of a key).
+_RUN_KEYS: Optional[Dict[str, Tuple[bytes, bytes, str]]] = None
+
+
+def open_run() -> None:
+    """Start remembering keys (``run_key``); what an earlier run remembered is dropped, as the
+    files a key part reads may have changed since."""
+    global _RUN_KEYS
+    _RUN_KEYS = {}
+
+
+def close_run() -> None:
+    global _RUN_KEYS
+    _RUN_KEYS = None
+
+
+def run_key(settings: Any, path: str, data: bytes) -> str:
+    """``key``, computed once per file and run (between ``open_run`` and ``close_run``; outside
+    a run, computed every time). Reused only for the same settings and the same bytes."""
+    table = _RUN_KEYS
+    if table is None:
+        return key(settings, path, data)
+    base = _settings_digest(settings)
+    content = hashlib.sha256(data).digest()
+    known = table.get(path)
+    if known is not None and known[0] == base and known[1] == content:
+        return known[2]
+    found = key(settings, path, data)
+    table[path] = (base, content, found)
+    return found
+
+
 # -- results a run must not keep -------------------------------------------------------------
 
 _UNCACHEABLE: List[Optional[str]] = [None]

@@ -348,7 +348,7 @@ def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
         return process_source(data, path, settings)
     from . import cache
 
-    key = cache.key(settings, path, data)
+    key = cache.run_key(settings, path, data)  # the parent's, when it looked the file up
     cached = cache.load(settings.cache_dir, key)
     if cached is not None:
         return cached

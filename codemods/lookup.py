@@ -50,7 +50,7 @@ def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str
         sha, data = index.content(path, read=True)
         if sha is None or data is None:
             return None
-    found = cache.load(settings.cache_dir, cache.key(settings, path, data))
+    found = cache.load(settings.cache_dir, cache.run_key(settings, path, data))
     if found is None:
         return sha
     return engine.finish_path(path, data, found, settings)
@@ -78,6 +78,16 @@ def run_cached(
     from . import style
 
     style._imported_names.cache_clear()  # the parent computes keys: this run's files, not the last's
+    cache.open_run()  # the keys computed here, for the workers (forked later) to reuse
+    try:
+        yield from _run_cached(paths, settings, run_rest)
+    finally:
+        cache.close_run()
+
+
+def _run_cached(
+    paths: Sequence[str], settings: Settings, run_rest: Callable[[List[str]], Iterable[FileResult]]
+) -> Iterator[FileResult]:
     index = shared(settings.cache_dir)
     ready: Dict[int, FileResult] = {}
     seen: Dict[int, Optional[str]] = {}

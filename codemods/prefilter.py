@@ -29,7 +29,7 @@ import ast
 import re
 import warnings
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, Iterator, NamedTuple, Optional, Pattern, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Pattern, Set, Tuple
 
 from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
 from .spec import ALL_KINDS, Kind
@@ -103,12 +103,22 @@ def _imports_a_target(data: bytes) -> bool:
     return False
 
 
+#: The last answer of ``might_contain_target``: [the bytes object, the extra words, the answer].
+#: A cached run asks it of the same bytes twice in a row (``engine._process_cached``, then
+#: ``screen``); the object is held, so an identical ``id`` is the same bytes.
+_LAST: List[Any] = [None, (), False]
+
+
 def might_contain_target(data: bytes, extra_words: Iterable[str] = ()) -> bool:
     """Stage 1: do the bytes import an HTTP library (or name a configured word) at all?"""
-    if _imports_a_target(data):
-        return True
     extra = tuple(sorted(set(extra_words)))
-    return bool(extra) and _extra_pattern(extra).search(data) is not None
+    last = _LAST
+    if last[0] is data and last[1] == extra:
+        return last[2]
+    found = _imports_a_target(data) or (bool(extra) and _extra_pattern(extra).search(data) is not None)
+    if type(data) is bytes:  # immutable: the same object, the same answer
+        _LAST[:] = [data, extra, found]
+    return found
 
 
 def _is_library_module(module: str) -> bool:

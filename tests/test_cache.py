@@ -742,3 +742,38 @@ def test_a_file_replaced_by_another_with_the_same_time_but_another_size(tmp_path
     assert str(plain) in handed and parsed > 0
     assert report == _fresh(tree, cache_dir)
     assert str(plain) in {f["path"] for f in report["files"]}  # it now has a site
+
+
+def test_a_cold_run_computes_each_candidates_key_once(tmp_path, monkeypatch):
+    """The parent computes a candidate's key for its lookup; the worker (here in-process: no
+    budgets) reuses it instead of computing it again (its key parts search the project), and
+    stores the result under it: the warm run hits, and both agree with a fresh run."""
+    tree = _project(tmp_path)
+    cache_dir = tmp_path / "c"
+    calls: list = []
+    real = cache.key
+    monkeypatch.setattr(cache, "key", lambda s, path, data: calls.append(path) or real(s, path, data))
+    in_process = ("--file-time-limit", "0", "--file-memory-limit", "0")
+    cold = _cli(tree, cache_dir, *in_process)
+    mod = str(tree / "pkg" / "mod.py")
+    assert calls.count(mod) == 1
+    assert entries(cache_dir) >= 1
+    parses = engine.PARSE_COUNT
+    warm = _cli(tree, cache_dir, *in_process)
+    assert engine.PARSE_COUNT == parses  # every candidate a hit
+    assert warm == cold == _fresh(tree, cache_dir)
+
+
+def test_a_key_is_reused_only_for_the_same_bytes_and_settings(tmp_path):
+    s = settings(tmp_path)
+    other = settings(tmp_path, mode=engine.WRITE)
+    cache.open_run()
+    try:
+        first = cache.run_key(s, "a.py", b"import requests\n")
+        assert cache.run_key(s, "a.py", b"import requests\n") == first
+        assert cache.run_key(s, "a.py", b"import httpx\n") == cache.key(s, "a.py", b"import httpx\n") != first
+        assert cache.run_key(other, "a.py", b"import httpx\n") == cache.key(other, "a.py", b"import httpx\n")
+        assert cache.key(other, "a.py", b"import httpx\n") != cache.key(s, "a.py", b"import httpx\n")
+    finally:
+        cache.close_run()
+    assert cache._RUN_KEYS is None
