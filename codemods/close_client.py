@@ -325,7 +325,7 @@ class CloseClient(WrappingCodemod):
         target.mocked = f"{patch.text} at {patch.where}"
         if patch.stand_in:
             target.hazard = (
-                f"a test replaces the constructor with an object it chose ({patch.text} at {patch.where}); "
+                f"a test may replace the constructor with an object of its own ({patch.text} at {patch.where}); "
                 "`contextlib.closing` calls its `close()` when the block ends, which that object may lack."
             )
             target.hazard_reason = why

@@ -50,7 +50,9 @@ class WrappingCodemod(HttpCodemod):
 
     def project_problem(self, target: Target) -> Optional[str]:
         """What other files of the project forbid for this target (``codemods/facts/``);
-        ``None``: nothing (the default: a response's mocks are not affected by ``with``)."""
+        ``None``: nothing (the default: a response's mocks are not affected by ``with``). A
+        codemod may instead change how the target is closed (``target.mode``, ``target.hazard``)
+        and return ``None``: close-client's ``contextlib.closing`` for a mocked constructor."""
         return None
 
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
@@ -174,7 +176,7 @@ class WrappingCodemod(HttpCodemod):
         if target.mode == Mode.CLOSING and self._contextlib_name() is None:
             self.report(
                 target.node,
-                "the names `contextlib` and `_contextlib` are both taken in this module; close the response by hand",
+                f"the names `contextlib` and `_contextlib` are both taken in this module; close the {target.noun} by hand",
             )
             return
         if plan.hazard and not self.unsafe_fix(target.node, plan.hazard_reason, plan.hazard):

@@ -528,6 +528,14 @@ def test_a_mocked_client_constructor_keeps_its_test_green(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
 
 
+def test_a_mocked_constructor_without_a_name_for_contextlib_is_reported(tmp_path):
+    taken = dict(CONSTRUCTOR_MOCKED)
+    taken["pkg/upload.py"] = "contextlib = _contextlib = None\n" + CONSTRUCTOR_MOCKED["pkg/upload.py"]
+    before, after, output = green_then_rewritten(tmp_path, taken, "after", "--select", "close-client")
+    assert (after / "pkg/upload.py").read_text() == (before / "pkg/upload.py").read_text()
+    assert "`contextlib` and `_contextlib` are both taken in this module; close the client by hand" in output
+
+
 # The test swaps in a class of its own that has no ``close()``: ``contextlib.closing`` would
 # call it, so the fix is unsafe (reported by default, applied with --unsafe-fixes).
 CONSTRUCTOR_STAND_IN = {
