@@ -11,6 +11,11 @@ Runs, on the same files (every project directory under DIR; hidden directories s
   resolves metadata for every file, which takes hours on the whole corpus, so by default it
   runs on a random sample of ``--libcst-sample`` files (fixed seed) and its rate is
   extrapolated; our tool is timed on the same sample too, for a like-for-like ratio;
+- ``python -m libcst.tool codemod benchmark.PlainMetadata --no-format`` on the same sample: a
+  plain LibCST codemod that asks LibCST's stock providers for the metadata our codemods use
+  (scopes, qualified names, parents, positions, expression contexts) and changes nothing: the
+  cost of "a plain LibCST codemod with the same metadata" that issue 14 measures against, free
+  of our own codemods' speed-ups (which also speed up the row above);
 - ``ruff check --select S113`` (requests calls without a timeout: the speed limit for a scan
   in this field; ``--no-cache --isolated``);
 - the results cache (``cache.py``): ``-j N`` cold (an empty cache directory) and warm (the
@@ -40,6 +45,16 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
+
+import libcst as cst
+from libcst.codemod import VisitorBasedCodemodCommand
+from libcst.metadata import (
+    ExpressionContextProvider,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
 
 from . import cache, registry
 from .discover import discover
@@ -79,6 +94,23 @@ def count_lines(files: Sequence[str]) -> int:
 
 def default_commands() -> List[str]:
     return [f"{cls.__module__.split('.')[-1]}.{cls.__name__}" for cls in registry.CODEMODS if cls.DEFAULT]
+
+
+class PlainMetadata(VisitorBasedCodemodCommand):
+    """The baseline: a LibCST codemod with LibCST's own providers for the metadata ours use."""
+
+    DESCRIPTION = "Resolve scopes, qualified names, parents, positions and contexts; change nothing."
+    METADATA_DEPENDENCIES = (
+        ScopeProvider,
+        QualifiedNameProvider,
+        ParentNodeProvider,
+        PositionProvider,
+        ExpressionContextProvider,
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # Ask for the metadata a codemod would read at each call (it is computed per module).
+        self.get_metadata(QualifiedNameProvider, node, None)
 
 
 def copy_files(files: Sequence[str], root: Path, dest: Path) -> None:
@@ -222,6 +254,7 @@ class _Bench:
             self.results["ours_sample"] = measure([*self.tool, "-j", str(self.jobs), str(ours_copy)], ROOT)
             self.show(f"http-codemods --check -j {self.jobs} ({label})", "ours_sample", len(sample), sample_lines, None)
             total = self._libcst_runs(libcst_copy)
+            self.results["plain_sample"] = self._libcst_runs(libcst_copy, ["benchmark.PlainMetadata"])
         self.results["libcst_sample"] = total
         name = f"libcst.tool codemod x{len(default_commands())} -j {self.jobs} ({label})"
         self.show(name, "libcst_sample", len(sample), sample_lines, self.results["ours_sample"]["seconds"])
@@ -233,11 +266,27 @@ class _Bench:
                 flush=True,
             )
             self.results["libcst_extrapolated_seconds"] = {"seconds": estimate}
+        self.show(
+            f"plain LibCST codemod -j {self.jobs} ({label})",
+            "plain_sample",
+            len(sample),
+            sample_lines,
+            self.results["ours_sample"]["seconds"],
+        )
+        if label == "sample":
+            estimate = len(files) / (len(sample) / self.results["plain_sample"]["seconds"])
+            print(
+                f"    a plain LibCST codemod on the whole tree, extrapolated: {estimate:.0f} s"
+                + (f" ({estimate / self.reference:.0f}x ours)" if self.reference else ""),
+                flush=True,
+            )
+            self.results["plain_extrapolated_seconds"] = {"seconds": estimate}
 
-    def _libcst_runs(self, tree: Path) -> Dict:
-        """``libcst.tool codemod`` once per default codemod over ``tree``: the totals."""
+    def _libcst_runs(self, tree: Path, commands: Optional[List[str]] = None) -> Dict:
+        """``libcst.tool codemod`` once per command (default: each default codemod) over
+        ``tree``: the totals."""
         total = {"seconds": 0.0, "maxrss_kib": 0, "cpu": 0.0, "returncode": 0, "stderr": ""}
-        for command in default_commands():
+        for command in commands or default_commands():
             run = measure(
                 [sys.executable, "-m", "libcst.tool", "codemod", command, "--no-format", "--hide-progress"]
                 + ["-j", str(self.jobs), str(tree)],
@@ -247,6 +296,9 @@ class _Bench:
             total["cpu"] += run["cpu"]
             total["maxrss_kib"] = max(total["maxrss_kib"], run["maxrss_kib"])
             total["stderr"] += run["stderr"][-500:]
+            total["returncode"] = total["returncode"] or run["returncode"]
+            if run["returncode"]:
+                print(f"    {command} failed ({run['returncode']}): {run['stderr'][-300:]}", flush=True)
         return total
 
     def sizes(self) -> None:

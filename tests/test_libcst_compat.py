@@ -63,3 +63,21 @@ def test_the_benchmarks_sized_module_is_long_not_deep():
     assert names and max(names.values()) == 1
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert len(imports) == len({ast.dump(node) for node in imports}) < 20
+
+
+def test_the_benchmarks_plain_libcst_baseline_runs_under_libcsts_runner_and_changes_nothing(tmp_path):
+    """The baseline row is real work: LibCST's own runner finds the class, resolves the stock
+    metadata on every file and exits 0 (a failing command would show up as a tiny time)."""
+    import subprocess
+    import sys
+
+    from codemods.benchmark import ROOT
+
+    source = "import requests\n\n\ndef f(u):\n    return requests.get(u).text\n"
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    command = ["-m", "libcst.tool", "codemod", "benchmark.PlainMetadata", "--no-format", str(path)]
+    proc = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 files successfully" in proc.stderr or "Finished codemodding 1 files" in proc.stderr, proc.stderr
+    assert path.read_text() == source
