@@ -321,14 +321,11 @@ class CloseClient(WrappingCodemod):
         )
         if target.client_class not in _CLOSING_CLIENTS:
             return why
-        target.mode = Mode.CLOSING
-        target.mocked = f"{patch.text} at {patch.where}"
-        if patch.stand_in:
-            target.hazard = (
-                f"a test may replace the constructor with an object of its own ({patch.text} at {patch.where}); "
-                "`contextlib.closing` calls its `close()` when the block ends, which that object may lack."
-            )
-            target.hazard_reason = why
+        hazard = (
+            f"a test may replace the constructor with an object of its own ({patch.text} at {patch.where}); "
+            "`contextlib.closing` calls its `close()` when the block ends, which that object may lack."
+        )
+        self.close_mocked(target, patch, hazard, why)
         return None
 
     def fixed_message(self, target: Target, plan: Plan) -> str:

@@ -14,8 +14,10 @@ import libcst as cst
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
 from .closing.held import HeldClients
+from .facts import CallSite, ProjectFacts
+from .imports import dotted
 from .spec import Kind, TargetSpec
-from .wrapping import Plan, Target, WrappingCodemod
+from .wrapping import Mode, Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
 
 AIOHTTP_REQUEST_METHODS = AIOHTTP_VERBS - {"ws_connect"}
@@ -459,7 +461,86 @@ class CloseResponse(WrappingCodemod):
             )
         return target
 
+    def project_problem(self, target: Target) -> Optional[str]:
+        """A test that mocks the call that makes the response (``patch("pkg.mod.requests.get")``,
+        ``requests.Session.send``, the client's constructor, ``urllib.request.urlopen``) hands
+        the code the mock's ``return_value``; ``with`` would bind its ``__enter__()`` value
+        instead, an object the test never set up. A sync response is then closed with
+        ``contextlib.closing``, which binds the object itself and calls its ``close()``; an
+        object the test chose may lack ``close()`` (an unsafe fix). Where neither is the code
+        as before (an async response, httpx's ``stream()`` used as a response) it is reported."""
+        facts = self.file.facts
+        if not isinstance(facts, ProjectFacts):
+            return None
+        call = target.node.expression if isinstance(target.node, cst.Await) else target.node
+        if not isinstance(call, cst.Call):
+            return None
+        found = self.resolver.classify(call) or self._held_call(call)
+        chain = tuple(part for part in dotted(call.func).split(".") if part) or ("",)
+        if isinstance(call.func, cst.Attribute):
+            chain = chain if chain[-1] == call.func.attr.value else (*chain, call.func.attr.value)
+        method = found is not None and found.kind == Kind.METHOD
+        site = CallSite(
+            path=self.context.filename or "",
+            library=target.library,
+            verb=chain[-1],
+            qualified=tuple(sorted(self.resolver.imported_names(call.func))),
+            chain=chain,
+            scope="method" if method else "response",
+        )
+        constructors = self._constructors(found.client_class) if method and found is not None else ()
+        patch = facts.response_patch(site, constructors)
+        if patch is None:
+            return None
+        why = (
+            f"a test may mock the call that makes the response ({patch.text} at {patch.where}); under "
+            "`with`, the code would get the mock's `__enter__()` value, not the response the test set up"
+        )
+        if target.mode not in (Mode.WITH, Mode.CLOSING) or target.used_as_response:
+            return why + "; close the response by hand (`try`/`finally`)"
+        replaced = f"`{patch.target}`" if patch.target else "the call"
+        hazard = (
+            f"a test may replace {replaced} with an object of its own ({patch.text} at {patch.where}), whose "
+            "result may have no `close()`, which `contextlib.closing` calls when the block ends."
+        )
+        self.close_mocked(target, patch, hazard, why)
+        return None
+
+    def _constructors(self, client_class: Optional[str]) -> tuple:
+        """The constructor calls of ``client_class`` in the module, as ``CallSite`` s: a test
+        that mocks one may hand a call on the client a mock response (requests and httpx, the
+        clients whose constructors ``ProjectFacts.constructor_patch`` reads)."""
+        if client_class not in ("requests.Session", "httpx.Client"):
+            return ()
+        memo = getattr(self, "_constructor_memo", None)
+        if memo is None or memo[0] is not self.module:
+            memo = self._constructor_memo = (self.module, {})
+        if client_class not in memo[1]:
+            sites = set()
+            for node in self.nodes_of(self.module, cst.Call):
+                assert isinstance(node, cst.Call)
+                if self.resolver.constructed_client(node) != client_class or not self.resolver.classify(node):
+                    continue
+                chain = tuple(dotted(node.func).split("."))
+                sites.add(
+                    CallSite(
+                        path=self.context.filename or "",
+                        library=client_class.split(".")[0],
+                        verb=chain[-1],
+                        qualified=tuple(sorted(self.resolver.imported_names(node.func))),
+                        chain=chain,
+                        scope="client",
+                    )
+                )
+            memo[1][client_class] = tuple(sorted(sites, key=lambda c: (c.chain, c.qualified)))
+        return memo[1][client_class]
+
     def fixed_message(self, target: Target, plan: Plan) -> str:
+        if target.mocked:
+            return (
+                f"closed the response with `with contextlib.closing(...)`: a test may mock the call that makes "
+                f"it ({target.mocked}), and `closing` binds the mock itself where `with` would bind its `__enter__()`"
+            )
         how = {
             "with": "with",
             "async with": "async with",

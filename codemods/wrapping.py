@@ -17,7 +17,7 @@ reported):
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 
@@ -54,6 +54,18 @@ class WrappingCodemod(HttpCodemod):
         codemod may instead change how the target is closed (``target.mode``, ``target.hazard``)
         and return ``None``: close-client's ``contextlib.closing`` for a mocked constructor."""
         return None
+
+    def close_mocked(self, target: Target, patch: Any, hazard: str, why: str) -> None:
+        """Close ``target`` with ``contextlib.closing`` because ``patch`` (a ``facts.Patch``) may
+        hand the code a mock: ``closing`` binds the object itself where ``with`` would bind its
+        ``__enter__()`` value, and only adds ``close()``. On the ``MagicMock`` that ``patch``
+        makes (it has every method) that is safe; on an object the test chose
+        (``patch.stand_in``) it is an unsafe fix with ``hazard``, reported with ``why``."""
+        target.mode = Mode.CLOSING
+        target.mocked = f"{patch.text} at {patch.where}"
+        if patch.stand_in:
+            target.hazard = hazard
+            target.hazard_reason = why
 
     def target_of(self, node: cst.CSTNode) -> Optional[Target]:
         raise NotImplementedError

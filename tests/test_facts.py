@@ -537,7 +537,7 @@ def test_the_pass_runs_only_for_codemods_that_consult_it(tmp_path, monkeypatch):
     real = facts.collect
     monkeypatch.setattr(facts, "collect", lambda *a, **k: calls.append(1) or real(*a, **k))
     runner = CliRunner()
-    result = runner.invoke(command, ["--select", "close-response", "--check", "-j", "1", str(root)])
+    result = runner.invoke(command, ["--select", "add-timeout", "--check", "-j", "1", str(root)])
     assert result.exit_code in (0, 1) and calls == []
     result = runner.invoke(command, ["--select", "share-session", "--check", "-j", "1", str(root)])
     assert result.exit_code in (0, 1) and calls == [1]
@@ -845,12 +845,38 @@ def test_the_reason_names_the_mock_that_targets_the_site(tmp_path):
         ("@mock.patch('requests.Session', spec=FakeSession)", True),
         ("@mock.patch.object(requests, 'Session', FakeSession)", True),
         ("@mock.patch('requests.Session', **options)", True),
+        ("@mock.patch('requests.Session', return_value=FakeSession())", True),
+        ("@mock.patch('requests.Session', side_effect=[FakeSession()])", True),
+        ("@mock.patch('requests.Session', return_value=mock.MagicMock())", False),
+        ("@mock.patch('requests.Session', side_effect=requests.ConnectionError)", False),
     ],
 )
 def test_a_patch_knows_whether_the_test_chose_the_replacement(tmp_path, form, stand_in):
     """close-client's ``contextlib.closing`` fix calls ``close()`` on the replacement: safe on
     the MagicMock ``patch`` makes, unsafe on an object the test chose."""
     test = f"import requests\nfrom unittest import mock\n\n\n{form}\ndef test_it(session):\n    pass\n"
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    found = [p for p in collect(root).patches if p.target == "requests.Session"]
+    assert [p.stand_in for p in found] == [stand_in], found
+
+
+@pytest.mark.parametrize(
+    "body, stand_in",
+    [
+        ("session.return_value = FakeSession()", True),
+        ("session.return_value.get.side_effect = fake_get", True),
+        ("session.return_value.get.return_value = mock.Mock(status_code=200)", False),
+        ("session.return_value.status_code = 200", False),
+        ("session.return_value.json.return_value = {'a': 1}", False),
+    ],
+)
+def test_a_mock_whose_result_the_test_sets_is_a_stand_in(tmp_path, body, stand_in):
+    """The code gets what the test put in ``return_value``/``side_effect``: an object of its
+    own may lack ``close()``, which ``contextlib.closing`` calls."""
+    test = (
+        "import requests\nfrom unittest import mock\n\n\n@mock.patch('requests.Session')\n"
+        f"def test_it(session):\n    {body}\n"
+    )
     root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
     found = [p for p in collect(root).patches if p.target == "requests.Session"]
     assert [p.stand_in for p in found] == [stand_in], found

@@ -18,7 +18,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
-CONSUMERS = frozenset({"share-session", "close-client"})
+CONSUMERS = frozenset({"share-session", "close-client", "close-response"})
 LIBRARIES = ("requests", "httpx")
 
 
@@ -153,16 +153,20 @@ class ProjectFacts:
         found = self.covering_patches(site)
         return found[0] if found else None
 
-    def covering_patches(self, site: CallSite) -> List[Tuple[Patch, str]]:
-        """Every (patch, why) of ``covering_patch``, the one it gives first."""
+    def covering_patches(self, site: CallSite, covers: Any = None) -> List[Tuple[Patch, str]]:
+        """Every (patch, why) of ``covering_patch``, the one it gives first. ``covers``: the
+        coverage rule (``_patch_covers``: what a shared session would bypass;
+        ``_covers_response``: what may make a call return something else than a response)."""
         project = self.project_of(site.path)
         if project is None:
             return []
+        covers = covers or _patch_covers
         real = _real(site.path)
         modules = self.names_of(real, project)
+        roots = _PRODUCER_ROOTS if covers is _covers_response else ()
         found = []
-        for patch in self._candidates(project, site.library, modules):
-            why = _patch_covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
+        for patch in self._candidates(project, site.library, [*modules, *roots]):
+            why = covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
             if why is not None:
                 path, _, line = patch.where.rpartition(":")
                 aim = self._aim(patch, modules, real)
@@ -180,6 +184,21 @@ class ProjectFacts:
         modules = self.names_of(_real(site.path), self.project_of(site.path))
         for patch, _ in self.covering_patches(site):
             if _replaces_constructor(patch, site, modules):
+                return patch
+        return None
+
+    def response_patch(self, site: CallSite, constructors: Sequence[CallSite] = ()) -> Optional[Patch]:
+        """The first patch that may make the call at ``site`` return something other than a
+        real response (``_covers_response``: its own function through any binding, the
+        library functions and client methods on its call chain), else the first that may
+        replace the constructor of its client (``constructors``: the constructor calls of
+        the client class in the module, for a call on a client). An unsettled patch of the
+        site's library counts."""
+        for patch, _ in self.covering_patches(site, _covers_response):
+            return patch
+        for constructor in constructors:
+            patch = self.constructor_patch(constructor)
+            if patch is not None:
                 return patch
         return None
 
@@ -362,6 +381,127 @@ def _replaces_constructor(patch: Patch, site: CallSite, modules: Sequence[str]) 
         glob == name or name.startswith(glob + ".") or glob in (name + ".__enter__", name + ".__exit__")
         for name in names
     )
+
+
+#: What a response call's result comes from, by library: a patch of one of these names (or of
+#: an attribute under it) may hand the code a mock or the test's own object instead of a
+#: response. Responses made by ``responses``, ``requests_mock``, ``pytest-httpx``, ``respx``
+#: or ``httpretty`` are real responses, and those libraries patch nothing the pass records.
+_PRODUCERS = {
+    "requests": frozenset(
+        {
+            "requests.api.request",
+            "requests.api.sessions",
+            "requests.sessions.Session.request",
+            "requests.sessions.Session.send",
+            "requests.Session.request",
+            "requests.Session.send",
+            "requests.adapters.HTTPAdapter.send",
+            "requests.adapters.HTTPAdapter.build_response",
+            "requests.adapters.BaseAdapter.send",
+        }
+    ),
+    "httpx": frozenset(
+        {
+            "httpx._api.Client",
+            "httpx.Client.send",
+            "httpx.Client.stream",
+            "httpx.Client.request",
+            "httpx._client.Client.send",
+            "httpx._client.Client.stream",
+            "httpx._client.Client.request",
+            "httpx.HTTPTransport.handle_request",
+        }
+    ),
+    "urllib": frozenset(
+        {
+            "urllib.request.urlopen",
+            "urllib.request._opener",
+            "urllib.request.build_opener",
+            "urllib.request.OpenerDirector.open",
+            "urllib.request.HTTPHandler.http_open",
+            "urllib.request.HTTPSHandler.https_open",
+            "urllib.request.AbstractHTTPHandler.do_open",
+            "http.client.HTTPConnection",
+            "http.client.HTTPSConnection",
+        }
+    ),
+    "urllib3": frozenset(
+        {
+            "urllib3.PoolManager.request",
+            "urllib3.PoolManager.urlopen",
+            "urllib3.poolmanager.PoolManager.urlopen",
+            "urllib3.HTTPConnectionPool.urlopen",
+            "urllib3.connectionpool.HTTPConnectionPool.urlopen",
+            "urllib3._request_methods.RequestMethods.request",
+            "urllib3.request.RequestMethods.request",
+        }
+    ),
+    "aiohttp": frozenset({"aiohttp.ClientSession._request", "aiohttp.client.ClientSession._request"}),
+}
+#: Library modules whose patches ``response_patch`` looks at besides requests' and httpx's
+#: (``_candidates`` indexes those two by library, the others by their dotted prefix).
+_PRODUCER_ROOTS = ("urllib", "http", "urllib3", "aiohttp")
+#: Public client names that the library's own functions do not look up (``requests.api`` uses
+#: ``sessions.Session``): a patch of one reaches only code that calls it.
+_PUBLIC_CLIENTS = frozenset({"requests.Session", "httpx.Client", "httpx.AsyncClient"})
+#: The client classes whose methods make a library's responses (a patch of the verb on them counts).
+_RESPONSE_CLASSES = {
+    "requests": ("requests.Session", "requests.sessions.Session"),
+    "httpx": ("httpx.Client", "httpx._client.Client", "httpx.AsyncClient", "httpx._client.AsyncClient"),
+    "urllib3": ("urllib3.PoolManager", "urllib3.poolmanager.PoolManager", "urllib3.HTTPConnectionPool"),
+    "aiohttp": ("aiohttp.ClientSession", "aiohttp.client.ClientSession"),
+    "urllib": (),
+}
+
+
+def _covers_response(patch: Patch, site: CallSite, modules: Sequence[str], reaches: Any) -> Optional[str]:
+    """Why ``patch`` may make the response call at ``site`` return something other than a
+    real response: it replaces the call's own function through the module's binding
+    (``pkg.mod.requests.get``, ``pkg.mod.requests``, ``pkg.mod.urlopen``) or a library name
+    its result comes from (``requests.get``, ``requests.api.request``,
+    ``requests.Session.send``, ``requests.adapters.HTTPAdapter.send``, ``urllib.request.urlopen``,
+    ``http.client.HTTPConnection``, ...), for a test that reaches the module. An unsettled
+    patch of the site's library counts."""
+    if patch.kind == "unsettled":
+        if patch.library != site.library or not reaches():
+            return None
+        return f"{patch.text} at {patch.where} patches a target the facts pass cannot read; it may be this call"
+    target = patch.target
+    for module in modules:
+        if target.startswith(module + "."):
+            rest = tuple(target[len(module) + 1 :].split("."))
+            if rest == site.chain[: len(rest)]:
+                return f"{patch.text} at {patch.where} replaces this call's function"
+    glob = _library_target(target)
+    if glob is None or not reaches():
+        return None
+    if glob in _PUBLIC_CLIENTS and site.scope != "method":
+        return None  # requests.get builds requests.sessions.Session, not the name requests.Session
+    names = set(site.qualified) | _PRODUCERS.get(site.library, frozenset())
+    chain = ".".join(site.chain)
+    if chain.split(".")[0] in ("requests", "httpx", "urllib", "urllib3", "aiohttp"):
+        names.add(chain)
+    if site.library in ("requests", "httpx"):
+        names |= {f"{site.library}.{site.verb}", f"requests.api.{site.verb}", f"httpx._api.{site.verb}"}
+    for cls in _RESPONSE_CLASSES.get(site.library, ()):
+        names.add(f"{cls}.{site.verb}")
+    if any(name == glob or name.startswith(glob + ".") for name in names):
+        return f"{patch.text} at {patch.where} replaces {glob}"
+    return None
+
+
+def _library_target(target: str) -> Optional[str]:
+    """``pkg.mod.urllib.request.urlopen`` -> ``urllib.request.urlopen`` (a module's binding
+    of a library module is the module itself); a target under a library module as it is;
+    ``None`` for any other."""
+    parts = target.split(".")
+    if parts[0] == "http" and len(parts) > 1 and parts[1] == "client":
+        return target
+    for i, part in enumerate(parts):
+        if part in ("requests", "httpx", "urllib", "urllib3", "aiohttp") and i + 1 < len(parts):
+            return ".".join(parts[i:])
+    return None
 
 
 def _global_target(target: str) -> Optional[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dataclasses
 import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
@@ -136,6 +137,8 @@ class _FileFacts(_Names):
         self.unsettled: List[Tuple[int, str]] = []
         self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
+        #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
+        self.source_has_results = True
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
         # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
@@ -176,6 +179,11 @@ class _FileFacts(_Names):
                 targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
                 for t in targets:
                     self._assigned(node, t)
+        if self.patches and self.source_has_results and chooses_results(self.tree):
+            # The test may hand the code its own object through any of its mocks.
+            chosen = {p for p in self.patches if not p.stand_in}
+            self.patches -= chosen
+            self.patches.update(dataclasses.replace(p, stand_in=True) for p in chosen)
         if self.unsettled:
             strings = self._library_strings()
             if strings:
@@ -435,11 +443,47 @@ def _makes_magic_mock(func: str, node: ast.Call) -> bool:
     for keyword in node.keywords:
         if keyword.arg is None:
             return False  # **kwargs: unknown
+        if keyword.arg in _RESULTS and _chosen(keyword.value):
+            return False  # return_value=FakeResponse(), side_effect=fake_get: the test's objects
         if keyword.arg in _CHOOSING:
             value = keyword.value
             if not (keyword.arg in ("spec", "autospec") and isinstance(value, ast.Constant) and value.value is True):
                 return False
     return True
+
+
+#: Keywords (and attributes of a mock) that choose what the mock returns.
+_RESULTS = frozenset({"return_value", "side_effect"})
+#: Calls whose result is itself a mock (it has ``close()``, as every attribute of a mock).
+_MOCK_CLASSES = frozenset(
+    {"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock", "create_autospec", "PropertyMock"}
+)
+
+
+def _chosen(value: ast.AST) -> bool:
+    """Whether ``value``, given as a mock's ``return_value`` or ``side_effect``, may be an
+    object the test chose (``FakeResponse()``, ``fake_get``, a name), not a mock, a literal or
+    an exception to raise."""
+    if isinstance(value, (ast.Constant, ast.Dict, ast.JoinedStr)):
+        return False
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return any(_chosen(element) for element in value.elts)
+    node = value.func if isinstance(value, ast.Call) else value
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    if isinstance(value, ast.Call) and name in _MOCK_CLASSES:
+        return False
+    return not (name.endswith("Error") or name.endswith("Exception") or name.endswith("Timeout"))
+
+
+def chooses_results(tree: ast.Module) -> bool:
+    """Whether the module sets a mock's ``return_value``/``side_effect`` to an object it chose
+    (``m.return_value = FakeResponse()``; ``m.return_value.status_code = 200`` does not): the
+    code under test then gets that object, which may lack ``close()``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Attribute) and t.attr in _RESULTS for t in node.targets) and _chosen(node.value):
+                return True
+    return False
 
 
 def _is_patcher(func: str) -> bool:
