@@ -603,3 +603,90 @@ def test_a_mocked_client_constructor_control(tmp_path, no_facts):
     rewrite(after, "--select", "close-client")
     assert "with requests.Session() as session:" in (after / "pkg/upload.py").read_text()
     assert own_tests(after).returncode == 1
+
+
+# The test mocks the function that makes the response and sets up its ``return_value``;
+# ``with requests.get(...) as r`` would bind ``return_value.__enter__()`` instead.
+RESPONSE_MOCKED = {
+    "pyproject.toml": '[project]\nname = "pkg"\n',
+    "pkg/__init__.py": "",
+    "pkg/dl.py": (
+        "import requests\n\n\n"
+        "def download(url):\n"
+        "    r = requests.get(url, stream=True, timeout=5)\n"
+        "    if r.status_code != 200:\n"
+        "        return None\n"
+        '    return b"".join(r.iter_content(10))\n'
+    ),
+    "pkg/plain.py": (
+        "import requests\n\n\n"
+        "def size(url):\n"
+        "    r = requests.get(url, stream=True, timeout=5)\n"
+        "    return len(r.content)\n"
+    ),
+    "tests/test_dl.py": (
+        "from unittest import mock\n\n"
+        "from pkg.dl import download\n\n\n"
+        '@mock.patch("pkg.dl.requests.get")\n'
+        "def test_download(m):\n"
+        "    m.return_value.status_code = 200\n"
+        '    m.return_value.iter_content.return_value = [b"a", b"b"]\n'
+        '    assert download("http://x") == b"ab"\n'
+    ),
+}
+
+
+def test_a_mocked_response_call_keeps_its_test_green(tmp_path):
+    _, after, output = green_then_rewritten(tmp_path, RESPONSE_MOCKED, "after", "--select", "close-response")
+    dl = (after / "pkg/dl.py").read_text()
+    assert "with contextlib.closing(requests.get(url, stream=True, timeout=5)) as r:" in dl, output
+    assert "import contextlib\n" in dl
+    # No test mocks plain.py's call (the test does not reach it): the plain ``with``.
+    assert "with requests.get(url, stream=True, timeout=5) as r:" in (after / "pkg/plain.py").read_text()
+    assert "2 sites fixed, 0 left for review" in output, output
+    second = own_tests(after)
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+def test_a_mocked_response_call_control(tmp_path, no_facts):
+    """Without the facts, close-response writes the plain ``with`` and the test fails."""
+    before = write(tmp_path / "before", RESPONSE_MOCKED)
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    rewrite(after, "--select", "close-response")
+    assert "with requests.get(url, stream=True, timeout=5) as r:" in (after / "pkg/dl.py").read_text()
+    assert own_tests(after).returncode == 1
+
+
+# The test swaps in a function of its own whose response has no ``close()``: the closing fix
+# is unsafe (reported by default, applied with --unsafe-fixes, where the test turns red).
+RESPONSE_STAND_IN = {
+    **RESPONSE_MOCKED,
+    "tests/test_dl.py": (
+        "from unittest import mock\n\n"
+        "from pkg.dl import download\n\n\n"
+        "class FakeResponse:\n"
+        "    status_code = 200\n\n"
+        "    def iter_content(self, size):\n"
+        '        return [b"a", b"b"]\n\n\n'
+        "def fake_get(url, **kwargs):\n"
+        "    return FakeResponse()\n\n\n"
+        '@mock.patch("pkg.dl.requests.get", fake_get)\n'
+        "def test_download():\n"
+        '    assert download("http://x") == b"ab"\n'
+    ),
+}
+
+
+def test_a_test_chosen_response_makes_the_closing_fix_unsafe(tmp_path):
+    before, safe, output = green_then_rewritten(tmp_path, RESPONSE_STAND_IN, "safe", "--select", "close-response")
+    assert (safe / "pkg/dl.py").read_text() == (before / "pkg/dl.py").read_text()
+    assert "a test may mock the call that makes the response (mock.patch('pkg.dl.requests.get'" in output, output
+    assert "1 more fix available with --unsafe-fixes" in output, output
+    assert own_tests(safe).returncode == 0
+    _, unsafe, _ = green_then_rewritten(
+        tmp_path, RESPONSE_STAND_IN, "unsafe", "--select", "close-response", "--unsafe-fixes"
+    )
+    assert "with contextlib.closing(requests.get(" in (unsafe / "pkg/dl.py").read_text()
+    # The named hazard is real: the test's response has no close().
+    assert own_tests(unsafe).returncode == 1
