@@ -222,7 +222,8 @@ DOCS = CodemodDocs(
         ),
         (
             "a requests/httpx client whose constructor a test replaces with an object it chose "
-            "(`patch('requests.Session', FakeSession)`, `new=`, `spec=`, `monkeypatch.setattr`, an "
+            "(`patch('requests.Session', FakeSession)`, `new=`, `spec=`, `return_value=`/`side_effect=` "
+            "or an assignment of either to an object of its own, `monkeypatch.setattr`, an "
             "assignment): closed with `with contextlib.closing(...)`.",
             "the test's object may have no `close()`, which the end of the block now calls.",
         ),

@@ -270,7 +270,18 @@ DOCS = CodemodDocs(
     safety="""the response is closed when the block ends, on every path through the
   block (a `with` opened after the binding leaves the paths before it as they were). A value
   computed from it inside the block (`return r.json()`) is computed before it closes. Nothing
-  else changes: the same requests, in the same order, with the same results.""",
+  else changes: the same requests, in the same order, with the same results. **Mocked in the
+  project's tests** (the project facts pass): when a test may replace what makes the response
+  (the call's own function through any binding, `pkg.mod.requests.get`, `requests.get`,
+  `pkg.mod.urlopen`; a library function or client method its result comes from,
+  `requests.api.request`, `requests.Session.send`, `requests.adapters.HTTPAdapter.send`,
+  `urllib.request.urlopen`, `http.client.HTTPConnection`; the constructor of its client,
+  `requests.Session`, `httpx.Client`; a patch whose target the pass cannot read), the fix is
+  `with contextlib.closing(<call>) as r:`: `with` would bind the mock's `__enter__()` value, a
+  mock the test never set up, while `closing` binds the object itself and only adds `close()`
+  (for a real response the same as its `__exit__`). The stand-ins of `responses`,
+  `requests_mock`, `pytest-httpx`, `respx` and `httpretty` are real responses: those keep the
+  plain `with`.""",
     reported="""calls already closed (a `with` item, in `contextlib.closing`, passed to
   `enter_context`, or closed/released/`aclose()`d in a `finally`). **Reported**
   (`path:line:col: close-response: reason`): the response or something lazily reading from it
@@ -292,7 +303,10 @@ DOCS = CodemodDocs(
   the right side of `and`/`or`, a `while` or `elif` condition or an `assert` (hoisting would
   send a request the program did not send), after something with side effects in the same
   statement (a call, or an attribute that does not resolve to an import: `self.m.record(...)`),
-  or several in one statement.""",
+  or several in one statement; and an async response (aiohttp, httpx's async `stream`/`send`)
+  or httpx's `stream()` used as a response whose call a test may mock: neither `async with` nor
+  `closing` is the code as before there (aiohttp's `__aexit__` releases the connection, its
+  `close()` closes it).""",
     notes=(
         """**Choices**: a response passed to an unknown function may be kept (`process(r)`): an
   unsafe fix, reported without `--unsafe-fixes`; data read from it is not an escape (`for chunk in r.iter_content(): sink(chunk)`). A name
@@ -324,6 +338,10 @@ DOCS = CodemodDocs(
     safe_fixes=(
         "a response whose every use is in the block, read by the response's own methods or by "
         "known consumers: closed when the block ends, on every path.",
+        "the same, for a response whose call a test replaces with the `MagicMock` that `patch` "
+        "makes (`@mock.patch('pkg.mod.requests.get')`, `mock.patch.object(requests.Session, "
+        "'send')`): `with contextlib.closing(<call>) as r:`, which runs the code as before and "
+        "then `close()` (a method every mock has).",
     ),
     unsafe_fixes=(
         (
@@ -332,6 +350,14 @@ DOCS = CodemodDocs(
             "practice reads it; the report names the call and its line.",
             "the callee may keep the response (store it, hand it to a thread) and read it after "
             "the `with` block has closed it.",
+        ),
+        (
+            "a response whose call a test replaces with an object it chose (`patch('requests.get', "
+            "fake_get)`, `new=`, `new_callable=`, `side_effect=fake_get`, `return_value=FakeResponse()` "
+            "or `m.return_value = FakeResponse()` in the test file, `monkeypatch.setattr`, an "
+            "assignment, an unsettled patch): closed with `with contextlib.closing(<call>)`; the "
+            "report names the patch and its line.",
+            "the test's response may have no `close()`, which the end of the block now calls.",
         ),
     ),
     examples=EXAMPLES,
