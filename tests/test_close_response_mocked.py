@@ -266,3 +266,37 @@ def test_an_edit_of_the_test_file_changes_the_cached_result(tmp_path):
         a_test("@mock.patch('pkg.dl.requests.get')", "def test_download(m):", "    pass")
     )
     assert CLOSING in diff()
+
+
+def test_a_result_that_is_a_local_mock_keeps_the_fix_safe(tmp_path):
+    """cookiecutter's shape: ``return_value=request`` where ``request = mocker.MagicMock()``;
+    kaggle's: a chosen ``side_effect`` in another function does not concern this patch."""
+    test = a_test(
+        "def helper(client):",
+        "    other = mock.MagicMock()",
+        "    other.start.side_effect = fake_get",
+        "",
+        "",
+        "def test_download(mocker):",
+        "    request = mocker.MagicMock()",
+        "    request.iter_content.return_value = [b'a']",
+        "    mocker.patch('pkg.dl.requests.get', return_value=request, autospec=True)",
+        "    download('u')",
+    )
+    text, output = run(tmp_path, {"pkg/dl.py": DL, "tests/test_dl.py": test})
+    assert CLOSING in text and "1 site fixed" in output, output
+
+
+def test_a_fixture_whose_result_a_test_chooses_makes_the_fix_unsafe(tmp_path):
+    conftest = (
+        "from unittest import mock\n\nimport pytest\n\n\n"
+        "@pytest.fixture\ndef fake_requests_get():\n"
+        "    with mock.patch('pkg.dl.requests.get') as m:\n        yield m\n"
+    )
+    test = a_test("def test_download(fake_requests_get):", "    fake_requests_get.return_value = FakeResponse()")
+    files = {"pkg/dl.py": DL, "tests/conftest.py": conftest, "tests/test_dl.py": test}
+    text, output = run(tmp_path, files)
+    assert text == DL and "fixable with --unsafe-fixes" in output, output
+    files["tests/test_dl.py"] = a_test("def test_download(fake_requests_get):", "    download('u')")
+    text, output = run(tmp_path / "mock", files)
+    assert CLOSING in text, output

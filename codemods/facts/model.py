@@ -11,6 +11,7 @@ which files a test reaches by imports (``graph.ImportGraph``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
@@ -56,7 +57,9 @@ class Patch:
 @dataclass(frozen=True, order=True)
 class Change:
     """A run-time change made somewhere in the project: ``requests_cache`` (install_cache /
-    enabled) or ``env`` (an ``os.environ`` write that may set proxy or SSL variables)."""
+    enabled), ``env`` (an ``os.environ`` write that may set proxy or SSL variables) or
+    ``results`` (a test sets a fixture's mock's ``return_value`` to an object of its own: a
+    patch made outside the tests may hand the code that object)."""
 
     project: str
     kind: str
@@ -184,7 +187,7 @@ class ProjectFacts:
         modules = self.names_of(_real(site.path), self.project_of(site.path))
         for patch, _ in self.covering_patches(site):
             if _replaces_constructor(patch, site, modules):
-                return patch
+                return self._results_chosen(patch)
         return None
 
     def response_patch(self, site: CallSite, constructors: Sequence[CallSite] = ()) -> Optional[Patch]:
@@ -195,12 +198,22 @@ class ProjectFacts:
         the client class in the module, for a call on a client). An unsettled patch of the
         site's library counts."""
         for patch, _ in self.covering_patches(site, _covers_response):
-            return patch
+            return self._results_chosen(patch)
         for constructor in constructors:
             patch = self.constructor_patch(constructor)
             if patch is not None:
                 return patch
         return None
+
+    def _results_chosen(self, patch: Patch) -> Patch:
+        """``patch``, a stand-in when a test of its project sets the ``return_value`` of a
+        fixture to an object of its own and the patch is made outside a test module (a
+        conftest fixture may be that mock)."""
+        if patch.stand_in or patch.reach:
+            return patch
+        if any(c.project == patch.project and c.kind == "results" for c in self.changes):
+            return dataclasses.replace(patch, stand_in=True)
+        return patch
 
     def _aim(self, patch: Patch, modules: Sequence[str], real: str) -> int:
         """How directly ``patch`` targets the module at ``real``: 0 through the module's own

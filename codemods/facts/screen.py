@@ -24,6 +24,8 @@ _SCREEN_WORDS = (
     b"setenv",
     b"putenv",
     b"dotenv",
+    b".return_value",  # a test that sets a fixture's mock's result (``visitor.chosen_results``)
+    b".side_effect",
 )
 _SCREEN_MORE = re.compile(
     rb"environ\s*\[[^\]\n]*\]\s*=[^=]|environ\.(?:update|setdefault|pop|clear|__setitem__|__delitem__)"

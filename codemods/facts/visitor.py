@@ -13,7 +13,7 @@ import ast
 import bisect
 import dataclasses
 import re
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from .model import LIBRARIES, Change, Patch
 
@@ -139,6 +139,7 @@ class _FileFacts(_Names):
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
         self.source_has_results = True
+        self._mocks: Optional[FrozenSet[str]] = None
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
         # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
@@ -147,10 +148,17 @@ class _FileFacts(_Names):
             return
         if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
             return  # obj.attr = value: only a library's attribute is a swap of interest
-        stand_in = not (isinstance(node, ast.Call) and _makes_magic_mock(self.dotted(node.func) or "", node))
+        stand_in = not (
+            isinstance(node, ast.Call) and _makes_magic_mock(self.dotted(node.func) or "", node, self.mocks())
+        )
         self.patches.add(
             Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach, stand_in)
         )
+
+    def mocks(self) -> FrozenSet[str]:
+        if self._mocks is None:
+            self._mocks = mock_names(self.tree)
+        return self._mocks
 
     def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
         base = self.dotted(obj)
@@ -179,11 +187,16 @@ class _FileFacts(_Names):
                 targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
                 for t in targets:
                     self._assigned(node, t)
-        if self.patches and self.source_has_results and chooses_results(self.tree):
-            # The test may hand the code its own object through any of its mocks.
-            chosen = {p for p in self.patches if not p.stand_in}
+        if self.source_has_results and (self.patches or self.reach):
+            spans, fixtures = chosen_results(self.tree)
+            # The test may hand the code its own object through the mocks of those spans.
+            chosen = {p for p in self.patches if not p.stand_in and any(a <= _line(p) <= b for a, b in spans)}
             self.patches -= chosen
             self.patches.update(dataclasses.replace(p, stand_in=True) for p in chosen)
+            for line in fixtures[:1]:
+                self.changes.add(
+                    Change(self.project, "results", f"{self.where}:{line}", "a fixture's return_value set by a test")
+                )
         if self.unsettled:
             strings = self._library_strings()
             if strings:
@@ -356,6 +369,11 @@ class _FileFacts(_Names):
         return keys
 
 
+def _line(patch: Patch) -> int:
+    line = patch.where.rpartition(":")[2]
+    return int(line) if line.isdigit() else 0
+
+
 def _touched(lines: List[int], node: ast.AST) -> bool:
     start = getattr(node, "lineno", None)
     if start is None:
@@ -431,9 +449,9 @@ _INTERESTING_CALLS = frozenset(
 _CHOOSING = frozenset({"new", "new_callable", "spec", "spec_set", "autospec", "wraps"})
 
 
-def _makes_magic_mock(func: str, node: ast.Call) -> bool:
+def _makes_magic_mock(func: str, node: ast.Call, mocks: FrozenSet[str] = frozenset()) -> bool:
     """``node`` (a patcher call) replaces its target with the ``MagicMock`` ``patch`` makes
-    (every method exists), not an object the test chose."""
+    (every method exists), not an object the test chose (``mocks``: ``mock_names``)."""
     last = func.split(".")[-1]
     if not (_is_patcher(func) or (last == "object" and _is_patcher(func.rsplit(".", 1)[0]))):
         return False  # setattr, monkeypatch.setattr, fixtures: the test gives the value
@@ -443,7 +461,7 @@ def _makes_magic_mock(func: str, node: ast.Call) -> bool:
     for keyword in node.keywords:
         if keyword.arg is None:
             return False  # **kwargs: unknown
-        if keyword.arg in _RESULTS and _chosen(keyword.value):
+        if keyword.arg in _RESULTS and _chosen(keyword.value, mocks):
             return False  # return_value=FakeResponse(), side_effect=fake_get: the test's objects
         if keyword.arg in _CHOOSING:
             value = keyword.value
@@ -460,30 +478,114 @@ _MOCK_CLASSES = frozenset(
 )
 
 
-def _chosen(value: ast.AST) -> bool:
+def _chosen(value: ast.AST, mocks: FrozenSet[str] = frozenset()) -> bool:
     """Whether ``value``, given as a mock's ``return_value`` or ``side_effect``, may be an
-    object the test chose (``FakeResponse()``, ``fake_get``, a name), not a mock, a literal or
+    object the test chose (``FakeResponse()``, ``fake_get``, a name), not a mock (a call of a
+    mock class, or a name in ``mocks``: every binding of it in the file is one), a literal or
     an exception to raise."""
     if isinstance(value, (ast.Constant, ast.Dict, ast.JoinedStr)):
         return False
     if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-        return any(_chosen(element) for element in value.elts)
+        return any(_chosen(element, mocks) for element in value.elts)
+    if isinstance(value, ast.Name) and value.id in mocks:
+        return False
+    if _is_mock_call(value):
+        return False
     node = value.func if isinstance(value, ast.Call) else value
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    if isinstance(value, ast.Call) and name in _MOCK_CLASSES:
-        return False
     return not (name.endswith("Error") or name.endswith("Exception") or name.endswith("Timeout"))
 
 
-def chooses_results(tree: ast.Module) -> bool:
-    """Whether the module sets a mock's ``return_value``/``side_effect`` to an object it chose
-    (``m.return_value = FakeResponse()``; ``m.return_value.status_code = 200`` does not): the
-    code under test then gets that object, which may lack ``close()``."""
+def _is_mock_call(value: ast.AST) -> bool:
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in _MOCK_CLASSES
+
+
+def mock_names(tree: ast.Module) -> FrozenSet[str]:
+    """Names every assignment of which in the module is a call of a mock class
+    (``mock_session = MagicMock()``)."""
+    seen: Dict[str, bool] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
-            if any(isinstance(t, ast.Attribute) and t.attr in _RESULTS for t in node.targets) and _chosen(node.value):
-                return True
-    return False
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    seen[target.id] = seen.get(target.id, True) and _is_mock_call(node.value)
+    return frozenset(name for name, mock in seen.items() if mock)
+
+
+#: A span of lines (first, last); ``WHOLE``: every line of the file.
+Span = Tuple[int, int]
+WHOLE: Span = (0, 1 << 30)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def chosen_results(tree: ast.Module) -> Tuple[List[Span], List[int]]:
+    """Where the module sets a mock's ``return_value``/``side_effect`` to an object it chose
+    (``m.return_value = FakeResponse()``; ``m.return_value.status_code = 200`` does not): the
+    code under test gets that object, which may lack ``close()``. The spans whose patches it
+    may be the result of: the function of the assignment when the mock is a local of it or a
+    mock its own ``patch`` decorators pass it, the class for ``self.m``, else the whole file;
+    and the lines where the mock is a parameter the function's decorators do not give (a
+    fixture: a patch of another file, conftest, may make it)."""
+    mocks = mock_names(tree)
+    spans: List[Span] = []
+    fixtures: List[int] = []
+    todo: List[Tuple[ast.AST, Tuple[ast.AST, ...]]] = [(tree, ())]
+    while todo:
+        node, stack = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Assign) and _chosen(child.value, mocks):
+                for target in child.targets:
+                    if isinstance(target, ast.Attribute) and target.attr in _RESULTS:
+                        span = _scope_of(target, stack)
+                        if span is None:
+                            spans.append(WHOLE)
+                            fixtures.append(child.lineno)
+                        else:
+                            spans.append(span)
+            todo.append((child, stack + (child,) if isinstance(child, _SCOPES) else stack))
+    return spans, fixtures
+
+
+def _span(node: ast.AST) -> Span:
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])  # type: ignore[attr-defined]
+    return first, getattr(node, "end_lineno", None) or WHOLE[1]
+
+
+def _scope_of(target: ast.AST, stack: Tuple[ast.AST, ...]) -> Optional[Span]:
+    """``chosen_results``' span for one assigned ``.return_value``; ``None``: a fixture's."""
+    root = target
+    while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    functions = [n for n in stack if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not functions or not isinstance(root, ast.Name):
+        return WHOLE
+    function = functions[-1]
+    assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if root.id in ("self", "cls"):
+        classes = [n for n in stack if isinstance(n, ast.ClassDef)]
+        return _span(classes[-1]) if classes else WHOLE
+    args = function.args
+    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    if root.id in params:
+        offset = 1 if params and params[0] in ("self", "cls") else 0
+        given = sum(1 for d in function.decorator_list if isinstance(d, ast.Call) and _makes_mock_argument(d))
+        if root.id not in params[offset : offset + given]:
+            return None
+    return _span(function)
+
+
+def _makes_mock_argument(decorator: ast.Call) -> bool:
+    """A ``patch`` decorator that passes the function a mock (no replacement given)."""
+    func = decorator.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name not in ("patch", "object"):
+        return False
+    positional = 2 if name == "object" else 1
+    return len(decorator.args) <= positional and not any(k.arg == "new" for k in decorator.keywords)
 
 
 def _is_patcher(func: str) -> bool:
