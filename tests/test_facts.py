@@ -868,6 +868,8 @@ def test_a_patch_knows_whether_the_test_chose_the_replacement(tmp_path, form, st
         ("session.return_value.get.return_value = mock.Mock(status_code=200)", False),
         ("session.return_value.status_code = 200", False),
         ("session.return_value.json.return_value = {'a': 1}", False),
+        ("session.return_value.iter_content.return_value = chunks()", False),
+        ("other = mock.MagicMock()\n    session.return_value = other", False),
     ],
 )
 def test_a_mock_whose_result_the_test_sets_is_a_stand_in(tmp_path, body, stand_in):

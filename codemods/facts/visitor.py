@@ -139,7 +139,7 @@ class _FileFacts(_Names):
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
         self.source_has_results = True
-        self._mocks: Optional[FrozenSet[str]] = None
+        self._mocks: Optional[MockNames] = None
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
         # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
@@ -149,16 +149,17 @@ class _FileFacts(_Names):
         if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
             return  # obj.attr = value: only a library's attribute is a swap of interest
         stand_in = not (
-            isinstance(node, ast.Call) and _makes_magic_mock(self.dotted(node.func) or "", node, self.mocks())
+            isinstance(node, ast.Call)
+            and _makes_magic_mock(self.dotted(node.func) or "", node, self.mocks(node.lineno))
         )
         self.patches.add(
             Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach, stand_in)
         )
 
-    def mocks(self) -> FrozenSet[str]:
+    def mocks(self, line: int) -> FrozenSet[str]:
         if self._mocks is None:
-            self._mocks = mock_names(self.tree)
-        return self._mocks
+            self._mocks = MockNames(self.tree)
+        return self._mocks.at(line)
 
     def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
         base = self.dotted(obj)
@@ -504,9 +505,30 @@ def _is_mock_call(value: ast.AST) -> bool:
     return name in _MOCK_CLASSES
 
 
-def mock_names(tree: ast.Module) -> FrozenSet[str]:
-    """Names every assignment of which in the module is a call of a mock class
-    (``mock_session = MagicMock()``)."""
+class MockNames:
+    """``mock_names`` of each function of a module, and of the module: ``at(line)`` gives the
+    innermost function's."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.module = mock_names(tree)
+        self.functions = [
+            (_span(node), node) for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ]
+        self.memo: Dict[int, FrozenSet[str]] = {}
+
+    def at(self, line: int) -> FrozenSet[str]:
+        inside = [(b - a, id(node), node) for (a, b), node in self.functions if a <= line <= b]
+        if not inside:
+            return self.module
+        _, key, node = min(inside, key=lambda item: item[:2])
+        if key not in self.memo:
+            self.memo[key] = mock_names(node)
+        return self.memo[key]
+
+
+def mock_names(tree: ast.AST) -> FrozenSet[str]:
+    """Names every assignment of which in ``tree`` (a module or a function) is a call of a
+    mock class (``mock_session = MagicMock()``)."""
     seen: Dict[str, bool] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
@@ -530,16 +552,16 @@ def chosen_results(tree: ast.Module) -> Tuple[List[Span], List[int]]:
     mock its own ``patch`` decorators pass it, the class for ``self.m``, else the whole file;
     and the lines where the mock is a parameter the function's decorators do not give (a
     fixture: a patch of another file, conftest, may make it)."""
-    mocks = mock_names(tree)
+    names = MockNames(tree)
     spans: List[Span] = []
     fixtures: List[int] = []
     todo: List[Tuple[ast.AST, Tuple[ast.AST, ...]]] = [(tree, ())]
     while todo:
         node, stack = todo.pop()
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Assign) and _chosen(child.value, mocks):
+            if isinstance(child, ast.Assign) and _chosen(child.value, names.at(child.lineno)):
                 for target in child.targets:
-                    if isinstance(target, ast.Attribute) and target.attr in _RESULTS:
+                    if isinstance(target, ast.Attribute) and target.attr in _RESULTS and _produces(target.value):
                         span = _scope_of(target, stack)
                         if span is None:
                             spans.append(WHOLE)
@@ -548,6 +570,24 @@ def chosen_results(tree: ast.Module) -> Tuple[List[Span], List[int]]:
                             spans.append(span)
             todo.append((child, stack + (child,) if isinstance(child, _SCOPES) else stack))
     return spans, fixtures
+
+
+#: Attributes between a mock and the result it is given that can lead to a response or a
+#: client (``m.return_value.get.return_value``; ``m.iter_content.return_value`` does not).
+_PRODUCING = frozenset(
+    {"return_value", "get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"}
+    | {"urlopen", "open", "__enter__", "__aenter__", "Session", "Client", "session"}
+)
+
+
+def _produces(node: ast.AST) -> bool:
+    """Whether the mock expression ``node`` (what ``.return_value`` is set on) may be the call
+    that makes a response or a client: a name, or attributes of one in ``_PRODUCING``."""
+    while isinstance(node, ast.Attribute):
+        if node.attr not in _PRODUCING and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _span(node: ast.AST) -> Span:
