@@ -97,6 +97,8 @@ def only_bound_by_import_of(codemod: Any, module: cst.Module, name: str, importe
         if node.value != name:
             continue
         parent = codemod.resolver.parent(node)
+        if isinstance(parent, cst.AsName):  # ``import contextlib as _contextlib``: the alias's name
+            parent = codemod.resolver.parent(parent)
         if isinstance(parent, cst.ImportAlias) and isinstance(codemod.resolver.parent(parent), cst.Import):
             bound = parent.asname.name if parent.asname is not None else parent.name
             if bound is node and isinstance(parent.name, cst.Name) and parent.name.value == imported:

@@ -300,3 +300,34 @@ def test_a_fixture_whose_result_a_test_chooses_makes_the_fix_unsafe(tmp_path):
     files["tests/test_dl.py"] = a_test("def test_download(fake_requests_get):", "    download('u')")
     text, output = run(tmp_path / "mock", files)
     assert CLOSING in text, output
+
+
+def test_the_alias_close_client_added_is_reused(tmp_path):
+    """``from contextlib import ...`` takes the name ``contextlib``: close-client adds
+    ``import contextlib as _contextlib``, and close-response's closing then uses that alias."""
+    source = (
+        "from contextlib import redirect_stdout\n\nimport requests\n\n\n"
+        "def upload(url):\n"
+        "    session = requests.Session()\n"
+        "    return session.put(url).status_code\n\n\n"
+        "def download(url):\n"
+        "    r = requests.get(url, stream=True, timeout=5)\n"
+        "    return r.content\n"
+    )
+    test = a_test(
+        "@mock.patch('requests.Session')",
+        "@mock.patch('pkg.dl.requests.get')",
+        "def test_download(m, s):",
+        "    download('u')",
+    )
+    root = write(tmp_path / "proj", {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/dl.py": source})
+    (root / "tests").mkdir()
+    (root / "tests/test_dl.py").write_text(test)
+    result = CliRunner().invoke(
+        command, [str(root), "--select", "close-client,close-response", "-j", "1", "--no-cache"]
+    )
+    text = (root / "pkg/dl.py").read_text()
+    assert "import contextlib as _contextlib\n" in text, result.output
+    assert "with _contextlib.closing(requests.Session()) as session:" in text, result.output
+    assert "with _contextlib.closing(requests.get(url, stream=True, timeout=5)) as r:" in text, result.output
+    assert "2 sites fixed, 0 left for review" in result.output, result.output
