@@ -331,3 +331,27 @@ def test_the_alias_close_client_added_is_reused(tmp_path):
     assert "with _contextlib.closing(requests.Session()) as session:" in text, result.output
     assert "with _contextlib.closing(requests.get(url, stream=True, timeout=5)) as r:" in text, result.output
     assert "2 sites fixed, 0 left for review" in result.output, result.output
+
+
+HTTPX_SEND = """\
+import httpx
+
+
+def download(url):
+    client = httpx.Client()
+    r = client.send(client.build_request("GET", url), stream=True)
+    return r.read()
+"""
+
+
+@pytest.mark.parametrize(
+    "patch, unsafe",
+    [("@mock.patch('httpx.Client.send')", False), ("@mock.patch('httpx.Client.send', fake_get)", True)],
+)
+def test_httpx_send_is_already_closing_and_a_chosen_object_makes_it_unsafe(tmp_path, patch, unsafe):
+    test = a_test(patch, "def test_download(*mocks):", "    download('u')", imports="from unittest import mock\n")
+    text, output = run(tmp_path, {"pkg/dl.py": HTTPX_SEND, "tests/test_dl.py": test})
+    if unsafe:
+        assert text == HTTPX_SEND and "fixable with --unsafe-fixes" in output, output
+    else:
+        assert "with contextlib.closing(client.send(client.build_request(" in text, output
