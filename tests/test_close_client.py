@@ -417,7 +417,7 @@ def test_client_passed_to_an_unknown_call_is_reported(use):
             {use}
             print(client.get("http://example.invalid/").status_code)
         """,
-        "passed to",
+        "stored by" if "__set" in use else "passed to",
     )
 
 

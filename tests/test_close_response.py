@@ -1038,7 +1038,7 @@ def test_passing_the_response_to_an_unknown_call_is_reported(use):
             {use}
             print(r.status_code)
         """,
-        "passed to",
+        "stored by" if "__set" in use else "passed to",
     )
 
 
