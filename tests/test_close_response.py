@@ -1999,3 +1999,125 @@ def test_a_break_in_a_nested_loop_does_not_skip_the_rebinding():
             return r
         """,
     )
+
+
+# -- a with after the loop or the with whose body binds it (later.py) ---------------------------
+
+
+def test_bound_in_a_retry_loop_that_breaks_right_after_gets_a_with_after_the_loop():
+    # langchain_community/utilities/pubmed.py
+    assert_fixed(
+        """
+        import time
+        import urllib.error
+        import urllib.request
+
+        def fetch(url, tries):
+            retry = 0
+            while True:
+                try:
+                    result = urllib.request.urlopen(url)
+                    break
+                except urllib.error.HTTPError as e:
+                    if e.code == 429 and retry < tries:
+                        time.sleep(1)
+                        retry += 1
+                    else:
+                        raise e
+            return result.read().decode("utf-8")
+        """,
+        """
+        import time
+        import urllib.error
+        import urllib.request
+
+        def fetch(url, tries):
+            retry = 0
+            while True:
+                try:
+                    result = urllib.request.urlopen(url)
+                    break
+                except urllib.error.HTTPError as e:
+                    if e.code == 429 and retry < tries:
+                        time.sleep(1)
+                        retry += 1
+                    else:
+                        raise e
+            with result:
+                return result.read().decode("utf-8")
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        # the loop can end without a binding
+        "while tries:\n        tries -= 1\n        try:\n            r = urlopen(u)\n            break\n"
+        "        except OSError:\n            pass",
+        "for _ in range(tries):\n        try:\n            r = urlopen(u)\n            break\n"
+        "        except OSError:\n            pass",
+        "while True:\n        try:\n            r = urlopen(u)\n            break\n        except OSError:\n"
+        "            pass\n    else:\n        pass",
+        # a break that does not follow a binding
+        "while True:\n        if not tries:\n            break\n        try:\n            r = urlopen(u)\n"
+        "            break\n        except OSError:\n            pass",
+        # a break in a nested loop's else leaves this loop too
+        "while True:\n        for _ in u:\n            pass\n        else:\n            break\n        try:\n"
+        "            r = urlopen(u)\n            break\n        except OSError:\n            pass",
+        # something runs between the binding and the break
+        "while True:\n        try:\n            r = urlopen(u)\n            log(r)\n            break\n"
+        "        except OSError:\n            pass",
+        # the loop rebinds the name
+        "while True:\n        r = None\n        try:\n            r = urlopen(u)\n            break\n"
+        "        except OSError:\n            pass",
+    ],
+)
+def test_loops_that_may_reach_the_code_after_them_without_the_response_are_reported(loop):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, tries, r=None):\n    {loop}\n    return r.read()\n",
+        "",
+    )
+
+
+def test_bound_as_the_body_of_a_client_with_gets_a_with_after_it():
+    # twitchAPI/twitch.py: the response outlives the session's block.
+    assert_fixed(
+        """
+        import aiohttp
+
+        async def token(url):
+            async with aiohttp.ClientSession() as session:
+                result = await session.post(url)
+            if result.status != 200:
+                raise RuntimeError(result.status)
+            return (await result.json())["access_token"]
+        """,
+        """
+        import aiohttp
+
+        async def token(url):
+            async with aiohttp.ClientSession() as session:
+                result = await session.post(url)
+            async with result:
+                if result.status != 200:
+                    raise RuntimeError(result.status)
+                return (await result.json())["access_token"]
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "manager",
+    [
+        "contextlib.suppress(OSError)",  # may swallow the exception: the name may be unbound after
+        "lock",  # unknown
+        "open(path)",
+    ],
+)
+def test_a_with_that_may_swallow_an_exception_keeps_the_use_after_it(manager):
+    assert_reported(
+        f"import contextlib\nimport requests\n\ndef f(u, lock, path, r=None):\n    with {manager}:\n"
+        f"        r = requests.get(u, stream=True)\n    return r.json()\n",
+        "used after the end of its block",
+    )
