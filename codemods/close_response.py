@@ -288,7 +288,7 @@ DOCS = CodemodDocs(
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
   expression, or mentioned after the end of its block where it may still be the response
-  (bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
+  (said "returned" when one of those mentions is `return r`, a factory; bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
   used in the other; a use in the other branch outside a loop is not after it, nor one that
   only a plain rebinding at the top of its block reaches, `h = BytesIO(h.read())` before the
   use, when no `break`/`continue` skips that rebinding and no handler, `finally` or `with`

@@ -66,9 +66,8 @@ class Occurrences(MetadataView):
         stmt = stmts[index]
         in_loop = self._in_loop(stmt, scope)
         loop_start = self._outermost_loop_start(stmt, scope)
+        facts = (inside, kills, settled or {}, loop_start, in_loop)
         for name in sorted(names):  # the same reason on every run
-            kill = kills.get(name)
-            after_kill = set(stmts[kill:]) if kill is not None else set()
             for occurrence in scope.names.get(name, ()):
                 owner, nested = self._owner(occurrence, scope, block)
                 if nested is not None:
@@ -79,32 +78,64 @@ class Occurrences(MetadataView):
                         f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
                         f"it may be used after the with block"
                     )
-                if owner is not None and any(owner is s for s in inside):
+                if not self._may_be_object(occurrence, owner, name, names, scope, block, stmts, index, facts):
                     continue
-                ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
-                if ctx is ExpressionContext.STORE and not isinstance(self._parent(occurrence), cst.AugAssign):
-                    continue
-                if ctx is ExpressionContext.DEL:
-                    continue
-                if owner is not None and owner in after_kill:
-                    continue
-                if (
-                    owner is None
-                    and settled is not None
-                    and name in settled
-                    and self._rebound_on_every_path(occurrence, scope, block, stmts, index, settled[name])
-                ):
-                    continue
-                if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
-                    continue
-                if self.position(occurrence) < loop_start:
-                    continue  # before the binding, and outside every loop that repeats it
-                if not in_loop and self._other_branch(occurrence, stmt, scope):
-                    continue
+                # A factory (``return r`` after an ``if``/``try``/loop that binds it) says so.
+                for other in scope.names.get(name, ()):
+                    parent = self._parent(other)
+                    if not (isinstance(parent, cst.Return) and parent.value is other):
+                        continue
+                    at, inner = self._owner(other, scope, block)
+                    if inner is None and self._may_be_object(other, at, name, names, scope, block, stmts, index, facts):
+                        raise Unsafe(
+                            f"the {noun} is returned at {self.codemod.line_ref(other)}, after the end of the "
+                            f"block that binds it; the caller may still use it"
+                        )
                 raise Unsafe(
                     f"`{name}` is used after the end of its block (at "
                     f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there"
                 )
+
+    def _may_be_object(
+        self,
+        occurrence: cst.CSTNode,
+        owner: Optional[cst.CSTNode],
+        name: str,
+        names: Set[str],
+        scope: NameScope,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        facts: Tuple[List[cst.BaseStatement], Dict[str, int], Dict[str, int], Tuple[int, int], bool],
+    ) -> bool:
+        """``occurrence`` (not in a nested scope; ``owner``: its statement of ``block``) may
+        read the object after the ``with``; ``facts``: (the statements the with holds, the
+        kills, the settled kills, where the outermost loop around the binding starts,
+        whether one is around it)."""
+        inside, kills, settled, loop_start, in_loop = facts
+        if owner is not None and any(owner is s for s in inside):
+            return False
+        ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
+        if ctx is ExpressionContext.STORE and not isinstance(self._parent(occurrence), cst.AugAssign):
+            return False
+        if ctx is ExpressionContext.DEL:
+            return False
+        kill = kills.get(name)
+        if owner is not None and kill is not None and any(owner is s for s in stmts[kill:]):
+            return False
+        if (
+            owner is None
+            and name in settled
+            and self._rebound_on_every_path(occurrence, scope, block, stmts, index, settled[name])
+        ):
+            return False
+        if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
+            return False
+        if self.position(occurrence) < loop_start:
+            return False  # before the binding, and outside every loop that repeats it
+        if not in_loop and self._other_branch(occurrence, stmts[index], scope):
+            return False
+        return True
 
     def _rebound_on_every_path(
         self,
