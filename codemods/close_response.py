@@ -262,7 +262,10 @@ DOCS = CodemodDocs(
   every handler ends with `return` or `raise` or by binding the name to another such response
   (`except TypeError: r = requests.get(u)`), and after an `if` whose every branch, `else`
   included, binds it to one (`if opener: resp = opener.open(q)` / `else: resp = urlopen(q)`:
-  one `with resp:` for both). On those paths the response is left exactly as
+  one `with resp:` for both), after a `while True:` retry loop whose every `break` comes right
+  after a binding of it (`try: r = urlopen(u)` / `break`), and after a `with` of an HTTP
+  client or response whose body binds it (`async with ClientSession() as s:` /
+  `r = await s.post(u)`). On those paths the response is left exactly as
   before; on every other path it is closed. An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on it stays). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
@@ -298,8 +301,11 @@ DOCS = CodemodDocs(
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
   expression, or mentioned after the end of its block where it may still be the response
-  (bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
-  used in the other; a use in the other branch outside a loop is not after it); calls in a comprehension, lambda, default argument, decorator, conditional expression,
+  (said "returned" when one of those mentions is `return r`, a factory; bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
+  used in the other; a use in the other branch outside a loop is not after it, nor one that
+  only a plain rebinding at the top of its block reaches, `h = BytesIO(h.read())` before the
+  use, when no `break`/`continue` skips that rebinding and no handler, `finally` or `with`
+  around the block can take an exception from before it there); calls in a comprehension, lambda, default argument, decorator, conditional expression,
   the right side of `and`/`or`, a `while` or `elif` condition or an `assert` (hoisting would
   send a request the program did not send), after something with side effects in the same
   statement (a call, or an attribute that does not resolve to an import: `self.m.record(...)`),

@@ -456,3 +456,75 @@ def test_status_checks_try_bindings_helpers_and_read_responses(server, tmp_path)
     # The error paths: the response the exception carries is still open, as before.
     assert [404, False] in after["result"]["result"]
     assert ["bad 500", False] in after["result"]["result"]
+
+
+def test_rebound_names_retry_loops_and_responses_outliving_their_session(server, tmp_path):
+    """A use after the block that only the data reaches (the name rebound first), a retry
+    loop whose only way out follows the binding, and a streamed response read after its
+    session's ``with`` (aiohttp's shape of it, twitchAPI's, reads the body after the session
+    closed: that races with the connector's close, so it is only a unit case): each gets its
+    ``with``; the error paths no longer leak."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import urllib.error
+        from io import BytesIO
+        from urllib.request import urlopen
+
+        import requests
+
+        def load(path, local=None):
+            h = local
+            if not h:
+                try:
+                    h = urlopen(URL + path)
+                except OSError:
+                    raise RuntimeError(path) from None
+                text = h.read(5)
+                if text == b"xxxxx":
+                    raise ValueError(text.decode())  # h stays referenced by the traceback
+                h = BytesIO(text)
+            return h.read().decode()
+
+        def retry(path, tries):
+            n = 0
+            while True:
+                try:
+                    result = urlopen(URL + path)
+                    break
+                except urllib.error.HTTPError as e:
+                    e.close()
+                    if n >= tries:
+                        raise
+                    n += 1
+            head = result.read(3)
+            if head == b"xxx":
+                raise ValueError(head.decode())
+            return head.decode()
+
+        def streamed(path):
+            with requests.Session() as s:
+                r = s.get(URL + path, stream=True)
+            head = r.raw.read(3)  # the session's close left the checked-out connection alone
+            if head == b"xxx":
+                raise ValueError(head.decode())
+            return head.decode()
+
+        def main():
+            out = []
+            for path in ("/bytes?size=70000", "/health"):
+                for call in (load, lambda p: retry(p, 2), streamed):
+                    try:
+                        out.append(call(path))
+                    except ValueError as exc:
+                        ERRORS.append(exc)
+                        out.append(str(exc))
+            return out
+        """,
+    )
+    assert "            raise RuntimeError(path) from None\n        with h:\n" in new
+    assert "                raise\n            n += 1\n    with result:\n" in new
+    assert "        r = s.get(URL + path, stream=True)\n    with r:\n" in new
+    check(before, cb, after, ca)
+    assert leaked(before), before

@@ -201,7 +201,7 @@ def test_a_factory_client_bound_inside_a_block_is_still_a_site():
     assert_reported(
         "import requests\n\ndef make(p):\n    if p:\n        s = requests.Session()\n"
         "    else:\n        s = p\n    return s\n",
-        "used after the end of its block",
+        "the client is returned at line 8, after the end of the block that binds it; the caller may still use it",
     )
 
 
@@ -417,7 +417,7 @@ def test_client_passed_to_an_unknown_call_is_reported(use):
             {use}
             print(client.get("http://example.invalid/").status_code)
         """,
-        "passed to",
+        "stored by" if "__set" in use else "passed to",
     )
 
 

@@ -311,6 +311,27 @@ def test_an_unsettled_patch_is_reported_with_that_reason(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "target, settled",
+    [
+        ('f"os.{name}"', True),  # pyicloud's conftest: only ever an attribute of os
+        ('"shutil." + name', True),
+        ('f"urllib.request.{name}"', False),  # urlopen lives there
+        ('f"http.client.{name}"', False),
+        ('f"{base}.get"', False),
+        ('f"pkg.mod.{name}"', False),  # the project's module: may be its binding of requests
+        ('f"os{name}"', False),  # no dot yet: any top-level module
+    ],
+)
+def test_a_patch_readable_only_up_to_a_stdlib_module_cannot_replace_a_library(tmp_path, target, settled):
+    test = (
+        "import requests\nfrom unittest import mock\nimport pkg.mod\n\n"
+        f"def test(name, base):\n    with mock.patch({target}):\n        pass\n"
+    )
+    root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
+    assert (reasons(root) == []) is settled, reasons(root)
+
+
 def test_an_unsettled_patch_uses_the_files_strings(tmp_path):
     test = textwrap.dedent(
         """\

@@ -497,3 +497,31 @@ def test_stdin_sarif_has_the_unsafe_fix_and_the_summary_line(tmp_path):
     replacements = result["fixes"][0]["artifactChanges"][0]["replacements"]
     assert "_session.get(url)" in _apply(FORKING, replacements)
     assert out.stderr.splitlines()[-1] == "1 more fix available with --unsafe-fixes"
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        'monkeypatch.setattr(sandbox, "_server", client)',
+        'monkeypatch.setitem(registry, "server", client)',
+        'object.__setattr__(sandbox, "_server", client)',
+    ],
+)
+def test_a_client_installed_by_setattr_is_reported_not_an_unsafe_fix(install):
+    # huggingface_hub's test: monkeypatch.setattr stores the client on the object the test
+    # then sends through; closing it at the end of a with block breaks the test for certain,
+    # so this is a plain store (like `sandbox._server = client`), not "in practice read".
+    source = f"""
+        import httpx
+
+        def test_stream(monkeypatch, sandbox, registry):
+            client = httpx.Client()
+            {install}
+            return sandbox.run()
+        """
+    for unsafe in (False, True):
+        result = run(source, ["close-client"], unsafe=unsafe)
+        assert result.status == engine.UNCHANGED
+        [site] = result.sites
+        assert site.action == "reported" and not site.unsafe_fixable, site
+        assert "is stored by" in site.reason and "line 6" in site.reason, site.reason

@@ -257,6 +257,12 @@ RETAINING_METHODS = frozenset(
         "map_async",
         "register",
         "set_result",
+        # ``monkeypatch.setattr(obj, "attr", x)``, ``obj.__setattr__("attr", x)`` and the
+        # item forms install ``x`` where it outlives the call, as ``obj.attr = x`` does.
+        "setattr",
+        "setitem",
+        "__setattr__",
+        "__setitem__",
     }
 )
 RETAINING_FUNCTIONS = frozenset(

@@ -18,22 +18,11 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider
 from ..tree import children, walk
 from .callees import CallCheck
 from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
-from .occurrences import Occurrences
+from .occurrences import Occurrences, ends_by_leaving
 from .stores import StoreCheck
 from .taint import Taint, walk_scope
 
 _LOOPS = (cst.For, cst.While)
-
-
-def ends_by_leaving(body: cst.BaseSuite) -> bool:
-    """A handler body whose last statement is ``return`` or ``raise``: it never falls through."""
-    stmts = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, cst.SimpleStatementLine):
-        last = last.body[-1]
-    return isinstance(last, (cst.Return, cst.Raise))
 
 
 def _check_not_exported(exported: List[str], noun: str) -> None:
@@ -102,6 +91,7 @@ class EscapeAnalysis(MetadataView):
         live = set(tainted)
         ever = set(tainted)
         kills: Dict[str, int] = {}
+        latest: Dict[str, int] = {}  # the last kill of each name
         last = index
         for j in range(first, len(stmts)):
             stmt = stmts[j]
@@ -123,17 +113,26 @@ class EscapeAnalysis(MetadataView):
                 except Unsafe as exc:
                     exc.index = j
                     raise
-            self._kill_rebound(stmt, j, live, kills)
+            self._kill_rebound(stmt, j, live, kills, latest)
         if isinstance(scope.root, cst.Module):
             # A module global can be imported (``from m import resp``) and used after the block.
             _check_not_exported(sorted(ever - (tainted if hoisted_node is not None else set())), noun)
         self.occurrences.check_declarations(scope, ever, noun)
-        self.occurrences.check_occurrences(scope, stmts, index, last, ever, kills, block, noun)
+        # Killed and never the object again: the code after the block sees another value.
+        settled = {name: j for name, j in latest.items() if name not in live}
+        self.occurrences.check_occurrences(scope, stmts, index, last, ever, kills, block, noun, settled)
         if open_at is not None and last < open_at:
             raise Unsafe(f"the {noun} is not used after the statements that must stay before its with block")
         return last
 
-    def _kill_rebound(self, stmt: cst.BaseStatement, j: int, live: Set[str], kills: Dict[str, int]) -> None:
+    def _kill_rebound(
+        self,
+        stmt: cst.BaseStatement,
+        j: int,
+        live: Set[str],
+        kills: Dict[str, int],
+        latest: Optional[Dict[str, int]] = None,
+    ) -> None:
         """A plain top-level rebinding (to a value that cannot be the object) kills a name."""
         if not isinstance(stmt, cst.SimpleStatementLine):
             return
@@ -142,6 +141,8 @@ class EscapeAnalysis(MetadataView):
                 if bound in live and not (self.taint.mentions(value, live) and not self.taint.eager(value, live)):
                     live.discard(bound)
                     kills.setdefault(bound, j)
+                    if latest is not None:
+                        latest[bound] = j
 
     def keeps_nothing(self, stmts: List[cst.CSTNode], tainted: Set[str]) -> bool:
         """No statement of ``stmts`` (a function body whose parameters ``tainted`` are the

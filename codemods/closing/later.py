@@ -10,10 +10,36 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..calls import REQUESTS_VERBS
-from ..tree import walk
+from ..tree import children, walk
 from ..spec import Kind
 from .escape import EscapeAnalysis, ends_by_leaving
-from .model import MetadataView, NameScope, Plan, Target, Unsafe
+from .model import NESTED_SCOPES, MetadataView, NameScope, Plan, Target, Unsafe
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Name) and test.value == "True") or (
+        isinstance(test, cst.Integer) and test.value == "1"
+    )
+
+
+def _breaks_of(loop: cst.While) -> List[cst.Break]:
+    """The ``break`` statements that leave ``loop`` (not those of loops inside it, nor of
+    nested scopes; a nested loop's ``else`` belongs to ``loop``)."""
+    found: List[cst.Break] = []
+    stack: List[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Break):
+            found.append(node)
+            continue
+        if isinstance(node, NESTED_SCOPES):
+            continue
+        if isinstance(node, (cst.For, cst.While)):
+            if node.orelse is not None:
+                stack.append(node.orelse)
+            continue
+        stack.extend(children(node))
+    return found
 
 
 class LaterWith(MetadataView):
@@ -57,7 +83,12 @@ class LaterWith(MetadataView):
             if isinstance(found, Plan):
                 return found
             blocked = found
-        outer = self._try_around(target, block, name) or self._if_around(target, block, name)
+        outer = (
+            self._try_around(target, block, name)
+            or self._if_around(target, block, name)
+            or self._with_around(block)
+            or self._loop_around(target, block, stmt, name)
+        )
         if outer is None:
             return blocked
         compound, outer_block, bindings = outer
@@ -171,6 +202,62 @@ class LaterWith(MetadataView):
         if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
             return None
         return top, outer, bindings
+
+    def _with_around(self, block: cst.CSTNode) -> Optional[Tuple[cst.CSTNode, cst.CSTNode, List[cst.CSTNode]]]:
+        """(the ``with`` whose body ``block`` is, the block holding it, no other bindings) when
+        each of its items is a call of an HTTP library (a client, a response: their ``__exit__``
+        never swallows an exception): whoever reaches the statement after it went through the
+        whole body, the binding included (``async with ClientSession() as s:`` /
+        ``r = await s.post(u)``, then ``r.json()`` after it)."""
+        owner = self._parent(block)
+        if not isinstance(owner, cst.With) or owner.body is not block:
+            return None
+        for item in owner.items:
+            if not (isinstance(item.item, cst.Call) and self.resolver.classify(item.item) is not None):
+                return None
+        outer = self._parent(owner)
+        if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
+            return None
+        return owner, outer, []
+
+    def _loop_around(
+        self, target: Target, block: cst.CSTNode, stmt: cst.BaseStatement, name: str
+    ) -> Optional[Tuple[cst.CSTNode, cst.CSTNode, List[cst.CSTNode]]]:
+        """(the ``while True:`` around ``block``, the block holding it, the other bindings of
+        ``name`` in it) when every ``break`` of that loop comes right after a binding of
+        ``name`` to an object like the target (a retry loop: ``try: r = urlopen(u)`` /
+        ``break`` / ``except HTTPError: ...``): the loop has no other way out to the statement
+        after it, and a run that binds the name leaves the loop at once, so whoever reaches
+        that statement has ``name`` bound to the one object it made. (A rebinding anywhere in
+        the loop makes ``_open_later`` give up.)"""
+        loop: Optional[cst.CSTNode] = self._parent(block)
+        while loop is not None and not isinstance(loop, (cst.While, cst.For, cst.FunctionDef, cst.Lambda)):
+            loop = self._parent(loop)
+        if not isinstance(loop, cst.While) or loop.orelse is not None or not _always_true(loop.test):
+            return None
+        bindings: List[cst.CSTNode] = []
+        breaks = _breaks_of(loop)
+        if not breaks:
+            return None
+        for brk in breaks:
+            line = self._parent(brk)
+            holder = self._parent(line) if isinstance(line, cst.SimpleStatementLine) else None
+            if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
+                return None
+            if not isinstance(holder, cst.IndentedBlock):
+                return None
+            at = next(i for i, s in enumerate(holder.body) if s is line)
+            before = holder.body[at - 1] if at > 0 else None
+            found = self._alike_binding(target, before, name) if before is not None else None
+            if found is None:
+                return None
+            bindings.append(found)
+        if not any(self._parent(self._parent(b)) is stmt.body[0] for b in bindings):  # type: ignore[union-attr]
+            return None  # the binding we plan for is not one of them
+        outer = self._parent(loop)
+        if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
+            return None
+        return loop, outer, bindings
 
     def _alike_binding(self, target: Target, stmt: cst.CSTNode, name: str) -> Optional[cst.CSTNode]:
         """The ``Name`` of ``stmt`` when it is ``name = <an object like the target>``: a

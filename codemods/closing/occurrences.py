@@ -10,10 +10,21 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
 from libcst.metadata.scope_provider import ClassScope
 
-from ..tree import walk
+from ..tree import children, walk
 from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Unsafe
 
 _LOOPS = (cst.For, cst.While)
+
+
+def ends_by_leaving(body: cst.BaseSuite) -> bool:
+    """A handler body whose last statement is ``return`` or ``raise``: it never falls through."""
+    stmts = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1]
+    return isinstance(last, (cst.Return, cst.Raise))
 
 
 class Occurrences(MetadataView):
@@ -44,14 +55,19 @@ class Occurrences(MetadataView):
         kills: Dict[str, int],
         block: cst.CSTNode,
         noun: str,
+        settled: Optional[Dict[str, int]] = None,
     ) -> None:
+        """Raise Unsafe for an occurrence of ``names`` that may still be the object after the
+        ``with`` (``stmts[index : last + 1]`` of ``block``). ``kills``: the first plain
+        rebinding of each name at the top level of ``block``; ``settled``: those the analysis
+        never made the object again, which end its life for the code after ``block`` too
+        (``_rebound_on_every_path``)."""
         inside = stmts[index : last + 1]
         stmt = stmts[index]
         in_loop = self._in_loop(stmt, scope)
         loop_start = self._outermost_loop_start(stmt, scope)
+        facts = (inside, kills, settled or {}, loop_start, in_loop)
         for name in sorted(names):  # the same reason on every run
-            kill = kills.get(name)
-            after_kill = set(stmts[kill:]) if kill is not None else set()
             for occurrence in scope.names.get(name, ()):
                 owner, nested = self._owner(occurrence, scope, block)
                 if nested is not None:
@@ -62,25 +78,131 @@ class Occurrences(MetadataView):
                         f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
                         f"it may be used after the with block"
                     )
-                if owner is not None and any(owner is s for s in inside):
+                if not self._may_be_object(occurrence, owner, name, names, scope, block, stmts, index, facts):
                     continue
-                ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
-                if ctx is ExpressionContext.STORE and not isinstance(self._parent(occurrence), cst.AugAssign):
-                    continue
-                if ctx is ExpressionContext.DEL:
-                    continue
-                if owner is not None and owner in after_kill:
-                    continue
-                if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
-                    continue
-                if self.position(occurrence) < loop_start:
-                    continue  # before the binding, and outside every loop that repeats it
-                if not in_loop and self._other_branch(occurrence, stmt, scope):
-                    continue
+                # A factory (``return r`` after an ``if``/``try``/loop that binds it) says so.
+                for other in scope.names.get(name, ()):
+                    parent = self._parent(other)
+                    if not (isinstance(parent, cst.Return) and parent.value is other):
+                        continue
+                    at, inner = self._owner(other, scope, block)
+                    if inner is None and self._may_be_object(other, at, name, names, scope, block, stmts, index, facts):
+                        raise Unsafe(
+                            f"the {noun} is returned at {self.codemod.line_ref(other)}, after the end of the "
+                            f"block that binds it; the caller may still use it"
+                        )
                 raise Unsafe(
                     f"`{name}` is used after the end of its block (at "
                     f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there"
                 )
+
+    def _may_be_object(
+        self,
+        occurrence: cst.CSTNode,
+        owner: Optional[cst.CSTNode],
+        name: str,
+        names: Set[str],
+        scope: NameScope,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        facts: Tuple[List[cst.BaseStatement], Dict[str, int], Dict[str, int], Tuple[int, int], bool],
+    ) -> bool:
+        """``occurrence`` (not in a nested scope; ``owner``: its statement of ``block``) may
+        read the object after the ``with``; ``facts``: (the statements the with holds, the
+        kills, the settled kills, where the outermost loop around the binding starts,
+        whether one is around it)."""
+        inside, kills, settled, loop_start, in_loop = facts
+        if owner is not None and any(owner is s for s in inside):
+            return False
+        ctx = self.get_metadata(ExpressionContextProvider, occurrence, None)
+        if ctx is ExpressionContext.STORE and not isinstance(self._parent(occurrence), cst.AugAssign):
+            return False
+        if ctx is ExpressionContext.DEL:
+            return False
+        kill = kills.get(name)
+        if owner is not None and kill is not None and any(owner is s for s in stmts[kill:]):
+            return False
+        if (
+            owner is None
+            and name in settled
+            and self._rebound_on_every_path(occurrence, scope, block, stmts, index, settled[name])
+        ):
+            return False
+        if isinstance(occurrence, cst.Name) and self.taint.shadowed(occurrence, names):
+            return False
+        if self.position(occurrence) < loop_start:
+            return False  # before the binding, and outside every loop that repeats it
+        if not in_loop and self._other_branch(occurrence, stmts[index], scope):
+            return False
+        return True
+
+    def _rebound_on_every_path(
+        self,
+        occurrence: cst.CSTNode,
+        scope: NameScope,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        kill: int,
+    ) -> bool:
+        """``occurrence`` (outside ``block``) is reached from the binding (in ``stmts[index]``)
+        only through ``stmts[kill]``, the plain rebinding of its name at the top level of
+        ``block``: a path that falls off the end of ``block`` runs it; the others leave
+        ``block`` abruptly from ``stmts[index : kill + 1]``, and none may get there:
+
+        * no ``break``/``continue`` there leaves ``block`` (it would skip the rebinding and go
+          on after, or at the top of, an enclosing loop);
+        * a ``return`` or an exception leaves the function, unless a ``try`` around ``block``
+          catches it: every handler of such a ``try`` must end with ``return``/``raise``, and
+          neither a handler nor a ``finally`` it runs may hold ``occurrence`` (or cancel the
+          exit with ``return``/``break``/``continue``); no ``with`` around ``block`` (its
+          context manager may swallow the exception), no ``try``/``except*``.
+        """
+        if any(self._jumps_out(stmt) for stmt in stmts[index : kill + 1]):
+            return False
+        child, node = block, self._parent(block)
+        while node is not None and node is not scope.root:
+            if isinstance(node, (cst.With, cst.TryStar)):
+                return False
+            if isinstance(node, cst.Try):
+                if child is node.body:
+                    for handler in node.handlers:
+                        if not ends_by_leaving(handler.body) or self._within(occurrence, handler):
+                            return False
+                if node.finalbody is not None and child is not node.finalbody:
+                    if self._within(occurrence, node.finalbody):
+                        return False
+                    if any(isinstance(n, (cst.Return, cst.Break, cst.Continue)) for n in walk(node.finalbody)):
+                        return False
+            child, node = node, self._parent(node)
+        return True
+
+    def _within(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self._parent(current)
+        return False
+
+    @staticmethod
+    def _jumps_out(stmt: cst.CSTNode) -> bool:
+        """``stmt`` holds a ``break``/``continue`` that leaves it: one outside every loop body
+        inside it (a loop's ``else`` is not its body), outside nested scopes."""
+        stack: List[cst.CSTNode] = [stmt]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.Break, cst.Continue)):
+                return True
+            if isinstance(node, NESTED_SCOPES):
+                continue
+            if isinstance(node, _LOOPS):
+                if node.orelse is not None:
+                    stack.append(node.orelse)
+                continue
+            stack.extend(children(node))
+        return False
 
     def _other_branch(self, occurrence: cst.CSTNode, stmt: cst.CSTNode, scope: NameScope) -> bool:
         """``occurrence`` is in the ``else``/``elif`` of an ``if`` whose body holds ``stmt``:

@@ -13,6 +13,7 @@ import ast
 import bisect
 import dataclasses
 import re
+import sys
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from .model import LIBRARIES, Change, Patch
@@ -24,6 +25,8 @@ _ENV_KEYS = frozenset(
 )
 _NOT_TARGETS = frozenset({"create", "spec", "spec_set", "autospec", "new_callable"})
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: Standard-library packages that hold HTTP clients: a patch under them may replace one.
+_HTTP_STDLIB = frozenset({"urllib", "http"})
 
 
 class _Names:
@@ -348,10 +351,32 @@ class _FileFacts(_Names):
 
     def _string_patch(self, node: ast.Call, target: ast.AST, text: str) -> None:
         value = self._literal(target)
-        if value is None:
-            self._unsettled(node, text)
-        else:
+        if value is not None:
             self.add_patch(node, value, "mock", text)
+        elif not self._outside_the_libraries(target):
+            self._unsettled(node, text)
+
+    def _outside_the_libraries(self, target: ast.AST) -> bool:
+        """A target only partly readable whose readable start names a standard-library module
+        that holds no HTTP client (``f"os.{name}"``, ``"shutil." + name``): whatever the rest
+        is, the patch replaces an attribute of that module, never a library's binding."""
+        head: Optional[str] = None
+        if isinstance(target, ast.JoinedStr) and target.values:
+            first = target.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                head = first.value
+        elif isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
+            head = self._literal(target.left)
+        if not head or "." not in head:
+            return False
+        module = head.rsplit(".", 1)[0]
+        top = module.split(".")[0]
+        return (
+            _DOTTED.match(module + ".x") is not None
+            and top in sys.stdlib_module_names
+            and top not in _HTTP_STDLIB
+            and top != self.package.split(".")[0]  # a project's own package of that name
+        )
 
     def _unsettled(self, node: ast.Call, text: str) -> None:
         if self.libs:
