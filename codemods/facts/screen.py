@@ -269,3 +269,27 @@ def candidate_lines(data: bytes) -> List[int]:
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
+
+
+_DEF_NAME = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+#: A private name bound otherwise than by ``def``: indented ``_x = ``/``_x: T = ``, ``obj._x = ``,
+#: ``setattr(obj, "_x", ...)`` (a local variable of that name counts too: cheap, and only
+#: ever makes the closing codemods read fewer methods).
+_PRIVATE_REBIND = re.compile(
+    rb"(?:^[ \t]+|\.)(_\w+)[ \t]*(?::[^=\n]*)?=(?!=)|setattr\([^,\n]*,[ \t]*['\"](_\w+)['\"]", re.M
+)
+
+
+def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
+    """(name, how many times it is bound) for every name a ``def`` binds and every private
+    name bound otherwise (``facts.model.ProjectFacts.members``); from the bytes, never
+    parsed. A private name assigned counts twice: bound more than once, whatever else."""
+    counts: dict = {}
+    for match in _DEF_NAME.finditer(data):
+        name = match.group(1).decode("ascii", "replace")
+        counts[name] = counts.get(name, 0) + 1
+    if b"_" in data:
+        for match in _PRIVATE_REBIND.finditer(data):
+            name = (match.group(1) or match.group(2)).decode("ascii", "replace")
+            counts[name] = counts.get(name, 0) + 2
+    return tuple(sorted(counts.items()))
