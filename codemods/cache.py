@@ -189,6 +189,12 @@ def key(settings: Any, path: str, data: bytes) -> str:
     for part in _KEY_PARTS:
         extra = json.dumps(_value_key(part(path, data)), sort_keys=True).encode()
         digest.update(len(extra).to_bytes(8, "little") + extra)
+    file_key = getattr(getattr(settings, "facts", None), "file_key", None)
+    if callable(file_key) and path and path != "-":
+        # The other files' contents the result owes to the facts that apply to this file
+        # (the modules whose functions the closing codemods read: ``facts.ProjectFacts``).
+        extra = json.dumps(_value_key(file_key(path)), sort_keys=True).encode()
+        digest.update(len(extra).to_bytes(8, "little") + extra)
     digest.update(data)
     return digest.hexdigest()
 
@@ -205,11 +211,17 @@ def open_run() -> None:
     files a key part reads may have changed since."""
     global _RUN_KEYS
     _RUN_KEYS = {}
+    from .facts import model
+
+    model._DIGESTS[0] = {}  # what ``ProjectFacts.file_key`` read, for this run only
 
 
 def close_run() -> None:
     global _RUN_KEYS
     _RUN_KEYS = None
+    from .facts import model
+
+    model._DIGESTS[0] = None
 
 
 def run_key(settings: Any, path: str, data: bytes) -> str:

@@ -218,3 +218,96 @@ def test_member_names_count_defs_and_private_assignments():
     data = b"class A:\n    def _m(self): pass\n    def get(self): pass\ndef get(): pass\n"
     data += b"x._n = 1\n    _o: int = 2\nsetattr(y, '_p', 3)\nif a._q == 1: pass\n"
     assert dict(member_names(data)) == {"_m": 1, "get": 2, "_n": 2, "_o": 2, "_p": 2}
+
+
+# -- functions of other modules of the project (foreign.py) -----------------------------------
+
+READER = """
+    def read_bounded_response(r, max_bytes, chunk_size=65536):
+        chunks = []
+        total = 0
+        try:
+            for chunk in r.iter_content(chunk_size=chunk_size):
+                total += len(chunk)
+                if total > max_bytes:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            r.close()
+"""
+
+IMPORTER = """
+    import requests
+
+    from .utils.http import read_bounded_response
+    from pkg.utils import http
+
+
+    def f(u):
+        r = requests.get(u, stream=True)
+        body = read_bounded_response(r, 10)
+        return r.status_code, len(body)
+
+
+    def g(u):
+        r = requests.get(u, stream=True)
+        body = http.read_bounded_response(r, 10)
+        return r.status_code, len(body)
+"""
+
+
+def test_a_function_of_another_module_of_the_project_is_read(tmp_path):
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER}
+    new, sites = run(tmp_path, files)
+    assert [s.action for s in sites] == ["fixed", "fixed"], [s.reason for s in sites]
+    assert new.count("with requests.get(u, stream=True) as r:") == 2
+
+
+def test_another_modules_function_that_keeps_it_or_is_not_plain_is_an_escape(tmp_path):
+    for text in (
+        READER.replace("r.close()", "KEEP.append(r)"),
+        READER.replace("r.close()", "other_module_helper(r)"),  # no chains across modules
+        "import functools\n\n@functools.cache\n" + textwrap.dedent(READER),
+        textwrap.dedent(READER) + "\nread_bounded_response = print\n",
+    ):
+        files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
+        new, sites = run(tmp_path, files)
+        assert new == textwrap.dedent(IMPORTER), text
+        assert [s.action for s in sites] == ["reported", "reported"], text
+        assert all("read_bounded_response`" in s.reason for s in sites), [s.reason for s in sites]
+
+
+def test_a_module_outside_the_project_or_not_imported_is_not_read(tmp_path):
+    # ``http`` resolves to no file of the project: the standard library's, say.
+    source = IMPORTER.replace("from pkg.utils import http", "import http.client as http")
+    new, sites = run(tmp_path, {MAIN: source, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER})
+    assert [s.action for s in sites] == ["fixed", "reported"]
+
+
+def test_the_cached_result_changes_when_the_other_module_changes(tmp_path):
+    from click.testing import CliRunner
+
+    from codemods.cli import command
+
+    root = write(
+        tmp_path / "proj",
+        {"pyproject.toml": "", "pkg/__init__.py": "", MAIN: IMPORTER, "pkg/utils/__init__.py": ""},
+    )
+    reader = root / "pkg" / "utils" / "http.py"
+    args = ["--check", "--select", "close-response", "-j", "1", "--cache-dir", str(tmp_path / "cache"), str(root)]
+
+    def fixed_count():
+        result = CliRunner().invoke(command, args)
+        assert "0 errors" in result.output, result.output
+        return result.output.count("sites fixed"), result.output
+
+    reader.write_text(textwrap.dedent(READER))
+    first = CliRunner().invoke(command, args).output
+    assert "2 sites fixed" in first, first
+    assert "2 sites fixed" in CliRunner().invoke(command, args).output  # a hit, the same
+    reader.write_text(textwrap.dedent(READER).replace("r.close()", "KEEP.append(r)"))
+    after = CliRunner().invoke(command, args).output
+    assert "0 sites fixed" in after and "2 left for review" in after, after
+    reader.write_text(textwrap.dedent(READER))
+    assert "2 sites fixed" in CliRunner().invoke(command, args).output

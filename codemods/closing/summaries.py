@@ -48,16 +48,22 @@ _INTROSPECTION_ATTRS = frozenset({"_getframe", "currentframe", "f_locals", "f_ba
 
 #: (function, parameter, library, client class or None, noun)
 Key = Tuple[cst.FunctionDef, str, str, Optional[str], str]
+#: (function, leading parameters the call binds itself, dispatch hazard, the summaries that
+#: read it: these, or another module's)
+Callee = Tuple[cst.FunctionDef, int, str, "HelperSummaries"]
 
 
 class HelperSummaries(MetadataView):
     """One per module visit (``placement`` builds the name scopes of the functions)."""
 
-    def __init__(self, codemod: Any, placement: Any) -> None:
+    def __init__(self, codemod: Any, placement: Any, follow_imports: bool = True) -> None:
         super().__init__(codemod)
         self.placement = placement
+        #: Read the functions of other modules of the project (``foreign.py``); their own
+        #: summaries do not (no chains across modules).
+        self.follow_imports = follow_imports
         self._final: Dict[Key, bool] = {}
-        self._callees: Dict[cst.CSTNode, Optional[Tuple[cst.FunctionDef, int, str]]] = {}
+        self._callees: Dict[cst.CSTNode, Optional[Callee]] = {}
         #: Attribute names the module stores (or may ``setattr``): computed when first needed.
         self._rebound: Optional[Set[str]] = None
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
@@ -75,7 +81,7 @@ class HelperSummaries(MetadataView):
         callee = self._callee(call.func)
         if callee is None:
             return False
-        function, skip, _ = callee
+        function, skip, _, summaries = callee
         if function.asynchronous is not None and not awaited:
             return False
         for arg in tainted:
@@ -88,9 +94,14 @@ class HelperSummaries(MetadataView):
             if param is None:
                 return False
             key = (function, param, taint.library, taint.client_class, self._noun(taint))
-            if not self._keeps_nothing(key):
+            if not summaries._keeps_nothing(key):
                 return False
         return True
+
+    def module_function(self, function: cst.FunctionDef) -> Optional[cst.FunctionDef]:
+        """``function`` (a ``def`` at module level) when the summaries read it: its name is
+        bound once in the module (``foreign.py`` asks this of another module's)."""
+        return self._function(function.name)
 
     def is_module_function(self, func: cst.BaseExpression) -> bool:
         """``func`` names a function (or method) of this module that the summaries analyse."""
@@ -159,17 +170,23 @@ class HelperSummaries(MetadataView):
 
     # -- which function a call reaches ----------------------------------------------------------
 
-    def _callee(self, func: cst.BaseExpression) -> Optional[Tuple[cst.FunctionDef, int, str]]:
+    def _callee(self, func: cst.BaseExpression) -> Optional[Callee]:
         """(the function ``func`` calls, how many leading parameters the call binds itself,
-        the dispatch hazard), or None: not one the summaries read."""
+        the dispatch hazard, the summaries that read it), or None: not one they read."""
         if func in self._callees:
             return self._callees[func]
-        found: Optional[Tuple[cst.FunctionDef, int, str]] = None
+        found: Optional[Callee] = None
         if isinstance(func, cst.Name):
             function = self._function(func)
-            found = (function, 0, "") if function is not None else None
+            found = (function, 0, "", self) if function is not None else None
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            found = self._method(func.value, func.attr.value)
+            method = self._method(func.value, func.attr.value)
+            found = (*method, self) if method is not None else None
+        if found is None and self.follow_imports:
+            from .foreign import imported_function
+
+            other = imported_function(self.codemod, func)
+            found = (other[0], 0, "", other[1]) if other is not None else None
         self._callees[func] = found
         return found
 

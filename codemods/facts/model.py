@@ -125,6 +125,31 @@ class ProjectFacts:
                 best = root
         return best
 
+    def file_key(self, path: str) -> List[Tuple[str, str]]:
+        """What a cached result of the file at ``path`` owes to other files' contents beyond
+        these facts: (real path, SHA-256) of every file its own imports name (``ImportGraph.
+        imported``), whose functions the closing codemods may read (``closing/foreign.py``).
+        Memoised during a run (``cache.open_run`` .. ``close_run``), never outside one."""
+        real = _real(path)
+        if self.project_of_real(real) is None:
+            return []
+        out = []
+        for other in sorted(self._graph()[0].imported(real)):
+            if other == real:
+                continue
+            memo = _DIGESTS[0]
+            digest = memo.get(other) if memo is not None else None
+            if digest is None:
+                try:
+                    with open(other, "rb") as handle:
+                        digest = hashlib.sha256(handle.read()).hexdigest()
+                except OSError:
+                    digest = "unreadable"
+                if memo is not None:
+                    memo[other] = digest
+            out.append((other, digest))
+        return out
+
     def bound_once(self, path: str, name: str) -> bool:
         """Whether the project of ``path`` binds the method name ``name`` once only (one
         ``def``, and for a private name no assignment): no class of the project overrides it.
@@ -297,6 +322,8 @@ _INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {
 _GRAPHS: Dict[int, Any] = {}
 _NAMES: Dict[int, Any] = {}
 _MEMBERS: Dict[int, Any] = {}
+#: real path -> SHA-256 of its bytes (``file_key``), during a run only (``cache.open_run``).
+_DIGESTS: List[Optional[Dict[str, str]]] = [None]
 _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
 
 #: Global targets that intercept every bare call of the library (``requests.get`` calls
