@@ -12,7 +12,10 @@ up here before doing any work, and stores what ``process_source`` returned.
   ``NOT_IN_KEY``, which decide whether a result is produced or written, never what it is.
   A value with a ``__cache_key__()`` method contributes that; any other value its JSON
   (``repr`` for what JSON cannot hold);
-- the file: its path as given (sites and diffs name it) and its bytes.
+- the file: its path as given (sites and diffs name it) and its bytes;
+- what the project facts say the result owes to other files (``ProjectFacts.file_key``: the
+  bytes' digests of the modules the file's imports run, whose functions the closing codemods
+  read), when the facts were computed.
 
 **Entries** live in ``<cache dir>/v1/<2 hex>/<62 hex>``: a magic word, the SHA-256 of the
 body, then the body (zlib-compressed JSON that repeats the key). An entry that does not

@@ -311,3 +311,34 @@ def test_the_cached_result_changes_when_the_other_module_changes(tmp_path):
     assert "0 sites fixed" in after and "2 left for review" in after, after
     reader.write_text(textwrap.dedent(READER))
     assert "2 sites fixed" in CliRunner().invoke(command, args).output
+
+
+def test_import_as_and_a_module_that_does_not_parse(tmp_path):
+    source = IMPORTER.replace("from pkg.utils import http", "import pkg.utils.http as http")
+    files = {MAIN: source, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER}
+    assert [s.action for s in run(tmp_path, files)[1]] == ["fixed", "fixed"]
+    files["pkg/utils/http.py"] = textwrap.dedent(READER) + "\ndef broken(:\n"
+    new, sites = run(tmp_path, files)
+    assert new == textwrap.dedent(source)
+    assert [s.action for s in sites] == ["reported", "reported"]
+
+
+def test_a_class_method_caller_reads_cls_methods(tmp_path):
+    new = fixed(
+        tmp_path,
+        """
+        import requests
+
+        class Api:
+            @staticmethod
+            def _size(resp):
+                return int(resp.headers.get("content-length", 0))
+
+            @classmethod
+            def probe(cls, u):
+                r = requests.get(u, stream=True)
+                size = cls._size(r)
+                return size, r.status_code
+        """,
+    )
+    assert "with requests.get(u, stream=True) as r:" in new

@@ -24,6 +24,10 @@ may override ``_m``: the project facts (``ProjectFacts.bound_once``) must show t
 public name so read is still an unsafe fix: a subclass outside the project may override it
 (``dispatch_hazard``). Without the project facts, no method is read.
 
+A function of another module of the project (``from .utils import f``, ``from pkg import
+utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
+follow imports further.
+
 Summaries are the greatest fixpoint over the functions reached from a call: each is analysed
 once assuming the summarised calls it makes keep nothing, and any that depends on one that
 does not is then marked as keeping. A function whose parameter can keep the object only
@@ -285,7 +289,10 @@ class HelperSummaries(MetadataView):
                 elif isinstance(node, cst.Name) and node.value in ("setattr", "delattr"):
                     setattr_used = True
                 elif isinstance(node, cst.SimpleString):
-                    value = node.evaluated_value
+                    try:
+                        value = node.evaluated_value
+                    except Exception:  # a literal ``ast.literal_eval`` refuses: not a name
+                        continue
                     if isinstance(value, str):
                         strings.add(value)
             self._rebound = stored | (strings if setattr_used else set())
