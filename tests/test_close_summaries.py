@@ -112,6 +112,9 @@ def test_a_private_method_assigned_anywhere_in_the_project_is_not_read(tmp_path)
     reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"pkg/other.py": other})
     other = "def patch(room):\n    setattr(room, '_read_bounded', print)\n"
     reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"pkg/other.py": other})
+    # a test's MagicMock keeps what it is called with (``call_args``)
+    other = "from unittest import mock\n\n@mock.patch('pkg.main.Room._read_bounded')\ndef test(m):\n    pass\n"
+    reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"tests/test_room.py": other})
 
 
 def test_a_method_that_keeps_the_response_is_an_escape(tmp_path):
@@ -217,7 +220,8 @@ def test_member_names_count_defs_and_private_assignments():
 
     data = b"class A:\n    def _m(self): pass\n    def get(self): pass\ndef get(): pass\n"
     data += b"x._n = 1\n    _o: int = 2\nsetattr(y, '_p', 3)\nif a._q == 1: pass\n"
-    assert dict(member_names(data)) == {"_m": 1, "get": 2, "_n": 2, "_o": 2, "_p": 2}
+    data += b"mock.patch.object(A, '_r')\nmock.patch('pkg.mod.A._s')\n"
+    assert dict(member_names(data)) == {"_m": 1, "get": 2, "_n": 2, "_o": 2, "_p": 2, "_r": 2, "_s": 2}
 
 
 # -- functions of other modules of the project (foreign.py) -----------------------------------

@@ -273,10 +273,15 @@ def candidate_lines(data: bytes) -> List[int]:
 
 _DEF_NAME = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 #: A private name bound otherwise than by ``def``: indented ``_x = ``/``_x: T = ``, ``obj._x = ``,
-#: ``setattr(obj, "_x", ...)`` (a local variable of that name counts too: cheap, and only
-#: ever makes the closing codemods read fewer methods).
+#: ``setattr(obj, "_x", ...)``, a mock (``patch.object(C, "_x")``, ``patch("pkg.mod.C._x")``: a
+#: ``MagicMock`` keeps its arguments in ``call_args``). A local variable of that name, or any
+#: dotted string ending in it, counts too: cheap, and only ever makes the closing codemods read
+#: fewer methods.
 _PRIVATE_REBIND = re.compile(
-    rb"(?:^[ \t]+|\.)(_\w+)[ \t]*(?::[^=\n]*)?=(?!=)|setattr\([^,\n]*,[ \t]*['\"](_\w+)['\"]", re.M
+    rb"(?:^[ \t]+|\.)(_\w+)[ \t]*(?::[^=\n]*)?=(?!=)"
+    rb"|(?:setattr|\.object)\([^,\n]*,[ \t]*['\"](_\w+)['\"]"
+    rb"|['\"][\w.]*\.(_\w+)['\"]",
+    re.M,
 )
 
 
@@ -290,6 +295,6 @@ def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
         counts[name] = counts.get(name, 0) + 1
     if b"_" in data:
         for match in _PRIVATE_REBIND.finditer(data):
-            name = (match.group(1) or match.group(2)).decode("ascii", "replace")
+            name = (match.group(1) or match.group(2) or match.group(3)).decode("ascii", "replace")
             counts[name] = counts.get(name, 0) + 2
     return tuple(sorted(counts.items()))
