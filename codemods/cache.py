@@ -12,7 +12,10 @@ up here before doing any work, and stores what ``process_source`` returned.
   ``NOT_IN_KEY``, which decide whether a result is produced or written, never what it is.
   A value with a ``__cache_key__()`` method contributes that; any other value its JSON
   (``repr`` for what JSON cannot hold);
-- the file: its path as given (sites and diffs name it) and its bytes.
+- the file: its path as given (sites and diffs name it) and its bytes;
+- what the project facts say the result owes to other files (``ProjectFacts.file_key``: the
+  bytes' digests of the modules the file's imports run, whose functions the closing codemods
+  read), when the facts were computed.
 
 **Entries** live in ``<cache dir>/v1/<2 hex>/<62 hex>``: a magic word, the SHA-256 of the
 body, then the body (zlib-compressed JSON that repeats the key). An entry that does not
@@ -189,6 +192,12 @@ def key(settings: Any, path: str, data: bytes) -> str:
     for part in _KEY_PARTS:
         extra = json.dumps(_value_key(part(path, data)), sort_keys=True).encode()
         digest.update(len(extra).to_bytes(8, "little") + extra)
+    file_key = getattr(getattr(settings, "facts", None), "file_key", None)
+    if callable(file_key) and path and path != "-":
+        # The other files' contents the result owes to the facts that apply to this file
+        # (the modules whose functions the closing codemods read: ``facts.ProjectFacts``).
+        extra = json.dumps(_value_key(file_key(path)), sort_keys=True).encode()
+        digest.update(len(extra).to_bytes(8, "little") + extra)
     digest.update(data)
     return digest.hexdigest()
 
@@ -205,11 +214,17 @@ def open_run() -> None:
     files a key part reads may have changed since."""
     global _RUN_KEYS
     _RUN_KEYS = {}
+    from .facts import model
+
+    model._DIGESTS[0] = {}  # what ``ProjectFacts.file_key`` read, for this run only
 
 
 def close_run() -> None:
     global _RUN_KEYS
     _RUN_KEYS = None
+    from .facts import model
+
+    model._DIGESTS[0] = None
 
 
 def run_key(settings: Any, path: str, data: bytes) -> str:

@@ -180,8 +180,8 @@ DOCS = CodemodDocs(
   `pool.request/urlopen(...)` without `preload_content=False`/`release_conn`, and
   `prepare_request`/`build_request`; returning or passing such a response on is no escape of
   the client (aiohttp reads bodies later: its responses stay derived). A helper of the same
-  module that keeps nothing of the client (`fetch_all(s, urls)`) is no escape either (see
-  `close-response`), and an explicit `s.close()` (`await s.close()`, `await c.aclose()`,
+  module (or a method of the class, `self._fetch_all(s, urls)`) that keeps nothing of the
+  client is no escape either (see `close-response`), and an explicit `s.close()` (`await s.close()`, `await c.aclose()`,
   `pool.clear()`) that ends the new block is removed.""",
     safety="""the client and its connections are closed when the block ends.""",
     reported="""module-level clients and class attributes (the recommended long-lived

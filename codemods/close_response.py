@@ -294,7 +294,7 @@ DOCS = CodemodDocs(
   `threading.Thread`, a class: `Wrapper(r)`; known consumers are eager
   builtins, `json.load`, `shutil.copyfileobj`, `f.write`, logging, wrappers like
   `io.TextIOWrapper`/`csv.reader` whose result is tracked, the response's own methods, and
-  functions of the same module that keep nothing of it, see the notes; a response passed to
+  functions of the project that keep nothing of it, see the notes; a response passed to
   any other function or method, `check(r)`, `self.log(r)`, is an unsafe fix, below),
   bound at module level (importers would get it closed), `r.raise_for_status()` with nothing
   after it to hold, or inside a `try` whose handler goes on, or after a use that keeps the
@@ -326,8 +326,17 @@ DOCS = CodemodDocs(
   fine and one keeping helper taints every caller), and `raise_for_status()` is not called on
   it; a body that names `locals`/`vars`/`eval`/`exec` or reads frames keeps. Only the response
   itself counts as the argument (not a derived iterator), passed to a named parameter (not
-  `*args`/`**kwargs`, never with `*`/`**`). Methods (`self._check(r)`) are escapes: a subclass
-  may override them.""",
+  `*args`/`**kwargs`, never with `*`/`**`). A method of the caller's class counts the same way
+  (`self._check(r)`, `cls._check(r)`, a `staticmethod`/`classmethod` too) when the class binds
+  the name once and no other `def` of the project binds it (the project facts; for a private
+  name, nothing assigns it either): a subclass may override a method. A public one read so is
+  still an unsafe fix, with the hazard that a subclass outside the project may override it;
+  without the project facts (stdin without `--stdin-filename`), methods are escapes. A function
+  of another module of the project counts too (`from .utils import read_all`,
+  `from pkg import utils; utils.read_all(r)`): the facts' import graph must settle the import on
+  one file of the project that this file's imports run; it is parsed and summarised as that
+  module's own helper, without following its imports further (a call it makes into a third
+  module is an escape), and a cached result is keyed on the other file's bytes too.""",
         """**On the public corpus** (86 projects, 16,938 files; `--select close-response,close-client
   --check`, 2 Dec 2026): the two fix 85 of the 179 sites they find (47%; close-response 70 of
   114, close-client 15 of 65), 95 (53%) with `--unsafe-fixes`; before these analyses they fixed

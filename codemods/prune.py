@@ -24,7 +24,9 @@ Why that is safe: a hidden function's own names never reach another scope (no
 ``global``/``nonlocal``), and the codemods resolve names through imports and assignments, so a
 call they could classify, a client they could follow, a patch of a library or an environment
 change they must notice, or a use of a module-level response they must see always mentions an
-interesting name, which keeps its function. Nested functions are never hidden on their own (a
+interesting name, which keeps its function. A function whose name a kept function mentions is
+kept too (to a fixed point): the closing codemods read the body of a helper a response is
+passed to (``closing/summaries.py``), and a stub would look like it keeps nothing. Nested functions are never hidden on their own (a
 closure may capture a response), only with their outermost function. The names used in hidden
 functions are given to the codemods (``Hidden.names``) so fresh names avoid them too. If the
 codemods' output does not hold every stub exactly as it was made, the engine runs the file again
@@ -276,12 +278,26 @@ def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[s
             if not bound <= interesting and not mentioned.isdisjoint(interesting):
                 interesting |= bound
                 changed = True
+    candidates = [(f, names) for f, names, declares in per_function if not declares and names.isdisjoint(interesting)]
+    # A function a kept one names is kept too: the closing codemods read the body of a helper
+    # they pass a response to (``closing/summaries.py``); a stub would look like it keeps nothing.
+    used: Set[str] = set()
+    for function, names, declares in per_function:
+        if declares or not names.isdisjoint(interesting):
+            used |= names
+    changed = True
+    while changed:
+        changed = False
+        for entry in list(candidates):
+            if entry[0].name in used:  # type: ignore[attr-defined]
+                candidates.remove(entry)
+                used |= entry[1]
+                changed = True
     hidden: List[ast.AST] = []
     hidden_names: Set[str] = set()
-    for function, names, declares in per_function:
-        if not declares and names.isdisjoint(interesting):
-            hidden.append(function)
-            hidden_names |= names
+    for function, names in candidates:
+        hidden.append(function)
+        hidden_names |= names
     return hidden, hidden_names
 
 

@@ -528,3 +528,49 @@ def test_rebound_names_retry_loops_and_responses_outliving_their_session(server,
     assert "        r = s.get(URL + path, stream=True)\n    with r:\n" in new
     check(before, cb, after, ca)
     assert leaked(before), before
+
+
+def test_a_response_passed_to_a_private_method_of_the_class(server, tmp_path):
+    # ``self._ok(r)`` is read (closing/summaries.py): the class binds ``_ok`` once and nothing
+    # else in the project does, so the response is closed around it.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        S = requests.Session()  # module-level: left alone; its pool shows what is checked out
+
+        class Checker:
+            @staticmethod
+            def _head(resp, n):
+                return resp.raw.read(n)
+
+            def _ok(self, resp):
+                return resp.status_code == 200 and resp.headers.get("content-type") is not None
+
+            def check(self, path):
+                r = S.get(URL + path, stream=True)
+                if not self._ok(r):
+                    return {"up": False, "status": r.status_code}
+                head = self._head(r, 2)
+                if head != b"ok":
+                    raise ValueError(f"unexpected page {head!r}")  # r stays referenced by the traceback
+                return {"up": True, "head": head.decode()}
+
+        def main():
+            out = []
+            checker = Checker()
+            for p in ("/health", "/status/503", "/bytes?size=65536", "/health", "/bytes?size=9"):
+                try:
+                    out.append(checker.check(p))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            S.close()
+            return out
+        """,
+    )
+    assert "with S.get(URL + path, stream=True) as r:" in new
+    check(before, cb, after, ca)
+    assert leaked(before), before

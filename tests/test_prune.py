@@ -447,3 +447,32 @@ def test_the_prefilter_and_pruning_read_imports_through_one_rule():
     assert _bindings(tree) == ({"requests": {"requests"}, "hx": {"httpx"}, "u": {"urllib.request.urlopen"}}, True)
     watched = frozenset({"os.environ", "httpx"})
     assert set().union(*(prune._import_bindings(node, watched) for node in tree.body)) == {"hx", "environ"}
+
+
+def test_a_helper_a_kept_function_calls_is_kept_for_its_summary():
+    # ``_keep``'s body names nothing of HTTP, but close-response reads it to decide whether
+    # ``f``'s response may be closed; a stub in its place would look like it keeps nothing.
+    source = textwrap.dedent(
+        """\
+        import requests
+
+        KEEP = []
+
+        def _keep(resp):
+            x = 1
+            KEEP.append(resp)
+
+        def _unused(resp):
+            x = 1
+            return x
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            _keep(r)
+            return r.status_code
+        """
+    )
+    assert _hidden_names(source) == ["_unused"]
+    result = _both(source, ("close-response",))
+    assert result.status == engine.UNCHANGED
+    assert any("`_keep`" in s.reason for s in result.sites), result.sites

@@ -64,6 +64,14 @@ class CallCheck(MetadataView):
         if helpers is not None and helpers.keeps_nothing(
             self.taint, sub, live, isinstance(self._parent(sub), cst.Await)
         ):
+            hazard = helpers.dispatch_hazard(func)
+            if hazard and not self.hazard:
+                name = self.codemod.module.code_for_node(func)
+                self.hazard = hazard
+                self.hazard_reason = (
+                    f"the {noun} is passed to `{name}` at {self.codemod.line_ref(sub)}, which keeps "
+                    f"nothing of it, but {hazard}"
+                )
             return
         if not self._known_consumer(func, live):
             self._unknown_call(sub, noun)

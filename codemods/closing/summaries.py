@@ -1,4 +1,4 @@
-"""Summaries of the module's own functions: which parameters a function keeps nothing of.
+"""Summaries of the module's own functions and methods: which parameters they keep nothing of.
 
 Passing a response (or client) to an unknown call is an escape: the callee may keep it. A
 function defined in the same module can be read instead. Its parameter *keeps nothing* when,
@@ -14,6 +14,20 @@ once (the coroutine holds its arguments until it runs). Only the object itself c
 argument (``check(r)``, not ``check(lines)`` for a derived ``lines``), passed to a named
 parameter (not to ``*args``/``**kwargs``, never through ``*``/``**`` at the call).
 
+Methods count too: ``self._m(r)`` (``cls._m(r)``) in a method of class ``C`` whose first
+parameter is that receiver, never rebound, reaches the ``def _m`` of ``C``'s body when the body
+binds ``_m`` once (a plain ``def``, or one decorated ``staticmethod``/``classmethod`` only;
+``cls._m`` only for those two), ``C`` is not decorated, defines no ``__getattribute__``, and
+the module never stores an attribute ``_m`` (nor ``setattr``s a string ``"_m"``). A subclass
+may override ``_m``: the project facts (``ProjectFacts.bound_once``) must show that no other
+``def`` of the project binds the name and, for a private name, that nothing assigns it. A
+public name so read is still an unsafe fix: a subclass outside the project may override it
+(``dispatch_hazard``). Without the project facts, no method is read.
+
+A function of another module of the project (``from .utils import f``, ``from pkg import
+utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
+follow imports further.
+
 Summaries are the greatest fixpoint over the functions reached from a call: each is analysed
 once assuming the summarised calls it makes keep nothing, and any that depends on one that
 does not is then marked as keeping. A function whose parameter can keep the object only
@@ -28,6 +42,7 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
+from ..prune import MARKER
 from ..tree import walk
 from .model import NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 
@@ -37,15 +52,24 @@ _INTROSPECTION_ATTRS = frozenset({"_getframe", "currentframe", "f_locals", "f_ba
 
 #: (function, parameter, library, client class or None, noun)
 Key = Tuple[cst.FunctionDef, str, str, Optional[str], str]
+#: (function, leading parameters the call binds itself, dispatch hazard, the summaries that
+#: read it: these, or another module's)
+Callee = Tuple[cst.FunctionDef, int, str, "HelperSummaries"]
 
 
 class HelperSummaries(MetadataView):
     """One per module visit (``placement`` builds the name scopes of the functions)."""
 
-    def __init__(self, codemod: Any, placement: Any) -> None:
+    def __init__(self, codemod: Any, placement: Any, follow_imports: bool = True) -> None:
         super().__init__(codemod)
         self.placement = placement
+        #: Read the functions of other modules of the project (``foreign.py``); their own
+        #: summaries do not (no chains across modules).
+        self.follow_imports = follow_imports
         self._final: Dict[Key, bool] = {}
+        self._callees: Dict[cst.CSTNode, Optional[Callee]] = {}
+        #: Attribute names the module stores (or may ``setattr``): computed when first needed.
+        self._rebound: Optional[Set[str]] = None
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
         self._deps: Optional[Set[Key]] = None
 
@@ -55,14 +79,13 @@ class HelperSummaries(MetadataView):
         """Every tainted argument of ``call`` is the object itself, passed to a parameter of a
         function of this module that keeps nothing of it (so the call's result is plain data
         too)."""
-        if not isinstance(call.func, cst.Name):
-            return False
         tainted = [a for a in call.args if taint.mentions(a.value, live) and not taint.eager(a.value, live)]
         if not tainted:
             return False
-        function = self._function(call.func)
-        if function is None:
+        callee = self._callee(call.func)
+        if callee is None:
             return False
+        function, skip, _, summaries = callee
         if function.asynchronous is not None and not awaited:
             return False
         for arg in tainted:
@@ -71,17 +94,28 @@ class HelperSummaries(MetadataView):
             )
             if arg.star or not itself:
                 return False
-            param = _parameter(function, call, arg)
+            param = _parameter(function, call, arg, skip)
             if param is None:
                 return False
             key = (function, param, taint.library, taint.client_class, self._noun(taint))
-            if not self._keeps_nothing(key):
+            if not summaries._keeps_nothing(key):
                 return False
         return True
 
+    def module_function(self, function: cst.FunctionDef) -> Optional[cst.FunctionDef]:
+        """``function`` (a ``def`` at module level) when the summaries read it: its name is
+        bound once in the module (``foreign.py`` asks this of another module's)."""
+        return self._function(function.name)
+
     def is_module_function(self, func: cst.BaseExpression) -> bool:
-        """``func`` names a function of this module that the summaries analyse."""
-        return isinstance(func, cst.Name) and self._function(func) is not None
+        """``func`` names a function (or method) of this module that the summaries analyse."""
+        return self._callee(func) is not None
+
+    def dispatch_hazard(self, func: cst.BaseExpression) -> str:
+        """For a call ``keeps_nothing`` accepted: what may still go wrong ("" for nothing), a
+        public method that a subclass outside the project may override."""
+        callee = self._callee(func)
+        return callee[2] if callee is not None else ""
 
     @staticmethod
     def _noun(taint: Any) -> str:  # noqa: D102
@@ -117,7 +151,7 @@ class HelperSummaries(MetadataView):
 
     def _analyse(self, key: Key) -> Tuple[bool, Set[Key]]:
         function, param, library, client_class, noun = key
-        if not _plain_function(function):
+        if not _plain_function(function, method=not isinstance(self._parent(function), cst.Module)):
             return False, set()
         scope = self._name_scope(function)
         if scope is None:
@@ -139,6 +173,130 @@ class HelperSummaries(MetadataView):
             self._deps = saved
 
     # -- which function a call reaches ----------------------------------------------------------
+
+    def _callee(self, func: cst.BaseExpression) -> Optional[Callee]:
+        """(the function ``func`` calls, how many leading parameters the call binds itself,
+        the dispatch hazard, the summaries that read it), or None: not one they read."""
+        if func in self._callees:
+            return self._callees[func]
+        found: Optional[Callee] = None
+        if isinstance(func, cst.Name):
+            function = self._function(func)
+            found = (function, 0, "", self) if function is not None else None
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            method = self._method(func.value, func.attr.value)
+            found = (*method, self) if method is not None else None
+        if found is None and self.follow_imports:
+            from .foreign import imported_function
+
+            other = imported_function(self.codemod, func)
+            found = (other[0], 0, "", other[1]) if other is not None else None
+        self._callees[func] = found
+        return found
+
+    def _method(self, receiver: cst.Name, name: str) -> Optional[Tuple[cst.FunctionDef, int, str]]:
+        """``self._m`` / ``cls._m`` in a method of class ``C`` whose body defines ``_m`` once:
+        (that ``def``, 1 or 0 for a static method, the hazard). A subclass may override
+        ``_m``: read only when no class of the project binds the name again (the project
+        facts' ``bound_once``); a public name is then still an unsafe fix, since a subclass
+        outside the project may override it."""
+        if not (name.isascii() and name.isidentifier()) or (name.startswith("__") and name.endswith("__")):
+            return None
+        method = self._enclosing_method(receiver)
+        if method is None:
+            return None
+        first = _first_parameter(method)
+        if first is None or first.name.value != receiver.value:
+            return None
+        kind = self._method_kind(method)
+        if kind not in ("instance", "class"):
+            return None
+        scope = self.get_metadata(ScopeProvider, receiver, None)
+        if scope is None:
+            return None
+        bindings = list(scope[receiver.value])
+        if len(bindings) != 1 or bindings[0].node is not first:
+            return None  # ``self`` rebound in the method
+        body = self._parent(method)
+        klass = self._parent(body) if body is not None else None
+        if not isinstance(klass, cst.ClassDef) or klass.decorators:
+            return None
+        callee = None
+        for stmt in klass.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in (name, "__getattribute__"):
+                if stmt.name.value != name or callee is not None:
+                    return None
+                callee = stmt
+        if callee is None:
+            return None
+        class_scope = self.get_metadata(ScopeProvider, callee, None)
+        if class_scope is None or len(list(class_scope[name])) != 1:
+            return None  # bound again in the class body
+        callee_kind = self._method_kind(callee)
+        if callee_kind == "static":
+            skip = 0
+        elif callee_kind == "class" or (callee_kind == "instance" and kind == "instance"):
+            skip = 1
+        else:
+            return None
+        if self._rebound_in_module(name):
+            return None
+        facts = self.codemod.file.facts
+        if facts is None or not facts.bound_once(self.codemod.context.filename or "", name):
+            return None
+        hazard = ""
+        if not name.startswith("_"):
+            hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
+        return callee, skip, hazard
+
+    def _enclosing_method(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+        current = self._parent(node)
+        while current is not None and not isinstance(current, NESTED_SCOPES):
+            current = self._parent(current)
+        if not isinstance(current, cst.FunctionDef):
+            return None
+        body = self._parent(current)
+        if not (isinstance(body, cst.IndentedBlock) and isinstance(self._parent(body), cst.ClassDef)):
+            return None
+        return current
+
+    def _method_kind(self, function: cst.FunctionDef) -> str:
+        """ "instance", "class", "static", or "other" (another decorator)."""
+        if not function.decorators:
+            return "instance"
+        if len(function.decorators) != 1:
+            return "other"
+        names = self.resolver.imported_names(function.decorators[0].decorator, builtins=True)
+        if "builtins.staticmethod" in names:
+            return "static"
+        if "builtins.classmethod" in names:
+            return "class"
+        return "other"
+
+    def _rebound_in_module(self, name: str) -> bool:
+        """The module stores or deletes an attribute ``name`` (``obj.name = f``), or names it
+        in a string where it calls ``setattr``/``delattr``: the method may be replaced."""
+        if self._rebound is None:
+            module = self.codemod.module
+            stored: Set[str] = set()
+            strings: Set[str] = set()
+            setattr_used = False
+            for node in walk(module):
+                if isinstance(node, cst.Attribute):
+                    ctx = self.get_metadata(ExpressionContextProvider, node, None)
+                    if ctx in (ExpressionContext.STORE, ExpressionContext.DEL):
+                        stored.add(node.attr.value)
+                elif isinstance(node, cst.Name) and node.value in ("setattr", "delattr"):
+                    setattr_used = True
+                elif isinstance(node, cst.SimpleString):
+                    try:
+                        value = node.evaluated_value
+                    except Exception:  # a literal ``ast.literal_eval`` refuses: not a name
+                        continue
+                    if isinstance(value, str):
+                        strings.add(value)
+            self._rebound = stored | (strings if setattr_used else set())
+        return name in self._rebound
 
     def _function(self, name: cst.Name) -> Optional[cst.FunctionDef]:
         scope = self.get_metadata(ScopeProvider, name, None)
@@ -172,31 +330,41 @@ def _statements(function: cst.FunctionDef) -> List[cst.CSTNode]:
     return list(body.body)
 
 
-def _plain_function(function: cst.FunctionDef) -> bool:
-    if function.decorators:
+def _first_parameter(function: cst.FunctionDef) -> Optional[cst.Param]:
+    positional = list(function.params.posonly_params) + list(function.params.params)
+    return positional[0] if positional else None
+
+
+def _plain_function(function: cst.FunctionDef, method: bool = False) -> bool:
+    """``method``: a method, whose one ``staticmethod``/``classmethod`` decorator was checked."""
+    if function.decorators and not method:
         return False
     for node in walk(function.body, prune=lambda n: isinstance(n, NESTED_SCOPES)):
         if isinstance(node, cst.Yield):
             return False  # a generator keeps its arguments while it is suspended
     for node in walk(function.body):
-        if isinstance(node, cst.Name) and node.value in _INTROSPECTION_NAMES:
-            return False
+        if isinstance(node, cst.Name) and (node.value in _INTROSPECTION_NAMES or node.value.startswith(MARKER)):
+            return False  # (a body ``prune.py`` hid: what it does is not there to read)
         if isinstance(node, cst.Attribute) and node.attr.value in _INTROSPECTION_ATTRS:
             return False
     return True
 
 
-def _parameter(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg) -> Optional[str]:
+def _parameter(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int = 0) -> Optional[str]:
     """The parameter of ``function`` that ``arg`` of ``call`` binds (None: ``*args``,
-    ``**kwargs`` or no such parameter)."""
+    ``**kwargs`` or no such parameter). ``skip``: leading parameters the call binds itself
+    (``self``, ``cls``)."""
     params = function.params
-    positional = list(params.posonly_params) + list(params.params)
+    every = list(params.posonly_params) + list(params.params)
+    positional = every[skip:]
     if arg.keyword is None:
         index = [a for a in call.args if a.keyword is None].index(arg)
         if any(a.star for a in call.args[: call.args.index(arg)]):
             return None
         return positional[index].name.value if index < len(positional) else None
     name = arg.keyword.value
+    if any(p.name.value == name for p in every[:skip]):
+        return None
     for param in list(params.params) + list(params.kwonly_params):
         if param.name.value == name:
             return name

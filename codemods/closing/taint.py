@@ -280,6 +280,8 @@ class Taint(MetadataView):
                 return func.attr.value in EAGER_METHODS and args_eager
             if args_eager or func.attr.value in CONSUMER_METHODS:
                 return True
+            if self.helpers is not None and self.helpers.keeps_nothing(self, call, live, awaited):
+                return True  # ``self._read(r)``: a method of the class whose summary keeps nothing
             return bool(self.qualified(func) & EAGER_FUNCTIONS)
         if self.helpers is not None and self.helpers.keeps_nothing(self, call, live, awaited):
             return True

@@ -42,7 +42,7 @@ from .model import (
     real_paths,
 )
 from .names import Namer, changes_sys_path
-from .screen import _LIBRARY_WORD, candidate_lines, imported_modules, worth_parsing
+from .screen import _LIBRARY_WORD, candidate_lines, imported_modules, member_names, worth_parsing
 from .visitor import _FileFacts
 
 __all__ = [
@@ -95,6 +95,7 @@ def collect(
     reals = list(reals) if reals is not None else real_paths(files)
     namer = Namer(reals, ())
     owner: Dict[str, str] = {}
+    members: Dict[Tuple[str, str], int] = {}
     for path, real in zip(files, reals):
         project = finder.project(real)
         projects.add(project)
@@ -102,7 +103,9 @@ def collect(
         part = _file_part(path, real, project, namer.package(real), read, index)
         if part is None:
             continue
-        sys_path, imported, was_parsed, its_patches, its_changes = part
+        sys_path, imported, was_parsed, its_patches, its_changes, its_members = part
+        for name, count in its_members:
+            members[(project, name)] = members.get((project, name), 0) + count
         if sys_path:
             namer.unsettled.add(project)
         imports[real] = imported
@@ -120,13 +123,15 @@ def collect(
         bounds=tuple(sorted(bounds)),
         imports=tuple(sorted(imports.items())),
         names=tuple(sorted(names.items())),
+        members=tuple(sorted(k for k, count in members.items() if count > 1)),
         files=len(files),
         parsed=parsed,
     )
 
 
-#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes).
-_Part = Tuple[bool, Tuple[str, ...], int, Tuple[Patch, ...], Tuple[Change, ...]]
+#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes, its
+#: member names with their counts).
+_Part = Tuple[bool, Tuple[str, ...], int, Tuple[Patch, ...], Tuple[Change, ...], Tuple[Tuple[str, int], ...]]
 _MEMO = "facts"
 
 
@@ -148,13 +153,14 @@ def _file_part(path: str, real: str, project: str, package: str, read, index) ->
     found = index.get(path, _MEMO, key)
     if found is not MISSING:
         try:
-            sys_path, imported, was_parsed, its_patches, its_changes = found
+            sys_path, imported, was_parsed, its_patches, its_changes, its_members = found
             return (
                 bool(sys_path),
                 tuple(imported),
                 int(was_parsed),
                 tuple(Patch(*fields) for fields in its_patches),
                 tuple(Change(*fields) for fields in its_changes),
+                tuple((str(name), int(count)) for name, count in its_members),
             )
         except (TypeError, ValueError):  # another shape: computed again
             pass
@@ -163,7 +169,14 @@ def _file_part(path: str, real: str, project: str, package: str, read, index) ->
         if data is None:
             return None
     part = _compute_part(path, real, project, package, data)
-    plain = [part[0], list(part[1]), part[2], [_fields(p) for p in part[3]], [_fields(c) for c in part[4]]]
+    plain = [
+        part[0],
+        list(part[1]),
+        part[2],
+        [_fields(p) for p in part[3]],
+        [_fields(c) for c in part[4]],
+        [list(m) for m in part[5]],
+    ]
     index.put(path, _MEMO, key, plain)
     return part
 
@@ -175,12 +188,13 @@ def _fields(fact) -> List[str]:
 def _compute_part(path: str, real: str, project: str, package: str, data: bytes) -> _Part:
     sys_path = changes_sys_path(real, data)
     imported = imported_modules(data, package)
+    members = member_names(data)
     if not worth_parsing(data):
-        return sys_path, imported, 0, (), ()
+        return sys_path, imported, 0, (), (), members
     try:
         tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return sys_path, imported, 0, (), ()
+        return sys_path, imported, 0, (), (), members
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
     libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
@@ -189,7 +203,7 @@ def _compute_part(path: str, real: str, project: str, package: str, data: bytes)
     file.reach = real if is_test_module(real) else ""
     file.source_has_results = b"return_value" in data or b"side_effect" in data
     file.run()
-    return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes))
+    return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members
 
 
 def is_test_module(path: str) -> bool:

@@ -99,6 +99,15 @@ class ImportGraph:
             out.update(t for t, own in self.resolve(name.lstrip(LAZY), project) if own)
         return out
 
+    def imported(self, start: str) -> Set[str]:
+        """Every file ``start``'s own import statements run (its packages' ``__init__``
+        included; ``from m import f`` runs ``m``): the modules it may call functions of."""
+        project = self.project_of(start)
+        out = set()
+        for name in self.edges.get(start, ()):
+            out.update(t for t, _ in self.resolve(name.lstrip(LAZY), project))
+        return out
+
     def reach(self, start: str) -> FrozenSet[str]:
         project = self.project_of(start)
         seen: Dict[str, bool] = {start: True}

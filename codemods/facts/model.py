@@ -99,12 +99,18 @@ class ProjectFacts:
     imports: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     #: (real path, the dotted names it is imported as) for every file read (``names.py``).
     names: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    #: (project, name) of every method name that may be bound more than once in the project:
+    #: defined by two ``def`` statements (in any classes), or a private name (``_x``) also
+    #: assigned somewhere (``_x = ...`` indented, ``obj._x = ...``, ``setattr(obj, "_x", ...)``).
+    #: The closing codemods read ``self._x(r)``'s body only when ``_x`` is not in it.
+    members: Tuple[Tuple[str, str], ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
     def __cache_key__(self) -> str:
         digest = hashlib.sha256()
-        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports, self.names):
+        parts = (self.projects, self.patches, self.changes, self.bounds, self.imports, self.names, self.members)
+        for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         return "facts:" + digest.hexdigest()
@@ -121,6 +127,45 @@ class ProjectFacts:
             if _inside(real, root) and (best is None or len(root) > len(best)):
                 best = root
         return best
+
+    def file_key(self, path: str) -> List[Tuple[str, str]]:
+        """What a cached result of the file at ``path`` owes to other files' contents beyond
+        these facts: (real path, SHA-256) of every file its own imports name (``ImportGraph.
+        imported``), whose functions the closing codemods may read (``closing/foreign.py``).
+        Memoised during a run (``cache.open_run`` .. ``close_run``), never outside one."""
+        real = _real(path)
+        if self.project_of_real(real) is None:
+            return []
+        out = []
+        for other in sorted(self._graph()[0].imported(real)):
+            if other == real:
+                continue
+            memo = _DIGESTS[0]
+            digest = memo.get(other) if memo is not None else None
+            if digest is None:
+                try:
+                    with open(other, "rb") as handle:
+                        digest = hashlib.sha256(handle.read()).hexdigest()
+                except OSError:
+                    digest = "unreadable"
+                if memo is not None:
+                    memo[other] = digest
+            out.append((other, digest))
+        return out
+
+    def bound_once(self, path: str, name: str) -> bool:
+        """Whether the project of ``path`` binds the method name ``name`` once only (one
+        ``def``, and for a private name no assignment): no class of the project overrides it.
+        False when the file belongs to no project the pass read."""
+        project = self.project_of(path)
+        if project is None:
+            return False
+        table = _MEMBERS.get(id(self))
+        if table is None or table[0] is not self:
+            table = (self, frozenset(self.members))
+            _MEMBERS.clear()
+            _MEMBERS[id(self)] = table
+        return (project, name) not in table[1]
 
     def problem_for(self, codemod: str, site: CallSite) -> Optional[str]:
         """Why the project's other files forbid rewriting ``site`` (``None``: nothing does)."""
@@ -308,6 +353,9 @@ EMPTY = ProjectFacts()
 _INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {}
 _GRAPHS: Dict[int, Any] = {}
 _NAMES: Dict[int, Any] = {}
+_MEMBERS: Dict[int, Any] = {}
+#: real path -> SHA-256 of its bytes (``file_key``), during a run only (``cache.open_run``).
+_DIGESTS: List[Optional[Dict[str, str]]] = [None]
 _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
 
 #: Global targets that intercept every bare call of the library (``requests.get`` calls

@@ -1,0 +1,348 @@
+"""The closing codemods read the methods of the caller's class (``self._m(r)``) and say which
+calls keep nothing (``closing/summaries.py``); whether a subclass may override a method is a
+project fact (``ProjectFacts.members``). Each case runs the engine over a file of a small
+project, with the facts of that project."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from codemods import engine, facts
+from codemods.base import Site
+from tests.helpers import write
+
+MAIN = "pkg/main.py"
+
+
+def run(tmp_path: Path, files: Dict[str, str], select=("close-response",), unsafe=False) -> Tuple[str, List[Site]]:
+    root = write(tmp_path / "proj", {"pyproject.toml": "", "pkg/__init__.py": "", **files})
+    paths = sorted(str(p) for p in root.rglob("*.py"))
+    found = facts.collect(paths, [str(root)])
+    path = str(root / MAIN)
+    settings = engine.Settings(codemods=tuple(select), mode=engine.CHECK, facts=found, unsafe_fixes=unsafe)
+    source = (root / MAIN).read_text()
+    result = engine.process_source(source.encode(), path, settings)
+    assert result.status != engine.ERROR, result.error
+    return (result.new_text if result.status == engine.CHANGED else source), result.sites
+
+
+def fixed(tmp_path: Path, main: str, **others: str) -> str:
+    new, sites = run(tmp_path, {MAIN: main, **others})
+    assert [s.action for s in sites] == ["fixed"], [(s.action, s.reason) for s in sites]
+    return new
+
+
+def reported(tmp_path: Path, main: str, reason: str, **others: str) -> None:
+    new, sites = run(tmp_path, {MAIN: main, **others})
+    assert new == textwrap.dedent(main)
+    found = [s.reason for s in sites if s.action == "reported"]
+    assert found and any(reason in r for r in found), found
+
+
+STATIC = """
+    import requests
+
+    class Room:
+        @staticmethod
+        def _read_bounded(r, max_bytes):
+            chunks = []
+            total = 0
+            try:
+                for chunk in r.iter_content(chunk_size=8192):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        return None
+                    chunks.append(chunk)
+                return b"".join(chunks)
+            finally:
+                r.close()
+
+        def post(self, url):
+            r = requests.post(url, stream=True)
+            body = self._read_bounded(r, 100)
+            if body is None:
+                return False
+            return r.status_code == 200 and len(body) > 2
+"""
+
+
+def test_a_private_static_method_that_keeps_nothing_is_read(tmp_path):
+    new = fixed(tmp_path, STATIC)
+    assert "        with requests.post(url, stream=True) as r:\n            body = self._read_bounded(r, 100)" in new
+
+
+def test_private_instance_and_class_methods_are_read(tmp_path):
+    new = fixed(
+        tmp_path,
+        """
+        import logging
+        import requests
+
+        log = logging.getLogger(__name__)
+
+        class Client:
+            def _check(self, resp, what):
+                if resp.status_code != 200:
+                    log.warning("%s: %s", what, resp.status_code)
+                return self._etag(resp=resp)
+
+            @classmethod
+            def _etag(cls, resp):
+                return resp.headers.get("etag")
+
+            def fetch(self, u):
+                r = requests.get(u, stream=True)
+                etag = self._check(r, "fetch")
+                data = r.json()
+                return etag, data
+        """,
+    )
+    assert "with requests.get(u, stream=True) as r:" in new
+
+
+def test_a_method_another_class_of_the_project_defines_is_not_read(tmp_path):
+    other = "from pkg.main import Room\n\nclass Mine(Room):\n    def _read_bounded(self, r, n):\n        return r\n"
+    reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"pkg/other.py": other})
+
+
+def test_a_private_method_assigned_anywhere_in_the_project_is_not_read(tmp_path):
+    other = "from pkg.main import Room\n\nRoom._read_bounded = staticmethod(lambda r, n: r)\n"
+    reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"pkg/other.py": other})
+    other = "def patch(room):\n    setattr(room, '_read_bounded', print)\n"
+    reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"pkg/other.py": other})
+    # a test's MagicMock keeps what it is called with (``call_args``)
+    other = "from unittest import mock\n\n@mock.patch('pkg.main.Room._read_bounded')\ndef test(m):\n    pass\n"
+    reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"tests/test_room.py": other})
+
+
+def test_a_method_that_keeps_the_response_is_an_escape(tmp_path):
+    reported(
+        tmp_path,
+        """
+        import requests
+
+        class A:
+            def _keep(self, resp):
+                self.last = resp
+
+            def f(self, u):
+                r = requests.get(u, stream=True)
+                self._keep(r)
+                return r.json()
+        """,
+        "passed to `self._keep`",
+    )
+
+
+def test_decorated_rebound_or_mismatched_receivers_are_not_read(tmp_path):
+    body = "        return resp.status_code\n"
+    cases = [
+        # another decorator may wrap what it is given
+        ("    @functools.lru_cache\n    def _m(self, resp):\n" + body, "self._m(r)", "self"),
+        # a plain function read through the class: ``r`` would bind ``self``
+        ("    def _m(self, resp):\n" + body, "cls._m(r)", "cls"),
+        # the class binds the name twice
+        ("    def _m(self, resp):\n" + body + "    _m = print\n", "self._m(r)", "self"),
+        # not the method's own receiver
+        ("    def _m(self, resp):\n" + body, "other._m(r)", "self, other"),
+    ]
+    for method, call, params in cases:
+        deco = "    @classmethod\n" if params == "cls" else ""
+        source = (
+            "import functools\nimport requests\n\nclass A:\n"
+            + method
+            + f"\n{deco}    def f({params}, u=None):\n        r = requests.get(u, stream=True)\n"
+            + f"        {call}\n        return r.json()\n"
+        )
+        new, sites = run(tmp_path, {MAIN: source})
+        assert new == source, call
+        assert [s.action for s in sites] == ["reported"], (call, [(s.action, s.reason) for s in sites])
+
+
+def test_self_rebound_in_the_caller_is_not_read(tmp_path):
+    reported(
+        tmp_path,
+        """
+        import requests
+
+        class A:
+            def _m(self, resp):
+                return resp.status_code
+
+            def f(self, u, other):
+                self = other
+                r = requests.get(u, stream=True)
+                self._m(r)
+                return r.json()
+        """,
+        "passed to `self._m`",
+    )
+
+
+PUBLIC = """
+    import requests
+
+    class Api:
+        def download_needed(self, response, outfile):
+            return response.headers.get("Length") != outfile
+
+        def download(self, url, outfile):
+            r = requests.get(url, stream=True)
+            if not self.download_needed(r, outfile):
+                return None
+            return r.json()
+"""
+
+
+def test_a_public_method_that_keeps_nothing_is_an_unsafe_fix(tmp_path):
+    new, sites = run(tmp_path, {MAIN: PUBLIC})
+    assert new == textwrap.dedent(PUBLIC)
+    [site] = sites
+    assert site.action == "reported"
+    assert "a subclass outside the project may override `download_needed`" in site.reason
+    assert "which keeps nothing of it" in site.reason
+    new, sites = run(tmp_path, {MAIN: PUBLIC}, unsafe=True)
+    assert [s.action for s in sites] == ["fixed"]
+    assert "with requests.get(url, stream=True) as r:" in new
+
+
+def test_without_project_facts_no_method_is_read():
+    from tests.helpers import transform
+
+    new, sites = transform(STATIC, ["close-response"])
+    assert [s.action for s in sites] == ["reported"]
+
+
+def test_member_names_count_defs_and_private_assignments():
+    from codemods.facts.screen import member_names
+
+    data = b"class A:\n    def _m(self): pass\n    def get(self): pass\ndef get(): pass\n"
+    data += b"x._n = 1\n    _o: int = 2\nsetattr(y, '_p', 3)\nif a._q == 1: pass\n"
+    data += b"mock.patch.object(A, '_r')\nmock.patch('pkg.mod.A._s')\n"
+    assert dict(member_names(data)) == {"_m": 1, "get": 2, "_n": 2, "_o": 2, "_p": 2, "_r": 2, "_s": 2}
+
+
+# -- functions of other modules of the project (foreign.py) -----------------------------------
+
+READER = """
+    def read_bounded_response(r, max_bytes, chunk_size=65536):
+        chunks = []
+        total = 0
+        try:
+            for chunk in r.iter_content(chunk_size=chunk_size):
+                total += len(chunk)
+                if total > max_bytes:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            r.close()
+"""
+
+IMPORTER = """
+    import requests
+
+    from .utils.http import read_bounded_response
+    from pkg.utils import http
+
+
+    def f(u):
+        r = requests.get(u, stream=True)
+        body = read_bounded_response(r, 10)
+        return r.status_code, len(body)
+
+
+    def g(u):
+        r = requests.get(u, stream=True)
+        body = http.read_bounded_response(r, 10)
+        return r.status_code, len(body)
+"""
+
+
+def test_a_function_of_another_module_of_the_project_is_read(tmp_path):
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER}
+    new, sites = run(tmp_path, files)
+    assert [s.action for s in sites] == ["fixed", "fixed"], [s.reason for s in sites]
+    assert new.count("with requests.get(u, stream=True) as r:") == 2
+
+
+def test_another_modules_function_that_keeps_it_or_is_not_plain_is_an_escape(tmp_path):
+    for text in (
+        READER.replace("r.close()", "KEEP.append(r)"),
+        READER.replace("r.close()", "other_module_helper(r)"),  # no chains across modules
+        "import functools\n\n@functools.cache\n" + textwrap.dedent(READER),
+        textwrap.dedent(READER) + "\nread_bounded_response = print\n",
+    ):
+        files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
+        new, sites = run(tmp_path, files)
+        assert new == textwrap.dedent(IMPORTER), text
+        assert [s.action for s in sites] == ["reported", "reported"], text
+        assert all("read_bounded_response`" in s.reason for s in sites), [s.reason for s in sites]
+
+
+def test_a_module_outside_the_project_or_not_imported_is_not_read(tmp_path):
+    # ``http`` resolves to no file of the project: the standard library's, say.
+    source = IMPORTER.replace("from pkg.utils import http", "import http.client as http")
+    new, sites = run(tmp_path, {MAIN: source, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER})
+    assert [s.action for s in sites] == ["fixed", "reported"]
+
+
+def test_the_cached_result_changes_when_the_other_module_changes(tmp_path):
+    from click.testing import CliRunner
+
+    from codemods.cli import command
+
+    root = write(
+        tmp_path / "proj",
+        {"pyproject.toml": "", "pkg/__init__.py": "", MAIN: IMPORTER, "pkg/utils/__init__.py": ""},
+    )
+    reader = root / "pkg" / "utils" / "http.py"
+    args = ["--check", "--select", "close-response", "-j", "1", "--cache-dir", str(tmp_path / "cache"), str(root)]
+
+    def fixed_count():
+        result = CliRunner().invoke(command, args)
+        assert "0 errors" in result.output, result.output
+        return result.output.count("sites fixed"), result.output
+
+    reader.write_text(textwrap.dedent(READER))
+    first = CliRunner().invoke(command, args).output
+    assert "2 sites fixed" in first, first
+    assert "2 sites fixed" in CliRunner().invoke(command, args).output  # a hit, the same
+    reader.write_text(textwrap.dedent(READER).replace("r.close()", "KEEP.append(r)"))
+    after = CliRunner().invoke(command, args).output
+    assert "0 sites fixed" in after and "2 left for review" in after, after
+    reader.write_text(textwrap.dedent(READER))
+    assert "2 sites fixed" in CliRunner().invoke(command, args).output
+
+
+def test_import_as_and_a_module_that_does_not_parse(tmp_path):
+    source = IMPORTER.replace("from pkg.utils import http", "import pkg.utils.http as http")
+    files = {MAIN: source, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER}
+    assert [s.action for s in run(tmp_path, files)[1]] == ["fixed", "fixed"]
+    files["pkg/utils/http.py"] = textwrap.dedent(READER) + "\ndef broken(:\n"
+    new, sites = run(tmp_path, files)
+    assert new == textwrap.dedent(source)
+    assert [s.action for s in sites] == ["reported", "reported"]
+
+
+def test_a_class_method_caller_reads_cls_methods(tmp_path):
+    new = fixed(
+        tmp_path,
+        """
+        import requests
+
+        class Api:
+            @staticmethod
+            def _size(resp):
+                return int(resp.headers.get("content-length", 0))
+
+            @classmethod
+            def probe(cls, u):
+                r = requests.get(u, stream=True)
+                size = cls._size(r)
+                return size, r.status_code
+        """,
+    )
+    assert "with requests.get(u, stream=True) as r:" in new
