@@ -49,15 +49,12 @@ STATIC = """
         def _read_bounded(r, max_bytes):
             chunks = []
             total = 0
-            try:
-                for chunk in r.iter_content(chunk_size=8192):
-                    total += len(chunk)
-                    if total > max_bytes:
-                        return None
-                    chunks.append(chunk)
-                return b"".join(chunks)
-            finally:
-                r.close()
+            for chunk in r.iter_content(chunk_size=8192):
+                total += len(chunk)
+                if total > max_bytes:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
 
         def post(self, url):
             r = requests.post(url, stream=True)
@@ -230,15 +227,13 @@ READER = """
     def read_bounded_response(r, max_bytes, chunk_size=65536):
         chunks = []
         total = 0
-        try:
-            for chunk in r.iter_content(chunk_size=chunk_size):
-                total += len(chunk)
-                if total > max_bytes:
-                    return None
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            r.close()
+        for chunk in r.iter_content(chunk_size=chunk_size):
+            total += len(chunk)
+            if total > max_bytes:
+                return None
+            chunks.append(chunk)
+        print(r.status_code)
+        return b"".join(chunks)
 """
 
 IMPORTER = """
@@ -270,8 +265,8 @@ def test_a_function_of_another_module_of_the_project_is_read(tmp_path):
 
 def test_another_modules_function_that_keeps_it_or_is_not_plain_is_an_escape(tmp_path):
     for text in (
-        READER.replace("r.close()", "KEEP.append(r)"),
-        READER.replace("r.close()", "other_module_helper(r)"),  # no chains across modules
+        READER.replace("print(r.status_code)", "KEEP.append(r)"),
+        READER.replace("print(r.status_code)", "other_module_helper(r)"),  # no chains across modules
         "import functools\n\n@functools.cache\n" + textwrap.dedent(READER),
         textwrap.dedent(READER) + "\nread_bounded_response = print\n",
     ):
@@ -310,7 +305,7 @@ def test_the_cached_result_changes_when_the_other_module_changes(tmp_path):
     first = CliRunner().invoke(command, args).output
     assert "2 sites fixed" in first, first
     assert "2 sites fixed" in CliRunner().invoke(command, args).output  # a hit, the same
-    reader.write_text(textwrap.dedent(READER).replace("r.close()", "KEEP.append(r)"))
+    reader.write_text(textwrap.dedent(READER).replace("print(r.status_code)", "KEEP.append(r)"))
     after = CliRunner().invoke(command, args).output
     assert "0 sites fixed" in after and "2 left for review" in after, after
     reader.write_text(textwrap.dedent(READER))
@@ -346,3 +341,62 @@ def test_a_class_method_caller_reads_cls_methods(tmp_path):
         """,
     )
     assert "with requests.get(u, stream=True) as r:" in new
+
+
+# -- helpers that close what they are given (``HelperSummaries.closes``) -----------------------
+
+CLOSING_READER = """
+    def read_bounded_response(r, max_bytes, chunk_size=65536):
+        \"\"\"Read and close a streamed response.\"\"\"
+        chunks = []
+        total = 0
+        try:
+            for chunk in r.iter_content(chunk_size=chunk_size):
+                total += len(chunk)
+                if total > max_bytes:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            r.close()
+"""
+
+
+def test_a_response_given_to_a_helper_that_closes_it_in_its_finally_is_already_closed(tmp_path):
+    # apprise: read_bounded_response (another module) and Room._read_bounded (a static
+    # method) read the stream and close it in a finally; a with would close it twice (a test
+    # asserts `r.close.assert_called_once()`) and its mocks are plain Mock()s.
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": CLOSING_READER}
+    new, sites = run(tmp_path, files)
+    assert (new, sites) == (textwrap.dedent(IMPORTER), [])
+    same_module = textwrap.dedent(CLOSING_READER) + textwrap.dedent(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            body = read_bounded_response(r, 10)
+            return r.status_code, body
+        """
+    )
+    assert run(tmp_path / "b", {MAIN: same_module}) == (same_module, [])
+    loop = STATIC.split("            total = 0\n")[1].split("        def post")[0]
+    closing = "            try:\n" + "".join("    " + line + "\n" for line in loop.rstrip("\n").split("\n"))
+    closing += "            finally:\n                r.close()\n\n"
+    static = STATIC.replace(loop, closing)
+    assert "finally:" in static and "def post" in static
+    assert run(tmp_path / "c", {MAIN: static}) == (textwrap.dedent(static), [])
+
+
+def test_a_helper_that_may_not_close_it_on_every_path_is_not_a_close(tmp_path):
+    for text in (
+        CLOSING_READER.replace("        finally:\n            r.close()\n", "        finally:\n            pass\n")
+        + "    # (never closes)\n",
+        CLOSING_READER.replace("chunks = []", "chunks = list(r.headers)"),  # may raise before the try
+        CLOSING_READER.replace("total = 0", "total = 0\n        r = r.raw"),  # rebinds the parameter
+        CLOSING_READER.replace("def read_bounded_response(", "async def read_bounded_response("),
+    ):
+        files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
+        new, sites = run(tmp_path, files)
+        assert sites and all(s.action in ("fixed", "reported") for s in sites), text
+        assert new != textwrap.dedent(IMPORTER) or all(s.action == "reported" for s in sites), text

@@ -243,11 +243,16 @@ class Placement(MetadataView):
 
     def _closed_elsewhere(self, name: str, scope: NameScope) -> bool:
         """The name is closed some other way: a ``finally`` that closes it, a ``with`` item,
-        ``closing(name)``, ``enter_context(name)``, or its ``close`` passed along."""
+        ``closing(name)``, ``enter_context(name)``, its ``close`` passed along, or a helper
+        that closes it in its own ``finally`` (``HelperSummaries.closes``)."""
         for occurrence in scope.names.get(name, ()):
             if self.already_closed_item(occurrence):
                 return True
             parent = self._parent(occurrence)
+            if isinstance(parent, cst.Arg) and parent.value is occurrence:
+                call = self._parent(parent)
+                if isinstance(call, cst.Call) and self.helpers.closes(call, parent):
+                    return True  # ``read_bounded(r)``, which closes it in its ``finally``
             if (
                 isinstance(parent, cst.Attribute)
                 and parent.value is occurrence

@@ -44,6 +44,7 @@ from libcst.metadata.scope_provider import Assignment
 
 from ..prune import MARKER
 from ..tree import walk
+from .eager import CLOSING_METHODS
 from .model import NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 
 #: Names whose use lets a function reach its locals some other way.
@@ -101,6 +102,43 @@ class HelperSummaries(MetadataView):
             if not summaries._keeps_nothing(key):
                 return False
         return True
+
+    def closes(self, call: cst.Call, arg: cst.Arg) -> bool:
+        """``call`` hands ``arg`` to a function (read as ``keeps_nothing`` reads them) that
+        closes that parameter in the ``finally`` of a ``try`` holding its whole body
+        (apprise's ``read_bounded_response``: read, then ``finally: r.close()``): the object
+        is closed when the call returns, on every path, as by a ``finally`` of the caller's.
+        Only literal assignments to plain names may come before the ``try`` (they cannot
+        raise), and the function never rebinds the parameter."""
+        if arg.star:
+            return False
+        callee = self._callee(call.func)
+        if callee is None:
+            return False
+        function, skip, hazard, summaries = callee
+        if hazard or function.asynchronous is not None:
+            return False
+        if not _plain_function(function, method=not isinstance(summaries._parent(function), cst.Module)):
+            return False
+        param = _parameter(function, call, arg, skip)
+        if param is None:
+            return False
+        body = _statements(function)
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        if not body or not isinstance(body[-1], cst.Try) or body[-1].finalbody is None:
+            return False
+        if not all(_literal_assignment(stmt) for stmt in body[:-1]):
+            return False
+        if not any(_closes_name(stmt, param) for stmt in body[-1].finalbody.body.body):
+            return False
+        scope = summaries._name_scope(function)
+        if scope is None:
+            return False
+        return all(
+            summaries.get_metadata(ExpressionContextProvider, n, None) is ExpressionContext.LOAD
+            for n in scope.names.get(param, ())
+        )
 
     def module_function(self, function: cst.FunctionDef) -> Optional[cst.FunctionDef]:
         """``function`` (a ``def`` at module level) when the summaries read it: its name is
@@ -333,6 +371,51 @@ def _statements(function: cst.FunctionDef) -> List[cst.CSTNode]:
 def _first_parameter(function: cst.FunctionDef) -> Optional[cst.Param]:
     positional = list(function.params.posonly_params) + list(function.params.params)
     return positional[0] if positional else None
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+_LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
+
+
+def _literal_assignment(stmt: cst.CSTNode) -> bool:
+    """``name = <literal>`` (a number, a string, ``None``/``True``/``False``, an empty
+    list, dict or tuple): a statement that cannot raise."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return False
+    small = stmt.body[0]
+    if not (isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) for t in small.targets)):
+        return False
+    value = small.value
+    if isinstance(value, _LITERALS):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("None", "True", "False")
+    return isinstance(value, (cst.List, cst.Dict, cst.Tuple)) and not value.elements
+
+
+def _closes_name(stmt: cst.CSTNode, name: str) -> bool:
+    """``name.close()`` (or another closing method) as a statement of its own."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return False
+    small = stmt.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    call = small.value
+    return (
+        not call.args
+        and isinstance(call.func, cst.Attribute)
+        and isinstance(call.func.value, cst.Name)
+        and call.func.value.value == name
+        and call.func.attr.value in CLOSING_METHODS
+    )
 
 
 def _plain_function(function: cst.FunctionDef, method: bool = False) -> bool:
