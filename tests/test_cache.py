@@ -745,9 +745,10 @@ def test_a_file_replaced_by_another_with_the_same_time_but_another_size(tmp_path
 
 
 def test_a_cold_run_computes_each_candidates_key_once(tmp_path, monkeypatch):
-    """The parent computes a candidate's key for its lookup; the worker (here in-process: no
-    budgets) reuses it instead of computing it again (its key parts search the project), and
-    stores the result under it: the warm run hits, and both agree with a fresh run."""
+    """A cold run's candidate (no verdict yet) goes to the worker (here in-process: no
+    budgets), which computes its key once (its key parts search the project) for the lookup
+    and the store; a warm run's parent computes it for its lookup, and a miss's worker reuses
+    it. The warm run hits, and both agree with a fresh run."""
     tree = _project(tmp_path)
     cache_dir = tmp_path / "c"
     calls: list = []
