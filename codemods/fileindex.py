@@ -51,6 +51,25 @@ def _signature(st: os.stat_result) -> List[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
+#: What ``hashed`` gives: the ``stat`` signature taken before the read, and the SHA-256 (hex).
+Hashed = Tuple[List[int], str]
+
+
+def hashed(path: str) -> Tuple[Optional[Hashed], Optional[bytes]]:
+    """Read ``path`` as ``FileIndex.content`` does (a regular file, ``stat`` before the read),
+    in any process: (what ``FileIndex.record`` takes, the bytes), or ``(None, None)``."""
+    absolute = os.path.abspath(path)
+    try:
+        st = os.stat(absolute)
+        if not os.path.stat.S_ISREG(st.st_mode):
+            return None, None
+        with open(absolute, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None, None
+    return (_signature(st), hashlib.sha256(data).hexdigest()), data
+
+
 #: A table of more files than this is frozen out of the garbage collector's view once loaded.
 FREEZE_ABOVE = 2000
 
@@ -115,8 +134,36 @@ class FileIndex:
         except OSError:
             return None, None
         sha = hashlib.sha256(data).hexdigest()
+        self._record(absolute, signature, sha)
+        return sha, data
+
+    def known(self, path: str) -> Optional[str]:
+        """``content(path)``'s SHA-256 when it needs no read (seen in this run, or the
+        ``stat`` signature recorded); else ``None`` (read it, or ``hashed`` elsewhere)."""
+        absolute = os.path.abspath(path)
+        if absolute in self.seen:
+            return self.seen[absolute]
+        try:
+            st = os.stat(absolute)
+        except OSError:
+            return None
+        entry = self.files.get(absolute)
+        if entry is not None and os.path.stat.S_ISREG(st.st_mode) and entry.get("stat") == _signature(st):
+            self.seen[absolute] = entry["sha"]
+            return entry["sha"]
+        return None
+
+    def record(self, path: str, seen: "Hashed") -> str:
+        """What ``hashed(path)`` found (in another process, say a worker of the facts pass),
+        recorded as ``content`` records a file it read; its SHA-256."""
+        signature, sha = seen
+        self._record(os.path.abspath(path), list(signature), sha)
+        return sha
+
+    def _record(self, absolute: str, signature: List[int], sha: str) -> None:
         self.hashed += 1
-        trusted = signature if self.started - st.st_mtime_ns / 1e9 > RACY else None
+        trusted = signature if self.started - signature[1] / 1e9 > RACY else None
+        entry = self.files.get(absolute)
         if entry is None or entry.get("sha") != sha:
             entry = self.files[absolute] = {"sha": sha, "stat": trusted, "memo": {}}
             self.dirty = True
@@ -124,7 +171,6 @@ class FileIndex:
             entry["stat"] = trusted
             self.dirty = True
         self.seen[absolute] = sha
-        return sha, data
 
     def size(self, path: str) -> int:
         """The size recorded with the file's signature (0: none)."""

@@ -6,9 +6,10 @@ the bytes' SHA-256) whether the prefilter (``prefilter.screen``, both stages) le
 through under these prefilter words. A file it rejected is skipped, exactly as
 ``process_source`` would skip it, without being read. For a candidate, the parent reads the
 bytes, computes the results cache's key (``cache.key``) and loads the entry: a hit is the
-stored result (written in WRITE mode as a fresh one would be); a file with no verdict yet that
-the bytes stage lets through is looked up too. Anything else (a miss, a file over the size
-limit, unreadable) goes to a worker, which does what it always did
+stored result (written in WRITE mode as a fresh one would be). Anything else (a file with no
+verdict yet, a miss, a file over the size limit, unreadable) goes to a worker, which does what
+it always did (screen, key, look up, process, store: a cold run's per-file work is all in
+parallel)
 and gives back the verdict for the index. A run over unchanged files thus starts no worker and
 parses nothing. Results come in the order of the paths.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
-from . import cache, engine, prefilter
+from . import cache, engine
 from .engine import SKIPPED, FileResult, Settings
 from .fileindex import MISSING, FileIndex, digest, shared
 
@@ -41,11 +42,9 @@ def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str
     if candidate is False:
         return FileResult(path=path, status=SKIPPED)  # exactly process_source's answer
     if candidate is not True:
-        # No verdict yet: the entry may be there all the same (a lost table), and computing
-        # the key here fills the memos the workers, forked later, inherit.
-        sha, data = index.content(path, read=True)
-        if sha is None or data is None or not prefilter.might_contain_target(data, settings.prefilter_words):
-            return sha
+        # No verdict yet (a cold run): the worker screens the bytes, computes the key and
+        # looks the entry up (``engine._process_cached``), in parallel, not here one by one.
+        return sha
     if data is None:
         sha, data = index.content(path, read=True)
         if sha is None or data is None:

@@ -398,7 +398,7 @@ def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
                 # device or a link out of the tree is not the project's source.
                 if not stat.S_ISREG(os.lstat(full).st_mode):
                     continue
-                pairs = fileindex.remembered(full, "from-imports", [2], _from_imports, _MAX_READ)
+                pairs = fileindex.remembered(full, *_FROM_IMPORTS_MEMO, _from_imports, _MAX_READ)
                 if pairs is fileindex.MISSING:
                     with open(full, "rb") as handle:
                         pairs = _from_imports(handle.read(_MAX_READ))
@@ -414,6 +414,24 @@ def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
                     tail = os.path.basename(package)
                 found.setdefault(tail, set()).update(names)
     return {k: frozenset(v) for k, v in found.items()}
+
+
+#: The file index's memo of ``_from_imports`` (purpose, parameters).
+_FROM_IMPORTS_MEMO = ("from-imports", [2])
+
+
+def from_imports_of(data: bytes) -> Optional[List[List[Any]]]:
+    """``_from_imports(data)`` as ``_imported_names`` memoises it (``None``: too large)."""
+    return _from_imports(data) if len(data) <= _MAX_READ else None
+
+
+def note_from_imports(index: Any, path: str, sha: str, pairs: Optional[List[List[Any]]]) -> None:
+    """Memoise ``from_imports_of`` the bytes of SHA-256 ``sha`` in the file index, computed
+    where the bytes were in hand (the facts pass reads every file of a cached run):
+    ``_imported_names`` then reads no file again."""
+    if pairs is not None:
+        purpose, parts = _FROM_IMPORTS_MEMO
+        index.put(path, purpose, fileindex.digest(purpose, parts, sha), pairs)
 
 
 def _from_imports(data: bytes) -> List[List[Any]]:

@@ -745,9 +745,10 @@ def test_a_file_replaced_by_another_with_the_same_time_but_another_size(tmp_path
 
 
 def test_a_cold_run_computes_each_candidates_key_once(tmp_path, monkeypatch):
-    """The parent computes a candidate's key for its lookup; the worker (here in-process: no
-    budgets) reuses it instead of computing it again (its key parts search the project), and
-    stores the result under it: the warm run hits, and both agree with a fresh run."""
+    """A cold run's candidate (no verdict yet) goes to the worker (here in-process: no
+    budgets), which computes its key once (its key parts search the project) for the lookup
+    and the store; a warm run's parent computes it for its lookup, and a miss's worker reuses
+    it. The warm run hits, and both agree with a fresh run."""
     tree = _project(tmp_path)
     cache_dir = tmp_path / "c"
     calls: list = []
@@ -777,3 +778,67 @@ def test_a_key_is_reused_only_for_the_same_bytes_and_settings(tmp_path):
     finally:
         cache.close_run()
     assert cache._RUN_KEYS is None
+
+
+def test_an_importer_edited_between_runs_is_a_miss_for_the_module_it_imports_from(tmp_path, monkeypatch):
+    """What other files import from a module is a key part (``style._imported_key``); a cold
+    run memoises each file's from-imports in the facts pass, so the warm run reads no other
+    file for it, and an importer edited since is read again: the module is a miss."""
+    tree, cache_dir, _ = _cold_run(tmp_path)
+    _, hashed, _, _ = _warm(tree, cache_dir, monkeypatch)
+    assert hashed == 1  # the candidate only: every from-import came from the memo
+    test = tree / "tests" / "test_mod.py"
+    test.write_text("from pkg.mod import requests\n\n\ndef test():\n    assert requests\n")
+    old = time.time() - 30
+    os.utime(test, (old, old))
+    report, _, parsed, handed = _warm(tree, cache_dir, monkeypatch)
+    assert str(tree / "pkg" / "mod.py") in handed and parsed > 0
+    assert report == _fresh(tree, cache_dir)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_the_facts_pass_in_processes_equals_the_one_in_the_parent(tmp_path, monkeypatch, cached):
+    """``jobs`` > 1 reads and computes the files' parts in forked processes: the same facts,
+    and (with an index) the same table the parent's own pass records, memos included."""
+    from codemods import facts, fileindex
+
+    tree = _project(tmp_path)
+    (tree / "tests" / "test_mod.py").write_text(
+        "from unittest import mock\n\nfrom pkg.mod import fetch\n\n\ndef test():\n"
+        '    with mock.patch("pkg.mod.requests.get"):\n        assert fetch\n'
+    )
+    (tree / "pkg" / "gone.py").symlink_to(tree / "nowhere.py")  # unreadable: no part
+    files = sorted(str(p) for p in tree.rglob("*.py"))
+    monkeypatch.setattr(facts, "PARALLEL_FROM", 1)
+    serial_index = fileindex.FileIndex(str(tmp_path / "c1")) if cached else None
+    parallel_index = fileindex.FileIndex(str(tmp_path / "c2")) if cached else None
+    serial = facts.for_run(files, [str(tree)], index=serial_index)
+    parallel = facts.for_run(files, [str(tree)], index=parallel_index, jobs=2)
+    assert parallel == serial and serial.patches
+    if cached:
+        assert parallel_index.files == serial_index.files
+        assert parallel_index.hashed == serial_index.hashed == len(files) - 1
+        memos = {name for entry in serial_index.files.values() for name in entry["memo"]}
+        assert memos == {"facts", "from-imports"}
+        # Unchanged files are answered from the memo, in the parent, by both.
+        assert facts.for_run(files, [str(tree)], index=parallel_index, jobs=2) == serial
+        assert parallel_index.hashed == len(files) - 1
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_each_screened_file_counts_once_in_the_prefilter_stats(tmp_path, monkeypatch, cached):
+    """A cached run asks the bytes stage twice of a file (``engine._process_cached``, then
+    ``screen``): the stage counters still count each file once, in one stage."""
+    from codemods import fileindex, prefilter
+
+    tree = _project(tmp_path)
+    (tree / "pkg" / "other.py").write_text("import requests\n\nprint(requests)\n")  # rejected by ast
+    files = sorted(str(p) for p in tree.rglob("*.py"))
+    monkeypatch.setattr(prefilter, "STATS", dict.fromkeys(prefilter.STATS, 0))
+    s = settings(tmp_path) if cached else settings(tmp_path, cache_dir="")
+    fileindex.shared(s.cache_dir)
+    results = engine.run(files, s, 1)  # in this process: its counters
+    stats = prefilter.STATS
+    assert stats["bytes_rejected"] + stats["ast_rejected"] + stats["candidates"] == len(files)
+    assert stats["bytes_rejected"] == 3 and stats["ast_rejected"] == 1
+    assert sum(r.status == engine.SKIPPED for r in results) == 4

@@ -106,7 +106,9 @@ def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engin
     )
     index = fileindex.shared(settings.cache_dir)  # unchanged files: what they tell, unread
     if project_facts.needed(settings.codemods):
-        settings = replace(settings, facts=project_facts.for_run(found.files, found.roots, run.excludes, index))
+        settings = replace(
+            settings, facts=project_facts.for_run(found.files, found.roots, run.excludes, index, run.jobs)
+        )
     settings = generated.plan_run(settings, found.files)  # each package's shared client
     return settings
 

@@ -79,13 +79,19 @@ def needed(codemods: Iterable[str]) -> bool:
 
 
 def collect(
-    files: Sequence[str], roots: Sequence[str] = (), read=None, index=None, reals: Optional[Sequence[str]] = None
+    files: Sequence[str],
+    roots: Sequence[str] = (),
+    read=None,
+    index=None,
+    reals: Optional[Sequence[str]] = None,
+    jobs: int = 1,
 ) -> ProjectFacts:
     """The facts of the projects ``files`` belong to. ``roots``: the run's roots (real paths);
     a project's root is the outermost directory with a marker inside the root holding the file
     (else the nearest one above it, else that root). ``index``: a ``fileindex.FileIndex``
     whose memo gives each unchanged file's part without reading it (``_file_part``). ``reals``:
-    ``real_paths(files)`` when the caller has them already."""
+    ``real_paths(files)`` when the caller has them already. ``jobs``: processes that read and
+    compute the files' parts (``_file_parts``); the facts are the same whatever the number."""
     finder = _ProjectFinder(roots)
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
@@ -96,14 +102,17 @@ def collect(
     namer = Namer(reals, ())
     owner: Dict[str, str] = {}
     members: Dict[Tuple[str, str], int] = {}
+    jobs_of: List[Tuple[str, str, str, str]] = []
     for path, real in zip(files, reals):
         project = finder.project(real)
         projects.add(project)
         owner[real] = project
-        part = _file_part(path, real, project, namer.package(real), read, index)
+        jobs_of.append((path, real, project, namer.package(real)))
+    for (path, real, _, _), part in zip(jobs_of, _file_parts(jobs_of, read, index, jobs)):
         if part is None:
             continue
         sys_path, imported, was_parsed, its_patches, its_changes, its_members = part
+        project = owner[real]
         for name, count in its_members:
             members[(project, name)] = members.get((project, name), 0) + count
         if sys_path:
@@ -129,10 +138,124 @@ def collect(
     )
 
 
-#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes, its
-#: member names with their counts).
+#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes).
 _Part = Tuple[bool, Tuple[str, ...], int, Tuple[Patch, ...], Tuple[Change, ...], Tuple[Tuple[str, int], ...]]
 _MEMO = "facts"
+
+
+#: Fewer files to compute than this are not worth starting processes for.
+PARALLEL_FROM = 200
+
+
+def _file_parts(jobs_of: Sequence[Tuple[str, str, str, str]], read, index, jobs: int) -> List[Optional[_Part]]:
+    """Each file's part, in order. With ``jobs`` > 1 the files the index cannot answer
+    unread are read, hashed and computed in ``jobs`` forked processes (the parent only records
+    what they found, as ``_file_part`` would have); a pool that breaks (a process killed)
+    leaves its files to the parent."""
+    if read is not None or jobs <= 1 or len(jobs_of) < PARALLEL_FROM:
+        return [_file_part(*job, read, index) for job in jobs_of]
+    parts: List[Optional[_Part]] = [None] * len(jobs_of)
+    todo = []
+    for position, (path, real, project, package) in enumerate(jobs_of):
+        sha = index.known(path) if index is not None else None
+        if sha is not None:
+            found = _memo_part(index, path, _memo_key(path, real, project, package, sha))
+            if found is not None:
+                parts[position] = found
+                continue
+        todo.append(position)
+    if len(todo) < PARALLEL_FROM:
+        for position in todo:
+            parts[position] = _file_part(*jobs_of[position], read, index)
+        return parts
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ..workers import start_context
+
+    work = [(*jobs_of[position], index is not None) for position in todo]
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=start_context()) as pool:
+            chunksize = max(1, min(64, len(work) // (jobs * 8) or 1))
+            for position, got in zip(todo, pool.map(_computed, work, chunksize=chunksize)):
+                parts[position] = _recorded(jobs_of[position], got, index)
+                done += 1
+    except BrokenProcessPool:
+        for position in todo[done:]:
+            parts[position] = _file_part(*jobs_of[position], read, index)
+    return parts
+
+
+def _computed(job: Tuple[str, str, str, str, bool]):
+    """In a process of ``_file_parts``: (the part, what ``fileindex.hashed`` found, the
+    from-imports the results cache's key reads) of one file, or ``None``: unreadable."""
+    path, real, project, package, hashing = job
+    if hashing:
+        from ..fileindex import hashed
+        from ..style import from_imports_of
+
+        seen, data = hashed(path)
+        if seen is None or data is None:
+            return None
+        return _compute_part(path, real, project, package, data), seen, from_imports_of(data)
+    try:
+        data = _read_bytes(path)
+    except (OSError, ValueError):
+        return None
+    return _compute_part(path, real, project, package, data), None, None
+
+
+def _recorded(job: Tuple[str, str, str, str], got, index) -> Optional[_Part]:
+    """A part ``_computed`` gave, recorded in the index as ``_file_part`` records one."""
+    if got is None:
+        return None
+    part, seen, pairs = got
+    if index is not None and seen is not None:
+        from ..style import note_from_imports
+
+        path, real, project, package = job
+        sha = index.record(path, seen)
+        note_from_imports(index, path, sha, pairs)
+        index.put(path, _MEMO, _memo_key(path, real, project, package, sha), _plain(part))
+    return part
+
+
+def _memo_key(path: str, real: str, project: str, package: str, sha: str) -> str:
+    from ..fileindex import digest
+
+    return digest(_MEMO, [path, real, project, package, display_path(path)], sha)
+
+
+def _memo_part(index, path: str, key: str) -> Optional[_Part]:
+    from ..fileindex import MISSING
+
+    found = index.get(path, _MEMO, key)
+    if found is MISSING:
+        return None
+    try:
+        sys_path, imported, was_parsed, its_patches, its_changes, its_members = found
+        return (
+            bool(sys_path),
+            tuple(imported),
+            int(was_parsed),
+            tuple(Patch(*fields) for fields in its_patches),
+            tuple(Change(*fields) for fields in its_changes),
+            tuple((str(name), int(count)) for name, count in its_members),
+        )
+    except (TypeError, ValueError):  # another shape: computed again
+        return None
+
+
+def _plain(part: _Part) -> list:
+    return [
+        part[0],
+        list(part[1]),
+        part[2],
+        [_fields(p) for p in part[3]],
+        [_fields(c) for c in part[4]],
+        [list(m) for m in part[5]],
+    ]
 
 
 def _file_part(path: str, real: str, project: str, package: str, read, index) -> Optional[_Part]:
@@ -144,40 +267,22 @@ def _file_part(path: str, real: str, project: str, package: str, read, index) ->
         except (OSError, ValueError):
             return None
         return _compute_part(path, real, project, package, data)
-    from ..fileindex import MISSING, digest
-
     sha, data = index.content(path)
     if sha is None:
         return None
-    key = digest(_MEMO, [path, real, project, package, display_path(path)], sha)
-    found = index.get(path, _MEMO, key)
-    if found is not MISSING:
-        try:
-            sys_path, imported, was_parsed, its_patches, its_changes, its_members = found
-            return (
-                bool(sys_path),
-                tuple(imported),
-                int(was_parsed),
-                tuple(Patch(*fields) for fields in its_patches),
-                tuple(Change(*fields) for fields in its_changes),
-                tuple((str(name), int(count)) for name, count in its_members),
-            )
-        except (TypeError, ValueError):  # another shape: computed again
-            pass
+    key = _memo_key(path, real, project, package, sha)
+    found = _memo_part(index, path, key)
+    if found is not None:
+        return found
     if data is None:
         sha, data = index.content(path, read=True)
-        if data is None:
+        if sha is None or data is None:
             return None
+    from ..style import from_imports_of, note_from_imports
+
+    note_from_imports(index, path, sha, from_imports_of(data))  # a results cache key part, while in hand
     part = _compute_part(path, real, project, package, data)
-    plain = [
-        part[0],
-        list(part[1]),
-        part[2],
-        [_fields(p) for p in part[3]],
-        [_fields(c) for c in part[4]],
-        [list(m) for m in part[5]],
-    ]
-    index.put(path, _MEMO, key, plain)
+    index.put(path, _MEMO, key, _plain(part))
     return part
 
 
@@ -261,11 +366,13 @@ class _ProjectFinder:
         return set(self.marked) | set(projects)
 
 
-def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] = (), index=None) -> ProjectFacts:
+def for_run(
+    files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] = (), index=None, jobs: int = 1
+) -> ProjectFacts:
     """The facts of the projects the run's files belong to. A project whose root lies above
     the run's roots (``http-codemods src/``, pre-commit naming single files) is walked too,
     with the same excludes: its tests patch the files the run rewrites. ``index``: as for
-    ``collect``."""
+    ``collect`` (and ``jobs``)."""
     from ..discover import discover
 
     finder = _ProjectFinder(roots)
@@ -284,7 +391,7 @@ def for_run(files: Sequence[str], roots: Sequence[str], excludes: Sequence[str] 
             seen.add(real)
             every.append(path)
             every_real.append(real)
-    return collect(every, list(roots) + outside, index=index, reals=every_real)
+    return collect(every, list(roots) + outside, index=index, reals=every_real, jobs=jobs)
 
 
 def for_stdin(filename: Optional[str], excludes: Sequence[str] = ()) -> ProjectFacts:
