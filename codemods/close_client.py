@@ -13,8 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from .calls import CLIENT_CONSTRUCTORS
-from .facts import CallSite, ProjectFacts
-from .imports import dotted
+from .facts import ProjectFacts
 from .spec import Kind, TargetSpec
 from .wrapping import Mode, Plan, Target, WrappingCodemod
 from .docs import CodemodDocs, Example, ExampleKind
@@ -304,15 +303,7 @@ class CloseClient(WrappingCodemod):
             return None
         call = target.node
         assert isinstance(call, cst.Call)
-        chain = tuple(dotted(call.func).split("."))
-        site = CallSite(
-            path=self.context.filename or "",
-            library=target.library,
-            verb=chain[-1],
-            qualified=tuple(sorted(self.resolver.imported_names(call.func))),
-            chain=chain,
-            scope="client",
-        )
+        site = self.call_site(call, target.library, "client")
         patch = facts.constructor_patch(site)
         if patch is None:
             return None  # a patch of a method (``requests.Session.get``): ``with`` binds the same client

@@ -14,7 +14,7 @@ import libcst as cst
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
 from .closing.held import HeldClients
-from .facts import CallSite, ProjectFacts
+from .facts import ProjectFacts
 from .imports import dotted
 from .spec import Kind, TargetSpec
 from .wrapping import Mode, Plan, Target, WrappingCodemod
@@ -529,14 +529,7 @@ class CloseResponse(WrappingCodemod):
         if isinstance(call.func, cst.Attribute):
             chain = chain if chain[-1] == call.func.attr.value else (*chain, call.func.attr.value)
         method = found is not None and found.kind == Kind.METHOD
-        site = CallSite(
-            path=self.context.filename or "",
-            library=target.library,
-            verb=chain[-1],
-            qualified=tuple(sorted(self.resolver.imported_names(call.func))),
-            chain=chain,
-            scope="method" if method else "response",
-        )
+        site = self.call_site(call, target.library, "method" if method else "response", chain)
         constructors = self._constructors(found.client_class) if method and found is not None else ()
         patch = facts.response_patch(site, constructors)
         if patch is None:
@@ -570,17 +563,7 @@ class CloseResponse(WrappingCodemod):
                 assert isinstance(node, cst.Call)
                 if self.resolver.constructed_client(node) != client_class or not self.resolver.classify(node):
                     continue
-                chain = tuple(dotted(node.func).split("."))
-                sites.add(
-                    CallSite(
-                        path=self.context.filename or "",
-                        library=client_class.split(".")[0],
-                        verb=chain[-1],
-                        qualified=tuple(sorted(self.resolver.imported_names(node.func))),
-                        chain=chain,
-                        scope="client",
-                    )
-                )
+                sites.add(self.call_site(node, client_class.split(".")[0], "client"))
             memo[1][client_class] = tuple(sorted(sites, key=lambda c: (c.chain, c.qualified)))
         return memo[1][client_class]
 

@@ -55,6 +55,22 @@ class WrappingCodemod(HttpCodemod):
         and return ``None``: close-client's ``contextlib.closing`` for a mocked constructor."""
         return None
 
+    def call_site(self, call: cst.Call, library: str, scope: str, chain: Tuple[str, ...] = ()) -> Any:
+        """``call`` as the ``facts.CallSite`` whose patches the project facts are asked about
+        (``chain``: the dotted call, when the caller has worked it out)."""
+        from .facts import CallSite
+        from .imports import dotted
+
+        chain = chain or tuple(dotted(call.func).split("."))
+        return CallSite(
+            path=self.context.filename or "",
+            library=library,
+            verb=chain[-1],
+            qualified=tuple(sorted(self.resolver.imported_names(call.func))),
+            chain=chain,
+            scope=scope,
+        )
+
     def close_mocked(self, target: Target, patch: Any, hazard: str, why: str) -> None:
         """Close ``target`` with ``contextlib.closing`` because ``patch`` (a ``facts.Patch``) may
         hand the code a mock: ``closing`` binds the object itself where ``with`` would bind its
