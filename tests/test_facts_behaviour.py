@@ -556,16 +556,27 @@ CONSTRUCTOR_STAND_IN = {
 
 
 def test_a_stand_in_for_the_constructor_makes_the_fix_unsafe(tmp_path):
-    before, safe, output = green_then_rewritten(tmp_path, CONSTRUCTOR_STAND_IN, "safe", "--select", "close-client")
-    assert (safe / "pkg/upload.py").read_text() == (before / "pkg/upload.py").read_text()
-    assert "the client's constructor may be mocked (mock.patch('requests.Session'" in output, output
+    assert_unsafe_only_breaks(
+        tmp_path,
+        CONSTRUCTOR_STAND_IN,
+        "close-client",
+        "pkg/upload.py",
+        "the client's constructor may be mocked (mock.patch('requests.Session'",
+        "with contextlib.closing(requests.Session()) as session:",
+    )
+
+
+def assert_unsafe_only_breaks(tmp_path, project, codemod, module, why, closing):
+    """The project's test is green before and after the default run (which leaves ``module``
+    alone and says ``why``), and red after ``--unsafe-fixes`` writes ``closing``: the named
+    hazard is real (the test's stand-in has no ``close()``)."""
+    before, safe, output = green_then_rewritten(tmp_path, project, "safe", "--select", codemod)
+    assert (safe / module).read_text() == (before / module).read_text()
+    assert why in output, output
     assert "1 more fix available with --unsafe-fixes" in output, output
     assert own_tests(safe).returncode == 0
-    _, unsafe, _ = green_then_rewritten(
-        tmp_path, CONSTRUCTOR_STAND_IN, "unsafe", "--select", "close-client", "--unsafe-fixes"
-    )
-    assert "with contextlib.closing(requests.Session()) as session:" in (unsafe / "pkg/upload.py").read_text()
-    # The named hazard is real: the stand-in has no close().
+    _, unsafe, _ = green_then_rewritten(tmp_path, project, "unsafe", "--select", codemod, "--unsafe-fixes")
+    assert closing in (unsafe / module).read_text()
     assert own_tests(unsafe).returncode == 1
 
 
@@ -679,14 +690,11 @@ RESPONSE_STAND_IN = {
 
 
 def test_a_test_chosen_response_makes_the_closing_fix_unsafe(tmp_path):
-    before, safe, output = green_then_rewritten(tmp_path, RESPONSE_STAND_IN, "safe", "--select", "close-response")
-    assert (safe / "pkg/dl.py").read_text() == (before / "pkg/dl.py").read_text()
-    assert "a test may mock the call that makes the response (mock.patch('pkg.dl.requests.get'" in output, output
-    assert "1 more fix available with --unsafe-fixes" in output, output
-    assert own_tests(safe).returncode == 0
-    _, unsafe, _ = green_then_rewritten(
-        tmp_path, RESPONSE_STAND_IN, "unsafe", "--select", "close-response", "--unsafe-fixes"
+    assert_unsafe_only_breaks(
+        tmp_path,
+        RESPONSE_STAND_IN,
+        "close-response",
+        "pkg/dl.py",
+        "a test may mock the call that makes the response (mock.patch('pkg.dl.requests.get'",
+        "with contextlib.closing(requests.get(",
     )
-    assert "with contextlib.closing(requests.get(" in (unsafe / "pkg/dl.py").read_text()
-    # The named hazard is real: the test's response has no close().
-    assert own_tests(unsafe).returncode == 1
