@@ -26,6 +26,7 @@ import os
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
+from . import factories
 from .bounds import lower_bound_at_least, poetry_specifier, read_bounds, version_specifier
 from .model import (
     CONSUMERS,
@@ -110,6 +111,7 @@ def collect(
         patches.update(its_patches)
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
+    found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, patches, display_path)
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
@@ -120,6 +122,7 @@ def collect(
         bounds=tuple(sorted(bounds)),
         imports=tuple(sorted(imports.items())),
         names=tuple(sorted(names.items())),
+        factories=found,
         files=len(files),
         parsed=parsed,
     )

@@ -18,7 +18,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
-CONSUMERS = frozenset({"share-session", "close-client"})
+CONSUMERS = frozenset({"share-session", "close-client", "close-response"})
 LIBRARIES = ("requests", "httpx")
 
 
@@ -96,12 +96,14 @@ class ProjectFacts:
     imports: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     #: (real path, the dotted names it is imported as) for every file read (``names.py``).
     names: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    #: The project's response factories (``factories.Factory``), for close-response's callers.
+    factories: Tuple[Any, ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
     def __cache_key__(self) -> str:
         digest = hashlib.sha256()
-        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports, self.names):
+        for part in (self.projects, self.patches, self.changes, self.bounds, self.imports, self.names, self.factories):
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         return "facts:" + digest.hexdigest()
@@ -263,6 +265,13 @@ class ProjectFacts:
         nearest = dirs[-1]
         specs = [b.specifier for b in self.bounds if b.library == library and b.directory == nearest]
         return all(lower_bound_at_least(s, version) for s in specs)
+
+    def factory(self, qualified: str, project: Optional[str]) -> Optional[Any]:
+        """The response factory of ``project`` reached by the dotted name ``qualified``."""
+        for found in self.factories:
+            if found.project == project and qualified in found.qualified:
+                return found
+        return None
 
     def describe(self) -> List[str]:
         """One line per fact (``--verbose`` and debugging)."""
