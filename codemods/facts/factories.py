@@ -328,7 +328,9 @@ def screen_project(
                 match = re.search(pattern, data)
                 if match and name not in table:
                     line = data.count(b"\n", 0, match.start()) + 1
-                    text = data[match.start() : data.find(b"\n", match.start())].decode("utf-8", "replace").strip()
+                    start = data.rfind(b"\n", 0, match.start()) + 1
+                    end = data.find(b"\n", match.start())
+                    text = data[start : end if end >= 0 else len(data)].decode("utf-8", "replace").strip()
                     table[name] = f"`{text[:60]}` at {where}:{line}"
     derived = _derived([data for _, data in texts], {f.owner for f in found if f.owner})
     overridden: List[Tuple[str, str, str, int]] = []  # (name, owner, where, line of the def)
