@@ -305,6 +305,19 @@ DOCS = CodemodDocs(
   unsafe fix, reported without `--unsafe-fixes`; data read from it is not an escape (`for chunk in r.iter_content(): sink(chunk)`). A name
   bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`) or to
   `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
+        """**Callers of a response factory**: a function of the project that returns a fresh
+  response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
+  return r`; a module-level `def`, or a private method of a module-level class that no class
+  that may derive from it defines again; not async, not decorated, no `yield`, bound once;
+  `codemods/facts/factories.py`, computed before any file is rewritten) is right to hand it
+  out: its own site stays reported as returned. Its callers are sites: `response =
+  _execute_request(url)` (by its qualified name, through imports in other modules too, or
+  `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
+  with every analysis of a response; the site names the factory ("the response made by
+  `_execute_request` (pytube/request.py:19)"). A factory a test may replace (a patch of it, of
+  its module or class, a string or an assignment naming it) is reported at its callers: under
+  `with` the code would get a mock's `__enter__()` value. An alias (`import f as g`) is not
+  followed.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
