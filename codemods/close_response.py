@@ -309,7 +309,8 @@ DOCS = CodemodDocs(
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
   return r`; a module-level `def`, or a private method of a module-level class that no class
   that may derive from it defines again; not async, not decorated, no `yield`, bound once;
-  `codemods/facts/factories.py`, computed before any file is rewritten) is right to hand it
+  a function returning a factory's response is one too; `codemods/facts/factories.py`,
+  computed before any file is rewritten) is right to hand it
   out: its own site stays reported as returned. Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
   `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`

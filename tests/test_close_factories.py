@@ -108,7 +108,8 @@ def factories(root: Path) -> List[str]:
 
 def test_a_factorys_callers_are_closed_in_its_module_and_in_others(tmp_path):
     root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "pkg/rel.py": RELATIVE})
-    assert factories(root) == ["pkg.request._execute_request"]
+    # ``open_it`` hands its response on: a factory of the factory.
+    assert factories(root) == ["pkg.request._execute_request", "pkg.request.open_it"]
     sites = run(root)
     request = sites["pkg/request.py"]
     assert (
@@ -215,3 +216,19 @@ def test_the_callers_cached_result_follows_the_factory_file(tmp_path):
         FACTORY.replace("return urlopen(Request(url, data=data))", "return urlopen(Request(url, data=data)).read()")
     )
     assert "pkg/caller.py" not in cached()  # no longer a factory: nothing to close there
+
+
+def test_a_function_returning_a_factorys_response_is_a_factory_too(tmp_path):
+    api = "from pkg import request\n\n\ndef fetch_raw(url):\n    handle = request._execute_request(url)\n    return handle\n"
+    use = "from pkg.api import fetch_raw\n\n\ndef size(url):\n    handle = fetch_raw(url)\n    return len(handle.read())\n"
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use})
+    assert factories(root) == ["pkg.api.fetch_raw", "pkg.request._execute_request", "pkg.request.open_it"]
+    sites = run(root)
+    assert sites["pkg/use.py"] == [(5, "fixed", "closed the response made by `fetch_raw` (pkg/api.py:4) with `with`")]
+    assert [a for _, a, _ in sites["pkg/api.py"]] == ["reported"]  # it returns it: its callers close it
+    # A test that replaces the inner factory reaches the outer one's callers too.
+    test = "from unittest import mock\n\n\ndef test():\n    with mock.patch('pkg.request._execute_request'):\n        pass\n"
+    root = make(
+        tmp_path / "b", {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use, "tests/test_a.py": test}
+    )
+    assert [a for _, a, _ in run(root)["pkg/use.py"]] == ["reported"]

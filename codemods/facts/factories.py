@@ -16,7 +16,10 @@ A factory, soundly (anything else is not one):
   body cannot end without one (its last statement returns or raises, or is an ``if``/``try``
   whose every branch does): ``urllib.request.urlopen(...)``, a requests module function
   (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
-  ``io.TextIOWrapper(r, ...)`` of one (closing the wrapper closes the response), or a local
+  ``io.TextIOWrapper(r, ...)`` of one (closing the wrapper closes the response), a call of a
+  factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
+  that name a factory are parsed for them then; a test that may replace the inner factory
+  marks the outer one ``mocked`` too), or a local
   name whose every binding in the function is one of those (a name bound in branches or a retry
   loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
 - such a local name is used in the function only as the returned value, as the wrapped object
@@ -75,6 +78,7 @@ _PLAIN = frozenset(
         "msg",
     }
 )
+_ROUNDS = 4  # factories of factories of factories of a leaking call, at most
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -101,8 +105,17 @@ def worth_reading(data: bytes) -> bool:
     return b"return" in data and (b"urlopen" in data or b"stream" in data)
 
 
-def in_module(tree: ast.Module, package: str) -> List[Tuple[str, str, int, str]]:
-    """The factories defined in ``tree``: (owner class or "", name, line, library)."""
+#: qualified name -> (library, mocked) of the factories known so far (a call to one is a
+#: fresh response too: factories of factories).
+Known = Dict[str, Tuple[str, str]]
+
+
+def in_module(
+    tree: ast.Module, package: str, modules: Sequence[str] = (), known: Optional[Known] = None
+) -> List[Tuple[str, str, int, str, str]]:
+    """The factories defined in ``tree`` (imported as ``modules``): (owner class or "", name,
+    line, library, mocked: why a test may replace a factory it calls)."""
+    context = _Context(modules, known or {})
     names = _Names(tree, package)
     names._imports([n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))])
     if any(isinstance(n, ast.Global) for n in ast.walk(tree)):
@@ -113,9 +126,9 @@ def in_module(tree: ast.Module, package: str) -> List[Tuple[str, str, int, str]]
     top = _binding_counts(tree.body)
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef) and top.get(stmt.name) == 1 and stmt.name not in declared:
-            library = _factory(stmt, names)
+            library, mocked = _factory(stmt, names, context, "")
             if library:
-                out.append(("", stmt.name, stmt.lineno, library))
+                out.append(("", stmt.name, stmt.lineno, library, mocked))
         elif isinstance(stmt, ast.ClassDef) and top.get(stmt.name) == 1:
             inside = _binding_counts(stmt.body)
             for sub in stmt.body:
@@ -125,9 +138,9 @@ def in_module(tree: ast.Module, package: str) -> List[Tuple[str, str, int, str]]
                     and not sub.name.endswith("__")
                     and inside.get(sub.name) == 1
                 ):
-                    library = _factory(sub, names)
+                    library, mocked = _factory(sub, names, context, stmt.name)
                     if library:
-                        out.append((stmt.name, sub.name, sub.lineno, library))
+                        out.append((stmt.name, sub.name, sub.lineno, library, mocked))
     return out
 
 
@@ -176,17 +189,24 @@ def _own_nodes(func: ast.FunctionDef) -> Iterable[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _factory(func: ast.FunctionDef, names: _Names) -> str:
-    """The library of the fresh response ``func`` returns on every path, or ""."""
+class _Context:
+    def __init__(self, modules: Sequence[str], known: Known) -> None:
+        self.modules = tuple(modules)
+        self.known = known
+
+
+def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str) -> Tuple[str, str]:
+    """The library of the fresh response ``func`` returns on every path ("" if none), and
+    why a test may replace a factory it calls."""
     if func.decorator_list or not func.body or not _ends(func.body):
-        return ""
+        return "", ""
     nodes = list(_own_nodes(func))
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
     parents: Dict[ast.AST, ast.AST] = {}
     for node in nodes:
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
-            return ""
+            return "", ""
         for child in ast.iter_child_nodes(node):
             parents[child] = node
     # Every binding of each local name: the value of ``name = value``, or None (another kind).
@@ -213,6 +233,27 @@ def _factory(func: ast.FunctionDef, names: _Names) -> str:
     }
     responses: Dict[str, str] = {}  # local name -> library
     leaks = [False]
+    mocked = [""]
+    receiver = func.args.args[0].arg if owner and func.args.args else None
+
+    def factory_called(call: ast.Call) -> Optional[Tuple[str, str]]:
+        """(library, mocked) of the known factory ``call`` calls."""
+        if not context.known:
+            return None
+        func_name = names.dotted(call.func) or ""
+        head, _, rest = func_name.partition(".")
+        if receiver and head == receiver and rest and "." not in rest and len(bindings.get(receiver, ())) == 1:
+            candidates = [f"{m}.{owner}.{rest}" for m in context.modules]
+        elif head in bindings:
+            return None  # a local name
+        elif "." in func_name:
+            candidates = [func_name]  # through an import
+        else:
+            candidates = [f"{m}.{func_name}" for m in context.modules]  # this module's own def
+        for name in candidates:
+            if name in context.known:
+                return context.known[name]
+        return None
 
     def produced(expr: Optional[ast.AST], known: Dict[str, str]) -> str:
         if isinstance(expr, ast.Name):
@@ -233,6 +274,9 @@ def _factory(func: ast.FunctionDef, names: _Names) -> str:
             return "requests"
         if func_name in _WRAPPERS and expr.args and isinstance(expr.args[0], ast.Name):
             return known.get(expr.args[0].id, "")
+        called = factory_called(expr)
+        if called is not None:
+            return called[0]
         return ""
 
     changed = True
@@ -254,10 +298,14 @@ def _factory(func: ast.FunctionDef, names: _Names) -> str:
                 produced(node, responses) == "requests" and isinstance(stream, ast.Constant) and stream.value is True
             ):
                 leaks[0] = True
+            called = factory_called(node)
+            if called is not None:
+                leaks[0] = True
+                mocked[0] = mocked[0] or called[1]
         if isinstance(node, ast.Return):
             lib = produced(node.value, responses)
             if not lib:
-                return ""
+                return "", ""
             libraries.add(lib)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in responses:
             parent = parents.get(node)
@@ -274,10 +322,10 @@ def _factory(func: ast.FunctionDef, names: _Names) -> str:
                 and any(isinstance(t, ast.Name) and t.id in responses for t in parents[parent].targets)  # type: ignore[attr-defined]
             ):
                 continue
-            return ""
+            return "", ""
     if len(libraries) != 1 or not leaks[0]:
-        return ""
-    return libraries.pop()
+        return "", ""
+    return libraries.pop(), mocked[0]
 
 
 def _ends(body: Sequence[ast.stmt]) -> bool:
@@ -347,7 +395,7 @@ def screen_project(
         ]
         if factory.owner and (factory.name in assigned or others):
             continue  # a class that may derive from its class defines it too, or something rebinds it
-        mocked = assigned.get(factory.name) or quoted.get(factory.name) or ""
+        mocked = assigned.get(factory.name) or quoted.get(factory.name) or factory.mocked
         if not mocked:
             for patch in patches:
                 target = getattr(patch, "target", "")
@@ -385,7 +433,8 @@ def collect(
     path as reports show it."""
     from ..prefilter import screen
 
-    found: Dict[str, List[Factory]] = {}
+    trees: Dict[str, Tuple[str, ast.Module]] = {}  # real -> (path, tree): the files worth parsing
+    texts: Dict[str, List[Tuple[str, bytes]]] = {}  # project -> (display path, bytes) of its files
     for path, real in zip(files, reals):
         project = owner.get(real)
         if project is None or not names.get(real):
@@ -394,28 +443,59 @@ def collect(
             data = read(path)
         except (OSError, ValueError):
             continue
+        texts.setdefault(project, []).append((display(path), data))
         if not worth_reading(data):
             continue
         verdict = screen(data)
-        if not verdict.candidate or verdict.tree is None:
-            continue
-        for cls, name, line, library in in_module(verdict.tree, package(real)):
-            factory = Factory(
-                project, qualify(names[real], cls, name), name, cls, library, "with", f"{display(path)}:{line}"
-            )
-            found.setdefault(project, []).append(factory)
-    out: List[Factory] = []
-    for project, its in sorted(found.items()):
-        texts = []
-        for path, real in zip(files, reals):
-            if owner.get(real) == project:
-                try:
-                    texts.append((display(path), read(path)))
-                except (OSError, ValueError):
-                    continue
-        project_patches = [p for p in patches if getattr(p, "project", None) == project]
-        out.extend(screen_project(its, texts, project_patches))
-    return tuple(sorted(out))
+        if verdict.candidate and verdict.tree is not None:
+            trees[real] = (path, verdict.tree)
+    projects = {owner[real] for real in trees}
+    texts = {project: its for project, its in texts.items() if project in projects}
+    rest = [(path, real) for path, real in zip(files, reals) if real not in trees and owner.get(real) in projects]
+    data_of = {display(path): data for its in texts.values() for path, data in its}
+    # Rounds: the factories of the leaking calls, then those returning a known factory's
+    # response (``def get(u): return _open(u)``), until no round finds a new one.
+    out: Dict[Tuple[str, ...], Factory] = {}
+    known: Known = {}
+    for _ in range(_ROUNDS):
+        found: Dict[str, List[Factory]] = {}
+        for real, (path, tree) in sorted(trees.items()):
+            for cls, name, line, library, via in in_module(tree, package(real), names[real], known):
+                qualified = qualify(names[real], cls, name)
+                if qualified not in out:
+                    factory = Factory(
+                        owner[real], qualified, name, cls, library, "with", f"{display(path)}:{line}", via
+                    )
+                    found.setdefault(owner[real], []).append(factory)
+        if not found:
+            break
+        for project, its in sorted(found.items()):
+            project_patches = [p for p in patches if getattr(p, "project", None) == project]
+            for factory in screen_project(its, texts.get(project, []), project_patches):
+                out[factory.qualified] = factory
+                for name in factory.qualified:
+                    known[name] = (factory.library, factory.mocked)
+        _add_callers(trees, rest, {f.name for f in out.values()}, lambda path: data_of.get(display(path), b""))
+    return tuple(sorted(out.values()))
+
+
+def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str, str]], words: Set[str], data) -> None:
+    """Parse into ``trees`` the files of ``rest`` that name one of ``words`` (a factory's
+    name: they may hold a factory of it), and drop them from ``rest``."""
+    if not words:
+        return
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+    keep = []
+    for path, real in rest:
+        text = data(path)
+        if b"return" in text and pattern.search(text):
+            try:
+                trees[real] = (path, ast.parse(text))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                pass
+        else:
+            keep.append((path, real))
+    rest[:] = keep
 
 
 _CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?", re.M)
