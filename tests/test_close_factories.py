@@ -232,3 +232,14 @@ def test_a_function_returning_a_factorys_response_is_a_factory_too(tmp_path):
         tmp_path / "b", {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use, "tests/test_a.py": test}
     )
     assert [a for _, a, _ in run(root)["pkg/use.py"]] == ["reported"]
+
+
+def test_a_swap_of_the_factory_or_an_instance_attribute_of_its_name(tmp_path):
+    test = "from pkg import request\n\n\ndef test():\n    request._execute_request = lambda url: None\n"
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_swap.py": test})
+    sites = run(root)["pkg/caller.py"]
+    assert [a for _, a, _ in sites] == ["reported"]
+    assert "request._execute_request = lambda url: None` at tests/test_swap.py:5" in sites[0][2]
+    shadow = METHOD + "\n    def reset(self):\n        self._create_stream = None\n"
+    root = make(tmp_path / "b", {"pkg/stream.py": shadow})
+    assert factories(root) == []

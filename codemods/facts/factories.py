@@ -47,7 +47,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .visitor import _Names
 
-_URLOPEN = frozenset({"urllib.request.urlopen", "urllib2.urlopen", "six.moves.urllib.request.urlopen"})
+_URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
 _VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 _REQUESTS_FUNCTIONS = frozenset({f"requests.{v}" for v in _VERBS} | {f"requests.api.{v}" for v in _VERBS})
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
@@ -369,7 +369,8 @@ def screen_project(
             if word not in data:
                 continue
             escaped = re.escape(word)
-            patterns = [(rb"(?<![\w.])" + escaped + rb"\s*=(?!=)", assigned)]
+            # ``m._f = fake``, ``self._m = f`` (an instance attribute shadows the method), ``_f = g``
+            patterns = [(rb"(?<!\w)" + escaped + rb"\s*=(?!=)", assigned)]
             if any(w in data for w in (b"patch", b"setattr", b"mock", b"Mock")):
                 patterns.append((rb"['\".]" + escaped + rb"['\"]", quoted))
             for pattern, table in patterns:
