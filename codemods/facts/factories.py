@@ -100,9 +100,12 @@ class Factory:
     mocked: str = ""
 
 
+_LEAKING = re.compile(rb"urlopen|stream\s*=\s*True")
+
+
 def worth_reading(data: bytes) -> bool:
     """Bytes that may hold a factory: a ``return`` and a leaking call."""
-    return b"return" in data and (b"urlopen" in data or b"stream" in data)
+    return b"return" in data and (b"urlopen" in data or b"stream" in data) and _LEAKING.search(data) is not None
 
 
 #: qualified name -> (library, mocked) of the factories known so far (a call to one is a
@@ -116,12 +119,7 @@ def in_module(
     """The factories defined in ``tree`` (imported as ``modules``): (owner class or "", name,
     line, library, mocked: why a test may replace a factory it calls)."""
     context = _Context(modules, known or {})
-    names = _Names(tree, package)
-    names._imports([n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))])
-    if any(isinstance(n, ast.Global) for n in ast.walk(tree)):
-        declared = {g for n in ast.walk(tree) if isinstance(n, ast.Global) for g in n.names}
-    else:
-        declared = set()
+    names, declared = _module_names(tree, package)
     out = []
     top = _binding_counts(tree.body)
     for stmt in tree.body:
@@ -187,6 +185,27 @@ def _own_nodes(func: ast.FunctionDef) -> Iterable[ast.AST]:
         if isinstance(node, _SCOPES):
             continue
         stack.extend(ast.iter_child_nodes(node))
+
+
+_MODULE_NAMES: Dict[int, Tuple[ast.Module, _Names, Set[str]]] = {}
+
+
+def _module_names(tree: ast.Module, package: str) -> Tuple[_Names, Set[str]]:
+    """The module's import names and the names it declares ``global`` (one walk per tree)."""
+    cached = _MODULE_NAMES.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1], cached[2]
+    imports: List[ast.AST] = []
+    declared: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+        elif isinstance(node, ast.Global):
+            declared.update(node.names)
+    names = _Names(tree, package)
+    names._imports(imports)
+    _MODULE_NAMES[id(tree)] = (tree, names, declared)
+    return names, declared
 
 
 class _Context:
@@ -458,9 +477,12 @@ def collect(
     # response (``def get(u): return _open(u)``), until no round finds a new one.
     out: Dict[Tuple[str, ...], Factory] = {}
     known: Known = {}
+    todo = set(trees)
     for _ in range(_ROUNDS):
         found: Dict[str, List[Factory]] = {}
         for real, (path, tree) in sorted(trees.items()):
+            if real not in todo:
+                continue
             for cls, name, line, library, via in in_module(tree, package(real), names[real], known):
                 qualified = qualify(names[real], cls, name)
                 if qualified not in out:
@@ -476,7 +498,21 @@ def collect(
                 out[factory.qualified] = factory
                 for name in factory.qualified:
                     known[name] = (factory.library, factory.mocked)
-        _add_callers(trees, rest, {f.name for f in out.values()}, lambda path: data_of.get(display(path), b""))
+        before = set(trees)
+        fresh = {f.name for fs in found.values() for f in fs if f.qualified in out}
+        _add_callers(trees, rest, fresh, lambda path: data_of.get(display(path), b""))
+        # The next round reads the files that name a factory found in this one.
+        word = (
+            re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(fresh)) + rb")\b") if fresh else None
+        )
+        todo = {
+            real
+            for real, (path, _) in trees.items()
+            if real not in before or (word is not None and word.search(data_of.get(display(path), b"")))
+        }
+        if not todo:
+            break
+    _MODULE_NAMES.clear()
     return tuple(sorted(out.values()))
 
 
@@ -485,11 +521,14 @@ def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str,
     name: they may hold a factory of it), and drop them from ``rest``."""
     if not words:
         return
-    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+    # A factory of one returns its call or binds it: ``return f(`` / ``= f(`` on one line.
+    alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words))
+    pattern = re.compile(rb"(?:\breturn\b|=)[^\n]*\b(?:" + alternatives + rb")[ \t]*\(")
+    encoded = [w.encode() for w in words]
     keep = []
     for path, real in rest:
         text = data(path)
-        if b"return" in text and pattern.search(text):
+        if b"return" in text and any(w in text for w in encoded) and pattern.search(text):
             try:
                 trees[real] = (path, ast.parse(text))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
