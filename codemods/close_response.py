@@ -317,8 +317,7 @@ DOCS = CodemodDocs(
   with every analysis of a response; the site names the factory ("the response made by
   `_execute_request` (pytube/request.py:19)"). A factory a test may replace (a patch of it, of
   its module or class, a string or an assignment naming it) is reported at its callers: under
-  `with` the code would get a mock's `__enter__()` value. An alias (`import f as g`) is not
-  followed.""",
+  `with` the code would get a mock's `__enter__()` value.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
@@ -392,7 +391,7 @@ class CloseResponse(WrappingCodemod):
         assert isinstance(node, cst.Call)
         if self.candidate_name(node.func):
             return True
-        if _last_name(node.func) in self._factory_names():
+        if _last_name(node.func) in self._factory_names() | self._factory_aliases:
             return True
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "open":
             return isinstance(node.func.value, cst.Name)
@@ -490,6 +489,23 @@ class CloseResponse(WrappingCodemod):
 
     # -- callers of the project's response factories (facts/factories.py) --------------------
 
+    _factory_aliases: frozenset = frozenset()
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        names = self._factory_names()
+        aliases = set()
+        if names:
+            for node in self.nodes_of(tree, cst.ImportFrom):
+                if isinstance(node.names, cst.ImportStar):
+                    continue
+                for alias in node.names:
+                    name, asname = alias.name, alias.asname
+                    if isinstance(name, cst.Name) and name.value in names and asname is not None:
+                        if isinstance(asname.name, cst.Name):
+                            aliases.add(asname.name.value)  # from pkg.request import _execute_request as run
+        self._factory_aliases = frozenset(aliases)
+        return super().transform_module(tree)
+
     def _factory_names(self) -> frozenset:
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts) or not facts.factories:
@@ -504,7 +520,7 @@ class CloseResponse(WrappingCodemod):
             self._made_by_module, self._made_by = self.module, {}
             self._factory_context = None
         last = _last_name(call.func)
-        if last is None or last not in self._factory_names():
+        if last is None or (last not in self._factory_names() and last not in self._factory_aliases):
             return None
         facts = self.file.facts
         if self._factory_context is None:

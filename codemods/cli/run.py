@@ -92,7 +92,9 @@ def factory_words(settings: engine.Settings) -> engine.Settings:
     facts = settings.facts
     if "close-response" not in settings.codemods or not getattr(facts, "factories", ()):
         return settings
-    words = sorted(set(settings.prefilter_words) | {f.name for f in facts.factories})
+    # The qualified names too: pruning keeps the functions that use an import alias of one.
+    names = {f.name for f in facts.factories} | {q for f in facts.factories for q in f.qualified}
+    words = sorted(set(settings.prefilter_words) | names)
     return replace(settings, prefilter_words=tuple(words))
 
 
