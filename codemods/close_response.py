@@ -8,9 +8,11 @@ exception) leaks a connection per call. The wrapping itself lives in ``wrapping.
 
 from __future__ import annotations
 
-from typing import Optional
+import os
+from typing import Any, Optional
 
 import libcst as cst
+from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
 from .closing.held import HeldClients
@@ -320,6 +322,19 @@ DOCS = CodemodDocs(
   unsafe fix, reported without `--unsafe-fixes`; data read from it is not an escape (`for chunk in r.iter_content(): sink(chunk)`). A name
   bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`) or to
   `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
+        """**Callers of a response factory**: a function of the project that returns a fresh
+  response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
+  return r`; a module-level `def`, or a private method of a module-level class that no class
+  that may derive from it defines again; not async, not decorated, no `yield`, bound once;
+  a function returning a factory's response is one too; `codemods/facts/factories.py`,
+  computed before any file is rewritten) is right to hand it
+  out: its own site stays reported as returned. Its callers are sites: `response =
+  _execute_request(url)` (by its qualified name, through imports in other modules too, or
+  `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
+  with every analysis of a response; the site names the factory ("the response made by
+  `_execute_request` (pytube/request.py:19)"). A factory a test may replace (a patch of it, of
+  its module or class, a string or an assignment naming it) is reported at its callers: under
+  `with` the code would get a mock's `__enter__()` value.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
@@ -420,6 +435,8 @@ class CloseResponse(WrappingCodemod):
         assert isinstance(node, cst.Call)
         if self.candidate_name(node.func):
             return True
+        if _last_name(node.func) in self._factory_names() | self._factory_aliases:
+            return True
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "open":
             return isinstance(node.func.value, cst.Name)
         return any(arg.keyword is not None and arg.keyword.value in ("stream", "preload_content") for arg in node.args)
@@ -445,6 +462,10 @@ class CloseResponse(WrappingCodemod):
             return None
         if not isinstance(node, cst.Call):
             return None
+        factory = self._factory_of(node)
+        if factory is not None:
+            self._made_by[node] = factory
+            return Target(node, factory.mode, factory.library)
         found = self.resolver.classify(node) or self._held_call(node)
         if found is None:
             if self._held_clients().opener_open(node):
@@ -511,13 +532,22 @@ class CloseResponse(WrappingCodemod):
         return target
 
     def project_problem(self, target: Target) -> Optional[str]:
-        """A test that mocks the call that makes the response (``patch("pkg.mod.requests.get")``,
+        """A factory a test may replace is reported: under ``with`` the code would get a mock's
+        ``__enter__()`` value. A test that mocks the call that makes the response (``patch("pkg.mod.requests.get")``,
         ``requests.Session.send``, the client's constructor, ``urllib.request.urlopen``) hands
         the code the mock's ``return_value``; ``with`` would bind its ``__enter__()`` value
         instead, an object the test never set up. A sync response is then closed with
         ``contextlib.closing``, which binds the object itself and calls its ``close()``; an
         object the test chose may lack ``close()`` (an unsafe fix). Where neither is the code
         as before (an async response, httpx's ``stream()`` used as a response) it is reported."""
+        factory = getattr(self, "_made_by", {}).get(target.node)
+        if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
+            if not factory.mocked:
+                return None
+            return (
+                f"a test may replace the factory ({factory.mocked}); under `with`, the code would get "
+                "the mock's `__enter__()` value, not the object the test set up"
+            )
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts):
             return None
@@ -567,12 +597,129 @@ class CloseResponse(WrappingCodemod):
             memo[1][client_class] = tuple(sorted(sites, key=lambda c: (c.chain, c.qualified)))
         return memo[1][client_class]
 
+    # -- callers of the project's response factories (facts/factories.py) --------------------
+
+    _factory_aliases: frozenset = frozenset()
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        names = self._factory_names()
+        aliases = set()
+        if names:
+            for node in self.nodes_of(tree, cst.ImportFrom):
+                if isinstance(node.names, cst.ImportStar):
+                    continue
+                for alias in node.names:
+                    name, asname = alias.name, alias.asname
+                    if isinstance(name, cst.Name) and name.value in names and asname is not None:
+                        if isinstance(asname.name, cst.Name):
+                            aliases.add(asname.name.value)  # from pkg.request import _execute_request as run
+        self._factory_aliases = frozenset(aliases)
+        return super().transform_module(tree)
+
+    def _factory_names(self) -> frozenset:
+        facts = self.file.facts
+        if not isinstance(facts, ProjectFacts) or not facts.factories:
+            return frozenset()
+        return frozenset(f.name for f in facts.factories)
+
+    def _factory_of(self, call: cst.Call) -> Optional[Any]:
+        """The response factory of this project that ``call`` calls: a function reached by its
+        qualified name (through imports, relative ones too, or defined in this module), or a
+        private method called as ``self._m(...)`` in a method of its own class."""
+        if getattr(self, "_made_by_module", None) is not self.module:
+            self._made_by_module, self._made_by = self.module, {}
+            self._factory_context = None
+        last = _last_name(call.func)
+        if last is None or (last not in self._factory_names() and last not in self._factory_aliases):
+            return None
+        facts = self.file.facts
+        if self._factory_context is None:
+            real = os.path.realpath(os.path.abspath(self.context.filename or ""))
+            project = facts.project_of_real(real)
+            modules = tuple(facts.names_of(real, project))
+            init = os.path.basename(real) == "__init__.py"
+            packages = tuple(m if init else m.rpartition(".")[0] for m in modules)
+            self._factory_context = (project, modules, packages)
+        project, modules, packages = self._factory_context
+        func = call.func
+        candidates = []
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and last.startswith("_"):
+            owner = self._method_owner(call, func.value)
+            if owner is not None:
+                candidates += [f"{m}.{owner}.{last}" for m in modules]
+        for qualified in self.get_metadata(QualifiedNameProvider, func, set()):
+            name = qualified.name
+            if qualified.source == QualifiedNameSource.IMPORT:
+                if name.startswith("."):
+                    dots = len(name) - len(name.lstrip("."))
+                    for package in packages:
+                        parts = package.split(".") if package else []
+                        if dots - 1 <= len(parts):
+                            base = ".".join(parts[: len(parts) - (dots - 1)])
+                            candidates.append(f"{base}.{name[dots:]}" if base else name[dots:])
+                else:
+                    candidates.append(name)
+            elif qualified.source == QualifiedNameSource.LOCAL and name == last and isinstance(func, cst.Name):
+                candidates += [f"{m}.{last}" for m in modules]  # this module's own def
+        for name in candidates:
+            found = facts.factory(name, project)
+            if found is not None:
+                return found
+        return None
+
+    def _method_owner(self, call: cst.Call, receiver: cst.Name) -> Optional[str]:
+        """The class whose method holds ``call`` when ``receiver`` is that method's first
+        parameter, never rebound, and the class is at module level (not a static method)."""
+        parent = self.resolver.parent
+        node: Optional[cst.CSTNode] = parent(call)
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            node = parent(node)
+        if not isinstance(node, cst.FunctionDef) or not node.params.params:
+            return None
+        if node.params.params[0].name.value != receiver.value:
+            return None
+        for decorator in node.decorators:
+            if _last_name(decorator.decorator) in ("staticmethod", "classmethod"):
+                return None
+        block = parent(node)
+        cls = parent(block) if isinstance(block, cst.IndentedBlock) else None
+        if not isinstance(cls, cst.ClassDef) or not isinstance(parent(cls), cst.Module):
+            return None
+        scope = self.get_metadata(ScopeProvider, receiver, None)
+        if scope is None or len(scope.assignments[receiver.value]) != 1:
+            return None
+        return cls.name.value
+
+    def _made_by_text(self, node: cst.CSTNode) -> Optional[str]:
+        factory = getattr(self, "_made_by", {}).get(node)
+        if factory is None:
+            return None
+        name = f"{factory.owner}.{factory.name}" if factory.owner else factory.name
+        return f"the response made by `{name}` ({factory.where})"
+
+    def _named(self, node: cst.CSTNode, text: str) -> str:
+        made = self._made_by_text(node)
+        if made is None:
+            return text
+        if "the response" in text:
+            return text.replace("the response", made, 1)
+        return f"{text} ({made})"
+
+    def report(self, node: cst.CSTNode, reason: str, suggestion: str = "") -> None:
+        super().report(node, self._named(node, reason), suggestion)
+
+    def unsafe_fix(self, node: cst.CSTNode, reason: str, hazard: str) -> bool:
+        return super().unsafe_fix(node, self._named(node, reason), hazard)
+
     def fixed_message(self, target: Target, plan: Plan) -> str:
         if target.mocked:
             return (
                 f"closed the response with `with contextlib.closing(...)`: a test may mock the call that makes "
                 f"it ({target.mocked}), and `closing` binds the mock itself where `with` would bind its `__enter__()`"
             )
+        made = self._made_by_text(target.node)
+        if made is not None:
+            return f"closed {made} with `{target.mode}`"
         how = {
             "with": "with",
             "async with": "async with",
@@ -580,6 +727,14 @@ class CloseResponse(WrappingCodemod):
             "aclose": "try/finally: await .aclose()",
         }[target.mode]
         return f"closed the response with `{how}`"
+
+
+def _last_name(func: cst.BaseExpression) -> Optional[str]:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return None
 
 
 def _kw(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:

@@ -530,6 +530,59 @@ def test_rebound_names_retry_loops_and_responses_outliving_their_session(server,
     assert leaked(before), before
 
 
+def test_the_callers_of_a_response_factory(server, tmp_path):
+    """A factory returns the response open (right: its site stays reported); each caller
+    closes it (``facts/factories.py``): a function and a private method through ``self``."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.request import Request, urlopen
+
+        import requests
+
+        def _execute_request(path):
+            return urlopen(Request(URL + path))
+
+        def size(path):
+            response = _execute_request(path)
+            head = response.read(5)
+            if head == b"xxxxx":
+                raise ValueError(head.decode())  # the response stays referenced by the traceback
+            return len(head)
+
+        class Stream:
+            def _create_stream(self, path):
+                req = requests.get(URL + path, stream=True)
+                if req.status_code != 200:
+                    raise ValueError(req.status_code)
+                return req
+
+            def first(self, path):
+                stream = self._create_stream(path)
+                chunk = next(stream.iter_content(4)).decode()
+                if chunk == "xxxx":
+                    raise ValueError(chunk)
+                return chunk
+
+        def main():
+            out = []
+            for call, path in ((size, "/bytes?size=100000"), (size, "/health"), (Stream().first, "/stream?chunks=20"),
+                               (Stream().first, "/bytes?size=70000")):
+                try:
+                    out.append(call(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert "with _execute_request(path) as response:" in new
+    assert "with self._create_stream(path) as stream:" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before
+
+
 def test_a_response_passed_to_a_private_method_of_the_class(server, tmp_path):
     # ``self._ok(r)`` is read (closing/summaries.py): the class binds ``_ok`` once and nothing
     # else in the project does, so the response is closed around it.

@@ -26,6 +26,7 @@ import os
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
+from . import factories
 from .bounds import lower_bound_at_least, poetry_specifier, read_bounds, version_specifier
 from .model import (
     CONSUMERS,
@@ -122,6 +123,7 @@ def collect(
         patches.update(its_patches)
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
+    found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, patches, display_path)
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
@@ -133,6 +135,7 @@ def collect(
         imports=tuple(sorted(imports.items())),
         names=tuple(sorted(names.items())),
         members=tuple(sorted(k for k, count in members.items() if count > 1)),
+        factories=found,
         files=len(files),
         parsed=parsed,
     )

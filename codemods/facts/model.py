@@ -104,12 +104,23 @@ class ProjectFacts:
     #: assigned somewhere (``_x = ...`` indented, ``obj._x = ...``, ``setattr(obj, "_x", ...)``).
     #: The closing codemods read ``self._x(r)``'s body only when ``_x`` is not in it.
     members: Tuple[Tuple[str, str], ...] = ()
+    #: The project's response factories (``factories.Factory``), for close-response's callers.
+    factories: Tuple[Any, ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
     def __cache_key__(self) -> str:
         digest = hashlib.sha256()
-        parts = (self.projects, self.patches, self.changes, self.bounds, self.imports, self.names, self.members)
+        parts = (
+            self.projects,
+            self.patches,
+            self.changes,
+            self.bounds,
+            self.imports,
+            self.names,
+            self.members,
+            self.factories,
+        )
         for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
@@ -340,6 +351,13 @@ class ProjectFacts:
         nearest = dirs[-1]
         specs = [b.specifier for b in self.bounds if b.library == library and b.directory == nearest]
         return all(lower_bound_at_least(s, version) for s in specs)
+
+    def factory(self, qualified: str, project: Optional[str]) -> Optional[Any]:
+        """The response factory of ``project`` reached by the dotted name ``qualified``."""
+        for found in self.factories:
+            if found.project == project and qualified in found.qualified:
+                return found
+        return None
 
     def describe(self) -> List[str]:
         """One line per fact (``--verbose`` and debugging)."""

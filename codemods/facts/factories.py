@@ -1,0 +1,589 @@
+"""Response factories: functions of the project that hand a fresh response to their caller.
+
+``def _execute_request(url): ...; return urlopen(request)`` is right to return the response
+open: it is a factory. The leak is at its callers, which never close what they get
+(``response = _execute_request(url); return response.read()``). ``close-response`` closes the
+response there (``with _execute_request(url) as response:``) when it knows, before any file is
+rewritten, that the call makes a fresh response: that knowledge crosses files (the callers may
+be in other modules), so it is a project fact, computed here with Python's ``ast``.
+
+A factory, soundly (anything else is not one):
+
+- a ``def`` at module level, or a plain ``def`` in the body of a class at module level whose
+  name is private (``_m``, not a dunder); not ``async``, not decorated, no ``yield``; its name
+  bound once in its module (or class body) and never declared ``global``;
+- every ``return`` of it (nested functions aside) returns a fresh response made in it, and its
+  body cannot end without one (its last statement returns or raises, or is an ``if``/``try``
+  whose every branch does): ``urllib.request.urlopen(...)``, a requests module function
+  (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
+  ``io.TextIOWrapper(r, ...)`` of one (closing the wrapper closes the response), a call of a
+  factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
+  that name a factory are parsed for them then; a test that may replace the inner factory
+  marks the outer one ``mocked`` too), or a local
+  name whose every binding in the function is one of those (a name bound in branches or a retry
+  loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
+- such a local name is used in the function only as the returned value, as the wrapped object
+  of a ``TextIOWrapper`` bound to another such name, or through one of the response's plain
+  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``): nothing
+  keeps it elsewhere.
+
+The project's other files may still replace or override it: a method counts only when no other
+``def`` of the project has its name and nothing assigns that name (``obj._m = f``), and any
+mention of the name as the last part of a string or as an assigned name (``patch("p.m._f")``,
+``m._f = fake``, ``setattr(m, "_f", ...)``), or a patch of the module or class that holds it, is
+recorded as ``Factory.mocked``: close-response then reports the callers instead of binding a
+mock's ``__enter__()`` value.
+
+Only files the prefilter can find relevant are parsed (they name an HTTP library and one of the
+leaking calls), so the pass stays cheap.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from .visitor import _Names
+
+_URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
+_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+_REQUESTS_FUNCTIONS = frozenset({f"requests.{v}" for v in _VERBS} | {f"requests.api.{v}" for v in _VERBS})
+_SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
+_WRAPPERS = frozenset({"io.TextIOWrapper"})
+#: The response's plain attributes: reading one keeps nothing of the response.
+_PLAIN = frozenset(
+    {
+        "status_code",
+        "status",
+        "code",
+        "reason",
+        "ok",
+        "text",
+        "content",
+        "headers",
+        "url",
+        "encoding",
+        "cookies",
+        "elapsed",
+        "history",
+        "json",
+        "raise_for_status",
+        "getcode",
+        "geturl",
+        "info",
+        "getheader",
+        "getheaders",
+        "msg",
+    }
+)
+_ROUNDS = 4  # factories of factories of factories of a leaking call, at most
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+@dataclass(frozen=True, order=True)
+class Factory:
+    """One response factory. ``qualified``: every dotted name it is reached by
+    (``pkg.mod._open``, ``pkg.mod.Stream._create_stream``); ``owner``: its class ("" for a
+    function); ``library``: ``urllib``/``requests``; ``mode``: how a caller closes what it
+    returns (``with``); ``where``: ``path:line`` of its ``def``; ``mocked``: why a test may
+    replace it (empty: nothing does)."""
+
+    project: str
+    qualified: Tuple[str, ...]
+    name: str
+    owner: str
+    library: str
+    mode: str
+    where: str
+    mocked: str = ""
+
+
+_LEAKING = re.compile(rb"urlopen|stream\s*=\s*True")
+
+
+def worth_reading(data: bytes) -> bool:
+    """Bytes that may hold a factory: a ``return`` and a leaking call."""
+    return b"return" in data and (b"urlopen" in data or b"stream" in data) and _LEAKING.search(data) is not None
+
+
+#: qualified name -> (library, mocked) of the factories known so far (a call to one is a
+#: fresh response too: factories of factories).
+Known = Dict[str, Tuple[str, str]]
+
+
+def in_module(
+    tree: ast.Module, package: str, modules: Sequence[str] = (), known: Optional[Known] = None
+) -> List[Tuple[str, str, int, str, str]]:
+    """The factories defined in ``tree`` (imported as ``modules``): (owner class or "", name,
+    line, library, mocked: why a test may replace a factory it calls)."""
+    context = _Context(modules, known or {})
+    names, declared = _module_names(tree, package)
+    out = []
+    top = _binding_counts(tree.body)
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef) and top.get(stmt.name) == 1 and stmt.name not in declared:
+            library, mocked = _factory(stmt, names, context, "")
+            if library:
+                out.append(("", stmt.name, stmt.lineno, library, mocked))
+        elif isinstance(stmt, ast.ClassDef) and top.get(stmt.name) == 1:
+            inside = _binding_counts(stmt.body)
+            for sub in stmt.body:
+                if (
+                    isinstance(sub, ast.FunctionDef)
+                    and sub.name.startswith("_")
+                    and not sub.name.endswith("__")
+                    and inside.get(sub.name) == 1
+                ):
+                    library, mocked = _factory(sub, names, context, stmt.name)
+                    if library:
+                        out.append((stmt.name, sub.name, sub.lineno, library, mocked))
+    return out
+
+
+def _binding_counts(body: Sequence[ast.stmt]) -> Dict[str, int]:
+    """How often each name is bound by the statements of ``body`` (function and class bodies
+    aside)."""
+    counts: Dict[str, int] = {}
+
+    def add(name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1
+
+    stack: List[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            add(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            add(node.id)
+        elif isinstance(node, ast.alias):
+            add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                add(name)
+        elif type(node).__name__ in ("MatchAs", "MatchStar", "MatchMapping"):
+            name = getattr(node, "name", None) or getattr(node, "rest", None)
+            if name:
+                add(name)
+        stack.extend(ast.iter_child_nodes(node))
+    return counts
+
+
+def _own_nodes(func: ast.FunctionDef) -> Iterable[ast.AST]:
+    """The nodes of ``func``'s body, nested scopes aside (their headers' defaults included)."""
+    stack: List[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+_MODULE_NAMES: Dict[int, Tuple[ast.Module, _Names, Set[str]]] = {}
+
+
+def _module_names(tree: ast.Module, package: str) -> Tuple[_Names, Set[str]]:
+    """The module's import names and the names it declares ``global`` (one walk per tree)."""
+    cached = _MODULE_NAMES.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1], cached[2]
+    imports: List[ast.AST] = []
+    declared: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+        elif isinstance(node, ast.Global):
+            declared.update(node.names)
+    names = _Names(tree, package)
+    names._imports(imports)
+    _MODULE_NAMES[id(tree)] = (tree, names, declared)
+    return names, declared
+
+
+class _Context:
+    def __init__(self, modules: Sequence[str], known: Known) -> None:
+        self.modules = tuple(modules)
+        self.known = known
+
+
+def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str) -> Tuple[str, str]:
+    """The library of the fresh response ``func`` returns on every path ("" if none), and
+    why a test may replace a factory it calls."""
+    if func.decorator_list or not func.body or not _ends(func.body):
+        return "", ""
+    nodes = list(_own_nodes(func))
+    params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
+    params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
+    parents: Dict[ast.AST, ast.AST] = {}
+    for node in nodes:
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
+            return "", ""
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    # Every binding of each local name: the value of ``name = value``, or None (another kind).
+    bindings: Dict[str, List[Optional[ast.AST]]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            parent = parents.get(node)
+            plain = isinstance(parent, ast.Assign) and len(parent.targets) == 1 and parent.targets[0] is node
+            bindings.setdefault(node.id, []).append(parent.value if plain else None)  # type: ignore[union-attr]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bindings.setdefault(node.name, []).append(None)
+        elif isinstance(node, ast.alias):
+            bindings.setdefault((node.asname or node.name).split(".")[0], []).append(None)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bindings.setdefault(node.name, []).append(None)
+        elif type(node).__name__ in ("MatchAs", "MatchStar", "MatchMapping"):
+            bindings.setdefault(getattr(node, "name", None) or getattr(node, "rest", None) or "", []).append(None)
+    for param in params:
+        bindings.setdefault(param, []).append(None)
+    sessions = {
+        name
+        for name, values in bindings.items()
+        if all(isinstance(v, ast.Call) and names.dotted(v.func) in _SESSIONS for v in values)
+    }
+    responses: Dict[str, str] = {}  # local name -> library
+    leaks = [False]
+    mocked = [""]
+    receiver = func.args.args[0].arg if owner and func.args.args else None
+
+    def factory_called(call: ast.Call) -> Optional[Tuple[str, str]]:
+        """(library, mocked) of the known factory ``call`` calls."""
+        if not context.known:
+            return None
+        func_name = names.dotted(call.func) or ""
+        head, _, rest = func_name.partition(".")
+        if receiver and head == receiver and rest and "." not in rest and len(bindings.get(receiver, ())) == 1:
+            candidates = [f"{m}.{owner}.{rest}" for m in context.modules]
+        elif head in bindings:
+            return None  # a local name
+        elif "." in func_name:
+            candidates = [func_name]  # through an import
+        else:
+            candidates = [f"{m}.{func_name}" for m in context.modules]  # this module's own def
+        for name in candidates:
+            if name in context.known:
+                return context.known[name]
+        return None
+
+    def produced(expr: Optional[ast.AST], known: Dict[str, str]) -> str:
+        if isinstance(expr, ast.Name):
+            return known.get(expr.id, "")
+        if not isinstance(expr, ast.Call):
+            return ""
+        func_name = names.dotted(expr.func) or ""
+        if func_name in _URLOPEN:
+            return "urllib"
+        if func_name in _REQUESTS_FUNCTIONS:
+            return "requests"
+        if (
+            isinstance(expr.func, ast.Attribute)
+            and isinstance(expr.func.value, ast.Name)
+            and expr.func.value.id in sessions
+            and expr.func.attr in _VERBS
+        ):
+            return "requests"
+        if func_name in _WRAPPERS and expr.args and isinstance(expr.args[0], ast.Name):
+            return known.get(expr.args[0].id, "")
+        called = factory_called(expr)
+        if called is not None:
+            return called[0]
+        return ""
+
+    changed = True
+    while changed:  # least fixpoint: names whose every binding is a response
+        changed = False
+        for name, values in bindings.items():
+            if name in responses or not values:
+                continue
+            libs = {produced(v, responses) for v in values}
+            if len(libs) == 1 and "" not in libs:
+                responses[name] = libs.pop()
+                changed = True
+    libraries: Set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            func_name = names.dotted(node.func) or ""
+            stream = next((k.value for k in node.keywords if k.arg == "stream"), None)
+            if func_name in _URLOPEN or (
+                produced(node, responses) == "requests" and isinstance(stream, ast.Constant) and stream.value is True
+            ):
+                leaks[0] = True
+            called = factory_called(node)
+            if called is not None:
+                leaks[0] = True
+                mocked[0] = mocked[0] or called[1]
+        if isinstance(node, ast.Return):
+            lib = produced(node.value, responses)
+            if not lib:
+                return "", ""
+            libraries.add(lib)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in responses:
+            parent = parents.get(node)
+            if isinstance(parent, ast.Return):
+                continue
+            if isinstance(parent, ast.Attribute) and parent.attr in _PLAIN:
+                continue
+            if (
+                isinstance(parent, ast.Call)
+                and parent.args
+                and parent.args[0] is node
+                and names.dotted(parent.func) in _WRAPPERS
+                and isinstance(parents.get(parent), ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id in responses for t in parents[parent].targets)  # type: ignore[attr-defined]
+            ):
+                continue
+            return "", ""
+    if len(libraries) != 1 or not leaks[0]:
+        return "", ""
+    return libraries.pop(), mocked[0]
+
+
+def _ends(body: Sequence[ast.stmt]) -> bool:
+    """Whether running ``body`` cannot reach its end (it returns or raises first)."""
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return True
+    if isinstance(last, ast.If):
+        return bool(last.orelse) and _ends(last.body) and _ends(last.orelse)
+    if isinstance(last, ast.Try):
+        if last.finalbody and _ends(last.finalbody):
+            return True
+        main = _ends(last.orelse) if last.orelse else _ends(last.body)
+        return main and all(_ends(h.body) for h in last.handlers)
+    if isinstance(last, ast.With):
+        return _ends(last.body)
+    return False
+
+
+# -- the project's other files ------------------------------------------------------------------
+
+
+def qualify(module_names: Sequence[str], owner: str, name: str) -> Tuple[str, ...]:
+    inner = f"{owner}.{name}" if owner else name
+    return tuple(f"{m}.{inner}" for m in module_names)
+
+
+def screen_project(
+    found: List[Factory], texts: Iterable[Tuple[str, bytes]], patches: Sequence[object]
+) -> List[Factory]:
+    """``found`` (one project's factories) less the overridable methods, each with why a test
+    may replace it (``mocked``). ``texts``: (display path, bytes) of every file of the project."""
+    by_name: Dict[str, List[Factory]] = {}
+    for factory in found:
+        by_name.setdefault(factory.name, []).append(factory)
+    assigned: Dict[str, str] = {}
+    quoted: Dict[str, str] = {}
+    words = {name: name.encode() for name in by_name}
+    for where, data in texts:
+        for name, word in words.items():
+            if word not in data:
+                continue
+            escaped = re.escape(word)
+            # ``m._f = fake``, ``self._m = f`` (an instance attribute shadows the method), ``_f = g``
+            patterns = [(rb"(?<!\w)" + escaped + rb"\s*=(?!=)", assigned)]
+            if any(w in data for w in (b"patch", b"setattr", b"mock", b"Mock")):
+                patterns.append((rb"['\".]" + escaped + rb"['\"]", quoted))
+            for pattern, table in patterns:
+                match = re.search(pattern, data)
+                if match and name not in table:
+                    line = data.count(b"\n", 0, match.start()) + 1
+                    start = data.rfind(b"\n", 0, match.start()) + 1
+                    end = data.find(b"\n", match.start())
+                    text = data[start : end if end >= 0 else len(data)].decode("utf-8", "replace").strip()
+                    table[name] = f"`{text[:60]}` at {where}:{line}"
+    derived = _derived([data for _, data in texts], {f.owner for f in found if f.owner})
+    overridden: List[Tuple[str, str, str, int]] = []  # (name, owner, where, line of the def)
+    for where, data in texts:
+        for name, word in words.items():
+            if word in data and re.search(rb"\bdef\s+" + re.escape(word) + rb"\b", data):
+                overridden.extend((n, o, f"{where}:{c}", m) for n, o, c, m in _classes_defining(data, name, derived))
+    out = []
+    for factory in found:
+        others = [
+            where
+            for n, o, where, line in overridden
+            if (n, o) == (factory.name, factory.owner) and f"{where.rpartition(':')[0]}:{line}" != factory.where
+        ]
+        if factory.owner and (factory.name in assigned or others):
+            continue  # a class that may derive from its class defines it too, or something rebinds it
+        mocked = assigned.get(factory.name) or quoted.get(factory.name) or factory.mocked
+        if not mocked:
+            for patch in patches:
+                target = getattr(patch, "target", "")
+                if target and any(q.startswith(target + ".") or q == target for q in factory.qualified):
+                    mocked = f"`{getattr(patch, 'text', target)}` at {getattr(patch, 'where', '')}"
+                    break
+        out.append(
+            Factory(
+                factory.project,
+                factory.qualified,
+                factory.name,
+                factory.owner,
+                factory.library,
+                factory.mode,
+                factory.where,
+                mocked,
+            )
+        )
+    return out
+
+
+def collect(
+    files: Sequence[str],
+    reals: Sequence[str],
+    owner: Dict[str, str],
+    names: Dict[str, Tuple[str, ...]],
+    package,
+    read,
+    patches: Sequence[object],
+    display,
+) -> Tuple[Factory, ...]:
+    """The factories of every project of the run. ``owner``: real path -> project;
+    ``names``: real path -> dotted names; ``package(real)``: what relative imports resolve
+    against; ``read(path)``: the bytes (raises OSError/ValueError); ``display(path)``: the
+    path as reports show it."""
+    from ..prefilter import screen
+
+    trees: Dict[str, Tuple[str, ast.Module]] = {}  # real -> (path, tree): the files worth parsing
+    texts: Dict[str, List[Tuple[str, bytes]]] = {}  # project -> (display path, bytes) of its files
+    for path, real in zip(files, reals):
+        project = owner.get(real)
+        if project is None or not names.get(real):
+            continue
+        try:
+            data = read(path)
+        except (OSError, ValueError):
+            continue
+        texts.setdefault(project, []).append((display(path), data))
+        if not worth_reading(data):
+            continue
+        verdict = screen(data)
+        if verdict.candidate and verdict.tree is not None:
+            trees[real] = (path, verdict.tree)
+    projects = {owner[real] for real in trees}
+    texts = {project: its for project, its in texts.items() if project in projects}
+    rest = [(path, real) for path, real in zip(files, reals) if real not in trees and owner.get(real) in projects]
+    data_of = {display(path): data for its in texts.values() for path, data in its}
+    # Rounds: the factories of the leaking calls, then those returning a known factory's
+    # response (``def get(u): return _open(u)``), until no round finds a new one.
+    out: Dict[Tuple[str, ...], Factory] = {}
+    known: Known = {}
+    todo = set(trees)
+    for _ in range(_ROUNDS):
+        found: Dict[str, List[Factory]] = {}
+        for real, (path, tree) in sorted(trees.items()):
+            if real not in todo:
+                continue
+            for cls, name, line, library, via in in_module(tree, package(real), names[real], known):
+                qualified = qualify(names[real], cls, name)
+                if qualified not in out:
+                    factory = Factory(
+                        owner[real], qualified, name, cls, library, "with", f"{display(path)}:{line}", via
+                    )
+                    found.setdefault(owner[real], []).append(factory)
+        if not found:
+            break
+        for project, its in sorted(found.items()):
+            project_patches = [p for p in patches if getattr(p, "project", None) == project]
+            for factory in screen_project(its, texts.get(project, []), project_patches):
+                out[factory.qualified] = factory
+                for name in factory.qualified:
+                    known[name] = (factory.library, factory.mocked)
+        before = set(trees)
+        fresh = {f.name for fs in found.values() for f in fs if f.qualified in out}
+        _add_callers(trees, rest, fresh, lambda path: data_of.get(display(path), b""))
+        # The next round reads the files that name a factory found in this one.
+        word = (
+            re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(fresh)) + rb")\b") if fresh else None
+        )
+        todo = {
+            real
+            for real, (path, _) in trees.items()
+            if real not in before or (word is not None and word.search(data_of.get(display(path), b"")))
+        }
+        if not todo:
+            break
+    _MODULE_NAMES.clear()
+    return tuple(sorted(out.values()))
+
+
+def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str, str]], words: Set[str], data) -> None:
+    """Parse into ``trees`` the files of ``rest`` that name one of ``words`` (a factory's
+    name: they may hold a factory of it), and drop them from ``rest``."""
+    if not words:
+        return
+    # A factory of one returns its call or binds it: ``return f(`` / ``= f(`` on one line.
+    alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words))
+    pattern = re.compile(rb"(?:\breturn\b|=)[^\n]*\b(?:" + alternatives + rb")[ \t]*\(")
+    encoded = [w.encode() for w in words]
+    keep = []
+    for path, real in rest:
+        text = data(path)
+        if b"return" in text and any(w in text for w in encoded) and pattern.search(text):
+            try:
+                trees[real] = (path, ast.parse(text))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                pass
+        else:
+            keep.append((path, real))
+    rest[:] = keep
+
+
+_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?", re.M)
+
+
+def _derived(datas: Iterable[bytes], owners: Set[str]) -> Dict[str, Set[str]]:
+    """owner -> the names of the project's classes that may derive from it (by the last part
+    of their bases' names, transitively; itself included)."""
+    bases: List[Tuple[str, Set[str]]] = []
+    for data in datas:
+        if b"class" not in data:
+            continue
+        for match in _CLASS.finditer(data):
+            listed = match.group(2) or b""
+            names = {part.strip().split(b".")[-1].decode("utf-8", "replace") for part in listed.split(b",")}
+            bases.append((match.group(1).decode(), {n for n in names if n}))
+    out = {}
+    for owner in owners:
+        found = {owner}
+        changed = True
+        while changed:
+            changed = False
+            for name, its in bases:
+                if name not in found and its & found:
+                    found.add(name)
+                    changed = True
+        out[owner] = found
+    return out
+
+
+def _classes_defining(data: bytes, name: str, derived: Dict[str, Set[str]]) -> List[Tuple[str, str, int, int]]:
+    """(name, owner, line of the class, line of the def) for each factory owner and each class
+    of this file that defines ``name`` and may derive from the owner's class (by name; a class
+    without bases derives from nothing, it can only be the owner's class itself); an
+    unparsable file counts for every owner."""
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [(name, owner, 0, 0) for owner in derived]
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for sub in node.body:
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name == name:
+                for owner, classes in derived.items():
+                    if node.name not in classes:
+                        continue
+                    if node.bases or node.keywords:
+                        out.append((name, owner, node.lineno, sub.lineno))
+    return out

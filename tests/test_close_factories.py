@@ -1,0 +1,245 @@
+"""close-response at the callers of a project's response factories (``facts/factories.py``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from click.testing import CliRunner
+
+from codemods import facts
+from codemods.cli import command
+from codemods.discover import discover
+
+FACTORY = """\
+from urllib.request import Request, urlopen
+
+
+def _execute_request(url, data=None):
+    if not url.startswith("http"):
+        raise ValueError(url)
+    return urlopen(Request(url, data=data))
+
+
+def get(url):
+    response = _execute_request(url)
+    return response.read().decode()
+
+
+def open_it(url):
+    response = _execute_request(url)
+    return response
+"""
+
+CALLER = """\
+import json
+
+from pkg import request
+from pkg.request import _execute_request as run
+
+
+def fetch(url):
+    response = request._execute_request(url)
+    return json.loads(response.read())
+
+
+def fetch_again(url):
+    resp = run(url)
+    return resp.read()
+"""
+
+RELATIVE = """\
+from . import request
+
+
+def fetch(url):
+    response = request._execute_request(url)
+    return response.read()
+"""
+
+METHOD = """\
+import requests
+
+
+class Stream:
+    def _create_stream(self, url):
+        req = requests.get(url, stream=True, timeout=5)
+        if req.status_code != 200:
+            raise ValueError(req.text)
+        return req
+
+    def size(self, url):
+        stream = self._create_stream(url)
+        return len(stream.content)
+"""
+
+
+def make(tmp_path: Path, files: Dict[str, str]) -> Path:
+    root = tmp_path / "proj"
+    for name, text in {"pyproject.toml": '[project]\nname = "pkg"\n', "pkg/__init__.py": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def run(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
+    """{path relative to root: [(line, action, reason)]} of a close-response run."""
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(
+            command, ["--select", "close-response", "--format", "json", "-j", "1", "--no-cache", *args, "."]
+        )
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(result.stdout)
+    return {f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
+
+
+def factories(root: Path) -> List[str]:
+    found = discover([str(root)], [])
+    return sorted(q for f in facts.collect(found.files, found.roots).factories for q in f.qualified)
+
+
+def test_a_factorys_callers_are_closed_in_its_module_and_in_others(tmp_path):
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "pkg/rel.py": RELATIVE})
+    # ``open_it`` hands its response on: a factory of the factory.
+    assert factories(root) == ["pkg.request._execute_request", "pkg.request.open_it"]
+    sites = run(root)
+    request = sites["pkg/request.py"]
+    assert (
+        7,
+        "reported",
+        "the response (or something reading from it) is returned at line 7; the caller may still use it",
+    ) in request
+    assert (11, "fixed", "closed the response made by `_execute_request` (pkg/request.py:4) with `with`") in request
+    # A caller that hands it on is reported, naming the factory.
+    assert any(line == 16 and action == "reported" and "made by `_execute_request`" in r for line, action, r in request)
+    assert [(line, a) for line, a, _ in sites["pkg/caller.py"]] == [(8, "fixed"), (13, "fixed")]  # an alias too
+    assert [a for _, a, _ in sites["pkg/rel.py"]] == ["fixed"]
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        CliRunner().invoke(command, ["--select", "close-response", "-j", "1", "--no-cache", "."])
+    finally:
+        os.chdir(cwd)
+    text = (root / "pkg" / "caller.py").read_text()
+    assert "    with request._execute_request(url) as response:\n        return json.loads(response.read())\n" in text
+    assert "    with run(url) as resp:\n        return resp.read()\n" in text
+    for name in ("request.py", "caller.py", "rel.py"):
+        compile((root / "pkg" / name).read_text(), name, "exec")
+    assert not any(a == "fixed" for s in run(root).values() for _, a, _ in s)  # a second run changes nothing
+
+
+def test_a_private_method_called_through_self_is_closed(tmp_path):
+    root = make(tmp_path, {"pkg/stream.py": METHOD})
+    sites = run(root)["pkg/stream.py"]
+    assert (12, "fixed", "closed the response made by `Stream._create_stream` (pkg/stream.py:5) with `with`") in sites
+
+
+def test_a_method_a_subclass_may_override_is_no_factory(tmp_path):
+    sub = "from pkg.stream import Stream\n\n\nclass Fake(Stream):\n    def _create_stream(self, url):\n        return None\n"
+    root = make(tmp_path, {"pkg/stream.py": METHOD, "pkg/fake.py": sub})
+    assert factories(root) == []
+    assert [line for line, _, _ in run(root)["pkg/stream.py"]] == [6]  # the factory's own site only
+    public = METHOD.replace("_create_stream", "create_stream")
+    root = make(tmp_path / "b", {"pkg/stream.py": public})
+    assert factories(root) == []
+
+
+def test_a_factory_a_test_may_replace_is_reported_at_its_callers(tmp_path):
+    test = (
+        "from unittest import mock\n\nfrom pkg import caller\n\n\n"
+        "def test():\n    with mock.patch('pkg.request._execute_request'):\n        caller.fetch('u')\n"
+    )
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": test})
+    sites = run(root)["pkg/caller.py"]
+    assert [a for _, a, _ in sites] == ["reported", "reported"]
+    assert (
+        "a test may replace the factory (`with mock.patch('pkg.request._execute_request'):` at tests/test_caller.py:7)"
+        in sites[0][2]
+    )
+    assert "the response made by `_execute_request` (pkg/request.py:4)" in sites[0][2]
+
+
+def test_functions_that_return_something_else_are_no_factories(tmp_path):
+    reads = FACTORY.replace("return urlopen(Request(url, data=data))", "return urlopen(Request(url, data=data)).read()")
+    maybe = FACTORY.replace("        raise ValueError(url)", "        return None")
+    decorated = FACTORY.replace("def _execute_request", "@functools.lru_cache\ndef _execute_request").replace(
+        "from urllib", "import functools\nfrom urllib"
+    )
+    kept = FACTORY.replace(
+        "    return urlopen(Request(url, data=data))",
+        "    r = urlopen(Request(url, data=data))\n    KEPT.append(r)\n    return r",
+    )
+    for i, source in enumerate((reads, maybe, decorated, kept)):
+        root = make(tmp_path / str(i), {"pkg/request.py": source, "pkg/caller.py": CALLER})
+        assert factories(root) == [], source
+        assert "pkg/caller.py" not in run(root)
+
+
+def test_the_callers_cached_result_follows_the_factory_file(tmp_path):
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER})
+    cache = tmp_path / "cache"
+
+    def cached() -> Dict[str, List[Tuple[int, str, str]]]:
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            result = CliRunner().invoke(
+                command,
+                [
+                    "--select",
+                    "close-response",
+                    "--check",
+                    "--format",
+                    "json",
+                    "-j",
+                    "1",
+                    "--cache-dir",
+                    str(cache),
+                    ".",
+                ],
+            )
+        finally:
+            os.chdir(cwd)
+        data = json.loads(result.stdout)
+        return {f["path"]: [(s["line"], s["action"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
+
+    assert cached()["pkg/caller.py"] == [(8, "fixed"), (13, "fixed")]
+    (root / "pkg" / "request.py").write_text(
+        FACTORY.replace("return urlopen(Request(url, data=data))", "return urlopen(Request(url, data=data)).read()")
+    )
+    assert "pkg/caller.py" not in cached()  # no longer a factory: nothing to close there
+
+
+def test_a_function_returning_a_factorys_response_is_a_factory_too(tmp_path):
+    api = "from pkg import request\n\n\ndef fetch_raw(url):\n    handle = request._execute_request(url)\n    return handle\n"
+    use = "from pkg.api import fetch_raw\n\n\ndef size(url):\n    handle = fetch_raw(url)\n    return len(handle.read())\n"
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use})
+    assert factories(root) == ["pkg.api.fetch_raw", "pkg.request._execute_request", "pkg.request.open_it"]
+    sites = run(root)
+    assert sites["pkg/use.py"] == [(5, "fixed", "closed the response made by `fetch_raw` (pkg/api.py:4) with `with`")]
+    assert [a for _, a, _ in sites["pkg/api.py"]] == ["reported"]  # it returns it: its callers close it
+    # A test that replaces the inner factory reaches the outer one's callers too.
+    test = "from unittest import mock\n\n\ndef test():\n    with mock.patch('pkg.request._execute_request'):\n        pass\n"
+    root = make(
+        tmp_path / "b", {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use, "tests/test_a.py": test}
+    )
+    assert [a for _, a, _ in run(root)["pkg/use.py"]] == ["reported"]
+
+
+def test_a_swap_of_the_factory_or_an_instance_attribute_of_its_name(tmp_path):
+    test = "from pkg import request\n\n\ndef test():\n    request._execute_request = lambda url: None\n"
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_swap.py": test})
+    sites = run(root)["pkg/caller.py"]
+    assert [a for _, a, _ in sites] == ["reported", "reported"]
+    assert "request._execute_request = lambda url: None` at tests/test_swap.py:5" in sites[0][2]
+    shadow = METHOD + "\n    def reset(self):\n        self._create_stream = None\n"
+    root = make(tmp_path / "b", {"pkg/stream.py": shadow})
+    assert factories(root) == []
