@@ -168,7 +168,7 @@ class _FileRun:
     def screen(self) -> Optional[FileResult]:
         """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
         and tells which codemods can act at all (``kinds``; ``None`` when ast cannot tell)."""
-        self.verdict = screen(self.data, self.settings.prefilter_words) if self.settings.codemods else None
+        self.verdict = screen(self.data, words_for(self.settings, self.path)) if self.settings.codemods else None
         if self.verdict is None or not self.verdict.candidate:
             self.result.status = SKIPPED
             return self.result
@@ -191,7 +191,7 @@ class _FileRun:
         settings, verdict = self.settings, self.verdict
         assert verdict is not None
         if settings.hide_functions and verdict.tree is not None:
-            watched = registry.watched_names(settings.codemods, settings.prefilter_words)
+            watched = registry.watched_names(settings.codemods, words_for(settings, self.path))
             self.hidden = prune.hide(self.data, verdict.tree, watched)
         hidden = self.hidden
         try:
@@ -337,13 +337,24 @@ def _error(result: FileResult, reason: str, line: int = 0, column: int = 0) -> F
     return result
 
 
+def words_for(settings: Settings, path: str) -> Tuple[str, ...]:
+    """The prefilter's words for the file at ``path``: the configured ones, and for
+    close-response the names of its project's response factories that the file names (the
+    project facts, ``facts/factories.py``): a caller of one may import no HTTP library."""
+    facts = settings.facts
+    if facts is None or "close-response" not in settings.codemods:
+        return settings.prefilter_words
+    extra = facts.factory_words(path)
+    return tuple(sorted(set(settings.prefilter_words) | set(extra))) if extra else settings.prefilter_words
+
+
 def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
     """``process_source``, through the content cache when there is one (``cache.py``). Files
     the bytes stage rejects are screened again rather than looked up: that is cheaper."""
     if (
         not settings.cache_dir
         or not settings.codemods
-        or not prefilter.might_contain_target(data, settings.prefilter_words)
+        or not prefilter.might_contain_target(data, words_for(settings, path))
     ):
         return process_source(data, path, settings)
     from . import cache

@@ -26,8 +26,8 @@ from .fileindex import MISSING, FileIndex, digest, shared
 PURPOSE = "screen"
 
 
-def verdict_key(settings: Settings, sha: str) -> str:
-    return digest(PURPOSE, sorted(set(settings.prefilter_words)), sha)
+def verdict_key(settings: Settings, path: str, sha: str) -> str:
+    return digest(PURPOSE, sorted(set(engine.words_for(settings, path))), sha)
 
 
 def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str | None":
@@ -38,7 +38,7 @@ def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str
         return None  # the worker says why it cannot be read
     if settings.max_file_size and index.size(path) > settings.max_file_size:
         return None  # the size limit's error, from the worker
-    candidate = index.get(path, PURPOSE, verdict_key(settings, sha))
+    candidate = index.get(path, PURPOSE, verdict_key(settings, path, sha))
     if candidate is False:
         return FileResult(path=path, status=SKIPPED)  # exactly process_source's answer
     if candidate is not True:
@@ -67,7 +67,7 @@ def remember(index: FileIndex, path: str, seen: str, settings: Settings, result:
     sha, _ = index.content(path)
     if sha != seen:
         return
-    index.put(path, PURPOSE, verdict_key(settings, sha), result.status != SKIPPED)
+    index.put(path, PURPOSE, verdict_key(settings, path, sha), result.status != SKIPPED)
 
 
 def run_cached(

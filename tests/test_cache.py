@@ -645,14 +645,14 @@ def test_a_memo_is_keyed_by_its_parameters(tmp_path):
     index = fileindex.FileIndex(str(tmp_path / "c"))
     sha, _ = index.content(str(path))
     s = settings(tmp_path)
-    index.put(str(path), lookup.PURPOSE, lookup.verdict_key(s, sha), False)
-    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, sha)) is False
+    index.put(str(path), lookup.PURPOSE, lookup.verdict_key(s, str(path), sha), False)
+    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, str(path), sha)) is False
     other = dataclasses.replace(s, prefilter_words=("Client",))
-    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(other, sha)) is fileindex.MISSING
+    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(other, str(path), sha)) is fileindex.MISSING
     path.write_text("import httpx\n")
     index.new_run()
     new_sha, _ = index.content(str(path))
-    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, new_sha)) is fileindex.MISSING
+    assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, str(path), new_sha)) is fileindex.MISSING
 
 
 def test_the_memoised_facts_pass_equals_the_fresh_one(tmp_path):

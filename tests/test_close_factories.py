@@ -243,3 +243,16 @@ def test_a_swap_of_the_factory_or_an_instance_attribute_of_its_name(tmp_path):
     shadow = METHOD + "\n    def reset(self):\n        self._create_stream = None\n"
     root = make(tmp_path / "b", {"pkg/stream.py": shadow})
     assert factories(root) == []
+
+
+def test_the_factory_names_are_prefilter_words_only_in_its_own_project(tmp_path):
+    # A factory called `_execute_request` makes every file of *its* project that names it a
+    # candidate (it may import no HTTP library), not a file of another project of the run:
+    # the corpus's `scan` and `_open` factories had made 250 more files reach LibCST.
+    root = make(tmp_path / "a", {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER})
+    other = make(tmp_path / "b", {"lib/mod.py": "def f(x):\n    return x._execute_request()\n"})
+    found = discover([str(root), str(other)], [])
+    known = facts.collect(found.files, found.roots)
+    words = {os.path.relpath(p, tmp_path): known.factory_words(p) for p in found.files}
+    assert words[os.path.join("a", "proj", "pkg", "caller.py")] == ("_execute_request",)
+    assert words[os.path.join("b", "proj", "lib", "mod.py")] == ()

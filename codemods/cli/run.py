@@ -57,7 +57,6 @@ def _run_stdin_command(args: CommandArgs, run: Resolved, paths: Sequence[str]) -
         settings = with_per_file_ignores(settings, run.cfg, run.base, name)
     if project_facts.needed(settings.codemods):
         settings = replace(settings, facts=project_facts.for_stdin(name, run.excludes))
-        settings = factory_words(settings)
     report_args = (
         args.fmt,
         args.output,
@@ -86,18 +85,6 @@ def _run_files(args: CommandArgs, run: Resolved, paths: Sequence[str], started: 
     return exit_status(totals, run.mode)
 
 
-def factory_words(settings: engine.Settings) -> engine.Settings:
-    """The names of the project's response factories join the prefilter's words: a file that
-    calls one may name no HTTP library (``facts/factories.py``)."""
-    facts = settings.facts
-    if "close-response" not in settings.codemods or not getattr(facts, "factories", ()):
-        return settings
-    # The qualified names too: pruning keeps the functions that use an import alias of one.
-    names = {f.name for f in facts.factories} | {q for f in facts.factories for q in f.qualified}
-    words = sorted(set(settings.prefilter_words) | names)
-    return replace(settings, prefilter_words=tuple(words))
-
-
 def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engine.Settings:
     """The roots, the per-file budgets, the cache and (once, before any file is rewritten)
     what tests and other modules know (facts/)."""
@@ -122,7 +109,6 @@ def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engin
         settings = replace(
             settings, facts=project_facts.for_run(found.files, found.roots, run.excludes, index, run.jobs)
         )
-        settings = factory_words(settings)  # close-response's callers of a response factory
     settings = generated.plan_run(settings, found.files)  # each package's shared client
     return settings
 

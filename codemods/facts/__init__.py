@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
 from . import factories
@@ -123,7 +123,7 @@ def collect(
         patches.update(its_patches)
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
-    found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, patches, display_path)
+    found, factory_files = _factories(files, reals, owner, names, namer, read, index, patches)
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
@@ -136,6 +136,7 @@ def collect(
         names=tuple(sorted(names.items())),
         members=tuple(sorted(k for k, count in members.items() if count > 1)),
         factories=found,
+        factory_files=factory_files,
         files=len(files),
         parsed=parsed,
     )
@@ -222,6 +223,70 @@ def _recorded(job: Tuple[str, str, str, str], got, index) -> Optional[_Part]:
         note_from_imports(index, path, sha, pairs)
         index.put(path, _MEMO, _memo_key(path, real, project, package, sha), _plain(part))
     return part
+
+
+_FACTORIES = "factories"
+
+
+def _factories(files, reals, owner, names, namer, read, index, patches) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
+    """``factories.collect`` and ``_factory_files``, through ``index``'s memo: the answer
+    depends on every file of the run (which defines a factory, which calls one, which test
+    mocks one), so it is kept on the first file under a key of every file's path and content
+    hash, and the patches. A warm run (nothing changed) reads no file for it."""
+
+    def compute() -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
+        found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, patches, display_path)
+        return found, _factory_files(files, reals, owner, found, read)
+
+    if index is None or read is not None or not files:
+        return compute()
+    from ..fileindex import MISSING, digest
+
+    shas = []
+    for path in files:
+        sha = index.known(path)
+        if sha is None:  # a file not hashed (unreadable): nothing to key on
+            return compute()
+        shas.append(sha)
+    key = digest(_FACTORIES, [list(files), repr(sorted(patches)), repr(sorted(names.items()))], "".join(shas))
+    stored = index.get(files[0], _FACTORIES, key)
+    if stored is not MISSING:
+        try:
+            made, words = stored
+            return (
+                tuple(factories.Factory(fields[0], tuple(fields[1]), *fields[2:]) for fields in made),
+                tuple((str(path), tuple(its)) for path, its in words),
+            )
+        except (TypeError, ValueError):  # another shape: computed again
+            pass
+    found, words = compute()
+    plain = [[[f.project, list(f.qualified), *_fields(f)[2:]] for f in found], [[p, list(w)] for p, w in words]]
+    index.put(files[0], _FACTORIES, key, plain)
+    return found, words
+
+
+def _factory_files(files, reals, owner, found, read) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """(path, the factory names it names) for each file of a project with factories whose
+    bytes name one of that project's factories: close-response must see those files even
+    when they import no HTTP library (``engine.words_for``)."""
+    by_project: Dict[str, Set[str]] = {}
+    for factory in found:
+        by_project.setdefault(factory.project, set()).update([factory.name, *factory.qualified])
+    if not by_project:
+        return ()
+    out = []
+    for path, real in zip(files, reals):
+        words = by_project.get(owner.get(real, ""))
+        if not words:
+            continue
+        try:
+            data = read(path) if read is not None else _read_bytes(path)
+        except (OSError, ValueError):
+            continue
+        named = tuple(sorted(w for w in words if w.encode() in data))
+        if named:
+            out.append((path, named))
+    return tuple(out)
 
 
 def _memo_key(path: str, real: str, project: str, package: str, sha: str) -> str:

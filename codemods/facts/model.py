@@ -106,6 +106,9 @@ class ProjectFacts:
     members: Tuple[Tuple[str, str], ...] = ()
     #: The project's response factories (``factories.Factory``), for close-response's callers.
     factories: Tuple[Any, ...] = ()
+    #: (path as the run gave it, the names of its project's factories its bytes name), for
+    #: the files of a project that has factories (the prefilter's words for them).
+    factory_files: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
@@ -120,6 +123,7 @@ class ProjectFacts:
             self.names,
             self.members,
             self.factories,
+            self.factory_files,
         )
         for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
@@ -138,6 +142,13 @@ class ProjectFacts:
             if _inside(real, root) and (best is None or len(root) > len(best)):
                 best = root
         return best
+
+    def factory_words(self, path: str) -> Tuple[str, ...]:
+        """The names of the response factories of its project that the file at ``path`` names."""
+        table = _FACTORY_WORDS.get(id(self))
+        if table is None or table[0] is not self:
+            table = _FACTORY_WORDS[id(self)] = (self, dict(self.factory_files))
+        return table[1].get(path, ())
 
     def file_key(self, path: str) -> List[Tuple[str, str]]:
         """What a cached result of the file at ``path`` owes to other files' contents beyond
@@ -626,6 +637,10 @@ def real_paths(paths: Sequence[str]) -> List[str]:
         joined = os.path.join(real_dir, name)
         out.append(os.path.realpath(joined) if os.path.islink(joined) else joined)
     return out
+
+
+#: id(facts) -> (facts, path -> factory names): ``factory_words``'s table.
+_FACTORY_WORDS: Dict[int, Any] = {}
 
 
 def _inside(real: str, root: str) -> bool:
