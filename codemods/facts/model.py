@@ -136,12 +136,23 @@ class ProjectFacts:
         return self.project_of_real(_real(path))
 
     def project_of_real(self, real: str) -> Optional[str]:
-        """``project_of`` for a path already real (the facts' own paths)."""
-        best = None
-        for root in self.projects:
-            if _inside(real, root) and (best is None or len(root) > len(best)):
-                best = root
-        return best
+        """``project_of`` for a path already real (the facts' own paths). The answer is the
+        same for every file of a directory (remembered per directory: a run asks it of every
+        file, and each answer scans the projects)."""
+        directory = os.path.dirname(real)
+        memo = _PROJECT_OF.get(id(self))
+        if memo is None or memo[0] is not self:
+            memo = _PROJECT_OF[id(self)] = (self, {})
+        if directory not in memo[1]:
+            best = None
+            for root in self.projects:
+                if _inside(directory, root) and (best is None or len(root) > len(best)):
+                    best = root
+            memo[1][directory] = best
+        found = memo[1][directory]
+        if found is None and real in self.projects:
+            return real  # a project whose root is the file itself
+        return found
 
     def factory_words(self, path: str) -> Tuple[str, ...]:
         """The names of the response factories of its project that the file at ``path`` names."""
@@ -641,6 +652,8 @@ def real_paths(paths: Sequence[str]) -> List[str]:
 
 #: id(facts) -> (facts, path -> factory names): ``factory_words``'s table.
 _FACTORY_WORDS: Dict[int, Any] = {}
+#: id(facts) -> (facts, directory -> project): ``project_of_real``'s memo.
+_PROJECT_OF: Dict[int, Any] = {}
 
 
 def _inside(real: str, root: str) -> bool:
