@@ -47,3 +47,24 @@ def write(root: Path, files: Dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def cli_sites(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
+    """{path relative to root: [(line, action, reason)]} of a JSON ``-j 1`` CLI run in
+    ``root`` with ``args`` (the codemods, ``--check``, ...)."""
+    import json
+    import os
+
+    from click.testing import CliRunner
+
+    from codemods.cli import command
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(command, [*args, "--format", "json", "-j", "1", "."])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(result.stdout)
+    return {f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]] for f in data["files"] if f["sites"]}

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from codemods import facts
 from codemods.cli import command
 from codemods.discover import discover
+from tests.helpers import cli_sites
 
 FACTORY = """\
 from urllib.request import Request, urlopen
@@ -88,17 +89,7 @@ def make(tmp_path: Path, files: Dict[str, str]) -> Path:
 
 def run(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
     """{path relative to root: [(line, action, reason)]} of a close-response run."""
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        result = CliRunner().invoke(
-            command, ["--select", "close-response", "--format", "json", "-j", "1", "--no-cache", *args, "."]
-        )
-    finally:
-        os.chdir(cwd)
-    assert result.exit_code in (0, 1), result.output
-    data = json.loads(result.stdout)
-    return {f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
+    return cli_sites(root, "--select", "close-response", "--no-cache", *args)
 
 
 def factories(root: Path) -> List[str]:

@@ -4,7 +4,6 @@ test_facts_behaviour.py."""
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import random
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 from codemods import facts
 from codemods.cli import command
 from codemods.discover import discover
+from tests.helpers import cli_sites
 
 MOD = """\
 import requests
@@ -48,17 +48,7 @@ def collect(root: Path) -> facts.ProjectFacts:
 
 def sites(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
     """{path relative to root: [(line, action, reason)]} of a share-session --check run."""
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        result = CliRunner().invoke(
-            command, ["--select", "share-session", "--check", "--format", "json", "-j", "1", *args, "."]
-        )
-    finally:
-        os.chdir(cwd)
-    assert result.exit_code in (0, 1), result.output
-    data = json.loads(result.stdout)
-    return {f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
+    return cli_sites(root, "--select", "share-session", "--check", *args)
 
 
 def reasons(root: Path, path: str = "pkg/mod.py", *args: str) -> List[str]:
