@@ -333,8 +333,11 @@ DOCS = CodemodDocs(
   `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
   with every analysis of a response; the site names the factory ("the response made by
   `_execute_request` (pytube/request.py:19)"). A factory a test may replace (a patch of it, of
-  its module or class, a string or an assignment naming it) is reported at its callers: under
-  `with` the code would get a mock's `__enter__()` value.""",
+  its module or class, of anything in its module such as the `urlopen` it calls, of its
+  library, a string or an assignment naming it) is an **unsafe** fix at its callers:
+  `with contextlib.closing(_execute_request(url)) as response:`, because under `with` the code
+  would get a mock's `__enter__()` value (pytube's tests hand back a `Mock()`, which has no
+  `__enter__`), and what the test hands back may have no `close()`.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
@@ -544,10 +547,22 @@ class CloseResponse(WrappingCodemod):
         if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
             if not factory.mocked:
                 return None
-            return (
-                f"a test may replace the factory ({factory.mocked}); under `with`, the code would get "
-                "the mock's `__enter__()` value, not the object the test set up"
+            why = (
+                f"a test may replace the factory or the call it makes ({factory.mocked}); under `with`, the "
+                "code would get the mock's `__enter__()` value, not the object the test set up"
             )
+            if target.mode != Mode.WITH or target.used_as_response:
+                return why
+            # ``contextlib.closing`` binds the object itself; what the test hands back is not
+            # read here, so it may lack ``close()``: an unsafe fix (pytube's tests give a Mock).
+            target.mode = Mode.CLOSING
+            target.mocked = factory.mocked
+            target.hazard = (
+                f"a test may replace `{factory.name}` or the call it makes ({factory.mocked}) with an object "
+                "of its own, whose result may have no `close()`, which `contextlib.closing` calls when the block ends."
+            )
+            target.hazard_reason = why
+            return None
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts):
             return None

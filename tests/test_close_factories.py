@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import pytest
 from click.testing import CliRunner
 
 from codemods import facts
@@ -143,19 +144,32 @@ def test_a_method_a_subclass_may_override_is_no_factory(tmp_path):
     assert factories(root) == []
 
 
-def test_a_factory_a_test_may_replace_is_reported_at_its_callers(tmp_path):
+@pytest.mark.parametrize(
+    "patched",
+    [
+        "pkg.request._execute_request",  # the factory itself
+        "pkg.request.urlopen",  # pytube's tests: the call inside the factory, returning a Mock()
+        "urllib.request.urlopen",  # the library
+    ],
+)
+def test_a_factory_a_test_may_replace_is_an_unsafe_closing_fix_at_its_callers(tmp_path, patched):
+    # ``with`` on the Mock the test hands back raises TypeError (no __enter__); closing() binds
+    # it and calls its close(), which a Mock has, but an object of the test's own may lack.
     test = (
         "from unittest import mock\n\nfrom pkg import caller\n\n\n"
-        "def test():\n    with mock.patch('pkg.request._execute_request'):\n        caller.fetch('u')\n"
+        f"def test():\n    with mock.patch('{patched}'):\n        caller.fetch('u')\n"
     )
     root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": test})
     sites = run(root)["pkg/caller.py"]
     assert [a for _, a, _ in sites] == ["reported", "reported"]
-    assert (
-        "a test may replace the factory (`with mock.patch('pkg.request._execute_request'):` at tests/test_caller.py:7)"
-        in sites[0][2]
-    )
+    assert "a test may replace the factory or the call it makes (`" in sites[0][2]
+    assert f"mock.patch('{patched}')" in sites[0][2] and "tests/test_caller.py:7" in sites[0][2]
     assert "the response made by `_execute_request` (pkg/request.py:4)" in sites[0][2]
+    assert sites[0][2].endswith("fixable with --unsafe-fixes")
+    assert [a for _, a, _ in run(root, "--unsafe-fixes")["pkg/caller.py"]] == ["fixed", "fixed"]
+    text = (root / "pkg" / "caller.py").read_text()
+    assert "    with contextlib.closing(request._execute_request(url)) as response:\n" in text, text
+    compile(text, "caller.py", "exec")
 
 
 def test_functions_that_return_something_else_are_no_factories(tmp_path):

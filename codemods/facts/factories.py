@@ -418,8 +418,8 @@ def screen_project(
         mocked = assigned.get(factory.name) or quoted.get(factory.name) or factory.mocked
         if not mocked:
             for patch in patches:
-                target = getattr(patch, "target", "")
-                if target and any(q.startswith(target + ".") or q == target for q in factory.qualified):
+                if _replaces(patch, factory):
+                    target = getattr(patch, "target", "")
                     mocked = f"`{getattr(patch, 'text', target)}` at {getattr(patch, 'where', '')}"
                     break
         out.append(
@@ -435,6 +435,28 @@ def screen_project(
             )
         )
     return out
+
+
+#: The library names a factory's response comes from: a patch of any of them (or of the
+#: factory's module's binding of one) may hand the factory a mock to return.
+_LIBRARY_ROOTS = {"urllib": ("urllib", "http.client"), "requests": ("requests", "urllib3")}
+
+
+def _replaces(patch: object, factory: Factory) -> bool:
+    """``patch`` may make ``factory`` return something else than a real response: it replaces
+    the factory (or its class or module), anything of the factory's module (``pkg.request
+    .urlopen``: pytube's tests patch the call inside the factory, and a plain ``Mock`` has no
+    ``__enter__``), a name of its library, or its target cannot be read."""
+    target = getattr(patch, "target", "")
+    if not target:
+        return getattr(patch, "kind", "") == "unsettled"
+    for qualified in factory.qualified:
+        if qualified == target or qualified.startswith(target + "."):
+            return True
+        module = qualified.rsplit(".", 2 if factory.owner else 1)[0]
+        if target.startswith(module + "."):
+            return True
+    return any(target == root or target.startswith(root + ".") for root in _LIBRARY_ROOTS.get(factory.library, ()))
 
 
 def collect(
