@@ -42,7 +42,9 @@ def worth_parsing(data: bytes) -> bool:
     return False
 
 
-_LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
+#: ``\b(requests|httpx)\b``, written with the literal first (the same matches, faster: the
+#: regex engine skips to each literal instead of trying a word boundary at every position).
+_LIBRARY_WORD = re.compile(rb"(requests(?<=\brequests)|httpx(?<=\bhttpx))\b")
 #: Lines worth a full look: the statements that hold none are not walked (only their nested
 #: statements, for imports), which keeps the pass cheap on large test files.
 _LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
@@ -274,13 +276,13 @@ def candidate_lines(data: bytes) -> List[int]:
     return lines
 
 
-_DEF_NAME = re.compile(rb"\bdef[ \t]+(\w+)")  # in a string or comment too: only ever more
+_DEF_NAME = re.compile(rb"def(?<=\bdef)[ \t]+(\w+)")  # in a string or comment too: only ever more
 #: A private name bound otherwise than by ``def``: ``_x = ``/``_x: T = `` (a local variable, a
 #: class attribute, ``obj._x = ``), ``setattr(obj, "_x", ...)``, a mock (``patch.object(C,
 #: "_x")``, ``patch("pkg.mod.C._x")``: a ``MagicMock`` keeps its arguments in ``call_args``);
 #: any dotted string ending in it counts too. Cheap, and only ever makes the closing codemods
 #: read fewer methods. Several simple patterns: a regex each is faster than one alternation.
-_PRIVATE_ASSIGN = re.compile(rb"\b(_\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
+_PRIVATE_ASSIGN = re.compile(rb"(_(?<=\b_)\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
 _PRIVATE_NAMED = re.compile(rb"(?:setattr|\.object)\([^,\n]*,[ \t]*['\"](_\w+)['\"]")
 _PRIVATE_DOTTED = re.compile(rb"\.(_\w+)['\"]")
 
