@@ -49,3 +49,30 @@ def test_samples_exercise_both_sides_of_the_boundary():
     assert screen._LIBRARY_WORD.findall(SAMPLES[3]) == [b"requests", b"httpx"]
     assert screen._DEF_NAME.findall(SAMPLES[4]) == [b"f", b"h", b"_k"]
     assert style._FROM_IMPORT.findall(SAMPLES[2])[0][0] == b"."
+
+
+@pytest.mark.parametrize(
+    "data",
+    SAMPLES
+    + [
+        b"import importlib\nm = importlib.import_module('x')\n",
+        b"x = __import__ ('y')\n",
+        b"def __getattr__(name):\n    pass\n",
+        b"async def __getattr__(name): ...\n",
+        b"class A:\n    def __getattr__(self, n): ...\n",  # indented: not the module's
+        b"import_module = 1\n__import__\n",  # the words without a call
+    ],
+)
+def test_dynamic_guard_is_the_regex(data):
+    assert screen._dynamic(data) == (screen._DYNAMIC_IMPORT.search(data) is not None)
+
+
+def test_dynamic_guard_words_are_needed_by_every_alternative():
+    # Each alternative of the regex names one of the guard's words (a new alternative needs one).
+    for alternative in screen._DYNAMIC_IMPORT.pattern.split(b"|"):
+        assert any(word in alternative.replace(b"\\", b"") for word in screen._DYNAMIC_WORDS), alternative
+
+
+@pytest.mark.parametrize("data", SAMPLES + [b"import sys\nsys.path [0:0] = [p]\n", b"sys . path.append(p)\n"])
+def test_sys_path_guard_is_the_regex(data):
+    assert names.changes_sys_path("/p/mod.py", data) == (names._SYS_PATH.search(data) is not None)

@@ -61,6 +61,16 @@ _IMPORT_LINE = re.compile(
 _DYNAMIC_IMPORT = re.compile(
     rb"\bimport_module\s*\(|\b__import__\s*\(|^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M
 )
+#: A literal each alternative of ``_DYNAMIC_IMPORT`` needs: substring tests first (the regex,
+#: with its ``^`` tried at every line, cost ~4 s of CPU over the corpus' 16,938 files).
+_DYNAMIC_WORDS = (b"import_module", b"__import__", b"__getattr__")
+
+
+def _dynamic(data: bytes) -> bool:
+    """Whether the file imports by name: ``_DYNAMIC_IMPORT.search(data) is not None``."""
+    return any(word in data for word in _DYNAMIC_WORDS) and _DYNAMIC_IMPORT.search(data) is not None
+
+
 _DOTTED_STRING = re.compile(rb"""['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]""")
 
 
@@ -195,7 +205,7 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
     may be a submodule), relative ones resolved against ``package``. Read from the bytes; lines
     inside triple-quoted strings (docstring examples) are not statements and do not count."""
     out: Set[str] = set()
-    dynamic = _DYNAMIC_IMPORT.search(data) is not None
+    dynamic = _dynamic(data)
     # A module that imports by name (a module-level ``__getattr__``, ``importlib.import_module``)
     # loads at run time what it names under ``if TYPE_CHECKING:`` (langchain's lazy packages),
     # in its dotted strings and, for a name it builds, any module of its package (``pkg.*``).
