@@ -49,10 +49,11 @@ _LIBRARY = rb"(?:" + b"|".join(w.encode() for w in sorted(LIBRARY_WORDS, key=len
 _CONTINUATION = rb"\\(?:\r\n|\r|\n)"
 _SPACE = rb"(?:[ \t\f]|" + _CONTINUATION + rb")"
 #: ``import a, requests.x`` (across backslash continuations): binds a library name.
-_IMPORT = re.compile(rb"\bimport\b(?:[^\r\n#;\\]|" + _CONTINUATION + rb")*?\b" + _LIBRARY)
+#: (``import(?<=\bimport)``: ``\bimport``, literal first so the regex engine skips to it.)
+_IMPORT = re.compile(rb"import(?<=\bimport)\b(?:[^\r\n#;\\]|" + _CONTINUATION + rb")*?\b" + _LIBRARY)
 #: ``from <library module> import ...``: group 1 the module, group 2 a star.
 _FROM = re.compile(
-    rb"\bfrom"
+    rb"from(?<=\bfrom)"
     + _SPACE
     + rb"+("
     + _LIBRARY

@@ -42,7 +42,9 @@ def worth_parsing(data: bytes) -> bool:
     return False
 
 
-_LIBRARY_WORD = re.compile(rb"\b(requests|httpx)\b")
+#: ``\b(requests|httpx)\b``, written with the literal first (the same matches, faster: the
+#: regex engine skips to each literal instead of trying a word boundary at every position).
+_LIBRARY_WORD = re.compile(rb"(requests(?<=\brequests)|httpx(?<=\bhttpx))\b")
 #: Lines worth a full look: the statements that hold none are not walked (only their nested
 #: statements, for imports), which keeps the pass cheap on large test files.
 _LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
@@ -59,6 +61,16 @@ _IMPORT_LINE = re.compile(
 _DYNAMIC_IMPORT = re.compile(
     rb"\bimport_module\s*\(|\b__import__\s*\(|^(?:async[ \t]+)?def[ \t]+__getattr__\s*\(", re.M
 )
+#: A literal each alternative of ``_DYNAMIC_IMPORT`` needs: substring tests first (the regex,
+#: with its ``^`` tried at every line, cost ~4 s of CPU over the corpus' 16,938 files).
+_DYNAMIC_WORDS = (b"import_module", b"__import__", b"__getattr__")
+
+
+def _dynamic(data: bytes) -> bool:
+    """Whether the file imports by name: ``_DYNAMIC_IMPORT.search(data) is not None``."""
+    return any(word in data for word in _DYNAMIC_WORDS) and _DYNAMIC_IMPORT.search(data) is not None
+
+
 _DOTTED_STRING = re.compile(rb"""['"](\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)['"]""")
 
 
@@ -193,7 +205,7 @@ def imported_modules(data: bytes, package: str) -> Tuple[str, ...]:
     may be a submodule), relative ones resolved against ``package``. Read from the bytes; lines
     inside triple-quoted strings (docstring examples) are not statements and do not count."""
     out: Set[str] = set()
-    dynamic = _DYNAMIC_IMPORT.search(data) is not None
+    dynamic = _dynamic(data)
     # A module that imports by name (a module-level ``__getattr__``, ``importlib.import_module``)
     # loads at run time what it names under ``if TYPE_CHECKING:`` (langchain's lazy packages),
     # in its dotted strings and, for a name it builds, any module of its package (``pkg.*``).
@@ -274,13 +286,13 @@ def candidate_lines(data: bytes) -> List[int]:
     return lines
 
 
-_DEF_NAME = re.compile(rb"\bdef[ \t]+(\w+)")  # in a string or comment too: only ever more
+_DEF_NAME = re.compile(rb"def(?<=\bdef)[ \t]+(\w+)")  # in a string or comment too: only ever more
 #: A private name bound otherwise than by ``def``: ``_x = ``/``_x: T = `` (a local variable, a
 #: class attribute, ``obj._x = ``), ``setattr(obj, "_x", ...)``, a mock (``patch.object(C,
 #: "_x")``, ``patch("pkg.mod.C._x")``: a ``MagicMock`` keeps its arguments in ``call_args``);
 #: any dotted string ending in it counts too. Cheap, and only ever makes the closing codemods
 #: read fewer methods. Several simple patterns: a regex each is faster than one alternation.
-_PRIVATE_ASSIGN = re.compile(rb"\b(_\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
+_PRIVATE_ASSIGN = re.compile(rb"(_(?<=\b_)\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
 _PRIVATE_NAMED = re.compile(rb"(?:setattr|\.object)\([^,\n]*,[ \t]*['\"](_\w+)['\"]")
 _PRIVATE_DOTTED = re.compile(rb"\.(_\w+)['\"]")
 
