@@ -68,3 +68,8 @@ def cli_sites(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
     assert result.exit_code in (0, 1), result.output
     data = json.loads(result.stdout)
     return {f["path"]: [(s["line"], s["action"], s["reason"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
+
+
+def make_project(tmp_path: Path, files: Dict[str, str]) -> Path:
+    """``tmp_path/proj``: a package ``pkg`` with a ``pyproject.toml``, plus ``files``."""
+    return write(tmp_path / "proj", {"pyproject.toml": '[project]\nname = "pkg"\n', "pkg/__init__.py": "", **files})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 from codemods import facts
 from codemods.cli import command
 from codemods.discover import discover
-from tests.helpers import cli_sites
+from tests.helpers import cli_sites, make_project
 
 FACTORY = """\
 from urllib.request import Request, urlopen
@@ -79,13 +78,7 @@ class Stream:
 """
 
 
-def make(tmp_path: Path, files: Dict[str, str]) -> Path:
-    root = tmp_path / "proj"
-    for name, text in {"pyproject.toml": '[project]\nname = "pkg"\n', "pkg/__init__.py": "", **files}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+make = make_project
 
 
 def run(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from codemods import facts
 from codemods.cli import command
 from codemods.discover import discover
-from tests.helpers import cli_sites
+from tests.helpers import cli_sites, make_project
 
 MOD = """\
 import requests
@@ -32,13 +32,7 @@ def send(url):
 """
 
 
-def make(tmp_path: Path, files: Dict[str, str]) -> Path:
-    root = tmp_path / "proj"
-    for name, text in {"pyproject.toml": '[project]\nname = "pkg"\n', "pkg/__init__.py": "", **files}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+make = make_project
 
 
 def collect(root: Path) -> facts.ProjectFacts:
