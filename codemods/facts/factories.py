@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
@@ -52,31 +53,26 @@ _VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", 
 _REQUESTS_FUNCTIONS = frozenset({f"requests.{v}" for v in _VERBS} | {f"requests.api.{v}" for v in _VERBS})
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
 _WRAPPERS = frozenset({"io.TextIOWrapper"})
-#: The response's plain attributes: reading one keeps nothing of the response.
-_PLAIN = frozenset(
-    {
-        "status_code",
-        "status",
-        "code",
-        "reason",
-        "ok",
-        "text",
-        "content",
-        "headers",
-        "url",
-        "encoding",
-        "cookies",
-        "elapsed",
-        "history",
-        "json",
-        "raise_for_status",
-        "getcode",
-        "geturl",
-        "info",
-        "getheader",
-        "getheaders",
-        "msg",
-    }
+#: What a factory may use of the response before returning it: the closing codemods' plain
+#: attributes and methods (``closing/eager.py``), less those that read the body or close it
+#: (a caller's ``with`` on a closed ``urlopen`` response raises ``ValueError``).
+_PLAIN = (
+    (EAGER_ATTRS | EAGER_METHODS | RAISING_METHODS)
+    - CLOSING_METHODS
+    - frozenset(
+        {
+            "read",
+            "read1",
+            "readinto",
+            "readline",
+            "readlines",
+            "peek",
+            "aread",
+            "drain_conn",
+            "wait_for_close",
+            "decode",
+        }
+    )
 )
 _ROUNDS = 4  # factories of factories of factories of a leaking call, at most
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
