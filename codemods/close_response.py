@@ -9,7 +9,7 @@ exception) leaks a connection per call. The wrapping itself lives in ``wrapping.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopeProvider
@@ -657,30 +657,37 @@ class CloseResponse(WrappingCodemod):
             self._factory_context = (project, modules, packages)
         project, modules, packages = self._factory_context
         func = call.func
-        candidates = []
+        # One list of dotted names per binding the call may reach: every binding must be the
+        # same factory (``try: from .req import _open as get`` / ``except ImportError: from
+        # .other import get`` may call either).
+        bindings: List[List[str]] = []
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and last.startswith("_"):
             owner = self._method_owner(call, func.value)
             if owner is not None:
-                candidates += [f"{m}.{owner}.{last}" for m in modules]
+                bindings.append([f"{m}.{owner}.{last}" for m in modules])
         for qualified in self.get_metadata(QualifiedNameProvider, func, set()):
             name = qualified.name
             if qualified.source == QualifiedNameSource.IMPORT:
                 if name.startswith("."):
                     dots = len(name) - len(name.lstrip("."))
+                    expanded = []
                     for package in packages:
                         parts = package.split(".") if package else []
                         if dots - 1 <= len(parts):
                             base = ".".join(parts[: len(parts) - (dots - 1)])
-                            candidates.append(f"{base}.{name[dots:]}" if base else name[dots:])
+                            expanded.append(f"{base}.{name[dots:]}" if base else name[dots:])
+                    bindings.append(expanded)
                 else:
-                    candidates.append(name)
+                    bindings.append([name])
             elif qualified.source == QualifiedNameSource.LOCAL and name == last and isinstance(func, cst.Name):
-                candidates += [f"{m}.{last}" for m in modules]  # this module's own def
-        for name in candidates:
-            found = facts.factory(name, project)
-            if found is not None:
-                return found
-        return None
+                bindings.append([f"{m}.{last}" for m in modules])  # this module's own binding
+        found = None
+        for names in bindings:
+            hit = next((f for f in (facts.factory(n, project) for n in names) if f is not None), None)
+            if hit is None or (found is not None and hit != found):
+                return None
+            found = hit
+        return found
 
     def _method_owner(self, call: cst.Call, receiver: cst.Name) -> Optional[str]:
         """The class whose method holds ``call`` when ``receiver`` is that method's first

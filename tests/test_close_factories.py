@@ -254,3 +254,31 @@ def test_the_factory_names_are_prefilter_words_only_in_its_own_project(tmp_path)
     words = {os.path.relpath(p, tmp_path): known.factory_words(p) for p in found.files}
     assert words[os.path.join("a", "proj", "pkg", "caller.py")] == ("_execute_request",)
     assert words[os.path.join("b", "proj", "lib", "mod.py")] == ()
+
+
+def test_a_with_that_may_swallow_the_exception_is_no_end_of_a_factory(tmp_path):
+    # ``with suppress(OSError): return urlopen(u)`` returns None on an error: a caller's
+    # ``with _open(u) as r: if r is None: ...`` would crash where the code took the None branch.
+    swallowing = (
+        "from contextlib import suppress\nfrom urllib.request import urlopen\n\n\n"
+        "def _open(u):\n    with suppress(OSError):\n        return urlopen(u)\n"
+    )
+    assert factories(make(tmp_path, {"pkg/request.py": swallowing})) == []
+
+
+def test_a_name_that_may_be_bound_to_something_else_is_not_a_factory_call(tmp_path):
+    # The fallback import may bind ``get`` to a function that is no factory: the call stays.
+    caller = (
+        "try:\n    from .request import _execute_request as get\n"
+        "except ImportError:\n    from .other import get\n\n\n"
+        "def fetch(url):\n    r = get(url)\n    if r is None:\n        return b''\n    return r.read()\n"
+    )
+    other = "def get(url):\n    return None\n"
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/other.py": other, "pkg/caller.py": caller})
+    assert "pkg/caller.py" not in run(root)
+    plain = caller.replace(
+        "try:\n    from .request import _execute_request as get\nexcept ImportError:\n    from .other import get\n",
+        "from .request import _execute_request as get\n",
+    )
+    root = make(tmp_path / "b", {"pkg/request.py": FACTORY, "pkg/other.py": other, "pkg/caller.py": plain})
+    assert [a for _, a, _ in run(root)["pkg/caller.py"]] == ["fixed"]

@@ -355,8 +355,8 @@ def _ends(body: Sequence[ast.stmt]) -> bool:
             return True
         main = _ends(last.orelse) if last.orelse else _ends(last.body)
         return main and all(_ends(h.body) for h in last.handlers)
-    if isinstance(last, ast.With):
-        return _ends(last.body)
+    # Not a ``with``: its exit may swallow the exception (``with suppress(OSError): return
+    # urlopen(u)`` returns None), so the end of its body is no end of the function.
     return False
 
 
