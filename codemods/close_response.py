@@ -438,7 +438,7 @@ class CloseResponse(WrappingCodemod):
         assert isinstance(node, cst.Call)
         if self.candidate_name(node.func):
             return True
-        if _last_name(node.func) in self._factory_names() | self._factory_aliases:
+        if _last_name(node.func) in self._factory_calls:
             return True
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "open":
             return isinstance(node.func.value, cst.Name)
@@ -543,7 +543,7 @@ class CloseResponse(WrappingCodemod):
         ``contextlib.closing``, which binds the object itself and calls its ``close()``; an
         object the test chose may lack ``close()`` (an unsafe fix). Where neither is the code
         as before (an async response, httpx's ``stream()`` used as a response) it is reported."""
-        factory = getattr(self, "_made_by", {}).get(target.node)
+        factory = self._made_by.get(target.node)
         if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
             if not factory.mocked:
                 return None
@@ -614,7 +614,9 @@ class CloseResponse(WrappingCodemod):
 
     # -- callers of the project's response factories (facts/factories.py) --------------------
 
-    _factory_aliases: frozenset = frozenset()
+    #: The names a call of one of the project's factories may end in (``transform_module``).
+    _factory_calls: frozenset = frozenset()
+    _made_by: dict = {}
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         names = self._factory_names()
@@ -628,7 +630,8 @@ class CloseResponse(WrappingCodemod):
                     if isinstance(name, cst.Name) and name.value in names and asname is not None:
                         if isinstance(asname.name, cst.Name):
                             aliases.add(asname.name.value)  # from pkg.request import _execute_request as run
-        self._factory_aliases = frozenset(aliases)
+        self._factory_calls = names | frozenset(aliases)
+        self._made_by, self._factory_context = {}, None
         return super().transform_module(tree)
 
     def _factory_names(self) -> frozenset:
@@ -641,11 +644,8 @@ class CloseResponse(WrappingCodemod):
         """The response factory of this project that ``call`` calls: a function reached by its
         qualified name (through imports, relative ones too, or defined in this module), or a
         private method called as ``self._m(...)`` in a method of its own class."""
-        if getattr(self, "_made_by_module", None) is not self.module:
-            self._made_by_module, self._made_by = self.module, {}
-            self._factory_context = None
         last = _last_name(call.func)
-        if last is None or (last not in self._factory_names() and last not in self._factory_aliases):
+        if last is None or last not in self._factory_calls:
             return None
         facts = self.file.facts
         if self._factory_context is None:
@@ -713,7 +713,7 @@ class CloseResponse(WrappingCodemod):
         return cls.name.value
 
     def _made_by_text(self, node: cst.CSTNode) -> Optional[str]:
-        factory = getattr(self, "_made_by", {}).get(node)
+        factory = self._made_by.get(node)
         if factory is None:
             return None
         name = f"{factory.owner}.{factory.name}" if factory.owner else factory.name
