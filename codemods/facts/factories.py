@@ -45,12 +45,14 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from ..calls import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
-_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
-_REQUESTS_FUNCTIONS = frozenset({f"requests.{v}" for v in _VERBS} | {f"requests.api.{v}" for v in _VERBS})
+_REQUESTS_FUNCTIONS = frozenset(
+    {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
+)
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
 _WRAPPERS = frozenset({"io.TextIOWrapper"})
 #: What a factory may use of the response before returning it: the closing codemods' plain
@@ -284,7 +286,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
             isinstance(expr.func, ast.Attribute)
             and isinstance(expr.func.value, ast.Name)
             and expr.func.value.id in sessions
-            and expr.func.attr in _VERBS
+            and expr.func.attr in REQUESTS_VERBS
         ):
             return "requests"
         if func_name in _WRAPPERS and expr.args and isinstance(expr.args[0], ast.Name):
