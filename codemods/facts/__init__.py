@@ -248,7 +248,16 @@ def _factories(files, reals, owner, names, namer, read, index, patches) -> Tuple
         if sha is None:  # a file not hashed (unreadable): nothing to key on
             return compute()
         shas.append(sha)
-    key = digest(_FACTORIES, [list(files), repr(sorted(patches)), repr(sorted(names.items()))], "".join(shas))
+    # Also each file's project (marker files decide it) and the directory the paths shown
+    # (``display_path``) are relative to.
+    parts = [
+        list(files),
+        [owner.get(r, "") for r in reals],
+        os.getcwd(),
+        repr(sorted(patches)),
+        repr(sorted(names.items())),
+    ]
+    key = digest(_FACTORIES, parts, "".join(shas))
     stored = index.get(files[0], _FACTORIES, key)
     if stored is not MISSING:
         try:
@@ -271,7 +280,7 @@ def _factory_files(files, reals, owner, found, read) -> Tuple[Tuple[str, Tuple[s
     when they import no HTTP library (``engine.words_for``)."""
     by_project: Dict[str, Set[str]] = {}
     for factory in found:
-        by_project.setdefault(factory.project, set()).update([factory.name, *factory.qualified])
+        by_project.setdefault(factory.project, set()).add(factory.name)  # in every dotted name too
     if not by_project:
         return ()
     out = []
