@@ -289,8 +289,9 @@ DOCS = CodemodDocs(
   plain `with`.""",
     reported="""calls already closed (a `with` item, in `contextlib.closing`, passed to
   `enter_context`, closed/released/`aclose()`d in a `finally`, or passed to a function of the
-  project whose whole body is a `try` that closes that parameter in its `finally`, like
-  apprise's `read_bounded_response(r, limit)`: a `with` would close it twice). **Reported**
+  project whose whole body is a `try` whose `finally` starts by closing that parameter, like
+  apprise's `read_bounded_response(r, limit)`, in the statement right after the binding: a
+  `with` would close it twice). **Reported**
   (`path:line:col: close-response: reason`): the response or something lazily reading from it
   (an iterator, `r.raw`, `resp.content` in aiohttp, an unknown wrapper) is returned, yielded,
   raised, stored on an attribute, in a subscript or a container (`.append`, `.add`, displays),

@@ -400,3 +400,31 @@ def test_a_helper_that_may_not_close_it_on_every_path_is_not_a_close(tmp_path):
         new, sites = run(tmp_path, files)
         assert sites and all(s.action in ("fixed", "reported") for s in sites), text
         assert new != textwrap.dedent(IMPORTER) or all(s.action == "reported" for s in sites), text
+
+
+def test_a_closing_helper_counts_only_when_every_path_reaches_it(tmp_path):
+    # An early return before the helper leaves the response open on that path: a with, as
+    # for any helper that keeps nothing (found in review: this was silently no site).
+    early = textwrap.dedent(CLOSING_READER) + textwrap.dedent(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            if r.status_code != 200:
+                return None
+            return read_bounded_response(r, 10)
+        """
+    )
+    new, sites = run(tmp_path, {MAIN: early})
+    assert [s.action for s in sites] == ["fixed"], [s.reason for s in sites]
+    assert "    with requests.get(u, stream=True) as r:\n" in new
+
+
+def test_a_finally_that_may_not_reach_its_close_is_no_close(tmp_path):
+    one_line = CLOSING_READER.replace("        finally:\n            r.close()\n", "        finally: r.close()\n")
+    late = CLOSING_READER.replace("            r.close()\n", "            print(total)\n            r.close()\n")
+    for text, closed in ((one_line, True), (late, False)):
+        files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
+        new, sites = run(tmp_path, files)
+        assert (sites == []) is closed, (text, [s.reason for s in sites])

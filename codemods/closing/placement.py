@@ -189,7 +189,8 @@ class Placement(MetadataView):
             name = None
         else:
             name = binding
-            if self._closed_elsewhere(name, scope):
+            following = stmts[index + 1] if index + 1 < len(stmts) else None
+            if self._closed_elsewhere(name, scope, following):
                 return None
             if target.used_as_response and not self._used_as_response(name, scope):
                 return None
@@ -241,17 +242,24 @@ class Placement(MetadataView):
             return small.targets[0].target.value
         return None
 
-    def _closed_elsewhere(self, name: str, scope: NameScope) -> bool:
+    def _closed_elsewhere(self, name: str, scope: NameScope, following: Optional[cst.CSTNode] = None) -> bool:
         """The name is closed some other way: a ``finally`` that closes it, a ``with`` item,
         ``closing(name)``, ``enter_context(name)``, its ``close`` passed along, or a helper
-        that closes it in its own ``finally`` (``HelperSummaries.closes``)."""
+        that closes it in its own ``finally`` (``HelperSummaries.closes``), called in
+        ``following``, the statement right after the binding (so every path reaches it: a
+        helper called after an early ``return`` leaves that path open)."""
         for occurrence in scope.names.get(name, ()):
             if self.already_closed_item(occurrence):
                 return True
             parent = self._parent(occurrence)
-            if isinstance(parent, cst.Arg) and parent.value is occurrence:
+            if following is not None and isinstance(parent, cst.Arg) and parent.value is occurrence:
                 call = self._parent(parent)
-                if isinstance(call, cst.Call) and self.helpers.closes(call, parent):
+                if (
+                    isinstance(call, cst.Call)
+                    and isinstance(following, cst.SimpleStatementLine)
+                    and self._inside(call, following)
+                    and self.helpers.closes(call, parent)
+                ):
                     return True  # ``read_bounded(r)``, which closes it in its ``finally``
             if (
                 isinstance(parent, cst.Attribute)
@@ -264,6 +272,12 @@ class Placement(MetadataView):
                 if self._in_finally(grand, scope):
                     return True
         return False
+
+    def _inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = node
+        while current is not None and current is not ancestor:
+            current = self._parent(current)
+        return current is ancestor
 
     def _in_finally(self, node: cst.CSTNode, scope: NameScope) -> bool:
         current = self._parent(node)

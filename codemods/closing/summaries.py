@@ -130,7 +130,9 @@ class HelperSummaries(MetadataView):
             return False
         if not all(_literal_assignment(stmt) for stmt in body[:-1]):
             return False
-        if not any(_closes_name(stmt, param) for stmt in body[-1].finalbody.body.body):
+        finally_body = body[-1].finalbody.body
+        first = finally_body.body[0] if isinstance(finally_body, cst.IndentedBlock) else finally_body
+        if not _closes_name(first, param):  # first: a statement before it may raise and skip it
             return False
         scope = summaries._name_scope(function)
         if scope is None:
@@ -402,8 +404,8 @@ def _literal_assignment(stmt: cst.CSTNode) -> bool:
 
 
 def _closes_name(stmt: cst.CSTNode, name: str) -> bool:
-    """``name.close()`` (or another closing method) as a statement of its own."""
-    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+    """``name.close()`` (or another closing method) as the first small statement of ``stmt``."""
+    if not (isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and stmt.body):
         return False
     small = stmt.body[0]
     if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
