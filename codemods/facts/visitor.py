@@ -13,9 +13,9 @@ import ast
 import bisect
 import dataclasses
 import re
-import sys
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
 from .model import LIBRARIES, Change, Patch
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
@@ -373,7 +373,7 @@ class _FileFacts(_Names):
         top = module.split(".")[0]
         return (
             _DOTTED.match(module + ".x") is not None
-            and top in sys.stdlib_module_names
+            and top in _STDLIB
             and top not in _HTTP_STDLIB
             and top != self.package.split(".")[0]  # a project's own package of that name
         )
