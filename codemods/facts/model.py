@@ -149,10 +149,9 @@ class ProjectFacts:
                 if _inside(directory, root) and (best is None or len(root) > len(best)):
                     best = root
             memo[1][directory] = best
-        found = memo[1][directory]
-        if found is None and real in self.projects:
-            return real  # a project whose root is the file itself
-        return found
+        if real in self.projects:
+            return real  # a project whose root is the file itself: the longest root
+        return memo[1][directory]
 
     def factory_words(self, path: str) -> Tuple[str, ...]:
         """The names of the response factories of its project that the file at ``path`` names."""
