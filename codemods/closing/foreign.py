@@ -174,6 +174,17 @@ class _OtherModule:
 
 
 def _other_module(codemod: Any, path: str, facts: Any) -> Optional[_OtherModule]:
+    """The parsed module at ``path``, read once per module the codemod visits (each distinct
+    call asks), then through ``_CACHE`` by its bytes across the modules of a run."""
+    memo = getattr(codemod, "_foreign_memo", None)
+    if memo is None or memo[0] is not codemod.module:
+        memo = codemod._foreign_memo = (codemod.module, {})
+    if path not in memo[1]:
+        memo[1][path] = _read_module(codemod, path, facts)
+    return memo[1][path]
+
+
+def _read_module(codemod: Any, path: str, facts: Any) -> Optional[_OtherModule]:
     try:
         if os.path.getsize(path) > MAX_BYTES:
             return None
