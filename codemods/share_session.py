@@ -46,6 +46,7 @@ from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
+from .share.guarded import Guard, find_guard
 from .share.rewrite import SharePlan, insert_module_block, route_call, wrap_function_body
 from .share.targets import ShareTarget, collect
 from .share.user_client import plan_client
@@ -157,6 +158,7 @@ class ShareSession(HttpCodemod):
         self.requires = []
         self.module_node = node
         self.imports = ModuleImports(self, node)
+        self._guards: Dict[Tuple[str, str], Optional[Guard]] = {}
         targets = collect(self, node)
         if not targets:
             return True
@@ -246,6 +248,17 @@ class ShareSession(HttpCodemod):
             f"the module changes the environment ({self.facts.env}): an httpx client reads proxy "
             "and SSL variables when it is created, a bare call when it runs"
         )
+
+    def guard_of(self, lib: str, name: str) -> Optional[Guard]:
+        """The ``try`` that imports optional ``lib`` as ``name``, when this run's strategy can
+        put the client inside it (module and package scope: a client at module level)."""
+        if self.options["client"] or self.options["session-scope"] == "function":
+            return None
+        key = (lib, name)
+        if key not in self._guards:
+            guard = find_guard(self, self.module_node, lib)
+            self._guards[key] = guard if guard is not None and guard.ref == name else None
+        return self._guards[key]
 
     def module_problem(self, target: ShareTarget) -> Union[None, str, Hazard]:
         problem = self.env_problem(target)

@@ -116,6 +116,8 @@ def binding_problem(share: Any, target: ShareTarget) -> Optional[str]:
     assignments = list(scope[root.value])
     if not assignments:
         return "cannot resolve the call's name"
+    if share.guard_of(target.found.top_module, root.value) is not None:
+        return None  # an optional dependency: the client goes inside its try (guarded.py)
     for assignment in assignments:
         if not isinstance(assignment, ImportAssignment):
             where = _at(share, getattr(assignment, "node", None))

@@ -189,6 +189,12 @@ DOCS = CodemodDocs(
     because it is what a reviewer of a bulk pull request expects (one client, not eight
     copies of four lines); tests that mock the bare calls (`mock.patch("pkg.mod.requests.get")`)
     are found by the project facts pass under every strategy and their calls left bare.
+  - An optional dependency (`try: import requests` / `except ImportError: pass`, or
+    `requests = None` in the handler): under `package` and `module` the client (or its
+    import) goes into that `try`, right after `import requests`, so the module still imports
+    without requests; a handler's `requests = None` gets `_session = None` beside it, so a
+    call without the library fails as it did (`AttributeError` on `None`; with `pass`, a
+    `NameError` naming `_session` instead of `requests`).
   - `module`: one client per module, created right after the imports (after the
     docstring, `__future__` imports, other imports and `try: import ... except ImportError:`
     blocks; before the first statement that could use it), and every target rewritten to
@@ -289,9 +295,10 @@ DOCS = CodemodDocs(
   call; the module that defines the `--client` object.""",
     notes=(
         """**Reported**: star imports (`from requests import *`: cannot resolve); a call whose name is
-  also bound to something other than the import, or imported conditionally (`try: import
-  requests except ImportError: requests = None`: a module-level client would make the module
-  need requests at import), or imported only inside a function (an optional dependency);
+  also bound to something other than the import, or imported conditionally in any other way
+  than the optional-dependency `try` below (`if FLAG: import requests`, a `try` with `else` or
+  `finally`, a handler binding the name to something other than `None`: a module-level client
+  would make the module need requests at import), or imported only inside a function;
   requests calls with `verify=` (other than `True`), `cert=` or `**kwargs` (before requests
   2.32, CVE-2024-35195, a pooled connection made with `verify=False` was reused by later
   verifying requests to the same host), unless every declaration of requests in the project

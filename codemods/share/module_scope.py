@@ -29,9 +29,12 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
     helpers: Dict[str, Optional[Ref]] = {}
     if not share.keep_cookies:
         helpers["http.cookiejar"] = share.imports.module_ref("http.cookiejar", point, must_exist=False)
+    guard = None
     for lib in libraries:
-        ref = share.imports.module_ref(lib, point, must_exist=True)
         lib_targets = [t for t in ok if t.found.top_module == lib]
+        lib_guard = guard_for(share, lib, lib_targets, libraries, first_use)
+        ref = Ref(lib_guard.ref) if lib_guard is not None else share.imports.module_ref(lib, point, must_exist=True)
+        guard = guard or lib_guard
         if ref is None:
             for t in lib_targets:
                 share.report(
@@ -58,12 +61,28 @@ def plan_module(share: Any, module: cst.Module, targets: List[ShareTarget]) -> N
     for lib in libraries:
         if lib in refs:
             lines += ClientDefinition(api_of(lib), refs[lib].name, cookiejar).module_statements(names[lib])
-    block = module_block(module, point, adds, lines)
-    share.plan.module_block = block
+    if guard is not None:
+        share.plan.guard = guard
+        share.plan.guard_imports = list(adds)
+        share.plan.module_block = [cst.parse_statement(line + "\n") for line in lines]
+        share.plan.guard_names = list(names.values()) if guard.none_at is not None else []
+    else:
+        share.plan.module_block = module_block(module, point, adds, lines)
     share.plan.insert_at = point
     for t in ok:
         if t.found.top_module in refs:
             share.schedule(t, names[t.found.top_module])
+
+
+def guard_for(share: Any, lib: str, targets: List[ShareTarget], libraries: List[str], first_use: int) -> Any:
+    """The guard of optional ``lib`` (``guarded.py``) the client goes into, if any: one library
+    only, its ``try`` before the first use."""
+    if not targets:
+        return None
+    guard = share.guard_of(lib, targets[0].root.value)
+    if guard is None or len(libraries) > 1 or guard.try_index >= first_use:
+        return None
+    return guard
 
 
 def report_pending(share: Any, module: cst.Module) -> None:
@@ -75,7 +94,7 @@ def report_pending(share: Any, module: cst.Module) -> None:
     point = insertion_point(module.body, min(top_statement_index(share, t.call) for t, _ in pending))
     for target, hazard in pending:
         lib = target.found.top_module
-        if share.imports.library_imported(lib, point):
+        if share.imports.library_imported(lib, point) or share.guard_of(lib, target.root.value) is not None:
             share.unsafe_fix(target.call, hazard.reason, hazard.hazard)
         else:
             share.report(

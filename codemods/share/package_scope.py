@@ -19,7 +19,7 @@ import libcst as cst
 from ..imports import dotted
 from .client import DEFAULT_MODULE_NAMES, api_of, modules_of
 from .layout import insertion_point, top_statement_index
-from .module_scope import module_block, plan_module, report_pending
+from .module_scope import guard_for, module_block, plan_module, report_pending
 from .package_client import EXPORTS, PackageClient
 from .targets import ShareTarget
 
@@ -33,13 +33,17 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     report_pending(share, module)
     if not ok:
         return
-    point = insertion_point(module.body, min(top_statement_index(share, t.call) for t in ok))
+    first_use = min(top_statement_index(share, t.call) for t in ok)
+    point = insertion_point(module.body, first_use)
     libraries = modules_of(ok)
     given = share.options["session-name"] or ""
     names = {}
+    guard = None
     for lib in libraries:
         lib_targets = [t for t in ok if t.found.top_module == lib]
-        problem = _problem(share, client, lib, point)
+        lib_guard = guard_for(share, lib, lib_targets, libraries, first_use)
+        guard = guard or lib_guard
+        problem = _problem(share, client, lib, point, lib_guard is not None)
         if problem is not None:
             for t in lib_targets:
                 share.report(t.call, *problem)
@@ -57,8 +61,13 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     assert isinstance(statement, cst.SimpleStatementLine)
     # Into the run of imports that holds the libraries' own imports (where import_cleanup sorts
     # it), not after later import-like blocks that may follow other code (E402 there).
-    point = _library_run_end(module, names, point)
-    share.plan.module_block = module_block(module, point, [statement], [])
+    if guard is not None:
+        share.plan.guard = guard
+        share.plan.module_block = [statement]
+        share.plan.guard_names = list(names.values()) if guard.none_at is not None else []
+    else:
+        point = _library_run_end(module, names, point)
+        share.plan.module_block = module_block(module, point, [statement], [])
     share.plan.insert_at = point
     for lib in names:
         share.requires.append((client.path, lib))
@@ -111,8 +120,8 @@ def _client_for(share: Any, module: cst.Module) -> Optional[PackageClient]:
     return client
 
 
-def _problem(share: Any, client: PackageClient, lib: str, point: int) -> Optional[tuple]:
-    if not share.imports.library_imported(lib, point):
+def _problem(share: Any, client: PackageClient, lib: str, point: int, guarded: bool) -> Optional[tuple]:
+    if not guarded and not share.imports.library_imported(lib, point):
         return (
             f"{lib} is not imported at module level before its first use",
             f"add `import {lib}` to the module's imports at the top, then run again",

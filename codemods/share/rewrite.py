@@ -4,11 +4,12 @@ client, function bodies wrapped in a ``with`` of clients, the module-level block
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from .checks import REQUESTS_TO_KEYWORD
+from .guarded import place
 
 
 @dataclass
@@ -17,6 +18,12 @@ class SharePlan:
     rewrites: Dict[cst.Call, Tuple[str, str, str]] = field(default_factory=dict)
     module_block: List[cst.BaseStatement] = field(default_factory=list)
     insert_at: int = -1
+    #: an optional dependency's guard (``guarded.Guard``): the block goes into its ``try``;
+    #: ``guard_imports`` before the library's import there, ``guard_names`` set to None where
+    #: the handler sets the library to None
+    guard: Any = None
+    guard_imports: List[cst.BaseStatement] = field(default_factory=list)
+    guard_names: List[str] = field(default_factory=list)
     #: function -> (first, last statement index, [(client constructor, name)], cookie policy)
     functions: Dict[cst.FunctionDef, Tuple[int, int, List[Tuple[str, str]], Optional[str]]] = field(
         default_factory=dict
@@ -66,6 +73,9 @@ def insert_module_block(updated_node: cst.Module, plan: SharePlan) -> cst.Module
     if not plan.module_block or plan.insert_at < 0 or not plan.rewrites:
         return updated_node
     body = list(updated_node.body)
+    if plan.guard is not None:
+        place(body, plan.guard, plan.guard_imports, plan.module_block, plan.guard_names)
+        return updated_node.with_changes(body=body)
     point = plan.insert_at
     only_imports = all(
         isinstance(stmt, cst.SimpleStatementLine)
