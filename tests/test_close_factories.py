@@ -282,3 +282,41 @@ def test_a_name_that_may_be_bound_to_something_else_is_not_a_factory_call(tmp_pa
     )
     root = make(tmp_path / "b", {"pkg/request.py": FACTORY, "pkg/other.py": other, "pkg/caller.py": plain})
     assert [a for _, a, _ in run(root)["pkg/caller.py"]] == ["fixed"]
+
+
+def test_the_patch_a_report_names_does_not_depend_on_the_hash_seed(tmp_path):
+    # Four tests patch what the factory calls; the report names one of them. The facts pass
+    # collects patches in a set: read in set order, the name changed with PYTHONHASHSEED.
+    import subprocess
+    import sys
+
+    tests = {
+        f"tests/test_{n}.py": f'from unittest import mock\n\n\ndef test_{n}():\n    with mock.patch("pkg.dl.urlopen"):\n        pass\n'
+        for n in "abcd"
+    }
+    root = make_project(tmp_path, {"pkg/dl.py": FACTORY, **tests})
+    named = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "codemods",
+                "--check",
+                "--no-cache",
+                "-j",
+                "1",
+                "--select",
+                "close-response",
+                "pkg/dl.py",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            timeout=300,
+        )
+        [line] = [x for x in out.stdout.splitlines() if ":11:" in x]
+        named.add(line)
+    assert len(named) == 1, named
+    assert "tests/test_a.py:5" in named.pop()

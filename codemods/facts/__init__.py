@@ -123,7 +123,7 @@ def collect(
         patches.update(its_patches)
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
-    found, factory_files = _factories(files, reals, owner, names, namer, read, index, patches)
+    found, factory_files = _factories(files, reals, owner, names, namer, read, index, sorted(patches))
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
