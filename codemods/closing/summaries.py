@@ -77,6 +77,8 @@ class HelperSummaries(MetadataView):
         self.follow_imports = follow_imports
         self._final: Dict[Key, bool] = {}
         self._callees: Dict[cst.CSTNode, Optional[Callee]] = {}
+        #: Whether each function read so far yields (``_is_generator``).
+        self._generators: Dict[cst.FunctionDef, bool] = {}
         #: Attribute names the module stores (or may ``setattr``): computed when first needed.
         self._rebound: Optional[Set[str]] = None
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
@@ -109,7 +111,7 @@ class HelperSummaries(MetadataView):
         if callee is None:
             return False
         function, skip, _, summaries = callee
-        if _is_generator(function) != generator:
+        if summaries._generator(function) != generator:
             return False
         if function.asynchronous is not None and (generator or not awaited):
             return False
@@ -181,6 +183,12 @@ class HelperSummaries(MetadataView):
         callee = self._callee(func)
         return callee[2] if callee is not None else ""
 
+    def _generator(self, function: cst.FunctionDef) -> bool:
+        found = self._generators.get(function)
+        if found is None:
+            found = self._generators[function] = _is_generator(function)
+        return found
+
     @staticmethod
     def _noun(taint: Any) -> str:  # noqa: D102
         return taint.noun
@@ -218,7 +226,7 @@ class HelperSummaries(MetadataView):
         method = not isinstance(self._parent(function), cst.Module)
         if not _plain_function(function, method=method, generator=True):
             return False, set()
-        if _is_generator(function) and not _closes_quietly(function):
+        if self._generator(function) and not _closes_quietly(function):
             return False, set()
         scope = self._name_scope(function)
         if scope is None:
