@@ -357,7 +357,13 @@ DOCS = CodemodDocs(
   `from pkg import utils; utils.read_all(r)`): the facts' import graph must settle the import on
   one file of the project that this file's imports run; it is parsed and summarised as that
   module's own helper, without following its imports further (a call it makes into a third
-  module is an escape), and a cached result is keyed on the other file's bytes too.""",
+  module is an escape), and a cached result is keyed on the other file's bytes too.
+  A generator helper whose parameter keeps nothing and which yields only data read from it
+  (`for line in r.iter_lines(): yield json.loads(line)`; no `yield` inside a `with`, or a
+  `try` with a `finally` or a handler that may catch `GeneratorExit`: closing it after the
+  block then runs none of its code) produces data: `for line in self._iter_stream(r): yield
+  line` is fixed with the loop inside the `with`. The generator object itself holds the
+  response until it ends, so a name bound to it is followed like `r.iter_lines()`.""",
         """**On the public corpus** (86 projects, 16,938 files; `--select close-response,close-client
   --check`, 2 Dec 2026): the two fix 85 of the 179 sites they find (47%; close-response 70 of
   114, close-client 15 of 65), 95 (53%) with `--unsafe-fixes`; before these analyses they fixed

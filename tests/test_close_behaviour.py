@@ -627,3 +627,70 @@ def test_a_response_passed_to_a_private_method_of_the_class(server, tmp_path):
     assert "with S.get(URL + path, stream=True) as r:" in new
     check(before, cb, after, ca)
     assert leaked(before), before
+
+
+def test_a_generator_iterating_a_private_generator_over_the_response(server, tmp_path):
+    """shodan's ``Stream``: ``lines`` iterates ``self._iter_stream(stream)``, a generator that
+    reads the response and yields data (``closing/summaries.py``: ``yields_data``). The
+    ``with`` around the loop closes the response when ``lines`` is exhausted, closed early
+    or raises; a suspended generator keeps it open, before and after."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import json
+
+        import requests
+
+
+        class Stream:
+            def _create_stream(self, path):
+                req = requests.get(URL + path, stream=True)
+                if req.status_code != 200:
+                    raise ValueError(req.status_code)
+                return req
+
+            def _iter_stream(self, stream, raw):
+                for line in stream.iter_lines():
+                    if line:
+                        if raw:
+                            yield line
+                        else:
+                            yield json.loads(line)  # ValueError: the lines are not JSON
+
+            def lines(self, path, raw=False):
+                stream = self._create_stream(path)
+                if stream.headers.get("content-type") != "text/plain":
+                    raise ValueError("not text")  # the traceback keeps this frame, and the response
+                for line in self._iter_stream(stream, raw):
+                    yield line
+
+
+        def main():
+            out = []
+            s = Stream()
+            out.append([line.decode() for line in s.lines("/stream?chunks=5", raw=True)])
+            out.append(still_open())  # exhausted
+            gen = s.lines("/stream?chunks=50000", raw=True)
+            out.append([next(gen).decode(), next(gen).decode()])
+            out.append(still_open())  # suspended: its connection is open
+            gen.close()
+            out.append(still_open())  # closed early
+            for path in ("/stream?chunks=50000", "/bytes?size=100000"):
+                try:
+                    out.append(list(s.lines(path)))
+                except ValueError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert "        with self._create_stream(path) as stream:\n            if stream.headers" in new
+    check(before, cb, after, ca)
+    exhausted, suspended, closed_early = (
+        after["result"]["result"][1],
+        after["result"]["result"][3],
+        after["result"]["result"][4],
+    )
+    assert (exhausted, suspended, closed_early) == (0, 1, 0), after
+    assert before["result"]["open"] > 0, before

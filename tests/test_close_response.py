@@ -962,6 +962,151 @@ def test_generator_keeps_the_response_open_while_suspended():
     )
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "for line in r.iter_lines():\n        if line:\n            yield json.loads(line)",
+        "for chunk in r.iter_content(1024):\n        yield chunk",
+        "for piece in r:\n        yield bytes(piece)",
+        "yield r.json()",
+        "yield r.status_code, r.headers, r.text",
+        "yield r.content.decode()",
+        "lines = r.iter_lines()\n    yield next(lines)",
+    ],
+)
+def test_a_generator_that_yields_data_read_from_the_response_is_fixed(body):
+    # What is yielded is already read: it holds no reference to the response, so the
+    # caller may keep it after the generator ends (and the ``with`` closes the response).
+    new, sites = fix(f"import json\nimport requests\n\ndef g(u):\n    r = requests.get(u, stream=True)\n    {body}\n")
+    assert "    with requests.get(u, stream=True) as r:\n" in new
+    assert not reasons(sites) and reasons(sites, "fixed")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "yield r.raw",
+        "yield r.iter_lines()",
+        "lines = r.iter_lines()\n    yield lines",
+        "yield (line for line in r.iter_lines())",
+        "yield from r.iter_lines()",
+        "yield _lines(r)",
+        "g = _lines(r)\n    yield g",
+        "yield from _lines(r)",
+    ],
+)
+def test_a_generator_that_yields_the_response_or_a_reader_of_it_is_reported(body):
+    source = (
+        "import requests\n\ndef _lines(resp):\n    for line in resp.iter_lines():\n        yield line\n\n"
+        f"def g(u):\n    r = requests.get(u, stream=True)\n    {body}\n"
+    )
+    assert_reported(source, "")
+
+
+GENERATOR_HELPER = """
+import json
+
+import requests
+
+def _iter_stream(stream, raw):
+    for line in stream.iter_lines():
+        if line:
+            if raw:
+                yield line
+            else:
+                yield json.loads(line)
+"""
+
+
+@pytest.mark.parametrize(
+    "caller,expected",
+    [
+        # the caller is a generator too: the ``with`` holds while it is suspended, and closing it
+        # (GeneratorExit at its ``yield``) runs ``__exit__``
+        (
+            "def banners(u, raw=False):\n    stream = requests.get(u, stream=True)\n"
+            "    for line in _iter_stream(stream, raw):\n        yield line\n",
+            "def banners(u, raw=False):\n    with requests.get(u, stream=True) as stream:\n"
+            "        for line in _iter_stream(stream, raw):\n            yield line\n",
+        ),
+        (
+            "def first(u):\n    r = requests.get(u, stream=True)\n    items = _iter_stream(r, False)\n"
+            "    head = next(items)\n    return head\n",
+            "def first(u):\n    with requests.get(u, stream=True) as r:\n        items = _iter_stream(r, False)\n"
+            "        head = next(items)\n    return head\n",
+        ),
+        (
+            "def every(u):\n    r = requests.get(u, stream=True)\n    return [x for x in _iter_stream(r, True)]\n",
+            "def every(u):\n    with requests.get(u, stream=True) as r:\n        return [x for x in _iter_stream(r, True)]\n",
+        ),
+        (
+            "def banners(u, aid=None):\n    if aid:\n        stream = requests.get(u + aid, stream=True)\n"
+            "    else:\n        stream = requests.get(u, stream=True)\n    try:\n"
+            "        for line in _iter_stream(stream, True):\n            yield line\n"
+            "    except requests.exceptions.ConnectionError:\n        raise ValueError('timed out')\n",
+            "def banners(u, aid=None):\n    if aid:\n        stream = requests.get(u + aid, stream=True)\n"
+            "    else:\n        stream = requests.get(u, stream=True)\n    with stream:\n        try:\n"
+            "            for line in _iter_stream(stream, True):\n                yield line\n"
+            "        except requests.exceptions.ConnectionError:\n            raise ValueError('timed out')\n",
+        ),
+    ],
+)
+def test_iterating_a_module_generator_that_yields_data_read_from_the_response(caller, expected):
+    assert_fixed(GENERATOR_HELPER + "\n\n" + caller, GENERATOR_HELPER + "\n\n" + expected)
+
+
+@pytest.mark.parametrize(
+    "helper",
+    [
+        "def _gen(resp):\n    yield resp\n",
+        "def _gen(resp):\n    yield resp.raw\n",
+        "def _gen(resp):\n    yield resp.iter_lines()\n",
+        "def _gen(resp):\n    for line in resp.iter_lines():\n        yield line\n    yield resp\n",
+        "def _gen(resp):\n    KEEP.append(resp)\n    yield resp.status_code\n",
+        "def _gen(resp):\n    global LAST\n    LAST = resp\n    yield 1\n",
+        "def _gen(resp):\n    yield lambda: resp.text\n",
+        "def _gen(resp):\n    unknown(resp)\n    yield 1\n",
+        "def _gen(resp):\n    yield from _inner(resp)\n",
+        "def _gen(resp):\n    for x in _keeps(resp):\n        yield len(x)\n",
+        "async def _gen(resp):\n    yield resp.status_code\n",
+        "@cache\ndef _gen(resp):\n    yield resp.status_code\n",
+        # closing it after the block runs code that may read the closed response
+        "def _gen(resp):\n    try:\n        for line in resp.iter_lines():\n            yield line\n"
+        "    finally:\n        print(resp.status_code)\n",
+        "def _gen(resp):\n    try:\n        yield resp.status_code\n    except BaseException:\n        resp.raw.read()\n",
+        "def _gen(resp):\n    try:\n        yield resp.status_code\n    except:\n        raise\n",
+        "def _gen(resp):\n    try:\n        yield resp.status_code\n    except errors.Failed:\n        raise\n",
+        "def _gen(resp):\n    with open('log') as log:\n        yield resp.status_code\n",
+    ],
+)
+def test_a_module_generator_that_keeps_the_response_or_yields_it_is_an_escape(helper):
+    source = (
+        "import requests\n\nKEEP = []\n\ndef _inner(resp):\n    yield resp\n\n"
+        "def _keeps(resp):\n    KEEP.append(resp)\n    yield b''\n\n"
+        f"{helper}\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    for x in _gen(r):\n        yield x\n"
+    )
+    assert_reported(source, "")
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "return _gen(r)",
+        "items = _gen(r)\n    return items",
+        "KEEP.append(_gen(r))",
+        "items = _gen(r)\n    first = next(items)\n    r = None\n    return first, items",
+        "items = _gen(lines=r.iter_lines())\n    return next(items)",
+    ],
+)
+def test_the_generator_object_holds_the_response_until_it_ends(use):
+    # The items it yields are data; the generator object itself still refers to the response.
+    source = (
+        "import requests\n\nKEEP = []\n\ndef _gen(lines=None, resp=None):\n    for line in lines:\n        yield line\n\n"
+        f"def f(u):\n    r = requests.get(u, stream=True)\n    {use}\n"
+    )
+    assert_reported(source, "")
+
+
 def test_aliased_import_passes_the_cheap_pre_check():
     assert_fixed(
         """
@@ -1396,8 +1541,8 @@ def test_response_passed_to_a_helper_that_only_reads_it_is_fixed():
         ("def h(resp):\n    global LAST\n    LAST = resp\n", "h(r)"),
         ("def h(resp):\n    return lambda: resp\n", "h(r)"),
         ("def h(resp):\n    unknown(resp)\n", "h(r)"),
-        # a generator keeps its arguments while suspended; an unawaited coroutine too
-        ("def h(resp):\n    yield resp.status_code\n", "h(r)"),
+        # a generator that yields the response keeps it; an unawaited coroutine keeps it too
+        ("def h(resp):\n    yield resp\n", "h(r)"),
         ("async def h(resp):\n    return resp.status_code\n", "h(r)"),
         # may be replaced, or reach its locals some other way
         ("@cache\ndef h(resp):\n    return resp.status_code\n", "h(r)"),

@@ -428,3 +428,59 @@ def test_a_finally_that_may_not_reach_its_close_is_no_close(tmp_path):
         files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
         new, sites = run(tmp_path, files)
         assert (sites == []) is closed, (text, [s.reason for s in sites])
+
+
+SHODAN_STREAM = """
+    import json
+
+    import requests
+
+    class Stream:
+        def _iter_stream(self, stream, raw):
+            for line in stream.iter_lines():
+                if line:
+                    try:
+                        item = line if raw else json.loads(line)
+                    except ValueError:
+                        continue
+                    yield item
+
+        def banners(self, raw=False):
+            stream = requests.get("https://stream.example/banners", stream=True, timeout=5)
+            for line in self._iter_stream(stream, raw):
+                yield line
+"""
+
+
+def test_a_private_generator_method_that_yields_data_is_iterated_inside_the_with(tmp_path):
+    new = fixed(tmp_path, SHODAN_STREAM)
+    assert (
+        '        with requests.get("https://stream.example/banners", stream=True, timeout=5) as stream:\n'
+        "            for line in self._iter_stream(stream, raw):\n"
+        "                yield line\n"
+    ) in new
+
+
+def test_a_generator_method_that_keeps_the_response_or_may_be_overridden_is_not_read(tmp_path):
+    keeps = SHODAN_STREAM.replace("                    yield item", "                    yield item, stream")
+    reported(tmp_path, keeps, "yielded")
+    stores = SHODAN_STREAM.replace(
+        "            for line in stream.iter_lines():",
+        "            self.last = stream\n            for line in stream.iter_lines():",
+    )
+    reported(tmp_path, stores, "yielded")
+    other = "from pkg.main import Stream\n\nclass Mine(Stream):\n    def _iter_stream(self, stream, raw):\n        yield stream\n"
+    reported(tmp_path, SHODAN_STREAM, "yielded", **{"pkg/other.py": other})
+
+
+def test_a_generator_of_another_module_that_yields_data_is_read(tmp_path):
+    reader = "def iter_json(resp):\n    for line in resp.iter_lines():\n        yield line.decode()\n"
+    main = (
+        "import requests\n\nfrom pkg.utils import iter_json\n\n"
+        "def every(u):\n    r = requests.get(u, stream=True)\n    return [x for x in iter_json(r)]\n"
+    )
+    new, sites = run(tmp_path, {MAIN: main, "pkg/utils.py": reader})
+    assert [s.action for s in sites] == ["fixed"], [s.reason for s in sites]
+    assert "    with requests.get(u, stream=True) as r:\n        return [x for x in iter_json(r)]\n" in new
+    new, sites = run(tmp_path, {MAIN: main, "pkg/utils.py": reader.replace("line.decode()", "resp")})
+    assert new == main and [s.action for s in sites] == ["reported"], [s.reason for s in sites]

@@ -61,8 +61,9 @@ class CallCheck(MetadataView):
                 f"{self.codemod.line_ref(sub)}, which may keep it"
             )
         helpers = self.taint.helpers
-        if helpers is not None and helpers.keeps_nothing(
-            self.taint, sub, live, isinstance(self._parent(sub), cst.Await)
+        if helpers is not None and (
+            helpers.keeps_nothing(self.taint, sub, live, isinstance(self._parent(sub), cst.Await))
+            or helpers.yields_data(self.taint, sub, live)  # the taint follows the generator it makes
         ):
             hazard = helpers.dispatch_hazard(func)
             if hazard and not self.hazard:

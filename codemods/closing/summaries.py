@@ -7,12 +7,19 @@ object outlive the call: it is not returned, yielded, raised, stored, captured, 
 ``global``/``nonlocal``, passed on to a call that may keep it (another summarised function
 counts when its own parameter keeps nothing), and ``raise_for_status()`` is not called on it.
 
-Which functions count: a plain ``def`` at module level, not decorated, not a generator, bound
-once in the module (nothing rebinds its name), whose body never names ``locals``/``vars``/
+Which functions count: a plain ``def`` at module level, not decorated, bound once in the module (nothing rebinds its name), whose body never names ``locals``/``vars``/
 ``globals``/``eval``/``exec`` or reads frames; ``async def`` only when the call is awaited at
 once (the coroutine holds its arguments until it runs). Only the object itself counts as an
 argument (``check(r)``, not ``check(lines)`` for a derived ``lines``), passed to a named
 parameter (not to ``*args``/``**kwargs``, never through ``*``/``**`` at the call).
+
+A generator (a ``def`` that yields) is read the same way, and its parameter keeps nothing when
+it is only read and every ``yield`` gives data read from it (``for line in r.iter_lines():
+yield json.loads(line)``): ``yields_data``. Its call's result is not data (the generator
+object holds the object until it ends: the taint follows it), but the items it produces are
+(``for x in self._iter_stream(r)``: ``x`` is data). Its ``yield``s must be outside any
+``with`` and any ``try`` with a ``finally`` or a handler that may catch ``GeneratorExit``:
+closing it after the caller's block has closed the object then runs none of its code.
 
 Methods count too: ``self._m(r)`` (``cls._m(r)``) in a method of class ``C`` whose first
 parameter is that receiver, never rebound, reaches the ``def _m`` of ``C``'s body when the body
@@ -36,6 +43,7 @@ through such a chain is found that way; anything the analysis does not know stay
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -69,6 +77,8 @@ class HelperSummaries(MetadataView):
         self.follow_imports = follow_imports
         self._final: Dict[Key, bool] = {}
         self._callees: Dict[cst.CSTNode, Optional[Callee]] = {}
+        #: Whether each function read so far yields (``_is_generator``).
+        self._generators: Dict[cst.FunctionDef, bool] = {}
         #: Attribute names the module stores (or may ``setattr``): computed when first needed.
         self._rebound: Optional[Set[str]] = None
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
@@ -80,6 +90,20 @@ class HelperSummaries(MetadataView):
         """Every tainted argument of ``call`` is the object itself, passed to a parameter of a
         function of this module that keeps nothing of it (so the call's result is plain data
         too)."""
+        return self._summarised(taint, call, live, awaited, generator=False)
+
+    def yields_data(self, taint: Any, call: cst.Call, live: Set[str]) -> bool:
+        """``call`` makes a generator (a plain ``def`` of this module that yields) and every
+        tainted argument is the object itself, passed to a parameter the generator keeps
+        nothing of: it only reads it and yields plain data (``for line in r.iter_lines():
+        yield json.loads(line)``). The generator object holds the object until it is
+        exhausted or closed (the taint follows it like ``r.iter_lines()``), but the items it
+        produces are data. Its ``yield``s are outside any ``try`` with a ``finally`` or a
+        handler that catches ``GeneratorExit`` and outside any ``with``: closing it after the
+        caller's block ends runs nothing that could read the closed object."""
+        return self._summarised(taint, call, live, False, generator=True)
+
+    def _summarised(self, taint: Any, call: cst.Call, live: Set[str], awaited: bool, generator: bool) -> bool:
         tainted = [a for a in call.args if taint.mentions(a.value, live) and not taint.eager(a.value, live)]
         if not tainted:
             return False
@@ -87,7 +111,9 @@ class HelperSummaries(MetadataView):
         if callee is None:
             return False
         function, skip, _, summaries = callee
-        if function.asynchronous is not None and not awaited:
+        if summaries._generator(function) != generator:
+            return False
+        if function.asynchronous is not None and (generator or not awaited):
             return False
         for arg in tainted:
             itself = arg.value is taint.hoisted_node or (
@@ -157,6 +183,12 @@ class HelperSummaries(MetadataView):
         callee = self._callee(func)
         return callee[2] if callee is not None else ""
 
+    def _generator(self, function: cst.FunctionDef) -> bool:
+        found = self._generators.get(function)
+        if found is None:
+            found = self._generators[function] = _is_generator(function)
+        return found
+
     @staticmethod
     def _noun(taint: Any) -> str:  # noqa: D102
         return taint.noun
@@ -191,7 +223,10 @@ class HelperSummaries(MetadataView):
 
     def _analyse(self, key: Key) -> Tuple[bool, Set[Key]]:
         function, param, library, client_class, noun = key
-        if not _plain_function(function, method=not isinstance(self._parent(function), cst.Module)):
+        method = not isinstance(self._parent(function), cst.Module)
+        if not _plain_function(function, method=method, generator=True):
+            return False, set()
+        if self._generator(function) and not _closes_quietly(function):
             return False, set()
         scope = self._name_scope(function)
         if scope is None:
@@ -420,13 +455,54 @@ def _closes_name(stmt: cst.CSTNode, name: str) -> bool:
     )
 
 
-def _plain_function(function: cst.FunctionDef, method: bool = False) -> bool:
-    """``method``: a method, whose one ``staticmethod``/``classmethod`` decorator was checked."""
+def _is_generator(function: cst.FunctionDef) -> bool:
+    return any(isinstance(node, cst.Yield) for node in _own_nodes(function))
+
+
+def _own_nodes(function: cst.FunctionDef) -> List[cst.CSTNode]:
+    """The nodes of ``function``'s body, nested functions, lambdas, classes and generator
+    expressions aside."""
+    return list(walk(function.body, prune=lambda n: isinstance(n, NESTED_SCOPES)))
+
+
+def _closes_quietly(function: cst.FunctionDef) -> bool:
+    """No ``yield`` of the generator ``function`` is inside a ``with`` statement, or inside a
+    ``try`` with a ``finally`` or a handler that may catch ``GeneratorExit`` (anything but
+    builtin subclasses of ``Exception``): closing the suspended generator (``GeneratorExit``
+    at its ``yield``) then runs no code of its own."""
+    for node in _own_nodes(function):
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            if node.finalbody is None and not any(_may_catch_generator_exit(h) for h in node.handlers):
+                continue
+        elif not isinstance(node, cst.With):
+            continue
+        if any(isinstance(n, cst.Yield) for n in walk(node, prune=lambda n: isinstance(n, NESTED_SCOPES))):
+            return False
+    return True
+
+
+def _may_catch_generator_exit(handler: cst.CSTNode) -> bool:
+    """The ``except`` clause ``handler`` names anything but builtin ``Exception`` classes."""
+    kind = getattr(handler, "type", None)
+    if kind is None:
+        return True  # a bare ``except:``
+    names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    for name in names:
+        if not isinstance(name, cst.Name):
+            return True  # ``errors.Base``: may derive from ``BaseException``
+        found = getattr(builtins, name.value, None)
+        if not (isinstance(found, type) and issubclass(found, Exception)):
+            return True
+    return False
+
+
+def _plain_function(function: cst.FunctionDef, method: bool = False, generator: bool = False) -> bool:
+    """``method``: a method, whose one ``staticmethod``/``classmethod`` decorator was checked;
+    ``generator``: a generator counts too (the caller asks ``yields_data`` of it)."""
     if function.decorators and not method:
         return False
-    for node in walk(function.body, prune=lambda n: isinstance(n, NESTED_SCOPES)):
-        if isinstance(node, cst.Yield):
-            return False  # a generator keeps its arguments while it is suspended
+    if not generator and _is_generator(function):
+        return False  # a generator keeps its arguments while it is suspended
     for node in walk(function.body):
         if isinstance(node, cst.Name) and (node.value in _INTROSPECTION_NAMES or node.value.startswith(MARKER)):
             return False  # (a body ``prune.py`` hid: what it does is not there to read)

@@ -218,6 +218,12 @@ class Taint(MetadataView):
             and self.is_tainted_name(iterable.value, live)
         ):
             return True  # aiohttp ``async for line in resp.content``
+        if (
+            isinstance(iterable, cst.Call)
+            and self.helpers is not None
+            and self.helpers.yields_data(self, iterable, live)
+        ):
+            return True  # ``self._iter_stream(r)``: a generator of this module yielding data read from it
         return self.eager(iterable, live)
 
     def qualified(self, func: cst.CSTNode) -> Set[str]:
