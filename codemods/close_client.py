@@ -185,12 +185,15 @@ DOCS = CodemodDocs(
     safety="""the client and its connections are closed when the block ends.""",
     reported="""module-level clients and class attributes (the recommended long-lived
   pattern), `self.session = ...`, clients used inline, clients already closed (as for
-  `close-response`, plus `stack.callback(s.close)`), and factories: a client bound in the
-  function's own body (not in an `if`, loop, `try` or `with`) and returned itself by every
-  `return` of the function, the last statement among them (`return s`, `return s, path`),
-  never rebound, in a function that does not yield. The client is alive on purpose when the
-  factory returns: it is the caller's to close, closing it here would hand the caller a closed
-  client, so it is not a site (`codemods/closing/factory.py`). **Reported**: the same escapes as
+  `close-response`, plus `stack.callback(s.close)`), and factories: a client the function returns is the caller's to close; the
+  caller is checked where it is in the project. When after its binding every normal exit of
+  the function returns the client itself (`return s`, `return s, path`; also after the end of
+  the block that binds it: `if session is None: session = requests.Session()` / `return
+  session`, a `try` whose handlers raise), in a function that does not yield, the client is
+  alive on purpose: closing it here would hand the caller a closed client, so it is not a site
+  (`codemods/closing/factory.py`, the rule close-response follows for returned responses). A
+  path that drops it (`return None`, falling off the end) keeps it a site, and a response of it
+  returned (`return s.get(u, stream=True)`) is no client returned: the client stays open. **Reported**: the same escapes as
   `close-response` (a client returned inside something else, `return {"session": s}`, or
   passed to a helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), an async
   client made outside `async def`, and an async client whose constructor a test of the project

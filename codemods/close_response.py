@@ -52,14 +52,26 @@ def size(url):
 """,
     ),
     Example(
-        ExampleKind.REPORTED,
+        ExampleKind.UNCHANGED,
         """\
 import requests
 
 
 def open_stream(url):
     r = requests.get(url, stream=True)
+    r.raise_for_status()
     return r
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+
+
+def open_lines(url):
+    r = requests.get(url, stream=True)
+    return r.iter_lines()
 """,
         reason="the response (or something reading from it) is returned",
     ),
@@ -287,7 +299,18 @@ DOCS = CodemodDocs(
   (for a real response the same as its `__exit__`). The stand-ins of `responses`,
   `requests_mock`, `pytest-httpx`, `respx` and `httpretty` are real responses: those keep the
   plain `with`.""",
-    reported="""calls already closed (a `with` item, in `contextlib.closing`, passed to
+    reported="""**Handed to the caller**: a response the function returns is the caller's to
+  close; the caller is checked where it is in the project (below, callers of a response
+  factory). When after its binding every normal exit of the function returns the response
+  itself (`return r`, also after the end of the block that binds it: a `try` whose handlers
+  raise, both branches of an `if`, a retry loop whose every `break` follows the binding; or an
+  `io.TextIOWrapper`/`io.BufferedReader` of it, whose `close()` closes it, `gzip.GzipFile` is
+  none), the binding is no site (neither fixed nor reported; raising paths are the caller's
+  too). Returned on one path and dropped on another (`return None`, falling off the end, a loop
+  that goes round again), or something made from it returned (`r.iter_lines()`, `r.raw`,
+  `(r, 1)`), it is a site as before; a module-level binding or a generator hands nothing out
+  (`codemods/closing/factory.py`, the rule `facts/factories.py` uses for factories too). Calls
+  already closed (a `with` item, in `contextlib.closing`, passed to
   `enter_context`, closed/released/`aclose()`d in a `finally`, or passed to a function of the
   project whose whole body is a `try` whose `finally` starts by closing that parameter, like
   apprise's `read_bounded_response(r, limit)`, in the statement right after the binding: a
@@ -306,7 +329,7 @@ DOCS = CodemodDocs(
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
   expression, or mentioned after the end of its block where it may still be the response
-  (said "returned" when one of those mentions is `return r`, a factory; bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
+  (said "returned" when one of those mentions is `return r`; bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
   used in the other; a use in the other branch outside a loop is not after it, nor one that
   only a plain rebinding at the top of its block reaches, `h = BytesIO(h.read())` before the
   use, when no `break`/`continue` skips that rebinding and no handler, `finally` or `with`
@@ -329,7 +352,7 @@ DOCS = CodemodDocs(
   that may derive from it defines again; not async, not decorated, no `yield`, bound once;
   a function returning a factory's response is one too; `codemods/facts/factories.py`,
   computed before any file is rewritten) is right to hand it
-  out: its own site stays reported as returned. Its callers are sites: `response =
+  out: its own site is none (handed to the caller, above). Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
   `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
   with every analysis of a response; the site names the factory ("the response made by

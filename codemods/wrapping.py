@@ -174,7 +174,7 @@ class WrappingCodemod(HttpCodemod):
         for target in targets:
             if self.suppressed(target.node) or placement.already_closed_item(target.node):
                 continue
-            if target.noun == "client" and handed_to_caller(self, target):  # the caller's to close
+            if handed_to_caller(self, target):  # the caller's to close (closing/factory.py)
                 continue
             try:
                 stmt, block = placement.statement_of(target)

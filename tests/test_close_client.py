@@ -197,11 +197,39 @@ def test_not_a_factory_of_its_client(body):
     assert sites, new
 
 
-def test_a_factory_client_bound_inside_a_block_is_still_a_site():
-    assert_reported(
+def test_a_factory_client_bound_inside_a_block_and_returned_after_it_is_not_a_site():
+    source = (
         "import requests\n\ndef make(p):\n    if p:\n        s = requests.Session()\n"
-        "    else:\n        s = p\n    return s\n",
-        "the client is returned at line 8, after the end of the block that binds it; the caller may still use it",
+        "    else:\n        s = p\n    return s\n"
+    )
+    new, sites = transform(source, SELECT)
+    assert new == source and not sites, sites
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # openai api_requestor.py ``_make_session``: returned after a configuring ``if``
+        "import requests\n\ndef _make_session(proxy):\n    s = requests.Session()\n    if proxy:\n"
+        "        s.proxies = proxy\n    s.mount('https://', object())\n    return s\n",
+        # pandas-datareader ``_init_session``: bound in one branch, returned after the ``if``
+        "import requests\n\ndef _init_session(session):\n    if session is None:\n"
+        "        session = requests.Session()\n        session.headers['x'] = '1'\n    return session\n",
+        "import requests\n\ndef make(p):\n    try:\n        s = requests.Session()\n    except OSError:\n"
+        "        raise\n    return s\n",
+    ],
+)
+def test_a_client_returned_on_every_exit_after_its_block_is_not_a_site(source):
+    new, sites = transform(source, BOTH)
+    assert new == source and not sites, sites
+
+
+def test_a_client_whose_response_is_returned_is_still_a_site():
+    # langchain sambanova.py: the response of an unclosed session is returned, not the session.
+    assert_reported(
+        "import requests\n\ndef call(u):\n    s = requests.Session()\n    r = s.post(u, stream=True)\n"
+        "    if r.status_code != 200:\n        raise ValueError(r.text)\n    return r\n",
+        "returned",
     )
 
 

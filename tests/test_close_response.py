@@ -32,6 +32,13 @@ def assert_reported(before: str, reason: str, select=SELECT) -> None:
     assert any(reason in r for _, r in found), found
 
 
+def assert_handed_out(before: str, select=SELECT) -> None:
+    """No site at all: the function hands the response to its caller."""
+    new, sites = fix(before, select)
+    assert new == dedent(before), "must not rewrite"
+    assert not sites, sites
+
+
 # -- targets --------------------------------------------------------------------------------
 
 
@@ -514,7 +521,6 @@ def test_conditional_or_lazy_places_are_reported(statement, reason):
 # -- escapes: report instead ------------------------------------------------------------------
 
 ESCAPES = [
-    ("return r", "returned"),
     ("return r.iter_lines()", "returned"),
     ("return r.raw", "returned"),
     ("lines = r.iter_lines()\n    return lines", "returned"),
@@ -561,6 +567,101 @@ def test_escapes_are_reported():
     assert sorted(found) == sorted(lines), (found, lines)
     for line, reason in lines.items():
         assert reason in found[line], (line, found[line], reason)
+
+
+# -- handed to the caller: no site (closing/factory.py, facts.factories.hands_out) -----------
+
+HANDED_OUT = [
+    "r = requests.get(u, stream=True)\n    return r",
+    "r = requests.get(u, stream=True)\n    r.raise_for_status()\n    return r",
+    "return requests.get(u, stream=True)",
+    # bound in a ``try`` whose handler raises, returned after it
+    "try:\n        r = requests.get(u, stream=True)\n    except OSError:\n        raise\n    return r",
+    # a handler that gives up before the response exists
+    "try:\n        r = requests.get(u, stream=True)\n    except OSError:\n        return None\n    return r",
+    # bound in both branches, returned after the ``if``
+    "if d:\n        r = requests.get(u, stream=True)\n    else:\n        r = requests.post(u, stream=True)\n"
+    "    if r.status_code != 200:\n        raise ValueError(r.status_code)\n    return r",
+    # a retry loop whose every ``break`` comes right after the binding
+    "while True:\n        try:\n            r = requests.get(u, stream=True)\n            break\n"
+    "        except OSError:\n            continue\n    return r",
+    # a wrapper whose close() closes it (Bio/TogoWS ``_open``)
+    "r = requests.get(u, stream=True)\n    text = io.TextIOWrapper(r.raw, encoding='utf-8')\n    return r",
+    "r = requests.get(u, stream=True)\n    return io.BufferedReader(r)",
+]
+
+
+@pytest.mark.parametrize("body", HANDED_OUT)
+def test_a_response_returned_on_every_exit_is_no_site(body):
+    assert_handed_out(f"import io\nimport requests\n\ndef f(u, d):\n    {body}\n")
+
+
+def test_a_response_wrapped_in_a_text_wrapper_and_returned_is_no_site():
+    # Bio/TogoWS/__init__.py ``_open``: TextIOWrapper(handle).close() closes handle.
+    assert_handed_out(
+        """
+        import io
+        from urllib.request import urlopen
+
+        def _open(url, post):
+            if post:
+                handle = urlopen(url, post.encode())
+            else:
+                handle = urlopen(url)
+            text_handle = io.TextIOWrapper(handle, encoding="UTF-8")
+            text_handle.url = handle.url
+            return text_handle
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        # returned on one path, dropped on another
+        ("r = requests.get(u, stream=True)\n    if d:\n        return None\n    return r", "returned"),
+        ("r = requests.get(u, stream=True)\n    if r.ok:\n        return r", "returned"),
+        # the status check's handler drops it
+        (
+            "try:\n        r = requests.get(u, stream=True)\n        r.raise_for_status()\n"
+            "    except OSError:\n        return None\n    return r",
+            "raise_for_status",
+        ),
+        # a loop that may go round again and bind a new one
+        ("for x in d:\n        r = requests.get(x, stream=True)\n        if r.ok:\n            return r", "returned"),
+        # something made from it, not the response itself
+        ("r = requests.get(u, stream=True)\n    return r.iter_lines()", "returned"),
+        ("r = requests.get(u, stream=True)\n    return r.raw", "returned"),
+        ("r = requests.get(u, stream=True)\n    return (r, 1)", "returned"),
+        # gzip.GzipFile(fileobj=r).close() leaves r open
+        ("r = requests.get(u, stream=True)\n    return gzip.GzipFile(fileobj=r)", "returned"),
+        # a generator hands nothing out
+        ("r = requests.get(u, stream=True)\n    yield 1\n    return r", "returned"),
+    ],
+)
+def test_a_response_not_returned_on_every_exit_is_still_reported(body, reason):
+    assert_reported(f"import gzip\nimport requests\n\ndef f(u, d):\n    {body}\n", reason)
+
+
+def test_a_module_level_response_is_not_handed_out():
+    assert_reported("from urllib.request import urlopen\n\nhandle = urlopen('u')\n", "module level")
+
+
+def test_a_caller_of_a_function_that_hands_its_response_out_is_fixed_in_its_module():
+    # The function's own site is none (handed out); its caller in the module is (factories.py).
+    from tests.helpers import make_project, cli_sites
+
+    import tempfile
+    from pathlib import Path
+
+    source = (
+        "import requests\n\n\ndef _open(u):\n    r = requests.get(u, stream=True)\n    r.raise_for_status()\n"
+        "    return r\n\n\ndef size(u):\n    r = _open(u)\n    return len(r.content)\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_project(Path(tmp), {"pkg/m.py": source})
+        sites = cli_sites(root, "--select", "close-response", "--no-cache")
+    assert sites == {"pkg/m.py": [(11, "fixed", "closed the response made by `_open` (pkg/m.py:4) with `with`")]}
 
 
 def test_nonlocal_is_reported():
@@ -846,7 +947,7 @@ def test_report_line_in_check_output(tmp_path):
     from codemods.cli import command
 
     path = tmp_path / "m.py"
-    path.write_text("import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    return r\n")
+    path.write_text("import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    return r.raw\n")
     result = CliRunner().invoke(command, [str(path), "--check", "--select", "close-response"])
     assert f"{path}:4:9: close-response: the response" in result.output
     assert "1 left for review" in result.output or "1 site" in result.output or result.exit_code == 1
@@ -1280,7 +1381,6 @@ def test_nothing_after_the_status_check_is_reported():
         def f(u):
             r = requests.get(u, stream=True)
             r.raise_for_status()
-            return r
         """,
         "raise_for_status",
     )
@@ -2268,11 +2368,12 @@ def test_a_with_that_may_swallow_an_exception_keeps_the_use_after_it(manager):
     )
 
 
-def test_a_factory_returning_the_response_after_its_block_says_it_is_returned():
-    # Bio/Entrez/__init__.py ``_open``: bound in a retry loop, returned after it; the reason
-    # names the return (a factory), not the first use after the loop.
-    assert_reported(
+def test_a_factory_returning_the_response_after_its_block_is_no_site():
+    # Bio/Entrez/__init__.py ``_open``: bound in a retry loop, returned after it (wrapped in
+    # a ``TextIOWrapper`` on one path): the caller's to close.
+    assert_handed_out(
         """
+        import io
         from urllib.request import urlopen
 
         def _open(u, tries):
@@ -2285,8 +2386,7 @@ def test_a_factory_returning_the_response_after_its_block_says_it_is_returned():
                     break
             subtype = handle.headers.get_content_subtype()
             if subtype == "plain":
-                handle.url = u
+                handle = io.TextIOWrapper(handle, encoding="UTF-8")
             return handle
         """,
-        "the response is returned at line 15, after the end of the block that binds it; the caller may still use it",
     )

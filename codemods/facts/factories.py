@@ -54,7 +54,11 @@ _REQUESTS_FUNCTIONS = frozenset(
     {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
 )
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
-_WRAPPERS = frozenset({"io.TextIOWrapper"})
+#: Wrappers whose ``close()`` closes the stream they wrap (``io.TextIOWrapper`` closes its
+#: buffer, ``io.BufferedReader`` its raw stream): returning one returns the response.
+#: ``gzip.GzipFile(fileobj=r)`` is none: its ``close()`` leaves ``fileobj`` open.
+OWNING_WRAPPERS = frozenset({"io.TextIOWrapper", "io.BufferedReader"})
+_WRAPPERS = OWNING_WRAPPERS
 #: What a factory may use of the response before returning it: the closing codemods' plain
 #: attributes and methods (``closing/eager.py``), less those that read the body or close it
 #: (a caller's ``with`` on a closed ``urlopen`` response raises ``ValueError``).
@@ -342,6 +346,16 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
             return "", ""
     if len(libraries) != 1 or not leaks[0]:
         return "", ""
+    # Every response it binds is handed out: the rule close-response's own sites follow too.
+    for node in nodes:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in responses
+            and not hands_out(func, node, node.targets[0].id, names.dotted)
+        ):
+            return "", ""
     return libraries.pop(), mocked[0]
 
 
@@ -607,3 +621,304 @@ def _classes_defining(data: bytes, name: str, derived: Dict[str, Set[str]]) -> L
                     if node.bases or node.keywords:
                         out.append((name, owner, node.lineno, sub.lineno))
     return out
+
+
+# -- the object handed to the caller ------------------------------------------------------------
+_TRIVIAL = (ast.Pass, ast.Break, ast.Continue)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """How running some statements may end, for the object being followed: ``bad`` (a normal
+    exit that does not hand it out: a ``return`` of anything else, falling off the function, a
+    path that drops every name of it), and the names that hold it where they fall through, break
+    or continue (None: not reached)."""
+
+    bad: bool = False
+    fall: Optional[frozenset] = None
+    brk: Optional[frozenset] = None
+    cont: Optional[frozenset] = None
+
+
+def _meet(a: Optional[frozenset], b: Optional[frozenset]) -> Optional[frozenset]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def _join(a: _Flow, b: _Flow) -> _Flow:
+    return _Flow(a.bad or b.bad, _meet(a.fall, b.fall), _meet(a.brk, b.brk), _meet(a.cont, b.cont))
+
+
+def _stored(node: ast.AST) -> Set[str]:
+    """The names ``node`` binds or deletes (nested scopes aside, their own names included)."""
+    out: Set[str] = set()
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            out.add(sub.id)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(sub.name)
+            stack.extend(sub.decorator_list)
+            continue
+        elif isinstance(sub, ast.Lambda):
+            continue
+        elif isinstance(sub, ast.alias):
+            out.add((sub.asname or sub.name).split(".")[0])
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            out.add(sub.name)
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            out.update(sub.names)
+        elif type(sub).__name__ in ("MatchAs", "MatchStar", "MatchMapping"):
+            name = getattr(sub, "name", None) or getattr(sub, "rest", None)
+            if name:
+                out.add(name)
+        stack.extend(ast.iter_child_nodes(sub))
+    return out
+
+
+class _HandsOut:
+    """Follows the names that hold one object (``name``, and owning wrappers of it bound to
+    other names) through a function's statements: see ``hands_out``."""
+
+    def __init__(self, dotted, containers: bool, wrappers: bool) -> None:
+        self.dotted = dotted
+        self.containers = containers
+        self.wrappers = wrappers
+
+    def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
+        """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
+        if isinstance(expr, ast.Name):
+            return expr.id in owned
+        return (
+            self.wrappers
+            and isinstance(expr, ast.Call)
+            and bool(expr.args)
+            and self.dotted(expr.func) in OWNING_WRAPPERS
+            and self.holds(expr.args[0], owned)
+        )
+
+    def returns(self, value: Optional[ast.AST], owned: frozenset) -> bool:
+        if self.holds(value, owned):
+            return True
+        return (
+            self.containers
+            and isinstance(value, (ast.Tuple, ast.List))
+            and any(isinstance(e, ast.Name) and e.id in owned for e in value.elts)
+        )
+
+    def run(self, stmts: Sequence[ast.stmt], owned: Optional[frozenset]) -> _Flow:
+        flow = _Flow(fall=owned)
+        for stmt in stmts:
+            if flow.fall is None:
+                break
+            step = self.stmt(stmt, flow.fall)
+            flow = _Flow(flow.bad or step.bad, step.fall, _meet(flow.brk, step.brk), _meet(flow.cont, step.cont))
+            if flow.fall is not None and not flow.fall:
+                flow = _Flow(True, None, flow.brk, flow.cont)  # no name holds it any more: dropped
+        return flow
+
+    def stmt(self, stmt: ast.stmt, owned: frozenset) -> _Flow:
+        if isinstance(stmt, ast.Return):
+            return _Flow(bad=not self.returns(stmt.value, owned))
+        if isinstance(stmt, ast.Raise):
+            return _Flow()
+        if isinstance(stmt, ast.Break):
+            return _Flow(brk=owned)
+        if isinstance(stmt, ast.Continue):
+            return _Flow(cont=owned)
+        if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+            return _Flow(bad=bool(owned & set(stmt.names)), fall=owned)
+        if isinstance(stmt, ast.If):
+            owned = owned - _stored(stmt.test)
+            return _join(self.run(stmt.body, owned), self.run(stmt.orelse, owned))
+        if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+            return self.loop(stmt, owned)
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                owned = owned - _stored(item)
+            body = self.run(stmt.body, owned)
+            if not _may_raise(stmt.body):
+                return body
+            # Its exit may swallow an exception of the body: the code after it runs then too.
+            return _Flow(body.bad, _meet(body.fall, owned - _stored(stmt)), body.brk, body.cont)
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            return self.try_(stmt, owned, self.run(stmt.body, owned), True)  # type: ignore[arg-type]
+        if type(stmt).__name__ == "Match":
+            owned = owned - _stored(stmt.subject)  # type: ignore[attr-defined]
+            flow = _Flow(fall=owned)
+            for case in stmt.cases:  # type: ignore[attr-defined]
+                flow = _join(flow, self.run(case.body, owned - _stored(case.pattern)))
+            return flow
+        if isinstance(stmt, ast.Assign):
+            if self.holds(stmt.value, owned):
+                kept = owned - _stored(stmt)
+                return _Flow(fall=kept | {t.id for t in stmt.targets if isinstance(t, ast.Name)})
+        return _Flow(fall=owned - _stored(stmt))
+
+    def loop(self, stmt, owned: frozenset) -> _Flow:
+        owned = owned - _stored(stmt.target) - _stored(stmt.iter) if not isinstance(stmt, ast.While) else owned
+        if isinstance(stmt, ast.While):
+            owned = owned - _stored(stmt.test)
+        start = owned
+        while True:  # the names that hold it at the top of every iteration
+            body = self.run(stmt.body, start)
+            again = _meet(_meet(start, body.fall), body.cont)
+            if again == start:
+                break
+            start = again
+        forever = isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
+        after = None if forever else self.run(stmt.orelse, start)
+        fall = _meet(after.fall if after else None, body.brk)
+        bad = body.bad or bool(after and after.bad)
+        return _Flow(bad, fall, after.brk if after else None, after.cont if after else None)
+
+    def try_(self, stmt, owned: frozenset, body: _Flow, handled: bool) -> _Flow:
+        """The flow of ``stmt`` (a ``try``) whose body ran as ``body``; ``handled``: its
+        handlers may run with the object held (``owned`` less what the body rebinds)."""
+        flow = _Flow(body.bad, None, body.brk, body.cont)
+        flow = _join(flow, self.run(stmt.orelse, body.fall) if body.fall is not None else _Flow())
+        if handled:
+            start = owned - set().union(*(_stored(s) for s in stmt.body))
+            for handler in stmt.handlers:
+                flow = _join(flow, self.run(handler.body, start - _stored(handler)))
+        if stmt.finalbody:
+            if any(isinstance(n, (ast.Return, ast.Break, ast.Continue)) for s in stmt.finalbody for n in ast.walk(s)):
+                return _Flow(bad=True)  # a finally that can cancel the exit
+            if flow.fall is not None:
+                final = self.run(stmt.finalbody, flow.fall)
+                flow = _Flow(flow.bad or final.bad, final.fall, flow.brk, flow.cont)
+        return flow
+
+
+def _may_raise(stmts: Sequence[ast.stmt]) -> bool:
+    """Whether any of ``stmts`` may raise (anything but ``pass``/``break``/``continue`` and
+    ``return`` of a plain name)."""
+    for stmt in stmts:
+        if isinstance(stmt, _TRIVIAL):
+            continue
+        if isinstance(stmt, ast.Return) and (stmt.value is None or isinstance(stmt.value, (ast.Name, ast.Constant))):
+            continue
+        return True
+    return False
+
+
+def _path(body: Sequence[ast.stmt], stmt: ast.stmt) -> Optional[List[Tuple[ast.AST, str, Sequence[ast.stmt], int]]]:
+    """(owner, field, statements, index) from ``body`` (a function's) down to ``stmt``,
+    outermost first; nested scopes aside."""
+    for i, sub in enumerate(body):
+        if sub is stmt:
+            return [(None, "body", body, i)]  # type: ignore[list-item]
+        if isinstance(sub, _SCOPES):
+            continue
+        parts: List[Tuple[str, Sequence[ast.stmt]]] = []
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(sub, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                parts.append((field, value))
+        for k, handler in enumerate(getattr(sub, "handlers", ()) or ()):
+            parts.append((f"handler{k}", handler.body))
+        for k, case in enumerate(getattr(sub, "cases", ()) or ()):
+            parts.append((f"case{k}", case.body))
+        for field, stmts in parts:
+            inner = _path(stmts, stmt)
+            if inner is not None:
+                inner[0] = (sub, field, inner[0][2], inner[0][3])
+                return [(None, "body", body, i)] + inner  # type: ignore[list-item]
+    return None
+
+
+def hands_out(
+    func: ast.AST, stmt: ast.stmt, name: str, dotted, containers: bool = False, wrappers: bool = True
+) -> bool:
+    """Whether ``func`` hands the object that ``stmt`` (a statement of its own) binds to
+    ``name`` to its caller: on every normal exit after ``stmt`` it returns that object itself
+    (``return name``, ``return io.TextIOWrapper(name, ...)`` with ``wrappers``; a tuple or list
+    holding the name with ``containers``), wherever that exit is (inside the block that binds it
+    or after its end), and no path after ``stmt`` drops it (falls off the function, returns
+    anything else, rebinds every name of it, leaves a loop body to go round again). Paths that
+    raise are the caller's too. No ``yield`` in ``func``. ``dotted(expr)``: the dotted name of
+    an expression (``io.TextIOWrapper``). The one rule for "the caller owns it": a factory
+    (``_factory``) hands out every response it binds, and close-response / close-client report
+    no site for such a binding."""
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for node in _own_nodes(func):  # type: ignore[arg-type]
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return False
+    path = _path(func.body, stmt)
+    if path is None:
+        return False
+    follow = _HandsOut(dotted, containers, wrappers)
+    owner, field, stmts, index = path[-1]
+    flow = follow.run(stmts[index + 1 :], frozenset({name}))
+    after: List[ast.stmt] = list(stmts[index + 1 :])  # what runs after the binding, inside each level
+    for level in range(len(path) - 1, 0, -1):
+        owner, field = path[level][0], path[level][1]
+        _, _, outer, outer_index = path[level - 1]
+        if isinstance(owner, (ast.For, ast.AsyncFor, ast.While)) and field == "body":
+            # Round again: the next iteration may bind it anew and drop this one.
+            flow = _Flow(flow.bad or flow.fall is not None or flow.cont is not None, flow.brk)
+        elif isinstance(owner, ast.Try) or type(owner).__name__ == "TryStar":
+            if field == "body":
+                flow = follow.try_(owner, frozenset({name}), flow, _may_raise(after))
+            elif field.startswith("handler") or field == "orelse":
+                empty = ast.Try(body=[], handlers=[], orelse=[], finalbody=owner.finalbody)  # type: ignore[attr-defined]
+                flow = follow.try_(empty, frozenset(), flow, False)
+        elif isinstance(owner, (ast.With, ast.AsyncWith)) and field == "body" and _may_raise(after):
+            # Its exit may swallow an exception raised after the binding: the code after it runs.
+            flow = _Flow(flow.bad, _meet(flow.fall, frozenset({name}) - _stored(owner)), flow.brk, flow.cont)
+        rest = outer[outer_index + 1 :]
+        after = [owner] if _may_raise(after) else []  # type: ignore[list-item]
+        after += list(rest)
+        if flow.fall is not None:
+            more = follow.run(rest, flow.fall)
+            flow = _Flow(flow.bad or more.bad, more.fall, _meet(flow.brk, more.brk), _meet(flow.cont, more.cont))
+    return not flow.bad and flow.fall is None
+
+
+def hands_out_marked(tree: ast.Module, marker: str, containers: bool = False, wrappers: bool = True) -> bool:
+    """``hands_out`` for the object made by the call of ``marker`` in ``tree`` (the codemods
+    replace their target by ``marker()`` in the code of its function, after the module's
+    imports): bound by ``name = <it>`` (``await``, an owning wrapper around it) in a function,
+    or returned at once (``return <it>``)."""
+    names = _Names(tree, "")
+    names._imports([n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))])
+    parents: Dict[ast.AST, ast.AST] = {}
+    found: Optional[ast.AST] = None
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == marker:
+            found = node
+    if found is None:
+        return False
+    value: ast.AST = found
+    parent = parents.get(value)
+    if isinstance(parent, ast.Await):
+        value, parent = parent, parents.get(parent)
+    while (
+        wrappers
+        and isinstance(parent, ast.Call)
+        and parent.args
+        and parent.args[0] is value
+        and names.dotted(parent.func) in OWNING_WRAPPERS
+    ):
+        value, parent = parent, parents.get(parent)
+    func = parent
+    while func is not None and not isinstance(func, (*_SCOPES, ast.Module)):
+        func = parents.get(func)
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if isinstance(parent, ast.Return) and parent.value is value:
+        return not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(func))  # type: ignore[arg-type]
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        target = parent.targets[0].id
+    elif isinstance(parent, ast.AnnAssign) and isinstance(parent.target, ast.Name) and parent.value is value:
+        target = parent.target.id
+    else:
+        return False
+    return hands_out(func, parent, target, names.dotted, containers, wrappers)
