@@ -348,20 +348,22 @@ DOCS = CodemodDocs(
   `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
         """**Callers of a response factory**: a function of the project that returns a fresh
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
-  return r`; a module-level `def`, or a private method of a module-level class that no class
+  return r`; a module-level `def`, or a method of a module-level class that no class
   that may derive from it defines again; not async, not decorated, no `yield`, bound once;
   a function returning a factory's response is one too; `codemods/facts/factories.py`,
   computed before any file is rewritten) is right to hand it
   out: its own site is none (handed to the caller, above). Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
-  `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
+  `self.m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
   with every analysis of a response; the site names the factory ("the response made by
   `_execute_request` (pytube/request.py:19)"). A factory a test may replace (a patch of it, of
   its module or class, of anything in its module such as the `urlopen` it calls, of its
   library, a string or an assignment naming it) is an **unsafe** fix at its callers:
   `with contextlib.closing(_execute_request(url)) as response:`, because under `with` the code
   would get a mock's `__enter__()` value (pytube's tests hand back a `Mock()`, which has no
-  `__enter__`), and what the test hands back may have no `close()`.""",
+  `__enter__`), and what the test hands back may have no `close()`. A **public** method
+  (`self.open_stream(u)`) is an unsafe fix at its callers through `self` too: a subclass
+  outside the project may override it and return something that is no response.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
@@ -576,6 +578,15 @@ class CloseResponse(WrappingCodemod):
         factory = self._made_by.get(target.node)
         if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
             if not factory.mocked:
+                if factory.public and target.node in self._through_self:
+                    target.hazard = (
+                        f"`{factory.owner}.{factory.name}` is a public method: a subclass outside the project may "
+                        "override it and return something that is no response, without `__enter__`/`__exit__`."
+                    )
+                    target.hazard_reason = (
+                        f"the response comes from the public method `{factory.owner}.{factory.name}` "
+                        f"({factory.where}), which a subclass outside the project may override"
+                    )
                 return None
             why = (
                 f"a test may replace the factory or the call it makes ({factory.mocked}); under `with`, the "
@@ -647,6 +658,7 @@ class CloseResponse(WrappingCodemod):
     #: The names a call of one of the project's factories may end in (``transform_module``).
     _factory_calls: frozenset = frozenset()
     _made_by: dict = {}
+    _through_self: set = set()
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         names = self._factory_names()
@@ -661,7 +673,7 @@ class CloseResponse(WrappingCodemod):
                         if isinstance(asname.name, cst.Name):
                             aliases.add(asname.name.value)  # from pkg.request import _execute_request as run
         self._factory_calls = names | frozenset(aliases)
-        self._made_by, self._factory_context = {}, None
+        self._made_by, self._factory_context, self._through_self = {}, None, set()
         return super().transform_module(tree)
 
     def _factory_names(self) -> frozenset:
@@ -673,7 +685,7 @@ class CloseResponse(WrappingCodemod):
     def _factory_of(self, call: cst.Call) -> Optional[Any]:
         """The response factory of this project that ``call`` calls: a function reached by its
         qualified name (through imports, relative ones too, or defined in this module), or a
-        private method called as ``self._m(...)`` in a method of its own class."""
+        method called as ``self.m(...)`` in a method of its own class."""
         last = _last_name(call.func)
         if last is None or last not in self._factory_calls:
             return None
@@ -691,10 +703,11 @@ class CloseResponse(WrappingCodemod):
         # same factory (``try: from .req import _open as get`` / ``except ImportError: from
         # .other import get`` may call either).
         bindings: List[List[str]] = []
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and last.startswith("_"):
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             owner = self._method_owner(call, func.value)
             if owner is not None:
                 bindings.append([f"{m}.{owner}.{last}" for m in modules])
+                self._through_self.add(call)  # a subclass's override is called instead, if any
         for qualified in self.get_metadata(QualifiedNameProvider, func, set()):
             name = qualified.name
             if qualified.source == QualifiedNameSource.IMPORT:

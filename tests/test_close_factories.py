@@ -128,8 +128,27 @@ def test_a_method_a_subclass_may_override_is_no_factory(tmp_path):
     assert factories(root) == []
     assert "pkg/stream.py" not in run(root)  # its own response is handed out; its caller is no site
     public = METHOD.replace("_create_stream", "create_stream")
-    root = make(tmp_path / "b", {"pkg/stream.py": public})
+    root = make(
+        tmp_path / "b", {"pkg/stream.py": public, "pkg/fake.py": sub.replace("_create_stream", "create_stream")}
+    )
     assert factories(root) == []
+
+
+def test_a_public_methods_callers_through_self_are_an_unsafe_fix(tmp_path):
+    # A subclass outside the project may override ``create_stream`` and return no response.
+    public = METHOD.replace("_create_stream", "create_stream")
+    root = make(tmp_path, {"pkg/stream.py": public})
+    assert factories(root) == ["pkg.stream.Stream.create_stream"]
+    sites = run(root)["pkg/stream.py"]
+    assert [(line, action) for line, action, _ in sites] == [(12, "reported")]
+    assert "public method `Stream.create_stream`" in sites[0][2] and "--unsafe-fixes" in sites[0][2]
+    sites = run(root, "--unsafe-fixes")["pkg/stream.py"]
+    assert [(line, action) for line, action, _ in sites] == [(12, "fixed")]
+    assert "        with self.create_stream(url) as stream:\n" in (root / "pkg" / "stream.py").read_text()
+    # A method calling it through ``self`` is no factory of it: the override would be called.
+    through = public + "\n    def _again(self, url):\n        return self.create_stream(url)\n"
+    root = make(tmp_path / "b", {"pkg/stream.py": through})
+    assert factories(root) == ["pkg.stream.Stream.create_stream"]
 
 
 @pytest.mark.parametrize(

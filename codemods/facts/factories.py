@@ -9,9 +9,11 @@ be in other modules), so it is a project fact, computed here with Python's ``ast
 
 A factory, soundly (anything else is not one):
 
-- a ``def`` at module level, or a plain ``def`` in the body of a class at module level whose
-  name is private (``_m``, not a dunder); not ``async``, not decorated, no ``yield``; its name
-  bound once in its module (or class body) and never declared ``global``;
+- a ``def`` at module level, or a plain ``def`` in the body of a class at module level (not a
+  dunder); not ``async``, not decorated, no ``yield``; its name bound once in its module (or
+  class body) and never declared ``global``. A public method (``Factory.public``) may be
+  overridden by a subclass outside the project that returns something else: its callers'
+  fixes are unsafe;
 - every ``return`` of it (nested functions aside) returns a fresh response made in it, and its
   body cannot end without one (its last statement returns or raises, or is an ``if``/``try``
   whose every branch does): ``urllib.request.urlopen(...)``, a requests module function
@@ -101,6 +103,12 @@ class Factory:
     where: str
     mocked: str = ""
 
+    @property
+    def public(self) -> bool:
+        """A public method: a class outside the project may derive from its class and override
+        it (to return something else than a response)."""
+        return bool(self.owner) and not self.name.startswith("_")
+
 
 _LEAKING = re.compile(rb"urlopen|stream\s*=\s*True")
 
@@ -134,8 +142,7 @@ def in_module(
             for sub in stmt.body:
                 if (
                     isinstance(sub, ast.FunctionDef)
-                    and sub.name.startswith("_")
-                    and not sub.name.endswith("__")
+                    and not (sub.name.startswith("__") and sub.name.endswith("__"))
                     and inside.get(sub.name) == 1
                 ):
                     library, mocked = _factory(sub, names, context, stmt.name)
@@ -264,6 +271,8 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         func_name = names.dotted(call.func) or ""
         head, _, rest = func_name.partition(".")
         if receiver and head == receiver and rest and "." not in rest and len(bindings.get(receiver, ())) == 1:
+            if not rest.startswith("_"):
+                return None  # a public method: a subclass outside the project may override it
             candidates = [f"{m}.{owner}.{rest}" for m in context.modules]
         elif head in bindings:
             return None  # a local name
