@@ -585,6 +585,11 @@ HANDED_OUT = [
     # a retry loop whose every ``break`` comes right after the binding
     "while True:\n        try:\n            r = requests.get(u, stream=True)\n            break\n"
     "        except OSError:\n            continue\n    return r",
+    # a handler that falls through to the return of it
+    "try:\n        r = requests.get(u, stream=True)\n        d(r.status_code)\n    except OSError:\n"
+    "        pass\n    return r",
+    # bound in a ``with``, returned after it (also when its exit swallows an exception)
+    "with d:\n        r = requests.get(u, stream=True)\n        d(r.status_code)\n    return r",
     # a wrapper whose close() closes it (Bio/TogoWS ``_open``)
     "r = requests.get(u, stream=True)\n    text = io.TextIOWrapper(r.raw, encoding='utf-8')\n    return r",
     "r = requests.get(u, stream=True)\n    return io.BufferedReader(r)",
@@ -621,6 +626,8 @@ def test_a_response_wrapped_in_a_text_wrapper_and_returned_is_no_site():
         # returned on one path, dropped on another
         ("r = requests.get(u, stream=True)\n    if d:\n        return None\n    return r", "returned"),
         ("r = requests.get(u, stream=True)\n    if r.ok:\n        return r", "returned"),
+        # a ``with`` whose exit may swallow an exception after the binding, then falls off the end
+        ("with d:\n        r = requests.get(u, stream=True)\n        d(r)\n        return r", "returned"),
         # the status check's handler drops it
         (
             "try:\n        r = requests.get(u, stream=True)\n        r.raise_for_status()\n"

@@ -785,13 +785,15 @@ class _HandsOut:
         bad = body.bad or bool(after and after.bad)
         return _Flow(bad, fall, after.brk if after else None, after.cont if after else None)
 
-    def try_(self, stmt, owned: frozenset, body: _Flow, handled: bool) -> _Flow:
+    def try_(self, stmt, owned: frozenset, body: _Flow, handled: bool, start: Optional[frozenset] = None) -> _Flow:
         """The flow of ``stmt`` (a ``try``) whose body ran as ``body``; ``handled``: its
-        handlers may run with the object held (``owned`` less what the body rebinds)."""
+        handlers may run with the object held (by ``start``; by default ``owned`` less what
+        the body rebinds)."""
         flow = _Flow(body.bad, None, body.brk, body.cont)
         flow = _join(flow, self.run(stmt.orelse, body.fall) if body.fall is not None else _Flow())
         if handled:
-            start = owned - set().union(*(_stored(s) for s in stmt.body))
+            if start is None:
+                start = owned - set().union(*(_stored(s) for s in stmt.body))
             for handler in stmt.handlers:
                 flow = _join(flow, self.run(handler.body, start - _stored(handler)))
         if stmt.finalbody:
@@ -873,13 +875,16 @@ def hands_out(
             flow = _Flow(flow.bad or flow.fall is not None or flow.cont is not None, flow.brk)
         elif isinstance(owner, ast.Try) or type(owner).__name__ == "TryStar":
             if field == "body":
-                flow = follow.try_(owner, frozenset({name}), flow, _may_raise(after))
+                # A handler runs after the binding when what follows it in the body raises.
+                start = frozenset({name}) - set().union(set(), *(_stored(s) for s in after))
+                flow = follow.try_(owner, frozenset({name}), flow, _may_raise(after), start)
             elif field.startswith("handler") or field == "orelse":
                 empty = ast.Try(body=[], handlers=[], orelse=[], finalbody=owner.finalbody)  # type: ignore[attr-defined]
                 flow = follow.try_(empty, frozenset(), flow, False)
         elif isinstance(owner, (ast.With, ast.AsyncWith)) and field == "body" and _may_raise(after):
             # Its exit may swallow an exception raised after the binding: the code after it runs.
-            flow = _Flow(flow.bad, _meet(flow.fall, frozenset({name}) - _stored(owner)), flow.brk, flow.cont)
+            held = frozenset({name}) - set().union(set(), *(_stored(s) for s in after))
+            flow = _Flow(flow.bad, _meet(flow.fall, held), flow.brk, flow.cont)
         rest = outer[outer_index + 1 :]
         after = [owner] if _may_raise(after) else []  # type: ignore[list-item]
         after += list(rest)
