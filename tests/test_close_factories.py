@@ -189,12 +189,12 @@ def test_functions_that_return_something_else_are_no_factories(tmp_path):
         "    return urlopen(Request(url, data=data))",
         "    r = urlopen(Request(url, data=data))\n    KEPT.append(r)\n    return r",
     )
-    # A response it binds and drops on one path (``hands_out``): the rule its own sites follow.
-    leaks = FACTORY.replace(
+    # May fall off its end: a ``with`` whose exit may swallow the exception (``hands_out``'s flow).
+    swallowed = FACTORY.replace(
         "    return urlopen(Request(url, data=data))",
-        "    r = urlopen(Request(url, data=data))\n    if data:\n        return urlopen(url)\n    return r",
-    )
-    for i, source in enumerate((reads, maybe, decorated, kept, leaks)):
+        "    with suppress(OSError):\n        return urlopen(Request(url, data=data))",
+    ).replace("from urllib", "from contextlib import suppress\nfrom urllib")
+    for i, source in enumerate((reads, maybe, decorated, kept, swallowed)):
         root = make(tmp_path / str(i), {"pkg/request.py": source, "pkg/caller.py": CALLER})
         assert factories(root) == [], source
         assert "pkg/caller.py" not in run(root)
@@ -339,3 +339,18 @@ def test_the_patch_a_report_names_does_not_depend_on_the_hash_seed(tmp_path):
         named.add(line)
     assert len(named) == 1, named
     assert "tests/test_a.py:5" in named.pop()
+
+
+def test_a_factory_that_drops_a_response_on_a_retry_keeps_its_callers_as_sites(tmp_path):
+    # shodan stream.py ``_create_stream``: every exit returns a fresh response, so its callers are
+    # sites; the response a 524 retry drops is reported at its own binding (not handed out).
+    retry = METHOD.replace(
+        "        req = requests.get(url, stream=True, timeout=5)\n"
+        "        if req.status_code != 200:\n            raise ValueError(req.text)\n",
+        "        while True:\n            req = requests.get(url, stream=True, timeout=5)\n"
+        "            if req.status_code != 524:\n                break\n",
+    )
+    root = make(tmp_path, {"pkg/stream.py": retry})
+    assert factories(root) == ["pkg.stream.Stream._create_stream"]
+    sites = run(root, "--check")["pkg/stream.py"]
+    assert [(line, action) for line, action, _ in sites] == [(7, "reported"), (13, "fixed")]

@@ -15,10 +15,12 @@ A factory, soundly (anything else is not one):
   overridden by a subclass outside the project that returns something else: its callers'
   fixes are unsafe;
 - every ``return`` of it (nested functions aside) returns a fresh response made in it, and its
-  body cannot end without one (its last statement returns or raises, or is an ``if``/``try``
-  whose every branch does): ``urllib.request.urlopen(...)``, a requests module function
+  body cannot end without one (every normal exit is such a ``return``, by the rule of
+  ``hands_out`` followed from its entry: an ``if``/``try`` whose every branch returns or
+  raises, a ``while True`` left only by them; not a ``with`` whose exit may swallow an
+  exception): ``urllib.request.urlopen(...)``, a requests module function
   (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
-  ``io.TextIOWrapper(r, ...)`` of one (closing the wrapper closes the response), a call of a
+  ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
   that name a factory are parsed for them then; a test that may replace the inner factory
   marks the outer one ``mocked`` too), or a local
@@ -226,7 +228,7 @@ class _Context:
 def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str) -> Tuple[str, str]:
     """The library of the fresh response ``func`` returns on every path ("" if none), and
     why a test may replace a factory it calls."""
-    if func.decorator_list or not func.body or not _ends(func.body):
+    if func.decorator_list or not func.body:
         return "", ""
     nodes = list(_own_nodes(func))
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
@@ -355,34 +357,15 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
             return "", ""
     if len(libraries) != 1 or not leaks[0]:
         return "", ""
-    # Every response it binds is handed out: the rule close-response's own sites follow too.
-    for node in nodes:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id in responses
-            and not hands_out(func, node, node.targets[0].id, names.dotted)
-        ):
-            return "", ""
+    # Every normal exit returns a fresh response, wherever it is (``hands_out``'s rule, from
+    # the function's entry): it cannot fall off its end, and a ``with`` whose exit may swallow
+    # an exception (``with suppress(OSError): return urlopen(u)``) may let it.
+    flow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses))).run(
+        func.body, frozenset({"*"})
+    )
+    if flow.bad or flow.fall is not None:
+        return "", ""
     return libraries.pop(), mocked[0]
-
-
-def _ends(body: Sequence[ast.stmt]) -> bool:
-    """Whether running ``body`` cannot reach its end (it returns or raises first)."""
-    last = body[-1]
-    if isinstance(last, (ast.Return, ast.Raise)):
-        return True
-    if isinstance(last, ast.If):
-        return bool(last.orelse) and _ends(last.body) and _ends(last.orelse)
-    if isinstance(last, ast.Try):
-        if last.finalbody and _ends(last.finalbody):
-            return True
-        main = _ends(last.orelse) if last.orelse else _ends(last.body)
-        return main and all(_ends(h.body) for h in last.handlers)
-    # Not a ``with``: its exit may swallow the exception (``with suppress(OSError): return
-    # urlopen(u)`` returns None), so the end of its body is no end of the function.
-    return False
 
 
 # -- the project's other files ------------------------------------------------------------------
@@ -693,10 +676,12 @@ class _HandsOut:
     """Follows the names that hold one object (``name``, and owning wrappers of it bound to
     other names) through a function's statements: see ``hands_out``."""
 
-    def __init__(self, dotted, containers: bool, wrappers: bool) -> None:
+    def __init__(self, dotted, containers: bool, wrappers: bool, returned=None) -> None:
         self.dotted = dotted
         self.containers = containers
         self.wrappers = wrappers
+        #: ``returned(value, owned)``: what a ``return`` must return (default: the object).
+        self.returned = returned
 
     def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
         """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
@@ -711,6 +696,8 @@ class _HandsOut:
         )
 
     def returns(self, value: Optional[ast.AST], owned: frozenset) -> bool:
+        if self.returned is not None:
+            return bool(self.returned(value, owned))
         if self.holds(value, owned):
             return True
         return (
@@ -852,9 +839,11 @@ def hands_out(
     or after its end), and no path after ``stmt`` drops it (falls off the function, returns
     anything else, rebinds every name of it, leaves a loop body to go round again). Paths that
     raise are the caller's too. No ``yield`` in ``func``. ``dotted(expr)``: the dotted name of
-    an expression (``io.TextIOWrapper``). The one rule for "the caller owns it": a factory
-    (``_factory``) hands out every response it binds, and close-response / close-client report
-    no site for such a binding."""
+    an expression (``io.TextIOWrapper``). The one rule for "the caller owns it": close-response
+    and close-client report
+    no site for such a binding. A factory follows the same flow from its entry, every
+    ``return`` a fresh response (``_factory``); a response it binds and drops on one path
+    (a retry loop that binds a new one) is reported there, and its callers are still sites."""
     if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     for node in _own_nodes(func):  # type: ignore[arg-type]
