@@ -554,15 +554,19 @@ class CloseResponse(WrappingCodemod):
             )
             if target.mode != Mode.WITH or target.used_as_response:
                 return why
-            # ``contextlib.closing`` binds the object itself; what the test hands back is not
-            # read here, so it may lack ``close()``: an unsafe fix (pytube's tests give a Mock).
+            # ``contextlib.closing`` binds the object itself and calls its ``close()``: safe when
+            # every patch that may replace what the factory returns hands a mock or an object
+            # with ``close()`` (pytube's tests give a ``mock.Mock()``), else an unsafe fix.
             target.mode = Mode.CLOSING
-            target.mocked = factory.mocked
-            target.hazard = (
-                f"a test may replace `{factory.name}` or the call it makes ({factory.mocked}) with an object "
-                "of its own, whose result may have no `close()`, which `contextlib.closing` calls when the block ends."
-            )
-            target.hazard_reason = why
+            facts = self.file.facts
+            chosen = facts.factory_stand_in(factory) if isinstance(facts, ProjectFacts) else factory.mocked
+            target.mocked = facts.factory_mock(factory) if isinstance(facts, ProjectFacts) else factory.mocked
+            if chosen is not None:
+                target.hazard = (
+                    f"a test may replace `{factory.name}` or the call it makes ({chosen}) with an object "
+                    "of its own, which may have no `close()`, which `contextlib.closing` calls when the block ends."
+                )
+                target.hazard_reason = why
             return None
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts):

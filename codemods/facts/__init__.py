@@ -383,7 +383,7 @@ def _compute_part(path: str, real: str, project: str, package: str, data: bytes)
     file = _FileFacts(tree, project, display_path(path), package, libs, patches, changes)
     file.lines = candidate_lines(data)
     file.reach = real if is_test_module(real) else ""
-    file.source_has_results = b"return_value" in data or b"side_effect" in data
+    file.source_has_results = b"return_value" in data or b"side_effect" in data or b".close." in data
     file.run()
     return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members
 
