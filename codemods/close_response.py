@@ -333,12 +333,16 @@ DOCS = CodemodDocs(
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
   `self._m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
   with every analysis of a response; the site names the factory ("the response made by
-  `_execute_request` (pytube/request.py:19)"). A factory a test may replace (a patch of it, of
-  its module or class, of anything in its module such as the `urlopen` it calls, of its
-  library, a string or an assignment naming it) is an **unsafe** fix at its callers:
+  `_execute_request` (pytube/request.py:19)"). At the callers of a factory a test may replace
+  (a patch of it, of its module or class, of anything in its module such as the `urlopen` it
+  calls, of its library, a string or an assignment naming it) the fix is
   `with contextlib.closing(_execute_request(url)) as response:`, because under `with` the code
   would get a mock's `__enter__()` value (pytube's tests hand back a `Mock()`, which has no
-  `__enter__`), and what the test hands back may have no `close()`.""",
+  `__enter__`). It is safe when every such patch hands back a stand-in known to have `close()`
+  (the fix-safety rules below; pytube's `mock_urlopen.return_value = mock.Mock()`), a patch of
+  a plain function of the factory's module that is no factory (`patch('pytube.request.head')`)
+  aside, since a factory's response never comes from one; it is an **unsafe** fix when one
+  hands back an object that may lack `close()`, or a string or an assignment replaces it.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
@@ -384,6 +388,18 @@ DOCS = CodemodDocs(
         "makes (`@mock.patch('pkg.mod.requests.get')`, `mock.patch.object(requests.Session, "
         "'send')`): `with contextlib.closing(<call>) as r:`, which runs the code as before and "
         "then `close()` (a method every mock has).",
+        "the same, when every test that replaces the call hands the code a stand-in known to have "
+        "`close()` (`codemods/facts/standins.py`, read in the test module): a mock "
+        "(`m.return_value = mock.Mock()`, `MagicMock()`, `mocker.AsyncMock()`, `NonCallableMock()`, "
+        "directly or through a local name whose one reaching assignment is one; "
+        "`mock.Mock(spec=requests.Response)`, `create_autospec(requests.Response)`, a `spec` list "
+        "naming `close`); an instance of `requests.Response`, `http.client.HTTPResponse`, "
+        "`io.BytesIO` and the like, or of a class of the test module that defines `close` or "
+        "derives from one of those; a fake function, lambda or class given as the replacement "
+        "(`monkeypatch.setattr(requests, 'post', fake)`, `patch(..., fake)`, `side_effect=fake`) "
+        "whose every `return` is such an object, for a target that makes the response "
+        "(`get`, `post`, ..., `send`, `urlopen`, `open`). `closing` binds that object unchanged "
+        "and calls its `close()`.",
     ),
     unsafe_fixes=(
         (
@@ -394,12 +410,17 @@ DOCS = CodemodDocs(
             "the `with` block has closed it.",
         ),
         (
-            "a response whose call a test replaces with an object it chose (`patch('requests.get', "
-            "fake_get)`, `new=`, `new_callable=`, `side_effect=fake_get`, `return_value=FakeResponse()` "
-            "or `m.return_value = FakeResponse()` in the test file, `monkeypatch.setattr`, an "
-            "assignment, an unsettled patch): closed with `with contextlib.closing(<call>)`; the "
-            "report names the patch and its line.",
-            "the test's response may have no `close()`, which the end of the block now calls.",
+            "a response whose call a test replaces with an object it chose that is not known to "
+            "have `close()` (`patch('requests.get', fake_get)`, `new=`, `new_callable=`, "
+            "`side_effect=fake_get`, `return_value=FakeResponse()` or `m.return_value = "
+            "FakeResponse()` in the test file, `monkeypatch.setattr`, an assignment, where the "
+            "class has no `close` or is imported from another file; `Mock(spec=X)` or `spec_set` "
+            "without `close`; a lambda returning a dict; a fixture's value; an unsettled patch), "
+            "or whose stand-in's `close` calls a test counts (`m.return_value.close."
+            "assert_not_called()`, `r.close.call_count`): closed with `with "
+            "contextlib.closing(<call>)`; the report names the patch and its line.",
+            "the test's response may have no `close()`, which the end of the block now calls; a "
+            "test counting its calls sees one more.",
         ),
     ),
     examples=EXAMPLES,
