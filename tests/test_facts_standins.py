@@ -52,6 +52,12 @@ def fake_plain(*args, **kwargs):
 
 
 def made():
+    response = io.BytesIO(b"x")
+    response.status = 200
+    return response
+
+
+def made_requests():
     response = requests.Response()
     response.status_code = 200
     return response
@@ -83,9 +89,7 @@ def stand_in(tmp_path: Path, body: str, patch: str = "@mock.patch('pkg.mod.reque
         "m.return_value = mock.Mock(spec=['close', 'read'])",
         "m.return_value = mock.Mock(spec=Closing)",
         "m.return_value = Closing()",
-        "m.return_value = Sub()",
         "m.return_value = SubOfClosing()",
-        "m.return_value = requests.Response()",
         "m.return_value = io.BytesIO(b'x')",
         "m.return_value = made()",
         "m.side_effect = fake_closing",
@@ -102,6 +106,10 @@ def test_a_stand_in_known_to_have_close_keeps_closing_safe(tmp_path, body):
     "body",
     [
         "m.return_value = Plain()",
+        # requests.Response().close() raises AttributeError: its raw is None (langchain's shape).
+        "m.return_value = requests.Response()",
+        "m.return_value = Sub()",
+        "m.return_value = made_requests()",
         "m.return_value = mock.Mock(spec=Plain)",
         "m.return_value = mock.Mock(spec_set=['json'])",
         "m.return_value = mock.create_autospec(Plain)",
@@ -134,11 +142,14 @@ def test_anything_else_or_a_count_of_close_calls_is_a_stand_in(tmp_path, body):
         ("monkeypatch.setattr(requests, 'get', Plain)", True),
         ("monkeypatch.setattr(requests, 'get', mock.MagicMock(return_value=Plain()))", True),
         ("monkeypatch.setattr(requests, 'get', lambda *a, **k: {'a': 1})", True),
+        ("monkeypatch.setattr(requests, 'get', lambda *a, **k: made())", False),
+        ("monkeypatch.setattr(requests, 'get', lambda *a, **k: made_requests())", True),
     ],
 )
 def test_a_replacement_that_hands_back_a_closeable_object(tmp_path, call, expected):
     """langchain's shape: ``monkeypatch.setattr(requests, 'post', mock_post)`` whose every
-    return is a ``requests.Response()`` made by a helper."""
+    return is an object made by a helper (a ``requests.Response()`` there, whose ``close()``
+    raises: unsafe)."""
     lines = textwrap.indent(call, "    ")
     test = f"{FAKES}\n\ndef test_it(monkeypatch):\n{lines}\n"
     root = make_project(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
@@ -202,7 +213,8 @@ def test_grades_of_the_stand_ins():
     assert grades(source, "mock.Mock(spec=requests.Response)") == CLOSE
     assert grades(source, "mock.Mock(**kw)") is None
     assert grades(source, "MagicMock().return_value") == MOCK
-    assert grades(source, "requests.Response()") == CLOSE
+    assert grades(source, "requests.Response()") is None  # its close() raises on raw None
+    assert grades(source, "mock.create_autospec(requests.Response)") == CLOSE
     assert grades(source, "dict()") is None
 
 

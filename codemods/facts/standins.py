@@ -9,12 +9,13 @@ it stands, ``line``), ``result(expr, line)`` what calling it gives:
   ``mocker.AsyncMock()``, ``NonCallableMock()`` ...) without a ``spec``, ``return_value``,
   ``side_effect`` or ``wraps`` of its own: it has ``close()``, and every attribute of it and
   every result of calling it is such a mock too (``m.get(...)`` on it is one);
-- ``CLOSE``: an object known to have ``close()`` itself: a mock with a ``spec`` that has one
+- ``CLOSE``: an object whose ``close()`` works: a mock with a ``spec`` that has one
   (``Mock(spec=requests.Response)``, ``create_autospec(requests.Response)``, ``spec=['close',
-  ...]``) or with results of its own, an instance of a response class (``requests.Response()``,
-  ``http.client.HTTPResponse``, ``io.BytesIO`` ...) or of a class of the module that defines
-  ``close`` or derives from one, a call of a function of the module (or of the enclosing
-  function) whose every ``return`` is one;
+  ...]``) or with results of its own; an instance of a class whose ``close()`` works on one a
+  test builds (``io.BytesIO``, ``httpx.Response``, ``urllib3.HTTPResponse``; not
+  ``requests.Response()``, whose ``close()`` raises ``AttributeError`` on its ``raw = None``)
+  or of a class of the module that defines ``close`` or derives from one of those; a call of a
+  function of the module (or of the enclosing function) whose every ``return`` is one;
 - ``None``: anything else (a class without ``close``, a ``spec`` without it, a dict, a name bound
   elsewhere, an unknown call).
 
@@ -34,22 +35,33 @@ CLOSE = 1
 
 #: Mock classes whose instances have every method (``close`` too).
 _MOCKS = frozenset({"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock", "PropertyMock"})
-#: Classes (dotted, as the module's imports resolve them) whose instances have ``close()``.
-RESPONSE_CLASSES = frozenset(
+#: Classes (dotted, as the module's imports resolve them) whose ``close()`` works on an
+#: instance a test builds: the ``io`` classes (``close()`` flushes and marks it closed),
+#: ``httpx.Response`` and ``urllib3.HTTPResponse``. Not ``requests.Response``: one a test
+#: makes has ``raw = None`` and its ``close()`` raises ``AttributeError`` (``self.raw.close()``)
+#: unless its content was consumed; nor ``http.client.HTTPResponse``, whose ``close()`` closes
+#: what the test gave it.
+CLOSING_CLASSES = frozenset(
     {
-        "requests.Response",
-        "requests.models.Response",
-        "http.client.HTTPResponse",
-        "urllib.response.addinfourl",
+        "httpx.Response",
         "urllib3.HTTPResponse",
         "urllib3.response.HTTPResponse",
-        "httpx.Response",
         "io.IOBase",
         "io.RawIOBase",
         "io.BufferedIOBase",
         "io.TextIOBase",
         "io.BytesIO",
         "io.StringIO",
+    }
+)
+#: Classes a mock's ``spec`` may name that have a ``close`` attribute (the mock's ``close`` is a
+#: mock too, whatever the class's own does).
+RESPONSE_CLASSES = CLOSING_CLASSES | frozenset(
+    {
+        "requests.Response",
+        "requests.models.Response",
+        "http.client.HTTPResponse",
+        "urllib.response.addinfourl",
         "io.BufferedReader",
         "io.TextIOWrapper",
     }
@@ -77,7 +89,7 @@ CLOSE_CHECKS = frozenset(
     }
 )
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_DEPTH = 6
+_DEPTH = 16  # nested reads (a name, a call, a return: each one); cycles end here
 
 
 def _last(node: ast.AST) -> str:
@@ -121,17 +133,26 @@ class StandIns:
         return best or self.tree
 
     def _bindings(self, scope: ast.AST) -> Dict[str, List[ast.AST]]:
-        """name -> every node that binds it in ``scope`` (nested scopes included: conservative)."""
+        """name -> every node that binds it in ``scope``: its own statements (a nested
+        ``def``/``class`` binds its name only), and any ``global``/``nonlocal`` of it in a
+        nested scope (it may rebind it there: conservative)."""
         found = self._stores.get(id(scope))
         if found is None:
             found = {}
-            for node in ast.walk(scope):
-                if node is scope:
-                    continue
+            todo = list(ast.iter_child_nodes(scope))
+            while todo:
+                node = todo.pop()
                 if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
                     found.setdefault(node.id, []).append(node)
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    found.setdefault(node.name, []).append(node)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    if not isinstance(node, ast.Lambda):
+                        found.setdefault(node.name, []).append(node)
+                    todo.extend(node.decorator_list if not isinstance(node, ast.Lambda) else ())
+                    for inner in ast.walk(node):
+                        if isinstance(inner, (ast.Global, ast.Nonlocal)):
+                            for name in inner.names:
+                                found.setdefault(name, []).append(inner)
+                    continue
                 elif isinstance(node, ast.alias):
                     found.setdefault((node.asname or node.name).split(".")[0], []).append(node)
                 elif isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -139,6 +160,7 @@ class StandIns:
                         found.setdefault(name, []).append(node)
                 elif isinstance(node, ast.ExceptHandler) and node.name:
                     found.setdefault(node.name, []).append(node)
+                todo.extend(ast.iter_child_nodes(node))
             self._stores[id(scope)] = found
         return found
 
@@ -245,7 +267,7 @@ class StandIns:
                 return self.handed(returned, line, depth + 1) if returned is not None else MOCK
             return None
         name = self.dotted(func)
-        if name in RESPONSE_CLASSES:
+        if name in CLOSING_CLASSES:
             return CLOSE
         if is_mock_class(func):
             return MOCK  # new_callable=MagicMock: an instance of the mock class
@@ -312,7 +334,8 @@ class StandIns:
         return min(grades)  # type: ignore[type-var]
 
     def has_close(self, spec: ast.AST, line: int) -> bool:
-        """Whether a ``spec`` (a class, or a list of names) has ``close``."""
+        """Whether a ``spec`` (a class, or a list of names) has ``close``: a mock of it has a
+        ``close`` mock (``create_autospec(requests.Response)`` too)."""
         if isinstance(spec, (ast.List, ast.Tuple)):
             return any(isinstance(e, ast.Constant) and e.value == "close" for e in spec.elts)
         name = self.dotted(spec)
@@ -332,7 +355,7 @@ class StandIns:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == "close":
                 return True
         for base in cls.bases:
-            if self.dotted(base) in RESPONSE_CLASSES:
+            if self.dotted(base) in CLOSING_CLASSES:
                 return True
             if isinstance(base, ast.Name):
                 found = self.classes.get(base.id, [])
