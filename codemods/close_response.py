@@ -390,7 +390,8 @@ DOCS = CodemodDocs(
         "then `close()` (a method every mock has).",
         "the same, when every test that replaces the call hands the code a stand-in known to have "
         "`close()` (`codemods/facts/standins.py`, read in the test module): a mock "
-        "(`m.return_value = mock.Mock()`, `MagicMock()`, `mocker.AsyncMock()`, `NonCallableMock()`, "
+        "(`m.return_value = mock.Mock()`, `MagicMock()`, `mocker.NonCallableMock()`; not an `AsyncMock`, whose "
+        "`close()` returns a coroutine nobody awaits; "
         "directly or through a local name whose one reaching assignment is one; "
         "`mock.Mock(spec=requests.Response)`, `create_autospec(requests.Response)`, a `spec` list "
         "naming `close`); an instance of `io.BytesIO` and the other `io` classes, "

@@ -114,6 +114,8 @@ def test_a_stand_in_known_to_have_close_keeps_closing_safe(tmp_path, body):
         "m.return_value = mock.Mock(spec_set=['json'])",
         "m.return_value = mock.create_autospec(Plain)",
         "m.return_value = x",  # a fixture's value: unknown
+        "m.return_value = mock.AsyncMock()",  # its close() is a coroutine nobody awaits
+        "m.return_value = mock.Mock(wraps=Plain())",  # its close is Plain's: none
         "r = mock.Mock()\nif x:\n    r = Plain()\nm.return_value = r",
         "for i in range(2):\n    r = mock.Mock()\n    m.return_value = r\n    r = Plain()",
         "m.side_effect = fake_plain",

@@ -6,8 +6,8 @@ test may mock) binds that object itself and calls its ``close()`` when the block
 it stands, ``line``), ``result(expr, line)`` what calling it gives:
 
 - ``MOCK``: a mock object of ``unittest.mock`` (``mock.Mock()``, ``MagicMock()``,
-  ``mocker.AsyncMock()``, ``NonCallableMock()`` ...) without a ``spec``, ``return_value``,
-  ``side_effect`` or ``wraps`` of its own: it has ``close()``, and every attribute of it and
+  ``mocker.NonCallableMock()`` ...; not ``AsyncMock``, whose ``close()`` is a coroutine) without
+  a ``spec``, ``return_value``, ``side_effect`` or ``wraps`` of its own: it has ``close()``, and every attribute of it and
   every result of calling it is such a mock too (``m.get(...)`` on it is one);
 - ``CLOSE``: an object whose ``close()`` works: a mock with a ``spec`` that has one
   (``Mock(spec=requests.Response)``, ``create_autospec(requests.Response)``, ``spec=['close',
@@ -34,7 +34,9 @@ MOCK = 2
 CLOSE = 1
 
 #: Mock classes whose instances have every method (``close`` too).
-_MOCKS = frozenset({"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock", "PropertyMock"})
+#: Not ``AsyncMock``: its ``close()`` returns a coroutine nobody awaits (a ``RuntimeWarning``,
+#: an error under ``-W error``).
+_MOCKS = frozenset({"Mock", "MagicMock", "NonCallableMock", "NonCallableMagicMock", "PropertyMock"})
 #: Classes (dotted, as the module's imports resolve them) whose ``close()`` works on an
 #: instance a test builds: the ``io`` classes (``close()`` flushes and marks it closed),
 #: ``httpx.Response`` and ``urllib3.HTTPResponse``. Not ``requests.Response``: one a test
@@ -236,14 +238,14 @@ class StandIns:
         return self.result(func, line, depth + 1)
 
     def _mock(self, call: ast.Call, line: int, depth: int) -> Optional[int]:
-        if any(k.arg is None for k in call.keywords):
-            return None  # **options: a spec may be among them
+        if any(k.arg is None or k.arg == "wraps" for k in call.keywords):
+            return None  # **options: a spec may be among them; wraps=obj: its close is obj's
         spec = call.args[0] if call.args else _keyword(call, "spec")
         spec_set = _keyword(call, "spec_set")
         for given in (spec, spec_set):
             if given is not None and not (isinstance(given, ast.Constant) and given.value is None):
                 return CLOSE if self.has_close(given, line) else None
-        if any(k.arg in ("return_value", "side_effect", "wraps") for k in call.keywords):
+        if any(k.arg in ("return_value", "side_effect") for k in call.keywords):
             return CLOSE  # the mock has close(); what calling it gives is the test's
         return MOCK
 
