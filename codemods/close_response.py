@@ -379,7 +379,13 @@ DOCS = CodemodDocs(
   return_value=request)` with `request = mocker.MagicMock()`, which `with` would have broken) and
   two are now unsafe fixes, their tests handing the code a response of their own (obspy's
   `p.return_value = RequestsMockResponse()`, langchain's `monkeypatch.setattr(requests, 'post',
-  mock_post)`).""",
+  mock_post)`). With the tests' stand-ins read (3 Dec 2026, every default codemod on the whole
+  corpus): close-response fixes 80 of its 148 sites (71 before); the 9 new ones are pytube's
+  callers of `_execute_request`, whose tests hand back a `mock.Mock()` (`mock_urlopen.return_value
+  = mock_response`), and its own suite passes the same tests after the rewrite as before (137
+  passed, 1 failed, 78 errors from missing network and fixtures on both sides). obspy's
+  `RequestsMockResponse` has no `close`, and langchain's `mock_post` returns a
+  `requests.Response()` whose `close()` raises (`raw` is `None`): both stay unsafe fixes.""",
     ),
     safe_fixes=(
         "a response whose every use is in the block, read by the response's own methods or by "
