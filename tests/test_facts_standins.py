@@ -274,3 +274,16 @@ def test_a_factorys_callers_are_judged_on_every_patch_that_may_replace_its_respo
     assert (project.factory_stand_in(factory) is None) is safe, project.factory_stand_in(factory)
     actions = [a for _, a, _ in cli_sites(root, "--select", "close-response", "--no-cache")["pkg/caller.py"]]
     assert actions == (["fixed", "fixed"] if safe else ["reported", "reported"])
+
+
+def test_recursion_and_long_chains_end_unknown():
+    """A fake that calls itself, or a chain of fakes deeper than the reads allowed, is unknown
+    (memoised per function: a module of many branching fakes is read in linear time)."""
+    source = "from unittest import mock\n\n\ndef again():\n    return again()\n"
+    assert grades(source, "again()") is None
+    chain = "from unittest import mock\n"
+    for i in range(40):
+        last = f"f{i + 1}()" if i < 39 else "mock.Mock()"
+        chain += f"\n\ndef f{i}(x=0):\n    if x:\n        return {last}\n    return {last}\n"
+    assert grades(chain, "f0()") is None
+    assert grades(chain, "f38()") == MOCK

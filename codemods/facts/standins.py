@@ -120,7 +120,7 @@ class StandIns:
             if isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, []).append(node)
         self._stores: Dict[int, Dict[str, List[ast.AST]]] = {}
-        self._closing: Dict[str, bool] = {}
+        self._returned: Dict[int, Optional[int]] = {}
 
     # -- scopes and names -----------------------------------------------------------------
 
@@ -315,7 +315,15 @@ class StandIns:
 
     def _returns(self, func: ast.AST, depth: int) -> Optional[int]:
         """The lowest grade of the values ``func`` returns (``None`` when one is unknown, it
-        yields, or it can end without a ``return``)."""
+        yields, or it can end without a ``return``). Memoised per function; a function read
+        while it is being read (recursion) is unknown."""
+        key = id(func)
+        if key not in self._returned:
+            self._returned[key] = None  # a cycle ends here
+            self._returned[key] = self._read_returns(func, depth)
+        return self._returned[key]
+
+    def _read_returns(self, func: ast.AST, depth: int) -> Optional[int]:
         if depth > _DEPTH or func.decorator_list or not func.body:  # type: ignore[attr-defined]
             return None
         if not isinstance(func.body[-1], (ast.Return, ast.Raise)):  # type: ignore[attr-defined]
