@@ -578,8 +578,14 @@ class CloseResponse(WrappingCodemod):
         if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
             if not factory.mocked:
                 return None
+            facts = self.file.facts
+            known = isinstance(facts, ProjectFacts)
+            # The patch shown: one that may replace what the factory returns (not a plain
+            # function of its module), the one that makes the fix unsafe when there is one.
+            chosen = facts.factory_stand_in(factory) if known else factory.mocked
+            shown = chosen or (facts.factory_mock(factory) if known else factory.mocked)
             why = (
-                f"a test may replace the factory or the call it makes ({factory.mocked}); under `with`, the "
+                f"a test may replace the factory or the call it makes ({shown}); under `with`, the "
                 "code would get the mock's `__enter__()` value, not the object the test set up"
             )
             if target.mode != Mode.WITH or target.used_as_response:
@@ -588,9 +594,7 @@ class CloseResponse(WrappingCodemod):
             # every patch that may replace what the factory returns hands a mock or an object
             # with ``close()`` (pytube's tests give a ``mock.Mock()``), else an unsafe fix.
             target.mode = Mode.CLOSING
-            facts = self.file.facts
-            chosen = facts.factory_stand_in(factory) if isinstance(facts, ProjectFacts) else factory.mocked
-            target.mocked = facts.factory_mock(factory) if isinstance(facts, ProjectFacts) else factory.mocked
+            target.mocked = shown
             if chosen is not None:
                 target.hazard = (
                     f"a test may replace `{factory.name}` or the call it makes ({chosen}) with an object "

@@ -109,6 +109,9 @@ class ProjectFacts:
     #: (path as the run gave it, the names of its project's factories its bytes name), for
     #: the files of a project that has factories (the prefilter's words for them).
     factory_files: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    #: (path as ``Factory.where`` shows it, ``module_functions`` of it) for each module that
+    #: defines a factory: a patch of one of those functions cannot change what a factory returns.
+    functions: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
@@ -124,6 +127,7 @@ class ProjectFacts:
             self.members,
             self.factories,
             self.factory_files,
+            self.functions,
         )
         for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
@@ -343,7 +347,7 @@ class ProjectFacts:
             if target.startswith(module + "."):
                 name = target[len(module) + 1 :].split(".")[0]
                 path = factory.where.rpartition(":")[0]
-                return name not in factories and name in _module_functions(_real(path))
+                return name not in factories and name in dict(self.functions).get(path, ())
         return False
 
     def _results_chosen(self, patch: Patch) -> Patch:
@@ -713,48 +717,39 @@ def real_paths(paths: Sequence[str]) -> List[str]:
     return out
 
 
-def _module_functions(real: str) -> FrozenSet[str]:
-    """The names the module at ``real`` binds once, by a module-level ``def`` and no other
-    statement (memoised per process; nothing when it cannot be read)."""
-    found = _FUNCTIONS.get(real)
-    if found is None:
-        import ast
+def module_functions(data: bytes) -> Tuple[str, ...]:
+    """The names a module (its bytes) binds once, by a module-level ``def`` and no other
+    statement (nor a ``global`` in a function): sorted; nothing when it cannot be parsed."""
+    import ast
 
-        try:
-            with open(real, "rb") as handle:
-                tree = ast.parse(handle.read())
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = None
-        counts: Dict[str, int] = {}
-        defs = set()
-        for node in tree.body if tree is not None else ():
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                defs.add(node.name)
-                counts[node.name] = counts.get(node.name, 0) + 1
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.Global):  # global get; get = other
-                        for name in inner.names:
-                            counts[name] = counts.get(name, 0) + 2
-            else:
-                for inner in ast.walk(node):
-                    bound = None
-                    if isinstance(inner, ast.Name) and not isinstance(inner.ctx, ast.Load):
-                        bound = inner.id
-                    elif isinstance(inner, ast.alias):
-                        bound = (inner.asname or inner.name).split(".")[0]
-                    elif isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                        bound = inner.name
-                    elif isinstance(inner, (ast.Global, ast.Nonlocal)):
-                        for name in inner.names:
-                            counts[name] = counts.get(name, 0) + 2
-                    if bound is not None:
-                        counts[bound] = counts.get(bound, 0) + 2
-        found = _FUNCTIONS[real] = frozenset(name for name in defs if counts.get(name) == 1)
-    return found
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    counts: Dict[str, int] = {}
+    defs = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.add(node.name)
+            counts[node.name] = counts.get(node.name, 0) + 1
+        for inner in ast.walk(node):
+            bound: List[str] = []
+            if inner is node and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(inner, ast.Global):  # global get; get = other
+                bound = list(inner.names)
+            elif node is inner or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if isinstance(inner, ast.Name) and not isinstance(inner.ctx, ast.Load):
+                    bound = [inner.id]
+                elif isinstance(inner, ast.alias):
+                    bound = [(inner.asname or inner.name).split(".")[0]]
+                elif isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    bound = [inner.name]
+            for name in bound:
+                counts[name] = counts.get(name, 0) + 2
+    return tuple(sorted(name for name in defs if counts.get(name) == 1))
 
 
-#: real path -> ``_module_functions``'s answer.
-_FUNCTIONS: Dict[str, FrozenSet[str]] = {}
 #: id(facts) -> (facts, path -> factory names): ``factory_words``'s table.
 _FACTORY_WORDS: Dict[int, Any] = {}
 #: id(facts) -> (facts, directory -> project): ``project_of_real``'s memo.
