@@ -161,16 +161,27 @@ def test_a_public_methods_callers_through_self_are_an_unsafe_fix(tmp_path):
 )
 def test_a_factory_a_test_may_replace_is_an_unsafe_closing_fix_at_its_callers(tmp_path, patched):
     # ``with`` on the Mock the test hands back raises TypeError (no __enter__); closing() binds
-    # it and calls its close(), which a Mock has, but an object of the test's own may lack.
+    # it and calls its close(), which a Mock has (a safe fix), but an object of the test's own
+    # may lack it.
     test = (
-        "from unittest import mock\n\nfrom pkg import caller\n\n\n"
-        f"def test():\n    with mock.patch('{patched}'):\n        caller.fetch('u')\n"
+        "from unittest import mock\n\nfrom pkg import caller\n\n\nclass Fake:\n    pass\n\n\n"
+        f"def test():\n    with mock.patch('{patched}') as m:\n        m.return_value = mock.Mock()\n"
+        "        caller.fetch('u')\n"
     )
     root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": test})
+    assert [a for _, a, _ in run(root)["pkg/caller.py"]] == ["fixed", "fixed"]
+    assert (
+        "    with contextlib.closing(request._execute_request(url)) as response:\n"
+        in (root / "pkg" / "caller.py").read_text()
+    )
+    chosen = test.replace("mock.Mock()", "Fake()")
+    root = make(
+        tmp_path / "chosen", {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": chosen}
+    )
     sites = run(root)["pkg/caller.py"]
     assert [a for _, a, _ in sites] == ["reported", "reported"]
     assert "a test may replace the factory or the call it makes (`" in sites[0][2]
-    assert f"mock.patch('{patched}')" in sites[0][2] and "tests/test_caller.py:7" in sites[0][2]
+    assert f"mock.patch('{patched}')" in sites[0][2] and "tests/test_caller.py:11" in sites[0][2]
     assert "the response made by `_execute_request` (pkg/request.py:4)" in sites[0][2]
     assert sites[0][2].endswith("fixable with --unsafe-fixes")
     assert [a for _, a, _ in run(root, "--unsafe-fixes")["pkg/caller.py"]] == ["fixed", "fixed"]
@@ -244,9 +255,17 @@ def test_a_function_returning_a_factorys_response_is_a_factory_too(tmp_path):
     assert sites["pkg/use.py"] == [(5, "fixed", "closed the response made by `fetch_raw` (pkg/api.py:4) with `with`")]
     assert "pkg/api.py" not in sites  # it returns it: no site, its callers close it
     # A test that replaces the inner factory reaches the outer one's callers too.
+    # The MagicMock that patch makes has close(): closing() is safe; an object of the test's own
+    # (``return_value=object()``) may lack it: reported.
     test = "from unittest import mock\n\n\ndef test():\n    with mock.patch('pkg.request._execute_request'):\n        pass\n"
     root = make(
         tmp_path / "b", {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use, "tests/test_a.py": test}
+    )
+    assert [a for _, a, _ in run(root)["pkg/use.py"]] == ["fixed"]
+    assert "with contextlib.closing(fetch_raw(url)) as handle:" in (root / "pkg/use.py").read_text()
+    chosen = test.replace("_execute_request')", "_execute_request', return_value=object())")
+    root = make(
+        tmp_path / "c", {"pkg/request.py": FACTORY, "pkg/api.py": api, "pkg/use.py": use, "tests/test_a.py": chosen}
     )
     assert [a for _, a, _ in run(root)["pkg/use.py"]] == ["reported"]
 
@@ -304,13 +323,13 @@ def test_a_name_that_may_be_bound_to_something_else_is_not_a_factory_call(tmp_pa
 
 
 def test_the_patch_a_report_names_does_not_depend_on_the_hash_seed(tmp_path):
-    # Four tests patch what the factory calls; the report names one of them. The facts pass
+    # Four tests patch what the factory calls with an object of their own; the report names one. The facts pass
     # collects patches in a set: read in set order, the name changed with PYTHONHASHSEED.
     import subprocess
     import sys
 
     tests = {
-        f"tests/test_{n}.py": f'from unittest import mock\n\n\ndef test_{n}():\n    with mock.patch("pkg.dl.urlopen"):\n        pass\n'
+        f"tests/test_{n}.py": f'from unittest import mock\n\n\ndef test_{n}():\n    with mock.patch("pkg.dl.urlopen") as m:\n        m.return_value = object()\n'
         for n in "abcd"
     }
     root = make_project(tmp_path, {"pkg/dl.py": FACTORY, **tests})

@@ -124,6 +124,7 @@ def collect(
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
     found, factory_files = _factories(files, reals, owner, names, namer, read, index, sorted(patches))
+    functions = _factory_module_functions(files, found, read)
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
@@ -137,6 +138,7 @@ def collect(
         members=tuple(sorted(k for k, count in members.items() if count > 1)),
         factories=found,
         factory_files=factory_files,
+        functions=functions,
         files=len(files),
         parsed=parsed,
     )
@@ -274,6 +276,25 @@ def _factories(files, reals, owner, names, namer, read, index, patches) -> Tuple
     return found, words
 
 
+def _factory_module_functions(files, found, read) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """(path as ``Factory.where`` shows it, the plain functions of that module:
+    ``model.module_functions``) for each module that defines a factory (a few files)."""
+    from .model import module_functions
+
+    shown = {f.where.rpartition(":")[0] for f in found}
+    out = []
+    for path in files:
+        where = display_path(path)
+        if where in shown:
+            try:
+                data = (read or _read_bytes)(path)
+            except (OSError, ValueError):
+                continue
+            out.append((where, module_functions(data)))
+            shown.discard(where)
+    return tuple(sorted(out))
+
+
 def _factory_files(files, reals, owner, found, read) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
     """(path, the factory names it names) for each file of a project with factories whose
     bytes name one of that project's factories: close-response must see those files even
@@ -383,7 +404,7 @@ def _compute_part(path: str, real: str, project: str, package: str, data: bytes)
     file = _FileFacts(tree, project, display_path(path), package, libs, patches, changes)
     file.lines = candidate_lines(data)
     file.reach = real if is_test_module(real) else ""
-    file.source_has_results = b"return_value" in data or b"side_effect" in data
+    file.source_has_results = b"return_value" in data or b"side_effect" in data or b".close." in data
     file.run()
     return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members
 

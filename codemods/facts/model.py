@@ -109,6 +109,9 @@ class ProjectFacts:
     #: (path as the run gave it, the names of its project's factories its bytes name), for
     #: the files of a project that has factories (the prefilter's words for them).
     factory_files: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    #: (path as ``Factory.where`` shows it, ``module_functions`` of it) for each module that
+    #: defines a factory: a patch of one of those functions cannot change what a factory returns.
+    functions: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
@@ -124,6 +127,7 @@ class ProjectFacts:
             self.members,
             self.factories,
             self.factory_files,
+            self.functions,
         )
         for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
@@ -274,13 +278,77 @@ class ProjectFacts:
         replace the constructor of its client (``constructors``: the constructor calls of
         the client class in the module, for a call on a client). An unsettled patch of the
         site's library counts."""
-        for patch, _ in self.covering_patches(site, _covers_response):
-            return self._results_chosen(patch)
+        found = [self._results_chosen(patch) for patch, _ in self.covering_patches(site, _covers_response)]
+        if found:
+            # A stand-in first: ``contextlib.closing`` is safe only if every patch hands a mock.
+            return next((patch for patch in found if patch.stand_in), found[0])
         for constructor in constructors:
             patch = self.constructor_patch(constructor)
             if patch is not None:
                 return patch
         return None
+
+    def factory_stand_in(self, factory: Any) -> Optional[str]:
+        """Why a test may hand a caller of ``factory`` (``factories.Factory``, ``mocked``) an
+        object without ``close()``, which ``contextlib.closing`` calls; ``None``: every patch
+        of its project that may replace what a factory of the project returns
+        (``factories._replaces``) hands a mock or an object with ``close()``
+        (``Patch.stand_in`` false, ``standins.py``), and nothing else replaces one (a factory
+        whose ``mocked`` is not a patch's: ``m._f = fake``, a string naming it). A patch of a
+        function the factory's module defines that is no factory (pytube's
+        ``patch('pytube.request.head')``) does not count: a factory's response comes from the
+        library, a factory or an imported name, never from such a function."""
+        from .factories import _replaces  # factories.py imports this module's neighbours
+
+        if not factory.mocked:
+            return None
+        ours = [f for f in self.factories if f.project == factory.project]
+        patches = [self._results_chosen(p) for p in self.patches if p.project == factory.project]
+        shown = {f"`{p.text}` at {p.where}" for p in patches}
+        names = self._factory_names(factory.project)
+        # A string naming a factory (``patch('pkg.request._open')``) at a patch the pass read.
+        named = {p.where for p in patches if p.target.rsplit(".", 1)[-1] in names}
+        for other in [factory, *ours]:
+            where = other.mocked.rpartition(" at ")[2]
+            if other.mocked and other.mocked not in shown and where not in named:
+                return other.mocked  # replaced otherwise than by a patch the pass read: unknown
+        for patch in sorted(patches, key=lambda p: (p.where, p.target)):
+            if not patch.stand_in:
+                continue
+            for other in ours:
+                if _replaces(patch, other) and not self._plain_function(patch.target, other, names):
+                    return f"`{patch.text}` at {patch.where}"
+        return None
+
+    def factory_mock(self, factory: Any) -> str:
+        """The first patch (as ``Factory.mocked`` shows one) that may replace what ``factory``
+        or a factory it may call returns, skipping the plain functions of their modules
+        (``factory_stand_in``); ``factory.mocked`` when none is."""
+        from .factories import _replaces
+
+        ours = [f for f in self.factories if f.project == factory.project]
+        names = self._factory_names(factory.project)
+        for patch in sorted(self.patches, key=lambda p: (p.where, p.target)):
+            if patch.project == factory.project and any(
+                _replaces(patch, other) and not self._plain_function(patch.target, other, names) for other in ours
+            ):
+                return f"`{patch.text}` at {patch.where}"
+        return factory.mocked
+
+    def _factory_names(self, project: str) -> FrozenSet[str]:
+        ours = [f for f in self.factories if f.project == project]
+        return frozenset({f.name for f in ours} | {f.owner for f in ours if f.owner})
+
+    def _plain_function(self, target: str, factory: Any, factories: FrozenSet[str]) -> bool:
+        """Whether ``target`` is ``<the factory's module>.<name>`` for a function its module
+        binds once, by a ``def`` at module level, that is no factory (nor a factory's class)."""
+        for qualified in factory.qualified:
+            module = qualified.rsplit(".", 2 if factory.owner else 1)[0]
+            if target.startswith(module + "."):
+                name = target[len(module) + 1 :].split(".")[0]
+                path = factory.where.rpartition(":")[0]
+                return name not in factories and name in dict(self.functions).get(path, ())
+        return False
 
     def _results_chosen(self, patch: Patch) -> Patch:
         """``patch``, a stand-in when a test of its project sets the ``return_value`` of a
@@ -647,6 +715,39 @@ def real_paths(paths: Sequence[str]) -> List[str]:
         joined = os.path.join(real_dir, name)
         out.append(os.path.realpath(joined) if os.path.islink(joined) else joined)
     return out
+
+
+def module_functions(data: bytes) -> Tuple[str, ...]:
+    """The names a module (its bytes) binds once, by a module-level ``def`` and no other
+    statement (nor a ``global`` in a function): sorted; nothing when it cannot be parsed."""
+    import ast
+
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    counts: Dict[str, int] = {}
+    defs = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.add(node.name)
+            counts[node.name] = counts.get(node.name, 0) + 1
+        for inner in ast.walk(node):
+            bound: List[str] = []
+            if inner is node and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(inner, ast.Global):  # global get; get = other
+                bound = list(inner.names)
+            elif node is inner or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if isinstance(inner, ast.Name) and not isinstance(inner.ctx, ast.Load):
+                    bound = [inner.id]
+                elif isinstance(inner, ast.alias):
+                    bound = [(inner.asname or inner.name).split(".")[0]]
+                elif isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    bound = [inner.name]
+            for name in bound:
+                counts[name] = counts.get(name, 0) + 2
+    return tuple(sorted(name for name in defs if counts.get(name) == 1))
 
 
 #: id(facts) -> (facts, path -> factory names): ``factory_words``'s table.

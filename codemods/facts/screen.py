@@ -27,6 +27,7 @@ _SCREEN_WORDS = (
     b"dotenv",
     b".return_value",  # a test that sets a fixture's mock's result (``visitor.chosen_results``)
     b".side_effect",
+    b".close.",  # a test that counts the calls of a mock's close() (``standins.close_checks``)
 )
 _SCREEN_MORE = re.compile(
     rb"environ\s*\[[^\]\n]*\]\s*=[^=]|environ\.(?:update|setdefault|pop|clear|__setitem__|__delitem__)"

@@ -13,10 +13,11 @@ import ast
 import bisect
 import dataclasses
 import re
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
 from .model import LIBRARIES, Change, Patch
+from .standins import CLOSE, MOCK, RESPONSE_CALLS, StandIns, close_checks, is_mock_class
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
 _PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
@@ -142,7 +143,7 @@ class _FileFacts(_Names):
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
         self.source_has_results = True
-        self._mocks: Optional[MockNames] = None
+        self._stand_ins: Optional[StandIns] = None
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
         # Every dotted target is kept, not only those naming a library: ``pkg.mod.get`` and
@@ -151,18 +152,25 @@ class _FileFacts(_Names):
             return
         if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
             return  # obj.attr = value: only a library's attribute is a swap of interest
-        stand_in = not (
-            isinstance(node, ast.Call)
-            and _makes_magic_mock(self.dotted(node.func) or "", node, self.mocks(node.lineno))
-        )
+        stand_in = not self._hands_close(node, target)
         self.patches.add(
             Patch(self.project, target, kind, "", f"{self.where}:{node.lineno}", text, self.reach, stand_in)
         )
 
-    def mocks(self, line: int) -> FrozenSet[str]:
-        if self._mocks is None:
-            self._mocks = MockNames(self.tree)
-        return self._mocks.at(line)
+    def stand_ins(self) -> StandIns:
+        if self._stand_ins is None:
+            self._stand_ins = StandIns(self.tree, self.dotted)
+        return self._stand_ins
+
+    def _hands_close(self, node: ast.AST, target: str) -> bool:
+        """Whether the patch ``node`` makes of ``target`` hands the code an object with
+        ``close()`` (``standins.py``): the ``MagicMock`` ``patch`` makes, or a replacement the
+        test chose that is known to have it."""
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:  # requests.get = fake_get
+            return self.stand_ins().replacement(node.value, target, node.lineno)
+        if not isinstance(node, ast.Call):
+            return False
+        return _makes_magic_mock(self.dotted(node.func) or "", node, self.stand_ins(), target)
 
     def add_object_patch(self, node: ast.AST, obj: ast.AST, attr: ast.AST, kind: str, text: str) -> None:
         base = self.dotted(obj)
@@ -192,9 +200,14 @@ class _FileFacts(_Names):
                 for t in targets:
                     self._assigned(node, t)
         if self.source_has_results and (self.patches or self.reach):
-            spans, fixtures = chosen_results(self.tree)
-            # The test may hand the code its own object through the mocks of those spans.
-            chosen = {p for p in self.patches if not p.stand_in and any(a <= _line(p) <= b for a, b in spans)}
+            spans, fixtures = chosen_results(self.tree, self.stand_ins())
+            # The test may hand the code its own object through the mocks of those spans, or
+            # count the calls of its close().
+            chosen = {
+                p
+                for p in self.patches
+                if not p.stand_in and any(a <= _line(p) <= b and not _fits(grade, p.target) for (a, b), grade in spans)
+            }
             self.patches -= chosen
             self.patches.update(dataclasses.replace(p, stand_in=True) for p in chosen)
             for line in fixtures[:1]:
@@ -475,92 +488,82 @@ _INTERESTING_CALLS = frozenset(
 _CHOOSING = frozenset({"new", "new_callable", "spec", "spec_set", "autospec", "wraps"})
 
 
-def _makes_magic_mock(func: str, node: ast.Call, mocks: FrozenSet[str] = frozenset()) -> bool:
-    """``node`` (a patcher call) replaces its target with the ``MagicMock`` ``patch`` makes
-    (every method exists), not an object the test chose (``mocks``: ``mock_names``)."""
+def _makes_magic_mock(func: str, node: ast.Call, stand_ins: StandIns, target: str = "") -> bool:
+    """``node`` (a patcher call, or a ``setattr`` form) hands the code of ``target`` an object
+    with ``close()``: the ``MagicMock`` ``patch`` makes (every method exists), a result the
+    test gives it that is a mock or has ``close()``, or a replacement of that kind
+    (``standins.py``), not an object the test chose that may lack it."""
     last = func.split(".")[-1]
+    line = node.lineno
     if not (_is_patcher(func) or (last == "object" and _is_patcher(func.rsplit(".", 1)[0]))):
-        return False  # setattr, monkeypatch.setattr, fixtures: the test gives the value
+        value = _set_value(func, node)  # setattr, monkeypatch.setattr: the test gives the value
+        return value is not None and stand_ins.replacement(value, target, line)
     positional = 2 if last == "object" else 1
-    if len(node.args) > positional:
-        return False
+    if len(node.args) > positional + 1:
+        return False  # a spec, create or spec_set given by position
+    new = node.args[positional] if len(node.args) > positional else None
     for keyword in node.keywords:
         if keyword.arg is None:
             return False  # **kwargs: unknown
-        if keyword.arg in _RESULTS and _chosen(keyword.value, mocks):
-            return False  # return_value=FakeResponse(), side_effect=fake_get: the test's objects
-        if keyword.arg in _CHOOSING:
-            value = keyword.value
+        value = keyword.value
+        if keyword.arg in _RESULTS:
+            if not _fits(_handed(value, stand_ins, line, keyword.arg), target):
+                return False  # return_value=FakeResponse(), side_effect=fake_get: the test's objects
+        elif keyword.arg == "new":
+            new = value
+        elif keyword.arg == "new_callable":
+            if not (is_mock_class(value) or isinstance(value, ast.Lambda)):
+                return False
+            new = value.body if isinstance(value, ast.Lambda) else None
+        elif keyword.arg in _CHOOSING:
             if not (keyword.arg in ("spec", "autospec") and isinstance(value, ast.Constant) and value.value is True):
                 return False
+    if new is not None and _last_name(new) != "DEFAULT":
+        return stand_ins.replacement(new, target, line)
     return True
+
+
+def _set_value(func: str, node: ast.Call) -> Optional[ast.AST]:
+    """The value a ``setattr`` form sets: ``setattr(obj, name, value)``,
+    ``monkeypatch.setattr(obj, name, value)`` / ``("pkg.mod.name", value)`` / ``value=``."""
+    args = node.args
+    keyword = next((k.value for k in node.keywords if k.arg == "value"), None)
+    last = func.split(".")[-1]
+    if func == "setattr":
+        return args[2] if len(args) >= 3 else None
+    if last == "setattr" and "." in func:
+        if keyword is not None:
+            return keyword
+        if len(args) >= 3:
+            return args[2]
+        if len(args) == 2 and isinstance(args[0], (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Name)):
+            return args[1]
+    return None
+
+
+def _last_name(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 #: Keywords (and attributes of a mock) that choose what the mock returns.
 _RESULTS = frozenset({"return_value", "side_effect"})
-#: Calls whose result is itself a mock (it has ``close()``, as every attribute of a mock).
-_MOCK_CLASSES = frozenset(
-    {"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock", "create_autospec", "PropertyMock"}
-)
 
 
-def _chosen(value: ast.AST, mocks: FrozenSet[str] = frozenset()) -> bool:
-    """Whether ``value``, given as a mock's ``return_value`` or ``side_effect``, may be an
-    object the test chose (``FakeResponse()``, ``fake_get``, a name), not a mock (a call of a
-    mock class, or a name in ``mocks``: every binding of it in the file is one), a literal or
-    an exception to raise."""
-    if isinstance(value, (ast.Constant, ast.Dict, ast.JoinedStr)):
-        return False
-    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-        return any(_chosen(element, mocks) for element in value.elts)
-    if isinstance(value, ast.Name) and value.id in mocks:
-        return False
-    if _is_mock_call(value):
-        return False
-    node = value.func if isinstance(value, ast.Call) else value
-    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    return not (name.endswith("Error") or name.endswith("Exception") or name.endswith("Timeout"))
+def _handed(value: ast.AST, stand_ins: StandIns, line: int, keyword: str = "return_value") -> Optional[int]:
+    """The grade (``standins.MOCK``/``CLOSE``/``None``) of what the code gets from a mock whose
+    ``return_value`` (or ``side_effect``) is ``value`` (``StandIns.handed``): a mock, an object
+    with ``close()``, a literal or an exception; anything else (``FakeResponse()`` of a class
+    without ``close``, ``fake_get`` returning one, an unknown name) is ``None``."""
+    return stand_ins.handed(value, line, 0, keyword)
 
 
-def _is_mock_call(value: ast.AST) -> bool:
-    if not isinstance(value, ast.Call):
-        return False
-    func = value.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    return name in _MOCK_CLASSES
-
-
-class MockNames:
-    """``mock_names`` of each function of a module, and of the module: ``at(line)`` gives the
-    innermost function's."""
-
-    def __init__(self, tree: ast.Module) -> None:
-        self.module = mock_names(tree)
-        self.functions = [
-            (_span(node), node) for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        ]
-        self.memo: Dict[int, FrozenSet[str]] = {}
-
-    def at(self, line: int) -> FrozenSet[str]:
-        inside = [(b - a, id(node), node) for (a, b), node in self.functions if a <= line <= b]
-        if not inside:
-            return self.module
-        _, key, node = min(inside, key=lambda item: item[:2])
-        if key not in self.memo:
-            self.memo[key] = mock_names(node)
-        return self.memo[key]
-
-
-def mock_names(tree: ast.AST) -> FrozenSet[str]:
-    """Names every assignment of which in ``tree`` (a module or a function) is a call of a
-    mock class (``mock_session = MagicMock()``)."""
-    seen: Dict[str, bool] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    seen[target.id] = seen.get(target.id, True) and _is_mock_call(node.value)
-    return frozenset(name for name, mock in seen.items() if mock)
+def _fits(grade: Optional[int], target: str) -> bool:
+    """Whether an object of ``grade`` handed back by a mock of ``target`` leaves the
+    ``closing`` fix safe: a mock anywhere; another object with ``close()`` when the target is
+    the call that makes the response (``RESPONSE_CALLS``: what ``closing`` gets is that object)."""
+    if grade == MOCK:
+        return True
+    return grade == CLOSE and target.rsplit(".", 1)[-1] in RESPONSE_CALLS
 
 
 #: A span of lines (first, last); ``WHOLE``: every line of the file.
@@ -569,30 +572,41 @@ WHOLE: Span = (0, 1 << 30)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def chosen_results(tree: ast.Module) -> Tuple[List[Span], List[int]]:
+def chosen_results(tree: ast.Module, stand_ins: StandIns) -> Tuple[List[Tuple[Span, Optional[int]]], List[int]]:
     """Where the module sets a mock's ``return_value``/``side_effect`` to an object it chose
-    (``m.return_value = FakeResponse()``; ``m.return_value.status_code = 200`` does not): the
-    code under test gets that object, which may lack ``close()``. The spans whose patches it
-    may be the result of: the function of the assignment when the mock is a local of it or a
-    mock its own ``patch`` decorators pass it, the class for ``self.m``, else the whole file;
-    and the lines where the mock is a parameter the function's decorators do not give (a
-    fixture: a patch of another file, conftest, may make it)."""
-    names = MockNames(tree)
-    spans: List[Span] = []
+    (``m.return_value = FakeResponse()``; ``m.return_value.status_code = 200`` does not), and
+    its grade (``_handed``: a mock, an object with ``close()``, unknown); and where it counts
+    the calls of a mock's ``close`` (``m.return_value.close.assert_called_once()``: ``closing``
+    adds a call; grade ``None``): the code under test gets that object. The spans whose
+    patches it may be the result of: the function of the assignment when the mock is a local
+    of it or a mock its own ``patch`` decorators pass it, the class for ``self.m``, else the
+    whole file; and the lines where the mock is a parameter the function's decorators do not
+    give (a fixture: a patch of another file, conftest, may make it)."""
+    spans: List[Tuple[Span, Optional[int]]] = []
     fixtures: List[int] = []
+    checks = {id(node): line for node, line in close_checks(tree)}
     todo: List[Tuple[ast.AST, Tuple[ast.AST, ...]]] = [(tree, ())]
     while todo:
         node, stack = todo.pop()
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Assign) and _chosen(child.value, names.at(child.lineno)):
+            found: List[Tuple[ast.AST, Optional[int], int]] = []
+            if isinstance(child, ast.Assign):
                 for target in child.targets:
                     if isinstance(target, ast.Attribute) and target.attr in _RESULTS and _produces(target.value):
-                        span = _scope_of(target, stack)
-                        if span is None:
-                            spans.append(WHOLE)
-                            fixtures.append(child.lineno)
-                        else:
-                            spans.append(span)
+                        grade = _handed(child.value, stand_ins, child.lineno, target.attr)
+                        if grade == CLOSE and _last_name(target.value) in RESPONSE_CALLS:
+                            grade = MOCK  # m.return_value.get.return_value = r: r is the response
+                        if grade != MOCK:
+                            found.append((target, grade, child.lineno))
+            elif id(child) in checks:
+                found.append((child, None, checks[id(child)]))
+            for target, grade, line in found:
+                span = _scope_of(target, stack)
+                if span is None:
+                    spans.append((WHOLE, grade))
+                    fixtures.append(line)
+                else:
+                    spans.append((span, grade))
             todo.append((child, stack + (child,) if isinstance(child, _SCOPES) else stack))
     return spans, fixtures
 
@@ -640,7 +654,30 @@ def _scope_of(target: ast.AST, stack: Tuple[ast.AST, ...]) -> Optional[Span]:
         given = sum(1 for d in function.decorator_list if isinstance(d, ast.Call) and _makes_mock_argument(d))
         if root.id not in params[offset : offset + given]:
             return None
+    else:
+        made = _patch_binding(function, root.id)
+        if made is not None:
+            return made, made  # the mock of one patch: the others of the function are not concerned
     return _span(function)
+
+
+def _patch_binding(function: ast.AST, name: str) -> Optional[int]:
+    """The line of the patch call whose mock ``name`` is, when the function binds it once and
+    there (``with mock.patch(...) as name:``, ``name = mocker.patch(...)``)."""
+    stores = [
+        n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
+    ]
+    if len(stores) != 1:
+        return None
+    for node in ast.walk(function):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is stores[0] and isinstance(item.context_expr, ast.Call):
+                    call = item.context_expr
+                    return call.lineno if _last_name(call.func) in ("patch", "object") else None
+        elif isinstance(node, ast.Assign) and node.targets == [stores[0]] and isinstance(node.value, ast.Call):
+            return node.value.lineno if _last_name(node.value.func) in ("patch", "object") else None
+    return None
 
 
 def _makes_mock_argument(decorator: ast.Call) -> bool:
