@@ -119,6 +119,62 @@ def open_stream(url):
         reason="returned",
     ),
     Example(
+        ExampleKind.FIXED,
+        """\
+import requests
+
+
+class Api:
+    def __init__(self, session, base):
+        self.session = session
+        self.base = base
+
+    def names(self):
+        return [d["name"] for d in self.session.get(self.base + "/names").json()]
+
+
+def names(base):
+    s = requests.Session()
+    api = Api(s, base)
+    found = api.names()
+    return sorted(found)
+""",
+        after="""\
+import requests
+
+
+class Api:
+    def __init__(self, session, base):
+        self.session = session
+        self.base = base
+
+    def names(self):
+        return [d["name"] for d in self.session.get(self.base + "/names").json()]
+
+
+def names(base):
+    with requests.Session() as s:
+        api = Api(s, base)
+        found = api.names()
+    return sorted(found)
+""",
+    ),
+    Example(
+        ExampleKind.REPORTED,
+        """\
+import requests
+from zeep.transports import Transport
+
+
+def dump(wsdl):
+    session = requests.Session()
+    transport = Transport(session=session)
+    transport.load(wsdl)
+""",
+        reason="is passed to `Transport` at line 7, which may keep it and use it after the with block; "
+        "fixable with --unsafe-fixes",
+    ),
+    Example(
         ExampleKind.REPORTED,
         """\
 import requests
@@ -181,7 +237,20 @@ DOCS = CodemodDocs(
   the client (aiohttp reads bodies later: its responses stay derived). A helper of the same
   module (or a method of the class, `self._fetch_all(s, urls)`) that keeps nothing of the
   client is no escape either (see `close-response`), and an explicit `s.close()` (`await s.close()`, `await c.aclose()`,
-  `pool.clear()`) that ends the new block is removed.""",
+  `pool.clear()`) that ends the new block is removed.
+  **Holders**: a client passed to a call whose result keeps it (`api = Api(s, base)`,
+  `api = make_api(s)`) makes that result derived too: the block covers its uses, and the
+  result must not outlive the block any more than the client (returned, yielded, stored on an
+  attribute, in a subscript or a global, captured by a closure, used after the block). The
+  call is no escape when it is a function of the project (this module, or another one it
+  imports, read as `close-response` reads helpers) that keeps the client nowhere but in what
+  it returns (`return Api(s)`, `return {"session": s}`), or a class of this module whose
+  instance is all that holds it: no decorator, no base but `object`, no `metaclass`, no
+  `__new__`/`__setattr__`/`__getattr__`/`__getattribute__`/`__del__`, an undecorated
+  `__init__` that stores the client only on `self` (on attributes the class body does not bind),
+  and methods (plain or `property`) that keep it nowhere else either, never pass it or `self`
+  on to a call the tool does not know, and store it only on `self`. A method of such an
+  instance whose `self` keeps nothing (`api.names()` returning parsed JSON) gives plain data.""",
     safety="""the client and its connections are closed when the block ends.""",
     reported="""module-level clients and class attributes (the recommended long-lived
   pattern), `self.session = ...`, clients used inline, clients already closed (as for
@@ -195,7 +264,9 @@ DOCS = CodemodDocs(
   path that drops it (`return None`, falling off the end) keeps it a site, and a response of it
   returned (`return s.get(u, stream=True)`) is no client returned: the client stays open. **Reported**: the same escapes as
   `close-response` (a client returned inside something else, `return {"session": s}`, or
-  passed to a helper or constructor that may keep it: `Api(session=s)`, `fetch_all(s, urls)`), an async
+  passed to a function or class of the project that may keep it elsewhere: `Api(session=s)`
+  whose `__init__` appends `self` to a registry, `fetch_all(s, urls)` that stores it), a holder
+  of it that outlives the block (above), an async
   client made outside `async def`, and an async client whose constructor a test of the project
   mocks. A sync requests/httpx client whose constructor a test mocks (`@patch("requests.Session")`,
   found by the project facts pass) is closed with `with contextlib.closing(requests.Session()) as
@@ -209,6 +280,9 @@ DOCS = CodemodDocs(
     safe_fixes=(
         "a client made in a function whose every use is in the block: closed, with its "
         "connections, when the block ends, on every path.",
+        "a client held by the result of a call of the project that keeps it only in what it "
+        "returns (a class of the module storing it on `self` only, a function returning it inside "
+        "something): closed when the block ends, which covers every use of the result too.",
         "the same, for a requests/httpx client whose constructor a test replaces with the "
         "`MagicMock` that `patch` makes: `with contextlib.closing(...)`, which runs the code as "
         "before and then `close()` (a method every `MagicMock` has).",
@@ -221,6 +295,14 @@ DOCS = CodemodDocs(
             "practice makes its requests there; the report names the call and its line.",
             "the callee may keep the client (store it, start a thread or task with it) and use it "
             "after the `with` block has closed it.",
+        ),
+        (
+            "a client passed to a constructor the tool cannot read (`Transport(session=s)` imported "
+            "from elsewhere, a class with a base) or to an unknown function whose result is bound "
+            "(`api = make_api(s)`): the result is taken to hold the client and followed like it, so "
+            "the block covers its uses and it must not escape; the report names the call and its line.",
+            "the callee may keep the client somewhere else too (a global, a cache, a thread) and use "
+            "it after the block; safe if it keeps it only on the object it returns.",
         ),
         (
             "a requests/httpx client whose constructor a test replaces with an object it chose "

@@ -120,18 +120,23 @@ def _identifiers(root: ast.AST, into: Set[str]) -> bool:
     return declares
 
 
-def _outermost(tree: ast.Module) -> List[ast.AST]:
+def _outermost(tree: ast.Module, owners: Optional[dict] = None) -> List[ast.AST]:
+    """The outermost functions; ``owners``: filled with the name of the class each one that
+    is a method stands in (by ``id``)."""
     found: List[ast.AST] = []
-    stack: List[ast.AST] = list(tree.body)
+    stack: List[Tuple[ast.AST, str]] = [(node, "") for node in tree.body]
     while stack:
-        node = stack.pop()
+        node, owner = stack.pop()
         if isinstance(node, _FUNCTIONS):
             found.append(node)
+            if owners is not None and owner:
+                owners[id(node)] = owner
             continue
+        inner = node.name if isinstance(node, ast.ClassDef) else ""
         for name in _BLOCK_FIELDS:
             block = getattr(node, name, None)
             if block:
-                stack.extend(block)
+                stack.extend((child, inner) for child in block)
     return found
 
 
@@ -240,7 +245,8 @@ def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[s
     """(the outermost functions to hide, the identifiers they use)."""
     watched_set = frozenset(watched)
     interesting: Set[str] = {name.rsplit(".", 1)[-1] for name in watched_set}
-    functions = _outermost(tree)
+    owners: dict = {}
+    functions = _outermost(tree, owners)
     skip = {id(f) for f in functions}
     shared: List[Tuple[Set[str], Set[str]]] = []
 
@@ -281,6 +287,8 @@ def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[s
     candidates = [(f, names) for f, names, declares in per_function if not declares and names.isdisjoint(interesting)]
     # A function a kept one names is kept too: the closing codemods read the body of a helper
     # they pass a response to (``closing/summaries.py``); a stub would look like it keeps nothing.
+    # So is every method of a class a kept one names: a client passed to ``Api(s)`` is read
+    # through all of them (``summaries.holder_init``).
     used: Set[str] = set()
     for function, names, declares in per_function:
         if declares or not names.isdisjoint(interesting):
@@ -289,7 +297,7 @@ def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[s
     while changed:
         changed = False
         for entry in list(candidates):
-            if entry[0].name in used:  # type: ignore[attr-defined]
+            if entry[0].name in used or owners.get(id(entry[0])) in used:  # type: ignore[attr-defined]
                 candidates.remove(entry)
                 used |= entry[1]
                 changed = True

@@ -694,3 +694,60 @@ def test_a_generator_iterating_a_private_generator_over_the_response(server, tmp
     )
     assert (exhausted, suspended, closed_early) == (0, 1, 0), after
     assert before["result"]["open"] > 0, before
+
+
+def test_a_session_held_by_a_wrapper_class_of_the_module(server, tmp_path):
+    # ``Api(s, URL)`` keeps the session only on its instance (closing/summaries.py,
+    # ``holds_in_result``), and the instance lives only in the function: the session is
+    # closed when the block ends, and with it the connections the wrapper's requests pooled.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        class Api:
+            def __init__(self, session, base):
+                self.session = session
+                self.base = base
+                self.calls = 0
+                self.default = self.text  # a bound method: a reference cycle, which gc.disable() keeps
+
+            def text(self, path):
+                self.calls += 1
+                return self.session.get(self.base + path).text
+
+            def status(self, path):
+                self.calls += 1
+                return self.session.get(self.base + path).status_code
+
+        def make(session):
+            return Api(session, URL)
+
+        def pages(paths):
+            s = requests.Session()
+            api = Api(s, URL)
+            out = [api.text(p)[:8] for p in paths]
+            return out
+
+        def statuses(paths, log):
+            s = requests.Session()
+            api = make(s)
+            for p in paths:
+                log.write(f"{p} {api.status(p)};")
+
+        def main():
+            import io
+
+            out = []
+            log = io.StringIO()
+            for _ in range(3):
+                out.append(pages(["/health", "/bytes?size=64"]))
+                statuses(["/health", "/status/503"], log)
+            return out, log.getvalue()
+        """,
+    )
+    assert "    with requests.Session() as s:\n        api = Api(s, URL)\n" in new
+    assert "    with requests.Session() as s:\n        api = make(s)\n" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before

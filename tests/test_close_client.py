@@ -509,3 +509,184 @@ def test_the_reason_names_the_same_variable_whatever_the_hash_seed(tmp_path):
         assert "close-client" in stdout, stdout + stderr
         outputs.add(stdout)
     assert len(outputs) == 1, outputs
+
+
+# -- issue 13: a client passed to a call whose result holds it --------------------------------
+
+API = """
+import requests
+
+REGISTRY = []
+
+
+class Api:
+    def __init__(self, session, base):
+        self.session = session
+        self.base = base
+        self.calls = 0
+
+    def get(self, path):
+        self.calls += 1
+        return self.session.get(self.base + path).json()
+"""
+
+
+def test_a_class_of_the_module_that_keeps_the_client_only_on_its_instance_is_a_holder():
+    assert_fixed(
+        API
+        + """
+
+def names(url):
+    s = requests.Session()
+    api = Api(s, url)
+    data = api.get("/names")
+    return [d["name"] for d in data]
+""",
+        API
+        + """
+
+def names(url):
+    with requests.Session() as s:
+        api = Api(s, url)
+        data = api.get("/names")
+    return [d["name"] for d in data]
+""",
+    )
+
+
+def test_a_function_of_the_module_that_keeps_the_client_only_in_what_it_returns_is_a_holder():
+    assert_fixed(
+        """
+        import requests
+
+        def make(s, base):
+            return {"session": s, "base": base}
+
+        def status(url):
+            s = requests.Session()
+            api = make(s, url)
+            code = api["session"].get(url).status_code
+            return code
+        """,
+        """
+        import requests
+
+        def make(s, base):
+            return {"session": s, "base": base}
+
+        def status(url):
+            with requests.Session() as s:
+                api = make(s, url)
+                code = api["session"].get(url).status_code
+            return code
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "use,reason",
+    [
+        ("return api", "returned at line"),
+        ("self.api = api", "stored on an attribute at line"),
+        ("return api.session", "returned at line"),
+        ("def g():\n        return api.get('/x')\n    print(g())", "captured by a nested function"),
+    ],
+)
+def test_a_holder_that_outlives_the_function_is_reported(use, reason):
+    assert_reported(
+        API + f"\n\ndef f(self, url):\n    s = requests.Session()\n    api = Api(s, url)\n    {use}\n",
+        reason,
+    )
+
+
+def test_a_holder_used_after_the_end_of_the_block_is_reported():
+    assert_reported(
+        API
+        + """
+
+def f(url, flag):
+    if flag:
+        s = requests.Session()
+        api = Api(s, url)
+    else:
+        api = Api(None, url)
+    print(api.get("/x"))
+""",
+        "`api` is used after the end of its block (at line 24)",
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # keeps it somewhere else too, in __init__ or in another method
+        ("        self.calls = 0\n", "        self.calls = 0\n        REGISTRY.append(self)\n"),
+        ("        self.calls = 0\n", "        self.calls = 0\n        REGISTRY.append(session)\n"),
+        ("        self.calls += 1\n", "        self.calls += 1\n        REGISTRY.append(self.session)\n"),
+        ("        self.calls += 1\n", "        self.calls += 1\n        global LAST\n        LAST = self\n"),
+        # stores it where the instance does not own it
+        ("        self.base = base\n", "        self.base = base\n        self.base.session = session\n"),
+        (
+            "        self.base = base\n",
+            "        self.base = base\n        self.extra = {}\n        self.extra['s'] = session\n",
+        ),
+        # on an attribute its methods read as plain data
+        ("        self.calls += 1\n", "        self.calls += 1\n        self.base = self.session\n"),
+        # a class attribute may be a descriptor
+        ("class Api:\n", "class Api:\n    session = None\n"),
+        # what makes the instance is not read
+        ("class Api:\n", "class Api(Base):\n"),
+        ("class Api:\n", "@register\nclass Api:\n"),
+    ],
+)
+def test_a_class_that_may_keep_the_client_elsewhere_is_no_holder(change):
+    old, new = change
+    source = API.replace(old, new) + "\n\ndef f(url, Base=object, register=None):\n"
+    source += "    s = requests.Session()\n    api = Api(s, url)\n    print(api.get('/x'))\n"
+    assert old in API
+    new_source, sites = transform(source, SELECT)
+    assert new_source == dedent(source), "must not rewrite"
+    [(line, reason)] = reasons(sites)
+    assert "is passed to `Api` at line" in reason, reason
+
+
+def test_a_class_of_the_module_that_keeps_the_client_elsewhere_is_reported_not_unsafe():
+    source = API.replace("        self.calls = 0\n", "        self.calls = 0\n        REGISTRY.append(self)\n")
+    source += "\n\ndef f(url):\n    s = requests.Session()\n    api = Api(s, url)\n    print(api.get('/x'))\n"
+    _, sites = transform(source, SELECT)
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", (site.action, site.safety, site.reason)
+    assert "fixable with --unsafe-fixes" not in site.reason
+
+
+UNKNOWN = """
+import requests
+from zeep.transports import Transport
+
+
+def dump(wsdl):
+    session = requests.Session()
+    session.verify = False
+    transport = Transport(session=session)
+    transport.load(wsdl)
+"""
+
+
+def test_a_client_passed_to_an_unknown_constructor_is_an_unsafe_fix():
+    new, sites = transform(UNKNOWN, SELECT)
+    assert new == dedent(UNKNOWN)
+    [site] = sites
+    assert site.action == "reported"
+    assert site.reason.startswith("the client (or something reading from it) is passed to `Transport` at line 9")
+    assert site.reason.endswith("fixable with --unsafe-fixes")
+    assert site.safety == "unsafe"
+    assert site.hazard == (
+        "`Transport` keeps the client; safe if it keeps it only on the object it returns (not in a global or cache)"
+    )
+    from codemods import engine
+
+    settings = engine.Settings(codemods=tuple(SELECT), mode=engine.CHECK, unsafe_fixes=True)
+    result = engine.process_source(dedent(UNKNOWN).encode(), "example.py", settings)
+    assert [(s.action, s.safety) for s in result.sites] == [("fixed", "unsafe")]
+    assert "    with requests.Session() as session:\n" in result.new_text
+    assert result.new_text.rstrip().endswith("        transport.load(wsdl)")

@@ -33,6 +33,9 @@ class CallCheck(MetadataView):
         self.taint = taint
         self.hazard = ""
         self.hazard_reason = ""
+        #: ``EscapeAnalysis.holds_in_result``: the ``self`` of a holder class's method, whose
+        #: own methods are read by the summaries (not known to keep nothing).
+        self.holder = ""
 
     def check(self, sub: cst.Call, live: Set[str], noun: str) -> None:
         """A tainted value passed to a call that may keep it (or raise it)."""
@@ -74,6 +77,22 @@ class CallCheck(MetadataView):
                     f"nothing of it, but {hazard}"
                 )
             return
+        if (
+            noun == "client"
+            and helpers is not None
+            and helpers.holds_in_result(self.taint, sub, live, isinstance(self._parent(sub), cst.Await))
+        ):
+            # ``Api(session=s)``, ``make_api(s)``: only the result holds it, and the taint
+            # follows the result (it is not eager), to the end of the block.
+            hazard = helpers.dispatch_hazard(func)
+            if hazard and not self.hazard:
+                name = self.codemod.module.code_for_node(func)
+                self.hazard = hazard
+                self.hazard_reason = (
+                    f"the {noun} is passed to `{name}` at {self.codemod.line_ref(sub)}, which keeps "
+                    f"it only in what it returns, but {hazard}"
+                )
+            return
         if not self._known_consumer(func, live):
             self._unknown_call(sub, noun)
 
@@ -81,7 +100,12 @@ class CallCheck(MetadataView):
         """A tainted value passed to a call nothing is known about. A response (or client)
         passed to a function or method (not a class: a constructor keeps what it is given) is
         in practice read there (``check(resp)``, ``log_status(resp)``, ``fetch_all(s, urls)``):
-        an unsafe fix, whose hazard is that the callee keeps it; anything else is reported."""
+        an unsafe fix, whose hazard is that the callee keeps it; anything else is reported. A
+        client passed to a constructor (``Transport(session=s)``) or to a function whose result
+        is bound (``api = make_api(s)``) is held by that result, which the taint follows to
+        the end of the block: an unsafe fix too, whose hazard is that the callee keeps it
+        somewhere else as well. A function or class of the module whose summary shows it may
+        keep it is reported."""
         text = self.codemod.module.code_for_node(call.func)
         name = text if len(text) <= 60 and "\n" not in text else "a call"
         reason = (
@@ -89,9 +113,18 @@ class CallCheck(MetadataView):
             f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
         )
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
-        if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and not last.value[:1].isupper():
+        constructor = isinstance(last, cst.Name) and last.value[:1].isupper()
+        if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and (noun == "client" or not constructor):
             if not self.hazard:
-                self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
+                if noun == "client" and (constructor or isinstance(self._parent(call), cst.Assign)):
+                    # ``Transport(session=s)``, ``api = make_api(s)``: the result the taint
+                    # follows holds the client; anything else the callee keeps is unknown.
+                    self.hazard = (
+                        f"`{name}` keeps the client; safe if it keeps it only on the object it returns "
+                        "(not in a global or cache)"
+                    )
+                else:
+                    self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
                 self.hazard_reason = reason
             return
         raise Unsafe(reason)
@@ -118,7 +151,8 @@ class CallCheck(MetadataView):
             while isinstance(receiver, cst.Attribute):
                 receiver = receiver.value
             if self.taint.is_tainted_name(receiver, live):
-                return True
+                # ``self.m(s)`` in a holder class: a method of its own, which may keep ``s``.
+                return not (self.holder and isinstance(receiver, cst.Name) and receiver.value == self.holder)
             if isinstance(func.value, cst.Call) and self.taint.mentions(func.value, live):
                 return self._known_consumer(func.value.func, live)
         return False

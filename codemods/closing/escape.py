@@ -10,7 +10,7 @@ or mentioned anywhere outside the block where it could still be the same object.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
@@ -56,6 +56,8 @@ class EscapeAnalysis(MetadataView):
         self.occurrences = Occurrences(codemod, self.taint)
         self.stores = StoreCheck(codemod, self.taint)
         self.calls = CallCheck(codemod, self.taint)
+        #: ``holds_in_result``: a return of the object is no escape (the result holds it).
+        self.result_holds = False
 
     @property
     def hazard(self) -> str:
@@ -164,6 +166,28 @@ class EscapeAnalysis(MetadataView):
             return False
         return not self.hazard  # an unknown call that may keep it: the helper may keep it
 
+    def holds_in_result(
+        self,
+        stmts: List[cst.CSTNode],
+        tainted: Set[str],
+        holder: str = "",
+        klass: Optional[cst.ClassDef] = None,
+        plain: FrozenSet[str] = frozenset(),
+    ) -> bool:
+        """Like ``keeps_nothing``, but the function may return the object (or something that
+        holds it): the caller's taint follows the result. ``holder``: the ``self`` of a method
+        of a holder class (``summaries.holder_init``), tainted too: it may store the object on
+        its own attributes (not ones ``klass``'s body binds: a property, a descriptor), and
+        its own methods count as calls that keep nothing only when it passes them nothing
+        tainted (each method of the class is read the same way). ``plain``: attributes of
+        ``holder`` read as plain data (``summaries.plain_attributes``), on which nothing
+        tainted may be stored."""
+        self.result_holds = True
+        self.taint.holder, self.taint.holder_plain = holder, plain
+        self.stores.holder, self.stores.klass, self.stores.plain = holder, klass, plain
+        self.calls.holder = holder
+        return self.keeps_nothing(stmts, tainted)
+
     def _is_itself(self, name: str) -> bool:
         """Wherever ``name`` is read in the scope, it is an object like the target: every
         binding of it is ``name = <a target of this codemod, of the same library and class>``
@@ -245,6 +269,8 @@ class EscapeAnalysis(MetadataView):
                     f"may be used after the with block"
                 )
             return
+        if self.result_holds and (isinstance(sub, cst.Return) or self._returned_container(sub)):
+            return
         if isinstance(sub, (cst.Return, cst.Yield)) and sub.value is not None:
             value = sub.value
             if isinstance(value, cst.From):
@@ -263,6 +289,18 @@ class EscapeAnalysis(MetadataView):
             self.calls.check(sub, live, noun)
         else:
             self.stores.check(sub, live, noun)
+
+    def _returned_container(self, node: cst.CSTNode) -> bool:
+        """``node`` is a container that is returned (``return {"session": s}``), directly or
+        inside returned containers: the result holds what it holds."""
+        while isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+            parent = self._parent(node)
+            while isinstance(parent, (cst.Element, cst.DictElement, cst.StarredElement, cst.StarredDictElement)):
+                parent = self._parent(parent)
+            if isinstance(parent, cst.Return):
+                return True
+            node = parent
+        return False
 
     def _captured_in(self, nested: cst.CSTNode, live: Set[str]) -> bool:
         for sub in walk(nested):

@@ -18,6 +18,11 @@ class StoreCheck(MetadataView):
     def __init__(self, codemod: Any, taint: Any) -> None:
         super().__init__(codemod)
         self.taint = taint
+        #: ``EscapeAnalysis.holds_in_result``: the ``self`` whose attributes may hold the
+        #: object, and its class (whose body must not bind the attribute).
+        self.holder = ""
+        self.klass: Any = None
+        self.plain: Any = frozenset()
 
     def check(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
         """A tainted value stored where it outlives the block: an attribute, a subscript, a
@@ -30,6 +35,8 @@ class StoreCheck(MetadataView):
             for t in targets:
                 for part in walk(t):
                     if isinstance(part, cst.Attribute) and self._store_position(part, t):
+                        if self._on_holder(part):
+                            continue
                         raise Unsafe(f"the {noun} is stored on an attribute at {self.codemod.line_ref(sub)}")
                     if isinstance(part, cst.Subscript) and self._store_position(part, t):
                         raise Unsafe(f"the {noun} is stored in a subscript at {self.codemod.line_ref(sub)}")
@@ -60,6 +67,19 @@ class StoreCheck(MetadataView):
                 if isinstance(self._parent(sub), (cst.AssignTarget, cst.For)) or self._is_target(sub):
                     return
                 raise Unsafe(f"the {noun} is stored in a container at {self.codemod.line_ref(sub)}")
+
+    def _on_holder(self, part: cst.Attribute) -> bool:
+        """``self.x = ...`` on the holder instance, ``x`` not bound in its class body."""
+        from .summaries import class_binds
+
+        return (
+            bool(self.holder)
+            and isinstance(part.value, cst.Name)
+            and part.value.value == self.holder
+            and self.klass is not None
+            and part.attr.value not in self.plain
+            and not class_binds(self.klass, part.attr.value)
+        )
 
     def _is_target(self, node: cst.CSTNode) -> bool:
         ctx = self.get_metadata(ExpressionContextProvider, node, None)

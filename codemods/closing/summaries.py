@@ -35,6 +35,17 @@ A function of another module of the project (``from .utils import f``, ``from pk
 utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
 follow imports further.
 
+A second question is asked for a client (``holds_in_result``): does only the call's result
+hold the argument? Then the caller's taint follows the result (``api = Api(s)``) instead of
+reporting the call. A function answers yes when its body keeps the parameter nowhere but in
+what it returns; a class of the module (``holder_init``: nothing but ``object`` as a base, no
+decorator or metaclass, no special method that changes how attributes are stored) when its
+``__init__`` stores it only on ``self`` and every method, with ``self`` tainted, keeps it
+nowhere but on ``self`` or in what it returns; ``self`` passed on, a call of its own method with
+it, a store on an attribute the class body binds or that methods read as plain data
+(``plain_attributes``) answer no. A method of such an instance whose ``self`` keeps nothing
+gives plain data (``holder_method_eager``).
+
 Summaries are the greatest fixpoint over the functions reached from a call: each is analysed
 once assuming the summarised calls it makes keep nothing, and any that depends on one that
 does not is then marked as keeping. A function whose parameter can keep the object only
@@ -44,7 +55,7 @@ through such a chain is found that way; anything the analysis does not know stay
 from __future__ import annotations
 
 import builtins
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
@@ -53,14 +64,18 @@ from libcst.metadata.scope_provider import Assignment
 from ..prune import MARKER
 from ..tree import walk
 from .eager import CLOSING_METHODS
+from .held import bound_value
 from .model import NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 
 #: Names whose use lets a function reach its locals some other way.
 _INTROSPECTION_NAMES = frozenset({"locals", "vars", "globals", "eval", "exec"})
 _INTROSPECTION_ATTRS = frozenset({"_getframe", "currentframe", "f_locals", "f_back", "stack"})
 
-#: (function, parameter, library, client class or None, noun)
-Key = Tuple[cst.FunctionDef, str, str, Optional[str], str]
+#: (function, parameter, library, client class or None, noun, question): the question is
+#: ``NOTHING`` (the parameter keeps nothing) or ``RESULT`` (only the result holds it).
+Key = Tuple[cst.FunctionDef, str, str, Optional[str], str, str]
+NOTHING = "nothing"
+RESULT = "result"
 #: (function, leading parameters the call binds itself, dispatch hazard, the summaries that
 #: read it: these, or another module's)
 Callee = Tuple[cst.FunctionDef, int, str, "HelperSummaries"]
@@ -79,6 +94,7 @@ class HelperSummaries(MetadataView):
         self._callees: Dict[cst.CSTNode, Optional[Callee]] = {}
         #: Whether each function read so far yields (``_is_generator``).
         self._generators: Dict[cst.FunctionDef, bool] = {}
+        self._constructors: Dict[cst.CSTNode, Optional[Callee]] = {}
         #: Attribute names the module stores (or may ``setattr``): computed when first needed.
         self._rebound: Optional[Set[str]] = None
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
@@ -124,10 +140,92 @@ class HelperSummaries(MetadataView):
             param = _parameter(function, call, arg, skip)
             if param is None:
                 return False
-            key = (function, param, taint.library, taint.client_class, self._noun(taint))
+            key = (function, param, taint.library, taint.client_class, self._noun(taint), NOTHING)
             if not summaries._keeps_nothing(key):
                 return False
         return True
+
+    def holds_in_result(self, taint: Any, call: cst.Call, live: Set[str], awaited: bool) -> bool:
+        """Every tainted argument of ``call`` is the object itself, passed to a parameter that
+        only the call's result holds (the taint then follows the result): a function of the
+        project that keeps it nowhere but in what it returns (``return Api(s)``, ``return
+        {"session": s}``), or a class of this module whose ``__init__`` keeps it only on
+        ``self`` (``holder_class``)."""
+        tainted = [a for a in call.args if taint.mentions(a.value, live) and not taint.eager(a.value, live)]
+        if not tainted:
+            return False
+        callee = self._callee(call.func) or self._constructor(call.func)
+        if callee is None:
+            return False
+        function, skip, _, summaries = callee
+        if function.asynchronous is not None and not awaited:
+            return False
+        for arg in tainted:
+            itself = arg.value is taint.hoisted_node or (
+                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
+            )
+            if arg.star or not itself:
+                return False
+            param = _parameter(function, call, arg, skip)
+            if param is None:
+                return False
+            key = (function, param, taint.library, taint.client_class, self._noun(taint), RESULT)
+            if not summaries._keeps_nothing(key):
+                return False
+        if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
+            # The instance holds it: every method of the class may read it from ``self``.
+            klass = self._parent(self._parent(function))
+            for method in instance_methods(klass) or ():
+                first = _first_parameter(method)
+                if method is function or first is None:
+                    continue
+                question = f"{RESULT}:{_parameter(function, call, tainted[0], skip)}"
+                key = (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
+                if not summaries._keeps_nothing(key):
+                    return False
+        return True
+
+    def holder_method_eager(self, taint: Any, call: cst.Call) -> bool:
+        """``api.m(...)`` where every binding of ``api`` is ``api = C(...)`` for a holder class
+        ``C`` of this module (``holder_init``), and ``C.m`` is a plain method whose ``self``
+        keeps nothing: its result holds nothing of what the instance holds (``api.search(q)``
+        returning parsed data). The caller checks that the arguments are plain data."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return False
+        klass = self._holder_class_of(func.value)
+        if klass is None or self._rebound_in_module(func.attr.value):
+            return False
+        for method in instance_methods(klass) or ():
+            if method.name.value == func.attr.value:
+                first = _first_parameter(method)
+                if method.decorators or method.asynchronous is not None or first is None:
+                    return False
+                key = (method, first.name.value, taint.library, taint.client_class, self._noun(taint), NOTHING)
+                return self._keeps_nothing(key)
+        return False
+
+    def _holder_class_of(self, name: cst.Name) -> Optional[cst.ClassDef]:
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return None
+        found: Optional[cst.ClassDef] = None
+        assignments = list(scope[name.value])
+        if not assignments:
+            return None
+        for assignment in assignments:
+            if not isinstance(assignment, Assignment):
+                return None
+            value = bound_value(self.resolver, assignment.node)
+            if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+                return None
+            if self._constructor(value.func) is None:
+                return None
+            klass = self._module_binding(value.func, cst.ClassDef)
+            if found is not None and klass is not found:
+                return None
+            found = klass
+        return found
 
     def closes(self, call: cst.Call, arg: cst.Arg) -> bool:
         """``call`` hands ``arg`` to a function (read as ``keeps_nothing`` reads them) that
@@ -174,8 +272,9 @@ class HelperSummaries(MetadataView):
         return self._function(function.name)
 
     def is_module_function(self, func: cst.BaseExpression) -> bool:
-        """``func`` names a function (or method) of this module that the summaries analyse."""
-        return self._callee(func) is not None
+        """``func`` names a function (or method) of this module that the summaries analyse, or
+        a class of it whose ``__init__`` they read (``holder_init``)."""
+        return self._callee(func) is not None or self._constructor(func) is not None
 
     def dispatch_hazard(self, func: cst.BaseExpression) -> str:
         """For a call ``keeps_nothing`` accepted: what may still go wrong ("" for nothing), a
@@ -222,12 +321,24 @@ class HelperSummaries(MetadataView):
         return self._final[key]
 
     def _analyse(self, key: Key) -> Tuple[bool, Set[Key]]:
-        function, param, library, client_class, noun = key
+        function, param, library, client_class, noun, question = key
         method = not isinstance(self._parent(function), cst.Module)
         if not _plain_function(function, method=method, generator=True):
             return False, set()
-        if self._generator(function) and not _closes_quietly(function):
+        if self._generator(function) and (question != NOTHING or not _closes_quietly(function)):
             return False, set()
+        holder = ""  # ``self`` in a method of a holder class: the instance the constructor returns
+        klass = None
+        first = _first_parameter(function)
+        if question.startswith(RESULT) and first is not None and not isinstance(self._parent(function), cst.Module):
+            # ``__init__`` of a holder class given the object, or another of its methods, whose
+            # ``self`` holds it: stores on ``self`` stay on the instance the caller follows.
+            plain = all(
+                isinstance(d.decorator, cst.Name) and d.decorator.value == "property" for d in function.decorators
+            )
+            if plain and (function.name.value == "__init__") != (first.name.value == param):
+                klass = self._parent(self._parent(function))
+                holder = first.name.value
         scope = self._name_scope(function)
         if scope is None:
             return False, set()
@@ -240,9 +351,22 @@ class HelperSummaries(MetadataView):
             for n in scope.names.get(param, ())
         )
         analysis.taint.roots = frozenset() if rebound else frozenset({param})
+        if holder and any(
+            self.get_metadata(ExpressionContextProvider, n, None) is not ExpressionContext.LOAD
+            for n in scope.names.get(holder, ())
+        ):
+            return False, set()  # ``self`` rebound: its stores are no longer the instance's
         saved, self._deps = self._deps, set()
         try:
-            ok = analysis.keeps_nothing(list(_statements(function)), {param})
+            if question.startswith(RESULT):
+                tainted = {param, holder} if holder else {param}
+                plain: FrozenSet[str] = frozenset()
+                if holder:
+                    given = param if function.name.value == "__init__" else question.partition(":")[2]
+                    plain = plain_attributes(klass, given)
+                ok = analysis.holds_in_result(list(_statements(function)), tainted, holder, klass, plain)
+            else:
+                ok = analysis.keeps_nothing(list(_statements(function)), {param})
             return ok, self._deps
         finally:
             self._deps = saved
@@ -268,6 +392,17 @@ class HelperSummaries(MetadataView):
             found = (other[0], 0, "", other[1]) if other is not None else None
         self._callees[func] = found
         return found
+
+    def _constructor(self, func: cst.BaseExpression) -> Optional[Callee]:
+        """``C(...)`` for a class ``C`` of this module whose instance is all that may hold what
+        ``__init__`` is given (``holder_init``): (its ``__init__``, 1, "", these summaries)."""
+        if not isinstance(func, cst.Name):
+            return None
+        if func not in self._constructors:
+            klass = self._module_binding(func, cst.ClassDef)
+            init = holder_init(klass) if isinstance(klass, cst.ClassDef) else None
+            self._constructors[func] = (init, 1, "", self) if init is not None else None
+        return self._constructors[func]
 
     def _method(self, receiver: cst.Name, name: str) -> Optional[Tuple[cst.FunctionDef, int, str]]:
         """``self._m`` / ``cls._m`` in a method of class ``C`` whose body defines ``_m`` once:
@@ -374,6 +509,12 @@ class HelperSummaries(MetadataView):
         return name in self._rebound
 
     def _function(self, name: cst.Name) -> Optional[cst.FunctionDef]:
+        found = self._module_binding(name, cst.FunctionDef)
+        return found if isinstance(found, cst.FunctionDef) else None
+
+    def _module_binding(self, name: cst.Name, kind: Any) -> Optional[Any]:
+        """The ``def`` (or ``class``: ``kind``) at module level that ``name`` reads, bound once
+        in the module."""
         scope = self.get_metadata(ScopeProvider, name, None)
         if scope is None:
             return None
@@ -381,7 +522,7 @@ class HelperSummaries(MetadataView):
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
             return None
         node = assignments[0].node
-        if not isinstance(node, cst.FunctionDef) or not isinstance(self._parent(node), cst.Module):
+        if not isinstance(node, kind) or not isinstance(self._parent(node), cst.Module):
             return None
         # Bound in the module scope itself (not a name some nested scope shadows).
         if assignments[0].scope is not scope.globals:
@@ -398,6 +539,103 @@ class HelperSummaries(MetadataView):
         scope = NameScope(function, inner)
         self.placement._collect_names(scope)
         return scope
+
+
+def holder_init(klass: cst.ClassDef) -> Optional[cst.FunctionDef]:
+    """The ``__init__`` of a class whose instance is what ``klass(...)`` returns and whose
+    attribute stores on ``self`` stay on that instance: no decorator, no base but ``object``, no
+    keyword (``metaclass=``), no ``__new__``/``__setattr__``/``__getattribute__``/``__del__``, an
+    undecorated ``__init__`` defined once. Which attributes it may store is checked by the
+    analysis (``EscapeAnalysis.holds_in_result``: none the class body binds itself, a property
+    or a descriptor)."""
+    if klass.decorators or klass.keywords:
+        return None
+    for base in klass.bases:
+        if not (isinstance(base.value, cst.Name) and base.value.value == "object" and not base.star):
+            return None
+    methods = instance_methods(klass)
+    if methods is None:
+        return None
+    inits = [m for m in methods if m.name.value == "__init__"]
+    if len(inits) != 1 or inits[0].decorators or inits[0].asynchronous is not None:
+        return None
+    return inits[0]
+
+
+_SPECIAL = frozenset({"__new__", "__setattr__", "__getattribute__", "__getattr__", "__del__", "__init_subclass__"})
+
+
+def instance_methods(klass: Any) -> Optional[List[cst.FunctionDef]]:
+    """The ``def`` s of a holder class's body (plain ones, or ``property`` getters), or None:
+    something else is there (a method with another decorator, a special method that changes
+    how attributes are stored, a compound statement, a name defined twice)."""
+    if not isinstance(klass, cst.ClassDef):
+        return None
+    methods: List[cst.FunctionDef] = []
+    names: Set[str] = set()
+    for stmt in klass.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            name = stmt.name.value
+            if name in _SPECIAL or name in names:
+                return None
+            names.add(name)
+            for decorator in stmt.decorators:
+                if not (isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "property"):
+                    return None
+            methods.append(stmt)
+        elif not isinstance(stmt, cst.SimpleStatementLine):
+            return None
+    return methods
+
+
+def plain_attributes(klass: Any, given: str) -> FrozenSet[str]:
+    """Attributes of a holder class's instance read as plain data in its methods: bound in
+    the class body, or stored on ``self`` only with values that name neither ``self`` nor
+    (in ``__init__``) the parameter ``given`` the object is passed to (``self.base = base``).
+    A method that stores something tainted on one of them makes the class no holder
+    (``StoreCheck``)."""
+    stored: Set[str] = set()
+    holding: Set[str] = set()
+    for method in instance_methods(klass) or ():
+        first = _first_parameter(method)
+        if first is None:
+            continue
+        names = {first.name.value} | ({given} if method.name.value == "__init__" else set())
+        for node in walk(method.body):
+            pairs: List[Tuple[cst.CSTNode, Optional[cst.BaseExpression]]] = []
+            if isinstance(node, cst.Assign):
+                pairs = [(t.target, node.value) for t in node.targets]
+            elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                pairs = [(node.target, node.value)]
+            for target, value in pairs:
+                for part in walk(target):
+                    if isinstance(part, cst.Attribute) and isinstance(part.value, cst.Name):
+                        if part.value.value != first.name.value:
+                            continue
+                        stored.add(part.attr.value)
+                        if value is None or any(isinstance(n, cst.Name) and n.value in names for n in walk(value)):
+                            holding.add(part.attr.value)
+    in_body = {name for name in stored | holding if class_binds(klass, name)}
+    return frozenset((stored - holding) | in_body)
+
+
+def class_binds(klass: cst.ClassDef, attr: str) -> bool:
+    """The body of ``klass`` binds ``attr`` itself (a method, a property, a class attribute)."""
+    for stmt in klass.body.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value == attr:
+            return True
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets: List[cst.CSTNode] = []
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                    targets = [small.target]
+                if any(isinstance(n, cst.Name) and n.value == attr for t in targets for n in walk(t)):
+                    return True
+        elif not isinstance(stmt, cst.FunctionDef):
+            return True  # an ``if``/``try`` in the class body: not read
+    return False
 
 
 def _statements(function: cst.FunctionDef) -> List[cst.CSTNode]:

@@ -67,6 +67,10 @@ class Taint(MetadataView):
         self.noun = "client" if client_class is not None else "response"
         #: The statement holding the target (``shadowed`` needs it), or None: no shadowing.
         self.origin: Optional[cst.CSTNode] = None
+        #: ``EscapeAnalysis.holds_in_result``: the ``self`` of a holder class's method, and
+        #: its attributes read as plain data (``self.base``).
+        self.holder = ""
+        self.holder_plain: FrozenSet[str] = frozenset()
         self._shadowed: dict = {}
 
     def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
@@ -238,6 +242,9 @@ class Taint(MetadataView):
             return False
         if isinstance(expr, cst.Attribute):
             attr = expr.attr.value
+            if self.holder and isinstance(expr.value, cst.Name) and expr.value.value == self.holder:
+                if attr in self.holder_plain:
+                    return True
             if attr in LAZY_ATTRS_BY_LIBRARY.get(self.library, ()):
                 return False
             if attr in EAGER_ATTRS:
@@ -281,6 +288,13 @@ class Taint(MetadataView):
             if self.reads_response(call, awaited):
                 return args_eager
             if not self.eager(func.value, live):
+                if (
+                    args_eager
+                    and self.noun == "client"
+                    and self.helpers is not None
+                    and self.helpers.holder_method_eager(self, call)
+                ):
+                    return True  # ``api.search(q)``: a method of a holder class that keeps nothing
                 if not awaited and (self.library in ALL_METHODS_ARE_COROUTINES or func.attr.value in COROUTINE_METHODS):
                     return False  # a coroutine that will read from the response later
                 return func.attr.value in EAGER_METHODS and args_eager
