@@ -690,3 +690,28 @@ def test_a_client_passed_to_an_unknown_constructor_is_an_unsafe_fix():
     assert [(s.action, s.safety) for s in result.sites] == [("fixed", "unsafe")]
     assert "    with requests.Session() as session:\n" in result.new_text
     assert result.new_text.rstrip().endswith("        transport.load(wsdl)")
+
+
+@pytest.mark.parametrize(
+    "helper,call,safety",
+    [
+        # the reading stops at what it cannot know: as unknown as another library's function
+        ("def make(url, **kwargs):\n    return Client(url, **kwargs)\n", "make(url, session=s)", "unsafe"),
+        ("def make(url, session):\n    return Client(url, session=session)\n", "make(url, s)", "unsafe"),
+        # the reading finds where it keeps it: reported
+        ("def make(url, session):\n    CACHE.append(session)\n    return url\n", "make(url, s)", None),
+        ("def make(url, session):\n    global LAST\n    LAST = session\n    return url\n", "make(url, s)", None),
+        ("def keep(x):\n    CACHE.append(x)\n\ndef make(url, session):\n    keep(session)\n", "make(url, s)", None),
+    ],
+)
+def test_a_function_of_the_module_that_may_keep_the_client(helper, call, safety):
+    source = (
+        f"import requests\nfrom elsewhere import Client\n\nCACHE = []\n\n{helper}\n\n"
+        f"def f(url):\n    s = requests.Session()\n    c = {call}\n    c.run()\n"
+    )
+    new, sites = transform(source, SELECT)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported"
+    assert site.safety == safety, (site.safety, site.reason)
+    assert "is passed to `make` at line" in site.reason

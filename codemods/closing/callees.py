@@ -36,6 +36,7 @@ class CallCheck(MetadataView):
         #: ``EscapeAnalysis.holds_in_result``: the ``self`` of a holder class's method, whose
         #: own methods are read by the summaries (not known to keep nothing).
         self.holder = ""
+        self._live: Set[str] = set()
 
     def check(self, sub: cst.Call, live: Set[str], noun: str) -> None:
         """A tainted value passed to a call that may keep it (or raise it)."""
@@ -94,6 +95,7 @@ class CallCheck(MetadataView):
                 )
             return
         if not self._known_consumer(func, live):
+            self._live = live
             self._unknown_call(sub, noun)
 
     def _unknown_call(self, call: cst.Call, noun: str) -> None:
@@ -127,7 +129,9 @@ class CallCheck(MetadataView):
                     self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
                 self.hazard_reason = reason
             return
-        raise Unsafe(reason)
+        exc = Unsafe(reason)
+        exc.unknown = True  # type: ignore[attr-defined]  # not a known escape (``definitely_keeps``)
+        raise exc
 
     def _read_in_practice(self, call: cst.Call, noun: str) -> bool:
         """A response passed to a function or method is in practice read there; a client too
@@ -136,7 +140,9 @@ class CallCheck(MetadataView):
         if noun == "response":
             return True
         helpers = self.taint.helpers
-        return noun == "client" and not (helpers is not None and helpers.is_module_function(call.func))
+        if noun != "client" or helpers is None:
+            return noun == "client"
+        return not helpers.definitely_keeps(self.taint, call, self._live, isinstance(self._parent(call), cst.Await))
 
     def _known_consumer(self, func: cst.BaseExpression, live: Set[str]) -> bool:
         """A call known to keep nothing it is given beyond its result (which the taint follows):

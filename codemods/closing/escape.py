@@ -58,6 +58,8 @@ class EscapeAnalysis(MetadataView):
         self.calls = CallCheck(codemod, self.taint)
         #: ``holds_in_result``: a return of the object is no escape (the result holds it).
         self.result_holds = False
+        #: ``keeps_nothing`` found an escape that is no unknown call (``summaries.definitely_keeps``).
+        self.definite = False
 
     @property
     def hazard(self) -> str:
@@ -162,7 +164,8 @@ class EscapeAnalysis(MetadataView):
                 if self.taint.mentions(stmt, live):
                     self._check_escapes(stmt, live, noun)
             self.occurrences.check_declarations(self.scope, live, noun)
-        except Unsafe:
+        except Unsafe as exc:
+            self.definite = not getattr(exc, "unknown", False)
             return False
         return not self.hazard  # an unknown call that may keep it: the helper may keep it
 

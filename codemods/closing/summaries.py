@@ -91,6 +91,10 @@ class HelperSummaries(MetadataView):
         #: summaries do not (no chains across modules).
         self.follow_imports = follow_imports
         self._final: Dict[Key, bool] = {}
+        #: Whether the analysis of a key found an escape that is no unknown call, and the keys
+        #: it assumed (``definitely_keeps``).
+        self._definite: Dict[Key, bool] = {}
+        self._deps_of: Dict[Key, Set[Key]] = {}
         self._callees: Dict[cst.CSTNode, Optional[Callee]] = {}
         #: Whether each function read so far yields (``_is_generator``).
         self._generators: Dict[cst.FunctionDef, bool] = {}
@@ -185,6 +189,56 @@ class HelperSummaries(MetadataView):
                     return False
         return True
 
+    def definitely_keeps(self, taint: Any, call: cst.Call, live: Set[str], awaited: bool) -> bool:
+        """``call`` (which neither keeps nothing nor holds only in its result) reaches a function
+        or holder-shaped class of the project whose reading found an escape that is no unknown
+        call (a global, a registry, a store elsewhere): reported. False when what stopped the
+        reading is unknown (a call it cannot read, an argument landing in ``**kwargs``): the
+        callee is then as unknown as another library's."""
+        callee = self._callee(call.func) or self._constructor(call.func)
+        if callee is None:
+            return False
+        function, skip, _, summaries = callee
+        if function.asynchronous is not None and not awaited:
+            return True  # the coroutine holds its arguments until it runs
+        keys: List[Key] = []
+        for arg in call.args:
+            if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
+                continue
+            itself = arg.value is taint.hoisted_node or (
+                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
+            )
+            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            if param is None:
+                return False
+            keys.append((function, param, taint.library, taint.client_class, self._noun(taint), RESULT))
+        if not keys:
+            return False
+        if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
+            klass = self._parent(self._parent(function))
+            for method in instance_methods(klass) or ():
+                first = _first_parameter(method)
+                if method is not function and first is not None:
+                    question = f"{RESULT}:{keys[0][1]}"
+                    keys.append(
+                        (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
+                    )
+        return any(not summaries._keeps_nothing(key) and summaries._definitely(key) for key in keys)
+
+    def _definitely(self, key: Key) -> bool:
+        """The analysis of ``key``, or of one it assumed, found an escape that is no unknown call."""
+        seen: Set[Key] = set()
+        pending = [key]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if self._definite.get(current, False) and not self._final.get(current, False):
+                return True
+            pending.extend(self._deps_of.get(current, ()))
+        return False
+
     def holder_method_eager(self, taint: Any, call: cst.Call) -> bool:
         """``api.m(...)`` where every binding of ``api`` is ``api = C(...)`` for a holder class
         ``C`` of this module (``holder_init``), and ``C.m`` is a plain method whose ``self``
@@ -272,9 +326,8 @@ class HelperSummaries(MetadataView):
         return self._function(function.name)
 
     def is_module_function(self, func: cst.BaseExpression) -> bool:
-        """``func`` names a function (or method) of this module that the summaries analyse, or
-        a class of it whose ``__init__`` they read (``holder_init``)."""
-        return self._callee(func) is not None or self._constructor(func) is not None
+        """``func`` names a function (or method) of this module that the summaries analyse."""
+        return self._callee(func) is not None
 
     def dispatch_hazard(self, func: cst.BaseExpression) -> str:
         """For a call ``keeps_nothing`` accepted: what may still go wrong ("" for nothing), a
@@ -308,6 +361,7 @@ class HelperSummaries(MetadataView):
                 continue
             ok, deps = self._analyse(current)
             explored[current] = (ok, deps)
+            self._deps_of[current] = deps
             pending.extend(deps)
         keeps = {k: ok for k, (ok, _) in explored.items()}
         changed = True
@@ -322,6 +376,7 @@ class HelperSummaries(MetadataView):
 
     def _analyse(self, key: Key) -> Tuple[bool, Set[Key]]:
         function, param, library, client_class, noun, question = key
+        self._definite[key] = True  # until the analysis says otherwise
         method = not isinstance(self._parent(function), cst.Module)
         if not _plain_function(function, method=method, generator=True):
             return False, set()
@@ -367,6 +422,7 @@ class HelperSummaries(MetadataView):
                 ok = analysis.holds_in_result(list(_statements(function)), tainted, holder, klass, plain)
             else:
                 ok = analysis.keeps_nothing(list(_statements(function)), {param})
+            self._definite[key] = analysis.definite
             return ok, self._deps
         finally:
             self._deps = saved
