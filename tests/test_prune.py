@@ -476,3 +476,39 @@ def test_a_helper_a_kept_function_calls_is_kept_for_its_summary():
     result = _both(source, ("close-response",))
     assert result.status == engine.UNCHANGED
     assert any("`_keep`" in s.reason for s in result.sites), result.sites
+
+
+def test_every_method_of_a_class_a_kept_function_names_is_kept_for_its_summary():
+    # close-client reads all of ``Api``'s methods to decide whether only the instance holds
+    # the session (closing/summaries.py, ``holds_in_result``); ``_register`` names nothing of
+    # HTTP and no kept function names it, but a stub would hide that it keeps the session.
+    source = textwrap.dedent(
+        """\
+        import requests
+
+        KEEP = []
+
+        class Api:
+            def __init__(self, session):
+                self.session = session
+                self.n = 0
+
+            def _register(self):
+                self.n += 1
+                KEEP.append(self.session)
+
+        class Other:
+            def unused(self):
+                x = 1
+                return x
+
+        def f(u):
+            s = requests.Session()
+            api = Api(s)
+            print(api.n)
+        """
+    )
+    assert _hidden_names(source) == ["unused"]
+    result = _both(source, ("close-client",))
+    assert result.status == engine.UNCHANGED
+    assert any("`Api`" in s.reason for s in result.sites), result.sites
