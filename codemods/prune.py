@@ -26,7 +26,9 @@ call they could classify, a client they could follow, a patch of a library or an
 change they must notice, or a use of a module-level response they must see always mentions an
 interesting name, which keeps its function. A function whose name a kept function mentions is
 kept too (to a fixed point): the closing codemods read the body of a helper a response is
-passed to (``closing/summaries.py``), and a stub would look like it keeps nothing. Nested functions are never hidden on their own (a
+passed to (``closing/summaries.py``), and a stub would look like it keeps nothing; every method of
+a class a kept function calls with arguments is kept too when the class has the shape
+close-client reads as what holds a client (module level, no decorator, no base but ``object``). Nested functions are never hidden on their own (a
 closure may capture a response), only with their outermost function. The names used in hidden
 functions are given to the codemods (``Hidden.names``) so fresh names avoid them too. If the
 codemods' output does not hold every stub exactly as it was made, the engine runs the file again
@@ -122,7 +124,8 @@ def _identifiers(root: ast.AST, into: Set[str]) -> bool:
 
 def _outermost(tree: ast.Module, owners: Optional[dict] = None) -> List[ast.AST]:
     """The outermost functions; ``owners``: filled with the name of the class each one that
-    is a method stands in (by ``id``)."""
+    is a method stands in (by ``id``), for a class at module level that may hold what it is
+    given (``_holder_shaped``)."""
     found: List[ast.AST] = []
     stack: List[Tuple[ast.AST, str]] = [(node, "") for node in tree.body]
     while stack:
@@ -132,12 +135,29 @@ def _outermost(tree: ast.Module, owners: Optional[dict] = None) -> List[ast.AST]
             if owners is not None and owner:
                 owners[id(node)] = owner
             continue
-        inner = node.name if isinstance(node, ast.ClassDef) else ""
+        inner = node.name if isinstance(node, ast.ClassDef) and _holder_shaped(node, tree) else ""
         for name in _BLOCK_FIELDS:
             block = getattr(node, name, None)
             if block:
                 stack.extend((child, inner) for child in block)
     return found
+
+
+def _holder_shaped(node: ast.ClassDef, tree: ast.Module) -> bool:
+    """A class at module level whose instance close-client may read as what holds a client
+    (``closing/summaries.holder_init``): no decorator, no keyword, no base but ``object``."""
+    if node not in tree.body or node.decorator_list or node.keywords:
+        return False
+    return all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases)
+
+
+def _called_with_arguments(function: ast.AST) -> Set[str]:
+    """Names ``function`` calls with at least one argument (``Api(s)``)."""
+    return {
+        node.func.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (node.args or node.keywords)
+    }
 
 
 def _bound(target: ast.AST) -> Set[str]:
@@ -287,19 +307,25 @@ def plan(tree: ast.Module, watched: Iterable[str]) -> Tuple[List[ast.AST], Set[s
     candidates = [(f, names) for f, names, declares in per_function if not declares and names.isdisjoint(interesting)]
     # A function a kept one names is kept too: the closing codemods read the body of a helper
     # they pass a response to (``closing/summaries.py``); a stub would look like it keeps nothing.
-    # So is every method of a class a kept one names: a client passed to ``Api(s)`` is read
-    # through all of them (``summaries.holder_init``).
+    # So is every method of a class a kept one calls with arguments, when it has the shape of
+    # a holder: a client passed to ``Api(s)`` is read through all of them
+    # (``summaries.holder_init``).
     used: Set[str] = set()
+    called: Set[str] = set()
     for function, names, declares in per_function:
         if declares or not names.isdisjoint(interesting):
             used |= names
+            if owners:
+                called |= _called_with_arguments(function)
     changed = True
     while changed:
         changed = False
         for entry in list(candidates):
-            if entry[0].name in used or owners.get(id(entry[0])) in used:  # type: ignore[attr-defined]
+            if entry[0].name in used or owners.get(id(entry[0])) in called:  # type: ignore[attr-defined]
                 candidates.remove(entry)
                 used |= entry[1]
+                if owners:
+                    called |= _called_with_arguments(entry[0])
                 changed = True
     hidden: List[ast.AST] = []
     hidden_names: Set[str] = set()
