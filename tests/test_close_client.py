@@ -715,3 +715,13 @@ def test_a_function_of_the_module_that_may_keep_the_client(helper, call, safety)
     assert site.action == "reported"
     assert site.safety == safety, (site.safety, site.reason)
     assert "is passed to `make` at line" in site.reason
+
+
+def test_a_holder_class_given_the_client_twice_is_not_read():
+    # ``self.base`` is plain data when only ``session`` is the client; given the client as
+    # ``base`` too, it is not: the class is not read for two arguments.
+    source = API + "\n\ndef f(url):\n    s = requests.Session()\n    api = Api(s, s)\n    print(api.get('/x'))\n"
+    new, sites = transform(source, SELECT)
+    assert new == dedent(source)
+    [(line, reason)] = reasons(sites)
+    assert "is passed to `Api` at line" in reason, reason

@@ -154,7 +154,7 @@ class HelperSummaries(MetadataView):
         only the call's result holds (the taint then follows the result): a function of the
         project that keeps it nowhere but in what it returns (``return Api(s)``, ``return
         {"session": s}``), or a class of this module whose ``__init__`` keeps it only on
-        ``self`` (``holder_class``)."""
+        ``self`` (``holder_init``)."""
         tainted = [a for a in call.args if taint.mentions(a.value, live) and not taint.eager(a.value, live)]
         if not tainted:
             return False
@@ -177,7 +177,10 @@ class HelperSummaries(MetadataView):
             if not summaries._keeps_nothing(key):
                 return False
         if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
-            # The instance holds it: every method of the class may read it from ``self``.
+            # The instance holds it: every method of the class may read it from ``self``. One
+            # argument only: which attributes are plain data depends on the parameter.
+            if len(tainted) != 1:
+                return False
             klass = self._parent(self._parent(function))
             for method in instance_methods(klass) or ():
                 first = _first_parameter(method)
@@ -215,6 +218,8 @@ class HelperSummaries(MetadataView):
         if not keys:
             return False
         if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
+            if len(keys) != 1:
+                return False
             klass = self._parent(self._parent(function))
             for method in instance_methods(klass) or ():
                 first = _first_parameter(method)
