@@ -113,8 +113,6 @@ def _run_cached(
             ready[position] = found
         else:
             seen[position] = found
-    if index is not None and seen:
-        index.settle()  # before the workers fork (a cold run built the whole table)
     rest = iter(run_rest([paths[i] for i in sorted(seen)]))
     for position, path in enumerate(paths):
         if position in ready:
