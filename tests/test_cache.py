@@ -896,3 +896,28 @@ def test_workers_collect_garbage_less_often_and_the_parent_keeps_its_thresholds(
         results = engine.run(paths, settings(tmp_path, cache_dir="", file_time_limit=budget), jobs=2)
         assert [r.status for r in results] == [engine.CHANGED, engine.CHANGED]
         assert gc.get_threshold() == before
+
+
+def test_the_factories_pass_sees_the_patches_in_sorted_order(tmp_path, monkeypatch):
+    """The reason of a mocked factory cites the first patch that replaces it: the patches reach
+    ``factories.collect`` sorted, not in a set's order (which changes with the hash seed: the
+    corpus report cited another patch from run to run)."""
+    from codemods import facts
+    from codemods.facts import factories
+
+    tree = _project(tmp_path)
+    (tree / "tests" / "test_two.py").write_text(
+        "from unittest import mock\n\n\n@mock.patch('pkg.mod.requests.post')\n@mock.patch('pkg.mod.requests.get')\n"
+        "@mock.patch('requests.head')\ndef test(*mocks):\n    assert mocks\n"
+    )
+    seen = []
+    real = factories.collect
+
+    def spy(files, reals, owner, names, package, read, patches, display):
+        seen.append(patches)
+        return real(files, reals, owner, names, package, read, patches, display)
+
+    monkeypatch.setattr(factories, "collect", spy)
+    found = facts.for_run(sorted(str(p) for p in tree.rglob("*.py")), [str(tree)])
+    assert len(seen) == 1 and isinstance(seen[0], tuple) and len(seen[0]) >= 3
+    assert list(seen[0]) == sorted(found.patches)

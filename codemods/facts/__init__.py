@@ -241,7 +241,10 @@ def _factories(files, reals, owner, names, namer, read, index, patches) -> Tuple
     hash, and the patches. A warm run (nothing changed) reads no file for it."""
 
     def compute() -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
-        found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, patches, display_path)
+        # Sorted: the first patch that replaces a factory is the one its reason cites (a set's
+        # order changes from run to run with the hash seed).
+        ordered = tuple(sorted(patches))
+        found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path)
         return found, _factory_files(files, reals, owner, found, read)
 
     if index is None or read is not None or not files:
