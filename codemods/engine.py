@@ -418,6 +418,9 @@ _WORKER_SETTINGS: Optional[Settings] = None
 def _init_worker(settings: Settings) -> None:
     global _WORKER_SETTINGS
     _WORKER_SETTINGS = settings
+    from .workers import tune_gc
+
+    tune_gc()
 
 
 def _work(path: str) -> FileResult:

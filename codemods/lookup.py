@@ -30,20 +30,26 @@ def verdict_key(settings: Settings, path: str, sha: str) -> str:
     return digest(PURPOSE, sorted(set(engine.words_for(settings, path))), sha)
 
 
-def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str | None":
+def lookup(
+    path: str, settings: Settings, index: FileIndex, keys: Optional[Dict[str, str]] = None
+) -> "FileResult | str | None":
     """The file's result when the parent can give it (skipped, a hit); else the SHA-256 of the
-    bytes it saw (``None``: it cannot tell, the worker will)."""
+    bytes it saw (``None``: it cannot tell, the worker will). ``keys``: where the verdict's
+    key of a file handed on is kept, by path (``remember`` reuses it for the same bytes)."""
     sha, data = index.content(path)
     if sha is None:
         return None  # the worker says why it cannot be read
     if settings.max_file_size and index.size(path) > settings.max_file_size:
         return None  # the size limit's error, from the worker
-    candidate = index.get(path, PURPOSE, verdict_key(settings, path, sha))
+    its_key = verdict_key(settings, path, sha)
+    candidate = index.get(path, PURPOSE, its_key)
     if candidate is False:
         return FileResult(path=path, status=SKIPPED)  # exactly process_source's answer
     if candidate is not True:
         # No verdict yet (a cold run): the worker screens the bytes, computes the key and
         # looks the entry up (``engine._process_cached``), in parallel, not here one by one.
+        if keys is not None:
+            keys[path] = its_key
         return sha
     if data is None:
         sha, data = index.content(path, read=True)
@@ -51,14 +57,19 @@ def lookup(path: str, settings: Settings, index: FileIndex) -> "FileResult | str
             return None
     found = cache.load(settings.cache_dir, cache.run_key(settings, path, data))
     if found is None:
+        if keys is not None:
+            keys[path] = its_key
         return sha
     return engine.finish_path(path, data, found, settings)
 
 
-def remember(index: FileIndex, path: str, seen: str, settings: Settings, result: FileResult) -> None:
+def remember(
+    index: FileIndex, path: str, seen: str, settings: Settings, result: FileResult, known: Optional[str] = None
+) -> None:
     """What a worker's result tells of the bytes the parent saw (SHA-256 ``seen``): whether the
     prefilter let them through (skipped: no; any result past the screen: yes). Errors tell
-    nothing for sure; a file rewritten or changed meanwhile is not the one screened."""
+    nothing for sure; a file rewritten or changed meanwhile is not the one screened. ``known``:
+    the verdict's key ``lookup`` computed for the bytes ``seen`` (else computed here)."""
     if result.status == engine.ERROR or result.created:
         return
     if result.status == engine.CHANGED and settings.mode == engine.WRITE:
@@ -67,7 +78,7 @@ def remember(index: FileIndex, path: str, seen: str, settings: Settings, result:
     sha, _ = index.content(path)
     if sha != seen:
         return
-    index.put(path, PURPOSE, verdict_key(settings, path, sha), result.status != SKIPPED)
+    index.put(path, PURPOSE, known or verdict_key(settings, path, sha), result.status != SKIPPED)
 
 
 def run_cached(
@@ -90,11 +101,12 @@ def _run_cached(
     index = shared(settings.cache_dir)
     ready: Dict[int, FileResult] = {}
     seen: Dict[int, Optional[str]] = {}
+    keys: Dict[str, str] = {}
     for position, path in enumerate(paths):
         found = None
         if settings.codemods and index is not None:
             try:
-                found = lookup(path, settings, index)
+                found = lookup(path, settings, index, keys)
             except Exception:  # the worker will tell (an internal error, as ever)
                 found = None
         if isinstance(found, FileResult):
@@ -109,7 +121,7 @@ def _run_cached(
         result = next(rest)
         sha = seen[position]
         if index is not None and sha is not None:
-            remember(index, path, sha, settings, result)
+            remember(index, path, sha, settings, result, keys.get(path))
         yield result
     if index is not None:
         index.save()

@@ -436,6 +436,16 @@ def note_from_imports(index: Any, path: str, sha: str, pairs: Optional[List[List
         index.put(path, purpose, fileindex.digest(purpose, parts, sha), pairs)
 
 
+def from_imports_memo(sha: str, data: bytes) -> Optional[Tuple[str, str, List[List[Any]]]]:
+    """(purpose, key, value) that ``note_from_imports`` puts for the bytes ``data`` of SHA-256
+    ``sha`` (``None``: too large), for a process that computes it away from the index."""
+    pairs = from_imports_of(data)
+    if pairs is None:
+        return None
+    purpose, parts = _FROM_IMPORTS_MEMO
+    return purpose, fileindex.digest(purpose, parts, sha), pairs
+
+
 def _from_imports(data: bytes) -> List[List[Any]]:
     """[module's last dotted part, the names imported from it] of each ``from`` import; the
     dots themselves for ``from . import`` / ``from .. import`` (the importer's package)."""

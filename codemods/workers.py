@@ -20,6 +20,7 @@ number of workers and whichever were killed.
 from __future__ import annotations
 
 import collections
+import gc
 import multiprocessing
 import os
 import signal
@@ -61,9 +62,23 @@ def _limit_address_space(budget: int) -> None:
         pass
 
 
+#: A worker's cyclic garbage collector thresholds (``gc.set_threshold``): the first
+#: generation is collected after this many allocations, not Python's 700. LibCST makes
+#: millions of short-lived objects per file; with the default, about a fifth of a worker's CPU
+#: time on the corpus was the collector's. Measured: 7-10% less CPU per file, a few MB more
+#: resident memory (the older generations keep their default multipliers).
+GC_THRESHOLD = (50_000, 10, 10)
+
+
+def tune_gc() -> None:
+    """In a worker process (never the parent, whose thresholds are its caller's)."""
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def _worker(conn, settings: Settings) -> None:
     """Process the paths sent; send ("w",) before a write and ("r", result, parses) after each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it
+    tune_gc()
     if settings.file_memory_limit:
         _limit_address_space(settings.file_memory_limit)
     on_write = lambda: conn.send(("w",))  # noqa: E731

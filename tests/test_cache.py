@@ -655,6 +655,30 @@ def test_a_memo_is_keyed_by_its_parameters(tmp_path):
     assert index.get(str(path), lookup.PURPOSE, lookup.verdict_key(s, str(path), new_sha)) is fileindex.MISSING
 
 
+def test_the_verdict_key_of_a_file_handed_on_is_reused_only_for_the_bytes_it_was_made_of(tmp_path):
+    """``lookup`` keeps the verdict's key of a file it hands to a worker; ``remember`` stores
+    the verdict under it, but not when the file changed meanwhile (other bytes, no verdict)."""
+    from codemods import fileindex, lookup
+
+    s = settings(tmp_path)
+    same, changed = tmp_path / "same.py", tmp_path / "changed.py"
+    for path in (same, changed):
+        path.write_text("import requests\n")
+    index = fileindex.FileIndex(str(tmp_path / "c"))
+    keys = {}
+    seen = {str(p): lookup.lookup(str(p), s, index, keys) for p in (same, changed)}
+    assert keys == {p: lookup.verdict_key(s, p, sha) for p, sha in seen.items()}
+    changed.write_text("import httpx\n")
+    result = engine.FileResult(path="", status=engine.UNCHANGED)
+    for path, sha in seen.items():
+        lookup.remember(index, path, sha, s, dataclasses.replace(result, path=path), keys[path])
+    assert index.get(str(same), lookup.PURPOSE, keys[str(same)]) is True
+    new_sha, _ = index.content(str(changed))
+    assert new_sha != seen[str(changed)]
+    for key in (keys[str(changed)], lookup.verdict_key(s, str(changed), new_sha)):
+        assert index.get(str(changed), lookup.PURPOSE, key) is fileindex.MISSING
+
+
 def test_the_memoised_facts_pass_equals_the_fresh_one(tmp_path):
     from codemods import facts, fileindex
 
@@ -842,3 +866,58 @@ def test_each_screened_file_counts_once_in_the_prefilter_stats(tmp_path, monkeyp
     assert stats["bytes_rejected"] + stats["ast_rejected"] + stats["candidates"] == len(files)
     assert stats["bytes_rejected"] == 3 and stats["ast_rejected"] == 1
     assert sum(r.status == engine.SKIPPED for r in results) == 4
+
+
+def test_workers_collect_garbage_less_often_and_the_parent_keeps_its_thresholds(tmp_path):
+    """``workers.tune_gc`` raises a worker's collector thresholds (issue 14: the collector was
+    a fifth of a worker's CPU time); the parent's, its caller's, are never changed."""
+    import gc
+
+    from codemods import workers
+
+    before = gc.get_threshold()
+    context = workers.start_context()
+    parent_end, child_end = context.Pipe()
+
+    def child(conn):
+        workers.tune_gc()
+        conn.send(gc.get_threshold())
+
+    process = context.Process(target=child, args=(child_end,))
+    process.start()
+    assert parent_end.recv() == workers.GC_THRESHOLD != before
+    process.join()
+    paths = []
+    for name in ("a.py", "b.py"):
+        path = tmp_path / name
+        path.write_text(PROGRAM)
+        paths.append(str(path))
+    for budget in (0.0, 60.0):  # the pool's workers, then the supervised ones
+        results = engine.run(paths, settings(tmp_path, cache_dir="", file_time_limit=budget), jobs=2)
+        assert [r.status for r in results] == [engine.CHANGED, engine.CHANGED]
+        assert gc.get_threshold() == before
+
+
+def test_the_factories_pass_sees_the_patches_in_sorted_order(tmp_path, monkeypatch):
+    """The reason of a mocked factory cites the first patch that replaces it: the patches reach
+    ``factories.collect`` sorted, not in a set's order (which changes with the hash seed: the
+    corpus report cited another patch from run to run)."""
+    from codemods import facts
+    from codemods.facts import factories
+
+    tree = _project(tmp_path)
+    (tree / "tests" / "test_two.py").write_text(
+        "from unittest import mock\n\n\n@mock.patch('pkg.mod.requests.post')\n@mock.patch('pkg.mod.requests.get')\n"
+        "@mock.patch('requests.head')\ndef test(*mocks):\n    assert mocks\n"
+    )
+    seen = []
+    real = factories.collect
+
+    def spy(files, reals, owner, names, package, read, patches, display):
+        seen.append(patches)
+        return real(files, reals, owner, names, package, read, patches, display)
+
+    monkeypatch.setattr(factories, "collect", spy)
+    found = facts.for_run(sorted(str(p) for p in tree.rglob("*.py")), [str(tree)])
+    assert len(seen) == 1 and isinstance(seen[0], tuple) and len(seen[0]) >= 3
+    assert list(seen[0]) == sorted(found.patches)

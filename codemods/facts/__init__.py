@@ -194,36 +194,42 @@ def _file_parts(jobs_of: Sequence[Tuple[str, str, str, str]], read, index, jobs:
 
 
 def _computed(job: Tuple[str, str, str, str, bool]):
-    """In a process of ``_file_parts``: (the part, what ``fileindex.hashed`` found, the
-    from-imports the results cache's key reads) of one file, or ``None``: unreadable."""
+    """In a process of ``_file_parts``: (the part, what ``fileindex.hashed`` found, the memos
+    to put in the index: (purpose, key, value) of the part and of the from-imports the results
+    cache's key reads), or ``None``: unreadable. The keys and plain values are computed here,
+    in parallel, not by the parent one file after another."""
     path, real, project, package, hashing = job
     if hashing:
         from ..fileindex import hashed
-        from ..style import from_imports_of
+        from ..style import from_imports_memo
 
         seen, data = hashed(path)
         if seen is None or data is None:
             return None
-        return _compute_part(path, real, project, package, data), seen, from_imports_of(data)
+        part = _compute_part(path, real, project, package, data)
+        sha = seen[1]
+        memos = [(_MEMO, _memo_key(path, real, project, package, sha), _plain(part))]
+        pairs = from_imports_memo(sha, data)
+        if pairs is not None:
+            memos.append(pairs)
+        return part, seen, memos
     try:
         data = _read_bytes(path)
     except (OSError, ValueError):
         return None
-    return _compute_part(path, real, project, package, data), None, None
+    return _compute_part(path, real, project, package, data), None, ()
 
 
 def _recorded(job: Tuple[str, str, str, str], got, index) -> Optional[_Part]:
     """A part ``_computed`` gave, recorded in the index as ``_file_part`` records one."""
     if got is None:
         return None
-    part, seen, pairs = got
+    part, seen, memos = got
     if index is not None and seen is not None:
-        from ..style import note_from_imports
-
-        path, real, project, package = job
-        sha = index.record(path, seen)
-        note_from_imports(index, path, sha, pairs)
-        index.put(path, _MEMO, _memo_key(path, real, project, package, sha), _plain(part))
+        path = job[0]
+        index.record(path, seen)
+        for purpose, key, value in memos:
+            index.put(path, purpose, key, value)
     return part
 
 
@@ -237,7 +243,10 @@ def _factories(files, reals, owner, names, namer, read, index, patches) -> Tuple
     hash, and the patches. A warm run (nothing changed) reads no file for it."""
 
     def compute() -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
-        found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, patches, display_path)
+        # Sorted: the first patch that replaces a factory is the one its reason cites (a set's
+        # order changes from run to run with the hash seed).
+        ordered = tuple(sorted(patches))
+        found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path)
         return found, _factory_files(files, reals, owner, found, read)
 
     if index is None or read is not None or not files:
