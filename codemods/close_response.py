@@ -309,7 +309,15 @@ DOCS = CodemodDocs(
   too). Returned on one path and dropped on another (`return None`, falling off the end, a loop
   that goes round again), or something made from it returned (`r.iter_lines()`, `r.raw`,
   `(r, 1)`), it is a site as before; a module-level binding or a generator hands nothing out
-  (`codemods/closing/factory.py`, the rule `facts/factories.py` uses for factories too). Calls
+  (`codemods/closing/factory.py`, the rule `facts/factories.py` uses for factories too).
+  **Owned by its object**: `self.X = r` in a method of class `C` (`self` its first parameter),
+  where `C`'s own body (not a base class) has a `close`/`aclose`/`__exit__`/`__aexit__`/`__del__`
+  that calls `self.X.close()` (`aclose()`, `release()`, `release_conn()`; on any path), lives as
+  long as its owner: when that store is the only escape and a plain statement of the binding's
+  own block, the binding is no site (close-client too: `self._session = session`). Without such
+  a method the report says where to close it ("stored on self.X at line N; close it in a
+  close() method of `C` (none closes it)"); stored on one path only, or with any other escape,
+  it is reported as before (`codemods/closing/stores.py`). Calls
   already closed (a `with` item, in `contextlib.closing`, passed to
   `enter_context`, closed/released/`aclose()`d in a `finally`, or passed to a function of the
   project whose whole body is a `try` whose `finally` starts by closing that parameter, like

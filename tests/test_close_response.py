@@ -2397,3 +2397,32 @@ def test_a_factory_returning_the_response_after_its_block_is_no_site():
             return handle
         """,
     )
+
+
+# -- a response its object owns (issue 13) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "self._resp = urlopen(u)",
+        "r = urlopen(u)\n        self._resp = r\n        self.size = len(r.read(10))",
+    ],
+)
+def test_a_response_stored_on_self_that_the_class_closes_is_not_a_site(body):
+    source = (
+        "from urllib.request import urlopen\n\nclass Reader:\n    def open(self, u):\n"
+        f"        {body}\n\n    def __exit__(self, *exc):\n        self._resp.close()\n"
+    )
+    new, sites = transform(source, ["close-response"])
+    assert new == source and not sites, [(s.line, s.reason) for s in sites]
+
+
+def test_a_response_stored_on_self_of_a_class_that_does_not_close_it_is_reported():
+    source = (
+        "from urllib.request import urlopen\n\nclass Reader:\n    def open(self, u):\n        self._resp = urlopen(u)\n"
+    )
+    _, sites = transform(source, ["close-response"])
+    assert [(s.line, s.reason) for s in sites if s.action == "reported"] == [
+        (5, "the response is stored on self._resp at line 5; close it in a close() method of `Reader` (none closes it)")
+    ]
