@@ -332,7 +332,12 @@ DOCS = CodemodDocs(
   `io.TextIOWrapper`/`csv.reader` whose result is tracked, the response's own methods, and
   functions of the project that keep nothing of it, see the notes; a response passed to
   any other function or method, `check(r)`, `self.log(r)`, is an unsafe fix, below),
-  bound at module level (importers would get it closed), `r.raise_for_status()` with nothing
+  bound at module level of a module other files may import (importers would get it closed;
+  in a **script** a module-level binding is closed like one in a function: a file that no
+  other module can import, `ProjectFacts.is_script`: not `conftest.py`, its directory has no
+  `__init__.py` and is neither the project's root nor its `src/`, and no file of the project
+  imports it by any of its names, `import fetch`, `from scripts import fetch`, `from . import
+  fetch`; without the project facts it stays reported), `r.raise_for_status()` with nothing
   after it to hold, or inside a `try` whose handler goes on, or after a use that keeps the
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator

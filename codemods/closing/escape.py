@@ -151,7 +151,7 @@ class EscapeAnalysis(MetadataView):
                     exc.index = j
                     raise
             self._kill_rebound(stmt, j, live, kills, latest)
-        if isinstance(scope.root, cst.Module):
+        if isinstance(scope.root, cst.Module) and not self._in_script():
             # A module global can be imported (``from m import resp``) and used after the block.
             _check_not_exported(sorted(ever - (tainted if hoisted_node is not None else set())), noun)
         self.occurrences.check_declarations(scope, ever, noun)
@@ -161,6 +161,13 @@ class EscapeAnalysis(MetadataView):
         if open_at is not None and last < open_at:
             raise Unsafe(f"the {noun} is not used after the statements that must stay before its with block")
         return last
+
+    def _in_script(self) -> bool:
+        """The module is a script no other module can import (``ProjectFacts.is_script``):
+        its globals are exported to nobody."""
+        facts = getattr(getattr(self.codemod, "file", None), "facts", None)
+        filename = self.codemod.context.filename or ""
+        return bool(filename) and facts is not None and facts.is_script(filename)
 
     def _kill_rebound(
         self,
