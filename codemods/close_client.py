@@ -253,7 +253,9 @@ DOCS = CodemodDocs(
   instance whose `self` keeps nothing (`api.names()` returning parsed JSON) gives plain data.""",
     safety="""the client and its connections are closed when the block ends.""",
     reported="""module-level clients and class attributes (the recommended long-lived
-  pattern), `self.session = ...`, clients used inline, clients already closed (as for
+  pattern), `self.session = ...`, a client stored on `self` in a method of a class whose own
+  `close()`/`aclose()`/`__exit__`/`__aexit__`/`__del__` closes that attribute (`self._session =
+  session`, the object's to close: see `close-response`'s reported sites), clients used inline, clients already closed (as for
   `close-response`, plus `stack.callback(s.close)`), and factories: a client the function returns is the caller's to close; the
   caller is checked where it is in the project. When after its binding every normal exit of
   the function returns the client itself (`return s`, `return s, path`; also after the end of

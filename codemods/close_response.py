@@ -309,7 +309,15 @@ DOCS = CodemodDocs(
   too). Returned on one path and dropped on another (`return None`, falling off the end, a loop
   that goes round again), or something made from it returned (`r.iter_lines()`, `r.raw`,
   `(r, 1)`), it is a site as before; a module-level binding or a generator hands nothing out
-  (`codemods/closing/factory.py`, the rule `facts/factories.py` uses for factories too). Calls
+  (`codemods/closing/factory.py`, the rule `facts/factories.py` uses for factories too).
+  **Owned by its object**: `self.X = r` in a method of class `C` (`self` its first parameter),
+  where `C`'s own body (not a base class) has a `close`/`aclose`/`__exit__`/`__aexit__`/`__del__`
+  that calls `self.X.close()` (`aclose()`, `release()`, `release_conn()`; on any path), lives as
+  long as its owner: when that store is the only escape and a plain statement of the binding's
+  own block, the binding is no site (close-client too: `self._session = session`). Without such
+  a method the report says where to close it ("stored on self.X at line N; close it in a
+  close() method of `C` (none closes it)"); stored on one path only, or with any other escape,
+  it is reported as before (`codemods/closing/stores.py`). Calls
   already closed (a `with` item, in `contextlib.closing`, passed to
   `enter_context`, closed/released/`aclose()`d in a `finally`, or passed to a function of the
   project whose whole body is a `try` whose `finally` starts by closing that parameter, like
@@ -324,7 +332,12 @@ DOCS = CodemodDocs(
   `io.TextIOWrapper`/`csv.reader` whose result is tracked, the response's own methods, and
   functions of the project that keep nothing of it, see the notes; a response passed to
   any other function or method, `check(r)`, `self.log(r)`, is an unsafe fix, below),
-  bound at module level (importers would get it closed), `r.raise_for_status()` with nothing
+  bound at module level of a module other files may import (importers would get it closed;
+  in a **script** a module-level binding is closed like one in a function: a file that no
+  other module can import, `ProjectFacts.is_script`: not `conftest.py`, its directory has no
+  `__init__.py` and is neither the project's root nor its `src/`, and no file of the project
+  imports it by any of its names, `import fetch`, `from scripts import fetch`, `from . import
+  fetch`; without the project facts it stays reported), `r.raise_for_status()` with nothing
   after it to hold, or inside a `try` whose handler goes on, or after a use that keeps the
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator

@@ -725,3 +725,110 @@ def test_a_holder_class_given_the_client_twice_is_not_read():
     assert new == dedent(source)
     [(line, reason)] = reasons(sites)
     assert "is passed to `Api` at line" in reason, reason
+
+
+# -- a client its object owns (issue 13) ------------------------------------------------------
+
+OWNER = """\
+import httpx
+import requests
+
+
+class Context:
+    def __init__(self):
+        self._session = requests.Session()
+
+    def login(self, user):
+        session = requests.Session()
+        session.headers.update({{"user": user}})
+        session.get("https://example.com/")
+        self._session = session
+        self.user = user
+
+{closer}
+"""
+
+
+@pytest.mark.parametrize(
+    "closer",
+    [
+        "    def close(self):\n        self._session.close()\n",
+        "    def close(self):\n        if self._session is not None:\n            self._session.close()\n",
+        "    def __exit__(self, *exc):\n        self._session.close()\n",
+        "    def __del__(me):\n        me._session.close()\n",
+    ],
+)
+def test_a_client_stored_on_self_that_the_class_closes_is_not_a_site(closer):
+    source = OWNER.format(closer=closer)
+    new, sites = transform(source, BOTH)
+    assert new == source and not sites, reasons(sites)
+
+
+def test_an_async_client_its_class_acloses_is_not_a_site():
+    source = (
+        "import httpx\n\nclass Api:\n    async def start(self):\n        client = httpx.AsyncClient()\n"
+        "        self.client = client\n\n    async def __aexit__(self, *exc):\n        await self.client.aclose()\n"
+    )
+    new, sites = transform(source, SELECT)
+    assert new == source and not sites, reasons(sites)
+
+
+@pytest.mark.parametrize(
+    "closer,reason",
+    [
+        ("    def close(self):\n        pass\n", "`Context.close()` (it does not close it)"),
+        ("    def close(self):\n        self.other.close()\n", "`Context.close()` (it does not close it)"),
+        ("    def stop(self):\n        self._session.close()\n", "a close() method of `Context` (none closes it)"),
+        ("    def close(self):\n        self._session = None\n", "`Context.close()` (it does not close it)"),
+    ],
+)
+def test_a_client_stored_on_self_that_the_class_does_not_close_says_where_to_close_it(closer, reason):
+    assert_reported(
+        OWNER.format(closer=closer), f"the client is stored on self._session at line 13; close it in {reason}", BOTH
+    )
+
+
+def test_a_base_class_that_closes_the_client_does_not_count():
+    source = (
+        "import requests\n\nclass Base:\n    def close(self):\n        self.s.close()\n\n"
+        "class Loader(Base):\n    def __init__(self):\n        s = requests.Session()\n        self.s = s\n"
+    )
+    assert_reported(source, "stored on self.s at line 10; close it in a close() method of `Loader` (none closes it)")
+
+
+@pytest.mark.parametrize(
+    "use,reason",
+    [
+        ("self._session = session\n        clients.append(session)", ".append()"),
+        ("clients.append(session)\n        self._session = session", ".append()"),
+        ("self._session = session\n        self.backup = session", "stored on self.backup"),
+        ("self._session = session\n        cache[0] = session", "subscript"),
+        ("if user:\n            self._session = session", "stored on self._session at line 8, but not on every path"),
+        ("self._session = session\n        use(lambda: session)", "lambda"),
+    ],
+)
+def test_an_owned_client_with_another_escape_is_reported(use, reason):
+    source = (
+        "import requests\n\nclass Context:\n    def login(self, user, clients, cache):\n"
+        f"        session = requests.Session()\n        session.headers.update({{}})\n        {use}\n\n"
+        "    def close(self):\n        self._session.close()\n"
+    )
+    assert_reported(source, reason)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # not a method: a function whose first parameter is called self
+        "import requests\n\ndef f(self):\n    s = requests.Session()\n    self.s = s\n\n"
+        "class C:\n    def close(self):\n        self.s.close()\n",
+        # a staticmethod has no self
+        "import requests\n\nclass C:\n    @staticmethod\n    def f(self):\n        s = requests.Session()\n"
+        "        self.s = s\n\n    def close(self):\n        self.s.close()\n",
+        # a nested function's first parameter is not the method's self
+        "import requests\n\nclass C:\n    def f(self):\n        def g(other):\n            s = requests.Session()\n"
+        "            other.s = s\n        g(self)\n\n    def close(self):\n        self.s.close()\n",
+    ],
+)
+def test_a_store_that_is_not_on_the_methods_self_keeps_the_old_report(source):
+    assert_reported(source, "the client is stored on an attribute at line")

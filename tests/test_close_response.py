@@ -2397,3 +2397,106 @@ def test_a_factory_returning_the_response_after_its_block_is_no_site():
             return handle
         """,
     )
+
+
+# -- a response its object owns (issue 13) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "self._resp = urlopen(u)",
+        "r = urlopen(u)\n        self._resp = r\n        self.size = len(r.read(10))",
+    ],
+)
+def test_a_response_stored_on_self_that_the_class_closes_is_not_a_site(body):
+    source = (
+        "from urllib.request import urlopen\n\nclass Reader:\n    def open(self, u):\n"
+        f"        {body}\n\n    def __exit__(self, *exc):\n        self._resp.close()\n"
+    )
+    new, sites = transform(source, ["close-response"])
+    assert new == source and not sites, [(s.line, s.reason) for s in sites]
+
+
+def test_a_response_stored_on_self_of_a_class_that_does_not_close_it_is_reported():
+    source = (
+        "from urllib.request import urlopen\n\nclass Reader:\n    def open(self, u):\n        self._resp = urlopen(u)\n"
+    )
+    _, sites = transform(source, ["close-response"])
+    assert [(s.line, s.reason) for s in sites if s.action == "reported"] == [
+        (5, "the response is stored on self._resp at line 5; close it in a close() method of `Reader` (none closes it)")
+    ]
+
+
+# -- a module-level response in a script (issue 13) -------------------------------------------
+
+SCRIPT = "from urllib.request import urlopen\n\nresp = urlopen('https://example.com/data')\ndata = resp.read()\nprint(len(data))\n"
+SCRIPT_FIXED = "closed the response with `with`"
+EXPORTED = "`resp` is bound at module level; other modules may import the response and use it after the with block"
+
+
+def _project_sites(files):
+    import tempfile
+    from pathlib import Path
+
+    from tests.helpers import cli_sites, make_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_project(Path(tmp), files)
+        sites = cli_sites(root, "--select", "close-response", "--no-cache")
+        texts = {name: (root / name).read_text() for name in files}
+    return sites, texts
+
+
+def test_a_module_level_response_of_a_script_is_fixed_and_of_an_importable_module_reported():
+    files = {"scripts/fetch.py": SCRIPT, "scripts/conftest.py": SCRIPT, "pkg/m.py": SCRIPT, "tool.py": SCRIPT}
+    sites, _ = _project_sites({**files, "src/run.py": SCRIPT})
+    assert sites == {
+        "scripts/fetch.py": [(3, "fixed", SCRIPT_FIXED)],
+        "scripts/conftest.py": [(3, "reported", EXPORTED)],  # pytest imports it
+        "pkg/m.py": [(3, "reported", EXPORTED)],  # in a package
+        "tool.py": [(3, "reported", EXPORTED)],  # a top-level module of the project
+        "src/run.py": [(3, "reported", EXPORTED)],  # a top-level module of a src layout
+    }
+
+
+def test_the_fix_of_a_script_closes_the_response_after_its_last_use():
+    from codemods.facts import for_run
+
+    import tempfile
+    from pathlib import Path
+
+    from tests.helpers import make_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_project(Path(tmp), {"scripts/fetch.py": SCRIPT})
+        path = str(root / "scripts" / "fetch.py")
+        facts = for_run([path], [str(root)])
+        assert facts.is_script(path)
+        settings = engine.Settings(codemods=("close-response",), mode=engine.CHECK, facts=facts)
+        result = engine.process_source(SCRIPT.encode(), path, settings)
+    assert result.new_text == (
+        "from urllib.request import urlopen\n\nwith urlopen('https://example.com/data') as resp:\n"
+        "    data = resp.read()\nprint(len(data))\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        ("scripts/other.py", "import fetch\n"),
+        ("scripts/test_fetch.py", "from fetch import resp\n"),
+        ("scripts/use.py", "from . import fetch\n"),
+        ("tests/test_scripts.py", "from scripts import fetch\n"),
+        ("tests/test_deep.py", "import scripts.fetch\n"),
+    ],
+)
+def test_a_script_another_file_imports_keeps_the_report(importer):
+    name, text = importer
+    sites, _ = _project_sites({"scripts/fetch.py": SCRIPT, name: text})
+    assert sites["scripts/fetch.py"] == [(3, "reported", EXPORTED)]
+
+
+def test_without_project_facts_a_module_level_response_stays_reported():
+    _, sites = transform(SCRIPT, ["close-response"], path="scripts/fetch.py")
+    assert [(s.line, s.reason) for s in sites] == [(3, EXPORTED)]

@@ -6,6 +6,11 @@ Every way a tainted object could outlive that block is an *escape* and is report
 returned or yielded, stored on an attribute / in a subscript / in a container, declared
 ``global``/``nonlocal``, captured by a nested function, lambda, class or generator expression,
 or mentioned anywhere outside the block where it could still be the same object.
+
+One store is no escape but the end of the analysis: ``self.X = <object>`` where the class
+closes ``self.X`` in its own ``close()`` (``stores.py``): when it is the only escape, a plain
+statement of the binding's own block, the object's lifetime is its owner's and the binding is
+no site (``Skip``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..tree import children, walk
 from .callees import CallCheck
-from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
+from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, Mode, NameScope, Skip, Target, Unsafe
 from .occurrences import Occurrences, ends_by_leaving
 from .stores import StoreCheck
 from .taint import Taint, walk_scope
@@ -55,6 +60,7 @@ class EscapeAnalysis(MetadataView):
         self.taint.noun = target.noun
         self.occurrences = Occurrences(codemod, self.taint)
         self.stores = StoreCheck(codemod, self.taint)
+        self.stores.async_close = target.mode in (Mode.ASYNC_WITH, Mode.ACLOSE)
         self.calls = CallCheck(codemod, self.taint)
         #: ``holds_in_result``: a return of the object is no escape (the result holds it).
         self.result_holds = False
@@ -87,7 +93,34 @@ class EscapeAnalysis(MetadataView):
         ``open_at``: the ``with`` opens at ``stmts[open_at]`` (after the binding); the
         statements before it run as they did, so there only escapes that leave the function
         with the object are allowed (``Unsafe.exiting``); raises Unsafe when no statement from
-        ``open_at`` on uses it."""
+        ``open_at`` on uses it.
+
+        Raises Skip when the only escapes are owned stores (``stores.py``), each a statement
+        of ``stmts`` itself (so every path that goes on from the binding stores it), and no
+        ``with`` placed later is being tried (``open_at``): then the class closes it."""
+        self.stores.owning = True
+        last = self._extent(stmts, index, first, tainted, block, open_at)
+        if self.stores.owned:
+            sub, exc = self.stores.owned[0]
+            top = {
+                id(small) for stmt in stmts[first:] if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body
+            }
+            if open_at is None and all(id(s) in top for s, _ in self.stores.owned):
+                raise Skip()
+            if open_at is None:
+                exc = Unsafe(f"{exc.reason}, but not on every path from the binding")
+            raise exc
+        return last
+
+    def _extent(
+        self,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        tainted: Set[str],
+        block: cst.CSTNode,
+        open_at: Optional[int],
+    ) -> int:
         target, scope, hoisted_node = self.target, self.scope, self.taint.hoisted_node
         noun = target.noun
         self.taint.roots = frozenset(name for name in tainted if self._is_itself(name))
@@ -118,7 +151,7 @@ class EscapeAnalysis(MetadataView):
                     exc.index = j
                     raise
             self._kill_rebound(stmt, j, live, kills, latest)
-        if isinstance(scope.root, cst.Module):
+        if isinstance(scope.root, cst.Module) and not self._in_script():
             # A module global can be imported (``from m import resp``) and used after the block.
             _check_not_exported(sorted(ever - (tainted if hoisted_node is not None else set())), noun)
         self.occurrences.check_declarations(scope, ever, noun)
@@ -128,6 +161,13 @@ class EscapeAnalysis(MetadataView):
         if open_at is not None and last < open_at:
             raise Unsafe(f"the {noun} is not used after the statements that must stay before its with block")
         return last
+
+    def _in_script(self) -> bool:
+        """The module is a script no other module can import (``ProjectFacts.is_script``):
+        its globals are exported to nobody."""
+        facts = getattr(getattr(self.codemod, "file", None), "facts", None)
+        filename = self.codemod.context.filename or ""
+        return bool(filename) and facts is not None and facts.is_script(filename)
 
     def _kill_rebound(
         self,

@@ -406,6 +406,65 @@ class ProjectFacts:
         found = table[1].get(real)
         return found if found is not None else module_names(real, project)
 
+    def is_script(self, path: str) -> bool:
+        """Whether no other module can import the file at ``path`` (a *script*: its
+        module-level names are exported to nobody). The one criterion: the pass read it, in a
+        project; it is not ``conftest.py`` (pytest imports it); its directory has no
+        ``__init__.py`` (not in a package) and is neither the project's root nor its ``src/``
+        (not a top-level module an install could ship); and no file of its project imports it
+        by any name ``names_of`` gives it (``import make_assets``, ``from docs import
+        make_assets``, ``from . import make_assets``, ``from make_assets import x``, a lazy
+        name or a ``pkg.*`` that covers it). False without the project facts (stdin without
+        ``--stdin-filename``)."""
+        real = _real(path)
+        project = self.project_of_real(real)
+        if project is None or os.path.basename(real) == "conftest.py":
+            return False
+        table = _SCRIPTS.get(id(self))
+        if table is None or table[0] is not self:
+            table = (self, frozenset(p for p, _ in self.imports), {})
+            _SCRIPTS.clear()
+            _SCRIPTS[id(self)] = table
+        read, by_project = table[1], table[2]
+        directory = os.path.dirname(real)
+        init = os.path.join(directory, "__init__.py")
+        if real not in read or directory in (project, os.path.join(project, "src")):
+            return False
+        if init in read or os.path.isfile(init):
+            return False
+        if project not in by_project:
+            by_project[project] = self._imported_names(project)
+        names, wildcards = by_project[project]
+        for name in self.names_of(real, project):
+            if names.get(name, frozenset()) - {real}:
+                return False
+            if any(name.startswith(prefix) for prefix, importer in wildcards if importer != real):
+                return False
+        return True
+
+    def _imported_names(self, project: str) -> Tuple[Dict[str, FrozenSet[str]], List[Tuple[str, str]]]:
+        """For ``is_script``: every dotted name the files of ``project`` import, with each of
+        its prefixes (``from a import b`` is ``a.b``: ``a`` runs too), mapped to its importers;
+        and the (prefix, importer) of each ``pkg.*``."""
+        from .screen import ATTRIBUTE, LAZY  # screen.py is plain: no cycle, but keep imports light
+
+        names: Dict[str, set] = {}
+        wildcards: List[Tuple[str, str]] = []
+        for path, imported in self.imports:
+            if self.project_of_real(path) != project:
+                continue
+            for name in imported:
+                if name.startswith(ATTRIBUTE):
+                    name = name[len(ATTRIBUTE) :].partition("=")[2]
+                name = name.lstrip(LAZY)
+                if name.endswith(".*"):
+                    wildcards.append((name[:-1], path))
+                    continue
+                parts = name.split(".")
+                for i in range(1, len(parts) + 1):
+                    names.setdefault(".".join(parts[:i]), set()).add(path)
+        return {k: frozenset(v) for k, v in names.items()}, wildcards
+
     def reachable(self, start: str) -> FrozenSet[str]:
         """Real paths of the files ``start`` reaches by imports (itself included; importing
         ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too). Memoised per process."""
@@ -461,6 +520,8 @@ _INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {
 _GRAPHS: Dict[int, Any] = {}
 _NAMES: Dict[int, Any] = {}
 _MEMBERS: Dict[int, Any] = {}
+#: id(facts) -> (facts, the real paths the pass read, project -> ``_imported_names``).
+_SCRIPTS: Dict[int, Any] = {}
 #: real path -> SHA-256 of its bytes (``file_key``), during a run only (``cache.open_run``).
 _DIGESTS: List[Optional[Dict[str, str]]] = [None]
 _RANK = {"mock": 0, "assign": 1, "string": 2, "unsettled": 3}
