@@ -52,7 +52,7 @@ def size(url):
 """,
     ),
     Example(
-        ExampleKind.UNCHANGED,
+        ExampleKind.REPORTED,
         """\
 import requests
 
@@ -62,6 +62,9 @@ def open_stream(url):
     r.raise_for_status()
     return r
 """,
+        # In a project, where open_stream is one of its factories, this is no site: its
+        # callers are (``with open_stream(u) as r:``). Alone, nobody checks the callers.
+        reason="the response is returned to the caller of `open_stream` on every exit, but without the project's facts",
     ),
     Example(
         ExampleKind.REPORTED,
@@ -305,8 +308,11 @@ DOCS = CodemodDocs(
   itself (`return r`, also after the end of the block that binds it: a `try` whose handlers
   raise, both branches of an `if`, a retry loop whose every `break` follows the binding; or an
   `io.TextIOWrapper`/`io.BufferedReader` of it, whose `close()` closes it, `gzip.GzipFile` is
-  none), the binding is no site (neither fixed nor reported; raising paths are the caller's
-  too). Returned on one path and dropped on another (`return None`, falling off the end, a loop
+  none), the binding is no site when the function is one of the project's response factories
+  (below), so that its callers are the sites (raising paths are the caller's too); otherwise
+  (decorated, may return something else, overridden by a subclass, or a lone file without the
+  project's facts) it is reported: "the response is returned to the caller of `f` on every
+  exit, but ..., so its callers are not checked". Returned on one path and dropped on another (`return None`, falling off the end, a loop
   that goes round again), or something made from it returned (`r.iter_lines()`, `r.raw`,
   `(r, 1)`), it is a site as before; a module-level binding or a generator hands nothing out
   (`codemods/closing/factory.py`, the rule `facts/factories.py` uses for factories too).
@@ -734,6 +740,40 @@ class CloseResponse(WrappingCodemod):
         self._factory_calls = names | frozenset(aliases)
         self._made_by, self._factory_context, self._through_self = {}, None, set()
         return super().transform_module(tree)
+
+    def unchecked_callers(self, target: Target) -> Optional[str]:
+        """A response handed to the caller is no site only where its callers are: the function
+        is one of the project's factories (``facts/factories.py``). A decorated function, one
+        that may also return something else or fall off its end, one a subclass overrides, or
+        a run without project facts keeps the site, reported: nothing goes unsaid."""
+        parent = self.resolver.parent
+        func = parent(target.node)
+        while func is not None and not isinstance(func, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+            func = parent(func)
+        name = func.name.value if isinstance(func, cst.FunctionDef) else "the function"
+        unchecked = (
+            f"the response is returned to the caller of `{name}` on every exit, but {{}}, so its "
+            "callers are not checked: close it where it is used"
+        )
+        facts = self.file.facts
+        if not isinstance(facts, ProjectFacts):
+            return unchecked.format("without the project's facts (a lone file) its callers are unknown")
+        owner = (
+            parent(parent(func))
+            if isinstance(func, cst.FunctionDef) and isinstance(parent(func), cst.IndentedBlock)
+            else None
+        )
+        if not isinstance(func, cst.FunctionDef) or (owner is not None and not isinstance(owner, cst.ClassDef)):
+            return unchecked.format(f"`{name}` is nested in a block")
+        inner = f"{owner.name.value}.{name}" if isinstance(owner, cst.ClassDef) else name
+        real = os.path.realpath(os.path.abspath(self.context.filename or ""))
+        project = facts.project_of_real(real)
+        if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
+            return None
+        return unchecked.format(
+            f"`{inner}` is no factory of the project (decorated, async, a generator, rebound or overridden, "
+            "or an exit that returns something else)"
+        )
 
     def _factory_names(self) -> frozenset:
         facts = self.file.facts

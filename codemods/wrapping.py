@@ -165,6 +165,11 @@ class WrappingCodemod(HttpCodemod):
                 if plan.target.mode == Mode.CLOSING:
                     self._needs_contextlib = True
 
+    def unchecked_callers(self, target: Target) -> Optional[str]:
+        """Why the callers of the function that hands ``target`` out are not this codemod's
+        sites (then the binding is reported with it); None: they are, or need not be."""
+        return None
+
     def _locate(self, placement: Placement, targets: List[Target]) -> Tuple[list, Dict[cst.CSTNode, List[Target]]]:
         """(target, its statement, that statement's block) for each target a ``with`` could
         hold, and the targets of each statement; the others are reported (or skipped: not
@@ -175,6 +180,10 @@ class WrappingCodemod(HttpCodemod):
             if self.suppressed(target.node) or placement.already_closed_item(target.node):
                 continue
             if handed_to_caller(self, target):  # the caller's to close (closing/factory.py)
+                why = self.unchecked_callers(target)
+                if why is None:
+                    continue
+                self.report(target.node, why)
                 continue
             try:
                 stmt, block = placement.statement_of(target)

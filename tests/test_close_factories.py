@@ -126,7 +126,9 @@ def test_a_method_a_subclass_may_override_is_no_factory(tmp_path):
     sub = "from pkg.stream import Stream\n\n\nclass Fake(Stream):\n    def _create_stream(self, url):\n        return None\n"
     root = make(tmp_path, {"pkg/stream.py": METHOD, "pkg/fake.py": sub})
     assert factories(root) == []
-    assert "pkg/stream.py" not in run(root)  # its own response is handed out; its caller is no site
+    # its own response is handed out, but its callers are no sites (no factory): reported
+    [(_, action, reason)] = run(root)["pkg/stream.py"]
+    assert action == "reported" and "is no factory of the project" in reason, reason
     public = METHOD.replace("_create_stream", "create_stream")
     root = make(
         tmp_path / "b", {"pkg/stream.py": public, "pkg/fake.py": sub.replace("_create_stream", "create_stream")}
