@@ -832,3 +832,25 @@ def test_an_owned_client_with_another_escape_is_reported(use, reason):
 )
 def test_a_store_that_is_not_on_the_methods_self_keeps_the_old_report(source):
     assert_reported(source, "the client is stored on an attribute at line")
+
+
+def test_the_holder_hazard_names_every_call_that_may_keep_the_client():
+    # review (pandas-datareader test_wb.py, zeep __main__.py): the hazard named only `search`
+    _, sites = transform(
+        """
+        import requests
+        from other import Reader, search
+
+
+        def test_x():
+            session = requests.Session()
+            result3 = search("gdp", session=session)
+            result4 = Reader(session=session).search("gdp")
+            assert result3 == result4
+        """,
+        ["close-client"],
+    )
+    [site] = sites
+    assert site.safety == "unsafe", site
+    assert "`search`, `Reader` keep the client" in site.hazard, site.hazard
+    assert "passed to `search` at line 8" in site.reason, site.reason

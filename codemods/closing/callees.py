@@ -32,6 +32,8 @@ class CallCheck(MetadataView):
         super().__init__(codemod)
         self.taint = taint
         self.hazard = ""
+        #: the unknown calls whose results hold the client (every one named in the hazard)
+        self._holders: list = []
         self.hazard_reason = ""
         #: ``EscapeAnalysis.holds_in_result``: the ``self`` of a holder class's method, whose
         #: own methods are read by the summaries (not known to keep nothing).
@@ -117,16 +119,27 @@ class CallCheck(MetadataView):
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
         constructor = isinstance(last, cst.Name) and last.value[:1].isupper()
         if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and (noun == "client" or not constructor):
-            if not self.hazard:
-                if noun == "client" and (constructor or isinstance(self._parent(call), cst.Assign)):
-                    # ``Transport(session=s)``, ``api = make_api(s)``: the result the taint
-                    # follows holds the client; anything else the callee keeps is unknown.
+            holder = noun == "client" and (constructor or isinstance(self._parent(call), cst.Assign))
+            if holder and (not self.hazard or self._holders) and name not in self._holders:
+                # ``Transport(session=s)``, ``api = make_api(s)``: the result the taint follows
+                # holds the client; anything else the callee keeps is unknown. Every such call
+                # is named (``Transport``, then ``Client(transport=transport)``).
+                self._holders.append(name)
+                names = ", ".join(f"`{n}`" for n in self._holders)
+                if len(self._holders) == 1:
+                    self.hazard_reason = reason
                     self.hazard = (
-                        f"`{name}` keeps the client; safe if it keeps it only on the object it returns "
+                        f"{names} keeps the client; safe if it keeps it only on the object it returns "
                         "(not in a global or cache)"
                     )
                 else:
-                    self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
+                    self.hazard = (
+                        f"{names} keep the client (or what holds it); safe if each keeps it only on the "
+                        "object it returns (not in a global or cache)"
+                    )
+                return
+            if not self.hazard and not holder:
+                self.hazard = f"`{name}` may keep the {noun} and read it after the with block closed it"
                 self.hazard_reason = reason
             return
         exc = Unsafe(reason)
