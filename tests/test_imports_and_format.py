@@ -75,6 +75,21 @@ def test_contextlib_joins_the_stdlib_section_in_order():
     )
 
 
+def test_a_section_comment_stays_above_the_import_added_first_in_its_section(tmp_path):
+    # pytube's innertube.py: the comment above a section's first import heads the section; an
+    # import put between the docstring and that comment is a new I001.
+    source = (
+        '"""Doc."""\n# Native python imports\nimport json\n\n# Third party\nimport httpx\n\n'
+        "client = httpx.Client()\n\n\ndef f(req):\n    r = client.send(req, stream=True)\n"
+        "    return json.loads(r.read())\n"
+    )
+    new = rewrite_in(tmp_path, source, "--select", "close-response")
+    assert new.startswith(
+        '"""Doc."""\n# Native python imports\nimport contextlib\nimport json\n\n# Third party\nimport httpx\n\n'
+    )
+    run(tool("ruff") + ["check", "--isolated", "--select", "I", "mod.py"], cwd=tmp_path)
+
+
 def test_a_missing_stdlib_section_is_opened_before_the_third_party_one():
     new, _ = transform(
         """
