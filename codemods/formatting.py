@@ -39,22 +39,26 @@ def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
     from .linediff import _opcodes  # linear (difflib's is quadratic in file size)
 
     b = _lines(new)
-    changed = [
-        line
-        for tag, _i1, _i2, j1, j2 in _opcodes(_lines(old), b)
-        if tag != "equal"
-        for line in range(j1 + 1, j2 + 1)
-        if b[line - 1].strip()
-    ]
-    if not changed:
+    changed: List[int] = []
+    deleted: List[int] = []  # lines of ``new`` after which lines of ``old`` were deleted
+    for tag, _i1, _i2, j1, j2 in _opcodes(_lines(old), b):
+        if tag == "delete":
+            deleted.append(j1)
+        elif tag != "equal":
+            changed.extend(line for line in range(j1 + 1, j2 + 1) if b[line - 1].strip())
+    if not changed and not deleted:
         return []
     try:
         units = _statement_units(ast.parse(new))
     except (SyntaxError, ValueError):
         return []
+    found = [_unit_of(units, line) for line in changed]
+    for line in deleted:
+        # Lines deleted within a statement (an argument's line): that statement.
+        if 1 <= line < len(b) and _unit_of(units, line) == _unit_of(units, line + 1):
+            found.append(_unit_of(units, line))
     ranges: List[Tuple[int, int]] = []
-    for line in changed:
-        start, end = _unit_of(units, line)
+    for start, end in sorted(found):
         if ranges and start <= ranges[-1][1] + 1:
             ranges[-1] = (min(start, ranges[-1][0]), max(end, ranges[-1][1]))
         else:

@@ -630,6 +630,9 @@ def test_formatted_ranges_are_whole_changed_statements_and_checked():
     assert changed_ranges(old, old.replace("1)", "2)")) == [(3, 4)]
     assert changed_ranges(old, old.replace("if a:", "if b:")) == [(2, 2)]
     assert changed_ranges(old, old.replace("x = 1\n", "x = 1\n\n")) == []  # a blank line
+    # A line deleted within a statement: that statement; between statements: nothing.
+    assert changed_ranges("y = f(\n    1,\n    2,\n)\nz = 1\n", "y = f(\n    1,\n)\nz = 1\n") == [(1, 3)]
+    assert changed_ranges("y = 1\nx = 2\nz = 3\n", "y = 1\nz = 3\n") == []
     new = "x = 1\ny = f(\n    1)\nz = 2\n"
     assert _within(new, "x = 1\ny = f(1)\nz = 2\n", [(2, 3)])
     assert _within(new, "x = 1\n\n\ny = f(1)\nz = 2\n", [(2, 3)])  # blank lines next to it
