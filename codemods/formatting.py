@@ -267,6 +267,8 @@ def _format_alone(command: List[str], new: str, path: str, style: Any, ranges: L
         if formatted is None:
             continue
         result = _lines(formatted)[depth:]
+        while result and not result[0].strip():
+            result = result[1:]  # black sets a ``def`` off from the ``if _:`` above it
         if not result or not result[0].startswith(indent) or result[0][len(indent)] in " \t":
             continue
         out[start - 1 : end] = result

@@ -640,6 +640,25 @@ def test_formatted_ranges_are_whole_changed_statements_and_checked():
     assert not _within(new, "x  = 1\ny = f(\n    1)\nz = 2\n", [(2, 3)])
 
 
+def test_a_statement_formatted_alone_keeps_its_depth_and_its_neighbours(tmp_path):
+    from codemods import formatting
+    from codemods.style import style_for
+
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 40\n")
+    path = str(tmp_path / "m.py")
+    source = (
+        "class A:\n    def f(self):\n        x = {'a':1}\n        @dec\n        def g(): return {'b':2}\n"
+        "        if {'c':3}:\n            pass\n"
+    )
+    command = formatting._command("black")
+    # The decorated def (lines 4-5) alone; the header-only range (6) is no whole statement.
+    assert formatting._format_alone(command, source, path, style_for(path), [(4, 5), (6, 6)]) == (
+        "class A:\n    def f(self):\n        x = {'a':1}\n        @dec\n        def g():\n"
+        '            return {"b": 2}\n'
+        "        if {'c':3}:\n            pass\n"
+    )
+
+
 def test_crlf_files_are_formatted_and_keep_their_line_ends(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 40\n[tool.ruff.format]\n")
     source = b"import requests\r\n\r\n\r\ndef f(url):\r\n    return requests.get(url, params={'a': 1})\r\n"
