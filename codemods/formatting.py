@@ -1,18 +1,22 @@
 """The project's formatter, run on the lines a rewrite changed, and only on those.
 
 When the project configures black or ruff format (``style.py``), the rewritten statements are
-formatted by that formatter itself, limited to the changed line ranges (``black
---line-ranges``, ``ruff format --range``): a file that was formatter-clean stays clean, and a
-line the codemods did not change is not touched (the formatters expand a range only to the
-statement that encloses it, which in a clean file formats to itself). Why not generate code
-in the formatter's style instead: the output must match the project's formatter *at the
-project's version* (black and ruff differ, and each changes its style between versions), and
-only the formatter knows its own line-splitting rules. With no formatter configured, or none
+formatted by that formatter itself, limited to the changed statements (``black
+--line-ranges``, ``ruff format --range``): the range is exactly the statements the rewrite
+replaced or inserted (the header alone of a compound statement whose body it did not
+change), so a neighbouring statement the project left unformatted stays as it was. The
+result is checked: when the formatter changed a line outside those ranges (other than a
+blank line next to them), each range is formatted as a file of its own at its indentation
+and spliced back instead (``_format_alone``). Why not generate code in the formatter's style
+instead: the output must match the project's formatter *at the project's version* (black and
+ruff differ, and each changes its style between versions), and only the formatter knows its
+own line-splitting rules. With no formatter configured, or none
 installed, or when it fails, the minimal edits are kept as they are.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import shutil
@@ -28,39 +32,74 @@ TIMEOUT = 60
 
 
 def changed_ranges(old: str, new: str) -> List[Tuple[int, int]]:
-    """1-based inclusive line ranges of ``new`` that differ from ``old``, each widened to the
-    nearest non-blank line before and after it (the blank lines between a changed statement
-    and its neighbours are the formatter's to decide: two before a ``def``, one after an
-    import block), merged when they touch."""
+    """1-based inclusive line ranges of ``new`` that the formatter may format: the lines that
+    differ from ``old``, each widened to the whole statements they are part of (the header
+    alone of a compound statement whose body did not change), merged when they touch. Blank
+    lines are left as the rewrite wrote them. Nothing when ``new`` does not parse."""
     from .linediff import _opcodes  # linear (difflib's is quadratic in file size)
 
-    a = _lines(old)
     b = _lines(new)
+    changed: List[int] = []
+    deleted: List[int] = []  # lines of ``new`` after which lines of ``old`` were deleted
+    for tag, _i1, _i2, j1, j2 in _opcodes(_lines(old), b):
+        if tag == "delete":
+            deleted.append(j1)
+        elif tag != "equal":
+            changed.extend(line for line in range(j1 + 1, j2 + 1) if b[line - 1].strip())
+    if not changed and not deleted:
+        return []
+    try:
+        units = _statement_units(ast.parse(new))
+    except (SyntaxError, ValueError):
+        return []
+    found = [_unit_of(units, line) for line in changed]
+    for line in deleted:
+        # Lines deleted within a statement (an argument's line): that statement.
+        if 1 <= line < len(b) and _unit_of(units, line) == _unit_of(units, line + 1):
+            found.append(_unit_of(units, line))
     ranges: List[Tuple[int, int]] = []
-    for tag, _i1, _i2, j1, j2 in _opcodes(a, b):
-        if tag == "equal":
-            continue
-        start, end = j1 + 1, max(j2, j1 + 1)  # a deletion: the line that follows it
-        end = min(end, max(len(b), 1))
-        start = min(start, end)
-        before = start - 1
-        while before >= 1 and not b[before - 1].strip():
-            before -= 1
-        if before >= 1 and start <= len(b) and _indent(b[before - 1]) > _indent(b[start - 1]):
-            # The line before ends a deeper block (``def f():\n    return x``): from that
-            # block's header, which decides the blank lines after it.
-            depth = _indent(b[before - 1])
-            while before > 1 and (not b[before - 1].strip() or _indent(b[before - 1]) >= depth):
-                before -= 1
-        after = end + 1
-        while after <= len(b) and not b[after - 1].strip():
-            after += 1
-        start, end = max(before, 1), min(after, max(len(b), 1))
+    for start, end in sorted(found):
         if ranges and start <= ranges[-1][1] + 1:
-            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+            ranges[-1] = (min(start, ranges[-1][0]), max(end, ranges[-1][1]))
         else:
             ranges.append((start, end))
     return ranges
+
+
+def _statement_units(tree: ast.AST) -> List[Tuple[int, int, int]]:
+    """(first line, last line, header's last line) of every statement, decorators included;
+    the header of a simple statement is all of it."""
+    units = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt):
+            continue
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        last = node.end_lineno or node.lineno
+        body = getattr(node, "body", None)
+        header = last
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            inner = min([body[0].lineno] + [d.lineno for d in getattr(body[0], "decorator_list", [])])
+            header = max(first, inner - 1)
+        units.append((first, last, header))
+    return units
+
+
+def _unit_of(units: List[Tuple[int, int, int]], line: int) -> Tuple[int, int]:
+    """The lines of the innermost statement that holds ``line`` (of its header, when ``line``
+    is there); the line alone when no statement holds it, or it is an ``else:`` / ``except``
+    clause or a comment between a compound statement's children."""
+    best: Optional[Tuple[int, int, int]] = None
+    for unit in units:
+        if unit[0] <= line <= unit[1] and (best is None or unit[1] - unit[0] < best[1] - best[0]):
+            best = unit
+    if best is None:
+        return line, line
+    first, last, header = best
+    if header == last:
+        return first, last
+    if line <= header:
+        return first, header
+    return line, line
 
 
 def _lines(text: str) -> List[str]:
@@ -134,18 +173,29 @@ def _format_lf(old: str, new: str, path: str, style: Any) -> str:
     ranges = changed_ranges(old, new)
     if not ranges:
         return new
+    formatted = _format_ranges(command, new, path, style, ranges)
+    if formatted is not None and _within(new, formatted, ranges):
+        return formatted
+    # The formatter reached past the changed statements: each is formatted alone.
+    return _format_alone(command, new, path, style, ranges)
+
+
+def _format_ranges(
+    command: List[str], text: str, path: str, style: Any, ranges: Optional[List[Tuple[int, int]]]
+) -> Optional[str]:
+    """``text`` with the formatter run on ``ranges`` (None: on all of it); None when it fails."""
     absolute = os.path.abspath(path)
     cwd = os.path.dirname(absolute)
     if style.formatter == "black":
         argv = command + ["-q", "--stdin-filename", absolute]
         if style.formatter_config:
             argv += ["--config", style.formatter_config]
-        for start, end in ranges:
+        for start, end in ranges or ():
             argv += ["--line-ranges", f"{start}-{end}"]
-        formatted = _run(argv + ["-"], new, cwd)
-        return new if formatted is None else formatted
+        return _run(argv + ["-"], text, cwd)
+    if ranges is None:
+        return _run(command + ["format", "--quiet", "--stdin-filename", absolute, "-"], text, cwd)
     # ruff takes one range per run: from the last one up, so earlier line numbers still hold.
-    text = new
     for start, end in reversed(ranges):
         lines = _lines(text)
         if start > len(lines):
@@ -161,9 +211,68 @@ def _format_lf(old: str, new: str, path: str, style: Any) -> str:
         ]
         formatted = _run(argv, text, cwd)
         if formatted is None:
-            return new
+            return None
         text = formatted
     return text
+
+
+def _within(new: str, formatted: str, ranges: List[Tuple[int, int]]) -> bool:
+    """Whether ``formatted`` differs from ``new`` only in the lines of ``ranges`` and in blank
+    lines next to them (the blank lines between a changed statement and its neighbours are the
+    formatter's to decide: two before a ``def``)."""
+    from .linediff import _opcodes
+
+    a, b = _lines(new), _lines(formatted)
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+        if tag == "equal":
+            continue
+        if i2 > i1:  # lines i1 + 1 .. i2 of ``new`` replaced or deleted
+            if any(start <= i1 + 1 and i2 <= end for start, end in ranges):
+                continue
+            near = any(start - 1 <= i2 and i1 + 1 <= end + 1 for start, end in ranges)
+        else:  # lines inserted after line i1
+            if any(start <= i1 < end for start, end in ranges):
+                continue
+            near = any(i1 in (start - 1, end) for start, end in ranges)
+        if not (near and not any(line.strip() for line in a[i1:i2] + b[j1:j2])):
+            return False
+    return True
+
+
+def _format_alone(command: List[str], new: str, path: str, style: Any, ranges: List[Tuple[int, int]]) -> str:
+    """``new`` with each range of whole statements formatted as a file of its own, at its
+    indentation (under ``if _:`` lines that make it), and put back; a range the formatter
+    does not put back at the same indentation, or that is not whole statements (a compound
+    statement's header), stays as it is."""
+    lines = _lines(new)
+    out = list(lines)
+    try:
+        tree = ast.parse(new)
+    except (SyntaxError, ValueError):
+        return new
+    whole = {(first, last) for first, last, _ in _statement_units(tree)}
+    starts = {first for first, _ in whole}
+    ends = {last for _, last in whole}
+    for start, end in reversed(ranges):
+        if start not in starts or end not in ends:
+            continue
+        chunk = lines[start - 1 : end]
+        indent = chunk[0][: len(chunk[0]) - len(chunk[0].lstrip())]
+        if indent.strip(" ") or len(indent) % 4:
+            continue  # tabs, or an indentation the formatter would not give back
+        depth = len(indent) // 4
+        wrappers = [" " * level + "if _:" for level in range(depth)]
+        source = "\n".join(wrappers + chunk) + "\n"
+        formatted = _format_ranges(command, source, path, style, None)
+        if formatted is None:
+            continue
+        result = _lines(formatted)[depth:]
+        while result and not result[0].strip():
+            result = result[1:]  # black sets a ``def`` off from the ``if _:`` above it
+        if not result or not result[0].startswith(indent) or result[0][len(indent)] in " \t":
+            continue
+        out[start - 1 : end] = result
+    return "\n".join(out) + ("\n" if new.endswith("\n") else "")
 
 
 def _stat(path: Optional[str]) -> Optional[Tuple[str, int, int]]:

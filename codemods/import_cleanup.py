@@ -131,12 +131,12 @@ def _insert_sorted(body: List[cst.BaseStatement], at: int, stmt: cst.SimpleState
         body.insert(before[-1] + 1, stmt)
         return
     if same:
-        # First of its section: it takes the section's separating blank line; comments stay
-        # with the import they were above.
+        # First of its section: it goes below the section's leading lines, its separating
+        # blank line and the comments above its first import, which head the section
+        # (``# Standard library``); isort and ruff want no import between the two.
         index = same[0][0]
-        head, rest = _split_leading(body[index].leading_lines)
-        body[index] = body[index].with_changes(leading_lines=rest)
-        body.insert(index, stmt.with_changes(leading_lines=head))
+        body.insert(index, stmt.with_changes(leading_lines=body[index].leading_lines))
+        body[index + 1] = body[index + 1].with_changes(leading_lines=())
         return
     earlier = [i for i, s, _ in keyed if s < section]
     if earlier:

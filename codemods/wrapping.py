@@ -260,15 +260,33 @@ class WrappingCodemod(HttpCodemod):
         plans = getattr(self, "_plans", {}).get(original_node)
         if not plans:
             return updated_node
-        body = self._builder().build(list(updated_node.body), plans, 0, updated_node.indent)
+        body = self._builder().build(_no_blank_first(updated_node.body, plans), plans, 0, updated_node.indent)
         return updated_node.with_changes(body=body)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         plans = getattr(self, "_plans", {}).get(original_node)
         if plans:
-            body = self._builder().build(list(updated_node.body), plans, 0, None)
+            body = self._builder().build(_no_blank_first(updated_node.body, plans), plans, 0, None)
             updated_node = updated_node.with_changes(body=body)
         if getattr(self, "_needs_contextlib", False):
             alias = self._contextlib_name()
             self.add_needed_import("contextlib", asname=None if alias == "contextlib" else alias)
         return updated_node
+
+
+def _no_blank_first(stmts: Iterable[cst.BaseStatement], plans: List[Plan]) -> List[cst.BaseStatement]:
+    """``stmts`` where a statement that becomes the first of a new ``with`` block (the one
+    after ``name = <target>``) drops the blank lines above it: ruff format removes a blank
+    line that opens a block (black keeps it or not), and a careful hand would not write one.
+    Comments above it stay, with the blank lines between them and the statement."""
+    out = list(stmts)
+    for plan in plans:
+        first = plan.start + 1
+        if plan.named and first <= plan.end and first < len(out):
+            lines = out[first].leading_lines
+            blanks = 0
+            while blanks < len(lines) and lines[blanks].comment is None:
+                blanks += 1
+            if blanks:
+                out[first] = out[first].with_changes(leading_lines=lines[blanks:])
+    return out

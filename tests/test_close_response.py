@@ -1318,8 +1318,9 @@ def test_blank_lines_moved_into_the_block_get_no_trailing_whitespace():
         "from urllib.request import urlopen\ndef f(u, g):\n    h = urlopen(u)\n\n    with open(g) as f:\n"
         "        x = 1\n\n        f.write(h.read())\n"
     )
+    # The blank line above the statement that opens the new block goes (ruff format drops it).
     assert new == (
-        "from urllib.request import urlopen\ndef f(u, g):\n    with urlopen(u) as h:\n\n"
+        "from urllib.request import urlopen\ndef f(u, g):\n    with urlopen(u) as h:\n"
         "        with open(g) as f:\n            x = 1\n\n            f.write(h.read())\n"
     )
 

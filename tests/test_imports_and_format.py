@@ -75,6 +75,21 @@ def test_contextlib_joins_the_stdlib_section_in_order():
     )
 
 
+def test_a_section_comment_stays_above_the_import_added_first_in_its_section(tmp_path):
+    # pytube's innertube.py: the comment above a section's first import heads the section; an
+    # import put between the docstring and that comment is a new I001.
+    source = (
+        '"""Doc."""\n# Native python imports\nimport json\n\n# Third party\nimport httpx\n\n'
+        "client = httpx.Client()\n\n\ndef f(req):\n    r = client.send(req, stream=True)\n"
+        "    return json.loads(r.read())\n"
+    )
+    new = rewrite_in(tmp_path, source, "--select", "close-response")
+    assert new.startswith(
+        '"""Doc."""\n# Native python imports\nimport contextlib\nimport json\n\n# Third party\nimport httpx\n\n'
+    )
+    run(tool("ruff") + ["check", "--isolated", "--select", "I", "mod.py"], cwd=tmp_path)
+
+
 def test_a_missing_stdlib_section_is_opened_before_the_third_party_one():
     new, _ = transform(
         """
@@ -562,6 +577,86 @@ def test_only_changed_statements_are_formatted(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text(new.replace("UGLY = {'a':1,   'b':2}", "UGLY = {}"))
     run(tool("ruff") + ["format", "--check", str(probe)], cwd=tmp_path)
+
+
+# pytube (black in its pre-commit configuration): a rewritten statement between statements
+# black would reformat; only the statements the rewrite replaced may change.
+UNFORMATTED = (
+    "import urllib.request\n\n\ndef get(url):\n    headers = {\n        'a': 1\n    }\n"
+    "    response = urllib.request.urlopen(url)\n\n    return response.read({'n':  1})\n\n\n"
+    "def post(\n    url,\n    data\n):\n    return 1\n"
+)
+UNFORMATTED_FIXED = (
+    "import urllib.request\n\n\ndef get(url):\n    headers = {\n        'a': 1\n    }\n"
+    '    with urllib.request.urlopen(url) as response:\n        return response.read({"n": 1})\n\n\n'
+    "def post(\n    url,\n    data\n):\n    return 1\n"
+)
+FORMATTERS = {
+    "black": ("[tool.black]\nline-length = 88\n", lambda a, b: ["-q", "--line-ranges", f"{a}-{b}", "-"]),
+    "ruff": ("[tool.ruff.format]\n", lambda a, b: ["format", "--quiet", "--range", f"{a}-{b}", "-"]),
+}
+
+
+def changed_input_lines(before: str, after: str):
+    import difflib
+
+    opcodes = difflib.SequenceMatcher(None, before.splitlines(True), after.splitlines(True)).get_opcodes()
+    return [(i1 + 1, i2, j1 + 1, j2) for tag, i1, i2, j1, j2 in opcodes if tag != "equal"]
+
+
+@pytest.mark.parametrize("formatter", sorted(FORMATTERS))
+def test_the_formatter_reaches_no_untouched_neighbour(tmp_path, formatter, monkeypatch):
+    from codemods import formatting
+
+    config, argv = FORMATTERS[formatter]
+    (tmp_path / "pyproject.toml").write_text(config)
+    new = rewrite_in(tmp_path, UNFORMATTED, "--select", "close-response", "--no-cache")
+    assert new == UNFORMATTED_FIXED
+    # The untouched lines are byte-identical: only the two statements (and the blank line
+    # that opened the new block) changed, into two lines the formatter leaves as they are.
+    assert changed_input_lines(UNFORMATTED, new) == [(8, 10, 8, 9)]
+    proc = run(tool(formatter) + argv(8, 9), cwd=tmp_path, input=new)
+    assert proc.stdout == new
+    # When the formatter reaches past the changed statements, each is formatted alone.
+    monkeypatch.setattr(formatting, "_within", lambda *args: False)
+    assert rewrite_in(tmp_path, UNFORMATTED, "--select", "close-response", "--no-cache") == UNFORMATTED_FIXED
+
+
+def test_formatted_ranges_are_whole_changed_statements_and_checked():
+    from codemods.formatting import _within, changed_ranges
+
+    old = "x = 1\nif a:\n    y = f(\n        1)\n    z = 2\nw = 3\n"
+    # A changed argument: its whole statement; a changed ``if`` header: the header alone.
+    assert changed_ranges(old, old.replace("1)", "2)")) == [(3, 4)]
+    assert changed_ranges(old, old.replace("if a:", "if b:")) == [(2, 2)]
+    assert changed_ranges(old, old.replace("x = 1\n", "x = 1\n\n")) == []  # a blank line
+    # A line deleted within a statement: that statement; between statements: nothing.
+    assert changed_ranges("y = f(\n    1,\n    2,\n)\nz = 1\n", "y = f(\n    1,\n)\nz = 1\n") == [(1, 3)]
+    assert changed_ranges("y = 1\nx = 2\nz = 3\n", "y = 1\nz = 3\n") == []
+    new = "x = 1\ny = f(\n    1)\nz = 2\n"
+    assert _within(new, "x = 1\ny = f(1)\nz = 2\n", [(2, 3)])
+    assert _within(new, "x = 1\n\n\ny = f(1)\nz = 2\n", [(2, 3)])  # blank lines next to it
+    assert not _within(new, "x = 1\ny = f(1)\nz = 3\n", [(2, 3)])
+    assert not _within(new, "x  = 1\ny = f(\n    1)\nz = 2\n", [(2, 3)])
+
+
+def test_a_statement_formatted_alone_keeps_its_depth_and_its_neighbours(tmp_path):
+    from codemods import formatting
+    from codemods.style import style_for
+
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 40\n")
+    path = str(tmp_path / "m.py")
+    source = (
+        "class A:\n    def f(self):\n        x = {'a':1}\n        @dec\n        def g(): return {'b':2}\n"
+        "        if {'c':3}:\n            pass\n"
+    )
+    command = formatting._command("black")
+    # The decorated def (lines 4-5) alone; the header-only range (6) is no whole statement.
+    assert formatting._format_alone(command, source, path, style_for(path), [(4, 5), (6, 6)]) == (
+        "class A:\n    def f(self):\n        x = {'a':1}\n        @dec\n        def g():\n"
+        '            return {"b": 2}\n'
+        "        if {'c':3}:\n            pass\n"
+    )
 
 
 def test_crlf_files_are_formatted_and_keep_their_line_ends(tmp_path):
