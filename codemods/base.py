@@ -162,6 +162,10 @@ class FileContext:
     #: Where each package's shared client lives (``share.package_client.PackageLayout``);
     #: None: no package plan for this run (modules keep clients of their own).
     packages: Optional[Any] = None
+    #: The clients the module imports from its package's generated client module
+    #: (``share.shared_import.SharedImport``): known instances, like a module-level
+    #: ``_session = requests.Session()``.
+    shared: Tuple[Any, ...] = ()
 
 
 _NO_FILE = FileContext()

@@ -20,6 +20,7 @@ from libcst.metadata import (
     QualifiedNameSource,
     ScopeProvider,
 )
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata.scope_provider import Assignment
 from .spec import Kind
 
@@ -262,7 +263,10 @@ class HttpResolver:
         for assignment in assignments:
             if not isinstance(assignment, Assignment):
                 return None
-            client = self._class_of_binding(assignment.node)
+            if isinstance(assignment.node, cst.ImportFrom):
+                client = self._shared_import(assignment.node, expr.value)
+            else:
+                client = self._class_of_binding(assignment.node)
             if client is None:
                 return None
             classes.add(client)
@@ -295,6 +299,24 @@ class HttpResolver:
             return self.dependent.get_metadata(ParentNodeProvider, node, None)
         except KeyError:
             return None
+
+    def _shared_import(self, node: cst.ImportFrom, local: str) -> Optional[Tuple[str, str]]:
+        """(client class, module) of ``local`` when ``node`` imports it from the package's
+        generated client module and the engine found that client trusted
+        (``FileContext.shared``, ``share/shared_import.py``)."""
+        shared = getattr(getattr(self.dependent, "file", None), "shared", ())
+        if not shared or isinstance(node.names, cst.ImportStar):
+            return None
+        module = "." * len(node.relative) + ((get_full_name_for_node(node.module) or "") if node.module else "")
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if not isinstance(bound, cst.Name) or bound.value != local:
+                continue
+            name = get_full_name_for_node(alias.name)
+            for found in shared:
+                if found.module == module and found.name == name and found.local == local:
+                    return found.client_class, found.library
+        return None
 
     def _annotated(self, annotation: cst.BaseExpression) -> Optional[Tuple[str, str]]:
         cls = self.resolves_to(annotation, sorted(CLIENT_CLASSES))

@@ -25,6 +25,7 @@ from .enums import StrEnum
 from .libcst_compat import flat_skip_first
 from .linediff import _line_map, unified_diff
 from .prefilter import relevant, screen, target_kinds
+from .share.shared_import import shared_imports
 from .tree import LazyMetadata
 from .sources import SourceError, decode, read_source, write_atomic
 
@@ -164,6 +165,7 @@ class _FileRun:
         self.to_original: Callable[[int], int] = _same_line
         self.lazy: Optional[LazyMetadata] = None
         self.stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
+        self.shared: Tuple[Any, ...] = ()  # clients imported from a generated client module
 
     def screen(self) -> Optional[FileResult]:
         """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
@@ -173,6 +175,7 @@ class _FileRun:
             self.result.status = SKIPPED
             return self.result
         self.kinds = self.verdict.kinds
+        self.shared = shared_imports(self.data, self.path)
         return None
 
     def decode(self) -> Optional[FileResult]:
@@ -192,6 +195,8 @@ class _FileRun:
         assert verdict is not None
         if settings.hide_functions and verdict.tree is not None:
             watched = registry.watched_names(settings.codemods, words_for(settings, self.path))
+            if self.shared:  # a function that uses an imported shared client is kept
+                watched = watched | {found.local for found in self.shared}
             self.hidden = prune.hide(self.data, verdict.tree, watched)
         hidden = self.hidden
         try:
@@ -240,6 +245,7 @@ class _FileRun:
             unsafe_fixes=self.settings.unsafe_fixes,
             facts=self.settings.facts,
             packages=self.settings.packages,
+            shared=self.shared,
         )
         context = CodemodContext(filename=self.path, scratch={FILE_KEY: file})
         try:

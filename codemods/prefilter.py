@@ -69,6 +69,36 @@ _FROM = re.compile(
 )
 
 
+#: The name of the module share-session's ``package`` strategy generates in each package
+#: (``share.package_client.MODULE_BASE``; ``_http_client_1``... when that name is taken). A
+#: module that imports from it uses a known client (``share/shared_import.py``): that import is
+#: a mention of an HTTP library, and the file is a candidate.
+GENERATED_WORD = b"_http_client"
+_GENERATED = re.compile(
+    rb"from(?<=\bfrom)"
+    + _SPACE
+    + rb"+(?:[\w.]|"
+    + _SPACE
+    + rb")*?(?<!\w)_http_client(?:_\d+)?"
+    + _SPACE
+    + rb"+import\b"
+)
+_GENERATED_MODULE = re.compile(r"_http_client(?:_\d+)?\Z")
+
+
+def imports_generated(data: bytes) -> bool:
+    """Whether the bytes may hold ``from <...>_http_client import ...`` (a match in a string or
+    a comment only costs the next stage)."""
+    return GENERATED_WORD in data and _GENERATED.search(data) is not None
+
+
+def generated_module(node: ast.AST) -> bool:
+    """``node`` is ``from <...>._http_client import ...`` (relative or not)."""
+    if not isinstance(node, ast.ImportFrom) or not node.module:
+        return False
+    return _GENERATED_MODULE.match(node.module.rsplit(".", 1)[-1]) is not None
+
+
 def _raw_targets() -> FrozenSet[str]:
     """Every spelling of a target before ``calls.normalise`` (``requests.api.get``, ...)."""
     raw = set(TARGET_NAMES)
@@ -95,7 +125,7 @@ def _imports_a_target(data: bytes) -> bool:
     from which any target is reachable), or ``from <module> import`` where a target lives
     under the module (or ``*``). Sound over-approximation of stage 2's import analysis; a
     match in a string or comment only costs the next stage."""
-    if _IMPORT.search(data) is not None:
+    if _IMPORT.search(data) is not None or imports_generated(data):
         return True
     for match in _FROM.finditer(data):
         module = re.sub(rb"[\s\\]", b"", match.group(1)).decode("ascii", "replace")
@@ -160,18 +190,19 @@ def import_bindings(node: ast.AST) -> Iterator[Tuple[str, str, str]]:
                 yield alias.asname or alias.name, f"{node.module}.{alias.name}", node.module
 
 
-def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool]:
-    """Local name -> the qualified names imports of an HTTP library bind it to, and whether
-    the file star-imports one."""
+def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool, bool]:
+    """Local name -> the qualified names imports of an HTTP library bind it to, whether the
+    file star-imports one, and whether it imports from a generated client module."""
     bound: Dict[str, Set[str]] = {}
-    star = False
+    star = generated = False
     for node in _statements(tree):
+        generated = generated or generated_module(node)
         for local, qualified, module in import_bindings(node):
             if _is_library_module(module):
                 bound.setdefault(local, set()).add(qualified)
         if isinstance(node, ast.ImportFrom) and not node.level and node.module and _is_library_module(node.module):
             star = star or any(alias.name == "*" for alias in node.names)
-    return bound, star
+    return bound, star, generated
 
 
 def _dotted(node: ast.AST) -> Optional[Tuple[str, str]]:
@@ -244,10 +275,12 @@ def parse_ast(data: bytes) -> Optional[ast.Module]:
 
 def kinds_in(tree: ast.Module) -> Optional[FrozenSet[str]]:
     try:
-        bound, star = _bindings(tree)
+        bound, star, generated = _bindings(tree)
         kinds = _target_kinds(tree, bound) if bound else set()
         if star:
             kinds.add(Kind.STAR)
+        if generated:  # a client of the package's generated module: a made client, for the codemods
+            kinds.add(Kind.CONSTRUCTOR)
         return frozenset(kinds)
     except RecursionError:
         return None

@@ -444,7 +444,11 @@ def test_the_prefilter_and_pruning_read_imports_through_one_rule():
         ("u", "urllib.request.urlopen", "urllib.request"),
         ("environ", "os.environ", "os"),
     ]
-    assert _bindings(tree) == ({"requests": {"requests"}, "hx": {"httpx"}, "u": {"urllib.request.urlopen"}}, True)
+    assert _bindings(tree) == (
+        {"requests": {"requests"}, "hx": {"httpx"}, "u": {"urllib.request.urlopen"}},
+        True,
+        False,
+    )
     watched = frozenset({"os.environ", "httpx"})
     assert set().union(*(prune._import_bindings(node, watched) for node in tree.body)) == {"hx", "environ"}
 
