@@ -15,6 +15,7 @@ import os
 from typing import Any, List, Optional
 
 import libcst as cst
+from libcst.metadata import ScopeProvider
 
 from ..imports import dotted
 from .client import DEFAULT_MODULE_NAMES, api_of, modules_of
@@ -38,6 +39,7 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     libraries = modules_of(ok)
     given = share.options["session-name"] or ""
     names = {}
+    reused = {}
     guard = None
     for lib in libraries:
         lib_targets = [t for t in ok if t.found.top_module == lib]
@@ -48,12 +50,21 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
             for t in lib_targets:
                 share.report(t.call, *problem)
             continue
+        existing = _imported_already(share, lib, lib_targets, first_use) if lib_guard is None else None
+        if existing is not None:  # an earlier run's import of the package's client: reuse it
+            reused[lib] = existing
+            continue
         if given:
             base = given if api_of(lib) == "requests" or len(libraries) == 1 else f"{given}_httpx"
         else:
             base = DEFAULT_MODULE_NAMES[api_of(lib)]
         names[lib] = share.imports.fresh(base)
+    for lib in reused:
+        share.requires.append((client.path, lib))
     if not names:
+        for t in ok:
+            if t.found.top_module in reused:
+                share.schedule(t, reused[t.found.top_module])
         return
     source = client.import_from(share.context.filename or "", _relative(module, client))
     aliases = ", ".join(f"{EXPORTS[lib]} as {names[lib]}" for lib in sorted(names, key=lambda m: EXPORTS[m]))
@@ -72,8 +83,38 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     for lib in names:
         share.requires.append((client.path, lib))
     for t in ok:
-        if t.found.top_module in names:
-            share.schedule(t, names[t.found.top_module])
+        receiver = names.get(t.found.top_module) or reused.get(t.found.top_module)
+        if receiver is not None:
+            share.schedule(t, receiver)
+
+
+def _imported_already(share: Any, lib: str, targets: List[ShareTarget], first_use: int) -> Optional[str]:
+    """The name the module already binds ``lib``'s client of the package to: a module-level
+    ``from ._http_client import session as _session`` an earlier run wrote, before the first
+    target, the name's only binding and the one every target sees (``FileContext.shared``:
+    the client module is ours and defines it)."""
+    for found in share.file.shared:
+        if found.name != EXPORTS[lib] or found.library != lib:
+            continue
+        bindings = share.imports.global_bindings(found.local)
+        if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ImportFrom):
+            continue
+        binding = bindings[0]
+        if share.resolver._shared_import(binding.node, found.local) is None:
+            continue
+        if top_statement_index(share, binding.node) >= first_use:
+            continue
+        if all(_sees(share, t.call, found.local, binding) for t in targets):
+            return found.local
+    return None
+
+
+def _sees(share: Any, node: cst.CSTNode, name: str, binding: Any) -> bool:
+    try:
+        scope = share.get_metadata(ScopeProvider, node, None)
+    except KeyError:
+        return False
+    return scope is not None and set(scope[name]) == {binding}
 
 
 def _library_run_end(module: cst.Module, libraries: Any, point: int) -> int:
