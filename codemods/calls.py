@@ -10,7 +10,7 @@ through ``ScopeProvider`` assignments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional, Set, Tuple
+from typing import Any, Iterable, Optional, Set, Tuple
 
 import libcst as cst
 from libcst import MetadataDependent
@@ -264,7 +264,8 @@ class HttpResolver:
             if not isinstance(assignment, Assignment):
                 return None
             if isinstance(assignment.node, cst.ImportFrom):
-                client = self._shared_import(assignment.node, expr.value)
+                shared = self.shared_import(assignment.node, expr.value)
+                client = (shared.client_class, shared.library) if shared is not None else None
             else:
                 client = self._class_of_binding(assignment.node)
             if client is None:
@@ -300,10 +301,34 @@ class HttpResolver:
         except KeyError:
             return None
 
-    def _shared_import(self, node: cst.ImportFrom, local: str) -> Optional[Tuple[str, str]]:
-        """(client class, module) of ``local`` when ``node`` imports it from the package's
-        generated client module and the engine found that client trusted
-        (``FileContext.shared``, ``share/shared_import.py``)."""
+    def shared_qualified(self, expr: cst.BaseExpression) -> Set[str]:
+        """``pkg._http_client.session.get`` for ``_session.get`` when ``_session`` is only
+        bound by an import of a trusted client of the package's generated module (tests patch
+        the client there); else nothing."""
+        parts = []
+        while isinstance(expr, cst.Attribute):
+            parts.append(expr.attr.value)
+            expr = expr.value
+        if not isinstance(expr, cst.Name) or not getattr(getattr(self.dependent, "file", None), "shared", ()):
+            return set()
+        try:
+            scope = self.dependent.get_metadata(ScopeProvider, expr, None)
+        except KeyError:
+            return set()
+        if scope is None:
+            return set()
+        assignments = list(scope[expr.value])
+        if len(assignments) != 1 or not isinstance(assignments[0].node, cst.ImportFrom):
+            return set()
+        shared = self.shared_import(assignments[0].node, expr.value)
+        if shared is None or not shared.absolute:
+            return set()
+        return {".".join([shared.absolute, shared.name, *reversed(parts)])}
+
+    def shared_import(self, node: cst.ImportFrom, local: str) -> Optional[Any]:
+        """The ``share.shared_import.SharedImport`` of ``local`` when ``node`` imports it from
+        the package's generated client module and the engine found that client trusted
+        (``FileContext.shared``)."""
         shared = getattr(getattr(self.dependent, "file", None), "shared", ())
         if not shared or isinstance(node.names, cst.ImportStar):
             return None
@@ -315,7 +340,7 @@ class HttpResolver:
             name = get_full_name_for_node(alias.name)
             for found in shared:
                 if found.module == module and found.name == name and found.local == local:
-                    return found.client_class, found.library
+                    return found
         return None
 
     def _annotated(self, annotation: cst.BaseExpression) -> Optional[Tuple[str, str]]:

@@ -66,7 +66,9 @@ class WrappingCodemod(HttpCodemod):
             path=self.context.filename or "",
             library=library,
             verb=chain[-1],
-            qualified=tuple(sorted(self.resolver.imported_names(call.func))),
+            qualified=tuple(
+                sorted(self.resolver.imported_names(call.func) | self.resolver.shared_qualified(call.func))
+            ),
             chain=chain,
             scope=scope,
         )

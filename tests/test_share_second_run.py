@@ -258,3 +258,34 @@ def test_a_new_bare_call_reuses_the_import_an_earlier_run_wrote(tmp_path):
     snapshot = {p: p.read_bytes() for p in root.rglob("*.py")}
     cli(root)
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == snapshot
+
+
+def test_a_test_that_patches_the_shared_client_where_its_module_says(tmp_path):
+    """The generated module's docstring tells tests to patch the client there: a response made
+    through it may be a mock, closed with ``contextlib.closing`` as for a module's own session."""
+    body = (
+        "\n\ndef lines(url):\n    response = _session.get(url, stream=True)\n    for line in response.iter_lines():\n"
+    )
+    body += "        print(line)\n"
+    patches = {
+        "pkg._http_client.session.get": 'mock.patch("pkg._http_client.session.get")',
+        "object": 'mock.patch.object(pkg._http_client.session, "get")',
+        "none": 'mock.patch("pkg.other.thing")',
+    }
+    for name, patch in patches.items():
+        root = write(
+            tmp_path / name.replace(".", "_"),
+            {
+                "pyproject.toml": "",
+                "pkg/__init__.py": "",
+                f"pkg/{MODULE_BASE}.py": render(["requests"], False, "pkg"),
+                "pkg/a.py": "from ._http_client import session as _session\n" + body,
+                "tests/test_a.py": (
+                    "from unittest import mock\n\nimport pkg._http_client\nfrom pkg import a\n\n\n"
+                    f"def test_lines():\n    with {patch}:\n        a.lines('u')\n"
+                ),
+            },
+        )
+        sites = cli(root, "--check", "--format", "json")
+        assert [r[3] for r in sites] == ["fixed"], sites
+        assert ("contextlib.closing" in sites[0][4]) == (name != "none"), sites

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
@@ -248,6 +249,8 @@ class ProjectFacts:
         real = _real(site.path)
         modules = self.names_of(real, project)
         roots = _PRODUCER_ROOTS if covers is _covers_response else ()
+        if covers is _covers_response:
+            roots = (*roots, *_generated_clients(site))
         found = []
         for patch in self._candidates(project, site.library, [*modules, *roots]):
             why = covers(patch, site, modules, lambda: patch.reach == "" or real in self.reachable(patch.reach))
@@ -684,6 +687,21 @@ _RESPONSE_CLASSES = {
 }
 
 
+#: A call on a client of a package's generated client module (``share/shared_import.py``):
+#: ``pkg._http_client.session.get``.
+_GENERATED_CLIENT = re.compile(r"(?:^|\.)_http_client(?:_\d+)?\.\w+")
+
+
+def _generated_clients(site: CallSite) -> List[str]:
+    """The generated client modules (``pkg._http_client``) the call's names go through."""
+    out = []
+    for name in site.qualified:
+        match = _GENERATED_CLIENT.search(name)
+        if match is not None:
+            out.append(name[: match.start() + match.group(0).rindex(".")])
+    return out
+
+
 def _covers_response(patch: Patch, site: CallSite, modules: Sequence[str], reaches: Any) -> Optional[str]:
     """Why ``patch`` may make the response call at ``site`` return something other than a
     real response: it replaces the call's own function through the module's binding
@@ -702,6 +720,9 @@ def _covers_response(patch: Patch, site: CallSite, modules: Sequence[str], reach
             rest = tuple(target[len(module) + 1 :].split("."))
             if rest == site.chain[: len(rest)]:
                 return f"{patch.text} at {patch.where} replaces this call's function"
+    for name in site.qualified:  # the package's shared client, where its module says to patch it
+        if _GENERATED_CLIENT.search(name) and (name == target or name.startswith(target + ".")):
+            return f"{patch.text} at {patch.where} replaces this call's function"
     glob = _library_target(target)
     if glob is None or not reaches():
         return None

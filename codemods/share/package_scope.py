@@ -100,7 +100,7 @@ def _imported_already(share: Any, lib: str, targets: List[ShareTarget], first_us
         if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ImportFrom):
             continue
         binding = bindings[0]
-        if share.resolver._shared_import(binding.node, found.local) is None:
+        if share.resolver.shared_import(binding.node, found.local) is None:
             continue
         if top_statement_index(share, binding.node) >= first_use:
             continue

@@ -53,6 +53,8 @@ class SharedImport:
     local: str
     client_class: str
     library: str
+    #: The client module's dotted name (``pkg._http_client``): where tests patch the client.
+    absolute: str = ""
 
 
 def shared_imports(data: bytes, path: str) -> Tuple[SharedImport, ...]:
@@ -63,10 +65,18 @@ def shared_imports(data: bytes, path: str) -> Tuple[SharedImport, ...]:
         exports = _trusted(target) if target is not None else {}
         for alias in node.names:
             client = exports.get(alias.name)
-            if client is not None:
+            if client is not None and target is not None:
                 module = "." * node.level + (node.module or "")
-                found.append(SharedImport(module, alias.name, alias.asname or alias.name, *client))
+                absolute = _dotted(target)
+                found.append(SharedImport(module, alias.name, alias.asname or alias.name, *client, absolute))
     return tuple(found)
+
+
+def _dotted(target: str) -> str:
+    """The dotted module name of ``target`` (a ``.py`` file inside its top-level package)."""
+    top = _top_package(os.path.dirname(target)) or os.path.dirname(target)
+    relative = os.path.relpath(target[: -len(".py")], os.path.dirname(top))
+    return ".".join(relative.split(os.sep))
 
 
 def _generated_imports(data: bytes, path: str) -> Iterator[Tuple[ast.ImportFrom, Optional[str]]]:
