@@ -189,6 +189,12 @@ DOCS = CodemodDocs(
     because it is what a reviewer of a bulk pull request expects (one client, not eight
     copies of four lines); tests that mock the bare calls (`mock.patch("pkg.mod.requests.get")`)
     are found by the project facts pass under every strategy and their calls left bare.
+    On later runs a name imported from the module is the client it defines, as a
+    module-level `_session = requests.Session()` is: close-response and add-timeout still act
+    on `_session.get(...)` (a test's patch of `pkg._http_client.session.get` counts), and a new
+    bare call in the module reuses the import. Only while the module is ours: it starts with
+    the docstring above and binds the name once, to the library's client; otherwise the
+    name is an unknown object.
   - An optional dependency (`try: import requests` / `except ImportError: pass`, or
     `requests = None` in the handler): under `package` and `module` the client (or its
     import) goes into that `try`, right after `import requests`, so the module still imports
