@@ -175,7 +175,7 @@ def _format_lf(old: str, new: str, path: str, style: Any) -> str:
         return new
     formatted = _format_ranges(command, new, path, style, ranges)
     if formatted is not None and _within(new, formatted, ranges):
-        return formatted
+        return _two_before_top_level(new, formatted)
     # The formatter reached past the changed statements: each is formatted alone.
     return _format_alone(command, new, path, style, ranges)
 
@@ -214,6 +214,37 @@ def _format_ranges(
             return None
         text = formatted
     return text
+
+
+_TOP_LEVEL = ("def ", "async def ", "class ", "@")
+
+
+def _two_before_top_level(new: str, formatted: str) -> str:
+    """``formatted``, with the blank lines the formatter dropped before a top-level ``def``,
+    ``class`` or decorator put back, up to the two that both formatters want there. Formatting
+    the lines of an added import alone (black ``--line-ranges``) left one blank line before the
+    ``@pytest.mark.parametrize`` that followed: the definition outside the range keeps its own
+    blank lines as the rewrite wrote them (python-gitlab's tests: a new I001 and a black
+    complaint)."""
+    from .linediff import _opcodes
+
+    a, b = _lines(new), _lines(formatted)
+    out: List[str] = []
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+        out += b[j1:j2]
+        if tag != "delete" or any(line.strip() for line in a[i1:i2]):
+            continue
+        following = next((line for line in a[i2:] if line.strip()), "")
+        if not following.startswith(_TOP_LEVEL):
+            continue
+        blanks = 0  # the blank lines already there: before the deletion and after it
+        while blanks < len(out) and not out[len(out) - 1 - blanks].strip():
+            blanks += 1
+        after = next((k for k, line in enumerate(a[i2:]) if line.strip()), len(a) - i2)
+        out += a[i1 : i1 + max(0, min(i2 - i1, 2 - blanks - after))]
+    if out == b:
+        return formatted
+    return "\n".join(out) + ("\n" if formatted.endswith("\n") else "")
 
 
 def _within(new: str, formatted: str, ranges: List[Tuple[int, int]]) -> bool:

@@ -769,3 +769,27 @@ def test_style_is_read_from_the_nearest_configuration(tmp_path):
         (project / "Makefile").write_text(text)
         assert style_for(str(project / "m.py")).formatter == expected
     assert engine  # the engine runs the formatter (formatting.format_changed)
+
+
+def test_black_keeps_two_blank_lines_before_a_decorated_def_after_an_added_import(tmp_path):
+    # python-gitlab's tests (ruff_corpus): the package client's import added after the import
+    # block, formatted alone with ``black --line-ranges``, left one blank line before the
+    # ``@pytest.mark.parametrize`` below it (a new I001 and a black complaint).
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.black]\nline-length = 88\n')
+    (root / "tests" / "__init__.py").write_text("")
+    source = (
+        "import json\n\nimport pytest\nimport requests\n\nfrom gitlab import utils\n\n\n"
+        '@pytest.mark.parametrize("a", [1])\ndef test_a(a):\n    assert json.dumps(a)\n\n\n'
+        'def test_b():\n    resp = requests.get("https://example.com", stream=True)\n'
+        "    utils.response_content(resp)\n"
+    )
+    (root / "tests" / "test_u.py").write_text(source)
+    out = CliRunner().invoke(command, [str(root), "--select", "share-session", "--no-cache", "-j", "1"])
+    assert out.exit_code == 0, out.output
+    text = (root / "tests" / "test_u.py").read_text()
+    assert '_session\n\n\n@pytest.mark.parametrize("a", [1])\n' in text, text
+    black = shutil.which("black") or str(Path(sys.executable).with_name("black"))
+    check = subprocess.run([black, "--check", "-q", str(root / "tests" / "test_u.py")], cwd=root)
+    assert check.returncode == 0
