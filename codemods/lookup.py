@@ -16,12 +16,11 @@ parses nothing. Results come in the order of the paths.
 
 from __future__ import annotations
 
-import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from . import cache, engine
 from .engine import SKIPPED, FileResult, Settings
-from .fileindex import MISSING, FileIndex, digest, shared
+from .fileindex import MISSING, FileIndex, absolute, digest, shared
 
 PURPOSE = "screen"
 
@@ -74,7 +73,7 @@ def remember(
         return
     if result.status == engine.CHANGED and settings.mode == engine.WRITE:
         return
-    index.seen.pop(os.path.abspath(path), None)  # look again: the worker took its time
+    index.seen.pop(absolute(path), None)  # look again: the worker took its time
     sha, _ = index.content(path)
     if sha != seen:
         return
