@@ -16,17 +16,28 @@ parses nothing. Results come in the order of the paths.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import cache, engine
 from .engine import SKIPPED, FileResult, Settings
-from .fileindex import MISSING, FileIndex, absolute, digest, shared
+from .fileindex import MISSING, FileIndex, absolute, digester, shared
 
 PURPOSE = "screen"
 
 
+#: ``verdict_key``'s memo: the prefilter's words (a tuple) -> the digest of bytes under them
+#: (``fileindex.digester``): most files of a run share the configured words.
+_DIGESTERS: Dict[Tuple[str, ...], Callable[[str], str]] = {}
+
+
 def verdict_key(settings: Settings, path: str, sha: str) -> str:
-    return digest(PURPOSE, sorted(set(engine.words_for(settings, path))), sha)
+    words = tuple(engine.words_for(settings, path))
+    of = _DIGESTERS.get(words)
+    if of is None:
+        if len(_DIGESTERS) >= 4096:
+            _DIGESTERS.clear()
+        of = _DIGESTERS[words] = digester(PURPOSE, sorted(set(words)))
+    return of(sha)
 
 
 def lookup(

@@ -988,3 +988,18 @@ def test_the_project_finders_marker_memo_lasts_one_pass(tmp_path):
     os.remove(tmp_path / "pyproject.toml")
     (tmp_path / "sub" / "setup.py").write_text("")
     assert facts.collect([str(module)], [str(tmp_path)]).projects == (str(tmp_path / "sub"),)
+
+
+def test_the_verdict_key_memo_follows_the_prefilter_words(tmp_path):
+    """``lookup.verdict_key`` hashes the words once per set of words: the same key as the
+    plain digest, and another one for other words."""
+    from codemods import fileindex, lookup
+
+    keys = set()
+    for words in (("requests",), ("httpx", "requests"), ("requests",), ("requests", "requests")):
+        s = settings(tmp_path, prefilter_words=words)
+        key = lookup.verdict_key(s, "a.py", "0" * 64)
+        assert key == fileindex.digest(lookup.PURPOSE, sorted(set(words)), "0" * 64)
+        assert lookup.verdict_key(s, "a.py", "1" * 64) != key
+        keys.add(key)
+    assert len(keys) == 2
