@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
@@ -53,10 +53,26 @@ def inside(real: str, roots: Iterable[str]) -> bool:
     return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
+#: ``display_path``'s memo: (current directory, path) -> what it shows.
+_SHOWN: Dict[Tuple[str, str], str] = {}
+_SHOWN_MAX = 200_000
+
+
 def display_path(path: str) -> str:
-    """Relative to the current directory when below it, else as given."""
-    absolute = os.path.abspath(path)
+    """Relative to the current directory when below it, else as given (memoised by the
+    current directory: a run shows each file several times)."""
     cwd = os.getcwd()
+    key = (cwd, path)
+    found = _SHOWN.get(key)
+    if found is None:
+        if len(_SHOWN) >= _SHOWN_MAX:
+            _SHOWN.clear()
+        found = _SHOWN[key] = _display_path(path, cwd)
+    return found
+
+
+def _display_path(path: str, cwd: str) -> str:
+    absolute = os.path.abspath(path)
     if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
         return os.path.relpath(absolute, cwd)
     return path
@@ -172,9 +188,14 @@ class _Walker:
                         ignores.append((directory, spec))
         self.walk(root, root, ignores, ())
 
-    def walk(self, root: str, directory: str, ignores, ancestors: Tuple[str, ...], below: str = "") -> None:
-        """``below``: ``directory`` relative to ``root`` ("" for root itself), "/"-separated."""
-        real = os.path.realpath(directory)
+    def walk(
+        self, root: str, directory: str, ignores, ancestors: Tuple[str, ...], below: str = "", real: str = ""
+    ) -> None:
+        """``below``: ``directory`` relative to ``root`` ("" for root itself), "/"-separated.
+        ``real``: its real path when the caller knows it (a directory that is no link, in one
+        whose real path is known: that path plus its name), else resolved here."""
+        if not real:
+            real = os.path.realpath(directory)
         if real in ancestors:
             self.result.errors.append((directory, "symlink loop: directory contains itself"))
             return
@@ -211,10 +232,13 @@ class _Walker:
                     absolute, True, ignores
                 ):
                     continue
-                if entry.is_symlink() and os.path.realpath(path) not in ancestors:
-                    self.add_link(path, is_dir=True)  # a loop is reported by walk()
+                if entry.is_symlink():
+                    if os.path.realpath(path) not in ancestors:
+                        self.add_link(path, is_dir=True)  # a loop is reported by walk()
+                        continue
+                    self.walk(root, path, ignores, ancestors, rel + "/")
                     continue
-                self.walk(root, path, ignores, ancestors, rel + "/")
+                self.walk(root, path, ignores, ancestors, rel + "/", os.path.join(real, entry.name))
                 continue
             if (self.excludes is not None and self.excludes.match_file(rel)) or self.ignored_by_git(
                 absolute, False, ignores

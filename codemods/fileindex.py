@@ -47,6 +47,39 @@ def digest(purpose: str, parts: Any, content: str) -> str:
     return h.hexdigest()[:32]
 
 
+def digester(purpose: str, parts: Any) -> Callable[[str], str]:
+    """``lambda content: digest(purpose, parts, content)``, with the purpose and parameters
+    hashed once (a caller that keys many files on the same parameters)."""
+    prefix = hashlib.sha256(purpose.encode() + b"\0")
+    prefix.update(_ENCODER.encode(parts).encode("utf-8", "surrogateescape") + b"\0")
+
+    def of(content: str) -> str:
+        h = prefix.copy()
+        h.update(content.encode())
+        return h.hexdigest()[:32]
+
+    return of
+
+
+#: ``absolute``'s memo: a path as given -> ``os.path.abspath`` of it (a relative path is keyed
+#: with the current directory it was resolved against).
+_ABSOLUTE: Dict[Any, str] = {}
+_ABSOLUTE_MAX = 200_000
+
+
+def absolute(path: str) -> str:
+    """``os.path.abspath(path)``, memoised: a run asks the index about each file a few times,
+    and the same file under the same spelling normalises to the same path (for a relative
+    spelling, under the same current directory)."""
+    key: Any = path if path.startswith(os.sep) else (os.getcwd(), path)
+    found = _ABSOLUTE.get(key)
+    if found is None:
+        if len(_ABSOLUTE) >= _ABSOLUTE_MAX:
+            _ABSOLUTE.clear()
+        found = _ABSOLUTE[key] = os.path.abspath(path)
+    return found
+
+
 def _signature(st: os.stat_result) -> List[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
@@ -114,41 +147,53 @@ class FileIndex:
     def content(self, path: str, read: bool = False) -> Tuple[Optional[str], Optional[bytes]]:
         """(SHA-256 hex of the file's bytes, the bytes when they had to be read or ``read``);
         ``(None, None)`` when the file cannot be read as a regular file."""
-        absolute = os.path.abspath(path)
-        if not read and absolute in self.seen:
-            return self.seen[absolute], None
+        full = absolute(path)
+        if not read and full in self.seen:
+            return self.seen[full], None
         try:
-            st = os.stat(absolute)
+            st = os.stat(full)
         except OSError:
             return None, None
         if not os.path.stat.S_ISREG(st.st_mode):
             return None, None
-        entry = self.files.get(absolute)
+        entry = self.files.get(full)
         signature = _signature(st)
         if entry is not None and entry.get("stat") == signature and not read:
-            self.seen[absolute] = entry["sha"]
+            self.seen[full] = entry["sha"]
             return entry["sha"], None
         try:
-            with open(absolute, "rb") as handle:
+            with open(full, "rb") as handle:
                 data = handle.read()
         except OSError:
             return None, None
         sha = hashlib.sha256(data).hexdigest()
-        self._record(absolute, signature, sha)
+        self._record(full, signature, sha)
         return sha, data
 
     def known(self, path: str) -> Optional[str]:
         """``content(path)``'s SHA-256 when it needs no read (seen in this run, or the
         ``stat`` signature recorded); else ``None`` (read it, or ``hashed`` elsewhere)."""
-        absolute = os.path.abspath(path)
-        if absolute in self.seen:
-            return self.seen[absolute]
+        full = absolute(path)
+        if full in self.seen:
+            return self.seen[full]
         try:
-            st = os.stat(absolute)
+            st = os.stat(full)
         except OSError:
             return None
-        entry = self.files.get(absolute)
+        entry = self.files.get(full)
         if entry is not None and os.path.stat.S_ISREG(st.st_mode) and entry.get("stat") == _signature(st):
+            self.seen[full] = entry["sha"]
+            return entry["sha"]
+        return None
+
+    def known_stat(self, absolute: str, st: os.stat_result) -> Optional[str]:
+        """``known`` for the normalised absolute path of a regular file whose ``stat`` (or
+        ``lstat``: not a link) the caller has in hand already."""
+        found = self.seen.get(absolute)
+        if found is not None:
+            return found
+        entry = self.files.get(absolute)
+        if entry is not None and entry.get("stat") == _signature(st):
             self.seen[absolute] = entry["sha"]
             return entry["sha"]
         return None
@@ -157,7 +202,7 @@ class FileIndex:
         """What ``hashed(path)`` found (in another process, say a worker of the facts pass),
         recorded as ``content`` records a file it read; its SHA-256."""
         signature, sha = seen
-        self._record(os.path.abspath(path), list(signature), sha)
+        self._record(absolute(path), list(signature), sha)
         return sha
 
     def _record(self, absolute: str, signature: List[int], sha: str) -> None:
@@ -174,18 +219,18 @@ class FileIndex:
 
     def size(self, path: str) -> int:
         """The size recorded with the file's signature (0: none)."""
-        entry = self.files.get(os.path.abspath(path)) or {}
+        entry = self.files.get(absolute(path)) or {}
         return (entry.get("stat") or [0])[0]
 
     def get(self, path: str, purpose: str, key: str) -> Any:
-        entry = self.files.get(os.path.abspath(path))
+        entry = self.files.get(absolute(path))
         found = entry.get("memo", {}).get(purpose) if entry is not None else None
         if isinstance(found, list) and len(found) == 2 and found[0] == key:
             return found[1]
         return MISSING
 
     def put(self, path: str, purpose: str, key: str, value: Any) -> None:
-        entry = self.files.get(os.path.abspath(path))
+        entry = self.files.get(absolute(path))
         if entry is None:
             return  # only files hashed through ``content``
         memo = entry.setdefault("memo", {})
@@ -214,6 +259,11 @@ def shared(cache_dir: str) -> Optional[FileIndex]:
     if _SHARED is None or _SHARED.cache_dir != cache_dir:
         _SHARED = FileIndex(cache_dir)
     _SHARED.new_run()
+    return _SHARED
+
+
+def current() -> Optional[FileIndex]:
+    """This run's index (``shared``), ``None`` without one."""
     return _SHARED
 
 

@@ -16,18 +16,28 @@ parses nothing. Results come in the order of the paths.
 
 from __future__ import annotations
 
-import os
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import cache, engine
 from .engine import SKIPPED, FileResult, Settings
-from .fileindex import MISSING, FileIndex, digest, shared
+from .fileindex import MISSING, FileIndex, absolute, digester, shared
 
 PURPOSE = "screen"
 
 
+#: ``verdict_key``'s memo: the prefilter's words (a tuple) -> the digest of bytes under them
+#: (``fileindex.digester``): most files of a run share the configured words.
+_DIGESTERS: Dict[Tuple[str, ...], Callable[[str], str]] = {}
+
+
 def verdict_key(settings: Settings, path: str, sha: str) -> str:
-    return digest(PURPOSE, sorted(set(engine.words_for(settings, path))), sha)
+    words = tuple(engine.words_for(settings, path))
+    of = _DIGESTERS.get(words)
+    if of is None:
+        if len(_DIGESTERS) >= 4096:
+            _DIGESTERS.clear()
+        of = _DIGESTERS[words] = digester(PURPOSE, sorted(set(words)))
+    return of(sha)
 
 
 def lookup(
@@ -74,7 +84,7 @@ def remember(
         return
     if result.status == engine.CHANGED and settings.mode == engine.WRITE:
         return
-    index.seen.pop(os.path.abspath(path), None)  # look again: the worker took its time
+    index.seen.pop(absolute(path), None)  # look again: the worker took its time
     sha, _ = index.content(path)
     if sha != seen:
         return

@@ -26,7 +26,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from . import fileindex
 
@@ -383,28 +383,42 @@ _FROM_IMPORT = re.compile(rb"from(?<=\bfrom)\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)
 @functools.lru_cache(maxsize=16)
 def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
     """module's last dotted part -> the names some file of the project imports from a module
-    of that name (``from x.y import a, b``: ``y`` -> {a, b}); None: too many files to tell."""
+    of that name (``from x.y import a, b``: ``y`` -> {a, b}); None: too many files to tell.
+
+    Every directory is listed again on each call (a file added since the last run is seen);
+    an unchanged file's pairs come from the file index's memo through the ``lstat`` its
+    directory listing gives (``_file_pairs``), without reading it."""
     found: Dict[str, set] = {}
     count = 0
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info")]
-        for name in files:
+    memo_key = fileindex.digester(*_FROM_IMPORTS_MEMO)
+    index = fileindex.current()
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        try:
+            listing = os.scandir(directory)
+        except OSError:
+            continue
+        with listing:
+            entries = list(listing)
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()  # follows a link, as os.walk sorts its names
+            except OSError:
+                is_dir = False
+            if is_dir:
+                # A link to a directory is not descended into (os.walk's followlinks=False).
+                if name not in _SKIP_DIRS and not name.endswith(".egg-info") and not entry.is_symlink():
+                    pending.append(entry.path)
+                continue
             if not name.endswith((".py", ".pyi")):
                 continue
             count += 1
             if count > MAX_PROJECT_FILES:
                 return None
-            full = os.path.join(directory, name)
-            try:
-                # Regular files only, never through a link: a FIFO would block the read, a
-                # device or a link out of the tree is not the project's source.
-                if not stat.S_ISREG(os.lstat(full).st_mode):
-                    continue
-                pairs = fileindex.remembered(full, *_FROM_IMPORTS_MEMO, _from_imports, _MAX_READ)
-                if pairs is fileindex.MISSING:
-                    with open(full, "rb") as handle:
-                        pairs = _from_imports(handle.read(_MAX_READ))
-            except OSError:
+            pairs = _file_pairs(entry, index, memo_key)
+            if pairs is None:
                 continue
             for tail, names in pairs:
                 if tail.startswith("."):
@@ -416,6 +430,30 @@ def _imported_names(root: str) -> Optional[Dict[str, FrozenSet[str]]]:
                     tail = os.path.basename(package)
                 found.setdefault(tail, set()).update(names)
     return {k: frozenset(v) for k, v in found.items()}
+
+
+def _file_pairs(entry: "os.DirEntry[str]", index: Any, memo_key: Callable[[str], str]) -> Optional[List[List[Any]]]:
+    """``_from_imports`` of the file at ``entry`` (``None``: not a regular file, unreadable).
+    Regular files only, never through a link: a FIFO would block the read, a device or a link
+    out of the tree is not the project's source."""
+    full = entry.path
+    try:
+        st = entry.stat(follow_symlinks=False)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if index is not None:
+            sha = index.known_stat(full, st)
+            if sha is not None:
+                pairs = index.get(full, _FROM_IMPORTS_MEMO[0], memo_key(sha))
+                if pairs is not fileindex.MISSING:
+                    return pairs
+        pairs = fileindex.remembered(full, *_FROM_IMPORTS_MEMO, _from_imports, _MAX_READ)
+        if pairs is fileindex.MISSING:
+            with open(full, "rb") as handle:
+                pairs = _from_imports(handle.read(_MAX_READ))
+    except OSError:
+        return None
+    return pairs
 
 
 #: The file index's memo of ``_from_imports`` (purpose, parameters).

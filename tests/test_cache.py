@@ -921,3 +921,85 @@ def test_the_factories_pass_sees_the_patches_in_sorted_order(tmp_path, monkeypat
     found = facts.for_run(sorted(str(p) for p in tree.rglob("*.py")), [str(tree)])
     assert len(seen) == 1 and isinstance(seen[0], tuple) and len(seen[0]) >= 3
     assert list(seen[0]) == sorted(found.patches)
+
+
+def test_a_new_importer_in_a_new_directory_is_a_miss_and_links_are_not_followed(tmp_path, monkeypatch):
+    """``style._imported_names`` lists every directory again on each run (the file index
+    answers only for the files it lists): a module imported by a file added since the last
+    run, in a directory added since, is a miss and gets its fresh result. A link to a
+    directory is listed but not descended into (os.walk's rule), a link to a file not read."""
+    from codemods import style
+
+    tree, cache_dir, _ = _cold_run(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "uses.py").write_text("from mod import not_through_a_link\n")
+    (tree / "linked").symlink_to(outside, target_is_directory=True)
+    (tree / "linked_file.py").symlink_to(outside / "uses.py")
+    style._imported_names.cache_clear()
+    found = style._imported_names(str(tree))
+    assert "not_through_a_link" not in found.get("mod", ())
+    _, hashed, _, handed = _warm(tree, cache_dir, monkeypatch)
+    assert hashed == 1 and not handed  # unchanged: every from-import from the index's memo
+    (tree / "tools" / "deep").mkdir(parents=True)
+    (tree / "tools" / "deep" / "use.py").write_text("from pkg.mod import requests\n")
+    report, _, parsed, handed = _warm(tree, cache_dir, monkeypatch)
+    assert str(tree / "pkg" / "mod.py") in handed and parsed > 0
+    assert report == _fresh(tree, cache_dir)
+
+
+def test_the_digester_is_the_digest_and_follows_its_parameters():
+    from codemods import fileindex
+
+    for purpose, parts in (("from-imports", [2]), ("screen", ["a", "b"]), ("x", {"k": [1, "é"]})):
+        of = fileindex.digester(purpose, parts)
+        assert of("abc") == fileindex.digest(purpose, parts, "abc")
+        assert of("abd") == fileindex.digest(purpose, parts, "abd") != of("abc")
+    assert fileindex.digester("p", [1])("c") != fileindex.digester("p", [2])("c")
+
+
+def test_the_memoised_absolute_and_shown_paths_follow_the_current_directory(tmp_path, monkeypatch):
+    """``fileindex.absolute`` and ``discover.display_path`` memoise per spelling; a relative
+    spelling is keyed with the current directory, so a change of directory is a new answer."""
+    from codemods import discover, fileindex
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for where in ("a", "b", "a"):
+        monkeypatch.chdir(tmp_path / where)
+        for spelling in ("x.py", "./sub/../x.py", str(tmp_path / where / "x.py"), "/tmp//y/./z.py"):
+            assert fileindex.absolute(spelling) == os.path.abspath(spelling)
+            assert discover.display_path(spelling) == discover._display_path(spelling, os.getcwd())
+        assert discover.display_path(str(tmp_path / "a" / "x.py")) == (
+            "x.py" if where == "a" else str(tmp_path / "a" / "x.py")
+        )
+
+
+def test_the_project_finders_marker_memo_lasts_one_pass(tmp_path):
+    """``facts._ProjectFinder`` memoises which directories hold a marker for one pass only:
+    a marker added before the next pass makes its directory a project."""
+    from codemods import facts
+
+    (tmp_path / "sub" / "pkg").mkdir(parents=True)
+    module = tmp_path / "sub" / "pkg" / "m.py"
+    module.write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text("")
+    assert facts.collect([str(module)], [str(tmp_path)]).projects == (str(tmp_path),)
+    os.remove(tmp_path / "pyproject.toml")
+    (tmp_path / "sub" / "setup.py").write_text("")
+    assert facts.collect([str(module)], [str(tmp_path)]).projects == (str(tmp_path / "sub"),)
+
+
+def test_the_verdict_key_memo_follows_the_prefilter_words(tmp_path):
+    """``lookup.verdict_key`` hashes the words once per set of words: the same key as the
+    plain digest, and another one for other words."""
+    from codemods import fileindex, lookup
+
+    keys = set()
+    for words in (("requests",), ("httpx", "requests"), ("requests",), ("requests", "requests")):
+        s = settings(tmp_path, prefilter_words=words)
+        key = lookup.verdict_key(s, "a.py", "0" * 64)
+        assert key == fileindex.digest(lookup.PURPOSE, sorted(set(words)), "0" * 64)
+        assert lookup.verdict_key(s, "a.py", "1" * 64) != key
+        keys.add(key)
+    assert len(keys) == 2

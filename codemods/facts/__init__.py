@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import operator
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
 from . import factories
@@ -123,15 +124,16 @@ def collect(
         patches.update(its_patches)
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
-    found, factory_files = _factories(files, reals, owner, names, namer, read, index, sorted(patches))
+    ordered = sorted(patches, key=_order_of(Patch))
+    found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered)
     functions = _factory_module_functions(files, found, read)
     bounds: Set[Bound] = set()
     for directory in sorted(finder.declaring_dirs(projects)):
         bounds.update(read_bounds(directory))
     return ProjectFacts(
         projects=tuple(sorted(projects)),
-        patches=tuple(sorted(patches)),
-        changes=tuple(sorted(changes)),
+        patches=tuple(ordered),
+        changes=tuple(sorted(changes, key=_order_of(Change))),
         bounds=tuple(sorted(bounds)),
         imports=tuple(sorted(imports.items())),
         names=tuple(sorted(names.items())),
@@ -142,6 +144,12 @@ def collect(
         files=len(files),
         parsed=parsed,
     )
+
+
+def _order_of(kind: type) -> Callable[[Any], Tuple[Any, ...]]:
+    """A sort key giving the order ``dataclass(order=True)`` defines (its fields' tuple),
+    without a Python-level ``__lt__`` call per comparison (thousands of patches)."""
+    return operator.attrgetter(*(f.name for f in dataclasses.fields(kind)))
 
 
 #: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes).
@@ -437,9 +445,15 @@ class _ProjectFinder:
         self.roots = sorted({_real(r) for r in roots}, key=len, reverse=True)
         self.cache: Dict[str, str] = {}
         self.marked: Set[str] = set()
+        self.markers: Dict[str, bool] = {}
 
     def _has_marker(self, directory: str) -> bool:
-        return any(os.path.exists(os.path.join(directory, m)) for m in MARKERS)
+        # Memoised for this pass: each file's chain of directories up to its root is walked,
+        # and the files of one project share most of it.
+        found = self.markers.get(directory)
+        if found is None:
+            found = self.markers[directory] = any(os.path.exists(os.path.join(directory, m)) for m in MARKERS)
+        return found
 
     def project(self, real_file: str) -> str:
         directory = os.path.dirname(real_file)
