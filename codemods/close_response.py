@@ -413,30 +413,27 @@ DOCS = CodemodDocs(
   block then runs none of its code) produces data: `for line in self._iter_stream(r): yield
   line` is fixed with the loop inside the `with`. The generator object itself holds the
   response until it ends, so a name bound to it is followed like `r.iter_lines()`.""",
-        """**On the public corpus** (86 projects, 16,938 files; `--select close-response,close-client
-  --check`, 2 Dec 2026): the two fix 85 of the 179 sites they find (47%; close-response 70 of
-  114, close-client 15 of 65), 95 (53%) with `--unsafe-fixes`; before these analyses they fixed
-  49 of 168 (29%). 9 of the sites are `opener.open(...)` calls found now (8 fixed). Every
-  rewritten file compiles and a second run changes nothing. Still reported, and why: a client
-  factory returns its client (19) or hands it to a constructor or function of another module
-  that may keep it (17: `Client(session=s)`); a response returned (10) or passed to another
-  module's function (10, unsafe fixes: `Image.open(r.raw)`, `download_file(resp, ...)`); a
-  name that may still be the response or client after any block (20: bound in a loop and used
-  after it, a handler that falls through, `session or requests.Session()`); the rest (18) are
-  stored on `self` or in a subscript, captured, bound at module level, `raise_for_status()`
-  with a keeping use after it, or need `async with` outside `async def`. With the project's
-  tests read (3 Dec 2026): close-response fixes 71 of its 118 sites by default (73 without); one uses
-  `contextlib.closing` for a test's mock (cookiecutter: `mocker.patch('cookiecutter.zipfile.requests.get',
-  return_value=request)` with `request = mocker.MagicMock()`, which `with` would have broken) and
-  two are now unsafe fixes, their tests handing the code a response of their own (obspy's
-  `p.return_value = RequestsMockResponse()`, langchain's `monkeypatch.setattr(requests, 'post',
-  mock_post)`). With the tests' stand-ins read (3 Dec 2026, every default codemod on the whole
-  corpus): close-response fixes 80 of its 148 sites (71 before); the 9 new ones are pytube's
-  callers of `_execute_request`, whose tests hand back a `mock.Mock()` (`mock_urlopen.return_value
-  = mock_response`), and its own suite passes the same tests after the rewrite as before (137
-  passed, 1 failed, 78 errors from missing network and fixtures on both sides). obspy's
-  `RequestsMockResponse` has no `close`, and langchain's `mock_post` returns a
-  `requests.Response()` whose `close()` raises (`raw` is `None`): both stay unsafe fixes.""",
+        """**On the public corpus** (86 projects, 16,938 files; every default codemod, `--check`,
+  3 Dec 2026, stop 24): close-response and close-client fix 106 of the 181 sites they find
+  (59%; close-response 91 of 139, close-client 15 of 42), 133 (73%) with `--unsafe-fixes`; at
+  the start of that day 86 of 195 (44%), 116 (59%) with `--unsafe-fixes`, and before these
+  analyses 49 of 168 (29%). Every rewritten file compiles, a second run changes nothing, and the
+  real suites run before and after (zeep, hvac, shodan, pytube, langchain-community's llamafile
+  tests) pass the same tests. Still reported, and why: 12 functions that hand
+  their response to the caller but are no factory of the project (decorated by a decorator of
+  another module, a retry loop that may fall off its end, `return 0` on another path), so
+  their callers are not checked; 11 clients handed to a constructor or function of another
+  module whose result holds it (unsafe fixes: `Transport(session=s)`); 6 responses passed to
+  another module's function (unsafe: `download_file(resp, ...)`, `self.copyfile(r, out)`);
+  the callers of sambanova's and biopython's factories that pass the response on (`SSEClient`,
+  `ScanProsite.read`); 10 names that may still be the object after any block (bound in an
+  `if` branch and used after it); the rest (about 20) are stored in a subscript or on an
+  attribute of a class that never closes it, captured, returned as something made from it
+  (`r.iter_lines()`), carried out by an exception, or need `async with` outside `async def`.
+  The tests' stand-ins are read: pytube's 9 callers of `_execute_request` get
+  `contextlib.closing` (its tests hand back a `mock.Mock()`); obspy's `RequestsMockResponse`
+  has no `close`, and langchain's `mock_post` returns a `requests.Response()` whose `close()`
+  raises (`raw` is `None`): both stay unsafe fixes.""",
     ),
     safe_fixes=(
         "a response whose every use is in the block, read by the response's own methods or by "
