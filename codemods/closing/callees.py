@@ -71,14 +71,7 @@ class CallCheck(MetadataView):
             helpers.keeps_nothing(self.taint, sub, live, isinstance(self._parent(sub), cst.Await))
             or helpers.yields_data(self.taint, sub, live)  # the taint follows the generator it makes
         ):
-            hazard = helpers.dispatch_hazard(func)
-            if hazard and not self.hazard:
-                name = self.codemod.module.code_for_node(func)
-                self.hazard = hazard
-                self.hazard_reason = (
-                    f"the {noun} is passed to `{name}` at {self.codemod.line_ref(sub)}, which keeps "
-                    f"nothing of it, but {hazard}"
-                )
+            self._dispatch_hazard(func, sub, noun, "nothing of it")
             return
         if (
             noun == "client"
@@ -87,18 +80,22 @@ class CallCheck(MetadataView):
         ):
             # ``Api(session=s)``, ``make_api(s)``: only the result holds it, and the taint
             # follows the result (it is not eager), to the end of the block.
-            hazard = helpers.dispatch_hazard(func)
-            if hazard and not self.hazard:
-                name = self.codemod.module.code_for_node(func)
-                self.hazard = hazard
-                self.hazard_reason = (
-                    f"the {noun} is passed to `{name}` at {self.codemod.line_ref(sub)}, which keeps "
-                    f"it only in what it returns, but {hazard}"
-                )
+            self._dispatch_hazard(func, sub, noun, "it only in what it returns")
             return
         if not self._known_consumer(func, live):
             self._live = live
             self._unknown_call(sub, noun)
+
+    def _dispatch_hazard(self, func: cst.BaseExpression, sub: cst.Call, noun: str, keeps: str) -> None:
+        """A callee whose summary keeps ``keeps`` of the object, but which a subclass may
+        override (``dispatch_hazard``): the first such call makes the fix unsafe."""
+        hazard = self.taint.helpers.dispatch_hazard(func)
+        if hazard and not self.hazard:
+            name = self.codemod.module.code_for_node(func)
+            self.hazard = hazard
+            self.hazard_reason = (
+                f"the {noun} is passed to `{name}` at {self.codemod.line_ref(sub)}, which keeps {keeps}, but {hazard}"
+            )
 
     def _unknown_call(self, call: cst.Call, noun: str) -> None:
         """A tainted value passed to a call nothing is known about. A response (or client)

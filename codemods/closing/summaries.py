@@ -135,6 +135,12 @@ class HelperSummaries(MetadataView):
             return False
         if function.asynchronous is not None and (generator or not awaited):
             return False
+        return self._each_parameter_keeps(taint, call, tainted, callee, NOTHING)
+
+    def _each_parameter_keeps(self, taint: Any, call: cst.Call, tainted: List[Any], callee: Any, what: Any) -> bool:
+        """Every tainted argument is the object itself, passed to a parameter of the callee
+        whose summary keeps ``what`` (``NOTHING``, or only the ``RESULT``) of it."""
+        function, skip, _, summaries = callee
         for arg in tainted:
             itself = arg.value is taint.hoisted_node or (
                 isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
@@ -144,7 +150,7 @@ class HelperSummaries(MetadataView):
             param = _parameter(function, call, arg, skip)
             if param is None:
                 return False
-            key = (function, param, taint.library, taint.client_class, self._noun(taint), NOTHING)
+            key = (function, param, taint.library, taint.client_class, self._noun(taint), what)
             if not summaries._keeps_nothing(key):
                 return False
         return True
@@ -164,18 +170,8 @@ class HelperSummaries(MetadataView):
         function, skip, _, summaries = callee
         if function.asynchronous is not None and not awaited:
             return False
-        for arg in tainted:
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            if arg.star or not itself:
-                return False
-            param = _parameter(function, call, arg, skip)
-            if param is None:
-                return False
-            key = (function, param, taint.library, taint.client_class, self._noun(taint), RESULT)
-            if not summaries._keeps_nothing(key):
-                return False
+        if not self._each_parameter_keeps(taint, call, tainted, callee, RESULT):
+            return False
         if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
             # The instance holds it: every method of the class may read it from ``self``. One
             # argument only: which attributes are plain data depends on the parameter.
