@@ -21,6 +21,7 @@ from .docs import CodemodDocs, Example, ExampleKind
 from .imports import global_scope
 from .share.layout import _import_like, _is_docstring, insertion_point
 from .spec import HTTP_LIBRARIES, Kind, TargetSpec
+from .tree import name_assignment
 
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)``
 SESSION_REQUEST_TIMEOUT_INDEX = 8
@@ -304,15 +305,9 @@ class ConstantPlan:
     def _check_existing(self, body: List[cst.BaseStatement], bindings: List[Any]) -> None:
         name, wanted = self.name, ast.literal_eval(self.codemod.timeout_code)
         for index, stmt in enumerate(body):
-            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
-                continue
-            small = stmt.body[0]
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and small.targets[0].target.value == name
-            ):
+            found = name_assignment(stmt)
+            if found is not None and found[0] == name:
+                small = found[1]
                 if len(bindings) != 1 or getattr(bindings[0], "node", None) is not small.targets[0].target:
                     break
                 try:

@@ -249,11 +249,15 @@ class HttpResolver:
         finally:
             active.discard(id(expr))
 
-    def _client_class_of_name(self, expr: cst.Name) -> Optional[Tuple[str, str]]:
+    def _scope_of(self, expr: cst.CSTNode) -> Any:
+        """The scope ``expr`` is in (None: not a node of the tree the metadata is for)."""
         try:
-            scope = self.dependent.get_metadata(ScopeProvider, expr, None)
+            return self.dependent.get_metadata(ScopeProvider, expr, None)
         except KeyError:
             return None
+
+    def _client_class_of_name(self, expr: cst.Name) -> Optional[Tuple[str, str]]:
+        scope = self._scope_of(expr)
         if scope is None:
             return None
         assignments = scope[expr.value]
@@ -281,10 +285,7 @@ class HttpResolver:
         """Attribute names used on any binding of the name ``expr`` (``s.mount`` -> "mount")."""
         if not isinstance(expr, cst.Name):
             return set()
-        try:
-            scope = self.dependent.get_metadata(ScopeProvider, expr, None)
-        except KeyError:
-            return set()
+        scope = self._scope_of(expr)
         if scope is None:
             return set()
         found: Set[str] = set()
@@ -311,10 +312,7 @@ class HttpResolver:
             expr = expr.value
         if not isinstance(expr, cst.Name) or not getattr(getattr(self.dependent, "file", None), "shared", ()):
             return set()
-        try:
-            scope = self.dependent.get_metadata(ScopeProvider, expr, None)
-        except KeyError:
-            return set()
+        scope = self._scope_of(expr)
         if scope is None:
             return set()
         assignments = list(scope[expr.value])

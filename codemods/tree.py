@@ -79,6 +79,16 @@ _SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
 }
 
 
+def name_assignment(stmt: cst.CSTNode) -> Optional[Tuple[str, cst.Assign]]:
+    """(name, the ``Assign``) of a line that is only ``name = value``; None otherwise."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value, small
+    return None
+
+
 def _subclasses(cls: type) -> Set[type]:
     found = {cls}
     for sub in cls.__subclasses__():

@@ -14,7 +14,7 @@ from typing import Any, FrozenSet, Iterable, Optional, Set
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
-from ..tree import children, walk
+from ..tree import children, name_assignment, walk
 from .eager import (
     ALL_METHODS_ARE_COROUTINES,
     CONSUMER_METHODS,
@@ -153,16 +153,10 @@ class Taint(MetadataView):
         return self.binds(stmt, name, handlers=True)
 
     def _rebinds_fresh(self, stmt: cst.CSTNode, name: str, live: Set[str]) -> bool:
-        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        found = name_assignment(stmt)
+        if found is None or found[0] != name:
             return False
-        small = stmt.body[0]
-        if not (
-            isinstance(small, cst.Assign)
-            and len(small.targets) == 1
-            and isinstance(small.targets[0].target, cst.Name)
-            and small.targets[0].target.value == name
-        ):
-            return False
+        small = found[1]
         return not self.mentions(small.value, live) or self.eager(small.value, live)
 
     def derived_in(self, stmt: cst.CSTNode, live: Set[str]) -> Set[str]:

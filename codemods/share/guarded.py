@@ -21,6 +21,7 @@ import libcst as cst
 from libcst.metadata import ImportAssignment
 
 from ..imports import dotted
+from ..tree import name_assignment
 
 #: Handler types that catch the ImportError of a missing library.
 _CATCHES = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -100,16 +101,12 @@ def _none_binding(stmt: cst.Try, name: str) -> Optional[tuple]:
 
 
 def _is_none_assignment(stmt: cst.BaseStatement, name: str) -> bool:
-    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
-        return False
-    small = stmt.body[0]
+    found = name_assignment(stmt)
     return (
-        isinstance(small, cst.Assign)
-        and len(small.targets) == 1
-        and isinstance(small.targets[0].target, cst.Name)
-        and small.targets[0].target.value == name
-        and isinstance(small.value, cst.Name)
-        and small.value.value == "None"
+        found is not None
+        and found[0] == name
+        and isinstance(found[1].value, cst.Name)
+        and found[1].value.value == "None"
     )
 
 
