@@ -235,8 +235,8 @@ def _two_before_top_level(new: str, formatted: str) -> str:
         if tag != "delete" or any(line.strip() for line in a[i1:i2]):
             continue
         following = next((line for line in a[i2:] if line.strip()), "")
-        if not following.startswith(_TOP_LEVEL):
-            continue
+        if not following.startswith(_TOP_LEVEL) or not any(line.strip() for line in out):
+            continue  # (at the top of the file no blank line belongs before it)
         blanks = 0  # the blank lines already there: before the deletion and after it
         while blanks < len(out) and not out[len(out) - 1 - blanks].strip():
             blanks += 1

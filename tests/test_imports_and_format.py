@@ -793,3 +793,13 @@ def test_black_keeps_two_blank_lines_before_a_decorated_def_after_an_added_impor
     black = shutil.which("black") or str(Path(sys.executable).with_name("black"))
     check = subprocess.run([black, "--check", "-q", str(root / "tests" / "test_u.py")], cwd=root)
     assert check.returncode == 0
+
+
+def test_no_blank_line_is_put_back_at_the_top_of_a_file():
+    from codemods.formatting import _two_before_top_level
+
+    # black drops the blank lines a removed first import leaves at the top of the file
+    assert _two_before_top_level("\n\ndef f():\n    pass\n", "def f():\n    pass\n") == "def f():\n    pass\n"
+    assert _two_before_top_level("import a\n\n\ndef f():\n    pass\n", "import a\n\ndef f():\n    pass\n") == (
+        "import a\n\n\ndef f():\n    pass\n"
+    )
