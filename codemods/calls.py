@@ -23,6 +23,7 @@ from libcst.metadata import (
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata.scope_provider import Assignment
 from .spec import Kind
+from .share.guarded import is_none_fallback
 
 #: Drop-in replacements -> the library whose API they keep: ``niquests`` is requests' API
 #: (``niquests.get``, ``niquests.Session``), ``httpx2`` the maintained httpx fork. Their names
@@ -264,7 +265,12 @@ class HttpResolver:
         if not assignments:
             return None
         classes = set()
+        fallbacks = [a for a in assignments if is_none_fallback(self.parent, a.node)]
+        if len(fallbacks) == len(assignments):
+            return None
         for assignment in assignments:
+            if assignment in fallbacks:
+                continue  # ``except ImportError: _session = None`` (share/guarded.py)
             if not isinstance(assignment, Assignment):
                 return None
             if isinstance(assignment.node, cst.ImportFrom):

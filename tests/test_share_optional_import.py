@@ -137,3 +137,26 @@ def test_package_strategy_imports_the_client_inside_the_try_and_fails_alike(tmp_
         "except ImportError:\n    requests = None\n    _session = None\n"
     ), text
     assert _run(root, check) == before
+
+
+def test_a_later_run_reuses_the_guarded_client_and_sees_it(tmp_path):
+    # review: a second run added `from ._http_client import session as _session_1` (a new
+    # I001), and the `_session = None` fallback hid the client from add-timeout
+    first = (
+        "try:\n    import requests\nexcept ImportError:\n    requests = None\n\n\n"
+        "def status(url):\n    return requests.get(url, timeout=5).status_code\n"
+    )
+    root = make_project(tmp_path, {"pkg/api.py": first})
+    cli_sites(root, "--select", "share-session")
+    text = (root / "pkg/api.py").read_text()
+    assert "    from ._http_client import session as _session\n" in text, text
+    later = "\n\ndef send(url):\n    return requests.post(url, data=b'x', timeout=5).status_code\n"
+    (root / "pkg/api.py").write_text(text + later)
+    sites = cli_sites(root, "--select", "share-session")
+    assert [a for _, a, _ in sites["pkg/api.py"]] == ["fixed"], sites
+    text = (root / "pkg/api.py").read_text()
+    assert "_session_1" not in text, text
+    assert "return _session.post(url, data=b'x', timeout=5).status_code" in text, text
+    (root / "pkg/api.py").write_text(text.replace(", timeout=5", ""))
+    sites = cli_sites(root, "--select", "add-timeout")
+    assert [a for _, a, _ in sites["pkg/api.py"]] == ["fixed", "fixed"], sites

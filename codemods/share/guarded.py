@@ -110,6 +110,28 @@ def _is_none_assignment(stmt: cst.BaseStatement, name: str) -> bool:
     )
 
 
+def is_none_fallback(parent: Any, node: cst.CSTNode) -> bool:
+    """``node`` (a binding's name) is the target of ``name = None`` at the top of a handler
+    that catches ImportError, of a module-level ``try``: the value a guarded client has when
+    its library is missing (``place`` writes ``_session = None`` there). Resolving the client,
+    that binding does not count: a call through it fails as the library's would."""
+    assign_target = parent(node)
+    assign = parent(assign_target) if assign_target is not None else None
+    line = parent(assign) if assign is not None else None
+    block = parent(line) if line is not None else None
+    handler = parent(block) if block is not None else None
+    owner = parent(handler) if handler is not None else None
+    return (
+        isinstance(assign, cst.Assign)
+        and isinstance(line, cst.SimpleStatementLine)
+        and _is_none_assignment(line, getattr(node, "value", ""))
+        and isinstance(handler, cst.ExceptHandler)
+        and _catches_import_error(handler)
+        and isinstance(owner, cst.Try)
+        and isinstance(parent(owner), cst.Module)
+    )
+
+
 def _bound_only_here(scope: Any, name: str, stmt: cst.Try, none_at: Any) -> bool:
     """Every module-level binding of ``name`` is the guarded import or the ``None``."""
     none_stmt = None

@@ -15,10 +15,10 @@ import os
 from typing import Any, List, Optional
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from ..imports import dotted
 from .client import DEFAULT_MODULE_NAMES, api_of, modules_of
+from .guarded import is_none_fallback
 from .layout import insertion_point, top_statement_index
 from .module_scope import guard_for, module_block, plan_module, report_pending
 from .package_client import EXPORTS, PackageClient
@@ -50,7 +50,7 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
             for t in lib_targets:
                 share.report(t.call, *problem)
             continue
-        existing = _imported_already(share, lib, lib_targets, first_use) if lib_guard is None else None
+        existing = _imported_already(share, lib, lib_targets, first_use)
         if existing is not None:  # an earlier run's import of the package's client: reuse it
             reused[lib] = existing
             continue
@@ -96,7 +96,10 @@ def _imported_already(share: Any, lib: str, targets: List[ShareTarget], first_us
     for found in share.file.shared:
         if found.name != EXPORTS[lib] or found.library != lib:
             continue
-        bindings = share.imports.global_bindings(found.local)
+        everything = share.imports.global_bindings(found.local)
+        # (the ``_session = None`` beside it in an optional dependency's handler: guarded.py)
+        fallbacks = {b for b in everything if is_none_fallback(share.resolver.parent, b.node)}
+        bindings = [b for b in everything if b not in fallbacks]
         if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ImportFrom):
             continue
         binding = bindings[0]
@@ -104,17 +107,14 @@ def _imported_already(share: Any, lib: str, targets: List[ShareTarget], first_us
             continue
         if top_statement_index(share, binding.node) >= first_use:
             continue
-        if all(_sees(share, t.call, found.local, binding) for t in targets):
+        if all(_sees(share, t.call, found.local, binding, fallbacks) for t in targets):
             return found.local
     return None
 
 
-def _sees(share: Any, node: cst.CSTNode, name: str, binding: Any) -> bool:
-    try:
-        scope = share.get_metadata(ScopeProvider, node, None)
-    except KeyError:
-        return False
-    return scope is not None and set(scope[name]) == {binding}
+def _sees(share: Any, node: cst.CSTNode, name: str, binding: Any, fallbacks: Any = frozenset()) -> bool:
+    scope = share.resolver._scope_of(node)
+    return scope is not None and set(scope[name]) - set(fallbacks) == {binding}
 
 
 def _library_run_end(module: cst.Module, libraries: Any, point: int) -> int:
