@@ -265,7 +265,7 @@ class HttpResolver:
         if not assignments:
             return None
         classes = set()
-        fallbacks = [a for a in assignments if is_none_fallback(self.parent, a.node)]
+        fallbacks = [a for a in assignments if isinstance(a, Assignment) and is_none_fallback(self.parent, a.node)]
         if len(fallbacks) == len(assignments):
             return None
         for assignment in assignments:

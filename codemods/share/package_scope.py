@@ -98,7 +98,7 @@ def _imported_already(share: Any, lib: str, targets: List[ShareTarget], first_us
             continue
         everything = share.imports.global_bindings(found.local)
         # (the ``_session = None`` beside it in an optional dependency's handler: guarded.py)
-        fallbacks = {b for b in everything if is_none_fallback(share.resolver.parent, b.node)}
+        fallbacks = {b for b in everything if is_none_fallback(share.resolver.parent, getattr(b, "node", None))}
         bindings = [b for b in everything if b not in fallbacks]
         if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ImportFrom):
             continue
