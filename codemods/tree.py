@@ -79,6 +79,16 @@ _SOURCE_ORDER: Dict[type, Tuple[str, ...]] = {
 }
 
 
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    """A line that is only a string (a docstring where it opens a module, class or def)."""
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
 def name_assignment(stmt: cst.CSTNode) -> Optional[Tuple[str, cst.Assign]]:
     """(name, the ``Assign``) of a line that is only ``name = value``; None otherwise."""
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:

@@ -62,7 +62,9 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeP
 from libcst.metadata.scope_provider import Assignment
 
 from ..prune import MARKER
+from ..tree import is_docstring as _is_docstring
 from ..tree import walk
+from .stores import _first_parameter
 from .eager import CLOSING_METHODS
 from .held import bound_value
 from .model import NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
@@ -698,20 +700,6 @@ def class_binds(klass: cst.ClassDef, attr: str) -> bool:
 def _statements(function: cst.FunctionDef) -> List[cst.CSTNode]:
     body = function.body
     return list(body.body)
-
-
-def _first_parameter(function: cst.FunctionDef) -> Optional[cst.Param]:
-    positional = list(function.params.posonly_params) + list(function.params.params)
-    return positional[0] if positional else None
-
-
-def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)

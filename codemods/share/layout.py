@@ -6,6 +6,8 @@ from typing import Any, Optional, Sequence, Union
 
 import libcst as cst
 
+from ..tree import is_docstring as _is_docstring
+
 
 def insertion_point(body: Sequence[cst.BaseStatement], first_use: int) -> int:
     """After the last import-like statement before ``first_use`` (after docstring and
@@ -26,15 +28,6 @@ def top_statement_index(share: Any, node: cst.CSTNode) -> int:
         child = parent
         parent = share.resolver.parent(parent)
     return list(share.module_node.body).index(child)  # type: ignore[arg-type]
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _simple_ok(stmt: cst.BaseStatement, allow_assign: bool) -> bool:
