@@ -854,3 +854,26 @@ def test_the_holder_hazard_names_every_call_that_may_keep_the_client():
     assert site.safety == "unsafe", site
     assert "`search`, `Reader` keep the client" in site.hazard, site.hazard
     assert "passed to `search` at line 8" in site.reason, site.reason
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        # review: each pass of the loop drops the session before it unclosed
+        (
+            "    def open_all(self, urls):\n        for u in urls:\n            s = requests.Session()\n"
+            "            self.s = s\n",
+            "stored on self.s at line 7, in a loop: the one it replaces is not closed",
+        ),
+        # review: stored, then replaced in the same method
+        (
+            "    def reopen(self):\n        s = requests.Session()\n        self.s = s\n"
+            "        self.s = requests.Session()\n",
+            "stored on self.s at line 6, and stored there again: the one it replaces is not closed",
+        ),
+    ],
+)
+def test_an_owned_client_the_class_may_replace_unclosed_is_reported(body, reason):
+    source = f"import requests\n\nclass C:\n{body}\n    def close(self):\n        self.s.close()\n"
+    _, sites = transform(source, SELECT)
+    assert any(s.action == "reported" and reason in s.reason for s in sites), reasons(sites)

@@ -100,6 +100,12 @@ class StoreCheck(MetadataView):
         where = self.codemod.line_ref(sub)
         closers = closing_methods(klass)
         if any(closes_attribute(method, attr) for method in closers):
+            again = self._stored_again(attr, sub)
+            if again:
+                # Each store drops the one before it unclosed; close() ends only the last.
+                raise Unsafe(
+                    f"the {noun} is stored on self.{attr} at {where}, {again}: the one it replaces is not closed"
+                )
             exc = Unsafe(f"the {noun} is stored on self.{attr} at {where}")
             if self.owning:
                 self.owned.append((sub, exc))
@@ -111,6 +117,33 @@ class StoreCheck(MetadataView):
         else:
             how = f"close it in {'an aclose' if self.async_close else 'a close'}() method of `{name}` (none closes it)"
         raise Unsafe(f"the {noun} is stored on self.{attr} at {where}; {how}")
+
+    def _stored_again(self, attr: str, sub: cst.CSTNode) -> str:
+        """Why the store of ``self.<attr>`` at ``sub`` may replace an earlier object: it is in
+        a loop of its method, or that method stores ``self.<attr>`` again; "" when not. (A
+        store in another method, ``login`` replacing what ``__init__`` made, is not read.)"""
+        node = self._parent(sub)
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            if isinstance(node, (cst.For, cst.While)):
+                return "in a loop"
+            node = self._parent(node)
+        if not isinstance(node, cst.FunctionDef):
+            return ""
+        stores = 0
+        for node in walk(node):
+            targets = []
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                targets = [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, cst.Attribute)
+                    and target.attr.value == attr
+                    and isinstance(target.value, cst.Name)
+                ):
+                    stores += 1
+        return "and stored there again" if stores > 1 else ""
 
     def _on_holder(self, part: cst.Attribute) -> bool:
         """``self.x = ...`` on the holder instance, ``x`` not bound in its class body."""
