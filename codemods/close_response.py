@@ -368,7 +368,7 @@ DOCS = CodemodDocs(
         """**Callers of a response factory**: a function of the project that returns a fresh
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
   return r`; a module-level `def`, or a method of a module-level class that no class
-  that may derive from it defines again; not async, not decorated, no `yield`, bound once;
+  that may derive from it defines again; not async, not decorated, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight);
   a function returning a factory's response is one too; `codemods/facts/factories.py`,
   computed before any file is rewritten) is right to hand it
   out: its own site is none (handed to the caller, above). Its callers are sites: `response =
@@ -768,7 +768,7 @@ class CloseResponse(WrappingCodemod):
         if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
             return None
         return unchecked.format(
-            f"`{inner}` is no factory of the project (decorated, async, a generator, rebound or overridden, "
+            f"`{inner}` is no factory of the project (decorated, async, a generator, rebound, overridden, passed on by name, "
             "or an exit that returns something else)"
         )
 

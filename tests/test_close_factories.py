@@ -375,3 +375,21 @@ def test_a_factory_that_drops_a_response_on_a_retry_keeps_its_callers_as_sites(t
     assert factories(root) == ["pkg.stream.Stream._create_stream"]
     sites = run(root, "--check")["pkg/stream.py"]
     assert [(line, action) for line, action, _ in sites] == [(7, "reported"), (13, "fixed")]
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "def b(urls):\n    return [r.json() for r in map(_execute_request, urls)]\n",
+        "def c(u):\n    f = _execute_request\n    return f(u).read()\n",
+        'HANDLERS = {"get": _execute_request}\n',
+    ],
+)
+def test_a_function_named_other_than_in_a_call_is_no_factory(tmp_path, use):
+    # review: its callers through another name were silent, and so was the function
+    root = make(
+        tmp_path, {"pkg/request.py": FACTORY, "pkg/use.py": "from .request import _execute_request\n\n\n" + use}
+    )
+    assert factories(root) == []
+    sites = run(root)["pkg/request.py"]
+    assert any(a == "reported" and "no factory of the project" in r for _, a, r in sites), sites

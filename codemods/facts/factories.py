@@ -47,7 +47,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..calls import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
@@ -386,6 +386,7 @@ def screen_project(
         by_name.setdefault(factory.name, []).append(factory)
     assigned: Dict[str, str] = {}
     quoted: Dict[str, str] = {}
+    passed: Dict[str, str] = {}  # named other than in a call: ``map(f, xs)``, ``g = f``, ``{"k": f}``
     words = {name: name.encode() for name in by_name}
     for where, data in texts:
         for name, word in words.items():
@@ -394,10 +395,22 @@ def screen_project(
             escaped = re.escape(word)
             # ``m._f = fake``, ``self._m = f`` (an instance attribute shadows the method), ``_f = g``
             patterns = [(rb"(?<!\w)" + escaped + rb"\s*=(?!=)", assigned)]
+            # A reference handed on: its calls are made where the codemod cannot see them, so
+            # closing at the callers it sees would leave those silent (review of the change).
+            patterns.append(
+                (rb"(?:(?<![\w.'\"])|(?<=self\.)|(?<=cls\.))" + escaped + rb"(?=[ \t]*(?:[,)\]}]|\r?$))", passed)
+            )
             if any(w in data for w in (b"patch", b"setattr", b"mock", b"Mock")):
                 patterns.append((rb"['\".]" + escaped + rb"['\"]", quoted))
             for pattern, table in patterns:
-                match = re.search(pattern, data)
+                match = next(
+                    (
+                        m
+                        for m in re.finditer(pattern, data, re.MULTILINE)
+                        if table is not passed or _not_an_import(data, m)
+                    ),
+                    None,
+                )
                 if match and name not in table:
                     line = data.count(b"\n", 0, match.start()) + 1
                     start = data.rfind(b"\n", 0, match.start()) + 1
@@ -419,6 +432,8 @@ def screen_project(
         ]
         if factory.owner and (factory.name in assigned or others):
             continue  # a class that may derive from its class defines it too, or something rebinds it
+        if factory.name in passed:
+            continue  # called somewhere through another name: those callers would go unsaid
         mocked = assigned.get(factory.name) or quoted.get(factory.name) or factory.mocked
         if not mocked:
             for patch in patches:
@@ -439,6 +454,13 @@ def screen_project(
             )
         )
     return out
+
+
+def _not_an_import(data: bytes, match: Any) -> bool:
+    """The name at ``match`` is not on an ``import`` / ``from ... import`` line."""
+    start = data.rfind(b"\n", 0, match.start()) + 1
+    line = data[start : match.start()].lstrip()
+    return not line.startswith((b"import ", b"from "))
 
 
 #: The library names a factory's response comes from: a patch of any of them (or of the
