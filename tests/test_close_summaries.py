@@ -484,3 +484,23 @@ def test_a_generator_of_another_module_that_yields_data_is_read(tmp_path):
     assert "    with requests.get(u, stream=True) as r:\n        return [x for x in iter_json(r)]\n" in new
     new, sites = run(tmp_path, {MAIN: main, "pkg/utils.py": reader.replace("line.decode()", "resp")})
     assert new == main and [s.action for s in sites] == ["reported"], [s.reason for s in sites]
+
+
+def test_a_function_of_another_module_rebound_in_the_project_is_not_read(tmp_path):
+    # review of the change: `util.check = util.keep` in another module made `util.check(r)`
+    # read as the read-only `check`: a safe fix, while KEEP ended up holding a closed response
+    from tests.helpers import cli_sites, make_project
+
+    root = make_project(
+        tmp_path,
+        {
+            "pkg/util.py": "KEEP = []\n\n\ndef check(r):\n    return r.status_code\n\n\ndef keep(r):\n    KEEP.append(r)\n",
+            "pkg/a.py": (
+                "import requests\n\nfrom pkg import util\n\n\ndef main(u):\n"
+                "    r = requests.get(u, stream=True)\n    util.check(r)\n    return 1\n"
+            ),
+            "pkg/b.py": "from pkg import util\n\nutil.check = util.keep\n",
+        },
+    )
+    [(line, action, reason)] = cli_sites(root, "--check", "--no-cache", "--select", "close-response")["pkg/a.py"]
+    assert action == "reported" and "passed to `util.check`" in reason and "--unsafe-fixes" in reason, reason

@@ -48,6 +48,8 @@ def imported_function(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[
     if found is None:
         return None
     module, level, name = found
+    if not facts.bound_once(filename, name):
+        return None  # another def of the name, or ``mod.name = ...`` somewhere in the project
     real = os.path.realpath(os.path.abspath(filename))
     graph = facts._graph()[0]
     project = graph.project_of(real)

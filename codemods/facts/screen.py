@@ -296,17 +296,23 @@ _DEF_NAME = re.compile(rb"def(?<=\bdef)[ \t]+(\w+)")  # in a string or comment t
 _PRIVATE_ASSIGN = re.compile(rb"(_(?<=\b_)\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
 _PRIVATE_NAMED = re.compile(rb"(?:setattr|\.object)\([^,\n]*,[ \t]*['\"](_\w+)['\"]")
 _PRIVATE_DOTTED = re.compile(rb"\.(_\w+)['\"]")
+#: Any name stored as an attribute (``util.check = util.keep``, ``Api.get = fake``): a ``def``
+#: of that name may be replaced from outside its module (review of the change: a module
+#: function rebound by another module was read as the function called).
+_ATTRIBUTE_STORE = re.compile(rb"\.(\w+)[ \t]*=(?!=)")
 
 
 def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
-    """(name, how many times it is bound) for every name a ``def`` binds and every private
-    name bound otherwise (``facts.model.ProjectFacts.members``); from the bytes, never
-    parsed. A private name bound otherwise counts twice: bound more than once, whatever else."""
+    """(name, how many times it is bound) for every name a ``def`` binds, every private name
+    bound otherwise and every name stored as an attribute (``facts.model.ProjectFacts.members``);
+    from the bytes, never parsed. Such a store counts twice: bound more than once, whatever else."""
     counts = Counter(_DEF_NAME.findall(data))
+    stored = set(_ATTRIBUTE_STORE.findall(data)) if b"=" in data else set()
     if b"_" in data:
         again = _PRIVATE_ASSIGN.findall(data) + _PRIVATE_DOTTED.findall(data)
         if b"setattr" in data or b".object(" in data:
             again += _PRIVATE_NAMED.findall(data)
-        for name in set(again):
-            counts[name] += 2
+        stored.update(again)
+    for name in stored:
+        counts[name] += 2
     return tuple(sorted((name.decode("ascii", "replace"), count) for name, count in counts.items()))
