@@ -887,3 +887,14 @@ def test_a_mock_whose_result_the_test_sets_is_a_stand_in(tmp_path, body, stand_i
     root = make(tmp_path, {"pkg/mod.py": MOD, "tests/test_mod.py": test})
     found = [p for p in collect(root).patches if p.target == "requests.Session"]
     assert [p.stand_in for p in found] == [stand_in], found
+
+
+def test_the_per_facts_memos_keep_one_facts_object_alive_at_most():
+    # review of the change: two id()-keyed memos were never cleared and kept every run's facts
+    from codemods.facts import model
+
+    for n in range(3):
+        facts = model.ProjectFacts(projects=(f"/p{n}",))
+        facts.project_of_real(f"/p{n}/a.py")
+        facts.factory_words(f"/p{n}/a.py")
+    assert len(model._PROJECT_OF) == 1 and len(model._FACTORY_WORDS) == 1

@@ -147,6 +147,7 @@ class ProjectFacts:
         directory = os.path.dirname(real)
         memo = _PROJECT_OF.get(id(self))
         if memo is None or memo[0] is not self:
+            _PROJECT_OF.clear()  # one run's facts at a time: an old one is not kept alive
             memo = _PROJECT_OF[id(self)] = (self, {})
         if directory not in memo[1]:
             best = None
@@ -162,6 +163,7 @@ class ProjectFacts:
         """The names of the response factories of its project that the file at ``path`` names."""
         table = _FACTORY_WORDS.get(id(self))
         if table is None or table[0] is not self:
+            _FACTORY_WORDS.clear()
             table = _FACTORY_WORDS[id(self)] = (self, dict(self.factory_files))
         return table[1].get(path, ())
 
