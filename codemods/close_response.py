@@ -347,7 +347,11 @@ DOCS = CodemodDocs(
   after it to hold, or inside a `try` whose handler goes on, or after a use that keeps the
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
-  expression, or mentioned after the end of its block where it may still be the response
+  expression (not a generator expression that mentions it only in its outermost iterable,
+  `(b for b in r)`, evaluated at once: a value reading from it that the block follows, nor
+  one that is the only argument of a builtin that consumes it before it returns,
+  `sum(len(c) for c in r.iter_content())`, `"".join(...)`, `list`/`tuple`/`set`/`dict`/
+  `sorted`/`min`/`max`/`any`/`all`), or mentioned after the end of its block where it may still be the response
   (said "returned" when one of those mentions is `return r`; bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
   used in the other; a use in the other branch outside a loop is not after it, nor one that
   only a plain rebinding at the top of its block reaches, `h = BytesIO(h.read())` before the

@@ -751,3 +751,67 @@ def test_a_session_held_by_a_wrapper_class_of_the_module(server, tmp_path):
     assert "    with requests.Session() as s:\n        api = make(s)\n" in new
     check(before, cb, after, ca)
     assert before["result"]["open"] > 0, before
+
+
+def test_generator_expressions_consumed_at_once_or_over_the_response(server, tmp_path):
+    """``closing/escape.py``: ``_check_generator``. A generator expression that a builtin
+    consumes before the statement ends (``any``/``sum``/``"".join``), and one whose only
+    mention of the response is its outermost iterable (``(b for b in r.iter_content(16))``,
+    a value reading from it), are used inside the block only. Each function counts the
+    connections still open once it is done with the object (``OPEN``): ``any`` stops early,
+    ``next`` reads one chunk and the session pools its connection, so before they stay open."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        OPEN = []
+
+
+        def has_data(path):
+            r = requests.get(URL + path, stream=True)
+            found = any(chunk for chunk in r.iter_content(16))
+            OPEN.append(still_open())
+            return found
+
+
+        def lines(path):
+            r = requests.get(URL + path, stream=True)
+            text = "|".join(line.decode() for line in r.iter_lines())
+            return text
+
+
+        def first_chunk(path):
+            r = requests.get(URL + path, stream=True)
+            chunks = (b for b in r.iter_content(16))
+            head = next(chunks)
+            OPEN.append(still_open())
+            return len(head)
+
+
+        def total(paths):
+            s = requests.Session()
+            size = sum(len(s.get(URL + p).content) for p in paths)
+            OPEN.append(still_open())
+            return size
+
+
+        def main():
+            values = [
+                has_data("/bytes?size=100000"),
+                lines("/stream?chunks=3"),
+                first_chunk("/bytes?size=100000"),
+                total(["/bytes?size=10", "/health"]),
+            ]
+            return {"values": values, "open": OPEN}
+        """,
+    )
+    assert "    with requests.get(URL + path, stream=True) as r:\n        found = any(" in new
+    assert "    with requests.get(URL + path, stream=True) as r:\n        text = " in new
+    assert "    with requests.get(URL + path, stream=True) as r:\n        chunks = (b for b in" in new
+    assert "    with requests.Session() as s:\n        size = sum(" in new
+    assert before["result"]["result"]["open"] == [1, 1, 1], before
+    assert after["result"]["result"]["open"] == [0, 0, 0], after
+    before["result"]["result"]["open"] = after["result"]["result"]["open"]  # compared above
+    check(before, cb, after, ca)

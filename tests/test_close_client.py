@@ -877,3 +877,40 @@ def test_an_owned_client_the_class_may_replace_unclosed_is_reported(body, reason
     source = f"import requests\n\nclass C:\n{body}\n    def close(self):\n        self.s.close()\n"
     _, sites = transform(source, SELECT)
     assert any(s.action == "reported" and reason in s.reason for s in sites), reasons(sites)
+
+
+def test_a_generator_expression_consumed_at_once_by_a_builtin_is_fixed():
+    """``sum(...)`` iterates it to the end before the next statement: the session is used
+    only inside the block (``closing/escape.py``: ``_check_generator``)."""
+    assert_fixed(
+        """
+        import requests
+
+        def total(urls):
+            s = requests.Session()
+            size = sum(len(s.get(u).content) for u in urls)
+            return size
+        """,
+        """
+        import requests
+
+        def total(urls):
+            with requests.Session() as s:
+                size = sum(len(s.get(u).content) for u in urls)
+            return size
+        """,
+    )
+
+
+def test_a_generator_expression_left_to_run_later_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def pages(urls):
+            s = requests.Session()
+            gen = (s.get(u).text for u in urls)
+            return list(gen)
+        """,
+        "captured by a generator expression",
+    )

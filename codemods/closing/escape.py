@@ -4,8 +4,10 @@ block must reach.
 The ``with`` body runs to the last statement of the same block that mentions a tainted name.
 Every way a tainted object could outlive that block is an *escape* and is reported instead:
 returned or yielded, stored on an attribute / in a subscript / in a container, declared
-``global``/``nonlocal``, captured by a nested function, lambda, class or generator expression,
-or mentioned anywhere outside the block where it could still be the same object.
+``global``/``nonlocal``, captured by a nested function, lambda, class or generator expression
+(a generator expression runs now when the object is only its outermost iterable, or when a
+builtin consumes it at once: ``_check_generator``), or mentioned anywhere outside the block
+where it could still be the same object.
 
 One store is no escape but the end of the analysis: ``self.X = <object>`` where the class
 closes ``self.X`` in its own ``close()`` (``stores.py``): when it is the only escape, a plain
@@ -304,6 +306,9 @@ class EscapeAnalysis(MetadataView):
         return False
 
     def _check_escape(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
+        if isinstance(sub, cst.GeneratorExp):
+            self._check_generator(sub, live, noun)
+            return
         if isinstance(sub, NESTED_SCOPES):
             if self._captured_in(sub, live):
                 kind = NESTED_SCOPE_KIND[type(sub)]
@@ -344,6 +349,39 @@ class EscapeAnalysis(MetadataView):
                 return True
             node = parent
         return False
+
+    def _check_generator(self, gen: cst.GeneratorExp, live: Set[str], noun: str) -> None:
+        """A generator expression runs later, when it is iterated, except two parts:
+
+        - its outermost iterable, evaluated at once in this scope: ``(b for b in r)`` holds
+          ``iter(r)``, a value reading from the object (tainted like ``r.iter_content()``),
+          whose own escapes are those of this scope. Only a mention elsewhere (the element,
+          a condition, an inner ``for``) is a capture;
+        - all of it when it is the only argument of a builtin that consumes it before it
+          returns and keeps no reference to it (``list(...)``, ``"".join(...)``, ``sum(...)``):
+          it runs inside the statement, so its body is checked here like any expression
+          (names bound from iterating a tainted iterable are tainted inside it)."""
+        if self.taint.consumed_at_once(gen):
+            inner = set(live)
+            for_in: Optional[cst.CompFor] = gen.for_in
+            while for_in is not None:
+                if self.taint.mentions(for_in.iter, inner) and not self.taint.elements_eager(for_in.iter, inner):
+                    inner |= {n.value for n in walk(for_in.target) if isinstance(n, cst.Name)}
+                for_in = for_in.inner_for_in
+            for part in children(gen):
+                for sub in walk_scope(part):
+                    self._check_escape(sub, inner, noun)
+            return
+        later: List[cst.CSTNode] = [gen.elt, gen.for_in.target, *gen.for_in.ifs]
+        if gen.for_in.inner_for_in is not None:
+            later.append(gen.for_in.inner_for_in)
+        if any(self._captured_in(part, live) for part in later):
+            raise Unsafe(
+                f"the {noun} is captured by a generator expression at {self.codemod.line_ref(gen)}; it "
+                f"may be used after the with block"
+            )
+        for sub in walk_scope(gen.for_in.iter):
+            self._check_escape(sub, live, noun)
 
     def _captured_in(self, nested: cst.CSTNode, live: Set[str]) -> bool:
         for sub in walk(nested):

@@ -31,6 +31,13 @@ from .reads import reads_response
 
 _EAGER_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
 
+#: Builtins that iterate their only argument before they return and keep no reference to it
+#: (``next`` is no such: the rest of the iterator stays with the caller).
+_CONSUMING_BUILTINS = frozenset(
+    "builtins." + n
+    for n in ("list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all", "bytes")
+)
+
 
 def walk_scope(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Like ``walk``, but yields nested scopes (functions, lambdas, classes, generator
@@ -210,6 +217,8 @@ class Taint(MetadataView):
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
             if iterable.func.attr.value in ELEMENT_EAGER_METHODS and self.is_tainted_name(iterable.func.value, live):
                 return True
+        if isinstance(iterable, cst.GeneratorExp):
+            return self._comprehension_eager(iterable, live)  # ``sum(len(b) for b in r)``
         if (
             isinstance(iterable, cst.Attribute)
             and iterable.attr.value == "content"
@@ -223,6 +232,22 @@ class Taint(MetadataView):
         ):
             return True  # ``self._iter_stream(r)``: a generator of this module yielding data read from it
         return self.eager(iterable, live)
+
+    def consumed_at_once(self, gen: cst.GeneratorExp) -> bool:
+        """``gen`` is the only argument of a call that iterates it to the end (or stops
+        early and drops it) before it returns, and keeps no reference to it."""
+        if gen.for_in.asynchronous is not None or any(isinstance(n, cst.Await) for n in walk(gen)):
+            return False  # an async generator: no builtin iterates it
+        arg = self._parent(gen)
+        if not (isinstance(arg, cst.Arg) and arg.keyword is None and not arg.star):
+            return False
+        call = self._parent(arg)
+        if not (isinstance(call, cst.Call) and len(call.args) == 1):
+            return False
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "join":
+            return isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString))
+        return bool(self.qualified(func) & _CONSUMING_BUILTINS)
 
     def qualified(self, func: cst.CSTNode) -> Set[str]:
         return self.resolver.imported_names(func, builtins=True)
