@@ -68,7 +68,7 @@ print(json.dumps({"result": main(), "open": still_open()}, sort_keys=True))
 LEAK_MARKERS = ("ResourceWarning", "Unclosed client session", "Unclosed connection", "unclosed")
 
 
-def before_and_after(server, tmp_path: Path, source: str):
+def before_and_after(server, tmp_path: Path, source: str, *options: str):
     source = textwrap.dedent(PRELUDE) + textwrap.dedent(source) + textwrap.dedent(EPILOGUE)
     program = tmp_path / "before.py"
     program.write_text(source)
@@ -77,7 +77,7 @@ def before_and_after(server, tmp_path: Path, source: str):
     counts_before = server.counters.snapshot()
     server.counters.reset()
 
-    path = rewrite(tmp_path, source, "--select", "close-client,close-response", name="after.py")
+    path = rewrite(tmp_path, source, "--select", "close-client,close-response", *options, name="after.py")
     new = path.read_text()
     assert new != source, "nothing was rewritten"
     ast.parse(new)
@@ -85,7 +85,7 @@ def before_and_after(server, tmp_path: Path, source: str):
     server.wait_idle()
     counts_after = server.counters.snapshot()
     # A second run changes nothing.
-    again = rewrite(tmp_path, new, "--select", "close-client,close-response", name="again.py")
+    again = rewrite(tmp_path, new, "--select", "close-client,close-response", *options, name="again.py")
     assert again.read_text() == new
     return before, counts_before, after, counts_after, new
 
@@ -814,4 +814,50 @@ def test_generator_expressions_consumed_at_once_or_over_the_response(server, tmp
     assert before["result"]["result"]["open"] == [1, 1, 1], before
     assert after["result"]["result"]["open"] == [0, 0, 0], after
     before["result"]["result"]["open"] = after["result"]["result"]["open"]  # compared above
+    check(before, cb, after, ca)
+
+
+def test_a_session_closed_before_its_streamed_response_is_read(server, tmp_path):
+    """``closing/placement.py``: ``_responses_outlive_session`` (an unsafe fix). langchain's
+    ``SambaStudio._handle_request``: the session's block ends before the (streamed) response
+    is returned; the caller reads it to the end after ``Session.close()``. ``POOLS``: the
+    pools the session's adapter (``r.connection``) still holds when the caller gets the
+    response: before, the session was never closed; after, it was, and the body still reads."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        POOLS = []
+
+
+        def handle(path, streaming):
+            http_session = requests.Session()
+            if streaming:
+                response = http_session.get(URL + path, stream=True)
+            else:
+                response = http_session.get(URL + path, stream=False)
+            if response.status_code != 200:
+                raise RuntimeError(response.text)
+            return response
+
+
+        def main():
+            out = []
+            for streaming in (True, False):
+                r = handle("/stream?chunks=200", streaming)
+                POOLS.append(len(r.connection.poolmanager.pools))
+                out.append(len(list(r.iter_lines())))
+                r.close()
+            return {"values": out, "pools": POOLS}
+        """,
+        "--unsafe-fixes",
+    )
+    assert "    with requests.Session() as http_session:\n        if streaming:" in new
+    assert "\n    if response.status_code != 200:" in new
+    assert before["result"]["result"]["pools"] == [1, 1], before
+    assert after["result"]["result"]["pools"] == [0, 0], after
+    assert after["result"]["result"]["values"] == [200, 200], after
+    before["result"]["result"]["pools"] = after["result"]["result"]["pools"]  # compared above
     check(before, cb, after, ca)

@@ -25,6 +25,7 @@ from .eager import (
     ELEMENT_EAGER_METHODS,
     LAZY_ATTRS_BY_LIBRARY,
     PASS_THROUGH_FUNCTIONS,
+    READ_RESPONSE_METHODS,
 )
 from .model import NESTED_SCOPES, MetadataView, NameScope
 from .reads import reads_response
@@ -79,6 +80,10 @@ class Taint(MetadataView):
         self.holder = ""
         self.holder_plain: FrozenSet[str] = frozenset()
         self._shadowed: dict = {}
+        #: ``placement._responses_outlive_session``: a request of a ``requests.Session``
+        #: itself counts as eager, streamed too; ``streamed``: such calls found streamed.
+        self.streams_outlive = False
+        self.streamed: list = []
 
     def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
         if node is self.hoisted_node:
@@ -304,7 +309,7 @@ class Taint(MetadataView):
         func = call.func
         args_eager = all(self.eager(a.value, live) for a in call.args)
         if isinstance(func, cst.Attribute):
-            if self.reads_response(call, awaited):
+            if self.reads_response(call, awaited) or self._streams_past_close(call, awaited):
                 return args_eager
             if not self.eager(func.value, live):
                 if (
@@ -333,6 +338,20 @@ class Taint(MetadataView):
 
     def reads_response(self, call: cst.Call, awaited: bool) -> bool:
         return reads_response(call, awaited, self.client_class, self.roots)
+
+    def _streams_past_close(self, call: cst.Call, awaited: bool) -> bool:
+        """With ``streams_outlive``: ``call`` is a request method of the ``requests.Session``
+        itself (``s.get(u, stream=True)``); its response reads on after ``s.close()``."""
+        func = call.func
+        if not (self.streams_outlive and self.client_class == "requests.Session" and isinstance(func, cst.Attribute)):
+            return False
+        if not (isinstance(func.value, cst.Name) and func.value.value in self.roots):
+            return False
+        if func.attr.value not in READ_RESPONSE_METHODS["requests.Session"]:
+            return False
+        if not self.reads_response(call, awaited) and call not in self.streamed:
+            self.streamed.append(call)
+        return True
 
     def _comprehension_eager(self, comp: cst.BaseExpression, live: Set[str]) -> bool:
         """A list/set/dict comprehension is eager when its elements are (names bound from
