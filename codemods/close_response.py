@@ -462,6 +462,15 @@ DOCS = CodemodDocs(
     ),
     unsafe_fixes=(
         (
+            "a response raised in an exception made in the block (`raise ApiError(r)`, "
+            '`raise HTTPError("failed", response=r)`: the response itself a plain argument), when '
+            "no `with` opened after the raise can leave it out and nothing else is a hazard; the "
+            "report names the raise and its line.",
+            "the exception keeps the response, closed once the exception leaves the `with` block: "
+            "a handler that reads what of it was not read before (`e.response.text` of a stream) "
+            "gets an empty body or an error.",
+        ),
+        (
             "a response (or something reading from it) passed to a function or method the tool "
             "knows nothing about (`check(r)`, `log_status(resp)`, `self._verify(r)`), which in "
             "practice reads it; the report names the call and its line.",

@@ -861,3 +861,52 @@ def test_a_session_closed_before_its_streamed_response_is_read(server, tmp_path)
     assert after["result"]["result"]["values"] == [200, 200], after
     before["result"]["result"]["pools"] = after["result"]["result"]["pools"]  # compared above
     check(before, cb, after, ca)
+
+
+def test_a_response_raised_in_a_new_exception(server, tmp_path):
+    """``closing/escape.py``: ``_raised_in_new_exception`` (an unsafe fix). langchain's
+    maritalk ``_stream``: a generator raises ``ApiError(response)`` (here for a body of a
+    length it does not stream); the caller keeps the exception and reads what its
+    ``__init__`` read (the status, a header). Before, the unread response stays open in
+    the kept exception; after, the ``with`` closes it as the exception leaves it."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+
+        class ApiError(Exception):
+            def __init__(self, response):
+                self.response = response
+                self.status = response.status_code
+                self.size = response.headers["Content-Length"]
+
+
+        def events(path):
+            response = requests.get(URL + path, stream=True)
+            if response.headers.get("Content-Length") is None:
+                for line in response.iter_lines():
+                    yield line.decode()
+            else:
+                raise ApiError(response)
+
+
+        def main():
+            out = []
+            for path in ("/stream?chunks=3", "/bytes?size=100000", "/health"):
+                try:
+                    out.append(list(events(path)))
+                except ApiError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append([exc.status, exc.size, exc.response.status_code])
+            gen = events("/stream?chunks=50000")
+            out.append(next(gen))
+            gen.close()
+            return out
+        """,
+        "--unsafe-fixes",
+    )
+    assert "    with requests.get(URL + path, stream=True) as response:\n        if response.headers" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before

@@ -665,6 +665,80 @@ def test_a_generator_expression_that_lets_the_response_out_is_reported(body, rea
     assert_reported(f"import requests\n\ndef f(u, cache):\n    r = requests.get(u, stream=True)\n    {body}\n", reason)
 
 
+# -- carried out in an exception made in the block (escape._raised_in_new_exception) --------
+
+RAISED = """
+import json
+
+import requests
+
+
+class ApiError(Exception):
+    def __init__(self, response):
+        self.response = response
+        self.detail = response.text
+
+
+def events(u):
+    response = requests.post(u, stream=True)
+    if response.ok:
+        for line in response.iter_lines():
+            yield json.loads(line)
+    else:
+        raise ApiError(response)
+"""
+
+
+def test_a_response_raised_in_a_new_exception_is_an_unsafe_fix():
+    new, sites = fix(RAISED)
+    assert new == dedent(RAISED)
+    [site] = sites
+    assert (site.action, site.safety) == ("reported", "unsafe")
+    assert site.reason == "the response is carried out by an exception at line 19; fixable with --unsafe-fixes"
+    assert site.hazard == (
+        "`ApiError` keeps the response, closed once the exception leaves the with block; safe unless a "
+        "handler reads what of it was not read before"
+    )
+    settings = engine.Settings(codemods=tuple(SELECT), mode=engine.CHECK, unsafe_fixes=True)
+    result = engine.process_source(dedent(RAISED).encode(), "example.py", settings)
+    assert [(s.action, s.safety) for s in result.sites] == [("fixed", "unsafe")]
+    assert result.new_text.endswith(
+        "    with requests.post(u, stream=True) as response:\n        if response.ok:\n"
+        "            for line in response.iter_lines():\n                yield json.loads(line)\n"
+        "        else:\n            raise ApiError(response)\n"
+    )
+
+
+def test_a_raise_a_later_with_can_leave_out_stays_a_safe_fix():
+    """The ``with`` opened after the raise (``later.py``) is preferred to the unsafe fix."""
+    new, sites = fix(
+        "import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    if not r.ok:\n"
+        "        raise ValueError(r.status_code, r)\n    return r.json()\n"
+    )
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe")]
+    assert "        raise ValueError(r.status_code, r)\n    with r:\n        return r.json()\n" in new
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "raise ApiError(r.raw)",  # something reading from it, not the response itself
+        "err = ApiError(r)\n        raise err",  # made before: the name is the escape
+        "raise ApiError(r) from r.raw",
+        "check(r)\n        raise ApiError(r)",  # a second hazard: the unknown call
+    ],
+)
+def test_a_response_raised_otherwise_stays_reported_not_unsafe(body):
+    source = (
+        "import requests\n\ndef f(u, check):\n    r = requests.get(u, stream=True)\n"
+        f"    for line in r.iter_lines():\n        {body}\n"
+    )
+    new, sites = fix(source)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", site
+
+
 # -- handed to the caller: no site (closing/factory.py, facts.factories.hands_out) -----------
 
 HANDED_OUT = [

@@ -68,6 +68,15 @@ class EscapeAnalysis(MetadataView):
         self.result_holds = False
         #: ``keeps_nothing`` found an escape that is no unknown call (``summaries.definitely_keeps``).
         self.definite = False
+        #: ``placement``'s retry: ``raise E(r)`` in the block is an unsafe fix, not an escape
+        #: (``_raised_in_new_exception``).
+        self.raise_hazards = False
+        #: (hazard, reason) of the first such raise, or ().
+        self.raise_hazard: Tuple[str, ...] = ()
+        #: ``_check_escapes`` runs with ``exits_allowed``: a raise then leaves before the block.
+        self._exits_allowed = False
+        #: The exception calls of ``_raised_in_new_exception`` (ids): no call escapes.
+        self._raised_calls: Set[int] = set()
 
     @property
     def hazard(self) -> str:
@@ -269,6 +278,13 @@ class EscapeAnalysis(MetadataView):
             for sub in walk_scope(stmt):
                 self._check_escape(sub, live, noun)
             return
+        self._exits_allowed = True
+        try:
+            self._check_exiting_escapes(stmt, live, noun)
+        finally:
+            self._exits_allowed = False
+
+    def _check_exiting_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str) -> None:
         stack: List[cst.CSTNode] = [stmt]
         while stack:
             sub = stack.pop()
@@ -332,11 +348,46 @@ class EscapeAnalysis(MetadataView):
                 )
         elif isinstance(sub, cst.Raise) and sub.exc is not None:
             if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
-                raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}", exiting=True)
+                reason = f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}"
+                if self._exits_allowed or not (
+                    self.raise_hazards and self._raised_in_new_exception(sub, live, noun, reason)
+                ):
+                    raise Unsafe(reason, exiting=True)
         elif isinstance(sub, cst.Call):
-            self.calls.check(sub, live, noun)
+            if id(sub) not in self._raised_calls:
+                self.calls.check(sub, live, noun)
         else:
             self.stores.check(sub, live, noun)
+
+    def _raised_in_new_exception(self, raise_: cst.Raise, live: Set[str], noun: str, reason: str) -> bool:
+        """``raise HTTPFailure(r)`` / ``raise E("failed", response=r)`` in the block: the
+        object leaves in an exception made right there, which keeps it; the ``with`` closes it
+        as the exception passes out. An unsafe fix whose one hazard is a handler reading the
+        object the exception keeps (a response's body read before, ``r.json()`` in the
+        constructor, stays readable; a stream does not). Only when the object itself (a
+        tainted name) is a plain argument of the call and nothing else about the statement is
+        an escape; the call is then no escape (``_raised_calls``), and the first such raise is
+        the hazard (``raise_hazard``: placement takes it when no other hazard is found)."""
+        call = raise_.exc
+        if not isinstance(call, cst.Call) or self.taint.mentions(call.func, live):
+            return False
+        if raise_.cause is not None and self.taint.mentions(raise_.cause.item, live):
+            return False
+        for arg in call.args:
+            if arg.star or not self.taint.mentions(arg.value, live):
+                continue
+            if not (self.taint.is_tainted_name(arg.value, live) or self.taint.eager(arg.value, live)):
+                return False
+        text = self.codemod.module.code_for_node(call.func)
+        name = text if len(text) <= 60 and "\n" not in text else "the exception"
+        self._raised_calls.add(id(call))
+        if not self.raise_hazard:
+            self.raise_hazard = (
+                f"`{name}` keeps the {noun}, closed once the exception leaves the with block; safe unless a "
+                f"handler reads what of it was not read before",
+                reason,
+            )
+        return True
 
     def _returned_container(self, node: cst.CSTNode) -> bool:
         """``node`` is a container that is returned (``return {"session": s}``), directly or

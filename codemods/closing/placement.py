@@ -215,7 +215,7 @@ class Placement(MetadataView):
                     return later
             retried = self._responses_outlive_session(
                 target, scope, stmt_tainted_node, stmts, index, first, tainted, block
-            )
+            ) or self._raised_in_new_exception(target, scope, stmt_tainted_node, stmts, index, first, tainted, block)
             if retried is None:
                 if isinstance(later, Unsafe):
                     raise later from None
@@ -272,6 +272,32 @@ class Placement(MetadataView):
             f"the streamed response made at {self.codemod.line_ref(call)} outlives the session; "
             "requests reads it on after `Session.close()`"
         )
+        return end, escapes
+
+    def _raised_in_new_exception(
+        self,
+        target: Target,
+        scope: NameScope,
+        stmt_tainted_node: Optional[cst.CSTNode],
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        tainted: Set[str],
+        block: cst.CSTNode,
+    ) -> Optional[Tuple[int, EscapeAnalysis]]:
+        """The object cannot be closed in a block only because ``raise E(r)`` carries it out
+        in an exception made there (``escape._raised_in_new_exception``): an unsafe fix with
+        that one hazard. Tried after every safe placement (``later``: a ``with`` opened after
+        the raise) failed. The extent, and the analysis that found it; or None."""
+        escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
+        escapes.raise_hazards = True
+        try:
+            end = escapes.extent(stmts, index, first, tainted, block)
+        except (Unsafe, Skip):
+            return None
+        if escapes.hazard or not escapes.raise_hazard:
+            return None  # no raise was the obstacle, or an unknown call is a second hazard
+        escapes.calls.hazard, escapes.calls.hazard_reason = escapes.raise_hazard
         return end, escapes
 
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
