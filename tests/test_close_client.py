@@ -987,6 +987,16 @@ def test_a_session_that_escapes_beside_its_streamed_response_is_reported(body, r
     assert reason in site.reason
 
 
+def test_a_niquests_session_whose_streamed_response_is_returned_stays_reported():
+    """niquests (a drop-in, read as requests) may close connections in use: no claim."""
+    source = "import niquests\n\ndef f(u):\n    s = niquests.Session()\n    r = s.get(u, stream=True)\n    return r\n"
+    new, sites = transform(source, SELECT)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", site
+    assert "returned" in site.reason
+
+
 def test_an_httpx_client_whose_streamed_response_is_returned_stays_reported():
     """httpx closes the connections in use: its stream would break after the with."""
     source = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
+from libcst.metadata import QualifiedNameProvider, ScopeProvider
 
 from ..imports import fresh_name, scope_names
 from ..tree import children, walk
@@ -253,7 +253,7 @@ class Placement(MetadataView):
         session's own uses end: an unsafe fix, with that one hazard (a transport adapter
         mounted on the session may close connections in use), when no other escape remains
         and no other hazard is found. The extent, and the analysis that found it; or None."""
-        if target.client_class != "requests.Session":
+        if target.client_class != "requests.Session" or not self._made_by_requests(target):
             return None
         escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
         escapes.taint.streams_outlive = True
@@ -273,6 +273,15 @@ class Placement(MetadataView):
             "requests reads it on after `Session.close()`"
         )
         return end, escapes
+
+    def _made_by_requests(self, target: Target) -> bool:
+        """The client is requests' own (``requests.Session()``), not a drop-in's
+        (``niquests.Session()``, normalised to the same class), whose ``close()`` may differ."""
+        node = target.node
+        if not isinstance(node, cst.Call):
+            return False
+        names = self.get_metadata(QualifiedNameProvider, node.func, set())
+        return bool(names) and all(q.name.split(".")[0] == "requests" for q in names)
 
     def _raised_in_new_exception(
         self,
