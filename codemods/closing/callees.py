@@ -73,13 +73,13 @@ class CallCheck(MetadataView):
         ):
             self._dispatch_hazard(func, sub, noun, "nothing of it")
             return
-        if (
-            noun == "client"
-            and helpers is not None
-            and helpers.holds_in_result(self.taint, sub, live, isinstance(self._parent(sub), cst.Await))
+        if helpers is not None and helpers.holds_in_result(
+            self.taint, sub, live, isinstance(self._parent(sub), cst.Await)
         ):
-            # ``Api(session=s)``, ``make_api(s)``: only the result holds it, and the taint
-            # follows the result (it is not eager), to the end of the block.
+            # ``Api(session=s)``, ``make_api(s)``, ``content(r, iterator=False)`` returning
+            # ``r.iter_content()`` on another path: only the result holds it, and the taint
+            # follows the result (it is not eager), to the end of the block (a result dropped
+            # at once holds it nowhere).
             self._dispatch_hazard(func, sub, noun, "it only in what it returns")
             return
         if not self._known_consumer(func, live):

@@ -206,3 +206,39 @@ def _read_module(codemod: Any, path: str, facts: Any) -> Optional[_OtherModule]:
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return found
+
+
+# -- methods a class inherits from the standard library ------------------------------------
+
+#: What a standard-library base class's method does with what it is given, written out as a
+#: module the summaries read like another module of the project: (base class, method) -> the
+#: module. ``http.server.SimpleHTTPRequestHandler.copyfile(source, outputfile)`` is
+#: ``shutil.copyfileobj(source, outputfile)`` in every CPython 3: read ``source`` in chunks,
+#: write each to ``outputfile`` (a proxy handler copying an ``urlopen`` response to its client).
+LIBRARY_METHODS: Dict[Tuple[str, str], str] = {
+    ("http.server.SimpleHTTPRequestHandler", "copyfile"): (
+        "def copyfile(self, source, outputfile):\n"
+        "    while True:\n"
+        "        buf = source.read(65536)\n"
+        "        if not buf:\n"
+        "            break\n"
+        "        outputfile.write(buf)\n"
+    ),
+}
+
+
+def library_method(codemod: Any, base: str, name: str) -> Optional[Tuple[cst.FunctionDef, Any]]:
+    """(the ``def`` standing for ``base.name``, the summaries that read it), or None: a
+    method of a standard-library class ``LIBRARY_METHODS`` does not describe."""
+    text = LIBRARY_METHODS.get((base, name))
+    if text is None:
+        return None
+    facts = codemod.file.facts
+    key = (f"<{base}.{name}>", text.encode(), type(codemod), id(facts))
+    if key not in _CACHE:
+        _CACHE[key] = _OtherModule(type(codemod), key[0], key[1], facts)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    other = _CACHE[key]
+    function = other.function(name) if other is not None else None
+    return (function, other.summaries) if function is not None else None

@@ -443,7 +443,7 @@ class HelperSummaries(MetadataView):
             found = (function, 0, "", self) if function is not None else None
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = self._method(func.value, func.attr.value)
-            found = (*method, self) if method is not None else None
+            found = (*method, self) if method is not None else self._inherited(func.value, func.attr.value)
         if found is None and self.follow_imports:
             from .foreign import imported_function
 
@@ -517,6 +517,47 @@ class HelperSummaries(MetadataView):
         if not name.startswith("_"):
             hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
         return callee, skip, hazard
+
+    def _inherited(self, receiver: cst.Name, name: str) -> Optional[Callee]:
+        """``self.copyfile(r, out)`` in a method of a class ``C`` defined inside a function,
+        whose one base is a standard-library class with the method (``foreign.LIBRARY_METHODS``):
+        that method as the library writes it. ``C``'s body binds no ``name`` (nor
+        ``__getattr__``/``__getattribute__``), the module defines no ``def name`` and stores no
+        attribute ``name``, and no ``def`` of the project binds it twice: only the function
+        that defines ``C`` names it, so no subclass can override the method (a class at module
+        level may have one in another module: not read)."""
+        if not self.follow_imports or not (name.isascii() and name.isidentifier()) or name.startswith("__"):
+            return None
+        method = self._enclosing_method(receiver)
+        first = _first_parameter(method) if method is not None else None
+        if first is None or first.name.value != receiver.value or self._method_kind(method) != "instance":
+            return None
+        scope = self.get_metadata(ScopeProvider, receiver, None)
+        if scope is None or [b.node for b in scope[receiver.value]] != [first]:
+            return None  # ``self`` rebound in the method
+        klass = self._parent(self._parent(method))
+        if not isinstance(klass, cst.ClassDef) or klass.decorators or klass.keywords or len(klass.bases) != 1:
+            return None
+        outer = self._parent(klass)
+        while outer is not None and not isinstance(outer, (cst.FunctionDef, cst.Module, cst.ClassDef)):
+            outer = self._parent(outer)
+        if not isinstance(outer, cst.FunctionDef):
+            return None  # a class other modules can name (and subclass)
+        if any(class_binds(klass, n) for n in (name, "__getattr__", "__getattribute__")):
+            return None
+        if any(isinstance(n, cst.FunctionDef) and n.name.value == name for n in walk(self.codemod.module)):
+            return None
+        facts = self.codemod.file.facts
+        if self._rebound_in_module(name) or facts is None:
+            return None
+        if not facts.bound_once(self.codemod.context.filename or "", name):
+            return None
+        from .foreign import LIBRARY_METHODS, library_method
+
+        bases = [b for b, m in LIBRARY_METHODS if m == name]
+        base = self.resolver.resolves_to(klass.bases[0].value, bases) if not klass.bases[0].star else None
+        found = library_method(self.codemod, base, name) if base is not None else None
+        return (found[0], 1, "", found[1]) if found is not None else None
 
     def _enclosing_method(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
         current = self._parent(node)
