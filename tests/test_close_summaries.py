@@ -639,3 +639,79 @@ def test_an_inherited_library_method_that_may_be_overridden_is_not_read(tmp_path
         assert new == textwrap.dedent(source), why
         assert [s.action for s in sites] == ["reported"], (why, [s.reason for s in sites])
         assert "passed to `self.copyfile`" in sites[0].reason, (why, sites[0].reason)
+
+
+# -- a holder class of another module of the project (foreign.imported_class) ---------------
+
+TRANSPORT = """
+    import requests
+
+
+    class Transport:
+        def __init__(self, cache=None, session=None):
+            self.cache = cache
+            self.session = session or requests.Session()
+            self.session.headers["User-Agent"] = "x"
+
+        def get(self, address):
+            response = self.session.get(address, timeout=3)
+            return response.content
+"""
+
+TRANSPORT_CALLER = """
+    import requests
+
+    from .transports import Transport
+
+
+    def main(u):
+        session = requests.Session()
+        session.verify = False
+        transport = Transport(session=session)
+        return transport.get(u)
+"""
+
+
+def test_a_class_of_another_module_that_keeps_the_client_only_on_its_instance_is_a_holder(tmp_path):
+    for caller in (
+        TRANSPORT_CALLER,
+        TRANSPORT_CALLER.replace("from .transports import Transport", "from pkg import transports").replace(
+            "= Transport(", "= transports.Transport("
+        ),
+    ):
+        new, sites = run(tmp_path, {MAIN: caller, "pkg/transports.py": TRANSPORT}, select=("close-client",))
+        assert [s.action for s in sites] == ["fixed"], [s.reason for s in sites]
+        assert (
+            "    with requests.Session() as session:\n"
+            "        session.verify = False\n"
+            "        transport = Transport(session=session)\n"
+        ).replace("Transport(", "transports.Transport(" if "transports.Transport" in caller else "Transport(") in new
+
+
+def test_a_class_of_another_module_that_may_keep_the_client_elsewhere_is_no_holder(tmp_path):
+    for old, new_text, safety in (
+        ("        return response.content", "        KEEP.append(self)\n        return response.content", None),
+        (
+            "        return response.content",
+            "        other_module_helper(self.session)\n        return response.content",
+            "unsafe",
+        ),
+        ("class Transport:", "class Transport(Base):", "unsafe"),
+        ("    def get", "    @contextmanager\n    def settings(self):\n        yield\n\n    def get", "unsafe"),
+        ("    def get", "    def __del__(self):\n        self.session.close()\n\n    def get", "unsafe"),
+    ):
+        text = textwrap.dedent(TRANSPORT).replace(old, new_text)
+        assert old in textwrap.dedent(TRANSPORT)
+        caller = TRANSPORT_CALLER.replace("        return transport.get(u)", "        print(transport.get(u))")
+        new, sites = run(tmp_path, {MAIN: caller, "pkg/transports.py": text}, select=("close-client",))
+        assert new == textwrap.dedent(caller), new_text
+        assert [(s.action, s.safety) for s in sites] == [("reported", safety)], (new_text, [s.reason for s in sites])
+        assert "is passed to `Transport` at line" in sites[0].reason, sites[0].reason
+    # rebound in the project: not the class read
+    files = {
+        MAIN: TRANSPORT_CALLER,
+        "pkg/transports.py": TRANSPORT,
+        "pkg/other.py": "from pkg import transports\n\ntransports.Transport = dict\n",
+    }
+    new, sites = run(tmp_path, files, select=("close-client",))
+    assert [s.action for s in sites] == ["reported"], [s.reason for s in sites]

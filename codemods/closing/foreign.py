@@ -12,6 +12,15 @@ own ``HelperSummaries``, as the same codemod sees it: a plain ``def`` at module 
 once there, whose parameter keeps nothing. Its summary reads only its own module: a call it
 makes into a third module is an escape (no chains across modules, so no cycles).
 
+A class of another module is read the same way (``imported_class``: ``from .transports
+import Transport``, bound once there and in the project): whether its instance is all that
+holds a client it is given is for that module's summaries (``summaries.holder_init``), and a
+method of that instance gives plain data when its ``self`` keeps nothing.
+
+A method a class inherits from the standard library (``self.copyfile(r, out)`` in a subclass
+of ``http.server.SimpleHTTPRequestHandler``) is read from what the library does with it,
+written out in ``LIBRARY_METHODS`` and parsed like another module (``library_method``).
+
 The cached result of the importing file depends on the other file's bytes: the results cache
 key holds them (``ProjectFacts.file_key``: the digest of every file ``imported`` gives).
 """
@@ -40,6 +49,29 @@ _CACHE: "OrderedDict[Tuple[str, bytes, Any, int], Optional[Any]]" = OrderedDict(
 def imported_function(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[cst.FunctionDef, Any]]:
     """(the ``def`` of another module of the project that ``func`` calls, that module's
     ``HelperSummaries``), or None."""
+    found = _imported(codemod, func)
+    if found is None:
+        return None
+    other, name = found
+    function = other.function(name)
+    return (function, other.summaries) if function is not None else None
+
+
+def imported_class(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[cst.ClassDef, Any]]:
+    """(the ``class`` at module level of another module of the project that ``func`` names,
+    bound once there, that module's ``HelperSummaries``), or None: ``Transport(session=s)``
+    after ``from .transports import Transport``. Whether its instance holds what it is given
+    is for ``summaries.holder_init`` and the summaries of that module to say."""
+    found = _imported(codemod, func)
+    if found is None:
+        return None
+    other, name = found
+    klass = other.klass(name)
+    return (klass, other.summaries) if klass is not None else None
+
+
+def _imported(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple["_OtherModule", str]]:
+    """(the parsed other module of the project that ``func`` reads a name of, the name)."""
     facts = codemod.file.facts
     filename = codemod.context.filename
     if facts is None or not filename or not hasattr(facts, "_graph"):
@@ -59,10 +91,7 @@ def imported_function(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[
     if target is None or target == real or target not in graph.imported(real):
         return None
     other = _other_module(codemod, target, facts)
-    if other is None:
-        return None
-    function = other.function(name)
-    return (function, other.summaries) if function is not None else None
+    return (other, name) if other is not None else None
 
 
 def _module_and_name(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[str, int, str]]:
@@ -173,6 +202,14 @@ class _OtherModule:
                     break
             self._functions[name] = found
         return self._functions[name]
+
+    def klass(self, name: str) -> Optional[cst.ClassDef]:
+        """The module-level ``class name`` bound once in the module, or None."""
+        for stmt in self.tree.body:
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
+                found = self.summaries._module_binding(stmt.name, cst.ClassDef)
+                return found if found is stmt else None
+        return None
 
 
 def _other_module(codemod: Any, path: str, facts: Any) -> Optional[_OtherModule]:

@@ -33,12 +33,16 @@ public name so read is still an unsafe fix: a subclass outside the project may o
 
 A function of another module of the project (``from .utils import f``, ``from pkg import
 utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
-follow imports further.
+follow imports further. So is a class of another module (``foreign.imported_class``) as a
+holder (below), and a method a class defined inside a function inherits from a standard-library
+base (``self.copyfile(r, out)`` of ``http.server.SimpleHTTPRequestHandler``: what the library
+does with it, ``foreign.LIBRARY_METHODS``): only that function names the class, so nothing
+overrides the method when neither the module nor a second ``def`` of the project binds it.
 
 A second question is asked for a client (``holds_in_result``): does only the call's result
 hold the argument? Then the caller's taint follows the result (``api = Api(s)``) instead of
 reporting the call. A function answers yes when its body keeps the parameter nowhere but in
-what it returns; a class of the module (``holder_init``: nothing but ``object`` as a base, no
+what it returns; a class of the module or of another module of the project (``holder_init``: nothing but ``object`` as a base, no
 decorator or metaclass, no special method that changes how attributes are stored) when its
 ``__init__`` stores it only on ``self`` and every method, with ``self`` tainted, keeps it
 nowhere but on ``self`` or in what it returns; ``self`` passed on, a call of its own method with
@@ -179,7 +183,7 @@ class HelperSummaries(MetadataView):
             # argument only: which attributes are plain data depends on the parameter.
             if len(tainted) != 1:
                 return False
-            klass = self._parent(self._parent(function))
+            klass = summaries._parent(summaries._parent(function))
             for method in instance_methods(klass) or ():
                 first = _first_parameter(method)
                 if method is function or first is None:
@@ -218,7 +222,7 @@ class HelperSummaries(MetadataView):
         if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
             if len(keys) != 1:
                 return False
-            klass = self._parent(self._parent(function))
+            klass = summaries._parent(summaries._parent(function))
             for method in instance_methods(klass) or ():
                 first = _first_parameter(method)
                 if method is not function and first is not None:
@@ -250,8 +254,11 @@ class HelperSummaries(MetadataView):
         func = call.func
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
             return False
-        klass = self._holder_class_of(func.value)
-        if klass is None or self._rebound_in_module(func.attr.value):
+        held = self._holder_class_of(func.value)
+        if held is None or self._rebound_in_module(func.attr.value):
+            return False
+        klass, summaries = held
+        if summaries is not self and summaries._rebound_in_module(func.attr.value):
             return False
         for method in instance_methods(klass) or ():
             if method.name.value == func.attr.value:
@@ -259,14 +266,16 @@ class HelperSummaries(MetadataView):
                 if method.decorators or method.asynchronous is not None or first is None:
                     return False
                 key = (method, first.name.value, taint.library, taint.client_class, self._noun(taint), NOTHING)
-                return self._keeps_nothing(key)
+                return summaries._keeps_nothing(key)
         return False
 
-    def _holder_class_of(self, name: cst.Name) -> Optional[cst.ClassDef]:
+    def _holder_class_of(self, name: cst.Name) -> Optional[Tuple[cst.ClassDef, "HelperSummaries"]]:
+        """(the holder class every binding of ``name`` constructs, the summaries that read it:
+        these, or another module's)."""
         scope = self.get_metadata(ScopeProvider, name, None)
         if scope is None:
             return None
-        found: Optional[cst.ClassDef] = None
+        found: Optional[Tuple[cst.ClassDef, HelperSummaries]] = None
         assignments = list(scope[name.value])
         if not assignments:
             return None
@@ -274,14 +283,16 @@ class HelperSummaries(MetadataView):
             if not isinstance(assignment, Assignment):
                 return None
             value = bound_value(self.resolver, assignment.node)
-            if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            if not (isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute))):
                 return None
-            if self._constructor(value.func) is None:
+            constructor = self._constructor(value.func)
+            if constructor is None:
                 return None
-            klass = self._module_binding(value.func, cst.ClassDef)
-            if found is not None and klass is not found:
+            init, _, _, summaries = constructor
+            klass = summaries._parent(summaries._parent(init))
+            if not isinstance(klass, cst.ClassDef) or found is not None and klass is not found[0]:
                 return None
-            found = klass
+            found = (klass, summaries)
         return found
 
     def closes(self, call: cst.Call, arg: cst.Arg) -> bool:
@@ -453,14 +464,23 @@ class HelperSummaries(MetadataView):
         return found
 
     def _constructor(self, func: cst.BaseExpression) -> Optional[Callee]:
-        """``C(...)`` for a class ``C`` of this module whose instance is all that may hold what
-        ``__init__`` is given (``holder_init``): (its ``__init__``, 1, "", these summaries)."""
-        if not isinstance(func, cst.Name):
+        """``C(...)`` for a class ``C`` of this module, or of another module of the project
+        (``foreign.imported_class``: ``from .transport import Transport``), whose instance is
+        all that may hold what ``__init__`` is given (``holder_init``): (its ``__init__``, 1,
+        "", the summaries that read it)."""
+        if not isinstance(func, (cst.Name, cst.Attribute)):
             return None
         if func not in self._constructors:
-            klass = self._module_binding(func, cst.ClassDef)
+            klass = self._module_binding(func, cst.ClassDef) if isinstance(func, cst.Name) else None
+            summaries = self
+            if klass is None and self.follow_imports:
+                from .foreign import imported_class
+
+                other = imported_class(self.codemod, func)
+                if other is not None:
+                    klass, summaries = other
             init = holder_init(klass) if isinstance(klass, cst.ClassDef) else None
-            self._constructors[func] = (init, 1, "", self) if init is not None else None
+            self._constructors[func] = (init, 1, "", summaries) if init is not None else None
         return self._constructors[func]
 
     def _method(self, receiver: cst.Name, name: str) -> Optional[Tuple[cst.FunctionDef, int, str]]:
