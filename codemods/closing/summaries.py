@@ -39,16 +39,17 @@ base (``self.copyfile(r, out)`` of ``http.server.SimpleHTTPRequestHandler``: wha
 does with it, ``foreign.LIBRARY_METHODS``): only that function names the class, so nothing
 overrides the method when neither the module nor a second ``def`` of the project binds it.
 
-A second question is asked for a client (``holds_in_result``): does only the call's result
-hold the argument? Then the caller's taint follows the result (``api = Api(s)``) instead of
-reporting the call. A function answers yes when its body keeps the parameter nowhere but in
-what it returns; a class of the module or of another module of the project (``holder_init``: nothing but ``object`` as a base, no
-decorator or metaclass, no special method that changes how attributes are stored) when its
-``__init__`` stores it only on ``self`` and every method, with ``self`` tainted, keeps it
-nowhere but on ``self`` or in what it returns; ``self`` passed on, a call of its own method with
-it, a store on an attribute the class body binds or that methods read as plain data
-(``plain_attributes``) answer no. A method of such an instance whose ``self`` keeps nothing
-gives plain data (``holder_method_eager``).
+A second question is asked of a call that does not keep nothing (``holds_in_result``): does
+only the call's result hold the argument? Then the caller's taint follows the result (``api =
+Api(s)``; ``content(r)`` that may return ``r.iter_content()``, its result dropped at once)
+instead of reporting the call. A function answers yes when its body keeps the parameter
+nowhere but in what it returns; a class of the module or of another module of the project
+(``holder_init``: nothing but ``object`` as a base, no decorator or metaclass, no special
+method that changes how attributes are stored) when its ``__init__`` stores it only on
+``self`` and every method, with ``self`` tainted, keeps it nowhere but on ``self`` or in what
+it returns; ``self`` passed on, a call of its own method with it, a store on an attribute the
+class body binds or that methods read as plain data (``plain_attributes``) answer no. A method
+of such an instance whose ``self`` keeps nothing gives plain data (``holder_method_eager``).
 
 Summaries are the greatest fixpoint over the functions reached from a call: each is analysed
 once assuming the summarised calls it makes keep nothing, and any that depends on one that
