@@ -715,3 +715,44 @@ def test_a_class_of_another_module_that_may_keep_the_client_elsewhere_is_no_hold
     }
     new, sites = run(tmp_path, files, select=("close-client",))
     assert [s.action for s in sites] == ["reported"], [s.reason for s in sites]
+
+
+def test_the_report_says_what_the_reading_of_the_callee_found(tmp_path):
+    # another module's function: its path and line, and the escape found there
+    text = READER.replace("print(r.status_code)", "KEEP.append(r)")
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
+    new, sites = run(tmp_path, files)
+    path = tmp_path / "proj" / "pkg" / "utils" / "http.py"
+    want = f"(in `read_bounded_response` ({path}:2), the response is stored by `.append()` at line 10)"
+    assert [s.action for s in sites] == ["reported", "reported"]
+    assert all(want in s.reason for s in sites), [s.reason for s in sites]
+    # a function of the module that hands it to one that keeps it: the one that keeps it
+    main = """
+        import requests
+
+        def keep(r):
+            KEEP.append(r)
+
+        def check(r):
+            keep(r)
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            check(r)
+            return r.status_code
+    """
+    _, sites = run(tmp_path, {MAIN: main})
+    [site] = sites
+    assert (
+        "passed to `check` at line 12, which may keep it and use it after the with block (in `keep` (at line 4), the response is stored by `.append()` at line 5)"
+        in site.reason
+    ), site.reason
+    # a holder class of another module that keeps the instance elsewhere
+    text = textwrap.dedent(TRANSPORT).replace(
+        "        return response.content", "        KEEP.append(self)\n        return response.content"
+    )
+    caller = TRANSPORT_CALLER.replace("        return transport.get(u)", "        print(transport.get(u))")
+    _, sites = run(tmp_path, {MAIN: caller, "pkg/transports.py": text}, select=("close-client",))
+    [site] = sites
+    path = tmp_path / "proj" / "pkg" / "transports.py"
+    assert f"(in `get` ({path}:11), the client is stored by `.append()` at line 13)" in site.reason, site.reason

@@ -113,6 +113,10 @@ class CallCheck(MetadataView):
             f"the {noun} (or something reading from it) is passed to `{name}` at "
             f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
         )
+        helpers = self.taint.helpers
+        why = helpers.why_keeps(self.taint, call, self._live) if helpers is not None else ""
+        if why:
+            reason = f"{reason} ({why.rstrip('.')})"
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
         constructor = isinstance(last, cst.Name) and last.value[:1].isupper()
         if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and (noun == "client" or not constructor):

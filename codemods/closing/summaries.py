@@ -66,6 +66,7 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
+from ..base import resolve_line_refs
 from ..prune import MARKER
 from ..tree import is_docstring as _is_docstring
 from ..tree import walk
@@ -108,6 +109,8 @@ class HelperSummaries(MetadataView):
         self._constructors: Dict[cst.CSTNode, Optional[Callee]] = {}
         #: Attribute names the module stores (or may ``setattr``): computed when first needed.
         self._rebound: Optional[Set[str]] = None
+        #: Why the analysis of a key found that it may keep the object (``why_keeps``).
+        self._why: Dict[Key, str] = {}
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
         self._deps: Optional[Set[Key]] = None
 
@@ -232,6 +235,58 @@ class HelperSummaries(MetadataView):
                         (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
                     )
         return any(not summaries._keeps_nothing(key) and summaries._definitely(key) for key in keys)
+
+    def why_keeps(self, taint: Any, call: cst.Call, live: Set[str]) -> str:
+        """For the report of ``call``, which the summaries did not accept: what the reading of
+        the function or class it reaches found (``in `read` (path:line): the response is passed
+        to `parse` at line 716, ...``), or "" when it reaches none or nothing was read."""
+        callee = self._callee(call.func) or self._constructor(call.func)
+        if callee is None:
+            return ""
+        function, skip, _, summaries = callee
+        for arg in call.args:
+            if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
+                continue
+            itself = arg.value is taint.hoisted_node or (
+                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
+            )
+            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            if param is None:
+                return ""
+            keys = [
+                (function, param, taint.library, taint.client_class, self._noun(taint), question)
+                for question in (RESULT, NOTHING)
+            ]
+            if function.name.value == "__init__" and skip == 1:
+                for method in instance_methods(summaries._parent(summaries._parent(function))) or ():
+                    first = _first_parameter(method)
+                    if method is not function and first is not None:
+                        question = f"{RESULT}:{param}"
+                        keys.append(
+                            (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
+                        )
+            for key in keys:
+                if summaries._final.get(key) is False:
+                    return summaries._explain(key)
+        return ""
+
+    def _explain(self, key: Key) -> str:
+        """The reason the analysis of ``key``, or of the first key it assumed that keeps, found."""
+        seen: Set[Key] = set()
+        while key not in seen:
+            seen.add(key)
+            why = self._why.get(key)
+            if why:
+                function = key[0]
+                if self.follow_imports:  # this module: its line refs are mapped with the caller's
+                    return f"in `{function.name.value}` (at {self.codemod.line_ref(function)}), {why}"
+                where = f"{self.codemod.context.filename}:{self.codemod.position(function)[0]}"
+                return f"in `{function.name.value}` ({where}), {resolve_line_refs(why)}"
+            failing = [d for d in self._deps_of.get(key, ()) if self._final.get(d) is False]
+            if not failing:
+                return ""
+            key = failing[0]
+        return ""
 
     def _definitely(self, key: Key) -> bool:
         """The analysis of ``key``, or of one it assumed, found an escape that is no unknown call."""
@@ -438,6 +493,8 @@ class HelperSummaries(MetadataView):
             else:
                 ok = analysis.keeps_nothing(list(_statements(function)), {param})
             self._definite[key] = analysis.definite
+            if not ok and analysis.why:
+                self._why[key] = analysis.why
             return ok, self._deps
         finally:
             self._deps = saved
