@@ -504,6 +504,7 @@ def test_a_function_of_another_module_rebound_in_the_project_is_not_read(tmp_pat
     )
     [(line, action, reason)] = cli_sites(root, "--check", "--no-cache", "--select", "close-response")["pkg/a.py"]
     assert action == "reported" and "passed to `util.check`" in reason and "--unsafe-fixes" in reason, reason
+    assert f"(`check` of {root / 'pkg' / 'util.py'} is not read: the project binds the name more than once" in reason
 
 
 # -- only the result holds it (issue 13): a response too -----------------------------------

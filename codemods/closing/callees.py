@@ -115,6 +115,10 @@ class CallCheck(MetadataView):
         )
         helpers = self.taint.helpers
         why = helpers.why_keeps(self.taint, call, self._live) if helpers is not None else ""
+        if not why and helpers is not None and helpers.follow_imports:
+            from .foreign import unread
+
+            why = unread(self.codemod, call.func)
         if why:
             reason = f"{reason} ({why.rstrip('.')})"
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func

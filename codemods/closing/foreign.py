@@ -70,8 +70,26 @@ def imported_class(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[cst
     return (klass, other.summaries) if klass is not None else None
 
 
-def _imported(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple["_OtherModule", str]]:
-    """(the parsed other module of the project that ``func`` reads a name of, the name)."""
+def unread(codemod: Any, func: cst.BaseExpression) -> str:
+    """Why the function ``func`` names, a module-level ``def`` of another module of the
+    project, is not read: its name is bound more than once in the project ("" for anything
+    else), for the report."""
+    found = _imported(codemod, func, any_binding=True)
+    if found is None or found[0].function(found[1]) is None:
+        return ""
+    if codemod.file.facts.bound_once(codemod.context.filename, found[1]):
+        return ""
+    return (
+        f"`{found[1]}` of {found[0].path} is not read: the project binds the name more than once "
+        "(another `def`, or an attribute store)"
+    )
+
+
+def _imported(
+    codemod: Any, func: cst.BaseExpression, any_binding: bool = False
+) -> Optional[Tuple["_OtherModule", str]]:
+    """(the parsed other module of the project that ``func`` reads a name of, the name);
+    ``any_binding``: also when the project binds the name more than once."""
     facts = codemod.file.facts
     filename = codemod.context.filename
     if facts is None or not filename or not hasattr(facts, "_graph"):
@@ -80,7 +98,7 @@ def _imported(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple["_OtherM
     if found is None:
         return None
     module, level, name = found
-    if not facts.bound_once(filename, name):
+    if not any_binding and not facts.bound_once(filename, name):
         return None  # another def of the name, or ``mod.name = ...`` somewhere in the project
     real = os.path.realpath(os.path.abspath(filename))
     graph = facts._graph()[0]
@@ -183,6 +201,7 @@ class _OtherModule:
         from .placement import Placement
         from .summaries import HelperSummaries
 
+        self.path = path
         self.tree = cst.parse_module(data)
         lazy = LazyMetadata(MetadataWrapper(self.tree, unsafe_skip_copy=True))
         file = FileContext(lazy=lazy, facts=facts)
