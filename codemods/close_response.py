@@ -406,7 +406,15 @@ DOCS = CodemodDocs(
   `from pkg import utils; utils.read_all(r)`): the facts' import graph must settle the import on
   one file of the project that this file's imports run; it is parsed and summarised as that
   module's own helper, without following its imports further (a call it makes into a third
-  module is an escape), and a cached result is keyed on the other file's bytes too.
+  module is an escape), and a cached result is keyed on the other file's bytes too. A helper
+  that keeps the response nowhere but in what it returns (python-gitlab's
+  `response_content(r, ..., iterator=False)`, which returns `r.iter_content()` on another path)
+  is no escape either: its result is followed like the response (dropped at once, it holds
+  nothing; used later, the block covers it; returned or stored, reported). A method that a
+  class defined inside a function inherits from the standard library is read from what the
+  library does: `self.copyfile(r, self.wfile)` in a `SimpleHTTPRequestHandler` subclass is
+  `shutil.copyfileobj` (only that function names the class, so no subclass overrides it; at
+  module level it stays an unsafe fix).
   A generator helper whose parameter keeps nothing and which yields only data read from it
   (`for line in r.iter_lines(): yield json.loads(line)`; no `yield` inside a `with`, or a
   `try` with a `finally` or a handler that may catch `GeneratorExit`: closing it after the

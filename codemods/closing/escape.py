@@ -66,6 +66,8 @@ class EscapeAnalysis(MetadataView):
         self.result_holds = False
         #: ``keeps_nothing`` found an escape that is no unknown call (``summaries.definitely_keeps``).
         self.definite = False
+        #: ``keeps_nothing``: the reason of the escape it found ("" for none).
+        self.why = ""
 
     @property
     def hazard(self) -> str:
@@ -206,7 +208,9 @@ class EscapeAnalysis(MetadataView):
             self.occurrences.check_declarations(self.scope, live, noun)
         except Unsafe as exc:
             self.definite = not getattr(exc, "unknown", False)
+            self.why = exc.reason
             return False
+        self.why = self.hazard_reason
         return not self.hazard  # an unknown call that may keep it: the helper may keep it
 
     def holds_in_result(
