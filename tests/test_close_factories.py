@@ -442,6 +442,10 @@ def test_a_retry_loop_whose_last_round_raises_cannot_fall_off_the_factorys_end(t
         ("            if i + 1 == retry_time:\n                raise e", "            i = 2"),  # its target rebound
         ("if i + 1 == retry_time:\n                raise e", "if i + 1 == retry_time:\n                pass"),
         ("range(retry_time)", "range(n)"),  # a name of another scope
+        (  # a nested function may rebind its target
+            "retry_time = 3\n",
+            "retry_time = 3\n\n    def skip():\n        nonlocal i\n        i = 0\n\n    i = 0\n",
+        ),
     ],
 )
 def test_a_retry_loop_that_may_end_after_its_last_round_falls_off_the_end(tmp_path, change):

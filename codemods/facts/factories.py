@@ -873,6 +873,9 @@ class _HandsOut:
         else:
             return False
         stored = set().union(set(), *(_stored(s) for s in stmt.body))
+        for node in ast.walk(self.func):  # a nested function's ``nonlocal i`` may rebind it too
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                stored.update(node.names)
         if count < 1 or stmt.target.id in stored or (isinstance(bound, ast.Name) and bound.id in stored):
             return False
         env = {stmt.target.id: count - 1}
