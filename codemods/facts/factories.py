@@ -9,16 +9,18 @@ be in other modules), so it is a project fact, computed here with Python's ``ast
 
 A factory, soundly (anything else is not one):
 
-- a ``def`` at module level, or a plain ``def`` in the body of a class at module level (not a
-  dunder); not ``async``, not decorated, no ``yield``; its name bound once in its module (or
+- a ``def`` at module level, or a plain ``def`` in the body of a class at module level or of a
+  class bound once in the body of one (``Threatnet.Stream._create_stream``; not a dunder); not
+  ``async``, not decorated, no ``yield``; its name bound once in its module (or
   class body) and never declared ``global``. A public method (``Factory.public``) may be
   overridden by a subclass outside the project that returns something else: its callers'
   fixes are unsafe;
 - every ``return`` of it (nested functions aside) returns a fresh response made in it, and its
   body cannot end without one (every normal exit is such a ``return``, by the rule of
   ``hands_out`` followed from its entry: an ``if``/``try`` whose every branch returns or
-  raises, a ``while True`` left only by them; not a ``with`` whose exit may swallow an
-  exception): ``urllib.request.urlopen(...)``, a requests module function
+  raises, a ``while True`` left only by them, a ``for i in range(K)`` retry loop whose last
+  round returns or raises on every path, ``if i + 1 == K: raise`` taken as it then is; not a
+  ``with`` whose exit may swallow an exception): ``urllib.request.urlopen(...)``, a requests module function
   (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
   ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
@@ -28,8 +30,9 @@ A factory, soundly (anything else is not one):
   loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
 - such a local name is used in the function only as the returned value, as the wrapped object
   of a ``TextIOWrapper`` bound to another such name, or through one of the response's plain
-  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``): nothing
-  keeps it elsewhere.
+  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``), a read
+  of a urlopen response's body (``data = response.read()``: it stays open), or an attribute
+  set on it (``response.data = data``): nothing keeps it elsewhere.
 
 The project's other files may still replace or override it: a method counts only when no other
 ``def`` of the project has its name and nothing assigns that name (``obj._m = f``), and any
