@@ -763,14 +763,12 @@ class CloseResponse(WrappingCodemod):
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts):
             return unchecked.format("without the project's facts (a lone file) its callers are unknown")
-        owner = (
-            parent(parent(func))
-            if isinstance(func, cst.FunctionDef) and isinstance(parent(func), cst.IndentedBlock)
-            else None
-        )
-        if not isinstance(func, cst.FunctionDef) or (owner is not None and not isinstance(owner, cst.ClassDef)):
+        if not isinstance(func, cst.FunctionDef):
             return unchecked.format(f"`{name}` is nested in a block")
-        inner = f"{owner.name.value}.{name}" if isinstance(owner, cst.ClassDef) else name
+        owner = _class_path(parent, func) if isinstance(parent(func), cst.IndentedBlock) else ""
+        if owner is None:
+            return unchecked.format(f"`{name}` is nested in a block")
+        inner = f"{owner}.{name}" if owner else name
         real = os.path.realpath(os.path.abspath(self.context.filename or ""))
         project = facts.project_of_real(real)
         if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
@@ -850,14 +848,13 @@ class CloseResponse(WrappingCodemod):
         for decorator in node.decorators:
             if _last_name(decorator.decorator) in ("staticmethod", "classmethod"):
                 return None
-        block = parent(node)
-        cls = parent(block) if isinstance(block, cst.IndentedBlock) else None
-        if not isinstance(cls, cst.ClassDef) or not isinstance(parent(cls), cst.Module):
+        owner = _class_path(parent, node)
+        if owner is None:
             return None
         scope = self.get_metadata(ScopeProvider, receiver, None)
         if scope is None or len(scope.assignments[receiver.value]) != 1:
             return None
-        return cls.name.value
+        return owner
 
     def _made_by_text(self, node: cst.CSTNode) -> Optional[str]:
         factory = self._made_by.get(node)
@@ -896,6 +893,23 @@ class CloseResponse(WrappingCodemod):
             "aclose": "try/finally: await .aclose()",
         }[target.mode]
         return f"closed the response with `{how}`"
+
+
+def _class_path(parent, func: cst.FunctionDef) -> Optional[str]:
+    """The dotted name of the class whose body holds ``func``: a class at module level
+    (``Api``) or one in the body of such a class (``Threatnet.Stream``, as the factories pass
+    names it); None for anything else (a function in a block or a function)."""
+    names: List[str] = []
+    node: Optional[cst.CSTNode] = func
+    while True:
+        block = parent(node)
+        cls = parent(block) if isinstance(block, cst.IndentedBlock) else None
+        if not isinstance(cls, cst.ClassDef) or len(names) == 2:
+            return None
+        names.insert(0, cls.name.value)
+        if isinstance(parent(cls), cst.Module):
+            return ".".join(names)
+        node = cls
 
 
 def _last_name(func: cst.BaseExpression) -> Optional[str]:
