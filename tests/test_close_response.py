@@ -896,6 +896,37 @@ def test_already_closed_is_not_a_target(source):
     assert new == full and not sites
 
 
+def test_with_around_a_rebinding_does_not_close_the_new_response():
+    # The with's exit is bound when it starts: it closes the first response, not the one
+    # bound inside it (a second run over a file whose first response got ``with response:``
+    # must still see the retry's response; it was taken for closed and said nothing).
+    before = """
+        import requests
+
+        def f(u, retry):
+            r = requests.get(u, stream=True)
+            with r:
+                data = r.raw.read()
+                if retry:
+                    r = requests.get(u, stream=True)
+                    data = r.raw.read()
+            return data
+    """
+    after = """
+        import requests
+
+        def f(u, retry):
+            r = requests.get(u, stream=True)
+            with r:
+                data = r.raw.read()
+                if retry:
+                    with requests.get(u, stream=True) as r:
+                        data = r.raw.read()
+            return data
+    """
+    assert_fixed(before, after)
+
+
 def test_module_level_response():
     # ``page`` is a module global: ``from example import page`` elsewhere would get it closed.
     assert_reported(
