@@ -244,7 +244,8 @@ DOCS = CodemodDocs(
   attribute, in a subscript or a global, captured by a closure, used after the block). The
   call is no escape when it is a function of the project (this module, or another one it
   imports, read as `close-response` reads helpers) that keeps the client nowhere but in what
-  it returns (`return Api(s)`, `return {"session": s}`), or a class of this module whose
+  it returns (`return Api(s)`, `return {"session": s}`), or a class of this module (or of
+  another module of the project it imports, read by that module's summaries) whose
   instance is all that holds it: no decorator, no base but `object`, no `metaclass`, no
   `__new__`/`__setattr__`/`__getattr__`/`__getattribute__`/`__del__`, an undecorated
   `__init__` that stores the client only on `self` (on attributes the class body does not bind),
@@ -284,7 +285,7 @@ DOCS = CodemodDocs(
         "a client made in a function whose every use is in the block: closed, with its "
         "connections, when the block ends, on every path.",
         "a client held by the result of a call of the project that keeps it only in what it "
-        "returns (a class of the module storing it on `self` only, a function returning it inside "
+        "returns (a class of the project storing it on `self` only, a function returning it inside "
         "something): closed when the block ends, which covers every use of the result too.",
         "the same, for a requests/httpx client whose constructor a test replaces with the "
         "`MagicMock` that `patch` makes: `with contextlib.closing(...)`, which runs the code as "

@@ -410,7 +410,15 @@ DOCS = CodemodDocs(
   `from pkg import utils; utils.read_all(r)`): the facts' import graph must settle the import on
   one file of the project that this file's imports run; it is parsed and summarised as that
   module's own helper, without following its imports further (a call it makes into a third
-  module is an escape), and a cached result is keyed on the other file's bytes too.
+  module is an escape), and a cached result is keyed on the other file's bytes too. A helper
+  that keeps the response nowhere but in what it returns (python-gitlab's
+  `response_content(r, ..., iterator=False)`, which returns `r.iter_content()` on another path)
+  is no escape either: its result is followed like the response (dropped at once, it holds
+  nothing; used later, the block covers it; returned or stored, reported). A method that a
+  class defined inside a function inherits from the standard library is read from what the
+  library does: `self.copyfile(r, self.wfile)` in a `SimpleHTTPRequestHandler` subclass is
+  `shutil.copyfileobj` (only that function names the class, so no subclass overrides it; at
+  module level it stays an unsafe fix).
   A generator helper whose parameter keeps nothing and which yields only data read from it
   (`for line in r.iter_lines(): yield json.loads(line)`; no `yield` inside a `with`, or a
   `try` with a `finally` or a handler that may catch `GeneratorExit`: closing it after the
@@ -768,14 +776,12 @@ class CloseResponse(WrappingCodemod):
         facts = self.file.facts
         if not isinstance(facts, ProjectFacts):
             return unchecked.format("without the project's facts (a lone file) its callers are unknown")
-        owner = (
-            parent(parent(func))
-            if isinstance(func, cst.FunctionDef) and isinstance(parent(func), cst.IndentedBlock)
-            else None
-        )
-        if not isinstance(func, cst.FunctionDef) or (owner is not None and not isinstance(owner, cst.ClassDef)):
+        if not isinstance(func, cst.FunctionDef):
             return unchecked.format(f"`{name}` is nested in a block")
-        inner = f"{owner.name.value}.{name}" if isinstance(owner, cst.ClassDef) else name
+        owner = _class_path(parent, func) if isinstance(parent(func), cst.IndentedBlock) else ""
+        if owner is None:
+            return unchecked.format(f"`{name}` is nested in a block")
+        inner = f"{owner}.{name}" if owner else name
         real = os.path.realpath(os.path.abspath(self.context.filename or ""))
         project = facts.project_of_real(real)
         if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
@@ -855,14 +861,13 @@ class CloseResponse(WrappingCodemod):
         for decorator in node.decorators:
             if _last_name(decorator.decorator) in ("staticmethod", "classmethod"):
                 return None
-        block = parent(node)
-        cls = parent(block) if isinstance(block, cst.IndentedBlock) else None
-        if not isinstance(cls, cst.ClassDef) or not isinstance(parent(cls), cst.Module):
+        owner = _class_path(parent, node)
+        if owner is None:
             return None
         scope = self.get_metadata(ScopeProvider, receiver, None)
         if scope is None or len(scope.assignments[receiver.value]) != 1:
             return None
-        return cls.name.value
+        return owner
 
     def _made_by_text(self, node: cst.CSTNode) -> Optional[str]:
         factory = self._made_by.get(node)
@@ -901,6 +906,23 @@ class CloseResponse(WrappingCodemod):
             "aclose": "try/finally: await .aclose()",
         }[target.mode]
         return f"closed the response with `{how}`"
+
+
+def _class_path(parent, func: cst.FunctionDef) -> Optional[str]:
+    """The dotted name of the class whose body holds ``func``: a class at module level
+    (``Api``) or one in the body of such a class (``Threatnet.Stream``, as the factories pass
+    names it); None for anything else (a function in a block or a function)."""
+    names: List[str] = []
+    node: Optional[cst.CSTNode] = func
+    while True:
+        block = parent(node)
+        cls = parent(block) if isinstance(block, cst.IndentedBlock) else None
+        if not isinstance(cls, cst.ClassDef) or len(names) == 2:
+            return None
+        names.insert(0, cls.name.value)
+        if isinstance(parent(cls), cst.Module):
+            return ".".join(names)
+        node = cls
 
 
 def _last_name(func: cst.BaseExpression) -> Optional[str]:

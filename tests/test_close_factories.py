@@ -393,3 +393,146 @@ def test_a_function_named_other_than_in_a_call_is_no_factory(tmp_path, use):
     assert factories(root) == []
     sites = run(root)["pkg/request.py"]
     assert any(a == "reported" and "no factory of the project" in r for _, a, r in sites), sites
+
+
+RETRY = """\
+import socket
+from urllib import error, request
+
+
+def urlopen_with_retry(*args, **kwargs):
+    retry_time = 3
+    for i in range(retry_time):
+        try:
+            return request.urlopen(*args, **kwargs)
+        except socket.timeout as e:
+            if i + 1 == retry_time:
+                raise e
+        except error.HTTPError as http_error:
+            if i + 1 == retry_time:
+                raise http_error
+
+
+def get_location(url):
+    res = urlopen_with_retry(url)
+    return res.geturl()
+"""
+
+
+def test_a_retry_loop_whose_last_round_raises_cannot_fall_off_the_factorys_end(tmp_path):
+    # you-get ``urlopen_with_retry``: on its last round (``i == 2``) every handler raises
+    root = make(tmp_path, {"pkg/request.py": RETRY})
+    assert factories(root) == ["pkg.request.urlopen_with_retry"]
+    assert run(root, "--check")["pkg/request.py"] == [
+        (19, "fixed", "closed the response made by `urlopen_with_retry` (pkg/request.py:5) with `with`")
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (
+            "if i + 1 == retry_time:\n                raise e",
+            "if i == 1:\n                raise e",
+        ),  # not its last round
+        ("retry_time = 3\n", "retry_time = 3\n    retry_time = retries()\n"),  # not a constant
+        ("range(retry_time)", "range(0)"),  # no round at all
+        ("range(retry_time)", "range(retry_time, 5)"),
+        ("retry_time = 3\n", "retry_time = 3\n    global range\n"),
+        ("            if i + 1 == retry_time:\n                raise e", "            i = 2"),  # its target rebound
+        ("if i + 1 == retry_time:\n                raise e", "if i + 1 == retry_time:\n                pass"),
+        ("range(retry_time)", "range(n)"),  # a name of another scope
+        (  # a nested function may rebind its target
+            "retry_time = 3\n",
+            "retry_time = 3\n\n    def skip():\n        nonlocal i\n        i = 0\n\n    i = 0\n",
+        ),
+    ],
+)
+def test_a_retry_loop_that_may_end_after_its_last_round_falls_off_the_end(tmp_path, change):
+    source = RETRY.replace(*change)
+    root = make(tmp_path, {"pkg/request.py": source})
+    assert factories(root) == []
+    [(line, action, reason)] = run(root, "--check")["pkg/request.py"]
+    made = source.split("\n").index("            return request.urlopen(*args, **kwargs)") + 1
+    assert (line, action) == (made, "reported") and "no factory of the project" in reason, reason
+
+
+READ = """\
+from urllib import request
+
+
+def get_response(url, faker=False):
+    if faker:
+        response = request.urlopen(request.Request(url, headers={}))
+    else:
+        response = request.urlopen(url)
+    data = response.read()
+    if response.info().get("Content-Encoding") == "gzip":
+        data = ungzip(data)
+    response.data = data
+    return response
+
+
+def get_html(url):
+    content = get_response(url).data
+    return str(content, "utf-8", "ignore")
+"""
+
+
+def test_a_factory_may_read_a_urlopen_responses_body_and_keep_it_on_the_response(tmp_path):
+    # you-get ``get_response``: a urlopen response read to its end is still open (its caller's
+    # ``with`` works), and ``response.data = data`` keeps the data, not the response
+    root = make(tmp_path, {"pkg/request.py": READ})
+    assert factories(root) == ["pkg.request.get_response"]
+    assert [(line, action) for line, action, _ in run(root, "--check")["pkg/request.py"]] == [(17, "fixed")]
+    # the response kept elsewhere, or closed before it is returned: no factory
+    for change in (
+        ("response.data = data", "response.data = data\n    KEPT.append(response)"),
+        ("data = response.read()", "data = response.read()\n    response.close()"),
+        ("response.data = data", "data.owner = response"),
+    ):
+        root = make(tmp_path / change[1][-12:].strip(), {"pkg/request.py": READ.replace(*change)})
+        assert factories(root) == [], change
+
+
+NESTED = """\
+import json
+
+import requests
+
+
+class Threatnet:
+    class Stream:
+        def _create_stream(self, name):
+            req = requests.get("https://stream.example" + name, stream=True, timeout=5)
+            if req.status_code != 200:
+                raise ValueError(req.text)
+            return req
+
+        def events(self):
+            stream = self._create_stream("/events")
+            for line in stream.iter_lines():
+                if line:
+                    yield json.loads(line)
+"""
+
+
+def test_a_method_of_a_class_in_a_class_is_a_factory(tmp_path):
+    # shodan threatnet.py ``Threatnet.Stream._create_stream``
+    root = make(tmp_path, {"pkg/threatnet.py": NESTED})
+    assert factories(root) == ["pkg.threatnet.Threatnet.Stream._create_stream"]
+    assert run(root, "--check")["pkg/threatnet.py"] == [
+        (
+            15,
+            "fixed",
+            "closed the response made by `Threatnet.Stream._create_stream` (pkg/threatnet.py:8) with `with`",
+        )
+    ]
+    # a subclass of the nested class may override it (matched by the class's own name)
+    sub = "from pkg.threatnet import Threatnet\n\n\nclass Fake(Threatnet.Stream):\n    def _create_stream(self, name):\n        return None\n"
+    root = make(tmp_path / "b", {"pkg/threatnet.py": NESTED, "pkg/fake.py": sub})
+    assert factories(root) == []
+    # a class three deep is none
+    deep = "class Outer:\n" + "".join(f"    {line}\n" if line else "\n" for line in NESTED.split("\n")[5:])
+    root = make(tmp_path / "c", {"pkg/threatnet.py": NESTED.split("class Threatnet")[0] + deep})
+    assert factories(root) == []

@@ -1042,6 +1042,37 @@ def test_already_closed_is_not_a_target(source):
     assert new == full and not sites
 
 
+def test_with_around_a_rebinding_does_not_close_the_new_response():
+    # The with's exit is bound when it starts: it closes the first response, not the one
+    # bound inside it (a second run over a file whose first response got ``with response:``
+    # must still see the retry's response; it was taken for closed and said nothing).
+    before = """
+        import requests
+
+        def f(u, retry):
+            r = requests.get(u, stream=True)
+            with r:
+                data = r.raw.read()
+                if retry:
+                    r = requests.get(u, stream=True)
+                    data = r.raw.read()
+            return data
+    """
+    after = """
+        import requests
+
+        def f(u, retry):
+            r = requests.get(u, stream=True)
+            with r:
+                data = r.raw.read()
+                if retry:
+                    with requests.get(u, stream=True) as r:
+                        data = r.raw.read()
+            return data
+    """
+    assert_fixed(before, after)
+
+
 def test_module_level_response():
     # ``page`` is a module global: ``from example import page`` elsewhere would get it closed.
     assert_reported(
@@ -1849,8 +1880,6 @@ def test_response_passed_to_a_helper_that_only_reads_it_is_fixed():
         # keeps it, directly or through another helper
         ("def h(resp):\n    KEEP.append(resp)\n", "h(r)"),
         ("def keep(resp):\n    KEEP.append(resp)\n\ndef h(resp):\n    keep(resp)\n", "h(r)"),
-        ("def h(resp):\n    return resp\n", "h(r)"),
-        ("def h(resp):\n    return resp.raw\n", "h(r)"),
         ("def h(resp):\n    resp.raise_for_status()\n", "h(r)"),
         ("def h(resp):\n    global LAST\n    LAST = resp\n", "h(r)"),
         ("def h(resp):\n    return lambda: resp\n", "h(r)"),
@@ -1876,6 +1905,19 @@ def test_helpers_that_may_keep_the_response_are_escapes(helper, call):
         f"    x = {call}\n    return r.status_code\n",
         "",
     )
+
+
+@pytest.mark.parametrize("helper", ["def h(resp):\n    return resp\n", "def h(resp):\n    return resp.raw\n"])
+def test_a_helper_whose_result_holds_the_response_is_followed_through_it(helper):
+    # only the result holds it: the block covers the uses of the result, which must not
+    # outlive it any more than the response
+    source = f"import requests\n\n{helper}\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    x = h(r)\n"
+    assert_fixed(
+        source + "    print(x)\n    return r.status_code\n",
+        f"import requests\n\n{helper}\n\ndef f(u):\n    with requests.get(u, stream=True) as r:\n        x = h(r)\n"
+        "        print(x)\n        return r.status_code\n",
+    )
+    assert_reported(source + "    return x\n", "returned at line 10")
 
 
 def test_method_of_a_class_is_not_summarised():

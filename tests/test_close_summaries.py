@@ -504,3 +504,256 @@ def test_a_function_of_another_module_rebound_in_the_project_is_not_read(tmp_pat
     )
     [(line, action, reason)] = cli_sites(root, "--check", "--no-cache", "--select", "close-response")["pkg/a.py"]
     assert action == "reported" and "passed to `util.check`" in reason and "--unsafe-fixes" in reason, reason
+    assert f"(`check` of {root / 'pkg' / 'util.py'} is not read: the project binds the name more than once" in reason
+
+
+# -- only the result holds it (issue 13): a response too -----------------------------------
+
+CONTENT = """
+    def response_content(response, streamed, action, chunk_size, *, iterator):
+        if iterator:
+            return response.iter_content(chunk_size=chunk_size)
+        if streamed is False:
+            return response.content
+        for chunk in response.iter_content(chunk_size=chunk_size):
+            if chunk:
+                action(chunk)
+        return None
+"""
+
+CONTENT_CALLER = """
+    import requests
+
+    from pkg import utils
+
+
+    def test_content(capsys):
+        resp = requests.get("https://example.com", stream=True)
+        utils.response_content(resp, streamed=True, action=print, chunk_size=1024, iterator=False)
+        return capsys.readouterr()
+"""
+
+
+def test_a_response_given_to_another_modules_function_that_only_returns_it_is_followed(tmp_path):
+    # python-gitlab's utils.response_content: it may return ``response.iter_content()``, so
+    # its parameter does not keep nothing; but only its result holds it, and the result is
+    # dropped at once
+    new, sites = run(tmp_path, {MAIN: CONTENT_CALLER, "pkg/utils.py": CONTENT})
+    assert [s.action for s in sites] == ["fixed"], [s.reason for s in sites]
+    assert (
+        '    with requests.get("https://example.com", stream=True) as resp:\n'
+        "        utils.response_content(resp, streamed=True, action=print, chunk_size=1024, iterator=False)\n"
+        "    return capsys.readouterr()\n"
+    ) in new
+
+
+def test_a_result_that_holds_the_response_is_followed_to_its_uses(tmp_path):
+    kept = CONTENT_CALLER.replace("        utils.response_content(", "        it = utils.response_content(")
+    # the result used after the block: the block reaches it
+    used = kept.replace(
+        "        return capsys", "        for chunk in it:\n            print(chunk)\n        return capsys"
+    )
+    new, sites = run(tmp_path, {MAIN: used, "pkg/utils.py": CONTENT})
+    assert [s.action for s in sites] == ["fixed"], [s.reason for s in sites]
+    assert "            print(chunk)\n    return capsys.readouterr()\n" in new
+    # the result returned, stored, or given to a call nothing is known about: not closed
+    for tail, reason in (
+        ("return it", "is returned at line"),
+        ("KEEP.append(it)", "stored by `.append()`"),
+        ("use(it)\n        return 1", "passed to `use`"),
+    ):
+        main = kept.replace("        return capsys.readouterr()", "        " + tail)
+        new, sites = run(tmp_path, {MAIN: main, "pkg/utils.py": CONTENT})
+        assert new == textwrap.dedent(main), tail
+        assert [s.action for s in sites] == ["reported"] and reason in sites[0].reason, [s.reason for s in sites]
+
+
+def test_a_function_that_keeps_the_response_elsewhere_than_its_result_is_an_escape(tmp_path):
+    for keeps in ("KEEP.append(response)", "other_module_helper(response)"):
+        text = CONTENT.replace("    return None", "    " + keeps + "\n    return None")
+        new, sites = run(tmp_path, {MAIN: CONTENT_CALLER, "pkg/utils.py": text})
+        assert new == textwrap.dedent(CONTENT_CALLER), keeps
+        assert [s.action for s in sites] == ["reported"], keeps
+        assert "passed to `utils.response_content`" in sites[0].reason, sites[0].reason
+
+
+# -- a method inherited from the standard library (foreign.LIBRARY_METHODS) ------------------
+
+PROXY = """
+    import http.server as SimpleHTTPServer
+    from urllib.request import urlopen
+
+
+    def serve(server_class):
+        class Proxy(SimpleHTTPServer.SimpleHTTPRequestHandler):
+            def do_GET(self):
+                req = urlopen(self.path, timeout=10)
+                self.send_response(req.getcode())
+                self.end_headers()
+                self.copyfile(req, self.wfile)
+                self.connection.close()
+                req.close()
+
+        return server_class(("", 0), Proxy)
+"""
+
+
+def test_copyfile_of_a_local_simple_http_request_handler_reads_only(tmp_path):
+    # geopy's test proxy: SimpleHTTPRequestHandler.copyfile is shutil.copyfileobj
+    new = fixed(tmp_path, PROXY)
+    assert (
+        "            with urlopen(self.path, timeout=10) as req:\n"
+        "                self.send_response(req.getcode())\n"
+        "                self.end_headers()\n"
+        "                self.copyfile(req, self.wfile)\n"
+    ) in new
+
+
+MODULE_PROXY = """
+    import http.server as SimpleHTTPServer
+    from urllib.request import urlopen
+
+
+    class Proxy(SimpleHTTPServer.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            req = urlopen(self.path, timeout=10)
+            self.copyfile(req, self.wfile)
+            req.close()
+"""
+
+
+def test_an_inherited_library_method_that_may_be_overridden_is_not_read(tmp_path):
+    proxy = textwrap.dedent(PROXY)
+    own = "        def copyfile(self, a, b):\n            KEEP.append(a)\n\n        def do_GET"
+    for source, why in (
+        (MODULE_PROXY, "a class at module level: a subclass in another module may override copyfile"),
+        (proxy.replace("        def do_GET", own), "its own copyfile"),
+        (proxy + "\n\nclass Other:\n    def copyfile(self, a, b):\n        return a\n", "a def of the module"),
+        (proxy.replace("SimpleHTTPRequestHandler", "BaseHTTPRequestHandler"), "a base without the method"),
+        (
+            proxy.replace("            req = urlopen", "            self = self.other\n            req = urlopen"),
+            "self rebound",
+        ),
+        (proxy + "\n\ndef patch(h):\n    h.copyfile = print\n", "stored"),
+    ):
+        new, sites = run(tmp_path, {MAIN: source})
+        assert new == textwrap.dedent(source), why
+        assert [s.action for s in sites] == ["reported"], (why, [s.reason for s in sites])
+        assert "passed to `self.copyfile`" in sites[0].reason, (why, sites[0].reason)
+
+
+# -- a holder class of another module of the project (foreign.imported_class) ---------------
+
+TRANSPORT = """
+    import requests
+
+
+    class Transport:
+        def __init__(self, cache=None, session=None):
+            self.cache = cache
+            self.session = session or requests.Session()
+            self.session.headers["User-Agent"] = "x"
+
+        def get(self, address):
+            response = self.session.get(address, timeout=3)
+            return response.content
+"""
+
+TRANSPORT_CALLER = """
+    import requests
+
+    from .transports import Transport
+
+
+    def main(u):
+        session = requests.Session()
+        session.verify = False
+        transport = Transport(session=session)
+        return transport.get(u)
+"""
+
+
+def test_a_class_of_another_module_that_keeps_the_client_only_on_its_instance_is_a_holder(tmp_path):
+    for caller in (
+        TRANSPORT_CALLER,
+        TRANSPORT_CALLER.replace("from .transports import Transport", "from pkg import transports").replace(
+            "= Transport(", "= transports.Transport("
+        ),
+    ):
+        new, sites = run(tmp_path, {MAIN: caller, "pkg/transports.py": TRANSPORT}, select=("close-client",))
+        assert [s.action for s in sites] == ["fixed"], [s.reason for s in sites]
+        assert (
+            "    with requests.Session() as session:\n"
+            "        session.verify = False\n"
+            "        transport = Transport(session=session)\n"
+        ).replace("Transport(", "transports.Transport(" if "transports.Transport" in caller else "Transport(") in new
+
+
+def test_a_class_of_another_module_that_may_keep_the_client_elsewhere_is_no_holder(tmp_path):
+    for old, new_text, safety in (
+        ("        return response.content", "        KEEP.append(self)\n        return response.content", None),
+        (
+            "        return response.content",
+            "        other_module_helper(self.session)\n        return response.content",
+            "unsafe",
+        ),
+        ("class Transport:", "class Transport(Base):", "unsafe"),
+        ("    def get", "    @contextmanager\n    def settings(self):\n        yield\n\n    def get", "unsafe"),
+        ("    def get", "    def __del__(self):\n        self.session.close()\n\n    def get", "unsafe"),
+    ):
+        text = textwrap.dedent(TRANSPORT).replace(old, new_text)
+        assert old in textwrap.dedent(TRANSPORT)
+        caller = TRANSPORT_CALLER.replace("        return transport.get(u)", "        print(transport.get(u))")
+        new, sites = run(tmp_path, {MAIN: caller, "pkg/transports.py": text}, select=("close-client",))
+        assert new == textwrap.dedent(caller), new_text
+        assert [(s.action, s.safety) for s in sites] == [("reported", safety)], (new_text, [s.reason for s in sites])
+        assert "is passed to `Transport` at line" in sites[0].reason, sites[0].reason
+    # rebound in the project: not the class read
+    files = {
+        MAIN: TRANSPORT_CALLER,
+        "pkg/transports.py": TRANSPORT,
+        "pkg/other.py": "from pkg import transports\n\ntransports.Transport = dict\n",
+    }
+    new, sites = run(tmp_path, files, select=("close-client",))
+    assert [s.action for s in sites] == ["reported"], [s.reason for s in sites]
+
+
+def test_the_report_says_what_the_reading_of_the_callee_found(tmp_path):
+    # another module's function: its path and line, and the escape found there
+    text = READER.replace("print(r.status_code)", "KEEP.append(r)")
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": text}
+    new, sites = run(tmp_path, files)
+    path = tmp_path / "proj" / "pkg" / "utils" / "http.py"
+    want = f"(in `read_bounded_response` ({path}:2), the response is stored by `.append()` at line 10)"
+    assert [s.action for s in sites] == ["reported", "reported"]
+    assert all(want in s.reason for s in sites), [s.reason for s in sites]
+    # a function of the module that hands it to one that keeps it: the one that keeps it
+    main = """
+        import requests
+
+        def keep(r):
+            KEEP.append(r)
+
+        def check(r):
+            keep(r)
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            check(r)
+            return r.status_code
+    """
+    _, sites = run(tmp_path, {MAIN: main})
+    [site] = sites
+    assert (
+        "passed to `check` at line 12, which may keep it and use it after the with block (in `keep` (at line 4), the response is stored by `.append()` at line 5)"
+        in site.reason
+    ), site.reason
+    # a holder class of another module that keeps the instance elsewhere
+    text = textwrap.dedent(TRANSPORT).replace(
+        "        return response.content", "        KEEP.append(self)\n        return response.content"
+    )
+    caller = TRANSPORT_CALLER.replace("        return transport.get(u)", "        print(transport.get(u))")
+    _, sites = run(tmp_path, {MAIN: caller, "pkg/transports.py": text}, select=("close-client",))
+    [site] = sites
+    path = tmp_path / "proj" / "pkg" / "transports.py"
+    assert f"(in `get` ({path}:11), the client is stored by `.append()` at line 13)" in site.reason, site.reason

@@ -73,13 +73,13 @@ class CallCheck(MetadataView):
         ):
             self._dispatch_hazard(func, sub, noun, "nothing of it")
             return
-        if (
-            noun == "client"
-            and helpers is not None
-            and helpers.holds_in_result(self.taint, sub, live, isinstance(self._parent(sub), cst.Await))
+        if helpers is not None and helpers.holds_in_result(
+            self.taint, sub, live, isinstance(self._parent(sub), cst.Await)
         ):
-            # ``Api(session=s)``, ``make_api(s)``: only the result holds it, and the taint
-            # follows the result (it is not eager), to the end of the block.
+            # ``Api(session=s)``, ``make_api(s)``, ``content(r, iterator=False)`` returning
+            # ``r.iter_content()`` on another path: only the result holds it, and the taint
+            # follows the result (it is not eager), to the end of the block (a result dropped
+            # at once holds it nowhere).
             self._dispatch_hazard(func, sub, noun, "it only in what it returns")
             return
         if not self._known_consumer(func, live):
@@ -113,6 +113,14 @@ class CallCheck(MetadataView):
             f"the {noun} (or something reading from it) is passed to `{name}` at "
             f"{self.codemod.line_ref(call)}, which may keep it and use it after the with block"
         )
+        helpers = self.taint.helpers
+        why = helpers.why_keeps(self.taint, call, self._live) if helpers is not None else ""
+        if not why and helpers is not None and helpers.follow_imports:
+            from .foreign import unread
+
+            why = unread(self.codemod, call.func)
+        if why:
+            reason = f"{reason} ({why.rstrip('.')})"
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
         constructor = isinstance(last, cst.Name) and last.value[:1].isupper()
         if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and (noun == "client" or not constructor):

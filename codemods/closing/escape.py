@@ -77,6 +77,8 @@ class EscapeAnalysis(MetadataView):
         self._exits_allowed = False
         #: The exception calls of ``_raised_in_new_exception`` (ids): no call escapes.
         self._raised_calls: Set[int] = set()
+        #: ``keeps_nothing``: the reason of the escape it found ("" for none).
+        self.why = ""
 
     @property
     def hazard(self) -> str:
@@ -217,7 +219,9 @@ class EscapeAnalysis(MetadataView):
             self.occurrences.check_declarations(self.scope, live, noun)
         except Unsafe as exc:
             self.definite = not getattr(exc, "unknown", False)
+            self.why = exc.reason
             return False
+        self.why = self.hazard_reason
         return not self.hazard  # an unknown call that may keep it: the helper may keep it
 
     def holds_in_result(

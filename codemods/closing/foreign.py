@@ -12,6 +12,15 @@ own ``HelperSummaries``, as the same codemod sees it: a plain ``def`` at module 
 once there, whose parameter keeps nothing. Its summary reads only its own module: a call it
 makes into a third module is an escape (no chains across modules, so no cycles).
 
+A class of another module is read the same way (``imported_class``: ``from .transports
+import Transport``, bound once there and in the project): whether its instance is all that
+holds a client it is given is for that module's summaries (``summaries.holder_init``), and a
+method of that instance gives plain data when its ``self`` keeps nothing.
+
+A method a class inherits from the standard library (``self.copyfile(r, out)`` in a subclass
+of ``http.server.SimpleHTTPRequestHandler``) is read from what the library does with it,
+written out in ``LIBRARY_METHODS`` and parsed like another module (``library_method``).
+
 The cached result of the importing file depends on the other file's bytes: the results cache
 key holds them (``ProjectFacts.file_key``: the digest of every file ``imported`` gives).
 """
@@ -40,6 +49,47 @@ _CACHE: "OrderedDict[Tuple[str, bytes, Any, int], Optional[Any]]" = OrderedDict(
 def imported_function(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[cst.FunctionDef, Any]]:
     """(the ``def`` of another module of the project that ``func`` calls, that module's
     ``HelperSummaries``), or None."""
+    found = _imported(codemod, func)
+    if found is None:
+        return None
+    other, name = found
+    function = other.function(name)
+    return (function, other.summaries) if function is not None else None
+
+
+def imported_class(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[cst.ClassDef, Any]]:
+    """(the ``class`` at module level of another module of the project that ``func`` names,
+    bound once there, that module's ``HelperSummaries``), or None: ``Transport(session=s)``
+    after ``from .transports import Transport``. Whether its instance holds what it is given
+    is for ``summaries.holder_init`` and the summaries of that module to say."""
+    found = _imported(codemod, func)
+    if found is None:
+        return None
+    other, name = found
+    klass = other.klass(name)
+    return (klass, other.summaries) if klass is not None else None
+
+
+def unread(codemod: Any, func: cst.BaseExpression) -> str:
+    """Why the function ``func`` names, a module-level ``def`` of another module of the
+    project, is not read: its name is bound more than once in the project ("" for anything
+    else), for the report."""
+    found = _imported(codemod, func, any_binding=True)
+    if found is None or found[0].function(found[1]) is None:
+        return ""
+    if codemod.file.facts.bound_once(codemod.context.filename, found[1]):
+        return ""
+    return (
+        f"`{found[1]}` of {found[0].path} is not read: the project binds the name more than once "
+        "(another `def`, or an attribute store)"
+    )
+
+
+def _imported(
+    codemod: Any, func: cst.BaseExpression, any_binding: bool = False
+) -> Optional[Tuple["_OtherModule", str]]:
+    """(the parsed other module of the project that ``func`` reads a name of, the name);
+    ``any_binding``: also when the project binds the name more than once."""
     facts = codemod.file.facts
     filename = codemod.context.filename
     if facts is None or not filename or not hasattr(facts, "_graph"):
@@ -48,7 +98,7 @@ def imported_function(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[
     if found is None:
         return None
     module, level, name = found
-    if not facts.bound_once(filename, name):
+    if not any_binding and not facts.bound_once(filename, name):
         return None  # another def of the name, or ``mod.name = ...`` somewhere in the project
     real = os.path.realpath(os.path.abspath(filename))
     graph = facts._graph()[0]
@@ -59,10 +109,7 @@ def imported_function(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[
     if target is None or target == real or target not in graph.imported(real):
         return None
     other = _other_module(codemod, target, facts)
-    if other is None:
-        return None
-    function = other.function(name)
-    return (function, other.summaries) if function is not None else None
+    return (other, name) if other is not None else None
 
 
 def _module_and_name(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[str, int, str]]:
@@ -154,6 +201,7 @@ class _OtherModule:
         from .placement import Placement
         from .summaries import HelperSummaries
 
+        self.path = path
         self.tree = cst.parse_module(data)
         lazy = LazyMetadata(MetadataWrapper(self.tree, unsafe_skip_copy=True))
         file = FileContext(lazy=lazy, facts=facts)
@@ -173,6 +221,14 @@ class _OtherModule:
                     break
             self._functions[name] = found
         return self._functions[name]
+
+    def klass(self, name: str) -> Optional[cst.ClassDef]:
+        """The module-level ``class name`` bound once in the module, or None."""
+        for stmt in self.tree.body:
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
+                found = self.summaries._module_binding(stmt.name, cst.ClassDef)
+                return found if found is stmt else None
+        return None
 
 
 def _other_module(codemod: Any, path: str, facts: Any) -> Optional[_OtherModule]:
@@ -206,3 +262,39 @@ def _read_module(codemod: Any, path: str, facts: Any) -> Optional[_OtherModule]:
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return found
+
+
+# -- methods a class inherits from the standard library ------------------------------------
+
+#: What a standard-library base class's method does with what it is given, written out as a
+#: module the summaries read like another module of the project: (base class, method) -> the
+#: module. ``http.server.SimpleHTTPRequestHandler.copyfile(source, outputfile)`` is
+#: ``shutil.copyfileobj(source, outputfile)`` in every CPython 3: read ``source`` in chunks,
+#: write each to ``outputfile`` (a proxy handler copying an ``urlopen`` response to its client).
+LIBRARY_METHODS: Dict[Tuple[str, str], str] = {
+    ("http.server.SimpleHTTPRequestHandler", "copyfile"): (
+        "def copyfile(self, source, outputfile):\n"
+        "    while True:\n"
+        "        buf = source.read(65536)\n"
+        "        if not buf:\n"
+        "            break\n"
+        "        outputfile.write(buf)\n"
+    ),
+}
+
+
+def library_method(codemod: Any, base: str, name: str) -> Optional[Tuple[cst.FunctionDef, Any]]:
+    """(the ``def`` standing for ``base.name``, the summaries that read it), or None: a
+    method of a standard-library class ``LIBRARY_METHODS`` does not describe."""
+    text = LIBRARY_METHODS.get((base, name))
+    if text is None:
+        return None
+    facts = codemod.file.facts
+    key = (f"<{base}.{name}>", text.encode(), type(codemod), id(facts))
+    if key not in _CACHE:
+        _CACHE[key] = _OtherModule(type(codemod), key[0], key[1], facts)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    other = _CACHE[key]
+    function = other.function(name) if other is not None else None
+    return (function, other.summaries) if function is not None else None

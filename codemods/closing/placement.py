@@ -190,7 +190,7 @@ class Placement(MetadataView):
         else:
             name = binding
             following = stmts[index + 1] if index + 1 < len(stmts) else None
-            if self._closed_elsewhere(name, scope, following):
+            if self._closed_elsewhere(name, scope, following, after=stmt):
                 return None
             if target.used_as_response and not self._used_as_response(name, scope):
                 return None
@@ -322,14 +322,24 @@ class Placement(MetadataView):
             return small.targets[0].target.value
         return None
 
-    def _closed_elsewhere(self, name: str, scope: NameScope, following: Optional[cst.CSTNode] = None) -> bool:
+    def _closed_elsewhere(
+        self,
+        name: str,
+        scope: NameScope,
+        following: Optional[cst.CSTNode] = None,
+        after: Optional[cst.CSTNode] = None,
+    ) -> bool:
         """The name is closed some other way: a ``finally`` that closes it, a ``with`` item,
         ``closing(name)``, ``enter_context(name)``, its ``close`` passed along, or a helper
         that closes it in its own ``finally`` (``HelperSummaries.closes``), called in
         ``following``, the statement right after the binding (so every path reaches it: a
-        helper called after an early ``return`` leaves that path open)."""
+        helper called after an early ``return`` leaves that path open). A ``with`` item (or
+        ``closing``/``enter_context``) counts only after ``after``, the binding statement: the
+        ``with response:`` around a rebinding ``response = get(...)`` closes the response bound
+        before it, never the new one (a with's exit is fixed when it starts)."""
+        start = self.position(after) if after is not None else None
         for occurrence in scope.names.get(name, ()):
-            if self.already_closed_item(occurrence):
+            if self.already_closed_item(occurrence) and (start is None or self.position(occurrence) > start):
                 return True
             parent = self._parent(occurrence)
             if following is not None and isinstance(parent, cst.Arg) and parent.value is occurrence:

@@ -33,18 +33,23 @@ public name so read is still an unsafe fix: a subclass outside the project may o
 
 A function of another module of the project (``from .utils import f``, ``from pkg import
 utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
-follow imports further.
+follow imports further. So is a class of another module (``foreign.imported_class``) as a
+holder (below), and a method a class defined inside a function inherits from a standard-library
+base (``self.copyfile(r, out)`` of ``http.server.SimpleHTTPRequestHandler``: what the library
+does with it, ``foreign.LIBRARY_METHODS``): only that function names the class, so nothing
+overrides the method when neither the module nor a second ``def`` of the project binds it.
 
-A second question is asked for a client (``holds_in_result``): does only the call's result
-hold the argument? Then the caller's taint follows the result (``api = Api(s)``) instead of
-reporting the call. A function answers yes when its body keeps the parameter nowhere but in
-what it returns; a class of the module (``holder_init``: nothing but ``object`` as a base, no
-decorator or metaclass, no special method that changes how attributes are stored) when its
-``__init__`` stores it only on ``self`` and every method, with ``self`` tainted, keeps it
-nowhere but on ``self`` or in what it returns; ``self`` passed on, a call of its own method with
-it, a store on an attribute the class body binds or that methods read as plain data
-(``plain_attributes``) answer no. A method of such an instance whose ``self`` keeps nothing
-gives plain data (``holder_method_eager``).
+A second question is asked of a call that does not keep nothing (``holds_in_result``): does
+only the call's result hold the argument? Then the caller's taint follows the result (``api =
+Api(s)``; ``content(r)`` that may return ``r.iter_content()``, its result dropped at once)
+instead of reporting the call. A function answers yes when its body keeps the parameter
+nowhere but in what it returns; a class of the module or of another module of the project
+(``holder_init``: nothing but ``object`` as a base, no decorator or metaclass, no special
+method that changes how attributes are stored) when its ``__init__`` stores it only on
+``self`` and every method, with ``self`` tainted, keeps it nowhere but on ``self`` or in what
+it returns; ``self`` passed on, a call of its own method with it, a store on an attribute the
+class body binds or that methods read as plain data (``plain_attributes``) answer no. A method
+of such an instance whose ``self`` keeps nothing gives plain data (``holder_method_eager``).
 
 Summaries are the greatest fixpoint over the functions reached from a call: each is analysed
 once assuming the summarised calls it makes keep nothing, and any that depends on one that
@@ -61,6 +66,7 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
+from ..base import resolve_line_refs
 from ..prune import MARKER
 from ..tree import is_docstring as _is_docstring
 from ..tree import walk
@@ -103,6 +109,8 @@ class HelperSummaries(MetadataView):
         self._constructors: Dict[cst.CSTNode, Optional[Callee]] = {}
         #: Attribute names the module stores (or may ``setattr``): computed when first needed.
         self._rebound: Optional[Set[str]] = None
+        #: Why the analysis of a key found that it may keep the object (``why_keeps``).
+        self._why: Dict[Key, str] = {}
         #: While a function is analysed: the keys its calls were assumed to keep nothing for.
         self._deps: Optional[Set[Key]] = None
 
@@ -179,7 +187,7 @@ class HelperSummaries(MetadataView):
             # argument only: which attributes are plain data depends on the parameter.
             if len(tainted) != 1:
                 return False
-            klass = self._parent(self._parent(function))
+            klass = summaries._parent(summaries._parent(function))
             for method in instance_methods(klass) or ():
                 first = _first_parameter(method)
                 if method is function or first is None:
@@ -218,7 +226,7 @@ class HelperSummaries(MetadataView):
         if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
             if len(keys) != 1:
                 return False
-            klass = self._parent(self._parent(function))
+            klass = summaries._parent(summaries._parent(function))
             for method in instance_methods(klass) or ():
                 first = _first_parameter(method)
                 if method is not function and first is not None:
@@ -227,6 +235,58 @@ class HelperSummaries(MetadataView):
                         (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
                     )
         return any(not summaries._keeps_nothing(key) and summaries._definitely(key) for key in keys)
+
+    def why_keeps(self, taint: Any, call: cst.Call, live: Set[str]) -> str:
+        """For the report of ``call``, which the summaries did not accept: what the reading of
+        the function or class it reaches found (``in `read` (path:line): the response is passed
+        to `parse` at line 716, ...``), or "" when it reaches none or nothing was read."""
+        callee = self._callee(call.func) or self._constructor(call.func)
+        if callee is None:
+            return ""
+        function, skip, _, summaries = callee
+        for arg in call.args:
+            if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
+                continue
+            itself = arg.value is taint.hoisted_node or (
+                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
+            )
+            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            if param is None:
+                return ""
+            keys = [
+                (function, param, taint.library, taint.client_class, self._noun(taint), question)
+                for question in (RESULT, NOTHING)
+            ]
+            if function.name.value == "__init__" and skip == 1:
+                for method in instance_methods(summaries._parent(summaries._parent(function))) or ():
+                    first = _first_parameter(method)
+                    if method is not function and first is not None:
+                        question = f"{RESULT}:{param}"
+                        keys.append(
+                            (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
+                        )
+            for key in keys:
+                if summaries._final.get(key) is False:
+                    return summaries._explain(key)
+        return ""
+
+    def _explain(self, key: Key) -> str:
+        """The reason the analysis of ``key``, or of the first key it assumed that keeps, found."""
+        seen: Set[Key] = set()
+        while key not in seen:
+            seen.add(key)
+            why = self._why.get(key)
+            if why:
+                function = key[0]
+                if self.follow_imports:  # this module: its line refs are mapped with the caller's
+                    return f"in `{function.name.value}` (at {self.codemod.line_ref(function)}), {why}"
+                where = f"{self.codemod.context.filename}:{self.codemod.position(function)[0]}"
+                return f"in `{function.name.value}` ({where}), {resolve_line_refs(why)}"
+            failing = [d for d in self._deps_of.get(key, ()) if self._final.get(d) is False]
+            if not failing:
+                return ""
+            key = failing[0]
+        return ""
 
     def _definitely(self, key: Key) -> bool:
         """The analysis of ``key``, or of one it assumed, found an escape that is no unknown call."""
@@ -250,8 +310,11 @@ class HelperSummaries(MetadataView):
         func = call.func
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
             return False
-        klass = self._holder_class_of(func.value)
-        if klass is None or self._rebound_in_module(func.attr.value):
+        held = self._holder_class_of(func.value)
+        if held is None or self._rebound_in_module(func.attr.value):
+            return False
+        klass, summaries = held
+        if summaries is not self and summaries._rebound_in_module(func.attr.value):
             return False
         for method in instance_methods(klass) or ():
             if method.name.value == func.attr.value:
@@ -259,14 +322,16 @@ class HelperSummaries(MetadataView):
                 if method.decorators or method.asynchronous is not None or first is None:
                     return False
                 key = (method, first.name.value, taint.library, taint.client_class, self._noun(taint), NOTHING)
-                return self._keeps_nothing(key)
+                return summaries._keeps_nothing(key)
         return False
 
-    def _holder_class_of(self, name: cst.Name) -> Optional[cst.ClassDef]:
+    def _holder_class_of(self, name: cst.Name) -> Optional[Tuple[cst.ClassDef, "HelperSummaries"]]:
+        """(the holder class every binding of ``name`` constructs, the summaries that read it:
+        these, or another module's)."""
         scope = self.get_metadata(ScopeProvider, name, None)
         if scope is None:
             return None
-        found: Optional[cst.ClassDef] = None
+        found: Optional[Tuple[cst.ClassDef, HelperSummaries]] = None
         assignments = list(scope[name.value])
         if not assignments:
             return None
@@ -274,14 +339,16 @@ class HelperSummaries(MetadataView):
             if not isinstance(assignment, Assignment):
                 return None
             value = bound_value(self.resolver, assignment.node)
-            if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            if not (isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute))):
                 return None
-            if self._constructor(value.func) is None:
+            constructor = self._constructor(value.func)
+            if constructor is None:
                 return None
-            klass = self._module_binding(value.func, cst.ClassDef)
-            if found is not None and klass is not found:
+            init, _, _, summaries = constructor
+            klass = summaries._parent(summaries._parent(init))
+            if not isinstance(klass, cst.ClassDef) or found is not None and klass is not found[0]:
                 return None
-            found = klass
+            found = (klass, summaries)
         return found
 
     def closes(self, call: cst.Call, arg: cst.Arg) -> bool:
@@ -426,6 +493,8 @@ class HelperSummaries(MetadataView):
             else:
                 ok = analysis.keeps_nothing(list(_statements(function)), {param})
             self._definite[key] = analysis.definite
+            if not ok and analysis.why:
+                self._why[key] = analysis.why
             return ok, self._deps
         finally:
             self._deps = saved
@@ -443,7 +512,7 @@ class HelperSummaries(MetadataView):
             found = (function, 0, "", self) if function is not None else None
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = self._method(func.value, func.attr.value)
-            found = (*method, self) if method is not None else None
+            found = (*method, self) if method is not None else self._inherited(func.value, func.attr.value)
         if found is None and self.follow_imports:
             from .foreign import imported_function
 
@@ -453,14 +522,23 @@ class HelperSummaries(MetadataView):
         return found
 
     def _constructor(self, func: cst.BaseExpression) -> Optional[Callee]:
-        """``C(...)`` for a class ``C`` of this module whose instance is all that may hold what
-        ``__init__`` is given (``holder_init``): (its ``__init__``, 1, "", these summaries)."""
-        if not isinstance(func, cst.Name):
+        """``C(...)`` for a class ``C`` of this module, or of another module of the project
+        (``foreign.imported_class``: ``from .transport import Transport``), whose instance is
+        all that may hold what ``__init__`` is given (``holder_init``): (its ``__init__``, 1,
+        "", the summaries that read it)."""
+        if not isinstance(func, (cst.Name, cst.Attribute)):
             return None
         if func not in self._constructors:
-            klass = self._module_binding(func, cst.ClassDef)
+            klass = self._module_binding(func, cst.ClassDef) if isinstance(func, cst.Name) else None
+            summaries = self
+            if klass is None and self.follow_imports:
+                from .foreign import imported_class
+
+                other = imported_class(self.codemod, func)
+                if other is not None:
+                    klass, summaries = other
             init = holder_init(klass) if isinstance(klass, cst.ClassDef) else None
-            self._constructors[func] = (init, 1, "", self) if init is not None else None
+            self._constructors[func] = (init, 1, "", summaries) if init is not None else None
         return self._constructors[func]
 
     def _method(self, receiver: cst.Name, name: str) -> Optional[Tuple[cst.FunctionDef, int, str]]:
@@ -517,6 +595,47 @@ class HelperSummaries(MetadataView):
         if not name.startswith("_"):
             hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
         return callee, skip, hazard
+
+    def _inherited(self, receiver: cst.Name, name: str) -> Optional[Callee]:
+        """``self.copyfile(r, out)`` in a method of a class ``C`` defined inside a function,
+        whose one base is a standard-library class with the method (``foreign.LIBRARY_METHODS``):
+        that method as the library writes it. ``C``'s body binds no ``name`` (nor
+        ``__getattr__``/``__getattribute__``), the module defines no ``def name`` and stores no
+        attribute ``name``, and no ``def`` of the project binds it twice: only the function
+        that defines ``C`` names it, so no subclass can override the method (a class at module
+        level may have one in another module: not read)."""
+        if not self.follow_imports or not (name.isascii() and name.isidentifier()) or name.startswith("__"):
+            return None
+        method = self._enclosing_method(receiver)
+        first = _first_parameter(method) if method is not None else None
+        if first is None or first.name.value != receiver.value or self._method_kind(method) != "instance":
+            return None
+        scope = self.get_metadata(ScopeProvider, receiver, None)
+        if scope is None or [b.node for b in scope[receiver.value]] != [first]:
+            return None  # ``self`` rebound in the method
+        klass = self._parent(self._parent(method))
+        if not isinstance(klass, cst.ClassDef) or klass.decorators or klass.keywords or len(klass.bases) != 1:
+            return None
+        outer = self._parent(klass)
+        while outer is not None and not isinstance(outer, (cst.FunctionDef, cst.Module, cst.ClassDef)):
+            outer = self._parent(outer)
+        if not isinstance(outer, cst.FunctionDef):
+            return None  # a class other modules can name (and subclass)
+        if any(class_binds(klass, n) for n in (name, "__getattr__", "__getattribute__")):
+            return None
+        if any(isinstance(n, cst.FunctionDef) and n.name.value == name for n in walk(self.codemod.module)):
+            return None
+        facts = self.codemod.file.facts
+        if self._rebound_in_module(name) or facts is None:
+            return None
+        if not facts.bound_once(self.codemod.context.filename or "", name):
+            return None
+        from .foreign import LIBRARY_METHODS, library_method
+
+        bases = [b for b, m in LIBRARY_METHODS if m == name]
+        base = self.resolver.resolves_to(klass.bases[0].value, bases) if not klass.bases[0].star else None
+        found = library_method(self.codemod, base, name) if base is not None else None
+        return (found[0], 1, "", found[1]) if found is not None else None
 
     def _enclosing_method(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
         current = self._parent(node)

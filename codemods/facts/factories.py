@@ -9,16 +9,18 @@ be in other modules), so it is a project fact, computed here with Python's ``ast
 
 A factory, soundly (anything else is not one):
 
-- a ``def`` at module level, or a plain ``def`` in the body of a class at module level (not a
-  dunder); not ``async``, not decorated, no ``yield``; its name bound once in its module (or
+- a ``def`` at module level, or a plain ``def`` in the body of a class at module level or of a
+  class bound once in the body of one (``Threatnet.Stream._create_stream``; not a dunder); not
+  ``async``, not decorated, no ``yield``; its name bound once in its module (or
   class body) and never declared ``global``. A public method (``Factory.public``) may be
   overridden by a subclass outside the project that returns something else: its callers'
   fixes are unsafe;
 - every ``return`` of it (nested functions aside) returns a fresh response made in it, and its
   body cannot end without one (every normal exit is such a ``return``, by the rule of
   ``hands_out`` followed from its entry: an ``if``/``try`` whose every branch returns or
-  raises, a ``while True`` left only by them; not a ``with`` whose exit may swallow an
-  exception): ``urllib.request.urlopen(...)``, a requests module function
+  raises, a ``while True`` left only by them, a ``for i in range(K)`` retry loop whose last
+  round returns or raises on every path, ``if i + 1 == K: raise`` taken as it then is; not a
+  ``with`` whose exit may swallow an exception): ``urllib.request.urlopen(...)``, a requests module function
   (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
   ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
@@ -28,8 +30,9 @@ A factory, soundly (anything else is not one):
   loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
 - such a local name is used in the function only as the returned value, as the wrapped object
   of a ``TextIOWrapper`` bound to another such name, or through one of the response's plain
-  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``): nothing
-  keeps it elsewhere.
+  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``), a read
+  of a urlopen response's body (``data = response.read()``: it stays open), or an attribute
+  set on it (``response.data = data``): nothing keeps it elsewhere.
 
 The project's other files may still replace or override it: a method counts only when no other
 ``def`` of the project has its name and nothing assigns that name (``obj._m = f``), and any
@@ -84,6 +87,10 @@ _PLAIN = (
         }
     )
 )
+#: What a factory may call on a urlopen response before returning it: reading its body
+#: (``http.client.HTTPResponse.read()`` releases the connection at the end of the body but
+#: leaves the response open: a caller's ``with`` on it works).
+_READS = frozenset({"read", "read1", "readinto", "readline", "readlines", "peek"})
 _ROUNDS = 4  # factories of factories of factories of a leaking call, at most
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -140,17 +147,34 @@ def in_module(
             if library:
                 out.append(("", stmt.name, stmt.lineno, library, mocked))
         elif isinstance(stmt, ast.ClassDef) and top.get(stmt.name) == 1:
-            inside = _binding_counts(stmt.body)
-            for sub in stmt.body:
-                if (
-                    isinstance(sub, ast.FunctionDef)
-                    and not (sub.name.startswith("__") and sub.name.endswith("__"))
-                    and inside.get(sub.name) == 1
-                ):
-                    library, mocked = _factory(sub, names, context, stmt.name)
-                    if library:
-                        out.append((stmt.name, sub.name, sub.lineno, library, mocked))
+            out.extend(_in_class(stmt, stmt.name, names, context))
     return out
+
+
+def _in_class(
+    cls: ast.ClassDef, owner: str, names: _Names, context: "_Context"
+) -> List[Tuple[str, str, int, str, str]]:
+    """The factories among the methods of ``cls`` (reached as ``owner``: ``Api``, or
+    ``Threatnet.Stream`` for a class bound once in the body of a class at module level)."""
+    out = []
+    inside = _binding_counts(cls.body)
+    for sub in cls.body:
+        if (
+            isinstance(sub, ast.FunctionDef)
+            and not (sub.name.startswith("__") and sub.name.endswith("__"))
+            and inside.get(sub.name) == 1
+        ):
+            library, mocked = _factory(sub, names, context, owner)
+            if library:
+                out.append((owner, sub.name, sub.lineno, library, mocked))
+        elif isinstance(sub, ast.ClassDef) and inside.get(sub.name) == 1 and "." not in owner:
+            out.extend(_in_class(sub, f"{owner}.{sub.name}", names, context))
+    return out
+
+
+def module_of(qualified: str, owner: str) -> str:
+    """The module part of a factory's ``qualified`` name (less its class, dotted if nested)."""
+    return qualified.rsplit(".", 1 + (owner.count(".") + 1 if owner else 0))[0]
 
 
 def _binding_counts(body: Sequence[ast.stmt]) -> Dict[str, int]:
@@ -346,6 +370,21 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
             if isinstance(parent, ast.Attribute) and parent.attr in _PLAIN:
                 continue
             if (
+                isinstance(parent, ast.Attribute)
+                and parent.attr in _READS
+                and responses[node.id] == "urllib"
+                and isinstance(parents.get(parent), ast.Call)
+                and parents[parent].func is parent  # type: ignore[attr-defined]
+            ):
+                continue  # ``data = response.read()``: a urlopen response read to its end is still open
+            if (
+                isinstance(parent, ast.Attribute)
+                and isinstance(parent.ctx, ast.Store)
+                and parent.attr not in CLOSING_METHODS
+                and not parent.attr.startswith("__")
+            ):
+                continue  # ``response.data = data``: it keeps the data, nothing keeps it
+            if (
                 isinstance(parent, ast.Call)
                 and parent.args
                 and parent.args[0] is node
@@ -360,7 +399,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     # Every normal exit returns a fresh response, wherever it is (``hands_out``'s rule, from
     # the function's entry): it cannot fall off its end, and a ``with`` whose exit may swallow
     # an exception (``with suppress(OSError): return urlopen(u)``) may let it.
-    flow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses))).run(
+    flow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses)), func).run(
         func.body, frozenset({"*"})
     )
     if flow.bad or flow.fall is not None:
@@ -417,7 +456,8 @@ def screen_project(
                     end = data.find(b"\n", match.start())
                     text = data[start : end if end >= 0 else len(data)].decode("utf-8", "replace").strip()
                     table[name] = f"`{text[:60]}` at {where}:{line}"
-    derived = _derived([data for _, data in texts], {f.owner for f in found if f.owner})
+    # A nested class (``Threatnet.Stream``) is matched by its own name, as any class is.
+    derived = _derived([data for _, data in texts], {f.owner.rpartition(".")[2] for f in found if f.owner})
     overridden: List[Tuple[str, str, str, int]] = []  # (name, owner, where, line of the def)
     for where, data in texts:
         for name, word in words.items():
@@ -428,7 +468,8 @@ def screen_project(
         others = [
             where
             for n, o, where, line in overridden
-            if (n, o) == (factory.name, factory.owner) and f"{where.rpartition(':')[0]}:{line}" != factory.where
+            if (n, o) == (factory.name, factory.owner.rpartition(".")[2])
+            and f"{where.rpartition(':')[0]}:{line}" != factory.where
         ]
         if factory.owner and (factory.name in assigned or others):
             continue  # a class that may derive from its class defines it too, or something rebinds it
@@ -479,7 +520,7 @@ def _replaces(patch: object, factory: Factory) -> bool:
     for qualified in factory.qualified:
         if qualified == target or qualified.startswith(target + "."):
             return True
-        module = qualified.rsplit(".", 2 if factory.owner else 1)[0]
+        module = module_of(qualified, factory.owner)
         if target.startswith(module + "."):
             return True
     return any(target == root or target.startswith(root + ".") for root in _LIBRARY_ROOTS.get(factory.library, ()))
@@ -698,12 +739,17 @@ class _HandsOut:
     """Follows the names that hold one object (``name``, and owning wrappers of it bound to
     other names) through a function's statements: see ``hands_out``."""
 
-    def __init__(self, dotted, containers: bool, wrappers: bool, returned=None) -> None:
+    def __init__(self, dotted, containers: bool, wrappers: bool, returned=None, func=None) -> None:
         self.dotted = dotted
         self.containers = containers
         self.wrappers = wrappers
         #: ``returned(value, owned)``: what a ``return`` must return (default: the object).
         self.returned = returned
+        self.func = func  # the function followed (its constants bound once: ``_constants``)
+        self._ints: Optional[Dict[str, int]] = None
+        #: On the last round of a ``for`` over ``range(K)``: the values its target and bound
+        #: have then (``{"i": K - 1, "retries": K}``); None elsewhere.
+        self.last: Optional[Dict[str, int]] = None
 
     def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
         """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
@@ -752,6 +798,9 @@ class _HandsOut:
             return _Flow(bad=bool(owned & set(stmt.names)), fall=owned)
         if isinstance(stmt, ast.If):
             owned = owned - _stored(stmt.test)
+            known = _value(stmt.test, self.last) if self.last is not None else None
+            if known is not None:  # on the last round of a retry loop: ``if i + 1 == retries: raise``
+                return self.run(stmt.body if known else stmt.orelse, owned)
             return _join(self.run(stmt.body, owned), self.run(stmt.orelse, owned))
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             return self.loop(stmt, owned)
@@ -789,10 +838,93 @@ class _HandsOut:
                 break
             start = again
         forever = isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
+        forever = forever or self.ends_on_last_round(stmt, start)
         after = None if forever else self.run(stmt.orelse, start)
         fall = _meet(after.fall if after else None, body.brk)
         bad = body.bad or bool(after and after.bad)
         return _Flow(bad, fall, after.brk if after else None, after.cont if after else None)
+
+    def ends_on_last_round(self, stmt, start: frozenset) -> bool:
+        """``stmt`` is a ``for i in range(K)`` (``K`` a positive int: a literal, or a local of
+        the function bound once to one; neither ``i`` nor ``K`` bound in the loop) whose last
+        round cannot end normally: on it (``i == K - 1``) every path of the body returns or
+        raises, each ``if`` whose test is then known taken its one way (``if i + 1 == retries:
+        raise``). Such a loop is never left but by a ``break``, a ``return`` or a raise: the
+        retry loop of ``for i in range(3): try: return urlopen(u) except URLError: if i == 2:
+        raise``."""
+        if not isinstance(stmt, ast.For) or not isinstance(stmt.target, ast.Name) or stmt.orelse:
+            return False
+        it = stmt.iter
+        if not (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Name)
+            and it.func.id == "range"
+            and len(it.args) == 1
+            and not it.keywords
+        ):
+            return False
+        if self.func is None or any(
+            isinstance(n, ast.Name) and n.id == "range" and not isinstance(n.ctx, ast.Load) for n in ast.walk(self.func)
+        ):
+            return False
+        ints = self.constants()
+        bound = it.args[0]
+        if isinstance(bound, ast.Constant) and type(bound.value) is int:
+            count = bound.value
+        elif isinstance(bound, ast.Name) and bound.id in ints:
+            count = ints[bound.id]
+        else:
+            return False
+        stored = set().union(set(), *(_stored(s) for s in stmt.body))
+        for node in ast.walk(self.func):  # a nested function's ``nonlocal i`` may rebind it too
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                stored.update(node.names)
+        if count < 1 or stmt.target.id in stored or (isinstance(bound, ast.Name) and bound.id in stored):
+            return False
+        env = {stmt.target.id: count - 1}
+        if isinstance(bound, ast.Name):
+            env[bound.id] = count
+        saved, self.last = self.last, env
+        try:
+            body = self.run(stmt.body, start | {"<last round>"})
+        finally:
+            self.last = saved
+        return body.fall is None and body.cont is None
+
+    def constants(self) -> Dict[str, int]:
+        """The function's local names bound once, by ``name = <int literal>`` (no parameter,
+        no ``global``): ``retry_time = 3``."""
+        if self._ints is None:
+            self._ints = {}
+            func = self.func
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                counts: Dict[str, int] = {}
+                values: Dict[str, int] = {}
+                for node in _own_nodes(func):  # type: ignore[arg-type]
+                    if isinstance(node, ast.Name):
+                        if isinstance(node.ctx, (ast.Store, ast.Del)):
+                            counts[node.id] = counts.get(node.id, 0) + 1
+                    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        counts[node.name] = 2  # some other binding: a def, an import, ``global``...
+                    elif isinstance(node, ast.alias):
+                        counts[(node.asname or node.name).split(".")[0]] = 2
+                    elif isinstance(node, ast.ExceptHandler) and node.name:
+                        counts[node.name] = 2
+                    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                        counts.update((name, 2) for name in node.names)
+                    if (
+                        isinstance(node, ast.Assign)
+                        and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Name)
+                        and isinstance(node.value, ast.Constant)
+                        and type(node.value.value) is int
+                    ):
+                        values[node.targets[0].id] = node.value.value
+                args = func.args
+                params = {a.arg for a in args.args + args.posonlyargs + args.kwonlyargs}
+                params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+                self._ints = {n: v for n, v in values.items() if n not in params and counts.get(n) == 1}
+        return self._ints
 
     def try_(self, stmt, owned: frozenset, body: _Flow, handled: bool, start: Optional[frozenset] = None) -> _Flow:
         """The flow of ``stmt`` (a ``try``) whose body ran as ``body``; ``handled``: its
@@ -812,6 +944,38 @@ class _HandsOut:
                 final = self.run(stmt.finalbody, flow.fall)
                 flow = _Flow(flow.bad or final.bad, final.fall, flow.brk, flow.cont)
         return flow
+
+
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+
+
+def _value(expr: ast.AST, env: Dict[str, int]) -> Any:
+    """The value of ``expr`` (int literals, names of ``env``, ``+``, ``-``, comparisons), or
+    None when it is anything else."""
+    if isinstance(expr, ast.Constant) and type(expr.value) is int:
+        return expr.value
+    if isinstance(expr, ast.Name):
+        return env.get(expr.id)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
+        left, right = _value(expr.left, env), _value(expr.right, env)
+        if type(left) is not int or type(right) is not int:
+            return None
+        return left + right if isinstance(expr.op, ast.Add) else left - right
+    if isinstance(expr, ast.Compare):
+        values = [_value(e, env) for e in [expr.left, *expr.comparators]]
+        if any(type(v) is not int for v in values):
+            return None
+        if any(type(op) not in _COMPARE for op in expr.ops):
+            return None
+        return all(_COMPARE[type(op)](a, b) for op, a, b in zip(expr.ops, values, values[1:]))
+    return None
 
 
 def _may_raise(stmts: Sequence[ast.stmt]) -> bool:
@@ -874,7 +1038,7 @@ def hands_out(
     path = _path(func.body, stmt)
     if path is None:
         return False
-    follow = _HandsOut(dotted, containers, wrappers)
+    follow = _HandsOut(dotted, containers, wrappers, func=func)
     owner, field, stmts, index = path[-1]
     flow = follow.run(stmts[index + 1 :], frozenset({name}))
     after: List[ast.stmt] = list(stmts[index + 1 :])  # what runs after the binding, inside each level

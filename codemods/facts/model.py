@@ -342,13 +342,15 @@ class ProjectFacts:
 
     def _factory_names(self, project: str) -> FrozenSet[str]:
         ours = [f for f in self.factories if f.project == project]
-        return frozenset({f.name for f in ours} | {f.owner for f in ours if f.owner})
+        return frozenset({f.name for f in ours} | {f.owner.split(".")[0] for f in ours if f.owner})
 
     def _plain_function(self, target: str, factory: Any, factories: FrozenSet[str]) -> bool:
         """Whether ``target`` is ``<the factory's module>.<name>`` for a function its module
         binds once, by a ``def`` at module level, that is no factory (nor a factory's class)."""
+        from .factories import module_of
+
         for qualified in factory.qualified:
-            module = qualified.rsplit(".", 2 if factory.owner else 1)[0]
+            module = module_of(qualified, factory.owner)
             if target.startswith(module + "."):
                 name = target[len(module) + 1 :].split(".")[0]
                 path = factory.where.rpartition(":")[0]
