@@ -116,7 +116,7 @@ def open_stream(url):
     session = requests.Session()
     return session.get(url, stream=True)
 """,
-        reason="returned",
+        reason="outlives the session; requests reads it on after `Session.close()`; fixable with --unsafe-fixes",
     ),
     Example(
         ExampleKind.FIXED,
@@ -265,7 +265,8 @@ DOCS = CodemodDocs(
   alive on purpose: closing it here would hand the caller a closed client, so it is not a site
   (`codemods/closing/factory.py`, the rule close-response follows for returned responses). A
   path that drops it (`return None`, falling off the end) keeps it a site, and a response of it
-  returned (`return s.get(u, stream=True)`) is no client returned: the client stays open. **Reported**: the same escapes as
+  returned (`return s.get(u, stream=True)`) is no client returned: the client is a site (for a
+  `requests.Session`, an unsafe fix: below). **Reported**: the same escapes as
   `close-response` (a client returned inside something else, `return {"session": s}`, or
   passed to a function or class of the project that may keep it elsewhere: `Api(session=s)`
   whose `__init__` appends `self` to a registry, `fetch_all(s, urls)` that stores it), a holder
@@ -313,6 +314,14 @@ DOCS = CodemodDocs(
             "or an assignment of either to an object of its own, `monkeypatch.setattr`, an "
             "assignment): closed with `with contextlib.closing(...)`.",
             "the test's object may have no `close()`, which the end of the block now calls.",
+        ),
+        (
+            "a `requests.Session` whose only escape is a streamed response it made "
+            "(`r = s.get(u, stream=True)` returned, stored or read after the session's last use): "
+            "`Session.close()` closes only the idle connections of its pools, so the block ends where "
+            "the session's own uses end and the response reads on after it, open as before.",
+            "the streamed response is read after the session is closed; safe unless a transport "
+            "adapter mounted on the session closes connections still in use.",
         ),
     ),
     examples=EXAMPLES,

@@ -347,7 +347,11 @@ DOCS = CodemodDocs(
   after it to hold, or inside a `try` whose handler goes on, or after a use that keeps the
   response (its `HTTPError` would carry the response out, closed), declared `global`/`nonlocal`,
   captured by a nested function, lambda, class or generator
-  expression, or mentioned after the end of its block where it may still be the response
+  expression (not a generator expression that mentions it only in its outermost iterable,
+  `(b for b in r)`, evaluated at once: a value reading from it that the block follows, nor
+  one that is the only argument of a builtin that consumes it before it returns,
+  `sum(len(c) for c in r.iter_content())`, `"".join(...)`, `list`/`tuple`/`set`/`dict`/
+  `sorted`/`min`/`max`/`any`/`all`), or mentioned after the end of its block where it may still be the response
   (said "returned" when one of those mentions is `return r`; bound in a `try` whose handler falls through, or in one branch of an `if` inside a loop and
   used in the other; a use in the other branch outside a loop is not after it, nor one that
   only a plain rebinding at the top of its block reaches, `h = BytesIO(h.read())` before the
@@ -465,6 +469,15 @@ DOCS = CodemodDocs(
         "and calls its `close()`.",
     ),
     unsafe_fixes=(
+        (
+            "a response raised in an exception made in the block (`raise ApiError(r)`, "
+            '`raise HTTPError("failed", response=r)`: the response itself a plain argument), when '
+            "no `with` opened after the raise can leave it out and nothing else is a hazard; the "
+            "report names the raise and its line.",
+            "the exception keeps the response, closed once the exception leaves the `with` block: "
+            "a handler that reads what of it was not read before (`e.response.text` of a stream) "
+            "gets an empty body or an error.",
+        ),
         (
             "a response (or something reading from it) passed to a function or method the tool "
             "knows nothing about (`check(r)`, `log_status(resp)`, `self._verify(r)`), which in "

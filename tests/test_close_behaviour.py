@@ -68,7 +68,7 @@ print(json.dumps({"result": main(), "open": still_open()}, sort_keys=True))
 LEAK_MARKERS = ("ResourceWarning", "Unclosed client session", "Unclosed connection", "unclosed")
 
 
-def before_and_after(server, tmp_path: Path, source: str):
+def before_and_after(server, tmp_path: Path, source: str, *options: str):
     source = textwrap.dedent(PRELUDE) + textwrap.dedent(source) + textwrap.dedent(EPILOGUE)
     program = tmp_path / "before.py"
     program.write_text(source)
@@ -77,7 +77,7 @@ def before_and_after(server, tmp_path: Path, source: str):
     counts_before = server.counters.snapshot()
     server.counters.reset()
 
-    path = rewrite(tmp_path, source, "--select", "close-client,close-response", name="after.py")
+    path = rewrite(tmp_path, source, "--select", "close-client,close-response", *options, name="after.py")
     new = path.read_text()
     assert new != source, "nothing was rewritten"
     ast.parse(new)
@@ -85,7 +85,7 @@ def before_and_after(server, tmp_path: Path, source: str):
     server.wait_idle()
     counts_after = server.counters.snapshot()
     # A second run changes nothing.
-    again = rewrite(tmp_path, new, "--select", "close-client,close-response", name="again.py")
+    again = rewrite(tmp_path, new, "--select", "close-client,close-response", *options, name="again.py")
     assert again.read_text() == new
     return before, counts_before, after, counts_after, new
 
@@ -749,5 +749,164 @@ def test_a_session_held_by_a_wrapper_class_of_the_module(server, tmp_path):
     )
     assert "    with requests.Session() as s:\n        api = Api(s, URL)\n" in new
     assert "    with requests.Session() as s:\n        api = make(s)\n" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before
+
+
+def test_generator_expressions_consumed_at_once_or_over_the_response(server, tmp_path):
+    """``closing/escape.py``: ``_check_generator``. A generator expression that a builtin
+    consumes before the statement ends (``any``/``sum``/``"".join``), and one whose only
+    mention of the response is its outermost iterable (``(b for b in r.iter_content(16))``,
+    a value reading from it), are used inside the block only. Each function counts the
+    connections still open once it is done with the object (``OPEN``): ``any`` stops early,
+    ``next`` reads one chunk and the session pools its connection, so before they stay open."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        OPEN = []
+
+
+        def has_data(path):
+            r = requests.get(URL + path, stream=True)
+            found = any(chunk for chunk in r.iter_content(16))
+            OPEN.append(still_open())
+            return found
+
+
+        def lines(path):
+            r = requests.get(URL + path, stream=True)
+            text = "|".join(line.decode() for line in r.iter_lines())
+            return text
+
+
+        def first_chunk(path):
+            r = requests.get(URL + path, stream=True)
+            chunks = (b for b in r.iter_content(16))
+            head = next(chunks)
+            OPEN.append(still_open())
+            return len(head)
+
+
+        def total(paths):
+            s = requests.Session()
+            size = sum(len(s.get(URL + p).content) for p in paths)
+            OPEN.append(still_open())
+            return size
+
+
+        def main():
+            values = [
+                has_data("/bytes?size=100000"),
+                lines("/stream?chunks=3"),
+                first_chunk("/bytes?size=100000"),
+                total(["/bytes?size=10", "/health"]),
+            ]
+            return {"values": values, "open": OPEN}
+        """,
+    )
+    assert "    with requests.get(URL + path, stream=True) as r:\n        found = any(" in new
+    assert "    with requests.get(URL + path, stream=True) as r:\n        text = " in new
+    assert "    with requests.get(URL + path, stream=True) as r:\n        chunks = (b for b in" in new
+    assert "    with requests.Session() as s:\n        size = sum(" in new
+    assert before["result"]["result"]["open"] == [1, 1, 1], before
+    assert after["result"]["result"]["open"] == [0, 0, 0], after
+    before["result"]["result"]["open"] = after["result"]["result"]["open"]  # compared above
+    check(before, cb, after, ca)
+
+
+def test_a_session_closed_before_its_streamed_response_is_read(server, tmp_path):
+    """``closing/placement.py``: ``_responses_outlive_session`` (an unsafe fix). langchain's
+    ``SambaStudio._handle_request``: the session's block ends before the (streamed) response
+    is returned; the caller reads it to the end after ``Session.close()``. ``POOLS``: the
+    pools the session's adapter (``r.connection``) still holds when the caller gets the
+    response: before, the session was never closed; after, it was, and the body still reads."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        POOLS = []
+
+
+        def handle(path, streaming):
+            http_session = requests.Session()
+            if streaming:
+                response = http_session.get(URL + path, stream=True)
+            else:
+                response = http_session.get(URL + path, stream=False)
+            if response.status_code != 200:
+                raise RuntimeError(response.text)
+            return response
+
+
+        def main():
+            out = []
+            for streaming in (True, False):
+                r = handle("/stream?chunks=200", streaming)
+                POOLS.append(len(r.connection.poolmanager.pools))
+                out.append(len(list(r.iter_lines())))
+                r.close()
+            return {"values": out, "pools": POOLS}
+        """,
+        "--unsafe-fixes",
+    )
+    assert "    with requests.Session() as http_session:\n        if streaming:" in new
+    assert "\n    if response.status_code != 200:" in new
+    assert before["result"]["result"]["pools"] == [1, 1], before
+    assert after["result"]["result"]["pools"] == [0, 0], after
+    assert after["result"]["result"]["values"] == [200, 200], after
+    before["result"]["result"]["pools"] = after["result"]["result"]["pools"]  # compared above
+    check(before, cb, after, ca)
+
+
+def test_a_response_raised_in_a_new_exception(server, tmp_path):
+    """``closing/escape.py``: ``_raised_in_new_exception`` (an unsafe fix). langchain's
+    maritalk ``_stream``: a generator raises ``ApiError(response)`` (here for a body of a
+    length it does not stream); the caller keeps the exception and reads what its
+    ``__init__`` read (the status, a header). Before, the unread response stays open in
+    the kept exception; after, the ``with`` closes it as the exception leaves it."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+
+        class ApiError(Exception):
+            def __init__(self, response):
+                self.response = response
+                self.status = response.status_code
+                self.size = response.headers["Content-Length"]
+
+
+        def events(path):
+            response = requests.get(URL + path, stream=True)
+            if response.headers.get("Content-Length") is None:
+                for line in response.iter_lines():
+                    yield line.decode()
+            else:
+                raise ApiError(response)
+
+
+        def main():
+            out = []
+            for path in ("/stream?chunks=3", "/bytes?size=100000", "/health"):
+                try:
+                    out.append(list(events(path)))
+                except ApiError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append([exc.status, exc.size, exc.response.status_code])
+            gen = events("/stream?chunks=50000")
+            out.append(next(gen))
+            gen.close()
+            return out
+        """,
+        "--unsafe-fixes",
+    )
+    assert "    with requests.get(URL + path, stream=True) as response:\n        if response.headers" in new
     check(before, cb, after, ca)
     assert before["result"]["open"] > 0, before

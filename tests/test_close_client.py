@@ -138,11 +138,12 @@ def test_left_alone(source):
         ("self.session = s", "stored on an attribute"),
         ("clients.append(s)", ".append()"),
         ("def g():\n        return s.get('u')\n    return g", "nested function"),
-        ("r = s.get('u', stream=True)\n    return r", "returned"),
-        ("r = s.get('u', **kw)\n    return r", "returned"),
+        # a streamed response of a requests.Session outlives it: an unsafe fix (below)
+        ("r = s.get('u', stream=True)\n    return r", "outlives the session; requests reads it on"),
+        ("r = s.get('u', **kw)\n    return r", "outlives the session; requests reads it on"),
         (
             "r = s.request('GET', 'u', None, None, None, None, None, None, None, True, None, None, True)\n    return r",
-            "returned",
+            "outlives the session; requests reads it on",
         ),
         ("a = s.get_adapter('u')\n    return a", "returned"),
     ],
@@ -225,11 +226,12 @@ def test_a_client_returned_on_every_exit_after_its_block_is_not_a_site(source):
 
 
 def test_a_client_whose_response_is_returned_is_still_a_site():
-    # langchain sambanova.py: the response of an unclosed session is returned, not the session.
+    # langchain sambanova.py: the response of an unclosed session is returned, not the session
+    # (an unsafe fix: ``test_a_session_whose_streamed_response_is_returned_is_an_unsafe_fix``).
     assert_reported(
         "import requests\n\ndef call(u):\n    s = requests.Session()\n    r = s.post(u, stream=True)\n"
         "    if r.status_code != 200:\n        raise ValueError(r.text)\n    return r\n",
-        "returned",
+        "outlives the session",
     )
 
 
@@ -877,3 +879,132 @@ def test_an_owned_client_the_class_may_replace_unclosed_is_reported(body, reason
     source = f"import requests\n\nclass C:\n{body}\n    def close(self):\n        self.s.close()\n"
     _, sites = transform(source, SELECT)
     assert any(s.action == "reported" and reason in s.reason for s in sites), reasons(sites)
+
+
+def test_a_generator_expression_consumed_at_once_by_a_builtin_is_fixed():
+    """``sum(...)`` iterates it to the end before the next statement: the session is used
+    only inside the block (``closing/escape.py``: ``_check_generator``)."""
+    assert_fixed(
+        """
+        import requests
+
+        def total(urls):
+            s = requests.Session()
+            size = sum(len(s.get(u).content) for u in urls)
+            return size
+        """,
+        """
+        import requests
+
+        def total(urls):
+            with requests.Session() as s:
+                size = sum(len(s.get(u).content) for u in urls)
+            return size
+        """,
+    )
+
+
+def test_a_generator_expression_left_to_run_later_is_reported():
+    assert_reported(
+        """
+        import requests
+
+        def pages(urls):
+            s = requests.Session()
+            gen = (s.get(u).text for u in urls)
+            return list(gen)
+        """,
+        "captured by a generator expression",
+    )
+
+
+# -- a streamed response outlives its requests.Session (placement._responses_outlive_session) --
+
+STREAMED_OUT = """
+import requests
+
+
+def handle(url, streaming):
+    http_session = requests.Session()
+    if streaming:
+        response = http_session.post(url, json={}, stream=True)
+    else:
+        response = http_session.post(url, json={}, stream=False)
+    if response.status_code != 200:
+        raise RuntimeError(response.text)
+    return response
+"""
+
+
+def test_a_session_whose_streamed_response_is_returned_is_an_unsafe_fix():
+    new, sites = transform(STREAMED_OUT, SELECT)
+    assert new == dedent(STREAMED_OUT)
+    [site] = sites
+    assert (site.action, site.safety) == ("reported", "unsafe")
+    assert site.reason.startswith("the streamed response made at line 8 outlives the session")
+    assert site.hazard == (
+        "the streamed response of `http_session.post(...)` is read after the session is closed; "
+        "safe unless an adapter mounted on the session closes connections in use"
+    )
+    from codemods import engine
+
+    settings = engine.Settings(codemods=tuple(SELECT), mode=engine.CHECK, unsafe_fixes=True)
+    result = engine.process_source(dedent(STREAMED_OUT).encode(), "example.py", settings)
+    assert [(s.action, s.safety) for s in result.sites] == [("fixed", "unsafe")]
+    assert result.new_text == dedent(
+        """
+        import requests
+
+
+        def handle(url, streaming):
+            with requests.Session() as http_session:
+                if streaming:
+                    response = http_session.post(url, json={}, stream=True)
+                else:
+                    response = http_session.post(url, json={}, stream=False)
+            if response.status_code != 200:
+                raise RuntimeError(response.text)
+            return response
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        # the session itself escapes too
+        ("r = s.get(u, stream=True)\n    yield r\n    yield s", "yielded"),
+        ("r = s.get(u, stream=True)\n    cache[u] = s", "stored in a subscript"),
+        ("r = s.get(u, stream=True)\n    use = lambda: s.get(u)\n    return r, use", "captured by a lambda"),
+    ],
+)
+def test_a_session_that_escapes_beside_its_streamed_response_is_reported(body, reason):
+    source = f"import requests\n\ndef f(u, cache, other):\n    s = requests.Session()\n    {body}\n"
+    new, sites = transform(source, SELECT)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", site
+    assert reason in site.reason
+
+
+def test_a_niquests_session_whose_streamed_response_is_returned_stays_reported():
+    """niquests (a drop-in, read as requests) may close connections in use: no claim."""
+    source = "import niquests\n\ndef f(u):\n    s = niquests.Session()\n    r = s.get(u, stream=True)\n    return r\n"
+    new, sites = transform(source, SELECT)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", site
+    assert "returned" in site.reason
+
+
+def test_an_httpx_client_whose_streamed_response_is_returned_stays_reported():
+    """httpx closes the connections in use: its stream would break after the with."""
+    source = (
+        "import httpx\n\ndef f(u):\n    c = httpx.Client()\n    r = c.send(c.build_request('GET', u), stream=True)\n"
+        "    return r\n"
+    )
+    new, sites = transform(source, SELECT)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", site
+    assert "returned" in site.reason

@@ -565,7 +565,9 @@ ESCAPES = [
     ("global r", "declared global"),
     ("def g():\n        return r.text\n    use(g)", "nested function"),
     ("cb = lambda: r.text\n    use(cb)", "lambda"),
-    ("gen = (line for line in r.iter_lines())\n    use(gen)", "generator expression"),
+    ("gen = (r.raw.read(n) for n in (1, 2))\n    use(gen)", "generator expression"),
+    ("gen = (line for line in r.iter_lines() if r.ok)\n    use(gen)", "generator expression"),
+    ("gen = (line for line in r.iter_lines())\n    use(gen)", "passed to `use`"),
     ("class C:\n        x = r\n    use(C)", "class body"),
     ("raise ValueError(r)", "exception"),
     ("executor.submit(work, r)", ".submit()"),
@@ -591,6 +593,150 @@ def test_escapes_are_reported():
     assert sorted(found) == sorted(lines), (found, lines)
     for line, reason in lines.items():
         assert reason in found[line], (line, found[line], reason)
+
+
+# -- generator expressions (closing/escape.py: _check_generator) ----------------------------
+
+GENERATORS_RUN_NOW = [
+    # consumed at once by a builtin: it runs inside the statement
+    "n = sum(len(chunk) for chunk in r.iter_content(1024))\n    print(n)",
+    "text = ''.join(line.decode() for line in r.iter_lines())\n    print(text)",
+    "lines = list(line for line in r.iter_lines())\n    print(lines)",
+    "ok = any(r.status_code == c for c in (200, 204))\n    print(ok)",
+    "size = max(len(r.raw.read(n)) for n in (1, 2))\n    print(size)",
+]
+
+
+@pytest.mark.parametrize("body", GENERATORS_RUN_NOW)
+def test_a_generator_expression_consumed_at_once_is_fixed(body):
+    before = f"import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    {body}\n"
+    first, second = body.split("\n    ")
+    assert_fixed(
+        before,
+        f"import requests\n\ndef f(u):\n    with requests.get(u, stream=True) as r:\n        {first}\n    {second}\n",
+    )
+
+
+def test_a_generator_over_the_response_is_a_value_reading_from_it():
+    """Only its outermost iterable is evaluated at once: ``(b for b in r)`` holds ``iter(r)``,
+    and follows the taint like ``r.iter_content()`` does."""
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            chunks = (b for b in r.iter_content(16))
+            for chunk in chunks:
+                print(chunk)
+            print("done")
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                chunks = (b for b in r.iter_content(16))
+                for chunk in chunks:
+                    print(chunk)
+            print("done")
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("gen = (line for line in r.iter_lines())\n    return gen", "returned"),
+        ("return list(line for line in r.iter_lines()), (b for b in r)", "returned"),
+        ("gen = (b for b in r)\n    cache[u] = gen", "stored in a subscript"),
+        ("data = list(cache.append(r) for _ in range(2))\n    print(data)", ".append()"),
+        ("items = sorted(r for _ in range(1))\n    return items", "returned"),
+        ("gen = (r.raw.read(n) for n in (1, 2))\n    print(list(gen))", "captured by a generator expression"),
+        ("gen = (n for n in (1, 2) if r.ok)\n    print(list(gen))", "captured by a generator expression"),
+        ("gen = (x for x in (b for b in r))\n    return gen", "returned"),
+        ("it = next(b for b in r.iter_lines())\n    print(it)\n    return (b for b in r)", "returned"),
+        # not consumed at once: ``key=`` is a second argument; ``next`` leaves the rest
+        ("print(max((r.raw.read(n) for n in (1, 2)), key=len))", "captured by a generator expression"),
+        ("print(next(r.raw.read(n) for n in (1, 2)))", "captured by a generator expression"),
+    ],
+)
+def test_a_generator_expression_that_lets_the_response_out_is_reported(body, reason):
+    assert_reported(f"import requests\n\ndef f(u, cache):\n    r = requests.get(u, stream=True)\n    {body}\n", reason)
+
+
+# -- carried out in an exception made in the block (escape._raised_in_new_exception) --------
+
+RAISED = """
+import json
+
+import requests
+
+
+class ApiError(Exception):
+    def __init__(self, response):
+        self.response = response
+        self.detail = response.text
+
+
+def events(u):
+    response = requests.post(u, stream=True)
+    if response.ok:
+        for line in response.iter_lines():
+            yield json.loads(line)
+    else:
+        raise ApiError(response)
+"""
+
+
+def test_a_response_raised_in_a_new_exception_is_an_unsafe_fix():
+    new, sites = fix(RAISED)
+    assert new == dedent(RAISED)
+    [site] = sites
+    assert (site.action, site.safety) == ("reported", "unsafe")
+    assert site.reason == "the response is carried out by an exception at line 19; fixable with --unsafe-fixes"
+    assert site.hazard == (
+        "`ApiError` keeps the response, closed once the exception leaves the with block; safe unless a "
+        "handler reads what of it was not read before"
+    )
+    settings = engine.Settings(codemods=tuple(SELECT), mode=engine.CHECK, unsafe_fixes=True)
+    result = engine.process_source(dedent(RAISED).encode(), "example.py", settings)
+    assert [(s.action, s.safety) for s in result.sites] == [("fixed", "unsafe")]
+    assert result.new_text.endswith(
+        "    with requests.post(u, stream=True) as response:\n        if response.ok:\n"
+        "            for line in response.iter_lines():\n                yield json.loads(line)\n"
+        "        else:\n            raise ApiError(response)\n"
+    )
+
+
+def test_a_raise_a_later_with_can_leave_out_stays_a_safe_fix():
+    """The ``with`` opened after the raise (``later.py``) is preferred to the unsafe fix."""
+    new, sites = fix(
+        "import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    if not r.ok:\n"
+        "        raise ValueError(r.status_code, r)\n    return r.json()\n"
+    )
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe")]
+    assert "        raise ValueError(r.status_code, r)\n    with r:\n        return r.json()\n" in new
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "raise ApiError(r.raw)",  # something reading from it, not the response itself
+        "err = ApiError(r)\n        raise err",  # made before: the name is the escape
+        "raise ApiError(r) from r.raw",
+        "check(r)\n        raise ApiError(r)",  # a second hazard: the unknown call
+    ],
+)
+def test_a_response_raised_otherwise_stays_reported_not_unsafe(body):
+    source = (
+        "import requests\n\ndef f(u, check):\n    r = requests.get(u, stream=True)\n"
+        f"    for line in r.iter_lines():\n        {body}\n"
+    )
+    new, sites = fix(source)
+    assert new == source
+    [site] = sites
+    assert site.action == "reported" and site.safety != "unsafe", site
 
 
 # -- handed to the caller: no site (closing/factory.py, facts.factories.hands_out) -----------

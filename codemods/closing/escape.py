@@ -4,8 +4,10 @@ block must reach.
 The ``with`` body runs to the last statement of the same block that mentions a tainted name.
 Every way a tainted object could outlive that block is an *escape* and is reported instead:
 returned or yielded, stored on an attribute / in a subscript / in a container, declared
-``global``/``nonlocal``, captured by a nested function, lambda, class or generator expression,
-or mentioned anywhere outside the block where it could still be the same object.
+``global``/``nonlocal``, captured by a nested function, lambda, class or generator expression
+(a generator expression runs now when the object is only its outermost iterable, or when a
+builtin consumes it at once: ``_check_generator``), or mentioned anywhere outside the block
+where it could still be the same object.
 
 One store is no escape but the end of the analysis: ``self.X = <object>`` where the class
 closes ``self.X`` in its own ``close()`` (``stores.py``): when it is the only escape, a plain
@@ -66,6 +68,15 @@ class EscapeAnalysis(MetadataView):
         self.result_holds = False
         #: ``keeps_nothing`` found an escape that is no unknown call (``summaries.definitely_keeps``).
         self.definite = False
+        #: ``placement``'s retry: ``raise E(r)`` in the block is an unsafe fix, not an escape
+        #: (``_raised_in_new_exception``).
+        self.raise_hazards = False
+        #: (hazard, reason) of the first such raise, or ().
+        self.raise_hazard: Tuple[str, ...] = ()
+        #: ``_check_escapes`` runs with ``exits_allowed``: a raise then leaves before the block.
+        self._exits_allowed = False
+        #: The exception calls of ``_raised_in_new_exception`` (ids): no call escapes.
+        self._raised_calls: Set[int] = set()
         #: ``keeps_nothing``: the reason of the escape it found ("" for none).
         self.why = ""
 
@@ -271,6 +282,13 @@ class EscapeAnalysis(MetadataView):
             for sub in walk_scope(stmt):
                 self._check_escape(sub, live, noun)
             return
+        self._exits_allowed = True
+        try:
+            self._check_exiting_escapes(stmt, live, noun)
+        finally:
+            self._exits_allowed = False
+
+    def _check_exiting_escapes(self, stmt: cst.CSTNode, live: Set[str], noun: str) -> None:
         stack: List[cst.CSTNode] = [stmt]
         while stack:
             sub = stack.pop()
@@ -308,6 +326,9 @@ class EscapeAnalysis(MetadataView):
         return False
 
     def _check_escape(self, sub: cst.CSTNode, live: Set[str], noun: str) -> None:
+        if isinstance(sub, cst.GeneratorExp):
+            self._check_generator(sub, live, noun)
+            return
         if isinstance(sub, NESTED_SCOPES):
             if self._captured_in(sub, live):
                 kind = NESTED_SCOPE_KIND[type(sub)]
@@ -331,11 +352,46 @@ class EscapeAnalysis(MetadataView):
                 )
         elif isinstance(sub, cst.Raise) and sub.exc is not None:
             if self.taint.mentions(sub.exc, live) and not self.taint.eager(sub.exc, live):
-                raise Unsafe(f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}", exiting=True)
+                reason = f"the {noun} is carried out by an exception at {self.codemod.line_ref(sub)}"
+                if self._exits_allowed or not (
+                    self.raise_hazards and self._raised_in_new_exception(sub, live, noun, reason)
+                ):
+                    raise Unsafe(reason, exiting=True)
         elif isinstance(sub, cst.Call):
-            self.calls.check(sub, live, noun)
+            if id(sub) not in self._raised_calls:
+                self.calls.check(sub, live, noun)
         else:
             self.stores.check(sub, live, noun)
+
+    def _raised_in_new_exception(self, raise_: cst.Raise, live: Set[str], noun: str, reason: str) -> bool:
+        """``raise HTTPFailure(r)`` / ``raise E("failed", response=r)`` in the block: the
+        object leaves in an exception made right there, which keeps it; the ``with`` closes it
+        as the exception passes out. An unsafe fix whose one hazard is a handler reading the
+        object the exception keeps (a response's body read before, ``r.json()`` in the
+        constructor, stays readable; a stream does not). Only when the object itself (a
+        tainted name) is a plain argument of the call and nothing else about the statement is
+        an escape; the call is then no escape (``_raised_calls``), and the first such raise is
+        the hazard (``raise_hazard``: placement takes it when no other hazard is found)."""
+        call = raise_.exc
+        if not isinstance(call, cst.Call) or self.taint.mentions(call.func, live):
+            return False
+        if raise_.cause is not None and self.taint.mentions(raise_.cause.item, live):
+            return False
+        for arg in call.args:
+            if arg.star or not self.taint.mentions(arg.value, live):
+                continue
+            if not (self.taint.is_tainted_name(arg.value, live) or self.taint.eager(arg.value, live)):
+                return False
+        text = self.codemod.module.code_for_node(call.func)
+        name = text if len(text) <= 60 and "\n" not in text else "the exception"
+        self._raised_calls.add(id(call))
+        if not self.raise_hazard:
+            self.raise_hazard = (
+                f"`{name}` keeps the {noun}, closed once the exception leaves the with block; safe unless a "
+                f"handler reads what of it was not read before",
+                reason,
+            )
+        return True
 
     def _returned_container(self, node: cst.CSTNode) -> bool:
         """``node`` is a container that is returned (``return {"session": s}``), directly or
@@ -348,6 +404,39 @@ class EscapeAnalysis(MetadataView):
                 return True
             node = parent
         return False
+
+    def _check_generator(self, gen: cst.GeneratorExp, live: Set[str], noun: str) -> None:
+        """A generator expression runs later, when it is iterated, except two parts:
+
+        - its outermost iterable, evaluated at once in this scope: ``(b for b in r)`` holds
+          ``iter(r)``, a value reading from the object (tainted like ``r.iter_content()``),
+          whose own escapes are those of this scope. Only a mention elsewhere (the element,
+          a condition, an inner ``for``) is a capture;
+        - all of it when it is the only argument of a builtin that consumes it before it
+          returns and keeps no reference to it (``list(...)``, ``"".join(...)``, ``sum(...)``):
+          it runs inside the statement, so its body is checked here like any expression
+          (names bound from iterating a tainted iterable are tainted inside it)."""
+        if self.taint.consumed_at_once(gen):
+            inner = set(live)
+            for_in: Optional[cst.CompFor] = gen.for_in
+            while for_in is not None:
+                if self.taint.mentions(for_in.iter, inner) and not self.taint.elements_eager(for_in.iter, inner):
+                    inner |= {n.value for n in walk(for_in.target) if isinstance(n, cst.Name)}
+                for_in = for_in.inner_for_in
+            for part in children(gen):
+                for sub in walk_scope(part):
+                    self._check_escape(sub, inner, noun)
+            return
+        later: List[cst.CSTNode] = [gen.elt, gen.for_in.target, *gen.for_in.ifs]
+        if gen.for_in.inner_for_in is not None:
+            later.append(gen.for_in.inner_for_in)
+        if any(self._captured_in(part, live) for part in later):
+            raise Unsafe(
+                f"the {noun} is captured by a generator expression at {self.codemod.line_ref(gen)}; it "
+                f"may be used after the with block"
+            )
+        for sub in walk_scope(gen.for_in.iter):
+            self._check_escape(sub, live, noun)
 
     def _captured_in(self, nested: cst.CSTNode, live: Set[str]) -> bool:
         for sub in walk(nested):

@@ -224,10 +224,16 @@ class Occurrences(MetadataView):
         """(the statement of ``block`` holding ``occurrence`` or None, the innermost nested
         scope node between them or None)."""
         nested = None
+        via_iter = False  # ``child`` is the iterable of the ``for`` clause ``node``
         child, node = occurrence, self._parent(occurrence)
         while node is not None:
-            if isinstance(node, NESTED_SCOPES) and node is not scope.root and nested is None:
+            if isinstance(node, cst.GeneratorExp) and (
+                (via_iter and child is node.for_in) or self.taint.consumed_at_once(node)
+            ):
+                pass  # evaluated here and now (``escape._check_generator``): no capture
+            elif isinstance(node, NESTED_SCOPES) and node is not scope.root and nested is None:
                 nested = node
+            via_iter = isinstance(node, cst.CompFor) and child is node.iter
             if node is block:
                 return child, nested
             if node is scope.root:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
+from libcst.metadata import QualifiedNameProvider, ScopeProvider
 
 from ..imports import fresh_name, scope_names
 from ..tree import children, walk
@@ -208,14 +208,19 @@ class Placement(MetadataView):
         try:
             end = escapes.extent(stmts, index, first, tainted, block)
         except Unsafe as exc:
-            if binding is None or target.used_as_response:
+            later = None
+            if binding is not None and not target.used_as_response:
+                later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
+                if later is not None and not isinstance(later, Unsafe):
+                    return later
+            retried = self._responses_outlive_session(
+                target, scope, stmt_tainted_node, stmts, index, first, tainted, block
+            ) or self._raised_in_new_exception(target, scope, stmt_tainted_node, stmts, index, first, tainted, block)
+            if retried is None:
+                if isinstance(later, Unsafe):
+                    raise later from None
                 raise
-            later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
-            if isinstance(later, Unsafe):
-                raise later from None
-            if later is None:
-                raise
-            return later
+            end, escapes = retried
         if target.mode == "aclose":
             self.later.check_not_rebound(name, stmts[index + 1 : end + 1], noun)
         return Plan(
@@ -228,6 +233,81 @@ class Placement(MetadataView):
             hazard=escapes.hazard,
             hazard_reason=escapes.hazard_reason,
         )
+
+    def _responses_outlive_session(
+        self,
+        target: Target,
+        scope: NameScope,
+        stmt_tainted_node: Optional[cst.CSTNode],
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        tainted: Set[str],
+        block: cst.CSTNode,
+    ) -> Optional[Tuple[int, EscapeAnalysis]]:
+        """A ``requests.Session`` that cannot be closed in a block only because a streamed
+        response it made (``s.get(u, stream=True)``) outlives it (returned, stored, read
+        after): ``Session.close()`` closes its adapters, whose urllib3 pools close only their
+        idle connections, so the response's connection stays open and reads on after it (and
+        is closed as before, by whoever closes the response). The block then ends where the
+        session's own uses end: an unsafe fix, with that one hazard (a transport adapter
+        mounted on the session may close connections in use), when no other escape remains
+        and no other hazard is found. The extent, and the analysis that found it; or None."""
+        if target.client_class != "requests.Session" or not self._made_by_requests(target):
+            return None
+        escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
+        escapes.taint.streams_outlive = True
+        try:
+            end = escapes.extent(stmts, index, first, tainted, block)
+        except (Unsafe, Skip):
+            return None
+        if escapes.hazard or not escapes.taint.streamed:
+            return None
+        call = escapes.taint.streamed[0]
+        escapes.calls.hazard = (
+            f"the streamed response of `{self.codemod.module.code_for_node(call.func)}(...)` is read after "
+            "the session is closed; safe unless an adapter mounted on the session closes connections in use"
+        )
+        escapes.calls.hazard_reason = (
+            f"the streamed response made at {self.codemod.line_ref(call)} outlives the session; "
+            "requests reads it on after `Session.close()`"
+        )
+        return end, escapes
+
+    def _made_by_requests(self, target: Target) -> bool:
+        """The client is requests' own (``requests.Session()``), not a drop-in's
+        (``niquests.Session()``, normalised to the same class), whose ``close()`` may differ."""
+        node = target.node
+        if not isinstance(node, cst.Call):
+            return False
+        names = self.get_metadata(QualifiedNameProvider, node.func, set())
+        return bool(names) and all(q.name.split(".")[0] == "requests" for q in names)
+
+    def _raised_in_new_exception(
+        self,
+        target: Target,
+        scope: NameScope,
+        stmt_tainted_node: Optional[cst.CSTNode],
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        tainted: Set[str],
+        block: cst.CSTNode,
+    ) -> Optional[Tuple[int, EscapeAnalysis]]:
+        """The object cannot be closed in a block only because ``raise E(r)`` carries it out
+        in an exception made there (``escape._raised_in_new_exception``): an unsafe fix with
+        that one hazard. Tried after every safe placement (``later``: a ``with`` opened after
+        the raise) failed. The extent, and the analysis that found it; or None."""
+        escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
+        escapes.raise_hazards = True
+        try:
+            end = escapes.extent(stmts, index, first, tainted, block)
+        except (Unsafe, Skip):
+            return None
+        if escapes.hazard or not escapes.raise_hazard:
+            return None  # no raise was the obstacle, or an unknown call is a second hazard
+        escapes.calls.hazard, escapes.calls.hazard_reason = escapes.raise_hazard
+        return end, escapes
 
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
         if not isinstance(stmt, cst.SimpleStatementLine):

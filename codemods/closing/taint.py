@@ -25,11 +25,19 @@ from .eager import (
     ELEMENT_EAGER_METHODS,
     LAZY_ATTRS_BY_LIBRARY,
     PASS_THROUGH_FUNCTIONS,
+    READ_RESPONSE_METHODS,
 )
 from .model import NESTED_SCOPES, MetadataView, NameScope
 from .reads import reads_response
 
 _EAGER_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
+
+#: Builtins that iterate their only argument before they return and keep no reference to it
+#: (``next`` is no such: the rest of the iterator stays with the caller).
+_CONSUMING_BUILTINS = frozenset(
+    "builtins." + n
+    for n in ("list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all", "bytes")
+)
 
 
 def walk_scope(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
@@ -72,6 +80,10 @@ class Taint(MetadataView):
         self.holder = ""
         self.holder_plain: FrozenSet[str] = frozenset()
         self._shadowed: dict = {}
+        #: ``placement._responses_outlive_session``: a request of a ``requests.Session``
+        #: itself counts as eager, streamed too; ``streamed``: such calls found streamed.
+        self.streams_outlive = False
+        self.streamed: list = []
 
     def is_tainted_name(self, node: cst.CSTNode, live: Set[str]) -> bool:
         if node is self.hoisted_node:
@@ -210,6 +222,8 @@ class Taint(MetadataView):
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
             if iterable.func.attr.value in ELEMENT_EAGER_METHODS and self.is_tainted_name(iterable.func.value, live):
                 return True
+        if isinstance(iterable, cst.GeneratorExp):
+            return self._comprehension_eager(iterable, live)  # ``sum(len(b) for b in r)``
         if (
             isinstance(iterable, cst.Attribute)
             and iterable.attr.value == "content"
@@ -223,6 +237,22 @@ class Taint(MetadataView):
         ):
             return True  # ``self._iter_stream(r)``: a generator of this module yielding data read from it
         return self.eager(iterable, live)
+
+    def consumed_at_once(self, gen: cst.GeneratorExp) -> bool:
+        """``gen`` is the only argument of a call that iterates it to the end (or stops
+        early and drops it) before it returns, and keeps no reference to it."""
+        if gen.for_in.asynchronous is not None or any(isinstance(n, cst.Await) for n in walk(gen)):
+            return False  # an async generator: no builtin iterates it
+        arg = self._parent(gen)
+        if not (isinstance(arg, cst.Arg) and arg.keyword is None and not arg.star):
+            return False
+        call = self._parent(arg)
+        if not (isinstance(call, cst.Call) and len(call.args) == 1):
+            return False
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "join":
+            return isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString))
+        return bool(self.qualified(func) & _CONSUMING_BUILTINS)
 
     def qualified(self, func: cst.CSTNode) -> Set[str]:
         return self.resolver.imported_names(func, builtins=True)
@@ -279,7 +309,7 @@ class Taint(MetadataView):
         func = call.func
         args_eager = all(self.eager(a.value, live) for a in call.args)
         if isinstance(func, cst.Attribute):
-            if self.reads_response(call, awaited):
+            if self.reads_response(call, awaited) or self._streams_past_close(call, awaited):
                 return args_eager
             if not self.eager(func.value, live):
                 if (
@@ -308,6 +338,20 @@ class Taint(MetadataView):
 
     def reads_response(self, call: cst.Call, awaited: bool) -> bool:
         return reads_response(call, awaited, self.client_class, self.roots)
+
+    def _streams_past_close(self, call: cst.Call, awaited: bool) -> bool:
+        """With ``streams_outlive``: ``call`` is a request method of the ``requests.Session``
+        itself (``s.get(u, stream=True)``); its response reads on after ``s.close()``."""
+        func = call.func
+        if not (self.streams_outlive and self.client_class == "requests.Session" and isinstance(func, cst.Attribute)):
+            return False
+        if not (isinstance(func.value, cst.Name) and func.value.value in self.roots):
+            return False
+        if func.attr.value not in READ_RESPONSE_METHODS["requests.Session"]:
+            return False
+        if not self.reads_response(call, awaited) and call not in self.streamed:
+            self.streamed.append(call)
+        return True
 
     def _comprehension_eager(self, comp: cst.BaseExpression, live: Set[str]) -> bool:
         """A list/set/dict comprehension is eager when its elements are (names bound from
