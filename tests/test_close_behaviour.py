@@ -751,3 +751,53 @@ def test_a_session_held_by_a_wrapper_class_of_the_module(server, tmp_path):
     assert "    with requests.Session() as s:\n        api = make(s)\n" in new
     check(before, cb, after, ca)
     assert before["result"]["open"] > 0, before
+
+
+def test_a_retry_loop_leaving_by_the_else_of_its_try(server, tmp_path):
+    """pytube's ``stream``: the loop's only way out is ``else: break`` after the ``try`` that
+    binds the response, so ``with response:`` opens after the loop; the retried failures
+    (HTTPError 503) behave as before, the error path after the binding no longer leaks."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.error import URLError
+        from urllib.request import urlopen
+
+        def chunks(path, tries):
+            n = 0
+            while True:
+                if n > tries:
+                    raise RuntimeError(f"gave up on {path}")
+                try:
+                    response = urlopen(URL + path)
+                except URLError as e:
+                    if getattr(e, "code", None) != 503:
+                        raise
+                else:
+                    break
+                n += 1
+            head = response.read(4)
+            if head == b"xxxx":
+                raise ValueError(head.decode())  # the response stays referenced by the traceback
+            yield head
+            while True:
+                chunk = response.read(4096)
+                if not chunk:
+                    break
+                yield chunk
+
+        def main():
+            out = []
+            for path in ("/bytes?size=70000", "/health", "/status/503", "/stream?chunks=20"):
+                try:
+                    out.append(len(b"".join(chunks(path, 1))))
+                except (ValueError, RuntimeError) as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert "        n += 1\n    with response:\n        head = response.read(4)\n" in new
+    check(before, cb, after, ca)
+    assert leaked(before), before

@@ -877,3 +877,79 @@ def test_an_owned_client_the_class_may_replace_unclosed_is_reported(body, reason
     source = f"import requests\n\nclass C:\n{body}\n    def close(self):\n        self.s.close()\n"
     _, sites = transform(source, SELECT)
     assert any(s.action == "reported" and reason in s.reason for s in sites), reasons(sites)
+
+
+# -- an owned client bound in an ``if`` and stored after it (issue 13) -----------------------
+
+DEFAULTED = """\
+import requests
+
+
+class Adapter:
+    def __init__(self, base, session=None, verify=True):
+{body}
+
+    def close(self):
+        self.session.close()
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # influxdb/client.py
+        "        if not session:\n            session = requests.Session()\n\n        self.session = session",
+        # hvac/adapters.py: the else branch reads the caller's session
+        "        if not session:\n            session = requests.Session()\n            session.verify = verify\n"
+        "        else:\n            if session.verify:\n                verify = session.verify\n"
+        "        self.base = base\n        self.session = session\n        self.verify = verify",
+        "        if session is None:\n            session = requests.Session()\n        elif base:\n"
+        "            base = base.rstrip('/')\n        self.session = session",
+    ],
+)
+def test_a_client_bound_in_an_if_and_stored_on_self_after_it_that_the_class_closes_is_not_a_site(body):
+    source = DEFAULTED.format(body=body)
+    new, sites = transform(source, BOTH)
+    assert new == source and not sites, reasons(sites)
+
+
+def test_a_client_bound_in_an_if_and_stored_on_self_the_class_does_not_close_says_where_to_close_it():
+    source = DEFAULTED.format(
+        body="        if not session:\n            session = requests.Session()\n        self.other = session"
+    ).replace("self.session.close()", "pass")
+    assert_reported(
+        source, "the client is stored on self.other at line 8; close it in `Adapter.close()` (it does not close it)"
+    )
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        # the branch may leave without the store
+        (
+            "        if not session:\n            session = requests.Session()\n            if base:\n"
+            "                return\n        self.session = session",
+            "used after the end of its block",
+        ),
+        # another escape after the if
+        (
+            "        if not session:\n            session = requests.Session()\n        self.session = session\n"
+            "        KEEP.append(session)",
+            ".append()",
+        ),
+        # stored only on some paths after the if
+        (
+            "        if not session:\n            session = requests.Session()\n        if base:\n"
+            "            self.session = session",
+            "but not on every path",
+        ),
+        # the if is not at the top of the method
+        (
+            "        for _ in base:\n            if not session:\n                session = requests.Session()\n"
+            "            self.session = session",
+            "used after the end of its block",
+        ),
+    ],
+)
+def test_a_client_bound_in_an_if_with_another_way_out_is_reported(body, reason):
+    assert_reported(DEFAULTED.format(body=body), reason)

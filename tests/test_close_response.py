@@ -2561,3 +2561,125 @@ def test_a_script_another_file_imports_keeps_the_report(importer):
 def test_without_project_facts_a_module_level_response_stays_reported():
     _, sites = transform(SCRIPT, ["close-response"], path="scripts/fetch.py")
     assert [(s.line, s.reason) for s in sites] == [(3, EXPORTED)]
+
+
+def test_a_retry_loop_leaving_by_the_else_of_the_try_that_binds_gets_a_with_after_the_loop():
+    # pytube/request.py ``stream``: ``else: break`` runs only when the try body, the
+    # binding included, ran to its end; the loop has no other way out.
+    assert_fixed(
+        """
+        import socket
+        from urllib.error import URLError
+        from urllib.request import urlopen
+
+        def chunks(url, tries):
+            n = 0
+            while True:
+                if n > tries:
+                    raise RuntimeError(url)
+                try:
+                    response = urlopen(url)
+                except URLError as e:
+                    if not isinstance(e.reason, socket.timeout):
+                        raise
+                else:
+                    break
+                n += 1
+            while True:
+                chunk = response.read(10)
+                if not chunk:
+                    break
+                yield chunk
+        """,
+        """
+        import socket
+        from urllib.error import URLError
+        from urllib.request import urlopen
+
+        def chunks(url, tries):
+            n = 0
+            while True:
+                if n > tries:
+                    raise RuntimeError(url)
+                try:
+                    response = urlopen(url)
+                except URLError as e:
+                    if not isinstance(e.reason, socket.timeout):
+                        raise
+                else:
+                    break
+                n += 1
+            with response:
+                while True:
+                    chunk = response.read(10)
+                    if not chunk:
+                        break
+                    yield chunk
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        # something runs before the break in the else
+        "while True:\n        try:\n            r = urlopen(u)\n        except OSError:\n            pass\n"
+        "        else:\n            log(u)\n            break",
+        # the try body goes on after the binding
+        "while True:\n        try:\n            r = urlopen(u)\n            log(r)\n        except OSError:\n"
+        "            pass\n        else:\n            break",
+        # the try body ends with something else
+        "while True:\n        try:\n            log(u)\n        except OSError:\n            pass\n        else:\n"
+        "            break\n        r = urlopen(u)",
+    ],
+)
+def test_loops_leaving_by_a_try_else_without_the_binding_right_before_are_reported(loop):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, log, r=None):\n    {loop}\n    return r.read()\n",
+        "",
+    )
+
+
+def test_a_requests_response_whose_raw_stream_a_finally_closes_is_not_a_site():
+    # newspaper3k/newspaper/images.py: ``response.raw.close()`` closes the connection, as
+    # ``response.close()`` would.
+    source = dedent(
+        """
+        import requests
+
+        def fetch(url, tries):
+            response = None
+            while True:
+                try:
+                    response = requests.get(url, stream=True, timeout=5)
+                    content = response.raw.read()
+                    if not content:
+                        return None
+                    return content
+                except requests.exceptions.RequestException:
+                    tries -= 1
+                    if not tries:
+                        return None
+                finally:
+                    if response is not None:
+                        response.raw.close()
+        """
+    )
+    new, sites = fix(source)
+    assert new == source and not sites, reasons(sites)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # not in a finally: the error paths skip it
+        "import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    data = r.raw.read()\n"
+        "    r.raw.close()\n    return data\n",
+        # another library's ``.raw`` is not its stream
+        "import httpx\n\nC = httpx.Client()\n\ndef f(u):\n    r = C.send(C.build_request('GET', u), stream=True)\n    try:\n"
+        "        return r.raw.read()\n    finally:\n        r.raw.close()\n",
+    ],
+)
+def test_a_raw_close_outside_a_finally_or_of_another_library_still_counts_as_open(source):
+    new, sites = fix(source)
+    assert reasons(sites, "fixed") or reasons(sites), "must be a site"

@@ -226,7 +226,9 @@ class LaterWith(MetadataView):
         """(the ``while True:`` around ``block``, the block holding it, the other bindings of
         ``name`` in it) when every ``break`` of that loop comes right after a binding of
         ``name`` to an object like the target (a retry loop: ``try: r = urlopen(u)`` /
-        ``break`` / ``except HTTPError: ...``): the loop has no other way out to the statement
+        ``break`` / ``except HTTPError: ...``), or is all of the ``else`` of a ``try`` whose
+        body ends with such a binding (``try: r = urlopen(u)`` / ``except ...`` / ``else:
+        break``): the loop has no other way out to the statement
         after it, and a run that binds the name leaves the loop at once, so whoever reaches
         that statement has ``name`` bound to the one object it made. (A rebinding anywhere in
         the loop makes ``_open_later`` give up.)"""
@@ -247,7 +249,7 @@ class LaterWith(MetadataView):
             if not isinstance(holder, cst.IndentedBlock):
                 return None
             at = next(i for i, s in enumerate(holder.body) if s is line)
-            before = holder.body[at - 1] if at > 0 else None
+            before = holder.body[at - 1] if at > 0 else self._bound_by_try_body(holder)
             found = self._alike_binding(target, before, name) if before is not None else None
             if found is None:
                 return None
@@ -258,6 +260,19 @@ class LaterWith(MetadataView):
         if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
             return None
         return loop, outer, bindings
+
+    def _bound_by_try_body(self, holder: cst.IndentedBlock) -> Optional[cst.CSTNode]:
+        """When ``holder`` is the ``else`` of a ``try`` (``try: r = urlopen(u)`` / ``except
+        URLError: ...`` / ``else: break``: pytube), the last statement of that ``try``'s body:
+        the ``else`` runs only when the body ran to its end, that statement included."""
+        orelse = self._parent(holder)
+        owner = self._parent(orelse) if isinstance(orelse, cst.Else) else None
+        if not (isinstance(owner, cst.Try) and owner.orelse is orelse):
+            return None
+        body = owner.body
+        if not (isinstance(body, cst.IndentedBlock) and body.body):
+            return None
+        return body.body[-1]
 
     def _alike_binding(self, target: Target, stmt: cst.CSTNode, name: str) -> Optional[cst.CSTNode]:
         """The ``Name`` of ``stmt`` when it is ``name = <an object like the target>``: a
@@ -273,6 +288,8 @@ class LaterWith(MetadataView):
         if assign.targets[0].target.value != name:
             return None
         value = assign.value
+        if value is target.node:
+            return assign.targets[0].target  # its own binding (its mode may have been changed: closing())
         found = self.codemod.target_of(value)
         if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
             target.library,
