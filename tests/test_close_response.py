@@ -2683,3 +2683,53 @@ def test_a_requests_response_whose_raw_stream_a_finally_closes_is_not_a_site():
 def test_a_raw_close_outside_a_finally_or_of_another_library_still_counts_as_open(source):
     new, sites = fix(source)
     assert reasons(sites, "fixed") or reasons(sites), "must be a site"
+
+
+def test_an_image_loaded_in_full_from_the_raw_stream_keeps_nothing_of_the_response():
+    # langchain_community/document_loaders/image_captions.py: ``Image.open`` reads lazily,
+    # but ``.convert()`` loads every pixel first and returns a new image without the file.
+    assert_fixed(
+        """
+        import requests
+        from PIL import Image
+
+        def load(url):
+            try:
+                image = Image.open(requests.get(url, stream=True).raw).convert("RGB")
+            except Exception:
+                raise ValueError(url)
+            return image.size
+        """,
+        """
+        import requests
+        from PIL import Image
+
+        def load(url):
+            try:
+                with requests.get(url, stream=True) as response:
+                    image = Image.open(response.raw).convert("RGB")
+            except Exception:
+                raise ValueError(url)
+            return image.size
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "image = Image.open(r.raw)",  # lazy: the image reads the body later
+        "image = Image.open(r.raw).rotate(90)",  # not known to load everything
+        "image = Image.open(r.raw).convert",  # a bound method of the lazy image
+        "image = Other.open(r.raw).convert('RGB')",  # not PIL's
+    ],
+)
+def test_a_lazy_image_of_the_raw_stream_still_holds_the_response(line):
+    source = (
+        "import requests\nfrom PIL import Image\nfrom other import Other\n\ndef load(url):\n"
+        f"    r = requests.get(url, stream=True)\n    if url:\n        {line}\n    else:\n        image = None\n"
+        "    return image.size\n"
+    )
+    new, sites = fix(source)
+    assert new == source, "must not rewrite"
+    assert reasons(sites), sites
