@@ -2733,3 +2733,81 @@ def test_a_lazy_image_of_the_raw_stream_still_holds_the_response(line):
     new, sites = fix(source)
     assert new == source, "must not rewrite"
     assert reasons(sites), sites
+
+
+ECMWF = """
+from urllib.error import HTTPError
+from urllib.request import Request, build_opener, urlopen
+
+
+def ping(url):  # the prefilter keeps a file for urlopen, not for an opener.open()
+    with urlopen(url) as r:
+        return r.status
+
+
+def call(req, verbose):
+    opener = build_opener()
+    req = Request(req)
+    error = False
+    try:
+        try:
+            res = opener.open(req)
+        except HTTPError as e:
+            if e.code <= 299:
+                res = e
+            else:
+                raise
+    except {caught} as e:
+        if verbose:
+            print(e)
+        error = True
+        res = e
+        if e.code >= 500:
+            raise RuntimeError(e.code, e.read())
+    code = res.code
+    body = res.read().decode("utf-8")
+    res.close()
+    if error:
+        raise ValueError("error %s: %s" % (code, res))
+    return body
+"""
+
+
+def test_bound_in_a_nested_try_whose_handlers_bind_the_caught_http_error_gets_a_with_after_it():
+    # ecmwf-api-client/ecmwfapi/api.py ``call``: after the outer try, ``res`` is the response
+    # or a caught HTTPError (itself a urllib response); the message formats it into a string.
+    new, sites = fix(ECMWF.format(caught="HTTPError"))
+    assert not reasons(sites), reasons(sites)
+    assert reasons(sites, "fixed")
+    assert new == ECMWF.format(caught="HTTPError").replace(
+        """    code = res.code
+    body = res.read().decode("utf-8")
+    res.close()
+    if error:
+        raise ValueError("error %s: %s" % (code, res))
+""",
+        """    with res:
+        code = res.code
+        body = res.read().decode("utf-8")
+        res.close()
+        if error:
+            raise ValueError("error %s: %s" % (code, res))
+""",
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("except {caught} as e:", "except OSError as e:"),  # not an HTTPError: may be no response
+        ("            else:\n                raise\n", ""),  # a 3xx error goes on without res
+        ("        res = e\n        if e.code >= 500", "        if e.code >= 500"),  # no binding
+        ("        res = e\n        if e.code >= 500", "        res = e\n        e = None\n        if e.code >= 500"),
+        ('"error %s: %s" % (code, res)', "(code, res)"),  # the response itself is carried out
+    ],
+)
+def test_nested_trys_where_a_path_may_reach_the_code_after_them_without_the_response_are_reported(change):
+    source = ECMWF.replace(*change).format(caught="HTTPError")
+    new, sites = fix(source)
+    assert new == source, "must not rewrite"
+    assert reasons(sites), sites

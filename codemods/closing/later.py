@@ -83,21 +83,29 @@ class LaterWith(MetadataView):
             if isinstance(found, Plan):
                 return found
             blocked = found
-        outer = (
-            self._try_around(target, block, name)
-            or self._if_around(target, block, name)
-            or self._with_around(block)
-            or self._loop_around(target, block, stmt, name)
-        )
-        if outer is None:
-            return blocked
-        compound, outer_block, bindings = outer
-        outer_stmts = list(outer_block.body)
-        t = next(i for i, s in enumerate(outer_stmts) if s is compound)
-        found = self._open_later(
-            target, outer_block, outer_stmts, t, t, t + 1, scope, name, frozenset({bound, *bindings})
-        )
-        return found if isinstance(found, Plan) else (blocked or found)
+        every: FrozenSet[cst.CSTNode] = frozenset({bound})
+        while True:
+            outer = (
+                self._try_around(target, block, name)
+                or self._if_around(target, block, name)
+                or self._with_around(block)
+                or self._loop_around(target, block, stmt, name)
+            )
+            if outer is None:
+                return blocked
+            compound, outer_block, bindings = outer
+            every = every | frozenset(bindings)
+            outer_stmts = list(outer_block.body)
+            t = next(i for i, s in enumerate(outer_stmts) if s is compound)
+            found = self._open_later(target, outer_block, outer_stmts, t, t, t + 1, scope, name, every)
+            if isinstance(found, Plan):
+                return found
+            if found is None and t == len(outer_stmts) - 1 and isinstance(self._parent(outer_block), cst.Try):
+                # Nothing after it here: the ``try`` whose body ends with it may have an
+                # after (``try: try: r = open(q)`` / ``except E: ...`` / ``except F: ...``).
+                block = outer_block
+                continue
+            return blocked or found
 
     def _open_later(
         self,
@@ -158,15 +166,49 @@ class LaterWith(MetadataView):
         for handler in owner.handlers:
             if ends_by_leaving(handler.body):
                 continue
-            last = handler.body.body[-1] if isinstance(handler.body, cst.IndentedBlock) and handler.body.body else None
-            found = self._alike_binding(target, last, name) if last is not None else None
+            found = self._binds_on_every_way_on(target, handler.body, name)
             if found is None:
                 return None
-            bindings.append(found)
+            bindings.extend(found)
         outer = self._parent(owner)
         if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
             return None
         return owner, outer, bindings
+
+    def _binds_on_every_way_on(self, target: Target, body: cst.BaseSuite, name: str) -> Optional[List[cst.CSTNode]]:
+        """The bindings of ``name`` (to objects like the target) through which every path
+        that falls off the end of ``body`` goes: one of its top-level statements, or an
+        ``if`` with an ``else`` each of whose branches binds so or ends with ``return``/
+        ``raise`` (``if e.code <= 299: r = e`` / ``else: raise``); None when a path may fall
+        through without one. (What follows a binding may not rebind the name: the caller's
+        ``_open_later`` gives up on any other binding.)"""
+        if not isinstance(body, cst.IndentedBlock):
+            return None
+        for stmt in body.body:
+            found = self._alike_binding(target, stmt, name)
+            if found is not None:
+                return [found]
+            if isinstance(stmt, cst.If):
+                branches: List[cst.BaseSuite] = []
+                node: Optional[cst.CSTNode] = stmt
+                while isinstance(node, cst.If):
+                    branches.append(node.body)
+                    node = node.orelse
+                if not isinstance(node, cst.Else):
+                    continue
+                branches.append(node.body)
+                inner: List[cst.CSTNode] = []
+                for branch in branches:
+                    if ends_by_leaving(branch):
+                        continue
+                    more = self._binds_on_every_way_on(target, branch, name)
+                    if more is None:
+                        break
+                    inner.extend(more)
+                else:
+                    if inner:
+                        return inner
+        return None
 
     def _if_around(
         self, target: Target, block: cst.CSTNode, name: str
@@ -290,6 +332,8 @@ class LaterWith(MetadataView):
         value = assign.value
         if value is target.node:
             return assign.targets[0].target  # its own binding (its mode may have been changed: closing())
+        if target.library == "urllib" and target.noun == "response" and self._caught_http_error(stmt, value):
+            return assign.targets[0].target
         found = self.codemod.target_of(value)
         if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
             target.library,
@@ -308,6 +352,24 @@ class LaterWith(MetadataView):
             ):
                 return assign.targets[0].target
         return None
+
+    def _caught_http_error(self, stmt: cst.CSTNode, value: cst.BaseExpression) -> bool:
+        """``value`` is the name of the ``except urllib.error.HTTPError as e:`` around
+        ``stmt`` (ecmwf-api-client: ``r = e``): an HTTPError is a urllib response (an
+        ``addinfourl`` over the error's body), which ``with`` closes as it closes the one
+        ``urlopen`` returns; nothing between the handler and ``stmt`` may rebind it."""
+        if not isinstance(value, cst.Name):
+            return False
+        node = self._parent(stmt)
+        while node is not None and not isinstance(node, (cst.ExceptHandler, *NESTED_SCOPES)):
+            node = self._parent(node)
+        if not isinstance(node, cst.ExceptHandler) or node.type is None or node.name is None:
+            return False
+        if not (isinstance(node.name.name, cst.Name) and node.name.name.value == value.value):
+            return False
+        if self.binds(node.body, value.value):
+            return False
+        return bool(self.resolver.resolves_to(node.type, ["urllib.error.HTTPError"]))
 
     def _rebinds(self, name: str, stmts: Sequence[cst.CSTNode], skip: FrozenSet[cst.CSTNode]) -> bool:
         return self.binds(stmts, name, skip)

@@ -257,6 +257,12 @@ class Taint(MetadataView):
             return True
         if isinstance(expr, cst.UnaryOperation):
             return isinstance(expr.operator, cst.Not) or self.eager(expr.expression, live)
+        if (
+            isinstance(expr, cst.BinaryOperation)
+            and isinstance(expr.operator, cst.Modulo)
+            and isinstance(expr.left, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+        ):
+            return True  # ``"error: %s" % (r,)``: a new string, as ``str(r)`` is
         if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
             return self.eager(expr.left, live) and self.eager(expr.right, live)
         if isinstance(expr, cst.IfExp):
