@@ -953,3 +953,50 @@ def test_a_client_bound_in_an_if_and_stored_on_self_the_class_does_not_close_say
 )
 def test_a_client_bound_in_an_if_with_another_way_out_is_reported(body, reason):
     assert_reported(DEFAULTED.format(body=body), reason)
+
+
+def test_a_client_made_in_one_branch_and_used_after_the_if_says_to_close_it_by_hand():
+    # hvac tests/unit_tests/test_adapters.py: ``c`` holds the session only on one branch.
+    assert_reported(
+        """
+        import requests
+
+        class Client:
+            def __init__(self, session=None):
+                self.session = session
+
+        def check(verify, use_session):
+            if use_session:
+                s = requests.Session()
+                s.verify = verify
+                c = Client(session=s)
+            elif verify is not None:
+                c = Client()
+            else:
+                c = None
+            assert c.session.verify == verify
+        """,
+        "`c` is used after the end of its block (at line 17), after the `if` at line 9, but only some branches "
+        "of that if make the client: no with can start after it; close the client by hand after that use "
+        "(in a finally)",
+    )
+
+
+def test_a_client_whose_streamed_response_is_returned_after_its_try_says_so():
+    # gradio/routes.py ``reverse_proxy``: the stream outlives the function, and the client
+    # with it; the report names the return, not "used after the end of its block".
+    assert_reported(
+        """
+        import httpx
+
+        async def proxy(url, wrap):
+            try:
+                client = httpx.AsyncClient()
+                req = client.build_request("GET", url)
+            except PermissionError as err:
+                raise ValueError(str(err)) from err
+            resp = await client.send(req, stream=True)
+            return wrap(resp.aiter_raw(), resp.aclose)
+        """,
+        "the client (or something reading from it) is returned at line 11; the caller may still use it",
+    )

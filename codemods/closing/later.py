@@ -84,6 +84,7 @@ class LaterWith(MetadataView):
                 return found
             blocked = found
         every: FrozenSet[cst.CSTNode] = frozenset({bound})
+        after_block = getattr(exc, "after_block", None) is not None
         while True:
             outer = (
                 self._try_around(target, block, name)
@@ -97,7 +98,9 @@ class LaterWith(MetadataView):
             every = every | frozenset(bindings)
             outer_stmts = list(outer_block.body)
             t = next(i for i, s in enumerate(outer_stmts) if s is compound)
-            found = self._open_later(target, outer_block, outer_stmts, t, t, t + 1, scope, name, every)
+            found = self._open_later(
+                target, outer_block, outer_stmts, t, t, t + 1, scope, name, every, exit_reason=after_block
+            )
             if isinstance(found, Plan):
                 return found
             if found is None and t == len(outer_stmts) - 1 and isinstance(self._parent(outer_block), cst.Try):
@@ -118,10 +121,14 @@ class LaterWith(MetadataView):
         scope: NameScope,
         name: str,
         bound: FrozenSet[cst.CSTNode],
+        exit_reason: bool = False,
     ) -> Union[Plan, Unsafe, None]:
         """``with name:`` from ``stmts[open_at]`` (moved past each statement whose escapes
-        leave the function), or the escape that blocks it, or None."""
+        leave the function), or the escape that blocks it, or None. ``exit_reason``: when
+        the last statement leaves the function with the object, that escape is the reason
+        (the binding's own report only said it is used after its block)."""
         prefix_start = first if first > index else index
+        exit_: Optional[Unsafe] = None
         while open_at < len(stmts):
             escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
             try:
@@ -129,6 +136,7 @@ class LaterWith(MetadataView):
             except Unsafe as exc:
                 if exc.exiting and exc.index is not None and exc.index >= open_at:
                     open_at = exc.index + 1
+                    exit_ = exc
                     continue
                 return exc if not exc.exiting and exc.index is not None else None
             # ``with name:`` must close the object the binding made: nothing before it may
@@ -151,6 +159,11 @@ class LaterWith(MetadataView):
                 hazard=escapes.hazard,
                 hazard_reason=escapes.hazard_reason,
             )
+        if exit_ is not None and exit_reason:
+            # After a compound, the last statement leaves the function with the object
+            # (gradio: ``return StreamingResponse(...)`` of the client's streamed response):
+            # no with can hold it, and that is the reason.
+            return exit_
         return None
 
     def _try_around(

@@ -218,6 +218,9 @@ class Placement(MetadataView):
             if later is None:
                 if owned is not None:
                     raise owned from None
+                branch = self._made_in_a_branch(target, block, name, exc)
+                if branch is not None:
+                    raise branch from None
                 raise
             return later
         if target.mode == "aclose":
@@ -277,6 +280,36 @@ class Placement(MetadataView):
             stored = lifted.reason.startswith(f"the {target.noun} is stored on self.")
             return lifted if stored or escapes.stores.owned else None
         return None
+
+    def _made_in_a_branch(self, target: Target, block: cst.CSTNode, bound: str, exc: Unsafe) -> Optional[Unsafe]:
+        """The use after the block (``exc``) comes after the ``if`` one of whose branches
+        binds the object (hvac's tests: ``if use_session: s = requests.Session()`` /
+        ``c = Client(session=s)`` / ``else: c = Client()``, then ``c`` read after the
+        ``if``): say so, and what to do, as no ``with`` can start after it."""
+        occurrence = getattr(exc, "after_block", None)
+        node = self._parent(block)
+        if isinstance(node, cst.Else):
+            node = self._parent(node)
+        if occurrence is None or not isinstance(node, cst.If):
+            return None
+        while isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
+            node = self._parent(node)
+        if self._inside(occurrence, node) or self.position(occurrence) < self.position(node):
+            return None  # in the if, or before it (an earlier run of a loop)
+        branches: List[cst.CSTNode] = []
+        current: Optional[cst.CSTNode] = node
+        while isinstance(current, cst.If):
+            branches.append(current.body)
+            current = current.orelse
+        if current is not None and all(self.binds(branch, bound) for branch in [*branches, current]):
+            return None  # each branch binds it: something else stops the with after the if
+        name = occurrence.value if isinstance(occurrence, cst.Name) else "it"
+        return Unsafe(
+            f"`{name}` is used after the end of its block (at {self.codemod.line_ref(occurrence)}), after "
+            f"the `if` at {self.codemod.line_ref(node)}, but only some branches of that if make the "
+            f"{target.noun}: no with can start after it; close the {target.noun} by hand after that use "
+            f"(in a finally)"
+        )
 
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
         if not isinstance(stmt, cst.SimpleStatementLine):
