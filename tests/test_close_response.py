@@ -2811,3 +2811,27 @@ def test_nested_trys_where_a_path_may_reach_the_code_after_them_without_the_resp
     new, sites = fix(source)
     assert new == source, "must not rewrite"
     assert reasons(sites), sites
+
+
+def test_a_response_made_in_one_branch_and_read_after_the_if_names_that_use_not_raise_for_status():
+    # kaggle/api/kaggle_api_extended.py ``download_file``: past ``.raise_for_status()``
+    # (which a with placed after it would allow), the use after the if stops the with.
+    assert_reported(
+        """
+        import requests
+
+        def download(response, url, resume, out):
+            if resume:
+                response = requests.get(url, stream=True)
+                if response.status_code == 206:
+                    pass
+                else:
+                    response.raise_for_status()
+                    raise ValueError(response.status_code)
+            for data in response.iter_content(10):
+                out.write(data)
+        """,
+        "`response` is used after the end of its block (at line 12), after the `if` at line 5, but only some "
+        "branches of that if make the response: no with can start after it; close the response by hand after "
+        "that use (in a finally)",
+    )

@@ -49,6 +49,9 @@ class LaterWith(MetadataView):
     def __init__(self, codemod: Any, helpers: Any) -> None:
         super().__init__(codemod)
         self.helpers = helpers
+        #: the use after the block that stopped the last plan's ``with`` in the binding's
+        #: own block, past its exits (``_open_later``'s ``record``)
+        self.used_after: Optional[Unsafe] = None
 
     def plan_after_binding(
         self,
@@ -76,9 +79,10 @@ class LaterWith(MetadataView):
         assert isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
         bound = stmt.body[0].targets[0].target
         blocked: Optional[Unsafe] = None
+        self.used_after = None
         if exc.exiting and exc.index is not None:
             found = self._open_later(
-                target, block, stmts, index, index + 1, exc.index + 1, scope, name, frozenset({bound})
+                target, block, stmts, index, index + 1, exc.index + 1, scope, name, frozenset({bound}), record=True
             )
             if isinstance(found, Plan):
                 return found
@@ -122,14 +126,19 @@ class LaterWith(MetadataView):
         name: str,
         bound: FrozenSet[cst.CSTNode],
         exit_reason: bool = False,
+        record: bool = False,
     ) -> Union[Plan, Unsafe, None]:
         """``with name:`` from ``stmts[open_at]`` (moved past each statement whose escapes
         leave the function), or the escape that blocks it, or None. ``exit_reason``: when
         the last statement leaves the function with the object, that escape is the reason
-        (the binding's own report only said it is used after its block)."""
+        (the binding's own report only said it is used after its block). ``record``: a use
+        after the block that stops it is kept in ``used_after`` (for ``placement.py``'s
+        report: the first escape, ``.raise_for_status()``, was not what stopped it)."""
         prefix_start = first if first > index else index
         exit_: Optional[Unsafe] = None
-        while open_at < len(stmts):
+        # With ``record``, once more past the last statement: nothing is left to hold, but
+        # the analysis still finds a use after the block.
+        while open_at < len(stmts) or (record and open_at == len(stmts)):
             escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
             try:
                 end = escapes.extent(stmts, index, first, {name}, block, open_at=open_at)
@@ -138,6 +147,8 @@ class LaterWith(MetadataView):
                     open_at = exc.index + 1
                     exit_ = exc
                     continue
+                if record and getattr(exc, "after_block", None) is not None:
+                    self.used_after = exc
                 return exc if not exc.exiting and exc.index is not None else None
             # ``with name:`` must close the object the binding made: nothing before it may
             # rebind the name (the binding itself aside).

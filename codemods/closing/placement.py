@@ -219,6 +219,9 @@ class Placement(MetadataView):
                 if owned is not None:
                     raise owned from None
                 branch = self._made_in_a_branch(target, block, name, exc)
+                if branch is None and self.later.used_after is not None:
+                    # kaggle: past ``.raise_for_status()``, a use after the if stops the with.
+                    branch = self._made_in_a_branch(target, block, name, self.later.used_after)
                 if branch is not None:
                     raise branch from None
                 raise
