@@ -277,10 +277,15 @@ DOCS = CodemodDocs(
   carry the response out (`r.raise_for_status()`, also inside a `try` whose handlers re-raise
   or return, `raise E(r)`, `return r` on one path), after a `try` whose body binds it when
   every handler ends with `return` or `raise` or by binding the name to another such response
-  (`except TypeError: r = requests.get(u)`), and after an `if` whose every branch, `else`
+  (`except TypeError: r = requests.get(u)`; for urllib also to the caught `HTTPError`, itself a
+  urllib response, `except HTTPError as e: r = e`, on every way through the handler, an `if`
+  in it whose branches bind or leave; the same after the outer `try` of nested ones whose body
+  ends with the inner one), and after an `if` whose every branch, `else`
   included, binds it to one (`if opener: resp = opener.open(q)` / `else: resp = urlopen(q)`:
   one `with resp:` for both), after a `while True:` retry loop whose every `break` comes right
-  after a binding of it (`try: r = urlopen(u)` / `break`), and after a `with` of an HTTP
+  after a binding of it (`try: r = urlopen(u)` / `break`, or is the whole `else:` of the `try`
+  whose body ends with it: `try: r = urlopen(u)` / `except URLError: ...` / `else: break`),
+  and after a `with` of an HTTP
   client or response whose body binds it (`async with ClientSession() as s:` /
   `r = await s.post(u)`). On those paths the response is left exactly as
   before; on every other path it is closed. An explicit `r.close()` that ends the new block is
@@ -320,12 +325,15 @@ DOCS = CodemodDocs(
   where `C`'s own body (not a base class) has a `close`/`aclose`/`__exit__`/`__aexit__`/`__del__`
   that calls `self.X.close()` (`aclose()`, `release()`, `release_conn()`; on any path), lives as
   long as its owner: when that store is the only escape and a plain statement of the binding's
-  own block, the binding is no site (close-client too: `self._session = session`). Without such
+  own block, the binding is no site (close-client too: `self._session = session`, also after
+  an `if` at the top of the method that binds it, `if not session: session =
+  requests.Session()`, when the branch goes on to the end of the `if`). Without such
   a method the report says where to close it ("stored on self.X at line N; close it in a
   close() method of `C` (none closes it)"); stored on one path only, or with any other escape,
   it is reported as before (`codemods/closing/stores.py`). Calls
   already closed (a `with` item, in `contextlib.closing`, passed to
-  `enter_context`, closed/released/`aclose()`d in a `finally`, or passed to a function of the
+  `enter_context`, closed/released/`aclose()`d in a `finally` (a requests response also by
+  `r.raw.close()` there, which closes its connection), or passed to a function of the
   project whose whole body is a `try` whose `finally` starts by closing that parameter, like
   apprise's `read_bounded_response(r, limit)`, in the statement right after the binding: a
   `with` would close it twice). **Reported**

@@ -40,7 +40,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from .prefilter import import_bindings
 
@@ -193,15 +193,34 @@ def _attribute_stores(function: ast.AST) -> List[Tuple[Set[str], Set[str]]]:
     """(attribute names, names the value mentions) of each ``obj.attr = value`` in
     ``function``: ``self._session = requests.Session()`` makes ``_session`` interesting, so
     every function that uses or stores that attribute is kept (``closing/held.py`` follows a
-    client held on ``self`` and must see every store to it)."""
+    client held on ``self`` and must see every store to it). A value's names include what
+    the function's own bindings of them mention (``session = requests.Session()`` then
+    ``self.session = session``): the ``close()`` that closes ``self.session`` is read by
+    ``closing/stores.py`` and must not be a stub."""
+    local: Dict[str, Set[str]] = {}
+    for node in ast.walk(function):
+        binding = _binding(node) if isinstance(node, _BINDERS) else None
+        if binding is not None:
+            for name in binding[0]:
+                local.setdefault(name, set()).update(binding[1])
+
+    def reach(names: Set[str]) -> Set[str]:
+        todo = list(names)
+        while todo:
+            for more in local.get(todo.pop(), ()):
+                if more not in names:
+                    names.add(more)
+                    todo.append(more)
+        return names
+
     found = []
     for node in ast.walk(function):
         if isinstance(node, ast.Assign):
             bound = set().union(set(), *(_stored_attributes(t) for t in node.targets))
             if bound:
-                found.append((bound, _mentions(node.value)))
+                found.append((bound, reach(_mentions(node.value))))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Attribute):
-            found.append(({node.target.attr}, _mentions(node.annotation, node.value)))
+            found.append(({node.target.attr}, reach(_mentions(node.annotation, node.value))))
     return found
 
 

@@ -910,3 +910,111 @@ def test_a_response_raised_in_a_new_exception(server, tmp_path):
     assert "    with requests.get(URL + path, stream=True) as response:\n        if response.headers" in new
     check(before, cb, after, ca)
     assert before["result"]["open"] > 0, before
+
+
+def test_a_retry_loop_leaving_by_the_else_of_its_try(server, tmp_path):
+    """pytube's ``stream``: the loop's only way out is ``else: break`` after the ``try`` that
+    binds the response, so ``with response:`` opens after the loop; the retried failures
+    (HTTPError 503) behave as before, the error path after the binding no longer leaks."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.error import URLError
+        from urllib.request import urlopen
+
+        def chunks(path, tries):
+            n = 0
+            while True:
+                if n > tries:
+                    raise RuntimeError(f"gave up on {path}")
+                try:
+                    response = urlopen(URL + path)
+                except URLError as e:
+                    if getattr(e, "code", None) != 503:
+                        raise
+                else:
+                    break
+                n += 1
+            head = response.read(4)
+            if head == b"xxxx":
+                raise ValueError(head.decode())  # the response stays referenced by the traceback
+            yield head
+            while True:
+                chunk = response.read(4096)
+                if not chunk:
+                    break
+                yield chunk
+
+        def main():
+            out = []
+            for path in ("/bytes?size=70000", "/health", "/status/503", "/stream?chunks=20"):
+                try:
+                    out.append(len(b"".join(chunks(path, 1))))
+                except (ValueError, RuntimeError) as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert "        n += 1\n    with response:\n        head = response.read(4)\n" in new
+    check(before, cb, after, ca)
+    assert leaked(before), before
+
+
+def test_a_response_or_the_http_error_caught_in_its_place_gets_a_with_after_the_nested_try(server, tmp_path):
+    """ecmwf-api-client's ``call``: ``res`` is the opener's response or, after an HTTPError,
+    the error itself (a urllib response over the error body); ``with res:`` after the outer
+    ``try`` closes either. The 404 still goes through the handler, the message still formats
+    the object; the error path after the binding no longer leaks."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.error import HTTPError
+        from urllib.request import Request, build_opener, urlopen
+
+        def ping():  # never called: the prefilter keeps a file for urlopen, not for an opener.open()
+            with urlopen(URL + "/health") as r:
+                return r.status
+
+        def call(path):
+            opener = build_opener()
+            error = False
+            try:
+                try:
+                    res = opener.open(Request(URL + path))
+                except HTTPError as e:
+                    if e.code <= 299:
+                        res = e
+                    else:
+                        raise
+            except HTTPError as e:
+                error = True
+                res = e
+                if e.code >= 500:
+                    return "unavailable"
+            code = res.code
+            head = res.read(4)
+            if head == b"xxxx":
+                raise ValueError(head.decode())  # the response stays referenced by the traceback
+            body = head + res.read()
+            res.close()
+            if error:
+                return "error %s: %s" % (code, type(res).__name__)
+            return body.decode()
+
+        def main():
+            out = []
+            for path in ("/bytes?size=70000", "/health", "/status/404", "/bytes?size=3"):
+                try:
+                    out.append(call(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert '            return "unavailable"\n    with res:\n        code = res.code\n' in new
+    check(before, cb, after, ca)
+    assert leaked(before), before

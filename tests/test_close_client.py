@@ -1008,3 +1008,124 @@ def test_an_httpx_client_whose_streamed_response_is_returned_stays_reported():
     [site] = sites
     assert site.action == "reported" and site.safety != "unsafe", site
     assert "returned" in site.reason
+
+
+DEFAULTED = """\
+import requests
+
+
+class Adapter:
+    def __init__(self, base, session=None, verify=True):
+{body}
+
+    def close(self):
+        self.session.close()
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # influxdb/client.py
+        "        if not session:\n            session = requests.Session()\n\n        self.session = session",
+        # hvac/adapters.py: the else branch reads the caller's session
+        "        if not session:\n            session = requests.Session()\n            session.verify = verify\n"
+        "        else:\n            if session.verify:\n                verify = session.verify\n"
+        "        self.base = base\n        self.session = session\n        self.verify = verify",
+        "        if session is None:\n            session = requests.Session()\n        elif base:\n"
+        "            base = base.rstrip('/')\n        self.session = session",
+    ],
+)
+def test_a_client_bound_in_an_if_and_stored_on_self_after_it_that_the_class_closes_is_not_a_site(body):
+    source = DEFAULTED.format(body=body)
+    new, sites = transform(source, BOTH)
+    assert new == source and not sites, reasons(sites)
+
+
+def test_a_client_bound_in_an_if_and_stored_on_self_the_class_does_not_close_says_where_to_close_it():
+    source = DEFAULTED.format(
+        body="        if not session:\n            session = requests.Session()\n        self.other = session"
+    ).replace("self.session.close()", "pass")
+    assert_reported(
+        source, "the client is stored on self.other at line 8; close it in `Adapter.close()` (it does not close it)"
+    )
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        # the branch may leave without the store
+        (
+            "        if not session:\n            session = requests.Session()\n            if base:\n"
+            "                return\n        self.session = session",
+            "used after the end of its block",
+        ),
+        # another escape after the if
+        (
+            "        if not session:\n            session = requests.Session()\n        self.session = session\n"
+            "        KEEP.append(session)",
+            ".append()",
+        ),
+        # stored only on some paths after the if
+        (
+            "        if not session:\n            session = requests.Session()\n        if base:\n"
+            "            self.session = session",
+            "but not on every path",
+        ),
+        # the if is not at the top of the method
+        (
+            "        for _ in base:\n            if not session:\n                session = requests.Session()\n"
+            "            self.session = session",
+            "used after the end of its block",
+        ),
+    ],
+)
+def test_a_client_bound_in_an_if_with_another_way_out_is_reported(body, reason):
+    assert_reported(DEFAULTED.format(body=body), reason)
+
+
+def test_a_client_made_in_one_branch_and_used_after_the_if_says_to_close_it_by_hand():
+    # hvac tests/unit_tests/test_adapters.py: ``c`` holds the session only on one branch.
+    assert_reported(
+        """
+        import requests
+
+        class Client:
+            def __init__(self, session=None):
+                self.session = session
+
+        def check(verify, use_session):
+            if use_session:
+                s = requests.Session()
+                s.verify = verify
+                c = Client(session=s)
+            elif verify is not None:
+                c = Client()
+            else:
+                c = None
+            assert c.session.verify == verify
+        """,
+        "`c` is used after the end of its block (at line 17), after the `if` at line 9, but only some branches "
+        "of that if make the client: no with can start after it; close the client by hand after that use "
+        "(in a finally)",
+    )
+
+
+def test_a_client_whose_streamed_response_is_returned_after_its_try_says_so():
+    # gradio/routes.py ``reverse_proxy``: the stream outlives the function, and the client
+    # with it; the report names the return, not "used after the end of its block".
+    assert_reported(
+        """
+        import httpx
+
+        async def proxy(url, wrap):
+            try:
+                client = httpx.AsyncClient()
+                req = client.build_request("GET", url)
+            except PermissionError as err:
+                raise ValueError(str(err)) from err
+            resp = await client.send(req, stream=True)
+            return wrap(resp.aiter_raw(), resp.aclose)
+        """,
+        "the client (or something reading from it) is returned at line 11; the caller may still use it",
+    )

@@ -2749,3 +2749,277 @@ def test_a_script_another_file_imports_keeps_the_report(importer):
 def test_without_project_facts_a_module_level_response_stays_reported():
     _, sites = transform(SCRIPT, ["close-response"], path="scripts/fetch.py")
     assert [(s.line, s.reason) for s in sites] == [(3, EXPORTED)]
+
+
+def test_a_retry_loop_leaving_by_the_else_of_the_try_that_binds_gets_a_with_after_the_loop():
+    # pytube/request.py ``stream``: ``else: break`` runs only when the try body, the
+    # binding included, ran to its end; the loop has no other way out.
+    assert_fixed(
+        """
+        import socket
+        from urllib.error import URLError
+        from urllib.request import urlopen
+
+        def chunks(url, tries):
+            n = 0
+            while True:
+                if n > tries:
+                    raise RuntimeError(url)
+                try:
+                    response = urlopen(url)
+                except URLError as e:
+                    if not isinstance(e.reason, socket.timeout):
+                        raise
+                else:
+                    break
+                n += 1
+            while True:
+                chunk = response.read(10)
+                if not chunk:
+                    break
+                yield chunk
+        """,
+        """
+        import socket
+        from urllib.error import URLError
+        from urllib.request import urlopen
+
+        def chunks(url, tries):
+            n = 0
+            while True:
+                if n > tries:
+                    raise RuntimeError(url)
+                try:
+                    response = urlopen(url)
+                except URLError as e:
+                    if not isinstance(e.reason, socket.timeout):
+                        raise
+                else:
+                    break
+                n += 1
+            with response:
+                while True:
+                    chunk = response.read(10)
+                    if not chunk:
+                        break
+                    yield chunk
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        # something runs before the break in the else
+        "while True:\n        try:\n            r = urlopen(u)\n        except OSError:\n            pass\n"
+        "        else:\n            log(u)\n            break",
+        # the try body goes on after the binding
+        "while True:\n        try:\n            r = urlopen(u)\n            log(r)\n        except OSError:\n"
+        "            pass\n        else:\n            break",
+        # the try body ends with something else
+        "while True:\n        try:\n            log(u)\n        except OSError:\n            pass\n        else:\n"
+        "            break\n        r = urlopen(u)",
+    ],
+)
+def test_loops_leaving_by_a_try_else_without_the_binding_right_before_are_reported(loop):
+    assert_reported(
+        f"from urllib.request import urlopen\n\ndef f(u, log, r=None):\n    {loop}\n    return r.read()\n",
+        "",
+    )
+
+
+def test_a_requests_response_whose_raw_stream_a_finally_closes_is_not_a_site():
+    # newspaper3k/newspaper/images.py: ``response.raw.close()`` closes the connection, as
+    # ``response.close()`` would.
+    source = dedent(
+        """
+        import requests
+
+        def fetch(url, tries):
+            response = None
+            while True:
+                try:
+                    response = requests.get(url, stream=True, timeout=5)
+                    content = response.raw.read()
+                    if not content:
+                        return None
+                    return content
+                except requests.exceptions.RequestException:
+                    tries -= 1
+                    if not tries:
+                        return None
+                finally:
+                    if response is not None:
+                        response.raw.close()
+        """
+    )
+    new, sites = fix(source)
+    assert new == source and not sites, reasons(sites)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # not in a finally: the error paths skip it
+        "import requests\n\ndef f(u):\n    r = requests.get(u, stream=True)\n    data = r.raw.read()\n"
+        "    r.raw.close()\n    return data\n",
+        # another library's ``.raw`` is not its stream
+        "import httpx\n\nC = httpx.Client()\n\ndef f(u):\n    r = C.send(C.build_request('GET', u), stream=True)\n    try:\n"
+        "        return r.raw.read()\n    finally:\n        r.raw.close()\n",
+    ],
+)
+def test_a_raw_close_outside_a_finally_or_of_another_library_still_counts_as_open(source):
+    new, sites = fix(source)
+    assert reasons(sites, "fixed") or reasons(sites), "must be a site"
+
+
+def test_an_image_loaded_in_full_from_the_raw_stream_keeps_nothing_of_the_response():
+    # langchain_community/document_loaders/image_captions.py: ``Image.open`` reads lazily,
+    # but ``.convert()`` loads every pixel first and returns a new image without the file.
+    assert_fixed(
+        """
+        import requests
+        from PIL import Image
+
+        def load(url):
+            try:
+                image = Image.open(requests.get(url, stream=True).raw).convert("RGB")
+            except Exception:
+                raise ValueError(url)
+            return image.size
+        """,
+        """
+        import requests
+        from PIL import Image
+
+        def load(url):
+            try:
+                with requests.get(url, stream=True) as response:
+                    image = Image.open(response.raw).convert("RGB")
+            except Exception:
+                raise ValueError(url)
+            return image.size
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "image = Image.open(r.raw)",  # lazy: the image reads the body later
+        "image = Image.open(r.raw).rotate(90)",  # not known to load everything
+        "image = Image.open(r.raw).convert",  # a bound method of the lazy image
+        "image = Other.open(r.raw).convert('RGB')",  # not PIL's
+    ],
+)
+def test_a_lazy_image_of_the_raw_stream_still_holds_the_response(line):
+    source = (
+        "import requests\nfrom PIL import Image\nfrom other import Other\n\ndef load(url):\n"
+        f"    r = requests.get(url, stream=True)\n    if url:\n        {line}\n    else:\n        image = None\n"
+        "    return image.size\n"
+    )
+    new, sites = fix(source)
+    assert new == source, "must not rewrite"
+    assert reasons(sites), sites
+
+
+ECMWF = """
+from urllib.error import HTTPError
+from urllib.request import Request, build_opener, urlopen
+
+
+def ping(url):  # the prefilter keeps a file for urlopen, not for an opener.open()
+    with urlopen(url) as r:
+        return r.status
+
+
+def call(req, verbose):
+    opener = build_opener()
+    req = Request(req)
+    error = False
+    try:
+        try:
+            res = opener.open(req)
+        except HTTPError as e:
+            if e.code <= 299:
+                res = e
+            else:
+                raise
+    except {caught} as e:
+        if verbose:
+            print(e)
+        error = True
+        res = e
+        if e.code >= 500:
+            raise RuntimeError(e.code, e.read())
+    code = res.code
+    body = res.read().decode("utf-8")
+    res.close()
+    if error:
+        raise ValueError("error %s: %s" % (code, res))
+    return body
+"""
+
+
+def test_bound_in_a_nested_try_whose_handlers_bind_the_caught_http_error_gets_a_with_after_it():
+    # ecmwf-api-client/ecmwfapi/api.py ``call``: after the outer try, ``res`` is the response
+    # or a caught HTTPError (itself a urllib response); the message formats it into a string.
+    new, sites = fix(ECMWF.format(caught="HTTPError"))
+    assert not reasons(sites), reasons(sites)
+    assert reasons(sites, "fixed")
+    assert new == ECMWF.format(caught="HTTPError").replace(
+        """    code = res.code
+    body = res.read().decode("utf-8")
+    res.close()
+    if error:
+        raise ValueError("error %s: %s" % (code, res))
+""",
+        """    with res:
+        code = res.code
+        body = res.read().decode("utf-8")
+        res.close()
+        if error:
+            raise ValueError("error %s: %s" % (code, res))
+""",
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("except {caught} as e:", "except OSError as e:"),  # not an HTTPError: may be no response
+        ("            else:\n                raise\n", ""),  # a 3xx error goes on without res
+        ("        res = e\n        if e.code >= 500", "        if e.code >= 500"),  # no binding
+        ("        res = e\n        if e.code >= 500", "        res = e\n        e = None\n        if e.code >= 500"),
+        ('"error %s: %s" % (code, res)', "(code, res)"),  # the response itself is carried out
+    ],
+)
+def test_nested_trys_where_a_path_may_reach_the_code_after_them_without_the_response_are_reported(change):
+    source = ECMWF.replace(*change).format(caught="HTTPError")
+    new, sites = fix(source)
+    assert new == source, "must not rewrite"
+    assert reasons(sites), sites
+
+
+def test_a_response_made_in_one_branch_and_read_after_the_if_names_that_use_not_raise_for_status():
+    # kaggle/api/kaggle_api_extended.py ``download_file``: past ``.raise_for_status()``
+    # (which a with placed after it would allow), the use after the if stops the with.
+    assert_reported(
+        """
+        import requests
+
+        def download(response, url, resume, out):
+            if resume:
+                response = requests.get(url, stream=True)
+                if response.status_code == 206:
+                    pass
+                else:
+                    response.raise_for_status()
+                    raise ValueError(response.status_code)
+            for data in response.iter_content(10):
+                out.write(data)
+        """,
+        "`response` is used after the end of its block (at line 12), after the `if` at line 5, but only some "
+        "branches of that if make the response: no with can start after it; close the response by hand after "
+        "that use (in a finally)",
+    )

@@ -516,3 +516,31 @@ def test_every_method_of_a_class_a_kept_function_names_is_kept_for_its_summary()
     result = _both(source, ("close-client",))
     assert result.status == engine.UNCHANGED
     assert any("`Api`" in s.reason for s in result.sites), result.sites
+
+
+def test_the_close_of_an_attribute_a_local_client_is_stored_on_is_kept():
+    # hvac/adapters.py: ``session = requests.Session()`` then ``self.session = session``;
+    # ``close()`` names nothing of HTTP, but close-client reads it to see that the class
+    # closes ``self.session`` (closing/stores.py). As a stub it said "it does not close it".
+    source = textwrap.dedent(
+        """\
+        import requests
+
+        class Adapter:
+            def __init__(self, session=None):
+                if not session:
+                    session = requests.Session()
+                self.session = session
+
+            def close(self):
+                self.session.close()
+
+            def unused(self):
+                x = 1
+                return x
+        """
+    )
+    assert _hidden_names(source) == ["unused"]
+    result = _both(source, ("close-client",))
+    assert result.status == engine.UNCHANGED
+    assert not result.sites, result.sites

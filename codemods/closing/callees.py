@@ -16,6 +16,7 @@ import libcst as cst
 from .eager import (
     CONSUMER_METHODS,
     EAGER_FUNCTIONS,
+    LOADING_METHODS,
     RAISING_METHODS,
     RETAINING_FUNCTIONS,
     RETAINING_METHODS,
@@ -40,6 +41,23 @@ class CallCheck(MetadataView):
         self.holder = ""
         self._live: Set[str] = set()
 
+    def _loaded_at_once(self, sub: cst.Call) -> bool:
+        """``Image.open(r.raw).convert("RGB")``: a lazy reader (``eager.LOADING_METHODS``)
+        whose result is at once read in full by a method returning a new object; the reader
+        itself is a temporary no one else can reach, so it keeps nothing."""
+        names = self.taint.qualified(sub.func) & LOADING_METHODS.keys()
+        if not names:
+            return False
+        method = self._parent(sub)
+        call = self._parent(method)
+        return (
+            isinstance(method, cst.Attribute)
+            and method.value is sub
+            and isinstance(call, cst.Call)
+            and call.func is method
+            and any(method.attr.value in LOADING_METHODS[name] for name in names)
+        )
+
     def check(self, sub: cst.Call, live: Set[str], noun: str) -> None:
         """A tainted value passed to a call that may keep it (or raise it)."""
         if (
@@ -59,6 +77,8 @@ class CallCheck(MetadataView):
         if not tainted_args:
             return
         func = sub.func
+        if self._loaded_at_once(sub):
+            return
         if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
             raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:

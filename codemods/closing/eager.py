@@ -280,6 +280,11 @@ RETAINING_FUNCTIONS = frozenset(
     }
 )
 
+#: Functions whose result reads its file argument lazily (``PIL.Image.open(r.raw)`` keeps
+#: ``r.raw`` as ``im.fp``) -> the methods of that result that read all of it and return a new
+#: object keeping nothing of the file (``Image.convert``/``copy`` load the pixels first).
+LOADING_METHODS = {"PIL.Image.open": frozenset({"convert", "copy"})}
+
 #: Methods of a response that raise an exception carrying it (``e.response``).
 RAISING_METHODS = frozenset({"raise_for_status"})
 

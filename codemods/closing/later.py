@@ -49,6 +49,9 @@ class LaterWith(MetadataView):
     def __init__(self, codemod: Any, helpers: Any) -> None:
         super().__init__(codemod)
         self.helpers = helpers
+        #: the use after the block that stopped the last plan's ``with`` in the binding's
+        #: own block, past its exits (``_open_later``'s ``record``)
+        self.used_after: Optional[Unsafe] = None
 
     def plan_after_binding(
         self,
@@ -76,28 +79,40 @@ class LaterWith(MetadataView):
         assert isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
         bound = stmt.body[0].targets[0].target
         blocked: Optional[Unsafe] = None
+        self.used_after = None
         if exc.exiting and exc.index is not None:
             found = self._open_later(
-                target, block, stmts, index, index + 1, exc.index + 1, scope, name, frozenset({bound})
+                target, block, stmts, index, index + 1, exc.index + 1, scope, name, frozenset({bound}), record=True
             )
             if isinstance(found, Plan):
                 return found
             blocked = found
-        outer = (
-            self._try_around(target, block, name)
-            or self._if_around(target, block, name)
-            or self._with_around(block)
-            or self._loop_around(target, block, stmt, name)
-        )
-        if outer is None:
-            return blocked
-        compound, outer_block, bindings = outer
-        outer_stmts = list(outer_block.body)
-        t = next(i for i, s in enumerate(outer_stmts) if s is compound)
-        found = self._open_later(
-            target, outer_block, outer_stmts, t, t, t + 1, scope, name, frozenset({bound, *bindings})
-        )
-        return found if isinstance(found, Plan) else (blocked or found)
+        every: FrozenSet[cst.CSTNode] = frozenset({bound})
+        after_block = getattr(exc, "after_block", None) is not None
+        while True:
+            outer = (
+                self._try_around(target, block, name)
+                or self._if_around(target, block, name)
+                or self._with_around(block)
+                or self._loop_around(target, block, stmt, name)
+            )
+            if outer is None:
+                return blocked
+            compound, outer_block, bindings = outer
+            every = every | frozenset(bindings)
+            outer_stmts = list(outer_block.body)
+            t = next(i for i, s in enumerate(outer_stmts) if s is compound)
+            found = self._open_later(
+                target, outer_block, outer_stmts, t, t, t + 1, scope, name, every, exit_reason=after_block
+            )
+            if isinstance(found, Plan):
+                return found
+            if found is None and t == len(outer_stmts) - 1 and isinstance(self._parent(outer_block), cst.Try):
+                # Nothing after it here: the ``try`` whose body ends with it may have an
+                # after (``try: try: r = open(q)`` / ``except E: ...`` / ``except F: ...``).
+                block = outer_block
+                continue
+            return blocked or found
 
     def _open_later(
         self,
@@ -110,18 +125,30 @@ class LaterWith(MetadataView):
         scope: NameScope,
         name: str,
         bound: FrozenSet[cst.CSTNode],
+        exit_reason: bool = False,
+        record: bool = False,
     ) -> Union[Plan, Unsafe, None]:
         """``with name:`` from ``stmts[open_at]`` (moved past each statement whose escapes
-        leave the function), or the escape that blocks it, or None."""
+        leave the function), or the escape that blocks it, or None. ``exit_reason``: when
+        the last statement leaves the function with the object, that escape is the reason
+        (the binding's own report only said it is used after its block). ``record``: a use
+        after the block that stops it is kept in ``used_after`` (for ``placement.py``'s
+        report: the first escape, ``.raise_for_status()``, was not what stopped it)."""
         prefix_start = first if first > index else index
-        while open_at < len(stmts):
+        exit_: Optional[Unsafe] = None
+        # With ``record``, once more past the last statement: nothing is left to hold, but
+        # the analysis still finds a use after the block.
+        while open_at < len(stmts) or (record and open_at == len(stmts)):
             escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
             try:
                 end = escapes.extent(stmts, index, first, {name}, block, open_at=open_at)
             except Unsafe as exc:
                 if exc.exiting and exc.index is not None and exc.index >= open_at:
                     open_at = exc.index + 1
+                    exit_ = exc
                     continue
+                if record and getattr(exc, "after_block", None) is not None:
+                    self.used_after = exc
                 return exc if not exc.exiting and exc.index is not None else None
             # ``with name:`` must close the object the binding made: nothing before it may
             # rebind the name (the binding itself aside).
@@ -143,6 +170,11 @@ class LaterWith(MetadataView):
                 hazard=escapes.hazard,
                 hazard_reason=escapes.hazard_reason,
             )
+        if exit_ is not None and exit_reason:
+            # After a compound, the last statement leaves the function with the object
+            # (gradio: ``return StreamingResponse(...)`` of the client's streamed response):
+            # no with can hold it, and that is the reason.
+            return exit_
         return None
 
     def _try_around(
@@ -158,15 +190,49 @@ class LaterWith(MetadataView):
         for handler in owner.handlers:
             if ends_by_leaving(handler.body):
                 continue
-            last = handler.body.body[-1] if isinstance(handler.body, cst.IndentedBlock) and handler.body.body else None
-            found = self._alike_binding(target, last, name) if last is not None else None
+            found = self._binds_on_every_way_on(target, handler.body, name)
             if found is None:
                 return None
-            bindings.append(found)
+            bindings.extend(found)
         outer = self._parent(owner)
         if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
             return None
         return owner, outer, bindings
+
+    def _binds_on_every_way_on(self, target: Target, body: cst.BaseSuite, name: str) -> Optional[List[cst.CSTNode]]:
+        """The bindings of ``name`` (to objects like the target) through which every path
+        that falls off the end of ``body`` goes: one of its top-level statements, or an
+        ``if`` with an ``else`` each of whose branches binds so or ends with ``return``/
+        ``raise`` (``if e.code <= 299: r = e`` / ``else: raise``); None when a path may fall
+        through without one. (What follows a binding may not rebind the name: the caller's
+        ``_open_later`` gives up on any other binding.)"""
+        if not isinstance(body, cst.IndentedBlock):
+            return None
+        for stmt in body.body:
+            found = self._alike_binding(target, stmt, name)
+            if found is not None:
+                return [found]
+            if isinstance(stmt, cst.If):
+                branches: List[cst.BaseSuite] = []
+                node: Optional[cst.CSTNode] = stmt
+                while isinstance(node, cst.If):
+                    branches.append(node.body)
+                    node = node.orelse
+                if not isinstance(node, cst.Else):
+                    continue
+                branches.append(node.body)
+                inner: List[cst.CSTNode] = []
+                for branch in branches:
+                    if ends_by_leaving(branch):
+                        continue
+                    more = self._binds_on_every_way_on(target, branch, name)
+                    if more is None:
+                        break
+                    inner.extend(more)
+                else:
+                    if inner:
+                        return inner
+        return None
 
     def _if_around(
         self, target: Target, block: cst.CSTNode, name: str
@@ -226,7 +292,9 @@ class LaterWith(MetadataView):
         """(the ``while True:`` around ``block``, the block holding it, the other bindings of
         ``name`` in it) when every ``break`` of that loop comes right after a binding of
         ``name`` to an object like the target (a retry loop: ``try: r = urlopen(u)`` /
-        ``break`` / ``except HTTPError: ...``): the loop has no other way out to the statement
+        ``break`` / ``except HTTPError: ...``), or is all of the ``else`` of a ``try`` whose
+        body ends with such a binding (``try: r = urlopen(u)`` / ``except ...`` / ``else:
+        break``): the loop has no other way out to the statement
         after it, and a run that binds the name leaves the loop at once, so whoever reaches
         that statement has ``name`` bound to the one object it made. (A rebinding anywhere in
         the loop makes ``_open_later`` give up.)"""
@@ -247,7 +315,7 @@ class LaterWith(MetadataView):
             if not isinstance(holder, cst.IndentedBlock):
                 return None
             at = next(i for i, s in enumerate(holder.body) if s is line)
-            before = holder.body[at - 1] if at > 0 else None
+            before = holder.body[at - 1] if at > 0 else self._bound_by_try_body(holder)
             found = self._alike_binding(target, before, name) if before is not None else None
             if found is None:
                 return None
@@ -258,6 +326,19 @@ class LaterWith(MetadataView):
         if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
             return None
         return loop, outer, bindings
+
+    def _bound_by_try_body(self, holder: cst.IndentedBlock) -> Optional[cst.CSTNode]:
+        """When ``holder`` is the ``else`` of a ``try`` (``try: r = urlopen(u)`` / ``except
+        URLError: ...`` / ``else: break``: pytube), the last statement of that ``try``'s body:
+        the ``else`` runs only when the body ran to its end, that statement included."""
+        orelse = self._parent(holder)
+        owner = self._parent(orelse) if isinstance(orelse, cst.Else) else None
+        if not (isinstance(owner, cst.Try) and owner.orelse is orelse):
+            return None
+        body = owner.body
+        if not (isinstance(body, cst.IndentedBlock) and body.body):
+            return None
+        return body.body[-1]
 
     def _alike_binding(self, target: Target, stmt: cst.CSTNode, name: str) -> Optional[cst.CSTNode]:
         """The ``Name`` of ``stmt`` when it is ``name = <an object like the target>``: a
@@ -273,6 +354,10 @@ class LaterWith(MetadataView):
         if assign.targets[0].target.value != name:
             return None
         value = assign.value
+        if value is target.node:
+            return assign.targets[0].target  # its own binding (its mode may have been changed: closing())
+        if target.library == "urllib" and target.noun == "response" and self._caught_http_error(stmt, value):
+            return assign.targets[0].target
         found = self.codemod.target_of(value)
         if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
             target.library,
@@ -291,6 +376,24 @@ class LaterWith(MetadataView):
             ):
                 return assign.targets[0].target
         return None
+
+    def _caught_http_error(self, stmt: cst.CSTNode, value: cst.BaseExpression) -> bool:
+        """``value`` is the name of the ``except urllib.error.HTTPError as e:`` around
+        ``stmt`` (ecmwf-api-client: ``r = e``): an HTTPError is a urllib response (an
+        ``addinfourl`` over the error's body), which ``with`` closes as it closes the one
+        ``urlopen`` returns; nothing between the handler and ``stmt`` may rebind it."""
+        if not isinstance(value, cst.Name):
+            return False
+        node = self._parent(stmt)
+        while node is not None and not isinstance(node, (cst.ExceptHandler, *NESTED_SCOPES)):
+            node = self._parent(node)
+        if not isinstance(node, cst.ExceptHandler) or node.type is None or node.name is None:
+            return False
+        if not (isinstance(node.name.name, cst.Name) and node.name.name.value == value.value):
+            return False
+        if self.binds(node.body, value.value):
+            return False
+        return bool(self.resolver.resolves_to(node.type, ["urllib.error.HTTPError"]))
 
     def _rebinds(self, name: str, stmts: Sequence[cst.CSTNode], skip: FrozenSet[cst.CSTNode]) -> bool:
         return self.binds(stmts, name, skip)

@@ -91,10 +91,12 @@ class Occurrences(MetadataView):
                             f"the {noun} is returned at {self.codemod.line_ref(other)}, after the end of the "
                             f"block that binds it; the caller may still use it"
                         )
-                raise Unsafe(
+                after = Unsafe(
                     f"`{name}` is used after the end of its block (at "
                     f"{self.codemod.line_ref(occurrence)}); the {noun} cannot be closed there"
                 )
+                after.after_block = occurrence  # type: ignore[attr-defined]  # placement.py lifts it
+                raise after
 
     def _may_be_object(
         self,

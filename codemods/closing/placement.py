@@ -190,7 +190,8 @@ class Placement(MetadataView):
         else:
             name = binding
             following = stmts[index + 1] if index + 1 < len(stmts) else None
-            if self._closed_elsewhere(name, scope, following, after=stmt):
+            raw = target.library == "requests" and target.noun == "response"
+            if self._closed_elsewhere(name, scope, following, raw, after=stmt):
                 return None
             if target.used_as_response and not self._used_as_response(name, scope):
                 return None
@@ -209,7 +210,9 @@ class Placement(MetadataView):
             end = escapes.extent(stmts, index, first, tainted, block)
         except Unsafe as exc:
             later = None
+            owned = None
             if binding is not None and not target.used_as_response:
+                owned = self._owned_after_if(target, stmt, block, stmts, index, scope, name, exc)
                 later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
                 if later is not None and not isinstance(later, Unsafe):
                     return later
@@ -219,6 +222,15 @@ class Placement(MetadataView):
             if retried is None:
                 if isinstance(later, Unsafe):
                     raise later from None
+                if binding is not None and not target.used_as_response:
+                    if owned is not None:
+                        raise owned from None
+                    branch = self._made_in_a_branch(target, block, name, exc)
+                    if branch is None and self.later.used_after is not None:
+                        # kaggle: past ``.raise_for_status()``, a use after the if stops the with.
+                        branch = self._made_in_a_branch(target, block, name, self.later.used_after)
+                    if branch is not None:
+                        raise branch from None
                 raise
             end, escapes = retried
         if target.mode == "aclose":
@@ -309,6 +321,81 @@ class Placement(MetadataView):
         escapes.calls.hazard, escapes.calls.hazard_reason = escapes.raise_hazard
         return end, escapes
 
+    def _owned_after_if(
+        self,
+        target: Target,
+        stmt: cst.BaseStatement,
+        block: cst.CSTNode,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        scope: NameScope,
+        name: str,
+        exc: Unsafe,
+    ) -> Optional[Unsafe]:
+        """``if not session: session = requests.Session()`` then ``self._session = session``
+        after the ``if`` (influxdb, hvac): the use after the block (``exc``) may be a store on
+        ``self`` the class closes. The ``if`` (its ``elif``/``else`` chain) is read as the
+        binding statement of the method's body: raises Skip when that analysis finds only
+        owned stores on every path from it (``EscapeAnalysis.extent``), returns its report
+        when it finds an owned store the class does not close (which says where to close
+        it), else None. Only when the branch goes on from the binding to the end of the
+        ``if`` (no ``return``/``break``/``continue`` after it)."""
+        if getattr(exc, "after_block", None) is None or not isinstance(scope.root, cst.FunctionDef):
+            return None
+        node = self._parent(block)
+        if isinstance(node, cst.Else):
+            node = self._parent(node)
+        if not isinstance(node, cst.If):
+            return None
+        while isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
+            node = self._parent(node)
+        outer = self._parent(node)
+        if not (isinstance(outer, cst.IndentedBlock) and outer is scope.root.body):
+            return None
+        for later in stmts[index + 1 :]:
+            for sub in walk(later):
+                if isinstance(sub, (cst.Return, cst.Break, cst.Continue)):
+                    return None
+        outer_stmts = list(outer.body)
+        at = next(i for i, s in enumerate(outer_stmts) if s is node)
+        escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
+        try:
+            escapes.extent(outer_stmts, at, at, {name}, outer)
+        except Unsafe as lifted:
+            stored = lifted.reason.startswith(f"the {target.noun} is stored on self.")
+            return lifted if stored or escapes.stores.owned else None
+        return None
+
+    def _made_in_a_branch(self, target: Target, block: cst.CSTNode, bound: str, exc: Unsafe) -> Optional[Unsafe]:
+        """The use after the block (``exc``) comes after the ``if`` one of whose branches
+        binds the object (hvac's tests: ``if use_session: s = requests.Session()`` /
+        ``c = Client(session=s)`` / ``else: c = Client()``, then ``c`` read after the
+        ``if``): say so, and what to do, as no ``with`` can start after it."""
+        occurrence = getattr(exc, "after_block", None)
+        node = self._parent(block)
+        if isinstance(node, cst.Else):
+            node = self._parent(node)
+        if occurrence is None or not isinstance(node, cst.If):
+            return None
+        while isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
+            node = self._parent(node)
+        if self._inside(occurrence, node) or self.position(occurrence) < self.position(node):
+            return None  # in the if, or before it (an earlier run of a loop)
+        branches: List[cst.CSTNode] = []
+        current: Optional[cst.CSTNode] = node
+        while isinstance(current, cst.If):
+            branches.append(current.body)
+            current = current.orelse
+        if current is not None and all(self.binds(branch, bound) for branch in [*branches, current]):
+            return None  # each branch binds it: something else stops the with after the if
+        name = occurrence.value if isinstance(occurrence, cst.Name) else "it"
+        return Unsafe(
+            f"`{name}` is used after the end of its block (at {self.codemod.line_ref(occurrence)}), after "
+            f"the `if` at {self.codemod.line_ref(node)}, but only some branches of that if make the "
+            f"{target.noun}: no with can start after it; close the {target.noun} by hand after that use "
+            f"(in a finally)"
+        )
+
     def _binding_name(self, target: Target, stmt: cst.BaseStatement) -> Optional[str]:
         if not isinstance(stmt, cst.SimpleStatementLine):
             return None
@@ -327,9 +414,12 @@ class Placement(MetadataView):
         name: str,
         scope: NameScope,
         following: Optional[cst.CSTNode] = None,
+        raw: bool = False,
         after: Optional[cst.CSTNode] = None,
     ) -> bool:
-        """The name is closed some other way: a ``finally`` that closes it, a ``with`` item,
+        """The name is closed some other way: a ``finally`` that closes it (``raw``: a
+        requests response, also ``finally: r.raw.close()``, which closes its connection as
+        ``r.close()`` would: newspaper3k), a ``with`` item,
         ``closing(name)``, ``enter_context(name)``, its ``close`` passed along, or a helper
         that closes it in its own ``finally`` (``HelperSummaries.closes``), called in
         ``following``, the statement right after the binding (so every path reaches it: a
@@ -351,6 +441,18 @@ class Placement(MetadataView):
                     and self.helpers.closes(call, parent)
                 ):
                     return True  # ``read_bounded(r)``, which closes it in its ``finally``
+            if raw and isinstance(parent, cst.Attribute) and parent.value is occurrence and parent.attr.value == "raw":
+                closer = self._parent(parent)
+                call = self._parent(closer)
+                if (
+                    isinstance(closer, cst.Attribute)
+                    and closer.value is parent
+                    and closer.attr.value == "close"
+                    and isinstance(call, cst.Call)
+                    and call.func is closer
+                    and self._in_finally(call, scope)
+                ):
+                    return True
             if (
                 isinstance(parent, cst.Attribute)
                 and parent.value is occurrence

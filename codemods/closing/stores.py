@@ -87,6 +87,13 @@ class StoreCheck(MetadataView):
             if self.taint.mentions(sub, live) and not self.taint.eager(sub, live):
                 if isinstance(self._parent(sub), (cst.AssignTarget, cst.For)) or self._is_target(sub):
                     return
+                formatting = self._parent(sub)
+                if (
+                    isinstance(formatting, cst.BinaryOperation)
+                    and formatting.right is sub
+                    and self.taint.eager(formatting, live)
+                ):
+                    return  # the arguments of ``"%s: %s" % (a, r)``, formatted into a new string
                 raise Unsafe(f"the {noun} is stored in a container at {self.codemod.line_ref(sub)}")
 
     def _owned_store(self, sub: cst.CSTNode, part: cst.Attribute, noun: str) -> bool:

@@ -24,6 +24,7 @@ from .eager import (
     EAGER_METHODS,
     ELEMENT_EAGER_METHODS,
     LAZY_ATTRS_BY_LIBRARY,
+    LOADING_METHODS,
     PASS_THROUGH_FUNCTIONS,
     READ_RESPONSE_METHODS,
 )
@@ -286,6 +287,12 @@ class Taint(MetadataView):
             return True
         if isinstance(expr, cst.UnaryOperation):
             return isinstance(expr.operator, cst.Not) or self.eager(expr.expression, live)
+        if (
+            isinstance(expr, cst.BinaryOperation)
+            and isinstance(expr.operator, cst.Modulo)
+            and isinstance(expr.left, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+        ):
+            return True  # ``"error: %s" % (r,)``: a new string, as ``str(r)`` is
         if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
             return self.eager(expr.left, live) and self.eager(expr.right, live)
         if isinstance(expr, cst.IfExp):
@@ -311,6 +318,8 @@ class Taint(MetadataView):
         if isinstance(func, cst.Attribute):
             if self.reads_response(call, awaited) or self._streams_past_close(call, awaited):
                 return args_eager
+            if args_eager and isinstance(func.value, cst.Call) and self._loads_all(func.value, func.attr.value):
+                return True  # ``Image.open(r.raw).convert("RGB")``: a new image, the body read
             if not self.eager(func.value, live):
                 if (
                     args_eager
@@ -335,6 +344,11 @@ class Taint(MetadataView):
         if qualified & EAGER_FUNCTIONS:
             return True
         return False if self.mentions(func, live) else args_eager
+
+    def _loads_all(self, opened: cst.Call, method: str) -> bool:
+        """``opened`` is a call of a lazy reader (``PIL.Image.open``) and ``method`` one of
+        its result's methods that reads everything first (``eager.LOADING_METHODS``)."""
+        return any(method in LOADING_METHODS.get(name, ()) for name in self.qualified(opened.func))
 
     def reads_response(self, call: cst.Call, awaited: bool) -> bool:
         return reads_response(call, awaited, self.client_class, self.roots)
