@@ -107,7 +107,7 @@ def hashed(path: str) -> Tuple[Optional[Hashed], Optional[bytes]]:
 FREEZE_ABOVE = 2000
 
 
-def _load_quietly(cache_dir: str, key: str) -> Any:
+def _load_quietly(cache_dir: str, key: str, freeze: bool = True) -> Any:
     """``cache.load_plain`` without the cyclic garbage collector: decoding a corpus's table
     makes millions of objects (none in a cycle), and each collection would scan them all, also
     for the rest of the run. A large table is then frozen (``gc.freeze``): it lives as long as
@@ -120,7 +120,7 @@ def _load_quietly(cache_dir: str, key: str) -> Any:
     finally:
         if enabled:
             gc.enable()
-    if isinstance(found, dict) and len(found) > FREEZE_ABOVE:
+    if freeze and isinstance(found, dict) and len(found) > FREEZE_ABOVE:
         gc.freeze()
     return found
 

@@ -623,8 +623,10 @@ def test_the_index_is_per_tool_and_a_damaged_table_is_a_miss(tmp_path, monkeypat
     tree = _project(tmp_path)
     cache_dir = tmp_path / "c"
     expected = _cli(tree, cache_dir)
-    tables = list((cache_dir / "v1" / cache.INDEX_SHARD).iterdir())
-    assert len(tables) == 1 and cache.stats(str(cache_dir))["tables"] == 1
+    shard = cache_dir / "v1" / cache.INDEX_SHARD
+    # The file index and the facts pass's memo (facts._RunMemo): both tables of the tool.
+    assert len(list(shard.iterdir())) == 2 and cache.stats(str(cache_dir))["tables"] == 2
+    tables = [shard / fileindex.FileIndex("")._key[len(cache.INDEX_SHARD) :]]
     fileindex.forget()
     assert fileindex.FileIndex(str(cache_dir)).files  # loads
     monkeypatch.setattr(cache, "_TOOL_KEY", cache.tool_key() + b"other")
@@ -696,6 +698,66 @@ def test_the_memoised_facts_pass_equals_the_fresh_one(tmp_path):
     again = fileindex.FileIndex(str(tmp_path / "c"))
     assert facts.for_run(files, [str(tree)], index=again) == fresh
     assert again.hashed == 0 and fresh.patches
+
+
+def _facts_twice(tree: Path, cache_dir: Path, edit, monkeypatch) -> tuple:
+    """(the facts through the run memo after ``edit(tree)``, a fresh pass's, whether the memo
+    was looked up): a first run's memo is on disk when ``edit`` runs. Only what ``edit``
+    touches is new to the index (the other files keep the ``stat`` it recorded)."""
+    from codemods import facts, fileindex
+
+    old = time.time() - 60
+    for path in tree.rglob("*"):
+        os.utime(path, (old, old))
+    files = sorted(str(p) for p in tree.rglob("*.py"))
+    first = fileindex.FileIndex(str(cache_dir))
+    facts.for_run(files, [str(tree.parent)], index=first)
+    first.save()
+    edit(tree)
+    files = sorted(str(p) for p in tree.rglob("*.py"))
+    looked = []
+    load = facts._load_run
+    monkeypatch.setattr(facts, "_load_run", lambda *a: looked.append(1) or load(*a))
+    memoised = facts.for_run(files, [str(tree.parent)], index=fileindex.FileIndex(str(cache_dir)))
+    monkeypatch.undo()
+    return memoised, facts.for_run(files, [str(tree.parent)]), bool(looked)
+
+
+def _patching_test(tree: Path) -> None:
+    (tree / "tests" / "test_mod.py").write_text(
+        'from unittest import mock\n\n\ndef test():\n    with mock.patch("pkg.mod.requests.get"):\n        pass\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "edit, looked",
+    [
+        (_patching_test, False),  # another file's bytes (not known unread: no memo at all)
+        (lambda tree: (tree / "tests" / "test_new.py").write_text("import pkg.mod\n"), False),  # added
+        (lambda tree: (tree / "pkg" / "__init__.py").unlink(), True),  # the names: no package
+        (lambda tree: (tree.parent / "setup.cfg").write_text(""), True),  # a marker: another project
+        (lambda tree: (tree / "pytest.ini").write_text("[pytest]\npythonpath = pkg\n"), True),  # roots
+        (lambda tree: (tree / "requirements.txt").write_text("requests>=2.32\n"), True),  # the bounds
+    ],
+)
+def test_the_run_memo_of_the_facts_follows_every_file_and_what_the_disk_says(tmp_path, monkeypatch, edit, looked):
+    tree = _project(tmp_path)
+    (tree / "tests" / "test_mod.py").write_text("from pkg import mod\n")
+    memoised, fresh, was_looked_up = _facts_twice(tree, tmp_path / "c", edit, monkeypatch)
+    assert memoised == fresh and was_looked_up == looked
+
+
+def test_the_run_memo_of_the_facts_is_used_when_nothing_changed(tmp_path, monkeypatch):
+    from codemods import facts, fileindex
+
+    tree = _project(tmp_path)
+    _patching_test(tree)
+    cache_dir = tmp_path / "c"
+    memoised, fresh, looked = _facts_twice(tree, cache_dir, lambda tree: None, monkeypatch)
+    assert memoised == fresh and fresh.patches and looked
+    files = sorted(str(p) for p in tree.rglob("*.py"))
+    monkeypatch.setattr(facts, "_file_parts", lambda *a: pytest.fail("recomputed"))
+    assert facts.for_run(files, [str(tree.parent)], index=fileindex.FileIndex(str(cache_dir))) == fresh
 
 
 def _cold_run(tmp_path: Path) -> tuple:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gc
+import hashlib
 import operator
 import os
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -104,12 +106,15 @@ def collect(
     namer = Namer(reals, ())
     owner: Dict[str, str] = {}
     members: Dict[Tuple[str, str], int] = {}
-    jobs_of: List[Tuple[str, str, str, str]] = []
-    for path, real in zip(files, reals):
-        project = finder.project(real)
+    for real in reals:
+        project = owner[real] = finder.project(real)
         projects.add(project)
-        owner[real] = project
-        jobs_of.append((path, real, project, namer.package(real)))
+    memo = _RunMemo(files, reals, owner, projects, namer, index) if index is not None and read is None else None
+    if memo is not None and memo.found is not None:
+        return _with_bounds(memo.found, finder, projects)
+    jobs_of: List[Tuple[str, str, str, str]] = [
+        (path, real, owner[real], namer.package(real)) for path, real in zip(files, reals)
+    ]
     for (path, real, _, _), part in zip(jobs_of, _file_parts(jobs_of, read, index, jobs)):
         if part is None:
             continue
@@ -127,14 +132,10 @@ def collect(
     ordered = sorted(patches, key=_order_of(Patch))
     found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered)
     functions = _factory_module_functions(files, found, read)
-    bounds: Set[Bound] = set()
-    for directory in sorted(finder.declaring_dirs(projects)):
-        bounds.update(read_bounds(directory))
-    return ProjectFacts(
+    facts = ProjectFacts(
         projects=tuple(sorted(projects)),
         patches=tuple(ordered),
         changes=tuple(sorted(changes, key=_order_of(Change))),
-        bounds=tuple(sorted(bounds)),
         imports=tuple(sorted(imports.items())),
         names=tuple(sorted(names.items())),
         members=tuple(sorted(k for k, count in members.items() if count > 1)),
@@ -143,6 +144,133 @@ def collect(
         functions=functions,
         files=len(files),
         parsed=parsed,
+    )
+    if memo is not None:
+        memo.store(facts)
+    return _with_bounds(facts, finder, projects)
+
+
+def _with_bounds(facts: ProjectFacts, finder: "_ProjectFinder", projects: Set[str]) -> ProjectFacts:
+    """The facts with the requirements declared around the projects (read every run: they
+    come from files the memo of the rest is not keyed on)."""
+    bounds: Set[Bound] = set()
+    for directory in sorted(finder.declaring_dirs(projects)):
+        bounds.update(read_bounds(directory))
+    return dataclasses.replace(facts, bounds=tuple(sorted(bounds)))
+
+
+_RUN_PURPOSE = "facts-run"
+
+
+class _RunMemo:
+    """The whole pass's result but the bounds, memoised in the results cache's directory: a
+    warm run (nothing changed) neither reads nor recomputes any file's part, the names, the
+    factories. The key holds everything ``collect`` computes it from besides the bytes of the
+    files (their SHA-256 from the index: a file it cannot answer unread means no memo):
+    the paths as given and real, each file's project (the marker files decide it), the
+    directory the paths are shown relative to, and what the ``Namer`` learns from the disk
+    (each project's import roots: pytest's ``pythonpath``, ``src/``; each directory's
+    basedir: which ``__init__.py`` exist). The table it is in is the tool's (``fileindex``)."""
+
+    def __init__(self, files, reals, owner, projects, namer, index) -> None:
+        self.index = index
+        self.files, self.reals = list(files), list(reals)
+        directories = sorted({os.path.dirname(real) for real in self.reals})
+        self.parts = [
+            self.files,
+            self.reals,
+            [owner[real] for real in self.reals],
+            os.getcwd(),
+            [[project, list(namer._roots(project))] for project in sorted(projects)],
+            [[directory, namer._basedir(directory)] for directory in directories],
+        ]
+        self.found: Optional[ProjectFacts] = None
+        key = self._key()
+        if key is not None:
+            self.found = _load_run(index.cache_dir, key)
+
+    def _key(self) -> Optional[str]:
+        from .. import cache
+        from ..fileindex import digest
+
+        if not self.index.cache_dir or not self.files:
+            return None
+        shas = []
+        for path in self.files:
+            sha = self.index.known(path)
+            if sha is None:
+                return None
+            shas.append(sha)
+        inner = digest(_RUN_PURPOSE, self.parts, "".join(shas))
+        return cache.INDEX_SHARD + hashlib.sha256(b"facts-run\0" + cache.tool_key() + inner.encode()).hexdigest()
+
+    def store(self, facts: ProjectFacts) -> None:
+        """Keyed on the bytes the pass read (the index recorded them as it read)."""
+        key = self._key()
+        if key is not None:
+            _store_run(self.index.cache_dir, key, dataclasses.replace(facts, bounds=()))
+
+
+def _load_run(cache_dir: str, key: str) -> Optional[ProjectFacts]:
+    from ..fileindex import _load_quietly
+
+    found = _load_quietly(cache_dir, key, freeze=False)
+    if found is None:
+        return None
+    enabled = gc.isenabled()
+    gc.disable()  # tens of thousands of tuples, none in a cycle
+    try:
+        return _facts_of_plain(found)
+    except (TypeError, ValueError, KeyError):  # another shape: computed again
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _store_run(cache_dir: str, key: str, facts: ProjectFacts) -> None:
+    from .. import cache
+
+    cache.store_plain(cache_dir, key, _plain_of_facts(facts))
+
+
+def _pairs(rows) -> list:
+    return [[first, list(rest)] for first, rest in rows]
+
+
+def _plain_of_facts(facts: ProjectFacts) -> Dict[str, Any]:
+    """``ProjectFacts`` (but the bounds) as plain JSON, read back by ``_facts_of_plain``."""
+    return {
+        "projects": list(facts.projects),
+        "patches": [_fields(p) for p in facts.patches],
+        "changes": [_fields(c) for c in facts.changes],
+        "imports": _pairs(facts.imports),
+        "names": _pairs(facts.names),
+        "members": [list(m) for m in facts.members],
+        "factories": [[f.project, list(f.qualified), *_fields(f)[2:]] for f in facts.factories],
+        "factory_files": _pairs(facts.factory_files),
+        "functions": _pairs(facts.functions),
+        "files": facts.files,
+        "parsed": facts.parsed,
+    }
+
+
+def _facts_of_plain(plain: Dict[str, Any]) -> ProjectFacts:
+    def pairs(rows) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+        return tuple([(first, tuple(rest)) for first, rest in rows])
+
+    return ProjectFacts(
+        projects=tuple(plain["projects"]),
+        patches=tuple([Patch(*fields) for fields in plain["patches"]]),
+        changes=tuple([Change(*fields) for fields in plain["changes"]]),
+        imports=pairs(plain["imports"]),
+        names=pairs(plain["names"]),
+        members=tuple([(project, name) for project, name in plain["members"]]),
+        factories=tuple([factories.Factory(fields[0], tuple(fields[1]), *fields[2:]) for fields in plain["factories"]]),
+        factory_files=pairs(plain["factory_files"]),
+        functions=pairs(plain["functions"]),
+        files=int(plain["files"]),
+        parsed=int(plain["parsed"]),
     )
 
 

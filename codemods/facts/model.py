@@ -148,14 +148,14 @@ class ProjectFacts:
         memo = _PROJECT_OF.get(id(self))
         if memo is None or memo[0] is not self:
             _PROJECT_OF.clear()  # one run's facts at a time: an old one is not kept alive
-            memo = _PROJECT_OF[id(self)] = (self, {})
+            memo = _PROJECT_OF[id(self)] = (self, {}, frozenset(self.projects))
         if directory not in memo[1]:
             best = None
             for root in self.projects:
                 if _inside(directory, root) and (best is None or len(root) > len(best)):
                     best = root
             memo[1][directory] = best
-        if real in self.projects:
+        if real in memo[2]:
             return real  # a project whose root is the file itself: the longest root
         return memo[1][directory]
 
