@@ -170,7 +170,12 @@ class _FileRun:
     def screen(self) -> Optional[FileResult]:
         """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
         and tells which codemods can act at all (``kinds``; ``None`` when ast cannot tell)."""
-        self.verdict = screen(self.data, words_for(self.settings, self.path)) if self.settings.codemods else None
+        settings = self.settings
+        self.verdict = (
+            screen(self.data, words_for(settings, self.path), settings.codemods, factory_names(settings))
+            if settings.codemods
+            else None
+        )
         if self.verdict is None or not self.verdict.candidate:
             self.result.status = SKIPPED
             return self.result
@@ -352,6 +357,23 @@ def words_for(settings: Settings, path: str) -> Tuple[str, ...]:
         return settings.prefilter_words
     extra = facts.factory_words(path)
     return tuple(sorted(set(settings.prefilter_words) | set(extra))) if extra else settings.prefilter_words
+
+
+def factory_names(settings: Settings) -> Tuple[str, ...]:
+    """The names of the project facts' response factories, when close-response is selected:
+    a call of one may be its target (``prefilter.possible_sites``)."""
+    facts = settings.facts
+    if facts is None or "close-response" not in settings.codemods:
+        return ()
+    return tuple(sorted({f.name for f in getattr(facts, "factories", ())}))
+
+
+def screen_key(settings: Settings) -> Tuple[str, ...]:
+    """What the screen's verdict depends on beyond the bytes and ``words_for``: the selected
+    codemods and the factory names (``lookup.verdict_key``)."""
+    return tuple(f"codemod:{name}" for name in sorted(settings.codemods)) + tuple(
+        f"factory:{name}" for name in factory_names(settings)
+    )
 
 
 def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:

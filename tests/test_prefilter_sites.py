@@ -1,0 +1,148 @@
+"""The ast stage's per-codemod rule (``prefilter.possible_sites``): a file that imports an HTTP
+library but where no selected codemod can find a target is decided without LibCST, with the
+result LibCST would give (no change, no site); near misses still reach LibCST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemods import engine, prefilter, registry
+
+DEFAULT = tuple(registry.default_names())
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def _settings(codemods=DEFAULT) -> engine.Settings:
+    return engine.Settings(codemods=tuple(codemods), mode=engine.CHECK)
+
+
+def _forced(data: bytes, monkeypatch, codemods=DEFAULT) -> engine.FileResult:
+    """The file through LibCST as before the rule: every file the ast stage passes goes on."""
+    with monkeypatch.context() as patched:
+        patched.setattr(prefilter, "possible_sites", lambda *args: True)
+        return engine.process_source(data, "m.py", _settings(codemods))
+
+
+#: Files that import a library and name a target, where no codemod finds one.
+NO_SITE = {
+    "stored on self, no stream": (
+        "import requests\n\n"
+        "class Api:\n"
+        "    def __init__(self):\n"
+        "        self.session = requests.Session()\n\n"
+        "    def fetch(self, url):\n"
+        "        return self.session.get(url).json()\n"
+    ),
+    "already in with": (
+        "from urllib.request import urlopen\nimport httpx\n\n"
+        "def fetch(url):\n"
+        "    with urlopen(url) as r:\n"
+        "        return r.read()\n\n"
+        "def other(url):\n"
+        "    with httpx.Client() as c:\n"
+        "        return c.get(url).text\n"
+    ),
+    "annotation only": (
+        "import aiohttp\n\n"
+        "async def fetch(session: aiohttp.ClientSession, url: str) -> int:\n"
+        "    return await helper(session, url)\n"
+    ),
+    "a client made inline or annotated": (
+        "import requests\n\n"
+        "def make(s=None):\n"
+        "    s = s or requests.Session()\n"
+        "    x: requests.Session = requests.Session()\n"
+        "    return s, x\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_SITE))
+def test_no_target_is_decided_without_libcst(name, monkeypatch):
+    data = NO_SITE[name].encode()
+    assert prefilter.screen(data).candidate  # the import stage alone passes it
+    verdict = prefilter.screen(data, (), DEFAULT)
+    assert not verdict.candidate
+    before = engine.PARSE_COUNT
+    result = engine.process_source(data, "m.py", _settings())
+    assert result.status == engine.SKIPPED and engine.PARSE_COUNT == before
+    forced = _forced(data, monkeypatch)  # what LibCST says: nothing
+    assert forced.status == engine.UNCHANGED and forced.sites == [], forced.sites
+
+
+#: Near misses of those: one node differs, and a codemod fixes or reports it.
+NEAR_MISS = {
+    "client bound to a name": (
+        "import requests\n\ndef fetch(url):\n    s = requests.Session()\n    return s.get(url).json()\n",
+        "close-client",
+    ),
+    "client under an alias": (
+        "from requests import Session as S\n\ndef fetch(url):\n    s = S()\n    return s.get(url).json()\n",
+        "close-client",
+    ),
+    "urlopen bound, not in with": (
+        "from urllib.request import urlopen\n\ndef fetch(url):\n    r = urlopen(url)\n    return r.read()\n",
+        "close-response",
+    ),
+    "urlopen under an alias": (
+        "import urllib.request as u\nfrom urllib.request import urlopen as op\n\n"
+        "def fetch(url):\n    r = op(url)\n    return r.read()\n",
+        "close-response",
+    ),
+    "held client, stream=True": (
+        "import requests\n\n"
+        "class Api:\n"
+        "    def __init__(self):\n"
+        "        self.session = requests.Session()\n\n"
+        "    def fetch(self, url):\n"
+        "        r = self.session.get(url, stream=True)\n"
+        "        return r.json()\n"
+    ),
+    "awaited aiohttp request": (
+        "import aiohttp\n\n"
+        "async def fetch(session: aiohttp.ClientSession, url: str) -> int:\n"
+        "    r = await session.get(url)\n"
+        "    return r.status\n"
+    ),
+    "bare module function": (
+        "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",
+        "share-session",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_MISS))
+def test_near_misses_still_reach_libcst(name, monkeypatch):
+    case = NEAR_MISS[name]
+    source, codemod = case if isinstance(case, tuple) else (case, "close-response")
+    data = source.encode()
+    verdict = prefilter.screen(data, (), DEFAULT)
+    assert verdict.candidate
+    result = engine.process_source(data, "m.py", _settings())
+    assert [s for s in result.sites if s.codemod == codemod], result.sites
+    assert result.sites == _forced(data, monkeypatch).sites
+
+
+def test_rule_only_for_codemods_it_knows():
+    """A codemod without a rule (add-timeout) sees every file the ast stage passes."""
+    data = NO_SITE["stored on self, no stream"].encode()
+    assert prefilter.screen(data, (), ("add-timeout",)).candidate
+    assert not prefilter.screen(data, (), ("close-client",)).candidate
+
+
+def test_factory_names_are_close_response_targets():
+    source = "import requests\n\ndef fetch(s: requests.Session, url):\n    r = _open(url)\n    return r.read()\n"
+    data = source.encode()
+    assert not prefilter.screen(data, (), DEFAULT).candidate
+    assert prefilter.screen(data, (), DEFAULT, ("_open",)).candidate
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_samples_rule_agrees_with_libcst(path, monkeypatch):
+    """On the samples, per codemod: a file the rule rejects gets no site from it."""
+    data = path.read_bytes()
+    for codemod in DEFAULT:
+        if not prefilter.screen(data, (), (codemod,)).candidate:
+            assert _forced(data, monkeypatch, (codemod,)).sites == []
