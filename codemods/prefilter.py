@@ -391,9 +391,10 @@ def screen(
 #   plain name: ``target_of``);
 # - close-response: an awaited method call ``await x.get(...)``/``x.send(...)`` (aiohttp's
 #   request methods, httpx's ``send``), or a call that passes ``might_be_target`` (a name it
-#   closes: ``urlopen``, ``stream``, a response factory, an alias of one; a ``stream=`` or
-#   ``preload_content=`` keyword; ``opener.open(...)``) or that names ``urlopen`` through an
-#   import, and is not the item of a ``with`` (``already_closed_item``:
+#   closes: ``urlopen``, ``stream``, a response factory, an alias of one; ``stream=True`` or
+#   ``preload_content=False``, the literals ``target_of`` requires; ``opener.open(...)`` in a
+#   file that names ``build_opener``, which ``opener_open`` resolves through an import) or
+#   that names ``urlopen`` through an import, and is not the item of a ``with`` (``already_closed_item``:
 #   no site);
 # - share-session: a call of a module function through an import (``requests.get(...)``), or
 #   with a star import of a library, a call of a bare verb (reported).
@@ -402,7 +403,16 @@ def screen(
 # more candidates. Any other codemod: no rule, the file goes on.
 
 _AWAITED = AIOHTTP_VERBS | {"send"}
-_RESPONSE_KEYWORDS = frozenset({"stream", "preload_content"})
+#: The keyword a request method's call needs to be close-response's target, and its value (a
+#: literal: ``is_literal_true``/``is_literal_false``).
+_RESPONSE_KEYWORDS = {"stream": True, "preload_content": False}
+
+
+def _value(node: ast.AST) -> object:
+    """``True``/``False`` for those literals, else ``None``."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, bool) else None
+
+
 _STAR_VERBS = HTTPX_VERBS
 _SITE_RULES = ("close-client", "close-response", "share-session")
 
@@ -453,6 +463,7 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
     in_with: Set[int] = set()  # calls that are a ``with`` item
     awaited: Set[int] = set()
     aliases: Dict[str, str] = {}  # asname -> the last part of the name it binds
+    opener = False  # ``build_opener`` named: ``opener.open(...)`` may be a target (``opener_open``)
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
@@ -464,8 +475,11 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
             in_with.add(id(node.context_expr))  # type: ignore[attr-defined]
         elif kind is ast.Await:
             awaited.add(id(node.value))  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            opener = opener or node.attr == "build_opener"  # type: ignore[attr-defined]
         elif kind is ast.Import or kind is ast.ImportFrom:
             for alias in node.names:  # type: ignore[attr-defined]
+                opener = opener or alias.name.rsplit(".", 1)[-1] == "build_opener"
                 if alias.asname:
                     aliases[alias.asname] = alias.name.rsplit(".", 1)[-1]
     for asname, name in aliases.items():
@@ -495,8 +509,15 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
                 continue  # ``with <target>``: already closed
             if (
                 last in response_names
-                or any(keyword.arg in _RESPONSE_KEYWORDS for keyword in call.keywords)
-                or (isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name))
+                or any(
+                    k.arg in _RESPONSE_KEYWORDS and _value(k.value) is _RESPONSE_KEYWORDS[k.arg] for k in call.keywords
+                )
+                or (
+                    opener
+                    and isinstance(func, ast.Attribute)
+                    and func.attr == "open"
+                    and isinstance(func.value, ast.Name)
+                )
                 or Kind.URLOPEN in found
             ):
                 return True

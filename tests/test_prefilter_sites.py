@@ -56,6 +56,12 @@ NO_SITE = {
         "    x: requests.Session = requests.Session()\n"
         "    return s, x\n"
     ),
+    "stream=False, an open() of no opener": (
+        "import requests\n\n"
+        "def fetch(s: requests.Session, url, path):\n"
+        "    r = s.get(url, stream=False)\n"
+        "    path.open().write(r.text)\n"
+    ),
 }
 
 
@@ -105,6 +111,20 @@ NEAR_MISS = {
         "async def fetch(session: aiohttp.ClientSession, url: str) -> int:\n"
         "    r = await session.get(url)\n"
         "    return r.status\n"
+    ),
+    "opener of build_opener": (
+        "import urllib.request\n\n"
+        "OPEN = urllib.request.urlopen\n\n"
+        "def fetch(url):\n"
+        "    opener = urllib.request.build_opener()\n"
+        "    r = opener.open(url)\n"
+        "    return r.read()\n"
+    ),
+    "stream=True on a parameter": (
+        "import requests\n\n"
+        "def fetch(s: requests.Session, url, path):\n"
+        "    r = s.get(url, stream=True)\n"
+        "    path.open().write(r.text)\n"
     ),
     "bare module function": (
         "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",
