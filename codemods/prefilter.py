@@ -351,20 +351,34 @@ def screen(
     extra_words: Iterable[str] = (),
     codemods: Optional[Iterable[str]] = None,
     factories: Iterable[str] = (),
+    reach: Optional["FactoryReach"] = None,
 ) -> Verdict:
     """Both stages. A configured extra word (``--client``) disables the ``ast`` stage for files
     that contain it: what such a client makes a target is the codemod's business. With
     ``codemods`` (the selected ones), a file the ``ast`` stage passes is rejected too when none
     of them can find a target in it (``possible_sites``; ``factories``: the names of the
-    project facts' response factories, which close-response calls targets)."""
+    project facts' response factories, which close-response calls targets). ``reach``: which
+    of ``extra_words`` are the names of the file's project's factories (``engine.words_for``),
+    with what a call of one needs: a file that cannot reach one is screened as if it named
+    none."""
     extra = tuple(sorted(set(extra_words)))
     if not might_contain_target(data, extra):
         STATS["bytes_rejected"] += 1
         return Verdict(False)
+    tree: Optional[ast.Module] = None
     if extra and _extra_pattern(extra).search(data):
-        STATS["candidates"] += 1
-        return Verdict(True, None, too_deep(data))
-    tree = parse_ast(data)
+        configured = tuple(w for w in extra if reach is None or w not in reach.words)
+        if reach is None or (configured and _extra_pattern(configured).search(data)):
+            STATS["candidates"] += 1
+            return Verdict(True, None, too_deep(data))
+        # Only factory names: a call can reach a factory only through an import of it or of
+        # its module, or in the factory's own module (``reaches_factory``).
+        tree = parse_ast(data)
+        if tree is None or reaches_factory(tree, reach):
+            STATS["candidates"] += 1
+            return Verdict(True, None, too_deep(data))
+    if tree is None:
+        tree = parse_ast(data)
     kinds = None if tree is None else kinds_in(tree)
     if kinds is None:
         STATS["candidates"] += 1
@@ -377,6 +391,42 @@ def screen(
         return Verdict(True, kinds, None, tree)
     STATS["ast_rejected"] += 1
     return Verdict(False, kinds)
+
+
+class FactoryReach(NamedTuple):
+    """The response factories a file names (``ProjectFacts.factory_words``): their names, every
+    dotted name each is reached by (``Factory.qualified``), and the file's own module names
+    (``ProjectFacts.names_of``)."""
+
+    words: FrozenSet[str]
+    qualified: Tuple[str, ...]
+    modules: FrozenSet[str]
+
+
+def reaches_factory(tree: ast.Module, reach: FactoryReach) -> bool:
+    """Whether a call in ``tree`` may resolve to one of the factories, as close-response's
+    ``_factory_of`` resolves it: by a qualified name from an import (the factory's own, or an
+    attribute chain from its module or class: an import binding a prefix of it, relative ones
+    matched on their dotted tail), or in the factory's own module (its local binding, or
+    ``self.m()`` in its class). A star import may bind anything: it counts."""
+    for qualified in reach.qualified:
+        parts = qualified.split(".")
+        if ".".join(parts[:-1]) in reach.modules or ".".join(parts[:-2]) in reach.modules:
+            return True
+    targets = [f".{q}." for q in reach.qualified]
+    for node in _statements(tree):
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.level:
+            for alias in node.names:
+                tail = f".{node.module}.{alias.name}." if node.module else f".{alias.name}."
+                if any(tail in target for target in targets):
+                    return True
+            continue
+        for _, bound, _ in import_bindings(node):
+            if any(target.startswith(f".{bound}.") for target in targets):
+                return True
+    return False
 
 
 # -- which codemods can find a target: each one's syntactic necessary conditions, on ast ------

@@ -4,11 +4,14 @@ result LibCST would give (no change, no site); near misses still reach LibCST.""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from codemods import engine, prefilter, registry
+from codemods.discover import discover
+from tests.helpers import make_project
 
 DEFAULT = tuple(registry.default_names())
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -166,3 +169,85 @@ def test_samples_rule_agrees_with_libcst(path, monkeypatch):
     for codemod in DEFAULT:
         if not prefilter.screen(data, (), (codemod,)).candidate:
             assert _forced(data, monkeypatch, (codemod,)).sites == []
+
+
+# -- factory names: import-aware ------------------------------------------------------------
+
+REACH = prefilter.FactoryReach(frozenset({"_open"}), ("pkg.net._open",), frozenset({"pkg.other"}))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def _open(path):\n    return open(path)\n\nx = _open('a')\n",  # its own ``_open``
+        "from pkg.files import _open\n\nx = _open('a')\n",  # another module's
+        "import pkg.files as net\n\nx = net._open('a')\n",
+        "from .files import _open\n\nx = _open('a')\n",
+    ],
+)
+def test_a_factory_name_without_an_import_of_it_does_not_reach_it(source):
+    tree = ast.parse(source)
+    assert not prefilter.reaches_factory(tree, REACH)
+    verdict = prefilter.screen(source.encode(), ("_open",), DEFAULT, ("_open",), REACH)
+    assert not verdict.candidate  # no HTTP library either: skipped
+    # without the reach, as before: the name disables the ast stage
+    assert prefilter.screen(source.encode(), ("_open",), DEFAULT, ("_open",)).candidate
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from pkg.net import _open\n\nx = _open('a')\n",
+        "from pkg.net import _open as go\n\nx = go('a')\n",
+        "from pkg import net\n\nx = net._open('a')\n",
+        "import pkg.net\n\nx = pkg.net._open('a')\n",
+        "import pkg\n\nx = pkg.net._open('a')\n",
+        "from . import net\n\nx = net._open('a')\n",
+        "from .net import _open\n\nx = _open('a')\n",
+        "from pkg.net import *\n\nx = _open('a')\n",
+        "def f():\n    from pkg.net import _open\n    return _open('a')\n",
+    ],
+)
+def test_an_import_of_a_factory_or_its_module_reaches_it(source):
+    assert prefilter.reaches_factory(ast.parse(source), REACH)
+    assert prefilter.screen(source.encode(), ("_open",), DEFAULT, ("_open",), REACH).candidate
+
+
+def test_the_factorys_own_module_reaches_it():
+    own = prefilter.FactoryReach(frozenset({"_open"}), ("pkg.net._open",), frozenset({"pkg.net"}))
+    method = prefilter.FactoryReach(frozenset({"_open"}), ("pkg.net.Api._open",), frozenset({"pkg.net"}))
+    tree = ast.parse("x = 1\n")
+    assert prefilter.reaches_factory(tree, own) and prefilter.reaches_factory(tree, method)
+
+
+FACTORY = """\
+from urllib.request import urlopen
+
+
+def _open(url):
+    return urlopen(url)
+"""
+CALLER = "from pkg.net import _open\n\n\ndef read(url):\n    response = _open(url)\n    return response.read()\n"
+#: Names ``_open`` too (its own), imports no HTTP library: LibCST never sees it.
+UNRELATED = (
+    "def _open(path):\n    return open(path)\n\n\ndef read(path):\n    handle = _open(path)\n    return handle.read()\n"
+)
+
+
+def test_factory_callers_in_a_project(tmp_path, monkeypatch):
+    from codemods import facts
+
+    root = make_project(tmp_path, {"pkg/net.py": FACTORY, "pkg/caller.py": CALLER, "pkg/files.py": UNRELATED})
+    found = discover([str(root)], [])
+    project = facts.collect(found.files, found.roots)
+    settings = engine.Settings(codemods=DEFAULT, mode=engine.CHECK, facts=project)
+    by_name = {Path(p).name: p for p in found.files}
+    caller = engine.process_path(by_name["caller.py"], settings)
+    assert [s.codemod for s in caller.sites] == ["close-response"] and caller.status == engine.CHANGED
+    unrelated = engine.process_path(by_name["files.py"], settings)
+    assert unrelated.status == engine.SKIPPED
+    with monkeypatch.context() as patched:  # as before: the name alone sends it to LibCST
+        patched.setattr(engine, "factory_reach", lambda *args: None)
+        forced = engine.process_path(by_name["files.py"], settings)
+    assert forced.status == engine.UNCHANGED and forced.sites == []
+    assert engine.screen_key(settings, by_name["files.py"]) != engine.screen_key(settings, by_name["net.py"])
