@@ -411,8 +411,8 @@ def reaches_factory(tree: ast.Module, reach: FactoryReach) -> bool:
     ``self.m()`` in its class). A star import may bind anything: it counts."""
     for qualified in reach.qualified:
         parts = qualified.split(".")
-        if ".".join(parts[:-1]) in reach.modules or ".".join(parts[:-2]) in reach.modules:
-            return True
+        if any(".".join(parts[:i]) in reach.modules for i in range(1, len(parts))):
+            return True  # its module, or a class of it (nested ones too) holds it
     targets = [f".{q}." for q in reach.qualified]
     for node in _statements(tree):
         if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):

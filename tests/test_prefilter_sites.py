@@ -216,8 +216,9 @@ def test_an_import_of_a_factory_or_its_module_reaches_it(source):
 def test_the_factorys_own_module_reaches_it():
     own = prefilter.FactoryReach(frozenset({"_open"}), ("pkg.net._open",), frozenset({"pkg.net"}))
     method = prefilter.FactoryReach(frozenset({"_open"}), ("pkg.net.Api._open",), frozenset({"pkg.net"}))
+    nested = prefilter.FactoryReach(frozenset({"_open"}), ("pkg.net.Api.Inner._open",), frozenset({"pkg.net"}))
     tree = ast.parse("x = 1\n")
-    assert prefilter.reaches_factory(tree, own) and prefilter.reaches_factory(tree, method)
+    assert all(prefilter.reaches_factory(tree, reach) for reach in (own, method, nested))
 
 
 FACTORY = """\
