@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
 from .model import LIBRARIES, Change, Patch
-from .standins import CLOSE, MOCK, RESPONSE_CALLS, StandIns, close_checks, is_mock_class
+from .standins import CLOSE, MOCK, RESPONSE_CALLS, StandIns, close_checks, children, is_mock_class, walk, walk_module
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
 _PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
@@ -188,7 +188,7 @@ class _FileFacts(_Names):
     def run(self) -> None:
         nodes: List[ast.AST] = []
         if self.lines is None:
-            nodes = list(ast.walk(self.tree))
+            nodes = list(walk_module(self.tree))
         else:
             _select(self.lines, self.tree.body, nodes)
         self._imports(nodes)
@@ -241,7 +241,7 @@ class _FileFacts(_Names):
 
     def _library_strings(self) -> List[Tuple[int, str]]:
         out = []
-        for node in ast.walk(self.tree):
+        for node in walk_module(self.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 value = node.value.strip(".")
                 if _DOTTED.match(value) and any(p in LIBRARIES for p in value.split(".")):
@@ -445,12 +445,12 @@ def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST])
                         if _touched(lines, child):
                             for name, part in ast.iter_fields(child):
                                 if name != "body" and isinstance(part, ast.AST):
-                                    out.extend(ast.walk(part))
+                                    out.extend(walk(part))
                         _select(lines, child.body, out)
             elif touched:
                 for part in value if isinstance(value, list) else [value]:
                     if isinstance(part, ast.AST):
-                        out.extend(ast.walk(part))
+                        out.extend(walk(part))
         if touched:
             out.append(st)
 
@@ -588,7 +588,7 @@ def chosen_results(tree: ast.Module, stand_ins: StandIns) -> Tuple[List[Tuple[Sp
     todo: List[Tuple[ast.AST, Tuple[ast.AST, ...]]] = [(tree, ())]
     while todo:
         node, stack = todo.pop()
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             found: List[Tuple[ast.AST, Optional[int], int]] = []
             if isinstance(child, ast.Assign):
                 for target in child.targets:
@@ -664,12 +664,10 @@ def _scope_of(target: ast.AST, stack: Tuple[ast.AST, ...]) -> Optional[Span]:
 def _patch_binding(function: ast.AST, name: str) -> Optional[int]:
     """The line of the patch call whose mock ``name`` is, when the function binds it once and
     there (``with mock.patch(...) as name:``, ``name = mocker.patch(...)``)."""
-    stores = [
-        n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
-    ]
+    stores = [n for n in walk(function) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
     if len(stores) != 1:
         return None
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is stores[0] and isinstance(item.context_expr, ast.Call):
