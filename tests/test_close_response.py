@@ -1813,6 +1813,18 @@ def test_contextlib_already_imported_is_used():
     assert new.count("import contextlib") == 1
 
 
+@pytest.mark.parametrize(
+    "imports", ["from contextlib import redirect_stdout", "from contextlib import suppress as quiet"]
+)
+def test_a_from_contextlib_import_binds_no_contextlib_name(imports):
+    # ``from contextlib import x`` spells the module but binds only ``x``: ``import
+    # contextlib`` is added as usual, not a private ``_contextlib`` alias (review of s25).
+    new, sites = fix(_SEND.format(imports=imports, param=""))
+    assert "_contextlib" not in new, new
+    assert "with contextlib.closing(client.send(req, stream=True)) as r:" in new
+    assert not reasons(sites), reasons(sites)
+
+
 def test_contextlib_and_private_alias_both_taken_is_reported():
     assert_reported(
         _SEND.format(imports="from mytools import contextlib\n_contextlib = 2", param=""),
