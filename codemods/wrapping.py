@@ -248,6 +248,7 @@ class WrappingCodemod(HttpCodemod):
                 other.end = max(other.end, plan.end)
                 other.hazard = other.hazard or plan.hazard
                 other.callbacks.extend(plan.callbacks)
+                plan.name = other.name  # (its message names the stack)
                 self._merged.append(plan)
                 return
             if plan.bound and other.bound and (other.start, other.name) == (plan.start, plan.name):

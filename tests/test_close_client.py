@@ -1250,3 +1250,55 @@ def test_an_async_client_made_in_one_branch_stays_reported():
         """,
         "only some branches of that if make the client",
     )
+
+
+def test_clients_made_in_two_branches_of_one_if_share_one_exit_stack():
+    before = """
+        import requests
+
+        class C:
+            def __init__(self, s):
+                self.s = s
+
+        def f(a, b, u):
+            if a:
+                s = requests.Session()
+                c = C(s)
+            elif b:
+                t = requests.Session()
+                c = C(t)
+            else:
+                c = None
+            r = requests.get(u, stream=True)
+            print(c, r.status_code)
+            return 1
+        """
+    after = """
+        import contextlib
+
+        import requests
+
+        class C:
+            def __init__(self, s):
+                self.s = s
+
+        def f(a, b, u):
+            with contextlib.ExitStack() as stack:
+                if a:
+                    s = requests.Session()
+                    stack.callback(s.close)
+                    c = C(s)
+                elif b:
+                    t = requests.Session()
+                    stack.callback(t.close)
+                    c = C(t)
+                else:
+                    c = None
+                with requests.get(u, stream=True) as r:
+                    print(c, r.status_code)
+            return 1
+        """
+    new, sites = transform(before, BOTH)
+    assert new == dedent(after)
+    fixed = reasons(sites, "fixed")
+    assert len(fixed) == 3 and all("stack_1" not in r for _, r in fixed), fixed
