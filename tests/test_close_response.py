@@ -937,8 +937,9 @@ def test_used_after_its_block_is_reported_when_a_handler_falls_through():
     )
 
 
-def test_derived_name_used_after_its_block_is_reported():
-    assert_reported(
+def test_derived_name_used_after_its_block_gets_an_exit_stack():
+    # only one branch makes the response: closing/stack.py
+    assert_fixed(
         """
         import requests
 
@@ -950,7 +951,21 @@ def test_derived_name_used_after_its_block_is_reported():
                 lines = []
             return list(lines)
         """,
-        "used after the end of its block",
+        """
+        import contextlib
+
+        import requests
+
+        def f(u, c):
+            with contextlib.ExitStack() as stack:
+                if c:
+                    r = requests.get(u, stream=True)
+                    stack.callback(r.close)
+                    lines = r.iter_lines()
+                else:
+                    lines = []
+                return list(lines)
+        """,
     )
 
 
@@ -2192,8 +2207,6 @@ def test_every_branch_of_an_if_binds_a_response_one_with_after_it():
 @pytest.mark.parametrize(
     "branches",
     [
-        # no else: the name may be unbound, or bound to something else, after the if
-        "if flag:\n        resp = urlopen(u)",
         # a branch binds something that is not a response
         "if flag:\n        resp = urlopen(u)\n    else:\n        resp = other(u)",
         # an opener of unknown origin
@@ -2206,6 +2219,17 @@ def test_branches_that_may_not_bind_a_response_are_reported(branches):
         f"    {branches}\n    return resp.read()\n",
         "",
     )
+
+
+def test_a_response_bound_in_an_if_without_else_gets_an_exit_stack():
+    # no else: the name may be unbound, or bound to something else, after the if, so no
+    # with can start there; an ExitStack at the if closes only the response it made
+    before = "from urllib.request import urlopen\n\ndef f(u, flag):\n    resp = None\n    if flag:\n"
+    before += "        resp = urlopen(u)\n    return resp.read()\n"
+    after = "import contextlib\nfrom urllib.request import urlopen\n\ndef f(u, flag):\n    resp = None\n"
+    after += "    with contextlib.ExitStack() as stack:\n        if flag:\n            resp = urlopen(u)\n"
+    after += "            stack.callback(resp.close)\n        return resp.read()\n"
+    assert_fixed(before, after)
 
 
 def test_handler_that_rebinds_to_another_response_keeps_the_with_after_the_try():
@@ -3034,4 +3058,39 @@ def test_a_response_made_in_one_branch_and_read_after_the_if_names_that_use_not_
         "`response` is used after the end of its block (at line 12), after the `if` at line 5, but only some "
         "branches of that if make the response: no with can start after it; close the response by hand after "
         "that use (in a finally)",
+    )
+
+
+def test_a_response_made_in_one_branch_and_read_after_the_if_is_closed_by_an_exit_stack():
+    # closing/stack.py: ``chunks`` reads from the response after the if, whose other branch
+    # makes none; the callback follows the binding.
+    assert_fixed(
+        """
+        import requests
+
+        def first_chunk(url, stream):
+            if stream:
+                r = requests.get(url, stream=True)
+                chunks = r.iter_content(16)
+            else:
+                chunks = iter([b""])
+            chunk = next(chunks)
+            return len(chunk)
+        """,
+        """
+        import contextlib
+
+        import requests
+
+        def first_chunk(url, stream):
+            with contextlib.ExitStack() as stack:
+                if stream:
+                    r = requests.get(url, stream=True)
+                    stack.callback(r.close)
+                    chunks = r.iter_content(16)
+                else:
+                    chunks = iter([b""])
+                chunk = next(chunks)
+            return len(chunk)
+        """,
     )
