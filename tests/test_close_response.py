@@ -3094,3 +3094,58 @@ def test_a_response_made_in_one_branch_and_read_after_the_if_is_closed_by_an_exi
             return len(chunk)
         """,
     )
+
+
+@pytest.mark.parametrize("imported", ["import click", "from click import termui as click"])
+def test_a_response_iterated_through_a_click_progressbar_is_closed(imported):
+    # shodan's cli/data.py: ``ProgressBar`` keeps ``iter(iterable)`` on itself, nowhere else.
+    assert_fixed(
+        f"""\
+        {imported}
+        import requests
+
+
+        def download(url, out):
+            response = requests.get(url, stream=True)
+            with click.progressbar(response.iter_content(chunk_size=1024), length=10) as bar:
+                for chunk in bar:
+                    out.write(chunk)
+            return out
+        """,
+        f"""\
+        {imported}
+        import requests
+
+
+        def download(url, out):
+            with requests.get(url, stream=True) as response:
+                with click.progressbar(response.iter_content(chunk_size=1024), length=10) as bar:
+                    for chunk in bar:
+                        out.write(chunk)
+            return out
+        """,
+    )
+
+
+def test_a_click_progressbar_over_a_response_that_outlives_it_is_reported():
+    # The taint follows the bar: handed out, it still reads the response.
+    assert_reported(
+        """\
+        import click
+        import requests
+
+
+        def download(url):
+            response = requests.get(url, stream=True)
+            bar = click.progressbar(response.iter_content(chunk_size=1024))
+            return bar
+        """,
+        "returned",
+    )
+    # Another module's ``progressbar`` is unknown: it may keep what it is given.
+    new, sites = fix(
+        "import requests\nfrom tqdm_like import progressbar\n\n\ndef download(url, out):\n"
+        "    response = requests.get(url, stream=True)\n    for chunk in progressbar(response.iter_content()):\n"
+        "        out.write(chunk)\n"
+    )
+    assert "with requests.get" not in new and "progressbar" in str(reasons(sites)), reasons(sites)

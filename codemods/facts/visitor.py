@@ -26,6 +26,7 @@ _ENV_KEYS = frozenset(
 )
 _NOT_TARGETS = frozenset({"create", "spec", "spec_set", "autospec", "new_callable"})
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_NAMES = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")  # one or more
 #: Standard-library packages that hold HTTP clients: a patch under them may replace one.
 _HTTP_STDLIB = frozenset({"urllib", "http"})
 
@@ -138,7 +139,7 @@ class _FileFacts(_Names):
         self.libs = libs
         self.patches = patches
         self.changes = changes
-        self.unsettled: List[Tuple[int, str]] = []
+        self.unsettled: List[Tuple[int, str, str]] = []  # (line, text, prefix: ``Patch.prefix``)
         self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
@@ -177,11 +178,11 @@ class _FileFacts(_Names):
         name = self._literal(attr)
         if base is None or name is None:
             if any(lib in ast.dump(obj) for lib in LIBRARIES) and self.libs:
-                self.unsettled.append((node.lineno, text))
+                self.unsettled.append((node.lineno, text, ""))
             return
         if not any(p in LIBRARIES for p in base.split(".")) and any(lib in ast.dump(obj) for lib in LIBRARIES):
             # self.requests, a fixture named requests_module: an object we cannot name
-            self.unsettled.append((node.lineno, text))
+            self.unsettled.append((node.lineno, text, ""))
             return
         self.add_patch(node, f"{base}.{name}", kind, text)
 
@@ -233,10 +234,11 @@ class _FileFacts(_Names):
                         )
                     )
             else:
-                for line, text in self.unsettled:
+                for line, text, prefix in self.unsettled:
                     for lib in self.libs:
+                        where = f"{self.where}:{line}"
                         self.patches.add(
-                            Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text, self.reach)
+                            Patch(self.project, "", "unsettled", lib, where, text, self.reach, True, prefix)
                         )
 
     def _library_strings(self) -> List[Tuple[int, str]]:
@@ -367,19 +369,33 @@ class _FileFacts(_Names):
         if value is not None:
             self.add_patch(node, value, "mock", text)
         elif not self._outside_the_libraries(target):
-            self._unsettled(node, text)
+            self._unsettled(node, text, self._dotted_start(target))
+
+    def _head(self, target: ast.AST) -> Optional[str]:
+        """The readable start of a target only partly readable (``f"os.{name}"``,
+        ``"shutil." + name``)."""
+        if isinstance(target, ast.JoinedStr) and target.values:
+            first = target.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                return first.value
+        elif isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
+            return self._literal(target.left)
+        return None
+
+    def _dotted_start(self, target: ast.AST) -> str:
+        """The dotted names, dot included, every value of a partly readable target starts with
+        (``"Bio.Entrez." + param``, ``f"pkg.mod.re{x}"`` -> ``pkg.mod.``); empty when unknown."""
+        head = self._head(target)
+        if not head or "." not in head:
+            return ""
+        start = head.rsplit(".", 1)[0]
+        return start + "." if _NAMES.match(start) else ""
 
     def _outside_the_libraries(self, target: ast.AST) -> bool:
         """A target only partly readable whose readable start names a standard-library module
         that holds no HTTP client (``f"os.{name}"``, ``"shutil." + name``): whatever the rest
         is, the patch replaces an attribute of that module, never a library's binding."""
-        head: Optional[str] = None
-        if isinstance(target, ast.JoinedStr) and target.values:
-            first = target.values[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                head = first.value
-        elif isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
-            head = self._literal(target.left)
+        head = self._head(target)
         if not head or "." not in head:
             return False
         module = head.rsplit(".", 1)[0]
@@ -391,9 +407,9 @@ class _FileFacts(_Names):
             and top != self.package.split(".")[0]  # a project's own package of that name
         )
 
-    def _unsettled(self, node: ast.Call, text: str) -> None:
+    def _unsettled(self, node: ast.Call, text: str, prefix: str = "") -> None:
         if self.libs:
-            self.unsettled.append((node.lineno, text))
+            self.unsettled.append((node.lineno, text, prefix))
 
     def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
         keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]
