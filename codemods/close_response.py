@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
+from .closing.factory import star_factory
 from .closing.held import HeldClients
 from .facts import ProjectFacts
 from .imports import dotted
@@ -664,6 +665,9 @@ class CloseResponse(WrappingCodemod):
         ``contextlib.closing``, which binds the object itself and calls its ``close()``; an
         object the test chose may lack ``close()`` (an unsafe fix). Where neither is the code
         as before (an async response, httpx's ``stream()`` used as a response) it is reported."""
+        doubt = self._star_doubt.get(target.node)
+        if doubt is not None:
+            return doubt
         factory = self._made_by.get(target.node)
         if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
             if not factory.mocked:
@@ -750,6 +754,7 @@ class CloseResponse(WrappingCodemod):
     _factory_calls: frozenset = frozenset()
     _made_by: dict = {}
     _through_self: set = set()
+    _star_doubt: dict = {}  # call -> why the star-imported factory it may call is not certain
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         names = self._factory_names()
@@ -765,6 +770,7 @@ class CloseResponse(WrappingCodemod):
                             aliases.add(asname.name.value)  # from pkg.request import _execute_request as run
         self._factory_calls = names | frozenset(aliases)
         self._made_by, self._factory_context, self._through_self = {}, None, set()
+        self._star_doubt = {}
         return super().transform_module(tree)
 
     def unchecked_callers(self, target: Target) -> Optional[str]:
@@ -847,6 +853,13 @@ class CloseResponse(WrappingCodemod):
                     bindings.append([name])
             elif qualified.source == QualifiedNameSource.LOCAL and name == last and isinstance(func, cst.Name):
                 bindings.append([f"{m}.{last}" for m in modules])  # this module's own binding
+        if not bindings and isinstance(func, cst.Name):
+            # Bound only by the module's star imports (``closing/factory.py``): the factory when
+            # one star import binds it, a report when more may.
+            hit, doubt = star_factory(self, call, facts, project)
+            if hit is not None and doubt:
+                self._star_doubt[call] = doubt
+            return hit
         found = None
         for names in bindings:
             hit = next((f for f in (facts.factory(n, project) for n in names) if f is not None), None)

@@ -1,0 +1,111 @@
+"""close-response at the callers of a factory reached through a star import
+(``closing/factory.py``: ``star_factory``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from tests.helpers import cli_sites, make_project
+
+COMMON = """\
+from urllib import request
+
+
+def fetch(url):
+    return request.urlopen(url)
+"""
+
+OTHER = """\
+from .common import *
+
+
+def title(url):
+    response = fetch(url)
+    return response.read()[:10]
+"""
+
+
+def run(root: Path) -> Dict[str, List[Tuple[int, str, str]]]:
+    return cli_sites(root, "--select", "close-response", "--no-cache", "--check")
+
+
+def test_a_factory_reached_through_a_star_import_is_closed_at_its_caller(tmp_path):
+    sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/other.py": OTHER}))
+    assert sites["pkg/other.py"] == [(5, "fixed", "closed the response made by `fetch` (pkg/common.py:4) with `with`")]
+    assert "pkg/common.py" not in sites  # the factory's own binding is no site, as before
+
+
+def test_a_star_import_of_a_star_import_and_an_all_that_lists_it(tmp_path):
+    # ``from .b import *`` where b exports ``fetch`` by its own star import of common (pkg.b's ``__all__``
+    # lists it): still the one binding.
+    middle = "__all__ = ['fetch', 'other']\nfrom .common import *\n\n\ndef other():\n    return 1\n"
+    caller = OTHER.replace("from .common import *", "from .b import *")
+    sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/b.py": middle, "pkg/other.py": caller}))
+    assert [a for _, a, _ in sites["pkg/other.py"]] == ["fixed"]
+
+
+def test_a_second_star_import_whose_all_excludes_the_name_does_not_bind_it(tmp_path):
+    # you-get's universal.py: ``from ..common import *`` and ``from .embed import *`` (``__all__ = [...]``).
+    embed = "__all__ = ['embed_download']\nfrom .common import *\n\n\ndef embed_download(url):\n    return url\n"
+    caller = OTHER.replace("from .common import *", "from .common import *\nfrom .embed import *")
+    sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/embed.py": embed, "pkg/other.py": caller}))
+    assert [a for _, a, _ in sites["pkg/other.py"]] == ["fixed"]
+
+
+@pytest.mark.parametrize(
+    "common, why",
+    [
+        (COMMON.replace("from urllib", "__all__ = ['size']\nfrom urllib"), "its __all__ excludes it"),
+        (COMMON.replace("fetch", "_fetch"), "a private name, no __all__"),
+    ],
+)
+def test_a_name_the_star_import_does_not_export_is_no_factory_call(tmp_path, common, why):
+    caller = OTHER.replace("fetch(", "_fetch(") if "_fetch" in common else OTHER
+    sites = run(make_project(tmp_path, {"pkg/common.py": common, "pkg/other.py": caller}))
+    assert "pkg/other.py" not in sites, why
+
+
+@pytest.mark.parametrize(
+    "rebinding",
+    [
+        "\n\ndef fetch(url):\n    return open(url)\n",
+        "\n\nfetch = print\n",
+        "\n\ndef setup():\n    global fetch\n    fetch = print\n",
+        "\nfrom .plain import fetch\n",
+    ],
+)
+def test_a_name_bound_otherwise_in_the_importing_module_is_no_factory_call(tmp_path, rebinding):
+    plain = "def fetch(url):\n    return None\n"
+    sites = run(
+        make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/plain.py": plain, "pkg/other.py": OTHER + rebinding})
+    )
+    assert "pkg/other.py" not in sites or all(line != 5 for line, _, _ in sites["pkg/other.py"])
+
+
+@pytest.mark.parametrize(
+    "second, files",
+    [
+        ("from .also import *", {"pkg/also.py": "def fetch(url):\n    return None\n"}),  # it defines it too
+        ("from .also import *", {"pkg/also.py": "__all__ = list(NAMES)\nNAMES = ['x']\n"}),  # an unreadable __all__
+        ("from tkinter import *", {}),  # a module outside the project may bind anything
+        ("from .also import *", {"pkg/also.py": "from tkinter import *\n"}),  # and so may its star import
+    ],
+)
+def test_two_star_imports_that_may_both_bind_it_are_reported_not_guessed(tmp_path, second, files):
+    caller = OTHER.replace("from .common import *", f"from .common import *\n{second}")
+    sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/other.py": caller, **files}))
+    [(line, action, reason)] = sites["pkg/other.py"]
+    assert (line, action) == (6, "reported"), reason
+    assert "bound only by star imports" in reason and "`fetch` (pkg/common.py:4)" in reason, reason
+    assert second in reason, reason
+    assert "pkg/common.py" not in sites  # nothing is silent: the caller is reported
+
+
+def test_a_star_imported_module_that_binds_the_name_to_no_factory_leaves_the_call(tmp_path):
+    plain = "def fetch(url):\n    return None\n"
+    caller = OTHER.replace("from .common import *", "from .plain import *")
+    sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/plain.py": plain, "pkg/other.py": caller}))
+    assert "pkg/other.py" not in sites
