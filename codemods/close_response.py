@@ -754,6 +754,7 @@ class CloseResponse(WrappingCodemod):
     _factory_calls: frozenset = frozenset()
     _made_by: dict = {}
     _through_self: set = set()
+    dropped_by_raise: dict = {}
     _star_doubt: dict = {}  # call -> why the star-imported factory it may call is not certain
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
@@ -771,6 +772,7 @@ class CloseResponse(WrappingCodemod):
         self._factory_calls = names | frozenset(aliases)
         self._made_by, self._factory_context, self._through_self = {}, None, set()
         self._star_doubt = {}
+        self.dropped_by_raise = {}  # target -> the line of a raise that leaves with it (closing/factory.py)
         return super().transform_module(tree)
 
     def unchecked_callers(self, target: Target) -> Optional[str]:
@@ -783,6 +785,16 @@ class CloseResponse(WrappingCodemod):
         while func is not None and not isinstance(func, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
             func = parent(func)
         name = func.name.value if isinstance(func, cst.FunctionDef) else "the function"
+        line = self.dropped_by_raise.get(target.node)
+        # Its callers close what they get; a raise after the binding leaves with it (P2 of review 25).
+        leak = (
+            None
+            if line is None
+            else (
+                f"the response is not closed when the raise at line {line} leaves `{name}` (its caller never "
+                "gets it); close it before raising"
+            )
+        )
         unchecked = (
             f"the response is returned to the caller of `{name}` on every exit, but {{}}, so its "
             "callers are not checked: close it where it is used"
@@ -799,7 +811,7 @@ class CloseResponse(WrappingCodemod):
         real = os.path.realpath(os.path.abspath(self.context.filename or ""))
         project = facts.project_of_real(real)
         if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
-            return None
+            return leak
         return unchecked.format(
             f"`{inner}` is no factory of the project (decorated, async, a generator, rebound, overridden, passed on by name, "
             "or an exit that returns something else)"

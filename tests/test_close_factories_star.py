@@ -109,3 +109,59 @@ def test_a_star_imported_module_that_binds_the_name_to_no_factory_leaves_the_cal
     caller = OTHER.replace("from .common import *", "from .plain import *")
     sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/plain.py": plain, "pkg/other.py": caller}))
     assert "pkg/other.py" not in sites
+
+
+# -- P2: a raise that leaves the factory with its response ----------------------------------------
+
+RAISING = """\
+import requests
+from requests import HTTPError
+
+
+# a comment
+def get(u):
+    r = requests.get(u, stream=True)
+    if r.status_code != 200:
+        raise ValueError(r.status_code)
+    return r
+
+
+def use(u):
+    return get(u).headers
+"""
+
+
+def test_a_raise_that_leaves_a_factory_with_its_response_is_reported_at_the_binding(tmp_path):
+    sites = run(make_project(tmp_path, {"pkg/a.py": RAISING}))["pkg/a.py"]
+    assert sites[0] == (
+        7,
+        "reported",
+        "the response is not closed when the raise at line 9 leaves `get` (its caller never gets it); close it "
+        "before raising",
+    )
+    # It is still a factory: its callers get the response on the other exit, and close it.
+    assert sites[1][:2] == (14, "fixed") and "made by `get`" in sites[1][2]
+    # The line is the file's, wherever the function is (its code is read after the module's imports).
+    later = RAISING.replace("# a comment", "def other():\n    return 1\n\n\n# a comment")
+    sites = run(make_project(tmp_path / "b", {"pkg/a.py": later}))["pkg/a.py"]
+    assert sites[0][:2] == (11, "reported") and "the raise at line 13 leaves `get`" in sites[0][2], sites
+    # A function that is no factory (its callers are not checked) is reported as before.
+    decorated = RAISING.replace("def get(u):", "@staticmethod\ndef get(u):")
+    sites = run(make_project(tmp_path / "c", {"pkg/a.py": decorated}))["pkg/a.py"]
+    assert sites[0][:2] == (8, "reported") and "is no factory of the project" in sites[0][2], sites
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "    r.raise_for_status()\n",  # the HTTPError carries the response
+        "    if r.status_code != 200:\n        raise HTTPError('bad', response=r)\n",  # so does this one
+        "    try:\n        if not r.ok:\n            raise ValueError(u)\n    except ValueError:\n        pass\n",  # caught
+        "    if r.status_code != 200:\n        r.close()\n        raise ValueError(u)\n",  # closed first
+    ],
+)
+def test_a_raise_that_carries_the_response_or_does_not_leave_is_as_before(tmp_path, check):
+    source = "import requests\nfrom requests import HTTPError\n\n\ndef get(u):\n"
+    source += "    r = requests.get(u, stream=True)\n" + check + "    return r\n"
+    sites = run(make_project(tmp_path, {"pkg/a.py": source})).get("pkg/a.py", [])
+    assert not any("leaves `get`" in reason for _, _, reason in sites), sites

@@ -68,7 +68,23 @@ def handed_to_caller(codemod: Any, target: Target) -> bool:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return hands_out_marked(tree, _MARKER, containers=target.noun == "client", wrappers=target.noun == "response")
+    response = target.noun == "response"
+    raises: List[ast.Raise] = []
+    out = hands_out_marked(
+        tree, _MARKER, containers=not response, wrappers=response, raises=raises if response else None
+    )
+    if out and raises:
+        # The response leaks where such a raise leaves the function: the caller never gets it.
+        mine = sorted(
+            (n for n in ast.walk(tree.body[-1]) if isinstance(n, ast.Raise)), key=lambda n: (n.lineno, n.col_offset)
+        )
+        theirs = sorted((codemod.position(n) for n in walk(func) if isinstance(n, cst.Raise)))
+        first = min(raises, key=lambda n: (n.lineno, n.col_offset))
+        if len(mine) == len(theirs) and first in mine:
+            dropped = getattr(codemod, "dropped_by_raise", None)
+            if isinstance(dropped, dict):
+                dropped[target.node] = theirs[mine.index(first)][0]
+    return out
 
 
 # -- a factory reached through star imports ------------------------------------------------------
