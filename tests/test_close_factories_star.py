@@ -38,13 +38,30 @@ def test_a_factory_reached_through_a_star_import_is_closed_at_its_caller(tmp_pat
     assert "pkg/common.py" not in sites  # the factory's own binding is no site, as before
 
 
-def test_a_star_import_of_a_star_import_and_an_all_that_lists_it(tmp_path):
+def test_a_star_import_of_a_star_import_is_reported(tmp_path):
     # ``from .b import *`` where b exports ``fetch`` by its own star import of common (pkg.b's ``__all__``
-    # lists it): still the one binding.
+    # lists it): the codemod reads only the modules the file imports (their bytes are in its cache key),
+    # so it cannot tell; the call may reach the factory, so it is reported, not left silent.
     middle = "__all__ = ['fetch', 'other']\nfrom .common import *\n\n\ndef other():\n    return 1\n"
     caller = OTHER.replace("from .common import *", "from .b import *")
     sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/b.py": middle, "pkg/other.py": caller}))
-    assert [a for _, a, _ in sites["pkg/other.py"]] == ["fixed"]
+    [(line, action, reason)] = sites["pkg/other.py"]
+    assert (line, action) == (5, "reported") and "`fetch` (pkg/common.py:4)" in reason, reason
+    # without an ``__all__`` that lists it, b's star import may still bind the public name
+    sites = run(
+        make_project(
+            tmp_path / "b", {"pkg/common.py": COMMON, "pkg/b.py": middle.split("\n", 1)[1], "pkg/other.py": caller}
+        )
+    )
+    assert [a for _, a, _ in sites["pkg/other.py"]] == ["reported"]
+    # b's ``__all__`` leaves it out: nothing binds it, no site
+    sites = run(
+        make_project(
+            tmp_path / "c",
+            {"pkg/common.py": COMMON, "pkg/b.py": middle.replace("'fetch', ", ""), "pkg/other.py": caller},
+        )
+    )
+    assert "pkg/other.py" not in sites
 
 
 def test_a_second_star_import_whose_all_excludes_the_name_does_not_bind_it(tmp_path):
@@ -165,3 +182,15 @@ def test_a_raise_that_carries_the_response_or_does_not_leave_is_as_before(tmp_pa
     source += "    r = requests.get(u, stream=True)\n" + check + "    return r\n"
     sites = run(make_project(tmp_path, {"pkg/a.py": source})).get("pkg/a.py", [])
     assert not any("leaves `get`" in reason for _, _, reason in sites), sites
+
+
+def test_a_star_import_in_the_factorys_module_that_may_rebind_it_is_reported(tmp_path):
+    common = COMMON + "\n\nfrom .late import *\n"
+    sites = run(make_project(tmp_path, {"pkg/common.py": common, "pkg/late.py": "x = 1\n", "pkg/other.py": OTHER}))
+    assert [a for _, a, _ in sites["pkg/other.py"]] == ["reported"]
+
+
+def test_a_star_import_of_a_library_alone_binds_no_function_of_the_project(tmp_path):
+    caller = OTHER.replace("from .common import *", "from tkinter import *")
+    sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/other.py": caller}))
+    assert "pkg/other.py" not in sites

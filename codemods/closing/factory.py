@@ -92,26 +92,31 @@ def handed_to_caller(codemod: Any, target: Target) -> bool:
 # ``from .common import *`` then ``response = fetch(url)``: ``fetch`` is bound by no statement of
 # the module, only by its star imports. It is the factory ``pkg.common.fetch`` when the name is
 # bound nowhere else in the module (no assignment in any scope the call sees, no builtin) and
-# exactly one of the module's star imports may bind it: a module of the project that exports it
-# (in its ``__all__``, a literal list or tuple of strings; without one, a public name) and binds
-# it itself, or through its own star imports by the same rule (at most ``_STAR_DEPTH`` deep). A
-# star import of a module outside the project, or of one whose ``__all__`` cannot be read, may
-# bind anything. When the factory is one possible binding among others, the call is reported
-# (``STAR_DOUBT``): the factory's own binding is no site, so its callers must not go unsaid.
+# exactly one of the module's star imports may bind it: ``pkg.common``, a module of the project
+# that this file's imports run (``ImportGraph.imported``: the results cache key holds its bytes),
+# that exports the name (in its ``__all__``, a literal list or tuple of strings; without one, a
+# public name), binds it itself and has no star import of its own that may bind it too. Its own
+# star imports are not read (the cache key holds only the modules this file imports): one that
+# may export the name makes the binding uncertain. A star import of a module outside the project
+# may bind anything, but no function of the project. When the call may reach a factory among
+# other bindings, or through a module not read, it is reported (the factory's own binding is no
+# site, so its callers must not go unsaid); a call that can reach no factory is no site.
 
-_STAR_DEPTH = 4
+
+#: Star-imported modules parsed, by (real path, bytes): a few per process.
 _PARSED: Dict[Tuple[str, bytes], Optional[ast.Module]] = {}
 
 
 class _Star(NamedTuple):
-    """What the star imports of a module bind a name to: ``factories`` found on some path,
-    ``definite`` (one binding, the factory ``factories[0]`` or a non-factory when empty),
-    ``maybe`` (something may bind it that the codemod cannot read), ``sources``: the
-    import statements that may bind it (for the report)."""
+    """What a module's star imports may bind a name to: ``factories`` found (the project's
+    factories it may be), ``bound``: how many of them may bind it, ``maybe``: one whose binding
+    the codemod cannot read, ``hidden``: one of them a module of the project not read (it may
+    bind the name to any of its factories), ``sources``: those star imports, as written."""
 
     factories: Tuple[Any, ...] = ()
-    bound: int = 0  # how many star imports may bind it
+    bound: int = 0
     maybe: bool = False
+    hidden: bool = False
     sources: Tuple[str, ...] = ()
 
 
@@ -136,72 +141,73 @@ def star_factory(codemod: Any, call: cst.Call, facts: Any, project: Optional[str
     ]
     if not stars:
         return None, ""
-    found = _through(facts, project, real, stars, func.value, _STAR_DEPTH, {real})
-    if not found.factories:
-        return None, ""
+    found = _through(facts, project, real, stars, func.value, True)
     if found.bound == 1 and not found.maybe and len(found.factories) == 1:
         return found.factories[0], ""
-    factory = found.factories[0]
-    name = f"{factory.owner}.{factory.name}" if factory.owner else factory.name
+    candidates = list(found.factories)
+    if found.hidden:
+        candidates += sorted(
+            f for f in facts.factories if f.project == project and f.name == func.value and not f.owner
+        )
+    if not candidates:
+        return None, ""
+    factory = candidates[0]
     return factory, (
         f"`{func.value}` is bound only by star imports ({', '.join(found.sources)}); it may be the response "
-        f"factory `{name}` ({factory.where}), but more than one of them may bind it, so the codemod does not "
-        "guess which: close the response if it is one"
+        f"factory `{factory.name}` ({factory.where}), but the codemod cannot tell which star import binds it "
+        "(more than one may, or one of a module it does not read): close the response if it is one"
     )
 
 
-def _through(facts: Any, project: Optional[str], real: str, stars, name: str, depth: int, seen: Set[str]) -> "_Star":
+def _through(facts: Any, project: Optional[str], real: str, stars, name: str, read: bool) -> "_Star":
     """``_Star`` for ``name`` over the star imports ``stars`` ((level, module) each) of the file
-    at ``real``."""
+    at ``real``; ``read``: the modules of the project they name are read (else each may bind
+    the name)."""
     graph = facts._graph()[0]
     factories: List[Any] = []
     bound = 0
-    maybe = False
+    maybe = hidden = False
     sources: List[str] = []
     for level, module in stars:
         shown = f"`from {'.' * level}{module or ''} import *`"
         target = _resolve(graph, project or "", real, module or "", level) if module is not None else None
-        if target is None or target in seen or depth <= 0 or facts.project_of_real(target) != project:
-            bound, maybe = bound + 1, True  # a module the codemod cannot read: it may bind anything
-            sources.append(shown)
-            continue
-        one = _provides(facts, project, target, name, depth - 1, seen | {target})
-        if one.bound or one.maybe:
+        if target is None or project is None or facts.project_of_real(target) != project:
+            one = _Star((), 1, True)  # outside the project: anything but a function of it
+        elif not read or target == real or target not in graph.imported(real):
+            one = _Star((), 1, True, True)
+        else:
+            one = _provides(facts, project, target, name)
+        if one.bound:
             bound += 1
-            maybe = maybe or one.maybe
+            maybe, hidden = maybe or one.maybe, hidden or one.hidden
             factories.extend(f for f in one.factories if f not in factories)
             sources.append(shown)
-    return _Star(tuple(factories), bound, maybe, tuple(sources))
+    return _Star(tuple(factories), bound, maybe, hidden, tuple(sources))
 
 
-def _provides(facts: Any, project: Optional[str], real: str, name: str, depth: int, seen: Set[str]) -> "_Star":
+def _provides(facts: Any, project: Optional[str], real: str, name: str) -> "_Star":
     """What ``from <the module at real> import *`` binds ``name`` to (``_Star``: ``bound`` 1
-    when it binds it, 0 when it does not)."""
+    when it may bind it, 0 when it does not)."""
     tree = _parse(real)
     if tree is None:
-        return _Star(maybe=True, bound=1)
+        return _Star((), 1, True, True)
     exported = _exports(tree)
     if exported is None:
-        return _Star(maybe=True, bound=1)  # an ``__all__`` the codemod cannot read
+        return _Star((), 1, True, True)  # an ``__all__`` the codemod cannot read
     if (exported is True and name.startswith("_")) or (exported is not True and name not in exported):
         return _Star()
     if any(isinstance(n, ast.Name) and n.id in ("globals", "exec", "__builtins__") for n in ast.walk(tree)):
-        return _Star(maybe=True, bound=1)
-    own = name in _module_bindings(tree)
+        return _Star((), 1, True, True)
     stars = [
         (n.level, n.module or "")
         for n in _module_statements(tree)
         if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
     ]
-    inner = _through(facts, project, real, stars, name, depth, seen) if stars else _Star()
-    if own:
-        hit = next(
-            (f for f in (facts.factory(f"{m}.{name}", project) for m in facts.names_of(real, project)) if f), None
-        )
-        if inner.bound or inner.maybe:  # its own star imports may rebind it
-            return _Star(tuple([hit] if hit else []) + inner.factories, 1, True)
-        return _Star((hit,) if hit else (), 1, False)
-    return _Star(inner.factories, 1 if inner.bound else 0, inner.maybe or inner.bound > 1)
+    inner = _through(facts, project, real, stars, name, False) if stars else _Star()
+    if name not in _module_bindings(tree):
+        return inner  # bound, if at all, by its own star imports (not read)
+    hit = next((f for f in (facts.factory(f"{m}.{name}", project) for m in facts.names_of(real, project)) if f), None)
+    return _Star((hit,) if hit else (), 1, inner.bound > 0, inner.hidden)
 
 
 def _parse(real: str) -> Optional[ast.Module]:
