@@ -194,3 +194,16 @@ def test_a_star_import_of_a_library_alone_binds_no_function_of_the_project(tmp_p
     caller = OTHER.replace("from .common import *", "from tkinter import *")
     sites = run(make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/other.py": caller}))
     assert "pkg/other.py" not in sites
+
+
+def test_the_callers_cached_result_follows_the_star_imported_modules_all(tmp_path):
+    root = make_project(tmp_path, {"pkg/common.py": COMMON, "pkg/other.py": OTHER})
+    cache = str(tmp_path / "cache")
+
+    def sites():
+        return cli_sites(root, "--select", "close-response", "--check", "--cache-dir", cache).get("pkg/other.py")
+
+    assert [a for _, a, _ in sites()] == ["fixed"]
+    assert [a for _, a, _ in sites()] == ["fixed"]  # warm
+    (root / "pkg" / "common.py").write_text("__all__ = ['size']\n" + COMMON)
+    assert sites() is None  # the star import no longer binds ``fetch``
