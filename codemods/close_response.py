@@ -315,7 +315,11 @@ DOCS = CodemodDocs(
   raise, both branches of an `if`, a retry loop whose every `break` follows the binding; or an
   `io.TextIOWrapper`/`io.BufferedReader` of it, whose `close()` closes it, `gzip.GzipFile` is
   none), the binding is no site when the function is one of the project's response factories
-  (below), so that its callers are the sites (raising paths are the caller's too); otherwise
+  (below), so that its callers are the sites (a raise whose exception may carry it, `r.raise_for_status()`,
+  `raise HTTPError(response=r)` or a bare `raise`, is the caller's too; a `raise` that leaves the
+  function with it held and carries nothing of it, `raise ValueError(r.status_code)`, outside any
+  `try`/`with` and not right after `r.close()`, is reported at the binding: "the response is not
+  closed when the raise at line N leaves `f`"); otherwise
   (decorated, may return something else, overridden by a subclass, or a lone file without the
   project's facts) it is reported: "the response is returned to the caller of `f` on every
   exit, but ..., so its callers are not checked". Returned on one path and dropped on another (`return None`, falling off the end, a loop
@@ -386,7 +390,10 @@ DOCS = CodemodDocs(
   computed before any file is rewritten) is right to hand it
   out: its own site is none (handed to the caller, above). Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
-  `self.m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
+  `self.m(...)` in a method of its class; a bare name bound only by star imports when exactly one
+  of them, of a module of the project the file imports, exports it by its `__all__` or as a public
+  name and binds it itself; a call that may reach a factory among other possible bindings is
+  reported, `closing/factory.py`) becomes `with _execute_request(url) as response:`
   with every analysis of a response; the site names the factory ("the response made by
   `_execute_request` (pytube/request.py:19)"). At the callers of a factory a test may replace
   (a patch of it, of its module or class, of anything in its module such as the `urlopen` it
