@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
+from .closing.factory import star_factory
 from .closing.held import HeldClients
 from .facts import ProjectFacts
 from .imports import dotted
@@ -322,7 +323,11 @@ DOCS = CodemodDocs(
   raise, both branches of an `if`, a retry loop whose every `break` follows the binding; or an
   `io.TextIOWrapper`/`io.BufferedReader` of it, whose `close()` closes it, `gzip.GzipFile` is
   none), the binding is no site when the function is one of the project's response factories
-  (below), so that its callers are the sites (raising paths are the caller's too); otherwise
+  (below), so that its callers are the sites (a raise whose exception may carry it, `r.raise_for_status()`,
+  `raise HTTPError(response=r)` or a bare `raise`, is the caller's too; a `raise` that leaves the
+  function with it held and carries nothing of it, `raise ValueError(r.status_code)`, outside any
+  `try`/`with` and not right after `r.close()`, is reported at the binding: "the response is not
+  closed when the raise at line N leaves `f`"); otherwise
   (decorated, may return something else, overridden by a subclass, or a lone file without the
   project's facts) it is reported: "the response is returned to the caller of `f` on every
   exit, but ..., so its callers are not checked". Returned on one path and dropped on another (`return None`, falling off the end, a loop
@@ -393,7 +398,10 @@ DOCS = CodemodDocs(
   computed before any file is rewritten) is right to hand it
   out: its own site is none (handed to the caller, above). Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
-  `self.m(...)` in a method of its class) becomes `with _execute_request(url) as response:`
+  `self.m(...)` in a method of its class; a bare name bound only by star imports when exactly one
+  of them, of a module of the project the file imports, exports it by its `__all__` or as a public
+  name and binds it itself; a call that may reach a factory among other possible bindings is
+  reported, `closing/factory.py`) becomes `with _execute_request(url) as response:`
   with every analysis of a response; the site names the factory ("the response made by
   `_execute_request` (pytube/request.py:19)"). At the callers of a factory a test may replace
   (a patch of it, of its module or class, of anything in its module such as the `urlopen` it
@@ -676,6 +684,9 @@ class CloseResponse(WrappingCodemod):
         ``contextlib.closing``, which binds the object itself and calls its ``close()``; an
         object the test chose may lack ``close()`` (an unsafe fix). Where neither is the code
         as before (an async response, httpx's ``stream()`` used as a response) it is reported."""
+        doubt = self._star_doubt.get(target.node)
+        if doubt is not None:
+            return doubt
         factory = self._made_by.get(target.node)
         if factory is not None:  # a caller of the project's factory (``facts/factories.py``)
             if not factory.mocked:
@@ -762,6 +773,8 @@ class CloseResponse(WrappingCodemod):
     _factory_calls: frozenset = frozenset()
     _made_by: dict = {}
     _through_self: set = set()
+    dropped_by_raise: dict = {}
+    _star_doubt: dict = {}  # call -> why the star-imported factory it may call is not certain
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         names = self._factory_names()
@@ -777,6 +790,8 @@ class CloseResponse(WrappingCodemod):
                             aliases.add(asname.name.value)  # from pkg.request import _execute_request as run
         self._factory_calls = names | frozenset(aliases)
         self._made_by, self._factory_context, self._through_self = {}, None, set()
+        self._star_doubt = {}
+        self.dropped_by_raise = {}  # target -> the line of a raise that leaves with it (closing/factory.py)
         return super().transform_module(tree)
 
     def unchecked_callers(self, target: Target) -> Optional[str]:
@@ -789,6 +804,16 @@ class CloseResponse(WrappingCodemod):
         while func is not None and not isinstance(func, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
             func = parent(func)
         name = func.name.value if isinstance(func, cst.FunctionDef) else "the function"
+        line = self.dropped_by_raise.get(target.node)
+        # Its callers close what they get; a raise after the binding leaves with it (P2 of review 25).
+        leak = (
+            None
+            if line is None
+            else (
+                f"the response is not closed when the raise at line {line} leaves `{name}` (its caller never "
+                "gets it); close it before raising"
+            )
+        )
         unchecked = (
             f"the response is returned to the caller of `{name}` on every exit, but {{}}, so its "
             "callers are not checked: close it where it is used"
@@ -805,7 +830,7 @@ class CloseResponse(WrappingCodemod):
         real = os.path.realpath(os.path.abspath(self.context.filename or ""))
         project = facts.project_of_real(real)
         if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
-            return None
+            return leak
         return unchecked.format(
             f"`{inner}` is no factory of the project (decorated, async, a generator, rebound, overridden, passed on by name, "
             "or an exit that returns something else)"
@@ -859,6 +884,13 @@ class CloseResponse(WrappingCodemod):
                     bindings.append([name])
             elif qualified.source == QualifiedNameSource.LOCAL and name == last and isinstance(func, cst.Name):
                 bindings.append([f"{m}.{last}" for m in modules])  # this module's own binding
+        if not bindings and isinstance(func, cst.Name):
+            # Bound only by the module's star imports (``closing/factory.py``): the factory when
+            # one star import binds it, a report when more may.
+            hit, doubt = star_factory(self, call, facts, project)
+            if hit is not None and doubt:
+                self._star_doubt[call] = doubt
+            return hit
         found = None
         for names in bindings:
             hit = next((f for f in (facts.factory(n, project) for n in names) if f is not None), None)

@@ -142,10 +142,11 @@ def test_a_public_methods_callers_through_self_are_an_unsafe_fix(tmp_path):
     root = make(tmp_path, {"pkg/stream.py": public})
     assert factories(root) == ["pkg.stream.Stream.create_stream"]
     sites = run(root)["pkg/stream.py"]
-    assert [(line, action) for line, action, _ in sites] == [(12, "reported")]
-    assert "public method `Stream.create_stream`" in sites[0][2] and "--unsafe-fixes" in sites[0][2]
+    # line 6: the raise at line 8 leaves ``create_stream`` with the response (review 25, P2)
+    assert [(line, action) for line, action, _ in sites] == [(6, "reported"), (12, "reported")]
+    assert "public method `Stream.create_stream`" in sites[1][2] and "--unsafe-fixes" in sites[1][2]
     sites = run(root, "--unsafe-fixes")["pkg/stream.py"]
-    assert [(line, action) for line, action, _ in sites] == [(12, "fixed")]
+    assert [(line, action) for line, action, _ in sites] == [(6, "reported"), (12, "fixed")]
     assert "        with self.create_stream(url) as stream:\n" in (root / "pkg" / "stream.py").read_text()
     # A method calling it through ``self`` is no factory of it: the override would be called.
     through = public + "\n    def _again(self, url):\n        return self.create_stream(url)\n"
@@ -523,10 +524,16 @@ def test_a_method_of_a_class_in_a_class_is_a_factory(tmp_path):
     assert factories(root) == ["pkg.threatnet.Threatnet.Stream._create_stream"]
     assert run(root, "--check")["pkg/threatnet.py"] == [
         (
+            9,
+            "reported",
+            "the response is not closed when the raise at line 11 leaves `_create_stream` (its caller never gets it); "
+            "close it before raising",
+        ),
+        (
             15,
             "fixed",
             "closed the response made by `Threatnet.Stream._create_stream` (pkg/threatnet.py:8) with `with`",
-        )
+        ),
     ]
     # a subclass of the nested class may override it (matched by the class's own name)
     sub = "from pkg.threatnet import Threatnet\n\n\nclass Fake(Threatnet.Stream):\n    def _create_stream(self, name):\n        return None\n"

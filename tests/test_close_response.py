@@ -749,7 +749,7 @@ HANDED_OUT = [
     "try:\n        r = requests.get(u, stream=True)\n    except OSError:\n        raise\n    return r",
     # bound in both branches, returned after the ``if``
     "if d:\n        r = requests.get(u, stream=True)\n    else:\n        r = requests.post(u, stream=True)\n"
-    "    if r.status_code != 200:\n        raise ValueError(r.status_code)\n    return r",
+    "    r.raise_for_status()\n    return r",
     # a retry loop whose every ``break`` comes right after the binding
     "while True:\n        try:\n            r = requests.get(u, stream=True)\n            break\n"
     "        except OSError:\n            continue\n    return r",
@@ -764,6 +764,21 @@ HANDED_OUT = [
 @pytest.mark.parametrize("body", HANDED_OUT)
 def test_a_response_returned_on_every_exit_is_no_site(body):
     assert_handed_out(f"import io\nimport requests\n\ndef f(u, d):\n    {body}\n")
+
+
+def test_a_raise_that_leaves_the_factory_with_its_response_reports_each_binding(tmp_path):
+    from tests.helpers import cli_sites, make_project
+
+    # The exception carries nothing of it (``r.status_code`` is data): the response leaks on that path
+    # (review 25, P2). ``r.raise_for_status()`` above hands it on with its HTTPError: no site.
+    body = (
+        "if d:\n        r = requests.get(u, stream=True)\n    else:\n        r = requests.post(u, stream=True)\n"
+        "    if r.status_code != 200:\n        raise ValueError(r.status_code)\n    return r"
+    )
+    root = make_project(tmp_path, {"pkg/m.py": f"import requests\n\n\ndef f(u, d):\n    {body}\n"})
+    sites = cli_sites(root, "--select", "close-response", "--no-cache", "--check")["pkg/m.py"]
+    why = "the response is not closed when the raise at line 10 leaves `f` (its caller never gets it); close it before raising"
+    assert sites == [(6, "reported", why), (8, "reported", why)]
 
 
 RETURNED_NOT_A_FACTORY = [

@@ -769,6 +769,11 @@ class _HandsOut:
         #: On the last round of a ``for`` over ``range(K)``: the values its target and bound
         #: have then (``{"i": K - 1, "retries": K}``); None elsewhere.
         self.last: Optional[Dict[str, int]] = None
+        #: With a list: the ``raise`` statements reached while a name holds the object, that
+        #: leave the function (in no ``try`` or ``with`` of it: ``guarded``) and whose
+        #: exception does not carry it (``_carries``): the object leaks there.
+        self.raises: Optional[List[ast.Raise]] = None
+        self.guarded: Set[ast.AST] = set()
 
     def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
         """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
@@ -795,10 +800,21 @@ class _HandsOut:
 
     def run(self, stmts: Sequence[ast.stmt], owned: Optional[frozenset]) -> _Flow:
         flow = _Flow(fall=owned)
+        closed = False  # ``r.close()`` ran before, in this block: a raise after it leaves nothing open
         for stmt in stmts:
             if flow.fall is None:
                 break
+            if isinstance(stmt, ast.Raise) and closed:
+                return _Flow(flow.bad, None, flow.brk, flow.cont)  # as the raise's own step, unrecorded
             step = self.stmt(stmt, flow.fall)
+            closed = closed or (
+                isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Call)
+                and isinstance(stmt.value.func, ast.Attribute)
+                and stmt.value.func.attr in CLOSING_METHODS
+                and isinstance(stmt.value.func.value, ast.Name)
+                and stmt.value.func.value.id in flow.fall
+            )
             flow = _Flow(flow.bad or step.bad, step.fall, _meet(flow.brk, step.brk), _meet(flow.cont, step.cont))
             if flow.fall is not None and not flow.fall:
                 flow = _Flow(True, None, flow.brk, flow.cont)  # no name holds it any more: dropped
@@ -808,6 +824,14 @@ class _HandsOut:
         if isinstance(stmt, ast.Return):
             return _Flow(bad=not self.returns(stmt.value, owned))
         if isinstance(stmt, ast.Raise):
+            if (
+                self.raises is not None
+                and owned
+                and stmt not in self.guarded
+                and stmt not in self.raises
+                and not _carries(stmt, owned)
+            ):
+                self.raises.append(stmt)
             return _Flow()
         if isinstance(stmt, ast.Break):
             return _Flow(brk=owned)
@@ -997,6 +1021,37 @@ def _value(expr: ast.AST, env: Dict[str, int]) -> Any:
     return None
 
 
+def _carries(stmt: ast.Raise, owned: frozenset) -> bool:
+    """Whether the exception ``stmt`` raises may carry the object: a bare ``raise`` (the
+    exception being handled, ``HTTPError`` has ``response``), or a raise whose exception or
+    cause names it other than for one of its attributes (``HTTPError(response=r)``, not
+    ``ValueError(r.status_code)``)."""
+    if stmt.exc is None:
+        return True
+    parents: Dict[ast.AST, ast.AST] = {}
+    for part in (stmt.exc, stmt.cause):
+        if part is None:
+            continue
+        for node in ast.walk(part):
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+            if isinstance(node, ast.Name) and node.id in owned:
+                parent = parents.get(node)
+                if not (isinstance(parent, ast.Attribute) and parent.value is node):
+                    return True
+    return False
+
+
+def _guarded_raises(func: ast.AST) -> Set[ast.AST]:
+    """The ``raise`` statements of ``func`` in one of its ``try`` or ``with`` statements (an
+    exception there may be caught, or the block's exit may close the object)."""
+    out: Set[ast.AST] = set()
+    for node in _own_nodes(func):  # type: ignore[arg-type]
+        if isinstance(node, (ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            out.update(n for n in ast.walk(node) if isinstance(n, ast.Raise))
+    return out
+
+
 def _may_raise(stmts: Sequence[ast.stmt]) -> bool:
     """Whether any of ``stmts`` may raise (anything but ``pass``/``break``/``continue`` and
     ``return`` of a plain name)."""
@@ -1035,7 +1090,13 @@ def _path(body: Sequence[ast.stmt], stmt: ast.stmt) -> Optional[List[Tuple[ast.A
 
 
 def hands_out(
-    func: ast.AST, stmt: ast.stmt, name: str, dotted, containers: bool = False, wrappers: bool = True
+    func: ast.AST,
+    stmt: ast.stmt,
+    name: str,
+    dotted,
+    containers: bool = False,
+    wrappers: bool = True,
+    raises: Optional[List[ast.Raise]] = None,
 ) -> bool:
     """Whether ``func`` hands the object that ``stmt`` (a statement of its own) binds to
     ``name`` to its caller: on every normal exit after ``stmt`` it returns that object itself
@@ -1058,6 +1119,8 @@ def hands_out(
     if path is None:
         return False
     follow = _HandsOut(dotted, containers, wrappers, func=func)
+    if raises is not None:  # the caller wants the raises that leave with the object (``_HandsOut.raises``)
+        follow.raises, follow.guarded = raises, _guarded_raises(func)
     owner, field, stmts, index = path[-1]
     flow = follow.run(stmts[index + 1 :], frozenset({name}))
     after: List[ast.stmt] = list(stmts[index + 1 :])  # what runs after the binding, inside each level
@@ -1088,7 +1151,13 @@ def hands_out(
     return not flow.bad and flow.fall is None
 
 
-def hands_out_marked(tree: ast.Module, marker: str, containers: bool = False, wrappers: bool = True) -> bool:
+def hands_out_marked(
+    tree: ast.Module,
+    marker: str,
+    containers: bool = False,
+    wrappers: bool = True,
+    raises: Optional[List[ast.Raise]] = None,
+) -> bool:
     """``hands_out`` for the object made by the call of ``marker`` in ``tree`` (the codemods
     replace their target by ``marker()`` in the code of its function, after the module's
     imports): bound by ``name = <it>`` (``await``, an owning wrapper around it) in a function,
@@ -1129,4 +1198,4 @@ def hands_out_marked(tree: ast.Module, marker: str, containers: bool = False, wr
         target = parent.target.id
     else:
         return False
-    return hands_out(func, parent, target, names.dotted, containers, wrappers)
+    return hands_out(func, parent, target, names.dotted, containers, wrappers, raises)
