@@ -108,7 +108,7 @@ def _may_rebind(stmts: List[cst.BaseStatement], name: str) -> bool:
 
 
 #: A comment that says what the close does (it goes with the close the ``with`` replaces).
-_ABOUT_CLOSE = re.compile(r"clos|releas|free|clean", re.IGNORECASE)
+_ABOUT_CLOSE = re.compile(r"\b(clos|releas|free|clean)", re.IGNORECASE)
 
 
 def _without_final_close(
