@@ -289,7 +289,8 @@ DOCS = CodemodDocs(
   client or response whose body binds it (`async with ClientSession() as s:` /
   `r = await s.post(u)`). On those paths the response is left exactly as
   before; on every other path it is closed. An explicit `r.close()` that ends the new block is
-  removed (the `with` runs it; one with a comment on it stays). `import contextlib` is added only when used (as
+  removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the
+  end of the block, unless one of them is about closing: then they go with it). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
   the module; reported when both names are taken).""",
     safety="""the response is closed when the block ends, on every path through the
