@@ -1129,3 +1129,27 @@ def test_a_client_whose_streamed_response_is_returned_after_its_try_says_so():
         """,
         "the client (or something reading from it) is returned at line 11; the caller may still use it",
     )
+
+
+def test_a_constructor_continued_under_its_bracket_moves_with_it_and_the_final_close_goes():
+    assert_fixed(
+        """
+        import httpx
+
+        def f(u):
+            client = httpx.Client(base_url=u,
+                                  timeout=5)
+            text = client.get("/").text
+            client.close()
+            return text
+        """,
+        """
+        import httpx
+
+        def f(u):
+            with httpx.Client(base_url=u,
+                              timeout=5) as client:
+                text = client.get("/").text
+            return text
+        """,
+    )

@@ -699,6 +699,7 @@ def test_ruff_without_a_format_table_formats_a_file_that_was_formatted(tmp_path)
         '        f"https://hf.co/spaces/{space_id}/README.md", stream=True\n'
         "    ) as response:\n        return response.raw.read(10)\n"
     )
+    run(tool("ruff") + ["format", "--check", "-"], cwd=tmp_path, input=new)
     unformatted = LONG_AFTER_THE_WITH.replace("def fetch", "def  fetch")
     new = rewrite_in(tmp_path, unformatted, "--select", "close-response", "--no-cache", name="other.py")
     assert new == (
