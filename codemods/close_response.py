@@ -298,7 +298,8 @@ DOCS = CodemodDocs(
   own block with no `return`/`break`/`continue` after it in the branch, and an `if` of the
   function's own block (`codemods/closing/stack.py`; `callback(r.close)`, not
   `enter_context`, keeps `r` the object itself, a mock included). An explicit `r.close()` that ends the new block is
-  removed (the `with` runs it; one with a comment on it stays). `import contextlib` is added only when used (as
+  removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the
+  end of the block, unless one of them is about closing: then they go with it). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
   the module; reported when both names are taken).""",
     safety="""the response is closed when the block ends, on every path through the

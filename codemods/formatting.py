@@ -10,7 +10,8 @@ blank line next to them), each range is formatted as a file of its own at its in
 and spliced back instead (``_format_alone``). Why not generate code in the formatter's style
 instead: the output must match the project's formatter *at the project's version* (black and
 ruff differ, and each changes its style between versions), and only the formatter knows its
-own line-splitting rules. With no formatter configured, or none
+own line-splitting rules. A project that configures ruff but no formatter gets ruff format
+only in a file that ruff format left unchanged before the rewrite. With no formatter configured, or none
 installed, or when it fails, the minimal edits are kept as they are.
 """
 
@@ -173,6 +174,8 @@ def _format_lf(old: str, new: str, path: str, style: Any) -> str:
     ranges = changed_ranges(old, new)
     if not ranges:
         return new
+    if style.formatter_if_clean and _format_ranges(command, old, path, style, None) != old:
+        return new  # not configured, and the file was not formatted: minimal edits
     formatted = _format_ranges(command, new, path, style, ranges)
     if formatted is not None and _within(new, formatted, ranges):
         return _two_before_top_level(new, formatted)

@@ -11,7 +11,9 @@ the repository root, ``.git``, or the filesystem root):
 - formatter: ``[tool.black]`` -> black, ``[tool.ruff.format]`` (or ``[format]`` in
   ruff.toml) -> ruff format, a ``black`` / ``ruff-format`` hook in
   ``.pre-commit-config.yaml``, or a Makefile, tox.ini, noxfile.py or GitHub workflow that runs
-  ``ruff format`` / ``black``; none: no formatter (minimal edits).
+  ``ruff format`` / ``black``; else ruff configured at all (``[tool.ruff]``, ``ruff.toml``):
+  ruff format, but only for a file that ruff format leaves unchanged before the rewrite (its
+  new statements are then formatted like the rest of it); none: no formatter (minimal edits).
 
 Unreadable or odd configuration is ignored (the defaults apply): this only decides where an
 added import goes and whether the formatter runs on the changed lines.
@@ -107,6 +109,9 @@ class Style:
     formatter: str = ""
     #: The file that configures the formatter (passed to black as --config).
     formatter_config: str = ""
+    #: The formatter runs only on a file it leaves unchanged before the rewrite (it is not
+    #: configured, but ruff is, and the file is formatted: ``IF_CLEAN``).
+    formatter_if_clean: bool = False
 
 
 NO_STYLE = Style()
@@ -267,7 +272,19 @@ def _formatter(directory: str) -> Optional[Tuple[str, str]]:
         found = _FORMAT_COMMAND.search(text)
         if found:
             return ("ruff" if found.group(1) else "black"), ""
+    if os.path.isfile(pyproject) and isinstance(_get(_toml(pyproject), "tool", "ruff"), dict):
+        return IF_CLEAN + "ruff", pyproject
+    for name in ("ruff.toml", ".ruff.toml"):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            return IF_CLEAN + "ruff", path
     return None
+
+
+#: A formatter that applies only to a file it leaves unchanged before the rewrite: ruff
+#: configured (``[tool.ruff]``, ``ruff.toml``) with no ``format`` table (gradio: ruff format
+#: runs from a script its sdist does not ship).
+IF_CLEAN = "if-clean:"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -284,7 +301,9 @@ def _style_of_directory(directory: str) -> Tuple[Optional[Tuple[Dict[str, Any], 
         if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
             return isort, formatter, root
         up_isort, up_formatter, _ = _style_of_directory(parent)
-        return (isort if isort is not None else up_isort), (formatter if formatter is not None else up_formatter), root
+        if formatter is None or (formatter[0].startswith(IF_CLEAN) and up_formatter is not None):
+            formatter = up_formatter  # (a formatter the project runs wins over a guess)
+        return (isort if isort is not None else up_isort), formatter, root
     up_isort, up_formatter, up_root = _style_of_directory(parent)
     found = up_root != parent or _marked(parent) or os.path.exists(os.path.join(parent, ".git"))
     return (
@@ -348,7 +367,13 @@ def style_for(path: Optional[str]) -> Style:
         lines_after_imports=_int(settings.get("lines_after_imports"), -1),
     )
     kind, config = formatter if formatter is not None else ("", "")
-    return Style(imports=imports, formatter=kind, formatter_config=config)
+    if_clean = kind.startswith(IF_CLEAN)
+    return Style(
+        imports=imports,
+        formatter=kind[len(IF_CLEAN) :] if if_clean else kind,
+        formatter_config=config,
+        formatter_if_clean=if_clean,
+    )
 
 
 #: Directories never searched for imports of a module (environments, caches, builds).

@@ -145,6 +145,7 @@ class WrappingCodemod(HttpCodemod):
         self._hoisted: Dict[cst.CSTNode, Plan] = {}
         self._merged: List[Plan] = []
         self._hoisted_updated: Dict[cst.CSTNode, cst.BaseExpression] = {}
+        self._hoisted_columns: Dict[cst.CSTNode, int] = {}
         self._needs_contextlib = False
         self._contextlib: Optional[Tuple[Optional[str]]] = None
         targets: List[Target] = []
@@ -277,6 +278,10 @@ class WrappingCodemod(HttpCodemod):
         if plan is None:
             return updated
         self._hoisted_updated[original] = updated
+        stmt = plan.block.body[plan.start]  # type: ignore[attr-defined]
+        (line, column), (stmt_line, stmt_column) = self.position(original), self.position(stmt)
+        if line == stmt_line:  # on the statement's first line: it can be realigned
+            self._hoisted_columns[original] = column - stmt_column
         return cst.Name(plan.name)
 
     def _builder(self, original: Optional[cst.CSTNode] = None) -> WithBuilder:
@@ -286,7 +291,7 @@ class WrappingCodemod(HttpCodemod):
         after = {}
         if callbacks and isinstance(original, cst.IndentedBlock):
             after = {i: callbacks[stmt] for i, stmt in enumerate(original.body) if stmt in callbacks}
-        return WithBuilder(self._hoisted_updated, contextlib, after)
+        return WithBuilder(self._hoisted_updated, contextlib, after, self.module.default_indent, self._hoisted_columns)
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock

@@ -1302,3 +1302,27 @@ def test_clients_made_in_two_branches_of_one_if_share_one_exit_stack():
     assert new == dedent(after)
     fixed = reasons(sites, "fixed")
     assert len(fixed) == 3 and all("stack_1" not in r for _, r in fixed), fixed
+
+
+def test_a_constructor_continued_under_its_bracket_moves_with_it_and_the_final_close_goes():
+    assert_fixed(
+        """
+        import httpx
+
+        def f(u):
+            client = httpx.Client(base_url=u,
+                                  timeout=5)
+            text = client.get("/").text
+            client.close()
+            return text
+        """,
+        """
+        import httpx
+
+        def f(u):
+            with httpx.Client(base_url=u,
+                              timeout=5) as client:
+                text = client.get("/").text
+            return text
+        """,
+    )

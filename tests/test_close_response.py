@@ -2350,7 +2350,9 @@ def test_binding_in_a_try_then_passed_to_an_unknown_call_there_is_reported():
     )
 
 
-def test_explicit_close_with_a_comment_stays():
+def test_explicit_close_with_a_comment_above_goes_and_the_comment_stays():
+    # The with's exit closes the response: the close goes; the note above it is kept at the
+    # end of the block (it may say more than "close").
     assert_fixed(
         """
         import requests
@@ -2369,8 +2371,203 @@ def test_explicit_close_with_a_comment_stays():
             with requests.get(u, stream=True) as r:
                 head = r.raw.read(10)
                 # we have not read everything
-                r.close()
             return head
+        """,
+    )
+
+
+def test_a_comment_about_the_close_goes_with_it():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            head = r.raw.read(10)
+
+            # close it early: we have not read everything
+            r.close()
+            return head
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                head = r.raw.read(10)
+            return head
+        """,
+    )
+
+
+def test_a_close_with_a_comment_on_its_line_stays():
+    assert_fixed(
+        """
+        import requests
+
+        def f(u):
+            r = requests.get(u, stream=True)
+            head = r.raw.read(10)
+            r.close()  # before the retry
+            return head
+        """,
+        """
+        import requests
+
+        def f(u):
+            with requests.get(u, stream=True) as r:
+                head = r.raw.read(10)
+                r.close()  # before the retry
+            return head
+        """,
+    )
+
+
+def test_a_backslash_continuation_moves_with_its_statement():
+    # libcst indents bracketed continuation lines with the block, not backslash ones.
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            r = urlopen(u)
+            n = r.headers['content-length'] if r.status == 200 \\
+                else None
+            print(n)
+        """,
+        """
+        from urllib.request import urlopen
+
+        def f(u):
+            with urlopen(u) as r:
+                n = r.headers['content-length'] if r.status == 200 \\
+                    else None
+            print(n)
+        """,
+    )
+
+
+def test_continuations_aligned_with_the_items_brackets_move_with_them():
+    assert_fixed(
+        """
+        import requests
+
+        def title(url):
+            response = requests.get(url, stream=True,
+                                    timeout=5)
+            data = response.raw.read(100)
+            # we did not read it all
+            response.close()
+            return data
+        """,
+        """
+        import requests
+
+        def title(url):
+            with requests.get(url, stream=True,
+                              timeout=5) as response:
+                data = response.raw.read(100)
+                # we did not read it all
+            return data
+        """,
+    )
+
+
+def test_a_hoisted_call_realigns_its_continuation_lines():
+    assert_fixed(
+        """
+        import requests
+
+        def title(url):
+            data = requests.get(url, stream=True,
+                                timeout=5).raw.read(100)
+            return data
+        """,
+        """
+        import requests
+
+        def title(url):
+            with requests.get(url, stream=True,
+                              timeout=5) as response:
+                data = response.raw.read(100)
+            return data
+        """,
+    )
+
+
+def test_strings_and_hanging_indents_keep_their_columns():
+    # Inside the triple-quoted string nothing moves; the lines aligned with a bracket move
+    # with it (nested ones too); a hanging indent stays with the statement's indentation.
+    assert_fixed(
+        '''
+        import requests
+
+        def g(url):
+            r = requests.get(url, data="""a
+          b""",
+                             headers=dict(a=1,
+                                          b=2),
+                timeout=5, stream=True)
+            print(r.raw.read(10))
+            x = 1
+        ''',
+        '''
+        import requests
+
+        def g(url):
+            with requests.get(url, data="""a
+          b""",
+                              headers=dict(a=1,
+                                           b=2),
+                timeout=5, stream=True) as r:
+                print(r.raw.read(10))
+            x = 1
+        ''',
+    )
+
+
+def test_a_triple_quoted_string_in_the_moved_body_is_left_alone():
+    assert_fixed(
+        '''
+        import requests
+
+        def g(url):
+            r = requests.get(url, stream=True)
+            print("""first
+        second \\
+          third""", r.raw.read(10))
+            x = 1
+        ''',
+        '''
+        import requests
+
+        def g(url):
+            with requests.get(url, stream=True) as r:
+                print("""first
+        second \\
+          third""", r.raw.read(10))
+            x = 1
+        ''',
+    )
+
+
+def test_an_awaited_item_realigns_by_what_the_with_header_takes():
+    assert_fixed(
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            resp = await session.get(u,
+                                     timeout=5)
+            return await resp.text()
+        """,
+        """
+        import aiohttp
+
+        async def f(session: aiohttp.ClientSession, u):
+            async with session.get(u,
+                                   timeout=5) as resp:
+                return await resp.text()
         """,
     )
 

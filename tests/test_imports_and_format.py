@@ -680,6 +680,54 @@ def test_no_formatter_configured_keeps_minimal_edits(tmp_path):
     assert new == source.replace("3]})", "3]}, timeout=60)")
 
 
+LONG_AFTER_THE_WITH = (
+    "import requests\n\n\ndef fetch(space_id):\n"
+    '    response = requests.get(f"https://hf.co/spaces/{space_id}/README.md", stream=True)\n'
+    "    return response.raw.read(10)\n"
+)
+
+
+def test_ruff_without_a_format_table_formats_a_file_that_was_formatted(tmp_path):
+    # gradio: ``[tool.ruff]`` but no ``[tool.ruff.format]`` (its scripts run ruff format): in a
+    # file ruff format leaves as it is, the new statement is formatted like the rest (88
+    # columns); in one it would change, the minimal edits stay.
+    (tmp_path / "pyproject.toml").write_text('[tool.ruff]\nexclude = ["build"]\n')
+    run(tool("ruff") + ["format", "--check", "-"], cwd=tmp_path, input=LONG_AFTER_THE_WITH)
+    new = rewrite_in(tmp_path, LONG_AFTER_THE_WITH, "--select", "close-response", "--no-cache")
+    assert new == (
+        "import requests\n\n\ndef fetch(space_id):\n    with requests.get(\n"
+        '        f"https://hf.co/spaces/{space_id}/README.md", stream=True\n'
+        "    ) as response:\n        return response.raw.read(10)\n"
+    )
+    run(tool("ruff") + ["format", "--check", "-"], cwd=tmp_path, input=new)
+    unformatted = LONG_AFTER_THE_WITH.replace("def fetch", "def  fetch")
+    new = rewrite_in(tmp_path, unformatted, "--select", "close-response", "--no-cache", name="other.py")
+    assert new == (
+        "import requests\n\n\ndef  fetch(space_id):\n"
+        '    with requests.get(f"https://hf.co/spaces/{space_id}/README.md", stream=True) as response:\n'
+        "        return response.raw.read(10)\n"
+    )
+
+
+def test_a_formatter_the_project_runs_wins_over_ruff_configured_nearer(tmp_path):
+    from codemods.style import style_for
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    style = style_for(str(tmp_path / "sub" / "m.py"))
+    assert (style.formatter, style.formatter_if_clean) == ("black", False)
+    other = tmp_path / "other"
+    (other / ".git").mkdir(parents=True)
+    (other / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (other / "sub").mkdir()
+    (other / "sub" / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    style = style_for(str(other / "sub" / "m.py"))
+    assert (style.formatter, style.formatter_if_clean) == ("ruff", True)
+    assert style.formatter_config == str(other / "sub" / "pyproject.toml")
+
+
 # -- acceptance: real ruff and black on every sample, every codemod ---------------------------
 
 VARIANTS = {

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from ..tree import walk
 from .model import Mode, Plan, Target
+from .realign import code, deeper, realigned
 
 
 def header_word(target: Target) -> str:
@@ -56,8 +58,8 @@ def _is_close_of(stmt: cst.BaseStatement, name: str, call: Tuple[str, bool]) -> 
     """``stmt`` is exactly ``name.method()`` (``await name.method()``)."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
         return False
-    if any(line.comment is not None for line in stmt.leading_lines) or stmt.trailing_whitespace.comment is not None:
-        return False  # a comment explains it: keep both
+    if stmt.trailing_whitespace.comment is not None:
+        return False  # a comment on its line explains it: keep both
     value = stmt.body[0].value
     method, awaited = call
     if awaited:
@@ -105,13 +107,26 @@ def _may_rebind(stmts: List[cst.BaseStatement], name: str) -> bool:
     return False
 
 
-def _without_final_close(body: List[cst.BaseStatement], plan: Plan) -> List[cst.BaseStatement]:
+#: A comment that says what the close does (it goes with the close the ``with`` replaces).
+_ABOUT_CLOSE = re.compile(r"\b(clos|releas|free|clean)", re.IGNORECASE)
+
+
+def _without_final_close(
+    body: List[cst.BaseStatement], plan: Plan
+) -> Tuple[List[cst.BaseStatement], List[cst.EmptyLine]]:
     """``body`` without an explicit close at its end (what the with's exit now does), never
-    empty."""
+    empty, and the comment lines above that close that stay, at the end of the block: none
+    when one of them is about closing (it goes with the close), else all, from the first."""
     call = closing_call(plan.target)
+    footer: List[cst.EmptyLine] = []
     if call is not None and body and _is_close_of(body[-1], plan.name, call) and not _may_rebind(body[:-1], plan.name):
+        lines = list(body[-1].leading_lines)
+        comments = [line.comment.value for line in lines if line.comment is not None]
+        if comments and not any(_ABOUT_CLOSE.search(text) for text in comments):
+            first = next(i for i, line in enumerate(lines) if line.comment is not None)
+            footer = lines[first:]
         body = body[:-1]
-    return body or [cst.SimpleStatementLine([cst.Pass()])]
+    return body or [cst.SimpleStatementLine([cst.Pass()])], footer
 
 
 def _callback(stack: str, bound: str, method: str) -> cst.SimpleStatementLine:
@@ -142,12 +157,19 @@ class WithBuilder:
         hoisted_updated: Dict[cst.CSTNode, cst.BaseExpression],
         contextlib: Optional[str],
         callbacks: Optional[Dict[int, Tuple[str, str, str]]] = None,
+        default_indent: str = "    ",
+        hoisted_columns: Optional[Dict[cst.CSTNode, int]] = None,
     ) -> None:
         self.hoisted_updated = hoisted_updated
         self.contextlib = contextlib
         #: (stack, bound name, method) of ``stack.callback(bound.method)``, written after the
         #: statement at each index of the block (``closing/stack.py``).
         self.callbacks = callbacks or {}
+        #: The module's indentation unit (what a block with ``indent=None`` adds).
+        self.default_indent = default_indent
+        #: Each hoisted target's column in its statement's first line, counted from the
+        #: statement's indentation (absent: it does not start on that line).
+        self.hoisted_columns = hoisted_columns or {}
 
     def build(
         self, stmts: List[cst.BaseStatement], plans: List[Plan], offset: int, indent: Optional[str]
@@ -182,7 +204,8 @@ class WithBuilder:
         if plan.callbacks:
             # ``with contextlib.ExitStack() as stack:`` from the ``if`` (``closing/stack.py``).
             body = [body[0].with_changes(leading_lines=())] + body[1:]
-            body = [_unindent_blank_lines(stmt) for stmt in body]
+            pad = indent if indent is not None else self.default_indent
+            body = [_unindent_blank_lines(deeper(stmt, pad)) for stmt in body]
             stack = cst.Call(cst.Attribute(cst.Name(self.contextlib or "contextlib"), cst.Name("ExitStack")))
             return [
                 cst.With(
@@ -191,13 +214,21 @@ class WithBuilder:
                     leading_lines=first.leading_lines,
                 )
             ]
+        old_col = -1  # where the item's expression started (-1: unknown, leave its lines)
         if plan.named:
             assert isinstance(first, cst.SimpleStatementLine)
             value = first.body[0].value  # type: ignore[attr-defined]
             header = first.trailing_whitespace
             leading = first.leading_lines
+            old_text = code(first.with_changes(leading_lines=()))
+            item_text = code(value.expression if target.unwrap_await and isinstance(value, cst.Await) else value)
+            found = old_text.find(item_text)
+            if found >= 0 and "\n" not in old_text[:found]:
+                old_col = found
         else:
             value = cst.Name(plan.name) if plan.bound else self.hoisted_updated[target.node]
+            if not plan.bound:
+                old_col = self.hoisted_columns.get(target.node, -1)
             header = cst.TrailingWhitespace()
             leading = first.leading_lines
             body = [body[0].with_changes(leading_lines=())] + body[1:]
@@ -206,11 +237,12 @@ class WithBuilder:
             elif _is_bare_name(body[0], plan.name):
                 # A call made only for its effect (``urlopen(u, timeout=1)``): ``with <call>:``.
                 body, asname = body[1:], None
-        body = _without_final_close(body, plan)
+        body, footer = _without_final_close(body, plan)
         # Blank lines moved one level in would otherwise gain the new indentation as
         # trailing whitespace (at module level a blank line "matches" the empty indent).
-        body = [_unindent_blank_lines(stmt) for stmt in body]
-        block = cst.IndentedBlock(body=body, header=header, indent=indent)
+        pad = indent if indent is not None else self.default_indent
+        body = [_unindent_blank_lines(deeper(stmt, pad)) for stmt in body]
+        block = cst.IndentedBlock(body=body, header=header, indent=indent, footer=footer)
         if target.mode == Mode.ACLOSE:
             close = cst.SimpleStatementLine(
                 [cst.Expr(cst.Await(cst.Call(cst.Attribute(cst.Name(plan.name), cst.Name("aclose")))))]
@@ -218,23 +250,39 @@ class WithBuilder:
             return [
                 *([] if plan.bound else [first]),
                 cst.Try(
-                    body=cst.IndentedBlock(body=body, indent=indent),
+                    body=cst.IndentedBlock(body=body, indent=indent, footer=footer),
                     finalbody=cst.Finally(body=cst.IndentedBlock(body=[close], indent=indent)),
                 ),
             ]
-        item_expr = value
-        if target.unwrap_await and isinstance(item_expr, cst.Await):
-            item_expr = item_expr.expression
-        if target.mode == Mode.CLOSING:
-            item_expr = cst.Call(
+        expr = value
+        if target.unwrap_await and isinstance(expr, cst.Await):
+            expr = expr.expression
+        with_ = self._with(plan, expr, asname, block, leading)
+        if old_col >= 0 and "\n" in code(expr):
+            # The item moved along its line: what is aligned with its brackets moves too.
+            header_text = code(with_.with_changes(body=cst.IndentedBlock(body=[]), leading_lines=()))
+            new_col = header_text.find(code(expr))
+            moved = realigned(expr, old_col, new_col) if new_col >= 0 else expr
+            if moved is not expr:
+                with_ = self._with(plan, moved, asname, block, leading)
+        return [with_]
+
+    def _with(
+        self,
+        plan: Plan,
+        expr: cst.BaseExpression,
+        asname: Optional[cst.AsName],
+        block: cst.IndentedBlock,
+        leading: Sequence[cst.EmptyLine],
+    ) -> cst.With:
+        if plan.target.mode == Mode.CLOSING:
+            expr = cst.Call(
                 cst.Attribute(cst.Name(self.contextlib or "contextlib"), cst.Name("closing")),
-                [cst.Arg(item_expr)],
+                [cst.Arg(expr)],
             )
-        return [
-            cst.With(
-                items=[cst.WithItem(item=item_expr, asname=asname)],
-                body=block,
-                asynchronous=cst.Asynchronous() if target.mode == Mode.ASYNC_WITH else None,
-                leading_lines=leading,
-            )
-        ]
+        return cst.With(
+            items=[cst.WithItem(item=expr, asname=asname)],
+            body=block,
+            asynchronous=cst.Asynchronous() if plan.target.mode == Mode.ASYNC_WITH else None,
+            leading_lines=leading,
+        )
