@@ -303,10 +303,11 @@ def test_a_fixture_whose_result_a_test_chooses_makes_the_fix_unsafe(tmp_path):
 
 
 def test_the_alias_close_client_added_is_reused(tmp_path):
-    """``from contextlib import ...`` takes the name ``contextlib``: close-client adds
-    ``import contextlib as _contextlib``, and close-response's closing then uses that alias."""
+    """``from mytools import contextlib`` takes the name ``contextlib``: close-client adds
+    ``import contextlib as _contextlib``, and close-response's closing then uses that alias.
+    (``from contextlib import redirect_stdout`` binds no ``contextlib``: the plain import.)"""
     source = (
-        "from contextlib import redirect_stdout\n\nimport requests\n\n\n"
+        "import requests\nfrom mytools import contextlib\n\n\n"
         "def upload(url):\n"
         "    session = requests.Session()\n"
         "    return session.put(url).status_code\n\n\n"
