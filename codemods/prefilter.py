@@ -31,7 +31,7 @@ import warnings
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Pattern, Set, Tuple
 
-from .calls import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
+from .call_names import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
 from .spec import ALL_KINDS, Kind
 
 LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DROP_INS)
