@@ -179,7 +179,18 @@ class _FileRun:
     def screen(self) -> Optional[FileResult]:
         """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
         and tells which codemods can act at all (``kinds``; ``None`` when ast cannot tell)."""
-        self.verdict = screen(self.data, words_for(self.settings, self.path)) if self.settings.codemods else None
+        settings = self.settings
+        self.verdict = (
+            screen(
+                self.data,
+                words_for(settings, self.path),
+                settings.codemods,
+                factory_names(settings),
+                factory_reach(settings, self.path),
+            )
+            if settings.codemods
+            else None
+        )
         if self.verdict is None or not self.verdict.candidate:
             self.result.status = SKIPPED
             return self.result
@@ -370,6 +381,46 @@ def words_for(settings: Settings, path: str) -> Tuple[str, ...]:
         return settings.prefilter_words
     extra = facts.factory_words(path)
     return tuple(sorted(set(settings.prefilter_words) | set(extra))) if extra else settings.prefilter_words
+
+
+def factory_names(settings: Settings) -> Tuple[str, ...]:
+    """The names of the project facts' response factories, when close-response is selected:
+    a call of one may be its target (``prefilter.possible_sites``)."""
+    facts = settings.facts
+    if facts is None or "close-response" not in settings.codemods:
+        return ()
+    return tuple(sorted({f.name for f in getattr(facts, "factories", ())}))
+
+
+def factory_reach(settings: Settings, path: str) -> Optional[prefilter.FactoryReach]:
+    """For a file that names its project's response factories (``words_for``): what a call of
+    one needs (``prefilter.reaches_factory``); None for any other file."""
+    facts = settings.facts
+    if facts is None or "close-response" not in settings.codemods:
+        return None
+    words = facts.factory_words(path)
+    if not words:
+        return None
+    real = os.path.realpath(os.path.abspath(path))
+    project = facts.project_of_real(real)
+    named = set(words) - set(settings.prefilter_words)  # a configured word keeps its meaning
+    qualified = tuple(
+        sorted(q for f in facts.factories if f.project == project and f.name in named for q in f.qualified)
+    )
+    return prefilter.FactoryReach(frozenset(named), qualified, frozenset(facts.names_of(real, project)))
+
+
+def screen_key(settings: Settings, path: str) -> Tuple[str, ...]:
+    """What the screen's verdict depends on beyond the bytes and ``words_for``: the selected
+    codemods, the factory names and what reaching one of them needs (``lookup.verdict_key``)."""
+    key = tuple(f"codemod:{name}" for name in sorted(settings.codemods)) + tuple(
+        f"factory:{name}" for name in factory_names(settings)
+    )
+    reach = factory_reach(settings, path)
+    if reach is not None:
+        key += tuple(f"reach-word:{w}" for w in sorted(reach.words))
+        key += tuple(f"reach:{q}" for q in reach.qualified) + tuple(f"module:{m}" for m in sorted(reach.modules))
+    return key
 
 
 def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:

@@ -31,7 +31,7 @@ _DIGESTERS: Dict[Tuple[str, ...], Callable[[str], str]] = {}
 
 
 def verdict_key(settings: Settings, path: str, sha: str) -> str:
-    words = tuple(engine.words_for(settings, path))
+    words = tuple(engine.words_for(settings, path)) + engine.screen_key(settings, path)
     of = _DIGESTERS.get(words)
     if of is None:
         if len(_DIGESTERS) >= 4096:

@@ -31,7 +31,17 @@ import warnings
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Pattern, Set, Tuple
 
-from .call_names import _ALIASES, CLIENT_CLASSES, CLIENT_CONSTRUCTORS, DROP_INS, LIBRARIES, MODULE_FUNCTIONS, normalise
+from .call_names import (
+    _ALIASES,
+    AIOHTTP_VERBS,
+    CLIENT_CLASSES,
+    CLIENT_CONSTRUCTORS,
+    DROP_INS,
+    HTTPX_VERBS,
+    LIBRARIES,
+    MODULE_FUNCTIONS,
+    normalise,
+)
 from .spec import ALL_KINDS, Kind
 
 LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DROP_INS)
@@ -42,7 +52,7 @@ TARGET_NAMES: FrozenSet[str] = frozenset(
 )
 
 #: Stage counters for this process (the benchmark and tests read them).
-STATS = {"bytes_rejected": 0, "ast_rejected": 0, "ast_failed": 0, "candidates": 0}
+STATS = {"bytes_rejected": 0, "ast_rejected": 0, "ast_failed": 0, "candidates": 0, "no_site": 0}
 
 
 _LIBRARY = rb"(?:" + b"|".join(w.encode() for w in sorted(LIBRARY_WORDS, key=len, reverse=True)) + rb")\b"
@@ -336,26 +346,232 @@ class Verdict(NamedTuple):
     tree: Optional[ast.Module] = None
 
 
-def screen(data: bytes, extra_words: Iterable[str] = ()) -> Verdict:
+def screen(
+    data: bytes,
+    extra_words: Iterable[str] = (),
+    codemods: Optional[Iterable[str]] = None,
+    factories: Iterable[str] = (),
+    reach: Optional["FactoryReach"] = None,
+) -> Verdict:
     """Both stages. A configured extra word (``--client``) disables the ``ast`` stage for files
-    that contain it: what such a client makes a target is the codemod's business."""
+    that contain it: what such a client makes a target is the codemod's business. With
+    ``codemods`` (the selected ones), a file the ``ast`` stage passes is rejected too when none
+    of them can find a target in it (``possible_sites``; ``factories``: the names of the
+    project facts' response factories, which close-response calls targets). ``reach``: which
+    of ``extra_words`` are the names of the file's project's factories (``engine.words_for``),
+    with what a call of one needs: a file that cannot reach one is screened as if it named
+    none."""
     extra = tuple(sorted(set(extra_words)))
     if not might_contain_target(data, extra):
         STATS["bytes_rejected"] += 1
         return Verdict(False)
+    tree: Optional[ast.Module] = None
     if extra and _extra_pattern(extra).search(data):
-        STATS["candidates"] += 1
-        return Verdict(True, None, too_deep(data))
-    tree = parse_ast(data)
+        configured = tuple(w for w in extra if reach is None or w not in reach.words)
+        if reach is None or (configured and _extra_pattern(configured).search(data)):
+            STATS["candidates"] += 1
+            return Verdict(True, None, too_deep(data))
+        # Only factory names: a call can reach a factory only through an import of it or of
+        # its module, or in the factory's own module (``reaches_factory``).
+        tree = parse_ast(data)
+        if tree is None or reaches_factory(tree, reach):
+            STATS["candidates"] += 1
+            return Verdict(True, None, too_deep(data))
+    if tree is None:
+        tree = parse_ast(data)
     kinds = None if tree is None else kinds_in(tree)
     if kinds is None:
         STATS["candidates"] += 1
         return Verdict(True, None, too_deep(data))
     if kinds:
+        if codemods is not None and tree is not None and not possible_sites(tree, kinds, codemods, factories):
+            STATS["no_site"] += 1
+            return Verdict(False, kinds)
         STATS["candidates"] += 1
         return Verdict(True, kinds, None, tree)
     STATS["ast_rejected"] += 1
     return Verdict(False, kinds)
+
+
+class FactoryReach(NamedTuple):
+    """The response factories a file names (``ProjectFacts.factory_words``): their names, every
+    dotted name each is reached by (``Factory.qualified``), and the file's own module names
+    (``ProjectFacts.names_of``)."""
+
+    words: FrozenSet[str]
+    qualified: Tuple[str, ...]
+    modules: FrozenSet[str]
+
+
+def reaches_factory(tree: ast.Module, reach: FactoryReach) -> bool:
+    """Whether a call in ``tree`` may resolve to one of the factories, as close-response's
+    ``_factory_of`` resolves it: by a qualified name from an import (the factory's own, or an
+    attribute chain from its module or class: an import binding a prefix of it, relative ones
+    matched on their dotted tail), or in the factory's own module (its local binding, or
+    ``self.m()`` in its class). A star import may bind anything: it counts."""
+    for qualified in reach.qualified:
+        parts = qualified.split(".")
+        if any(".".join(parts[:i]) in reach.modules for i in range(1, len(parts))):
+            return True  # its module, or a class of it (nested ones too) holds it
+    targets = [f".{q}." for q in reach.qualified]
+    for node in _statements(tree):
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.level:
+            for alias in node.names:
+                tail = f".{node.module}.{alias.name}." if node.module else f".{alias.name}."
+                if any(tail in target for target in targets):
+                    return True
+            continue
+        for _, bound, _ in import_bindings(node):
+            if any(target.startswith(f".{bound}.") for target in targets):
+                return True
+    return False
+
+
+# -- which codemods can find a target: each one's syntactic necessary conditions, on ast ------
+#
+# A codemod's sites (fixed or reported) all come from its targets (``WrappingCodemod.
+# target_of`` for the closing codemods, ``share/targets.collect`` for share-session); a file
+# where no node meets the syntactic conditions every target meets gets no site, and no change
+# (a codemod changes a file only when it fixed a site), from any codemod, so each sees the file
+# as it is. The conditions, read from those functions (``tests/test_prefilter_sites.py``):
+#
+# - close-client: a constructor call that is the whole value of ``name = ...`` (one target, a
+#   plain name: ``target_of``);
+# - close-response: an awaited method call ``await x.get(...)``/``x.send(...)`` (aiohttp's
+#   request methods, httpx's ``send``), or a call that passes ``might_be_target`` (a name it
+#   closes: ``urlopen``, ``stream``, a response factory, an alias of one; ``stream=True`` or
+#   ``preload_content=False``, the literals ``target_of`` requires; ``opener.open(...)`` in a
+#   file that names ``build_opener``, which ``opener_open`` resolves through an import) or
+#   that names ``urlopen`` through an import, and is not the item of a ``with`` (``already_closed_item``:
+#   no site);
+# - share-session: a call of a module function through an import (``requests.get(...)``), or
+#   with a star import of a library, a call of a bare verb (reported).
+#
+# Names are resolved as ``kinds_in`` does (every import, any depth, scopes ignored): only ever
+# more candidates. Any other codemod: no rule, the file goes on.
+
+_AWAITED = AIOHTTP_VERBS | {"send"}
+#: The keyword a request method's call needs to be close-response's target, and its value (a
+#: literal: ``is_literal_true``/``is_literal_false``).
+_RESPONSE_KEYWORDS = {"stream": True, "preload_content": False}
+
+
+def _value(node: ast.AST) -> object:
+    """``True``/``False`` for those literals, else ``None``."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, bool) else None
+
+
+_STAR_VERBS = HTTPX_VERBS
+_SITE_RULES = ("close-client", "close-response", "share-session")
+
+
+def _candidate_names(codemod: str) -> FrozenSet[str]:
+    from .registry import BY_NAME
+
+    return BY_NAME[codemod].TARGETS.candidate_names
+
+
+def _last(func: ast.AST) -> Optional[str]:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def possible_sites(
+    tree: ast.Module, kinds: FrozenSet[str], codemods: Iterable[str], factories: Iterable[str] = ()
+) -> bool:
+    """Whether any codemod of ``codemods`` relevant to ``kinds`` may find a target in ``tree``
+    (False only when none can: see the rules above)."""
+    wanted = set()
+    for name in codemods:
+        if not relevant(name, kinds):
+            continue  # the engine does not run it on this file
+        if name not in _SITE_RULES:
+            return True
+        wanted.add(name)
+    if not wanted:
+        return False
+    try:
+        return _possible_sites(tree, wanted, frozenset(factories))
+    except RecursionError:
+        return True
+
+
+def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str]) -> bool:
+    bound, star, _ = _bindings(tree)
+    client = "close-client" in wanted
+    response = "close-response" in wanted
+    share = "share-session" in wanted
+    client_names = set(_candidate_names("close-client")) if client else set()
+    response_names = set(_candidate_names("close-response")) | set(factories) if response else set()
+    calls: List[ast.Call] = []
+    assigned: Set[int] = set()  # calls that are the whole value of ``name = ...``
+    in_with: Set[int] = set()  # calls that are a ``with`` item
+    awaited: Set[int] = set()
+    aliases: Dict[str, str] = {}  # asname -> the last part of the name it binds
+    opener = False  # ``build_opener`` named: ``opener.open(...)`` may be a target (``opener_open``)
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Call:
+            calls.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Assign:
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):  # type: ignore[attr-defined]
+                assigned.add(id(node.value))  # type: ignore[attr-defined]
+        elif kind is ast.withitem:
+            in_with.add(id(node.context_expr))  # type: ignore[attr-defined]
+        elif kind is ast.Await:
+            awaited.add(id(node.value))  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            opener = opener or node.attr == "build_opener"  # type: ignore[attr-defined]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for alias in node.names:  # type: ignore[attr-defined]
+                opener = opener or alias.name.rsplit(".", 1)[-1] == "build_opener"
+                if alias.asname:
+                    aliases[alias.asname] = alias.name.rsplit(".", 1)[-1]
+    for asname, name in aliases.items():
+        if name in client_names:
+            client_names.add(asname)
+        if name in response_names:
+            response_names.add(asname)
+    for call in calls:
+        func = call.func
+        last = _last(func)
+        found: Set[str] = set()
+        dotted = _dotted(func) if bound else None
+        if dotted is not None and dotted[0] in bound:
+            root, rest = dotted
+            for qualified in bound[root]:
+                kind = _kind(f"{qualified}.{rest}" if rest else qualified)
+                if kind:
+                    found.add(kind)
+        if client and id(call) in assigned and (last in client_names or Kind.CONSTRUCTOR in found):
+            return True
+        if share and (Kind.FUNCTION in found or (star and isinstance(func, ast.Name) and func.id in _STAR_VERBS)):
+            return True
+        if response:
+            if id(call) in awaited and isinstance(func, ast.Attribute) and func.attr in _AWAITED:
+                return True
+            if id(call) in in_with:
+                continue  # ``with <target>``: already closed
+            if (
+                last in response_names
+                or any(
+                    k.arg in _RESPONSE_KEYWORDS and _value(k.value) is _RESPONSE_KEYWORDS[k.arg] for k in call.keywords
+                )
+                or (
+                    opener
+                    and isinstance(func, ast.Attribute)
+                    and func.attr == "open"
+                    and isinstance(func.value, ast.Name)
+                )
+                or Kind.URLOPEN in found
+            ):
+                return True
+    return False
 
 
 @lru_cache(maxsize=32)

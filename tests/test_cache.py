@@ -1061,7 +1061,10 @@ def test_the_verdict_key_memo_follows_the_prefilter_words(tmp_path):
     for words in (("requests",), ("httpx", "requests"), ("requests",), ("requests", "requests")):
         s = settings(tmp_path, prefilter_words=words)
         key = lookup.verdict_key(s, "a.py", "0" * 64)
-        assert key == fileindex.digest(lookup.PURPOSE, sorted(set(words)), "0" * 64)
+        # the words, and what else the verdict depends on (the codemods: ``engine.screen_key``)
+        expected = sorted(set(words) | set(engine.screen_key(s, "a.py")))
+        assert any(part.startswith("codemod:") for part in expected)
+        assert key == fileindex.digest(lookup.PURPOSE, expected, "0" * 64)
         assert lookup.verdict_key(s, "a.py", "1" * 64) != key
         keys.add(key)
     assert len(keys) == 2

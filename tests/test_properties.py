@@ -164,7 +164,7 @@ def _is_subsequence(needles, haystack) -> bool:
 
 def _forced(monkeypatch):
     """Bypass the prefilter: every codemod sees every file."""
-    monkeypatch.setattr(engine, "screen", lambda data, words=(): Verdict(True, None, prefilter.too_deep(data)))
+    monkeypatch.setattr(engine, "screen", lambda data, words=(), *rest: Verdict(True, None, prefilter.too_deep(data)))
 
 
 @FUZZ
@@ -185,7 +185,7 @@ def test_prefilter_is_sound_on_generated_programs(code):
     data = (IMPORTS + code).encode()
     verdict = prefilter.screen(data)
     original = engine.screen
-    engine.screen = lambda data, words=(): Verdict(True, None, prefilter.too_deep(data))
+    engine.screen = lambda data, words=(), *rest: Verdict(True, None, prefilter.too_deep(data))
     try:
         forced = engine.process_source(data, "generated.py", engine.Settings(codemods=ALL, mode=engine.CHECK))
     finally:
@@ -226,7 +226,7 @@ def test_prefilter_per_codemod_soundness_on_spliced_snippets(snippets):
     kinds = prefilter.target_kinds(program.encode())
     assert kinds  # every snippet names a target
     original = engine.screen
-    engine.screen = lambda data, words=(): Verdict(True, None, None)
+    engine.screen = lambda data, words=(), *rest: Verdict(True, None, None)
     try:
         for name in ALL:
             forced = engine.process_source(
