@@ -238,7 +238,11 @@ DOCS = CodemodDocs(
   the client (aiohttp reads bodies later: its responses stay derived). A helper of the same
   module (or a method of the class, `self._fetch_all(s, urls)`) that keeps nothing of the
   client is no escape either (see `close-response`), and an explicit `s.close()` (`await s.close()`, `await c.aclose()`,
-  `pool.clear()`) that ends the new block is removed.
+  `pool.clear()`) that ends the new block is removed. A sync client made in only some branches of an `if`
+  and used after it (hvac's tests: `if use_session: s = requests.Session()` / `c =
+  Client(session=s)` / `else: c = Client()`, then `c` read after the `if`) gets `with
+  contextlib.ExitStack() as stack:` from the `if` and `stack.callback(s.close)` right after
+  its binding, as for `close-response`.
   **Holders**: a client passed to a call whose result keeps it (`api = Api(s, base)`,
   `api = make_api(s)`) makes that result derived too: the block covers its uses, and the
   result must not outlive the block any more than the client (returned, yielded, stored on an

@@ -289,7 +289,15 @@ DOCS = CodemodDocs(
   and after a `with` of an HTTP
   client or response whose body binds it (`async with ClientSession() as s:` /
   `r = await s.post(u)`). On those paths the response is left exactly as
-  before; on every other path it is closed. An explicit `r.close()` that ends the new block is
+  before; on every other path it is closed. **Made in only some branches of an `if`** and used
+  after it (`if stream: r = requests.get(u, stream=True)` / `lines = r.iter_lines()` / `else:
+  lines = []`, then `list(lines)`), where no `with` can start at the binding nor after the `if`:
+  `with contextlib.ExitStack() as stack:` opens at the `if` and holds it and the later uses (the
+  extent and escapes a `with` there would have), and `stack.callback(r.close)` follows the
+  binding in its branch; only for a sync close, a binding that is a statement of the branch's
+  own block with no `return`/`break`/`continue` after it in the branch, and an `if` of the
+  function's own block (`codemods/closing/stack.py`; `callback(r.close)`, not
+  `enter_context`, keeps `r` the object itself, a mock included). An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on it stays). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in
   the module; reported when both names are taken).""",
@@ -476,6 +484,10 @@ DOCS = CodemodDocs(
         "whose every `return` is such an object, for a target that makes the response "
         "(`get`, `post`, ..., `send`, `urlopen`, `open`). `closing` binds that object unchanged "
         "and calls its `close()`.",
+        "a response or client made in only some branches of an `if` and used after it: "
+        "`with contextlib.ExitStack() as stack:` from the `if` over those uses, "
+        "`stack.callback(r.close)` right after the binding: closed on every path that made it, "
+        "when the block ends, as the `with` there would close it.",
     ),
     unsafe_fixes=(
         (

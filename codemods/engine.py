@@ -550,12 +550,13 @@ def _run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[F
             yield process_path(path, settings)
         return
     chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
-    from .workers import start_context  # fork: the worker imports nothing from the current directory
+    from .workers import frozen_for_fork, start_context  # fork: the worker imports nothing from the current directory
 
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=start_context(), initializer=_init_worker, initargs=(settings,)
-    ) as pool:
-        yield from pool.map(_work, paths, chunksize=chunksize)
+    with frozen_for_fork():
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=start_context(), initializer=_init_worker, initargs=(settings,)
+        ) as pool:
+            yield from pool.map(_work, paths, chunksize=chunksize)
 
 
 def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> List[FileResult]:

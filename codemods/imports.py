@@ -104,6 +104,8 @@ def only_bound_by_import_of(codemod: Any, module: cst.Module, name: str, importe
             if bound is node and isinstance(parent.name, cst.Name) and parent.name.value == imported:
                 continue  # ``import contextlib`` / ``import contextlib as _contextlib``
             return False
+        if isinstance(parent, cst.ImportFrom) and parent.module is node:
+            continue  # ``from contextlib import redirect_stdout`` binds no ``contextlib``
         if isinstance(parent, cst.Attribute) and (
             parent.attr is node
             or (

@@ -20,6 +20,7 @@ number of workers and whichever were killed.
 from __future__ import annotations
 
 import collections
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -73,6 +74,22 @@ GC_THRESHOLD = (50_000, 10, 10)
 def tune_gc() -> None:
     """In a worker process (never the parent, whose thresholds are its caller's)."""
     gc.set_threshold(*GC_THRESHOLD)
+
+
+@contextlib.contextmanager
+def frozen_for_fork() -> Iterator[None]:
+    """Workers forked inside see the parent's objects (the project facts, the file index: millions
+    of them in a cached run over a corpus) as frozen (``gc.freeze``): their collector never
+    scans them (each full collection of a worker did, and touching them copied their pages).
+    The parent's own objects go back to its collector afterwards, unless something had frozen
+    objects before (``fileindex._load_quietly``: a large table, frozen for the run)."""
+    first = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if first:
+            gc.unfreeze()
 
 
 def _worker(conn, settings: Settings) -> None:
@@ -196,6 +213,11 @@ def start_context():
 
 
 def run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    with frozen_for_fork():
+        yield from _run_supervised(paths, settings, jobs)
+
+
+def _run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     context = start_context()
     pending: Deque[Tuple[int, str]] = collections.deque(enumerate(paths))
     chunk_size = max(1, min(16, len(paths) // (max(1, jobs) * 8) or 1))

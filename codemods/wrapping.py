@@ -122,10 +122,21 @@ class WrappingCodemod(HttpCodemod):
         return super().transform_module(tree)
 
     def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
-        return list(getattr(self, "_plans", {})) + list(getattr(self, "_hoisted", {}))
+        return (
+            list(getattr(self, "_plans", {}))
+            + list(getattr(self, "_hoisted", {}))
+            + list(getattr(self, "_callbacks", {}))  # their blocks get ``stack.callback(...)``
+        )
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
         return f"closed the {target.noun} with `{header_word(target)}`"
+
+    def stack_message(self, target: Target, plan: Plan) -> str:
+        """The fixed message of a plan with ``callbacks`` (``closing/stack.py``)."""
+        return (
+            f"closed the {target.noun} with `contextlib.ExitStack()` around the `if` only some of whose "
+            f"branches make it, and `{plan.name}.callback(...close)` right after it is made"
+        )
 
     # -- planning --------------------------------------------------------------------------
 
@@ -156,16 +167,24 @@ class WrappingCodemod(HttpCodemod):
                 )
                 continue
             self._plan_one(placement, target, stmt, block)
+        self._callbacks: Dict[cst.CSTNode, Tuple[str, str, str]] = {}
         for merged in self._merged:
-            self.fixed(merged.target.node, self.fixed_message(merged.target, merged), merged.hazard)
+            self.fixed(merged.target.node, self._message(merged), merged.hazard)
         for plans in self._plans.values():
             Placement.nest(plans)
             for plan in plans:
-                self.fixed(plan.target.node, self.fixed_message(plan.target, plan), plan.hazard)
-                if not plan.named and not plan.bound:
+                self.fixed(plan.target.node, self._message(plan), plan.hazard)
+                if plan.callbacks:
+                    self._needs_contextlib = True
+                    for stmt, bound, method in plan.callbacks:
+                        self._callbacks[stmt] = (plan.name, bound, method)
+                elif not plan.named and not plan.bound:
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == Mode.CLOSING:
                     self._needs_contextlib = True
+
+    def _message(self, plan: Plan) -> str:
+        return self.stack_message(plan.target, plan) if plan.callbacks else self.fixed_message(plan.target, plan)
 
     def unchecked_callers(self, target: Target) -> Optional[str]:
         """Why the callers of the function that hands ``target`` out are not this codemod's
@@ -214,7 +233,7 @@ class WrappingCodemod(HttpCodemod):
             return
         if target.hazard and not plan.hazard:
             plan.hazard, plan.hazard_reason = target.hazard, target.hazard_reason
-        if target.mode == Mode.CLOSING and self._contextlib_name() is None:
+        if (target.mode == Mode.CLOSING or plan.callbacks) and self._contextlib_name() is None:
             self.report(
                 target.node,
                 f"the names `contextlib` and `_contextlib` are both taken in this module; close the {target.noun} by hand",
@@ -224,6 +243,14 @@ class WrappingCodemod(HttpCodemod):
             return
         plans = self._plans.setdefault(plan.block, [])
         for other in plans:
+            if plan.callbacks and other.callbacks and other.start == plan.start:
+                # Objects made in two branches of one ``if``: one ``ExitStack``, a callback each.
+                other.end = max(other.end, plan.end)
+                other.hazard = other.hazard or plan.hazard
+                other.callbacks.extend(plan.callbacks)
+                plan.name = other.name  # (its message names the stack)
+                self._merged.append(plan)
+                return
             if plan.bound and other.bound and (other.start, other.name) == (plan.start, plan.name):
                 # Two bindings of one name (the branches of an ``if``) closed by one ``with``.
                 other.end = max(other.end, plan.end)
@@ -252,17 +279,23 @@ class WrappingCodemod(HttpCodemod):
         self._hoisted_updated[original] = updated
         return cst.Name(plan.name)
 
-    def _builder(self) -> WithBuilder:
+    def _builder(self, original: Optional[cst.CSTNode] = None) -> WithBuilder:
         contextlib = self._contextlib_name() if self._needs_contextlib else None
-        return WithBuilder(self._hoisted_updated, contextlib)
+        # ``stack.callback(s.close)`` after each binding of this block a stack closes.
+        callbacks = getattr(self, "_callbacks", {})
+        after = {}
+        if callbacks and isinstance(original, cst.IndentedBlock):
+            after = {i: callbacks[stmt] for i, stmt in enumerate(original.body) if stmt in callbacks}
+        return WithBuilder(self._hoisted_updated, contextlib, after)
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        plans = getattr(self, "_plans", {}).get(original_node)
-        if not plans:
+        plans = getattr(self, "_plans", {}).get(original_node, [])
+        builder = self._builder(original_node)
+        if not plans and not builder.callbacks:
             return updated_node
-        body = self._builder().build(_no_blank_first(updated_node.body, plans), plans, 0, updated_node.indent)
+        body = builder.build(_no_blank_first(updated_node.body, plans), plans, 0, updated_node.indent)
         return updated_node.with_changes(body=body)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:

@@ -1018,3 +1018,73 @@ def test_a_response_or_the_http_error_caught_in_its_place_gets_a_with_after_the_
     assert '            return "unavailable"\n    with res:\n        code = res.code\n' in new
     check(before, cb, after, ca)
     assert leaked(before), before
+
+
+def test_an_object_made_in_one_branch_of_an_if_closed_by_an_exit_stack(server, tmp_path):
+    """``closing/stack.py``: hvac's tests (a session made only when ``use_session``, held by
+    a client object used after the ``if``) and a streamed response made on one branch only.
+    ``with contextlib.ExitStack() as stack:`` opens at the ``if``, ``stack.callback(s.close)``
+    follows the binding: the same results and requests, nothing left open after, and an
+    error raised after the ``if`` (kept by the caller, its traceback keeping the frame
+    alive) leaves the same way and still closes the session."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+
+        class Api:
+            def __init__(self, session=None):
+                self.session = session
+                self.default = self.text  # a bound method: a reference cycle, which gc.disable() keeps
+
+            def text(self, path):
+                if self.session is None:
+                    return "-"
+                return self.session.get(URL + path).text
+
+
+        def fetch(paths, use_session, fail):
+            if use_session:
+                s = requests.Session()
+                s.headers["X-Test"] = "1"
+                api = Api(session=s)
+            else:
+                api = Api()
+            out = [api.text(p)[:8] for p in paths]
+            if fail:
+                raise ValueError(out)
+            print(len(out))
+            return out
+
+
+        def first_chunk(path, stream):
+            if stream:
+                r = requests.get(URL + path, stream=True)
+                chunks = r.iter_content(16)
+            else:
+                chunks = iter([b""])
+            chunk = next(chunks)
+            return len(chunk)
+
+
+        def main():
+            out = []
+            for use_session in (True, False):
+                out.append(fetch(["/health", "/bytes?size=64"], use_session, False))
+                try:
+                    fetch(["/health", "/status/503"], use_session, True)
+                except ValueError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    out.append(exc.args[0])
+            out.append(first_chunk("/stream?chunks=50000", True))
+            out.append(first_chunk("/health", False))
+            return out
+        """,
+    )
+    assert "    with contextlib.ExitStack() as stack:\n        if use_session:\n" in new
+    assert "            s = requests.Session()\n            stack.callback(s.close)\n" in new
+    assert "            r = requests.get(URL + path, stream=True)\n            stack.callback(r.close)\n" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before

@@ -536,3 +536,33 @@ def test_a_method_of_a_class_in_a_class_is_a_factory(tmp_path):
     deep = "class Outer:\n" + "".join(f"    {line}\n" if line else "\n" for line in NESTED.split("\n")[5:])
     root = make(tmp_path / "c", {"pkg/threatnet.py": NESTED.split("class Threatnet")[0] + deep})
     assert factories(root) == []
+
+
+@pytest.mark.parametrize(
+    "target, replaces",
+    [
+        ('"pkg.other." + name', False),  # biopython: mock.patch('Bio.Entrez.' + param), another module
+        ('f"pkg.other.{name}"', False),
+        ('f"pkg.oth{name}"', True),  # its start is only ``pkg.``: the factory's module may follow
+        ('"pkg.request." + name', True),  # anything of the factory's module
+        ('"pkg." + name', True),  # the package that holds it
+        ('"urllib." + name', True),  # a name of its library
+        ('"pk" + name', True),  # no dot: any module
+        ("target", True),
+    ],
+)
+def test_a_patch_read_in_part_replaces_a_factory_only_if_its_start_may_name_it(tmp_path, target, replaces):
+    # The test names requests (the pass records an unsettled patch only then), and hands its
+    # own object (no close()): a patch that may replace the factory makes the callers reported.
+    test = (
+        "import requests\nfrom unittest import mock\n\nfrom pkg import caller\n\n\nclass Fake:\n    pass\n\n\n"
+        f"def test(name, target):\n    with mock.patch({target}, Fake()):\n        caller.fetch('u')\n"
+    )
+    root = make(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": test})
+    sites = run(root)["pkg/caller.py"]
+    if replaces:
+        assert [a for _, a, _ in sites] == ["reported", "reported"], sites
+        assert "a test may replace the factory or the call it makes (`mock.patch(" in sites[0][2]
+    else:
+        assert [a for _, a, _ in sites] == ["fixed", "fixed"], sites
+        assert "    with request._execute_request(url) as response:\n" in (root / "pkg" / "caller.py").read_text()

@@ -287,3 +287,26 @@ def test_recursion_and_long_chains_end_unknown():
         chain += f"\n\ndef f{i}(x=0):\n    if x:\n        return {last}\n    return {last}\n"
     assert grades(chain, "f0()") is None
     assert grades(chain, "f38()") == MOCK
+
+
+def test_walk_and_children_are_ast_walk_and_iter_child_nodes_in_order():
+    from codemods.facts.standins import children, walk, walk_module
+
+    source = (
+        "import mock\n"
+        "@mock.patch('a.b', new=1)\n"
+        "def test(m, *a, k=2, **kw):\n"
+        "    try:\n        x = [i for i in m() if i]\n    except (E, F) as e:\n        del x\n"
+        "    match m:\n        case {'k': [1, *r]}:\n            pass\n"
+        "    with m() as (p, q), n:\n        m.return_value.close.assert_called_once()\n"
+        "class C(B, metaclass=M):\n    y: int = lambda: (yield)\n"
+    )
+    tree = ast.parse(source)
+    expected = list(ast.walk(tree))
+    assert [id(n) for n in walk(tree)] == [id(n) for n in expected]
+    assert walk_module(tree) is walk_module(tree)
+    assert [id(n) for n in walk_module(tree)] == [id(n) for n in expected]
+    for node in expected:
+        assert [id(c) for c in children(node)] == [id(c) for c in ast.iter_child_nodes(node)]
+    other = ast.parse("x = 1\n")
+    assert [id(n) for n in walk_module(other)] == [id(n) for n in ast.walk(other)]

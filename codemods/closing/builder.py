@@ -114,6 +114,15 @@ def _without_final_close(body: List[cst.BaseStatement], plan: Plan) -> List[cst.
     return body or [cst.SimpleStatementLine([cst.Pass()])]
 
 
+def _callback(stack: str, bound: str, method: str) -> cst.SimpleStatementLine:
+    """``stack.callback(bound.method)``."""
+    call = cst.Call(
+        cst.Attribute(cst.Name(stack), cst.Name("callback")),
+        [cst.Arg(cst.Attribute(cst.Name(bound), cst.Name(method)))],
+    )
+    return cst.SimpleStatementLine([cst.Expr(call)])
+
+
 def _is_bare_name(stmt: cst.BaseStatement, name: str) -> bool:
     return (
         isinstance(stmt, cst.SimpleStatementLine)
@@ -128,9 +137,17 @@ class WithBuilder:
     """``hoisted_updated``: each hoisted target's (already transformed) expression;
     ``contextlib``: the name ``contextlib.closing`` is reached under (``contextlib_name.py``)."""
 
-    def __init__(self, hoisted_updated: Dict[cst.CSTNode, cst.BaseExpression], contextlib: Optional[str]) -> None:
+    def __init__(
+        self,
+        hoisted_updated: Dict[cst.CSTNode, cst.BaseExpression],
+        contextlib: Optional[str],
+        callbacks: Optional[Dict[int, Tuple[str, str, str]]] = None,
+    ) -> None:
         self.hoisted_updated = hoisted_updated
         self.contextlib = contextlib
+        #: (stack, bound name, method) of ``stack.callback(bound.method)``, written after the
+        #: statement at each index of the block (``closing/stack.py``).
+        self.callbacks = callbacks or {}
 
     def build(
         self, stmts: List[cst.BaseStatement], plans: List[Plan], offset: int, indent: Optional[str]
@@ -144,6 +161,8 @@ class WithBuilder:
             plan = ordered[k] if k < len(ordered) else None
             if plan is None or plan.start != position:
                 out.append(stmts[position - offset])
+                if position in self.callbacks:
+                    out.append(_callback(*self.callbacks[position]))
                 position += 1
                 continue
             inner = [q for q in ordered[k + 1 :] if q.start <= plan.end]
@@ -160,6 +179,18 @@ class WithBuilder:
     ) -> List[cst.BaseStatement]:
         target = plan.target
         asname: Optional[cst.AsName] = cst.AsName(name=cst.Name(plan.name))
+        if plan.callbacks:
+            # ``with contextlib.ExitStack() as stack:`` from the ``if`` (``closing/stack.py``).
+            body = [body[0].with_changes(leading_lines=())] + body[1:]
+            body = [_unindent_blank_lines(stmt) for stmt in body]
+            stack = cst.Call(cst.Attribute(cst.Name(self.contextlib or "contextlib"), cst.Name("ExitStack")))
+            return [
+                cst.With(
+                    items=[cst.WithItem(item=stack, asname=asname)],
+                    body=cst.IndentedBlock(body=body, indent=indent),
+                    leading_lines=first.leading_lines,
+                )
+            ]
         if plan.named:
             assert isinstance(first, cst.SimpleStatementLine)
             value = first.body[0].value  # type: ignore[attr-defined]

@@ -218,6 +218,10 @@ WRAPPING_FUNCTIONS = frozenset(
         "itertools.chain",
         "contextlib.closing",
         "contextlib.aclosing",
+        # ``ProgressBar(iterable)``: ``self.iter = iter(iterable)``, read while it is iterated
+        # (shodan's ``with click.progressbar(r.iter_content(...)) as bar: for chunk in bar``).
+        "click.progressbar",
+        "click.termui.progressbar",
     }
 )
 

@@ -87,6 +87,11 @@ class Plan:
     #: reason when it is not applied.
     hazard: str = ""
     hazard_reason: str = ""
+    #: ``with contextlib.ExitStack() as <name>:`` from ``start`` (an ``if`` only some of
+    #: whose branches make the object, ``closing/stack.py``): (the binding statement in its
+    #: branch, the bound name, its close method) for each ``<name>.callback(<bound>.<method>)``
+    #: written right after that binding.
+    callbacks: List[Tuple[cst.BaseStatement, str, str]] = field(default_factory=list)
 
 
 @dataclass

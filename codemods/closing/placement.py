@@ -20,6 +20,7 @@ from .eager import CLOSING_METHODS
 from .escape import EscapeAnalysis
 from .hoisting import HoistOrder
 from .later import LaterWith
+from .stack import StackPlan
 from .summaries import HelperSummaries
 from .model import MetadataView, NameScope, Plan, Skip, Target, Unsafe
 
@@ -36,15 +37,16 @@ class Placement(MetadataView):
         self.helpers = HelperSummaries(codemod, self)
         self.later = LaterWith(codemod, self.helpers)
         self.hoisting = HoistOrder(codemod)
+        self.stack = StackPlan(codemod, self.helpers, self._fresh_name)
         self._taken: Dict[cst.CSTNode, Set[str]] = {}
 
-    def _fresh_name(self, scope: NameScope) -> str:
+    def _fresh_name(self, scope: NameScope, base: str = "") -> str:
         """A name new to the scope the ``with`` binds it in (``imports.scope_names``): in a
         function, names used only in other functions are free."""
         taken = self._taken.get(scope.root)
         if taken is None:
             taken = self._taken[scope.root] = scope_names(self.codemod, scope.root)
-        name = fresh_name(self.codemod.FRESH_NAME, taken, scope.fresh)
+        name = fresh_name(base or self.codemod.FRESH_NAME, taken, scope.fresh)
         scope.fresh.add(name)
         return name
 
@@ -230,6 +232,10 @@ class Placement(MetadataView):
                         # kaggle: past ``.raise_for_status()``, a use after the if stops the with.
                         branch = self._made_in_a_branch(target, block, name, self.later.used_after)
                     if branch is not None:
+                        # ``with contextlib.ExitStack()`` at the if, its callback in the branch.
+                        stacked = self.stack.plan(target, stmt, block, stmts, index, scope, name)
+                        if stacked is not None:
+                            return stacked
                         raise branch from None
                 raise
             end, escapes = retried
@@ -501,6 +507,7 @@ class Placement(MetadataView):
             changed = False
             for p in plans:
                 for q in plans:
-                    if p.start < q.start <= p.end < q.end:
+                    # (equal starts: an ``ExitStack`` at an ``if`` whose test holds a hoisted one)
+                    if p is not q and p.start <= q.start <= p.end < q.end:
                         p.end = q.end
                         changed = True

@@ -513,10 +513,15 @@ def _replaces(patch: object, factory: Factory) -> bool:
     """``patch`` may make ``factory`` return something else than a real response: it replaces
     the factory (or its class or module), anything of the factory's module (``pkg.request
     .urlopen``: pytube's tests patch the call inside the factory, and a plain ``Mock`` has no
-    ``__enter__``), a name of its library, or its target cannot be read."""
+    ``__enter__``), a name of its library, or its target cannot be read. A target read only
+    in part (``"Bio.Entrez." + param``: ``Patch.prefix``) counts when some target of that
+    start would."""
     target = getattr(patch, "target", "")
     if not target:
-        return getattr(patch, "kind", "") == "unsettled"
+        if getattr(patch, "kind", "") != "unsettled":
+            return False
+        prefix = getattr(patch, "prefix", "")
+        return not prefix or _may_replace(prefix, factory)
     for qualified in factory.qualified:
         if qualified == target or qualified.startswith(target + "."):
             return True
@@ -524,6 +529,20 @@ def _replaces(patch: object, factory: Factory) -> bool:
         if target.startswith(module + "."):
             return True
     return any(target == root or target.startswith(root + ".") for root in _LIBRARY_ROOTS.get(factory.library, ()))
+
+
+def _may_replace(prefix: str, factory: Factory) -> bool:
+    """Whether some dotted target that starts with ``prefix`` (which ends with a dot) meets
+    ``_replaces``'s rules for ``factory``: the factory itself or what holds it, a name under
+    its module, or under a library root."""
+
+    def related(name: str) -> bool:  # some target of the prefix is ``name`` or under it
+        return (name + ".").startswith(prefix) or prefix.startswith(name + ".")
+
+    for qualified in factory.qualified:
+        if qualified.startswith(prefix) or related(module_of(qualified, factory.owner)):
+            return True
+    return any(related(root) for root in _LIBRARY_ROOTS.get(factory.library, ()))
 
 
 def collect(

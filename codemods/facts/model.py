@@ -32,7 +32,8 @@ class Patch:
     was imported), ``assign`` (``requests.get = fake``, ``setattr``: a run-time swap),
     ``string`` (a dotted string of a file that also calls ``patch(name)``: maybe its target),
     ``unsettled`` (``patch(name)`` whose target the pass cannot read: ``target`` is empty and
-    ``library`` says which library the file names).
+    ``library`` says which library the file names; ``prefix``, when the target's start is
+    readable, is the dotted start it surely has: ``"Bio.Entrez." + param`` -> ``Bio.Entrez.``).
 
     ``reach``: for a patch made in a test module (``test_*.py``, ``*_test.py``, ``tests.py``),
     its real path: a patch that replaces a library function for every module (``requests.get``,
@@ -53,6 +54,7 @@ class Patch:
     text: str
     reach: str = ""
     stand_in: bool = True
+    prefix: str = ""
 
 
 @dataclass(frozen=True, order=True)

@@ -91,6 +91,52 @@ CLOSE_CHECKS = frozenset(
     }
 )
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def walk(node: ast.AST) -> List[ast.AST]:
+    """``list(ast.walk(node))``, the same nodes in the same order (breadth first, children in
+    ``iter_child_nodes`` order), without a generator per node: the facts pass walks every
+    test module's tree several times, and ``ast.walk`` was most of its time."""
+    out = [node]
+    append = out.append
+    base = ast.AST
+    for current in out:  # grows while read: breadth first, as ast.walk's deque
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, base):
+                append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, base):
+                        append(item)
+    return out
+
+
+def children(node: ast.AST) -> List[ast.AST]:
+    """``list(ast.iter_child_nodes(node))``, without its generators (the same order)."""
+    out = []
+    base = ast.AST
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, base):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(item for item in value if isinstance(item, base))
+    return out
+
+
+#: ``walk_module``'s memo: (the last module walked, its nodes); one at a time.
+_WALKED: List[object] = [None, []]
+
+
+def walk_module(tree: ast.AST) -> List[ast.AST]:
+    """``walk(tree)`` of a module, remembered for the last one (the visitor, ``StandIns`` and
+    ``close_checks`` each want every node of the same tree). Callers must not change it."""
+    if _WALKED[0] is not tree:
+        _WALKED[0], _WALKED[1] = tree, walk(tree)
+    return _WALKED[1]  # type: ignore[return-value]
+
+
 _DEPTH = 16  # nested reads (a name, a call, a return: each one); cycles end here
 
 
@@ -114,7 +160,7 @@ class StandIns:
     def __init__(self, tree: ast.Module, dotted: Callable[[ast.AST], Optional[str]]) -> None:
         self.tree = tree
         self.dotted = dotted
-        self.functions = [n for n in ast.walk(tree) if isinstance(n, _FUNCTIONS)]
+        self.functions = [n for n in walk_module(tree) if isinstance(n, _FUNCTIONS)]
         self.classes: Dict[str, List[ast.ClassDef]] = {}
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
@@ -141,7 +187,7 @@ class StandIns:
         found = self._stores.get(id(scope))
         if found is None:
             found = {}
-            todo = list(ast.iter_child_nodes(scope))
+            todo = children(scope)
             while todo:
                 node = todo.pop()
                 if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -150,7 +196,7 @@ class StandIns:
                     if not isinstance(node, ast.Lambda):
                         found.setdefault(node.name, []).append(node)
                     todo.extend(node.decorator_list if not isinstance(node, ast.Lambda) else ())
-                    for inner in ast.walk(node):
+                    for inner in walk(node):
                         if isinstance(inner, (ast.Global, ast.Nonlocal)):
                             for name in inner.names:
                                 found.setdefault(name, []).append(inner)
@@ -162,7 +208,7 @@ class StandIns:
                         found.setdefault(name, []).append(node)
                 elif isinstance(node, ast.ExceptHandler) and node.name:
                     found.setdefault(node.name, []).append(node)
-                todo.extend(ast.iter_child_nodes(node))
+                todo.extend(children(node))
             self._stores[id(scope)] = found
         return found
 
@@ -199,7 +245,7 @@ class StandIns:
             if not before:
                 return None
             last = max(before, key=lambda s: (getattr(s, "lineno", 0), getattr(s, "col_offset", 0)))
-            for loop in ast.walk(scope):
+            for loop in walk(scope):
                 if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) and loop.lineno <= line <= (
                     loop.end_lineno or 0
                 ):
@@ -418,7 +464,7 @@ def close_checks(tree: ast.AST) -> List[Tuple[ast.Attribute, int]]:
     ``close.call_count``): a test that counts the calls of a stand-in's ``close()``, which
     ``contextlib.closing`` adds one to. (The ``X.close`` node, its line.)"""
     out = []
-    for node in ast.walk(tree):
+    for node in walk_module(tree):
         if (
             isinstance(node, ast.Attribute)
             and node.attr in CLOSE_CHECKS

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
 from .model import LIBRARIES, Change, Patch
-from .standins import CLOSE, MOCK, RESPONSE_CALLS, StandIns, close_checks, is_mock_class
+from .standins import CLOSE, MOCK, RESPONSE_CALLS, StandIns, close_checks, children, is_mock_class, walk, walk_module
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
 _PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
@@ -26,6 +26,7 @@ _ENV_KEYS = frozenset(
 )
 _NOT_TARGETS = frozenset({"create", "spec", "spec_set", "autospec", "new_callable"})
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_NAMES = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")  # one or more
 #: Standard-library packages that hold HTTP clients: a patch under them may replace one.
 _HTTP_STDLIB = frozenset({"urllib", "http"})
 
@@ -138,7 +139,7 @@ class _FileFacts(_Names):
         self.libs = libs
         self.patches = patches
         self.changes = changes
-        self.unsettled: List[Tuple[int, str]] = []
+        self.unsettled: List[Tuple[int, str, str]] = []  # (line, text, prefix: ``Patch.prefix``)
         self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
@@ -177,18 +178,18 @@ class _FileFacts(_Names):
         name = self._literal(attr)
         if base is None or name is None:
             if any(lib in ast.dump(obj) for lib in LIBRARIES) and self.libs:
-                self.unsettled.append((node.lineno, text))
+                self.unsettled.append((node.lineno, text, ""))
             return
         if not any(p in LIBRARIES for p in base.split(".")) and any(lib in ast.dump(obj) for lib in LIBRARIES):
             # self.requests, a fixture named requests_module: an object we cannot name
-            self.unsettled.append((node.lineno, text))
+            self.unsettled.append((node.lineno, text, ""))
             return
         self.add_patch(node, f"{base}.{name}", kind, text)
 
     def run(self) -> None:
         nodes: List[ast.AST] = []
         if self.lines is None:
-            nodes = list(ast.walk(self.tree))
+            nodes = list(walk_module(self.tree))
         else:
             _select(self.lines, self.tree.body, nodes)
         self._imports(nodes)
@@ -233,15 +234,16 @@ class _FileFacts(_Names):
                         )
                     )
             else:
-                for line, text in self.unsettled:
+                for line, text, prefix in self.unsettled:
                     for lib in self.libs:
+                        where = f"{self.where}:{line}"
                         self.patches.add(
-                            Patch(self.project, "", "unsettled", lib, f"{self.where}:{line}", text, self.reach)
+                            Patch(self.project, "", "unsettled", lib, where, text, self.reach, True, prefix)
                         )
 
     def _library_strings(self) -> List[Tuple[int, str]]:
         out = []
-        for node in ast.walk(self.tree):
+        for node in walk_module(self.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 value = node.value.strip(".")
                 if _DOTTED.match(value) and any(p in LIBRARIES for p in value.split(".")):
@@ -367,19 +369,33 @@ class _FileFacts(_Names):
         if value is not None:
             self.add_patch(node, value, "mock", text)
         elif not self._outside_the_libraries(target):
-            self._unsettled(node, text)
+            self._unsettled(node, text, self._dotted_start(target))
+
+    def _head(self, target: ast.AST) -> Optional[str]:
+        """The readable start of a target only partly readable (``f"os.{name}"``,
+        ``"shutil." + name``)."""
+        if isinstance(target, ast.JoinedStr) and target.values:
+            first = target.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                return first.value
+        elif isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
+            return self._literal(target.left)
+        return None
+
+    def _dotted_start(self, target: ast.AST) -> str:
+        """The dotted names, dot included, every value of a partly readable target starts with
+        (``"Bio.Entrez." + param``, ``f"pkg.mod.re{x}"`` -> ``pkg.mod.``); empty when unknown."""
+        head = self._head(target)
+        if not head or "." not in head:
+            return ""
+        start = head.rsplit(".", 1)[0]
+        return start + "." if _NAMES.match(start) else ""
 
     def _outside_the_libraries(self, target: ast.AST) -> bool:
         """A target only partly readable whose readable start names a standard-library module
         that holds no HTTP client (``f"os.{name}"``, ``"shutil." + name``): whatever the rest
         is, the patch replaces an attribute of that module, never a library's binding."""
-        head: Optional[str] = None
-        if isinstance(target, ast.JoinedStr) and target.values:
-            first = target.values[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                head = first.value
-        elif isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
-            head = self._literal(target.left)
+        head = self._head(target)
         if not head or "." not in head:
             return False
         module = head.rsplit(".", 1)[0]
@@ -391,9 +407,9 @@ class _FileFacts(_Names):
             and top != self.package.split(".")[0]  # a project's own package of that name
         )
 
-    def _unsettled(self, node: ast.Call, text: str) -> None:
+    def _unsettled(self, node: ast.Call, text: str, prefix: str = "") -> None:
         if self.libs:
-            self.unsettled.append((node.lineno, text))
+            self.unsettled.append((node.lineno, text, prefix))
 
     def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
         keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]
@@ -445,12 +461,12 @@ def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST])
                         if _touched(lines, child):
                             for name, part in ast.iter_fields(child):
                                 if name != "body" and isinstance(part, ast.AST):
-                                    out.extend(ast.walk(part))
+                                    out.extend(walk(part))
                         _select(lines, child.body, out)
             elif touched:
                 for part in value if isinstance(value, list) else [value]:
                     if isinstance(part, ast.AST):
-                        out.extend(ast.walk(part))
+                        out.extend(walk(part))
         if touched:
             out.append(st)
 
@@ -588,7 +604,7 @@ def chosen_results(tree: ast.Module, stand_ins: StandIns) -> Tuple[List[Tuple[Sp
     todo: List[Tuple[ast.AST, Tuple[ast.AST, ...]]] = [(tree, ())]
     while todo:
         node, stack = todo.pop()
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             found: List[Tuple[ast.AST, Optional[int], int]] = []
             if isinstance(child, ast.Assign):
                 for target in child.targets:
@@ -664,12 +680,10 @@ def _scope_of(target: ast.AST, stack: Tuple[ast.AST, ...]) -> Optional[Span]:
 def _patch_binding(function: ast.AST, name: str) -> Optional[int]:
     """The line of the patch call whose mock ``name`` is, when the function binds it once and
     there (``with mock.patch(...) as name:``, ``name = mocker.patch(...)``)."""
-    stores = [
-        n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
-    ]
+    stores = [n for n in walk(function) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
     if len(stores) != 1:
         return None
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is stores[0] and isinstance(item.context_expr, ast.Call):
