@@ -150,3 +150,30 @@ def test_the_import_graph_answer_is_memoised_per_facts(tmp_path, monkeypatch):
     model._DIGESTS[0] = None
     index.seen.clear()
     assert dict(facts.file_key(test))[str(mod)] != dict(first)[str(mod)]
+
+
+def test_the_quick_gitignore_spec_answers_as_the_spec():
+    """``discover._QuickSpec``: the union of the patterns rejects what none matches, the spec
+    decides the rest (negations, directory patterns, precedence): the same answers."""
+    import itertools
+
+    import pathspec
+
+    from codemods.discover import _spec
+
+    gitignores = [
+        ["*.pyc", "build/", "!keep.py", "/docs/_build", "**/node_modules/**", "a[bc]?.py"],
+        ["*", "!*/", "!*.py", "tests/data/"],
+        ["# only a comment", "", "\\#odd.py", "foo/**/bar.py", "!foo/x/bar.py", "/top.py"],
+        ["gen_*.py", "!gen_keep.py", "sub/", "!sub/"],
+        [],
+    ]
+    names = ["a.py", "ab1.py", "keep.py", "top.py", "bar.py", "#odd.py", "gen_x.py", "gen_keep.py", "x.pyc"]
+    dirs = ["", "build/", "docs/_build/", "docs/", "node_modules/", "foo/", "foo/x/", "foo/y/z/", "sub/", "tests/data/"]
+    for lines in gitignores:
+        quick, spec = _spec(lines), pathspec.GitIgnoreSpec.from_lines(lines)
+        assert quick.union is not None, lines
+        for directory, name in itertools.product(dirs, names):
+            for path in (directory + name, directory):
+                if path:
+                    assert quick.match_file(path) == spec.match_file(path), (lines, path)
