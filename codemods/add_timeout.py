@@ -15,7 +15,8 @@ from typing import Any, List, Optional, Union
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from .base import HttpCodemod, Option
+from . import catalog
+from .base import HttpCodemod
 from .calls import REQUESTS_VERBS, HttpCall, keyword
 from .docs import CodemodDocs, Example, ExampleKind
 from .imports import global_scope
@@ -162,34 +163,22 @@ DOCS = CodemodDocs(
 )
 
 
+INFO = catalog.ADD_TIMEOUT
+
+
 class AddTimeout(HttpCodemod):
     DOCS = DOCS
-    NAME = "add-timeout"
+    NAME = INFO.name
     TARGETS = TargetSpec(
         module_wide=HTTP_LIBRARIES | {"socket.setdefaulttimeout"},
         consulted=frozenset({"socket.setdefaulttimeout"}),
     )
     MODULE_WIDE = TARGETS.module_wide
-    DESCRIPTION = "Add an explicit timeout= to requests and urllib.request.urlopen calls."
-    WHY = (
-        "requests has no default timeout and urlopen uses the socket default (none): a server "
-        "that accepts a connection and never answers makes the call hang forever."
-    )
-    FIX = (
-        "Adds `timeout=<value>` (default 60 seconds) to calls that pass none. Changes behaviour: "
-        "a call that used to wait forever now raises a timeout error, so it runs only when "
-        "selected. Calls passing `timeout` (even `timeout=None`) are left alone; calls with "
-        "`**kwargs` or `*args` are reported, since the timeout may already be inside them."
-    )
-    DEFAULT = False
-    OPTIONS = (
-        Option("timeout", "60", "timeout to add: seconds, or a (connect, read) pair"),
-        Option(
-            "timeout-constant",
-            "",
-            "pass timeout=NAME, NAME a module-level constant (defined after the imports if new)",
-        ),
-    )
+    DESCRIPTION = INFO.description
+    WHY = INFO.why
+    FIX = INFO.fix
+    DEFAULT = INFO.default
+    OPTIONS = INFO.options
 
     def __init__(self, context: Any, **options: Any) -> None:
         super().__init__(context, **options)

@@ -93,7 +93,8 @@ def count_lines(files: Sequence[str]) -> int:
 
 
 def default_commands() -> List[str]:
-    return [f"{cls.__module__.split('.')[-1]}.{cls.__name__}" for cls in registry.CODEMODS if cls.DEFAULT]
+    loaded = [registry.class_of(c) for c in registry.CODEMODS if c.DEFAULT]
+    return [f"{cls.__module__.split('.')[-1]}.{cls.__name__}" for cls in loaded]
 
 
 class PlainMetadata(VisitorBasedCodemodCommand):

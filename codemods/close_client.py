@@ -12,6 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
+from . import catalog
 from .calls import CLIENT_CONSTRUCTORS
 from .facts import ProjectFacts
 from .spec import Kind, TargetSpec
@@ -336,22 +337,16 @@ DOCS = CodemodDocs(
 _CLOSING_CLIENTS = frozenset({"requests.Session", "httpx.Client"})
 
 
+INFO = catalog.CLOSE_CLIENT
+
+
 class CloseClient(WrappingCodemod):
     DOCS = DOCS
-    NAME = "close-client"
-    DESCRIPTION = "Close HTTP clients created inside a function with `with` / `async with`."
-    WHY = (
-        "A Session/Client/ClientSession/PoolManager made in a function and never closed keeps "
-        "its pooled connections open until the garbage collector finds it."
-    )
-    FIX = (
-        "Turns `client = <constructor>` inside a function into `with <constructor> as client:` "
-        "(`async with` for httpx.AsyncClient and aiohttp.ClientSession) around the statements "
-        "up to its last use: the client and its connections are closed when that block ends. "
-        "Module-level clients are left alone; clients that may be used after the block "
-        "(returned, stored, captured) are reported."
-    )
-    DEFAULT = True
+    NAME = INFO.name
+    DESCRIPTION = INFO.description
+    WHY = INFO.why
+    FIX = INFO.fix
+    DEFAULT = INFO.default
     MODULE_LEVEL = False
     FRESH_NAME = "client"
 

@@ -14,6 +14,7 @@ from typing import Any, List, Optional
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
+from . import catalog
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
 from .closing.factory import star_factory
 from .closing.held import HeldClients
@@ -534,22 +535,16 @@ DOCS = CodemodDocs(
 )
 
 
+INFO = catalog.CLOSE_RESPONSE
+
+
 class CloseResponse(WrappingCodemod):
     DOCS = DOCS
-    NAME = "close-response"
-    DESCRIPTION = "Close streamed responses (requests, urlopen, httpx, aiohttp, urllib3) with `with`."
-    WHY = (
-        "A streamed or unread response keeps its connection checked out until it is closed; "
-        "a path that forgets (an early return, an exception) leaks one connection per call."
-    )
-    FIX = (
-        "Wraps the statements that use the response, up to the last one, in `with <call> as r:` "
-        "(`async with` for aiohttp and httpx's async streams, `contextlib.closing` for httpx's "
-        "`send(stream=True)`, `try/finally: await r.aclose()` for its async form). The response "
-        "is closed when that block ends, on every path, instead of when the garbage collector "
-        "finds it. Sites where the response may be used after the block are reported instead."
-    )
-    DEFAULT = True
+    NAME = INFO.name
+    DESCRIPTION = INFO.description
+    WHY = INFO.why
+    FIX = INFO.fix
+    DEFAULT = INFO.default
     FRESH_NAME = "response"
 
     TARGETS = TargetSpec(

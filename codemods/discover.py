@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import pathspec
+import pathspec.util
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -97,12 +99,46 @@ def _broken_link(path: str) -> str:
     return "dangling symlink"
 
 
-def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+def _spec(patterns: Iterable[str]) -> "_QuickSpec":
     # GitIgnoreSpec follows git's own precedence rules (a re-included file stays included).
-    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+    return _QuickSpec(pathspec.GitIgnoreSpec.from_lines(list(patterns)))
 
 
-def _gitignore(directory: str) -> Optional[pathspec.PathSpec]:
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+
+class _QuickSpec:
+    """A ``GitIgnoreSpec`` whose ``match_file`` first asks one regular expression, the union
+    of its patterns' own: a path none of them matches matches no pattern, so the spec does not
+    match it (most paths of a walk), and only the others go through the spec's precedence
+    rules (a loop over every pattern in Python). Without a union (a pattern it cannot join),
+    every path goes to the spec."""
+
+    def __init__(self, spec: pathspec.PathSpec) -> None:
+        self.spec = spec
+        self.union: Optional["re.Pattern[str]"] = None
+        parts = []
+        for pattern in spec.patterns:
+            if getattr(pattern, "include", None) is None:
+                continue  # a no-op pattern (a comment, a blank line) is never consulted
+            regex = getattr(pattern, "regex", None)
+            if regex is None or not isinstance(regex.pattern, str) or regex.flags != re.UNICODE:
+                return
+            if "(?P=" in regex.pattern:
+                return
+            parts.append("(?:" + _NAMED_GROUP.sub("(?:", regex.pattern) + ")")
+        try:
+            self.union = re.compile("|".join(parts)) if parts else re.compile(r"(?!)")
+        except re.error:
+            self.union = None
+
+    def match_file(self, path: str) -> bool:
+        if self.union is not None and self.union.search(pathspec.util.normalize_file(path)) is None:
+            return False
+        return self.spec.match_file(path)
+
+
+def _gitignore(directory: str) -> Optional["_QuickSpec"]:
     path = os.path.join(directory, ".gitignore")
     if not os.path.isfile(path):  # never open a FIFO or a device (open would block or stream)
         return None
@@ -162,7 +198,7 @@ class _Walker:
         self.seen_files.add(real)
         self.result.files.append(path)
 
-    def ignored_by_git(self, path: str, is_dir: bool, ignores: List[Tuple[str, pathspec.PathSpec]]) -> bool:
+    def ignored_by_git(self, path: str, is_dir: bool, ignores: List[Tuple[str, _QuickSpec]]) -> bool:
         for base, spec in ignores:
             rel = below(path, base).replace(os.sep, "/")
             if is_dir:
@@ -172,7 +208,7 @@ class _Walker:
         return False
 
     def walk_root(self, root: str) -> None:
-        ignores: List[Tuple[str, pathspec.PathSpec]] = []
+        ignores: List[Tuple[str, _QuickSpec]] = []
         if self.use_gitignore:
             top = _repository_root(root)
             if top is not None:

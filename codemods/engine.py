@@ -12,22 +12,21 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
-
-import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.metadata import MetadataWrapper
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from . import prefilter, prune, registry
-from .base import FILE_KEY, FIXED, REPORTED, FileContext, Site, resolve_line_refs
-from .formatting import format_changed
 from .enums import StrEnum
-from .libcst_compat import flat_skip_first
+from .formatting import format_changed
 from .linediff import _line_map, unified_diff
 from .prefilter import relevant, screen, target_kinds
 from .share.shared_import import shared_imports
-from .tree import LazyMetadata
+from .sites import FILE_KEY, FIXED, REPORTED, FileContext, Site, resolve_line_refs
 from .sources import SourceError, decode, read_source, write_atomic
+
+if TYPE_CHECKING:  # libcst is imported when a file needs it: a run of cache hits never does
+    import libcst as cst
+
+    from .tree import LazyMetadata
 
 
 class Status(StrEnum):
@@ -131,10 +130,20 @@ class FileResult:
         return self.path
 
 
-def parse(data: bytes) -> cst.Module:
+def parse(data: bytes) -> "cst.Module":
+    import libcst
+
     global PARSE_COUNT
     PARSE_COUNT += 1
-    return cst.parse_module(data)
+    return libcst.parse_module(data)
+
+
+def load_libcst() -> None:
+    """Import what a file that reaches libcst needs (libcst, every codemod): once, in the
+    parent before worker processes fork, so that they share it instead of each importing it."""
+    from . import libcst_compat, tree  # noqa: F401
+
+    registry.load_all()
 
 
 # -- one file ------------------------------------------------------------------------------
@@ -215,7 +224,9 @@ class _FileRun:
         except Exception as exc:
             if hidden is not None:
                 return _without_hiding(self.data, self.path, settings)
-            if isinstance(exc, cst.ParserSyntaxError):
+            from libcst import ParserSyntaxError
+
+            if isinstance(exc, ParserSyntaxError):
                 return _syntax_error(self.result, self.data, exc)
             if isinstance(exc, RecursionError):
                 return _error(self.result, "cannot parse: nesting too deep")
@@ -227,7 +238,8 @@ class _FileRun:
         return None
 
     def codemods(self) -> Optional[FileResult]:
-        for cls in registry.ordered(self.settings.codemods):
+        for entry in registry.ordered(self.settings.codemods):
+            cls = registry.class_of(entry)
             if not relevant(cls.NAME, self.kinds):
                 continue  # no name this codemod acts on: skip its transform and metadata
             ended = self.codemod(cls)
@@ -244,6 +256,12 @@ class _FileRun:
             except Exception as exc:
                 return _error(result, f"internal error: {result.applied[-1]} produced code that does not parse ({exc})")
             self.stale = None
+        from libcst.codemod import CodemodContext
+        from libcst.metadata import MetadataWrapper
+
+        from .libcst_compat import flat_skip_first
+        from .tree import LazyMetadata
+
         tree = self.tree
         assert tree is not None
         if self.lazy is None or self.lazy.module is not tree:
@@ -329,7 +347,7 @@ def _same_line(line: int) -> int:
     return line
 
 
-def _syntax_error(result: FileResult, data: bytes, exc: cst.ParserSyntaxError) -> FileResult:
+def _syntax_error(result: FileResult, data: bytes, exc: "cst.ParserSyntaxError") -> FileResult:
     """LibCST's native parser often points past the error; when the running interpreter
     rejects the file too, its message and position are the more precise ones."""
     try:
@@ -520,6 +538,8 @@ def _run_looked_up(paths: Sequence[str], settings: Settings, jobs: int) -> Itera
 
 
 def _run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    if paths and ((jobs > 1 and len(paths) > 1) or settings.file_time_limit or settings.file_memory_limit):
+        load_libcst()  # before the workers fork (a run of cache hits has no paths left here)
     if paths and (settings.file_time_limit or settings.file_memory_limit):
         from .workers import run_supervised
 

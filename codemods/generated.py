@@ -21,7 +21,7 @@ import os
 from dataclasses import replace
 from typing import Dict, Iterable, Iterator, List, Sequence, Set
 
-from .base import FIXED, SAFE, Site
+from .sites import FIXED, SAFE, Site
 from .engine import CHANGED, ERROR, WRITE, FileResult, Settings
 from .linediff import unified_diff
 from .share.package_client import EXPORTS, PackageClient, plan_layout, render

@@ -109,6 +109,12 @@ def _run_cached(
     paths: Sequence[str], settings: Settings, run_rest: Callable[[List[str]], Iterable[FileResult]]
 ) -> Iterator[FileResult]:
     index = shared(settings.cache_dir)
+    if index is not None and settings.codemods:
+        # Each file's ``stat`` first (the lookups below then find it in ``index.seen``): the
+        # results cache's key of a candidate lists its project's files (``style.
+        # _imported_names``), and those of the run need no ``lstat`` of their own then.
+        for path in paths:
+            index.known(path)
     ready: Dict[int, FileResult] = {}
     seen: Dict[int, Optional[str]] = {}
     keys: Dict[str, str] = {}

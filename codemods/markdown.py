@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from .base import UNSAFE, Site
+from .sites import UNSAFE, Site
 from .engine import CHANGED, ERROR, WRITE, FileResult
 from .report import reported_files, tool_version
 

@@ -31,7 +31,7 @@ import warnings
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Pattern, Set, Tuple
 
-from .calls import (
+from .call_names import (
     _ALIASES,
     AIOHTTP_VERBS,
     CLIENT_CLASSES,

@@ -13,11 +13,11 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Type
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
-from .base import FIXED, HttpCodemod, Site
+from .sites import FIXED, Site
 from .engine import CHANGED, CHECK, DIFF, ERROR, SKIPPED, WRITE, FileResult
 
 
@@ -256,7 +256,7 @@ def reported_files(results: Sequence[FileResult]) -> List[FileResult]:
 def to_json(
     results: Sequence[FileResult],
     totals: Totals,
-    codemods: Sequence[Type[HttpCodemod]],
+    codemods: Sequence[Any],
     command: str = "",
     mode: str = WRITE,
 ) -> Dict[str, Any]:
@@ -366,7 +366,7 @@ def emit(
     output: Optional[str],
     quiet: bool,
     verbose: bool,
-    codemods: Sequence[Type[HttpCodemod]],
+    codemods: Sequence[Any],
     command: str,
     color: Optional[bool] = None,
 ) -> None:

@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from .base import FIXED, UNSAFE, Site
+from .sites import FIXED, UNSAFE, Site
 from .docs import sarif_help
 from .engine import CHANGED, CHECK, ERROR, WRITE, FileResult, Settings, process_source
 from .report import reported_files, tool_version

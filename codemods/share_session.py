@@ -37,7 +37,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from .base import HttpCodemod, Option
+from . import catalog
+from .base import HttpCodemod
 from .spec import HTTP_LIBRARIES, Kind, TargetSpec
 from .facts import CallSite, ProjectFacts, lower_bound_at_least, version_specifier
 from .imports import ModuleImports, dotted
@@ -68,9 +69,12 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLIENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
+INFO = catalog.SHARE_SESSION
+
+
 class ShareSession(HttpCodemod):
     DOCS = DOCS
-    NAME = "share-session"
+    NAME = INFO.name
     #: ``share/facts.py`` looks for patches, environment changes and forks module-wide.
     TARGETS = TargetSpec(
         kinds=frozenset({Kind.FUNCTION, Kind.STAR}),
@@ -78,48 +82,11 @@ class ShareSession(HttpCodemod):
         consulted=CONSULTED,
     )
     MODULE_WIDE = TARGETS.module_wide
-    DESCRIPTION = (
-        "Route bare requests.get()/httpx.get() calls through one shared, cookie-isolated "
-        "client so connections are reused."
-    )
-    WHY = (
-        "requests.get(url) creates and closes a whole Session per call (httpx.get a Client): "
-        "every call opens a new TCP connection, and with TLS a new handshake."
-    )
-    FIX = (
-        "Creates one client per package (a private module its modules import; scripts: one per "
-        "module, after the imports) or per function (a `with` block) and "
-        "rewrites the calls to `<client>.<verb>(...)` with the same arguments. The client stores "
-        "no cookies, as bare calls never carried cookies from one call to the next. Connections "
-        "are reused; a module-level client is shared by threads and lives until the process "
-        "exits (it is not closed by an atexit handler). Calls that a test of the project mocks "
-        '(`mock.patch("mod.requests.get")`, `monkeypatch.setattr`, a conftest\'s '
-        "`requests.get = fake`) or that `requests_cache` caches are left alone and reported "
-        "with the test's path:line."
-    )
-    DEFAULT = True
-    OPTIONS = (
-        Option(
-            "session-scope",
-            "package",
-            "one shared client per package (a module's own outside packages), per module, or a `with` client per function",
-            ("package", "module", "function"),
-        ),
-        Option("session-name", "", "name of the generated client (default _session/_client)"),
-        Option("client", "", "MODULE:NAME of an existing shared client to use instead"),
-        Option(
-            "client-library",
-            "requests",
-            "library of the --client object",
-            ("requests", "httpx", "niquests", "httpx2"),
-        ),
-        Option("keep-cookies", False, "let the shared client carry cookies between calls"),
-        Option(
-            "requests-version",
-            "",
-            "the requests the project runs (`>=2.32`, `2.31.0`); default: its declared dependencies",
-        ),
-    )
+    DESCRIPTION = INFO.description
+    WHY = INFO.why
+    FIX = INFO.fix
+    DEFAULT = INFO.default
+    OPTIONS = INFO.options
 
     def __init__(self, context: Any, **options: Any) -> None:
         super().__init__(context, **options)

@@ -463,6 +463,14 @@ def _file_pairs(entry: "os.DirEntry[str]", index: Any, memo_key: Callable[[str],
     out of the tree is not the project's source."""
     full = entry.path
     try:
+        if index is not None and entry.is_file(follow_symlinks=False):
+            # A regular file (the listing's type: no ``lstat``) this run already found
+            # unchanged (``FileIndex.seen``: the lookups stat every file of the run first).
+            sha = index.seen.get(full)
+            if sha is not None:
+                pairs = index.get(full, _FROM_IMPORTS_MEMO[0], memo_key(sha))
+                if pairs is not fileindex.MISSING:
+                    return pairs
         st = entry.stat(follow_symlinks=False)
         if not stat.S_ISREG(st.st_mode):
             return None

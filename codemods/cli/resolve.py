@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import click
-from libcst.codemod import CodemodContext
 
 from .. import config, engine, registry
 from .args import CommandArgs
@@ -150,6 +149,11 @@ def resolve_options(cli_values: Dict[str, Any], cfg: Dict[str, Any], names: Sequ
             if value is None:
                 continue
             values[option.name] = value
+        if not values:
+            options[cls.NAME] = values  # the defaults: valid (and the codemod is not loaded)
+            continue
+        from libcst.codemod import CodemodContext
+
         try:
             cls(CodemodContext(), **values)  # validates the values
         except ValueError as exc:

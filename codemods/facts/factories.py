@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ..calls import REQUESTS_VERBS
+from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
 from .visitor import _Names
 

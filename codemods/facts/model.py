@@ -119,6 +119,17 @@ class ProjectFacts:
     parsed: int = 0  # how many of them it parsed with ast
 
     def __cache_key__(self) -> str:
+        """A digest of every fact but the statistics (memoised: the results cache's key and
+        ``file_key``'s memo ask for it)."""
+        known = _CACHE_KEYS.get(id(self))
+        if known is not None and known[0] is self:
+            return known[1]
+        found = self._cache_key()
+        _CACHE_KEYS.clear()  # one run's facts at a time
+        _CACHE_KEYS[id(self)] = (self, found)
+        return found
+
+    def _cache_key(self) -> str:
         digest = hashlib.sha256()
         parts = (
             self.projects,
@@ -177,22 +188,46 @@ class ProjectFacts:
         real = _real(path)
         if self.project_of_real(real) is None:
             return []
+        from ..fileindex import current
+
+        index = current()
         out = []
-        for other in sorted(self._graph()[0].imported(real)):
+        for other in self._imported(path, real, index):
             if other == real:
                 continue
             memo = _DIGESTS[0]
             digest = memo.get(other) if memo is not None else None
+            if digest is None:
+                # The file index's SHA-256 when its ``stat`` signature is the one recorded
+                # (the shortcut every lookup takes), else the bytes read.
+                digest = index.known(other) if index is not None else None
             if digest is None:
                 try:
                     with open(other, "rb") as handle:
                         digest = hashlib.sha256(handle.read()).hexdigest()
                 except OSError:
                     digest = "unreadable"
-                if memo is not None:
-                    memo[other] = digest
+            if memo is not None:
+                memo[other] = digest
             out.append((other, digest))
         return out
+
+    def _imported(self, path: str, real: str, index: Any) -> List[str]:
+        """``sorted(ImportGraph.imported(real))``, memoised in the file index (``index``) with
+        the file at ``path``, under these facts' ``__cache_key__`` (which holds every import,
+        name and project the graph is built from) and ``real``: a warm run builds no graph."""
+        key = None
+        if index is not None:
+            from ..fileindex import MISSING, digest
+
+            key = digest(_IMPORTED, [real], self.__cache_key__())
+            found = index.get(path, _IMPORTED, key)
+            if found is not MISSING and isinstance(found, list) and all(isinstance(f, str) for f in found):
+                return found
+        value = sorted(self._graph()[0].imported(real))
+        if index is not None and key is not None:
+            index.put(path, _IMPORTED, key, value)
+        return value
 
     def bound_once(self, path: str, name: str) -> bool:
         """Whether the project of ``path`` binds the method name ``name`` once only (one
@@ -527,6 +562,10 @@ class ProjectFacts:
 EMPTY = ProjectFacts()
 _INDEXES: Dict[int, Tuple[ProjectFacts, Dict[Tuple[str, str], List[Patch]]]] = {}
 _GRAPHS: Dict[int, Any] = {}
+#: id(facts) -> (facts, its ``__cache_key__``).
+_CACHE_KEYS: Dict[int, Any] = {}
+#: The file index's memo of ``ProjectFacts._imported`` (its purpose).
+_IMPORTED = "imported-by-facts"
 _NAMES: Dict[int, Any] = {}
 _MEMBERS: Dict[int, Any] = {}
 #: id(facts) -> (facts, the real paths the pass read, project -> ``_imported_names``).

@@ -25,7 +25,7 @@ def modules_of(targets) -> List[str]:
 
 def api_of(module: str) -> str:
     """requests or httpx: the API ``module`` keeps."""
-    from ..calls import DROP_INS
+    from ..call_names import DROP_INS
 
     return DROP_INS.get(module, module)
 

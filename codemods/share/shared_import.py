@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from ..calls import DROP_INS
+from ..call_names import DROP_INS
 from ..prefilter import GENERATED_WORD, imports_generated
 from .package_client import EXPORTS, MARKER, MODULE_BASE
 
