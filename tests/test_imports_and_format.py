@@ -851,3 +851,14 @@ def test_no_blank_line_is_put_back_at_the_top_of_a_file():
     assert _two_before_top_level("import a\n\n\ndef f():\n    pass\n", "import a\n\ndef f():\n    pass\n") == (
         "import a\n\n\ndef f():\n    pass\n"
     )
+
+
+def test_a_parenthesised_from_import_with_a_paren_in_a_comment_lists_every_name():
+    # ``# noqa: F401 (re-exported)`` after the ``(`` does not end the list: the names after it
+    # are imported too (the byte screens of the facts pass and of the import cleanup).
+    from codemods import style
+    from codemods.facts import screen
+
+    data = b"from .sites import (  # noqa: F401  (re-exported: x)\n    A,\n    B,  # c (d)\n)\nfrom os import path\n"
+    assert style._from_imports(data) == [["sites", ["A", "B"]], ["os", ["path"]]]
+    assert set(screen.imported_modules(data, "pkg")) == {"pkg.sites.A", "pkg.sites.B", "os.path"}

@@ -52,8 +52,10 @@ _LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx
 
 
 #: One import statement (a backslash continues a line: ``from a import b, \\`` then ``c``).
+#: An import statement (a parenthesised list may hold comments, and a ``)`` in one of them,
+#: ``# noqa: F401 (re-exported)``, does not end the list).
 _IMPORT_LINE = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n#;\\]|\\\r?\n|\\)*)"
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\((?:[^)#]|#[^\n]*)*\)|(?:[^\n#;\\]|\\\r?\n|\\)*)"
     rb"|import[ \t]+((?:[^\n#;\\]|\\\r?\n|\\)+))",
     re.M,
 )
