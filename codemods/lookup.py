@@ -89,6 +89,8 @@ def remember(
     if sha != seen:
         return
     index.put(path, PURPOSE, known or verdict_key(settings, path, sha), result.status != SKIPPED)
+    if result.status != SKIPPED and settings.facts is not None:
+        settings.facts.remember_imports(path)  # what the worker's key read, for the next run
 
 
 def run_cached(

@@ -1068,3 +1068,21 @@ def test_the_verdict_key_memo_follows_the_prefilter_words(tmp_path):
         assert lookup.verdict_key(s, "a.py", "1" * 64) != key
         keys.add(key)
     assert len(keys) == 2
+
+
+def test_a_cold_run_with_workers_leaves_the_import_memo_for_the_warm_run(tmp_path):
+    """The workers compute the cache keys of their files (which files the imports run:
+    ``ProjectFacts._imported``) in their own copies of the file index; the parent memoises it
+    too, so the first warm run neither builds the import graph nor writes the index again."""
+    from codemods import fileindex
+
+    tree = _project(tmp_path)
+    (tree / "pkg" / "other.py").write_text(PROGRAM.replace("def ", "def other_", 1))
+    old = time.time() - 60
+    os.utime(tree / "pkg" / "other.py", (old, old))
+    cache_dir = tmp_path / "c"
+    _cli(tree, cache_dir, "-j", "2")  # supervised workers (the default time limit)
+    fileindex.forget()
+    index = fileindex.FileIndex(str(cache_dir))
+    memos = {name for entry in index.files.values() for name in entry.get("memo", {})}
+    assert "imported-by-facts" in memos, memos

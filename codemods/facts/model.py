@@ -212,6 +212,17 @@ class ProjectFacts:
             out.append((other, digest))
         return out
 
+    def remember_imports(self, path: str) -> None:
+        """Memoise ``_imported`` for ``path`` in this process's file index: a cold run's
+        workers compute it for the keys of their files, in their own copy of the index, so
+        without this the first warm run built the import graph and wrote the index again."""
+        from ..fileindex import current
+
+        real = _real(path)
+        index = current()
+        if index is not None and self.project_of_real(real) is not None:
+            self._imported(path, real, index)
+
     def _imported(self, path: str, real: str, index: Any) -> List[str]:
         """``sorted(ImportGraph.imported(real))``, memoised in the file index (``index``) with
         the file at ``path``, under these facts' ``__cache_key__`` (which holds every import,
