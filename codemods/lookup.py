@@ -89,8 +89,13 @@ def remember(
     if sha != seen:
         return
     index.put(path, PURPOSE, known or verdict_key(settings, path, sha), result.status != SKIPPED)
-    if result.status != SKIPPED and settings.facts is not None:
-        settings.facts.remember_imports(path)  # what the worker's key read, for the next run
+    if result.status != SKIPPED:
+        # What the worker's key read (in its own copy of the index), for the next run.
+        if settings.facts is not None:
+            settings.facts.remember_imports(path)
+        from .style import remember_imported_names
+
+        remember_imported_names(path)
 
 
 def run_cached(

@@ -572,6 +572,17 @@ def _imported_key(path: str, data: bytes) -> Any:
     return sorted(index.get(_module_tail(absolute), ()))
 
 
+def remember_imported_names(path: str) -> None:
+    """``_imported_names`` of the project of ``path``, in this process (the parent of a run):
+    a cold run's workers compute it for their files' keys, and the from-imports it memoises in
+    their copies of the file index (files under the project the run does not name) were lost,
+    so the first warm run read and recorded them again. Memoised per root (``lru_cache``)."""
+    if not path or path == "-":
+        return
+    _, _, root = _style_of_directory(os.path.dirname(os.path.abspath(path)))
+    _imported_names(root)
+
+
 def _register() -> None:
     from . import cache
 
