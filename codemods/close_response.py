@@ -452,26 +452,26 @@ DOCS = CodemodDocs(
   line` is fixed with the loop inside the `with`. The generator object itself holds the
   response until it ends, so a name bound to it is followed like `r.iter_lines()`.""",
         """**On the public corpus** (86 projects, 16,938 files; every default codemod, `--check`,
-  3 Dec 2026, stop 24): close-response and close-client fix 106 of the 181 sites they find
-  (59%; close-response 91 of 139, close-client 15 of 42), 133 (73%) with `--unsafe-fixes`; at
-  the start of that day 86 of 195 (44%), 116 (59%) with `--unsafe-fixes`, and before these
-  analyses 49 of 168 (29%). Every rewritten file compiles, a second run changes nothing, and the
-  real suites run before and after (zeep, hvac, shodan, pytube, langchain-community's llamafile
-  tests) pass the same tests. Still reported, and why: 12 functions that hand
-  their response to the caller but are no factory of the project (decorated by a decorator of
-  another module, a retry loop that may fall off its end, `return 0` on another path), so
-  their callers are not checked; 11 clients handed to a constructor or function of another
-  module whose result holds it (unsafe fixes: `Transport(session=s)`); 6 responses passed to
-  another module's function (unsafe: `download_file(resp, ...)`, `self.copyfile(r, out)`);
-  the callers of sambanova's and biopython's factories that pass the response on (`SSEClient`,
-  `ScanProsite.read`); 10 names that may still be the object after any block (bound in an
-  `if` branch and used after it); the rest (about 20) are stored in a subscript or on an
-  attribute of a class that never closes it, captured, returned as something made from it
-  (`r.iter_lines()`), carried out by an exception, or need `async with` outside `async def`.
-  The tests' stand-ins are read: pytube's 9 callers of `_execute_request` get
-  `contextlib.closing` (its tests hand back a `mock.Mock()`); obspy's `RequestsMockResponse`
-  has no `close`, and langchain's `mock_post` returns a `requests.Response()` whose `close()`
-  raises (`raw` is `None`): both stay unsafe fixes.""",
+  3 Dec 2026, stop 25): close-response and close-client fix 136 of the 202 sites they find
+  (67%; close-response 121 of 162, close-client 15 of 40), 165 (82%) with `--unsafe-fixes`; at
+  the start of that day 106 of 181 (59%), 133 (73%), and before these analyses 49 of 168 (29%).
+  The sites found grew because leaks that were silent are now sites: the callers of factories
+  reached through a star import, a `raise` that leaves a factory with its response open.
+  Every rewritten file compiles, a second run changes nothing, and the real suites run before
+  and after (zeep, hvac, shodan, pytube, langchain-community's llamafile tests) pass the same
+  tests. Still reported, and why: responses and clients passed to a function or class of
+  another module that may keep them (unsafe fixes: zeep's `Transport` has a `__del__`,
+  langchain's `load_tools` is outside the project, names bound more than once such as
+  biopython's 54 `read`s, `**kwargs` into a base class); 7 functions that hand their response
+  to the caller but are no factory (biopython's decorated `_open`/`_q`, python-twitter's
+  `return 0` path, gdown's retries); responses returned or yielded as something made from them
+  (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an
+  attribute of a class with no `close()`; 4 raises that leave a factory with its response open
+  (close it before raising); names used after an `if` only some of whose branches make the
+  object inside a `while`/`try`. The tests' stand-ins are read: pytube's 9 callers of
+  `_execute_request` get `contextlib.closing` (its tests hand back a `mock.Mock()`); obspy's
+  `RequestsMockResponse` has no `close`, and langchain's `mock_post` returns a
+  `requests.Response()` whose `close()` raises (`raw` is `None`): both stay unsafe fixes.""",
     ),
     safe_fixes=(
         "a response whose every use is in the block, read by the response's own methods or by "
