@@ -241,15 +241,9 @@ class LaterWith(MetadataView):
         of ``name`` in its branches) when every branch, ``else`` included, binds ``name`` at
         its top level to an object like the target (``if opener: r = opener.open(q)`` /
         ``else: r = urlopen(q)``): after the ``if``, ``name`` is one of them."""
-        node: Optional[cst.CSTNode] = self._parent(block)
-        if isinstance(node, cst.Else):
-            node = self._parent(node)
-        # Climb to the first ``if`` of an ``elif`` chain.
-        while isinstance(node, cst.If) and isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
-            node = self._parent(node)
-        if not isinstance(node, cst.If):
+        top = self.if_of_branch(block)
+        if top is None:
             return None
-        top = node
         bindings: List[cst.CSTNode] = []
         branch: Optional[cst.CSTNode] = top
         while branch is not None:

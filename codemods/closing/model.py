@@ -133,6 +133,20 @@ class MetadataView:
     def position(self, node: cst.CSTNode) -> Tuple[int, int]:
         return self.codemod.position(node)
 
+    def if_of_branch(self, block: cst.CSTNode) -> Optional[cst.If]:
+        """The first ``if`` of the ``if``/``elif``/``else`` chain one of whose branches is
+        ``block`` (an ``elif`` is an ``If`` in its parent's ``orelse``); None if ``block`` is
+        no branch of an ``if``."""
+        node = self._parent(block)
+        if isinstance(node, cst.Else):
+            node = self._parent(node)
+        if not isinstance(node, cst.If):
+            return None
+        parent = self._parent(node)
+        while isinstance(parent, cst.If) and parent.orelse is node:
+            node, parent = parent, self._parent(parent)
+        return node
+
     def binds(self, stmts: Any, name: str, skip: Any = frozenset(), handlers: bool = False) -> bool:
         """Whether any of ``stmts`` (a node or a sequence) binds or deletes ``name``: stored, or
         named by an import, ``def``/``class``, ``global``/``nonlocal`` or a ``match`` capture;

@@ -348,13 +348,9 @@ class Placement(MetadataView):
         ``if`` (no ``return``/``break``/``continue`` after it)."""
         if getattr(exc, "after_block", None) is None or not isinstance(scope.root, cst.FunctionDef):
             return None
-        node = self._parent(block)
-        if isinstance(node, cst.Else):
-            node = self._parent(node)
-        if not isinstance(node, cst.If):
+        node = self.if_of_branch(block)
+        if node is None:
             return None
-        while isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
-            node = self._parent(node)
         outer = self._parent(node)
         if not (isinstance(outer, cst.IndentedBlock) and outer is scope.root.body):
             return None
@@ -378,13 +374,9 @@ class Placement(MetadataView):
         ``c = Client(session=s)`` / ``else: c = Client()``, then ``c`` read after the
         ``if``): say so, and what to do, as no ``with`` can start after it."""
         occurrence = getattr(exc, "after_block", None)
-        node = self._parent(block)
-        if isinstance(node, cst.Else):
-            node = self._parent(node)
-        if occurrence is None or not isinstance(node, cst.If):
+        node = self.if_of_branch(block)
+        if occurrence is None or node is None:
             return None
-        while isinstance(self._parent(node), cst.If) and self._parent(node).orelse is node:
-            node = self._parent(node)
         if self._inside(occurrence, node) or self.position(occurrence) < self.position(node):
             return None  # in the if, or before it (an earlier run of a loop)
         branches: List[cst.CSTNode] = []

@@ -60,14 +60,9 @@ class StackPlan(MetadataView):
             return None
         if not isinstance(block, cst.IndentedBlock):
             return None
-        owner = self._parent(block)
-        if isinstance(owner, cst.Else):
-            owner = self._parent(owner)
-        if not isinstance(owner, cst.If):
+        top = self.if_of_branch(block)
+        if top is None:
             return None
-        top = owner
-        while isinstance(self._parent(top), cst.If) and self._parent(top).orelse is top:  # type: ignore[union-attr]
-            top = self._parent(top)  # type: ignore[assignment]
         outer = self._parent(top)
         if not (isinstance(outer, cst.IndentedBlock) and outer is scope.root.body):
             return None
