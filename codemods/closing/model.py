@@ -147,6 +147,23 @@ class MetadataView:
             node, parent = parent, self._parent(parent)
         return node
 
+    def branch_if_of_function(
+        self, block: cst.CSTNode, scope: "NameScope", rest: List[cst.BaseStatement]
+    ) -> Optional[Tuple[cst.IndentedBlock, int]]:
+        """(the function's own block, the index of the ``if`` in it) when ``block`` is a
+        branch of an ``if`` that is a statement of the function's own body and ``rest`` (the
+        branch's statements after the binding) leaves it by no ``return``/``break``/
+        ``continue``: the branch goes on to the end of the ``if``. Else None."""
+        top = self.if_of_branch(block)
+        if top is None or not isinstance(scope.root, cst.FunctionDef):
+            return None
+        outer = self._parent(top)
+        if not (isinstance(outer, cst.IndentedBlock) and outer is scope.root.body):
+            return None
+        if any(isinstance(sub, (cst.Return, cst.Break, cst.Continue)) for later in rest for sub in walk(later)):
+            return None
+        return outer, next(i for i, s in enumerate(outer.body) if s is top)
+
     def binds(self, stmts: Any, name: str, skip: Any = frozenset(), handlers: bool = False) -> bool:
         """Whether any of ``stmts`` (a node or a sequence) binds or deletes ``name``: stored, or
         named by an import, ``def``/``class``, ``global``/``nonlocal`` or a ``match`` capture;

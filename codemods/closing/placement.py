@@ -346,20 +346,11 @@ class Placement(MetadataView):
         when it finds an owned store the class does not close (which says where to close
         it), else None. Only when the branch goes on from the binding to the end of the
         ``if`` (no ``return``/``break``/``continue`` after it)."""
-        if getattr(exc, "after_block", None) is None or not isinstance(scope.root, cst.FunctionDef):
+        found = self.branch_if_of_function(block, scope, stmts[index + 1 :])
+        if getattr(exc, "after_block", None) is None or found is None:
             return None
-        node = self.if_of_branch(block)
-        if node is None:
-            return None
-        outer = self._parent(node)
-        if not (isinstance(outer, cst.IndentedBlock) and outer is scope.root.body):
-            return None
-        for later in stmts[index + 1 :]:
-            for sub in walk(later):
-                if isinstance(sub, (cst.Return, cst.Break, cst.Continue)):
-                    return None
+        outer, at = found
         outer_stmts = list(outer.body)
-        at = next(i for i, s in enumerate(outer_stmts) if s is node)
         escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
         try:
             escapes.extent(outer_stmts, at, at, {name}, outer)

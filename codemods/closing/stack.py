@@ -18,7 +18,6 @@ from typing import Any, Callable, List, Optional
 
 import libcst as cst
 
-from ..tree import walk
 from .builder import closing_call
 from .escape import EscapeAnalysis
 from .model import MetadataView, Mode, NameScope, Plan, Skip, Target, Unsafe
@@ -56,22 +55,13 @@ class StackPlan(MetadataView):
           outlives the block; its hazard, if any, is the plan's (an unsafe fix, as that
           ``with`` would be)."""
         method = self._close_method(target)
-        if method is None or not isinstance(scope.root, cst.FunctionDef):
+        if method is None or not isinstance(block, cst.IndentedBlock):
             return None
-        if not isinstance(block, cst.IndentedBlock):
+        found = self.branch_if_of_function(block, scope, stmts[index + 1 :])
+        if found is None:
             return None
-        top = self.if_of_branch(block)
-        if top is None:
-            return None
-        outer = self._parent(top)
-        if not (isinstance(outer, cst.IndentedBlock) and outer is scope.root.body):
-            return None
-        for later in stmts[index + 1 :]:
-            for sub in walk(later):
-                if isinstance(sub, (cst.Return, cst.Break, cst.Continue)):
-                    return None
+        outer, at = found
         outer_stmts = list(outer.body)
-        at = next(i for i, s in enumerate(outer_stmts) if s is top)
         escapes = EscapeAnalysis(self.codemod, target, scope, None, helpers=self.helpers)
         try:
             end = escapes.extent(outer_stmts, at, at, {name}, outer)
