@@ -275,11 +275,8 @@ class Placement(MetadataView):
             return None
         escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
         escapes.taint.streams_outlive = True
-        try:
-            end = escapes.extent(stmts, index, first, tainted, block)
-        except (Unsafe, Skip):
-            return None
-        if escapes.hazard or not escapes.taint.streamed:
+        end = self._extent_or_none(escapes, stmts, index, first, tainted, block)
+        if end is None or escapes.hazard or not escapes.taint.streamed:
             return None
         call = escapes.taint.streamed[0]
         escapes.calls.hazard = (
@@ -291,6 +288,21 @@ class Placement(MetadataView):
             "requests reads it on after `Session.close()`"
         )
         return end, escapes
+
+    @staticmethod
+    def _extent_or_none(
+        escapes: EscapeAnalysis,
+        stmts: List[cst.BaseStatement],
+        index: int,
+        first: int,
+        tainted: Set[str],
+        block: cst.CSTNode,
+    ) -> Optional[int]:
+        """``escapes.extent(...)`` of a retry with a relaxed rule; None where it fails too."""
+        try:
+            return escapes.extent(stmts, index, first, tainted, block)
+        except (Unsafe, Skip):
+            return None
 
     def _made_by_requests(self, target: Target) -> bool:
         """The client is requests' own (``requests.Session()``), not a drop-in's
@@ -318,11 +330,8 @@ class Placement(MetadataView):
         the raise) failed. The extent, and the analysis that found it; or None."""
         escapes = EscapeAnalysis(self.codemod, target, scope, stmt_tainted_node, helpers=self.helpers)
         escapes.raise_hazards = True
-        try:
-            end = escapes.extent(stmts, index, first, tainted, block)
-        except (Unsafe, Skip):
-            return None
-        if escapes.hazard or not escapes.raise_hazard:
+        end = self._extent_or_none(escapes, stmts, index, first, tainted, block)
+        if end is None or escapes.hazard or not escapes.raise_hazard:
             return None  # no raise was the obstacle, or an unknown call is a second hazard
         escapes.calls.hazard, escapes.calls.hazard_reason = escapes.raise_hazard
         return end, escapes
