@@ -187,16 +187,21 @@ class HelperSummaries(MetadataView):
             # argument only: which attributes are plain data depends on the parameter.
             if len(tainted) != 1:
                 return False
-            klass = summaries._parent(summaries._parent(function))
-            for method in instance_methods(klass) or ():
-                first = _first_parameter(method)
-                if method is function or first is None:
-                    continue
-                question = f"{RESULT}:{_parameter(function, call, tainted[0], skip)}"
-                key = (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
-                if not summaries._keeps_nothing(key):
-                    return False
+            param = _parameter(function, call, tainted[0], skip)
+            return all(summaries._keeps_nothing(key) for key in self._holder_keys(taint, function, summaries, param))
         return True
+
+    def _holder_keys(self, taint: Any, function: cst.FunctionDef, summaries: Any, param: Any) -> List[Key]:
+        """The question "does method M keep ``self``'s copy of ``param``?" for every other
+        instance method of the class whose ``__init__`` is ``function`` (the instance holds it)."""
+        klass = summaries._parent(summaries._parent(function))
+        question = f"{RESULT}:{param}"
+        keys: List[Key] = []
+        for method in instance_methods(klass) or ():
+            first = _first_parameter(method)
+            if method is not function and first is not None:
+                keys.append((method, first.name.value, taint.library, taint.client_class, self._noun(taint), question))
+        return keys
 
     def definitely_keeps(self, taint: Any, call: cst.Call, live: Set[str], awaited: bool) -> bool:
         """``call`` (which neither keeps nothing nor holds only in its result) reaches a function
@@ -226,14 +231,7 @@ class HelperSummaries(MetadataView):
         if function.name.value == "__init__" and skip == 1 and self._constructor(call.func) is callee:
             if len(keys) != 1:
                 return False
-            klass = summaries._parent(summaries._parent(function))
-            for method in instance_methods(klass) or ():
-                first = _first_parameter(method)
-                if method is not function and first is not None:
-                    question = f"{RESULT}:{keys[0][1]}"
-                    keys.append(
-                        (method, first.name.value, taint.library, taint.client_class, self._noun(taint), question)
-                    )
+            keys.extend(self._holder_keys(taint, function, summaries, keys[0][1]))
         return any(not summaries._keeps_nothing(key) and summaries._definitely(key) for key in keys)
 
     def why_keeps(self, taint: Any, call: cst.Call, live: Set[str]) -> str:
