@@ -48,7 +48,10 @@ LIBRARY_WORDS = ("requests", "httpx", "aiohttp", "urllib3", "urllib") + tuple(DR
 
 #: Every qualified name (normalised as ``calls.normalise`` does) a codemod can act on.
 TARGET_NAMES: FrozenSet[str] = frozenset(
-    set(MODULE_FUNCTIONS) | set(CLIENT_CONSTRUCTORS) | set(CLIENT_CLASSES) | {"urllib.request.urlopen"}
+    set(MODULE_FUNCTIONS)
+    | set(CLIENT_CONSTRUCTORS)
+    | set(CLIENT_CLASSES)
+    | {"urllib.request.urlopen", "urllib.request.build_opener"}
 )
 
 #: Stage counters for this process (the benchmark and tests read them).
@@ -234,8 +237,8 @@ def _kind(name: str) -> Optional[Kind]:
         return Kind.CONSTRUCTOR
     if name in CLIENT_CLASSES:
         return Kind.CLASS
-    if name == "urllib.request.urlopen":
-        return Kind.URLOPEN
+    if name in ("urllib.request.urlopen", "urllib.request.build_opener"):
+        return Kind.URLOPEN  # an opener's ``open(...)`` is a response like ``urlopen``'s
     return None
 
 

@@ -123,6 +123,13 @@ NEAR_MISS = {
         "    r = opener.open(url)\n"
         "    return r.read()\n"
     ),
+    "opener of build_opener, no urlopen named": (
+        "from urllib.request import build_opener as bo\n\n"
+        "def fetch(url):\n"
+        "    opener = bo()\n"
+        "    r = opener.open(url)\n"
+        "    return r.read()\n"
+    ),
     "stream=True on a parameter": (
         "import requests\n\n"
         "def fetch(s: requests.Session, url, path):\n"
