@@ -217,3 +217,30 @@ def test_a_raise_that_carries_the_response_is_unchanged(tmp_path):
     [(line, action, reason)] = run(root)["pkg/request.py"]
     assert (line, action) == (5, "reported") and "is no factory of the project" in reason
     assert (root / "pkg" / "request.py").read_text() == source
+
+
+FAKE_TEST = """\
+from unittest import mock
+
+from pkg import request
+
+
+class FakeResponse:
+    status_code = 500
+    reason = "no"
+
+
+@mock.patch("pkg.request.requests.get", return_value=FakeResponse())
+def test_open(get):
+    request._open("u")
+"""
+
+
+def test_a_stand_in_that_may_lack_close_makes_it_an_unsafe_fix(tmp_path):
+    # ``r.close()`` on the test's FakeResponse (no ``close``) would raise AttributeError
+    # instead of the RuntimeError the test sees: reported, fixable with --unsafe-fixes
+    root = make_project(tmp_path, {"pkg/request.py": FACTORY, "tests/test_request.py": FAKE_TEST})
+    [(line, action, reason), *_] = run(root, "--check")["pkg/request.py"]
+    assert (line, action) == (5, "reported") and reason.endswith("fixable with --unsafe-fixes"), reason
+    [(line, action, reason), *_] = run(root, "--check", "--unsafe-fixes")["pkg/request.py"]
+    assert (line, action) == (5, "fixed") and "unsafe fix" in reason, reason

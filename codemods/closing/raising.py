@@ -110,7 +110,8 @@ def plan(codemod: Any, target: Target, leak: RaiseLeak, reason: str) -> Optional
         func = parent(func)
     if not isinstance(func, cst.FunctionDef):
         return None
-    if not _plain_bindings(leak.func, name) or not _responses(codemod, func, name, target):
+    libraries = _responses(codemod, func, name, target)
+    if not _plain_bindings(leak.func, name) or libraries is None:
         return None
     edits = []
     for raise_node, raise_ast, held in leak.raises:
@@ -129,6 +130,8 @@ def plan(codemod: Any, target: Target, leak: RaiseLeak, reason: str) -> Optional
                 return None
             library = target.library
             if library not in _WITH_LIBRARIES and getattr(codemod, "_made_by", {}).get(target.node) is None:
+                return None
+            if not libraries <= _WITH_LIBRARIES:  # another binding an httpx response: no ``with``
                 return None
         edits.append((line, name, "with" if needs else "close"))
     return RaiseFix(target, edits, reason)
@@ -202,8 +205,10 @@ def _plain_bindings(func: ast.FunctionDef, name: str) -> bool:
     return True
 
 
-def _responses(codemod: Any, func: cst.FunctionDef, name: str, target: Target) -> bool:
-    """Every ``name = <call>`` of ``func`` (nested scopes aside) makes a response."""
+def _responses(codemod: Any, func: cst.FunctionDef, name: str, target: Target) -> Optional[FrozenSet[str]]:
+    """The libraries of the other responses ``name = <call>`` binds in ``func`` (nested scopes
+    aside; a factory's counts as requests), or None when one of them makes no response."""
+    found = set()
     for node in walk(func.body, prune=lambda n: isinstance(n, _SCOPES)):
         if not isinstance(node, cst.Assign) or len(node.targets) != 1:
             continue
@@ -213,27 +218,30 @@ def _responses(codemod: Any, func: cst.FunctionDef, name: str, target: Target) -
         value = node.value
         if value is target.node:
             continue
-        if not isinstance(value, cst.Call):
-            return False
-        if not _makes_response(codemod, value):
-            return False
-    return True
+        library = _makes_response(codemod, value) if isinstance(value, cst.Call) else ""
+        if not library:
+            return None
+        found.add(library)
+    return frozenset(found)
 
 
-def _makes_response(codemod: Any, call: cst.Call) -> bool:
+def _makes_response(codemod: Any, call: cst.Call) -> str:
+    """The library of the response ``call`` makes ("" when it may make anything else)."""
     from ..calls import REQUESTS_VERBS
     from ..spec import Kind
 
     found = codemod.resolver.classify(call)
     if found is None:
-        return codemod._factory_of(call) is not None
+        factory = codemod._factory_of(call)
+        return "requests" if factory is not None and factory.mode == Mode.WITH else ""
     if found.kind == Kind.URLOPEN:
-        return True
+        return "urllib"
+    method = found.kind == Kind.METHOD
     if found.library == "requests" and found.name in REQUESTS_VERBS:
-        return found.kind == Kind.FUNCTION or (found.kind == Kind.METHOD and found.client_class == "requests.Session")
+        return "requests" if not method or found.client_class == "requests.Session" else ""
     if found.library == "httpx" and found.name in REQUESTS_VERBS | {"send"}:
-        return found.kind == Kind.FUNCTION or (found.kind == Kind.METHOD and found.client_class == "httpx.Client")
-    return False
+        return "httpx" if not method or found.client_class == "httpx.Client" else ""
+    return ""
 
 
 # -- the names bound on every path from the function's entry ------------------------------------
