@@ -16,6 +16,7 @@ from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopePro
 
 from . import catalog
 from .calls import AIOHTTP_VERBS, CLIENT_LIBRARY, REQUESTS_VERBS, HttpCall, is_literal_false, is_literal_true, keyword
+from .closing import raising
 from .closing.factory import star_factory
 from .closing.held import HeldClients
 from .facts import ProjectFacts
@@ -418,6 +419,23 @@ DOCS = CodemodDocs(
   **public** method (`self.open_stream(u)`) is an unsafe fix at its callers through `self`
   too: a subclass outside the project may override it and return something that is no
   response.""",
+        """**A raise that leaves a factory with its response open**: `if r.status_code != 200:
+  raise ApiError(f"failed: {r.status_code}")` in a factory (its caller never gets that response,
+  nobody closes it) gets `r.close()` just before the raise (`closing/raising.py`): the exception,
+  its message and the order stay as they were. Only when the raise no longer needs the response
+  open: its exception and cause read nothing of it but what a closed response still holds
+  (status, reason, url, headers, `getcode()`); a message that reads the body (`r.text` of a
+  streamed response reads it from the connection) gets `with r:` around the raise instead, so it
+  is made with the response open and closed as it leaves (requests, urlopen, a factory's
+  response; httpx's is reported). The name must hold a response on every path from the entry
+  (bound there on every path; every binding a plain `r = <a request or factory call>`), the
+  raise must have a line of its own, in a block no other fix rewraps, and a test's stand-in is
+  read as for `with` (one that may lack `close()` makes it unsafe). A raise whose exception
+  carries the response (`raise HTTPError(response=r)`, a bare `raise`) hands it on: the function
+  is no factory, reported as before. The factories pass reads `r.close()` right before a raise
+  (and `with r:` around one) as not handing a closed response to the caller, so the function is
+  the same factory whether its file was rewritten in this run or earlier, and its callers are
+  fixed in the same run.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that
@@ -466,8 +484,7 @@ DOCS = CodemodDocs(
   to the caller but are no factory (biopython's decorated `_open`/`_q`, python-twitter's
   `return 0` path, gdown's retries); responses returned or yielded as something made from them
   (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an
-  attribute of a class with no `close()`; 4 raises that leave a factory with its response open
-  (close it before raising); names used after an `if` only some of whose branches make the
+  attribute of a class with no `close()`; names used after an `if` only some of whose branches make the
   object inside a `while`/`try`. The tests' stand-ins are read: pytube's 9 callers of
   `_execute_request` get `contextlib.closing` (its tests hand back a `mock.Mock()`); obspy's
   `RequestsMockResponse` has no `close`, and langchain's `mock_post` returns a
@@ -493,6 +510,9 @@ DOCS = CodemodDocs(
         "whose every `return` is such an object, for a target that makes the response "
         "(`get`, `post`, ..., `send`, `urlopen`, `open`). `closing` binds that object unchanged "
         "and calls its `close()`.",
+        "a factory's response left open by a raise that does not carry it: `r.close()` just before "
+        "the raise when the raise reads nothing of it but its status, reason, url or headers; `with r:` "
+        "around the raise when its message reads the body (requests, urlopen).",
         "a response or client made in only some branches of an `if` and used after it: "
         "`with contextlib.ExitStack() as stack:` from the `if` over those uses, "
         "`stack.callback(r.close)` right after the binding: closed on every path that made it, "
@@ -770,6 +790,8 @@ class CloseResponse(WrappingCodemod):
     _made_by: dict = {}
     _through_self: set = set()
     dropped_by_raise: dict = {}
+    raise_leaks: dict = {}
+    _leaking: set = set()
     _star_doubt: dict = {}  # call -> why the star-imported factory it may call is not certain
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
@@ -788,6 +810,8 @@ class CloseResponse(WrappingCodemod):
         self._made_by, self._factory_context, self._through_self = {}, None, set()
         self._star_doubt = {}
         self.dropped_by_raise = {}  # target -> the line of a raise that leaves with it (closing/factory.py)
+        self.raise_leaks = {}  # target -> ``closing.factory.RaiseLeak``
+        self._leaking = set()  # targets of a factory that such a raise leaves with
         return super().transform_module(tree)
 
     def unchecked_callers(self, target: Target) -> Optional[str]:
@@ -826,11 +850,43 @@ class CloseResponse(WrappingCodemod):
         real = os.path.realpath(os.path.abspath(self.context.filename or ""))
         project = facts.project_of_real(real)
         if any(facts.factory(f"{m}.{inner}", project) is not None for m in facts.names_of(real, project)):
+            if leak is not None:
+                self._leaking.add(target.node)  # a factory: closing before the raise fixes it
             return leak
         return unchecked.format(
             f"`{inner}` is no factory of the project (decorated, async, a generator, rebound, overridden, passed on by name, "
             "or an exit that returns something else)"
         )
+
+    def close_before_raise(self, target: Target, why: str) -> Optional[Any]:
+        """Close the response of a factory just before the raises that would leave with it
+        open (``closing/raising.py``); a test's stand-in is read as for ``with``."""
+        leak = self.raise_leaks.get(target.node)
+        if leak is None or target.node not in self._leaking:
+            return None
+        if self.project_problem(target) is not None:
+            return None
+        fix = raising.plan(self, target, leak, why)
+        if fix is None:
+            return None
+        if target.hazard and not self.unsafe_fix(target.node, target.hazard_reason or why, target.hazard):
+            return None
+        lines = sorted(self.position(line)[0] for line, _, _ in fix.edits)
+        at = ", ".join(f"line {n}" for n in lines)
+        hows = {how for _, _, how in fix.edits}
+        name = fix.edits[0][1]
+        if hows == {"close"}:
+            fix.message = (
+                f"closed the response (`{name}.close()`) before the raise at {at}, which its caller never gets"
+            )
+        else:
+            fix.message = (
+                f"closed the response before the raise at {at}, which its caller never gets (`with {name}:` "
+                "around a raise that reads its body)"
+                if hows == {"with"}
+                else f"closed the response before the raises at {at}, which its caller never gets"
+            )
+        return fix
 
     def _factory_names(self) -> frozenset:
         facts = self.file.facts

@@ -126,6 +126,7 @@ class WrappingCodemod(HttpCodemod):
             list(getattr(self, "_plans", {}))
             + list(getattr(self, "_hoisted", {}))
             + list(getattr(self, "_callbacks", {}))  # their blocks get ``stack.callback(...)``
+            + list(getattr(self, "_raise_edits", {}))  # closed before a raise (``closing/raising.py``)
         )
 
     def fixed_message(self, target: Target, plan: Plan) -> str:
@@ -148,6 +149,8 @@ class WrappingCodemod(HttpCodemod):
         self._hoisted_columns: Dict[cst.CSTNode, int] = {}
         self._needs_contextlib = False
         self._contextlib: Optional[Tuple[Optional[str]]] = None
+        self._raise_fixes: List[Any] = []  # ``closing/raising.RaiseFix``, from ``close_before_raise``
+        self._raise_edits: Dict[cst.CSTNode, List[Tuple[str, str]]] = {}
         targets: List[Target] = []
         for sub in self.nodes_of(node, cst.Call, cst.Await):
             found = self.target_of(sub)
@@ -183,6 +186,36 @@ class WrappingCodemod(HttpCodemod):
                     self._hoisted[plan.target.node] = plan
                 if plan.target.mode == Mode.CLOSING:
                     self._needs_contextlib = True
+        self._apply_raise_fixes()
+
+    def _apply_raise_fixes(self) -> None:
+        """The raises closed before they leave (``closing/raising.py``): fixed, unless their
+        block is rewrapped by another fix (its statements are indexed), then reported."""
+        parent = self.resolver.parent
+        # One raise closes several responses only by ``close()`` lines: a ``with`` around it
+        # (whose exit the factories pass trusts for its own name only) stands alone, else the
+        # fixes that meet there are all reported (so a second run says the same).
+        wanted: Dict[cst.CSTNode, set] = {}
+        for fix in self._raise_fixes:
+            for line, name, how in fix.edits:
+                wanted.setdefault(line, set()).add((name, how))
+        clash = {line for line, e in wanted.items() if len(e) > 1 and any(how == "with" for _, how in e)}
+        for fix in self._raise_fixes:
+            blocks = {parent(line) for line, _, _ in fix.edits}
+            if any(
+                block in self._plans or any(stmt in self._callbacks for stmt in getattr(block, "body", ()))
+                for block in blocks
+            ):
+                self.report(fix.target.node, fix.reason)
+                continue
+            if any(line in clash for line, _, _ in fix.edits):
+                self.report(fix.target.node, fix.reason)
+                continue
+            for line, name, how in fix.edits:
+                edits = self._raise_edits.setdefault(line, [])
+                if (name, how) not in edits:  # two bindings of one name: one line
+                    edits.append((name, how))
+            self.fixed(fix.target.node, fix.message, fix.target.hazard)
 
     def _message(self, plan: Plan) -> str:
         return self.stack_message(plan.target, plan) if plan.callbacks else self.fixed_message(plan.target, plan)
@@ -191,6 +224,30 @@ class WrappingCodemod(HttpCodemod):
         """Why the callers of the function that hands ``target`` out are not this codemod's
         sites (then the binding is reported with it); None: they are, or need not be."""
         return None
+
+    def close_before_raise(self, target: Target, why: str) -> Optional[Any]:
+        """A ``closing/raising.RaiseFix`` for a target handed to the caller but left open by a
+        raise (``why``: the report otherwise); None: reported."""
+        return None
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> Any:
+        edits = getattr(self, "_raise_edits", {}).get(original_node)
+        if not edits:
+            return updated_node
+        lines = updated_node.leading_lines
+        raising = updated_node.with_changes(leading_lines=())
+        if edits[0][1] == "with":  # ``with r:`` around the raise: the exception is made with it open
+            return cst.With(
+                items=[cst.WithItem(cst.Name(edits[0][0]))], body=cst.IndentedBlock(body=[raising]), leading_lines=lines
+            )
+        out: List[cst.BaseStatement] = [
+            cst.SimpleStatementLine(body=[cst.Expr(cst.Call(cst.Attribute(cst.Name(name), cst.Name("close"))))])
+            for name, _ in edits
+        ]
+        out[0] = out[0].with_changes(leading_lines=lines)
+        return cst.FlattenSentinel([*out, raising])
 
     def _locate(self, placement: Placement, targets: List[Target]) -> Tuple[list, Dict[cst.CSTNode, List[Target]]]:
         """(target, its statement, that statement's block) for each target a ``with`` could
@@ -204,6 +261,10 @@ class WrappingCodemod(HttpCodemod):
             if handed_to_caller(self, target):  # the caller's to close (closing/factory.py)
                 why = self.unchecked_callers(target)
                 if why is None:
+                    continue
+                fix = self.close_before_raise(target, why)
+                if fix is not None:
+                    self._raise_fixes.append(fix)
                     continue
                 self.report(target.node, why)
                 continue

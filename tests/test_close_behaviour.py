@@ -1088,3 +1088,101 @@ def test_an_object_made_in_one_branch_of_an_if_closed_by_an_exit_stack(server, t
     assert "            r = requests.get(URL + path, stream=True)\n            stack.callback(r.close)\n" in new
     check(before, cb, after, ca)
     assert before["result"]["open"] > 0, before
+
+
+def test_a_factorys_raise_closes_its_response_first(server, tmp_path):
+    """A raise that left a factory with its response open (``closing/raising.py``): closed just
+    before it (``r.close()``); the error path raises the same exception with the same message,
+    nothing stays open, and the callers (sites of the same run) are closed too."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.request import urlopen
+
+        import requests
+
+        def _open(path):
+            r = requests.get(URL + path, stream=True)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path}: {r.status_code} {r.reason}")
+            return r
+
+        def _open_text(path):
+            handle = urlopen(URL + path)
+            if handle.headers.get_content_type() != "text/plain":
+                raise TypeError(handle.headers.get_content_type())
+            return handle
+
+        def size(path):
+            r = _open(path)
+            return len(r.content)
+
+        def text(path):
+            handle = _open_text(path)
+            return handle.read().decode()
+
+        def main():
+            out = []
+            for call, path in ((size, "/status/503"), (size, "/bytes?size=100"), (text, "/bytes?size=70000"),
+                               (text, "/health")):
+                try:
+                    out.append(call(path))
+                except (RuntimeError, TypeError) as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would: its frames too
+                    out.append(f"{type(exc).__name__}: {exc}")
+            return out
+        """,
+    )
+    assert "        r.close()\n        raise RuntimeError(" in new
+    assert "        handle.close()\n        raise TypeError(" in new
+    assert "with _open(path) as r:" in new and "with _open_text(path) as handle:" in new
+    check(before, cb, after, ca)
+    assert after["result"]["result"] == [
+        "RuntimeError: /status/503: 503 Service Unavailable",
+        100,
+        "TypeError: application/octet-stream",
+        "ok",
+    ]
+    assert leaked(before), before
+
+
+def test_a_factorys_raise_that_reads_the_body_gets_with_around_it(server, tmp_path):
+    """``with r:`` around a raise whose message reads the body of a streamed response: the
+    message is the same (read before the close), and so are the requests. (requests keeps the
+    socket of a response whose body was read whole until it is collected, closed or not: the
+    open count is compared with before, not with 0.)"""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        def _open_json(path):
+            r = requests.get(URL + path, stream=True)
+            if r.headers["Content-Type"] != "application/json":
+                raise ValueError(f"not json: {r.text[:12]!r}")
+            return r
+
+        def keys(path):
+            r = _open_json(path)
+            return sorted(r.json())
+
+        def main():
+            out = []
+            for path in ("/bytes?size=70000", "/echo"):
+                try:
+                    out.append(keys(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(f"{type(exc).__name__}: {exc}")
+            return out
+        """,
+    )
+    assert "        with r:\n            raise ValueError(" in new and "with _open_json(path) as r:" in new
+    assert after["result"]["result"] == before["result"]["result"]
+    assert after["result"]["result"] == ["ValueError: not json: 'xxxxxxxxxxxx'", ["body", "method", "path", "query"]]
+    assert ca["requests"] == cb["requests"] and ca["paths"] == cb["paths"]
+    assert after["result"]["open"] <= before["result"]["open"]
+    for marker in LEAK_MARKERS:
+        assert marker not in after["stderr"], after["stderr"]

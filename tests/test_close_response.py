@@ -766,19 +766,23 @@ def test_a_response_returned_on_every_exit_is_no_site(body):
     assert_handed_out(f"import io\nimport requests\n\ndef f(u, d):\n    {body}\n")
 
 
-def test_a_raise_that_leaves_the_factory_with_its_response_reports_each_binding(tmp_path):
+def test_a_raise_that_leaves_the_factory_with_its_response_closes_it_for_each_binding(tmp_path):
     from tests.helpers import cli_sites, make_project
 
-    # The exception carries nothing of it (``r.status_code`` is data): the response leaks on that path
-    # (review 25, P2). ``r.raise_for_status()`` above hands it on with its HTTPError: no site.
+    # The exception carries nothing of it (``r.status_code`` is data): the response leaked on that path
+    # (review 25, P2); it is closed just before the raise (closing/raising.py), one line for both
+    # bindings. ``r.raise_for_status()`` above hands it on with its HTTPError: no site.
     body = (
         "if d:\n        r = requests.get(u, stream=True)\n    else:\n        r = requests.post(u, stream=True)\n"
         "    if r.status_code != 200:\n        raise ValueError(r.status_code)\n    return r"
     )
     root = make_project(tmp_path, {"pkg/m.py": f"import requests\n\n\ndef f(u, d):\n    {body}\n"})
-    sites = cli_sites(root, "--select", "close-response", "--no-cache", "--check")["pkg/m.py"]
-    why = "the response is not closed when the raise at line 10 leaves `f` (its caller never gets it); close it before raising"
-    assert sites == [(6, "reported", why), (8, "reported", why)]
+    sites = cli_sites(root, "--select", "close-response", "--no-cache")["pkg/m.py"]
+    why = "closed the response (`r.close()`) before the raise at line 10, which its caller never gets"
+    assert sites == [(6, "fixed", why), (8, "fixed", why)]
+    text = (root / "pkg" / "m.py").read_text()
+    assert "    if r.status_code != 200:\n        r.close()\n        raise ValueError(r.status_code)\n" in text
+    assert cli_sites(root, "--select", "close-response", "--no-cache").get("pkg/m.py", []) == []
 
 
 RETURNED_NOT_A_FACTORY = [

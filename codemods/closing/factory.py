@@ -70,21 +70,46 @@ def handed_to_caller(codemod: Any, target: Target) -> bool:
         return False
     response = target.noun == "response"
     raises: List[ast.Raise] = []
+    holding: Dict[ast.AST, frozenset] = {}
     out = hands_out_marked(
-        tree, _MARKER, containers=not response, wrappers=response, raises=raises if response else None
+        tree,
+        _MARKER,
+        containers=not response,
+        wrappers=response,
+        raises=raises if response else None,
+        holding=holding,
     )
     if out and raises:
         # The response leaks where such a raise leaves the function: the caller never gets it.
         mine = sorted(
             (n for n in ast.walk(tree.body[-1]) if isinstance(n, ast.Raise)), key=lambda n: (n.lineno, n.col_offset)
         )
-        theirs = sorted((codemod.position(n) for n in walk(func) if isinstance(n, cst.Raise)))
+        theirs = sorted(((codemod.position(n), n) for n in walk(func) if isinstance(n, cst.Raise)), key=lambda p: p[0])
         first = min(raises, key=lambda n: (n.lineno, n.col_offset))
         if len(mine) == len(theirs) and first in mine:
             dropped = getattr(codemod, "dropped_by_raise", None)
             if isinstance(dropped, dict):
-                dropped[target.node] = theirs[mine.index(first)][0]
+                dropped[target.node] = theirs[mine.index(first)][0][0]
+            leaks = getattr(codemod, "raise_leaks", None)
+            if isinstance(leaks, dict) and all(r in mine for r in raises):
+                # What closing them there needs (``closing/raising.py``).
+                leaks[target.node] = RaiseLeak(
+                    tree.body[-1],  # type: ignore[arg-type]
+                    tuple(
+                        (theirs[mine.index(r)][1], r, holding.get(r, frozenset()))
+                        for r in sorted(raises, key=lambda n: (n.lineno, n.col_offset))
+                    ),
+                )
     return out
+
+
+class RaiseLeak(NamedTuple):
+    """The raises that leave the function with the response open: the function (``ast``, the
+    target replaced by the marker call) and, per raise, (its ``cst.Raise``, its ``ast.Raise``,
+    the names that hold the response there)."""
+
+    func: ast.FunctionDef
+    raises: Tuple[Tuple[cst.Raise, ast.Raise, frozenset], ...]
 
 
 # -- a factory reached through star imports ------------------------------------------------------

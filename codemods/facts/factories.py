@@ -30,7 +30,9 @@ A factory, soundly (anything else is not one):
   loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
 - such a local name is used in the function only as the returned value, as the wrapped object
   of a ``TextIOWrapper`` bound to another such name, or through one of the response's plain
-  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``), a read
+  attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``), closed
+  just before a ``raise`` (``r.close()`` as the statement before it, or ``with r:`` around it:
+  the caller never gets that response; ``closed_before_raise``), a read
   of a urlopen response's body (``data = response.read()``: it stays open), or an attribute
   set on it (``response.data = data``): nothing keeps it elsewhere.
 
@@ -346,6 +348,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
                 responses[name] = libs.pop()
                 changed = True
     libraries: Set[str] = set()
+    following: Optional[Dict[ast.AST, Any]] = None
     for node in nodes:
         if isinstance(node, ast.Call):
             func_name = names.dotted(node.func) or ""
@@ -367,6 +370,10 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
             parent = parents.get(node)
             if isinstance(parent, ast.Return):
                 continue
+            if following is None:
+                following = _next_statements(func)
+            if closed_before_raise(node, parents, following):
+                continue  # ``r.close()`` / ``with r:`` just before a raise: the caller never gets it
             if isinstance(parent, ast.Attribute) and parent.attr in _PLAIN:
                 continue
             if (
@@ -774,6 +781,8 @@ class _HandsOut:
         #: exception does not carry it (``_carries``): the object leaks there.
         self.raises: Optional[List[ast.Raise]] = None
         self.guarded: Set[ast.AST] = set()
+        #: With ``raises``: the names that hold the object at each of them (``closing/raising.py``).
+        self.holding: Dict[ast.AST, frozenset] = {}
 
     def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
         """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
@@ -832,6 +841,7 @@ class _HandsOut:
                 and not _carries(stmt, owned)
             ):
                 self.raises.append(stmt)
+                self.holding[stmt] = owned
             return _Flow()
         if isinstance(stmt, ast.Break):
             return _Flow(brk=owned)
@@ -1021,6 +1031,62 @@ def _value(expr: ast.AST, env: Dict[str, int]) -> Any:
     return None
 
 
+def _next_statements(func: ast.AST) -> Dict[ast.AST, Optional[ast.stmt]]:
+    """Each statement of ``func`` (nested scopes aside) -> the one after it in its block."""
+    out: Dict[ast.AST, Optional[ast.stmt]] = {}
+    for node in _own_nodes(func):  # type: ignore[arg-type]
+        blocks = [getattr(node, f, None) for f in ("body", "orelse", "finalbody")]
+        blocks += [h.body for h in getattr(node, "handlers", ()) or ()]
+        blocks += [c.body for c in getattr(node, "cases", ()) or ()]
+        for block in blocks:
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                for i, stmt in enumerate(block):
+                    out[stmt] = block[i + 1] if i + 1 < len(block) else None
+    return out
+
+
+def closed_before_raise(node: ast.Name, parents: Dict[ast.AST, ast.AST], following: Dict[ast.AST, Any]) -> bool:
+    """``node`` is the object closed just before a ``raise`` (the shapes close-response writes
+    when a raise would leave a factory with its response open, ``closing/raising.py``, and the
+    same by hand): ``r.close()`` as a statement whose next statement is a ``raise``, or ``with
+    r:`` (no ``as``) whose body is one ``raise``. The caller never gets that response, so the
+    function still hands out every response it returns. ``following``: ``_next_statements``
+    of the function."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.withitem):
+        stmt = parents.get(parent)
+        return (
+            isinstance(stmt, ast.With)
+            and parent.optional_vars is None
+            and len(stmt.items) == 1
+            and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Raise)
+        )
+    call = parents.get(parent) if isinstance(parent, ast.Attribute) and parent.attr == "close" else None
+    stmt = parents.get(call) if isinstance(call, ast.Call) and call.func is parent else None
+    if not isinstance(stmt, ast.Expr) or call.args or call.keywords:  # type: ignore[union-attr]
+        return False
+    # ``a.close()`` then ``b.close()`` then the raise: two responses closed before it
+    seen = 0
+    after = following.get(stmt)
+    while _is_close(after) and seen < 8:
+        after, seen = following.get(after), seen + 1
+    return isinstance(after, ast.Raise)
+
+
+def _is_close(stmt: Optional[ast.AST]) -> bool:
+    """``name.close()`` as a statement."""
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Attribute)
+        and stmt.value.func.attr == "close"
+        and isinstance(stmt.value.func.value, ast.Name)
+        and not stmt.value.args
+        and not stmt.value.keywords
+    )
+
+
 def _carries(stmt: ast.Raise, owned: frozenset) -> bool:
     """Whether the exception ``stmt`` raises may carry the object: a bare ``raise`` (the
     exception being handled, ``HTTPError`` has ``response``), or a raise whose exception or
@@ -1097,6 +1163,7 @@ def hands_out(
     containers: bool = False,
     wrappers: bool = True,
     raises: Optional[List[ast.Raise]] = None,
+    holding: Optional[Dict[ast.AST, frozenset]] = None,
 ) -> bool:
     """Whether ``func`` hands the object that ``stmt`` (a statement of its own) binds to
     ``name`` to its caller: on every normal exit after ``stmt`` it returns that object itself
@@ -1121,6 +1188,8 @@ def hands_out(
     follow = _HandsOut(dotted, containers, wrappers, func=func)
     if raises is not None:  # the caller wants the raises that leave with the object (``_HandsOut.raises``)
         follow.raises, follow.guarded = raises, _guarded_raises(func)
+        if holding is not None:
+            follow.holding = holding
     owner, field, stmts, index = path[-1]
     flow = follow.run(stmts[index + 1 :], frozenset({name}))
     after: List[ast.stmt] = list(stmts[index + 1 :])  # what runs after the binding, inside each level
@@ -1157,6 +1226,7 @@ def hands_out_marked(
     containers: bool = False,
     wrappers: bool = True,
     raises: Optional[List[ast.Raise]] = None,
+    holding: Optional[Dict[ast.AST, frozenset]] = None,
 ) -> bool:
     """``hands_out`` for the object made by the call of ``marker`` in ``tree`` (the codemods
     replace their target by ``marker()`` in the code of its function, after the module's
@@ -1198,4 +1268,4 @@ def hands_out_marked(
         target = parent.target.id
     else:
         return False
-    return hands_out(func, parent, target, names.dotted, containers, wrappers, raises)
+    return hands_out(func, parent, target, names.dotted, containers, wrappers, raises, holding)

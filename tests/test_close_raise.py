@@ -1,0 +1,246 @@
+"""close-response closes a factory's response before a raise that would leave with it open
+(``closing/raising.py``): fixed, reported, unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from codemods import facts
+from codemods.discover import discover
+from tests.helpers import cli_sites, make_project
+
+FACTORY = """\
+import requests
+
+
+def _open(url):
+    r = requests.get(url, stream=True, timeout=5)
+    if r.status_code != 200:
+        # the server said no
+        raise RuntimeError(f"{url}: {r.status_code} {r.reason}")
+    return r
+
+
+def size(url):
+    r = _open(url)
+    return len(r.content)
+"""
+
+CALLER = """\
+from pkg.request import _open
+
+
+def first_line(url):
+    r = _open(url)
+    return next(r.iter_lines())
+"""
+
+
+def run(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
+    return cli_sites(root, "--select", "close-response", "--no-cache", *args)
+
+
+def factories(root: Path) -> List[str]:
+    found = discover([str(root)], [])
+    return sorted(q for f in facts.collect(found.files, found.roots).factories for q in f.qualified)
+
+
+def test_the_response_is_closed_before_the_raise_and_the_callers_are_closed_in_the_same_run(tmp_path):
+    root = make_project(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER})
+    assert factories(root) == ["pkg.request._open"]
+    sites = run(root)
+    assert sites["pkg/request.py"] == [
+        (5, "fixed", "closed the response (`r.close()`) before the raise at line 8, which its caller never gets"),
+        (13, "fixed", "closed the response made by `_open` (pkg/request.py:4) with `with`"),
+    ]
+    assert [a for _, a, _ in sites["pkg/caller.py"]] == ["fixed"]
+    text = (root / "pkg" / "request.py").read_text()
+    # the comment stays above the new line; the exception, its message and the order are kept
+    assert (
+        "    if r.status_code != 200:\n        # the server said no\n        r.close()\n"
+        '        raise RuntimeError(f"{url}: {r.status_code} {r.reason}")\n    return r\n'
+    ) in text
+    compile(text, "request.py", "exec")
+    # once rewritten, still the same factory: a second run changes nothing, and a caller
+    # written later is closed from the rewritten file's facts
+    assert factories(root) == ["pkg.request._open"]
+    assert run(root) == {}
+    (root / "pkg" / "later.py").write_text(CALLER)
+    assert [a for _, a, _ in run(root)["pkg/later.py"]] == ["fixed"]
+
+
+def test_a_raise_that_reads_the_body_of_a_streamed_response_gets_with_around_it(tmp_path):
+    # sambanova ``_handle_request``: ``r.text`` of a streamed response reads the body from the
+    # connection; after ``close()`` it would read nothing. ``with r:`` closes it as the
+    # exception leaves, the message made with it open.
+    source = FACTORY.replace("{r.reason}", "{r.text}")
+    root = make_project(tmp_path, {"pkg/request.py": source})
+    sites = run(root)["pkg/request.py"]
+    assert sites[0] == (
+        5,
+        "fixed",
+        "closed the response before the raise at line 8, which its caller never gets (`with r:` around a raise "
+        "that reads its body)",
+    )
+    text = (root / "pkg" / "request.py").read_text()
+    assert (
+        "        # the server said no\n        with r:\n"
+        '            raise RuntimeError(f"{url}: {r.status_code} {r.text}")\n    return r\n'
+    ) in text
+    assert factories(root) == ["pkg.request._open"]
+    assert run(root) == {}
+
+
+WRAPPED = """\
+import io
+from urllib.request import urlopen
+
+
+def _open(url):
+    handle = urlopen(url)
+    text_handle = io.TextIOWrapper(handle, encoding="UTF-8")
+    text_handle.url = handle.url
+    return text_handle
+
+
+def get_raw(id):
+    handle = _open(f"https://example.org/{id}.txt")
+    if handle.url == "https://example.org/":
+        raise ValueError(f"Failed to find entry '{id}'") from None
+    return handle
+"""
+
+
+def test_a_factory_of_a_factory_closes_the_wrapper_before_raising(tmp_path):
+    # biopython Bio/ExPASy ``get_prosite_raw``: the text wrapper's close() closes the response
+    root = make_project(tmp_path, {"pkg/expasy.py": WRAPPED})
+    assert factories(root) == ["pkg.expasy._open", "pkg.expasy.get_raw"]
+    [(line, action, _)] = run(root)["pkg/expasy.py"]
+    assert (line, action) == (13, "fixed")
+    text = (root / "pkg" / "expasy.py").read_text()
+    assert "        handle.close()\n        raise ValueError(f\"Failed to find entry '{id}'\") from None\n" in text
+    assert factories(root) == ["pkg.expasy._open", "pkg.expasy.get_raw"]
+    assert run(root) == {}
+
+
+def test_a_close_written_by_hand_before_the_raise_keeps_the_function_a_factory(tmp_path):
+    by_hand = FACTORY.replace("        # the server said no\n", "        r.close()\n")
+    root = make_project(tmp_path, {"pkg/request.py": by_hand})
+    assert factories(root) == ["pkg.request._open"]
+    assert [(line, a) for line, a, _ in run(root, "--check")["pkg/request.py"]] == [(13, "fixed")]
+    # a close anywhere else still hands the caller a closed response: no factory
+    closed = FACTORY.replace("    return r\n\n\ndef size", "    r.close()\n    return r\n\n\ndef size")
+    root = make_project(tmp_path / "b", {"pkg/request.py": closed})
+    assert factories(root) == []
+
+
+LEAK = "the response is not closed when the raise at line {} leaves `_open` (its caller never gets it)"
+
+
+@pytest.mark.parametrize(
+    "change, line, count",
+    [
+        # the raise on its ``if``'s line: no line to put the close on
+        (
+            (
+                "    if r.status_code != 200:\n        # the server said no\n        raise",
+                "    if r.status_code != 200: raise",
+            ),
+            6,
+            1,
+        ),
+        # two responses open at the raise, one needing ``with`` around it: both reported (one
+        # ``with`` and a ``close()`` there would not read as the same factory again)
+        (
+            (
+                "        # the server said no\n",
+                "        other = requests.get(url + '/why', stream=True)\n        why = other.json()\n",
+            ),
+            9,
+            2,
+        ),
+    ],
+)
+def test_a_raise_that_cannot_be_closed_before_stays_reported(tmp_path, change, line, count):
+    source = FACTORY.replace("{r.reason}", "{r.text}").replace(*change)
+    root = make_project(tmp_path, {"pkg/request.py": source})
+    sites = run(root).get("pkg/request.py", [])
+    leaks = [s for s in sites if s[1] == "reported" and s[2].startswith(LEAK.format(line))]
+    assert len(leaks) == count, sites
+    assert run(root, "--check") == {"pkg/request.py": [s for s in sites if s[1] != "fixed"]}  # the same again
+
+
+def test_two_responses_open_at_a_raise_are_both_closed_before_it(tmp_path):
+    two = FACTORY.replace(
+        "        # the server said no\n",
+        "        other = requests.get(url + '/why', stream=True)\n        why = other.json()\n",
+    )
+    root = make_project(tmp_path, {"pkg/request.py": two})
+    sites = run(root)["pkg/request.py"]
+    assert [(line, a) for line, a, _ in sites] == [(5, "fixed"), (7, "fixed"), (14, "fixed")]
+    text = (root / "pkg" / "request.py").read_text()
+    assert "        why = other.json()\n        r.close()\n        other.close()\n        raise RuntimeError(" in text
+    assert factories(root) == ["pkg.request._open"]
+    assert run(root) == {}
+
+
+UNBOUND = """\
+import requests
+
+
+def _open(url, d=True):
+    if d:
+        r = requests.get(url, stream=True, timeout=5)
+    if r.status_code != 200:
+        raise RuntimeError(url)
+    return r
+"""
+
+
+def test_a_name_that_may_be_unbound_at_the_raise_stays_reported(tmp_path):
+    # where ``d`` is false, ``r.close()`` would raise UnboundLocalError instead of the RuntimeError
+    root = make_project(tmp_path, {"pkg/request.py": UNBOUND})
+    assert factories(root) == ["pkg.request._open"]
+    [(line, action, reason)] = run(root, "--check")["pkg/request.py"]
+    assert (line, action) == (6, "reported") and reason.startswith(LEAK.format(8)), reason
+
+
+def test_a_raise_that_carries_the_response_is_unchanged(tmp_path):
+    # the exception hands the response on (its handler may read it): no factory, reported as
+    # before, nothing closed
+    source = FACTORY.replace('RuntimeError(f"{url}: {r.status_code} {r.reason}")', "requests.HTTPError(response=r)")
+    root = make_project(tmp_path, {"pkg/request.py": source})
+    assert factories(root) == []
+    [(line, action, reason)] = run(root)["pkg/request.py"]
+    assert (line, action) == (5, "reported") and "is no factory of the project" in reason
+    assert (root / "pkg" / "request.py").read_text() == source
+
+
+FAKE_TEST = """\
+from unittest import mock
+
+from pkg import request
+
+
+class FakeResponse:
+    status_code = 500
+    reason = "no"
+
+
+@mock.patch("pkg.request.requests.get", return_value=FakeResponse())
+def test_open(get):
+    request._open("u")
+"""
+
+
+def test_a_stand_in_that_may_lack_close_makes_it_an_unsafe_fix(tmp_path):
+    # ``r.close()`` on the test's FakeResponse (no ``close``) would raise AttributeError
+    # instead of the RuntimeError the test sees: reported, fixable with --unsafe-fixes
+    root = make_project(tmp_path, {"pkg/request.py": FACTORY, "tests/test_request.py": FAKE_TEST})
+    [(line, action, reason), *_] = run(root, "--check")["pkg/request.py"]
+    assert (line, action) == (5, "reported") and reason.endswith("fixable with --unsafe-fixes"), reason
+    [(line, action, reason), *_] = run(root, "--check", "--unsafe-fixes")["pkg/request.py"]
+    assert (line, action) == (5, "fixed") and "unsafe fix" in reason, reason
