@@ -54,12 +54,14 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
+from .decorators import Lookup, transparent
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
 _REQUESTS_FUNCTIONS = frozenset(
     {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
 )
+_OPENERS = frozenset({"urllib.request.build_opener"})
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
 #: Wrappers whose ``close()`` closes the stream they wrap (``io.TextIOWrapper`` closes its
 #: buffer, ``io.BufferedReader`` its raw stream): returning one returns the response.
@@ -133,11 +135,16 @@ Known = Dict[str, Tuple[str, str]]
 
 
 def in_module(
-    tree: ast.Module, package: str, modules: Sequence[str] = (), known: Optional[Known] = None
+    tree: ast.Module,
+    package: str,
+    modules: Sequence[str] = (),
+    known: Optional[Known] = None,
+    lookup: Optional[Lookup] = None,
 ) -> List[Tuple[str, str, int, str, str]]:
     """The factories defined in ``tree`` (imported as ``modules``): (owner class or "", name,
-    line, library, mocked: why a test may replace a factory it calls)."""
-    context = _Context(modules, known or {})
+    line, library, mocked: why a test may replace a factory it calls). ``lookup``: the tree of
+    a module of the project by its dotted name (where a decorator is defined)."""
+    context = _Context(modules, known or {}, tree, lookup)
     names, declared = _module_names(tree, package)
     out = []
     top = _binding_counts(tree.body)
@@ -244,16 +251,23 @@ def _module_names(tree: ast.Module, package: str) -> Tuple[_Names, Set[str]]:
 
 
 class _Context:
-    def __init__(self, modules: Sequence[str], known: Known) -> None:
+    def __init__(
+        self, modules: Sequence[str], known: Known, tree: Optional[ast.Module] = None, lookup: Optional[Lookup] = None
+    ) -> None:
         self.modules = tuple(modules)
         self.known = known
+        self.tree = tree
+        self.lookup = lookup
 
 
 def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str) -> Tuple[str, str]:
     """The library of the fresh response ``func`` returns on every path ("" if none), and
     why a test may replace a factory it calls."""
-    if func.decorator_list or not func.body:
+    if not func.body:
         return "", ""
+    for decorator in func.decorator_list:  # only decorators proven transparent (``decorators.py``)
+        if context.tree is None or not transparent(decorator, names, context.tree, context.modules, context.lookup):
+            return "", ""
     nodes = list(_own_nodes(func))
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
@@ -285,6 +299,23 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         for name, values in bindings.items()
         if all(isinstance(v, ast.Call) and names.dotted(v.func) in _SESSIONS for v in values)
     }
+    # ``opener = urllib.request.build_opener(...)``: ``opener.open(u)`` is ``urlopen(u)`` on it
+    # (close-response closes it the same way, ``closing/held.py``).
+    openers = {
+        name
+        for name, values in bindings.items()
+        if all(isinstance(v, ast.Call) and names.dotted(v.func) in _OPENERS for v in values)
+    }
+
+    def opened(call: ast.AST) -> bool:
+        return (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "open"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in openers
+        )
+
     responses: Dict[str, str] = {}  # local name -> library
     leaks = [False]
     mocked = [""]
@@ -317,7 +348,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         if not isinstance(expr, ast.Call):
             return ""
         func_name = names.dotted(expr.func) or ""
-        if func_name in _URLOPEN:
+        if func_name in _URLOPEN or opened(expr):
             return "urllib"
         if func_name in _REQUESTS_FUNCTIONS:
             return "requests"
@@ -350,8 +381,14 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         if isinstance(node, ast.Call):
             func_name = names.dotted(node.func) or ""
             stream = next((k.value for k in node.keywords if k.arg == "stream"), None)
-            if func_name in _URLOPEN or (
-                produced(node, responses) == "requests" and isinstance(stream, ast.Constant) and stream.value is True
+            if (
+                func_name in _URLOPEN
+                or opened(node)
+                or (
+                    produced(node, responses) == "requests"
+                    and isinstance(stream, ast.Constant)
+                    and stream.value is True
+                )
             ):
                 leaks[0] = True
             called = factory_called(node)
@@ -498,10 +535,11 @@ def screen_project(
 
 
 def _not_an_import(data: bytes, match: Any) -> bool:
-    """The name at ``match`` is not on an ``import`` / ``from ... import`` line."""
+    """The name at ``match`` is not on an ``import`` / ``from ... import`` line, nor on a
+    comment line (``# from nltk.pathsec import urlopen, ZipFile`` runs nothing)."""
     start = data.rfind(b"\n", 0, match.start()) + 1
     line = data[start : match.start()].lstrip()
-    return not line.startswith((b"import ", b"from "))
+    return not line.startswith((b"import ", b"from ", b"#"))
 
 
 #: The library names a factory's response comes from: a patch of any of them (or of the
@@ -586,12 +624,14 @@ def collect(
     out: Dict[Tuple[str, ...], Factory] = {}
     known: Known = {}
     todo = set(trees)
+    lookups = _lookups(files, reals, owner, names, read)
     for _ in range(_ROUNDS):
         found: Dict[str, List[Factory]] = {}
         for real, (path, tree) in sorted(trees.items()):
             if real not in todo:
                 continue
-            for cls, name, line, library, via in in_module(tree, package(real), names[real], known):
+            found_here = in_module(tree, package(real), names[real], known, lookups.get(owner[real]))
+            for cls, name, line, library, via in found_here:
                 qualified = qualify(names[real], cls, name)
                 if qualified not in out:
                     factory = Factory(
@@ -622,6 +662,37 @@ def collect(
             break
     _MODULE_NAMES.clear()
     return tuple(sorted(out.values()))
+
+
+def _lookups(files, reals, owner, names, read) -> Dict[str, Lookup]:
+    """project -> the tree of one of its modules by dotted name (parsed when first asked;
+    None for a name no file of the project has, or one it cannot parse)."""
+    paths: Dict[str, Dict[str, str]] = {}
+    for path, real in zip(files, reals):
+        project = owner.get(real)
+        if project is None:
+            continue
+        its = paths.setdefault(project, {})
+        for dotted in names.get(real, ()):
+            # Two files of one name (a module and a script copy): neither is read.
+            its[dotted] = path if its.get(dotted, path) == path else ""
+    parsed: Dict[str, Optional[ast.Module]] = {}
+
+    def make(its: Dict[str, str]) -> Lookup:
+        def lookup(module: str) -> Optional[ast.Module]:
+            path = its.get(module)
+            if not path:
+                return None
+            if path not in parsed:
+                try:
+                    parsed[path] = ast.parse(read(path))
+                except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
+                    parsed[path] = None
+            return parsed[path]
+
+        return lookup
+
+    return {project: make(its) for project, its in paths.items()}
 
 
 def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str, str]], words: Set[str], data) -> None:

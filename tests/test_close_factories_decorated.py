@@ -1,0 +1,218 @@
+"""Factories decorated by a transparent decorator of the project (``facts/decorators.py``), and
+factories that open through ``urllib.request.build_opener`` (``facts/factories.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_close_factories import factories, make, run
+
+UTILS = """\
+import functools
+import time
+from typing import Callable, TypeVar, cast
+
+F = TypeVar("F", bound=Callable)
+
+
+def function_with_previous(func: F) -> F:
+    \"\"\"Biopython's: the function itself, with an attribute.\"\"\"
+    function_with_previous = cast(F, func)
+    function_with_previous.previous = None
+    return function_with_previous
+
+
+def throttled(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        time.sleep(0.01)
+        return func(*args, **kwargs)
+
+    wrapper.calls = 0
+    return wrapper
+"""
+
+REST = """\
+from urllib.request import urlopen
+
+from pkg.utils import DECORATOR
+
+
+@DECORATOR
+def _q(op, arg):
+    _q.previous = op
+    resp = urlopen("https://rest.example/%s/%s" % (op, arg))
+    return resp
+
+
+def kegg_info(db):
+    handle = _q("info", db)
+    return handle.read()
+"""
+
+
+def project(tmp_path, decorator: str, utils: str = UTILS):
+    return make(tmp_path, {"pkg/utils.py": utils, "pkg/rest.py": REST.replace("DECORATOR", decorator)})
+
+
+@pytest.mark.parametrize("decorator", ["function_with_previous", "throttled"])
+def test_a_factory_under_a_transparent_decorator_is_one_and_its_callers_are_fixed(tmp_path, decorator):
+    root = project(tmp_path, decorator)
+    assert factories(root) == ["pkg.rest._q"]
+    sites = run(root)["pkg/rest.py"]
+    # The factory's own binding is no site any more; its caller is fixed.
+    assert [(line, action) for line, action, _ in sites] == [(14, "fixed")]
+    text = (root / "pkg" / "rest.py").read_text()
+    assert '    with _q("info", db) as handle:\n        return handle.read()\n' in text
+    compile(text, "rest.py", "exec")
+    assert not any(a == "fixed" for s in run(root).values() for _, a, _ in s)  # a second run changes nothing
+
+
+def test_a_decorator_of_the_same_module_is_read_too(tmp_path):
+    source = REST.replace("from pkg.utils import DECORATOR\n", UTILS).replace("DECORATOR", "throttled")
+    root = make(tmp_path, {"pkg/rest.py": source})
+    assert factories(root) == ["pkg.rest._q"]
+    assert [action for _, action, _ in run(root)["pkg/rest.py"]] == ["fixed"]
+
+
+CACHING = """\
+import functools
+
+_CACHE = {}
+
+
+def cached(func):
+    @functools.wraps(func)
+    def wrapper(*args):
+        if args not in _CACHE:
+            _CACHE[args] = func(*args)
+        return _CACHE[args]
+
+    return wrapper
+
+
+def other(func):
+    def wrapper(*args, **kwargs):
+        result = func(*args, **kwargs)
+        return result.read()
+
+    return wrapper
+
+
+def twice(func):
+    def wrapper(*args, **kwargs):
+        func(*args, **kwargs)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def swallow(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OSError:
+            return None
+
+    return wrapper
+
+
+def maybe(func):
+    def wrapper(*args, **kwargs):
+        if args:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def registered(func):
+    REGISTRY.append(func)
+    return func
+
+
+def recode(func):
+    func.__code__ = (lambda *a: None).__code__
+    return func
+
+
+def rebound(func):
+    return func
+
+
+rebound = functools.lru_cache(rebound)
+
+REGISTRY = []
+"""
+
+
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        "cached",  # keeps the response and hands it out again
+        "other",  # returns something else
+        "twice",  # drops a response
+        "swallow",  # returns None on an error
+        "maybe",  # falls off its end
+        "registered",  # keeps the function: called out of sight
+        "recode",  # replaces what it runs
+        "rebound",  # bound twice in its module
+        "functools.lru_cache",  # not the project's
+        "unknown",  # not bound at all
+    ],
+)
+def test_a_decorator_not_proven_transparent_keeps_the_factory_reported(tmp_path, decorator):
+    if decorator == "functools.lru_cache":
+        rest = REST.replace("from pkg.utils import DECORATOR", "import functools")
+    elif decorator == "unknown":
+        rest = REST.replace("from pkg.utils import DECORATOR\n", "")
+    else:
+        rest = REST.replace("pkg.utils", "pkg.decorators")
+    root = make(tmp_path, {"pkg/decorators.py": CACHING, "pkg/rest.py": rest.replace("DECORATOR", decorator)})
+    assert factories(root) == []
+    sites = run(root, "--check")["pkg/rest.py"]
+    assert [(line, action) for line, action, _ in sites][0][1] == "reported", sites
+    assert not any(action == "fixed" for _, action, _ in sites), sites  # the caller is left unchanged
+
+
+def test_a_decorator_factory_call_stays_opaque(tmp_path):
+    utils = UTILS + "\n\ndef every(seconds):\n    return throttled\n"
+    rest = REST.replace("import DECORATOR", "import every").replace("@DECORATOR", "@every(1)")
+    root = make(tmp_path, {"pkg/utils.py": utils, "pkg/rest.py": rest})
+    assert factories(root) == []
+    # What ``every(1)`` returns is not read; ``throttled`` itself is transparent.
+    root = make(tmp_path / "plain", {"pkg/utils.py": utils, "pkg/rest.py": REST.replace("DECORATOR", "throttled")})
+    assert factories(root) == ["pkg.rest._q"]
+
+
+OPENER = """\
+import urllib.request
+
+
+def urlopen(url, *args, **kwargs):
+    handlers = [urllib.request.HTTPSHandler()]
+    opener = urllib.request.build_opener(*handlers)
+    return opener.open(url, *args, **kwargs)
+
+
+def fetch(url):
+    # from pkg.net import urlopen, other   (a comment names it: no use)
+    resp = urlopen(url)
+    return resp.read()
+"""
+
+
+def test_an_openers_open_is_a_fresh_response_of_a_factory(tmp_path):
+    # nltk ``pathsec.urlopen``
+    root = make(tmp_path, {"pkg/net.py": OPENER})
+    assert factories(root) == ["pkg.net.urlopen"]
+    assert [(line, action) for line, action, _ in run(root)["pkg/net.py"]] == [(12, "fixed")]
+    text = (root / "pkg" / "net.py").read_text()
+    assert "    with urlopen(url) as resp:\n        return resp.read()\n" in text
+
+
+def test_an_opener_bound_to_something_else_too_is_no_factory(tmp_path):
+    source = OPENER.replace(
+        "    return opener.open", "    if not handlers:\n        opener = make_opener()\n    return opener.open"
+    )
+    root = make(tmp_path, {"pkg/net.py": source})
+    assert factories(root) == []
