@@ -216,3 +216,54 @@ def test_an_opener_bound_to_something_else_too_is_no_factory(tmp_path):
     )
     root = make(tmp_path, {"pkg/net.py": source})
     assert factories(root) == []
+
+
+ENTREZ = """\
+import io
+from urllib.error import URLError
+from urllib.request import urlopen
+
+MAX_TRIES = 3
+
+
+def _open(request):
+    for i in range(MAX_TRIES):
+        try:
+            handle = urlopen(request)
+        except URLError:
+            if i >= MAX_TRIES - 1:
+                raise
+        else:
+            break
+    if handle.headers.get_content_subtype() == "plain":
+        url = handle.url
+        handle = io.TextIOWrapper(handle, encoding="UTF-8")
+        handle.url = url
+    return handle
+
+
+def efetch(request):
+    stream = _open(request)
+    return stream.read()
+"""
+
+
+def test_a_name_rebound_to_an_owning_wrapper_of_itself_still_holds_the_response(tmp_path):
+    # biopython Entrez ``_open``: ``handle = io.TextIOWrapper(handle, ...)``
+    root = make(tmp_path, {"pkg/entrez.py": ENTREZ})
+    assert factories(root) == ["pkg.entrez._open"]
+    assert [(line, action) for line, action, _ in run(root)["pkg/entrez.py"]] == [(25, "fixed")]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("            handle = urlopen(request)", "            handle = open(request)"),  # no response
+        ("            handle = urlopen(request)", "            handle = io.TextIOWrapper(handle)"),  # only itself
+        ('handle = io.TextIOWrapper(handle, encoding="UTF-8")', "handle = io.TextIOWrapper(url)"),  # another name
+    ],
+)
+def test_a_wrapper_of_itself_is_a_response_only_with_a_response_among_its_bindings(tmp_path, change):
+    root = make(tmp_path, {"pkg/entrez.py": ENTREZ.replace(*change)})
+    assert factories(root) == []
+    assert not any(action == "fixed" and line == 25 for line, action, _ in run(root).get("pkg/entrez.py", []))

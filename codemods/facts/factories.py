@@ -372,8 +372,12 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         for name, values in bindings.items():
             if name in responses or not values:
                 continue
-            libs = {produced(v, responses) for v in values}
-            if len(libs) == 1 and "" not in libs:
+            # ``handle = io.TextIOWrapper(handle, ...)`` (biopython's Entrez ``_open``): an
+            # owning wrapper of the name itself holds what the name held before, a response by
+            # the name's other bindings (or the name is unbound, and the wrapper call raises).
+            others = [v for v in values if not _wraps_itself(v, name, names)]
+            libs = {produced(v, responses) for v in others}
+            if others and len(libs) == 1 and "" not in libs:
                 responses[name] = libs.pop()
                 changed = True
     libraries: Set[str] = set()
@@ -442,6 +446,17 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     if flow.bad or flow.fall is not None:
         return "", ""
     return libraries.pop(), mocked[0]
+
+
+def _wraps_itself(value: Optional[ast.AST], name: str, names: _Names) -> bool:
+    """``value`` is ``io.TextIOWrapper(name, ...)`` (an owning wrapper of ``name`` itself)."""
+    return (
+        isinstance(value, ast.Call)
+        and bool(value.args)
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id == name
+        and names.dotted(value.func) in _WRAPPERS
+    )
 
 
 # -- the project's other files ------------------------------------------------------------------
