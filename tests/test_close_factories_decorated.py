@@ -9,6 +9,7 @@ from tests.test_close_factories import factories, make, run
 
 UTILS = """\
 import functools
+import threading
 import time
 from typing import Callable, TypeVar, cast
 
@@ -29,6 +30,18 @@ def throttled(func):
         return func(*args, **kwargs)
 
     wrapper.calls = 0
+    return wrapper
+
+
+_LOCK = threading.Lock()
+
+
+def serialised(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _LOCK:
+            return func(*args, **kwargs)
+
     return wrapper
 """
 
@@ -55,7 +68,7 @@ def project(tmp_path, decorator: str, utils: str = UTILS):
     return make(tmp_path, {"pkg/utils.py": utils, "pkg/rest.py": REST.replace("DECORATOR", decorator)})
 
 
-@pytest.mark.parametrize("decorator", ["function_with_previous", "throttled"])
+@pytest.mark.parametrize("decorator", ["function_with_previous", "throttled", "serialised"])
 def test_a_factory_under_a_transparent_decorator_is_one_and_its_callers_are_fixed(tmp_path, decorator):
     root = project(tmp_path, decorator)
     assert factories(root) == ["pkg.rest._q"]
@@ -76,6 +89,7 @@ def test_a_decorator_of_the_same_module_is_read_too(tmp_path):
 
 
 CACHING = """\
+import contextlib
 import functools
 
 _CACHE = {}
@@ -125,6 +139,22 @@ def maybe(func):
     return wrapper
 
 
+def suppressed(func):
+    def wrapper(*args, **kwargs):
+        with contextlib.suppress(OSError):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def locked_by_a_parameter(func):
+    def wrapper(lock, *args, **kwargs):
+        with lock:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def registered(func):
     REGISTRY.append(func)
     return func
@@ -153,6 +183,8 @@ REGISTRY = []
         "twice",  # drops a response
         "swallow",  # returns None on an error
         "maybe",  # falls off its end
+        "suppressed",  # its with may swallow the exception: falls off its end
+        "locked_by_a_parameter",  # a with of anything: it may swallow it
         "registered",  # keeps the function: called out of sight
         "recode",  # replaces what it runs
         "rebound",  # bound twice in its module

@@ -94,7 +94,7 @@ def _defines(tree: ast.Module, name: str) -> bool:
         return False
     names = _Names(tree, "")
     names._imports([n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))])
-    return _transparent_def(func, names.dotted)
+    return _transparent_def(func, names.dotted, _locks(tree, names.dotted))
 
 
 def _plain_param(func: ast.FunctionDef) -> Optional[str]:
@@ -149,7 +149,7 @@ def _ends_returning(func: ast.FunctionDef, dotted, returned) -> bool:
     return not flow.bad and flow.fall is None
 
 
-def _transparent_def(func: ast.FunctionDef, dotted) -> bool:
+def _transparent_def(func: ast.FunctionDef, dotted, locks: frozenset = frozenset()) -> bool:
     param = _plain_param(func)
     if param is None or not func.body:
         return False
@@ -160,7 +160,7 @@ def _transparent_def(func: ast.FunctionDef, dotted) -> bool:
     if not wrappers:
         return _identity(func, param, nodes, dotted)
     if len(wrappers) == 1 and isinstance(wrappers[0], ast.FunctionDef):
-        return _wrapper(func, param, wrappers[0], nodes, dotted)
+        return _wrapper(func, param, wrappers[0], nodes, dotted, locks)
     return False
 
 
@@ -224,7 +224,9 @@ def _is_alias(value: ast.AST, aliases, dotted) -> bool:
     )
 
 
-def _wrapper(func: ast.FunctionDef, param: str, inner: ast.FunctionDef, nodes: List[ast.AST], dotted) -> bool:
+def _wrapper(
+    func: ast.FunctionDef, param: str, inner: ast.FunctionDef, nodes: List[ast.AST], dotted, locks: frozenset
+) -> bool:
     """``@functools.wraps(f) def w(...): ...; return f(...)``, ``return w``."""
     if inner not in func.body:
         return False
@@ -298,7 +300,68 @@ def _wrapper(func: ast.FunctionDef, param: str, inner: ast.FunctionDef, nodes: L
         elif isinstance(node, ast.alias) and (node.asname or node.name).split(".")[0] == param:
             return False
     return _ends_returning(
-        inner,
+        _unlocked(inner, dotted, locks),
         dotted,
         lambda value: isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == param,
     )
+
+
+#: Context managers whose exit never swallows an exception (it returns None).
+_LOCKS = frozenset({f"threading.{n}" for n in ("Lock", "RLock", "Semaphore", "BoundedSemaphore")})
+
+
+def _locks(tree: ast.Module, dotted) -> frozenset:
+    """The module-level names bound once, at module level, to ``threading.Lock()`` (``RLock``,
+    a semaphore) and never declared ``global``."""
+    counts = _module_bindings(tree)
+    out = set()
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and counts.get(stmt.targets[0].id) == 1
+            and _is_lock_call(stmt.value, dotted)
+        ):
+            out.add(stmt.targets[0].id)
+    return frozenset(out)
+
+
+def _is_lock_call(value: ast.AST, dotted) -> bool:
+    return isinstance(value, ast.Call) and dotted(value.func) in _LOCKS
+
+
+def _unlocked(inner: ast.FunctionDef, dotted, locks: frozenset) -> ast.FunctionDef:
+    """A copy of ``inner`` where each ``with <lock>:`` (no ``as``; a lock of ``locks`` not
+    bound in ``inner``, or ``threading.Lock()`` itself) is its body: its exit releases the lock
+    and lets every exception through, so the flow is its body's."""
+    import copy
+
+    bound = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    args = inner.args
+    bound |= {a.arg for a in args.args + args.posonlyargs + args.kwonlyargs}
+    bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+
+    def lock(item: ast.withitem) -> bool:
+        if item.optional_vars is not None:
+            return False
+        expr = item.context_expr
+        if isinstance(expr, ast.Name):
+            return expr.id in locks and expr.id not in bound
+        return _is_lock_call(expr, dotted)
+
+    class Unlock(ast.NodeTransformer):
+        def visit_With(self, node: ast.With):
+            self.generic_visit(node)
+            if all(lock(item) for item in node.items):
+                return node.body
+            return node
+
+        def visit_FunctionDef(self, node):
+            return node if node is not copied else self.generic_visit(node)
+
+        visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
+
+    copied = copy.deepcopy(inner)
+    Unlock().visit(copied)
+    return copied

@@ -11,7 +11,8 @@ A factory, soundly (anything else is not one):
 
 - a ``def`` at module level, or a plain ``def`` in the body of a class at module level or of a
   class bound once in the body of one (``Threatnet.Stream._create_stream``; not a dunder); not
-  ``async``, not decorated, no ``yield``; its name bound once in its module (or
+  ``async``, not decorated but by decorators proven transparent (``decorators.py``), no
+  ``yield``; its name bound once in its module (or
   class body) and never declared ``global``. A public method (``Factory.public``) may be
   overridden by a subclass outside the project that returns something else: its callers'
   fixes are unsafe;
@@ -20,14 +21,15 @@ A factory, soundly (anything else is not one):
   ``hands_out`` followed from its entry: an ``if``/``try`` whose every branch returns or
   raises, a ``while True`` left only by them, a ``for i in range(K)`` retry loop whose last
   round returns or raises on every path, ``if i + 1 == K: raise`` taken as it then is; not a
-  ``with`` whose exit may swallow an exception): ``urllib.request.urlopen(...)``, a requests module function
+  ``with`` whose exit may swallow an exception): ``urllib.request.urlopen(...)`` (or ``opener.open(...)`` of a local
+  ``opener = urllib.request.build_opener(...)``), a requests module function
   (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
   ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
   that name a factory are parsed for them then; a test that may replace the inner factory
   marks the outer one ``mocked`` too), or a local
   name whose every binding in the function is one of those (a name bound in branches or a retry
-  loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
+  loop) or an owning wrapper of the name itself (``handle = io.TextIOWrapper(handle)``); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
 - such a local name is used in the function only as the returned value, as the wrapped object
   of a ``TextIOWrapper`` bound to another such name, or through one of the response's plain
   attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``), a read
