@@ -405,7 +405,10 @@ DOCS = CodemodDocs(
   off its end or keeps the function is opaque, and the function no factory); its response may
   also come from `opener.open(u)` of a local `opener = urllib.request.build_opener(...)` (nltk's
   `pathsec.urlopen`), or be rewrapped in place (`handle = io.TextIOWrapper(handle)`, biopython's
-  Entrez `_open`); a function returning a factory's response is one too; `codemods/facts/factories.py`,
+  Entrez `_open`), or from a request method of a parameter annotated `requests.Session` and
+  never rebound; a statement calling a function of its module that never returns normally (a
+  plain `def`, bound once, no `return`, every path of which raises: gdown's
+  `_raise_retries_exhausted`) ends its path as a `raise` does; a function returning a factory's response is one too; `codemods/facts/factories.py`,
   computed before any file is rewritten) is right to hand it
   out: its own site is none (handed to the caller, above). Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
@@ -472,8 +475,7 @@ DOCS = CodemodDocs(
   another module that may keep them (unsafe fixes: zeep's `Transport` has a `__del__`,
   langchain's `load_tools` is outside the project, names bound more than once such as
   biopython's 54 `read`s, `**kwargs` into a base class); functions that hand their response
-  to the caller but are no factory (python-twitter's `return 0` path; gdown's retries, whose
-  session is a parameter; biopython's `entry`/`search`/`efetch`..., whose names also appear
+  to the caller but are no factory (python-twitter's `return 0` path; biopython's `entry`/`search`/`efetch`..., whose names also appear
   other than in a call); responses returned or yielded as something made from them
   (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an
   attribute of a class with no `close()`; 4 raises that leave a factory with its response open

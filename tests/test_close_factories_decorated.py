@@ -299,3 +299,58 @@ def test_a_wrapper_of_itself_is_a_response_only_with_a_response_among_its_bindin
     root = make(tmp_path, {"pkg/entrez.py": ENTREZ.replace(*change)})
     assert factories(root) == []
     assert not any(action == "fixed" and line == 25 for line, action, _ in run(root).get("pkg/entrez.py", []))
+
+
+RETRIES = """\
+import requests
+
+
+def _give_up(error):
+    if error is not None:
+        raise RuntimeError("gave up") from error
+    raise RuntimeError("gave up")
+
+
+def _get(*, sess: requests.Session, url, retries):
+    last = None
+    for _ in range(retries):
+        try:
+            return sess.get(url, stream=True, timeout=5)
+        except requests.ConnectionError as error:
+            last = error
+    _give_up(last)
+
+
+def size(sess, url):
+    res = _get(sess=sess, url=url, retries=3)
+    return len(res.content)
+"""
+
+
+def test_a_retry_loop_ended_by_a_function_that_always_raises_on_an_annotated_session(tmp_path):
+    # gdown ``_get_response_with_retries``: ``sess: requests.Session``; after the loop
+    # ``_raise_retries_exhausted(...)``, whose every path raises
+    root = make(tmp_path, {"pkg/dl.py": RETRIES})
+    assert factories(root) == ["pkg.dl._get"]
+    assert [(line, action) for line, action, _ in run(root)["pkg/dl.py"]] == [(21, "fixed")]
+    text = (root / "pkg" / "dl.py").read_text()
+    assert "    with _get(sess=sess, url=url, retries=3) as res:\n        return len(res.content)\n" in text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ('    raise RuntimeError("gave up")\n\n\ndef _get', "    print(error)\n\n\ndef _get"),  # may return
+        ("sess: requests.Session", "sess"),  # the client's class is not settled
+        ("sess: requests.Session", "sess: object"),
+        ("    last = None\n", "    last = None\n    sess = make(sess)\n"),  # rebound
+        ("def size", "_give_up = print\n\n\ndef size"),  # rebound in the module
+        ('    raise RuntimeError("gave up")\n\n\ndef _get', '    return "gave up"\n\n\ndef _get'),
+    ],
+)
+def test_a_path_after_the_loop_that_may_return_or_an_unsettled_session_is_no_factory(tmp_path, change):
+    source = RETRIES.replace(*change)
+    assert source != RETRIES
+    root = make(tmp_path, {"pkg/dl.py": source})
+    assert factories(root) == []
+    assert not any(action == "fixed" for _, action, _ in run(root).get("pkg/dl.py", []))

@@ -21,9 +21,11 @@ A factory, soundly (anything else is not one):
   ``hands_out`` followed from its entry: an ``if``/``try`` whose every branch returns or
   raises, a ``while True`` left only by them, a ``for i in range(K)`` retry loop whose last
   round returns or raises on every path, ``if i + 1 == K: raise`` taken as it then is; not a
-  ``with`` whose exit may swallow an exception): ``urllib.request.urlopen(...)`` (or ``opener.open(...)`` of a local
+  ``with`` whose exit may swallow an exception; a call of a function of the module that never
+  returns normally, ``_Context.noreturn``, ends a path as a raise does): ``urllib.request.urlopen(...)`` (or ``opener.open(...)`` of a local
   ``opener = urllib.request.build_opener(...)``), a requests module function
-  (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
+  (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``
+  (or of a parameter annotated ``requests.Session``, never rebound),
   ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
   that name a factory are parsed for them then; a test that may replace the inner factory
@@ -64,6 +66,7 @@ _REQUESTS_FUNCTIONS = frozenset(
     {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
 )
 _OPENERS = frozenset({"urllib.request.build_opener"})
+_SESSION_CLASSES = frozenset({"requests.Session", "requests.sessions.Session"})
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
 #: Wrappers whose ``close()`` closes the stream they wrap (``io.TextIOWrapper`` closes its
 #: buffer, ``io.BufferedReader`` its raw stream): returning one returns the response.
@@ -260,6 +263,38 @@ class _Context:
         self.known = known
         self.tree = tree
         self.lookup = lookup
+        self._noreturn: Optional[frozenset] = None
+
+    def noreturn(self) -> frozenset:
+        """The module's functions that never return normally: a plain ``def`` at module level
+        (bound once, never declared ``global``, not decorated, no ``yield``/``await``) with no
+        ``return`` whose every path raises (``hands_out``'s flow: it cannot fall off its end)."""
+        if self._noreturn is None:
+            out = set()
+            tree = self.tree
+            if tree is not None:
+                counts = _binding_counts(tree.body)
+                declared = {name for n in ast.walk(tree) if isinstance(n, ast.Global) for name in n.names}
+                for stmt in tree.body:
+                    if (
+                        not isinstance(stmt, ast.FunctionDef)
+                        or stmt.decorator_list
+                        or counts.get(stmt.name) != 1
+                        or stmt.name in declared
+                    ):
+                        continue
+                    if any(
+                        isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal))
+                        for n in _own_nodes(stmt)
+                    ):
+                        continue
+                    flow = _HandsOut(lambda _: None, False, False, lambda value, _: False, stmt).run(
+                        stmt.body, frozenset({"*"})
+                    )
+                    if not flow.bad and flow.fall is None:
+                        out.add(stmt.name)
+            self._noreturn = frozenset(out)
+        return self._noreturn
 
 
 def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str) -> Tuple[str, str]:
@@ -300,6 +335,13 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         name
         for name, values in bindings.items()
         if all(isinstance(v, ast.Call) and names.dotted(v.func) in _SESSIONS for v in values)
+    }
+    # ``sess: requests.Session``, never rebound: a plain annotation settles the client's class
+    # as it does for close-response's own sites (``calls.HttpResolver``, ``closing/held.py``).
+    sessions |= {
+        a.arg
+        for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs
+        if a.annotation is not None and names.dotted(a.annotation) in _SESSION_CLASSES and bindings.get(a.arg) == [None]
     }
     # ``opener = urllib.request.build_opener(...)``: ``opener.open(u)`` is ``urlopen(u)`` on it
     # (close-response closes it the same way, ``closing/held.py``).
@@ -442,9 +484,11 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     # Every normal exit returns a fresh response, wherever it is (``hands_out``'s rule, from
     # the function's entry): it cannot fall off its end, and a ``with`` whose exit may swallow
     # an exception (``with suppress(OSError): return urlopen(u)``) may let it.
-    flow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses)), func).run(
-        func.body, frozenset({"*"})
-    )
+    follow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses)), func)
+    # ``_raise_retries_exhausted(...)`` (gdown): a call of a function of this module that never
+    # returns normally ends the path as a ``raise`` does.
+    follow.noreturn = frozenset(n for n in context.noreturn() if n not in bindings)
+    flow = follow.run(func.body, frozenset({"*"}))
     if flow.bad or flow.fall is not None:
         return "", ""
     return libraries.pop(), mocked[0]
@@ -862,6 +906,9 @@ class _HandsOut:
         #: exception does not carry it (``_carries``): the object leaks there.
         self.raises: Optional[List[ast.Raise]] = None
         self.guarded: Set[ast.AST] = set()
+        #: Bare names of functions that never return normally: a statement calling one ends
+        #: its path as a ``raise`` (``_Context.noreturn``; empty but for a factory's own flow).
+        self.noreturn: frozenset = frozenset()
 
     def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
         """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
@@ -951,6 +998,14 @@ class _HandsOut:
             for case in stmt.cases:  # type: ignore[attr-defined]
                 flow = _join(flow, self.run(case.body, owned - _stored(case.pattern)))
             return flow
+        if (
+            self.noreturn
+            and isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id in self.noreturn
+        ):
+            return _Flow()  # it raises
         if isinstance(stmt, ast.Assign):
             if self.holds(stmt.value, owned):
                 kept = owned - _stored(stmt)
