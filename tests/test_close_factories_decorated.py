@@ -354,3 +354,32 @@ def test_a_path_after_the_loop_that_may_return_or_an_unsettled_session_is_no_fac
     root = make(tmp_path, {"pkg/dl.py": source})
     assert factories(root) == []
     assert not any(action == "fixed" for _, action, _ in run(root).get("pkg/dl.py", []))
+
+
+def test_the_callers_cached_result_follows_the_decorators_file(tmp_path):
+    # The decorator's module is neither the factory's nor the caller's: a change that makes
+    # it opaque must reach the caller's cached result too.
+    import json
+    import os
+
+    from click.testing import CliRunner
+
+    from codemods.cli import command
+
+    root = project(tmp_path, "throttled")
+    cache = tmp_path / "cache"
+
+    def cached():
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            args = ["--select", "close-response", "--check", "--format", "json", "-j", "1", "--cache-dir", str(cache)]
+            result = CliRunner().invoke(command, [*args, "."])
+        finally:
+            os.chdir(cwd)
+        data = json.loads(result.stdout)
+        return {f["path"]: [(s["line"], s["action"]) for s in f["sites"]] for f in data["files"] if f["sites"]}
+
+    assert cached()["pkg/rest.py"] == [(14, "fixed")]
+    (root / "pkg" / "utils.py").write_text(UTILS.replace("        return func(*args, **kwargs)", "        func(*args)"))
+    assert [action for _, action in cached()["pkg/rest.py"]] == ["reported"]  # its own site again
