@@ -395,7 +395,7 @@ DOCS = CodemodDocs(
         """**Callers of a response factory**: a function of the project that returns a fresh
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
   return r`; a module-level `def`, or a method of a module-level class that no class
-  that may derive from it defines again; not async, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight);
+  that may derive from it defines again; not async, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight; a docstring or comment naming it does not count);
   not decorated, but by a decorator of the project proven transparent (`codemods/facts/decorators.py`:
   a module-level `def` that returns the function itself, also through `typing.cast`, setting
   plain attributes on it, biopython's `function_with_previous`; or one that returns a nested

@@ -383,3 +383,21 @@ def test_the_callers_cached_result_follows_the_decorators_file(tmp_path):
     assert cached()["pkg/rest.py"] == [(14, "fixed")]
     (root / "pkg" / "utils.py").write_text(UTILS.replace("        return func(*args, **kwargs)", "        func(*args)"))
     assert [action for _, action in cached()["pkg/rest.py"]] == ["reported"]  # its own site again
+
+
+@pytest.mark.parametrize(
+    "text, factory",
+    [
+        ('    """Calls _q, kegg_info or ..."""\n', True),  # a docstring names it: no use
+        ("    # _q, or the like\n", True),  # a comment
+        ("    handlers = [_q]\n", False),  # a reference handed on (a list)
+        ('    run(_q, "x")\n', False),  # an argument
+    ],
+)
+def test_a_factory_named_in_text_only_is_still_one(tmp_path, text, factory):
+    # biopython Entrez's docstring ``# or esearch, efetch, ...``; the screen reads name
+    # tokens of the code, not words of its strings and comments
+    rest = REST.replace("DECORATOR", "throttled").replace("def kegg_info(db):\n", "def kegg_info(db):\n" + text)
+    root = project(tmp_path, "throttled")
+    (root / "pkg" / "rest.py").write_text(rest)
+    assert factories(root) == (["pkg.rest._q"] if factory else [])

@@ -544,7 +544,7 @@ def screen_project(
                     (
                         m
                         for m in re.finditer(pattern, data, re.MULTILINE)
-                        if table is not passed or _not_an_import(data, m)
+                        if table is not passed or (_not_an_import(data, m) and _in_code(data, m.start()))
                     ),
                     None,
                 )
@@ -601,6 +601,38 @@ def _not_an_import(data: bytes, match: Any) -> bool:
     start = data.rfind(b"\n", 0, match.start()) + 1
     line = data[start : match.start()].lstrip()
     return not line.startswith((b"import ", b"from ", b"#"))
+
+
+_NAME_TOKENS: Dict[int, Tuple[bytes, Optional[Set[Tuple[int, int]]]]] = {}
+
+
+def _in_code(data: bytes, offset: int) -> bool:
+    """Whether the name at ``offset`` of ``data`` is a name token of the code, not text in a
+    docstring, a string or a comment (``# or esearch, efetch, ...`` in biopython's Entrez
+    docstring). A file ``tokenize`` cannot read counts as code everywhere. Only files where the
+    word matched are tokenized, once each."""
+    import io
+    import tokenize
+
+    cached = _NAME_TOKENS.get(id(data))
+    if cached is None or cached[0] is not data:
+        found: Optional[Set[Tuple[int, int]]] = set()
+        try:
+            for token in tokenize.tokenize(io.BytesIO(data).readline):
+                if token.type == tokenize.NAME:
+                    found.add(token.start)  # type: ignore[union-attr]
+        except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+            found = None
+        if len(_NAME_TOKENS) > 64:
+            _NAME_TOKENS.clear()
+        cached = _NAME_TOKENS[id(data)] = (data, found)
+    names = cached[1]
+    if names is None:
+        return True
+    start = data.rfind(b"\n", 0, offset) + 1
+    row = data.count(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", "replace"))
+    return (row, column) in names
 
 
 #: The library names a factory's response comes from: a patch of any of them (or of the
