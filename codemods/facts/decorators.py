@@ -66,6 +66,11 @@ def transparent(
 _BINDINGS: Dict[int, Tuple[ast.Module, Dict[str, int]]] = {}
 
 
+def clear_decorator_memo() -> None:
+    """Drop the trees kept for ``_module_bindings`` (at the end of the factories pass)."""
+    _BINDINGS.clear()
+
+
 def _module_bindings(tree: ast.Module) -> Dict[str, int]:
     """How often each name is bound at module level (``global`` in a function counts twice:
     any function may rebind it)."""

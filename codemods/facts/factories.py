@@ -58,7 +58,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
-from .decorators import Lookup, transparent
+from .decorators import Lookup, clear_decorator_memo, transparent
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
@@ -754,6 +754,8 @@ def collect(
         if not todo:
             break
     _MODULE_NAMES.clear()
+    _NAME_TOKENS.clear()
+    clear_decorator_memo()
     return tuple(sorted(out.values()))
 
 
