@@ -396,8 +396,20 @@ DOCS = CodemodDocs(
         """**Callers of a response factory**: a function of the project that returns a fresh
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
   return r`; a module-level `def`, or a method of a module-level class that no class
-  that may derive from it defines again; not async, not decorated, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight);
-  a function returning a factory's response is one too; `codemods/facts/factories.py`,
+  that may derive from it defines again; not async, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight; a docstring or comment naming it does not count);
+  not decorated, but by a decorator of the project proven transparent (`codemods/facts/decorators.py`:
+  a module-level `def` that returns the function itself, also through `typing.cast`, setting
+  plain attributes on it, biopython's `function_with_previous`; or one that returns a nested
+  wrapper, decorated by nothing but `functools.wraps(f)`, every path of which returns `f(...)`,
+  also inside `with` a module-level `threading.Lock()`; `functools.lru_cache`, a decorator of
+  another library, `@throttle(1)`, or one that caches, retries into something else, may fall
+  off its end or keeps the function is opaque, and the function no factory); its response may
+  also come from `opener.open(u)` of a local `opener = urllib.request.build_opener(...)` (nltk's
+  `pathsec.urlopen`), or be rewrapped in place (`handle = io.TextIOWrapper(handle)`, biopython's
+  Entrez `_open`), or from a request method of a parameter annotated `requests.Session` and
+  never rebound; a statement calling a function of its module that never returns normally (a
+  plain `def`, bound once, no `return`, every path of which raises: gdown's
+  `_raise_retries_exhausted`) ends its path as a `raise` does; a function returning a factory's response is one too; `codemods/facts/factories.py`,
   computed before any file is rewritten) is right to hand it
   out: its own site is none (handed to the caller, above). Its callers are sites: `response =
   _execute_request(url)` (by its qualified name, through imports in other modules too, or
@@ -480,9 +492,9 @@ DOCS = CodemodDocs(
   tests. Still reported, and why: responses and clients passed to a function or class of
   another module that may keep them (unsafe fixes: zeep's `Transport` has a `__del__`,
   langchain's `load_tools` is outside the project, names bound more than once such as
-  biopython's 54 `read`s, `**kwargs` into a base class); 7 functions that hand their response
-  to the caller but are no factory (biopython's decorated `_open`/`_q`, python-twitter's
-  `return 0` path, gdown's retries); responses returned or yielded as something made from them
+  biopython's 54 `read`s, `**kwargs` into a base class); functions that hand their response
+  to the caller but are no factory (python-twitter's `return 0` path; biopython's `entry`/`search`/`efetch`..., whose names also appear
+  other than in a call); responses returned or yielded as something made from them
   (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an
   attribute of a class with no `close()`; names used after an `if` only some of whose branches make the
   object inside a `while`/`try`. The tests' stand-ins are read: pytube's 9 callers of

@@ -11,7 +11,8 @@ A factory, soundly (anything else is not one):
 
 - a ``def`` at module level, or a plain ``def`` in the body of a class at module level or of a
   class bound once in the body of one (``Threatnet.Stream._create_stream``; not a dunder); not
-  ``async``, not decorated, no ``yield``; its name bound once in its module (or
+  ``async``, not decorated but by decorators proven transparent (``decorators.py``), no
+  ``yield``; its name bound once in its module (or
   class body) and never declared ``global``. A public method (``Factory.public``) may be
   overridden by a subclass outside the project that returns something else: its callers'
   fixes are unsafe;
@@ -20,14 +21,17 @@ A factory, soundly (anything else is not one):
   ``hands_out`` followed from its entry: an ``if``/``try`` whose every branch returns or
   raises, a ``while True`` left only by them, a ``for i in range(K)`` retry loop whose last
   round returns or raises on every path, ``if i + 1 == K: raise`` taken as it then is; not a
-  ``with`` whose exit may swallow an exception): ``urllib.request.urlopen(...)``, a requests module function
-  (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``,
+  ``with`` whose exit may swallow an exception; a call of a function of the module that never
+  returns normally, ``_Context.noreturn``, ends a path as a raise does): ``urllib.request.urlopen(...)`` (or ``opener.open(...)`` of a local
+  ``opener = urllib.request.build_opener(...)``), a requests module function
+  (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``
+  (or of a parameter annotated ``requests.Session``, never rebound),
   ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
   that name a factory are parsed for them then; a test that may replace the inner factory
   marks the outer one ``mocked`` too), or a local
   name whose every binding in the function is one of those (a name bound in branches or a retry
-  loop); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
+  loop) or an owning wrapper of the name itself (``handle = io.TextIOWrapper(handle)``); at least one of them leaks unless closed (``urlopen``, ``stream=True``);
 - such a local name is used in the function only as the returned value, as the wrapped object
   of a ``TextIOWrapper`` bound to another such name, or through one of the response's plain
   attributes (``r.status_code``, ``r.text``, ``r.raise_for_status()``, ``handle.url``), closed
@@ -56,12 +60,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
+from .decorators import Lookup, clear_decorator_memo, transparent
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
 _REQUESTS_FUNCTIONS = frozenset(
     {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
 )
+_OPENERS = frozenset({"urllib.request.build_opener"})
+_SESSION_CLASSES = frozenset({"requests.Session", "requests.sessions.Session"})
 _SESSIONS = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
 #: Wrappers whose ``close()`` closes the stream they wrap (``io.TextIOWrapper`` closes its
 #: buffer, ``io.BufferedReader`` its raw stream): returning one returns the response.
@@ -135,11 +142,16 @@ Known = Dict[str, Tuple[str, str]]
 
 
 def in_module(
-    tree: ast.Module, package: str, modules: Sequence[str] = (), known: Optional[Known] = None
+    tree: ast.Module,
+    package: str,
+    modules: Sequence[str] = (),
+    known: Optional[Known] = None,
+    lookup: Optional[Lookup] = None,
 ) -> List[Tuple[str, str, int, str, str]]:
     """The factories defined in ``tree`` (imported as ``modules``): (owner class or "", name,
-    line, library, mocked: why a test may replace a factory it calls)."""
-    context = _Context(modules, known or {})
+    line, library, mocked: why a test may replace a factory it calls). ``lookup``: the tree of
+    a module of the project by its dotted name (where a decorator is defined)."""
+    context = _Context(modules, known or {}, tree, lookup)
     names, declared = _module_names(tree, package)
     out = []
     top = _binding_counts(tree.body)
@@ -246,16 +258,55 @@ def _module_names(tree: ast.Module, package: str) -> Tuple[_Names, Set[str]]:
 
 
 class _Context:
-    def __init__(self, modules: Sequence[str], known: Known) -> None:
+    def __init__(
+        self, modules: Sequence[str], known: Known, tree: Optional[ast.Module] = None, lookup: Optional[Lookup] = None
+    ) -> None:
         self.modules = tuple(modules)
         self.known = known
+        self.tree = tree
+        self.lookup = lookup
+        self._noreturn: Optional[frozenset] = None
+
+    def noreturn(self) -> frozenset:
+        """The module's functions that never return normally: a plain ``def`` at module level
+        (bound once, never declared ``global``, not decorated, no ``yield``/``await``) with no
+        ``return`` whose every path raises (``hands_out``'s flow: it cannot fall off its end)."""
+        if self._noreturn is None:
+            out = set()
+            tree = self.tree
+            if tree is not None:
+                counts = _binding_counts(tree.body)
+                declared = {name for n in ast.walk(tree) if isinstance(n, ast.Global) for name in n.names}
+                for stmt in tree.body:
+                    if (
+                        not isinstance(stmt, ast.FunctionDef)
+                        or stmt.decorator_list
+                        or counts.get(stmt.name) != 1
+                        or stmt.name in declared
+                    ):
+                        continue
+                    if any(
+                        isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal))
+                        for n in _own_nodes(stmt)
+                    ):
+                        continue
+                    flow = _HandsOut(lambda _: None, False, False, lambda value, _: False, stmt).run(
+                        stmt.body, frozenset({"*"})
+                    )
+                    if not flow.bad and flow.fall is None:
+                        out.add(stmt.name)
+            self._noreturn = frozenset(out)
+        return self._noreturn
 
 
 def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str) -> Tuple[str, str]:
     """The library of the fresh response ``func`` returns on every path ("" if none), and
     why a test may replace a factory it calls."""
-    if func.decorator_list or not func.body:
+    if not func.body:
         return "", ""
+    for decorator in func.decorator_list:  # only decorators proven transparent (``decorators.py``)
+        if context.tree is None or not transparent(decorator, names, context.tree, context.modules, context.lookup):
+            return "", ""
     nodes = list(_own_nodes(func))
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
@@ -287,6 +338,30 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         for name, values in bindings.items()
         if all(isinstance(v, ast.Call) and names.dotted(v.func) in _SESSIONS for v in values)
     }
+    # ``sess: requests.Session``, never rebound: a plain annotation settles the client's class
+    # as it does for close-response's own sites (``calls.HttpResolver``, ``closing/held.py``).
+    sessions |= {
+        a.arg
+        for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs
+        if a.annotation is not None and names.dotted(a.annotation) in _SESSION_CLASSES and bindings.get(a.arg) == [None]
+    }
+    # ``opener = urllib.request.build_opener(...)``: ``opener.open(u)`` is ``urlopen(u)`` on it
+    # (close-response closes it the same way, ``closing/held.py``).
+    openers = {
+        name
+        for name, values in bindings.items()
+        if all(isinstance(v, ast.Call) and names.dotted(v.func) in _OPENERS for v in values)
+    }
+
+    def opened(call: ast.AST) -> bool:
+        return (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "open"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in openers
+        )
+
     responses: Dict[str, str] = {}  # local name -> library
     leaks = [False]
     mocked = [""]
@@ -319,7 +394,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         if not isinstance(expr, ast.Call):
             return ""
         func_name = names.dotted(expr.func) or ""
-        if func_name in _URLOPEN:
+        if func_name in _URLOPEN or opened(expr):
             return "urllib"
         if func_name in _REQUESTS_FUNCTIONS:
             return "requests"
@@ -343,8 +418,12 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         for name, values in bindings.items():
             if name in responses or not values:
                 continue
-            libs = {produced(v, responses) for v in values}
-            if len(libs) == 1 and "" not in libs:
+            # ``handle = io.TextIOWrapper(handle, ...)`` (biopython's Entrez ``_open``): an
+            # owning wrapper of the name itself holds what the name held before, a response by
+            # the name's other bindings (or the name is unbound, and the wrapper call raises).
+            others = [v for v in values if not _wraps_itself(v, name, names)]
+            libs = {produced(v, responses) for v in others}
+            if others and len(libs) == 1 and "" not in libs:
                 responses[name] = libs.pop()
                 changed = True
     libraries: Set[str] = set()
@@ -353,8 +432,14 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         if isinstance(node, ast.Call):
             func_name = names.dotted(node.func) or ""
             stream = next((k.value for k in node.keywords if k.arg == "stream"), None)
-            if func_name in _URLOPEN or (
-                produced(node, responses) == "requests" and isinstance(stream, ast.Constant) and stream.value is True
+            if (
+                func_name in _URLOPEN
+                or opened(node)
+                or (
+                    produced(node, responses) == "requests"
+                    and isinstance(stream, ast.Constant)
+                    and stream.value is True
+                )
             ):
                 leaks[0] = True
             called = factory_called(node)
@@ -406,12 +491,25 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     # Every normal exit returns a fresh response, wherever it is (``hands_out``'s rule, from
     # the function's entry): it cannot fall off its end, and a ``with`` whose exit may swallow
     # an exception (``with suppress(OSError): return urlopen(u)``) may let it.
-    flow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses)), func).run(
-        func.body, frozenset({"*"})
-    )
+    follow = _HandsOut(names.dotted, False, True, lambda value, _: bool(produced(value, responses)), func)
+    # ``_raise_retries_exhausted(...)`` (gdown): a call of a function of this module that never
+    # returns normally ends the path as a ``raise`` does.
+    follow.noreturn = frozenset(n for n in context.noreturn() if n not in bindings)
+    flow = follow.run(func.body, frozenset({"*"}))
     if flow.bad or flow.fall is not None:
         return "", ""
     return libraries.pop(), mocked[0]
+
+
+def _wraps_itself(value: Optional[ast.AST], name: str, names: _Names) -> bool:
+    """``value`` is ``io.TextIOWrapper(name, ...)`` (an owning wrapper of ``name`` itself)."""
+    return (
+        isinstance(value, ast.Call)
+        and bool(value.args)
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id == name
+        and names.dotted(value.func) in _WRAPPERS
+    )
 
 
 # -- the project's other files ------------------------------------------------------------------
@@ -453,7 +551,7 @@ def screen_project(
                     (
                         m
                         for m in re.finditer(pattern, data, re.MULTILINE)
-                        if table is not passed or _not_an_import(data, m)
+                        if table is not passed or (_not_an_import(data, m) and _in_code(data, m.start()))
                     ),
                     None,
                 )
@@ -505,10 +603,43 @@ def screen_project(
 
 
 def _not_an_import(data: bytes, match: Any) -> bool:
-    """The name at ``match`` is not on an ``import`` / ``from ... import`` line."""
+    """The name at ``match`` is not on an ``import`` / ``from ... import`` line, nor on a
+    comment line (``# from nltk.pathsec import urlopen, ZipFile`` runs nothing)."""
     start = data.rfind(b"\n", 0, match.start()) + 1
     line = data[start : match.start()].lstrip()
-    return not line.startswith((b"import ", b"from "))
+    return not line.startswith((b"import ", b"from ", b"#"))
+
+
+_NAME_TOKENS: Dict[int, Tuple[bytes, Optional[Set[Tuple[int, int]]]]] = {}
+
+
+def _in_code(data: bytes, offset: int) -> bool:
+    """Whether the name at ``offset`` of ``data`` is a name token of the code, not text in a
+    docstring, a string or a comment (``# or esearch, efetch, ...`` in biopython's Entrez
+    docstring). A file ``tokenize`` cannot read counts as code everywhere. Only files where the
+    word matched are tokenized, once each."""
+    import io
+    import tokenize
+
+    cached = _NAME_TOKENS.get(id(data))
+    if cached is None or cached[0] is not data:
+        found: Optional[Set[Tuple[int, int]]] = set()
+        try:
+            for token in tokenize.tokenize(io.BytesIO(data).readline):
+                if token.type == tokenize.NAME:
+                    found.add(token.start)  # type: ignore[union-attr]
+        except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+            found = None
+        if len(_NAME_TOKENS) > 64:
+            _NAME_TOKENS.clear()
+        cached = _NAME_TOKENS[id(data)] = (data, found)
+    names = cached[1]
+    if names is None:
+        return True
+    start = data.rfind(b"\n", 0, offset) + 1
+    row = data.count(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", "replace"))
+    return (row, column) in names
 
 
 #: The library names a factory's response comes from: a patch of any of them (or of the
@@ -593,12 +724,14 @@ def collect(
     out: Dict[Tuple[str, ...], Factory] = {}
     known: Known = {}
     todo = set(trees)
+    lookups = _lookups(files, reals, owner, names, read)
     for _ in range(_ROUNDS):
         found: Dict[str, List[Factory]] = {}
         for real, (path, tree) in sorted(trees.items()):
             if real not in todo:
                 continue
-            for cls, name, line, library, via in in_module(tree, package(real), names[real], known):
+            found_here = in_module(tree, package(real), names[real], known, lookups.get(owner[real]))
+            for cls, name, line, library, via in found_here:
                 qualified = qualify(names[real], cls, name)
                 if qualified not in out:
                     factory = Factory(
@@ -628,7 +761,40 @@ def collect(
         if not todo:
             break
     _MODULE_NAMES.clear()
+    _NAME_TOKENS.clear()
+    clear_decorator_memo()
     return tuple(sorted(out.values()))
+
+
+def _lookups(files, reals, owner, names, read) -> Dict[str, Lookup]:
+    """project -> the tree of one of its modules by dotted name (parsed when first asked;
+    None for a name no file of the project has, or one it cannot parse)."""
+    paths: Dict[str, Dict[str, str]] = {}
+    for path, real in zip(files, reals):
+        project = owner.get(real)
+        if project is None:
+            continue
+        its = paths.setdefault(project, {})
+        for dotted in names.get(real, ()):
+            # Two files of one name (a module and a script copy): neither is read.
+            its[dotted] = path if its.get(dotted, path) == path else ""
+    parsed: Dict[str, Optional[ast.Module]] = {}
+
+    def make(its: Dict[str, str]) -> Lookup:
+        def lookup(module: str) -> Optional[ast.Module]:
+            path = its.get(module)
+            if not path:
+                return None
+            if path not in parsed:
+                try:
+                    parsed[path] = ast.parse(read(path))
+                except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
+                    parsed[path] = None
+            return parsed[path]
+
+        return lookup
+
+    return {project: make(its) for project, its in paths.items()}
 
 
 def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str, str]], words: Set[str], data) -> None:
@@ -783,6 +949,9 @@ class _HandsOut:
         self.guarded: Set[ast.AST] = set()
         #: With ``raises``: the names that hold the object at each of them (``closing/raising.py``).
         self.holding: Dict[ast.AST, frozenset] = {}
+        #: Bare names of functions that never return normally: a statement calling one ends
+        #: its path as a ``raise`` (``_Context.noreturn``; empty but for a factory's own flow).
+        self.noreturn: frozenset = frozenset()
 
     def holds(self, expr: Optional[ast.AST], owned: frozenset) -> bool:
         """``expr`` is the object itself: a name holding it, or an owning wrapper of one."""
@@ -873,6 +1042,14 @@ class _HandsOut:
             for case in stmt.cases:  # type: ignore[attr-defined]
                 flow = _join(flow, self.run(case.body, owned - _stored(case.pattern)))
             return flow
+        if (
+            self.noreturn
+            and isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id in self.noreturn
+        ):
+            return _Flow()  # it raises
         if isinstance(stmt, ast.Assign):
             if self.holds(stmt.value, owned):
                 kept = owned - _stored(stmt)
