@@ -1020,6 +1020,54 @@ def test_a_response_or_the_http_error_caught_in_its_place_gets_a_with_after_the_
     assert leaked(before), before
 
 
+def test_an_exit_stack_at_an_if_in_a_retry_loop(server, tmp_path):
+    """issue 13 (kaggle's resumed download): the ``if`` that makes the response on some runs
+    is a statement of a ``try`` body in a ``while`` loop, the response closed and made again
+    in a nested branch (a 503 answered by a second request). The stack is entered and left
+    with each run: the same results and requests, an error raised while the response is open
+    (handled by the loop, its traceback kept) leaves the same way, and nothing is left open
+    after."""
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+
+        def download(paths):
+            done = []
+            tries = 0
+            while tries < len(paths):
+                path = paths[tries]
+                tries += 1
+                try:
+                    r = None
+                    if path.startswith("/"):
+                        r = requests.get(URL + path, stream=True)
+                        if r.status_code == 503:
+                            r.close()
+                            r = requests.get(URL + "/bytes?size=5", stream=True)
+                        if path == "/bytes?size=65536":
+                            raise OSError("interrupted")  # while the response is open
+                    data = r.raw.read(3) if r is not None else b""
+                    done.append(len(data))
+                except OSError as exc:
+                    ERRORS.append(exc)  # kept, as a caller collecting failures would
+                    done.append(str(exc))
+                    continue
+            return done
+
+
+        def main():
+            return download(["/health", "/status/503", "skip", "/bytes?size=65536", "/bytes?size=9"])
+        """,
+    )
+    assert "        try:\n            r = None\n            with contextlib.ExitStack() as stack:\n" in new
+    assert new.count("stack.callback(r.close)") == 2, new
+    check(before, cb, after, ca)
+    assert leaked(before), before
+
+
 def test_an_object_made_in_one_branch_of_an_if_closed_by_an_exit_stack(server, tmp_path):
     """``closing/stack.py``: hvac's tests (a session made only when ``use_session``, held by
     a client object used after the ``if``) and a streamed response made on one branch only.

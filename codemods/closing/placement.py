@@ -236,7 +236,7 @@ class Placement(MetadataView):
                         stacked = self.stack.plan(target, stmt, block, stmts, index, scope, name)
                         if stacked is not None:
                             return stacked
-                        raise branch from None
+                        raise (self.stack.blocked or branch) from None
                 raise
             end, escapes = retried
         if target.mode == "aclose":
