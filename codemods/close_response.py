@@ -302,7 +302,13 @@ DOCS = CodemodDocs(
   a nested `if`/`elif` of the branch (kaggle: `elif r.status_code == 416: r.close()` / `r =
   requests.request(...)`), the stack at the outer `if` after which it is used; in a loop, the name must be bound by a plain statement
   before the `if` in the stack's block (`r = None`), else the fix is unsafe (below)
-  (`codemods/closing/stack.py`; `callback(r.close)`, not
+  (`codemods/closing/stack.py`;
+  the same stack goes **around a `while` loop** (a retry loop; not a `for`, which would keep
+  one response open for each item until it ends) whose next run reads a response the loop rebinds
+  (you-get's retry: `response = urlopen_with_retry(...)` / `continue`, the loop's top reading
+  `response.read()`), each response it made closed when the loop ends; safe when nothing a
+  later run of a loop around it reads can be one of them (that loop's run binds the name
+  first: a plain assignment, or an `if` each of whose branches makes one), else unsafe; `callback(r.close)`, not
   `enter_context`, keeps `r` the object itself, a mock included). An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the
   end of the block, unless one of them is about closing: then they go with it). `import contextlib` is added only when used (as

@@ -2346,6 +2346,117 @@ def test_an_exit_stack_is_not_planned_past_a_continue_after_the_binding():
     assert_reported(source, "only some branches of that if make the response")
 
 
+def test_a_response_stored_on_an_attribute_names_the_store():
+    # FlexGet utils/requests.py ``_wrap_urlopen``: the urlopen response becomes ``resp.raw``
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def wrap(url, Response):
+            raw = urlopen(url)
+            resp = Response()
+            resp.raw = raw
+            return resp
+        """,
+        "the response is stored on an attribute at line 7 (`resp.raw`): the object that holds it may use it "
+        "after a with block here; close it where that object is closed",
+    )
+
+
+def test_a_response_rebound_in_a_retry_loop_gets_an_exit_stack_around_the_loop():
+    # you-get common.py ``url_save``: the retry's response is read by the next run of the
+    # loop, before the binding; the stack around the loop closes every one it made.
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def retry(url, out, done):
+            r = urlopen(url)
+            with open(out, "wb") as f:
+                while True:
+                    data = r.read(16)
+                    if not data:
+                        if done(f):
+                            break
+                        r = urlopen(url)
+                        continue
+                    f.write(data)
+        """,
+        """
+        import contextlib
+        from urllib.request import urlopen
+
+        def retry(url, out, done):
+            with urlopen(url) as r:
+                with open(out, "wb") as f:
+                    with contextlib.ExitStack() as stack:
+                        while True:
+                            data = r.read(16)
+                            if not data:
+                                if done(f):
+                                    break
+                                r = urlopen(url)
+                                stack.callback(r.close)
+                                continue
+                            f.write(data)
+        """,
+    )
+
+
+_SEGMENTS = """
+from urllib.request import urlopen
+
+def segments(urls, out, done, timeout):
+    for u in urls:
+{bind}
+        while True:
+            data = r.read(16)
+            if not data:
+                if done():
+                    break
+                r = urlopen(u)
+                continue
+            out.write(data)
+"""
+
+
+def test_a_retry_loop_in_a_loop_that_rebinds_first_is_a_safe_exit_stack():
+    # each run of the outer loop binds ``r`` (in both branches of an if) before the inner one:
+    # no run reads the response of an earlier one (occurrences.py: rebound first in its block)
+    bind = "        if timeout:\n            r = urlopen(u, timeout=timeout)\n        else:\n            r = urlopen(u)"
+    new, sites = fix(_SEGMENTS.format(bind=bind))
+    assert "        with r:\n            with contextlib.ExitStack() as stack:\n                while True:\n" in new
+    assert "                        r = urlopen(u)\n                        stack.callback(r.close)\n" in new
+    assert len(reasons(sites, "fixed")) == 3 and not reasons(sites), sites
+
+
+def test_a_retry_loop_in_a_loop_that_does_not_rebind_first_is_an_unsafe_exit_stack():
+    new, sites = fix(_SEGMENTS.format(bind="        print(u)"))
+    assert new == dedent(_SEGMENTS.format(bind="        print(u)"))
+    [site] = sites
+    assert site.safety == "unsafe" and "a later run of the loop around may use the response" in site.hazard
+    assert "`r` is used in the loop at line 7, a later run of which uses it before the binding" in site.reason
+
+
+def test_a_response_rebound_in_a_loop_and_returned_after_it_stays_reported():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def handed_out(url, done):
+            r = urlopen(url)
+            while True:
+                data = r.read(16)
+                if not data:
+                    if done():
+                        break
+                    r = urlopen(url)
+            return r
+        """,
+        "the response is returned at line 12, after the end of the block that binds it",
+    )
+
+
 def test_handler_that_rebinds_to_another_response_keeps_the_with_after_the_try():
     assert_fixed(
         """

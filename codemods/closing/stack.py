@@ -21,7 +21,7 @@ import libcst as cst
 from ..tree import walk
 from .builder import closing_call
 from .escape import EscapeAnalysis
-from .model import MetadataView, Mode, NameScope, Plan, Skip, Target, Unsafe
+from .model import NESTED_SCOPES, MetadataView, Mode, NameScope, Plan, Skip, Target, Unsafe
 
 
 class StackPlan(MetadataView):
@@ -113,22 +113,120 @@ class StackPlan(MetadataView):
         )
 
     def _carried(self, outer: cst.IndentedBlock, at: int, name: str, scope: NameScope) -> Optional[cst.CSTNode]:
-        """The loop (of the function) around ``outer`` when no plain statement of ``outer``
-        before the ``if`` binds ``name`` (``r = None``): a run that passes the ``if`` without
-        making the object may then still see the one an earlier run made (and its stack
-        closed). None when there is no such loop or the name is rebound so."""
-        for stmt in outer.body[:at]:
-            if isinstance(stmt, cst.SimpleStatementLine) and self.binds(stmt, name):
+        """The innermost loop (of the function) around ``outer`` when nothing that runs in each
+        of its runs before ``outer.body[at]`` binds ``name``: a plain statement before it in
+        its block or in a block around it inside the loop (``r = None``), or an ``if`` there
+        each of whose branches, ``else`` included, binds it so (you-get: ``if timeout: r =
+        urlopen(...)`` / ``else: r = urlopen(...)``). Else a run that passes the stack's
+        binding by may still see the object an earlier run made (and its stack closed).
+        None when there is no such loop or the name is rebound so."""
+        block: cst.CSTNode = outer
+        while True:
+            for stmt in block.body[:at]:  # type: ignore[attr-defined]
+                if isinstance(stmt, cst.SimpleStatementLine) and self.binds(stmt, name):
+                    return None
+                if isinstance(stmt, cst.If) and self._every_branch_binds(stmt, name):
+                    return None
+            node = self._parent(block)
+            while node is not None and not isinstance(node, cst.IndentedBlock):
+                if node is scope.root or isinstance(node, NESTED_SCOPES):
+                    return None
+                if isinstance(node, (cst.For, cst.While)):
+                    return node
+                child, node = node, self._parent(node)
+            if node is None:
                 return None
-        node = self._parent(outer)
+            at = next(i for i, st in enumerate(node.body) if st is child)
+            block = node
+
+    def _every_branch_binds(self, top: cst.If, name: str) -> bool:
+        branch: Optional[cst.CSTNode] = top
+        while branch is not None:
+            body = branch.body
+            if not isinstance(body, cst.IndentedBlock):
+                return False
+            if not any(isinstance(st, cst.SimpleStatementLine) and self.binds(st, name) for st in body.body):
+                return False
+            if isinstance(branch, cst.If) and branch.orelse is None:
+                return False
+            branch = branch.orelse if isinstance(branch, cst.If) else None
+        return True
+
+    def plan_loop(
+        self, target: Target, stmt: cst.BaseStatement, scope: NameScope, name: str, exc: Unsafe
+    ) -> Optional[Plan]:
+        """A binding in a loop whose object a later run of the loop uses before the binding
+        (you-get: ``response = urlopen_with_retry(...)`` / ``continue`` in a ``while True:``
+        retry loop whose top reads ``response.read()``): no ``with`` in the loop's body can
+        hold it. ``with contextlib.ExitStack() as stack:`` around that loop (the innermost
+        one whose body holds the use ``exc`` names, before the binding) and
+        ``stack.callback(r.close)`` after the binding close every object the loop made when
+        the loop is done, as a ``with`` around the loop would (the same extent and escapes,
+        ``_extent``; ``_carried`` for a loop around that one). Each object stays open until
+        the loop ends, as it did at least until the name was rebound: only for a ``while``
+        (a retry loop, one object a retry), not a ``for`` over a collection, which would keep
+        one open for each of its items. None when that does not hold."""
+        method = self._close_method(target)
+        occurrence = getattr(exc, "after_block", None)
+        if method is None or occurrence is None or not isinstance(scope.root, cst.FunctionDef):
+            return None
+        if not self.position(occurrence) < self.position(stmt):
+            return None
+        node = self._parent(stmt)
         while node is not None and node is not scope.root:
-            if isinstance(node, (cst.For, cst.While)):
-                return node
+            if isinstance(node, NESTED_SCOPES):
+                return None
+            if isinstance(node, (cst.For, cst.While)) and self._within(occurrence, node.body):
+                break  # (a ``for`` is given up below)
             node = self._parent(node)
-        return None
+        else:
+            return None
+        if not isinstance(node, cst.While):
+            # A ``for`` over a collection would keep every object it made open until it ends
+            # (before, each was dropped at the next rebinding); a ``while`` is a retry loop.
+            return None
+        outer = self._parent(node)
+        if not isinstance(outer, cst.IndentedBlock):
+            return None
+        at = next(i for i, st in enumerate(outer.body) if st is node)
+        where = f"the loop at {self.codemod.line_ref(node)}, a later run of which uses it before the binding"
+        found = self._extent(target, scope, outer, at, name, where)
+        if found is None:
+            return None
+        end, escapes = found
+        hazard, hazard_reason = escapes.hazard, escapes.hazard_reason
+        loop = self._carried(outer, at, name, scope)
+        if loop is not None:
+            if hazard:
+                return None
+            hazard = (
+                f"a later run of the loop around may use the {target.noun} of an earlier run, closed; safe when "
+                f"every run binds `{name}` before it uses it"
+            )
+            hazard_reason = (
+                f"`{name}` is used in {where}; an ExitStack around that loop closes it, but the loop at "
+                f"{self.codemod.line_ref(loop)} around it may use the {target.noun} of an earlier run"
+            )
+        return Plan(
+            target,
+            outer,
+            at,
+            end,
+            self.fresh(scope, "stack"),
+            named=False,
+            hazard=hazard,
+            hazard_reason=hazard_reason,
+            callbacks=[(stmt, name, method)],
+        )
+
+    def _within(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = node
+        while current is not None and current is not ancestor:
+            current = self._parent(current)
+        return current is ancestor
 
     def _extent(
-        self, target: Target, scope: NameScope, outer: cst.IndentedBlock, at: int, name: str
+        self, target: Target, scope: NameScope, outer: cst.IndentedBlock, at: int, name: str, where: str = ""
     ) -> Optional[Tuple[int, EscapeAnalysis]]:
         """The extent of a ``with`` opened at ``outer.body[at]``, and its analysis; or None.
         Where only exceptions made in the stack's block carry the object out (``raise
@@ -158,10 +256,14 @@ class StackPlan(MetadataView):
         top = stmts[at]
         carried = first[1].split("; close it by hand")[0]
         escapes.calls.hazard = first[0]
-        escapes.calls.hazard_reason = (
-            f"`{name}` is used after the `if` at {self.codemod.line_ref(top)}, which makes the {target.noun} "
-            f"only on some branches; an ExitStack at that if closes it, but {carried}"
-        )
+        if where:
+            reason = f"`{name}` is used in {where}; an ExitStack around that loop closes it, but {carried}"
+        else:
+            reason = (
+                f"`{name}` is used after the `if` at {self.codemod.line_ref(top)}, which makes the {target.noun} "
+                f"only on some branches; an ExitStack at that if closes it, but {carried}"
+            )
+        escapes.calls.hazard_reason = reason
         return end, escapes
 
     @staticmethod
