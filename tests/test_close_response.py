@@ -2428,6 +2428,7 @@ def test_a_retry_loop_in_a_loop_that_rebinds_first_is_a_safe_exit_stack():
     assert "        with r:\n            with contextlib.ExitStack() as stack:\n                while True:\n" in new
     assert "                        r = urlopen(u)\n                        stack.callback(r.close)\n" in new
     assert len(reasons(sites, "fixed")) == 3 and not reasons(sites), sites
+    assert any("ExitStack()` around the loop whose next run reads it" in r for _, r in reasons(sites, "fixed"))
 
 
 def test_a_retry_loop_in_a_loop_that_does_not_rebind_first_is_an_unsafe_exit_stack():
