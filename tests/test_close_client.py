@@ -1208,6 +1208,21 @@ def test_a_client_closed_by_a_nested_function_handed_on_says_so():
     )
 
 
+def test_a_client_set_on_an_object_by_setattr_names_the_object():
+    # huggingface_hub tests/test_sandbox.py: a fixture installs the client on the server
+    assert_reported(
+        """
+        import httpx
+
+        def setup(monkeypatch, server):
+            client = httpx.Client()
+            monkeypatch.setattr(server, "_client", client)
+            return server
+        """,
+        "the client is stored by `.setattr()` at line 6 (on `server`): close it where that object is closed",
+    )
+
+
 def test_a_client_stored_in_a_subscript_names_the_store():
     # langchain-community embeddings/jina.py: a pydantic validator's ``values["session"]``
     assert_reported(

@@ -92,7 +92,13 @@ class CallCheck(MetadataView):
         if self._loaded_at_once(sub):
             return
         if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
-            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
+            where = ""
+            if func.attr.value == "setattr" and len(sub.args) >= 2:
+                # ``monkeypatch.setattr(sandbox._server, "_client", client)``: the object keeps it
+                holder = self.codemod.module.code_for_node(sub.args[0].value)
+                if len(holder) <= 60 and "\n" not in holder:
+                    where = f" (on `{holder}`): close it where that object is closed"
+            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}{where}")
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:
             raise Unsafe(
                 f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
