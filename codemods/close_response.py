@@ -297,8 +297,19 @@ DOCS = CodemodDocs(
   `with contextlib.ExitStack() as stack:` opens at the `if` and holds it and the later uses (the
   extent and escapes a `with` there would have), and `stack.callback(r.close)` follows the
   binding in its branch; only for a sync close, a binding that is a statement of the branch's
-  own block with no `return`/`break`/`continue` after it in the branch, and an `if` of the
-  function's own block (`codemods/closing/stack.py`; `callback(r.close)`, not
+  own block with no `return`/`break`/`continue` after it in the branch, and an `if` of one of
+  the function's blocks: its body, or a loop's or `try`'s inside it, the stack then entered and
+  left with each run, never outside the loop or `try` the binding is in; the binding may sit in
+  a nested `if`/`elif` of the branch (kaggle: `elif r.status_code == 416: r.close()` / `r =
+  requests.request(...)`), the stack at the outer `if` after which it is used; in a loop, the name must be bound by a plain statement
+  before the `if` in the stack's block (`r = None`), else the fix is unsafe (below)
+  (`codemods/closing/stack.py`;
+  the same stack goes **around a `while` loop** (a retry loop; not a `for`, which would keep
+  one response open for each item until it ends) whose next run reads a response the loop rebinds
+  (you-get's retry: `response = urlopen_with_retry(...)` / `continue`, the loop's top reading
+  `response.read()`), each response it made closed when the loop ends; safe when nothing a
+  later run of a loop around it reads can be one of them (that loop's run binds the name
+  first: a plain assignment, or an `if` each of whose branches makes one), else unsafe; `callback(r.close)`, not
   `enter_context`, keeps `r` the object itself, a mock included). An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the
   end of the block, unless one of them is about closing: then they go with it). `import contextlib` is added only when used (as
@@ -539,6 +550,28 @@ DOCS = CodemodDocs(
             "the exception keeps the response, closed once the exception leaves the `with` block: "
             "a handler that reads what of it was not read before (`e.response.text` of a stream) "
             "gets an empty body or an error.",
+        ),
+        (
+            "an `ExitStack` at an `if` (above) whose block lets an exception made there carry the "
+            "response out: `r.raise_for_status()`, `raise HTTPError(..., response=r)` in the branch "
+            "after the binding, where no `with` can start after them (the callback is registered at "
+            "the binding); the report names the call and its line.",
+            "the exception keeps the response, closed once it leaves the stack's block: a handler "
+            "reads its status and headers as before, but not a body that was not read before.",
+        ),
+        (
+            "an `ExitStack` at an `if` in a loop when nothing in the stack's block rebinds the name "
+            "before the `if` (no `r = None`): only when that is the one hazard; the report names "
+            "the `if` and the loop.",
+            "a later run that passes the `if` without making a new response would use the one of an "
+            "earlier run, which its stack closed.",
+        ),
+        (
+            "a response passed to a class (a constructor) whose instance is bound "
+            "(`client = sseclient.SSEClient(r.iter_content())`): the instance holds it, and is "
+            "followed like it to the end of the block (returned or stored, it stays reported).",
+            "the class may keep the response somewhere else too (a global, a cache) and read it "
+            "after the `with` block has closed it.",
         ),
         (
             "a response (or something reading from it) passed to a function or method the tool "

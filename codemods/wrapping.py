@@ -134,6 +134,11 @@ class WrappingCodemod(HttpCodemod):
 
     def stack_message(self, target: Target, plan: Plan) -> str:
         """The fixed message of a plan with ``callbacks`` (``closing/stack.py``)."""
+        if isinstance(plan.block.body[plan.start], cst.While):  # type: ignore[attr-defined]
+            return (
+                f"closed the {target.noun} with `contextlib.ExitStack()` around the loop whose next run reads "
+                f"it, and `{plan.name}.callback(...close)` right after it is made"
+            )
         return (
             f"closed the {target.noun} with `contextlib.ExitStack()` around the `if` only some of whose "
             f"branches make it, and `{plan.name}.callback(...close)` right after it is made"

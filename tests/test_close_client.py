@@ -1187,8 +1187,62 @@ def test_a_client_made_in_one_branch_with_a_return_after_its_binding_stays_repor
     assert_reported(before, "only some branches of that if make the client")
 
 
-def test_a_client_made_in_one_branch_of_an_if_inside_a_loop_stays_reported():
-    # the if is not a statement of the function's own block
+def test_a_client_closed_by_a_nested_function_handed_on_says_so():
+    # gradio route_utils.py: ``_close`` (its defaults bind the client) is given to a
+    # BackgroundTask that runs after the response is sent: the close is handed on.
+    assert_reported(
+        """
+        import httpx
+
+        async def proxy(url, StreamingResponse, BackgroundTask):
+            client = httpx.AsyncClient()
+            upstream = await client.send(client.build_request("GET", url), stream=True)
+
+            async def _close(client=client) -> None:
+                await client.aclose()
+
+            return StreamingResponse(upstream.aiter_raw(), background=BackgroundTask(_close))
+        """,
+        "the client is captured by a nested function at line 8, `_close`, which closes it: its close is handed "
+        "to whatever calls `_close` (a callback, a background task), after a with block here would end",
+    )
+
+
+def test_a_client_set_on_an_object_by_setattr_names_the_object():
+    # huggingface_hub tests/test_sandbox.py: a fixture installs the client on the server
+    assert_reported(
+        """
+        import httpx
+
+        def setup(monkeypatch, server):
+            client = httpx.Client()
+            monkeypatch.setattr(server, "_client", client)
+            return server
+        """,
+        "the client is stored by `.setattr()` at line 6 (on `server`): close it where that object is closed",
+    )
+
+
+def test_a_client_stored_in_a_subscript_names_the_store():
+    # langchain-community embeddings/jina.py: a pydantic validator's ``values["session"]``
+    assert_reported(
+        """
+        import requests
+
+        def validate(values):
+            session = requests.Session()
+            values["session"] = session
+            return values
+        """,
+        'the client is stored in a subscript at line 6 (`values["session"]`): whoever holds that container '
+        "may use it after a with block here",
+    )
+
+
+def test_a_client_made_in_one_branch_of_an_if_inside_a_loop_is_an_unsafe_fix():
+    # the if is a statement of the loop's body (issue 13): an ExitStack there, entered with
+    # each run; nothing rebinds ``s`` before the if, so a later run might use the client of
+    # an earlier one, closed (here it does not: ``c`` is rebound): the one hazard.
     assert_reported(
         """
         import requests
@@ -1206,7 +1260,8 @@ def test_a_client_made_in_one_branch_of_an_if_inside_a_loop_stays_reported():
                     c = Client(None)
                 print(c)
         """,
-        "only some branches of that if make the client",
+        "`s` is used after the `if` at line 10, which makes the client only on some branches, in the loop at "
+        "line 9: a later run may use the client of an earlier run; fixable with --unsafe-fixes",
     )
 
 

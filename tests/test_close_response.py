@@ -2256,6 +2256,217 @@ def test_a_response_bound_in_an_if_without_else_gets_an_exit_stack():
     assert_fixed(before, after)
 
 
+_IF_IN_A_LOOP = """
+import requests
+
+def f(urls, out):
+    for u in urls:
+        r = None
+        if u:
+            r = requests.get(u, stream=True){check}
+        out.write(r.raw.read() if r is not None else b"")
+"""
+
+
+def test_an_exit_stack_at_an_if_in_a_loop_is_entered_once_per_run():
+    # issue 13 (kaggle's resumed download): the if is a statement of the loop's body; the
+    # stack holds it and the later uses of the same run, ``r = None`` first (no run sees an
+    # earlier run's response).
+    assert_fixed(
+        _IF_IN_A_LOOP.format(check=""),
+        """
+        import contextlib
+
+        import requests
+
+        def f(urls, out):
+            for u in urls:
+                r = None
+                with contextlib.ExitStack() as stack:
+                    if u:
+                        r = requests.get(u, stream=True)
+                        stack.callback(r.close)
+                    out.write(r.raw.read() if r is not None else b"")
+        """,
+    )
+
+
+def test_an_exit_stack_at_the_outer_if_of_nested_branches():
+    # the binding in an elif of an if in a branch; the use after the outer if
+    before = """
+    import requests
+
+    def f(u, resume, status, out):
+        r = None
+        if resume:
+            r = requests.get(u, stream=True)
+            if r.status_code == 416:
+                r.close()
+                r = requests.get(u, stream=True, headers={})
+        else:
+            out.write(b"-")
+        out.write(r.raw.read() if r is not None else b"")
+    """
+    new, sites = fix(before)
+    assert "    with contextlib.ExitStack() as stack:\n        if resume:\n" in new
+    assert new.count("stack.callback(r.close)") == 2, new
+    assert (
+        "                r = requests.get(u, stream=True, headers={})\n                stack.callback(r.close)\n" in new
+    )
+    assert len(reasons(sites, "fixed")) == 2 and not reasons(sites)
+
+
+def test_an_exit_stack_whose_branch_raises_for_status_is_an_unsafe_fix():
+    source = _IF_IN_A_LOOP.format(check="\n            r.raise_for_status()")
+    new, sites = fix(source)
+    assert new == dedent(source)
+    [site] = sites
+    assert site.safety == "unsafe" and site.hazard.startswith("the HTTPError of `.raise_for_status()` keeps"), site
+    settings = engine.Settings(codemods=tuple(SELECT), mode=engine.CHECK, keep_text=True, unsafe_fixes=True)
+    result = engine.process_source(dedent(source).encode(), "example.py", settings)
+    assert "            r.raise_for_status()\n" in result.new_text
+    assert (
+        "                r = requests.get(u, stream=True)\n                stack.callback(r.close)\n" in result.new_text
+    )
+
+
+def test_an_exit_stack_in_a_loop_without_a_rebinding_before_the_if_is_an_unsafe_fix():
+    # a run that skips the if would read the response of an earlier run, which its stack closed
+    source = _IF_IN_A_LOOP.format(check="").replace("        r = None\n", "")
+    new, sites = fix(source)
+    assert new == dedent(source)
+    [site] = sites
+    assert site.safety == "unsafe" and "a later run of the loop may pass the `if`" in site.hazard, site
+    assert "in the loop at line 5: a later run may use the response of an earlier run" in site.reason
+
+
+def test_an_exit_stack_with_two_hazards_is_reported_naming_both():
+    source = _IF_IN_A_LOOP.format(check="\n            r.raise_for_status()").replace("        r = None\n", "")
+    new, sites = fix(source)
+    assert new == dedent(source)
+    [site] = sites
+    assert site.safety is None, site
+    assert "an ExitStack at that if would close it, but then `.raise_for_status()` at line 8" in site.reason
+    assert "a later run of the loop at line 5 may use the response of an earlier run" in site.reason
+
+
+def test_an_exit_stack_is_not_planned_past_a_continue_after_the_binding():
+    source = _IF_IN_A_LOOP.format(check="\n            if not r.ok:\n                continue")
+    assert_reported(source, "only some branches of that if make the response")
+
+
+def test_a_response_stored_on_an_attribute_names_the_store():
+    # FlexGet utils/requests.py ``_wrap_urlopen``: the urlopen response becomes ``resp.raw``
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def wrap(url, Response):
+            raw = urlopen(url)
+            resp = Response()
+            resp.raw = raw
+            return resp
+        """,
+        "the response is stored on an attribute at line 7 (`resp.raw`): the object that holds it may use it "
+        "after a with block here; close it where that object is closed",
+    )
+
+
+def test_a_response_rebound_in_a_retry_loop_gets_an_exit_stack_around_the_loop():
+    # you-get common.py ``url_save``: the retry's response is read by the next run of the
+    # loop, before the binding; the stack around the loop closes every one it made.
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def retry(url, out, done):
+            r = urlopen(url)
+            with open(out, "wb") as f:
+                while True:
+                    data = r.read(16)
+                    if not data:
+                        if done(f):
+                            break
+                        r = urlopen(url)
+                        continue
+                    f.write(data)
+        """,
+        """
+        import contextlib
+        from urllib.request import urlopen
+
+        def retry(url, out, done):
+            with urlopen(url) as r:
+                with open(out, "wb") as f:
+                    with contextlib.ExitStack() as stack:
+                        while True:
+                            data = r.read(16)
+                            if not data:
+                                if done(f):
+                                    break
+                                r = urlopen(url)
+                                stack.callback(r.close)
+                                continue
+                            f.write(data)
+        """,
+    )
+
+
+_SEGMENTS = """
+from urllib.request import urlopen
+
+def segments(urls, out, done, timeout):
+    for u in urls:
+{bind}
+        while True:
+            data = r.read(16)
+            if not data:
+                if done():
+                    break
+                r = urlopen(u)
+                continue
+            out.write(data)
+"""
+
+
+def test_a_retry_loop_in_a_loop_that_rebinds_first_is_a_safe_exit_stack():
+    # each run of the outer loop binds ``r`` (in both branches of an if) before the inner one:
+    # no run reads the response of an earlier one (occurrences.py: rebound first in its block)
+    bind = "        if timeout:\n            r = urlopen(u, timeout=timeout)\n        else:\n            r = urlopen(u)"
+    new, sites = fix(_SEGMENTS.format(bind=bind))
+    assert "        with r:\n            with contextlib.ExitStack() as stack:\n                while True:\n" in new
+    assert "                        r = urlopen(u)\n                        stack.callback(r.close)\n" in new
+    assert len(reasons(sites, "fixed")) == 3 and not reasons(sites), sites
+    assert any("ExitStack()` around the loop whose next run reads it" in r for _, r in reasons(sites, "fixed"))
+
+
+def test_a_retry_loop_in_a_loop_that_does_not_rebind_first_is_an_unsafe_exit_stack():
+    new, sites = fix(_SEGMENTS.format(bind="        print(u)"))
+    assert new == dedent(_SEGMENTS.format(bind="        print(u)"))
+    [site] = sites
+    assert site.safety == "unsafe" and "a later run of the loop around may use the response" in site.hazard
+    assert "`r` is used in the loop at line 7, a later run of which uses it before the binding" in site.reason
+
+
+def test_a_response_rebound_in_a_loop_and_returned_after_it_stays_reported():
+    assert_reported(
+        """
+        from urllib.request import urlopen
+
+        def handed_out(url, done):
+            r = urlopen(url)
+            while True:
+                data = r.read(16)
+                if not data:
+                    if done():
+                        break
+                    r = urlopen(url)
+            return r
+        """,
+        "the response is returned at line 12, after the end of the block that binds it",
+    )
+
+
 def test_handler_that_rebinds_to_another_response_keeps_the_with_after_the_try():
     assert_fixed(
         """
@@ -3260,9 +3471,10 @@ def test_nested_trys_where_a_path_may_reach_the_code_after_them_without_the_resp
     assert reasons(sites), sites
 
 
-def test_a_response_made_in_one_branch_and_read_after_the_if_names_that_use_not_raise_for_status():
+def test_a_response_made_in_one_branch_and_read_after_the_if_is_an_unsafe_exit_stack_past_raise_for_status():
     # kaggle/api/kaggle_api_extended.py ``download_file``: past ``.raise_for_status()``
-    # (which a with placed after it would allow), the use after the if stops the with.
+    # (which a with placed after it would allow), the use after the if stops the with; an
+    # ExitStack at the if closes it, the HTTPError then carrying it out closed (issue 13).
     assert_reported(
         """
         import requests
@@ -3278,9 +3490,9 @@ def test_a_response_made_in_one_branch_and_read_after_the_if_names_that_use_not_
             for data in response.iter_content(10):
                 out.write(data)
         """,
-        "`response` is used after the end of its block (at line 12), after the `if` at line 5, but only some "
-        "branches of that if make the response: no with can start after it; close the response by hand after "
-        "that use (in a finally)",
+        "`response` is used after the `if` at line 5, which makes the response only on some branches; an "
+        "ExitStack at that if closes it, but `.raise_for_status()` at line 10 raises an exception that carries "
+        "the response out of the with block, closed; fixable with --unsafe-fixes",
     )
 
 

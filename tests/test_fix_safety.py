@@ -143,6 +143,40 @@ def test_a_response_passed_to_a_class_is_no_unsafe_fix():
     assert "passed to `Wrapper` at line 6" in site.reason and site.safety is None
 
 
+STREAMED_TO_A_CLASS = """\
+import requests
+
+def events(url):
+    r = requests.post(url, stream=True)
+    source = (line for line in r)
+    client = sseclient.SSEClient(source)
+    for event in client.events():
+        yield event.data
+"""
+
+
+def test_a_response_held_by_a_bound_instance_is_an_unsafe_fix():
+    # langchain-community llms/you.py: the instance holds the response, the taint follows it
+    # to the end of the block (as ``Transport(session=s)`` for a client); the class may keep it
+    # somewhere else too.
+    [site] = run(STREAMED_TO_A_CLASS, ["close-response"]).sites
+    assert "passed to `sseclient.SSEClient` at line 6" in site.reason, site
+    assert site.safety == UNSAFE and site.hazard.startswith("`sseclient.SSEClient` keeps the response; safe if")
+    result = run(STREAMED_TO_A_CLASS, ["close-response"], unsafe=True)
+    assert "    with requests.post(url, stream=True) as r:\n        source = (line for line in r)\n" in result.new_text
+    assert "\n        for event in client.events():\n            yield event.data\n" in result.new_text
+
+
+def test_a_response_held_by_a_returned_instance_is_still_reported():
+    source = STREAMED_TO_A_CLASS.replace(
+        "    for event in client.events():\n        yield event.data\n", "    return client\n"
+    )
+    result = run(source, ["close-response"], unsafe=True)
+    assert result.status == engine.UNCHANGED
+    [site] = result.sites
+    assert site.safety is None and "returned at line 7" in site.reason, site
+
+
 def test_a_client_passed_to_an_unknown_function_is_an_unsafe_fix():
     """Like a response: ``fetch_all(s, urls)`` makes its requests there in practice (its
     result is followed as derived from the client); the hazard is that it keeps the client."""

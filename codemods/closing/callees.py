@@ -9,7 +9,7 @@ hazard, instead of reported.
 
 from __future__ import annotations
 
-from typing import Any, Set
+from typing import Any, Set, Tuple
 
 import libcst as cst
 
@@ -40,6 +40,10 @@ class CallCheck(MetadataView):
         #: own methods are read by the summaries (not known to keep nothing).
         self.holder = ""
         self._live: Set[str] = set()
+        #: ``stack.py``'s retry: ``r.raise_for_status()`` is an unsafe fix, not an escape; the
+        #: (hazard, reason) of the first one, or ().
+        self.status_raises = False
+        self.status_hazard: Tuple[str, ...] = ()
 
     def _loaded_at_once(self, sub: cst.Call) -> bool:
         """``Image.open(r.raw).convert("RGB")``: a lazy reader (``eager.LOADING_METHODS``)
@@ -66,11 +70,19 @@ class CallCheck(MetadataView):
             and sub.func.attr.value in RAISING_METHODS
             and not self.taint.eager(sub.func.value, live)
         ):
-            raise Unsafe(
+            reason = (
                 f"`.{sub.func.attr.value}()` at {self.codemod.line_ref(sub)} raises an exception "
-                f"that carries the {noun} out of the with block, closed; close it by hand",
-                exiting=True,
+                f"that carries the {noun} out of the with block, closed; close it by hand"
             )
+            if not self.status_raises:
+                raise Unsafe(reason, exiting=True)
+            if not self.status_hazard:
+                self.status_hazard = (
+                    f"the HTTPError of `.{sub.func.attr.value}()` keeps the {noun}, closed once the exception leaves the with block; safe unless a handler reads "
+                    "its body (its status and headers stay readable)",
+                    reason,
+                )
+            return
         tainted_args = [
             a for a in sub.args if self.taint.mentions(a.value, live) and not self.taint.eager(a.value, live)
         ]
@@ -80,7 +92,13 @@ class CallCheck(MetadataView):
         if self._loaded_at_once(sub):
             return
         if isinstance(func, cst.Attribute) and func.attr.value in RETAINING_METHODS:
-            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}")
+            where = ""
+            if func.attr.value == "setattr" and len(sub.args) >= 2:
+                # ``monkeypatch.setattr(sandbox._server, "_client", client)``: the object keeps it
+                holder = self.codemod.module.code_for_node(sub.args[0].value)
+                if len(holder) <= 60 and "\n" not in holder:
+                    where = f" (on `{holder}`): close it where that object is closed"
+            raise Unsafe(f"the {noun} is stored by `.{func.attr.value}()` at {self.codemod.line_ref(sub)}{where}")
         if self.taint.qualified(func) & RETAINING_FUNCTIONS:
             raise Unsafe(
                 f"the {noun} is passed to `{self.codemod.module.code_for_node(func)}` at "
@@ -143,23 +161,31 @@ class CallCheck(MetadataView):
             reason = f"{reason} ({why.rstrip('.')})"
         last = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
         constructor = isinstance(last, cst.Name) and last.value[:1].isupper()
-        if self._read_in_practice(call, noun) and isinstance(last, cst.Name) and (noun == "client" or not constructor):
-            holder = noun == "client" and (constructor or isinstance(self._parent(call), cst.Assign))
+        bound = isinstance(self._parent(call), cst.Assign)
+        if (
+            self._read_in_practice(call, noun)
+            and isinstance(last, cst.Name)
+            and (noun == "client" or not constructor or bound)
+        ):
+            # A response handed to a constructor whose result is bound (``client =
+            # sseclient.SSEClient(r.iter_content())``): that object holds it, as a client's
+            # ``Transport(session=s)`` does, and the taint follows it to the end of the block.
+            holder = (noun == "client" and (constructor or bound)) or (noun == "response" and constructor)
             if holder and (not self.hazard or self._holders) and name not in self._holders:
                 # ``Transport(session=s)``, ``api = make_api(s)``: the result the taint follows
-                # holds the client; anything else the callee keeps is unknown. Every such call
+                # holds the client (or response); anything else the callee keeps is unknown. Every such call
                 # is named (``Transport``, then ``Client(transport=transport)``).
                 self._holders.append(name)
                 names = ", ".join(f"`{n}`" for n in self._holders)
                 if len(self._holders) == 1:
                     self.hazard_reason = reason
                     self.hazard = (
-                        f"{names} keeps the client; safe if it keeps it only on the object it returns "
+                        f"{names} keeps the {noun}; safe if it keeps it only on the object it returns "
                         "(not in a global or cache)"
                     )
                 else:
                     self.hazard = (
-                        f"{names} keep the client (or what holds it); safe if each keeps it only on the "
+                        f"{names} keep the {noun} (or what holds it); safe if each keeps it only on the "
                         "object it returns (not in a global or cache)"
                     )
                 return

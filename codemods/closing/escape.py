@@ -24,8 +24,8 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
 from ..tree import children, walk
 from .callees import CallCheck
-from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, Mode, NameScope, Skip, Target, Unsafe
-from .occurrences import Occurrences, ends_by_leaving
+from .model import NESTED_SCOPES, MetadataView, Mode, NameScope, Skip, Target, Unsafe
+from .occurrences import Occurrences, captured_reason, ends_by_leaving
 from .stores import StoreCheck
 from .taint import Taint, walk_scope
 
@@ -331,11 +331,7 @@ class EscapeAnalysis(MetadataView):
             return
         if isinstance(sub, NESTED_SCOPES):
             if self._captured_in(sub, live):
-                kind = NESTED_SCOPE_KIND[type(sub)]
-                raise Unsafe(
-                    f"the {noun} is captured by {kind} at {self.codemod.line_ref(sub)}; it "
-                    f"may be used after the with block"
-                )
+                raise Unsafe(captured_reason(self.codemod, noun, sub, live))
             return
         if self.result_holds and (isinstance(sub, cst.Return) or self._returned_container(sub)):
             return

@@ -16,6 +16,35 @@ from .model import NESTED_SCOPE_KIND, NESTED_SCOPES, MetadataView, NameScope, Un
 _LOOPS = (cst.For, cst.While)
 
 
+def captured_reason(codemod: Any, noun: str, nested: cst.CSTNode, names: Set[str]) -> str:
+    """The report of an object of ``names`` captured by ``nested``: when ``nested`` is a
+    function that closes it (``async def _close(upstream=upstream, client=client): await
+    client.aclose()``, handed to ``BackgroundTask``: gradio), say that its close is handed on,
+    which no with can hold."""
+    kind = NESTED_SCOPE_KIND[type(nested)]
+    where = codemod.line_ref(nested)
+    if isinstance(nested, cst.FunctionDef):
+        bound = set(names)
+        for param in [*nested.params.params, *nested.params.kwonly_params]:
+            default = param.default
+            if default is not None and any(isinstance(n, cst.Name) and n.value in names for n in walk(default)):
+                bound.add(param.name.value)
+        for sub in walk(nested.body):
+            if (
+                isinstance(sub, cst.Call)
+                and isinstance(sub.func, cst.Attribute)
+                and sub.func.attr.value in ("close", "aclose")
+                and isinstance(sub.func.value, cst.Name)
+                and sub.func.value.value in bound
+            ):
+                return (
+                    f"the {noun} is captured by {kind} at {where}, `{nested.name.value}`, which closes it: its "
+                    f"close is handed to whatever calls `{nested.name.value}` (a callback, a background task), "
+                    f"after a with block here would end; close it by hand on the paths that do not get there"
+                )
+    return f"the {noun} is captured by {kind} at {where}; it may be used after the with block"
+
+
 def ends_by_leaving(body: cst.BaseSuite) -> bool:
     """A handler body whose last statement is ``return`` or ``raise``: it never falls through."""
     stmts = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
@@ -73,11 +102,7 @@ class Occurrences(MetadataView):
                 if nested is not None:
                     if self.local_to_nested(occurrence, scope):
                         continue
-                    kind = NESTED_SCOPE_KIND[type(nested)]
-                    raise Unsafe(
-                        f"the {noun} is captured by {kind} at {self.codemod.line_ref(nested)}; "
-                        f"it may be used after the with block"
-                    )
+                    raise Unsafe(captured_reason(self.codemod, noun, nested, names))
                 if not self._may_be_object(occurrence, owner, name, names, scope, block, stmts, index, facts):
                     continue
                 # A factory (``return r`` after an ``if``/``try``/loop that binds it) says so.
@@ -137,6 +162,64 @@ class Occurrences(MetadataView):
             return False  # before the binding, and outside every loop that repeats it
         if not in_loop and self._other_branch(occurrence, stmts[index], scope):
             return False
+        if in_loop and self._rebound_first_in_its_block(occurrence, name, names, stmts[index], scope):
+            return False
+        return True
+
+    def _rebound_first_in_its_block(
+        self, occurrence: cst.CSTNode, name: str, names: Set[str], held: cst.CSTNode, scope: NameScope
+    ) -> bool:
+        """A later run of a loop reaches ``occurrence`` only past a rebinding of its name: a
+        block around it (inside the function) has, before the statement holding it, a plain
+        ``name = <value>`` (the value not read from the object) or an ``if`` each of whose
+        branches, ``else`` included, ends up so (you-get: ``if timeout: response = urlopen(...)``
+        / ``else: response = urlopen(...)``, then ``response.headers``); ``held`` (the
+        statement the ``with`` holds, the object's binding in it) is neither that rebinding
+        nor between it and the occurrence. A block is entered at its top, so whoever gets from
+        ``held`` to the occurrence runs the rebinding (a branch that does not bind it leaves
+        the block: it must end with ``return``/``raise``/``break``/``continue``)."""
+        child, node = occurrence, self._parent(occurrence)
+        while node is not None and node is not scope.root:
+            if isinstance(node, NESTED_SCOPES):
+                return False
+            if isinstance(node, cst.IndentedBlock):
+                body = list(node.body)
+                k = next((i for i, st in enumerate(body) if st is child), None)
+                if k is not None:
+                    for j in range(k - 1, -1, -1):
+                        if any(self._within(held, st) for st in body[j : k + 1]):
+                            break
+                        if self._plain_rebinding(body[j], name, names) or self._rebound_in_every_branch(
+                            body[j], name, names
+                        ):
+                            return True
+            child, node = node, self._parent(node)
+        return False
+
+    def _plain_rebinding(self, stmt: cst.CSTNode, name: str, names: Set[str]) -> bool:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return False
+        small = stmt.body[0]
+        if not isinstance(small, cst.Assign) or self.taint.mentions(small.value, names):
+            return False
+        return any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets)
+
+    def _rebound_in_every_branch(self, stmt: cst.CSTNode, name: str, names: Set[str]) -> bool:
+        if not isinstance(stmt, cst.If):
+            return False
+        branch: Optional[cst.CSTNode] = stmt
+        while branch is not None:
+            body = branch.body
+            if not isinstance(body, cst.IndentedBlock):
+                return False
+            rebinds = [i for i, st in enumerate(body.body) if self._plain_rebinding(st, name, names)]
+            if not rebinds and not ends_by_leaving(body):
+                return False
+            if rebinds and self.binds(body.body[rebinds[-1] + 1 :], name):
+                return False  # bound again after it (perhaps to the object)
+            if isinstance(branch, cst.If) and branch.orelse is None:
+                return False
+            branch = branch.orelse if isinstance(branch, cst.If) else None
         return True
 
     def _rebound_on_every_path(

@@ -222,6 +222,11 @@ class Placement(MetadataView):
                 target, scope, stmt_tainted_node, stmts, index, first, tainted, block
             ) or self._raised_in_new_exception(target, scope, stmt_tainted_node, stmts, index, first, tainted, block)
             if retried is None:
+                if binding is not None and not target.used_as_response:
+                    # A later run of the loop uses it before the binding: an ExitStack around the loop.
+                    looped = self.stack.plan_loop(target, stmt, scope, name, exc)
+                    if looped is not None:
+                        return looped
                 if isinstance(later, Unsafe):
                     raise later from None
                 if binding is not None and not target.used_as_response:
@@ -236,7 +241,7 @@ class Placement(MetadataView):
                         stacked = self.stack.plan(target, stmt, block, stmts, index, scope, name)
                         if stacked is not None:
                             return stacked
-                        raise branch from None
+                        raise (self.stack.blocked or branch) from None
                 raise
             end, escapes = retried
         if target.mode == "aclose":

@@ -58,9 +58,15 @@ class StoreCheck(MetadataView):
                             continue
                         if self._owned_store(sub, part, noun):
                             continue
-                        raise Unsafe(f"the {noun} is stored on an attribute at {self.codemod.line_ref(sub)}")
+                        raise Unsafe(
+                            f"the {noun} is stored on an attribute at {self.codemod.line_ref(sub)}"
+                            f"{self._where(part, 'the object that holds it may use it after a with block here; close it where that object is closed')}"
+                        )
                     if isinstance(part, cst.Subscript) and self._store_position(part, t):
-                        raise Unsafe(f"the {noun} is stored in a subscript at {self.codemod.line_ref(sub)}")
+                        raise Unsafe(
+                            f"the {noun} is stored in a subscript at {self.codemod.line_ref(sub)}"
+                            f"{self._where(part, 'whoever holds that container may use it after a with block here; close it where the container is done with it')}"
+                        )
         elif isinstance(sub, cst.For):
             if self.taint.mentions(sub.iter, live) and not self.taint.elements_eager(sub.iter, live):
                 if not all(
@@ -95,6 +101,13 @@ class StoreCheck(MetadataView):
                 ):
                     return  # the arguments of ``"%s: %s" % (a, r)``, formatted into a new string
                 raise Unsafe(f"the {noun} is stored in a container at {self.codemod.line_ref(sub)}")
+
+    def _where(self, part: cst.CSTNode, then: str) -> str:
+        """`` (`values["session"]`): <then>`` for a report naming the store's target."""
+        text = self.codemod.module.code_for_node(part)
+        if len(text) > 60 or "\n" in text:
+            return f": {then}"
+        return f" (`{text}`): {then}"
 
     def _owned_store(self, sub: cst.CSTNode, part: cst.Attribute, noun: str) -> bool:
         """``self.X = <object>`` in a method: an owned store (recorded when ``owning``, and
