@@ -293,7 +293,7 @@ class _FileRun:
         new_code = new_tree.code
         if new_code == self.code:
             return None
-        self.stale = new_tree.bytes
+        self.stale = new_code.encode(new_tree.encoding)  # ``Module.bytes`` without a second codegen
         self.code = new_code
         if self.kinds is not None:
             self.kinds = target_kinds(self.stale)  # what the rewrite left for the next codemods

@@ -218,6 +218,38 @@ def _bindings(tree: ast.AST) -> Tuple[Dict[str, Set[str]], bool, bool]:
     return bound, star, generated
 
 
+def walk(root: ast.AST) -> List[ast.AST]:
+    """Every node under ``root`` (itself included), in exactly ``ast.walk``'s order (breadth
+    first, children in field order), as a list: about three times cheaper than ``ast.walk``'s
+    generators, which were a tenth of a worker's time on the corpus (every screened file is
+    walked twice, and pruning walks each function)."""
+    nodes = [root]
+    append, node_type, list_type = nodes.append, ast.AST, list
+    for node in nodes:  # grows while it is read: a queue, as ``ast.walk``'s deque
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list_type:
+                for item in value:
+                    if isinstance(item, node_type):
+                        append(item)
+            elif isinstance(value, node_type):
+                append(value)
+    return nodes
+
+
+#: The last tree ``nodes_of`` walked and its nodes: the screen asks for both stages' walks of
+#: the same tree in a row (``kinds_in``, then ``possible_sites``). The tree is held, so an
+#: identical object is the same tree (trees are not changed after parsing here).
+_LAST_WALK: List[Any] = [None, []]
+
+
+def nodes_of(tree: ast.AST) -> List[ast.AST]:
+    """``walk(tree)``, computed once for the last tree asked about."""
+    if _LAST_WALK[0] is not tree:
+        _LAST_WALK[:] = [tree, walk(tree)]
+    return _LAST_WALK[1]
+
+
 def _dotted(node: ast.AST) -> Optional[Tuple[str, str]]:
     """``a.b.c`` -> ("a", "b.c"); ``a`` -> ("a", ""); anything else -> None."""
     parts = []
@@ -245,7 +277,7 @@ def _kind(name: str) -> Optional[Kind]:
 def _target_kinds(tree: ast.AST, bound: Dict[str, Set[str]]) -> Set[str]:
     kinds: Set[str] = set()
     attribute, name = ast.Attribute, ast.Name
-    for node in ast.walk(tree):
+    for node in nodes_of(tree):
         kind_of_node = type(node)
         if kind_of_node is attribute:
             found = _dotted(node)
@@ -517,7 +549,7 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
     awaited: Set[int] = set()
     aliases: Dict[str, str] = {}  # asname -> the last part of the name it binds
     opener = False  # ``build_opener`` named: ``opener.open(...)`` may be a target (``opener_open``)
-    for node in ast.walk(tree):
+    for node in nodes_of(tree):
         kind = type(node)
         if kind is ast.Call:
             calls.append(node)  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from .prefilter import import_bindings
+from .prefilter import import_bindings, walk
 
 MARKER = "__http_codemods_hidden_"
 
@@ -101,7 +101,7 @@ def _identifiers(root: ast.AST, into: Set[str]) -> bool:
     whether a ``global``/``nonlocal`` statement is among them."""
     declares = False
     add = into.add
-    for node in ast.walk(root):
+    for node in walk(root):
         kind = type(node)
         if kind is ast.Name:
             add(node.id)  # type: ignore[attr-defined]
@@ -155,7 +155,7 @@ def _called_with_arguments(function: ast.AST) -> Set[str]:
     """Names ``function`` calls with at least one argument (``Api(s)``)."""
     return {
         node.func.id
-        for node in ast.walk(function)
+        for node in walk(function)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (node.args or node.keywords)
     }
 
@@ -198,7 +198,7 @@ def _attribute_stores(function: ast.AST) -> List[Tuple[Set[str], Set[str]]]:
     ``self.session = session``): the ``close()`` that closes ``self.session`` is read by
     ``closing/stores.py`` and must not be a stub."""
     local: Dict[str, Set[str]] = {}
-    for node in ast.walk(function):
+    for node in walk(function):
         binding = _binding(node) if isinstance(node, _BINDERS) else None
         if binding is not None:
             for name in binding[0]:
@@ -214,7 +214,7 @@ def _attribute_stores(function: ast.AST) -> List[Tuple[Set[str], Set[str]]]:
         return names
 
     found = []
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, ast.Assign):
             bound = set().union(set(), *(_stored_attributes(t) for t in node.targets))
             if bound:

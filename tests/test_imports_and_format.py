@@ -862,3 +862,33 @@ def test_a_parenthesised_from_import_with_a_paren_in_a_comment_lists_every_name(
     data = b"from .sites import (  # noqa: F401  (re-exported: x)\n    A,\n    B,  # c (d)\n)\nfrom os import path\n"
     assert style._from_imports(data) == [["sites", ["A", "B"]], ["os", ["path"]]]
     assert set(screen.imported_modules(data, "pkg")) == {"pkg.sites.A", "pkg.sites.B", "os.path"}
+
+
+def test_ruff_runs_as_the_binary_python_m_ruff_would_exec(tmp_path) -> None:
+    """The installed ruff is run directly, not through ``python -I -m ruff`` (a Python start per
+    formatter run): the binary must be the one ``ruff/__main__.py`` would ``execvp``."""
+    import importlib.util
+
+    from codemods import formatting
+
+    spec = importlib.util.find_spec("ruff")
+    if spec is None or sys.platform == "win32":
+        pytest.skip("ruff is not installed as a package here")
+    found = subprocess.run(
+        [sys.executable, "-I", "-c", "from ruff import find_ruff_bin; print(find_ruff_bin())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(tmp_path),
+    ).stdout.strip()
+    command = formatting._command("ruff")
+    if formatting.shutil.which("ruff"):
+        assert command == [formatting.shutil.which("ruff")]
+    else:
+        assert command == [found]
+    # A ruff module from anywhere but this interpreter's site-packages (the scanned tree's own
+    # ruff.py on sys.path): not trusted, python -I -m ruff as before.
+    fake = tmp_path / "ruff.py"
+    fake.write_text("")
+    other = importlib.util.spec_from_file_location("ruff", str(fake))
+    assert formatting._installed_ruff(other) is None
