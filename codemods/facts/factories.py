@@ -545,6 +545,34 @@ def _may_replace(prefix: str, factory: Factory) -> bool:
     return any(related(root) for root in _LIBRARY_ROOTS.get(factory.library, ()))
 
 
+#: A file's first round of ``collect``, computed from its bytes alone (``first_round``): ``None``
+#: when it is not worth parsing for factories, else what ``in_module`` finds in it before any
+#: factory is known (its ``modules`` then play no part).
+FirstRound = Optional[Tuple[Tuple[str, str, int, str, str], ...]]
+
+
+def first_round(data: bytes, package: str) -> FirstRound:
+    """What ``collect`` computes of one file before it knows any factory, from its bytes and
+    package only: the facts pass computes it in its workers (``facts._compute_part``), with
+    the file's other facts, instead of ``collect`` reading and parsing every file again."""
+    from ..prefilter import screen
+
+    tree = _candidate_tree(data, screen)
+    if tree is None:
+        return None
+    found = tuple(in_module(tree, package))
+    _MODULE_NAMES.pop(id(tree), None)
+    return found
+
+
+def _candidate_tree(data: bytes, screen) -> Optional[ast.Module]:
+    """The tree of a file worth parsing for factories (the prefilter's), else ``None``."""
+    if not worth_reading(data):
+        return None
+    verdict = screen(data)
+    return verdict.tree if verdict.candidate else None
+
+
 def collect(
     files: Sequence[str],
     reals: Sequence[str],
@@ -554,29 +582,39 @@ def collect(
     read,
     patches: Sequence[object],
     display,
+    firsts: Optional[Dict[str, FirstRound]] = None,
 ) -> Tuple[Factory, ...]:
     """The factories of every project of the run. ``owner``: real path -> project;
     ``names``: real path -> dotted names; ``package(real)``: what relative imports resolve
     against; ``read(path)``: the bytes (raises OSError/ValueError); ``display(path)``: the
-    path as reports show it."""
-    from ..prefilter import screen
+    path as reports show it. ``firsts``: real path -> ``first_round`` of the file, for every
+    file of ``names`` (then only the files of projects with a candidate are read, and a
+    candidate is parsed again only for a later round)."""
+    from ..prefilter import parse_ast, screen
 
-    trees: Dict[str, Tuple[str, ast.Module]] = {}  # real -> (path, tree): the files worth parsing
+    trees: Dict[str, Tuple[str, Optional[ast.Module]]] = {}  # real -> (path, tree): the files worth parsing
     texts: Dict[str, List[Tuple[str, bytes]]] = {}  # project -> (display path, bytes) of its files
+    wanted = None
+    if firsts is not None:
+        wanted = {owner.get(real) for real, first in firsts.items() if first is not None and names.get(real)}
     for path, real in zip(files, reals):
         project = owner.get(real)
         if project is None or not names.get(real):
             continue
+        if wanted is not None and project not in wanted:
+            continue  # no candidate in its project: its bytes are never looked at
         try:
             data = read(path)
         except (OSError, ValueError):
             continue
         texts.setdefault(project, []).append((display(path), data))
-        if not worth_reading(data):
+        if firsts is not None:
+            if firsts.get(real) is not None:
+                trees[real] = (path, None)  # parsed when a later round asks
             continue
-        verdict = screen(data)
-        if verdict.candidate and verdict.tree is not None:
-            trees[real] = (path, verdict.tree)
+        tree = _candidate_tree(data, screen)
+        if tree is not None:
+            trees[real] = (path, tree)
     projects = {owner[real] for real in trees}
     texts = {project: its for project, its in texts.items() if project in projects}
     rest = [(path, real) for path, real in zip(files, reals) if real not in trees and owner.get(real) in projects]
@@ -586,12 +624,24 @@ def collect(
     out: Dict[Tuple[str, ...], Factory] = {}
     known: Known = {}
     todo = set(trees)
+
+    def defined(real: str, path: str, tree: Optional[ast.Module]) -> Iterable[Tuple[str, str, int, str, str]]:
+        first = firsts.get(real) if firsts is not None and not known else None
+        if first is not None:  # what ``in_module`` finds before any factory is known
+            return first
+        if tree is None:
+            tree = parse_ast(data_of.get(display(path), b""))
+            if tree is None:  # pragma: no cover - the prefilter parsed these very bytes
+                return ()
+            trees[real] = (path, tree)
+        return in_module(tree, package(real), names[real], known)
+
     for _ in range(_ROUNDS):
         found: Dict[str, List[Factory]] = {}
         for real, (path, tree) in sorted(trees.items()):
             if real not in todo:
                 continue
-            for cls, name, line, library, via in in_module(tree, package(real), names[real], known):
+            for cls, name, line, library, via in defined(real, path, tree):
                 qualified = qualify(names[real], cls, name)
                 if qualified not in out:
                     factory = Factory(
@@ -624,7 +674,9 @@ def collect(
     return tuple(sorted(out.values()))
 
 
-def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str, str]], words: Set[str], data) -> None:
+def _add_callers(
+    trees: Dict[str, Tuple[str, Optional[ast.Module]]], rest: List[Tuple[str, str]], words: Set[str], data
+) -> None:
     """Parse into ``trees`` the files of ``rest`` that name one of ``words`` (a factory's
     name: they may hold a factory of it), and drop them from ``rest``."""
     if not words:
