@@ -12,7 +12,7 @@ import textwrap
 from codemods import facts
 from codemods.facts import factories
 from codemods.facts.screen import _string_spans, imported_modules
-from codemods.facts.standins import StandIns, blocks, children, statements
+from codemods.facts.standins import StandIns, blocks, children, close_checks, statements
 from codemods.facts.visitor import _Names, chosen_results
 from tests.helpers import make_project
 
@@ -74,10 +74,7 @@ def test_statements_reach_every_statement_walk_does():
     tree = ast.parse(NESTED)
     kinds = (ast.stmt, ast.excepthandler, ast.match_case)
     walked = [n for n in ast.walk(tree) if isinstance(n, kinds)]
-    found = statements(tree)
-    assert found[0] is tree
-    assert sorted(map(id, found[1:])) == sorted(map(id, walked))
-    assert len(found) - 1 == len(walked)  # each once
+    assert statements(tree) == [tree] + walked  # the same nodes, in the same order
 
 
 def test_blocks_keep_the_order_of_children():
@@ -151,3 +148,23 @@ def test_the_factories_are_the_same_with_and_without_the_first_rounds(tmp_path):
     args = (files, reals, owner, names, namer.package, facts._read_bytes, patches, facts.display_path)
     firsts = {real: factories.first_round(facts._read_bytes(p), namer.package(real)) for p, real in zip(files, reals)}
     assert factories.collect(*args) == factories.collect(*args, firsts) == found.factories
+
+
+def test_may_check_close_is_false_only_without_a_close_check():
+    def checks(source: str) -> bool:
+        return bool(close_checks(ast.parse(source)))
+
+    with_checks = [
+        "m.close.assert_called_once()\n",
+        "m.return_value.close.call_count\n",
+        "(m.close  # why\n .assert_not_called())\n",
+        "m.close \\\n    .mock_calls\n",
+        "assert r.close.called\n",
+        "m.\\\nclose.assert_has_calls([])\n",
+    ]
+    for source in with_checks:
+        assert checks(source) and facts.may_check_close(source.encode()), source
+    without = ["m.close()\nm.call_count\n", "foreclose.called\n", "x = 1\n", "r.close_all.called\n"]
+    for source in without:
+        assert not checks(source) and not facts.may_check_close(source.encode()), source
+    assert facts.may_check_close("ｃlose = 1\n".encode())  # not ASCII: may read as close (NFKC)

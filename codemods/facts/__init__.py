@@ -26,6 +26,7 @@ import gc
 import hashlib
 import operator
 import os
+import re
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
@@ -572,11 +573,23 @@ def _compute_part(path: str, real: str, project: str, package: str, data: bytes)
     file.lines = candidate_lines(data)
     file.reach = real if is_test_module(real) else ""
     file.source_has_results = b"return_value" in data or b"side_effect" in data or b".close." in data
-    # Every name of ``standins.CLOSE_CHECKS`` holds "call"; a name that is not ASCII in the
-    # source may still read as one (NFKC).
-    file.source_has_close_checks = not data.isascii() or (b"close" in data and b"call" in data)
+    file.source_has_close_checks = may_check_close(data)
     file.run()
     return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members, first
+
+
+#: ``X.close.<check>`` in ASCII source: the word ``close``, then a dot, then a name holding "call"
+#: (every name of ``standins.CLOSE_CHECKS`` does), with whitespace, line continuations or
+#: comments (in brackets) between the tokens.
+_CLOSE_CHECK = re.compile(rb"close(?<=\bclose)(?:\s|\\|#[^\n]*)*\.(?:\s|\\|#[^\n]*)*\w*call")
+
+
+def may_check_close(data: bytes) -> bool:
+    """Whether the source may hold a close check (``standins.close_checks``): ``False`` only
+    when it cannot (a name that is not ASCII in the source may read as ``close``: NFKC)."""
+    if not data.isascii():
+        return True
+    return b"close" in data and b"call" in data and _CLOSE_CHECK.search(data) is not None
 
 
 def is_test_module(path: str) -> bool:

@@ -54,6 +54,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
+from .standins import statements
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
@@ -232,7 +233,7 @@ def _module_names(tree: ast.Module, package: str) -> Tuple[_Names, Set[str]]:
         return cached[1], cached[2]
     imports: List[ast.AST] = []
     declared: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in statements(tree):  # ``ast.walk``'s order, statements only: all these are
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(node)
         elif isinstance(node, ast.Global):

@@ -142,9 +142,10 @@ def blocks(node: ast.AST) -> List[ast.AST]:
 
 def statements(node: ast.AST) -> List[ast.AST]:
     """``node`` and every statement, except handler and match case under it (``blocks``,
-    breadth first): what ``walk`` gives of those kinds, for a fraction of its cost (the
-    expressions, most of a tree's nodes, are not visited). Their order may differ from
-    ``walk``'s."""
+    breadth first): what ``walk`` gives of those kinds, in its order, for a fraction of its
+    cost (the expressions, most of a tree's nodes, are not visited). The same order: every
+    ancestor of such a node is one too, so each is as deep here as there, and each level is in
+    its parents' order then ``children``'s."""
     out = [node]
     for current in out:  # grows while read
         out.extend(blocks(current))
@@ -186,7 +187,7 @@ class StandIns:
     def __init__(self, tree: ast.Module, dotted: Callable[[ast.AST], Optional[str]]) -> None:
         self.tree = tree
         self.dotted = dotted
-        self.functions = [n for n in statements(tree) if isinstance(n, _FUNCTIONS)]  # no two on one line
+        self.functions = [n for n in statements(tree) if isinstance(n, _FUNCTIONS)]
         self.classes: Dict[str, List[ast.ClassDef]] = {}
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
