@@ -7,6 +7,7 @@ bytes (``factories.first_round``) is what ``factories.collect`` would find in it
 from __future__ import annotations
 
 import ast
+import os
 import textwrap
 
 from codemods import facts
@@ -168,3 +169,21 @@ def test_may_check_close_is_false_only_without_a_close_check():
     for source in without:
         assert not checks(source) and not facts.may_check_close(source.encode()), source
     assert facts.may_check_close("ｃlose = 1\n".encode())  # not ASCII: may read as close (NFKC)
+
+
+def test_a_part_with_its_first_round_comes_back_from_the_index_memo(tmp_path):
+    from codemods import fileindex
+
+    path = tmp_path / "net.py"
+    path.write_text(FACTORY)
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # long ago: its stat signature is trusted
+    index = fileindex.FileIndex(str(tmp_path / "cache"))
+    computed = facts._file_part(str(path), str(path), str(tmp_path), "pkg", None, index)
+    assert computed is not None and computed[6] == (("", "_open", 4, "urllib", ""),)
+    index.save()
+    again = fileindex.FileIndex(str(tmp_path / "cache"))  # read back from the disk
+    sha = again.known(str(path))
+    assert sha is not None
+    key = facts._memo_key(str(path), str(path), str(tmp_path), "pkg", sha)
+    assert facts._memo_part(again, str(path), key) == computed
+    assert facts._file_part(str(path), str(path), str(tmp_path), "pkg", None, again) == computed

@@ -54,7 +54,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
-from .standins import statements
+from .standins import children, statements
 from .visitor import _Names
 
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
@@ -208,7 +208,7 @@ def _binding_counts(body: Sequence[ast.stmt]) -> Dict[str, int]:
             name = getattr(node, "name", None) or getattr(node, "rest", None)
             if name:
                 add(name)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return counts
 
 
@@ -220,7 +220,7 @@ def _own_nodes(func: ast.FunctionDef) -> Iterable[ast.AST]:
         yield node
         if isinstance(node, _SCOPES):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
 
 
 _MODULE_NAMES: Dict[int, Tuple[ast.Module, _Names, Set[str]]] = {}
@@ -262,7 +262,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     for node in nodes:
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
             return "", ""
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             parents[child] = node
     # Every binding of each local name: the value of ``name = value``, or None (another kind).
     bindings: Dict[str, List[Optional[ast.AST]]] = {}
@@ -803,7 +803,7 @@ def _stored(node: ast.AST) -> Set[str]:
             name = getattr(sub, "name", None) or getattr(sub, "rest", None)
             if name:
                 out.add(name)
-        stack.extend(ast.iter_child_nodes(sub))
+        stack.extend(children(sub))
     return out
 
 
@@ -1086,7 +1086,7 @@ def _carries(stmt: ast.Raise, owned: frozenset) -> bool:
         if part is None:
             continue
         for node in ast.walk(part):
-            for child in ast.iter_child_nodes(node):
+            for child in children(node):
                 parents[child] = node
             if isinstance(node, ast.Name) and node.id in owned:
                 parent = parents.get(node)
@@ -1220,7 +1220,7 @@ def hands_out_marked(
     parents: Dict[ast.AST, ast.AST] = {}
     found: Optional[ast.AST] = None
     for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             parents[child] = node
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == marker:
             found = node

@@ -402,7 +402,7 @@ class StandIns:
         if not isinstance(func.body[-1], (ast.Return, ast.Raise)):  # type: ignore[attr-defined]
             return None
         grades = []
-        todo = list(ast.iter_child_nodes(func))
+        todo = list(children(func))
         while todo:
             node = todo.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
@@ -411,7 +411,7 @@ class StandIns:
                 return None
             if isinstance(node, ast.Return):
                 grades.append(self.value(node.value, node.lineno, depth + 1))
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(children(node))
         if not grades or None in grades:
             return None
         return min(grades)  # type: ignore[type-var]

@@ -453,6 +453,11 @@ def _touched(lines: List[int], node: ast.AST) -> bool:
     return i < len(lines) and lines[i] <= end
 
 
+def _fields_of(node: ast.AST) -> List[Tuple[str, object]]:
+    """``ast.iter_fields(node)`` as a list, without its generator (a missing field is ``None``)."""
+    return [(name, getattr(node, name, None)) for name in node._fields]
+
+
 def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST]) -> None:
     """The nodes of the statements that span a candidate line, and every import; the
     nested statements of the others are still visited (for their imports)."""
@@ -461,7 +466,7 @@ def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST])
             out.append(st)
             continue
         touched = _touched(lines, st)
-        for _, value in ast.iter_fields(st):
+        for _, value in _fields_of(st):
             if (
                 isinstance(value, list)
                 and value
@@ -472,7 +477,7 @@ def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST])
                         _select(lines, [child], out)
                     else:  # an except handler or a match case: its header, then its body
                         if _touched(lines, child):
-                            for name, part in ast.iter_fields(child):
+                            for name, part in _fields_of(child):
                                 if name != "body" and isinstance(part, ast.AST):
                                     out.extend(walk(part))
                         _select(lines, child.body, out)
