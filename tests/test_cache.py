@@ -905,7 +905,7 @@ def test_the_facts_pass_in_processes_equals_the_one_in_the_parent(tmp_path, monk
         assert parallel_index.files == serial_index.files
         assert parallel_index.hashed == serial_index.hashed == len(files) - 1
         memos = {name for entry in serial_index.files.values() for name in entry["memo"]}
-        assert memos == {"facts", "from-imports"}
+        assert memos == {facts._MEMO, "from-imports"}
         # Unchanged files are answered from the memo, in the parent, by both.
         assert facts.for_run(files, [str(tree)], index=parallel_index, jobs=2) == serial
         assert parallel_index.hashed == len(files) - 1
@@ -975,9 +975,9 @@ def test_the_factories_pass_sees_the_patches_in_sorted_order(tmp_path, monkeypat
     seen = []
     real = factories.collect
 
-    def spy(files, reals, owner, names, package, read, patches, display):
+    def spy(files, reals, owner, names, package, read, patches, display, *rest):
         seen.append(patches)
-        return real(files, reals, owner, names, package, read, patches, display)
+        return real(files, reals, owner, names, package, read, patches, display, *rest)
 
     monkeypatch.setattr(factories, "collect", spy)
     found = facts.for_run(sorted(str(p) for p in tree.rglob("*.py")), [str(tree)])

@@ -26,6 +26,7 @@ import gc
 import hashlib
 import operator
 import os
+import re
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..discover import display_path
@@ -112,14 +113,16 @@ def collect(
     memo = _RunMemo(files, reals, owner, projects, namer, index) if index is not None and read is None else None
     if memo is not None and memo.found is not None:
         return _with_bounds(memo.found, finder, projects)
+    firsts: Dict[str, factories.FirstRound] = {}
     jobs_of: List[Tuple[str, str, str, str]] = [
         (path, real, owner[real], namer.package(real)) for path, real in zip(files, reals)
     ]
     for (path, real, _, _), part in zip(jobs_of, _file_parts(jobs_of, read, index, jobs)):
         if part is None:
             continue
-        sys_path, imported, was_parsed, its_patches, its_changes, its_members = part
+        sys_path, imported, was_parsed, its_patches, its_changes, its_members, first = part
         project = owner[real]
+        firsts[real] = first
         for name, count in its_members:
             members[(project, name)] = members.get((project, name), 0) + count
         if sys_path:
@@ -130,7 +133,7 @@ def collect(
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
     ordered = sorted(patches, key=_order_of(Patch))
-    found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered)
+    found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered, firsts)
     functions = _factory_module_functions(files, found, read)
     facts = ProjectFacts(
         projects=tuple(sorted(projects)),
@@ -280,9 +283,18 @@ def _order_of(kind: type) -> Callable[[Any], Tuple[Any, ...]]:
     return operator.attrgetter(*(f.name for f in dataclasses.fields(kind)))
 
 
-#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes).
-_Part = Tuple[bool, Tuple[str, ...], int, Tuple[Patch, ...], Tuple[Change, ...], Tuple[Tuple[str, int], ...]]
-_MEMO = "facts"
+#: (changes sys.path, the modules it imports, parsed (0/1), its patches, its changes, its
+#: members, its first round of the factories pass: ``factories.first_round``).
+_Part = Tuple[
+    bool,
+    Tuple[str, ...],
+    int,
+    Tuple[Patch, ...],
+    Tuple[Change, ...],
+    Tuple[Tuple[str, int], ...],
+    "factories.FirstRound",
+]
+_MEMO = "facts.2"  # .2: the part holds the factories' first round
 
 
 #: Fewer files to compute than this are not worth starting processes for.
@@ -372,17 +384,23 @@ def _recorded(job: Tuple[str, str, str, str], got, index) -> Optional[_Part]:
 _FACTORIES = "factories"
 
 
-def _factories(files, reals, owner, names, namer, read, index, patches) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
+def _factories(
+    files, reals, owner, names, namer, read, index, patches, firsts=None
+) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
     """``factories.collect`` and ``_factory_files``, through ``index``'s memo: the answer
     depends on every file of the run (which defines a factory, which calls one, which test
     mocks one), so it is kept on the first file under a key of every file's path and content
-    hash, and the patches. A warm run (nothing changed) reads no file for it."""
+    hash, and the patches. A warm run (nothing changed) reads no file for it. ``firsts``: each
+    file's ``factories.first_round`` (its part's), so that only the projects with a candidate
+    are read."""
 
     def compute() -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
         # Sorted: the first patch that replaces a factory is the one its reason cites (a set's
         # order changes from run to run with the hash seed).
         ordered = tuple(sorted(patches))
-        found = factories.collect(files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path)
+        found = factories.collect(
+            files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path, firsts
+        )
         return found, _factory_files(files, reals, owner, found, read)
 
     if index is None or read is not None or not files:
@@ -477,7 +495,7 @@ def _memo_part(index, path: str, key: str) -> Optional[_Part]:
     if found is MISSING:
         return None
     try:
-        sys_path, imported, was_parsed, its_patches, its_changes, its_members = found
+        sys_path, imported, was_parsed, its_patches, its_changes, its_members, first = found
         return (
             bool(sys_path),
             tuple(imported),
@@ -485,6 +503,9 @@ def _memo_part(index, path: str, key: str) -> Optional[_Part]:
             tuple(Patch(*fields) for fields in its_patches),
             tuple(Change(*fields) for fields in its_changes),
             tuple((str(name), int(count)) for name, count in its_members),
+            None
+            if first is None
+            else tuple((str(c), str(n), int(line), str(lib), str(via)) for c, n, line, lib, via in first),
         )
     except (TypeError, ValueError):  # another shape: computed again
         return None
@@ -498,6 +519,7 @@ def _plain(part: _Part) -> list:
         [_fields(p) for p in part[3]],
         [_fields(c) for c in part[4]],
         [list(m) for m in part[5]],
+        None if part[6] is None else [list(row) for row in part[6]],
     ]
 
 
@@ -537,12 +559,13 @@ def _compute_part(path: str, real: str, project: str, package: str, data: bytes)
     sys_path = changes_sys_path(real, data)
     imported = imported_modules(data, package)
     members = member_names(data)
+    first = factories.first_round(data, package)
     if not worth_parsing(data):
-        return sys_path, imported, 0, (), (), members
+        return sys_path, imported, 0, (), (), members, first
     try:
         tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return sys_path, imported, 0, (), (), members
+        return sys_path, imported, 0, (), (), members, first
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
     libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
@@ -550,8 +573,23 @@ def _compute_part(path: str, real: str, project: str, package: str, data: bytes)
     file.lines = candidate_lines(data)
     file.reach = real if is_test_module(real) else ""
     file.source_has_results = b"return_value" in data or b"side_effect" in data or b".close." in data
+    file.source_has_close_checks = may_check_close(data)
     file.run()
-    return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members
+    return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members, first
+
+
+#: ``X.close.<check>`` in ASCII source: the word ``close``, then a dot, then a name holding "call"
+#: (every name of ``standins.CLOSE_CHECKS`` does), with whitespace, line continuations or
+#: comments (in brackets) between the tokens.
+_CLOSE_CHECK = re.compile(rb"close(?<=\bclose)(?:\s|\\|#[^\n]*)*\.(?:\s|\\|#[^\n]*)*\w*call")
+
+
+def may_check_close(data: bytes) -> bool:
+    """Whether the source may hold a close check (``standins.close_checks``): ``False`` only
+    when it cannot (a name that is not ASCII in the source may read as ``close``: NFKC)."""
+    if not data.isascii():
+        return True
+    return b"close" in data and b"call" in data and _CLOSE_CHECK.search(data) is not None
 
 
 def is_test_module(path: str) -> bool:

@@ -61,8 +61,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
 from .decorators import Lookup, clear_decorator_memo, transparent
+from .standins import children, statements
 from .visitor import _Names
 
+_DECORATOR_LINE = re.compile(rb"^[ \t]*@", re.MULTILINE)
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
 _REQUESTS_FUNCTIONS = frozenset(
     {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
@@ -221,7 +223,7 @@ def _binding_counts(body: Sequence[ast.stmt]) -> Dict[str, int]:
             name = getattr(node, "name", None) or getattr(node, "rest", None)
             if name:
                 add(name)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return counts
 
 
@@ -233,7 +235,7 @@ def _own_nodes(func: ast.FunctionDef) -> Iterable[ast.AST]:
         yield node
         if isinstance(node, _SCOPES):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
 
 
 _MODULE_NAMES: Dict[int, Tuple[ast.Module, _Names, Set[str]]] = {}
@@ -246,7 +248,7 @@ def _module_names(tree: ast.Module, package: str) -> Tuple[_Names, Set[str]]:
         return cached[1], cached[2]
     imports: List[ast.AST] = []
     declared: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in statements(tree):  # ``ast.walk``'s order, statements only: all these are
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(node)
         elif isinstance(node, ast.Global):
@@ -314,7 +316,7 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     for node in nodes:
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
             return "", ""
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             parents[child] = node
     # Every binding of each local name: the value of ``name = value``, or None (another kind).
     bindings: Dict[str, List[Optional[ast.AST]]] = {}
@@ -683,6 +685,34 @@ def _may_replace(prefix: str, factory: Factory) -> bool:
     return any(related(root) for root in _LIBRARY_ROOTS.get(factory.library, ()))
 
 
+#: A file's first round of ``collect``, computed from its bytes alone (``first_round``): ``None``
+#: when it is not worth parsing for factories, else what ``in_module`` finds in it before any
+#: factory is known (its ``modules`` then play no part).
+FirstRound = Optional[Tuple[Tuple[str, str, int, str, str], ...]]
+
+
+def first_round(data: bytes, package: str) -> FirstRound:
+    """What ``collect`` computes of one file before it knows any factory, from its bytes and
+    package only: the facts pass computes it in its workers (``facts._compute_part``), with
+    the file's other facts, instead of ``collect`` reading and parsing every file again."""
+    from ..prefilter import screen
+
+    tree = _candidate_tree(data, screen)
+    if tree is None:
+        return None
+    found = tuple(in_module(tree, package))
+    _MODULE_NAMES.pop(id(tree), None)
+    return found
+
+
+def _candidate_tree(data: bytes, screen) -> Optional[ast.Module]:
+    """The tree of a file worth parsing for factories (the prefilter's), else ``None``."""
+    if not worth_reading(data):
+        return None
+    verdict = screen(data)
+    return verdict.tree if verdict.candidate else None
+
+
 def collect(
     files: Sequence[str],
     reals: Sequence[str],
@@ -692,29 +722,39 @@ def collect(
     read,
     patches: Sequence[object],
     display,
+    firsts: Optional[Dict[str, FirstRound]] = None,
 ) -> Tuple[Factory, ...]:
     """The factories of every project of the run. ``owner``: real path -> project;
     ``names``: real path -> dotted names; ``package(real)``: what relative imports resolve
     against; ``read(path)``: the bytes (raises OSError/ValueError); ``display(path)``: the
-    path as reports show it."""
-    from ..prefilter import screen
+    path as reports show it. ``firsts``: real path -> ``first_round`` of the file, for every
+    file of ``names`` (then only the files of projects with a candidate are read, and a
+    candidate is parsed again only for a later round)."""
+    from ..prefilter import parse_ast, screen
 
-    trees: Dict[str, Tuple[str, ast.Module]] = {}  # real -> (path, tree): the files worth parsing
+    trees: Dict[str, Tuple[str, Optional[ast.Module]]] = {}  # real -> (path, tree): the files worth parsing
     texts: Dict[str, List[Tuple[str, bytes]]] = {}  # project -> (display path, bytes) of its files
+    wanted = None
+    if firsts is not None:
+        wanted = {owner.get(real) for real, first in firsts.items() if first is not None and names.get(real)}
     for path, real in zip(files, reals):
         project = owner.get(real)
         if project is None or not names.get(real):
             continue
+        if wanted is not None and project not in wanted:
+            continue  # no candidate in its project: its bytes are never looked at
         try:
             data = read(path)
         except (OSError, ValueError):
             continue
         texts.setdefault(project, []).append((display(path), data))
-        if not worth_reading(data):
+        if firsts is not None:
+            if firsts.get(real) is not None:
+                trees[real] = (path, None)  # parsed when a later round asks
             continue
-        verdict = screen(data)
-        if verdict.candidate and verdict.tree is not None:
-            trees[real] = (path, verdict.tree)
+        tree = _candidate_tree(data, screen)
+        if tree is not None:
+            trees[real] = (path, tree)
     projects = {owner[real] for real in trees}
     texts = {project: its for project, its in texts.items() if project in projects}
     rest = [(path, real) for path, real in zip(files, reals) if real not in trees and owner.get(real) in projects]
@@ -725,13 +765,28 @@ def collect(
     known: Known = {}
     todo = set(trees)
     lookups = _lookups(files, reals, owner, names, read)
+
+    def defined(real: str, path: str, tree: Optional[ast.Module]) -> Iterable[Tuple[str, str, int, str, str]]:
+        first = firsts.get(real) if firsts is not None and not known else None
+        data = data_of.get(display(path), b"")
+        # The workers' first round reads no other module, so a decorator proven transparent
+        # by its own module (``decorators.transparent``) is seen only here: a file with a
+        # decorated ``def`` is computed again (a byte test, a superset of such files).
+        if first is not None and not _DECORATOR_LINE.search(data):
+            return first
+        if tree is None:
+            tree = parse_ast(data)
+            if tree is None:  # pragma: no cover - the prefilter parsed these very bytes
+                return ()
+            trees[real] = (path, tree)
+        return in_module(tree, package(real), names[real], known, lookups.get(owner[real]))
+
     for _ in range(_ROUNDS):
         found: Dict[str, List[Factory]] = {}
         for real, (path, tree) in sorted(trees.items()):
             if real not in todo:
                 continue
-            found_here = in_module(tree, package(real), names[real], known, lookups.get(owner[real]))
-            for cls, name, line, library, via in found_here:
+            for cls, name, line, library, via in defined(real, path, tree):
                 qualified = qualify(names[real], cls, name)
                 if qualified not in out:
                     factory = Factory(
@@ -797,7 +852,9 @@ def _lookups(files, reals, owner, names, read) -> Dict[str, Lookup]:
     return {project: make(its) for project, its in paths.items()}
 
 
-def _add_callers(trees: Dict[str, Tuple[str, ast.Module]], rest: List[Tuple[str, str]], words: Set[str], data) -> None:
+def _add_callers(
+    trees: Dict[str, Tuple[str, Optional[ast.Module]]], rest: List[Tuple[str, str]], words: Set[str], data
+) -> None:
     """Parse into ``trees`` the files of ``rest`` that name one of ``words`` (a factory's
     name: they may hold a factory of it), and drop them from ``rest``."""
     if not words:
@@ -923,7 +980,7 @@ def _stored(node: ast.AST) -> Set[str]:
             name = getattr(sub, "name", None) or getattr(sub, "rest", None)
             if name:
                 out.add(name)
-        stack.extend(ast.iter_child_nodes(sub))
+        stack.extend(children(sub))
     return out
 
 
@@ -1276,7 +1333,7 @@ def _carries(stmt: ast.Raise, owned: frozenset) -> bool:
         if part is None:
             continue
         for node in ast.walk(part):
-            for child in ast.iter_child_nodes(node):
+            for child in children(node):
                 parents[child] = node
             if isinstance(node, ast.Name) and node.id in owned:
                 parent = parents.get(node)
@@ -1414,7 +1471,7 @@ def hands_out_marked(
     parents: Dict[ast.AST, ast.AST] = {}
     found: Optional[ast.AST] = None
     for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             parents[child] = node
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == marker:
             found = node

@@ -17,7 +17,18 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
 from .model import LIBRARIES, Change, Patch
-from .standins import CLOSE, MOCK, RESPONSE_CALLS, StandIns, close_checks, children, is_mock_class, walk, walk_module
+from .standins import (
+    CLOSE,
+    MOCK,
+    RESPONSE_CALLS,
+    StandIns,
+    blocks,
+    children,
+    close_checks,
+    is_mock_class,
+    walk,
+    walk_module,
+)
 
 _MOCKER_NAMES = ("mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker")
 _PATCH_FUNCS = frozenset({"unittest.mock.patch", "mock.patch", "patch", "mocker.patch", "asynctest.patch"})
@@ -144,6 +155,8 @@ class _FileFacts(_Names):
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
         self.source_has_results = True
+        #: The bytes may hold a ``X.close.<check>`` (``close_checks``: a walk of every node).
+        self.source_has_close_checks = True
         self._stand_ins: Optional[StandIns] = None
 
     def add_patch(self, node: ast.AST, target: str, kind: str, text: str) -> None:
@@ -201,7 +214,7 @@ class _FileFacts(_Names):
                 for t in targets:
                     self._assigned(node, t)
         if self.source_has_results and (self.patches or self.reach):
-            spans, fixtures = chosen_results(self.tree, self.stand_ins())
+            spans, fixtures = chosen_results(self.tree, self.stand_ins(), self.source_has_close_checks)
             # The test may hand the code its own object through the mocks of those spans, or
             # count the calls of its close().
             chosen = {
@@ -440,6 +453,11 @@ def _touched(lines: List[int], node: ast.AST) -> bool:
     return i < len(lines) and lines[i] <= end
 
 
+def _fields_of(node: ast.AST) -> List[Tuple[str, object]]:
+    """``ast.iter_fields(node)`` as a list, without its generator (a missing field is ``None``)."""
+    return [(name, getattr(node, name, None)) for name in node._fields]
+
+
 def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST]) -> None:
     """The nodes of the statements that span a candidate line, and every import; the
     nested statements of the others are still visited (for their imports)."""
@@ -448,7 +466,7 @@ def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST])
             out.append(st)
             continue
         touched = _touched(lines, st)
-        for _, value in ast.iter_fields(st):
+        for _, value in _fields_of(st):
             if (
                 isinstance(value, list)
                 and value
@@ -459,7 +477,7 @@ def _select(lines: List[int], statements: Sequence[ast.AST], out: List[ast.AST])
                         _select(lines, [child], out)
                     else:  # an except handler or a match case: its header, then its body
                         if _touched(lines, child):
-                            for name, part in ast.iter_fields(child):
+                            for name, part in _fields_of(child):
                                 if name != "body" and isinstance(part, ast.AST):
                                     out.extend(walk(part))
                         _select(lines, child.body, out)
@@ -588,7 +606,9 @@ WHOLE: Span = (0, 1 << 30)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def chosen_results(tree: ast.Module, stand_ins: StandIns) -> Tuple[List[Tuple[Span, Optional[int]]], List[int]]:
+def chosen_results(
+    tree: ast.Module, stand_ins: StandIns, may_check_close: bool = True
+) -> Tuple[List[Tuple[Span, Optional[int]]], List[int]]:
     """Where the module sets a mock's ``return_value``/``side_effect`` to an object it chose
     (``m.return_value = FakeResponse()``; ``m.return_value.status_code = 200`` does not), and
     its grade (``_handed``: a mock, an object with ``close()``, unknown); and where it counts
@@ -597,14 +617,21 @@ def chosen_results(tree: ast.Module, stand_ins: StandIns) -> Tuple[List[Tuple[Sp
     patches it may be the result of: the function of the assignment when the mock is a local
     of it or a mock its own ``patch`` decorators pass it, the class for ``self.m``, else the
     whole file; and the lines where the mock is a parameter the function's decorators do not
-    give (a fixture: a patch of another file, conftest, may make it)."""
+    give (a fixture: a patch of another file, conftest, may make it). ``may_check_close``:
+    ``False`` when the source cannot hold a close check (``close_checks`` is not walked).
+
+    The walk takes the nodes in one order (a node's children when it is taken from a stack;
+    ``fixtures`` is in that order). Without close checks only statements can be found
+    (assignments), and only statements hold them: the walk goes through the blocks alone,
+    in the same order (a subtree's statements are taken as the whole subtree's nodes were)."""
     spans: List[Tuple[Span, Optional[int]]] = []
     fixtures: List[int] = []
-    checks = {id(node): line for node, line in close_checks(tree)}
+    checks = {id(node): line for node, line in close_checks(tree)} if may_check_close else {}
+    step = children if checks else blocks
     todo: List[Tuple[ast.AST, Tuple[ast.AST, ...]]] = [(tree, ())]
     while todo:
         node, stack = todo.pop()
-        for child in children(node):
+        for child in step(node):
             found: List[Tuple[ast.AST, Optional[int], int]] = []
             if isinstance(child, ast.Assign):
                 for target in child.targets:
