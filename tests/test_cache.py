@@ -4,6 +4,7 @@ the key invalidates, a damaged entry is a miss, concurrent runs agree, the size 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -259,6 +260,60 @@ def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path, damage):
     assert cache.load(s.cache_dir, cache.key(s, "prog.py", data)) == fresh
 
 
+_TABLE = {"/a/b.py": {"sha": "ab" * 32, "stat": [1, 2, 3, 4, 5], "memo": {"screen": ["k", True]}}, "/x\udcff": {}}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),  # a flipped bit in the body
+        lambda blob: blob[: len(blob) // 2],  # truncated
+        lambda blob: blob[:10],  # truncated inside the checksum
+        lambda blob: b"",  # empty
+        lambda blob: cache._MAGIC + blob[len(cache._MAGIC) :],  # a results entry's magic word
+    ],
+    ids=["bit-flip", "truncated", "truncated-header", "empty", "magic"],
+)
+def test_a_plain_table_round_trips_and_a_damaged_one_is_a_miss(tmp_path, damage):
+    """The file index's storage (``store_plain``: marshal, not JSON): the same value back,
+    under its own key only; damaged, nothing (never a result or a half table)."""
+    key = cache.INDEX_SHARD + "cd" * 32
+    cache.store_plain(str(tmp_path), key, _TABLE)
+    assert cache.load_plain(str(tmp_path), key) == _TABLE
+    assert cache.load(str(tmp_path), key) is None  # a table is never a result
+    path = Path(cache._entry_path(str(tmp_path), key))
+    other = cache.INDEX_SHARD + "ef" * 32
+    Path(cache._entry_path(str(tmp_path), other)).write_bytes(path.read_bytes())
+    assert cache.load_plain(str(tmp_path), other) is None  # well checksummed, another key
+    path.write_bytes(damage(path.read_bytes()))
+    assert cache.load_plain(str(tmp_path), key) is None
+    cache.store_plain(str(tmp_path), key, _TABLE)
+    assert cache.load_plain(str(tmp_path), key) == _TABLE
+
+
+def test_plain_tables_count_toward_the_size_bound_and_skipped_files_store_no_entry(tmp_path):
+    """The bound holds over the tables too (the oldest goes first); a skipped file's answer is
+    the index's verdict, not an entry file of its own."""
+    old, new = cache.INDEX_SHARD + "01" * 32, cache.INDEX_SHARD + "02" * 32
+    table = {f"/p/{i}.py": {"sha": hashlib.sha256(str(i).encode()).hexdigest()} for i in range(2000)}
+    for name, age in ((old, 2000), (new, 1000)):
+        cache.store_plain(str(tmp_path), name, table)
+        stamp = time.time() - age
+        os.utime(cache._entry_path(str(tmp_path), name), (stamp, stamp))
+    size = cache.stats(str(tmp_path))["bytes"]
+    assert cache.stats(str(tmp_path))["tables"] == 2
+    assert cache.trim(str(tmp_path), max_bytes=size - 1) == 1
+    assert cache.load_plain(str(tmp_path), old) is None and cache.load_plain(str(tmp_path), new) == table
+    cache.store(str(tmp_path), "ab" * 32, engine.FileResult("a.py", engine.SKIPPED))
+    assert cache.load(str(tmp_path), "ab" * 32) is None and cache.stats(str(tmp_path))["entries"] == 0
+
+
+def test_a_result_entry_is_never_read_as_a_plain_table(tmp_path):
+    s, data, fresh, entry = _one_entry(tmp_path)
+    assert cache.load_plain(s.cache_dir, cache.key(s, "prog.py", data)) is None
+    assert cache.load(s.cache_dir, cache.key(s, "prog.py", data)) == fresh
+
+
 def test_an_entry_under_another_name_is_a_miss(tmp_path):
     s, data, fresh, entry = _one_entry(tmp_path)
     other_key = cache.key(s, "other.py", data)
@@ -358,7 +413,7 @@ def test_two_concurrent_runs_agree_and_leave_a_consistent_cache(tmp_path):
     expected = _json_report(fresh.stdout)
     assert _json_report(outs[0][0]) == _json_report(outs[1][0]) == expected
     # Every entry verifies, no temporary file is left, and a warm run agrees too.
-    files = [f for f in (cache_dir / "v1").rglob("*") if f.is_file()]
+    files = [f for f in (cache_dir / cache.FORMAT).rglob("*") if f.is_file()]
     assert files and not [f for f in files if f.name.startswith(".tmp-")]
     for f in files:
         key = f.parent.name + f.name
@@ -383,7 +438,7 @@ def test_trim_removes_the_least_recently_used(tmp_path):
     per_entry = size // 10
     removed = cache.trim(cache_dir, max_bytes=per_entry * 5)
     assert removed >= 6  # down to TRIM_TO of the bound
-    left = sorted(int(p.parent.name) for p in (tmp_path / "v1").rglob("*") if p.is_file())
+    left = sorted(int(p.parent.name) for p in (tmp_path / cache.FORMAT).rglob("*") if p.is_file())
     assert left == list(range(10 - len(left), 10)) and left  # the newest stay
     assert cache.stats(cache_dir)["bytes"] <= per_entry * 5 * cache.TRIM_TO
     # Under the bound: nothing removed.
@@ -623,7 +678,7 @@ def test_the_index_is_per_tool_and_a_damaged_table_is_a_miss(tmp_path, monkeypat
     tree = _project(tmp_path)
     cache_dir = tmp_path / "c"
     expected = _cli(tree, cache_dir)
-    shard = cache_dir / "v1" / cache.INDEX_SHARD
+    shard = cache_dir / cache.FORMAT / cache.INDEX_SHARD
     # The file index and the facts pass's memo (facts._RunMemo): both tables of the tool.
     assert len(list(shard.iterdir())) == 2 and cache.stats(str(cache_dir))["tables"] == 2
     tables = [shard / fileindex.FileIndex("")._key[len(cache.INDEX_SHARD) :]]
