@@ -218,7 +218,21 @@ def test_member_names_count_defs_and_private_assignments():
     data = b"class A:\n    def _m(self): pass\n    def get(self): pass\ndef get(): pass\n"
     data += b"x._n = 1\n    _o: int = 2\nsetattr(y, '_p', 3)\nif a._q == 1: pass\n"
     data += b"mock.patch.object(A, '_r')\nmock.patch('pkg.mod.A._s')\n"
-    assert dict(member_names(data)) == {"_m": 1, "get": 2, "_n": 2, "_o": 2, "_p": 2, "_r": 2, "_s": 2}
+    found = dict(member_names(data))
+    assert {k: v for k, v in found.items() if not k.startswith(".")} == {
+        "_m": 1,
+        "get": 2,
+        "_n": 2,
+        "_o": 2,
+        "_p": 2,
+        "_r": 2,
+        "_s": 2,
+    }
+    # what may replace a module-level def from outside: stores, setattr, mocks (``STORED``)
+    assert {k for k in found if k.startswith(".")} == {"._n", "._p", "._r", "._s"}
+    public = b"util.check = keep\nmonkeypatch.setattr(util, 'load', fake)\npatch('pkg.util.parse')\n"
+    assert {k for k, _ in member_names(public) if k.startswith(".")} == {".check", ".load", ".parse"}
+    assert not any(k.startswith(".") for k, _ in member_names(b"def check(self): pass\nif a.check == 1: pass\n"))
 
 
 # -- functions of other modules of the project (foreign.py) -----------------------------------
@@ -504,7 +518,26 @@ def test_a_function_of_another_module_rebound_in_the_project_is_not_read(tmp_pat
     )
     [(line, action, reason)] = cli_sites(root, "--check", "--no-cache", "--select", "close-response")["pkg/a.py"]
     assert action == "reported" and "passed to `util.check`" in reason and "--unsafe-fixes" in reason, reason
-    assert f"(`check` of {root / 'pkg' / 'util.py'} is not read: the project binds the name more than once" in reason
+    assert f"(`check` of {root / 'pkg' / 'util.py'} is not read: the project may replace it" in reason
+
+
+def test_a_method_of_the_same_name_does_not_rebind_another_modules_function(tmp_path):
+    # biopython's ``SwissProt.read(handle)``: many classes of the project define a method
+    # ``read``; none of them rebinds the module-level ``def read`` of ``pkg/utils/http.py``.
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER}
+    files["pkg/other.py"] = "class Parser:\n    def read_bounded_response(self, r):\n        return r\n"
+    new, sites = run(tmp_path, files)
+    assert [s.action for s in sites] == ["fixed", "fixed"], [s.reason for s in sites]
+    # but a setattr or a mock naming it may replace it: still an escape
+    for text in (
+        "import pytest\n\ndef test(monkeypatch):\n    monkeypatch.setattr(http, 'read_bounded_response', print)\n",
+        "from unittest import mock\n\n@mock.patch('pkg.utils.http.read_bounded_response')\ndef test(m):\n    pass\n",
+    ):
+        files["tests/test_other.py"] = text
+        new, sites = run(tmp_path, files)
+        assert new == textwrap.dedent(IMPORTER), text
+        assert [s.action for s in sites] == ["reported", "reported"], text
+        assert all("the project may replace it" in s.reason for s in sites), [s.reason for s in sites]
 
 
 # -- only the result holds it (issue 13): a response too -----------------------------------
