@@ -431,10 +431,16 @@ DOCS = CodemodDocs(
   the name once and no other `def` of the project binds it (the project facts; for a private
   name, nothing assigns it either): a subclass may override a method. A public one read so is
   still an unsafe fix, with the hazard that a subclass outside the project may override it;
-  without the project facts (stdin without `--stdin-filename`), methods are escapes. A function
+  without the project facts (stdin without `--stdin-filename`), methods are escapes. Called
+  through its class (`Room._read(r)`, `records.Record.parse(r)`), a `staticmethod`/`classmethod`
+  of a class of this module or another of the project (no base but `object`, no keyword or
+  decorator, the name bound once in its body) is read without those conditions and, public,
+  without the hazard: the call names the class, so no override is reached. A function
   of another module of the project counts too (`from .utils import read_all`,
   `from pkg import utils; utils.read_all(r)`): the facts' import graph must settle the import on
-  one file of the project that this file's imports run; it is parsed and summarised as that
+  one file of the project that this file's imports run, and nothing in the project may replace
+  it (an attribute store of its name, a `setattr` or a mock naming it; a method of the same
+  name in some class does not count, nor for the class of a method called through it); it is parsed and summarised as that
   module's own helper, without following its imports further (a call it makes into a third
   module is an escape), and a cached result is keyed on the other file's bytes too. A helper
   that keeps the response nowhere but in what it returns (python-gitlab's
@@ -461,8 +467,8 @@ DOCS = CodemodDocs(
   and after (zeep, hvac, shodan, pytube, langchain-community's llamafile tests) pass the same
   tests. Still reported, and why: responses and clients passed to a function or class of
   another module that may keep them (unsafe fixes: zeep's `Transport` has a `__del__`,
-  langchain's `load_tools` is outside the project, names bound more than once such as
-  biopython's 54 `read`s, `**kwargs` into a base class); 7 functions that hand their response
+  langchain's `load_tools` is outside the project, biopython's `read`s pass on a handle made
+  from the response or hand it to `xml.sax`, `**kwargs` into a base class); 7 functions that hand their response
   to the caller but are no factory (biopython's decorated `_open`/`_q`, python-twitter's
   `return 0` path, gdown's retries); responses returned or yielded as something made from them
   (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an

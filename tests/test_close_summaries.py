@@ -790,3 +790,134 @@ def test_the_report_says_what_the_reading_of_the_callee_found(tmp_path):
     [site] = sites
     path = tmp_path / "proj" / "pkg" / "transports.py"
     assert f"(in `get` ({path}:11), the client is stored by `.append()` at line 13)" in site.reason, site.reason
+
+
+# -- a static or class method called through its class (issue 13) --------------------------
+
+QUALIFIED = """
+    import requests
+
+
+    class Room:
+        @staticmethod
+        def _read_bounded(r, max_bytes):
+            chunks = []
+            total = 0
+            for chunk in r.iter_content(chunk_size=8192):
+                total += len(chunk)
+                if total > max_bytes:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+
+    def post(url):
+        r = requests.post(url, stream=True)
+        body = Room._read_bounded(r, 100)
+        if body is None:
+            return False
+        return r.status_code == 200 and len(body) > 2
+"""
+
+RECORDS = """
+    class Record:
+        @classmethod
+        def parse(cls, handle, size=1024):
+            total = 0
+            for chunk in handle.iter_content(size):
+                total += len(chunk)
+            return cls.__name__, total
+"""
+
+RECORD_CALLER = """
+    import requests
+
+    from pkg import records
+    from pkg.records import Record
+
+
+    def f(u):
+        r = requests.get(u, stream=True)
+        name, total = records.Record.parse(r)
+        return r.status_code, total
+
+
+    def g(u):
+        r = requests.get(u, stream=True)
+        return Record.parse(r, size=10), r.headers
+"""
+
+
+def test_a_static_method_called_through_its_class_is_read(tmp_path):
+    new = fixed(tmp_path, QUALIFIED)
+    assert "    with requests.post(url, stream=True) as r:\n        body = Room._read_bounded(r, 100)" in new
+    # a public name too: the call names the class, so no subclass's override is reached
+    new, sites = run(tmp_path, {MAIN: QUALIFIED.replace("_read_bounded", "read_bounded")})
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe")], [s.reason for s in sites]
+
+
+def test_a_class_method_of_another_module_called_through_its_class_is_read(tmp_path):
+    # python-gitlab's ``gitlab.Gitlab.from_config(...)`` names its class the same way
+    new, sites = run(tmp_path, {MAIN: RECORD_CALLER, "pkg/records.py": RECORDS})
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe"), ("fixed", "safe")], [s.reason for s in sites]
+    assert new.count("with requests.get(u, stream=True) as r:") == 2
+
+
+def test_a_static_or_class_method_that_keeps_it_is_still_an_escape(tmp_path):
+    for old, new_text in (
+        ('            return b"".join(chunks)', '            KEEP.append(r)\n            return b"".join(chunks)'),
+        (
+            "        def _read_bounded(r, max_bytes):",
+            "        def _read_bounded(r, max_bytes):\n            Room.last = r",
+        ),
+    ):
+        source = QUALIFIED.replace(old, new_text)
+        assert source != QUALIFIED
+        new, sites = run(tmp_path, {MAIN: source})
+        assert new == textwrap.dedent(source)
+        assert [s.action for s in sites] == ["reported"], [s.reason for s in sites]
+        assert "passed to `Room._read_bounded`" in sites[0].reason
+    kept = RECORDS.replace("            total = 0", "            cls.last = handle\n            total = 0")
+    new, sites = run(tmp_path, {MAIN: RECORD_CALLER, "pkg/records.py": kept})
+    assert new == textwrap.dedent(RECORD_CALLER)
+    assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]
+    # (its result may hold it now: the callers return what it gave)
+    assert all("returned" in s.reason or "Record.parse`" in s.reason for s in sites), [s.reason for s in sites]
+
+
+def test_a_method_through_a_class_that_may_dispatch_elsewhere_is_not_read(tmp_path):
+    for old, new_text in (
+        ("    class Room:", "    class Room(Base):"),  # a base (its metaclass) may intercept the lookup
+        ("    class Room:", "    class Room(metaclass=Meta):"),
+        ("    class Room:", "    @register\n    class Room:"),
+        ("        @staticmethod\n", ""),  # a plain function taking ``r`` as its ``self``
+        ("        @staticmethod\n", "        @staticmethod\n        @functools.cache\n"),
+        ("    def post(url):", "    Room._read_bounded = staticmethod(print)\n\n\n    def post(url):"),
+        ("    def post(url):", "    class Room:\n        pass\n\n\n    def post(url):"),  # bound twice
+        (
+            '            return b"".join(chunks)\n',
+            '            return b"".join(chunks)\n\n        _read_bounded = None\n',
+        ),
+    ):
+        source = QUALIFIED.replace(old, new_text, 1)
+        assert source != QUALIFIED, old
+        new, sites = run(tmp_path, {MAIN: source})
+        assert new == textwrap.dedent(source), old
+        assert [s.action for s in sites] == ["reported"], (old, [s.reason for s in sites])
+    # replaced from another module, or by a mock: not read either
+    for other in (
+        "from pkg import main\n\nmain.Room.read_bounded = staticmethod(print)\n",
+        "from unittest import mock\n\n@mock.patch.object(Room, 'read_bounded')\ndef test(m):\n    pass\n",
+        "from pkg import main\n\nmain.Room = object\n",
+    ):
+        source = QUALIFIED.replace("_read_bounded", "read_bounded")
+        new, sites = run(tmp_path, {MAIN: source, "tests/test_other.py": other})
+        assert new == textwrap.dedent(source), other
+        assert [s.action for s in sites] == ["reported"], (other, [s.reason for s in sites])
+
+
+def test_without_project_facts_no_method_through_its_class_is_read():
+    from tests.helpers import transform
+
+    new, sites = transform(QUALIFIED, ["close-response"])
+    assert [s.action for s in sites] == ["reported"]

@@ -31,6 +31,13 @@ may override ``_m``: the project facts (``ProjectFacts.bound_once``) must show t
 public name so read is still an unsafe fix: a subclass outside the project may override it
 (``dispatch_hazard``). Without the project facts, no method is read.
 
+A ``staticmethod`` or ``classmethod`` called through its class (``Room._read(r)``,
+``records.Record.parse(r)``: ``_qualified_method``) is read too, from a class at module level of
+this module or of another module of the project with no base but ``object``, no keyword and no
+decorator, whose body binds the name once, as that ``def``: the call names the class, so no
+subclass's override is reached and a public name needs no hazard. Nothing may replace it from
+outside (``ProjectFacts.never_replaced`` of the method's and the class's names).
+
 A function of another module of the project (``from .utils import f``, ``from pkg import
 utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
 follow imports further. So is a class of another module (``foreign.imported_class``) as a
@@ -511,6 +518,8 @@ class HelperSummaries(MetadataView):
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = self._method(func.value, func.attr.value)
             found = (*method, self) if method is not None else self._inherited(func.value, func.attr.value)
+        if found is None and isinstance(func, cst.Attribute) and isinstance(func.value, (cst.Name, cst.Attribute)):
+            found = self._qualified_method(func.value, func.attr.value)
         if found is None and self.follow_imports:
             from .foreign import imported_function
 
@@ -593,6 +602,54 @@ class HelperSummaries(MetadataView):
         if not name.startswith("_"):
             hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
         return callee, skip, hazard
+
+    def _qualified_method(self, owner: cst.BaseExpression, name: str) -> Optional[Callee]:
+        """``C._parse(r)`` / ``mod.C.parse(r)``: a ``staticmethod`` (0 leading parameters
+        bound by the call) or ``classmethod`` (1: ``cls`` is ``C``) of a class ``C`` at module
+        level of this module (bound once) or of another module of the project
+        (``foreign.imported_class``). The call names the class itself, so no subclass's
+        override is reached: no dispatch hazard. ``C`` has no base but ``object``, no keyword
+        (a metaclass may intercept the lookup) and no decorator; its body binds ``name`` once,
+        as a ``def`` with that one decorator, and defines no ``__getattr__``/``__getattribute__``
+        (nor a class attribute of the name); nothing replaces the method from outside: no
+        attribute store of ``name`` in either module, and the project facts'
+        ``never_replaced`` (no store, ``setattr`` or mock naming it anywhere)."""
+        if not (name.isascii() and name.isidentifier()) or (name.startswith("__") and name.endswith("__")):
+            return None
+        facts = self.codemod.file.facts
+        path = self.codemod.context.filename or ""
+        if facts is None or not hasattr(facts, "never_replaced") or not facts.never_replaced(path, name):
+            return None
+        klass: Any = self._module_binding(owner, cst.ClassDef) if isinstance(owner, cst.Name) else None
+        summaries: HelperSummaries = self
+        if klass is not None and not facts.never_replaced(path, owner.value):  # type: ignore[attr-defined]
+            return None  # ``mod.C = Other`` elsewhere
+        if klass is None and self.follow_imports:
+            from .foreign import imported_class
+
+            other = imported_class(self.codemod, owner)
+            if other is not None:
+                klass, summaries = other
+        if not isinstance(klass, cst.ClassDef) or klass.decorators or klass.keywords:
+            return None
+        if any(not (isinstance(b.value, cst.Name) and b.value.value == "object") or b.star for b in klass.bases):
+            return None
+        callee = None
+        for stmt in klass.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in (name, "__getattr__", "__getattribute__"):
+                if stmt.name.value != name or callee is not None:
+                    return None
+                callee = stmt
+        if callee is None or class_binds_other_than(klass, name, callee):
+            return None
+        if self._rebound_in_module(name) or summaries._rebound_in_module(name):
+            return None
+        kind = summaries._method_kind(callee)
+        if kind == "static":
+            return (callee, 0, "", summaries)
+        if kind == "class":
+            return (callee, 1, "", summaries)
+        return None
 
     def _inherited(self, receiver: cst.Name, name: str) -> Optional[Callee]:
         """``self.copyfile(r, out)`` in a method of a class ``C`` defined inside a function,
@@ -811,6 +868,22 @@ def class_binds(klass: cst.ClassDef, attr: str) -> bool:
                     return True
         elif not isinstance(stmt, cst.FunctionDef):
             return True  # an ``if``/``try`` in the class body: not read
+    return False
+
+
+def class_binds_other_than(klass: cst.ClassDef, attr: str, only: cst.FunctionDef) -> bool:
+    """The body of ``klass`` may bind ``attr`` by something other than the ``def`` ``only``
+    (another statement binding it, or a compound statement, which is not read)."""
+    for stmt in klass.body.body:
+        if stmt is only:
+            continue
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if stmt.name.value == attr:
+                return True
+        elif not isinstance(stmt, cst.SimpleStatementLine):
+            return True
+        elif class_binds(klass.with_changes(body=klass.body.with_changes(body=[stmt])), attr):
+            return True
     return False
 
 
