@@ -426,7 +426,9 @@ DOCS = CodemodDocs(
   fine and one keeping helper taints every caller), and `raise_for_status()` is not called on
   it; a body that names `locals`/`vars`/`eval`/`exec` or reads frames keeps. Only the response
   itself counts as the argument (not a derived iterator), passed to a named parameter (not
-  `*args`/`**kwargs`, never with `*`/`**`). A method of the caller's class counts the same way
+  `*args`, never with `*`), or by a keyword that lands in `**kwargs` of a helper that only
+  hands the dict on whole (`Reader(**kwargs)`: read as passing it under that keyword; any
+  other read of the dict is unknown). A method of the caller's class counts the same way
   (`self._check(r)`, `cls._check(r)`, a `staticmethod`/`classmethod` too) when the class binds
   the name once and no other `def` of the project binds it (the project facts; for a private
   name, nothing assigns it either): a subclass may override a method. A public one read so is

@@ -921,3 +921,106 @@ def test_without_project_facts_no_method_through_its_class_is_read():
 
     new, sites = transform(QUALIFIED, ["close-response"])
     assert [s.action for s in sites] == ["reported"]
+
+
+# -- a keyword that lands in ``**kwargs``, handed on whole (issue 13) -----------------------
+
+KWARGS = """
+    import requests
+
+
+    def fetch(url, session, timeout=5):
+        return session.get(url, timeout=timeout).json()
+
+
+    def search(q, retries=3, **kwargs):
+        return fetch(q, **kwargs)
+
+
+    class Reader:
+        def __init__(self, session=None, retries=3):
+            self.session = session
+            self.retries = retries
+
+        def search(self, q):
+            return self.session.get(q, timeout=5).json()
+
+
+    def find(q, **kwargs):
+        reader = Reader(**kwargs)
+        return reader.search(q)
+
+
+    def main(u):
+        s = requests.Session()
+        data = search(u, session=s)
+        more = find(u, session=s)
+        return len(data) + len(more)
+"""
+
+
+def kwargs_sites(tmp_path, source, **others):
+    new, sites = run(tmp_path, {MAIN: source, **others}, select=("close-client",))
+    return new, [(s.action, s.safety) for s in sites], [s.reason for s in sites]
+
+
+def test_a_client_passed_on_through_kwargs_to_readers_is_read(tmp_path):
+    # pandas-datareader's ``search(..., session=s)`` -> ``WorldBankReader(**kwargs).search()``
+    new, actions, reasons = kwargs_sites(tmp_path, KWARGS)
+    assert actions == [("fixed", "safe")], reasons
+    assert "    with requests.Session() as s:\n        data = search(u, session=s)" in new
+    # a function of another module too, and a chain of two ``**kwargs``
+    other = KWARGS.replace(
+        "    def find(q, **kwargs):",
+        "    def outer(q, **opts):\n        return find(q, **opts)\n\n\n    def find(q, **kwargs):",
+    )
+    caller = "import requests\n\nfrom pkg import readers\n\n\ndef main(u):\n    s = requests.Session()\n"
+    caller += "    n = readers.outer(u, session=s)\n    return len(n)\n"
+    new, sites = run(tmp_path, {MAIN: caller, "pkg/readers.py": other}, select=("close-client",))
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe")], [s.reason for s in sites]
+
+
+def test_kwargs_read_otherwise_or_kept_downstream_is_still_an_escape(tmp_path):
+    for old, new_text, action in (
+        # the dict read otherwise than handed on whole: unknown, an unsafe fix
+        (
+            "        return fetch(q, **kwargs)",
+            "        KEEP.update(kwargs)\n        return fetch(q, **kwargs)",
+            "unsafe",
+        ),
+        ("        return fetch(q, **kwargs)", "        return fetch(q, **kwargs.copy())", "unsafe"),
+        (
+            "    def search(q, retries=3, **kwargs):",
+            "    def search(q, retries=3, **kwargs):\n        kwargs['timeout'] = 1",
+            "unsafe",
+        ),
+        # handed to a function that keeps it: reported
+        (
+            "        return session.get(url, timeout=timeout).json()",
+            "        KEEP.append(session)\n        return 1",
+            None,
+        ),
+        # a holder chain that keeps it: stored on a module global, returned out of the block
+        (
+            "            self.retries = retries",
+            "            self.retries = retries\n            READERS.append(self)",
+            "unsafe",
+        ),
+        ("        return reader.search(q)", "        return reader", "returned"),
+    ):
+        source = KWARGS.replace(old, new_text)
+        if action == "returned":
+            source = source.replace("        return len(data) + len(more)", "        return more")
+        assert source != KWARGS, old
+        new, actions, reasons = kwargs_sites(tmp_path, source)
+        assert new == textwrap.dedent(source), new_text
+        assert actions == [("reported", action if action != "returned" else None)], (new_text, reasons)
+
+
+def test_a_keyword_no_parameter_takes_is_not_read_as_kwargs(tmp_path):
+    source = KWARGS.replace("    def search(q, retries=3, **kwargs):", "    def search(q, retries=3, **kw):").replace(
+        "fetch(q, **kwargs)", "fetch(q, session=kw['session'])"
+    )
+    new, actions, reasons = kwargs_sites(tmp_path, source)
+    assert new == textwrap.dedent(source)
+    assert actions == [("reported", "unsafe")], reasons

@@ -11,7 +11,12 @@ Which functions count: a plain ``def`` at module level, not decorated, bound onc
 ``globals``/``eval``/``exec`` or reads frames; ``async def`` only when the call is awaited at
 once (the coroutine holds its arguments until it runs). Only the object itself counts as an
 argument (``check(r)``, not ``check(lines)`` for a derived ``lines``), passed to a named
-parameter (not to ``*args``/``**kwargs``, never through ``*``/``**`` at the call).
+parameter (not to ``*args``, never through ``*`` at the call), or by a keyword that lands in
+the callee's ``**kwargs`` (``search(q, session=s)``): that parameter (``"**kwargs:session"``)
+keeps nothing when the function only hands the dict on whole (``Reader(**kwargs)``, every
+read of ``kwargs`` is such a ``**``), each such call read as passing the object under that
+keyword (``taint.carried``); any other read of the dict (``kwargs.get``, a subscript, a store)
+is unknown: what the object's methods mean for a dict the taint does not know.
 
 A generator (a ``def`` that yields) is read the same way, and its parameter keeps nothing when
 it is only read and every ``yield`` gives data read from it (``for line in r.iter_lines():
@@ -159,12 +164,7 @@ class HelperSummaries(MetadataView):
         whose summary keeps ``what`` (``NOTHING``, or only the ``RESULT``) of it."""
         function, skip, _, summaries = callee
         for arg in tainted:
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            if arg.star or not itself:
-                return False
-            param = _parameter(function, call, arg, skip)
+            param = _argument_parameter(taint, function, call, arg, skip)
             if param is None:
                 return False
             key = (function, param, taint.library, taint.client_class, self._noun(taint), what)
@@ -194,7 +194,7 @@ class HelperSummaries(MetadataView):
             # argument only: which attributes are plain data depends on the parameter.
             if len(tainted) != 1:
                 return False
-            param = _parameter(function, call, tainted[0], skip)
+            param = _argument_parameter(taint, function, call, tainted[0], skip)
             return all(summaries._keeps_nothing(key) for key in self._holder_keys(taint, function, summaries, param))
         return True
 
@@ -226,10 +226,7 @@ class HelperSummaries(MetadataView):
         for arg in call.args:
             if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
                 continue
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            param = _argument_parameter(taint, function, call, arg, skip)
             if param is None:
                 return False
             keys.append((function, param, taint.library, taint.client_class, self._noun(taint), RESULT))
@@ -252,10 +249,7 @@ class HelperSummaries(MetadataView):
         for arg in call.args:
             if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
                 continue
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            param = _argument_parameter(taint, function, call, arg, skip)
             if param is None:
                 return ""
             keys = [
@@ -452,6 +446,10 @@ class HelperSummaries(MetadataView):
     def _analyse(self, key: Key) -> Tuple[bool, Set[Key]]:
         function, param, library, client_class, noun, question = key
         self._definite[key] = True  # until the analysis says otherwise
+        param, keyword = _carrier(param)  # ``**kwargs`` carrying it under ``keyword``
+        star = function.params.star_kwarg
+        if keyword and (star is None or star.name.value != param):
+            return False, set()
         method = not isinstance(self._parent(function), cst.Module)
         if not _plain_function(function, method=method, generator=True):
             return False, set()
@@ -481,6 +479,17 @@ class HelperSummaries(MetadataView):
             for n in scope.names.get(param, ())
         )
         analysis.taint.roots = frozenset() if rebound else frozenset({param})
+        if keyword:
+            # The dict is only handed on whole, ``f(**kwargs)`` (what its ``get``, a subscript
+            # or iteration give, the taint does not know): each such call is read as passing
+            # the object under ``keyword``.
+            for occurrence in scope.names.get(param, ()):
+                arg = self._parent(occurrence)
+                if not (isinstance(arg, cst.Arg) and arg.star == "**" and arg.value is occurrence):
+                    self._definite[key] = False
+                    self._why[key] = f"`**{param}` is read otherwise than passed on whole (`f(**{param})`)"
+                    return False, set()
+            analysis.taint.carried = {param: keyword}
         if holder and any(
             self.get_metadata(ExpressionContextProvider, n, None) is not ExpressionContext.LOAD
             for n in scope.names.get(holder, ())
@@ -492,7 +501,7 @@ class HelperSummaries(MetadataView):
                 tainted = {param, holder} if holder else {param}
                 plain: FrozenSet[str] = frozenset()
                 if holder:
-                    given = param if function.name.value == "__init__" else question.partition(":")[2]
+                    given = param if function.name.value == "__init__" else _carrier(question.partition(":")[2])[0]
                     plain = plain_attributes(klass, given)
                 ok = analysis.holds_in_result(list(_statements(function)), tainted, holder, klass, plain)
             else:
@@ -984,25 +993,69 @@ def _plain_function(function: cst.FunctionDef, method: bool = False, generator: 
     return True
 
 
-def _parameter(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int = 0) -> Optional[str]:
-    """The parameter of ``function`` that ``arg`` of ``call`` binds (None: ``*args``,
-    ``**kwargs`` or no such parameter). ``skip``: leading parameters the call binds itself
-    (``self``, ``cls``)."""
+def _argument_parameter(
+    taint: Any, function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int
+) -> Optional[str]:
+    """The parameter of ``function`` that the tainted ``arg`` of ``call`` binds, when ``arg``
+    is the object itself (or ``**kwargs`` of a function whose ``kwargs`` carries it: the
+    taint's ``carried``), else None."""
+    itself = arg.value is taint.hoisted_node or (isinstance(arg.value, cst.Name) and arg.value.value in taint.roots)
+    if not itself:
+        return None
+    if arg.star == "**":
+        carried = getattr(taint, "carried", None) or {}
+        keyword = carried.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+        if keyword is None:
+            return None
+        return _keyword_parameter(function, keyword, skip)
+    if arg.star:
+        return None
+    return _parameter(function, call, arg, skip)
+
+
+#: A parameter "``**kwargs``, under the keyword ``session``": ``"**kwargs:session"``.
+_CARRIED = "**"
+
+
+def _carrier(param: str) -> Tuple[str, str]:
+    """(the ``**`` parameter's name, the keyword it carries the object under), or (param, "")."""
+    if not param.startswith(_CARRIED):
+        return param, ""
+    name, _, keyword = param[len(_CARRIED) :].partition(":")
+    return name, keyword
+
+
+def _keyword_parameter(function: cst.FunctionDef, name: str, skip: int) -> Optional[str]:
+    """The parameter of ``function`` that a keyword argument ``name`` binds: a named one, or
+    its ``**`` parameter (``"**kwargs:name"``), or None."""
     params = function.params
     every = list(params.posonly_params) + list(params.params)
-    positional = every[skip:]
-    if arg.keyword is None:
-        index = [a for a in call.args if a.keyword is None].index(arg)
-        if any(a.star for a in call.args[: call.args.index(arg)]):
-            return None
-        return positional[index].name.value if index < len(positional) else None
-    name = arg.keyword.value
     if any(p.name.value == name for p in every[:skip]):
         return None
     for param in list(params.params) + list(params.kwonly_params):
         if param.name.value == name:
             return name
+    star = params.star_kwarg
+    if star is not None and name.isidentifier():
+        return f"{_CARRIED}{star.name.value}:{name}"
     return None
+
+
+def _parameter(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int = 0) -> Optional[str]:
+    """The parameter of ``function`` that ``arg`` of ``call`` binds (None: ``*args``, a
+    ``**`` argument or no such parameter; a keyword ``**kwargs`` takes: ``"**kwargs:name"``).
+    ``skip``: leading parameters the call binds itself (``self``, ``cls``)."""
+    params = function.params
+    every = list(params.posonly_params) + list(params.params)
+    positional = every[skip:]
+    if arg.star:
+        return None
+    if arg.keyword is None:
+        index = [a for a in call.args if a.keyword is None].index(arg)
+        if any(a.star for a in call.args[: call.args.index(arg)]):
+            return None
+        return positional[index].name.value if index < len(positional) else None
+    return _keyword_parameter(function, arg.keyword.value, skip)
 
 
 __all__ = ["HelperSummaries", "Unsafe"]
