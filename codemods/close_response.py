@@ -467,15 +467,23 @@ DOCS = CodemodDocs(
   fine and one keeping helper taints every caller), and `raise_for_status()` is not called on
   it; a body that names `locals`/`vars`/`eval`/`exec` or reads frames keeps. Only the response
   itself counts as the argument (not a derived iterator), passed to a named parameter (not
-  `*args`/`**kwargs`, never with `*`/`**`). A method of the caller's class counts the same way
+  `*args`, never with `*`), or by a keyword that lands in `**kwargs` of a helper that only
+  hands the dict on whole (`Reader(**kwargs)`: read as passing it under that keyword; any
+  other read of the dict is unknown). A method of the caller's class counts the same way
   (`self._check(r)`, `cls._check(r)`, a `staticmethod`/`classmethod` too) when the class binds
   the name once and no other `def` of the project binds it (the project facts; for a private
   name, nothing assigns it either): a subclass may override a method. A public one read so is
   still an unsafe fix, with the hazard that a subclass outside the project may override it;
-  without the project facts (stdin without `--stdin-filename`), methods are escapes. A function
+  without the project facts (stdin without `--stdin-filename`), methods are escapes. Called
+  through its class (`Room._read(r)`, `records.Record.parse(r)`), a `staticmethod`/`classmethod`
+  of a class of this module or another of the project (no base but `object`, no keyword or
+  decorator, the name bound once in its body) is read without those conditions and, public,
+  without the hazard: the call names the class, so no override is reached. A function
   of another module of the project counts too (`from .utils import read_all`,
   `from pkg import utils; utils.read_all(r)`): the facts' import graph must settle the import on
-  one file of the project that this file's imports run; it is parsed and summarised as that
+  one file of the project that this file's imports run, and nothing in the project may replace
+  it (an attribute store of its name, a `setattr` or a mock naming it; a method of the same
+  name in some class does not count, nor for the class of a method called through it); it is parsed and summarised as that
   module's own helper, without following its imports further (a call it makes into a third
   module is an escape), and a cached result is keyed on the other file's bytes too. A helper
   that keeps the response nowhere but in what it returns (python-gitlab's
@@ -502,10 +510,11 @@ DOCS = CodemodDocs(
   and after (zeep, hvac, shodan, pytube, langchain-community's llamafile tests) pass the same
   tests. Still reported, and why: responses and clients passed to a function or class of
   another module that may keep them (unsafe fixes: zeep's `Transport` has a `__del__`,
-  langchain's `load_tools` is outside the project, names bound more than once such as
-  biopython's 54 `read`s, `**kwargs` into a base class); functions that hand their response
-  to the caller but are no factory (python-twitter's `return 0` path; biopython's `entry`/`search`/`efetch`..., whose names also appear
-  other than in a call); responses returned or yielded as something made from them
+  langchain's `load_tools` is outside the project, biopython's `read`s pass on a handle made
+  from the response or hand it to `xml.sax`, `**kwargs` into a base class); functions that hand
+  their response to the caller but are no factory (python-twitter's `return 0` path;
+  biopython's `entry`/`search`/`convert`, whose names also appear other than in a call);
+  responses returned or yielded as something made from them
   (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an
   attribute of a class with no `close()`; names used after an `if` only some of whose branches make the
   object inside a `while`/`try`. The tests' stand-ins are read: pytube's 9 callers of

@@ -218,7 +218,21 @@ def test_member_names_count_defs_and_private_assignments():
     data = b"class A:\n    def _m(self): pass\n    def get(self): pass\ndef get(): pass\n"
     data += b"x._n = 1\n    _o: int = 2\nsetattr(y, '_p', 3)\nif a._q == 1: pass\n"
     data += b"mock.patch.object(A, '_r')\nmock.patch('pkg.mod.A._s')\n"
-    assert dict(member_names(data)) == {"_m": 1, "get": 2, "_n": 2, "_o": 2, "_p": 2, "_r": 2, "_s": 2}
+    found = dict(member_names(data))
+    assert {k: v for k, v in found.items() if not k.startswith(".")} == {
+        "_m": 1,
+        "get": 2,
+        "_n": 2,
+        "_o": 2,
+        "_p": 2,
+        "_r": 2,
+        "_s": 2,
+    }
+    # what may replace a module-level def from outside: stores, setattr, mocks (``STORED``)
+    assert {k for k in found if k.startswith(".")} == {"._n", "._p", "._r", "._s"}
+    public = b"util.check = keep\nmonkeypatch.setattr(util, 'load', fake)\npatch('pkg.util.parse')\n"
+    assert {k for k, _ in member_names(public) if k.startswith(".")} == {".check", ".load", ".parse"}
+    assert not any(k.startswith(".") for k, _ in member_names(b"def check(self): pass\nif a.check == 1: pass\n"))
 
 
 # -- functions of other modules of the project (foreign.py) -----------------------------------
@@ -504,7 +518,26 @@ def test_a_function_of_another_module_rebound_in_the_project_is_not_read(tmp_pat
     )
     [(line, action, reason)] = cli_sites(root, "--check", "--no-cache", "--select", "close-response")["pkg/a.py"]
     assert action == "reported" and "passed to `util.check`" in reason and "--unsafe-fixes" in reason, reason
-    assert f"(`check` of {root / 'pkg' / 'util.py'} is not read: the project binds the name more than once" in reason
+    assert f"(`check` of {root / 'pkg' / 'util.py'} is not read: the project may replace it" in reason
+
+
+def test_a_method_of_the_same_name_does_not_rebind_another_modules_function(tmp_path):
+    # biopython's ``SwissProt.read(handle)``: many classes of the project define a method
+    # ``read``; none of them rebinds the module-level ``def read`` of ``pkg/utils/http.py``.
+    files = {MAIN: IMPORTER, "pkg/utils/__init__.py": "", "pkg/utils/http.py": READER}
+    files["pkg/other.py"] = "class Parser:\n    def read_bounded_response(self, r):\n        return r\n"
+    new, sites = run(tmp_path, files)
+    assert [s.action for s in sites] == ["fixed", "fixed"], [s.reason for s in sites]
+    # but a setattr or a mock naming it may replace it: still an escape
+    for text in (
+        "import pytest\n\ndef test(monkeypatch):\n    monkeypatch.setattr(http, 'read_bounded_response', print)\n",
+        "from unittest import mock\n\n@mock.patch('pkg.utils.http.read_bounded_response')\ndef test(m):\n    pass\n",
+    ):
+        files["tests/test_other.py"] = text
+        new, sites = run(tmp_path, files)
+        assert new == textwrap.dedent(IMPORTER), text
+        assert [s.action for s in sites] == ["reported", "reported"], text
+        assert all("the project may replace it" in s.reason for s in sites), [s.reason for s in sites]
 
 
 # -- only the result holds it (issue 13): a response too -----------------------------------
@@ -757,3 +790,237 @@ def test_the_report_says_what_the_reading_of_the_callee_found(tmp_path):
     [site] = sites
     path = tmp_path / "proj" / "pkg" / "transports.py"
     assert f"(in `get` ({path}:11), the client is stored by `.append()` at line 13)" in site.reason, site.reason
+
+
+# -- a static or class method called through its class (issue 13) --------------------------
+
+QUALIFIED = """
+    import requests
+
+
+    class Room:
+        @staticmethod
+        def _read_bounded(r, max_bytes):
+            chunks = []
+            total = 0
+            for chunk in r.iter_content(chunk_size=8192):
+                total += len(chunk)
+                if total > max_bytes:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+
+    def post(url):
+        r = requests.post(url, stream=True)
+        body = Room._read_bounded(r, 100)
+        if body is None:
+            return False
+        return r.status_code == 200 and len(body) > 2
+"""
+
+RECORDS = """
+    class Record:
+        @classmethod
+        def parse(cls, handle, size=1024):
+            total = 0
+            for chunk in handle.iter_content(size):
+                total += len(chunk)
+            return cls.__name__, total
+"""
+
+RECORD_CALLER = """
+    import requests
+
+    from pkg import records
+    from pkg.records import Record
+
+
+    def f(u):
+        r = requests.get(u, stream=True)
+        name, total = records.Record.parse(r)
+        return r.status_code, total
+
+
+    def g(u):
+        r = requests.get(u, stream=True)
+        return Record.parse(r, size=10), r.headers
+"""
+
+
+def test_a_static_method_called_through_its_class_is_read(tmp_path):
+    new = fixed(tmp_path, QUALIFIED)
+    assert "    with requests.post(url, stream=True) as r:\n        body = Room._read_bounded(r, 100)" in new
+    # a public name too: the call names the class, so no subclass's override is reached
+    new, sites = run(tmp_path, {MAIN: QUALIFIED.replace("_read_bounded", "read_bounded")})
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe")], [s.reason for s in sites]
+
+
+def test_a_class_method_of_another_module_called_through_its_class_is_read(tmp_path):
+    # python-gitlab's ``gitlab.Gitlab.from_config(...)`` names its class the same way
+    new, sites = run(tmp_path, {MAIN: RECORD_CALLER, "pkg/records.py": RECORDS})
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe"), ("fixed", "safe")], [s.reason for s in sites]
+    assert new.count("with requests.get(u, stream=True) as r:") == 2
+
+
+def test_a_static_or_class_method_that_keeps_it_is_still_an_escape(tmp_path):
+    for old, new_text in (
+        ('            return b"".join(chunks)', '            KEEP.append(r)\n            return b"".join(chunks)'),
+        (
+            "        def _read_bounded(r, max_bytes):",
+            "        def _read_bounded(r, max_bytes):\n            Room.last = r",
+        ),
+    ):
+        source = QUALIFIED.replace(old, new_text)
+        assert source != QUALIFIED
+        new, sites = run(tmp_path, {MAIN: source})
+        assert new == textwrap.dedent(source)
+        assert [s.action for s in sites] == ["reported"], [s.reason for s in sites]
+        assert "passed to `Room._read_bounded`" in sites[0].reason
+    kept = RECORDS.replace("            total = 0", "            cls.last = handle\n            total = 0")
+    new, sites = run(tmp_path, {MAIN: RECORD_CALLER, "pkg/records.py": kept})
+    assert new == textwrap.dedent(RECORD_CALLER)
+    assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]
+    # (its result may hold it now: the callers return what it gave)
+    assert all("returned" in s.reason or "Record.parse`" in s.reason for s in sites), [s.reason for s in sites]
+
+
+def test_a_method_through_a_class_that_may_dispatch_elsewhere_is_not_read(tmp_path):
+    for old, new_text in (
+        ("    class Room:", "    class Room(Base):"),  # a base (its metaclass) may intercept the lookup
+        ("    class Room:", "    class Room(metaclass=Meta):"),
+        ("    class Room:", "    @register\n    class Room:"),
+        ("        @staticmethod\n", ""),  # a plain function taking ``r`` as its ``self``
+        ("        @staticmethod\n", "        @staticmethod\n        @functools.cache\n"),
+        ("    def post(url):", "    Room._read_bounded = staticmethod(print)\n\n\n    def post(url):"),
+        ("    def post(url):", "    class Room:\n        pass\n\n\n    def post(url):"),  # bound twice
+        (
+            '            return b"".join(chunks)\n',
+            '            return b"".join(chunks)\n\n        _read_bounded = None\n',
+        ),
+    ):
+        source = QUALIFIED.replace(old, new_text, 1)
+        assert source != QUALIFIED, old
+        new, sites = run(tmp_path, {MAIN: source})
+        assert new == textwrap.dedent(source), old
+        assert [s.action for s in sites] == ["reported"], (old, [s.reason for s in sites])
+    # replaced from another module, or by a mock: not read either
+    for other in (
+        "from pkg import main\n\nmain.Room.read_bounded = staticmethod(print)\n",
+        "from unittest import mock\n\n@mock.patch.object(Room, 'read_bounded')\ndef test(m):\n    pass\n",
+        "from pkg import main\n\nmain.Room = object\n",
+    ):
+        source = QUALIFIED.replace("_read_bounded", "read_bounded")
+        new, sites = run(tmp_path, {MAIN: source, "tests/test_other.py": other})
+        assert new == textwrap.dedent(source), other
+        assert [s.action for s in sites] == ["reported"], (other, [s.reason for s in sites])
+
+
+def test_without_project_facts_no_method_through_its_class_is_read():
+    from tests.helpers import transform
+
+    new, sites = transform(QUALIFIED, ["close-response"])
+    assert [s.action for s in sites] == ["reported"]
+
+
+# -- a keyword that lands in ``**kwargs``, handed on whole (issue 13) -----------------------
+
+KWARGS = """
+    import requests
+
+
+    def fetch(url, session, timeout=5):
+        return session.get(url, timeout=timeout).json()
+
+
+    def search(q, retries=3, **kwargs):
+        return fetch(q, **kwargs)
+
+
+    class Reader:
+        def __init__(self, session=None, retries=3):
+            self.session = session
+            self.retries = retries
+
+        def search(self, q):
+            return self.session.get(q, timeout=5).json()
+
+
+    def find(q, **kwargs):
+        reader = Reader(**kwargs)
+        return reader.search(q)
+
+
+    def main(u):
+        s = requests.Session()
+        data = search(u, session=s)
+        more = find(u, session=s)
+        return len(data) + len(more)
+"""
+
+
+def kwargs_sites(tmp_path, source, **others):
+    new, sites = run(tmp_path, {MAIN: source, **others}, select=("close-client",))
+    return new, [(s.action, s.safety) for s in sites], [s.reason for s in sites]
+
+
+def test_a_client_passed_on_through_kwargs_to_readers_is_read(tmp_path):
+    # pandas-datareader's ``search(..., session=s)`` -> ``WorldBankReader(**kwargs).search()``
+    new, actions, reasons = kwargs_sites(tmp_path, KWARGS)
+    assert actions == [("fixed", "safe")], reasons
+    assert "    with requests.Session() as s:\n        data = search(u, session=s)" in new
+    # a function of another module too, and a chain of two ``**kwargs``
+    other = KWARGS.replace(
+        "    def find(q, **kwargs):",
+        "    def outer(q, **opts):\n        return find(q, **opts)\n\n\n    def find(q, **kwargs):",
+    )
+    caller = "import requests\n\nfrom pkg import readers\n\n\ndef main(u):\n    s = requests.Session()\n"
+    caller += "    n = readers.outer(u, session=s)\n    return len(n)\n"
+    new, sites = run(tmp_path, {MAIN: caller, "pkg/readers.py": other}, select=("close-client",))
+    assert [(s.action, s.safety) for s in sites] == [("fixed", "safe")], [s.reason for s in sites]
+
+
+def test_kwargs_read_otherwise_or_kept_downstream_is_still_an_escape(tmp_path):
+    for old, new_text, action in (
+        # the dict read otherwise than handed on whole: unknown, an unsafe fix
+        (
+            "        return fetch(q, **kwargs)",
+            "        KEEP.update(kwargs)\n        return fetch(q, **kwargs)",
+            "unsafe",
+        ),
+        ("        return fetch(q, **kwargs)", "        return fetch(q, **kwargs.copy())", "unsafe"),
+        (
+            "    def search(q, retries=3, **kwargs):",
+            "    def search(q, retries=3, **kwargs):\n        kwargs['timeout'] = 1",
+            "unsafe",
+        ),
+        # handed to a function that keeps it: reported
+        (
+            "        return session.get(url, timeout=timeout).json()",
+            "        KEEP.append(session)\n        return 1",
+            None,
+        ),
+        # a holder chain that keeps it: stored on a module global, returned out of the block
+        (
+            "            self.retries = retries",
+            "            self.retries = retries\n            READERS.append(self)",
+            "unsafe",
+        ),
+        ("        return reader.search(q)", "        return reader", "returned"),
+    ):
+        source = KWARGS.replace(old, new_text)
+        if action == "returned":
+            source = source.replace("        return len(data) + len(more)", "        return more")
+        assert source != KWARGS, old
+        new, actions, reasons = kwargs_sites(tmp_path, source)
+        assert new == textwrap.dedent(source), new_text
+        assert actions == [("reported", action if action != "returned" else None)], (new_text, reasons)
+
+
+def test_a_keyword_no_parameter_takes_is_not_read_as_kwargs(tmp_path):
+    source = KWARGS.replace("    def search(q, retries=3, **kwargs):", "    def search(q, retries=3, **kw):").replace(
+        "fetch(q, **kwargs)", "fetch(q, session=kw['session'])"
+    )
+    new, actions, reasons = kwargs_sites(tmp_path, source)
+    assert new == textwrap.dedent(source)
+    assert actions == [("reported", "unsafe")], reasons

@@ -4,7 +4,10 @@
 Which module an import names is settled by the project facts (``facts.graph.ImportGraph``): the
 file must be one the importing file's own import statements run (``imported``), and, for an
 absolute name, the only file of the project imported by that name; a relative import is
-resolved from the importing file's directory. Without the project facts nothing is read.
+resolved from the importing file's directory. Without the project facts nothing is read. Nothing
+in the project may replace the function from outside its module (``ProjectFacts.never_replaced``:
+no attribute store of its name, no ``setattr`` or mock naming it); a method of the same name in
+some class binds another name and does not count.
 
 The other module is parsed with libcst in the worker (once per process and per content: a
 small cache keyed by its real path and bytes) and its function is summarised by that module's
@@ -13,7 +16,7 @@ once there, whose parameter keeps nothing. Its summary reads only its own module
 makes into a third module is an escape (no chains across modules, so no cycles).
 
 A class of another module is read the same way (``imported_class``: ``from .transports
-import Transport``, bound once there and in the project): whether its instance is all that
+import Transport``, bound once there, never replaced from outside): whether its instance is all that
 holds a client it is given is for that module's summaries (``summaries.holder_init``), and a
 method of that instance gives plain data when its ``self`` keeps nothing.
 
@@ -72,16 +75,16 @@ def imported_class(codemod: Any, func: cst.BaseExpression) -> Optional[Tuple[cst
 
 def unread(codemod: Any, func: cst.BaseExpression) -> str:
     """Why the function ``func`` names, a module-level ``def`` of another module of the
-    project, is not read: its name is bound more than once in the project ("" for anything
-    else), for the report."""
+    project, is not read: the project may replace it (``ProjectFacts.never_replaced``; "" for
+    anything else), for the report."""
     found = _imported(codemod, func, any_binding=True)
     if found is None or found[0].function(found[1]) is None:
         return ""
-    if codemod.file.facts.bound_once(codemod.context.filename, found[1]):
+    if codemod.file.facts.never_replaced(codemod.context.filename, found[1]):
         return ""
     return (
-        f"`{found[1]}` of {found[0].path} is not read: the project binds the name more than once "
-        "(another `def`, or an attribute store)"
+        f"`{found[1]}` of {found[0].path} is not read: the project may replace it (an attribute "
+        "store of that name, a `setattr` or a mock naming it)"
     )
 
 
@@ -89,7 +92,7 @@ def _imported(
     codemod: Any, func: cst.BaseExpression, any_binding: bool = False
 ) -> Optional[Tuple["_OtherModule", str]]:
     """(the parsed other module of the project that ``func`` reads a name of, the name);
-    ``any_binding``: also when the project binds the name more than once."""
+    ``any_binding``: also when the project may replace it (``ProjectFacts.never_replaced``)."""
     facts = codemod.file.facts
     filename = codemod.context.filename
     if facts is None or not filename or not hasattr(facts, "_graph"):
@@ -98,8 +101,8 @@ def _imported(
     if found is None:
         return None
     module, level, name = found
-    if not any_binding and not facts.bound_once(filename, name):
-        return None  # another def of the name, or ``mod.name = ...`` somewhere in the project
+    if not any_binding and not facts.never_replaced(filename, name):
+        return None  # ``mod.name = ...``, ``setattr(mod, "name", ...)``, ``patch("pkg.mod.name")``
     real = os.path.realpath(os.path.abspath(filename))
     graph = facts._graph()[0]
     project = graph.project_of(real)

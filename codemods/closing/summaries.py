@@ -11,7 +11,12 @@ Which functions count: a plain ``def`` at module level, not decorated, bound onc
 ``globals``/``eval``/``exec`` or reads frames; ``async def`` only when the call is awaited at
 once (the coroutine holds its arguments until it runs). Only the object itself counts as an
 argument (``check(r)``, not ``check(lines)`` for a derived ``lines``), passed to a named
-parameter (not to ``*args``/``**kwargs``, never through ``*``/``**`` at the call).
+parameter (not to ``*args``, never through ``*`` at the call), or by a keyword that lands in
+the callee's ``**kwargs`` (``search(q, session=s)``): that parameter (``"**kwargs:session"``)
+keeps nothing when the function only hands the dict on whole (``Reader(**kwargs)``, every
+read of ``kwargs`` is such a ``**``), each such call read as passing the object under that
+keyword (``taint.carried``); any other read of the dict (``kwargs.get``, a subscript, a store)
+is unknown: what the object's methods mean for a dict the taint does not know.
 
 A generator (a ``def`` that yields) is read the same way, and its parameter keeps nothing when
 it is only read and every ``yield`` gives data read from it (``for line in r.iter_lines():
@@ -30,6 +35,13 @@ may override ``_m``: the project facts (``ProjectFacts.bound_once``) must show t
 ``def`` of the project binds the name and, for a private name, that nothing assigns it. A
 public name so read is still an unsafe fix: a subclass outside the project may override it
 (``dispatch_hazard``). Without the project facts, no method is read.
+
+A ``staticmethod`` or ``classmethod`` called through its class (``Room._read(r)``,
+``records.Record.parse(r)``: ``_qualified_method``) is read too, from a class at module level of
+this module or of another module of the project with no base but ``object``, no keyword and no
+decorator, whose body binds the name once, as that ``def``: the call names the class, so no
+subclass's override is reached and a public name needs no hazard. Nothing may replace it from
+outside (``ProjectFacts.never_replaced`` of the method's and the class's names).
 
 A function of another module of the project (``from .utils import f``, ``from pkg import
 utils; utils.f(r)``) is read by that module's own summaries (``foreign.py``), which do not
@@ -152,12 +164,7 @@ class HelperSummaries(MetadataView):
         whose summary keeps ``what`` (``NOTHING``, or only the ``RESULT``) of it."""
         function, skip, _, summaries = callee
         for arg in tainted:
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            if arg.star or not itself:
-                return False
-            param = _parameter(function, call, arg, skip)
+            param = _argument_parameter(taint, function, call, arg, skip)
             if param is None:
                 return False
             key = (function, param, taint.library, taint.client_class, self._noun(taint), what)
@@ -187,7 +194,7 @@ class HelperSummaries(MetadataView):
             # argument only: which attributes are plain data depends on the parameter.
             if len(tainted) != 1:
                 return False
-            param = _parameter(function, call, tainted[0], skip)
+            param = _argument_parameter(taint, function, call, tainted[0], skip)
             return all(summaries._keeps_nothing(key) for key in self._holder_keys(taint, function, summaries, param))
         return True
 
@@ -219,10 +226,7 @@ class HelperSummaries(MetadataView):
         for arg in call.args:
             if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
                 continue
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            param = _argument_parameter(taint, function, call, arg, skip)
             if param is None:
                 return False
             keys.append((function, param, taint.library, taint.client_class, self._noun(taint), RESULT))
@@ -245,10 +249,7 @@ class HelperSummaries(MetadataView):
         for arg in call.args:
             if not taint.mentions(arg.value, live) or taint.eager(arg.value, live):
                 continue
-            itself = arg.value is taint.hoisted_node or (
-                isinstance(arg.value, cst.Name) and arg.value.value in taint.roots
-            )
-            param = _parameter(function, call, arg, skip) if itself and not arg.star else None
+            param = _argument_parameter(taint, function, call, arg, skip)
             if param is None:
                 return ""
             keys = [
@@ -445,6 +446,10 @@ class HelperSummaries(MetadataView):
     def _analyse(self, key: Key) -> Tuple[bool, Set[Key]]:
         function, param, library, client_class, noun, question = key
         self._definite[key] = True  # until the analysis says otherwise
+        param, keyword = _carrier(param)  # ``**kwargs`` carrying it under ``keyword``
+        star = function.params.star_kwarg
+        if keyword and (star is None or star.name.value != param):
+            return False, set()
         method = not isinstance(self._parent(function), cst.Module)
         if not _plain_function(function, method=method, generator=True):
             return False, set()
@@ -474,6 +479,17 @@ class HelperSummaries(MetadataView):
             for n in scope.names.get(param, ())
         )
         analysis.taint.roots = frozenset() if rebound else frozenset({param})
+        if keyword:
+            # The dict is only handed on whole, ``f(**kwargs)`` (what its ``get``, a subscript
+            # or iteration give, the taint does not know): each such call is read as passing
+            # the object under ``keyword``.
+            for occurrence in scope.names.get(param, ()):
+                arg = self._parent(occurrence)
+                if not (isinstance(arg, cst.Arg) and arg.star == "**" and arg.value is occurrence):
+                    self._definite[key] = False
+                    self._why[key] = f"`**{param}` is read otherwise than passed on whole (`f(**{param})`)"
+                    return False, set()
+            analysis.taint.carried = {param: keyword}
         if holder and any(
             self.get_metadata(ExpressionContextProvider, n, None) is not ExpressionContext.LOAD
             for n in scope.names.get(holder, ())
@@ -485,7 +501,7 @@ class HelperSummaries(MetadataView):
                 tainted = {param, holder} if holder else {param}
                 plain: FrozenSet[str] = frozenset()
                 if holder:
-                    given = param if function.name.value == "__init__" else question.partition(":")[2]
+                    given = param if function.name.value == "__init__" else _carrier(question.partition(":")[2])[0]
                     plain = plain_attributes(klass, given)
                 ok = analysis.holds_in_result(list(_statements(function)), tainted, holder, klass, plain)
             else:
@@ -511,6 +527,8 @@ class HelperSummaries(MetadataView):
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = self._method(func.value, func.attr.value)
             found = (*method, self) if method is not None else self._inherited(func.value, func.attr.value)
+        if found is None and isinstance(func, cst.Attribute) and isinstance(func.value, (cst.Name, cst.Attribute)):
+            found = self._qualified_method(func.value, func.attr.value)
         if found is None and self.follow_imports:
             from .foreign import imported_function
 
@@ -593,6 +611,54 @@ class HelperSummaries(MetadataView):
         if not name.startswith("_"):
             hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
         return callee, skip, hazard
+
+    def _qualified_method(self, owner: cst.BaseExpression, name: str) -> Optional[Callee]:
+        """``C._parse(r)`` / ``mod.C.parse(r)``: a ``staticmethod`` (0 leading parameters
+        bound by the call) or ``classmethod`` (1: ``cls`` is ``C``) of a class ``C`` at module
+        level of this module (bound once) or of another module of the project
+        (``foreign.imported_class``). The call names the class itself, so no subclass's
+        override is reached: no dispatch hazard. ``C`` has no base but ``object``, no keyword
+        (a metaclass may intercept the lookup) and no decorator; its body binds ``name`` once,
+        as a ``def`` with that one decorator, and defines no ``__getattr__``/``__getattribute__``
+        (nor a class attribute of the name); nothing replaces the method from outside: no
+        attribute store of ``name`` in either module, and the project facts'
+        ``never_replaced`` (no store, ``setattr`` or mock naming it anywhere)."""
+        if not (name.isascii() and name.isidentifier()) or (name.startswith("__") and name.endswith("__")):
+            return None
+        facts = self.codemod.file.facts
+        path = self.codemod.context.filename or ""
+        if facts is None or not hasattr(facts, "never_replaced") or not facts.never_replaced(path, name):
+            return None
+        klass: Any = self._module_binding(owner, cst.ClassDef) if isinstance(owner, cst.Name) else None
+        summaries: HelperSummaries = self
+        if klass is not None and not facts.never_replaced(path, owner.value):  # type: ignore[attr-defined]
+            return None  # ``mod.C = Other`` elsewhere
+        if klass is None and self.follow_imports:
+            from .foreign import imported_class
+
+            other = imported_class(self.codemod, owner)
+            if other is not None:
+                klass, summaries = other
+        if not isinstance(klass, cst.ClassDef) or klass.decorators or klass.keywords:
+            return None
+        if any(not (isinstance(b.value, cst.Name) and b.value.value == "object") or b.star for b in klass.bases):
+            return None
+        callee = None
+        for stmt in klass.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in (name, "__getattr__", "__getattribute__"):
+                if stmt.name.value != name or callee is not None:
+                    return None
+                callee = stmt
+        if callee is None or class_binds_other_than(klass, name, callee):
+            return None
+        if self._rebound_in_module(name) or summaries._rebound_in_module(name):
+            return None
+        kind = summaries._method_kind(callee)
+        if kind == "static":
+            return (callee, 0, "", summaries)
+        if kind == "class":
+            return (callee, 1, "", summaries)
+        return None
 
     def _inherited(self, receiver: cst.Name, name: str) -> Optional[Callee]:
         """``self.copyfile(r, out)`` in a method of a class ``C`` defined inside a function,
@@ -814,6 +880,22 @@ def class_binds(klass: cst.ClassDef, attr: str) -> bool:
     return False
 
 
+def class_binds_other_than(klass: cst.ClassDef, attr: str, only: cst.FunctionDef) -> bool:
+    """The body of ``klass`` may bind ``attr`` by something other than the ``def`` ``only``
+    (another statement binding it, or a compound statement, which is not read)."""
+    for stmt in klass.body.body:
+        if stmt is only:
+            continue
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if stmt.name.value == attr:
+                return True
+        elif not isinstance(stmt, cst.SimpleStatementLine):
+            return True
+        elif class_binds(klass.with_changes(body=klass.body.with_changes(body=[stmt])), attr):
+            return True
+    return False
+
+
 def _statements(function: cst.FunctionDef) -> List[cst.CSTNode]:
     body = function.body
     return list(body.body)
@@ -911,25 +993,69 @@ def _plain_function(function: cst.FunctionDef, method: bool = False, generator: 
     return True
 
 
-def _parameter(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int = 0) -> Optional[str]:
-    """The parameter of ``function`` that ``arg`` of ``call`` binds (None: ``*args``,
-    ``**kwargs`` or no such parameter). ``skip``: leading parameters the call binds itself
-    (``self``, ``cls``)."""
+def _argument_parameter(
+    taint: Any, function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int
+) -> Optional[str]:
+    """The parameter of ``function`` that the tainted ``arg`` of ``call`` binds, when ``arg``
+    is the object itself (or ``**kwargs`` of a function whose ``kwargs`` carries it: the
+    taint's ``carried``), else None."""
+    itself = arg.value is taint.hoisted_node or (isinstance(arg.value, cst.Name) and arg.value.value in taint.roots)
+    if not itself:
+        return None
+    if arg.star == "**":
+        carried = getattr(taint, "carried", None) or {}
+        keyword = carried.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+        if keyword is None:
+            return None
+        return _keyword_parameter(function, keyword, skip)
+    if arg.star:
+        return None
+    return _parameter(function, call, arg, skip)
+
+
+#: A parameter "``**kwargs``, under the keyword ``session``": ``"**kwargs:session"``.
+_CARRIED = "**"
+
+
+def _carrier(param: str) -> Tuple[str, str]:
+    """(the ``**`` parameter's name, the keyword it carries the object under), or (param, "")."""
+    if not param.startswith(_CARRIED):
+        return param, ""
+    name, _, keyword = param[len(_CARRIED) :].partition(":")
+    return name, keyword
+
+
+def _keyword_parameter(function: cst.FunctionDef, name: str, skip: int) -> Optional[str]:
+    """The parameter of ``function`` that a keyword argument ``name`` binds: a named one, or
+    its ``**`` parameter (``"**kwargs:name"``), or None."""
     params = function.params
     every = list(params.posonly_params) + list(params.params)
-    positional = every[skip:]
-    if arg.keyword is None:
-        index = [a for a in call.args if a.keyword is None].index(arg)
-        if any(a.star for a in call.args[: call.args.index(arg)]):
-            return None
-        return positional[index].name.value if index < len(positional) else None
-    name = arg.keyword.value
     if any(p.name.value == name for p in every[:skip]):
         return None
     for param in list(params.params) + list(params.kwonly_params):
         if param.name.value == name:
             return name
+    star = params.star_kwarg
+    if star is not None and name.isidentifier():
+        return f"{_CARRIED}{star.name.value}:{name}"
     return None
+
+
+def _parameter(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip: int = 0) -> Optional[str]:
+    """The parameter of ``function`` that ``arg`` of ``call`` binds (None: ``*args``, a
+    ``**`` argument or no such parameter; a keyword ``**kwargs`` takes: ``"**kwargs:name"``).
+    ``skip``: leading parameters the call binds itself (``self``, ``cls``)."""
+    params = function.params
+    every = list(params.posonly_params) + list(params.params)
+    positional = every[skip:]
+    if arg.star:
+        return None
+    if arg.keyword is None:
+        index = [a for a in call.args if a.keyword is None].index(arg)
+        if any(a.star for a in call.args[: call.args.index(arg)]):
+            return None
+        return positional[index].name.value if index < len(positional) else None
+    return _keyword_parameter(function, arg.keyword.value, skip)
 
 
 __all__ = ["HelperSummaries", "Unsafe"]

@@ -240,6 +240,17 @@ class ProjectFacts:
             index.put(path, _IMPORTED, key, value)
         return value
 
+    def never_replaced(self, path: str, name: str) -> bool:
+        """Whether nothing in the project of ``path`` may replace a module-level ``def`` or
+        ``class`` named ``name`` from outside its module: no attribute store of that name
+        (``util.check = keep``), no ``setattr``/``patch.object`` naming it, no dotted string
+        ending in it (``patch("pkg.util.check")``). Unlike ``bound_once``, other ``def`` s of the
+        name (methods of classes) do not count: they bind another name. False when the file
+        belongs to no project the pass read."""
+        from .screen import STORED
+
+        return self.bound_once(path, STORED + name) and self.project_of(path) is not None
+
     def bound_once(self, path: str, name: str) -> bool:
         """Whether the project of ``path`` binds the method name ``name`` once only (one
         ``def``, and for a private name no assignment): no class of the project overrides it.

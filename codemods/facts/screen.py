@@ -317,12 +317,24 @@ _PRIVATE_DOTTED = re.compile(rb"\.(_\w+)['\"]")
 #: of that name may be replaced from outside its module (review of the change: a module
 #: function rebound by another module was read as the function called).
 _ATTRIBUTE_STORE = re.compile(rb"\.(\w+)[ \t]*=(?!=)")
+#: Any name a ``setattr``/``patch.object`` call or a mock's dotted target string names
+#: (``monkeypatch.setattr(util, "check", fake)``, ``patch("pkg.util.check")``): with
+#: ``_ATTRIBUTE_STORE``, what may replace a module-level ``def`` or ``class`` from outside
+#: (``STORED``).
+_NAMED = re.compile(rb"(?:setattr|\.object)\([^,\n]*,[ \t]*['\"](\w+)['\"]")
+_DOTTED = re.compile(rb"\.(\w+)['\"]")
+#: The prefix of a ``member_names`` entry saying that the name may be stored as an attribute
+#: (or replaced by a mock) somewhere: ``(".check", 2)``. A module-level function is rebound
+#: only that way; another ``def`` of its name (a method of some class) does not rebind it.
+STORED = "."
 
 
 def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
     """(name, how many times it is bound) for every name a ``def`` binds, every private name
     bound otherwise and every name stored as an attribute (``facts.model.ProjectFacts.members``);
-    from the bytes, never parsed. Such a store counts twice: bound more than once, whatever else."""
+    from the bytes, never parsed. Such a store counts twice: bound more than once, whatever else.
+    A name stored as an attribute or named by ``setattr``/a mock also gets a ``STORED`` entry
+    (``ProjectFacts.never_replaced``)."""
     counts = Counter(_DEF_NAME.findall(data))
     stored = set(_ATTRIBUTE_STORE.findall(data)) if b"=" in data else set()
     if b"_" in data:
@@ -332,4 +344,11 @@ def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
         stored.update(again)
     for name in stored:
         counts[name] += 2
+    if b"=" in data or b"'" in data or b'"' in data:
+        replaced = set(_ATTRIBUTE_STORE.findall(data)) if b"=" in data else set()
+        if b"setattr" in data or b".object(" in data:
+            replaced.update(_NAMED.findall(data))
+        replaced.update(_DOTTED.findall(data))
+        for name in replaced:
+            counts[STORED.encode() + name] = 2
     return tuple(sorted((name.decode("ascii", "replace"), count) for name, count in counts.items()))
