@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 from typing import List, Tuple
 
+import pytest
 from click.testing import CliRunner
 
-from codemods import engine, prefilter, registry
+from codemods import engine, facts, prefilter, registry
 from codemods.cli import command
+from codemods.discover import discover
 from codemods.share.package_client import EXPORTS, MODULE_BASE, render
 from codemods.share.shared_import import shared_imports, trusted_exports
 from codemods.spec import Kind
@@ -289,3 +291,160 @@ def test_a_test_that_patches_the_shared_client_where_its_module_says(tmp_path):
         sites = cli(root, "--check", "--format", "json")
         assert [r[3] for r in sites] == ["fixed"], sites
         assert ("contextlib.closing" in sites[0][4]) == (name != "none"), sites
+
+
+FACTORY = """\
+import requests
+
+
+def _open(url):
+    response = requests.get(url, stream=True, timeout=5)
+    if response.status_code != 200:
+        response.close()
+        raise ValueError(url)
+    return response
+
+
+def lines(url):
+    r = _open(url)
+    for line in r.iter_lines():
+        print(line)
+"""
+
+CALLER = """\
+from .stream import _open
+
+
+def first_line(url):
+    r = _open(url)
+    return next(r.iter_lines())
+"""
+
+
+def _sites(root: Path, *args: str) -> List[Tuple[str, str, str, str]]:
+    """(file, codemod, action, reason) of every site of a JSON ``-j 1`` run over ``root``."""
+    result = CliRunner().invoke(command, [str(root), "-j", "1", "--no-cache", "--format", "json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return sorted(
+        (Path(f["path"]).name, s["codemod"], s["action"], s["reason"])
+        for f in json.loads(result.stdout)["files"]
+        for s in f["sites"]
+    )
+
+
+def test_a_factory_through_the_shared_client_is_still_a_factory_on_the_second_run(tmp_path):
+    """The factory's ``requests.get(url, stream=True)`` becomes ``_session.get(...)`` of the
+    package's generated client: the facts pass must still see a factory, or the second run
+    reports it as "no factory" though the first run's result says nothing is left there."""
+    root = write(
+        tmp_path,
+        {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/stream.py": FACTORY, "pkg/use.py": CALLER},
+    )
+    first = _sites(root)  # the rewrite
+    assert ("stream.py", "share-session", "fixed", "routed through the shared client _session") in first
+    assert [s[:3] for s in first if s[1] == "close-response"] == [
+        ("stream.py", "close-response", "fixed"),
+        ("use.py", "close-response", "fixed"),
+    ]
+    stream = (root / "pkg/stream.py").read_text()
+    assert "_session.get(url, stream=True" in stream and "with _open(url) as r:" in stream
+    assert "with _open(url) as r:" in (root / "pkg/use.py").read_text()
+    # What the first run left: nothing reported; the second run finds nothing new.
+    assert [s for s in first if s[2] != "fixed"] == []
+    assert _sites(root, "--check") == []
+
+
+SHARED_FACTORIES = {
+    # the shared client of the package: a factory, as with ``requests.get``
+    "plain": "from ._http_client import session as _session\n\n\ndef _open(url):\n"
+    "    return _session.get(url, stream=True)\n",
+    # a local name shadows the import: not the shared client
+    "shadowed": "from ._http_client import session as _session\n\n\ndef _open(url, _session):\n"
+    "    return _session.get(url, stream=True)\n",
+    # rebound in the module: the name may be anything
+    "rebound": "from ._http_client import session as _session\n_session = object()\n\n\ndef _open(url):\n"
+    "    return _session.get(url, stream=True)\n",
+    # declared global in a function: it may be rebound
+    "declared": "from ._http_client import session as _session\n\n\ndef _open(url):\n"
+    "    return _session.get(url, stream=True)\n\n\ndef _reset():\n    global _session\n    _session = None\n",
+}
+
+
+def _shared_factories(root: Path) -> List[str]:
+    found = discover([str(root)], [])
+    return sorted(q for f in facts.collect(found.files, found.roots).factories for q in f.qualified)
+
+
+@pytest.mark.parametrize("client", ["generated", "edited"])
+def test_the_facts_pass_resolves_the_imported_shared_session(tmp_path, client):
+    """Only a trusted client module's ``requests.Session``, bound once in the importing module and
+    not shadowed in the function, makes ``_session.get(url, stream=True)`` a fresh response."""
+    generated = render(["requests"], False, "pkg")
+    files = {f"pkg/{name}.py": body for name, body in SHARED_FACTORIES.items()}
+    files[f"pkg/{MODULE_BASE}.py"] = generated if client == "generated" else generated.replace("http-codemods", "us")
+    root = write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", **files})
+    expected = ["pkg.plain._open"] if client == "generated" else []
+    assert _shared_factories(root) == expected
+
+
+def test_a_test_that_patches_the_shared_session_makes_the_factory_mocked(tmp_path):
+    """After the rewrite a test patches the shared client where its module says
+    (``mock.patch("pkg._http_client.session.get")``) and hands back an object of its own,
+    without ``__enter__`` or ``close()``: a new caller of the factory is reported, as it is when
+    a test patches ``requests.get`` before the rewrite."""
+    stream = FACTORY.replace("import requests\n", "from ._http_client import session as _session\n")
+    files = {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        f"pkg/{MODULE_BASE}.py": render(["requests"], False, "pkg"),
+        "pkg/stream.py": stream.replace("requests.get(", "_session.get("),
+        "pkg/use.py": CALLER,
+    }
+    test = (
+        "from unittest import mock\n\nfrom pkg import use\n\n\nclass Fake:\n    pass\n\n\n"
+        "def test():\n    with mock.patch('PATCHED') as m:\n        m.return_value = Fake()\n"
+        "        use.first_line('u')\n"
+    )
+    root = write(tmp_path / "plain", files)
+    assert _shared_factories(root) == ["pkg.stream._open"]
+    assert ("use.py", "close-response", "fixed") in [s[:3] for s in _sites(root, "--check")]
+    for patched in ("pkg._http_client.session.get", "pkg._http_client.session"):
+        root = write(tmp_path / patched, {**files, "tests/test_use.py": test.replace("PATCHED", patched)})
+        assert _shared_factories(root) == ["pkg.stream._open"]
+        use = [s for s in _sites(root, "--check") if s[0] == "use.py"]
+        assert [s[:3] for s in use] == [("use.py", "close-response", "reported")]
+        assert f"mock.patch('{patched}')" in use[0][3]
+    # Before the rewrite: the same test of ``requests.get`` (share-session leaves that call).
+    before = {**files, "pkg/stream.py": FACTORY, "tests/test_use.py": test.replace("PATCHED", "requests.get")}
+    del before[f"pkg/{MODULE_BASE}.py"]
+    use = [s for s in _sites(write(tmp_path / "before", before), "--check") if s[0] == "use.py"]
+    assert [s[:3] for s in use] == [("use.py", "close-response", "reported")]
+
+
+def test_a_script_s_factory_through_its_module_session_is_still_a_factory(tmp_path):
+    """A script gets a module-level ``_session = requests.Session()`` (share-session's ``module``
+    strategy): its factory is still one on the second run."""
+    root = write(tmp_path, {"pyproject.toml": "", "tool.py": FACTORY})
+    first = _sites(root)
+    assert ("tool.py", "share-session", "fixed") in [s[:3] for s in first]
+    assert "_session = requests.Session()" in (root / "tool.py").read_text()
+    assert [s for s in first if s[2] != "fixed"] == []
+    assert _sites(root, "--check") == []
+
+
+MODULE_SESSIONS = {
+    "once": "import requests\n_session = requests.Session()\n\n\ndef _open(url):\n"
+    "    return _session.get(url, stream=True)\n",
+    "twice": "import requests\n_session = requests.Session()\n_session = object()\n\n\ndef _open(url):\n"
+    "    return _session.get(url, stream=True)\n",
+    "other": "import requests\n_session = requests.Response()\n\n\ndef _open(url):\n"
+    "    return _session.get(url, stream=True)\n",
+    "local": "import requests\n_session = requests.Session()\n\n\ndef _open(url):\n    _session = object()\n"
+    "    return _session.get(url, stream=True)\n",
+}
+
+
+def test_a_module_level_session_bound_once_makes_fresh_responses(tmp_path):
+    files = {f"pkg/{name}.py": body for name, body in MODULE_SESSIONS.items()}
+    root = write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", **files})
+    assert _shared_factories(root) == ["pkg.once._open"]

@@ -25,7 +25,10 @@ A factory, soundly (anything else is not one):
   returns normally, ``_Context.noreturn``, ends a path as a raise does): ``urllib.request.urlopen(...)`` (or ``opener.open(...)`` of a local
   ``opener = urllib.request.build_opener(...)``), a requests module function
   (``requests.get(...)``, any ``stream=``), a request method of a local ``requests.Session()``
-  (or of a parameter annotated ``requests.Session``, never rebound),
+  (or of a parameter annotated ``requests.Session``, never rebound), of one bound once at
+  module level or of the package's shared one (``from ._http_client import session as
+  _session``, trusted as ``share/shared_import.py`` says): what share-session made of
+  ``requests.get``,
   ``io.TextIOWrapper(r, ...)``/``io.BufferedReader(r)`` of one (closing the wrapper closes the response), a call of a
   factory found already (rounds, at most ``_ROUNDS``: ``def get(u): return _open(u)``; files
   that name a factory are parsed for them then; a test that may replace the inner factory
@@ -61,6 +64,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from ..call_names import REQUESTS_VERBS
 from ..closing.eager import CLOSING_METHODS, EAGER_ATTRS, EAGER_METHODS, RAISING_METHODS
 from .decorators import Lookup, clear_decorator_memo, transparent
+from .model import _GENERATED_CLIENT
 from .standins import children, statements
 from .visitor import _Names
 
@@ -149,14 +153,35 @@ def in_module(
     modules: Sequence[str] = (),
     known: Optional[Known] = None,
     lookup: Optional[Lookup] = None,
+    shared: Sequence[Any] = (),
 ) -> List[Tuple[str, str, int, str, str]]:
     """The factories defined in ``tree`` (imported as ``modules``): (owner class or "", name,
     line, library, mocked: why a test may replace a factory it calls). ``lookup``: the tree of
-    a module of the project by its dotted name (where a decorator is defined)."""
+    a module of the project by its dotted name (where a decorator is defined). ``shared``: the
+    clients the module imports from its package's generated client module
+    (``share.shared_import.shared_imports``, what ``FileContext.shared`` holds for the closing
+    codemods): a ``requests.Session`` bound once in the module, like a local ``Session()``, as
+    one the module makes itself (``_session = requests.Session()``)."""
     context = _Context(modules, known or {}, tree, lookup)
     names, declared = _module_names(tree, package)
     out = []
     top = _binding_counts(tree.body)
+    # Module-level sessions bound once: ``_session = requests.Session()`` (share-session's
+    # ``module`` strategy) or the import of the package's shared one.
+    context.clients = frozenset(
+        name
+        for name in [found.local for found in shared if found.client_class == "requests.Session"]
+        + [
+            stmt.targets[0].id
+            for stmt in tree.body
+            if isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and names.dotted(stmt.value.func) in _SESSIONS
+        ]
+        if top.get(name) == 1 and name not in declared
+    )
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef) and top.get(stmt.name) == 1 and stmt.name not in declared:
             library, mocked = _factory(stmt, names, context, "")
@@ -268,6 +293,8 @@ class _Context:
         self.tree = tree
         self.lookup = lookup
         self._noreturn: Optional[frozenset] = None
+        #: Module-level names of ``requests.Session`` clients bound once (``in_module``).
+        self.clients: frozenset = frozenset()
 
     def noreturn(self) -> frozenset:
         """The module's functions that never return normally: a plain ``def`` at module level
@@ -347,6 +374,10 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs
         if a.annotation is not None and names.dotted(a.annotation) in _SESSION_CLASSES and bindings.get(a.arg) == [None]
     }
+    # A module-level session (``from ._http_client import session as _session``, ``_session =
+    # requests.Session()``), when no binding of the function shadows it: what share-session
+    # made of ``requests.get(...)``.
+    sessions |= {name for name in context.clients if name not in bindings}
     # ``opener = urllib.request.build_opener(...)``: ``opener.open(u)`` is ``urlopen(u)`` on it
     # (close-response closes it the same way, ``closing/held.py``).
     openers = {
@@ -653,7 +684,9 @@ def _replaces(patch: object, factory: Factory) -> bool:
     """``patch`` may make ``factory`` return something else than a real response: it replaces
     the factory (or its class or module), anything of the factory's module (``pkg.request
     .urlopen``: pytube's tests patch the call inside the factory, and a plain ``Mock`` has no
-    ``__enter__``), a name of its library, or its target cannot be read. A target read only
+    ``__enter__``), a name of its library or a client of its package's generated client module
+    (close-response's rule for its sites, ``model._covers_response``), or its target cannot be
+    read. A target read only
     in part (``"Bio.Entrez." + param``: ``Patch.prefix``) counts when some target of that
     start would."""
     target = getattr(patch, "target", "")
@@ -668,6 +701,14 @@ def _replaces(patch: object, factory: Factory) -> bool:
         module = module_of(qualified, factory.owner)
         if target.startswith(module + "."):
             return True
+    if (
+        factory.library == "requests"
+        and _GENERATED_CLIENT.search(target)
+        and any(target.split(".")[0] == qualified.split(".")[0] for qualified in factory.qualified)
+    ):
+        # A client of its package's generated module (``pkg._http_client.session.get``): the
+        # session share-session routes its ``requests.get`` through, as ``requests.Session.get``.
+        return True
     return any(target == root or target.startswith(root + ".") for root in _LIBRARY_ROOTS.get(factory.library, ()))
 
 
@@ -730,7 +771,8 @@ def collect(
     path as reports show it. ``firsts``: real path -> ``first_round`` of the file, for every
     file of ``names`` (then only the files of projects with a candidate are read, and a
     candidate is parsed again only for a later round)."""
-    from ..prefilter import parse_ast, screen
+    from ..prefilter import imports_generated, parse_ast, screen
+    from ..share.shared_import import shared_imports
 
     trees: Dict[str, Tuple[str, Optional[ast.Module]]] = {}  # real -> (path, tree): the files worth parsing
     texts: Dict[str, List[Tuple[str, bytes]]] = {}  # project -> (display path, bytes) of its files
@@ -772,14 +814,17 @@ def collect(
         # The workers' first round reads no other module, so a decorator proven transparent
         # by its own module (``decorators.transparent``) is seen only here: a file with a
         # decorated ``def`` is computed again (a byte test, a superset of such files).
-        if first is not None and not _DECORATOR_LINE.search(data):
+        # Nor the clients it imports from its package's generated client module: their trust
+        # rests on that module's bytes (``share/shared_import.py``), read here.
+        if first is not None and not _DECORATOR_LINE.search(data) and not imports_generated(data):
             return first
         if tree is None:
             tree = parse_ast(data)
             if tree is None:  # pragma: no cover - the prefilter parsed these very bytes
                 return ()
             trees[real] = (path, tree)
-        return in_module(tree, package(real), names[real], known, lookups.get(owner[real]))
+        shared = shared_imports(data, real)
+        return in_module(tree, package(real), names[real], known, lookups.get(owner[real]), shared)
 
     for _ in range(_ROUNDS):
         found: Dict[str, List[Factory]] = {}
