@@ -307,9 +307,12 @@ DOCS = CodemodDocs(
   the same stack goes **around a `while` loop** (a retry loop; not a `for`, which would keep
   one response open for each item until it ends) whose next run reads a response the loop rebinds
   (you-get's retry: `response = urlopen_with_retry(...)` / `continue`, the loop's top reading
-  `response.read()`), each response it made closed when the loop ends; safe when nothing a
-  later run of a loop around it reads can be one of them (that loop's run binds the name
-  first: a plain assignment, or an `if` each of whose branches makes one), else unsafe; `callback(r.close)`, not
+  `response.read()`), each response it made closed when the loop ends: always an unsafe fix,
+  whose hazard is that each earlier run's response stays open until the loop ends (before, it
+  was closed when the name was rebound; right for a retry of a few rounds, not a loop that
+  pages through many); reported when a later run of a loop around it may read one of them
+  too (unless that loop's run binds the name first: a plain assignment, or an `if` each of
+  whose branches makes one); `callback(r.close)`, not
   `enter_context`, keeps `r` the object itself, a mock included). An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the
   end of the block, unless one of them is about closing: then they go with it). `import contextlib` is added only when used (as
@@ -574,6 +577,14 @@ DOCS = CodemodDocs(
             "the `if` and the loop.",
             "a later run that passes the `if` without making a new response would use the one of an "
             "earlier run, which its stack closed.",
+        ),
+        (
+            "a response rebound in a `while` loop whose next run reads it before the rebinding "
+            "(a retry): `with contextlib.ExitStack() as stack:` around the loop, "
+            "`stack.callback(r.close)` after the rebinding; the report names the loop.",
+            "every response an earlier run made stays open until the loop ends (before, each was "
+            "closed when the name was rebound): right for a retry of a few rounds, not for a loop "
+            "that pages through many responses.",
         ),
         (
             "a response passed to a class (a constructor) whose instance is bound "

@@ -162,10 +162,12 @@ class StackPlan(MetadataView):
         one whose body holds the use ``exc`` names, before the binding) and
         ``stack.callback(r.close)`` after the binding close every object the loop made when
         the loop is done, as a ``with`` around the loop would (the same extent and escapes,
-        ``_extent``; ``_carried`` for a loop around that one). Each object stays open until
-        the loop ends, as it did at least until the name was rebound: only for a ``while``
-        (a retry loop, one object a retry), not a ``for`` over a collection, which would keep
-        one open for each of its items. None when that does not hold."""
+        ``_extent``). Always an unsafe fix, its one hazard: each object an earlier run made
+        stays open until the loop ends (before, it was dropped, and so closed, when the name
+        was rebound): right for a retry loop (a few rounds), not for one that pages through
+        many. Only for a ``while``, not a ``for`` over a collection (one object for each of
+        its items). None when that does not hold, or when a second hazard applies (another
+        escape's, or ``_carried``: a loop around that one that may use an earlier run's)."""
         method = self._close_method(target)
         occurrence = getattr(exc, "after_block", None)
         if method is None or occurrence is None or not isinstance(scope.root, cst.FunctionDef):
@@ -194,19 +196,18 @@ class StackPlan(MetadataView):
         if found is None:
             return None
         end, escapes = found
-        hazard, hazard_reason = escapes.hazard, escapes.hazard_reason
-        loop = self._carried(outer, at, name, scope)
-        if loop is not None:
-            if hazard:
-                return None
-            hazard = (
-                f"a later run of the loop around may use the {target.noun} of an earlier run, closed; safe when "
-                f"every run binds `{name}` before it uses it"
-            )
-            hazard_reason = (
-                f"`{name}` is used in {where}; an ExitStack around that loop closes it, but the loop at "
-                f"{self.codemod.line_ref(loop)} around it may use the {target.noun} of an earlier run"
-            )
+        if escapes.hazard or self._carried(outer, at, name, scope) is not None:
+            return None  # a second hazard: reported
+        noun = target.noun
+        hazard = (
+            f"every {noun} an earlier run of the loop made stays open until the loop ends (before, each was "
+            f"closed when `{name}` was rebound); right for a retry loop of a few rounds, not for one that "
+            "pages through many"
+        )
+        hazard_reason = (
+            f"`{name}` is used in {where}; an ExitStack around that loop closes each {noun} it makes, but only "
+            "when the loop ends"
+        )
         return Plan(
             target,
             outer,
