@@ -244,3 +244,28 @@ def test_a_stand_in_that_may_lack_close_makes_it_an_unsafe_fix(tmp_path):
     assert (line, action) == (5, "reported") and reason.endswith("fixable with --unsafe-fixes"), reason
     [(line, action, reason), *_] = run(root, "--check", "--unsafe-fixes")["pkg/request.py"]
     assert (line, action) == (5, "fixed") and "unsafe fix" in reason, reason
+
+
+@pytest.mark.parametrize(
+    "message, extra, line",
+    [
+        ("lambda: r.text", "", 7),  # read when the handler calls it: after the close
+        ("r.json", "", 7),  # an uncalled method keeps the response
+        ("r.raw", "", 7),  # the raw stream is the connection itself
+        ("list(c for c in r.iter_content(4))", "", 7),  # a generator's body reads it
+        ("why", "        def why():\n            return r.text\n", 9),  # a nested function captures it
+    ],
+)
+def test_a_raise_that_may_read_the_response_later_stays_reported(tmp_path, message, extra, line):
+    # review: ``with r:`` around ``raise ValueError(lambda: r.text)`` (or ``r.close()`` before
+    # ``raise ValueError(why)``) made the handler's ``e.args[0]()`` read an empty body
+    source = FACTORY.replace("        # the server said no\n", extra).replace(
+        'RuntimeError(f"{url}: {r.status_code} {r.reason}")', f"RuntimeError({message})"
+    )
+    root = make_project(tmp_path, {"pkg/request.py": source})
+    sites = run(root)["pkg/request.py"]
+    text = (root / "pkg" / "request.py").read_text()
+    assert text.split("\n\n\ndef size")[0] == source.split("\n\n\ndef size")[0]  # ``_open`` as it was
+    [(_, action, reason)] = [s for s in sites if s[0] == 5]
+    # reported: as a raise that leaks it, or (a lambda, a nested function) as no factory
+    assert action == "reported" and (reason.startswith(LEAK.format(line)) or "no factory" in reason), sites

@@ -111,7 +111,7 @@ def plan(codemod: Any, target: Target, leak: RaiseLeak, reason: str) -> Optional
     if not isinstance(func, cst.FunctionDef):
         return None
     libraries = _responses(codemod, func, name, target)
-    if not _plain_bindings(leak.func, name) or libraries is None:
+    if not _plain_bindings(leak.func, name) or libraries is None or _captured(leak.func, name):
         return None
     edits = []
     for raise_node, raise_ast, held in leak.raises:
@@ -137,9 +137,18 @@ def plan(codemod: Any, target: Target, leak: RaiseLeak, reason: str) -> Optional
     return RaiseFix(target, edits, reason)
 
 
+#: What a raise may read of a response without a call, besides ``META_ATTRS``: its body, read
+#: there and then (an uncalled method such as ``r.json``, or ``r.raw``, would carry the response).
+BODY_ATTRS = frozenset({"text", "content"})
+#: Where a name is read later than the raise itself (a lambda's or a generator's body).
+_DEFERRED = (ast.Lambda, ast.GeneratorExp)
+
+
 def _needs_open(stmt: ast.Raise, held: FrozenSet[str]) -> Optional[bool]:
     """Whether the raise reads what only an open response gives (its body); None when it uses
-    a name that holds it other than through an attribute."""
+    a name that holds it other than through an attribute read there and then: the name
+    itself, an uncalled method (``ValueError(r.json)``), ``r.raw``, or any use in a lambda or
+    a generator expression (read when the handler calls it, after the close: review)."""
     parents = {}
     needs = False
     for part in (stmt.exc, stmt.cause):
@@ -150,16 +159,35 @@ def _needs_open(stmt: ast.Raise, held: FrozenSet[str]) -> Optional[bool]:
                 parents[child] = node
             if not (isinstance(node, ast.Name) and node.id in held):
                 continue
+            up = parents.get(node)
+            while up is not None:
+                if isinstance(up, _DEFERRED):
+                    return None
+                up = parents.get(up)
             attr = parents.get(node)
             if not (isinstance(attr, ast.Attribute) and attr.value is node):
                 return None
             call = parents.get(attr)
-            if attr.attr in META_METHODS and isinstance(call, ast.Call) and call.func is attr:
+            called = isinstance(call, ast.Call) and call.func is attr
+            if attr.attr in META_METHODS and called:
                 continue
-            if attr.attr in META_ATTRS and not (isinstance(call, ast.Call) and call.func is attr):
+            if attr.attr in META_ATTRS and not called:
                 continue
+            if not called and attr.attr not in BODY_ATTRS:
+                return None
             needs = True
     return needs
+
+
+def _captured(func: ast.FunctionDef, name: str) -> bool:
+    """A nested function, lambda or class of ``func`` reads ``name``: what it returns may be
+    raised (``raise ValueError(why)``) and read the response after the close (review)."""
+    for node in ast.walk(func):
+        if node is func or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if any(isinstance(sub, ast.Name) and sub.id == name for sub in ast.walk(node)):
+            return True
+    return False
 
 
 def _plain_bindings(func: ast.FunctionDef, name: str) -> bool:
