@@ -19,6 +19,10 @@ it stands, ``line``), ``result(expr, line)`` what calling it gives:
 - ``None``: anything else (a class without ``close``, a ``spec`` without it, a dict, a name bound
   elsewhere, an unknown call).
 
+``literal(expr, line)``: a constant the test sets (``monkeypatch.setattr(mod, "ENFORCE", True)``,
+``patch("Bio.Entrez." + param, value)`` with ``value`` from a loop over literals): a patch of one
+hands the code nothing it could take for the response (``replacement``).
+
 A name is read through its one reaching binding: the last plain ``name = value`` before the line
 in the body of the function that holds it (not in a branch or a loop; no other kind of binding
 of the name between), or the module's only binding of it. Only this module is read: a class or
