@@ -543,8 +543,13 @@ DOCS = CodemodDocs(
         "defines `close` or derives from one of those; a fake function, lambda or class given as the replacement "
         "(`monkeypatch.setattr(requests, 'post', fake)`, `patch(..., fake)`, `side_effect=fake`) "
         "whose every `return` is such an object, for a target that makes the response "
-        "(`get`, `post`, ..., `send`, `urlopen`, `open`). `closing` binds that object unchanged "
-        "and calls its `close()`.",
+        "(`get`, `post`, ..., `send`, `urlopen`, `open`); a helper function of the test module "
+        "that makes the stand-in or returns the patcher (biopython's `patch_urlopen()` returning "
+        "`mock.patch('Bio.Entrez.urlopen', return_value=response)`, `response = "
+        "mock_httpresponse()` a `mock.NonCallableMock()` with attributes set) is read the same way. "
+        "A patch that sets a literal (`monkeypatch.setattr(mod, 'ENFORCE', True)`, "
+        "`mock.patch('Bio.Entrez.' + param, value)` with `value` from a loop over literals) hands "
+        "no stand-in. `closing` binds that object unchanged and calls its `close()`.",
         "a factory's response left open by a raise that does not carry it: `r.close()` just before "
         "the raise when the raise reads nothing of it but its status, reason, url or headers; `with r:` "
         "around the raise when its message reads the body (requests, urlopen).",

@@ -310,3 +310,135 @@ def test_walk_and_children_are_ast_walk_and_iter_child_nodes_in_order():
         assert [id(c) for c in children(node)] == [id(c) for c in ast.iter_child_nodes(node)]
     other = ast.parse("x = 1\n")
     assert [id(n) for n in walk_module(other)] == [id(n) for n in ast.walk(other)]
+
+
+#: biopython's Tests/test_Entrez.py: a test-module helper makes the stand-in, another returns
+#: the patcher with ``return_value=`` a name bound to the first's result.
+HELPERS = """\
+from unittest import mock
+
+
+class Plain:
+    status_code = 200
+
+
+def mock_response(code=200):
+    resp = {made}
+    resp.code = code
+    return resp
+
+
+def patch_urlopen(**kwargs):
+    response = mock_response(**kwargs)
+    return mock.patch("pkg.request.urlopen", return_value=response)
+
+
+def test_it():
+    with patch_urlopen() as patched:
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    "made, safe",
+    [
+        # No spec: it has every attribute, close() too, and no __enter__ (``with`` fails on it).
+        ("mock.NonCallableMock()", True),
+        ("mock.Mock()", True),
+        # A spec without close: ``closing`` would raise AttributeError.
+        ("mock.NonCallableMock(spec=Plain)", False),
+        ("mock.NonCallableMock(spec_set=Plain)", False),
+        ("mock.create_autospec(Plain)", False),
+        ("Plain()", False),  # a class of the test without close
+        ("make_it()", False),  # a helper imported from elsewhere: unknown
+    ],
+)
+def test_a_stand_in_made_by_a_test_modules_helpers_is_read(tmp_path, made, safe):
+    from tests.test_close_factories import CALLER, FACTORY
+
+    module = HELPERS.format(made=made)
+    if made == "make_it()":
+        module = "from tests.helpers_elsewhere import make_it\n" + module
+    root = make_project(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": module})
+    found = discover([str(root)], [])
+    project = facts.collect(found.files, found.roots)
+    [factory] = [f for f in project.factories if f.name == "_execute_request"]
+    assert (project.factory_stand_in(factory) is None) is safe, project.factory_stand_in(factory)
+    sites = cli_sites(root, "--select", "close-response", "--no-cache")["pkg/caller.py"]
+    if safe:
+        assert [a for _, a, _ in sites] == ["fixed", "fixed"], sites
+        assert "contextlib.closing(request._execute_request(url))" in (root / "pkg/caller.py").read_text()
+    else:
+        assert [a for _, a, _ in sites] == ["reported", "reported"], sites
+        for _, _, reason in sites:
+            assert reason.endswith("fixable with --unsafe-fixes"), reason
+            # The patch that may replace it, where it stands: not a statement of the factory.
+            line = 16 + (made == "make_it()")
+            assert f"(`mock.patch('pkg.request.urlopen')` at tests/test_caller.py:{line})" in reason, reason
+
+
+def test_a_patch_that_sets_a_literal_hands_no_stand_in(tmp_path):
+    """biopython's ``mock.patch("Bio.Entrez." + param, alt_value)``, ``alt_value`` from a loop
+    over literals and a dict of them; nltk's ``monkeypatch.setattr(pathsec, "ENFORCE", True)``."""
+    from tests.test_close_factories import CALLER, FACTORY
+
+    # A module that names requests: a patch of a target it cannot read is recorded.
+    module = (
+        "import requests\n"
+        + HELPERS.format(made="mock.NonCallableMock()")
+        + (
+            "\n\ndef test_globals(monkeypatch):\n"
+            "    alt = {'tool': 'mytool', 'email': 'e@example.com'}\n"
+            "    monkeypatch.setattr('pkg.request.ENFORCE', True)\n"
+            "    for param in alt.keys():\n"
+            "        for value in [alt[param], None]:\n"
+            "            with patch_urlopen(), mock.patch('pkg.request.' + param, value):\n"
+            "                pass\n"
+        )
+    )
+    root = make_project(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": module})
+    found = discover([str(root)], [])
+    project = facts.collect(found.files, found.roots)
+    [factory] = [f for f in project.factories if f.name == "_execute_request"]
+    assert project.factory_stand_in(factory) is None
+    # The same loop over something else than literals: the value is unknown.
+    unknown = module.replace("[alt[param], None]", "[alt[param], object()]")
+    root = make_project(
+        tmp_path / "unknown", {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": unknown}
+    )
+    found = discover([str(root)], [])
+    project = facts.collect(found.files, found.roots)
+    [factory] = [f for f in project.factories if f.name == "_execute_request"]
+    assert "mock.patch('pkg.request.' + param)` at " in (project.factory_stand_in(factory) or "")
+
+
+def test_keywords_parameters_and_all_are_no_replacement_of_a_factory(tmp_path):
+    """``name=`` as a keyword or a parameter's default, and ``"name"`` in ``__all__`` or given
+    to a keyword that names no patch target, rebind nothing: the reason names the test's patch
+    (biopython's ``ecitmatch=True``, nltk's ``context="pathsec.urlopen"`` were cited before)."""
+    from tests.test_close_factories import CALLER, FACTORY
+
+    factory_module = (
+        '__all__ = ["_execute_request", "get"]\n' + FACTORY + "\n\ndef build(url, _execute_request=False):\n"
+        "    return check(url, _execute_request=True, context='pkg.request._execute_request')\n"
+        "\n\ndef check(url, **kwargs):\n    return url\n"
+    )
+    module = HELPERS.format(made="Plain()")
+    root = make_project(
+        tmp_path, {"pkg/request.py": factory_module, "pkg/caller.py": CALLER, "tests/test_caller.py": module}
+    )
+    sites = cli_sites(root, "--select", "close-response", "--no-cache")["pkg/caller.py"]
+    assert [a for _, a, _ in sites] == ["reported", "reported"], sites
+    for _, _, reason in sites:
+        assert reason.startswith(
+            "a test may replace the factory or the call it makes (`mock.patch('pkg.request.urlopen')` at "
+            "tests/test_caller.py:16); under `with`"
+        ), reason
+    # A real rebinding still counts, and is what the reason names.
+    rebound = module + "\n\ndef test_rebound():\n    import pkg.request as m\n    m._execute_request = lambda u: u\n"
+    root = make_project(
+        tmp_path / "rebound",
+        {"pkg/request.py": factory_module, "pkg/caller.py": CALLER, "tests/test_caller.py": rebound},
+    )
+    sites = cli_sites(root, "--select", "close-response", "--no-cache")["pkg/caller.py"]
+    assert all("m._execute_request = lambda u: u" in reason for _, _, reason in sites), sites

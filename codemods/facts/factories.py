@@ -565,6 +565,7 @@ def screen_project(
     quoted: Dict[str, str] = {}
     passed: Dict[str, str] = {}  # named other than in a call: ``map(f, xs)``, ``g = f``, ``{"k": f}``
     words = {name: name.encode() for name in by_name}
+    keywords: Dict[int, Any] = {}  # ``_an_argument``'s memo: id(data) -> the file's arguments
     for where, data in texts:
         for name, word in words.items():
             if word not in data:
@@ -584,7 +585,8 @@ def screen_project(
                     (
                         m
                         for m in re.finditer(pattern, data, re.MULTILINE)
-                        if table is not passed or (_not_an_import(data, m) and _in_code(data, m.start()))
+                        if (table is not passed or (_not_an_import(data, m) and _in_code(data, m.start())))
+                        and not (table is not passed and _an_argument(data, m, table is quoted, keywords))
                     ),
                     None,
                 )
@@ -633,6 +635,54 @@ def screen_project(
             )
         )
     return out
+
+
+#: Keywords of a patcher or ``setattr`` form whose string names what it replaces
+#: (``patch(target=...)``, ``patch.object(obj, attribute=...)``, ``monkeypatch.setattr(name=...)``).
+_TARGET_KEYWORDS = frozenset({"target", "attribute", "name"})
+
+
+def _an_argument(data: bytes, match: Any, quoted: bool, memo: Dict[int, Any]) -> bool:
+    """Whether ``match`` (of ``screen_project``'s ``name =`` or quoted-name patterns) is not
+    what it seemed: for ``name =``, a keyword's name or a parameter with a default (biopython's
+    ``_build_request(cgi, variables, ecitmatch=True)`` and ``def _build_request(...,
+    ecitmatch=False)`` rebind no ``ecitmatch``); for a quoted name, inside a string given to a
+    keyword that does not name a patch's target (nltk's ``validate_network_url(url_str,
+    context="pathsec.urlopen")``) or listed in ``__all__``. A file that does not parse:
+    neither (the match counts)."""
+    found = memo.get(id(data))
+    if found is None:
+        names: Set[Tuple[int, int]] = set()
+        strings: List[Tuple[int, int, int, int]] = []
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            values: List[ast.AST] = []
+            if isinstance(node, ast.arg):  # a parameter: ``def _build_request(..., ecitmatch=False)``
+                names.add((node.lineno, node.col_offset))
+            elif isinstance(node, ast.keyword) and node.arg is not None:
+                names.add((node.lineno, node.col_offset))
+                values = [node.value] if node.arg not in _TARGET_KEYWORDS else []
+            elif (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+                and isinstance(node.value, (ast.List, ast.Tuple))
+            ):
+                values = list(node.value.elts)  # ``__all__ = [..., "urlopen", ...]``: names exported
+            for value in values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    strings.append((value.lineno, value.col_offset, value.end_lineno or 0, value.end_col_offset or 0))
+        found = memo[id(data)] = (tree is not None, names, strings)
+    parsed, names, strings = found
+    if not parsed:
+        return False
+    start = data.rfind(b"\n", 0, match.start()) + 1
+    spot = (data.count(b"\n", 0, match.start()) + 1, match.start() - start)
+    if not quoted:
+        return spot in names
+    return any((a, b) <= spot and spot < (c, d) for a, b, c, d in strings)
 
 
 def _not_an_import(data: bytes, match: Any) -> bool:

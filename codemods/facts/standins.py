@@ -19,6 +19,10 @@ it stands, ``line``), ``result(expr, line)`` what calling it gives:
 - ``None``: anything else (a class without ``close``, a ``spec`` without it, a dict, a name bound
   elsewhere, an unknown call).
 
+``literal(expr, line)``: a constant the test sets (``monkeypatch.setattr(mod, "ENFORCE", True)``,
+``patch("Bio.Entrez." + param, value)`` with ``value`` from a loop over literals): a patch of one
+hands the code nothing it could take for the response (``replacement``).
+
 A name is read through its one reaching binding: the last plain ``name = value`` before the line
 in the body of the function that holds it (not in a branch or a loop; no other kind of binding
 of the name between), or the module's only binding of it. Only this module is read: a class or
@@ -446,12 +450,59 @@ class StandIns:
                     return True
         return False
 
+    def literal(self, expr: ast.AST, line: int, depth: int = 0) -> bool:
+        """Whether ``expr`` is a literal (a constant, an f-string): a patch that sets one
+        (``monkeypatch.setattr(pathsec, "ENFORCE", True)``, ``mock.patch("Bio.Entrez." + param,
+        alt_value)``) hands the code no object it could take for the response. Read through a
+        name's one reaching binding, an item of a dict bound to literals (``alt_values[param]``),
+        and a name bound only as the target of ``for`` loops over lists or tuples of them."""
+        if depth > _DEPTH:
+            return False
+        if isinstance(expr, (ast.Constant, ast.JoinedStr)):
+            return True
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
+            bound = self.binding(expr.value.id, line)
+            return isinstance(bound, ast.Dict) and all(
+                key is not None and self.literal(value, line, depth + 1) for key, value in zip(bound.keys, bound.values)
+            )
+        if not isinstance(expr, ast.Name):
+            return False
+        bound = self.binding(expr.id, line)
+        if isinstance(bound, ast.expr):
+            return self.literal(bound, getattr(bound, "lineno", line), depth + 1)
+        items = self._loop_items(expr.id, line)
+        return items is not None and all(self.literal(item, line, depth + 1) for item in items)
+
+    def _loop_items(self, name: str, line: int) -> Optional[List[ast.AST]]:
+        """The items ``name`` may hold at ``line`` when every binding of it in the function
+        holding the line is the target of a ``for`` over a list or tuple display, one of
+        them around the line; ``None`` otherwise."""
+        scope = self.scope_at(line)
+        stores = self._bindings(scope).get(name)
+        if not stores:
+            return None
+        loops = [
+            n
+            for n in statements(scope)
+            if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name) and n.target.id == name
+        ]
+        if not all(any(store is loop.target for loop in loops) for store in stores):
+            return None
+        if not any(loop.lineno <= line <= (loop.end_lineno or 0) for loop in loops):
+            return None
+        items: List[ast.AST] = []
+        for loop in loops:
+            if not isinstance(loop.iter, (ast.List, ast.Tuple)):
+                return None
+            items.extend(loop.iter.elts)
+        return items
+
     def replacement(self, new: ast.AST, target: str, line: int) -> bool:
         """Whether the code is handed an object with ``close()`` where a test replaces
         ``target`` with ``new`` (``patch(target, new)``, ``monkeypatch.setattr``): a mock of
         ``MOCK`` grade anywhere (every result of it is one), else a call of ``new`` for a
         target that makes the response (``RESPONSE_CALLS``) giving one with ``close()``."""
-        if self.value(new, line) == MOCK:
+        if self.value(new, line) == MOCK or self.literal(new, line):
             return True
         if target.rsplit(".", 1)[-1] not in RESPONSE_CALLS:
             return False

@@ -150,7 +150,7 @@ class _FileFacts(_Names):
         self.libs = libs
         self.patches = patches
         self.changes = changes
-        self.unsettled: List[Tuple[int, str, str]] = []  # (line, text, prefix: ``Patch.prefix``)
+        self.unsettled: List[Tuple[int, str, str, bool]] = []  # (line, text, prefix: ``Patch.prefix``, stand_in)
         self.lines: Optional[List[int]] = None  # candidate lines (None: walk everything)
         self.reach = ""  # the file's real path when it is a test module (``Patch.reach``)
         #: The bytes name ``return_value`` or ``side_effect`` (``chooses_results`` is worth a walk).
@@ -191,11 +191,11 @@ class _FileFacts(_Names):
         name = self._literal(attr)
         if base is None or name is None:
             if any(lib in ast.dump(obj) for lib in LIBRARIES) and self.libs:
-                self.unsettled.append((node.lineno, text, ""))
+                self.unsettled.append((node.lineno, text, "", not self._hands_close(node, "")))
             return
         if not any(p in LIBRARIES for p in base.split(".")) and any(lib in ast.dump(obj) for lib in LIBRARIES):
             # self.requests, a fixture named requests_module: an object we cannot name
-            self.unsettled.append((node.lineno, text, ""))
+            self.unsettled.append((node.lineno, text, "", not self._hands_close(node, "")))
             return
         self.add_patch(node, f"{base}.{name}", kind, text)
 
@@ -213,21 +213,6 @@ class _FileFacts(_Names):
                 targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
                 for t in targets:
                     self._assigned(node, t)
-        if self.source_has_results and (self.patches or self.reach):
-            spans, fixtures = chosen_results(self.tree, self.stand_ins(), self.source_has_close_checks)
-            # The test may hand the code its own object through the mocks of those spans, or
-            # count the calls of its close().
-            chosen = {
-                p
-                for p in self.patches
-                if not p.stand_in and any(a <= _line(p) <= b and not _fits(grade, p.target) for (a, b), grade in spans)
-            }
-            self.patches -= chosen
-            self.patches.update(dataclasses.replace(p, stand_in=True) for p in chosen)
-            for line in fixtures[:1]:
-                self.changes.add(
-                    Change(self.project, "results", f"{self.where}:{line}", "a fixture's return_value set by a test")
-                )
         if self.unsettled:
             strings = self._library_strings()
             if strings:
@@ -247,12 +232,28 @@ class _FileFacts(_Names):
                         )
                     )
             else:
-                for line, text, prefix in self.unsettled:
+                for line, text, prefix, stand_in in self.unsettled:
                     for lib in self.libs:
                         where = f"{self.where}:{line}"
                         self.patches.add(
-                            Patch(self.project, "", "unsettled", lib, where, text, self.reach, True, prefix)
+                            Patch(self.project, "", "unsettled", lib, where, text, self.reach, stand_in, prefix)
                         )
+        # After the unsettled patches: they may be such results' patches too.
+        if self.source_has_results and (self.patches or self.reach):
+            spans, fixtures = chosen_results(self.tree, self.stand_ins(), self.source_has_close_checks)
+            # The test may hand the code its own object through the mocks of those spans, or
+            # count the calls of its close().
+            chosen = {
+                p
+                for p in self.patches
+                if not p.stand_in and any(a <= _line(p) <= b and not _fits(grade, p.target) for (a, b), grade in spans)
+            }
+            self.patches -= chosen
+            self.patches.update(dataclasses.replace(p, stand_in=True) for p in chosen)
+            for line in fixtures[:1]:
+                self.changes.add(
+                    Change(self.project, "results", f"{self.where}:{line}", "a fixture's return_value set by a test")
+                )
 
     def _library_strings(self) -> List[Tuple[int, str]]:
         out = []
@@ -422,7 +423,8 @@ class _FileFacts(_Names):
 
     def _unsettled(self, node: ast.Call, text: str, prefix: str = "") -> None:
         if self.libs:
-            self.unsettled.append((node.lineno, text, prefix))
+            # What it hands is read as for any patch, of a target that is no response call.
+            self.unsettled.append((node.lineno, text, prefix, not self._hands_close(node, "")))
 
     def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
         keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]
