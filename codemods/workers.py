@@ -2,17 +2,18 @@
 
 LibCST's parser is native code: a signal handler does not run while it works, and an
 allocation failure inside it aborts the process. So the budget is enforced from outside: the
-parent hands each worker a few paths at a time, notes when each file starts (the moment the
-previous result arrived) and the worker's CPU time then, and kills a worker whose current file
-uses more CPU time than the budget or whose resident memory passes the memory budget (both
+parent hands each worker a few paths at a time; the worker notes in memory it shares with the
+parent when each file starts and its CPU time then (``_Slot.current``: no message and no
+``/proc`` read per file, and it sends its results in batches), and the parent kills a worker
+whose current file uses more CPU time than the budget or whose resident memory passes the memory budget (both
 read from ``/proc``; an address-space limit in the worker, twice the budget, is the backstop
 where polling is too slow). The time budget is CPU time, not wall-clock time, so a loaded
 machine (a test suite beside the run, other jobs on a CI runner) does not turn a file that
 fits into an error; a file that waits rather than computes (a formatter subprocess that hangs)
 is stopped by a wall-clock backstop of ``WALL_FACTOR`` times the budget. Where ``/proc`` is
 missing the budget is wall-clock time. The file is
-reported as an error, the rest of that worker's paths go back to the queue, and a fresh
-worker takes its place. A worker is never killed while it writes (it says so first), so a
+reported as an error, the rest of that worker's paths (those it had done but whose results it
+still held too) go back to the queue, and a fresh worker takes its place. A worker is never killed while it writes (it says so first), so a
 file is never left half-written. Results are yielded in the order of the paths, whatever the
 number of workers and whichever were killed.
 """
