@@ -153,7 +153,7 @@ def process_source(data: bytes, path: str, settings: Settings) -> FileResult:
     """Run the selected codemods over ``data``; no I/O. The steps, in order (each may end
     the file early with its result): screen, decode, hide, parse, each codemod, finish."""
     run = _FileRun(data, path, settings)
-    return run.screen() or run.decode() or run.parse() or run.codemods() or run.finish()
+    return run.screen() or run.rest()
 
 
 class _FileRun:
@@ -175,6 +175,10 @@ class _FileRun:
         self.lazy: Optional[LazyMetadata] = None
         self.stale: Optional[bytes] = None  # the codemods' latest output, when not re-parsed yet
         self.shared: Tuple[Any, ...] = ()  # clients imported from a generated client module
+
+    def rest(self) -> FileResult:
+        """The steps after ``screen`` (which let the file through)."""
+        return self.decode() or self.parse() or self.codemods() or self.finish()
 
     def screen(self) -> Optional[FileResult]:
         """Bytes, then Python's ast: skips files no codemod can touch without a libcst parse,
@@ -424,22 +428,23 @@ def screen_key(settings: Settings, path: str) -> Tuple[str, ...]:
 
 
 def _process_cached(data: bytes, path: str, settings: Settings) -> FileResult:
-    """``process_source``, through the content cache when there is one (``cache.py``). Files
-    the bytes stage rejects are screened again rather than looked up: that is cheaper."""
-    if (
-        not settings.cache_dir
-        or not settings.codemods
-        or not prefilter.might_contain_target(data, words_for(settings, path))
-    ):
+    """``process_source``, through the content cache when there is one (``cache.py``). The
+    screen (both stages) comes first: a file it skips has no entry (``cache.store``), so its
+    key (which reads the project's facts for the file) is never computed."""
+    if not settings.cache_dir or not settings.codemods:
         return process_source(data, path, settings)
     from . import cache
 
+    cache.begin_file()
+    run = _FileRun(data, path, settings)
+    skipped = run.screen()
+    if skipped is not None:
+        return skipped
     key = cache.run_key(settings, path, data)  # the parent's, when it looked the file up
     cached = cache.load(settings.cache_dir, key)
     if cached is not None:
         return cached
-    cache.begin_file()
-    result = process_source(data, path, settings)
+    result = run.rest()
     cache.store(settings.cache_dir, key, result)
     return result
 

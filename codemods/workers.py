@@ -2,17 +2,18 @@
 
 LibCST's parser is native code: a signal handler does not run while it works, and an
 allocation failure inside it aborts the process. So the budget is enforced from outside: the
-parent hands each worker a few paths at a time, notes when each file starts (the moment the
-previous result arrived) and the worker's CPU time then, and kills a worker whose current file
-uses more CPU time than the budget or whose resident memory passes the memory budget (both
+parent hands each worker a few paths at a time; the worker notes in memory it shares with the
+parent when each file starts and its CPU time then (``_Slot.current``: no message and no
+``/proc`` read per file, and it sends its results in batches), and the parent kills a worker
+whose current file uses more CPU time than the budget or whose resident memory passes the memory budget (both
 read from ``/proc``; an address-space limit in the worker, twice the budget, is the backstop
 where polling is too slow). The time budget is CPU time, not wall-clock time, so a loaded
 machine (a test suite beside the run, other jobs on a CI runner) does not turn a file that
 fits into an error; a file that waits rather than computes (a formatter subprocess that hangs)
 is stopped by a wall-clock backstop of ``WALL_FACTOR`` times the budget. Where ``/proc`` is
 missing the budget is wall-clock time. The file is
-reported as an error, the rest of that worker's paths go back to the queue, and a fresh
-worker takes its place. A worker is never killed while it writes (it says so first), so a
+reported as an error, the rest of that worker's paths (those it had done but whose results it
+still held too) go back to the queue, and a fresh worker takes its place. A worker is never killed while it writes (it says so first), so a
 file is never left half-written. Results are yielded in the order of the paths, whatever the
 number of workers and whichever were killed.
 """
@@ -92,13 +93,45 @@ def frozen_for_fork() -> Iterator[None]:
             gc.unfreeze()
 
 
-def _worker(conn, settings: Settings) -> None:
-    """Process the paths sent; send ("w",) before a write and ("r", result, parses) after each."""
+#: A worker sends its results in batches (one message, not one per file): when its chunk is
+#: done, before and after a write, and when the oldest result it holds is this old (seconds).
+FLUSH_AFTER = 0.05
+
+#: The fields of a slot's shared state (``_Slot.state``), written by the worker as each file
+#: starts: how many files it has started, and the clock and its CPU time at the last start.
+_STARTED, _WALL, _CPU = 0, 1, 2
+
+
+def _own_cpu() -> float:
+    """This process's CPU time and its reaped children's (``cpu_seconds`` of itself)."""
+    times = os.times()
+    return times[0] + times[1] + times[2] + times[3]
+
+
+def _worker(conn, settings: Settings, state) -> None:
+    """Process the paths sent; send ("w",) before a write and ("b", [(result, parses), ...])
+    with the results of the files done since the last batch, in order. As each file starts,
+    ``state`` tells the parent (``_Slot.current``): the per-file budgets need no message per
+    file, and the parent knows which file the worker is on when it must stop it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it
     tune_gc()
     if settings.file_memory_limit:
         _limit_address_space(settings.file_memory_limit)
-    on_write = lambda: conn.send(("w",))  # noqa: E731
+    batch: List[Tuple[FileResult, int]] = []
+    oldest = [0.0]
+    wrote = [False]
+
+    def flush() -> None:
+        if batch:
+            conn.send(("b", list(batch)))
+            batch.clear()
+
+    def on_write() -> None:
+        flush()
+        conn.send(("w",))
+        wrote[0] = True
+
+    started = 0
     while True:
         try:
             chunk = conn.recv()
@@ -107,6 +140,11 @@ def _worker(conn, settings: Settings) -> None:
         if chunk is None:
             return
         for path in chunk:
+            state[_WALL] = time.monotonic()
+            state[_CPU] = _own_cpu()
+            started += 1
+            state[_STARTED] = started  # last: the parent reads it before and after the times
+            wrote[0] = False
             before = engine.PARSE_COUNT
             try:
                 result = engine.process_path(path, settings, on_write)
@@ -114,7 +152,12 @@ def _worker(conn, settings: Settings) -> None:
                 result = _failed(path, _memory_message(settings))
             except Exception as exc:  # never lose the worker to one file
                 result = _failed(path, f"internal error: {type(exc).__name__}: {exc}")
-            conn.send(("r", result, engine.PARSE_COUNT - before))
+            if not batch:
+                oldest[0] = time.monotonic()
+            batch.append((result, engine.PARSE_COUNT - before))
+            if wrote[0] or time.monotonic() - oldest[0] >= FLUSH_AFTER:
+                flush()
+        flush()
 
 
 def _failed(path: str, reason: str) -> FileResult:
@@ -130,7 +173,7 @@ def _seconds(value: float) -> str:
 
 
 def _time_message(slot: "_Slot", limit: float) -> str:
-    if time.monotonic() - slot.started >= WALL_FACTOR * limit:
+    if time.monotonic() - slot.current()[1] >= WALL_FACTOR * limit:
         return (
             f"took longer than {_seconds(WALL_FACTOR * limit)} s of wall-clock time ({WALL_FACTOR} x --file-time-limit)"
         )
@@ -138,42 +181,51 @@ def _time_message(slot: "_Slot", limit: float) -> str:
 
 
 class _Slot:
-    """One worker process and the paths it holds (the first is the one it is working on)."""
+    """One worker process and the paths it holds (the first is the oldest whose result has not
+    come back; the worker may be past it, ``current``)."""
 
     def __init__(self, context, settings: Settings) -> None:
         parent, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, settings), daemon=True)
+        self.state = context.RawArray("d", 3)
+        self.process = context.Process(target=_worker, args=(child, settings, self.state), daemon=True)
         self.process.start()
         child.close()
         self.conn = parent
         self.held: Deque[Tuple[int, str]] = collections.deque()
-        self.started = 0.0
-        self.cpu_started: Optional[float] = None
+        self.received = 0  # results that came back
         self.writing = False
 
     def give(self, chunk: List[Tuple[int, str]]) -> None:
         self.held.extend(chunk)
         self.conn.send([path for _, path in chunk])
-        self.start_file()
 
-    def start_file(self) -> None:
-        """The current file starts now: note the clock and the worker's CPU time."""
-        self.started = time.monotonic()
-        self.cpu_started = cpu_seconds(self.process.pid)
-        self.writing = False
+    def current(self) -> Tuple[int, float, float]:
+        """(files the worker started, the clock and its CPU time when the last one started)."""
+        state = self.state
+        while True:
+            started = state[_STARTED]
+            wall, cpu = state[_WALL], state[_CPU]
+            if state[_STARTED] == started:  # not torn by a file starting meanwhile
+                return int(started), wall, cpu
+
+    def working_on(self) -> Optional[int]:
+        """Where in ``held`` the file the worker is on is; None when it is between files."""
+        at = self.current()[0] - self.received - 1
+        return at if 0 <= at < len(self.held) else None
 
     def time_left(self, limit: float, now: float) -> float:
         """Seconds (at the soonest) until the current file passes the time budget; <= 0: past."""
-        wall_left = self.started + limit - now
-        if self.cpu_started is None:
-            return wall_left
+        started, wall, cpu_started = self.current()
+        if started <= self.received:
+            return min(limit, MEMORY_POLL)  # between files: look again soon
+        wall_left = wall + limit - now
         cpu = cpu_seconds(self.process.pid)
         if cpu is None:
             return wall_left
         # CPU time grows at most as fast as the clock (one thread), so the budget cannot run
         # out before the CPU time left has passed, nor before the wall-clock budget.
-        cpu_left = self.cpu_started + limit - cpu
-        return min(max(wall_left, cpu_left), self.started + WALL_FACTOR * limit - now)
+        cpu_left = cpu_started + limit - cpu
+        return min(max(wall_left, cpu_left), wall + WALL_FACTOR * limit - now)
 
     def resident(self) -> int:
         try:
@@ -227,7 +279,7 @@ def _run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
     try:
         while next_index < len(paths):
             for slot in slots:
-                if not slot.held and pending:
+                if len(slot.held) < chunk_size and pending:  # the next chunk before this one ends
                     slot.give([pending.popleft() for _ in range(min(chunk_size, len(pending)))])
             busy = [slot for slot in slots if slot.held]
             now = time.monotonic()
@@ -252,10 +304,7 @@ def _run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                         failure = _memory_message(settings)
                 if failure is None:
                     continue
-                slot.kill()
-                position, path = slot.held.popleft()
-                done[position] = _failed(path, failure)
-                pending.extendleft(reversed(slot.held))
+                _stop_failed(slot, failure, done, pending)
                 slots[index] = _Slot(context, settings)
             while next_index in done:
                 yield done.pop(next_index)
@@ -266,6 +315,28 @@ def _run_supervised(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                 slot.kill()
             else:
                 slot.stop()
+
+
+def _stop_failed(slot: _Slot, failure: str, done: Dict[int, FileResult], pending: Deque[Tuple[int, str]]) -> None:
+    """Kill a worker that failed on its current file: that file's result is ``failure``. The
+    results it sent before it died are kept (a pipe keeps what was written to it); files it
+    did without sending their results, and those it had not started, go back to the queue."""
+    try:
+        slot.process.kill()
+    except OSError:
+        pass
+    slot.process.join()
+    _drain(slot, done)  # what was on its way when it was killed
+    slot.conn.close()
+    started = slot.current()[0]  # final: the worker is gone
+    held = list(slot.held)
+    if held and (started > slot.received or started == 0):
+        # The file it was on is the ``started``-th; ``held`` starts after the results received.
+        # (None started: it died before its first file, which is blamed so the run goes on.)
+        at = min(max(0, started - slot.received - 1), len(held) - 1)
+        position, path = held.pop(at)
+        done[position] = _failed(path, failure)
+    pending.extendleft(reversed(held))
 
 
 def _drain(slot: _Slot, done: Dict[int, FileResult]) -> Optional[str]:
@@ -281,11 +352,12 @@ def _drain(slot: _Slot, done: Dict[int, FileResult]) -> Optional[str]:
         if message[0] == "w":
             slot.writing = True
             continue
-        _, result, parses = message
-        engine.PARSE_COUNT += parses
-        position, _ = slot.held.popleft()
-        done[position] = result
-        slot.start_file()
+        for result, parses in message[1]:
+            engine.PARSE_COUNT += parses
+            position, _ = slot.held.popleft()
+            done[position] = result
+            slot.received += 1
+        slot.writing = False
     if slot.held and not alive:
         code = slot.process.exitcode
         how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"

@@ -525,16 +525,16 @@ def test_key_parts_and_uncacheable_results(tmp_path, monkeypatch):
     assert cache.key(s, "a.py", b"x") not in (first, base)
     # A result marked as depending on the run (a formatter timed out) is not stored.
     data = PROGRAM.encode()
-    real = engine.process_source
+    real = engine._FileRun.rest  # the steps after the screen (the lookup comes between)
 
     def timed_out(*args):
         cache.mark_uncacheable("formatter timed out")
         return real(*args)
 
-    monkeypatch.setattr(engine, "process_source", timed_out)
+    monkeypatch.setattr(engine._FileRun, "rest", timed_out)
     engine._process_cached(data, "prog.py", s)
     assert entries(tmp_path / "cache") == 0
-    monkeypatch.setattr(engine, "process_source", real)
+    monkeypatch.setattr(engine._FileRun, "rest", real)
     engine._process_cached(data, "prog.py", s)
     assert entries(tmp_path / "cache") == 1
 
