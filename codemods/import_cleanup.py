@@ -300,42 +300,57 @@ def _removable(stmt: cst.SimpleStatementLine) -> List[Tuple[cst.ImportAlias, str
     return out
 
 
-def _proven_used(new: cst.Module, names: Set[str]) -> Set[str]:
-    """Those of ``names`` that the scope analysis of ``remove_unused_imports`` would not
-    remove, by a cheap exact proof without it (the others: it decides).
+def _decided(new: cst.Module, names: Set[str]) -> Tuple[Set[str], Set[cst.ImportAlias]]:
+    """What the scope analysis of ``remove_unused_imports`` (``_unused_aliases``) would decide
+    for some of ``names``, by a cheap exact proof without it: (the names it would keep every
+    import of, the aliases it would drop, all of them for their names). The other names: it
+    decides.
 
-    A name no import line that could go (``_removable``) binds: nothing to decide. Else the
-    proof: every such line is directly in the module; no ``import name.sub`` anywhere binds a
+    A name no import line that could go (``_removable``) binds: nothing to decide, kept.
+
+    Kept: every such line is directly in the module; no ``import name.sub`` anywhere binds a
     dotted name (libcst resolves ``name.sub.x`` to that binding, not to ``import name``'s);
     and a module-level statement after the first such line reads ``name`` as ``name.attr`` or
     ``name(...)`` while nothing else in that statement is spelled ``name`` (no assignment,
     parameter, ``global``, import, keyword, comprehension target... that could bind it in a
     nested scope or rebind it first). Such a read is an access in the global scope, or in a
     nested scope that binds no such name, after an import binding of it: libcst records it as
-    a reference of that binding, and the import stays. A use only in a string annotation or in
-    a statement the rewrite removed proves nothing here (``__all__`` is dealt with before)."""
+    a reference of that binding.
+
+    Dropped: ``name`` is spelled nowhere outside import statements and attribute names
+    (``x.name``, which libcst does not visit), and no string holds it (libcst parses string
+    annotations into names). Then libcst records no access of ``name`` (an access comes from
+    a name, or a dotted name that starts with it), so no binding of it has a reference, and
+    each import line of it binds it in its own scope (no ``global name`` there: spelled).
+
+    A use only in a string annotation, in ``__all__``'s strings or in a statement the rewrite
+    removed proves neither here (``__all__`` is dealt with before)."""
     index = {id(stmt): i for i, stmt in enumerate(new.body)}
     first: Dict[str, int] = {}
     nested: Set[str] = set()
+    aliases: Dict[str, List[cst.ImportAlias]] = {}
     for stmt in _import_lines(new):
-        for _, bound in _removable(stmt):
+        for alias, bound in _removable(stmt):
             if bound not in names:
                 continue
+            aliases.setdefault(bound, []).append(alias)
             at = index.get(id(stmt))
             if at is None:
                 nested.add(bound)
             elif bound not in first or at < first[bound]:
                 first[bound] = at
-    proven = names - set(first) - nested  # no import line of theirs could go
-    open_names = set(first) - nested
+    kept = names - set(aliases)  # no import line of theirs could go
+    open_names = set(aliases)
     if not open_names:
-        return proven
+        return kept, set()
     used: Set[str] = set()
     dotted_import: Set[str] = set()
+    spelled: Set[str] = set()  # outside imports and attribute names
     for at, stmt in enumerate(new.body):
         reads: Set[str] = set()
         other: Set[str] = set()
         skip: Set[int] = set()
+        attrs: Set[int] = set()
         for node in walk(stmt, _is_import):
             if isinstance(node, (cst.Import, cst.ImportFrom)):
                 for sub in walk(node):
@@ -347,6 +362,7 @@ def _proven_used(new: cst.Module, names: Set[str]) -> Set[str]:
                             dotted_import.add(dotted(alias.name).split(".")[0])
             elif isinstance(node, cst.Attribute):
                 skip.add(id(node.attr))
+                attrs.add(id(node.attr))
                 value = node.value
                 if isinstance(value, cst.Name) and value.value in open_names:
                     reads.add(value.value)
@@ -356,12 +372,22 @@ def _proven_used(new: cst.Module, names: Set[str]) -> Set[str]:
                 if isinstance(func, cst.Name) and func.value in open_names:
                     reads.add(func.value)
                     skip.add(id(func))
-            elif isinstance(node, cst.Name) and node.value in open_names and id(node) not in skip:
-                other.add(node.value)
+            elif isinstance(node, cst.Name):
+                if node.value in open_names:
+                    if id(node) not in attrs:
+                        spelled.add(node.value)
+                    if id(node) not in skip:
+                        other.add(node.value)
+            elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+                for name in open_names:
+                    if name in node.value:
+                        spelled.add(name)
+        spelled |= reads
         for name in reads - other:
-            if at > first[name]:
+            if name not in nested and at > first[name]:
                 used.add(name)
-    return proven | (used - dotted_import)
+    unused = {alias for name in open_names - spelled for alias in aliases[name]}
+    return kept | (used - dotted_import), unused
 
 
 def _is_import(node: cst.CSTNode) -> bool:
@@ -390,10 +416,10 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
     fewer = {name for name in fewer if not imported_elsewhere(path, name)}
     if not fewer:
         return new
-    fewer -= _proven_used(new, fewer)
-    if not fewer:
-        return new
-    unused = _unused_aliases(new, fewer)
+    kept, unused = _decided(new, fewer)
+    fewer -= kept | {_bound_name(alias) for alias in unused}
+    if fewer:
+        unused |= _unused_aliases(new, fewer)
     if not unused:
         return new
     return new.visit(_DropImports(unused))

@@ -1,7 +1,7 @@
-"""Issue 14: ``remove_unused_imports`` skips its scope analysis when a cheap exact check
-proves that every import it could drop is still used (``import_cleanup._proven_used``). The
-check may only ever say "still used" where the scope analysis would keep the import: each case
-below is run through both, and the near misses must reach (and be decided by) the analysis."""
+"""Issue 14: ``remove_unused_imports`` skips its scope analysis for the names a cheap exact
+check decides (``import_cleanup._decided``): still read, or spelled nowhere. The check may only
+ever decide as the scope analysis would: each case below is run through both, and the near
+misses must reach (and be decided by) the analysis."""
 
 from __future__ import annotations
 
@@ -14,10 +14,19 @@ from codemods import import_cleanup
 from tests.helpers import transform
 
 
-def _both(source: str, name: str):
+def _decide(source: str, name: str):
+    """(kept by the check, dropped by the check, dropped by the scope analysis)"""
     module = cst.parse_module(textwrap.dedent(source))
-    proven = name in import_cleanup._proven_used(module, {name})
-    dropped = bool(import_cleanup._unused_aliases(module, {name}))
+    kept, unused = import_cleanup._decided(module, {name})
+    analysed = import_cleanup._unused_aliases(module, {name})
+    if unused:
+        assert unused == analysed  # the same alias objects
+    return name in kept, bool(unused), bool(analysed)
+
+
+def _both(source: str, name: str):
+    proven, fast_dropped, dropped = _decide(source, name)
+    assert not fast_dropped
     return proven, dropped
 
 
@@ -44,8 +53,6 @@ def test_proven_only_where_the_scope_analysis_keeps_it(source, name):
 @pytest.mark.parametrize(
     "source,name,dropped_expected",
     [
-        # the only read went with the removed statement
-        ("import requests\n\ndef f(u):\n    return _session.get(u)\n", "requests", True),
         # only a string annotation reads it: the scope analysis decides (and keeps it)
         ("import requests\n\ndef f(u) -> 'requests.Response':\n    return u\n", "requests", False),
         ("import requests\n\nx: 'requests.Session'\n", "requests", False),
@@ -104,7 +111,7 @@ SOURCES = [
 @pytest.mark.parametrize("source", SOURCES)
 def test_the_output_is_the_scope_analysis_output(monkeypatch, source):
     fast, _ = transform(source, ["share-session"])
-    monkeypatch.setattr(import_cleanup, "_proven_used", lambda new, names: set())
+    monkeypatch.setattr(import_cleanup, "_decided", lambda new, names: (set(), set()))
     slow, _ = transform(source, ["share-session"])
     assert fast == slow
 
@@ -116,8 +123,55 @@ def test_share_session_on_requests_get_needs_no_scope_analysis(monkeypatch):
     assert calls == []
 
 
-def test_an_import_whose_last_use_went_is_still_removed(monkeypatch):
+def test_an_import_whose_last_use_went_is_removed_without_scope_analysis(monkeypatch):
     calls = _count_analyses(monkeypatch)
     new, _ = transform(SOURCES[1], ["share-session"])
     assert "from requests import get" not in new and "_session.get(u)" in new, new
-    assert {"get"} in calls
+    assert calls == []
+
+
+def test_a_string_annotation_sends_the_name_to_the_scope_analysis(monkeypatch):
+    calls = _count_analyses(monkeypatch)
+    new, _ = transform(
+        "from requests import get, Response\n\ndef f(u) -> 'Response':\n    return get(u)\n\nR = Response\n",
+        ["share-session"],
+    )
+    assert "from requests import Response" in new and "get" not in new.split("def f")[0], new
+    assert calls == []  # Response is still read (R = Response): only get went, decided without it
+
+
+@pytest.mark.parametrize(
+    "source,name",
+    [
+        # the only read went with the removed statement
+        ("import requests\n\ndef f(u):\n    return _session.get(u)\n", "requests"),
+        ("from requests import get\n\ndef f(u):\n    return _session.get(u)\n", "get"),
+        ("import requests.adapters\n\nx = 1\n", "requests"),
+        ("def f():\n    import requests\n    return _session.get(1)\n", "requests"),
+        ("import requests as r, json\n\nx = json.r\n", "r"),
+    ],
+)
+def test_dropped_by_the_check_exactly_as_by_the_scope_analysis(source, name):
+    proven, fast_dropped, dropped = _decide(source, name)
+    assert fast_dropped and dropped and not proven
+
+
+@pytest.mark.parametrize(
+    "source,name,dropped_expected",
+    [
+        # string annotations: libcst reads names in them
+        ("import requests\n\ndef f(u) -> 'requests.Response':\n    return u\n", "requests", False),
+        ("import requests\n\nx: 'List[requests.Session]'\n", "requests", False),
+        # any string that holds the name, and any name spelled so (a keyword, a del, a global)
+        ("import requests\n\nx = 'requests'\n", "requests", True),
+        ("import requests\n\nf(requests=1)\n", "requests", True),
+        ("import requests\n\ndel requests\n", "requests", False),
+        ("import requests\n\ndef f():\n    global requests\n    requests = 1\n", "requests", None),
+        ("import requests\n\nx = f'{requests}'\n", "requests", False),
+    ],
+)
+def test_not_dropped_by_the_check_where_the_name_is_spelled(source, name, dropped_expected):
+    proven, fast_dropped, dropped = _decide(source, name)
+    assert not fast_dropped
+    if dropped_expected is not None:
+        assert dropped is dropped_expected
