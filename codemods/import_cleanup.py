@@ -285,6 +285,115 @@ def _name_counts(module: cst.Module, names: Set[str]) -> Tuple[Dict[str, int], b
     return counts, dynamic
 
 
+def _removable(stmt: cst.SimpleStatementLine) -> List[Tuple[cst.ImportAlias, str]]:
+    """The aliases of an import line that ``remove_unused_imports`` may drop, with the names
+    they bind: the filters of its loop, without the scopes."""
+    out: List[Tuple[cst.ImportAlias, str]] = []
+    if stmt.trailing_whitespace.comment is not None:
+        return out
+    for small in stmt.body:
+        if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
+            continue
+        if isinstance(small, cst.ImportFrom) and (small.relative or small.module is None):
+            continue
+        out.extend((alias, _bound_name(alias)) for alias in small.names)
+    return out
+
+
+def _decided(new: cst.Module, names: Set[str]) -> Tuple[Set[str], Set[cst.ImportAlias]]:
+    """What the scope analysis of ``remove_unused_imports`` (``_unused_aliases``) would decide
+    for some of ``names``, by a cheap exact proof without it: (the names it would keep every
+    import of, the aliases it would drop, all of them for their names). The other names: it
+    decides.
+
+    A name no import line that could go (``_removable``) binds: nothing to decide, kept.
+
+    Kept: every such line is directly in the module; no ``import name.sub`` anywhere binds a
+    dotted name (libcst resolves ``name.sub.x`` to that binding, not to ``import name``'s);
+    and a module-level statement after the first such line reads ``name`` as ``name.attr`` or
+    ``name(...)`` while nothing else in that statement is spelled ``name`` (no assignment,
+    parameter, ``global``, import, keyword, comprehension target... that could bind it in a
+    nested scope or rebind it first). Such a read is an access in the global scope, or in a
+    nested scope that binds no such name, after an import binding of it: libcst records it as
+    a reference of that binding.
+
+    Dropped: ``name`` is spelled nowhere outside import statements and attribute names
+    (``x.name``, which libcst does not visit), and no string holds it (libcst parses string
+    annotations into names). Then libcst records no access of ``name`` (an access comes from
+    a name, or a dotted name that starts with it), so no binding of it has a reference, and
+    each import line of it binds it in its own scope (no ``global name`` there: spelled).
+
+    A use only in a string annotation, in ``__all__``'s strings or in a statement the rewrite
+    removed proves neither here (``__all__`` is dealt with before)."""
+    index = {id(stmt): i for i, stmt in enumerate(new.body)}
+    first: Dict[str, int] = {}
+    nested: Set[str] = set()
+    aliases: Dict[str, List[cst.ImportAlias]] = {}
+    for stmt in _import_lines(new):
+        for alias, bound in _removable(stmt):
+            if bound not in names:
+                continue
+            aliases.setdefault(bound, []).append(alias)
+            at = index.get(id(stmt))
+            if at is None:
+                nested.add(bound)
+            elif bound not in first or at < first[bound]:
+                first[bound] = at
+    kept = names - set(aliases)  # no import line of theirs could go
+    open_names = set(aliases)
+    if not open_names:
+        return kept, set()
+    used: Set[str] = set()
+    dotted_import: Set[str] = set()
+    spelled: Set[str] = set()  # outside imports and attribute names
+    for at, stmt in enumerate(new.body):
+        reads: Set[str] = set()
+        other: Set[str] = set()
+        skip: Set[int] = set()
+        attrs: Set[int] = set()
+        for node in walk(stmt, _is_import):
+            if isinstance(node, (cst.Import, cst.ImportFrom)):
+                for sub in walk(node):
+                    if isinstance(sub, cst.Name) and sub.value in open_names:
+                        other.add(sub.value)
+                if isinstance(node, cst.Import):
+                    for alias in node.names:
+                        if alias.asname is None and isinstance(alias.name, cst.Attribute):
+                            dotted_import.add(dotted(alias.name).split(".")[0])
+            elif isinstance(node, cst.Attribute):
+                skip.add(id(node.attr))
+                attrs.add(id(node.attr))
+                value = node.value
+                if isinstance(value, cst.Name) and value.value in open_names:
+                    reads.add(value.value)
+                    skip.add(id(value))
+            elif isinstance(node, cst.Call):
+                func = node.func
+                if isinstance(func, cst.Name) and func.value in open_names:
+                    reads.add(func.value)
+                    skip.add(id(func))
+            elif isinstance(node, cst.Name):
+                if node.value in open_names:
+                    if id(node) not in attrs:
+                        spelled.add(node.value)
+                    if id(node) not in skip:
+                        other.add(node.value)
+            elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+                for name in open_names:
+                    if name in node.value:
+                        spelled.add(name)
+        spelled |= reads
+        for name in reads - other:
+            if name not in nested and at > first[name]:
+                used.add(name)
+    unused = {alias for name in open_names - spelled for alias in aliases[name]}
+    return kept | (used - dotted_import), unused
+
+
+def _is_import(node: cst.CSTNode) -> bool:
+    return isinstance(node, (cst.Import, cst.ImportFrom))
+
+
 def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, path: Optional[str]) -> cst.Module:
     """``new`` without the module-level imports (and imports directly in a function body) whose
     every use the rewrite removed: used in ``original``, unused in ``new``. Public names stay
@@ -307,6 +416,18 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
     fewer = {name for name in fewer if not imported_elsewhere(path, name)}
     if not fewer:
         return new
+    kept, unused = _decided(new, fewer)
+    fewer -= kept | {_bound_name(alias) for alias in unused}
+    if fewer:
+        unused |= _unused_aliases(new, fewer)
+    if not unused:
+        return new
+    return new.visit(_DropImports(unused))
+
+
+def _unused_aliases(new: cst.Module, fewer: Set[str]) -> Set[cst.ImportAlias]:
+    """The aliases of ``new``'s import lines that bind one of ``fewer`` and that no reference
+    reaches, by scope analysis."""
     from .tree import FastScopeProvider
 
     wrapper = MetadataWrapper(new, unsafe_skip_copy=True)
@@ -330,9 +451,7 @@ def remove_unused_imports(codemod: Any, original: cst.Module, new: cst.Module, p
             bindings = [a for a in scope.assignments[name] if getattr(a, "node", None) is node]
             if bindings and not any(a.references for a in scope.assignments[name]):
                 unused.add(alias)
-    if not unused:
-        return new
-    return new.visit(_DropImports(unused))
+    return unused
 
 
 def _import_lines(module: cst.Module) -> List[cst.SimpleStatementLine]:
