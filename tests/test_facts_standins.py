@@ -442,3 +442,79 @@ def test_keywords_parameters_and_all_are_no_replacement_of_a_factory(tmp_path):
     )
     sites = cli_sites(root, "--select", "close-response", "--no-cache")["pkg/caller.py"]
     assert all("m._execute_request = lambda u: u" in reason for _, _, reason in sites), sites
+
+
+#: nltk's ``pathsec.urlopen`` shape: the response is ``opener.open(...)`` of a ``build_opener``.
+OPENER = """\
+import os
+import urllib.request
+
+from pkg.checks import check
+
+LIMIT = 3
+
+
+def _execute_request(url):
+    # urlopen through an opener of our handlers
+    check(url)
+    if os.getcwd() == "/" or LIMIT < 0:
+        raise ValueError(url)
+    handlers = [urllib.request.HTTPHandler()]
+    if not urllib.request.getproxies():
+        handlers.append(urllib.request.ProxyHandler({}))
+    opener = urllib.request.build_opener(*handlers)
+    return opener.open(url)
+"""
+
+SPY = "def spy(*handlers):\n    return mock.MagicMock()\n\n\n"
+
+
+@pytest.mark.parametrize(
+    "test, safe",
+    [
+        # Names the response cannot come from: whether the factory raises, not what it returns.
+        ("with mock.patch('pkg.request.check', fake_plain):\n        pass", True),
+        ("with mock.patch('pkg.request.os.getcwd', fake_plain):\n        pass", True),
+        ("monkeypatch.setattr(urllib.request, 'getproxies', lambda: {})", True),
+        # The name the response call is made through, replaced by a spy giving a mock.
+        ("monkeypatch.setattr(urllib.request, 'build_opener', spy)", True),
+        # ... or by one giving an object of a class without ``close``.
+        ("monkeypatch.setattr(urllib.request, 'build_opener', fake_plain)", False),
+        ("with mock.patch('pkg.request.urllib.request.build_opener', fake_plain):\n        pass", False),
+        ("with mock.patch('pkg.request.urllib', Plain()):\n        pass", False),
+        # A handler it is built with makes the response.
+        ("with mock.patch('pkg.request.urllib.request.HTTPHandler', fake_plain):\n        pass", False),
+        # The factory itself.
+        ("with mock.patch('pkg.request._execute_request', fake_plain):\n        pass", False),
+    ],
+)
+def test_a_replaced_name_counts_only_if_the_factorys_response_can_come_from_it(tmp_path, test, safe):
+    from tests.test_close_factories import CALLER
+
+    module = f"{FAKES}\nimport urllib.request\n\n\n{SPY}def test_it(monkeypatch):\n    {test}\n"
+    files = {"pkg/request.py": OPENER, "pkg/checks.py": "def check(url):\n    pass\n"}
+    root = make_project(tmp_path, {**files, "pkg/caller.py": CALLER, "tests/test_caller.py": module})
+    found = discover([str(root)], [])
+    project = facts.collect(found.files, found.roots)
+    [factory] = [f for f in project.factories if f.name == "_execute_request"]
+    assert factory.mocked
+    assert (project.factory_stand_in(factory) is None) is safe, project.factory_stand_in(factory)
+    sites = cli_sites(root, "--select", "close-response", "--no-cache")["pkg/caller.py"]
+    assert [a for _, a, _ in sites] == (["fixed", "fixed"] if safe else ["reported", "reported"]), sites
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    def inner():\n        return urllib.request.urlopen(url)\n    return inner()\n",
+        "    handlers = []\n    fill(handlers)\n    return urllib.request.build_opener(*handlers).open(url)\n",
+        "    global LIMIT\n    return urllib.request.urlopen(url)\n",
+    ],
+)
+def test_a_factory_body_the_reading_cannot_settle_has_no_known_sources(body):
+    from codemods.facts.sources import response_sources
+
+    tree = ast.parse(f"import urllib.request\n\n\ndef get(url):\n{body}")
+    assert response_sources(tree, tree.body[1]) is None
+    known = ast.parse("import urllib.request\n\n\ndef get(url):\n    return urllib.request.urlopen(url)\n")
+    assert response_sources(known, known.body[1]) == {"urllib.request.urlopen", "url"}

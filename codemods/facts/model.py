@@ -364,6 +364,8 @@ class ProjectFacts:
         library, a factory or an imported name, never from such a function."""
         from .factories import _replaces  # factories.py imports this module's neighbours
 
+        # A replaced name the factory's returned object cannot come from (``sources.py``: a
+        # check function, ``os.*``, a module constant) changes at most whether it raises.
         if not factory.mocked:
             return None
         ours = [f for f in self.factories if f.project == factory.project]
@@ -380,7 +382,11 @@ class ProjectFacts:
             if not patch.stand_in:
                 continue
             for other in ours:
-                if _replaces(patch, other) and not self._plain_function(patch.target, other, names):
+                if (
+                    _replaces(patch, other)
+                    and not self._plain_function(patch.target, other, names)
+                    and _may_flow(patch, other)
+                ):
                     return f"`{patch.text}` at {patch.where}"
         return None
 
@@ -907,3 +913,32 @@ _PROJECT_OF: Dict[int, Any] = {}
 
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _may_flow(patch: Patch, factory: Any) -> bool:
+    """Whether ``patch`` (one ``factories._replaces`` counts against ``factory``) may replace a
+    name ``factory``'s returned object comes from (``sources.response_sources``): it replaces
+    the factory or what holds it, a source of its module's function (``pkg.mod.build_opener``,
+    ``pkg.mod.urllib``), or a library name that is not one of the library's configuration
+    functions (``sources.CONFIGURATION``). Unknown (an unsettled patch, a method, a function
+    whose body cannot be read): it may."""
+    from . import sources
+    from .factories import module_of
+
+    target = patch.target
+    if not target or factory.owner:
+        return True
+    for qualified in factory.qualified:
+        if qualified == target or qualified.startswith(target + "."):
+            return True
+    found = sources.of_factory(factory.where, factory.name)
+    if found is None:
+        return True
+    for qualified in factory.qualified:
+        module = module_of(qualified, factory.owner)
+        if target.startswith(module + "."):
+            rest = target[len(module) + 1 :]
+            return rest not in sources.CONFIGURATION and sources.related(rest, found)
+    if target in sources.CONFIGURATION:
+        return False
+    return True

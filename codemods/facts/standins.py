@@ -501,12 +501,16 @@ class StandIns:
         """Whether the code is handed an object with ``close()`` where a test replaces
         ``target`` with ``new`` (``patch(target, new)``, ``monkeypatch.setattr``): a mock of
         ``MOCK`` grade anywhere (every result of it is one), else a call of ``new`` for a
-        target that makes the response (``RESPONSE_CALLS``) giving one with ``close()``."""
+        target that makes the response (``RESPONSE_CALLS``) giving one with ``close()``, or, for
+        any target, a call of ``new`` giving a mock of ``MOCK`` grade (nltk's ``spy_build_opener``
+        returning ``MagicMock()``): the code that calls it gets what a mock would give it, and
+        anything it then calls on that is a mock too."""
         if self.value(new, line) == MOCK or self.literal(new, line):
             return True
+        grade = self.result(new, line)
         if target.rsplit(".", 1)[-1] not in RESPONSE_CALLS:
-            return False
-        return self.result(new, line) is not None
+            return grade == MOCK
+        return grade is not None
 
 
 def _blocks_to(body: List[ast.stmt], line: int) -> List[List[ast.stmt]]:
