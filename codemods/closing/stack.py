@@ -100,17 +100,7 @@ class StackPlan(MetadataView):
                 f"{target.noun} only on some branches, in the loop at {self.codemod.line_ref(loop)}: a later "
                 f"run may use the {target.noun} of an earlier run"
             )
-        return Plan(
-            target,
-            outer,
-            at,
-            end,
-            self.fresh(scope, "stack"),
-            named=False,
-            hazard=hazard,
-            hazard_reason=hazard_reason,
-            callbacks=[(stmt, name, method)],
-        )
+        return self._stack(target, outer, at, end, scope, (stmt, name, method), hazard, hazard_reason)
 
     def _carried(self, outer: cst.IndentedBlock, at: int, name: str, scope: NameScope) -> Optional[cst.CSTNode]:
         """The innermost loop (of the function) around ``outer`` when nothing that runs in each
@@ -208,6 +198,21 @@ class StackPlan(MetadataView):
             f"`{name}` is used in {where}; an ExitStack around that loop closes each {noun} it makes, but only "
             "when the loop ends"
         )
+        return self._stack(target, outer, at, end, scope, (stmt, name, method), hazard, hazard_reason)
+
+    def _stack(
+        self,
+        target: Target,
+        outer: cst.IndentedBlock,
+        at: int,
+        end: int,
+        scope: NameScope,
+        callback: Tuple[cst.BaseStatement, str, str],
+        hazard: Optional[str],
+        hazard_reason: Optional[str],
+    ) -> Plan:
+        """The unnamed ``with contextlib.ExitStack() as stack:`` over ``outer.body[at:end]``,
+        ``stack.callback(name.close)`` after the binding (``callback``)."""
         return Plan(
             target,
             outer,
@@ -217,7 +222,7 @@ class StackPlan(MetadataView):
             named=False,
             hazard=hazard,
             hazard_reason=hazard_reason,
-            callbacks=[(stmt, name, method)],
+            callbacks=[callback],
         )
 
     def _within(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
