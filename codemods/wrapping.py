@@ -363,6 +363,8 @@ class WrappingCodemod(HttpCodemod):
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
         plans = getattr(self, "_plans", {}).get(original_node, [])
+        if not plans and not getattr(self, "_callbacks", None):
+            return updated_node  # no plan and no stack callback anywhere: no builder to make
         builder = self._builder(original_node)
         if not plans and not builder.callbacks:
             return updated_node
