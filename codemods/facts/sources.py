@@ -29,6 +29,8 @@ Two library facts are used, each read from the standard library's source:
 from __future__ import annotations
 
 import ast
+import hashlib
+import os
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 #: Builtins that only read their arguments: handing them a local source puts nothing in it.
@@ -216,26 +218,33 @@ def related(name: str, sources: FrozenSet[str]) -> bool:
     return any(s == name or s.startswith(name + ".") or name.startswith(s + ".") for s in sources)
 
 
-_CACHE: Dict[Tuple[str, int], Optional[FrozenSet[str]]] = {}
+_CACHE: Dict[Tuple[str, int, bytes], Optional[FrozenSet[str]]] = {}
 
 
 def of_factory(where: str, name: str) -> Optional[FrozenSet[str]]:
-    """``response_sources`` of the ``def name`` at ``where`` (``path:line``), read from disk."""
+    """``response_sources`` of the ``def name`` at ``where`` (``path:line``), read from disk.
+    Memoized on the file's real path and bytes (a path shown relative to the working
+    directory, or a file edited between two runs of one process, is never a stale hit)."""
     path, _, line = where.rpartition(":")
-    key = (path, int(line) if line.isdigit() else 0)
+    number = int(line) if line.isdigit() else 0
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    key = (os.path.realpath(path), number, hashlib.sha1(data).digest())
     if key in _CACHE:
         return _CACHE[key]
     found: Optional[FrozenSet[str]] = None
     try:
-        with open(path, "rb") as handle:
-            tree = ast.parse(handle.read())
-    except (OSError, SyntaxError, ValueError):
+        tree: Optional[ast.Module] = ast.parse(data)
+    except (SyntaxError, ValueError):
         tree = None
     if tree is not None:
         funcs = [
             n
             for n in tree.body
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name and n.lineno == key[1]
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name and n.lineno == number
         ]
         if len(funcs) == 1:
             found = response_sources(tree, funcs[0])
