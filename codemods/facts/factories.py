@@ -68,7 +68,7 @@ from .model import _GENERATED_CLIENT
 from .standins import children, statements
 from .visitor import _Names
 
-_DECORATOR_LINE = re.compile(rb"^[ \t]*@", re.MULTILINE)
+_DECORATOR_LINE = re.compile(rb"^[ \t\f]*@", re.MULTILINE)
 _URLOPEN = frozenset({"urllib.request.urlopen"})  # what close-response closes (calls.py)
 _REQUESTS_FUNCTIONS = frozenset(
     {f"requests.{v}" for v in REQUESTS_VERBS} | {f"requests.api.{v}" for v in REQUESTS_VERBS}
