@@ -140,9 +140,12 @@ def _worker(conn, settings: Settings, state) -> None:
         if chunk is None:
             return
         for path in chunk:
+            started += 1
+            # A sequence lock: minus the file's number while its times are written (the parent
+            # rereads then), the number once they are.
+            state[_STARTED] = -started
             state[_WALL] = time.monotonic()
             state[_CPU] = _own_cpu()
-            started += 1
             state[_STARTED] = started  # last: the parent reads it before and after the times
             wrote[0] = False
             before = engine.PARSE_COUNT
@@ -202,11 +205,15 @@ class _Slot:
     def current(self) -> Tuple[int, float, float]:
         """(files the worker started, the clock and its CPU time when the last one started)."""
         state = self.state
-        while True:
+        for _ in range(10000):
             started = state[_STARTED]
             wall, cpu = state[_WALL], state[_CPU]
-            if state[_STARTED] == started:  # not torn by a file starting meanwhile
+            # not torn: no file was starting (negative: its times half written) nor started meanwhile
+            if started >= 0 and state[_STARTED] == started:
                 return int(started), wall, cpu
+        # A worker stopped while writing a file's start (or stalled there): that file is the one
+        # it is on, its times perhaps half written, as an unlocked read would have had them.
+        return int(abs(started)), wall, cpu
 
     def working_on(self) -> Optional[int]:
         """Where in ``held`` the file the worker is on is; None when it is between files."""
