@@ -48,7 +48,7 @@ from .share.function_scope import plan_function
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
 from .share.guarded import Guard, find_guard
-from .share.rewrite import SharePlan, insert_module_block, route_call, wrap_function_body
+from .share.rewrite import SharePlan, insert_local_imports, insert_module_block, route_call, wrap_function_body
 from .share.targets import ShareTarget, collect
 from .share.user_client import plan_client
 from .share.docs import DOCS
@@ -254,6 +254,11 @@ class ShareSession(HttpCodemod):
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         planned = self.plan.functions.get(original_node)
         return updated_node if planned is None else wrap_function_body(updated_node, planned)
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return insert_local_imports(original_node, updated_node, self.plan)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         return insert_module_block(updated_node, self.plan)

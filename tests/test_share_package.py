@@ -250,3 +250,87 @@ def test_the_plan_names_the_top_level_package_also_above_the_roots(tmp_path, mon
     assert result.exit_code == 0, result.output
     assert (root / "pkg/_http_client.py").exists() and not (root / "pkg/sub/_http_client.py").exists()
     assert "from .._http_client import" in (root / "pkg/sub/c.py").read_text()
+
+
+LAZY = """\
+    def fetch(url):
+        import requests
+
+        return requests.get(url).text
+
+
+    def poll(url):
+        import requests
+
+        try:
+            r = requests.get(url, timeout=3)
+        except requests.RequestException:
+            return None
+
+        def again():
+            return requests.post(url)
+
+        return r.status_code, again
+    """
+
+
+def test_a_library_imported_in_its_functions_gets_the_client_imported_there(tmp_path):
+    # An optional dependency imported where it is used: the client module (which imports the
+    # library) is imported there too, so the module still loads without it.
+    root = write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/lazy.py": LAZY})
+    result = cli(root)
+    assert result.exit_code == 0, result.output
+    assert (root / "pkg/lazy.py").read_text() == textwrap.dedent("""\
+        def fetch(url):
+            from ._http_client import session as _session
+
+            return _session.get(url).text
+
+
+        def poll(url):
+            import requests
+            from ._http_client import session as _session
+
+            try:
+                r = _session.get(url, timeout=3)
+            except requests.RequestException:
+                return None
+
+            def again():
+                return _session.post(url)
+
+            return r.status_code, again
+        """)
+    assert (root / "pkg/_http_client.py").exists()
+    second = cli(root, "--check")
+    assert second.exit_code == 0, second.output
+    assert "would rewrite" not in second.output
+    # the module imports without requests: nothing at module level names it
+    code = "import sys; sys.modules['requests'] = None; import pkg.lazy; print('ok')"
+    ran = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert ran.stdout.strip() == "ok", ran.stderr
+
+
+def test_a_function_import_with_another_binding_of_the_name_is_reported(tmp_path):
+    source = """\
+        def fetch(url, requests=None):
+            if requests is None:
+                import requests
+            return requests.get(url).text
+        """
+    root = write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/lazy.py": source})
+    result = cli(root)
+    assert "share-session: requests is also bound" in result.output
+    assert not (root / "pkg/_http_client.py").exists()
+    assert (root / "pkg/lazy.py").read_text() == textwrap.dedent(source)
+
+
+def test_a_function_import_sharing_its_line_is_reported(tmp_path):
+    source = """\
+        def fetch(url):
+            import json, requests
+            return json.loads(requests.get(url).text)
+        """
+    root = write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/lazy.py": source})
+    result = cli(root, "--check")
+    assert "requests is not imported at module level before its first use" in result.output

@@ -162,3 +162,47 @@ def test_tests_that_mock_the_shared_client_pass(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 passed" in proc.stdout, proc.stdout
+
+
+LAZY: Dict[str, str] = {
+    "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\ndependencies = ["requests"]\n',
+    "pkg/__init__.py": "",
+    "pkg/optional.py": """\
+        def user(base, i):
+            import requests
+
+            try:
+                response = requests.get(base + "/json", params={"user": i})
+            except requests.ConnectionError:
+                return None
+            return response.json()["query"]["user"]
+        """,
+    "run.py": f"""\
+        import json
+        import os
+
+        from pkg import optional
+
+        base = os.environ["SERVER_URL"]
+        print(json.dumps([optional.user(base, str(i)) for i in range({CALLS})] + [optional.user({DEAD!r}, "x")]))
+        """,
+}
+
+
+def test_a_library_imported_in_a_function_shares_one_connection(tmp_path, server):
+    before = write(tmp_path / "before", LAZY)
+    expected = [str(i) for i in range(CALLS)] + [None]
+    assert run(before, server.url) == expected
+    server.wait_idle()
+    assert server.counters.snapshot()["connections"] == CALLS
+
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    result = CliRunner().invoke(command, [str(after), "-j", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    text = (after / "pkg/optional.py").read_text()
+    assert "    import requests\n    from ._http_client import session as _session\n" in text, text
+    server.counters.reset()
+    assert run(after, server.url) == expected  # the same results, the error path as before
+    server.wait_idle()
+    assert server.counters.snapshot()["connections"] == 1

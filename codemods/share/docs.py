@@ -201,6 +201,12 @@ DOCS = CodemodDocs(
     without requests; a handler's `requests = None` gets `_session = None` beside it, so a
     call without the library fails as it did (`AttributeError` on `None`; with `pass`, a
     `NameError` naming `_session` instead of `requests`).
+  - A library imported only inside the functions that use it (`def f(): import requests`):
+    under `package` the package's client is imported there too, on the line after (or, when
+    the rewritten calls were that import's only uses, instead of) `import requests`, so the
+    client module loads where and when the library did and the module still imports without
+    it. Each call's name must come from one such import alone on its line; otherwise, and
+    under `module` (a module-level client would need the library at import), it is reported.
   - `module`: one client per module, created right after the imports (after the
     docstring, `__future__` imports, other imports and `try: import ... except ImportError:`
     blocks; before the first statement that could use it), and every target rewritten to
@@ -304,7 +310,8 @@ DOCS = CodemodDocs(
   also bound to something other than the import, or imported conditionally in any other way
   than the optional-dependency `try` below (`if FLAG: import requests`, a `try` with `else` or
   `finally`, a handler binding the name to something other than `None`: a module-level client
-  would make the module need requests at import), or imported only inside a function;
+  would make the module need requests at import), or imported only inside a function (except
+  under `package`, above);
   requests calls with `verify=` (other than `True`), `cert=` or `**kwargs` (before requests
   2.32, CVE-2024-35195, a pooled connection made with `verify=False` was reused by later
   verifying requests to the same host), unless every declaration of requests in the project

@@ -12,9 +12,10 @@ plan (standard input, the library API) keep the module-level client of ``module_
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import libcst as cst
+from libcst.metadata import FunctionScope
 
 from ..imports import dotted
 from .client import DEFAULT_MODULE_NAMES, api_of, modules_of
@@ -46,6 +47,11 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
         lib_guard = guard_for(share, lib, lib_targets, libraries, first_use)
         guard = guard or lib_guard
         problem = _problem(share, client, lib, point, lib_guard is not None)
+        if problem is not None and problem[0] == _NOT_IMPORTED.format(lib=lib):
+            lazy = _local_imports(share, lib, lib_targets)
+            if lazy is not None:  # an optional dependency imported in its functions: so is the client
+                _plan_lazy(share, client, module, lib, lazy, _base(given, lib, libraries))
+                continue
         if problem is not None:
             for t in lib_targets:
                 share.report(t.call, *problem)
@@ -54,11 +60,7 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
         if existing is not None:  # an earlier run's import of the package's client: reuse it
             reused[lib] = existing
             continue
-        if given:
-            base = given if api_of(lib) == "requests" or len(libraries) == 1 else f"{given}_httpx"
-        else:
-            base = DEFAULT_MODULE_NAMES[api_of(lib)]
-        names[lib] = share.imports.fresh(base)
+        names[lib] = share.imports.fresh(_base(given, lib, libraries))
     for lib in reused:
         share.requires.append((client.path, lib))
     if not names:
@@ -161,10 +163,79 @@ def _client_for(share: Any, module: cst.Module) -> Optional[PackageClient]:
     return client
 
 
+def _base(given: str, lib: str, libraries: List[str]) -> str:
+    """The name the shared client is imported under (fresh-suffixed by the caller)."""
+    if given:
+        return given if api_of(lib) == "requests" or len(libraries) == 1 else f"{given}_httpx"
+    return DEFAULT_MODULE_NAMES[api_of(lib)]
+
+
+_NOT_IMPORTED = "{lib} is not imported at module level before its first use"
+
+
+def _local_imports(
+    share: Any, lib: str, targets: List[ShareTarget]
+) -> Optional[Dict[cst.SimpleStatementLine, List[ShareTarget]]]:
+    """The function-level ``import lib`` lines every target's name comes from (each target's
+    root name bound by exactly one ``import lib`` of an enclosing function, alone on its line),
+    grouped by line; None when any target's name has another source."""
+    found: Dict[cst.SimpleStatementLine, List[ShareTarget]] = {}
+    for target in targets:
+        scope = share.resolver._scope_of(target.root)
+        if scope is None:
+            return None
+        bindings = list(scope[target.root.value])
+        if len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        node = getattr(binding, "node", None)
+        if not isinstance(node, cst.Import) or not isinstance(binding.scope, FunctionScope):
+            return None
+        if len(node.names) != 1 or dotted(node.names[0].name) != lib or node.names[0].asname is not None:
+            return None
+        line = share.resolver.parent(node)
+        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return None
+        found.setdefault(line, []).append(target)
+    return found
+
+
+def _plan_lazy(
+    share: Any,
+    client: PackageClient,
+    module: cst.Module,
+    lib: str,
+    lazy: Dict[cst.SimpleStatementLine, List[ShareTarget]],
+    base: str,
+) -> None:
+    """``import requests`` in a function -> ``from pkg._http_client import session as
+    _session`` beside it (instead of it when the targets were its only uses): the client
+    module loads where and when the library did, and the module still never needs the
+    library at import."""
+    name = share.imports.fresh(base)
+    source = client.import_from(share.context.filename or "", _relative(module, client))
+    statement = cst.parse_statement(f"from {source} import {EXPORTS[lib]} as {name}\n")
+    assert isinstance(statement, cst.SimpleStatementLine)
+    for line, targets in lazy.items():
+        imp = line.body[0]
+        scope = share.resolver._scope_of(imp)
+        uses = {
+            id(access.node)
+            for binding in scope[lib]
+            if getattr(binding, "node", None) is imp
+            for access in binding.references
+        }
+        replace = uses <= {id(t.root) for t in targets}
+        share.plan.local_imports[line] = (statement, replace)
+        for target in targets:
+            share.schedule(target, name)
+    share.requires.append((client.path, lib))
+
+
 def _problem(share: Any, client: PackageClient, lib: str, point: int, guarded: bool) -> Optional[tuple]:
     if not guarded and not share.imports.library_imported(lib, point):
         return (
-            f"{lib} is not imported at module level before its first use",
+            _NOT_IMPORTED.format(lib=lib),
             f"add `import {lib}` to the module's imports at the top, then run again",
         )
     if EXPORTS[lib] not in client.defines and not client.extendable:

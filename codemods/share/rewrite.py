@@ -28,6 +28,8 @@ class SharePlan:
     functions: Dict[cst.FunctionDef, Tuple[int, int, List[Tuple[str, str]], Optional[str]]] = field(
         default_factory=dict
     )
+    #: a function's ``import lib`` line -> (the client's import, whether it replaces the line)
+    local_imports: Dict[cst.SimpleStatementLine, Tuple[cst.SimpleStatementLine, bool]] = field(default_factory=dict)
 
 
 def route_call(updated_node: cst.Call, planned: Tuple[str, str, str]) -> cst.Call:
@@ -86,3 +88,22 @@ def insert_module_block(updated_node: cst.Module, plan: SharePlan) -> cst.Module
         body[point] = body[point].with_changes(leading_lines=[cst.EmptyLine()])
     body[point:point] = plan.module_block
     return updated_node.with_changes(body=body)
+
+
+def insert_local_imports(original: cst.IndentedBlock, updated: cst.IndentedBlock, plan: SharePlan) -> cst.IndentedBlock:
+    """The client's import beside (or instead of) each planned ``import lib`` of the block."""
+    if not plan.local_imports or not any(stmt in plan.local_imports for stmt in original.body):
+        return updated
+    assert len(original.body) == len(updated.body)
+    body: List[cst.BaseStatement] = []
+    for before, after in zip(original.body, updated.body):
+        planned = plan.local_imports.get(before)  # type: ignore[call-overload]
+        if planned is None:
+            body.append(after)
+            continue
+        statement, replace = planned
+        if replace:
+            body.append(statement.with_changes(leading_lines=after.leading_lines))
+        else:
+            body += [after, statement]
+    return updated.with_changes(body=body)
