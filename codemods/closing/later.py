@@ -353,6 +353,15 @@ class LaterWith(MetadataView):
         if target.library == "urllib" and target.noun == "response" and self._caught_http_error(stmt, value):
             return assign.targets[0].target
         found = self.codemod.target_of(value)
+        if found is not None and found.mode != target.mode and target.mocked:
+            # The target is closed by ``contextlib.closing`` (a test may mock its factory):
+            # the other binding's object is too when the project treats it so (query_pubmed's
+            # ``Entrez.esearch`` in both branches), and no hazard comes with it that the
+            # target's fix does not carry.
+            if self.codemod.project_problem(found) is not None:
+                return None
+            if found.hazard and found.hazard != target.hazard:
+                return None
         if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
             target.library,
             target.mode,
