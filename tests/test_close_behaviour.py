@@ -1348,3 +1348,38 @@ def test_a_response_given_inline_to_a_helper_that_closes_it_through_getattr_is_l
     assert "with urlopen(URL + path, timeout=5) as resp:" in new
     check(before, cb, after, ca)
     assert leaked(before), before
+
+
+def test_a_response_bound_in_a_try_with_only_a_finally_gets_a_with_after_the_try(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.request import urlopen
+
+        STATE = {"calls": 0}
+
+        def head(path):
+            try:
+                resp = urlopen(URL + path, timeout=5)
+            finally:
+                STATE["calls"] += 1
+            first = resp.read(2)
+            if first == b"xx":
+                raise ValueError(first.decode())  # resp stays referenced by the traceback
+            return first.decode()
+
+        def main():
+            out = []
+            for path in ("/health", "/bytes?size=100000", "/health"):
+                try:
+                    out.append(head(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out + [STATE["calls"]]
+        """,
+    )
+    assert '        STATE["calls"] += 1\n    with resp:\n        first = resp.read(2)' in new
+    check(before, cb, after, ca)
+    assert leaked(before), before
