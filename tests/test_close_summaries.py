@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import pytest
+
 from codemods import engine, facts
 from codemods.base import Site
 from tests.helpers import write
@@ -1091,7 +1093,8 @@ def test_a_helper_that_may_skip_the_getattr_close_is_no_close(tmp_path):
         assert len(sites) == 2, (text, [s.reason for s in sites])
 
 
-def test_an_argument_after_the_inline_response_that_may_raise_leaves_it_a_site(tmp_path):
-    text = BOUNDED_BODY.replace("deadline=time.monotonic() + 5", "deadline=compute()")
+@pytest.mark.parametrize("later", ["deadline=compute()", "*limits"])
+def test_an_argument_after_the_inline_response_that_may_raise_leaves_it_a_site(tmp_path, later):
+    text = BOUNDED_BODY.replace("deadline=time.monotonic() + 5", later)
     new, sites = run(tmp_path, {MAIN: text})
     assert [s.line for s in sites] == [29], [(s.line, s.reason) for s in sites]

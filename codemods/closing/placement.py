@@ -487,7 +487,7 @@ class Placement(MetadataView):
         if not (isinstance(call, cst.Call) and isinstance(arg, cst.Arg) and arg.value is target.node):
             return False
         later = list(call.args)[list(call.args).index(arg) + 1 :]
-        if not all(self._quiet_argument(a.value) for a in later):
+        if not all(not a.star and self._quiet_argument(a.value) for a in later):  # ``*it`` iterates
             return False
         return self.helpers.closes(call, arg, target.library, target.noun)
 
