@@ -1287,3 +1287,99 @@ def test_a_factorys_raise_that_reads_the_body_gets_with_around_it(server, tmp_pa
     assert after["result"]["open"] <= before["result"]["open"]
     for marker in LEAK_MARKERS:
         assert marker not in after["stderr"], after["stderr"]
+
+
+def test_a_response_given_inline_to_a_helper_that_closes_it_through_getattr_is_left_alone(server, tmp_path):
+    # nltk's downloader: ``_bounded_body(urlopen(...), ...)`` reads the stream and closes it
+    # in its finally (``getattr(stream, "close", None)``): no site; the program leaks nothing
+    # after the other function's fix, so the untouched call closes what it opened.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import io
+        import time
+        from urllib.request import urlopen
+
+        def _bounded_body(stream, limit):
+            read = stream.read1 if isinstance(stream, io.BufferedIOBase) else stream.read
+            chunks, total = [], 0
+            try:
+                while True:
+                    block = read(4096)
+                    if not block:
+                        break
+                    total += len(block)
+                    if total > limit:
+                        raise ValueError("too large")
+                    chunks.append(block)
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+            return io.BytesIO(b"".join(chunks))
+
+        def bounded(path, limit):
+            try:
+                body = _bounded_body(urlopen(URL + path, timeout=5), limit)
+            except ValueError as exc:
+                return str(exc)
+            return len(body.read())
+
+        def head(path):
+            resp = urlopen(URL + path, timeout=5)
+            first = resp.read(2)
+            if first == b"xx":
+                raise ValueError(first.decode())  # resp stays referenced by the traceback
+            return first.decode()
+
+        def main():
+            out = [bounded("/bytes?size=100000", 10**6), bounded("/bytes?size=100000", 1000)]
+            for path in ("/health", "/bytes?size=100000"):
+                try:
+                    out.append(head(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out
+        """,
+    )
+    assert "body = _bounded_body(urlopen(URL + path, timeout=5), limit)" in new
+    assert "with urlopen(URL + path, timeout=5) as resp:" in new
+    check(before, cb, after, ca)
+    assert leaked(before), before
+
+
+def test_a_response_bound_in_a_try_with_only_a_finally_gets_a_with_after_the_try(server, tmp_path):
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        from urllib.request import urlopen
+
+        STATE = {"calls": 0}
+
+        def head(path):
+            try:
+                resp = urlopen(URL + path, timeout=5)
+            finally:
+                STATE["calls"] += 1
+            first = resp.read(2)
+            if first == b"xx":
+                raise ValueError(first.decode())  # resp stays referenced by the traceback
+            return first.decode()
+
+        def main():
+            out = []
+            for path in ("/health", "/bytes?size=100000", "/health"):
+                try:
+                    out.append(head(path))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out + [STATE["calls"]]
+        """,
+    )
+    assert '        STATE["calls"] += 1\n    with resp:\n        first = resp.read(2)' in new
+    check(before, cb, after, ca)
+    assert leaked(before), before

@@ -945,6 +945,62 @@ def test_bound_in_a_try_whose_handlers_leave_gets_a_with_after_the_try():
     )
 
 
+def test_bound_in_a_try_with_only_a_finally_gets_a_with_after_the_try():
+    # biopython's test_Entrez_online: ``try: stream = Entrez.einfo()`` / ``finally:
+    # Entrez.api_key = cached``; the code after the try runs only when the binding did.
+    assert_fixed(
+        """
+        import requests
+
+        def f(u, state):
+            saved = state.key
+            try:
+                r = requests.get(u, stream=True)
+            finally:
+                state.key = saved
+            print(r.status_code)
+            return r.json()
+        """,
+        """
+        import requests
+
+        def f(u, state):
+            saved = state.key
+            try:
+                r = requests.get(u, stream=True)
+            finally:
+                state.key = saved
+            with r:
+                print(r.status_code)
+                return r.json()
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "final",
+    [
+        "return None",  # swallows the body's exception: the code after it may run unbound
+        "r = None",  # rebinds it
+        "for k in state:\n                    if k:\n                        return None",
+    ],
+)
+def test_bound_in_a_try_whose_finally_may_swallow_or_rebind_is_reported(final):
+    assert_reported(
+        f"""
+        import requests
+
+        def f(u, state):
+            try:
+                r = requests.get(u, stream=True)
+            finally:
+                {final}
+            return r.json()
+        """,
+        "used after the end of its block",
+    )
+
+
 def test_used_after_its_block_is_reported_when_a_handler_falls_through():
     assert_reported(
         """

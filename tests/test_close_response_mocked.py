@@ -356,3 +356,37 @@ def test_httpx_send_is_already_closing_and_a_chosen_object_makes_it_unsafe(tmp_p
         assert text == HTTPX_SEND and "fixable with --unsafe-fixes" in output, output
     else:
         assert "with contextlib.closing(client.send(client.build_request(" in text, output
+
+
+BRANCHES = """\
+import json
+from urllib.request import urlopen
+
+
+def download(url, full):
+    if full:
+        r = urlopen(url, timeout=5)
+    else:
+        r = urlopen(url + "?short", timeout=5)
+    data = json.load(r)
+    return data["n"]
+"""
+
+
+def test_a_mocked_response_bound_in_both_branches_is_closed_after_the_if(tmp_path):
+    # biopython's query_pubmed: ``handle = Entrez.esearch(...)`` in both branches of an if,
+    # the factory mocked by a test: ``with contextlib.closing(handle):`` after the if, one
+    # for both (each branch's object gets the same treatment).
+    test = a_test("@mock.patch('pkg.dl.urlopen')", "def test_download(m):", "    download('u', True)")
+    text, output = run(tmp_path, {"pkg/dl.py": BRANCHES, "tests/test_dl.py": test})
+    assert "    with contextlib.closing(r):\n        data = json.load(r)\n    return" in text, output
+    assert "2 sites fixed" in output, output
+
+
+def test_a_mocked_response_bound_in_both_branches_with_a_chosen_object_is_unsafe(tmp_path):
+    test = a_test("@mock.patch('pkg.dl.urlopen', fake_get)", "def test_download():", "    download('u', True)")
+    text, output = run(tmp_path, {"pkg/dl.py": BRANCHES, "tests/test_dl.py": test})
+    assert text == BRANCHES, output
+    assert "2 left for review" in output and "fixable with --unsafe-fixes" in output, output
+    text, output = run(tmp_path / "u", {"pkg/dl.py": BRANCHES, "tests/test_dl.py": test}, "--unsafe-fixes")
+    assert "    with contextlib.closing(r):\n" in text, output

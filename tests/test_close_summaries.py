@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import pytest
+
 from codemods import engine, facts
 from codemods.base import Site
 from tests.helpers import write
@@ -1024,3 +1026,75 @@ def test_a_keyword_no_parameter_takes_is_not_read_as_kwargs(tmp_path):
     new, actions, reasons = kwargs_sites(tmp_path, source)
     assert new == textwrap.dedent(source)
     assert actions == [("reported", "unsafe")], reasons
+
+
+BOUNDED_BODY = """
+    import io
+    import time
+    from urllib.request import urlopen
+
+
+    def _bounded_body(stream, limit, deadline=None):
+        \"\"\"nltk's downloader: read it bounded, close it in the finally.\"\"\"
+        read = stream.read1 if isinstance(stream, io.BufferedIOBase) else stream.read
+        chunks, total = [], 0
+        try:
+            while True:
+                block = read(65536)
+                if not block:
+                    break
+                total += len(block)
+                if total > limit:
+                    raise ValueError("too large")
+                chunks.append(block)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        return io.BytesIO(b"".join(chunks))
+
+
+    def load(url):
+        try:
+            body = _bounded_body(urlopen(url, timeout=5), 100, deadline=time.monotonic() + 5)
+        except OSError:
+            raise ValueError("bad") from None
+        return body.read()
+
+
+    def load_named(url):
+        stream = urlopen(url, timeout=5)
+        body = _bounded_body(stream, 100)
+        return body.read()
+"""
+
+
+def test_a_helper_closing_through_getattr_in_its_finally_closes_an_inline_response(tmp_path):
+    # nltk's ``_bounded_body(urlopen(...), ...)``: the helper binds the stream's read method
+    # and a tuple of literals before its try (neither can raise for a urllib response), and
+    # its finally gets ``close`` by getattr and calls it: closed on every path, no site.
+    assert run(tmp_path, {MAIN: BOUNDED_BODY}) == (textwrap.dedent(BOUNDED_BODY), [])
+
+
+def test_a_helper_that_may_skip_the_getattr_close_is_no_close(tmp_path):
+    cases = (
+        # the close is not called when the test fails
+        BOUNDED_BODY.replace("if close is not None:", "if close is None:"),
+        # a statement before the try that may raise: not a method every urllib response has
+        BOUNDED_BODY.replace("else stream.read\n", "else stream.peek\n"),
+        BOUNDED_BODY.replace("chunks, total = [], 0", "chunks, total = list(stream.headers), 0"),
+        # another attribute than a close
+        BOUNDED_BODY.replace('getattr(stream, "close", None)', 'getattr(stream, "flush", None)'),
+        # something before the close in the finally
+        BOUNDED_BODY.replace("            close = getattr(", "            print(total)\n            close = getattr("),
+    )
+    for text in cases:
+        new, sites = run(tmp_path, {MAIN: text})
+        assert len(sites) == 2, (text, [s.reason for s in sites])
+
+
+@pytest.mark.parametrize("later", ["deadline=compute()", "*limits"])
+def test_an_argument_after_the_inline_response_that_may_raise_leaves_it_a_site(tmp_path, later):
+    text = BOUNDED_BODY.replace("deadline=time.monotonic() + 5", later)
+    new, sites = run(tmp_path, {MAIN: text})
+    assert [s.line for s in sites] == [29], [(s.line, s.reason) for s in sites]

@@ -184,7 +184,9 @@ class LaterWith(MetadataView):
         ``name`` it makes) when every handler ends with ``return``/``raise`` or by binding
         ``name`` to an object like the target (``except TypeError: r = requests.get(u)``)."""
         owner = self._parent(block)
-        if not isinstance(owner, cst.Try) or owner.body is not block or not owner.handlers:
+        if not isinstance(owner, cst.Try) or owner.body is not block:
+            return None
+        if not owner.handlers and not self._finally_lets_through(owner, name):
             return None
         bindings: List[cst.CSTNode] = []
         for handler in owner.handlers:
@@ -198,6 +200,26 @@ class LaterWith(MetadataView):
         if not isinstance(outer, (cst.IndentedBlock, cst.Module)):
             return None
         return owner, outer, bindings
+
+    def _finally_lets_through(self, owner: cst.Try, name: str) -> bool:
+        """A ``try`` with no handler (biopython's ``try: stream = Entrez.einfo()`` /
+        ``finally: Entrez.api_key = cached``): the statement after it runs only when its body
+        ran to the end, the binding included, when its ``finally`` cannot swallow the
+        body's exception (no ``return``/``break``/``continue`` of its own) and does not
+        rebind ``name``. (An ``else`` runs only after the body too.)"""
+        final = owner.finalbody
+        if final is None or self.binds(final, name):
+            return False
+        if owner.orelse is not None and self.binds(owner.orelse, name):
+            return False
+        for node in walk(final, prune=lambda n: isinstance(n, (*NESTED_SCOPES, cst.For, cst.While))):
+            if isinstance(node, (cst.Return, cst.Break, cst.Continue)):
+                return False
+        for loop in walk(final, prune=lambda n: isinstance(n, NESTED_SCOPES)):
+            if isinstance(loop, (cst.For, cst.While)):
+                if any(isinstance(n, cst.Return) for n in walk(loop, prune=lambda n: isinstance(n, NESTED_SCOPES))):
+                    return False
+        return True
 
     def _binds_on_every_way_on(self, target: Target, body: cst.BaseSuite, name: str) -> Optional[List[cst.CSTNode]]:
         """The bindings of ``name`` (to objects like the target) through which every path
@@ -353,6 +375,15 @@ class LaterWith(MetadataView):
         if target.library == "urllib" and target.noun == "response" and self._caught_http_error(stmt, value):
             return assign.targets[0].target
         found = self.codemod.target_of(value)
+        if found is not None and found.mode != target.mode and target.mocked:
+            # The target is closed by ``contextlib.closing`` (a test may mock its factory):
+            # the other binding's object is too when the project treats it so (query_pubmed's
+            # ``Entrez.esearch`` in both branches), and no hazard comes with it that the
+            # target's fix does not carry.
+            if self.codemod.project_problem(found) is not None:
+                return None
+            if found.hazard and found.hazard != target.hazard:
+                return None
         if found is not None and (found.library, found.mode, found.noun, found.client_class) == (
             target.library,
             target.mode,

@@ -25,6 +25,10 @@ from .summaries import HelperSummaries
 from .model import MetadataView, NameScope, Plan, Skip, Target, Unsafe
 
 
+#: Functions of no argument that cannot raise (``_quiet_argument``).
+_CLOCKS = ("time.monotonic", "time.time", "time.perf_counter", "time.monotonic_ns", "time.time_ns")
+
+
 class Placement(MetadataView):
     """Plans the ``with`` of each target of one module, for one ``WrappingCodemod`` (its
     ``MODULE_LEVEL`` and ``FRESH_NAME`` say whether module-level targets count and how hoisted
@@ -187,13 +191,15 @@ class Placement(MetadataView):
                 return None
             if target.mode == "aclose":
                 raise Unsafe(f"the {noun} is not bound to a name; close it with `await .aclose()` in a finally")
+            if self._closed_by_callee(target):
+                return None
             self.hoisting.check(target, stmt)
             name = None
         else:
             name = binding
             following = stmts[index + 1] if index + 1 < len(stmts) else None
             raw = target.library == "requests" and target.noun == "response"
-            if self._closed_elsewhere(name, scope, following, raw, after=stmt):
+            if self._closed_elsewhere(name, scope, following, raw, after=stmt, library=target.library, noun=noun):
                 return None
             if target.used_as_response and not self._used_as_response(name, scope):
                 return None
@@ -419,6 +425,8 @@ class Placement(MetadataView):
         following: Optional[cst.CSTNode] = None,
         raw: bool = False,
         after: Optional[cst.CSTNode] = None,
+        library: str = "",
+        noun: str = "",
     ) -> bool:
         """The name is closed some other way: a ``finally`` that closes it (``raw``: a
         requests response, also ``finally: r.raw.close()``, which closes its connection as
@@ -441,7 +449,7 @@ class Placement(MetadataView):
                     isinstance(call, cst.Call)
                     and isinstance(following, cst.SimpleStatementLine)
                     and self._inside(call, following)
-                    and self.helpers.closes(call, parent)
+                    and self.helpers.closes(call, parent, library, noun)
                 ):
                     return True  # ``read_bounded(r)``, which closes it in its ``finally``
             if raw and isinstance(parent, cst.Attribute) and parent.value is occurrence and parent.attr.value == "raw":
@@ -466,6 +474,35 @@ class Placement(MetadataView):
                     return True  # ``stack.callback(r.close)``, ``atexit.register(s.close)``
                 if self._in_finally(grand, scope):
                     return True
+        return False
+
+    def _closed_by_callee(self, target: Target) -> bool:
+        """``body = _bounded_body(urlopen(url), limit)``: the target is an argument of a call
+        to a helper that closes that parameter in its ``finally`` (``HelperSummaries.closes``),
+        and the arguments evaluated after it cannot raise (``_quiet_argument``), so every path
+        that makes the object enters the helper: it is closed already (a ``with`` would close
+        it twice, and under a test's mock of the call get the mock's ``__enter__()`` value)."""
+        arg = self._parent(target.node)
+        call = self._parent(arg) if isinstance(arg, cst.Arg) else None
+        if not (isinstance(call, cst.Call) and isinstance(arg, cst.Arg) and arg.value is target.node):
+            return False
+        later = list(call.args)[list(call.args).index(arg) + 1 :]
+        if not all(not a.star and self._quiet_argument(a.value) for a in later):  # ``*it`` iterates
+            return False
+        return self.helpers.closes(call, arg, target.library, target.noun)
+
+    def _quiet_argument(self, value: cst.BaseExpression) -> bool:
+        """An argument whose evaluation cannot raise: a literal, a name, an attribute of a name
+        (a module's constant), the clock (``time.monotonic()``), and sums, differences and
+        products of these."""
+        if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.Name)):
+            return True
+        if isinstance(value, cst.Attribute):
+            return isinstance(value.value, cst.Name)
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Add, cst.Subtract, cst.Multiply)):
+            return self._quiet_argument(value.left) and self._quiet_argument(value.right)
+        if isinstance(value, cst.Call) and not value.args:
+            return self.resolver.resolves_to(value.func, _CLOCKS) is not None
         return False
 
     def _inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:

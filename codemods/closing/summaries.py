@@ -350,13 +350,18 @@ class HelperSummaries(MetadataView):
             found = (klass, summaries)
         return found
 
-    def closes(self, call: cst.Call, arg: cst.Arg) -> bool:
+    def closes(self, call: cst.Call, arg: cst.Arg, library: str = "", noun: str = "") -> bool:
         """``call`` hands ``arg`` to a function (read as ``keeps_nothing`` reads them) that
-        closes that parameter in the ``finally`` of a ``try`` holding its whole body
-        (apprise's ``read_bounded_response``: read, then ``finally: r.close()``): the object
-        is closed when the call returns, on every path, as by a ``finally`` of the caller's.
-        Only literal assignments to plain names may come before the ``try`` (they cannot
-        raise), and the function never rebinds the parameter."""
+        closes that parameter in the ``finally`` of a ``try`` (apprise's
+        ``read_bounded_response``: read, then ``finally: r.close()``; nltk's ``_bounded_body``:
+        ``finally: close = getattr(stream, "close", None)`` then ``if close is not None:
+        close()``): the object is closed when the call returns, on every path, as by a
+        ``finally`` of the caller's. Only statements that cannot raise may come before the
+        ``try`` (``_quiet_statement``: literal assignments to plain names; with the ``library``
+        of a ``noun`` "response", a name bound to one of its methods, ``read =
+        stream.read1 if isinstance(stream, io.BufferedIOBase) else stream.read``); what comes
+        after the ``try`` runs once the object is closed. The function never rebinds the
+        parameter."""
         if arg.star:
             return False
         callee = self._callee(call.func)
@@ -368,18 +373,21 @@ class HelperSummaries(MetadataView):
         if not _plain_function(function, method=not isinstance(summaries._parent(function), cst.Module)):
             return False
         param = _parameter(function, call, arg, skip)
-        if param is None:
+        if param is None or param.startswith(_CARRIED):
             return False
         body = _statements(function)
         if body and _is_docstring(body[0]):
             body = body[1:]
-        if not body or not isinstance(body[-1], cst.Try) or body[-1].finalbody is None:
+        attrs = RESPONSE_ATTRS.get(library, frozenset()) if noun == "response" else frozenset()
+        index = 0
+        while index < len(body) and _quiet_statement(summaries.resolver, body[index], param, attrs):
+            index += 1
+        if index == len(body) or not isinstance(body[index], cst.Try) or body[index].finalbody is None:
             return False
-        if not all(_literal_assignment(stmt) for stmt in body[:-1]):
-            return False
-        finally_body = body[-1].finalbody.body
-        first = finally_body.body[0] if isinstance(finally_body, cst.IndentedBlock) else finally_body
-        if not _closes_name(first, param):  # first: a statement before it may raise and skip it
+        finally_body = body[index].finalbody.body
+        finals = list(finally_body.body) if isinstance(finally_body, cst.IndentedBlock) else [finally_body]
+        # first: a statement before the close may raise and skip it
+        if not (_closes_name(finals[0], param) or _closes_by_getattr(summaries.resolver, finals[:2], param)):
             return False
         scope = summaries._name_scope(function)
         if scope is None:
@@ -935,6 +943,134 @@ def _closes_name(stmt: cst.CSTNode, name: str) -> bool:
         and call.func.value.value == name
         and call.func.attr.value in CLOSING_METHODS
     )
+
+
+#: Attributes every response of a library has, as methods or plain attributes (reading
+#: one cannot raise): urllib's (``http.client.HTTPResponse``, and ``addinfourl`` over a file,
+#: an FTP socket's or a ``data:`` URL's buffer, all of them ``io.BufferedIOBase`` readers) and
+#: requests' ``Response``.
+RESPONSE_ATTRS: Dict[str, FrozenSet[str]] = {
+    "urllib": frozenset(
+        {"read", "read1", "readline", "readlines", "readinto", "close", "info", "geturl", "getcode", "fileno"}
+    ),
+    "requests": frozenset({"close", "iter_content", "iter_lines", "json", "raw", "status_code", "headers", "url"}),
+}
+
+
+def _quiet_statement(resolver: Any, stmt: cst.CSTNode, param: str, attrs: FrozenSet[str]) -> bool:
+    """``stmt`` binds plain names to values whose evaluation cannot raise: literals (a tuple
+    of them to a tuple of names: ``chunks, total = [], 0``) or what ``_quiet_value`` reads of
+    the parameter."""
+    if _literal_assignment(stmt):
+        return True
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return False
+    small = stmt.body[0]
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+        return False
+    target, value = small.targets[0].target, small.value
+    if isinstance(target, cst.Name):
+        return _quiet_value(resolver, value, param, attrs)
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+        names = target.elements
+        values = value.elements
+        return (
+            len(names) == len(values)
+            and all(isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in names)
+            and all(isinstance(e, cst.Element) and _literal_value(e.value) for e in values)
+        )
+    return False
+
+
+def _literal_value(value: cst.CSTNode) -> bool:
+    """A number, a string, ``None``/``True``/``False``, an empty list, dict or tuple."""
+    if isinstance(value, _LITERALS):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("None", "True", "False")
+    return isinstance(value, (cst.List, cst.Dict, cst.Tuple)) and not value.elements
+
+
+def _quiet_value(resolver: Any, value: cst.CSTNode, param: str, attrs: FrozenSet[str]) -> bool:
+    """A value that cannot raise for the object the parameter ``param`` holds: a literal, an
+    attribute of it that every such object has (``attrs``: ``stream.read``), ``isinstance``
+    of it and an imported class, and a conditional of these."""
+    if _literal_value(value):
+        return True
+    if isinstance(value, cst.Attribute):
+        return isinstance(value.value, cst.Name) and value.value.value == param and value.attr.value in attrs
+    if isinstance(value, cst.IfExp):
+        return all(_quiet_value(resolver, part, param, attrs) for part in (value.test, value.body, value.orelse))
+    if isinstance(value, cst.Call):
+        if "builtins.isinstance" not in resolver.imported_names(value.func, builtins=True) or len(value.args) != 2:
+            return False
+        first, second = value.args
+        return (
+            not first.star
+            and not second.star
+            and first.keyword is None
+            and second.keyword is None
+            and isinstance(first.value, cst.Name)
+            and first.value.value == param
+            and bool(resolver.imported_names(second.value))  # an imported class (``io.BufferedIOBase``)
+        )
+    return False
+
+
+def _closes_by_getattr(resolver: Any, stmts: List[cst.CSTNode], param: str) -> bool:
+    """``close = getattr(param, "close", None)`` then ``if close is not None: close()`` (or
+    ``if close:``, ``if callable(close):``), the ``close()`` first in that ``if``: the object
+    has its close method, so the test holds and it is called."""
+    if len(stmts) != 2 or not (isinstance(stmts[0], cst.SimpleStatementLine) and len(stmts[0].body) == 1):
+        return False
+    small = stmts[0].body[0]
+    if not (
+        isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+    ):
+        return False
+    alias = small.targets[0].target.value
+    got = small.value
+    if not (isinstance(got, cst.Call) and "builtins.getattr" in resolver.imported_names(got.func, builtins=True)):
+        return False
+    if len(got.args) != 3 or any(a.star or a.keyword is not None for a in got.args):
+        return False
+    obj, attr, default = (a.value for a in got.args)
+    if not (isinstance(obj, cst.Name) and obj.value == param and isinstance(attr, cst.SimpleString)):
+        return False
+    if attr.evaluated_value not in CLOSING_METHODS or not _literal_value(default):
+        return False
+    check = stmts[1]
+    if not isinstance(check, cst.If) or check.orelse is not None:
+        return False
+    test = check.test
+    tested = (
+        (isinstance(test, cst.Name) and test.value == alias)
+        or (
+            isinstance(test, cst.Comparison)
+            and isinstance(test.left, cst.Name)
+            and test.left.value == alias
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.IsNot)
+            and isinstance(test.comparisons[0].comparator, cst.Name)
+            and test.comparisons[0].comparator.value == "None"
+        )
+        or (
+            isinstance(test, cst.Call)
+            and "builtins.callable" in resolver.imported_names(test.func, builtins=True)
+            and len(test.args) == 1
+            and isinstance(test.args[0].value, cst.Name)
+            and test.args[0].value.value == alias
+            and not test.args[0].star
+        )
+    )
+    if not tested:
+        return False
+    body = check.body
+    first = body.body[0] if isinstance(body, cst.IndentedBlock) else body
+    if not (isinstance(first, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and first.body):
+        return False
+    call = first.body[0].value if isinstance(first.body[0], cst.Expr) else None
+    return isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Name) and call.func.value == alias
 
 
 def _is_generator(function: cst.FunctionDef) -> bool:
