@@ -306,6 +306,13 @@ DOCS = CodemodDocs(
             "after the `with` block has closed it.",
         ),
         (
+            "a client passed to a method of the caller's class (`self._fetch(s, url)`) whose summary "
+            "keeps nothing of it, when another `def` of the project binds the same name and nothing "
+            "replaces it from outside: the class's own `def` is read.",
+            "the other `def` may be a subclass's override that keeps the client (no subclass of the "
+            "class in its own module binds the name: that case is reported).",
+        ),
+        (
             "a client passed to a constructor the tool cannot read (`Transport(session=s)` imported "
             "from elsewhere, a class with a base) or to an unknown function whose result is bound "
             "(`api = make_api(s)`): the result is taken to hold the client and followed like it, so "

@@ -405,8 +405,10 @@ DOCS = CodemodDocs(
     notes=(
         """**Choices**: a response passed to an unknown function may be kept (`process(r)`): an
   unsafe fix, reported without `--unsafe-fixes`; data read from it is not an escape (`for chunk in r.iter_content(): sink(chunk)`). A name
-  bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`) or to
-  `dict(resp=r)`/`max(r, other)` is derived and keeps the block open until its last use.""",
+  bound to a tracked wrapper's result (`reader = csv.reader(io.TextIOWrapper(r.raw))`,
+  sseclient-py's `client = sseclient.SSEClient(r)`, which keeps the response on itself only and
+  whose events hold strings) or to `dict(resp=r)`/`max(r, other)` is derived and keeps the
+  block open until its last use.""",
         """**Callers of a response factory**: a function of the project that returns a fresh
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
   return r`; a module-level `def`, or a method of a module-level class that no class
@@ -476,7 +478,12 @@ DOCS = CodemodDocs(
   (`self._check(r)`, `cls._check(r)`, a `staticmethod`/`classmethod` too) when the class binds
   the name once and no other `def` of the project binds it (the project facts; for a private
   name, nothing assigns it either): a subclass may override a method. A public one read so is
-  still an unsafe fix, with the hazard that a subclass outside the project may override it;
+  still an unsafe fix, with the hazard that a subclass outside the project may override it.
+  When another `def` (or class attribute) of the project binds the name but nothing replaces
+  it from outside (no attribute store, `setattr` or mock naming it) and no subclass of the
+  caller's class in its module binds it, the class's own `def` is read too, as an unsafe fix
+  whose hazard is that the other binding is a subclass's override (langchain's `SambaStudio`
+  and `SambaNovaCloud` each have their own `_process_response`);
   without the project facts (stdin without `--stdin-filename`), methods are escapes. Called
   through its class (`Room._read(r)`, `records.Record.parse(r)`), a `staticmethod`/`classmethod`
   of a class of this module or another of the project (no base but `object`, no keyword or
@@ -522,7 +529,7 @@ DOCS = CodemodDocs(
   their response to the caller but are no factory (python-twitter's `return 0` path;
   biopython's `entry`/`search`/`convert`, whose names also appear other than in a call);
   responses returned or yielded as something made from them
-  (`r.iter_lines()`, `csv.reader(r)`, an `SSEClient`); clients stored in a subscript or on an
+  (`r.iter_lines()`, `csv.reader(r)`); clients stored in a subscript or on an
   attribute of a class with no `close()`; names used after an `if` only some of whose branches make the
   object inside a `while`/`try`. The tests' stand-ins are read: pytube's 9 callers of
   `_execute_request` get `contextlib.closing` (its tests hand back a `mock.Mock()`); obspy's
@@ -597,7 +604,7 @@ DOCS = CodemodDocs(
         ),
         (
             "a response passed to a class (a constructor) whose instance is bound "
-            "(`client = sseclient.SSEClient(r.iter_content())`): the instance holds it, and is "
+            "(`reader = EventReader(r.iter_content())` of another library): the instance holds it, and is "
             "followed like it to the end of the block (returned or stored, it stays reported).",
             "the class may keep the response somewhere else too (a global, a cache) and read it "
             "after the `with` block has closed it.",
@@ -608,6 +615,15 @@ DOCS = CodemodDocs(
             "practice reads it; the report names the call and its line.",
             "the callee may keep the response (store it, hand it to a thread) and read it after "
             "the `with` block has closed it.",
+        ),
+        (
+            "a response passed to a method of the caller's class (`self._process_response(r)`) "
+            "whose summary keeps nothing of it (or, a generator, yields only data read from it), "
+            "when another `def` of the project binds the same name and nothing replaces it from "
+            "outside: the class's own `def` is read, so what it returns is data; the report names "
+            "the call and its line.",
+            "the other `def` may be a subclass's override that keeps the response (no subclass of "
+            "the class in its own module binds the name: that case is reported).",
         ),
         (
             "a response whose call a test replaces with an object it chose that is not known to "

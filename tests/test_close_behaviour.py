@@ -630,6 +630,132 @@ def test_a_response_passed_to_a_private_method_of_the_class(server, tmp_path):
     assert leaked(before), before
 
 
+def test_a_response_passed_to_a_method_two_sibling_classes_define(server, tmp_path):
+    # langchain's SambaStudio / SambaNovaCloud: each class has its own ``_process``, so the
+    # name is bound twice in the project; each class's own ``def`` is read (an unsafe fix: the
+    # other could be a subclass's override), and what it returns is data read from it.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        S = requests.Session()  # module-level: left alone; its pool shows what is checked out
+
+        class Studio:
+            def _process(self, resp):
+                if resp.status_code != 200:
+                    raise RuntimeError(f"failed: {resp.status_code}")
+                return resp.raw.read(2).decode()
+
+            def call(self, path):
+                response = S.get(URL + path, stream=True)
+                completion = self._process(response)
+                return completion
+
+        class Cloud:
+            def _process(self, resp):
+                return [resp.status_code, resp.headers.get("content-type")]
+
+            def call(self, path):
+                response = S.get(URL + path, stream=True)
+                completion = self._process(response)
+                return completion
+
+        def main():
+            out = []
+            for api in (Studio(), Cloud()):
+                for p in ("/health", "/status/503", "/bytes?size=65536"):
+                    try:
+                        out.append(api.call(p))
+                    except RuntimeError as exc:
+                        ERRORS.append(exc)
+                        out.append(str(exc))
+            S.close()
+            return out
+        """,
+        "--unsafe-fixes",
+    )
+    assert (
+        new.count("with S.get(URL + path, stream=True) as response:\n            completion = self._process(response)")
+        == 2
+    )
+    check(before, cb, after, ca)
+    assert leaked(before), before
+
+
+def test_a_generator_reading_events_through_an_sseclient(server, tmp_path):
+    # langchain's llms/you.py: ``client = sseclient.SSEClient(response)`` (a wrapper that keeps
+    # the response on itself only, ``eager.WRAPPING_FUNCTIONS``); the status check stays before
+    # the ``with``, so a failing status raises as before. The program installs a stand-in for
+    # sseclient-py (same API: ``SSEClient(event_source).events()``, events with ``.event`` and
+    # ``.data``); a generator closed after two events (a body with a length: urllib3 leaves its
+    # connection open when the generator is closed), one read to the end, one failing status.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import sys
+        import types
+
+        import requests
+
+        S = requests.Session()  # module-level: left alone; its pool shows what is checked out
+        SEEN = []  # a hook keeps every response alive, as a long-running process's log may
+        S.hooks["response"].append(lambda r, *args, **kwargs: SEEN.append(r))
+
+
+        class _Event:
+            def __init__(self, data):
+                self.event = "token"
+                self.data = data
+
+
+        class _SSEClient:
+            def __init__(self, event_source):
+                self._event_source = event_source
+
+            def events(self):
+                for chunk in self._event_source.iter_content(16):
+                    yield _Event(chunk.decode())
+
+
+        sys.modules["sseclient"] = types.SimpleNamespace(SSEClient=_SSEClient)
+
+
+        def stream(path):
+            response = S.get(URL + path, stream=True)
+            response.raise_for_status()
+            import sseclient
+
+            client = sseclient.SSEClient(response)
+            for event in client.events():
+                if event.event == "token":
+                    yield event.data
+
+
+        def main():
+            out = []
+            gen = stream("/bytes?size=65536")
+            out.append([next(gen), next(gen)])
+            gen.close()
+            out.append(len(list(stream("/bytes?size=64"))))
+            try:
+                list(stream("/status/503"))
+            except requests.HTTPError as exc:
+                out.append(exc.response.status_code)
+                exc.response.close()  # the error path, as before: the caller's to close
+            open_now = len(S.adapters["http://"].poolmanager.pools)
+            S.close()
+            return {"out": out, "pools": open_now}
+        """,
+    )
+    assert "    response.raise_for_status()\n    with response:\n        import sseclient" in new
+    check(before, cb, after, ca)
+    assert after["result"]["result"]["out"] == [["x" * 16, "x" * 16], 4, 503]
+    assert leaked(before), before
+
+
 def test_a_generator_iterating_a_private_generator_over_the_response(server, tmp_path):
     """shodan's ``Stream``: ``lines`` iterates ``self._iter_stream(stream)``, a generator that
     reads the response and yields data (``closing/summaries.py``: ``yields_data``). The

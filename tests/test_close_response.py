@@ -3661,3 +3661,76 @@ def test_a_click_progressbar_over_a_response_that_outlives_it_is_reported():
         "        out.write(chunk)\n"
     )
     assert "with requests.get" not in new and "progressbar" in str(reasons(sites)), reasons(sites)
+
+
+def test_a_response_read_through_an_sseclient_in_a_generator_is_closed():
+    # langchain's llms/you.py: sseclient-py's ``SSEClient(event_source)`` keeps the source on
+    # itself only; its events hold strings. The status check stays before the ``with``.
+    assert_fixed(
+        """\
+        import requests
+
+
+        def stream(url):
+            response = requests.post(url, stream=True)
+            response.raise_for_status()
+            import sseclient
+
+            client = sseclient.SSEClient(response)
+            for event in client.events():
+                if event.event == "token":
+                    yield event.data
+        """,
+        """\
+        import requests
+
+
+        def stream(url):
+            response = requests.post(url, stream=True)
+            response.raise_for_status()
+            with response:
+                import sseclient
+
+                client = sseclient.SSEClient(response)
+                for event in client.events():
+                    if event.event == "token":
+                        yield event.data
+        """,
+    )
+
+
+def test_an_sseclient_over_a_response_that_outlives_it_is_reported():
+    # The taint follows the client: handed out or stored, it still reads the response.
+    assert_reported(
+        """\
+        import requests
+        import sseclient
+
+
+        def events(url):
+            response = requests.get(url, stream=True)
+            return sseclient.SSEClient(response)
+        """,
+        "returned",
+    )
+    assert_reported(
+        """\
+        import requests
+        import sseclient
+
+
+        class Feed:
+            def open(self, url):
+                response = requests.get(url, stream=True)
+                self.client = sseclient.SSEClient(response)
+                return [e.data for e in self.client.events()]
+        """,
+        "stored",
+    )
+    # Another module's ``SSEClient`` is unknown: it may keep what it is given (unsafe at most).
+    new, sites = fix(
+        "import requests\nfrom sse_like import SSEClient\n\n\ndef first(url):\n"
+        "    response = requests.get(url, stream=True)\n    client = SSEClient(response)\n"
+        "    return next(iter(client.events())).data\n"
+    )
+    assert "with requests.get" not in new and "SSEClient" in str(reasons(sites)), reasons(sites)

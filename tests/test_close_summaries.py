@@ -101,9 +101,84 @@ def test_private_instance_and_class_methods_are_read(tmp_path):
     assert "with requests.get(u, stream=True) as r:" in new
 
 
-def test_a_method_another_class_of_the_project_defines_is_not_read(tmp_path):
+def test_a_method_another_module_of_the_project_defines_again_is_an_unsafe_fix(tmp_path):
+    # Which class defines the other ``_read_bounded`` the facts do not say: here a subclass
+    # that keeps the response (the hazard), in the usual case a sibling class.
     other = "from pkg.main import Room\n\nclass Mine(Room):\n    def _read_bounded(self, r, n):\n        return r\n"
     reported(tmp_path, STATIC, "passed to `self._read_bounded`", **{"pkg/other.py": other})
+    new, sites = run(tmp_path, {MAIN: STATIC, "pkg/other.py": other})
+    assert "`_read_bounded` is defined again in the project" in sites[0].reason
+    new, sites = run(tmp_path, {MAIN: STATIC, "pkg/other.py": other}, unsafe=True)
+    assert [s.action for s in sites] == ["fixed"]
+    assert "with requests.post(url, stream=True) as r:" in new
+
+
+SIBLINGS = """
+    import requests
+
+    class Studio:
+        def _process(self, response):
+            try:
+                data = response.json()
+            except Exception as e:
+                raise RuntimeError(f"no JSON: {e} {response.text}")
+            return data["choices"][0]
+
+        def call(self, u):
+            response = requests.get(u, stream=True)
+            completion = self._process(response)
+            return completion
+
+    class Cloud:
+        def _process(self, response):
+            return response.json()["text"]
+
+        def call(self, u):
+            response = requests.get(u, stream=True)
+            completion = self._process(response)
+            return completion
+"""
+
+
+def test_sibling_classes_each_with_their_own_method_are_unsafe_fixes(tmp_path):
+    # langchain's SambaStudio / SambaNovaCloud: each class reads its own ``_process_response``;
+    # the result returned is data read from the response.
+    new, sites = run(tmp_path, {MAIN: SIBLINGS})
+    assert new == textwrap.dedent(SIBLINGS)
+    assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]
+    for site in sites:
+        assert "passed to `self._process`" in site.reason and "which keeps nothing of it" in site.reason
+        assert "`_process` is defined again in the project" in site.reason
+        assert site.hazard.startswith("`_process` is defined again in the project; safe unless"), site.hazard
+    new, sites = run(tmp_path, {MAIN: SIBLINGS}, unsafe=True)
+    assert [s.action for s in sites] == ["fixed", "fixed"]
+    assert (
+        new.count("with requests.get(u, stream=True) as response:\n            completion = self._process(response)")
+        == 2
+    )
+
+
+def test_a_subclass_of_the_module_binding_the_method_again_is_reported(tmp_path):
+    source = (
+        SIBLINGS
+        + """
+    class Keeper(Studio):
+        def _process(self, response):
+            return response
+"""
+    )
+    new, sites = run(tmp_path, {MAIN: source}, unsafe=True)
+    assert [s.action for s in sites] == ["reported", "fixed"], [s.reason for s in sites]
+    assert "is returned at" in sites[0].reason
+    assert new.count("as response:") == 1
+
+
+def test_a_method_defined_again_and_replaced_from_outside_is_not_read(tmp_path):
+    other = "from unittest import mock\n\n@mock.patch('pkg.main.Cloud._process')\ndef test(m):\n    pass\n"
+    new, sites = run(tmp_path, {MAIN: SIBLINGS, "tests/test_room.py": other}, unsafe=True)
+    assert new == textwrap.dedent(SIBLINGS)
+    assert [s.action for s in sites] == ["reported", "reported"]
+    assert all("is returned at" in s.reason for s in sites), [s.reason for s in sites]
 
 
 def test_a_private_method_assigned_anywhere_in_the_project_is_not_read(tmp_path):
@@ -477,7 +552,7 @@ def test_a_private_generator_method_that_yields_data_is_iterated_inside_the_with
     ) in new
 
 
-def test_a_generator_method_that_keeps_the_response_or_may_be_overridden_is_not_read(tmp_path):
+def test_a_generator_method_that_keeps_the_response_is_not_read_or_may_be_overridden_is_unsafe(tmp_path):
     keeps = SHODAN_STREAM.replace("                    yield item", "                    yield item, stream")
     reported(tmp_path, keeps, "yielded")
     stores = SHODAN_STREAM.replace(
@@ -486,7 +561,15 @@ def test_a_generator_method_that_keeps_the_response_or_may_be_overridden_is_not_
     )
     reported(tmp_path, stores, "yielded")
     other = "from pkg.main import Stream\n\nclass Mine(Stream):\n    def _iter_stream(self, stream, raw):\n        yield stream\n"
-    reported(tmp_path, SHODAN_STREAM, "yielded", **{"pkg/other.py": other})
+    # defined again in another module: which class the facts do not say (an unsafe fix)
+    reported(tmp_path, SHODAN_STREAM, "`_iter_stream` is defined again in the project", **{"pkg/other.py": other})
+    # a subclass of this module binding it: reported
+    here = (
+        SHODAN_STREAM
+        + "\n    class Mine(Stream):\n        def _iter_stream(self, stream, raw):\n            yield stream\n"
+    )
+    new, sites = run(tmp_path, {MAIN: here}, unsafe=True)
+    assert [s.action for s in sites] == ["reported"] and "yielded" in sites[0].reason, [s.reason for s in sites]
 
 
 def test_a_generator_of_another_module_that_yields_data_is_read(tmp_path):
@@ -1098,3 +1181,34 @@ def test_an_argument_after_the_inline_response_that_may_raise_leaves_it_a_site(t
     text = BOUNDED_BODY.replace("deadline=time.monotonic() + 5", later)
     new, sites = run(tmp_path, {MAIN: text})
     assert [s.line for s in sites] == [29], [(s.line, s.reason) for s in sites]
+
+
+def test_a_client_passed_to_a_method_two_sibling_classes_define_is_an_unsafe_fix(tmp_path):
+    source = """
+    import requests
+
+    class A:
+        def _fetch(self, session, u):
+            return session.get(u).status_code
+
+        def run(self, u):
+            s = requests.Session()
+            code = self._fetch(s, u)
+            return code
+
+    class B:
+        def _fetch(self, session, u):
+            return session.get(u).json()
+
+        def run(self, u):
+            s = requests.Session()
+            data = self._fetch(s, u)
+            return data
+"""
+    new, sites = run(tmp_path, {MAIN: source}, select=("close-client",))
+    assert new == textwrap.dedent(source)
+    assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]
+    assert all("`_fetch` is defined again in the project" in s.reason for s in sites), [s.reason for s in sites]
+    new, sites = run(tmp_path, {MAIN: source}, select=("close-client",), unsafe=True)
+    assert [s.action for s in sites] == ["fixed", "fixed"]
+    assert new.count("with requests.Session() as s:") == 2

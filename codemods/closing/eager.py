@@ -222,6 +222,10 @@ WRAPPING_FUNCTIONS = frozenset(
         # (shodan's ``with click.progressbar(r.iter_content(...)) as bar: for chunk in bar``).
         "click.progressbar",
         "click.termui.progressbar",
+        # sseclient-py's ``SSEClient(event_source)``: ``self._event_source = event_source``, read
+        # while ``events()`` is iterated (its ``Event`` s hold strings), closed by its ``close()``
+        # (langchain's ``client = sseclient.SSEClient(response)``).
+        "sseclient.SSEClient",
     }
 )
 

@@ -31,10 +31,15 @@ parameter is that receiver, never rebound, reaches the ``def _m`` of ``C``'s bod
 binds ``_m`` once (a plain ``def``, or one decorated ``staticmethod``/``classmethod`` only;
 ``cls._m`` only for those two), ``C`` is not decorated, defines no ``__getattribute__``, and
 the module never stores an attribute ``_m`` (nor ``setattr``s a string ``"_m"``). A subclass
-may override ``_m``: the project facts (``ProjectFacts.bound_once``) must show that no other
-``def`` of the project binds the name and, for a private name, that nothing assigns it. A
-public name so read is still an unsafe fix: a subclass outside the project may override it
-(``dispatch_hazard``). Without the project facts, no method is read.
+may override ``_m``: when the project facts (``ProjectFacts.bound_once``) show that no other
+``def`` of the project binds the name and, for a private name, that nothing assigns it, the
+call is read as that ``def``; a public name so read is still an unsafe fix: a subclass outside
+the project may override it (``dispatch_hazard``). When another ``def`` (or a class attribute)
+of the project binds the name but nothing replaces it from outside (``never_replaced``: no
+attribute store, ``setattr`` or mock naming it), ``C``'s own ``def`` is read too, as an unsafe
+fix whose one hazard is that the other binding is a subclass's override (two sibling classes
+each with their own ``_process_response`` are the usual case; a subclass of ``C`` in this
+module binding it is reported). Without the project facts, no method is read.
 
 A ``staticmethod`` or ``classmethod`` called through its class (``Room._read(r)``,
 ``records.Record.parse(r)``: ``_qualified_method``) is read too, from a class at module level of
@@ -613,12 +618,37 @@ class HelperSummaries(MetadataView):
         if self._rebound_in_module(name):
             return None
         facts = self.codemod.file.facts
-        if facts is None or not facts.bound_once(self.codemod.context.filename or "", name):
+        path = self.codemod.context.filename or ""
+        if facts is None:
             return None
         hazard = ""
-        if not name.startswith("_"):
+        if not facts.bound_once(path, name):
+            # Another ``def`` (or class attribute) of the name in the project: a sibling
+            # class's own method in the usual case, a subclass's override at worst. Nothing
+            # replaces it from outside (no attribute store, ``setattr`` or mock naming it).
+            if not (hasattr(facts, "never_replaced") and facts.never_replaced(path, name)):
+                return None
+            if self._overridden_here(klass, name):
+                return None  # a subclass of this module binds it: that hazard is no guess
+            hazard = (
+                f"`{name}` is defined again in the project; safe unless it is a subclass's "
+                f"override that keeps what it is given"
+            )
+        elif not name.startswith("_"):
             hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
         return callee, skip, hazard
+
+    def _overridden_here(self, klass: cst.ClassDef, name: str) -> bool:
+        """A class of this module names ``klass`` among its bases and binds ``name``."""
+        own = klass.name.value
+        for node in walk(self.codemod.module):
+            if not isinstance(node, cst.ClassDef) or node is klass:
+                continue
+            for base in node.bases:
+                last = base.value.attr if isinstance(base.value, cst.Attribute) else base.value
+                if isinstance(last, cst.Name) and last.value == own and class_binds(node, name):
+                    return True
+        return False
 
     def _qualified_method(self, owner: cst.BaseExpression, name: str) -> Optional[Callee]:
         """``C._parse(r)`` / ``mod.C.parse(r)``: a ``staticmethod`` (0 leading parameters
