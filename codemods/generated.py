@@ -24,6 +24,7 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Set
 from .base import FIXED, SAFE, Site
 from .engine import CHANGED, ERROR, WRITE, FileResult, Settings
 from .linediff import unified_diff
+from .share.mockpatch import test_results
 from .share.package_client import EXPORTS, PackageClient, plan_layout, render
 from .sources import SourceError, create_atomic, write_atomic
 from .style import style_for
@@ -51,6 +52,7 @@ def with_generated(results: Iterable[FileResult], settings: Settings) -> Iterato
         done.append(result)
         yield result
     yield from generated_results(done, settings)
+    yield from test_results(done, settings)  # the tests' patches moved with the calls
 
 
 def generated_results(results: Sequence[FileResult], settings: Settings) -> List[FileResult]:
