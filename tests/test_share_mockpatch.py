@@ -86,6 +86,7 @@ def test_the_patch_moves_with_the_calls_and_the_test_still_passes(tmp_path):
     assert "_session.post(url, data=body)" in (root / "pkg/a.py").read_text()
     test = (root / "tests/test_a.py").read_text()
     assert MOVED in test and '"requests.post"' not in test
+    assert len([f for f in report["files"] if f["path"].endswith("tests/test_a.py")]) == 1  # one result
     [moved] = sites(report, "tests/test_a.py")
     assert moved["action"] == "fixed" and "pkg._http_client.session.post" in moved["reason"]
     assert [s["action"] for s in sites(report, "pkg/a.py")] == ["fixed"]

@@ -348,8 +348,18 @@ def _mismatch(calls: Dict[Tuple[str, int], int], routed: Dict[Tuple[str, int], i
 # -- after the run: the tests' patch targets --------------------------------------------------
 
 
+def held_paths(settings: Any) -> Set[str]:
+    """The real paths of the files whose patches the run moves: ``test_results`` gives their
+    one result, the run's own (unchanged: ``_decide``) with the moved targets' sites."""
+    transfers = getattr(settings.facts, "transfers", None) if settings.facts is not None else None
+    if transfers is None or transfers.planning:
+        return set()
+    return {os.path.realpath(_patch_file(patch)[0]) for patch, _ in transfers.targets}
+
+
 def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
-    """One result per test file whose patches the run moves (``Transfers.targets``)."""
+    """One result per test file whose patches the run moves (``Transfers.targets``): the
+    run's result of the file, with the moved targets."""
     from .. import engine
     from ..base import FIXED, SAFE, Site
     from ..linediff import unified_diff
@@ -360,7 +370,11 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
     if transfers is None or transfers.planning or not transfers.targets:
         return []
     done: Dict[Tuple[str, int], Any] = {}
+    own: Dict[str, Any] = {}  # real path -> the run's result of a file whose patches move
+    held = held_paths(settings)
     for result in results:
+        if os.path.realpath(result.path) in held:
+            own[os.path.realpath(result.path)] = result
         for site in result.sites:
             if site.codemod == CODEMOD:
                 done[(os.path.realpath(result.path), site.line)] = (result, site)
@@ -375,7 +389,17 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
         elif settings.mode == engine.WRITE and not entry[0].written:
             missing.append(f"{real}:{line} (not written)")
     out = []
-    for path in sorted(by_file):
+    for key in sorted(by_file):
+        path = key
+        mine = own.get(os.path.realpath(path))
+        if mine is not None and mine.status not in (engine.UNCHANGED, engine.SKIPPED):
+            # The plan said the run leaves it alone; it did not after all (never expected).
+            why = mine.error or "the run changed it"
+            reason = f"its patches of the calls routed through the shared session were not moved: {why}"
+            out.append(engine.FileResult(path=mine.path, status=engine.ERROR, error=reason))
+            continue
+        if mine is not None:
+            path = mine.path
         if missing:
             reason = (
                 "the tests' patches of the calls routed through the shared session were not moved: "
@@ -394,7 +418,7 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
         lines = data.splitlines(keepends=True)
         edits = []
         sites = []
-        for patch, new in by_file[path]:
+        for patch, new in by_file[key]:
             line = _patch_file(patch)[1]
             node = literal_of(tree, line, patch.target)
             if node is None or node.end_lineno != node.lineno:
@@ -422,10 +446,11 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
             out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target is not a plain literal"))
             continue
         old_text, new_text = data.decode("utf-8"), new_bytes.decode("utf-8")
+        kept = list(mine.sites) if mine is not None else []
         result = engine.FileResult(
             path=path,
             status=engine.CHANGED,
-            sites=sorted(sites, key=lambda s: (s.line, s.column)),
+            sites=sorted(kept + sites, key=lambda s: (s.line, s.column, s.codemod)),
             applied=[CODEMOD],
             diff=unified_diff(old_text, new_text, path),
             old_text=old_text,
