@@ -179,3 +179,17 @@ def test_refused_when_a_module_imports_the_function_by_name(tmp_path):
 def test_refused_when_the_client_module_exists(tmp_path):
     # Calls an earlier run routed through its session would be intercepted too.
     assert_refused(project(tmp_path, **{"pkg/_http_client.py": render(["requests"], False, "pkg")}))
+
+
+def test_refused_when_a_call_goes_through_another_binding_of_requests(tmp_path):
+    # share-session does not know compat.requests is the library: the call would stay.
+    other = "from .compat import requests\n\n\ndef ping(url):\n    return requests.post(url)\n"
+    compat = "import importlib\n\nrequests = importlib.import_module('requests')\n"
+    assert_refused(project(tmp_path, **{"pkg/b.py": other, "pkg/compat.py": compat}))
+
+
+def test_refused_for_a_function_reference_share_session_leaves(tmp_path):
+    other = (
+        "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return fn(url)\n"
+    )
+    assert_refused(project(tmp_path, **{"pkg/b.py": other}))
