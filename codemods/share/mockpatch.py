@@ -261,10 +261,10 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
         settings,
         facts=replace(facts, transfers=Transfers(moved=moved, planning=True)),
         mode=engine.CHECK,
-        cache_dir="",
         keep_text=False,
     )
-    results = list(engine._run_iter(sorted(files), planning, jobs))
+    # Cached as any run (the planning facts are part of the key): a warm run plans from the cache.
+    results = list(engine._run_iter_cached(sorted(files), planning, jobs))
 
     targets, sites = _decide(facts, layout, candidates, results, read)
     if os.environ.get("HTTP_CODEMODS_DEBUG_MOCKPATCH"):
