@@ -193,3 +193,16 @@ def test_refused_for_a_function_reference_share_session_leaves(tmp_path):
         "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return fn(url)\n"
     )
     assert_refused(project(tmp_path, **{"pkg/b.py": other}))
+
+
+def test_a_warm_run_plans_from_the_cache_and_moves_the_same(tmp_path):
+    root = project(tmp_path / "p")
+    args = ["--check", "--cache-dir", str(tmp_path / "cache")]
+    runner = CliRunner()
+    outputs = []
+    for _ in range(2):
+        result = runner.invoke(command, [str(root), "-j", "1", "--select", "share-session", "--format", "json", *args])
+        outputs.append(json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0])
+    cold, warm = ([(f["path"], f["status"], f["sites"]) for f in out["files"]] for out in outputs)
+    assert cold == warm
+    assert [s["action"] for s in sites(outputs[1], "tests/test_a.py")] == ["fixed"]
