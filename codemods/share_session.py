@@ -45,6 +45,7 @@ from .imports import ModuleImports, dotted
 from .share.checks import argument_problem, binding_problem
 from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
+from .share.mockpatch import plan_marker
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
 from .share.guarded import Guard, find_guard
@@ -112,6 +113,7 @@ class ShareSession(HttpCodemod):
         self.pending: List[Tuple[ShareTarget, Hazard]] = []
         #: (package client module path, library) this file's rewrite imports from (``generated.py``)
         self.requires: List[Tuple[str, str]] = []
+        self.routes: Dict[cst.CSTNode, str] = {}
 
     def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
         return list(self.plan.rewrites) + list(self.plan.functions)
@@ -123,6 +125,7 @@ class ShareSession(HttpCodemod):
         self.hazards: Dict[cst.CSTNode, str] = {}  # target call -> the hazard of its unsafe fix
         self.pending: List[Tuple[ShareTarget, Hazard]] = []  # unsafe fixes not applied
         self.requires = []
+        self.routes: Dict[cst.CSTNode, str] = {}  # target call -> the package client module it uses
         self.module_node = node
         self.imports = ModuleImports(self, node)
         self._guards: Dict[Tuple[str, str], Optional[Guard]] = {}
@@ -243,7 +246,12 @@ class ShareSession(HttpCodemod):
         # The import behind the call's name is kept even when nothing uses it any more: a
         # module-level name is public (``from compat import get`` in another module).
         self.plan.rewrites[target.call] = (receiver, target.found.name, target.found.library)
-        self.fixed(target.call, f"routed through the shared client {receiver}", self.hazards.get(target.call, ""))
+        message = f"routed through the shared client {receiver}"
+        facts = self.project_facts()
+        if facts is not None and facts.transfers is not None and facts.transfers.planning:
+            # Where the call goes, for the run's plan of the tests' patches (share/mockpatch.py).
+            message += plan_marker(self.routes.get(target.call, ""), target.found.library, target.found.name)
+        self.fixed(target.call, message, self.hazards.get(target.call, ""))
 
     # -- rewriting -----------------------------------------------------------------------
 

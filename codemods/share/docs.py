@@ -280,9 +280,32 @@ DOCS = CodemodDocs(
     of the project patches: a test's `mock.patch("pkg.mod.requests.get")`, `mocker.patch`,
     `monkeypatch.setattr`, a conftest that assigns `requests.get`, `requests_cache
     .install_cache()` in another module, an `os.environ` write of a proxy or SSL variable
-    (httpx). Such mocks are not rewritten to target the shared client: the call is left alone
-    and the report names the test's `path:line`. A patch made outside the files the run
-    covers (an installed plugin, the caller's process) is not visible.
+    (httpx). Such calls are left alone and the report names the test's `path:line`, with one
+    exception under `package`: when the run routes *every* call a test's
+    `mock.patch("requests.post")` (or `mocker.patch`, or through a module's binding,
+    `"pkg.mod.requests.post"`) intercepts through the package's new shared session, and no
+    other call of that verb, the test's target moves with them:
+    `mock.patch("pkg._http_client.session.post")`. `patch` resolves the dotted path through
+    attributes and sets the attribute on the session instance; `Session.post` on the
+    instance takes the arguments `requests.post` takes, so the mock sees the same calls with
+    the same arguments. It is all or nothing per verb and project, decided before any file is
+    rewritten by a planning run (the selected codemods in check mode, with those patches
+    ignored) and an `ast` census of every `requests.<verb>` in the project's files: nothing
+    moves when a call of the verb stays unrewritten (reported for another reason, in a test
+    or a test helper, in another package, a function reference such as `fn = requests.post
+    if p else requests.get`, which share-session does not rewrite), when a file reads or
+    assigns the attribute itself (`requests.post.call_count`, `requests.post = fake`) or
+    imports it by name (`from requests import post`), when one of the patches is not a
+    `patch` of a literal dotted target (`mock.patch.object(requests, "post")`,
+    `monkeypatch.setattr`, a computed name, the whole module: `mock.patch("pkg.mod.requests")`),
+    when a `requests.get(url, params)` passes `params` positionally (it becomes `params=`),
+    when the package's client module exists already (calls an earlier run routed there would
+    be intercepted too), when the run does not read every file of the project or a file
+    fails, and when the run changes a file that holds such a patch. The moved targets are
+    written after the run, as the client module is, and only when every rewritten module was
+    written. A `requests.post` call made by another library while the test runs, which the
+    old patch intercepted, is not seen. A patch made outside the files the run covers (an
+    installed plugin, the caller's process) is not visible.
   - `function`: the client lives from the first to the last call of one function run; nothing
     is shared between threads or runs. Generators that `yield` between their calls are
     reported, not wrapped (a suspended generator would hold the session open); calls in
@@ -314,7 +337,8 @@ DOCS = CodemodDocs(
   or more positional arguments than the function takes; an httpx call when `--client` is a
   requests client (and the reverse); a module that patches the library at run time or uses
   `requests_cache`; a call another file of the project mocks, swaps or caches (project facts:
-  the report names that file's `path:line`); requests `verify=`/`cert=`/`**kwargs` are not
+  the report names that file's `path:line`), unless the test's `mock.patch` moves to the
+  package's shared session with every call it intercepts; requests `verify=`/`cert=`/`**kwargs` are not
   reported for that reason when the project declares `requests>=2.32` or the
   `requests-version` option says it runs 2.32 or later (the option wins over the declarations); httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
   under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
