@@ -52,9 +52,11 @@ def project(root: Path, **extra: str) -> Path:
     return write(root, {name: text for name, text in files.items() if text is not None})
 
 
-def run(root: Path, *args: str):
+def run(root: Path, *args: str, unsafe: bool = True):
+    """The run (with ``--unsafe-fixes``, which the move needs, unless ``unsafe`` is False)."""
+    flags = ["--unsafe-fixes"] if unsafe else []
     result = CliRunner().invoke(
-        command, [str(root), "-j", "1", "--no-cache", "--select", "share-session", "--format", "json", *args]
+        command, [str(root), "-j", "1", "--no-cache", "--select", "share-session", "--format", "json", *flags, *args]
     )
     assert result.exit_code in (0, 1), result.output
     return json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0]
@@ -89,8 +91,47 @@ def test_the_patch_moves_with_the_calls_and_the_test_still_passes(tmp_path):
     assert len([f for f in report["files"] if f["path"].endswith("tests/test_a.py")]) == 1  # one result
     [moved] = sites(report, "tests/test_a.py")
     assert moved["action"] == "fixed" and "pkg._http_client.session.post" in moved["reason"]
-    assert [s["action"] for s in sites(report, "pkg/a.py")] == ["fixed"]
+    assert moved["safety"] == "unsafe" and "another library" in moved["hazard"]
+    [call] = sites(report, "pkg/a.py")
+    assert (call["action"], call["safety"]) == ("fixed", "unsafe") and "another library" in call["hazard"]
     assert pytest_passes(root)  # the mock still intercepts the call: no connection is made
+
+
+def test_without_unsafe_fixes_nothing_moves_and_the_call_says_it_could(tmp_path):
+    # The move is an unsafe fix: another library's requests.post made while the test runs was
+    # intercepted by the old patch and is not by the moved one.
+    root = project(tmp_path)
+    report = run(root, unsafe=False)
+    assert (root / "tests/test_a.py").read_text() == TEST
+    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    assert not (root / "pkg/_http_client.py").exists()
+    assert sites(report, "tests/test_a.py") == []
+    [call] = sites(report, "pkg/a.py")
+    assert (call["action"], call["safety"]) == ("reported", "unsafe")
+    assert "mocked by" in call["reason"] and "pkg._http_client.session.post" in call["reason"]
+    assert call["reason"].endswith("fixable with --unsafe-fixes")
+    assert "another library" in call["hazard"]
+    assert report["totals"]["unsafe_fixable"] == 1, report["totals"]
+
+
+def test_without_unsafe_fixes_a_call_the_move_cannot_cover_is_reported_as_before(tmp_path):
+    other = "import requests\n\n\ndef insecure(url):\n    return requests.post(url, verify=False)\n"
+    report = run(project(tmp_path, **{"pkg/b.py": other}), unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "reported" and call["safety"] is None
+    assert "fixable" not in call["reason"]
+
+
+def test_a_mocked_call_in_a_module_that_forks_carries_both_hazards(tmp_path):
+    send = "import multiprocessing\n\n" + textwrap.dedent(SEND)
+    root = project(tmp_path, **{"pkg/a.py": send})
+    report = run(root, unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "reported" and "fixable" not in (call["reason"] or "")  # the plan routes nothing
+    report = run(root)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "fixed" and "another library" in call["hazard"] and "forked" in call["hazard"]
+    assert MOVED in (root / "tests/test_a.py").read_text()
 
 
 def test_without_the_move_the_rewritten_call_would_escape_the_mock(tmp_path):
@@ -197,7 +238,7 @@ def test_refused_for_a_function_reference_share_session_leaves(tmp_path):
 
 def test_a_warm_run_plans_from_the_cache_and_moves_the_same(tmp_path):
     root = project(tmp_path / "p")
-    args = ["--check", "--cache-dir", str(tmp_path / "cache")]
+    args = ["--check", "--unsafe-fixes", "--cache-dir", str(tmp_path / "cache")]
     runner = CliRunner()
     outputs = []
     for _ in range(2):
@@ -206,3 +247,18 @@ def test_a_warm_run_plans_from_the_cache_and_moves_the_same(tmp_path):
     cold, warm = ([(f["path"], f["status"], f["sites"]) for f in out["files"]] for out in outputs)
     assert cold == warm
     assert [s["action"] for s in sites(outputs[1], "tests/test_a.py")] == ["fixed"]
+
+
+def test_a_run_without_unsafe_fixes_then_with_them_on_one_cache(tmp_path):
+    root = project(tmp_path / "p")
+    runner = CliRunner()
+    outputs = []
+    for flags in ([], ["--unsafe-fixes"], []):
+        result = runner.invoke(
+            command,
+            [str(root), "-j", "1", "--select", "share-session", "--format", "json", "--check", *flags]
+            + ["--cache-dir", str(tmp_path / "cache")],
+        )
+        outputs.append(json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0])
+    assert [[s["action"] for s in sites(out, "pkg/a.py")] for out in outputs] == [["reported"], ["fixed"], ["reported"]]
+    assert [len(sites(out, "tests/test_a.py")) for out in outputs] == [0, 1, 0]

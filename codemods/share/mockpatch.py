@@ -29,6 +29,12 @@ verb, all or nothing: the patches of ``requests.<verb>`` move only when
   does not exist yet (calls an earlier run routed there would be intercepted too), and no
   file that holds such a patch is changed by the run (its rewrite is made after the run).
 
+The move is an unsafe fix (applied with ``--unsafe-fixes`` only; ``hazard``): a
+``requests.post`` that another library makes while the test runs was intercepted by the old
+patch and is not by the moved one. Without ``--unsafe-fixes`` the plan is made all the same and
+the calls stay reported, "fixable with --unsafe-fixes", with the patch's new target
+(``Transfers.offered``; ``ShareSession.moved_mock``).
+
 Otherwise nothing changes for that verb: its calls stay reported as today. The patch targets
 are rewritten after the run (``test_results``), as the package's client module is, into each
 test file's text at the literal itself; in place only when every rewritten module was written.
@@ -56,27 +62,48 @@ REFUSED: Dict[Tuple[str, str], str] = {}
 @dataclass(frozen=True)
 class Transfers:
     """``moved``: the patches (``facts.model.Patch``) the run moves onto a shared session (a
-    planning run: every candidate); ``targets``: (patch, its new target); ``sites``: (verb,
-    real path, line) of each call the moved patches intercept, for the check after the run."""
+    planning run: every candidate; a run without ``--unsafe-fixes``: none); ``targets``:
+    (patch, its new target) of the moved ones; ``sites``: (verb, real path, line) of each call
+    the moved patches intercept, for the check after the run; ``offered``: (patch, its new
+    target) of every patch the plan can move, moved or not (the move is an unsafe fix:
+    ``hazard``)."""
 
     moved: frozenset = frozenset()
     targets: Tuple[Tuple[Any, str], ...] = ()
     sites: Tuple[Tuple[str, str, int], ...] = ()
     planning: bool = False
+    offered: Tuple[Tuple[Any, str], ...] = ()
 
     def __repr__(self) -> str:  # the facts' cache key: what the per-file results depend on
-        return f"Transfers({sorted(self.moved)!r}, planning={self.planning})"
+        offered = sorted((repr(p), new) for p, new in self.offered)
+        return f"Transfers({sorted(self.moved)!r}, planning={self.planning}, offered={offered!r})"
+
+    def new_target(self, patch: Any) -> Optional[str]:
+        """Where the plan moves ``patch`` (``None``: it cannot move)."""
+        for found, new in self.offered:
+            if found == patch:
+                return new
+        return None
+
+
+def hazard(verb: str) -> str:
+    """What moving a test's patch of ``requests.<verb>`` onto the shared session may get wrong."""
+    return (
+        f"a requests.{verb} call that another library makes while the test runs was intercepted "
+        "by the old patch and is not by the moved one (it would reach the network)"
+    )
 
 
 def plan_marker(client_path: str, library: str, verb: str) -> str:
-    return f"{MARKER}{client_path}\x00{library}\x00{verb}" if client_path else f"{MARKER}\x00{library}\x00{verb}"
+    # Terminated: an unsafe fix's "(unsafe fix: ...)" follows it in the reason.
+    return f"{MARKER}{client_path}\x00{library}\x00{verb}\x00"
 
 
 def _parse_marker(reason: str) -> Optional[Tuple[str, str, str]]:
     if MARKER not in reason:
         return None
     parts = reason.split(MARKER, 1)[1].split("\x00")
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
+    return (parts[0], parts[1], parts[2]) if len(parts) == 4 else None
 
 
 # -- the census: every reference to requests.<verb> in the project's files ------------------
@@ -274,7 +301,12 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
             print(f"mockpatch: {key}: {why}", file=sys.stderr)
     if not targets:
         return settings
-    chosen = Transfers(moved=frozenset(p for p, _ in targets), targets=tuple(targets), sites=tuple(sites))
+    if settings.unsafe_fixes:
+        chosen = Transfers(
+            moved=frozenset(p for p, _ in targets), targets=tuple(targets), sites=tuple(sites), offered=tuple(targets)
+        )
+    else:  # an unsafe fix: the calls stay reported, "fixable with --unsafe-fixes"
+        chosen = Transfers(offered=tuple(targets))
     return replace(settings, facts=replace(facts, transfers=chosen))
 
 
@@ -364,7 +396,7 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
     """One result per test file whose patches the run moves (``Transfers.targets``): the
     run's result of the file, with the moved targets."""
     from .. import engine
-    from ..base import FIXED, SAFE, Site
+    from ..base import FIXED, UNSAFE, Site
     from ..linediff import unified_diff
     from ..sources import SourceError, write_atomic
 
@@ -428,11 +460,12 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
                 edits = None
                 break
             edits.append((node.lineno, node.col_offset, node.end_col_offset, patch.target, new))
+            danger = hazard(_verb_of(patch.target) or "")
             reason = (
                 f"patch target {patch.target} moved to {new}: the calls it intercepted go "
-                "through the package's shared session"
+                f"through the package's shared session (unsafe fix: {danger})"
             )
-            sites.append(Site(CODEMOD, line, node.col_offset + 1, FIXED, reason, SAFE))
+            sites.append(Site(CODEMOD, line, node.col_offset + 1, FIXED, reason, UNSAFE, danger))
         if edits is None:
             out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target moved"))
             continue
