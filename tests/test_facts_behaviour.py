@@ -268,9 +268,16 @@ def test_mocked_package_passes_its_own_tests_after_the_rewrite(tmp_path, server)
     assert "_session.request(" in (after / "pkg/hooked.py").read_text()
     assert "_session.post(" in (after / "pkg/create.py").read_text()
     remove = (after / "pkg/remove.py").read_text()
-    assert "_session.delete(" in remove and "requests.put(" in remove  # put: a monkeypatch
+    # put: a monkeypatch.setattr(remove.requests, "put", fake), which moves as well
+    assert "_session.delete(" in remove and "_session.put(" in remove
+    assert 'monkeypatch.setattr("pkg._http_client.session.put"' in (after / "tests/test_object_forms.py").read_text()
     assert 'mock.patch("pkg._http_client.session.post")' in (after / "tests/test_string_forms.py").read_text()
-    for name in ("status", "client", "whole", "patched"):
+    # and patched's options: monkeypatch.setattr("pkg.patched.requests.options", fake)
+    assert "_session.options(" in (after / "pkg/patched.py").read_text()
+    assert (
+        'monkeypatch.setattr("pkg._http_client.session.options"' in (after / "tests/test_object_forms.py").read_text()
+    )
+    for name in ("status", "client", "whole"):
         assert (after / f"pkg/{name}.py").read_text() == (before / f"pkg/{name}.py").read_text(), name
     second = own_tests(after, server.url)
     assert second.returncode == 0, second.stdout + second.stderr

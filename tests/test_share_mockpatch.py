@@ -262,3 +262,57 @@ def test_a_run_without_unsafe_fixes_then_with_them_on_one_cache(tmp_path):
         outputs.append(json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0])
     assert [[s["action"] for s in sites(out, "pkg/a.py")] for out in outputs] == [["reported"], ["fixed"], ["reported"]]
     assert [len(sites(out, "tests/test_a.py")) for out in outputs] == [0, 1, 0]
+
+
+SETATTR_TEST = textwrap.dedent("""\
+    import requests
+
+    from pkg import a
+
+
+    class Response:
+        status_code = 201
+
+
+    def test_send(monkeypatch):
+        seen = []
+
+        def fake_post(url, **kwargs):  # set on the session instance: called unbound, as before
+            seen.append((url, kwargs))
+            return Response()
+
+        monkeypatch.setattr(TARGET, fake_post)
+        assert a.send("http://example.invalid/x", "b") == 201
+        assert seen == [("http://example.invalid/x", {"data": "b"})]
+    """)
+
+
+def test_monkeypatch_setattr_forms_move_to_the_session_and_the_fake_sees_the_same_arguments(tmp_path):
+    forms = {
+        "requests, 'post'": "'pkg._http_client.session.post'",
+        'a.requests, "post"': '"pkg._http_client.session.post"',
+        '\n        a.requests,\n        "post"': '\n        "pkg._http_client.session.post"',
+        '"pkg.a.requests.post"': '"pkg._http_client.session.post"',
+        '"requests.post"': '"pkg._http_client.session.post"',
+    }
+    for number, (form, moved) in enumerate(forms.items()):
+        test = SETATTR_TEST.replace("TARGET", form)
+        root = project(tmp_path / str(number), **{"tests/test_a.py": test})
+        assert pytest_passes(root), form
+        report = run(root, unsafe=False)
+        [call] = sites(report, "pkg/a.py")
+        assert call["safety"] == "unsafe" and "fixable with --unsafe-fixes" in call["reason"], (form, call)
+        assert (root / "tests/test_a.py").read_text() == test
+        report = run(root)
+        assert (root / "tests/test_a.py").read_text() == test.replace(form, moved), form
+        [site] = sites(report, "tests/test_a.py")
+        assert site["action"] == "fixed" and site["safety"] == "unsafe"
+        assert pytest_passes(root), form
+
+
+def test_refused_for_a_setattr_whose_arguments_hold_a_comment(tmp_path):
+    test = SETATTR_TEST.replace("TARGET", 'a.requests,  # the module\n        "post"')
+    root = project(tmp_path, **{"tests/test_a.py": test})
+    run(root)
+    assert (root / "tests/test_a.py").read_text() == test
+    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()

@@ -284,9 +284,14 @@ DOCS = CodemodDocs(
     exception under `package`, an unsafe fix (`--unsafe-fixes`; without it the calls are
     reported, "fixable with --unsafe-fixes", naming the new target): when the run routes *every* call a test's
     `mock.patch("requests.post")` (or `mocker.patch`, or through a module's binding,
-    `"pkg.mod.requests.post"`) intercepts through the package's new shared session, and no
+    `"pkg.mod.requests.post"`; or `monkeypatch.setattr(requests, "post", fake)`,
+    `monkeypatch.setattr(mod.requests, "post", fake)`, `monkeypatch.setattr("pkg.mod.requests.post", fake)`)
+    intercepts through the package's new shared session, and no
     other call of that verb, the test's target moves with them:
-    `mock.patch("pkg._http_client.session.post")`. `patch` resolves the dotted path through
+    `mock.patch("pkg._http_client.session.post")`, `monkeypatch.setattr("pkg._http_client.session.post", fake)`
+    (pytest imports the module named by the string, so the test needs no new import; the
+    fake, an attribute of the instance and not a bound method, is called with the arguments
+    `requests.post` was). `patch` resolves the dotted path through
     attributes and sets the attribute on the session instance; `Session.post` on the
     instance takes the arguments `requests.post` takes, so the mock sees the same calls with
     the same arguments. It is all or nothing per verb and project, decided before any file is
@@ -297,8 +302,8 @@ DOCS = CodemodDocs(
     if p else requests.get`, which share-session does not rewrite), when a file reads or
     assigns the attribute itself (`requests.post.call_count`, `requests.post = fake`) or
     imports it by name (`from requests import post`), when one of the patches is not a
-    `patch` of a literal dotted target (`mock.patch.object(requests, "post")`,
-    `monkeypatch.setattr`, a computed name, the whole module: `mock.patch("pkg.mod.requests")`),
+    `patch` or `monkeypatch.setattr` of a literal target (`mock.patch.object(requests, "post")`,
+    `mocker.patch.multiple`, a comment between setattr's arguments, a computed name, the whole module: `mock.patch("pkg.mod.requests")`),
     when a `requests.get(url, params)` passes `params` positionally (it becomes `params=`),
     when the package's client module exists already (calls an earlier run routed there would
     be intercepted too), when the run does not read every file of the project or a file

@@ -223,18 +223,102 @@ def literal_of(tree: ast.AST, line: int, target: str) -> Optional[ast.Constant]:
     return found[0] if len(found) == 1 else None
 
 
-def _form_problem(patch: Any, trees: Dict[str, Optional[ast.AST]]) -> Optional[str]:
-    if patch.kind != "mock" or not _PATCH_TEXT.match(patch.text or ""):
+@dataclass(frozen=True)
+class Edit:
+    """The source span of a patch's target: from (line, column) to (end line, end column),
+    ``ast``'s UTF-8 byte offsets; ``literal``: the span is one string literal holding the
+    target (``mock.patch("requests.post")``, ``monkeypatch.setattr("pkg.mod.requests.post",
+    fake)``), else the object and name arguments of ``monkeypatch.setattr(requests, "post",
+    fake)``; ``quote``: the quote of the new literal."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    literal: bool
+    quote: str = '"'
+
+
+def _setattr_edit(tree: ast.AST, line: int, target: str) -> Optional[Edit]:
+    """``monkeypatch.setattr(<...>requests, "post", value)`` or ``monkeypatch.setattr(
+    "<...>requests.post", value)`` at ``line``, the one such call there."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) == "monkeypatch.setattr"):
+            continue
+        args = node.args
+        if any(isinstance(a, ast.Starred) for a in args) or any(k.arg != "raising" for k in node.keywords):
+            return None
+        first = args[0] if args else None
+        if len(args) == 2 and isinstance(first, ast.Constant) and first.value == target:
+            found.append(Edit(first.lineno, first.col_offset, first.end_lineno or 0, first.end_col_offset or 0, True))
+        elif (
+            len(args) == 3
+            and isinstance(args[1], ast.Constant)
+            and isinstance(args[1].value, str)
+            and _dotted(args[0]) != ""
+            and f"{_dotted(args[0])}.{args[1].value}".split(".")[-2:] == target.split(".")[-2:]
+        ):
+            name = args[1]
+            found.append(Edit(first.lineno, first.col_offset, name.end_lineno or 0, name.end_col_offset or 0, False))
+        else:
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def edit_of(tree: ast.AST, line: int, patch: Any) -> Optional[Edit]:
+    """Where ``patch``'s target is written, in a form that can move (``None``: another)."""
+    if _PATCH_TEXT.match(patch.text or ""):
+        node = literal_of(tree, line, patch.target)
+        if node is None or node.end_lineno != node.lineno:
+            return None
+        return Edit(node.lineno, node.col_offset, node.lineno, node.end_col_offset or 0, True)
+    if (patch.text or "").startswith("monkeypatch.setattr("):
+        return _setattr_edit(tree, line, patch.target)
+    return None
+
+
+def apply_edit(lines: List[bytes], edit: Edit, old: str, new: str) -> bool:
+    """Rewrites ``lines`` (the file's, with their ends) at ``edit`` to the literal ``new``;
+    False when the span is not as expected (a prefix or an escape in the literal, a comment
+    or anything but a comma between setattr's object and name): not ours to edit."""
+    first, last = lines[edit.line - 1], lines[edit.end_line - 1]
+    head, tail = first[: edit.column], last[edit.end_column :]
+    if edit.line == edit.end_line:
+        span = first[edit.column : edit.end_column]
+    else:
+        span = first[edit.column :] + b"".join(lines[edit.line : edit.end_line - 1]) + last[: edit.end_column]
+    if edit.literal:
+        quote = span[:1]
+        if quote not in (b"'", b'"') or span != quote + old.encode() + quote:
+            return False
+    else:
+        # ``<object>, "name"``: the object's text, a comma and whitespace, the name's literal.
+        obj, _, verb = old.rpartition(".")
+        match = re.fullmatch(rb"([\w.]+)\s*,\s*(['\"])" + re.escape(verb.encode()) + rb"\2", span)
+        if match is None:
+            return False
+        quote = match.group(2)
+    lines[edit.line - 1 : edit.end_line] = [head + quote + new.encode() + quote + tail]
+    return True
+
+
+def _form_problem(patch: Any, trees: Dict[str, Any]) -> Optional[str]:
+    text = patch.text or ""
+    if patch.kind != "mock" or not (_PATCH_TEXT.match(text) or text.startswith("monkeypatch.setattr(")):
         return f"{patch.text} at {patch.where} is not a patch of a dotted name"
     path, line = _patch_file(patch)
     if path not in trees:
         try:
             with open(path, "rb") as handle:
-                trees[path] = ast.parse(handle.read())
+                data = handle.read()
+            trees[path] = (ast.parse(data), data.splitlines(keepends=True))
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             trees[path] = None
-    tree = trees[path]
-    if tree is None or literal_of(tree, line, patch.target) is None:
+    found = trees[path]
+    edit = edit_of(found[0], line, patch) if found is not None else None
+    # The edit made after the run, tried now on a copy: a comment inside the span, an escape.
+    if found is None or edit is None or not apply_edit(list(found[1]), edit, patch.target, "x"):
         return f"{patch.text} at {patch.where}: its target is not the first argument as a literal"
     return None
 
@@ -255,7 +339,7 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
     REFUSED.clear()
     candidates: Dict[Tuple[str, str], List[Any]] = {}  # (project, verb) -> its patches
     refused: Set[Tuple[str, str]] = set()
-    trees: Dict[str, Optional[ast.AST]] = {}
+    trees: Dict[str, Any] = {}  # path -> (tree, lines) or None
     for patch in facts.patches:
         verb = _verb_of(patch.target)
         if verb is None:
@@ -451,32 +535,28 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
             out.append(engine.FileResult(path=path, status=engine.ERROR, error=f"cannot read: {exc}"))
             continue
         lines = data.splitlines(keepends=True)
-        edits = []
+        edits: Optional[List[Tuple[Edit, str, str]]] = []
         sites = []
         for patch, new in by_file[key]:
             line = _patch_file(patch)[1]
-            node = literal_of(tree, line, patch.target)
-            if node is None or node.end_lineno != node.lineno:
+            edit = edit_of(tree, line, patch)
+            if edit is None or edits is None:
                 edits = None
                 break
-            edits.append((node.lineno, node.col_offset, node.end_col_offset, patch.target, new))
+            edits.append((edit, patch.target, new))
             danger = hazard(_verb_of(patch.target) or "")
             reason = (
                 f"patch target {patch.target} moved to {new}: the calls it intercepted go "
                 f"through the package's shared session (unsafe fix: {danger})"
             )
-            sites.append(Site(CODEMOD, line, node.col_offset + 1, FIXED, reason, UNSAFE, danger))
+            sites.append(Site(CODEMOD, line, edit.column + 1, FIXED, reason, UNSAFE, danger))
         if edits is None:
             out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target moved"))
             continue
-        for lineno, start, end, old, new in sorted(edits, reverse=True):
-            text = lines[lineno - 1]
-            literal = text[start:end]
-            quote = literal[:1]
-            if quote not in (b"'", b'"') or literal != quote + old.encode() + quote:
+        for edit, old, new in sorted(edits, key=lambda e: (e[0].line, e[0].column), reverse=True):
+            if not apply_edit(lines, edit, old, new):
                 edits = None  # a prefix, an escape, implicit concatenation: not ours to edit
                 break
-            lines[lineno - 1] = text[:start] + quote + new.encode() + quote + text[end:]
         new_bytes = b"".join(lines)
         if edits is None:
             out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target is not a plain literal"))
