@@ -375,7 +375,9 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
         keep_text=False,
     )
     # Cached as any run (the planning facts are part of the key): a warm run plans from the cache.
-    results = list(engine._run_iter_cached(sorted(files), planning, jobs))
+    # Only the files of the projects with a candidate: the plan reads no other (``_decide``).
+    mine = sorted(f for f in files if facts.project_of_real(os.path.realpath(f)) in projects)
+    results = list(engine._run_iter_cached(mine, planning, jobs))
 
     targets, sites = _decide(facts, layout, candidates, results, read)
     if os.environ.get("HTTP_CODEMODS_DEBUG_MOCKPATCH"):
