@@ -94,7 +94,8 @@ SHARE_SESSION = Info(
     "exits (it is not closed by an atexit handler). Calls that a test of the project mocks "
     '(`mock.patch("mod.requests.get")`, `monkeypatch.setattr`, a conftest\'s '
     "`requests.get = fake`) or that `requests_cache` caches are left alone and reported "
-    "with the test's path:line.",
+    "with the test's path:line, unless the test's `mock.patch(\"requests.get\")` can move "
+    "to the package's session with every call it intercepts (an unsafe fix).",
     default=True,
     options=(
         Option(

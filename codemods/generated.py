@@ -24,6 +24,7 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Set
 from .sites import FIXED, SAFE, Site
 from .engine import CHANGED, ERROR, WRITE, FileResult, Settings
 from .linediff import unified_diff
+from .share.mockpatch import held_paths, test_results
 from .share.package_client import EXPORTS, PackageClient, plan_layout, render
 from .sources import SourceError, create_atomic, write_atomic
 from .style import style_for
@@ -47,10 +48,13 @@ def plan_run(settings: Settings, files: Sequence[str]) -> Settings:
 def with_generated(results: Iterable[FileResult], settings: Settings) -> Iterator[FileResult]:
     """``results`` as they come, then the client modules they need."""
     done: List[FileResult] = []
+    held = held_paths(settings)  # test files whose patches move: their result comes last
     for result in results:
         done.append(result)
-        yield result
+        if os.path.realpath(result.path) not in held:
+            yield result
     yield from generated_results(done, settings)
+    yield from test_results(done, settings)  # the tests' patches moved with the calls
 
 
 def generated_results(results: Sequence[FileResult], settings: Settings) -> List[FileResult]:

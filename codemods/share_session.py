@@ -45,6 +45,8 @@ from .imports import ModuleImports, dotted
 from .share.checks import argument_problem, binding_problem
 from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
+from .share import mockpatch
+from .share.mockpatch import plan_marker
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
 from .share.guarded import Guard, find_guard
@@ -63,6 +65,17 @@ class Hazard:
 
     reason: str
     hazard: str
+
+
+def _both(first: Union[None, str, Hazard], second: Union[None, str, Hazard]) -> Union[None, str, Hazard]:
+    """The finding of two checks: a plain problem wins, two hazards are one unsafe fix."""
+    if first is None or isinstance(second, str):
+        return second
+    if not isinstance(second, Hazard):
+        return first
+    assert isinstance(first, Hazard)
+    reason = "; ".join(r for r in (first.reason, second.reason) if r)
+    return Hazard(reason, f"{first.hazard}; {second.hazard}")
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -112,6 +125,7 @@ class ShareSession(HttpCodemod):
         self.pending: List[Tuple[ShareTarget, Hazard]] = []
         #: (package client module path, library) this file's rewrite imports from (``generated.py``)
         self.requires: List[Tuple[str, str]] = []
+        self.routes: Dict[cst.CSTNode, str] = {}
 
     def changed_nodes(self) -> Optional[Iterable[cst.CSTNode]]:
         return list(self.plan.rewrites) + list(self.plan.functions)
@@ -123,6 +137,7 @@ class ShareSession(HttpCodemod):
         self.hazards: Dict[cst.CSTNode, str] = {}  # target call -> the hazard of its unsafe fix
         self.pending: List[Tuple[ShareTarget, Hazard]] = []  # unsafe fixes not applied
         self.requires = []
+        self.routes: Dict[cst.CSTNode, str] = {}  # target call -> the package client module it uses
         self.module_node = node
         self.imports = ModuleImports(self, node)
         self._guards: Dict[Tuple[str, str], Optional[Guard]] = {}
@@ -152,8 +167,9 @@ class ShareSession(HttpCodemod):
                 or self.patch_problem(target)
                 or self.project_problem(target)
             )
-            if problem is None and extra is not None:
-                problem = extra(target)
+            if extra is not None and (problem is None or isinstance(problem, Hazard)):
+                # Both unsafe (a mocked call in a module that forks): one fix, both hazards.
+                problem = _both(problem, extra(target))
             if isinstance(problem, Hazard):
                 # Right in the usual case: an unsafe fix, applied with --unsafe-fixes; without
                 # it the strategy reports it (``pending``) once it knows it could apply it.
@@ -198,7 +214,29 @@ class ShareSession(HttpCodemod):
             chain=tuple(dotted(target.call.func).split(".")),
             scope=scope,
         )
-        return facts.problem_for(self.NAME, site)
+        problem = facts.problem_for(self.NAME, site)
+        return self.moved_mock(facts, site, problem)
+
+    def moved_mock(self, facts: ProjectFacts, site: CallSite, problem: Optional[str]) -> Union[None, str, Hazard]:
+        """A call whose tests' patches the run can move onto the package's shared session
+        (``share/mockpatch.py``): an unsafe fix, as another library's call of the verb made
+        while the test runs is no longer intercepted. Moved (``--unsafe-fixes``): the
+        patches no longer forbid the rewrite, which carries the hazard; not moved: reported,
+        "fixable with --unsafe-fixes", when every patch that covers the call can move."""
+        transfers = facts.transfers
+        if transfers is None or transfers.planning or not transfers.offered:
+            return problem
+        covering = [patch for patch, _ in facts.covering_patches(site)]
+        offered = [patch for patch in covering if transfers.new_target(patch) is not None]
+        if not offered:
+            return problem
+        danger = mockpatch.hazard(site.verb)
+        if transfers.moved:
+            return problem if problem is not None else Hazard("", danger)
+        if problem is None or len(offered) != len(covering):
+            return problem
+        new = transfers.new_target(offered[0])
+        return Hazard(f"{problem}; the test's patch can move to {new} with every call it intercepts", danger)
 
     def requests_tls_fixed(self) -> bool:
         """Whether the project runs requests >= 2.32 (not exposed to CVE-2024-35195): as the
@@ -243,7 +281,12 @@ class ShareSession(HttpCodemod):
         # The import behind the call's name is kept even when nothing uses it any more: a
         # module-level name is public (``from compat import get`` in another module).
         self.plan.rewrites[target.call] = (receiver, target.found.name, target.found.library)
-        self.fixed(target.call, f"routed through the shared client {receiver}", self.hazards.get(target.call, ""))
+        message = f"routed through the shared client {receiver}"
+        facts = self.project_facts()
+        if facts is not None and facts.transfers is not None and facts.transfers.planning:
+            # Where the call goes, for the run's plan of the tests' patches (share/mockpatch.py).
+            message += plan_marker(self.routes.get(target.call, ""), target.found.library, target.found.name)
+        self.fixed(target.call, message, self.hazards.get(target.call, ""))
 
     # -- rewriting -----------------------------------------------------------------------
 

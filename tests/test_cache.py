@@ -625,8 +625,9 @@ def test_an_edit_elsewhere_that_changes_a_files_facts_is_a_miss_for_it(tmp_path)
     before = _cli(tree, cache_dir)
     test = tree / "tests" / "test_mod.py"
     test.write_text(
-        "from unittest import mock\n\nfrom pkg import mod\n\n\ndef test():\n"
-        '    with mock.patch("pkg.mod.requests.get"):\n        assert mod\n'
+        # (monkeypatch: a mock.patch of the target would move to the package's session)
+        "from pkg import mod\n\n\ndef test(monkeypatch):\n"
+        '    monkeypatch.setattr(mod.requests, "get", lambda u: 1)\n    assert mod\n'
     )
     warm = _cli(tree, cache_dir)
     assert warm == _fresh(tree, cache_dir)

@@ -41,8 +41,10 @@ def collect(root: Path) -> facts.ProjectFacts:
 
 
 def sites(root: Path, *args: str) -> Dict[str, List[Tuple[int, str, str]]]:
-    """{path relative to root: [(line, action, reason)]} of a share-session --check run."""
-    return cli_sites(root, "--select", "share-session", "--check", *args)
+    """{path relative to root: [(line, action, reason)]} of a share-session --check run
+    (``module`` scope: the facts decide as under ``package``, and no test's patch moves to a
+    package's session, ``share/mockpatch.py``, tested in test_share_mockpatch.py)."""
+    return cli_sites(root, "--select", "share-session", "--check", "--session-scope", "module", *args)
 
 
 def reasons(root: Path, path: str = "pkg/mod.py", *args: str) -> List[str]:

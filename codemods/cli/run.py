@@ -16,6 +16,7 @@ from .. import fileindex, generated
 from ..discover import Discovery, discover
 from ..report import Totals, command_line, emit_text, error_line, render, write_diff, write_report
 from ..sarif import preview_unsafe_fixes
+from ..share import mockpatch
 from .args import CommandArgs
 from .excludes import with_per_file_ignores
 from .output import echo_summary, exit_status, list_codemods, report_files
@@ -110,6 +111,8 @@ def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engin
             settings, facts=project_facts.for_run(found.files, found.roots, run.excludes, index, run.jobs)
         )
     settings = generated.plan_run(settings, found.files)  # each package's shared client
+    # The tests' patches share-session moves onto a package's shared session (a planning run).
+    settings = mockpatch.plan_transfers(settings, found.files, run.jobs)
     return settings
 
 

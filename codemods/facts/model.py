@@ -115,6 +115,9 @@ class ProjectFacts:
     #: (path as ``Factory.where`` shows it, ``module_functions`` of it) for each module that
     #: defines a factory: a patch of one of those functions cannot change what a factory returns.
     functions: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    #: ``share/mockpatch.py``'s ``Transfers``: the test patches share-session moves onto the
+    #: package's shared session (their covering is ignored: ``covering_patches``); None: none.
+    transfers: Any = None
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
 
@@ -142,6 +145,7 @@ class ProjectFacts:
             self.factories,
             self.factory_files,
             self.functions,
+            self.transfers,
         )
         for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
@@ -274,9 +278,11 @@ class ProjectFacts:
             return None
         if codemod != "share-session":
             return None  # close-client asks ``constructor_patch``
-        covering = self.covering_patch(site)
-        if covering is not None:
-            return covering[1]
+        covering = self.covering_patches(site)
+        if self.transfers is not None:  # the tests' patches share-session moves (share/mockpatch.py)
+            covering = [found for found in covering if found[0] not in self.transfers.moved]
+        if covering:
+            return covering[0][1]
         for change in self.changes:
             if change.project != project:
                 continue

@@ -286,9 +286,40 @@ DOCS = CodemodDocs(
     of the project patches: a test's `mock.patch("pkg.mod.requests.get")`, `mocker.patch`,
     `monkeypatch.setattr`, a conftest that assigns `requests.get`, `requests_cache
     .install_cache()` in another module, an `os.environ` write of a proxy or SSL variable
-    (httpx). Such mocks are not rewritten to target the shared client: the call is left alone
-    and the report names the test's `path:line`. A patch made outside the files the run
-    covers (an installed plugin, the caller's process) is not visible.
+    (httpx). Such calls are left alone and the report names the test's `path:line`, with one
+    exception under `package`, an unsafe fix (`--unsafe-fixes`; without it the calls are
+    reported, "fixable with --unsafe-fixes", naming the new target): when the run routes *every* call a test's
+    `mock.patch("requests.post")` (or `mocker.patch`, or through a module's binding,
+    `"pkg.mod.requests.post"`; or `monkeypatch.setattr(requests, "post", fake)`,
+    `monkeypatch.setattr(mod.requests, "post", fake)`, `monkeypatch.setattr("pkg.mod.requests.post", fake)`)
+    intercepts through the package's new shared session, and no
+    other call of that verb, the test's target moves with them:
+    `mock.patch("pkg._http_client.session.post")`, `monkeypatch.setattr("pkg._http_client.session.post", fake)`
+    (pytest imports the module named by the string, so the test needs no new import; the
+    fake, an attribute of the instance and not a bound method, is called with the arguments
+    `requests.post` was). `patch` resolves the dotted path through
+    attributes and sets the attribute on the session instance; `Session.post` on the
+    instance takes the arguments `requests.post` takes, so the mock sees the same calls with
+    the same arguments. It is all or nothing per verb and project, decided before any file is
+    rewritten by a planning run (the selected codemods in check mode, with those patches
+    ignored) and an `ast` census of every `requests.<verb>` in the project's files: nothing
+    moves when a call of the verb stays unrewritten (reported for another reason, in a test
+    or a test helper, in another package, a function reference such as `fn = requests.post
+    if p else requests.get`, which share-session does not rewrite), when a file reads or
+    assigns the attribute itself (`requests.post.call_count`, `requests.post = fake`) or
+    imports it by name (`from requests import post`), when one of the patches is not a
+    `patch` or `monkeypatch.setattr` of a literal target (`mock.patch.object(requests, "post")`,
+    `mocker.patch.multiple`, a comment between setattr's arguments, a computed name, the whole module: `mock.patch("pkg.mod.requests")`),
+    when a `requests.get(url, params)` passes `params` positionally (it becomes `params=`),
+    when the package's client module exists already (calls an earlier run routed there would
+    be intercepted too), when the run does not read every file of the project or a file
+    fails, and when the run changes a file that holds such a patch. The moved targets are
+    written after the run, as the client module is, and only when every rewritten module was
+    written. The hazard that makes it unsafe: a `requests.post` call that another library
+    makes while the test runs (a client library the code under test uses, a plugin) was
+    intercepted by the old patch and is not by the moved one, so it would reach the network;
+    the census sees only the project's own files. A patch made outside the files the run covers (an
+    installed plugin, the caller's process) is not visible.
   - `function`: the client lives from the first to the last call of one function run; nothing
     is shared between threads or runs. Generators that `yield` between their calls are
     reported, not wrapped (a suspended generator would hold the session open); calls in
@@ -321,7 +352,8 @@ DOCS = CodemodDocs(
   or more positional arguments than the function takes; an httpx call when `--client` is a
   requests client (and the reverse); a module that patches the library at run time or uses
   `requests_cache`; a call another file of the project mocks, swaps or caches (project facts:
-  the report names that file's `path:line`); requests `verify=`/`cert=`/`**kwargs` are not
+  the report names that file's `path:line`), unless, with `--unsafe-fixes`, the test's
+  `mock.patch` moves to the package's shared session with every call it intercepts; requests `verify=`/`cert=`/`**kwargs` are not
   reported for that reason when the project declares `requests>=2.32` or the
   `requests-version` option says it runs 2.32 or later (the option wins over the declarations); httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
   under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
@@ -353,6 +385,14 @@ DOCS = CodemodDocs(
             "Linux, share no sockets).",
             "a process forked after the client's first use shares its pooled connections with the "
             "parent (two processes reading one socket); `--session-scope function` avoids it.",
+        ),
+        (
+            '`package`: a call a test mocks (`mock.patch("requests.post")`, through a module\'s '
+            "binding, `mocker.patch`) whose patch moves to `pkg._http_client.session.post` with "
+            "every call it intercepts (see the behaviour change above): the test's mock sees the "
+            "same calls with the same arguments.",
+            "a `requests.post` call that another library makes while the test runs was "
+            "intercepted by the old patch and is not by the moved one (it would reach the network).",
         ),
     ),
     examples=EXAMPLES,

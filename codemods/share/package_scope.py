@@ -66,6 +66,7 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     if not names:
         for t in ok:
             if t.found.top_module in reused:
+                share.routes[t.call] = client.path
                 share.schedule(t, reused[t.found.top_module])
         return
     source = client.import_from(share.context.filename or "", _relative(module, client))
@@ -87,6 +88,7 @@ def plan_package(share: Any, module: cst.Module, targets: List[ShareTarget]) -> 
     for t in ok:
         receiver = names.get(t.found.top_module) or reused.get(t.found.top_module)
         if receiver is not None:
+            share.routes[t.call] = client.path
             share.schedule(t, receiver)
 
 

@@ -1,0 +1,587 @@
+"""The tests' patches of a bare call, moved onto the package's shared session with the calls.
+
+A test that patches ``requests.post`` (``mock.patch("requests.post")``, ``mocker.patch``, also
+through a module's binding: ``mock.patch("pkg.api.requests.post")``, which patches the same
+attribute of the library module) intercepts every ``requests.post(...)`` the code makes while
+the patch is active. Once share-session routes those calls through the package's shared
+session (``<pkg>/_http_client.py``), the patch would intercept nothing and the test would
+reach the network, so such calls are reported (``facts.model._patch_covers``). When the run
+routes *every* call the patch intercepts to one session, the test's target moves instead:
+``mock.patch("requests.post")`` -> ``mock.patch("pkg._http_client.session.post")``. ``patch``
+resolves the dotted path through attributes and sets the attribute on the session instance,
+and ``Session.post(url, data=None, json=None, **kwargs)`` on the instance takes the arguments
+``requests.post`` takes, so the mock sees the same calls with the same arguments.
+
+Decided once per run, before any file is rewritten (``plan_transfers``), per project and per
+verb, all or nothing: the patches of ``requests.<verb>`` move only when
+
+- every one of them is a ``mock.patch``/``mocker.patch``/``patch`` call whose first argument
+  is the target as a string literal (not ``patch.object``, ``monkeypatch``, an assignment, a
+  computed target, a patch of the module as a whole);
+- the *census* (every ``requests.<verb>`` / ``<module>.requests.<verb>`` attribute in every
+  file of the project, tests included, read with ``ast``) holds calls only (no
+  ``requests.post.call_count``, no ``requests.post = fake``, no ``f = requests.post``), no file
+  imports the verb by name (``from requests import post``), and a planning run (share-session
+  and the run's other codemods in check mode, with those patches ignored) routes each of
+  those calls, and no other call of that verb, through the same package session: the mock
+  then intercepts exactly the calls it intercepted before;
+- the run reads every file of the project, no file of it fails, the package's client module
+  does not exist yet (calls an earlier run routed there would be intercepted too), and no
+  file that holds such a patch is changed by the run (its rewrite is made after the run).
+
+The move is an unsafe fix (applied with ``--unsafe-fixes`` only; ``hazard``): a
+``requests.post`` that another library makes while the test runs was intercepted by the old
+patch and is not by the moved one. Without ``--unsafe-fixes`` the plan is made all the same and
+the calls stay reported, "fixable with --unsafe-fixes", with the patch's new target
+(``Transfers.offered``; ``ShareSession.moved_mock``).
+
+Otherwise nothing changes for that verb: its calls stay reported as today. The patch targets
+are rewritten after the run (``test_results``), as the package's client module is, into each
+test file's text at the literal itself; in place only when every rewritten module was written.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+#: What a planning run appends to a fixed site's reason: the package client module and the verb.
+MARKER = "\x00mockpatch\x00"
+#: The patch calls whose first argument is a dotted target (``patch.object`` & co. are not).
+_PATCH_TEXT = re.compile(r"^(?:(?:unittest\.)?mock\.|mocker\.)?patch\(")
+_PATCH_FUNCS = frozenset({"patch", "mock.patch", "unittest.mock.patch", "mocker.patch"})
+CODEMOD = "share-session"
+#: Why each (project, verb) kept its patches, from the last plan (for --verbose and tests).
+REFUSED: Dict[Tuple[str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class Transfers:
+    """``moved``: the patches (``facts.model.Patch``) the run moves onto a shared session (a
+    planning run: every candidate; a run without ``--unsafe-fixes``: none); ``targets``:
+    (patch, its new target) of the moved ones; ``sites``: (verb, real path, line) of each call
+    the moved patches intercept, for the check after the run; ``offered``: (patch, its new
+    target) of every patch the plan can move, moved or not (the move is an unsafe fix:
+    ``hazard``)."""
+
+    moved: frozenset = frozenset()
+    targets: Tuple[Tuple[Any, str], ...] = ()
+    sites: Tuple[Tuple[str, str, int], ...] = ()
+    planning: bool = False
+    offered: Tuple[Tuple[Any, str], ...] = ()
+
+    def __repr__(self) -> str:  # the facts' cache key: what the per-file results depend on
+        offered = sorted((repr(p), new) for p, new in self.offered)
+        return f"Transfers({sorted(self.moved)!r}, planning={self.planning}, offered={offered!r})"
+
+    def new_target(self, patch: Any) -> Optional[str]:
+        """Where the plan moves ``patch`` (``None``: it cannot move)."""
+        for found, new in self.offered:
+            if found == patch:
+                return new
+        return None
+
+
+def hazard(verb: str) -> str:
+    """What moving a test's patch of ``requests.<verb>`` onto the shared session may get wrong."""
+    return (
+        f"a requests.{verb} call that another library makes while the test runs was intercepted "
+        "by the old patch and is not by the moved one (it would reach the network)"
+    )
+
+
+def plan_marker(client_path: str, library: str, verb: str) -> str:
+    # Terminated: an unsafe fix's "(unsafe fix: ...)" follows it in the reason.
+    return f"{MARKER}{client_path}\x00{library}\x00{verb}\x00"
+
+
+def _parse_marker(reason: str) -> Optional[Tuple[str, str, str]]:
+    if MARKER not in reason:
+        return None
+    parts = reason.split(MARKER, 1)[1].split("\x00")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 4 else None
+
+
+# -- the census: every reference to requests.<verb> in the project's files ------------------
+
+
+@dataclass
+class Census:
+    calls: Dict[str, List[Tuple[str, int]]]  # verb -> (real path, line) of each call
+    refused: Dict[str, str]  # verb -> why its patches cannot move
+    unreadable: str = ""  # a file of the project that does not parse: nothing moves
+
+
+def census(paths: Iterable[str]) -> Census:
+    out = Census({}, {})
+    for real in sorted(paths):
+        try:
+            with open(real, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            out.unreadable = out.unreadable or real
+            continue
+        if b"requests" not in data:
+            continue
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            out.unreadable = out.unreadable or real
+            continue
+        _census_file(tree, real, out)
+    return out
+
+
+def _census_file(tree: ast.AST, real: str, out: Census) -> None:
+    # Names the file binds to the requests module (anywhere), and ``requests`` however it is
+    # bound (``from compat import requests``): a call through it that share-session cannot
+    # resolve stays, and then nothing moves.
+    bound: Set[str] = {"requests"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "requests" or alias.name.startswith("requests."):
+                    bound.add(alias.asname if alias.asname and alias.name == "requests" else "requests")
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module == "requests" or node.module.startswith("requests."):
+                for alias in node.names:
+                    if alias.name in VERBS or alias.name == "*":
+                        for verb in VERBS if alias.name == "*" else (alias.name,):
+                            out.refused.setdefault(
+                                verb, f"{real}:{node.lineno} imports {alias.name} from {node.module}"
+                            )
+    called: Dict[int, ast.Call] = {}
+    inner: Set[int] = set()  # references whose own attribute is read: requests.post.call_count
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            called[id(node.func)] = node
+        elif isinstance(node, ast.Attribute):
+            inner.add(id(node.value))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or node.attr not in VERBS:
+            continue
+        value = node.value
+        library = (isinstance(value, ast.Name) and value.id in bound) or (
+            isinstance(value, ast.Attribute) and value.attr == "requests"
+        )
+        if not library:
+            continue
+        call = called.get(id(node))
+        if call is not None and node.attr == "get" and len(call.args) > 1:
+            # share-session passes requests.get(url, params)'s params as params=: the mock
+            # would see other arguments.
+            out.refused.setdefault("get", f"{real}:{node.lineno} passes get()'s params positionally")
+        elif isinstance(node.ctx, ast.Load) and id(node) not in inner:
+            # A call, or a reference share-session rewrites in place (``fn = requests.post if
+            # p else requests.get``): evaluated where it was, it reads the patched attribute
+            # as before.
+            out.calls.setdefault(node.attr, []).append((real, node.lineno))
+        else:
+            out.refused.setdefault(node.attr, f"{real}:{node.lineno} uses the attribute requests.{node.attr} itself")
+
+
+# -- the candidates: patches whose target can move ------------------------------------------
+
+
+def _verb_of(target: str) -> Optional[str]:
+    """``requests.post`` / ``pkg.mod.requests.post`` -> ``post``."""
+    parts = target.split(".")
+    if len(parts) >= 2 and parts[-2] == "requests" and parts[-1] in VERBS:
+        return parts[-1]
+    return None
+
+
+def _patch_file(patch: Any) -> Tuple[str, int]:
+    path, _, line = patch.where.rpartition(":")
+    return path, int(line) if line.isdigit() else 0
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
+
+
+def literal_of(tree: ast.AST, line: int, target: str) -> Optional[ast.Constant]:
+    """The string literal ``target`` that is the first argument of the one patch call at
+    ``line`` (``None``: not exactly one such call, or another form)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) in _PATCH_FUNCS:
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and first.value == target:
+                found.append(first)
+            else:
+                return None
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """The source span of a patch's target: from (line, column) to (end line, end column),
+    ``ast``'s UTF-8 byte offsets; ``literal``: the span is one string literal holding the
+    target (``mock.patch("requests.post")``, ``monkeypatch.setattr("pkg.mod.requests.post",
+    fake)``), else the object and name arguments of ``monkeypatch.setattr(requests, "post",
+    fake)``; ``quote``: the quote of the new literal."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    literal: bool
+    quote: str = '"'
+
+
+def _setattr_edit(tree: ast.AST, line: int, target: str) -> Optional[Edit]:
+    """``monkeypatch.setattr(<...>requests, "post", value)`` or ``monkeypatch.setattr(
+    "<...>requests.post", value)`` at ``line``, the one such call there."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) == "monkeypatch.setattr"):
+            continue
+        args = node.args
+        if any(isinstance(a, ast.Starred) for a in args) or any(k.arg != "raising" for k in node.keywords):
+            return None
+        first = args[0] if args else None
+        if len(args) == 2 and isinstance(first, ast.Constant) and first.value == target:
+            found.append(Edit(first.lineno, first.col_offset, first.end_lineno or 0, first.end_col_offset or 0, True))
+        elif (
+            len(args) == 3
+            and isinstance(args[1], ast.Constant)
+            and isinstance(args[1].value, str)
+            and _dotted(args[0]) != ""
+            and f"{_dotted(args[0])}.{args[1].value}".split(".")[-2:] == target.split(".")[-2:]
+        ):
+            name = args[1]
+            found.append(Edit(first.lineno, first.col_offset, name.end_lineno or 0, name.end_col_offset or 0, False))
+        else:
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def edit_of(tree: ast.AST, line: int, patch: Any) -> Optional[Edit]:
+    """Where ``patch``'s target is written, in a form that can move (``None``: another)."""
+    if _PATCH_TEXT.match(patch.text or ""):
+        node = literal_of(tree, line, patch.target)
+        if node is None or node.end_lineno != node.lineno:
+            return None
+        return Edit(node.lineno, node.col_offset, node.lineno, node.end_col_offset or 0, True)
+    if (patch.text or "").startswith("monkeypatch.setattr("):
+        return _setattr_edit(tree, line, patch.target)
+    return None
+
+
+def apply_edit(lines: List[bytes], edit: Edit, old: str, new: str) -> bool:
+    """Rewrites ``lines`` (the file's, with their ends) at ``edit`` to the literal ``new``;
+    False when the span is not as expected (a prefix or an escape in the literal, a comment
+    or anything but a comma between setattr's object and name): not ours to edit."""
+    first, last = lines[edit.line - 1], lines[edit.end_line - 1]
+    head, tail = first[: edit.column], last[edit.end_column :]
+    if edit.line == edit.end_line:
+        span = first[edit.column : edit.end_column]
+    else:
+        span = first[edit.column :] + b"".join(lines[edit.line : edit.end_line - 1]) + last[: edit.end_column]
+    if edit.literal:
+        quote = span[:1]
+        if quote not in (b"'", b'"') or span != quote + old.encode() + quote:
+            return False
+    else:
+        # ``<object>, "name"``: the object's text, a comma and whitespace, the name's literal.
+        obj, _, verb = old.rpartition(".")
+        match = re.fullmatch(rb"([\w.]+)\s*,\s*(['\"])" + re.escape(verb.encode()) + rb"\2", span)
+        if match is None:
+            return False
+        quote = match.group(2)
+    lines[edit.line - 1 : edit.end_line] = [head + quote + new.encode() + quote + tail]
+    return True
+
+
+def _form_problem(patch: Any, trees: Dict[str, Any]) -> Optional[str]:
+    text = patch.text or ""
+    if patch.kind != "mock" or not (_PATCH_TEXT.match(text) or text.startswith("monkeypatch.setattr(")):
+        return f"{patch.text} at {patch.where} is not a patch of a dotted name"
+    path, line = _patch_file(patch)
+    if path not in trees:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            trees[path] = (ast.parse(data), data.splitlines(keepends=True))
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            trees[path] = None
+    found = trees[path]
+    edit = edit_of(found[0], line, patch) if found is not None else None
+    # The edit made after the run, tried now on a copy: a comment inside the span, an escape.
+    if found is None or edit is None or not apply_edit(list(found[1]), edit, patch.target, "x"):
+        return f"{patch.text} at {patch.where}: its target is not the first argument as a literal"
+    return None
+
+
+# -- the plan --------------------------------------------------------------------------------
+
+
+def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
+    """``settings`` whose facts say which tests' patches the run moves (``Transfers``); the
+    settings as they are when none can."""
+    from .. import engine
+
+    facts, layout = settings.facts, settings.packages
+    if facts is None or layout is None or CODEMOD not in settings.codemods or not facts.patches:
+        return settings
+    run_files = {os.path.realpath(f) for f in files}
+    read = [real for real, _ in facts.imports]
+    REFUSED.clear()
+    candidates: Dict[Tuple[str, str], List[Any]] = {}  # (project, verb) -> its patches
+    refused: Set[Tuple[str, str]] = set()
+    trees: Dict[str, Any] = {}  # path -> (tree, lines) or None
+    for patch in facts.patches:
+        verb = _verb_of(patch.target)
+        if verb is None:
+            continue
+        key = (patch.project, verb)
+        if key in refused:
+            continue
+        problem = _form_problem(patch, trees)
+        if problem is not None:
+            REFUSED[key] = problem
+            refused.add(key)
+            candidates.pop(key, None)
+            continue
+        candidates.setdefault(key, []).append(patch)
+    # Unsettled, string and assignment patches of the library stay; they keep their calls reported.
+    projects = {project for project, _ in candidates}
+    for project in list(projects):
+        mine = [real for real in read if facts.project_of_real(real) == project]
+        outside = [real for real in mine if real not in run_files]
+        if outside:
+            for key in candidates:
+                if key[0] == project:
+                    REFUSED[key] = f"the run does not read {outside[0]}"
+            projects.discard(project)  # the run does not read every file of the project
+    candidates = {key: found for key, found in candidates.items() if key[0] in projects}
+    if not candidates:
+        return settings
+    moved = frozenset(p for found in candidates.values() for p in found)
+    planning = replace(
+        settings,
+        facts=replace(facts, transfers=Transfers(moved=moved, planning=True)),
+        mode=engine.CHECK,
+        keep_text=False,
+    )
+    # Cached as any run (the planning facts are part of the key): a warm run plans from the cache.
+    # Only the files of the projects with a candidate: the plan reads no other (``_decide``).
+    mine = sorted(f for f in files if facts.project_of_real(os.path.realpath(f)) in projects)
+    results = list(engine._run_iter_cached(mine, planning, jobs))
+
+    targets, sites = _decide(facts, layout, candidates, results, read)
+    if os.environ.get("HTTP_CODEMODS_DEBUG_MOCKPATCH"):
+        import sys
+
+        for key, why in sorted(REFUSED.items()):
+            print(f"mockpatch: {key}: {why}", file=sys.stderr)
+    if not targets:
+        return settings
+    if settings.unsafe_fixes:
+        chosen = Transfers(
+            moved=frozenset(p for p, _ in targets), targets=tuple(targets), sites=tuple(sites), offered=tuple(targets)
+        )
+    else:  # an unsafe fix: the calls stay reported, "fixable with --unsafe-fixes"
+        chosen = Transfers(offered=tuple(targets))
+    return replace(settings, facts=replace(facts, transfers=chosen))
+
+
+def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]], results: Sequence[Any], read):
+    from .. import engine
+
+    routed: Dict[Tuple[str, str], Dict[Tuple[str, int], int]] = {}  # (real path, verb) by client
+    clients: Dict[Tuple[str, str], Set[str]] = {}  # (project, verb) -> client paths (or "")
+    failed: Set[str] = set()  # projects with a file the planning run could not process
+    changed: Set[str] = set()
+    for result in results:
+        real = os.path.realpath(result.path)
+        project = facts.project_of_real(real)
+        if result.status == engine.ERROR:
+            failed.add(project or "")
+        elif result.status == engine.CHANGED:
+            changed.add(real)
+        for site in result.sites:
+            found = _parse_marker(site.reason) if site.codemod == CODEMOD else None
+            if found is None or found[1] != "requests" or project is None:
+                continue
+            client, _, verb = found
+            clients.setdefault((project, verb), set()).add(client)
+            counts = routed.setdefault((project, verb), {})
+            counts[(real, site.line)] = counts.get((real, site.line), 0) + 1
+    targets: List[Tuple[Any, str]] = []
+    sites: List[Tuple[str, str, int]] = []
+    by_project: Dict[str, Census] = {}
+    for (project, verb), patches in sorted(candidates.items()):
+        key = (project, verb)
+        if project in failed:
+            REFUSED[key] = "a file of the project fails"
+            continue
+        if project not in by_project:
+            by_project[project] = census(r for r in read if facts.project_of_real(r) == project)
+        found = by_project[project]
+        if found.unreadable or verb in found.refused:
+            REFUSED[key] = found.refused.get(verb) or f"{found.unreadable} does not parse"
+            continue
+        calls: Dict[Tuple[str, int], int] = {}
+        for position in found.calls.get(verb, ()):
+            calls[position] = calls.get(position, 0) + 1
+        used = clients.get((project, verb), set())
+        if not calls or len(used) != 1 or calls != routed.get((project, verb)):
+            # A call stays or goes elsewhere, or the session would take other calls.
+            REFUSED[key] = _mismatch(calls, routed.get(key, {}), used)
+            continue
+        client = layout.by_path(next(iter(used)))
+        if client is None or client.exists:
+            REFUSED[key] = "the package's client module exists already"
+            continue
+        if any(os.path.realpath(_patch_file(p)[0]) in changed for p in patches):
+            REFUSED[key] = "the run changes a file that holds one of the patches"
+            continue
+        new = f"{client.package}.{client.module}.session.{verb}"
+        targets += [(p, new) for p in patches]
+        sites += [(verb, real, line) for (real, line) in sorted(calls)]
+    return targets, sites
+
+
+def _mismatch(calls: Dict[Tuple[str, int], int], routed: Dict[Tuple[str, int], int], used: Set[str]) -> str:
+    if not calls:
+        return "no call of the verb in the project"
+    if len(used) != 1 or "" in used:
+        return "the calls do not all go through one package session"
+    for position in sorted(set(calls) | set(routed)):
+        if calls.get(position, 0) != routed.get(position, 0):
+            kept = calls.get(position, 0) > routed.get(position, 0)
+            what = "a call stays unrewritten" if kept else "the session would take another call"
+            return f"{position[0]}:{position[1]}: {what}"
+    return "mismatch"
+
+
+# -- after the run: the tests' patch targets --------------------------------------------------
+
+
+def held_paths(settings: Any) -> Set[str]:
+    """The real paths of the files whose patches the run moves: ``test_results`` gives their
+    one result, the run's own (unchanged: ``_decide``) with the moved targets' sites."""
+    transfers = getattr(settings.facts, "transfers", None) if settings.facts is not None else None
+    if transfers is None or transfers.planning:
+        return set()
+    return {os.path.realpath(_patch_file(patch)[0]) for patch, _ in transfers.targets}
+
+
+def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
+    """One result per test file whose patches the run moves (``Transfers.targets``): the
+    run's result of the file, with the moved targets."""
+    from .. import engine
+    from ..base import FIXED, UNSAFE, Site
+    from ..linediff import unified_diff
+    from ..sources import SourceError, write_atomic
+
+    facts = settings.facts
+    transfers = getattr(facts, "transfers", None) if facts is not None else None
+    if transfers is None or transfers.planning or not transfers.targets:
+        return []
+    done: Dict[Tuple[str, int], Any] = {}
+    own: Dict[str, Any] = {}  # real path -> the run's result of a file whose patches move
+    held = held_paths(settings)
+    for result in results:
+        if os.path.realpath(result.path) in held:
+            own[os.path.realpath(result.path)] = result
+        for site in result.sites:
+            if site.codemod == CODEMOD:
+                done[(os.path.realpath(result.path), site.line)] = (result, site)
+    by_file: Dict[str, List[Tuple[Any, str]]] = {}
+    for patch, new in transfers.targets:
+        by_file.setdefault(_patch_file(patch)[0], []).append((patch, new))
+    missing = []
+    for _, real, line in transfers.sites:
+        entry = done.get((real, line))
+        if entry is None or entry[1].action != FIXED:
+            missing.append(f"{real}:{line}")
+        elif settings.mode == engine.WRITE and not entry[0].written:
+            missing.append(f"{real}:{line} (not written)")
+    out = []
+    for key in sorted(by_file):
+        path = key
+        mine = own.get(os.path.realpath(path))
+        if mine is not None and mine.status not in (engine.UNCHANGED, engine.SKIPPED):
+            # The plan said the run leaves it alone; it did not after all (never expected).
+            why = mine.error or "the run changed it"
+            reason = f"its patches of the calls routed through the shared session were not moved: {why}"
+            out.append(engine.FileResult(path=mine.path, status=engine.ERROR, error=reason))
+            continue
+        if mine is not None:
+            path = mine.path
+        if missing:
+            reason = (
+                "the tests' patches of the calls routed through the shared session were not moved: "
+                f"{', '.join(missing[:3])} {'is' if len(missing) == 1 else 'are'} not rewritten; "
+                "restore the rewritten modules or move the patches by hand"
+            )
+            out.append(engine.FileResult(path=path, status=engine.ERROR, error=reason))
+            continue
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            tree = ast.parse(data)
+        except (OSError, SyntaxError, ValueError) as exc:
+            out.append(engine.FileResult(path=path, status=engine.ERROR, error=f"cannot read: {exc}"))
+            continue
+        lines = data.splitlines(keepends=True)
+        edits: Optional[List[Tuple[Edit, str, str]]] = []
+        sites = []
+        for patch, new in by_file[key]:
+            line = _patch_file(patch)[1]
+            edit = edit_of(tree, line, patch)
+            if edit is None or edits is None:
+                edits = None
+                break
+            edits.append((edit, patch.target, new))
+            danger = hazard(_verb_of(patch.target) or "")
+            reason = (
+                f"patch target {patch.target} moved to {new}: the calls it intercepted go "
+                f"through the package's shared session (unsafe fix: {danger})"
+            )
+            sites.append(Site(CODEMOD, line, edit.column + 1, FIXED, reason, UNSAFE, danger))
+        if edits is None:
+            out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target moved"))
+            continue
+        for edit, old, new in sorted(edits, key=lambda e: (e[0].line, e[0].column), reverse=True):
+            if not apply_edit(lines, edit, old, new):
+                edits = None  # a prefix, an escape, implicit concatenation: not ours to edit
+                break
+        new_bytes = b"".join(lines)
+        if edits is None:
+            out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target is not a plain literal"))
+            continue
+        old_text, new_text = data.decode("utf-8"), new_bytes.decode("utf-8")
+        kept = list(mine.sites) if mine is not None else []
+        result = engine.FileResult(
+            path=path,
+            status=engine.CHANGED,
+            sites=sorted(kept + sites, key=lambda s: (s.line, s.column, s.codemod)),
+            applied=[CODEMOD],
+            diff=unified_diff(old_text, new_text, path),
+            old_text=old_text,
+            new_text=new_text,
+            new_bytes=new_bytes,
+        )
+        if settings.mode == engine.WRITE:
+            try:
+                write_atomic(path, new_bytes, tuple(settings.roots))
+                result.written = True
+            except SourceError as exc:
+                result = engine.FileResult(path=path, status=engine.ERROR, error=exc.reason)
+            except OSError as exc:
+                result = engine.FileResult(path=path, status=engine.ERROR, error=f"cannot write: {exc}")
+        out.append(result)
+    return out

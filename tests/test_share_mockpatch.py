@@ -1,0 +1,318 @@
+"""share-session moves a test's patch of a bare call (``mock.patch("requests.post")``) onto
+the package's shared session when it routes every call the patch intercepts there
+(``share/mockpatch.py``); otherwise nothing changes and the calls stay reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from codemods.cli import command
+from codemods.share.package_client import render
+from tests.helpers import write
+
+SEND = """\
+    import requests
+
+
+    def send(url, body):
+        return requests.post(url, data=body).status_code
+    """
+
+TEST = textwrap.dedent("""\
+    from unittest import mock
+
+    from pkg.a import send
+
+
+    @mock.patch("requests.post")
+    def test_send(post):
+        post.return_value.status_code = 204
+        assert send("http://example.invalid/x", "b") == 204
+        post.assert_called_once_with("http://example.invalid/x", data="b")
+    """)
+
+MOVED = '@mock.patch("pkg._http_client.session.post")'
+
+
+def project(root: Path, **extra: str) -> Path:
+    files = {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/a.py": SEND,
+        "tests/test_a.py": TEST,
+    }
+    files.update(extra)
+    return write(root, {name: text for name, text in files.items() if text is not None})
+
+
+def run(root: Path, *args: str, unsafe: bool = True):
+    """The run (with ``--unsafe-fixes``, which the move needs, unless ``unsafe`` is False)."""
+    flags = ["--unsafe-fixes"] if unsafe else []
+    result = CliRunner().invoke(
+        command, [str(root), "-j", "1", "--no-cache", "--select", "share-session", "--format", "json", *flags, *args]
+    )
+    assert result.exit_code in (0, 1), result.output
+    return json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0]
+
+
+def sites(report, name):
+    return [s for f in report["files"] if f["path"].endswith(name) for s in f["sites"]]
+
+
+def pytest_passes(root: Path) -> bool:
+    """The project's test, with every connection refused (a missed mock fails it)."""
+    env = dict(os.environ, PYTHONPATH=str(root), HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
+    env.pop("PYTEST_ADDOPTS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return proc.returncode == 0
+
+
+def test_the_patch_moves_with_the_calls_and_the_test_still_passes(tmp_path):
+    root = project(tmp_path)
+    assert pytest_passes(root)
+    report = run(root)
+    assert "_session.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    test = (root / "tests/test_a.py").read_text()
+    assert MOVED in test and '"requests.post"' not in test
+    assert len([f for f in report["files"] if f["path"].endswith("tests/test_a.py")]) == 1  # one result
+    [moved] = sites(report, "tests/test_a.py")
+    assert moved["action"] == "fixed" and "pkg._http_client.session.post" in moved["reason"]
+    assert moved["safety"] == "unsafe" and "another library" in moved["hazard"]
+    [call] = sites(report, "pkg/a.py")
+    assert (call["action"], call["safety"]) == ("fixed", "unsafe") and "another library" in call["hazard"]
+    assert pytest_passes(root)  # the mock still intercepts the call: no connection is made
+
+
+def test_without_unsafe_fixes_nothing_moves_and_the_call_says_it_could(tmp_path):
+    # The move is an unsafe fix: another library's requests.post made while the test runs was
+    # intercepted by the old patch and is not by the moved one.
+    root = project(tmp_path)
+    report = run(root, unsafe=False)
+    assert (root / "tests/test_a.py").read_text() == TEST
+    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    assert not (root / "pkg/_http_client.py").exists()
+    assert sites(report, "tests/test_a.py") == []
+    [call] = sites(report, "pkg/a.py")
+    assert (call["action"], call["safety"]) == ("reported", "unsafe")
+    assert "mocked by" in call["reason"] and "pkg._http_client.session.post" in call["reason"]
+    assert call["reason"].endswith("fixable with --unsafe-fixes")
+    assert "another library" in call["hazard"]
+    assert report["totals"]["unsafe_fixable"] == 1, report["totals"]
+
+
+def test_without_unsafe_fixes_a_call_the_move_cannot_cover_is_reported_as_before(tmp_path):
+    other = "import requests\n\n\ndef insecure(url):\n    return requests.post(url, verify=False)\n"
+    report = run(project(tmp_path, **{"pkg/b.py": other}), unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "reported" and call["safety"] is None
+    assert "fixable" not in call["reason"]
+
+
+def test_a_mocked_call_in_a_module_that_forks_carries_both_hazards(tmp_path):
+    send = "import multiprocessing\n\n" + textwrap.dedent(SEND)
+    root = project(tmp_path, **{"pkg/a.py": send})
+    report = run(root, unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "reported" and "fixable" not in (call["reason"] or "")  # the plan routes nothing
+    report = run(root)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "fixed" and "another library" in call["hazard"] and "forked" in call["hazard"]
+    assert MOVED in (root / "tests/test_a.py").read_text()
+
+
+def test_without_the_move_the_rewritten_call_would_escape_the_mock(tmp_path):
+    # What the move is for: the test as it was, against the rewritten module, fails.
+    root = project(tmp_path)
+    run(root)
+    (root / "tests/test_a.py").write_text(TEST)
+    assert not pytest_passes(root)
+
+
+def test_a_patch_through_a_modules_binding_moves_too(tmp_path):
+    root = project(tmp_path, **{"tests/test_a.py": TEST.replace('"requests.post"', '"pkg.a.requests.post"')})
+    run(root)
+    assert MOVED in (root / "tests/test_a.py").read_text()
+    assert pytest_passes(root)
+
+
+def test_check_and_diff_write_nothing(tmp_path):
+    root = project(tmp_path)
+    report = run(root, "--check")
+    assert [s["action"] for s in sites(report, "tests/test_a.py")] == ["fixed"]
+    assert (root / "tests/test_a.py").read_text().count('"requests.post"') == 1
+    assert "requests.post(" in (root / "pkg/a.py").read_text()
+
+
+def assert_refused(root: Path, why: str = "mocked by") -> None:
+    before = (root / "tests/test_a.py").read_text()
+    report = run(root)
+    assert (root / "tests/test_a.py").read_text() == before
+    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    [site] = sites(report, "pkg/a.py")
+    assert site["action"] == "reported" and why in site["reason"], site
+
+
+def test_refused_when_another_call_the_patch_intercepts_stays(tmp_path):
+    # verify= is reported for another reason: the patch would no longer intercept the rest.
+    other = "import requests\n\n\ndef insecure(url):\n    return requests.post(url, verify=False)\n"
+    root = project(tmp_path, **{"pkg/b.py": other})
+    assert_refused(root)
+    assert "verify" in sites(run(root, "--check"), "pkg/b.py")[0]["reason"]
+
+
+def test_refused_when_a_test_helper_calls_the_function(tmp_path):
+    helper = "import requests\n\n\ndef ping(url):\n    return requests.post(url)\n"
+    assert_refused(project(tmp_path, **{"tests/helpers.py": helper}))
+
+
+def test_refused_when_another_package_calls_it(tmp_path):
+    assert_refused(project(tmp_path, **{"other/__init__.py": "", "other/b.py": SEND}))
+
+
+def test_refused_when_the_test_reads_the_patched_attribute(tmp_path):
+    test = TEST + "\n\ndef test_count():\n    import requests\n\n    assert requests.post.call_count == 0\n"
+    assert_refused(project(tmp_path, **{"tests/test_a.py": test}))
+
+
+def test_refused_when_the_test_assigns_the_attribute(tmp_path):
+    test = (
+        TEST
+        + "\n\ndef fake(*a, **k):\n    pass\n\n\ndef test_swap():\n    import requests\n\n    requests.post = fake\n"
+    )
+    assert_refused(project(tmp_path, **{"tests/test_a.py": test}), "")
+
+
+def test_refused_when_the_patch_replaces_the_whole_module(tmp_path):
+    test = TEST.replace('"requests.post"', '"pkg.a.requests"')
+    assert_refused(project(tmp_path, **{"tests/test_a.py": test}))
+
+
+def test_refused_when_the_target_is_not_a_literal(tmp_path):
+    test = TEST.replace('@mock.patch("requests.post")', 'TARGET = "requests.post"\n\n\n@mock.patch(TARGET)')
+    assert_refused(project(tmp_path, **{"tests/test_a.py": test}), "")
+
+
+def test_refused_for_patch_object(tmp_path):
+    test = TEST.replace("from unittest import mock\n", "from unittest import mock\n\nimport requests\n")
+    test = test.replace('@mock.patch("requests.post")', '@mock.patch.object(requests, "post")')
+    assert_refused(project(tmp_path, **{"tests/test_a.py": test}))
+
+
+def test_refused_when_a_module_imports_the_function_by_name(tmp_path):
+    other = "from requests import post\n\n\ndef ping(url):\n    return post(url)\n"
+    assert_refused(project(tmp_path, **{"pkg/b.py": other}))
+
+
+def test_refused_when_the_client_module_exists(tmp_path):
+    # Calls an earlier run routed through its session would be intercepted too.
+    assert_refused(project(tmp_path, **{"pkg/_http_client.py": render(["requests"], False, "pkg")}))
+
+
+def test_refused_when_a_call_goes_through_another_binding_of_requests(tmp_path):
+    # share-session does not know compat.requests is the library: the call would stay.
+    other = "from .compat import requests\n\n\ndef ping(url):\n    return requests.post(url)\n"
+    compat = "import importlib\n\nrequests = importlib.import_module('requests')\n"
+    assert_refused(project(tmp_path, **{"pkg/b.py": other, "pkg/compat.py": compat}))
+
+
+def test_refused_for_a_function_reference_share_session_leaves(tmp_path):
+    other = (
+        "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return fn(url)\n"
+    )
+    assert_refused(project(tmp_path, **{"pkg/b.py": other}))
+
+
+def test_a_warm_run_plans_from_the_cache_and_moves_the_same(tmp_path):
+    root = project(tmp_path / "p")
+    args = ["--check", "--unsafe-fixes", "--cache-dir", str(tmp_path / "cache")]
+    runner = CliRunner()
+    outputs = []
+    for _ in range(2):
+        result = runner.invoke(command, [str(root), "-j", "1", "--select", "share-session", "--format", "json", *args])
+        outputs.append(json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0])
+    cold, warm = ([(f["path"], f["status"], f["sites"]) for f in out["files"]] for out in outputs)
+    assert cold == warm
+    assert [s["action"] for s in sites(outputs[1], "tests/test_a.py")] == ["fixed"]
+
+
+def test_a_run_without_unsafe_fixes_then_with_them_on_one_cache(tmp_path):
+    root = project(tmp_path / "p")
+    runner = CliRunner()
+    outputs = []
+    for flags in ([], ["--unsafe-fixes"], []):
+        result = runner.invoke(
+            command,
+            [str(root), "-j", "1", "--select", "share-session", "--format", "json", "--check", *flags]
+            + ["--cache-dir", str(tmp_path / "cache")],
+        )
+        outputs.append(json.JSONDecoder().raw_decode(result.output[result.output.index("{") :])[0])
+    assert [[s["action"] for s in sites(out, "pkg/a.py")] for out in outputs] == [["reported"], ["fixed"], ["reported"]]
+    assert [len(sites(out, "tests/test_a.py")) for out in outputs] == [0, 1, 0]
+
+
+SETATTR_TEST = textwrap.dedent("""\
+    import requests
+
+    from pkg import a
+
+
+    class Response:
+        status_code = 201
+
+
+    def test_send(monkeypatch):
+        seen = []
+
+        def fake_post(url, **kwargs):  # set on the session instance: called unbound, as before
+            seen.append((url, kwargs))
+            return Response()
+
+        monkeypatch.setattr(TARGET, fake_post)
+        assert a.send("http://example.invalid/x", "b") == 201
+        assert seen == [("http://example.invalid/x", {"data": "b"})]
+    """)
+
+
+def test_monkeypatch_setattr_forms_move_to_the_session_and_the_fake_sees_the_same_arguments(tmp_path):
+    forms = {
+        "requests, 'post'": "'pkg._http_client.session.post'",
+        'a.requests, "post"': '"pkg._http_client.session.post"',
+        '\n        a.requests,\n        "post"': '\n        "pkg._http_client.session.post"',
+        '"pkg.a.requests.post"': '"pkg._http_client.session.post"',
+        '"requests.post"': '"pkg._http_client.session.post"',
+    }
+    for number, (form, moved) in enumerate(forms.items()):
+        test = SETATTR_TEST.replace("TARGET", form)
+        root = project(tmp_path / str(number), **{"tests/test_a.py": test})
+        assert pytest_passes(root), form
+        report = run(root, unsafe=False)
+        [call] = sites(report, "pkg/a.py")
+        assert call["safety"] == "unsafe" and "fixable with --unsafe-fixes" in call["reason"], (form, call)
+        assert (root / "tests/test_a.py").read_text() == test
+        report = run(root)
+        assert (root / "tests/test_a.py").read_text() == test.replace(form, moved), form
+        [site] = sites(report, "tests/test_a.py")
+        assert site["action"] == "fixed" and site["safety"] == "unsafe"
+        assert pytest_passes(root), form
+
+
+def test_refused_for_a_setattr_whose_arguments_hold_a_comment(tmp_path):
+    test = SETATTR_TEST.replace("TARGET", 'a.requests,  # the module\n        "post"')
+    root = project(tmp_path, **{"tests/test_a.py": test})
+    run(root)
+    assert (root / "tests/test_a.py").read_text() == test
+    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
