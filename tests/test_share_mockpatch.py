@@ -97,21 +97,30 @@ def test_the_patch_moves_with_the_calls_and_the_test_still_passes(tmp_path):
     assert pytest_passes(root)  # the mock still intercepts the call: no connection is made
 
 
-def test_without_unsafe_fixes_nothing_moves_and_the_call_says_it_could(tmp_path):
+def test_without_unsafe_fixes_nothing_moves_and_no_plan_is_made(tmp_path, monkeypatch):
     # The move is an unsafe fix: another library's requests.post made while the test runs was
-    # intercepted by the old patch and is not by the moved one.
+    # intercepted by the old patch and is not by the moved one. A run that cannot apply it
+    # makes no planning run (a second pass over the project) and reports the call as mocked.
+    from codemods import engine
+
+    planned = []
+    real = engine._run_iter_cached
+    monkeypatch.setattr(engine, "_run_iter_cached", lambda paths, s, j: planned.append(s) or real(paths, s, j))
     root = project(tmp_path)
     report = run(root, unsafe=False)
+    assert all(s.facts is None or s.facts.transfers is None or not s.facts.transfers.planning for s in planned)
     assert (root / "tests/test_a.py").read_text() == TEST
     assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
     assert not (root / "pkg/_http_client.py").exists()
     assert sites(report, "tests/test_a.py") == []
     [call] = sites(report, "pkg/a.py")
-    assert (call["action"], call["safety"]) == ("reported", "unsafe")
-    assert "mocked by" in call["reason"] and "pkg._http_client.session.post" in call["reason"]
-    assert call["reason"].endswith("fixable with --unsafe-fixes")
-    assert "another library" in call["hazard"]
-    assert report["totals"]["unsafe_fixable"] == 1, report["totals"]
+    assert (call["action"], call["safety"]) == ("reported", None)
+    assert call["reason"].startswith("mocked by") and "a shared session would bypass it" in call["reason"]
+    assert report["totals"]["unsafe_fixable"] == 0, report["totals"]
+    report = run(root, unsafe=True)  # the same project with --unsafe-fixes: planned and moved
+    assert any(s.facts is not None and s.facts.transfers is not None and s.facts.transfers.planning for s in planned)
+    [call] = sites(report, "pkg/a.py")
+    assert (call["action"], call["safety"]) == ("fixed", "unsafe")
 
 
 def test_without_unsafe_fixes_a_call_the_move_cannot_cover_is_reported_as_before(tmp_path):
@@ -301,7 +310,7 @@ def test_monkeypatch_setattr_forms_move_to_the_session_and_the_fake_sees_the_sam
         assert pytest_passes(root), form
         report = run(root, unsafe=False)
         [call] = sites(report, "pkg/a.py")
-        assert call["safety"] == "unsafe" and "fixable with --unsafe-fixes" in call["reason"], (form, call)
+        assert call["action"] == "reported" and call["reason"].startswith("mocked by"), (form, call)
         assert (root / "tests/test_a.py").read_text() == test
         report = run(root)
         assert (root / "tests/test_a.py").read_text() == test.replace(form, moved), form

@@ -287,8 +287,9 @@ DOCS = CodemodDocs(
     `monkeypatch.setattr`, a conftest that assigns `requests.get`, `requests_cache
     .install_cache()` in another module, an `os.environ` write of a proxy or SSL variable
     (httpx). Such calls are left alone and the report names the test's `path:line`, with one
-    exception under `package`, an unsafe fix (`--unsafe-fixes`; without it the calls are
-    reported, "fixable with --unsafe-fixes", naming the new target): when the run routes *every* call a test's
+    exception under `package`, an unsafe fix (`--unsafe-fixes`; without it no move is
+    planned, since planning is a second pass over the project, and the calls are reported as
+    mocked): when the run routes *every* call a test's
     `mock.patch("requests.post")` (or `mocker.patch`, or through a module's binding,
     `"pkg.mod.requests.post"`; or `monkeypatch.setattr(requests, "post", fake)`,
     `monkeypatch.setattr(mod.requests, "post", fake)`, `monkeypatch.setattr("pkg.mod.requests.post", fake)`)

@@ -31,9 +31,11 @@ verb, all or nothing: the patches of ``requests.<verb>`` move only when
 
 The move is an unsafe fix (applied with ``--unsafe-fixes`` only; ``hazard``): a
 ``requests.post`` that another library makes while the test runs was intercepted by the old
-patch and is not by the moved one. Without ``--unsafe-fixes`` the plan is made all the same and
-the calls stay reported, "fixable with --unsafe-fixes", with the patch's new target
-(``Transfers.offered``; ``ShareSession.moved_mock``).
+patch and is not by the moved one. Without ``--unsafe-fixes`` no plan is made (the planning
+run is a second pass over every file of the projects concerned: about half again the CPU of a
+whole-corpus run) and the calls stay reported as mocked, their reason saying that
+``--unsafe-fixes`` may move the patch. ``Transfers.offered`` / ``ShareSession.moved_mock``
+give the offer's wording to a caller that plans without applying (the library API).
 
 Otherwise nothing changes for that verb: its calls stay reported as today. The patch targets
 are rewritten after the run (``test_results``), as the package's client module is, into each
@@ -326,7 +328,7 @@ def _form_problem(patch: Any, trees: Dict[str, Any]) -> Optional[str]:
 # -- the plan --------------------------------------------------------------------------------
 
 
-def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
+def plan_transfers(settings: Any, files: Sequence[str], jobs: int, offer: bool = False) -> Any:
     """``settings`` whose facts say which tests' patches the run moves (``Transfers``); the
     settings as they are when none can."""
     from .. import engine
@@ -334,6 +336,8 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int) -> Any:
     facts, layout = settings.facts, settings.packages
     if facts is None or layout is None or CODEMOD not in settings.codemods or not facts.patches:
         return settings
+    if not settings.unsafe_fixes and not offer:
+        return settings  # the move is an unsafe fix: no planning run for a run that cannot apply it
     run_files = {os.path.realpath(f) for f in files}
     read = [real for real, _ in facts.imports]
     REFUSED.clear()
