@@ -456,14 +456,16 @@ DOCS = CodemodDocs(
   streamed response reads it from the connection) gets `with r:` around the raise instead, so it
   is made with the response open and closed as it leaves (requests, urlopen, a factory's
   response; httpx's is reported). The name must hold a response on every path from the entry
-  (bound there on every path; every binding a plain `r = <a request or factory call>`), the
-  raise must have a line of its own, in a block no other fix rewraps, and a test's stand-in is
+  (bound there on every path; every binding a plain `r = <a request or factory call>`; one
+  bound in the body of `with requests.Session() as s:`, close-client's fix of a local session,
+  is bound after it: a session's exit swallows no exception), the raise must have a line of its own, in a block no other fix rewraps, and a test's stand-in is
   read as for `with` (one that may lack `close()` makes it unsafe). A raise whose exception
   carries the response (`raise HTTPError(response=r)`, a bare `raise`) hands it on: the function
   is no factory, reported as before. The factories pass reads `r.close()` right before a raise
-  (and `with r:` around one) as not handing a closed response to the caller, so the function is
-  the same factory whether its file was rewritten in this run or earlier, and its callers are
-  fixed in the same run.""",
+  (and `with r:` around one) as not handing a closed response to the caller, and a session bound
+  by `with requests.Session() as s:` as that session, so the function is the same factory whether
+  its file was rewritten (by either codemod) in this run or earlier, and its callers are fixed in
+  the same run.""",
         """**Same-module helpers**: `_check(r)`, where `_check` is a plain `def` at module level (not
   decorated, not a generator, never rebound, `async def` only when awaited at once), is not an
   escape when its parameter keeps nothing: analysed like a block whose object is that

@@ -684,6 +684,60 @@ def test_a_response_passed_to_a_method_two_sibling_classes_define(server, tmp_pa
     assert leaked(before), before
 
 
+def test_a_factory_whose_session_and_raise_are_closed_in_one_run(server, tmp_path):
+    # langchain's sambanova ``_handle_request``: close-client's unsafe fix puts the session in
+    # a ``with`` (a streamed response is read on after ``Session.close()``), close-response
+    # closes the response before the raise that reads its body, and each caller closes what it
+    # gets: all in one run.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import requests
+
+        class Studio:
+            def _handle_request(self, path, streaming):
+                http_session = requests.Session()
+                if streaming:
+                    response = http_session.get(URL + path, stream=True)
+                else:
+                    response = http_session.get(URL + path, stream=False)
+                if response.status_code != 200:
+                    raise RuntimeError(f"failed {response.status_code}: {response.text!r}")
+                return response
+
+            def call(self, path, streaming):
+                response = self._handle_request(path, streaming)
+                head = response.raw.read(2)
+                if head == b"xx":
+                    raise ValueError(head.decode())  # the response stays referenced by the traceback
+                return head.decode()
+
+        def main():
+            out = []
+            for p in ("/health", "/status/503", "/bytes?size=65536", "/stream?chunks=20"):
+                for streaming in (True, False):
+                    try:
+                        out.append(Studio().call(p, streaming))
+                    except ValueError as exc:
+                        ERRORS.append(exc)  # kept, as a caller collecting failures would
+                        out.append(str(exc))
+                    except RuntimeError as exc:
+                        # only its message: its traceback would keep the closed session, whose
+                        # pool keeps the idle connection the closed response went back to
+                        # (urllib3 2.8 closes a pool when it is collected, not on clear())
+                        out.append(str(exc))
+            return out
+        """,
+        "--unsafe-fixes",
+    )
+    assert "        with requests.Session() as http_session:\n" in new
+    assert "            with response:\n                raise RuntimeError(" in new
+    assert "with self._handle_request(path, streaming) as response:" in new
+    check(before, cb, after, ca)
+    assert before["result"]["open"] > 0, before
+
+
 def test_a_generator_reading_events_through_an_sseclient(server, tmp_path):
     # langchain's llms/you.py: ``client = sseclient.SSEClient(response)`` (a wrapper that keeps
     # the response on itself only, ``eager.WRAPPING_FUNCTIONS``); the status check stays before

@@ -269,3 +269,109 @@ def test_a_raise_that_may_read_the_response_later_stays_reported(tmp_path, messa
     [(_, action, reason)] = [s for s in sites if s[0] == 5]
     # reported: as a raise that leaks it, or (a lambda, a nested function) as no factory
     assert action == "reported" and (reason.startswith(LEAK.format(line)) or "no factory" in reason), sites
+
+
+SESSION_FACTORY = """\
+import requests
+
+
+class Studio:
+    def _handle_request(self, url, streaming=False):
+        http_session = requests.Session()
+        if streaming:
+            response = http_session.post(url, stream=True, timeout=5)
+        else:
+            response = http_session.post(url, stream=False, timeout=5)
+        if response.status_code != 200:
+            raise RuntimeError(f"failed: {response.status_code} {response.text}")
+        return response
+
+    def _call(self, url):
+        response = self._handle_request(url, streaming=True)
+        return response.raw.read(2)
+"""
+
+
+def test_the_raise_is_closed_when_close_client_wraps_the_session_in_the_same_run(tmp_path):
+    # langchain sambanova ``_handle_request``: close-client's unsafe fix puts the session in a
+    # ``with`` that ends before the raise; close-response, reading the rewritten function, still
+    # sees the response bound on every path at the raise (a session's exit swallows nothing),
+    # so both fixes land in one run, and the rewritten function is the same factory.
+    root = make_project(tmp_path, {"pkg/studio.py": SESSION_FACTORY})
+    assert factories(root) == ["pkg.studio.Studio._handle_request"]
+    sites = cli_sites(root, "--select", "close-response,close-client", "--no-cache", "--unsafe-fixes")
+    assert [(line, a) for line, a, _ in sites["pkg/studio.py"]] == [(6, "fixed"), (8, "fixed"), (16, "fixed")]
+    assert sites["pkg/studio.py"][1][2].startswith("closed the response before the raise at line 12")
+    text = (root / "pkg" / "studio.py").read_text()
+    assert (
+        "        with requests.Session() as http_session:\n            if streaming:\n"
+        "                response = http_session.post(url, stream=True, timeout=5)\n"
+    ) in text
+    assert (
+        "        if response.status_code != 200:\n            with response:\n"
+        '                raise RuntimeError(f"failed: {response.status_code} {response.text}")\n'
+        "        return response\n"
+    ) in text
+    compile(text, "studio.py", "exec")
+    assert factories(root) == ["pkg.studio.Studio._handle_request"]
+    for args in ((), ("--unsafe-fixes",)):  # a second run changes nothing
+        assert cli_sites(root, "--select", "close-response,close-client", "--no-cache", *args) == {}
+    assert (root / "pkg" / "studio.py").read_text() == text
+
+
+def test_a_session_bound_by_with_makes_a_factory_whose_raise_is_closed(tmp_path):
+    # written so by hand: ``with requests.Session() as s:`` binds the session; the response
+    # bound in its body is bound after it (the default run, a safe fix)
+    source = SESSION_FACTORY.replace(
+        "        http_session = requests.Session()\n        if streaming:\n"
+        "            response = http_session.post(url, stream=True, timeout=5)\n"
+        "        else:\n            response = http_session.post(url, stream=False, timeout=5)\n",
+        "        with requests.Session() as http_session:\n"
+        "            response = http_session.post(url, stream=True, timeout=5)\n",
+    )
+    root = make_project(tmp_path, {"pkg/studio.py": source})
+    assert factories(root) == ["pkg.studio.Studio._handle_request"]
+    sites = run(root)["pkg/studio.py"]
+    assert [(line, a) for line, a, _ in sites] == [(7, "fixed"), (13, "fixed")]
+    assert sites[0][2].startswith("closed the response before the raise at line 9"), sites
+    assert run(root) == {}
+
+
+@pytest.mark.parametrize(
+    "context, head, is_factory",
+    [
+        # its exit may swallow the body's exception: what the body binds is not read as bound
+        # after it
+        ("contextlib.suppress(OSError)", "import contextlib\n", True),
+        # a factory, but the codemod knows nothing of the lock's exit: the raise stays reported
+        ("LOCK", "import threading\n\nLOCK = threading.Lock()\n", True),
+    ],
+)
+def test_a_with_whose_exit_may_swallow_leaves_the_raise_reported(tmp_path, context, head, is_factory):
+    source = head + SESSION_FACTORY.replace(
+        "        if streaming:\n            response = http_session.post(url, stream=True, timeout=5)\n"
+        "        else:\n            response = http_session.post(url, stream=False, timeout=5)\n",
+        f"        with {context}:\n            response = http_session.post(url, stream=True, timeout=5)\n",
+    )
+    root = make_project(tmp_path, {"pkg/studio.py": source})
+    assert factories(root) == (["pkg.studio.Studio._handle_request"] if is_factory else [])
+    sites = run(root).get("pkg/studio.py", [])
+    line = 5 + head.count("\n") + 3  # the response's binding
+    [(_, action, reason)] = [s for s in sites if s[0] == line]
+    assert action == "reported", sites
+    if is_factory:
+        assert reason.startswith("the response is not closed when the raise at line"), reason
+    text = (root / "pkg" / "studio.py").read_text()
+    assert text.split("    def _call")[0] == source.split("    def _call")[0]  # ``_handle_request`` as it was
+
+
+def test_a_response_bound_by_with_and_returned_makes_no_factory(tmp_path):
+    # ``with requests.get(u) as r: ...; return r`` returns it closed: no factory, unchanged
+    source = (
+        "import requests\n\n\ndef _open(url):\n    with requests.Session() as s:\n"
+        "        with s.get(url, stream=True, timeout=5) as r:\n            pass\n    return r\n"
+    )
+    root = make_project(tmp_path, {"pkg/request.py": source})
+    assert factories(root) == []
+    run(root)
+    assert (root / "pkg" / "request.py").read_text() == source

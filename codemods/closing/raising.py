@@ -114,8 +114,9 @@ def plan(codemod: Any, target: Target, leak: RaiseLeak, reason: str) -> Optional
     if not _plain_bindings(leak.func, name) or libraries is None or _captured(leak.func, name):
         return None
     edits = []
+    quiet = _quiet_withs(codemod, func, leak.func)
     for raise_node, raise_ast, held in leak.raises:
-        if name not in held or name not in (_bound_at(leak.func, raise_ast) or ()):
+        if name not in held or name not in (_bound_at(leak.func, raise_ast, quiet) or ()):
             return None
         line = parent(raise_node)
         if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
@@ -275,9 +276,33 @@ def _makes_response(codemod: Any, call: cst.Call) -> str:
 # -- the names bound on every path from the function's entry ------------------------------------
 
 
+#: Clients whose ``__exit__`` closes them and returns None: it never swallows an exception.
+_QUIET_CLIENTS = frozenset({"requests.Session", "httpx.Client"})
+
+
+def _quiet_withs(codemod: Any, func: cst.FunctionDef, tree: ast.FunctionDef) -> FrozenSet[ast.AST]:
+    """The ``with`` statements of ``tree`` (``func`` as ``ast``) whose every item is a client
+    constructor of ``_QUIET_CLIENTS`` (``with requests.Session() as s:``, what close-client
+    makes of ``s = requests.Session()``): their exit cannot swallow an exception of the body,
+    so what the body binds on every path is bound after them. The two trees differ only in the
+    target (a call either way), so their ``with`` statements pair up in source order."""
+    theirs = sorted(
+        ((codemod.position(n), n) for n in walk(func) if isinstance(n, cst.With) and n.asynchronous is None),
+        key=lambda p: p[0],
+    )
+    mine = sorted((n for n in ast.walk(tree) if isinstance(n, ast.With)), key=lambda n: (n.lineno, n.col_offset))
+    if len(mine) != len(theirs):
+        return frozenset()
+    client = codemod.resolver.constructed_client
+    return frozenset(
+        m for m, (_, t) in zip(mine, theirs) if all(client(item.item) in _QUIET_CLIENTS for item in t.items)
+    )
+
+
 class _Bound:
-    def __init__(self, goal: ast.AST) -> None:
+    def __init__(self, goal: ast.AST, quiet: FrozenSet[ast.AST] = frozenset()) -> None:
         self.goal = goal
+        self.quiet = quiet  # ``with`` statements whose exit swallows nothing (``_quiet_withs``)
         self.at: Optional[FrozenSet[str]] = None  # the names bound at ``goal`` on every path seen
 
     def run(self, stmts: Sequence[ast.stmt], bound: Optional[FrozenSet[str]]) -> Optional[FrozenSet[str]]:
@@ -309,7 +334,9 @@ class _Bound:
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             names = {i.optional_vars.id for i in stmt.items if isinstance(i.optional_vars, ast.Name)}
             after = self.run(stmt.body, bound | names)
-            return None if after is None else bound | names
+            if after is None or stmt in self.quiet:
+                return after  # the body's bindings hold after it: its exit runs on, or raises
+            return bound | names
         if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
             body = self.run(stmt.body, bound)  # type: ignore[attr-defined]
             fall = self.run(stmt.orelse, body) if body is not None else None  # type: ignore[attr-defined]
@@ -337,9 +364,12 @@ def _meet(a: Optional[FrozenSet[str]], b: Optional[FrozenSet[str]]) -> Optional[
     return a & b
 
 
-def _bound_at(func: ast.FunctionDef, goal: ast.AST) -> Optional[FrozenSet[str]]:
+def _bound_at(
+    func: ast.FunctionDef, goal: ast.AST, quiet: FrozenSet[ast.AST] = frozenset()
+) -> Optional[FrozenSet[str]]:
     """The local names bound on every path from ``func``'s entry to ``goal`` (a statement of
-    it); None when no path is seen to reach it."""
-    follow = _Bound(goal)
+    it); None when no path is seen to reach it. ``quiet``: ``with`` statements whose exit
+    swallows no exception (``_quiet_withs``)."""
+    follow = _Bound(goal, quiet)
     follow.run(func.body, frozenset())
     return follow.at

@@ -351,6 +351,17 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             parent = parents.get(node)
             plain = isinstance(parent, ast.Assign) and len(parent.targets) == 1 and parent.targets[0] is node
+            if (
+                isinstance(parent, ast.withitem)
+                and parent.optional_vars is node
+                and isinstance(parent.context_expr, ast.Call)
+                and names.dotted(parent.context_expr.func) in _SESSIONS
+            ):
+                # ``with requests.Session() as s:`` (close-client's fix of ``s = requests.Session()``):
+                # ``s`` is the session (its ``__enter__`` returns itself). Nothing else bound by a
+                # ``with`` is read: ``with requests.get(u) as r: ...; return r`` returns it closed.
+                bindings.setdefault(node.id, []).append(parent.context_expr)
+                continue
             bindings.setdefault(node.id, []).append(parent.value if plain else None)  # type: ignore[union-attr]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bindings.setdefault(node.name, []).append(None)
