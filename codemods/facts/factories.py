@@ -692,7 +692,7 @@ def _an_argument(data: bytes, match: Any, quoted: bool, memo: Dict[int, Any]) ->
         names: Set[Tuple[int, int]] = set()
         strings: List[Tuple[int, int, int, int]] = []
         try:
-            tree = ast.parse(data)
+            tree = _parsed(data)
         except (SyntaxError, ValueError):
             tree = None
         for node in ast.walk(tree) if tree is not None else ():
@@ -720,6 +720,26 @@ def _an_argument(data: bytes, match: Any, quoted: bool, memo: Dict[int, Any]) ->
     if not quoted:
         return spot in names
     return any((a, b) <= spot and spot < (c, d) for a, b, c, d in strings)
+
+
+#: ``_parsed``'s memo for one ``collect``: id(bytes) -> (the bytes, their tree or what parsing raised).
+_PARSED: Dict[int, Tuple[bytes, Any]] = {}
+
+
+def _parsed(data: bytes) -> ast.Module:
+    """``ast.parse(data)`` (raising what it raises), once per bytes object of the pass: the
+    project's screening parses a file for each factory name it defines, in each round. The
+    trees are only read."""
+    cached = _PARSED.get(id(data))
+    if cached is None or cached[0] is not data:
+        try:
+            found: Any = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            found = exc
+        cached = _PARSED[id(data)] = (data, found)
+    if isinstance(cached[1], BaseException):
+        raise cached[1]
+    return cached[1]
 
 
 def _not_an_import(data: bytes, match: Any) -> bool:
@@ -949,6 +969,7 @@ def collect(
             break
     _MODULE_NAMES.clear()
     _NAME_TOKENS.clear()
+    _PARSED.clear()
     clear_decorator_memo()
     return tuple(sorted(out.values()))
 
@@ -1000,7 +1021,7 @@ def _add_callers(
         text = data(path)
         if b"return" in text and any(w in text for w in encoded) and pattern.search(text):
             try:
-                trees[real] = (path, ast.parse(text))
+                trees[real] = (path, _parsed(text))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass
         else:
@@ -1042,7 +1063,7 @@ def _classes_defining(data: bytes, name: str, derived: Dict[str, Set[str]]) -> L
     without bases derives from nothing, it can only be the owner's class itself); an
     unparsable file counts for every owner."""
     try:
-        tree = ast.parse(data)
+        tree = _parsed(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [(name, owner, 0, 0) for owner in derived]
     out = []
