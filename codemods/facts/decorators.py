@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .standins import statements
 from .visitor import _Names
 
 _WRAPS = frozenset({"functools.wraps"})
@@ -43,7 +44,19 @@ def transparent(
     decorator: ast.AST, names: _Names, tree: ast.Module, modules: Sequence[str], lookup: Optional[Lookup]
 ) -> bool:
     """Whether ``decorator`` (an expression of a decorator list of ``tree``, a module imported
-    as ``modules``; ``names`` its import names) is a transparent decorator (see the module)."""
+    as ``modules``; ``names`` its import names) is a transparent decorator (see the module).
+    Remembered per decorator node (with the ``names`` and ``lookup`` it was asked with): the
+    factories pass asks again for each round."""
+    memo = _memo(tree).decorators
+    cached = memo.get(id(decorator))
+    if cached is not None and cached[0] is decorator and cached[1] is names and cached[2] is lookup:
+        return cached[3]
+    found = _transparent(decorator, names, tree, lookup)
+    memo[id(decorator)] = (decorator, names, lookup, found)
+    return found
+
+
+def _transparent(decorator: ast.AST, names: _Names, tree: ast.Module, lookup: Optional[Lookup]) -> bool:
     if not isinstance(decorator, (ast.Name, ast.Attribute)):
         return False  # ``@throttle(0.3)``: what the call returns is not read
     head = decorator
@@ -63,42 +76,74 @@ def transparent(
     return module is not None and _defines(module, parts[-1])
 
 
-_BINDINGS: Dict[int, Tuple[ast.Module, Dict[str, int]]] = {}
+class _Memo:
+    """What this module computes of one tree, once: its module-level binding counts, its
+    import names, the answers of ``_defines`` and of ``transparent``."""
+
+    __slots__ = ("tree", "bindings", "names", "defines", "decorators")
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.bindings: Optional[Dict[str, int]] = None
+        self.names: Optional[_Names] = None
+        self.defines: Dict[str, bool] = {}
+        self.decorators: Dict[int, Tuple[ast.AST, _Names, Optional[Lookup], bool]] = {}
+
+
+_MEMOS: Dict[int, _Memo] = {}
 
 
 def clear_decorator_memo() -> None:
-    """Drop the trees kept for ``_module_bindings`` (at the end of the factories pass)."""
-    _BINDINGS.clear()
+    """Drop the trees kept for the memos (at the end of the factories pass)."""
+    _MEMOS.clear()
+
+
+def _memo(tree: ast.Module) -> _Memo:
+    found = _MEMOS.get(id(tree))
+    if found is None or found.tree is not tree:
+        if len(_MEMOS) > 256:
+            _MEMOS.clear()
+        found = _MEMOS[id(tree)] = _Memo(tree)
+    return found
 
 
 def _module_bindings(tree: ast.Module) -> Dict[str, int]:
     """How often each name is bound at module level (``global`` in a function counts twice:
     any function may rebind it)."""
-    cached = _BINDINGS.get(id(tree))
-    if cached is not None and cached[0] is tree:
-        return cached[1]
-    from .factories import _binding_counts
+    memo = _memo(tree)
+    if memo.bindings is None:
+        from .factories import _binding_counts
 
-    counts = dict(_binding_counts(tree.body))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Global):
-            for name in node.names:
-                counts[name] = 2
-    if len(_BINDINGS) > 256:
-        _BINDINGS.clear()
-    _BINDINGS[id(tree)] = (tree, counts)
-    return counts
+        counts = dict(_binding_counts(tree.body))
+        for node in statements(tree):  # a ``global`` is a statement
+            if isinstance(node, ast.Global):
+                for name in node.names:
+                    counts[name] = 2
+        memo.bindings = counts
+    return memo.bindings
 
 
 def _defines(tree: ast.Module, name: str) -> bool:
     """``tree`` binds ``name`` once, by a transparent decorator's ``def``."""
+    memo = _memo(tree)
+    found = memo.defines.get(name)
+    if found is None:
+        found = memo.defines[name] = _computed_defines(tree, name, memo)
+    return found
+
+
+def _computed_defines(tree: ast.Module, name: str, memo: _Memo) -> bool:
     if _module_bindings(tree).get(name) != 1:
         return False
     func = next((s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == name), None)
     if func is None:
         return False
-    names = _Names(tree, "")
-    names._imports([n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))])
+    if memo.names is None:
+        names = _Names(tree, "")
+        # ``statements`` gives the imports in ``ast.walk``'s order, for a fraction of its cost.
+        names._imports([n for n in statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom))])
+        memo.names = names
+    names = memo.names
     return _transparent_def(func, names.dotted, _locks(tree, names.dotted))
 
 

@@ -295,6 +295,14 @@ class _Context:
         self._noreturn: Optional[frozenset] = None
         #: Module-level names of ``requests.Session`` clients bound once (``in_module``).
         self.clients: frozenset = frozenset()
+        self._tails: Optional[frozenset] = None
+
+    def tails(self) -> frozenset:
+        """The last parts of the known factories' names (``known`` does not change while a
+        module is read)."""
+        if self._tails is None:
+            self._tails = frozenset(name.rpartition(".")[2] for name in self.known)
+        return self._tails
 
     def noreturn(self) -> frozenset:
         """The module's functions that never return normally: a plain ``def`` at module level
@@ -305,7 +313,7 @@ class _Context:
             tree = self.tree
             if tree is not None:
                 counts = _binding_counts(tree.body)
-                declared = {name for n in ast.walk(tree) if isinstance(n, ast.Global) for name in n.names}
+                declared = {name for n in statements(tree) if isinstance(n, ast.Global) for name in n.names}
                 for stmt in tree.body:
                     if (
                         not isinstance(stmt, ast.FunctionDef)
@@ -333,10 +341,12 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     why a test may replace a factory it calls."""
     if not func.body:
         return "", ""
+    nodes = list(_own_nodes(func))
+    if not _may_be_factory(nodes, names, context):
+        return "", ""  # what every path below would end with, for a fraction of its cost
     for decorator in func.decorator_list:  # only decorators proven transparent (``decorators.py``)
         if context.tree is None or not transparent(decorator, names, context.tree, context.modules, context.lookup):
             return "", ""
-    nodes = list(_own_nodes(func))
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
     parents: Dict[ast.AST, ast.AST] = {}
@@ -545,6 +555,33 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     return libraries.pop(), mocked[0]
 
 
+def _may_be_factory(nodes: Sequence[ast.AST], names: _Names, context: _Context) -> bool:
+    """What ``_factory`` needs of a function's own ``nodes`` before it can find a factory: a
+    ``return`` (else no library), and a call that may leak (else ``leaks`` stays false): one
+    of ``_URLOPEN``, an ``x.open(...)`` (``opened``), a call with ``stream=True``, or one whose
+    dotted name ends with the last part of a known factory's name (every candidate of
+    ``factory_called`` ends with the call's last part)."""
+    returns = leaks = False
+    tails = context.tails()
+    for node in nodes:
+        if isinstance(node, ast.Return):
+            returns = True
+        elif not leaks and isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name):
+                leaks = True
+            elif any(
+                k.arg == "stream" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+            ):
+                leaks = True
+            else:
+                name = names.dotted(func) or ""
+                leaks = name in _URLOPEN or (bool(tails) and name.rpartition(".")[2] in tails)
+        if returns and leaks:
+            return True
+    return False
+
+
 def _wraps_itself(value: Optional[ast.AST], name: str, names: _Names) -> bool:
     """``value`` is ``io.TextIOWrapper(name, ...)`` (an owning wrapper of ``name`` itself)."""
     return (
@@ -666,7 +703,7 @@ def _an_argument(data: bytes, match: Any, quoted: bool, memo: Dict[int, Any]) ->
         names: Set[Tuple[int, int]] = set()
         strings: List[Tuple[int, int, int, int]] = []
         try:
-            tree = ast.parse(data)
+            tree = _parsed(data)
         except (SyntaxError, ValueError):
             tree = None
         for node in ast.walk(tree) if tree is not None else ():
@@ -694,6 +731,26 @@ def _an_argument(data: bytes, match: Any, quoted: bool, memo: Dict[int, Any]) ->
     if not quoted:
         return spot in names
     return any((a, b) <= spot and spot < (c, d) for a, b, c, d in strings)
+
+
+#: ``_parsed``'s memo for one ``collect``: id(bytes) -> (the bytes, their tree or what parsing raised).
+_PARSED: Dict[int, Tuple[bytes, Any]] = {}
+
+
+def _parsed(data: bytes) -> ast.Module:
+    """``ast.parse(data)`` (raising what it raises), once per bytes object of the pass: the
+    project's screening parses a file for each factory name it defines, in each round. The
+    trees are only read."""
+    cached = _PARSED.get(id(data))
+    if cached is None or cached[0] is not data:
+        try:
+            found: Any = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            found = exc
+        cached = _PARSED[id(data)] = (data, found)
+    if isinstance(cached[1], BaseException):
+        raise cached[1]
+    return cached[1]
 
 
 def _not_an_import(data: bytes, match: Any) -> bool:
@@ -923,6 +980,7 @@ def collect(
             break
     _MODULE_NAMES.clear()
     _NAME_TOKENS.clear()
+    _PARSED.clear()
     clear_decorator_memo()
     return tuple(sorted(out.values()))
 
@@ -974,7 +1032,7 @@ def _add_callers(
         text = data(path)
         if b"return" in text and any(w in text for w in encoded) and pattern.search(text):
             try:
-                trees[real] = (path, ast.parse(text))
+                trees[real] = (path, _parsed(text))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass
         else:
@@ -1016,7 +1074,7 @@ def _classes_defining(data: bytes, name: str, derived: Dict[str, Set[str]]) -> L
     without bases derives from nothing, it can only be the owner's class itself); an
     unparsable file counts for every owner."""
     try:
-        tree = ast.parse(data)
+        tree = _parsed(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [(name, owner, 0, 0) for owner in derived]
     out = []
