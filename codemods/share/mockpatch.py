@@ -485,15 +485,15 @@ def held_paths(settings: Any) -> Set[str]:
 def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
     """One result per test file whose patches the run moves (``Transfers.targets``): the
     run's result of the file, with the moved targets."""
-    from .. import engine
-    from ..base import FIXED, UNSAFE, Site
-    from ..linediff import unified_diff
-    from ..sources import SourceError, write_atomic
-
     facts = settings.facts
     transfers = getattr(facts, "transfers", None) if facts is not None else None
     if transfers is None or transfers.planning or not transfers.targets:
         return []
+    from .. import engine
+    from ..linediff import unified_diff
+    from ..sites import FIXED, UNSAFE, Site  # not ..base: a warm run imports no libcst
+    from ..sources import SourceError, write_atomic
+
     done: Dict[Tuple[str, int], Any] = {}
     own: Dict[str, Any] = {}  # real path -> the run's result of a file whose patches move
     held = held_paths(settings)
