@@ -410,6 +410,12 @@ def screen(
         # its module, or in the factory's own module (``reaches_factory``).
         tree = parse_ast(data)
         if tree is None or reaches_factory(tree, reach):
+            # Every codemod runs on it (``kinds`` unknown), but none finds a target in a
+            # file where no node meets the syntactic conditions of its targets (the rules of
+            # ``possible_sites``; a factory's call is close-response's through ``factories``).
+            if tree is not None and codemods is not None and not possible_sites(tree, None, codemods, factories):
+                STATS["no_site"] += 1
+                return Verdict(False)
             STATS["candidates"] += 1
             return Verdict(True, None, too_deep(data))
     if tree is None:
@@ -517,10 +523,10 @@ def _last(func: ast.AST) -> Optional[str]:
 
 
 def possible_sites(
-    tree: ast.Module, kinds: FrozenSet[str], codemods: Iterable[str], factories: Iterable[str] = ()
+    tree: ast.Module, kinds: Optional[FrozenSet[str]], codemods: Iterable[str], factories: Iterable[str] = ()
 ) -> bool:
-    """Whether any codemod of ``codemods`` relevant to ``kinds`` may find a target in ``tree``
-    (False only when none can: see the rules above)."""
+    """Whether any codemod of ``codemods`` relevant to ``kinds`` (``None``: unknown, every one)
+    may find a target in ``tree`` (False only when none can: see the rules above)."""
     wanted = set()
     for name in codemods:
         if not relevant(name, kinds):

@@ -367,7 +367,12 @@ def hide(data: bytes, tree: ast.Module, watched: Iterable[str]) -> Optional[Hidd
     spans = []
     for function in functions:
         body = function.body  # type: ignore[attr-defined]
-        start, end = body[0].lineno, function.end_lineno  # type: ignore[attr-defined]
+        # A decorated first statement (``@wraps(f)`` over a nested ``def``) starts at its first
+        # decorator: its ``lineno`` is the ``def`` line, and a stub there left the decorator
+        # over a stub, which libcst refuses (the whole file then ran again without hiding).
+        decorators = getattr(body[0], "decorator_list", None) or ()
+        start = min([body[0].lineno] + [d.lineno for d in decorators])
+        end = function.end_lineno  # type: ignore[attr-defined]
         if end is None or end <= start or end > len(lines):
             continue  # a one-line body saves nothing
         first = lines[start - 1]

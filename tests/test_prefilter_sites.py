@@ -259,3 +259,24 @@ def test_factory_callers_in_a_project(tmp_path, monkeypatch):
         forced = engine.process_path(by_name["files.py"], settings)
     assert forced.status == engine.UNCHANGED and forced.sites == []
     assert engine.screen_key(settings, by_name["files.py"]) != engine.screen_key(settings, by_name["net.py"])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from pkg import net\n\n# net._open(url) is not called here\nx = net.other('a')\n",
+        "from pkg.net import _open\n\nx = _open\n",
+    ],
+)
+def test_a_file_that_reaches_a_factory_but_calls_no_target_is_skipped(source, monkeypatch):
+    assert prefilter.reaches_factory(ast.parse(source), REACH)
+    verdict = prefilter.screen(source.encode(), ("_open",), DEFAULT, ("_open",), REACH)
+    assert not verdict.candidate
+    # through LibCST anyway: no site, no change
+    with monkeypatch.context() as patched:
+        patched.setattr(prefilter, "possible_sites", lambda *args: True)
+        patched.setattr(engine, "words_for", lambda *args: ("_open",))
+        patched.setattr(engine, "factory_names", lambda *args: ("_open",))
+        patched.setattr(engine, "factory_reach", lambda *args: REACH)
+        forced = engine.process_source(source.encode(), "m.py", _settings(DEFAULT))
+    assert forced.sites == [] and forced.status == engine.UNCHANGED

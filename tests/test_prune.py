@@ -544,3 +544,34 @@ def test_the_close_of_an_attribute_a_local_client_is_stored_on_is_kept():
     result = _both(source, ("close-client",))
     assert result.status == engine.UNCHANGED
     assert not result.sites, result.sites
+
+
+def test_a_hidden_body_that_starts_with_a_decorated_function_is_hidden_from_its_decorator(monkeypatch):
+    # The stub stood on the nested ``def`` line, under its ``@wraps(func)``: libcst refused the
+    # pruned file and the engine ran it again without hiding (mlflow's server/handlers.py).
+    source = textwrap.dedent(
+        """\
+        import requests
+        from functools import wraps
+
+
+        def decorate(func):
+            @wraps(func)
+            def wrapper(*args):
+                return func(*args)
+
+            return wrapper
+
+
+        def fetch(url):
+            return requests.get(url, stream=True)
+        """
+    )
+    assert _hidden_names(source) == ["decorate"]
+    hidden = prune.hide(source.encode(), prefilter.parse_ast(source.encode()), registry.watched_names(DEFAULT))
+    assert hidden is not None and b"@wraps" not in hidden.data
+    cst.parse_module(hidden.data)
+    calls = []
+    monkeypatch.setattr(engine, "_without_hiding", lambda *args: calls.append(args))
+    result = _both(source)
+    assert result.status == engine.CHANGED and not calls
