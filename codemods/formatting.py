@@ -12,18 +12,22 @@ instead: the output must match the project's formatter *at the project's version
 ruff differ, and each changes its style between versions), and only the formatter knows its
 own line-splitting rules. A project that configures ruff but no formatter gets ruff format
 only in a file that ruff format left unchanged before the rewrite. With no formatter configured, or none
-installed, or when it fails, the minimal edits are kept as they are.
+installed, or when it fails, the minimal edits are kept as they are. ``python -I -m black``
+runs in the tool's process where that gives the same outcome (``_black_here``); it has no
+``TIMEOUT`` there, the per-file time budget (``workers.py``) stops it instead.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 from typing import Any, List, Optional, Tuple
 
 from . import cache
@@ -149,7 +153,88 @@ def _installed_ruff(spec: Any) -> Optional[str]:
     return binary if os.path.isfile(binary) and os.access(binary, os.X_OK) else None
 
 
+#: Whether ``python -I -m black`` may be run in this process instead (``_black_here``).
+BLACK_IN_PROCESS = True
+_BLACK_HERE: List[bool] = []  # the answer for this process, once found
+
+
+def _black_here(argv: List[str]) -> bool:
+    """Whether ``argv`` (``python -I -m black ...``) can run as black's own command-line entry
+    point in this process, with the same outcome: this interpreter, the black package of its
+    site-packages (what ``-I`` finds), and one thread (standard streams are swapped for the
+    run). A Python start and black's import per formatter run was most of the formatting
+    time on the corpus (issue 14)."""
+    if not BLACK_IN_PROCESS or argv[:4] != [sys.executable, "-I", "-m", "black"]:
+        return False
+    if threading.active_count() != 1:
+        return False
+    if not _BLACK_HERE:
+        _BLACK_HERE.append(_black_importable())
+    return _BLACK_HERE[0]
+
+
+def _black_importable() -> bool:
+    spec = importlib.util.find_spec("black")
+    if spec is None or not spec.origin:
+        return False
+    paths = sysconfig.get_paths()
+    package = os.path.dirname(os.path.realpath(spec.origin))
+    if not any(
+        os.path.dirname(package) == os.path.realpath(paths[key]) for key in ("purelib", "platlib") if key in paths
+    ):
+        return False
+    try:
+        import black
+
+        return callable(getattr(black.main, "main", None))
+    except Exception:  # a broken installation: the subprocess reports it as ever
+        return False
+
+
+def _run_black_here(args: List[str], text: str, cwd: str) -> Tuple[bool, Optional[str]]:
+    """(whether it ran, what it wrote) black's command line ``args`` in this process, as a
+    subprocess in ``cwd`` would: the text on standard input, the output of a zero exit status
+    (None for any other), a relative ``--config`` read from ``cwd``. Not run (False) when black
+    stopped in a way that is not an exit status (an exception its command line lets through)."""
+    import click
+
+    import black
+
+    args = list(args)
+    for at, arg in enumerate(args[:-1]):
+        if arg == "--config":
+            args[at + 1] = os.path.join(cwd, args[at + 1])
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out = io.BytesIO()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8")
+    sys.stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    try:
+        try:
+            status = black.main.main(args=args, prog_name="black", standalone_mode=False)
+        except click.exceptions.Abort as stopped:  # click's form of Ctrl-C
+            raise KeyboardInterrupt from stopped
+        except click.ClickException:
+            return True, None  # a usage error: exit status 1 or 2
+        except (Exception, SystemExit):
+            return False, None
+        sys.stdout.flush()
+        output = out.getvalue()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    if status not in (None, 0):
+        return True, None
+    try:
+        return True, output.decode("utf-8")
+    except UnicodeDecodeError:
+        return True, None
+
+
 def _run(argv: List[str], text: str, cwd: str) -> Optional[str]:
+    if _black_here(argv):
+        ran, output = _run_black_here(argv[4:], text, cwd)
+        if ran:
+            return output
     try:
         done = subprocess.run(
             argv,

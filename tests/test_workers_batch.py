@@ -96,3 +96,27 @@ def test_a_file_the_screen_skips_computes_no_key(tmp_path, monkeypatch):
     again = engine._process_cached(GOOD.encode(), "good.py", settings)  # from the cache now
     assert again.status == engine.CHANGED and again.diff == first.diff
     assert cache.stats(str(tmp_path / "cache"))["entries"] == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_the_supervisor_reads_proc_only_when_a_budget_may_have_run_out(tmp_path, monkeypatch):
+    """Files well within the time budget: the worker's CPU time is never read (the clock
+    bounds it); its memory is read at most once per ``MEMORY_POLL`` per worker (issue 14: the
+    polling read ``/proc`` on every wake-up, about 16,000 times over the corpus)."""
+    paths = _tree(tmp_path, 60, "f000x.py")
+    cpu_reads, memory_reads = [], []
+    real_cpu, real_resident = workers.cpu_seconds, workers._Slot.resident
+    monkeypatch.setattr(workers, "cpu_seconds", lambda pid: cpu_reads.append(pid) or real_cpu(pid))
+    monkeypatch.setattr(
+        workers._Slot, "resident", lambda self: memory_reads.append(time.monotonic()) or real_resident(self)
+    )
+    monkeypatch.setattr(workers, "FLUSH_AFTER", 0.0)  # a message (a wake-up) per file
+    settings = engine.Settings(
+        codemods=("add-timeout",), mode=engine.CHECK, file_time_limit=60, file_memory_limit=2**31
+    )
+    started = time.monotonic()
+    results = engine.run(paths, settings, jobs=2)
+    elapsed = time.monotonic() - started
+    assert [r.status for r in results] == _expected(paths)
+    assert cpu_reads == []
+    assert 1 <= len(memory_reads) <= 2 * (elapsed / workers.MEMORY_POLL + 2)
