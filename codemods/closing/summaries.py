@@ -96,6 +96,8 @@ from .model import NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 _INTROSPECTION_NAMES = frozenset({"locals", "vars", "globals", "eval", "exec"})
 _INTROSPECTION_ATTRS = frozenset({"_getframe", "currentframe", "f_locals", "f_back", "stack"})
 
+#: The dispatch hazard of a public method read as the caller's class's own ``def``.
+_OUTSIDE_HAZARD = "a subclass outside the project may override `{name}` and keep what it is given"
 #: (function, parameter, library, client class or None, noun, question): the question is
 #: ``NOTHING`` (the parameter keeps nothing) or ``RESULT`` (only the result holds it).
 Key = Tuple[cst.FunctionDef, str, str, Optional[str], str, str]
@@ -630,12 +632,19 @@ class HelperSummaries(MetadataView):
                 return None
             if self._overridden_here(klass, name):
                 return None  # a subclass of this module binds it: that hazard is no guess
-            hazard = (
-                f"`{name}` is defined again in the project; safe unless it is a subclass's "
-                f"override that keeps what it is given"
-            )
+            if hasattr(facts, "subclassed") and not facts.subclassed(path, klass.name.value):
+                # No class of the project may derive from ``C`` (none names it among its bases,
+                # aliases it or makes a class from it at run time): ``self`` is a ``C`` or an
+                # instance of a class outside the project, whose MRO reaches ``C``'s own
+                # ``def`` before any other of the project's (a sibling class's).
+                hazard = "" if name.startswith("_") else _OUTSIDE_HAZARD.format(name=name)
+            else:
+                hazard = (
+                    f"`{name}` is defined again in the project; safe unless it is a subclass's "
+                    f"override that keeps what it is given"
+                )
         elif not name.startswith("_"):
-            hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
+            hazard = _OUTSIDE_HAZARD.format(name=name)
         return callee, skip, hazard
 
     def _overridden_here(self, klass: cst.ClassDef, name: str) -> bool:
