@@ -160,6 +160,8 @@ def test_sibling_classes_no_class_derives_from_are_read_as_their_own_methods(tmp
         "from pkg import main\n\nclass Both(\n    main.Cloud,\n    main.Studio,\n):\n    pass\n",
         "from pkg.main import Cloud, Studio\n\nOldCloud = Cloud\nOldStudio = Studio\n",
         "from pkg.main import Cloud, Studio\n\nBoth = type('Both', (Cloud, Studio), {})\n",
+        "from pkg import main\n\nclass Both(*main.BASES):\n    pass\n",
+        "from pkg import main\n\nclass Both(main.bases()):\n    pass\n",
     ],
 )
 def test_sibling_classes_a_class_of_the_project_may_derive_from_are_unsafe_fixes(tmp_path, other):
@@ -204,7 +206,10 @@ def test_subclass_names_read_bases_aliases_and_classes_made_at_run_time():
 
     data = b"class D(C, mod.E, metaclass=M):\n    x = 1\nA = pkg.B  # old name\nK = type('K', (Z,), {})\nq == r\n"
     assert {b"C", b"mod", b"E", b"M", b"B", b"Z"} <= subclass_names(data)
-    assert not {b"D", b"A", b"r", b"q"} & subclass_names(data)
+    assert not {b"D", b"A", b"r", b"q", b"*"} & subclass_names(data)
+    assert b"*" in subclass_names(b"class D(*BASES):\n    pass\n")
+    assert b"*" in subclass_names(b"class D(with_metaclass(M, B)):\n    pass\n")
+    assert b"*" not in subclass_names(b"class D(B, **options):\n    pass\n")
 
 
 def test_a_subclass_of_the_module_binding_the_method_again_is_reported(tmp_path):

@@ -39,7 +39,12 @@ of the project binds the name but nothing replaces it from outside (``never_repl
 attribute store, ``setattr`` or mock naming it), ``C``'s own ``def`` is read too, as an unsafe
 fix whose one hazard is that the other binding is a subclass's override (two sibling classes
 each with their own ``_process_response`` are the usual case; a subclass of ``C`` in this
-module binding it is reported). Without the project facts, no method is read.
+module binding it is reported). That hazard is none when no class of the project may derive
+from ``C`` (``ProjectFacts.subclassed``: no ``class`` statement names it among its bases, no
+assignment aliases it, no ``type(``/``new_class(`` line names it): ``self`` is then a ``C`` or
+an instance of a class outside the project, whose lookup reaches ``C``'s own ``def`` before any
+other ``def`` of the project (a private name: no hazard; a public one: the outside subclass's
+override). Without the project facts, no method is read.
 
 A ``staticmethod`` or ``classmethod`` called through its class (``Room._read(r)``,
 ``records.Record.parse(r)``: ``_qualified_method``) is read too, from a class at module level of

@@ -260,11 +260,14 @@ class ProjectFacts:
     def subclassed(self, path: str, name: str) -> bool:
         """Whether a class named ``name`` may have a subclass in the project of ``path``: some
         file names it among a ``class`` statement's bases, binds an alias to it or makes a class
-        at run time on a line naming it (``screen.SUBCLASSED``). True when the file belongs to
-        no project the pass read."""
-        from .screen import SUBCLASSED
+        at run time on a line naming it (``screen.SUBCLASSED``), or some ``class`` statement's
+        bases are computed (``screen.ANY_CLASS``). True when the file belongs to no project the
+        pass read."""
+        from .screen import ANY_CLASS, SUBCLASSED
 
-        return not self.bound_once(path, SUBCLASSED + name)
+        return not self.bound_once(path, SUBCLASSED + name) or not self.bound_once(
+            path, SUBCLASSED + ANY_CLASS.decode()
+        )
 
     def bound_once(self, path: str, name: str) -> bool:
         """Whether the project of ``path`` binds the method name ``name`` once only (one
