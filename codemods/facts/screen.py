@@ -340,7 +340,8 @@ SUBCLASSED = "("
 ANY_CLASS = b"*"
 _CLASS_BASES = re.compile(rb"class(?<=\bclass)[ \t]+\w+[ \t]*\(([^:]*)")
 _ALIAS = re.compile(rb"=(?<![=!<>]=)(?!=)[ \t]*((?:\w+[ \t]*\.[ \t]*)*\w+)[ \t]*(?:#[^\n]*)?$", re.M)
-_DYNAMIC_CLASS = re.compile(rb"(?:\btype|new_class)[ \t]*\([^\n]*")
+_DYNAMIC_CLASS = re.compile(rb"type(?<=\btype)[ \t]*\([^\n]*")  # the literal first: fast
+_NEW_CLASS = re.compile(rb"new_class[ \t]*\([^\n]*")
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
@@ -406,7 +407,10 @@ def subclass_names(data: bytes) -> Set[bytes]:
     if b"=" in data:
         for value in _ALIAS.findall(data):
             found.add(value.rpartition(b".")[2].strip())
-    if b"type" in data or b"new_class" in data:
+    if b"type" in data:
         for line in _DYNAMIC_CLASS.findall(data):
+            found.update(_WORD.findall(line))
+    if b"new_class" in data:
+        for line in _NEW_CLASS.findall(data):
             found.update(_WORD.findall(line))
     return found
