@@ -307,8 +307,9 @@ DOCS = CodemodDocs(
         ),
         (
             "a client passed to a method of the caller's class (`self._fetch(s, url)`) whose summary "
-            "keeps nothing of it, when another `def` of the project binds the same name and nothing "
-            "replaces it from outside: the class's own `def` is read.",
+            "keeps nothing of it, when another `def` of the project binds the same name, nothing "
+            "replaces it from outside and some class of the project may derive from the caller's "
+            "class (names it among its bases, aliases it): the class's own `def` is read.",
             "the other `def` may be a subclass's override that keeps the client (no subclass of the "
             "class in its own module binds the name: that case is reported).",
         ),

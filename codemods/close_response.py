@@ -436,7 +436,9 @@ DOCS = CodemodDocs(
   with every analysis of a response; the site names the factory ("the response made by
   `_execute_request` (pytube/request.py:19)"). At the callers of a factory a test may replace
   (a patch of it, of its module or class, of anything in its module such as the `urlopen` it
-  calls, of its library, a string or an assignment naming it) the fix is
+  calls, of its library, a string or an assignment naming it; a patch of its library made in a
+  test module counts when that test reaches the factory's module by imports, as for a call's
+  own patches) the fix is
   `with contextlib.closing(_execute_request(url)) as response:`, because under `with` the code
   would get a mock's `__enter__()` value (pytube's tests hand back a `Mock()`, which has no
   `__enter__`). It is safe when every such patch hands back a stand-in known to have `close()`
@@ -483,9 +485,13 @@ DOCS = CodemodDocs(
   still an unsafe fix, with the hazard that a subclass outside the project may override it.
   When another `def` (or class attribute) of the project binds the name but nothing replaces
   it from outside (no attribute store, `setattr` or mock naming it) and no subclass of the
-  caller's class in its module binds it, the class's own `def` is read too, as an unsafe fix
-  whose hazard is that the other binding is a subclass's override (langchain's `SambaStudio`
-  and `SambaNovaCloud` each have their own `_process_response`);
+  caller's class in its module binds it, the class's own `def` is read too: as a safe fix
+  when no class of the project may derive from the caller's class (none names it among its
+  bases, binds an alias of it or makes a class on a line naming it with `type(`/`new_class(`),
+  so that `self` is an instance of that class or of one outside the project, whose lookup
+  reaches the class's own `def` first (langchain's `SambaStudio` and `SambaNovaCloud` each
+  have their own `_process_response`; public, the outside subclass is the hazard), else as an
+  unsafe fix whose hazard is that the other binding is a subclass's override;
   without the project facts (stdin without `--stdin-filename`), methods are escapes. Called
   through its class (`Room._read(r)`, `records.Record.parse(r)`), a `staticmethod`/`classmethod`
   of a class of this module or another of the project (no base but `object`, no keyword or
@@ -621,9 +627,10 @@ DOCS = CodemodDocs(
         (
             "a response passed to a method of the caller's class (`self._process_response(r)`) "
             "whose summary keeps nothing of it (or, a generator, yields only data read from it), "
-            "when another `def` of the project binds the same name and nothing replaces it from "
-            "outside: the class's own `def` is read, so what it returns is data; the report names "
-            "the call and its line.",
+            "when another `def` of the project binds the same name, nothing replaces it from "
+            "outside and some class of the project may derive from the caller's class (names it "
+            "among its bases, aliases it): the class's own `def` is read, so what it returns is "
+            "data; the report names the call and its line.",
             "the other `def` may be a subclass's override that keeps the response (no subclass of "
             "the class in its own module binds the name: that case is reported).",
         ),

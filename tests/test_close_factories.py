@@ -198,6 +198,35 @@ def test_a_factory_a_test_may_replace_is_an_unsafe_closing_fix_at_its_callers(tm
     compile(text, "caller.py", "exec")
 
 
+def test_a_library_patch_of_a_test_that_does_not_reach_the_factory_does_not_replace_it(tmp_path):
+    # langchain's test_nuclia.py patches ``requests.post`` while it runs the nuclia tool, which
+    # never imports sambanova.py's factories: while that patch is on, their code does not run
+    # (the rule ``ProjectFacts.covering_patches`` applies to close-response's own sites).
+    other = "def ping():\n    return 1\n"
+    test = (
+        "from unittest import mock\n\nfrom pkg import other\n\n\nclass Fake:\n    pass\n\n\n"
+        "def test():\n    with mock.patch('urllib.request.urlopen') as m:\n        m.return_value = Fake()\n"
+        "        other.ping()\n"
+    )
+    files = {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "pkg/other.py": other, "tests/test_other.py": test}
+    root = make(tmp_path, files)
+    assert [a for _, a, _ in run(root)["pkg/caller.py"]] == ["fixed", "fixed"]
+    assert "    with request._execute_request(url) as response:\n" in (root / "pkg" / "caller.py").read_text()
+    # The same patch where every test may run it (a conftest), or in a test that reaches the
+    # factory through another module, still counts.
+    for name, source in (
+        ("tests/conftest.py", test),
+        ("tests/test_other.py", test.replace("from pkg import other", "from pkg import other, caller")),
+    ):
+        root = make(tmp_path / name.replace("/", "_"), {**files, name: source})
+        sites = run(root)["pkg/caller.py"]
+        assert [a for _, a, _ in sites] == ["reported", "reported"], (name, sites)
+        assert (
+            "a test may replace the factory or the call it makes (`mock.patch('urllib.request.urlopen')`"
+            in (sites[0][2])
+        )
+
+
 def test_functions_that_return_something_else_are_no_factories(tmp_path):
     reads = FACTORY.replace("return urlopen(Request(url, data=data))", "return urlopen(Request(url, data=data)).read()")
     maybe = FACTORY.replace("        raise ValueError(url)", "        return None")

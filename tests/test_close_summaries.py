@@ -140,22 +140,76 @@ SIBLINGS = """
 """
 
 
-def test_sibling_classes_each_with_their_own_method_are_unsafe_fixes(tmp_path):
+def test_sibling_classes_no_class_derives_from_are_read_as_their_own_methods(tmp_path):
     # langchain's SambaStudio / SambaNovaCloud: each class reads its own ``_process_response``;
-    # the result returned is data read from the response.
+    # the result returned is data read from the response. No class of the project names either
+    # among its bases: ``self`` is a ``Studio`` (or ``Cloud``), whose own ``def`` is reached.
     new, sites = run(tmp_path, {MAIN: SIBLINGS})
+    assert [s.action for s in sites] == ["fixed", "fixed"], [s.reason for s in sites]
+    assert all(not s.hazard for s in sites)
+    assert (
+        new.count("with requests.get(u, stream=True) as response:\n            completion = self._process(response)")
+        == 2
+    )
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "from pkg.main import Cloud, Studio\n\nclass Both(Cloud, Studio):\n    pass\n",
+        "from pkg import main\n\nclass Both(\n    main.Cloud,\n    main.Studio,\n):\n    pass\n",
+        "from pkg.main import Cloud, Studio\n\nOldCloud = Cloud\nOldStudio = Studio\n",
+        "from pkg.main import Cloud, Studio\n\nBoth = type('Both', (Cloud, Studio), {})\n",
+        "from pkg import main\n\nclass Both(*main.BASES):\n    pass\n",
+        "from pkg import main\n\nclass Both(main.bases()):\n    pass\n",
+    ],
+)
+def test_sibling_classes_a_class_of_the_project_may_derive_from_are_unsafe_fixes(tmp_path, other):
+    # ``class Both(Cloud, Studio)`` (in another module): a ``Both``'s ``self._process`` in
+    # ``Studio.call`` is ``Cloud._process``, a sibling's method. An alias or a class made at
+    # run time may be derived from the same way.
+    files = {MAIN: SIBLINGS, "pkg/other.py": other}
+    new, sites = run(tmp_path, files)
     assert new == textwrap.dedent(SIBLINGS)
     assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]
     for site in sites:
         assert "passed to `self._process`" in site.reason and "which keeps nothing of it" in site.reason
         assert "`_process` is defined again in the project" in site.reason
         assert site.hazard.startswith("`_process` is defined again in the project; safe unless"), site.hazard
-    new, sites = run(tmp_path, {MAIN: SIBLINGS}, unsafe=True)
+    new, sites = run(tmp_path, files, unsafe=True)
     assert [s.action for s in sites] == ["fixed", "fixed"]
     assert (
         new.count("with requests.get(u, stream=True) as response:\n            completion = self._process(response)")
         == 2
     )
+
+
+def test_a_subclass_of_one_sibling_leaves_the_other_read(tmp_path):
+    other = "from pkg.main import Studio\n\nclass Mine(Studio):\n    pass\n"
+    new, sites = run(tmp_path, {MAIN: SIBLINGS, "pkg/other.py": other})
+    assert [s.action for s in sites] == ["reported", "fixed"], [s.reason for s in sites]
+    assert "`_process` is defined again in the project" in sites[0].reason
+
+
+def test_a_public_sibling_method_no_class_derives_from_is_an_unsafe_fix(tmp_path):
+    source = SIBLINGS.replace("_process", "process")
+    new, sites = run(tmp_path, {MAIN: source})
+    assert new == textwrap.dedent(source)
+    assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]
+    assert all(s.hazard.startswith("a subclass outside the project may override `process`") for s in sites)
+    new, sites = run(tmp_path, {MAIN: source}, unsafe=True)
+    assert [s.action for s in sites] == ["fixed", "fixed"]
+
+
+def test_subclass_names_read_bases_aliases_and_classes_made_at_run_time():
+    from codemods.facts.screen import subclass_names
+
+    data = b"class D(C, mod.E, metaclass=M):\n    x = 1\nA = pkg.B  # old name\nK = type('K', (Z,), {})\nq == r\n"
+    assert {b"C", b"mod", b"E", b"M", b"B", b"Z"} <= subclass_names(data)
+    assert not {b"D", b"A", b"r", b"q", b"*"} & subclass_names(data)
+    assert b"*" in subclass_names(b"class D(*BASES):\n    pass\n")
+    assert b"*" in subclass_names(b"class D(with_metaclass(M, B)):\n    pass\n")
+    assert b"*" not in subclass_names(b"class D(B, **options):\n    pass\n")
 
 
 def test_a_subclass_of_the_module_binding_the_method_again_is_reported(tmp_path):
@@ -296,7 +350,7 @@ def test_member_names_count_defs_and_private_assignments():
     data += b"x._n = 1\n    _o: int = 2\nsetattr(y, '_p', 3)\nif a._q == 1: pass\n"
     data += b"mock.patch.object(A, '_r')\nmock.patch('pkg.mod.A._s')\n"
     found = dict(member_names(data))
-    assert {k: v for k, v in found.items() if not k.startswith(".")} == {
+    assert {k: v for k, v in found.items() if not k.startswith((".", "("))} == {
         "_m": 1,
         "get": 2,
         "_n": 2,
@@ -307,6 +361,8 @@ def test_member_names_count_defs_and_private_assignments():
     }
     # what may replace a module-level def from outside: stores, setattr, mocks (``STORED``)
     assert {k for k in found if k.startswith(".")} == {"._n", "._p", "._r", "._s"}
+    # names a class of which may be derived from (``SUBCLASSED``): here the values stored
+    assert {k for k in found if k.startswith("(")} == {"(1", "(2"}
     public = b"util.check = keep\nmonkeypatch.setattr(util, 'load', fake)\npatch('pkg.util.parse')\n"
     assert {k for k, _ in member_names(public) if k.startswith(".")} == {".check", ".load", ".parse"}
     assert not any(k.startswith(".") for k, _ in member_names(b"def check(self): pass\nif a.check == 1: pass\n"))
@@ -1183,7 +1239,7 @@ def test_an_argument_after_the_inline_response_that_may_raise_leaves_it_a_site(t
     assert [s.line for s in sites] == [29], [(s.line, s.reason) for s in sites]
 
 
-def test_a_client_passed_to_a_method_two_sibling_classes_define_is_an_unsafe_fix(tmp_path):
+def test_a_client_passed_to_a_method_two_sibling_classes_define_is_read_unless_one_may_be_derived(tmp_path):
     source = """
     import requests
 
@@ -1205,6 +1261,10 @@ def test_a_client_passed_to_a_method_two_sibling_classes_define_is_an_unsafe_fix
             data = self._fetch(s, u)
             return data
 """
+    new, sites = run(tmp_path, {MAIN: source}, select=("close-client",))
+    assert [s.action for s in sites] == ["fixed", "fixed"], [s.reason for s in sites]
+    assert new.count("with requests.Session() as s:") == 2
+    source += "\n    class AB(B, A):\n        pass\n"
     new, sites = run(tmp_path, {MAIN: source}, select=("close-client",))
     assert new == textwrap.dedent(source)
     assert [s.action for s in sites] == ["reported", "reported"], [s.reason for s in sites]

@@ -265,7 +265,7 @@ def test_a_two_file_project_fix_is_safe_under_a_mock_and_unsafe_under_a_fake_wit
 def test_a_factorys_callers_are_judged_on_every_patch_that_may_replace_its_response(tmp_path, test, safe):
     from tests.test_close_factories import CALLER, FACTORY
 
-    module = f"{FAKES}\n\ndef test_it():\n    {test}\n"
+    module = f"{FAKES}\nfrom pkg import caller\n\n\ndef test_it():\n    {test}\n"  # it reaches the factory
     root = make_project(tmp_path, {"pkg/request.py": FACTORY, "pkg/caller.py": CALLER, "tests/test_caller.py": module})
     found = discover([str(root)], [])
     project = facts.collect(found.files, found.roots)
@@ -491,7 +491,10 @@ SPY = "def spy(*handlers):\n    return mock.MagicMock()\n\n\n"
 def test_a_replaced_name_counts_only_if_the_factorys_response_can_come_from_it(tmp_path, test, safe):
     from tests.test_close_factories import CALLER
 
-    module = f"{FAKES}\nimport urllib.request\n\n\n{SPY}def test_it(monkeypatch):\n    {test}\n"
+    # (the test imports the caller: a library patch counts where the test reaches)
+    module = (
+        f"{FAKES}\nimport urllib.request\n\nfrom pkg import caller\n\n\n{SPY}def test_it(monkeypatch):\n    {test}\n"
+    )
     files = {"pkg/request.py": OPENER, "pkg/checks.py": "def check(url):\n    pass\n"}
     root = make_project(tmp_path, {**files, "pkg/caller.py": CALLER, "tests/test_caller.py": module})
     found = discover([str(root)], [])

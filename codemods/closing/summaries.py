@@ -39,7 +39,12 @@ of the project binds the name but nothing replaces it from outside (``never_repl
 attribute store, ``setattr`` or mock naming it), ``C``'s own ``def`` is read too, as an unsafe
 fix whose one hazard is that the other binding is a subclass's override (two sibling classes
 each with their own ``_process_response`` are the usual case; a subclass of ``C`` in this
-module binding it is reported). Without the project facts, no method is read.
+module binding it is reported). That hazard is none when no class of the project may derive
+from ``C`` (``ProjectFacts.subclassed``: no ``class`` statement names it among its bases, no
+assignment aliases it, no ``type(``/``new_class(`` line names it): ``self`` is then a ``C`` or
+an instance of a class outside the project, whose lookup reaches ``C``'s own ``def`` before any
+other ``def`` of the project (a private name: no hazard; a public one: the outside subclass's
+override). Without the project facts, no method is read.
 
 A ``staticmethod`` or ``classmethod`` called through its class (``Room._read(r)``,
 ``records.Record.parse(r)``: ``_qualified_method``) is read too, from a class at module level of
@@ -96,6 +101,8 @@ from .model import NESTED_SCOPES, MetadataView, NameScope, Target, Unsafe
 _INTROSPECTION_NAMES = frozenset({"locals", "vars", "globals", "eval", "exec"})
 _INTROSPECTION_ATTRS = frozenset({"_getframe", "currentframe", "f_locals", "f_back", "stack"})
 
+#: The dispatch hazard of a public method read as the caller's class's own ``def``.
+_OUTSIDE_HAZARD = "a subclass outside the project may override `{name}` and keep what it is given"
 #: (function, parameter, library, client class or None, noun, question): the question is
 #: ``NOTHING`` (the parameter keeps nothing) or ``RESULT`` (only the result holds it).
 Key = Tuple[cst.FunctionDef, str, str, Optional[str], str, str]
@@ -630,12 +637,19 @@ class HelperSummaries(MetadataView):
                 return None
             if self._overridden_here(klass, name):
                 return None  # a subclass of this module binds it: that hazard is no guess
-            hazard = (
-                f"`{name}` is defined again in the project; safe unless it is a subclass's "
-                f"override that keeps what it is given"
-            )
+            if hasattr(facts, "subclassed") and not facts.subclassed(path, klass.name.value):
+                # No class of the project may derive from ``C`` (none names it among its bases,
+                # aliases it or makes a class from it at run time): ``self`` is a ``C`` or an
+                # instance of a class outside the project, whose MRO reaches ``C``'s own
+                # ``def`` before any other of the project's (a sibling class's).
+                hazard = "" if name.startswith("_") else _OUTSIDE_HAZARD.format(name=name)
+            else:
+                hazard = (
+                    f"`{name}` is defined again in the project; safe unless it is a subclass's "
+                    f"override that keeps what it is given"
+                )
         elif not name.startswith("_"):
-            hazard = f"a subclass outside the project may override `{name}` and keep what it is given"
+            hazard = _OUTSIDE_HAZARD.format(name=name)
         return callee, skip, hazard
 
     def _overridden_here(self, klass: cst.ClassDef, name: str) -> bool:

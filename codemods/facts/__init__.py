@@ -133,7 +133,8 @@ def collect(
         changes.update(its_changes)
     names = {real: namer.names(real, owner[real]) for real in imports}
     ordered = sorted(patches, key=_order_of(Patch))
-    found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered, firsts)
+    reaches = _factory_reaches(projects, imports, names)
+    found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered, firsts, reaches, imports)
     functions = _factory_module_functions(files, found, read)
     facts = ProjectFacts(
         projects=tuple(sorted(projects)),
@@ -384,8 +385,28 @@ def _recorded(job: Tuple[str, str, str, str], got, index) -> Optional[_Part]:
 _FACTORIES = "factories"
 
 
+def _factory_reaches(projects, imports, names) -> Callable[[str, Any], bool]:
+    """``reaches(test, factory)`` for ``factories._replaces``: whether the test module at the
+    real path ``test`` reaches the module of ``factory`` by imports (``ProjectFacts.reachable``
+    of facts holding only the projects, imports and names, built when first asked)."""
+    made: List[ProjectFacts] = []
+
+    def reaches(test: str, factory: Any) -> bool:
+        if not made:
+            made.append(
+                ProjectFacts(
+                    projects=tuple(sorted(projects)),
+                    imports=tuple(sorted(imports.items())),
+                    names=tuple(sorted(names.items())),
+                )
+            )
+        return _real(factory.where.rpartition(":")[0]) in made[0].reachable(test)
+
+    return reaches
+
+
 def _factories(
-    files, reals, owner, names, namer, read, index, patches, firsts=None
+    files, reals, owner, names, namer, read, index, patches, firsts=None, reaches=None, imports=None
 ) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
     """``factories.collect`` and ``_factory_files``, through ``index``'s memo: the answer
     depends on every file of the run (which defines a factory, which calls one, which test
@@ -399,7 +420,7 @@ def _factories(
         # order changes from run to run with the hash seed).
         ordered = tuple(sorted(patches))
         found = factories.collect(
-            files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path, firsts
+            files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path, firsts, reaches
         )
         return found, _factory_files(files, reals, owner, found, read)
 
@@ -421,6 +442,7 @@ def _factories(
         os.getcwd(),
         repr(sorted(patches)),
         repr(sorted(names.items())),
+        repr(sorted((imports or {}).items())),  # a test's patch of a library name counts where it reaches
     ]
     key = digest(_FACTORIES, parts, "".join(shas))
     stored = index.get(files[0], _FACTORIES, key)

@@ -602,10 +602,11 @@ def qualify(module_names: Sequence[str], owner: str, name: str) -> Tuple[str, ..
 
 
 def screen_project(
-    found: List[Factory], texts: Iterable[Tuple[str, bytes]], patches: Sequence[object]
+    found: List[Factory], texts: Iterable[Tuple[str, bytes]], patches: Sequence[object], reaches: Any = None
 ) -> List[Factory]:
     """``found`` (one project's factories) less the overridable methods, each with why a test
-    may replace it (``mocked``). ``texts``: (display path, bytes) of every file of the project."""
+    may replace it (``mocked``). ``texts``: (display path, bytes) of every file of the project.
+    ``reaches``: as for ``_replaces``."""
     by_name: Dict[str, List[Factory]] = {}
     for factory in found:
         by_name.setdefault(factory.name, []).append(factory)
@@ -666,7 +667,7 @@ def screen_project(
         mocked = assigned.get(factory.name) or quoted.get(factory.name) or factory.mocked
         if not mocked:
             for patch in patches:
-                if _replaces(patch, factory):
+                if _replaces(patch, factory, reaches):
                     target = getattr(patch, "target", "")
                     mocked = f"`{getattr(patch, 'text', target)}` at {getattr(patch, 'where', '')}"
                     break
@@ -798,7 +799,7 @@ def _in_code(data: bytes, offset: int) -> bool:
 _LIBRARY_ROOTS = {"urllib": ("urllib", "http.client"), "requests": ("requests", "urllib3")}
 
 
-def _replaces(patch: object, factory: Factory) -> bool:
+def _replaces(patch: object, factory: Factory, reaches: Any = None) -> bool:
     """``patch`` may make ``factory`` return something else than a real response: it replaces
     the factory (or its class or module), anything of the factory's module (``pkg.request
     .urlopen``: pytube's tests patch the call inside the factory, and a plain ``Mock`` has no
@@ -806,7 +807,13 @@ def _replaces(patch: object, factory: Factory) -> bool:
     (close-response's rule for its sites, ``model._covers_response``), or its target cannot be
     read. A target read only
     in part (``"Bio.Entrez." + param``: ``Patch.prefix``) counts when some target of that
-    start would."""
+    start would.
+
+    A patch of a library name made in a test module (``Patch.reach``: ``mock.patch(
+    "requests.post")`` in ``test_nuclia.py``) replaces it only while that test runs, when only
+    the code of the modules it reaches by imports runs (close-response's rule for its sites,
+    ``ProjectFacts.covering_patches``): it counts when ``reaches(patch.reach, factory)`` (the
+    factory's module is one of them; ``None``: always)."""
     target = getattr(patch, "target", "")
     if not target:
         if getattr(patch, "kind", "") != "unsettled":
@@ -827,7 +834,10 @@ def _replaces(patch: object, factory: Factory) -> bool:
         # A client of its package's generated module (``pkg._http_client.session.get``): the
         # session share-session routes its ``requests.get`` through, as ``requests.Session.get``.
         return True
-    return any(target == root or target.startswith(root + ".") for root in _LIBRARY_ROOTS.get(factory.library, ()))
+    if not any(target == root or target.startswith(root + ".") for root in _LIBRARY_ROOTS.get(factory.library, ())):
+        return False
+    reach = getattr(patch, "reach", "")
+    return reaches is None or not reach or reaches(reach, factory)
 
 
 def _may_replace(prefix: str, factory: Factory) -> bool:
@@ -882,13 +892,14 @@ def collect(
     patches: Sequence[object],
     display,
     firsts: Optional[Dict[str, FirstRound]] = None,
+    reaches: Any = None,
 ) -> Tuple[Factory, ...]:
     """The factories of every project of the run. ``owner``: real path -> project;
     ``names``: real path -> dotted names; ``package(real)``: what relative imports resolve
     against; ``read(path)``: the bytes (raises OSError/ValueError); ``display(path)``: the
     path as reports show it. ``firsts``: real path -> ``first_round`` of the file, for every
     file of ``names`` (then only the files of projects with a candidate are read, and a
-    candidate is parsed again only for a later round)."""
+    candidate is parsed again only for a later round). ``reaches``: as for ``_replaces``."""
     from ..prefilter import imports_generated, parse_ast, screen
     from ..share.shared_import import shared_imports
 
@@ -960,7 +971,7 @@ def collect(
             break
         for project, its in sorted(found.items()):
             project_patches = [p for p in patches if getattr(p, "project", None) == project]
-            for factory in screen_project(its, texts.get(project, []), project_patches):
+            for factory in screen_project(its, texts.get(project, []), project_patches, reaches):
                 out[factory.qualified] = factory
                 for name in factory.qualified:
                     known[name] = (factory.library, factory.mocked)

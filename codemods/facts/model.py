@@ -106,6 +106,8 @@ class ProjectFacts:
     #: defined by two ``def`` statements (in any classes), or a private name (``_x``) also
     #: assigned somewhere (``_x = ...`` indented, ``obj._x = ...``, ``setattr(obj, "_x", ...)``).
     #: The closing codemods read ``self._x(r)``'s body only when ``_x`` is not in it.
+    #: Entries ``"." + name`` (``screen.STORED``: it may be stored as an attribute or mocked)
+    #: and ``"(" + name`` (``screen.SUBCLASSED``: a class of that name may be subclassed).
     members: Tuple[Tuple[str, str], ...] = ()
     #: The project's response factories (``factories.Factory``), for close-response's callers.
     factories: Tuple[Any, ...] = ()
@@ -255,6 +257,18 @@ class ProjectFacts:
 
         return self.bound_once(path, STORED + name) and self.project_of(path) is not None
 
+    def subclassed(self, path: str, name: str) -> bool:
+        """Whether a class named ``name`` may have a subclass in the project of ``path``: some
+        file names it among a ``class`` statement's bases, binds an alias to it or makes a class
+        at run time on a line naming it (``screen.SUBCLASSED``), or some ``class`` statement's
+        bases are computed (``screen.ANY_CLASS``). True when the file belongs to no project the
+        pass read."""
+        from .screen import ANY_CLASS, SUBCLASSED
+
+        return not self.bound_once(path, SUBCLASSED + name) or not self.bound_once(
+            path, SUBCLASSED + ANY_CLASS.decode()
+        )
+
     def bound_once(self, path: str, name: str) -> bool:
         """Whether the project of ``path`` binds the method name ``name`` once only (one
         ``def``, and for a private name no assignment): no class of the project overrides it.
@@ -389,7 +403,7 @@ class ProjectFacts:
                 continue
             for other in ours:
                 if (
-                    _replaces(patch, other)
+                    _replaces(patch, other, self._reaches_factory)
                     and not self._plain_function(patch.target, other, names)
                     and _may_flow(patch, other)
                 ):
@@ -406,10 +420,16 @@ class ProjectFacts:
         names = self._factory_names(factory.project)
         for patch in sorted(self.patches, key=lambda p: (p.where, p.target)):
             if patch.project == factory.project and any(
-                _replaces(patch, other) and not self._plain_function(patch.target, other, names) for other in ours
+                _replaces(patch, other, self._reaches_factory) and not self._plain_function(patch.target, other, names)
+                for other in ours
             ):
                 return f"`{patch.text}` at {patch.where}"
         return factory.mocked
+
+    def _reaches_factory(self, test: str, factory: Any) -> bool:
+        """The test module at the real path ``test`` reaches the module of ``factory`` by
+        imports (``factories._replaces``)."""
+        return _real(factory.where.rpartition(":")[0]) in self.reachable(test)
 
     def _factory_names(self, project: str) -> FrozenSet[str]:
         ours = [f for f in self.factories if f.project == project]

@@ -327,6 +327,22 @@ _DOTTED = re.compile(rb"\.(\w+)['\"]")
 #: (or replaced by a mock) somewhere: ``(".check", 2)``. A module-level function is rebound
 #: only that way; another ``def`` of its name (a method of some class) does not rebind it.
 STORED = "."
+#: The prefix of a ``member_names`` entry saying that a class of that name may have a subclass
+#: in the project: the name is a word of some ``class`` statement's bases (``class D(C)``,
+#: ``class D(mod.C, metaclass=M)``: every word up to the colon), the bare value an assignment
+#: ends its line with (``Alias = C``, ``Alias = mod.C``: the alias may be subclassed), or a word of
+#: a line calling ``type(`` or ``new_class(`` (a class made at run time). ``("(C", 2)``: read
+#: only as "maybe"; ``ProjectFacts.subclassed``. Bases that are computed (``ANY_CLASS``) may be
+#: any class.
+SUBCLASSED = "("
+#: The name ``subclass_names`` gives when a class statement's bases are computed (a call, a
+#: ``*`` argument): any class may be derived from.
+ANY_CLASS = b"*"
+_CLASS_BASES = re.compile(rb"class(?<=\bclass)[ \t]+\w+[ \t]*\(([^:]*)")
+_ALIAS = re.compile(rb"=(?<![=!<>]=)(?!=)[ \t]*((?:\w+[ \t]*\.[ \t]*)*\w+)[ \t]*(?:#[^\n]*)?$", re.M)
+_DYNAMIC_CLASS = re.compile(rb"type(?<=\btype)[ \t]*\([^\n]*")  # the literal first: fast
+_NEW_CLASS = re.compile(rb"new_class[ \t]*\([^\n]*")
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
 def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
@@ -351,4 +367,50 @@ def member_names(data: bytes) -> Tuple[Tuple[str, int], ...]:
         replaced.update(_DOTTED.findall(data))
         for name in replaced:
             counts[STORED.encode() + name] = 2
+    prefix = SUBCLASSED.encode()
+    for name in subclass_names(data):
+        counts[prefix + name] = 2
     return tuple(sorted((name.decode("ascii", "replace"), count) for name, count in counts.items()))
+
+
+def _computed_bases(text: bytes) -> bool:
+    """``text`` (what follows a ``class X(`` up to the next colon) is a class header's bases,
+    closed by a ``)`` that only whitespace follows, and they hold a call or a ``*`` argument. A
+    ``class S() {`` of another language in a string is no header."""
+    depth, computed, index = 1, False, 0
+    while index < len(text):
+        char = text[index : index + 1]
+        if char == b"(":
+            depth += 1
+            computed = True
+        elif char == b")":
+            depth -= 1
+            if depth == 0:
+                return computed and not text[index + 1 :].strip()
+        elif char == b"*" and depth == 1:
+            if text[index + 1 : index + 2] == b"*":
+                index += 1  # ``**options``: keywords for the metaclass
+            else:
+                computed = True
+        index += 1
+    return False
+
+
+def subclass_names(data: bytes) -> Set[bytes]:
+    """The names a class of which may be subclassed by this file (``SUBCLASSED``)."""
+    found: Set[bytes] = set()
+    if b"class" in data:
+        for bases in _CLASS_BASES.findall(data):
+            found.update(_WORD.findall(bases))
+            if _computed_bases(bases):
+                found.add(ANY_CLASS)  # ``class D(make_base())``, ``class D(*bases)``: any class
+    if b"=" in data:
+        for value in _ALIAS.findall(data):
+            found.add(value.rpartition(b".")[2].strip())
+    if b"type" in data:
+        for line in _DYNAMIC_CLASS.findall(data):
+            found.update(_WORD.findall(line))
+    if b"new_class" in data:
+        for line in _NEW_CLASS.findall(data):
+            found.update(_WORD.findall(line))
+    return found
