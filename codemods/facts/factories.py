@@ -350,13 +350,18 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
     parents: Dict[ast.AST, ast.AST] = {}
-    for node in nodes:
-        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
-            return "", ""
-        for child in children(node):
-            parents[child] = node
     # Every binding of each local name: the value of ``name = value``, or None (another kind).
     bindings: Dict[str, List[Optional[ast.AST]]] = {}
+    for node in nodes:
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Nonlocal, ast.Await)):
+            return "", ""
+        if isinstance(node, ast.Global):
+            # ``global _entry_db_names`` (biopython's TogoWS ``entry`` caches module state): such
+            # a name is no local, so it never holds the response (an unknown binding).
+            for name in node.names:
+                bindings.setdefault(name, []).append(None)
+        for child in children(node):
+            parents[child] = node
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             parent = parents.get(node)
@@ -614,6 +619,17 @@ def screen_project(
     passed: Dict[str, str] = {}  # named other than in a call: ``map(f, xs)``, ``g = f``, ``{"k": f}``
     words = {name: name.encode() for name in by_name}
     keywords: Dict[int, Any] = {}  # ``_an_argument``'s memo: id(data) -> the file's arguments
+    # A name only module-level functions have: where they are defined. Elsewhere, a bare
+    # mention of it is some other binding unless the file imports it (``_another_binding``).
+    homes = {
+        name: (
+            {f.where.rpartition(":")[0] for f in its},
+            {module_of(q, "") for f in its for q in f.qualified},
+        )
+        for name, its in by_name.items()
+        if not any(f.owner for f in its)
+    }
+    imported: Dict[Tuple[int, str], Tuple[bool, bool]] = {}  # ``_another_binding``'s memo
     for where, data in texts:
         for name, word in words.items():
             if word not in data:
@@ -635,6 +651,7 @@ def screen_project(
                         for m in re.finditer(pattern, data, re.MULTILINE)
                         if (table is not passed or (_not_an_import(data, m) and _in_code(data, m.start())))
                         and not (table is not passed and _an_argument(data, m, table is quoted, keywords))
+                        and not _another_binding(data, m, name, where, homes, imported, table is quoted)
                     ),
                     None,
                 )
@@ -683,6 +700,76 @@ def screen_project(
             )
         )
     return out
+
+
+_OWN_ATTRIBUTE = re.compile(rb"(?<![\w.])(?:self|cls)\.$")
+_DYNAMIC_IMPORT = re.compile(rb"\b(?:importlib|__import__|sys\.modules|globals|vars)\b")
+
+
+def _another_binding(
+    data: bytes,
+    match: Any,
+    name: str,
+    where: str,
+    homes: Dict[str, Tuple[Set[str], Set[str]]],
+    memo: Dict[Tuple[int, str], Tuple[bool, bool]],
+    quoted: bool = False,
+) -> bool:
+    """Whether ``name`` at ``match`` (of ``screen_project``'s ``name =`` or passed-name
+    patterns) in the file ``where`` is some other binding than the factories of that name: they
+    are all module-level functions (``homes``: their files and modules) and ``where`` is none
+    of those files. A module sees another module's function by its bare name only through an
+    import, so a bare name (or an attribute of ``self``/``cls``: an instance's or class's own)
+    is another binding when the file imports no such name (``from pkg.mod import name``,
+    ``import name``, ``from pkg import *``): biopython's ``return search`` in
+    ``Bio/Pathway/Rep/MultiGraph.py`` is its own local ``search``, no ``Bio.TogoWS.search``. An
+    attribute of something else (``TogoWS.entry = fake``, ``record.entry = words[0]``) is
+    another binding when the file cannot reach the factory's module either: it imports neither
+    that module nor a package above it (``import Bio.KEGG`` binds ``Bio``), nothing from a
+    package above it (``from Bio import TogoWS``), nothing relative, and names no
+    ``importlib``/``__import__``/``sys.modules``/``globals``/``vars``. A file it cannot parse
+    reaches everything. A string that is the name alone (``quoted``: ``"entry"``; what
+    ``setattr(m, "entry", f)`` or ``patch.object(m, "entry")`` name) is read like such an
+    attribute; a dotted one (``patch("Bio.TogoWS.entry")``) counts wherever it is: a patch
+    imports its target itself."""
+    home = homes.get(name)
+    if home is None or where in home[0]:
+        return False
+    key = (id(data), name)
+    found = memo.get(key)
+    if found is None:
+        try:
+            tree: Optional[ast.Module] = _parsed(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None
+        if tree is None:
+            found = (True, True)
+        else:
+            prefixes = {m.rsplit(".", k)[0] for m in home[1] for k in range(m.count(".") + 1)}
+            named = reaches = bool(_DYNAMIC_IMPORT.search(data))
+            for node in statements(tree):
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        named = named or (alias.asname or alias.name).split(".")[0] == name
+                        reaches = reaches or alias.name.split(".")[0] in {p.split(".")[0] for p in prefixes}
+                elif isinstance(node, ast.ImportFrom):
+                    for alias in node.names:
+                        named = named or alias.name == "*" or (alias.asname or alias.name) == name
+                        reaches = (
+                            reaches
+                            or bool(node.level)
+                            or alias.name == "*"
+                            or f"{node.module}.{alias.name}" in prefixes
+                            or node.module in home[1]
+                        )
+            found = (named, reaches or named)
+        memo[key] = found
+    if quoted:
+        return data[match.start() : match.start() + 1] in (b"'", b'"') and not found[1]
+    before = data[max(0, match.start() - 6) : match.start()]
+    if before.endswith(b".") and not _OWN_ATTRIBUTE.search(before):
+        return not found[1]  # ``TogoWS.entry = fake``: maybe an attribute of its module
+    return not found[0]
 
 
 #: Keywords of a patcher or ``setattr`` form whose string names what it replaces
@@ -1315,7 +1402,9 @@ class _HandsOut:
         ):
             return False
         if self.func is None or any(
-            isinstance(n, ast.Name) and n.id == "range" and not isinstance(n.ctx, ast.Load) for n in ast.walk(self.func)
+            (isinstance(n, ast.Name) and n.id == "range" and not isinstance(n.ctx, ast.Load))
+            or (isinstance(n, ast.Global) and "range" in n.names)  # the module's ``range``, maybe another
+            for n in ast.walk(self.func)
         ):
             return False
         ints = self.constants()
