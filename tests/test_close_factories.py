@@ -641,13 +641,13 @@ def test_a_factory_that_caches_module_state_under_global_is_a_factory(tmp_path):
         "def parse(record, words):\n    record.entry = words[0]\n    return record\n",
         # a string of the name alone there: no ``setattr`` of its module
         'def tag(element):\n    return element.tag == "entry"\n',
+        # a relative import that names no part of the factory's module
+        "from .caller import fetch\n\n\ndef walk(entry):\n    return fetch, entry\n",
     ],
 )
 def test_the_name_of_a_factory_in_a_module_that_cannot_see_it_is_another_binding(tmp_path, other):
-    root = make(
-        tmp_path,
-        {"pkg/togo.py": CACHING, "pkg/caller.py": ENTRY_CALLER, "other/kegg.py": "import json\n\n\n" + other},
-    )
+    where = "pkg/other.py" if other.startswith("from .") else "other/kegg.py"
+    root = make(tmp_path, {"pkg/togo.py": CACHING, "pkg/caller.py": ENTRY_CALLER, where: "import json\n" + other})
     assert factories(root) == ["pkg.togo.entry"]
     assert [(a, "contextlib" in r) for _, a, r in run(root)["pkg/caller.py"]] == [("fixed", False)]
 
@@ -658,6 +658,10 @@ def test_the_name_of_a_factory_in_a_module_that_cannot_see_it_is_another_binding
         # imported by name: a reference handed on, its calls out of sight
         ("from pkg.togo import entry\n\n\ndef walk(urls):\n    return list(map(entry, urls))\n", "passed"),
         ("from pkg.togo import *\n\n\ndef walk(urls):\n    return list(map(entry, urls))\n", "passed"),
+        (
+            "from pkg import togo\n\nentry = togo.entry\n\n\ndef walk(urls):\n    return list(map(entry, urls))\n",
+            "passed",
+        ),
         # its module reached: an attribute store or a setattr may replace it
         ("from pkg import togo\n\n\ndef swap(fake):\n    togo.entry = fake\n", "mocked"),
         ("import pkg.togo as t\n\n\ndef swap(mod, fake):\n    mod.entry = fake\n", "mocked"),

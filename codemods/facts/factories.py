@@ -619,8 +619,8 @@ def screen_project(
     passed: Dict[str, str] = {}  # named other than in a call: ``map(f, xs)``, ``g = f``, ``{"k": f}``
     words = {name: name.encode() for name in by_name}
     keywords: Dict[int, Any] = {}  # ``_an_argument``'s memo: id(data) -> the file's arguments
-    # A name only module-level functions have: where they are defined. Elsewhere, a bare
-    # mention of it is some other binding unless the file imports it (``_another_binding``).
+    # A name only module-level functions have: where they are defined. A module that cannot
+    # see them mentions some other binding of the name (``_another_binding``).
     homes = {
         name: (
             {f.where.rpartition(":")[0] for f in its},
@@ -629,7 +629,7 @@ def screen_project(
         for name, its in by_name.items()
         if not any(f.owner for f in its)
     }
-    imported: Dict[Tuple[int, str], Tuple[bool, bool]] = {}  # ``_another_binding``'s memo
+    imported: Dict[Tuple[int, str], bool] = {}  # ``_another_binding``'s memo
     for where, data in texts:
         for name, word in words.items():
             if word not in data:
@@ -702,7 +702,6 @@ def screen_project(
     return out
 
 
-_OWN_ATTRIBUTE = re.compile(rb"(?<![\w.])(?:self|cls)\.$")
 _DYNAMIC_IMPORT = re.compile(rb"\b(?:importlib|__import__|sys\.modules|globals|vars)\b")
 
 
@@ -712,64 +711,65 @@ def _another_binding(
     name: str,
     where: str,
     homes: Dict[str, Tuple[Set[str], Set[str]]],
-    memo: Dict[Tuple[int, str], Tuple[bool, bool]],
+    memo: Dict[Tuple[int, str], bool],
     quoted: bool = False,
 ) -> bool:
-    """Whether ``name`` at ``match`` (of ``screen_project``'s ``name =`` or passed-name
-    patterns) in the file ``where`` is some other binding than the factories of that name: they
-    are all module-level functions (``homes``: their files and modules) and ``where`` is none
-    of those files. A module sees another module's function by its bare name only through an
-    import, so a bare name (or an attribute of ``self``/``cls``: an instance's or class's own)
-    is another binding when the file imports no such name (``from pkg.mod import name``,
-    ``import name``, ``from pkg import *``): biopython's ``return search`` in
-    ``Bio/Pathway/Rep/MultiGraph.py`` is its own local ``search``, no ``Bio.TogoWS.search``. An
-    attribute of something else (``TogoWS.entry = fake``, ``record.entry = words[0]``) is
-    another binding when the file cannot reach the factory's module either: it imports neither
-    that module nor a package above it (``import Bio.KEGG`` binds ``Bio``), nothing from a
-    package above it (``from Bio import TogoWS``), nothing relative, and names no
-    ``importlib``/``__import__``/``sys.modules``/``globals``/``vars``. A file it cannot parse
-    reaches everything. A string that is the name alone (``quoted``: ``"entry"``; what
-    ``setattr(m, "entry", f)`` or ``patch.object(m, "entry")`` name) is read like such an
-    attribute; a dotted one (``patch("Bio.TogoWS.entry")``) counts wherever it is: a patch
-    imports its target itself."""
+    """Whether ``name`` at ``match`` (of ``screen_project``'s patterns: ``name =``, the name
+    passed on, a quoted name) in the file ``where`` is some other binding than the factories of
+    that name: they are all module-level functions (``homes``: their files and modules),
+    ``where`` is none of those files, and it cannot see them. A module sees another module's
+    function only through an import of that name (``from pkg.mod import name``, ``from pkg
+    import *``) or of its module: it imports neither the name nor that module nor a package
+    above it (``import Bio.KEGG`` binds ``Bio``), nothing from a package above it (``from Bio
+    import TogoWS``), no relative import naming a part of its module's name (``from . import
+    TogoWS``; ``from .Interfaces import SequenceIterator`` is none), and names no
+    ``importlib``/``__import__``/``sys.modules``/``globals``/``vars`` (a file it cannot parse
+    sees everything). Then a bare
+    name there is a local of its own (biopython's ``return search`` in ``Bio/Pathway/Rep``, no
+    ``Bio.TogoWS.search``), an attribute is some other object's (its KEGG parser's
+    ``record.entry = words[0]``, ``self.entry``), and a string of the name alone
+    (``element.tag == "entry"``; what ``setattr(m, "entry", f)`` would name) no target. A dotted
+    string (``patch("Bio.TogoWS.entry")``) counts wherever it is: a patch imports its target
+    itself."""
     home = homes.get(name)
     if home is None or where in home[0]:
         return False
+    if quoted and data[match.start() : match.start() + 1] not in (b"'", b'"'):
+        return False  # ``".entry"``: the end of a dotted target
     key = (id(data), name)
-    found = memo.get(key)
-    if found is None:
+    sees = memo.get(key)
+    if sees is None:
         try:
             tree: Optional[ast.Module] = _parsed(data)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None
-        if tree is None:
-            found = (True, True)
-        else:
-            prefixes = {m.rsplit(".", k)[0] for m in home[1] for k in range(m.count(".") + 1)}
-            named = reaches = bool(_DYNAMIC_IMPORT.search(data))
-            for node in statements(tree):
-                if isinstance(node, ast.Import):
-                    for alias in node.names:
-                        named = named or (alias.asname or alias.name).split(".")[0] == name
-                        reaches = reaches or alias.name.split(".")[0] in {p.split(".")[0] for p in prefixes}
-                elif isinstance(node, ast.ImportFrom):
-                    for alias in node.names:
-                        named = named or alias.name == "*" or (alias.asname or alias.name) == name
-                        reaches = (
-                            reaches
-                            or bool(node.level)
-                            or alias.name == "*"
-                            or f"{node.module}.{alias.name}" in prefixes
-                            or node.module in home[1]
-                        )
-            found = (named, reaches or named)
-        memo[key] = found
-    if quoted:
-        return data[match.start() : match.start() + 1] in (b"'", b'"') and not found[1]
-    before = data[max(0, match.start() - 6) : match.start()]
-    if before.endswith(b".") and not _OWN_ATTRIBUTE.search(before):
-        return not found[1]  # ``TogoWS.entry = fake``: maybe an attribute of its module
-    return not found[0]
+        sees = tree is None or bool(_DYNAMIC_IMPORT.search(data))
+        prefixes = {m.rsplit(".", k)[0] for m in home[1] for k in range(m.count(".") + 1)}
+        roots = {p.split(".")[0] for p in prefixes}
+        parts = {part for m in home[1] for part in m.split(".")}
+        for node in statements(tree) if not sees and tree is not None else ():
+            if isinstance(node, ast.Import):
+                sees = any(
+                    (alias.asname or alias.name).split(".")[0] == name or alias.name.split(".")[0] in roots
+                    for alias in node.names
+                )
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                # relative: it reaches the module only by naming it or a package above it
+                sees = any(part in parts for part in (node.module or "").split(".")) or any(
+                    alias.name == "*" or alias.name in parts or (alias.asname or alias.name) == name
+                    for alias in node.names
+                )
+            elif isinstance(node, ast.ImportFrom):
+                sees = node.module in home[1] or any(
+                    alias.name == "*"
+                    or (alias.asname or alias.name) == name
+                    or f"{node.module}.{alias.name}" in prefixes
+                    for alias in node.names
+                )
+            if sees:
+                break
+        memo[key] = sees
+    return not sees
 
 
 #: Keywords of a patcher or ``setattr`` form whose string names what it replaces
