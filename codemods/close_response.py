@@ -412,7 +412,7 @@ DOCS = CodemodDocs(
         """**Callers of a response factory**: a function of the project that returns a fresh
   response on every path (`return urlopen(req)`, `r = requests.get(u, stream=True); ...;
   return r`; a module-level `def`, or a method of a module-level class that no class
-  that may derive from it defines again; not async, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight; a docstring or comment naming it does not count);
+  that may derive from it defines again; not async, no `yield`, bound once, named nowhere but to call it (`map(f, urls)`, `g = f`, `{"get": f}` would call it out of sight; a docstring or comment naming it does not count, nor, for a module-level function, a mention in another module that cannot see it: one that imports neither the name nor the function's module or a package above it, nothing relative that names a part of the module's name, and names no `importlib`/`sys.modules`/`globals`, where the name is its own local, attribute or string (biopython's `return search` in `Bio/Pathway`, its KEGG parser's `record.entry = words[0]`); a dotted string, `patch("pkg.mod.f")`, counts anywhere); a `global` declaration (biopython's TogoWS `entry` caching the database names) makes those names no locals, so they never hold the response;
   not decorated, but by a decorator of the project proven transparent (`codemods/facts/decorators.py`:
   a module-level `def` that returns the function itself, also through `typing.cast`, setting
   plain attributes on it, biopython's `function_with_previous`; or one that returns a nested
@@ -535,7 +535,7 @@ DOCS = CodemodDocs(
   langchain's `load_tools` is outside the project, biopython's `read`s pass on a handle made
   from the response or hand it to `xml.sax`, `**kwargs` into a base class); functions that hand
   their response to the caller but are no factory (python-twitter's `return 0` path;
-  biopython's `entry`/`search`/`convert`, whose names also appear other than in a call);
+  nltk's `data._open`, which returns a file on other paths);
   responses returned or yielded as something made from them
   (`r.iter_lines()`, `csv.reader(r)`); clients stored in a subscript or on an
   attribute of a class with no `close()`; names used after an `if` only some of whose branches make the

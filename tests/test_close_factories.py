@@ -607,3 +607,111 @@ def test_a_patch_read_in_part_replaces_a_factory_only_if_its_start_may_name_it(t
     else:
         assert [a for _, a, _ in sites] == ["fixed", "fixed"], sites
         assert "    with request._execute_request(url) as response:\n" in (root / "pkg" / "caller.py").read_text()
+
+
+CACHING = """\
+from urllib.request import urlopen
+
+_NAMES = None
+
+
+def _names():
+    return ["a", "b"]
+
+
+def entry(db, url):
+    global _NAMES
+    if _NAMES is None:
+        _NAMES = _names()
+    if db not in _NAMES:
+        raise ValueError(db)
+    return urlopen(url)
+"""
+
+ENTRY_CALLER = """\
+from pkg import togo
+
+
+def fetch(url):
+    handle = togo.entry("a", url)
+    data = handle.read()
+    handle.close()
+    return data
+"""
+
+
+def test_a_factory_that_caches_module_state_under_global_is_a_factory(tmp_path):
+    # biopython's TogoWS ``entry``/``search``/``convert`` (``global _entry_db_names``): a name
+    # declared ``global`` is no local, so it never holds the response, and the function still
+    # returns a fresh one on every exit.
+    root = make(tmp_path, {"pkg/togo.py": CACHING, "pkg/caller.py": ENTRY_CALLER})
+    assert factories(root) == ["pkg.togo.entry"]
+    assert [(line, a) for line, a, _ in run(root)["pkg/caller.py"]] == [(5, "fixed")]
+    assert (
+        '    with togo.entry("a", url) as handle:\n        data = handle.read()\n'
+        in (root / "pkg" / "caller.py").read_text()
+    )
+    # ``global`` naming the response itself: the module keeps it, no factory.
+    kept = CACHING.replace("    return urlopen(url)\n", "    global KEPT\n    KEPT = urlopen(url)\n    return KEPT\n")
+    root = make(tmp_path / "kept", {"pkg/togo.py": kept, "pkg/caller.py": ENTRY_CALLER})
+    assert factories(root) == []
+    assert "pkg/caller.py" not in run(root)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        # biopython's ``Bio/Pathway/Rep/MultiGraph.py``: its own local ``search``
+        "def walk(graph, entry):\n    return entry\n",
+        "def walk(entry):\n    return [e for e in (entry,)]\n",
+        # an instance's own attribute (biopython's KEGG records, ``self.entry = ""``) ...
+        'class Record:\n    def __init__(self):\n        self.entry = ""\n\n    def key(self):\n        return (self.entry,)\n',
+        # ... or any object's, in a file that cannot reach the factory's module
+        "def parse(record, words):\n    record.entry = words[0]\n    return record\n",
+        # a string of the name alone there: no ``setattr`` of its module
+        'def tag(element):\n    return element.tag == "entry"\n',
+        # a relative import that names no part of the factory's module
+        "from .caller import fetch\n\n\ndef walk(entry):\n    return fetch, entry\n",
+    ],
+)
+def test_the_name_of_a_factory_in_a_module_that_cannot_see_it_is_another_binding(tmp_path, other):
+    where = "pkg/other.py" if other.startswith("from .") else "other/kegg.py"
+    root = make(tmp_path, {"pkg/togo.py": CACHING, "pkg/caller.py": ENTRY_CALLER, where: "import json\n" + other})
+    assert factories(root) == ["pkg.togo.entry"]
+    assert [(a, "contextlib" in r) for _, a, r in run(root)["pkg/caller.py"]] == [("fixed", False)]
+
+
+@pytest.mark.parametrize(
+    "other, why",
+    [
+        # imported by name: a reference handed on, its calls out of sight
+        ("from pkg.togo import entry\n\n\ndef walk(urls):\n    return list(map(entry, urls))\n", "passed"),
+        ("from pkg.togo import *\n\n\ndef walk(urls):\n    return list(map(entry, urls))\n", "passed"),
+        (
+            "from pkg import togo\n\nentry = togo.entry\n\n\ndef walk(urls):\n    return list(map(entry, urls))\n",
+            "passed",
+        ),
+        # its module reached: an attribute store or a setattr may replace it
+        ("from pkg import togo\n\n\ndef swap(fake):\n    togo.entry = fake\n", "mocked"),
+        ("import pkg.togo as t\n\n\ndef swap(mod, fake):\n    mod.entry = fake\n", "mocked"),
+        ("import pkg\n\n\ndef swap(fake):\n    setattr(pkg.togo, 'entry', fake)\n", "mocked"),
+        ("import sys\n\n\ndef swap(fake):\n    sys.modules['pkg.togo'].entry = fake\n", "mocked"),
+        ("from . import togo\n\n\ndef swap(m, fake):\n    m.entry = fake\n", "mocked"),
+        # a dotted string names it wherever it is: a patch imports its target itself
+        # (the MagicMock it makes has ``close()``: a safe ``closing`` fix)
+        ("from unittest import mock\n\n\ndef swap():\n    return mock.patch('pkg.togo.entry')\n", "patched"),
+    ],
+)
+def test_the_name_of_a_factory_where_its_module_is_reached_still_counts(tmp_path, other, why):
+    where = "pkg/other.py" if other.startswith("from . ") else "other/kegg.py"
+    root = make(tmp_path, {"pkg/togo.py": CACHING, "pkg/caller.py": ENTRY_CALLER, where: other})
+    if why == "passed":
+        assert factories(root) == []
+        assert "pkg/caller.py" not in run(root)
+    else:
+        assert factories(root) == ["pkg.togo.entry"]
+        if why == "patched":
+            assert [(a, "contextlib.closing" in r) for _, a, r in run(root)["pkg/caller.py"]] == [("fixed", True)]
+            return
+        assert [a for _, a, _ in run(root)["pkg/caller.py"]] == ["reported"]
+        assert [a for _, a, _ in run(root, "--unsafe-fixes")["pkg/caller.py"]] == ["fixed"]

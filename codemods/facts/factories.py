@@ -350,13 +350,18 @@ def _factory(func: ast.FunctionDef, names: _Names, context: _Context, owner: str
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
     parents: Dict[ast.AST, ast.AST] = {}
-    for node in nodes:
-        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
-            return "", ""
-        for child in children(node):
-            parents[child] = node
     # Every binding of each local name: the value of ``name = value``, or None (another kind).
     bindings: Dict[str, List[Optional[ast.AST]]] = {}
+    for node in nodes:
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Nonlocal, ast.Await)):
+            return "", ""
+        if isinstance(node, ast.Global):
+            # ``global _entry_db_names`` (biopython's TogoWS ``entry`` caches module state): such
+            # a name is no local, so it never holds the response (an unknown binding).
+            for name in node.names:
+                bindings.setdefault(name, []).append(None)
+        for child in children(node):
+            parents[child] = node
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             parent = parents.get(node)
@@ -615,6 +620,17 @@ def screen_project(
     passed: Dict[str, str] = {}  # named other than in a call: ``map(f, xs)``, ``g = f``, ``{"k": f}``
     words = {name: name.encode() for name in by_name}
     keywords: Dict[int, Any] = {}  # ``_an_argument``'s memo: id(data) -> the file's arguments
+    # A name only module-level functions have: where they are defined. A module that cannot
+    # see them mentions some other binding of the name (``_another_binding``).
+    homes = {
+        name: (
+            {f.where.rpartition(":")[0] for f in its},
+            {module_of(q, "") for f in its for q in f.qualified},
+        )
+        for name, its in by_name.items()
+        if not any(f.owner for f in its)
+    }
+    imported: Dict[Tuple[int, str], bool] = {}  # ``_another_binding``'s memo
     for where, data in texts:
         for name, word in words.items():
             if word not in data:
@@ -636,6 +652,7 @@ def screen_project(
                         for m in re.finditer(pattern, data, re.MULTILINE)
                         if (table is not passed or (_not_an_import(data, m) and _in_code(data, m.start())))
                         and not (table is not passed and _an_argument(data, m, table is quoted, keywords))
+                        and not _another_binding(data, m, name, where, homes, imported, table is quoted)
                     ),
                     None,
                 )
@@ -684,6 +701,76 @@ def screen_project(
             )
         )
     return out
+
+
+_DYNAMIC_IMPORT = re.compile(rb"\b(?:importlib|__import__|sys\.modules|globals|vars)\b")
+
+
+def _another_binding(
+    data: bytes,
+    match: Any,
+    name: str,
+    where: str,
+    homes: Dict[str, Tuple[Set[str], Set[str]]],
+    memo: Dict[Tuple[int, str], bool],
+    quoted: bool = False,
+) -> bool:
+    """Whether ``name`` at ``match`` (of ``screen_project``'s patterns: ``name =``, the name
+    passed on, a quoted name) in the file ``where`` is some other binding than the factories of
+    that name: they are all module-level functions (``homes``: their files and modules),
+    ``where`` is none of those files, and it cannot see them. A module sees another module's
+    function only through an import of that name (``from pkg.mod import name``, ``from pkg
+    import *``) or of its module: it imports neither the name nor that module nor a package
+    above it (``import Bio.KEGG`` binds ``Bio``), nothing from a package above it (``from Bio
+    import TogoWS``), no relative import naming a part of its module's name (``from . import
+    TogoWS``; ``from .Interfaces import SequenceIterator`` is none), and names no
+    ``importlib``/``__import__``/``sys.modules``/``globals``/``vars`` (a file it cannot parse
+    sees everything). Then a bare
+    name there is a local of its own (biopython's ``return search`` in ``Bio/Pathway/Rep``, no
+    ``Bio.TogoWS.search``), an attribute is some other object's (its KEGG parser's
+    ``record.entry = words[0]``, ``self.entry``), and a string of the name alone
+    (``element.tag == "entry"``; what ``setattr(m, "entry", f)`` would name) no target. A dotted
+    string (``patch("Bio.TogoWS.entry")``) counts wherever it is: a patch imports its target
+    itself."""
+    home = homes.get(name)
+    if home is None or where in home[0]:
+        return False
+    if quoted and data[match.start() : match.start() + 1] not in (b"'", b'"'):
+        return False  # ``".entry"``: the end of a dotted target
+    key = (id(data), name)
+    sees = memo.get(key)
+    if sees is None:
+        try:
+            tree: Optional[ast.Module] = _parsed(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None
+        sees = tree is None or bool(_DYNAMIC_IMPORT.search(data))
+        prefixes = {m.rsplit(".", k)[0] for m in home[1] for k in range(m.count(".") + 1)}
+        roots = {p.split(".")[0] for p in prefixes}
+        parts = {part for m in home[1] for part in m.split(".")}
+        for node in statements(tree) if not sees and tree is not None else ():
+            if isinstance(node, ast.Import):
+                sees = any(
+                    (alias.asname or alias.name).split(".")[0] == name or alias.name.split(".")[0] in roots
+                    for alias in node.names
+                )
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                # relative: it reaches the module only by naming it or a package above it
+                sees = any(part in parts for part in (node.module or "").split(".")) or any(
+                    alias.name == "*" or alias.name in parts or (alias.asname or alias.name) == name
+                    for alias in node.names
+                )
+            elif isinstance(node, ast.ImportFrom):
+                sees = node.module in home[1] or any(
+                    alias.name == "*"
+                    or (alias.asname or alias.name) == name
+                    or f"{node.module}.{alias.name}" in prefixes
+                    for alias in node.names
+                )
+            if sees:
+                break
+        memo[key] = sees
+    return not sees
 
 
 #: Keywords of a patcher or ``setattr`` form whose string names what it replaces
@@ -1326,7 +1413,9 @@ class _HandsOut:
         ):
             return False
         if self.func is None or any(
-            isinstance(n, ast.Name) and n.id == "range" and not isinstance(n.ctx, ast.Load) for n in ast.walk(self.func)
+            (isinstance(n, ast.Name) and n.id == "range" and not isinstance(n.ctx, ast.Load))
+            or (isinstance(n, ast.Global) and "range" in n.names)  # the module's ``range``, maybe another
+            for n in ast.walk(self.func)
         ):
             return False
         ints = self.constants()
