@@ -239,10 +239,38 @@ def test_refused_when_a_call_goes_through_another_binding_of_requests(tmp_path):
 
 
 def test_refused_for_a_function_reference_share_session_leaves(tmp_path):
-    other = (
-        "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return fn(url)\n"
-    )
+    other = "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return run(fn, url)\n"
     assert_refused(project(tmp_path, **{"pkg/b.py": other}))
+
+
+REFERENCE_TEST = textwrap.dedent("""\
+    from unittest import mock
+
+    from pkg.b import ping
+
+
+    @mock.patch("requests.post")
+    def test_ping(post):
+        post.return_value.status_code = 201
+        assert ping("http://example.invalid/y", True) == 201
+        post.assert_called_once_with("http://example.invalid/y", timeout=5)
+    """)
+
+
+def test_the_patch_moves_with_a_reference_share_session_routes(tmp_path):
+    # ``fn = requests.post if p else requests.put; fn(url)``: the references are routed
+    # (``share/references.py``) and count as the verb's calls, so the patch moves with them.
+    other = (
+        "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n"
+        "    return fn(url, timeout=5).status_code\n"
+    )
+    root = project(tmp_path, **{"pkg/b.py": other, "tests/test_b.py": REFERENCE_TEST})
+    assert pytest_passes(root)
+    report = run(root)
+    assert "fn = _session.post if p else _session.put" in (root / "pkg/b.py").read_text()
+    assert MOVED in (root / "tests/test_b.py").read_text()
+    assert [s["action"] for s in sites(report, "pkg/b.py")] == ["fixed", "fixed"]
+    assert pytest_passes(root)  # the moved mock intercepts the reference's call
 
 
 def test_a_warm_run_plans_from_the_cache_and_moves_the_same(tmp_path):
