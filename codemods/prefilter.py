@@ -555,6 +555,9 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
     awaited: Set[int] = set()
     aliases: Dict[str, str] = {}  # asname -> the last part of the name it binds
     opener = False  # ``build_opener`` named: ``opener.open(...)`` may be a target (``opener_open``)
+    # share-session's references (``share/references.py``): a conditional's branches and
+    # assignments' values that may name a library function
+    referenced: List[ast.AST] = []
     for node in nodes_of(tree):
         kind = type(node)
         if kind is ast.Call:
@@ -562,6 +565,14 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
         elif kind is ast.Assign:
             if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):  # type: ignore[attr-defined]
                 assigned.add(id(node.value))  # type: ignore[attr-defined]
+            if share:
+                referenced.append(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign:
+            if share and node.value is not None:  # type: ignore[attr-defined]
+                referenced.append(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.IfExp:
+            if share:
+                referenced += (node.body, node.orelse)  # type: ignore[attr-defined]
         elif kind is ast.withitem:
             in_with.add(id(node.context_expr))  # type: ignore[attr-defined]
         elif kind is ast.Await:
@@ -578,6 +589,13 @@ def _possible_sites(tree: ast.Module, wanted: Set[str], factories: FrozenSet[str
             client_names.add(asname)
         if name in response_names:
             response_names.add(asname)
+    if share and bound:
+        for value in referenced:
+            dotted_ref = _dotted(value) if isinstance(value, (ast.Attribute, ast.Name)) else None
+            if dotted_ref is not None and dotted_ref[0] in bound:
+                root, rest = dotted_ref
+                if any(_kind(f"{q}.{rest}" if rest else q) == Kind.FUNCTION for q in bound[root]):
+                    return True
     for call in calls:
         func = call.func
         last = _last(func)

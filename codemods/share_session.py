@@ -50,7 +50,14 @@ from .share.mockpatch import plan_marker
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
 from .share.guarded import Guard, find_guard
-from .share.rewrite import SharePlan, insert_local_imports, insert_module_block, route_call, wrap_function_body
+from .share.rewrite import (
+    SharePlan,
+    insert_local_imports,
+    insert_module_block,
+    route_call,
+    route_reference,
+    wrap_function_body,
+)
 from .share.targets import ShareTarget, collect
 from .share.user_client import plan_client
 from .share.docs import DOCS
@@ -210,8 +217,8 @@ class ShareSession(HttpCodemod):
             path=self.context.filename or "",
             library=target.found.library,
             verb=target.found.name,
-            qualified=tuple(sorted(self.resolver.imported_names(target.call.func))),
-            chain=tuple(dotted(target.call.func).split(".")),
+            qualified=tuple(sorted(self.resolver.imported_names(target.func))),
+            chain=tuple(dotted(target.func).split(".")),
             scope=scope,
         )
         problem = facts.problem_for(self.NAME, site)
@@ -293,6 +300,14 @@ class ShareSession(HttpCodemod):
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         planned = self.plan.rewrites.get(original_node)
         return updated_node if planned is None else route_call(updated_node, planned)
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        planned = self.plan.rewrites.get(original_node)
+        return updated_node if planned is None else route_reference(updated_node, planned)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        planned = self.plan.rewrites.get(original_node)
+        return updated_node if planned is None else route_reference(updated_node, planned)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         planned = self.plan.functions.get(original_node)

@@ -59,6 +59,9 @@ NO_SITE = {
         "    x: requests.Session = requests.Session()\n"
         "    return s, x\n"
     ),
+    "a module function referenced, not assigned nor branched": (
+        "import requests\n\ndef fetch(pool, url):\n    return pool.submit(requests.get, url), requests.get.__name__\n"
+    ),
     "stream=False, an open() of no opener": (
         "import requests\n\n"
         "def fetch(s: requests.Session, url, path):\n"
@@ -138,6 +141,18 @@ NEAR_MISS = {
     ),
     "bare module function": (
         "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",
+        "share-session",
+    ),
+    "a reference to a module function, called through a local": (
+        "import requests\n\ndef fetch(url, p):\n    fn = requests.post if p else requests.get\n    return fn(url)\n",
+        "share-session",
+    ),
+    "a conditional of module functions, called": (
+        "from requests import put, delete\n\ndef send(url, p):\n    return (put if p else delete)(url)\n",
+        "share-session",
+    ),
+    "a reference stored on an attribute": (
+        "import httpx\n\nclass Api:\n    def __init__(self):\n        self.fn = httpx.get\n",
         "share-session",
     ),
 }

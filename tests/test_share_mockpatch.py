@@ -239,10 +239,38 @@ def test_refused_when_a_call_goes_through_another_binding_of_requests(tmp_path):
 
 
 def test_refused_for_a_function_reference_share_session_leaves(tmp_path):
-    other = (
-        "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return fn(url)\n"
-    )
+    other = "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n    return run(fn, url)\n"
     assert_refused(project(tmp_path, **{"pkg/b.py": other}))
+
+
+REFERENCE_TEST = textwrap.dedent("""\
+    from unittest import mock
+
+    from pkg.b import ping
+
+
+    @mock.patch("requests.post")
+    def test_ping(post):
+        post.return_value.status_code = 201
+        assert ping("http://example.invalid/y", True) == 201
+        post.assert_called_once_with("http://example.invalid/y", timeout=5)
+    """)
+
+
+def test_the_patch_moves_with_a_reference_share_session_routes(tmp_path):
+    # ``fn = requests.post if p else requests.put; fn(url)``: the references are routed
+    # (``share/references.py``) and count as the verb's calls, so the patch moves with them.
+    other = (
+        "import requests\n\n\ndef ping(url, p):\n    fn = requests.post if p else requests.put\n"
+        "    return fn(url, timeout=5).status_code\n"
+    )
+    root = project(tmp_path, **{"pkg/b.py": other, "tests/test_b.py": REFERENCE_TEST})
+    assert pytest_passes(root)
+    report = run(root)
+    assert "fn = _session.post if p else _session.put" in (root / "pkg/b.py").read_text()
+    assert MOVED in (root / "tests/test_b.py").read_text()
+    assert [s["action"] for s in sites(report, "pkg/b.py")] == ["fixed", "fixed"]
+    assert pytest_passes(root)  # the moved mock intercepts the reference's call
 
 
 def test_a_warm_run_plans_from_the_cache_and_moves_the_same(tmp_path):
@@ -325,3 +353,27 @@ def test_refused_for_a_setattr_whose_arguments_hold_a_comment(tmp_path):
     run(root)
     assert (root / "tests/test_a.py").read_text() == test
     assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
+
+
+def test_one_verb_moves_when_its_line_holds_another_that_stays(tmp_path):
+    # put's references are all routed, delete's are not (a call with *args stays): put's patch
+    # moves, delete's stays, and the line that holds both is not taken for a call left behind.
+    both = (
+        "import requests\n\n\ndef drop(args):\n    return requests.delete(*args)\n\n\n"
+        "def send(url, p):\n    return (requests.put if p else requests.delete)(url).status_code\n"
+    )
+    test = TEST.replace("requests.post", "requests.put").replace("from pkg.a import send", "from pkg.b import send")
+    test = test.replace('send("http://example.invalid/x", "b")', 'send("http://example.invalid/x", True)')
+    test = test.replace('"http://example.invalid/x", data="b"', '"http://example.invalid/x"')
+    drop = (
+        "from unittest import mock\n\nfrom pkg.b import drop\n\n\n"
+        '@mock.patch("requests.delete")\ndef test_drop(delete):\n'
+        '    drop(("http://example.invalid/z",))\n    delete.assert_called_once_with("http://example.invalid/z")\n'
+    )
+    root = project(tmp_path, **{"pkg/b.py": both, "tests/test_b.py": test, "tests/test_c.py": drop})
+    assert pytest_passes(root)
+    report = run(root)
+    assert not [f for f in report["files"] if f["status"] == "error"], report["files"]
+    assert "(_session.put if p else requests.delete)(url)" in (root / "pkg/b.py").read_text()
+    assert '@mock.patch("pkg._http_client.session.put")' in (root / "tests/test_b.py").read_text()
+    assert pytest_passes(root)

@@ -1056,3 +1056,193 @@ def test_function_strategy_reports_a_lazy_stream_or_returned_result():
         keep_cookies=True,
     )
     assert 'with client.stream("GET", base) as r:' in new
+
+
+# -- references to a function that are only called (share/references.py) --------------------
+
+
+def test_references_only_called_are_routed():
+    new, sites = fix(
+        """
+        import requests
+        from requests import get, post
+
+
+        def send(method, url, p):
+            fn = requests.post if method == "POST" else requests.get
+            r = fn(url, data=p, timeout=5)
+            r2 = (requests.put if p else requests.delete)(url, timeout=5)
+            req = (
+                requests.post
+                if method == "POST"
+                else (requests.put if method == "PUT" else requests.get)
+            )
+            named = post if p else get
+
+            def inner():
+                return named(url)
+
+            return req(url), r, r2, inner()
+        """
+    )
+    assert new == dedent(
+        """
+        import http.cookiejar as _cookiejar
+
+        import requests
+
+        """
+    ) + HEADER_REQUESTS + dedent(
+        """
+
+        def send(method, url, p):
+            fn = _session.post if method == "POST" else _session.get
+            r = fn(url, data=p, timeout=5)
+            r2 = (_session.put if p else _session.delete)(url, timeout=5)
+            req = (
+                _session.post
+                if method == "POST"
+                else (_session.put if method == "PUT" else _session.get)
+            )
+            named = _session.post if p else _session.get
+
+            def inner():
+                return named(url)
+
+            return req(url), r, r2, inner()
+        """
+    )
+    assert fixed_lines(sites) == [7, 7, 9, 9, 11, 13, 13, 15, 15]
+    assert reasons(sites) == []
+
+
+def test_httpx_reference_gets_the_httpx_argument_checks():
+    new, sites = fix(
+        """
+        import httpx
+
+
+        def send(url, p):
+            fn = httpx.post if p else httpx.get
+            return fn(url, json={}), fn(url, follow_redirects=True)
+        """
+    )
+    assert new == dedent(
+        """
+        import httpx
+
+
+        def send(url, p):
+            fn = httpx.post if p else httpx.get
+            return fn(url, json={}), fn(url, follow_redirects=True)
+        """
+    )
+    assert [line for line, _ in reasons(sites)] == [6, 6]
+    assert all("may follow redirects" in why and "its call at line 7" in why for _, why in reasons(sites))
+
+
+def test_references_whose_calls_cannot_be_followed_are_reported():
+    source = """
+        import requests
+
+        module_level = requests.get
+
+
+        class API:
+            verb = requests.post
+
+
+        def f(url, p, obj):
+            passed = requests.get
+            register(passed)
+            returned = requests.post if p else requests.put
+            returned(url)
+            return returned
+
+        def g(url, p, obj):
+            twice = requests.get
+            twice = None
+            stored = requests.get
+            obj.items = [stored]
+            obj.fn = requests.post
+            a = b = requests.post
+            params = requests.get
+            params(url, {"q": 1})
+            starred = requests.post
+            starred(*p)
+        """
+    new, sites = fix(source, requests_version=">=2.32")
+    assert new == dedent(source)
+    found = reasons(sites)
+    assert found == [
+        (
+            4,
+            "a reference to requests.get assigned to the module-level name module_level, which other modules "
+            "may use: its calls cannot be followed",
+        ),
+        (8, "a reference to requests.post stored as the class attribute verb: its calls cannot be followed"),
+        (12, "passed (a reference to requests.get) is passed on at line 13: its calls cannot be followed"),
+        (14, "returned (a reference to requests.post) is returned at line 16: its calls cannot be followed"),
+        (14, "returned (a reference to requests.put) is returned at line 16: its calls cannot be followed"),
+        (19, "twice (a reference to requests.get) is assigned more than once: cannot tell which calls use it"),
+        (21, "stored (a reference to requests.get) is stored at line 22: its calls cannot be followed"),
+        (23, "a reference to requests.post stored in something other than a local name: its calls cannot be followed"),
+        (24, "a reference to requests.post stored in something other than a local name: its calls cannot be followed"),
+        (25, "passes params by position, which only a direct call can pass as params= (its call at line 26)"),
+        (27, "passes *args: cannot tell which parameters they fill (its call at line 28)"),
+    ]
+    # ``many``'s put takes the body positionally (data): only delete's reference is reported.
+    new, sites = fix(
+        "import requests\n\ndef h(u, p):\n    many = requests.put if p else requests.delete\n    many(u, 'b')\n"
+    )
+    assert "many = _session.put if p else requests.delete" in new
+    assert reasons(sites) == [(4, "more positional arguments than the function takes (its call at line 5)")]
+
+
+def test_other_references_are_left_alone():
+    source = """
+        import requests
+
+
+        def f(url, verb, pool):
+            name = requests.get.__name__
+            pool.submit(requests.get, url)
+            method = getattr(requests, verb)
+            unused = requests.get
+            chosen = requests.get if requests.post else None
+            d = {}
+            lookup = d.get
+            return method(url), lookup(url), name
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert sites == []
+
+
+def test_function_scope_reports_references():
+    source = """
+        import requests
+
+
+        def f(url, p):
+            fn = requests.post if p else requests.get
+            return fn(url)
+        """
+    new, sites = fix(source, session_scope="function")
+    assert new == dedent(source)
+    assert [line for line, _ in reasons(sites)] == [6, 6]
+    assert "routes calls only" in reasons(sites)[0][1]
+
+
+def test_a_suppressed_reference_is_left_alone():
+    source = """
+        import requests
+
+
+        def f(url, p):
+            fn = requests.post if p else requests.get  # http-codemods: ignore
+            return fn(url)
+        """
+    new, sites = fix(source)
+    assert new == dedent(source)
+    assert sites == []

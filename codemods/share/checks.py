@@ -37,7 +37,25 @@ HTTPX_SHARED_KEYWORDS = frozenset(
 
 
 def argument_problem(share: Any, target: ShareTarget) -> Optional[str]:
-    call, lib, verb = target.call, target.found.library, target.found.name
+    """What a call of the target (a reference's: each call it flows into) passes that the
+    client's method would not take the same way."""
+    if not target.reference:
+        return _call_problem(share, target, target.call)
+    for call in target.calls:
+        problem = _call_problem(share, target, call)
+        positional = [a for a in call.args if a.keyword is None and a.star == ""]
+        if problem is None and target.found.library == "requests" and target.found.name in REQUESTS_TO_KEYWORD:
+            if len(positional) > 1:
+                # A call's are passed by keyword (``rewrite.route_call``); a reference's call may
+                # be another function's too (``fn = requests.post if p else requests.get``).
+                problem = "passes params by position, which only a direct call can pass as params="
+        if problem is not None:
+            return f"{problem} (its call{_at(share, call)})"
+    return None
+
+
+def _call_problem(share: Any, target: ShareTarget, call: Any) -> Optional[str]:
+    lib, verb = target.found.library, target.found.name
     if any(a.star == "*" for a in call.args):
         return "passes *args: cannot tell which parameters they fill"
     positional = [a for a in call.args if a.keyword is None and a.star == ""]

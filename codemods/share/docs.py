@@ -145,6 +145,15 @@ DOCS = CodemodDocs(
   and `httpx2` (the httpx fork), in any import form
   (`import requests as rq`, `from requests import get, post as http_post`,
   `from requests import api`), at module level, in functions, methods and nested functions.
+  Also a reference to one of those functions whose value flows only into calls, through the
+  branches of conditional expressions: `(requests.put if p else requests.delete)(url)`, or a
+  function's local assigned once (`fn = requests.post if p else requests.get`) whose every
+  use is a call; each reference becomes `_session.<verb>`, the bound method, and the argument
+  checks below apply to each of its calls (a `get` reference called with `params` by position
+  is reported: only a direct call's can become `params=`). A local used any other way
+  (passed on, stored, returned, assigned twice), a module-level or class-level name, or an
+  attribute assigned a reference: reported; other references (`pool.submit(requests.get, u)`,
+  `getattr(requests, verb)`) are left alone.
   Not `requests.Session().get(...)` (already a session) nor a name that only looks like one
   (a parameter called `requests`).""",
     fix="""
@@ -305,8 +314,8 @@ DOCS = CodemodDocs(
     rewritten by a planning run (the selected codemods in check mode, with those patches
     ignored) and an `ast` census of every `requests.<verb>` in the project's files: nothing
     moves when a call of the verb stays unrewritten (reported for another reason, in a test
-    or a test helper, in another package, a function reference such as `fn = requests.post
-    if p else requests.get`, which share-session does not rewrite), when a file reads or
+    or a test helper, in another package, a function reference share-session cannot follow
+    such as `fn = requests.post` passed on or returned), when a file reads or
     assigns the attribute itself (`requests.post.call_count`, `requests.post = fake`) or
     imports it by name (`from requests import post`), when one of the patches is not a
     `patch` or `monkeypatch.setattr` of a literal target (`mock.patch.object(requests, "post")`,
@@ -359,7 +368,7 @@ DOCS = CodemodDocs(
   `requests-version` option says it runs 2.32 or later (the option wins over the declarations); httpx calls in a module that changes `os.environ` or calls `load_dotenv`;
   under `module`, without `--unsafe-fixes`, a module that uses `multiprocessing`, `os.fork` or
   `ProcessPoolExecutor` (an unsafe fix); under `function`, a returned/yielded target or an `httpx.stream(...)` not used as a `with`
-  item.""",
+  item, and every reference (its calls may run after the `with`).""",
     ),
     tail=r"""| option | default | meaning |
 | --- | --- | --- |

@@ -19,6 +19,10 @@ from .targets import ShareTarget
 def plan_function(share: Any, module: cst.Module, targets: List[ShareTarget]) -> None:
     by_function: Dict[cst.FunctionDef, List[ShareTarget]] = {}
     for t in targets:
+        if t.reference:
+            # Its calls may run after the statements a ``with`` would wrap: not followed here.
+            share.report(t.call, "a reference to the function, not a call: --session-scope function routes calls only")
+            continue
         if t.function is None or t.deferred or t.statement is None:
             continue  # module level, lambdas, generator expressions: left alone
         by_function.setdefault(t.function, []).append(t)

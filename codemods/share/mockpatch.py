@@ -19,8 +19,9 @@ verb, all or nothing: the patches of ``requests.<verb>`` move only when
   is the target as a string literal (not ``patch.object``, ``monkeypatch``, an assignment, a
   computed target, a patch of the module as a whole);
 - the *census* (every ``requests.<verb>`` / ``<module>.requests.<verb>`` attribute in every
-  file of the project, tests included, read with ``ast``) holds calls only (no
-  ``requests.post.call_count``, no ``requests.post = fake``, no ``f = requests.post``), no file
+  file of the project, tests included, read with ``ast``) holds calls and references read only (no
+  ``requests.post.call_count``, no ``requests.post = fake``); a reference counts as a call of
+  its verb (``share/references.py`` routes it, in place, or reports it: then nothing moves), no file
   imports the verb by name (``from requests import post``), and a planning run (share-session
   and the run's other codemods in check mode, with those patches ignored) routes each of
   those calls, and no other call of that verb, through the same package session: the mock
@@ -494,7 +495,9 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
     from ..sites import FIXED, UNSAFE, Site  # not ..base: a warm run imports no libcst
     from ..sources import SourceError, write_atomic
 
-    done: Dict[Tuple[str, int], Any] = {}
+    # (real path, line) -> (its result, how many of its share-session sites are fixed): a line
+    # may hold several targets, of several verbs (``(requests.put if a else requests.delete)(u)``)
+    done: Dict[Tuple[str, int], Tuple[Any, int]] = {}
     own: Dict[str, Any] = {}  # real path -> the run's result of a file whose patches move
     held = held_paths(settings)
     for result in results:
@@ -502,14 +505,19 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
             own[os.path.realpath(result.path)] = result
         for site in result.sites:
             if site.codemod == CODEMOD:
-                done[(os.path.realpath(result.path), site.line)] = (result, site)
+                key = (os.path.realpath(result.path), site.line)
+                fixed = done.get(key, (result, 0))[1] + (site.action == FIXED)
+                done[key] = (result, fixed)
     by_file: Dict[str, List[Tuple[Any, str]]] = {}
     for patch, new in transfers.targets:
         by_file.setdefault(_patch_file(patch)[0], []).append((patch, new))
     missing = []
+    wanted: Dict[Tuple[str, int], int] = {}
     for _, real, line in transfers.sites:
+        wanted[(real, line)] = wanted.get((real, line), 0) + 1
+    for (real, line), count in wanted.items():
         entry = done.get((real, line))
-        if entry is None or entry[1].action != FIXED:
+        if entry is None or entry[1] < count:
             missing.append(f"{real}:{line}")
         elif settings.mode == engine.WRITE and not entry[0].written:
             missing.append(f"{real}:{line} (not written)")

@@ -14,8 +14,8 @@ from .guarded import place
 
 @dataclass
 class SharePlan:
-    #: call -> (receiver, verb, library)
-    rewrites: Dict[cst.Call, Tuple[str, str, str]] = field(default_factory=dict)
+    #: call (or a reference, ``references.py``) -> (receiver, verb, library)
+    rewrites: Dict[cst.CSTNode, Tuple[str, str, str]] = field(default_factory=dict)
     module_block: List[cst.BaseStatement] = field(default_factory=list)
     insert_at: int = -1
     #: an optional dependency's guard (``guarded.Guard``): the block goes into its ``try``;
@@ -50,6 +50,12 @@ def route_call(updated_node: cst.Call, planned: Tuple[str, str, str]) -> cst.Cal
                 ),
             )
     return updated_node.with_changes(func=func, args=args)
+
+
+def route_reference(updated_node: cst.BaseExpression, planned: Tuple[str, str, str]) -> cst.Attribute:
+    """``requests.get`` (not called here) -> ``<receiver>.get``, in its parentheses."""
+    receiver, verb, _ = planned
+    return cst.Attribute(value=cst.Name(receiver), attr=cst.Name(verb), lpar=updated_node.lpar, rpar=updated_node.rpar)
 
 
 def wrap_function_body(

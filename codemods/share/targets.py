@@ -4,7 +4,7 @@ with where each sits (function, loop, deferred), and star imports that hide one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import ScopeProvider
@@ -12,19 +12,35 @@ from libcst.metadata import ScopeProvider
 from ..calls import HttpCall
 from ..imports import dotted
 from ..spec import Kind
+from .references import references
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 @dataclass
 class ShareTarget:
-    call: cst.Call
+    #: the node rewritten and reported at: the call, or for a reference (``reference``) the
+    #: ``requests.<verb>`` expression itself (``fn = requests.post if p else requests.get``)
+    call: Any
     found: HttpCall
     root: cst.Name
     function: Optional[cst.FunctionDef]  # innermost enclosing def, None at module level
     deferred: bool  # inside a lambda, generator expression or class body within that def
     in_loop: bool
     statement: Optional[cst.BaseStatement] = None  # top-level statement of ``function``'s body
+    #: a reference's calls, the calls its value flows into (their arguments are checked)
+    uses: Tuple[cst.Call, ...] = ()
+    reference: bool = False
+
+    @property
+    def func(self) -> cst.BaseExpression:
+        """The expression naming the library function (the call's ``func``, or the reference)."""
+        return self.call if self.reference else self.call.func
+
+    @property
+    def calls(self) -> Tuple[cst.Call, ...]:
+        """The calls whose arguments reach the library function."""
+        return self.uses if self.reference else (self.call,)
 
 
 def collect(share: Any, module: cst.Module) -> List[ShareTarget]:
@@ -46,7 +62,16 @@ def collect(share: Any, module: cst.Module) -> List[ShareTarget]:
             continue
         function, deferred, in_loop, statement = _context(share, call)
         found.append(ShareTarget(call, info, root, function, deferred, in_loop, statement))
-    return found
+    refs = references(share, module, lambda node, info, uses: _reference(share, node, info, uses))
+    return sorted(found + refs, key=lambda t: share.position(t.call)) if refs else found
+
+
+def _reference(share: Any, node: cst.BaseExpression, info: HttpCall, uses: Tuple[cst.Call, ...]):
+    root = _root_name(node)
+    if root is None:
+        return None
+    function, deferred, in_loop, statement = _context(share, node)
+    return ShareTarget(node, info, root, function, deferred, in_loop, statement, uses=uses, reference=True)
 
 
 def _maybe_star(share: Any, call: cst.Call, libraries: Sequence[str]) -> None:
@@ -64,7 +89,7 @@ def _maybe_star(share: Any, call: cst.Call, libraries: Sequence[str]) -> None:
     share.report(call, f"cannot resolve {name.value}(): star import from {' or '.join(libraries)}")
 
 
-def _context(share: Any, call: cst.Call):
+def _context(share: Any, call: cst.CSTNode):
     """(innermost def, deferred, in a loop of that def, that def's body statement).
 
     ``deferred``: inside a lambda or a generator expression (they may run after the def's
