@@ -174,6 +174,8 @@ class ShareSession(HttpCodemod):
                 or self.patch_problem(target)
                 or self.project_problem(target)
             )
+            if target.hazard and (problem is None or isinstance(problem, Hazard)):
+                problem = _both(problem, Hazard("", target.hazard))
             if extra is not None and (problem is None or isinstance(problem, Hazard)):
                 # Both unsafe (a mocked call in a module that forks): one fix, both hazards.
                 problem = _both(problem, extra(target))

@@ -147,11 +147,16 @@ DOCS = CodemodDocs(
   `from requests import api`), at module level, in functions, methods and nested functions.
   Also a reference to one of those functions whose value flows only into calls, through the
   branches of conditional expressions: `(requests.put if p else requests.delete)(url)`, or a
-  function's local assigned once (`fn = requests.post if p else requests.get`) whose every
-  use is a call; each reference becomes `_session.<verb>`, the bound method, and the argument
-  checks below apply to each of its calls (a `get` reference called with `params` by position
-  is reported: only a direct call's can become `params=`). A local used any other way
-  (passed on, stored, returned, assigned twice), a module-level or class-level name, or an
+  function's local (`fn = requests.post if p else requests.get`) whose every use is a call,
+  or is handing it to a private method of the same class whose parameter is only called
+  there (`self._fetch(method, url)`, read when one undecorated `def` of the class binds it and
+  no class of the project may override it). The local may be assigned more than once when
+  every assignment is such a reference (`method = requests.post`, later
+  `method = requests.delete`). Each reference becomes `_session.<verb>`, the bound method, and
+  the argument checks below apply to each call the local reaches (a `get` reference called
+  with `params` by position is reported: only a direct call's can become `params=`). A local
+  used any other way (passed on to anything else, stored, returned, also assigned something
+  else), a module-level or class-level name, or an
   attribute assigned a reference: reported; other references (`pool.submit(requests.get, u)`,
   `getattr(requests, verb)`) are left alone.
   Not `requests.Session().get(...)` (already a session) nor a name that only looks like one
@@ -388,6 +393,15 @@ DOCS = CodemodDocs(
         "change above).",
     ),
     unsafe_fixes=(
+        (
+            "a reference handed to a private method of its class (`self._fetch(method, url)`) "
+            "whose name the project also replaces somewhere (a test's `patch.object(obj, "
+            '"_fetch")`, an attribute store), while no class of the project derives from this one: '
+            "the replaced one is almost always another class's.",
+            "a replacement of this class's method would be handed the shared session's method "
+            "instead of the library function (a test asserting it was called with "
+            "`requests.post` would fail).",
+        ),
         (
             "`module` in a module that uses `multiprocessing`, `os.fork` or `ProcessPoolExecutor`: "
             "most such modules start their processes before the first request, or not by fork "

@@ -31,6 +31,8 @@ class ShareTarget:
     #: a reference's calls, the calls its value flows into (their arguments are checked)
     uses: Tuple[cst.Call, ...] = ()
     reference: bool = False
+    #: a reference whose flow was followed on an assumption: the unsafe fix's hazard
+    hazard: str = ""
 
     @property
     def func(self) -> cst.BaseExpression:
@@ -62,16 +64,18 @@ def collect(share: Any, module: cst.Module) -> List[ShareTarget]:
             continue
         function, deferred, in_loop, statement = _context(share, call)
         found.append(ShareTarget(call, info, root, function, deferred, in_loop, statement))
-    refs = references(share, module, lambda node, info, uses: _reference(share, node, info, uses))
+    refs = references(share, module, lambda node, info, uses, hazard: _reference(share, node, info, uses, hazard))
     return sorted(found + refs, key=lambda t: share.position(t.call)) if refs else found
 
 
-def _reference(share: Any, node: cst.BaseExpression, info: HttpCall, uses: Tuple[cst.Call, ...]):
+def _reference(share: Any, node: cst.BaseExpression, info: HttpCall, uses: Tuple[cst.Call, ...], hazard: str):
     root = _root_name(node)
     if root is None:
         return None
     function, deferred, in_loop, statement = _context(share, node)
-    return ShareTarget(node, info, root, function, deferred, in_loop, statement, uses=uses, reference=True)
+    return ShareTarget(
+        node, info, root, function, deferred, in_loop, statement, uses=uses, reference=True, hazard=hazard
+    )
 
 
 def _maybe_star(share: Any, call: cst.Call, libraries: Sequence[str]) -> None:
