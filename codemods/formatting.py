@@ -143,14 +143,20 @@ def _installed_ruff(spec: Any) -> Optional[str]:
     formatter run (one per changed range: about 500 on the corpus; issue 14)."""
     if sys.platform == "win32" or not spec.origin:
         return None
-    paths = sysconfig.get_paths()
-    package = os.path.dirname(os.path.realpath(spec.origin))
-    if not any(
-        os.path.dirname(package) == os.path.realpath(paths[key]) for key in ("purelib", "platlib") if key in paths
-    ):
+    if not _in_site_packages(spec.origin):
         return None
     binary = os.path.join(sysconfig.get_path("scripts"), "ruff" + (sysconfig.get_config_var("EXE") or ""))
     return binary if os.path.isfile(binary) and os.access(binary, os.X_OK) else None
+
+
+def _in_site_packages(origin: str) -> bool:
+    """Whether the package whose ``__init__`` is ``origin`` lies directly in this interpreter's
+    site-packages (what ``python -I`` finds), not somewhere else on ``sys.path``."""
+    paths = sysconfig.get_paths()
+    package = os.path.dirname(os.path.realpath(origin))
+    return any(
+        os.path.dirname(package) == os.path.realpath(paths[key]) for key in ("purelib", "platlib") if key in paths
+    )
 
 
 #: Whether ``python -I -m black`` may be run in this process instead (``_black_here``).
@@ -177,11 +183,7 @@ def _black_importable() -> bool:
     spec = importlib.util.find_spec("black")
     if spec is None or not spec.origin:
         return False
-    paths = sysconfig.get_paths()
-    package = os.path.dirname(os.path.realpath(spec.origin))
-    if not any(
-        os.path.dirname(package) == os.path.realpath(paths[key]) for key in ("purelib", "platlib") if key in paths
-    ):
+    if not _in_site_packages(spec.origin):
         return False
     try:
         import black
