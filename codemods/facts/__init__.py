@@ -388,7 +388,8 @@ _FACTORIES = "factories"
 def _factory_reaches(projects, imports, names) -> Callable[[str, Any], bool]:
     """``reaches(test, factory)`` for ``factories._replaces``: whether the test module at the
     real path ``test`` reaches the module of ``factory`` by imports (``ProjectFacts.reachable``
-    of facts holding only the projects, imports and names, built when first asked)."""
+    of facts holding only the projects, imports and names, built when first asked:
+    ``ProjectFacts.test_reaches_factory``)."""
     made: List[ProjectFacts] = []
 
     def reaches(test: str, factory: Any) -> bool:
@@ -400,7 +401,7 @@ def _factory_reaches(projects, imports, names) -> Callable[[str, Any], bool]:
                     names=tuple(sorted(names.items())),
                 )
             )
-        return _real(factory.where.rpartition(":")[0]) in made[0].reachable(test)
+        return made[0].test_reaches_factory(test, factory)
 
     return reaches
 

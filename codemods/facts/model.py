@@ -403,7 +403,7 @@ class ProjectFacts:
                 continue
             for other in ours:
                 if (
-                    _replaces(patch, other, self._reaches_factory)
+                    _replaces(patch, other, self.test_reaches_factory)
                     and not self._plain_function(patch.target, other, names)
                     and _may_flow(patch, other)
                 ):
@@ -420,13 +420,14 @@ class ProjectFacts:
         names = self._factory_names(factory.project)
         for patch in sorted(self.patches, key=lambda p: (p.where, p.target)):
             if patch.project == factory.project and any(
-                _replaces(patch, other, self._reaches_factory) and not self._plain_function(patch.target, other, names)
+                _replaces(patch, other, self.test_reaches_factory)
+                and not self._plain_function(patch.target, other, names)
                 for other in ours
             ):
                 return f"`{patch.text}` at {patch.where}"
         return factory.mocked
 
-    def _reaches_factory(self, test: str, factory: Any) -> bool:
+    def test_reaches_factory(self, test: str, factory: Any) -> bool:
         """The test module at the real path ``test`` reaches the module of ``factory`` by
         imports (``factories._replaces``)."""
         return _real(factory.where.rpartition(":")[0]) in self.reachable(test)
