@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from codemods.cli import command
+from codemods.share import mockpatch
 from codemods.share.package_client import render
 from tests.helpers import write
 
@@ -377,3 +379,56 @@ def test_one_verb_moves_when_its_line_holds_another_that_stays(tmp_path):
     assert "(_session.put if p else requests.delete)(url)" in (root / "pkg/b.py").read_text()
     assert '@mock.patch("pkg._http_client.session.put")' in (root / "tests/test_b.py").read_text()
     assert pytest_passes(root)
+
+
+def ruff(root: Path, *argv: str) -> subprocess.CompletedProcess:
+    found = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    exe = [found] if found else [sys.executable, "-m", "ruff"]
+    return subprocess.run([*exe, *argv, "--no-cache", "."], cwd=root, capture_output=True, text=True, timeout=300)
+
+
+def test_a_moved_target_is_formatted_as_the_project_formats_the_lines_the_run_changes(tmp_path):
+    # apprise (line-length 79, ruff format): the longer target, written into the test after
+    # the run, went unwrapped: 62 new E501 and 11 files ruff format would change.
+    test = (
+        TEST.replace(
+            '@mock.patch("requests.post")\ndef test_send(post):\n',
+            'def test_send():\n    with mock.patch("requests.post", return_value=mock.Mock()) as post:\n',
+        )
+        .replace("\n    post.", "\n        post.")
+        .replace("\n    assert", "\n        assert")
+    )
+    config = "[tool.ruff]\nline-length = 79\n\n[tool.ruff.format]\n"
+    root = project(tmp_path, **{"pyproject.toml": config, "tests/test_a.py": test})
+    for argv in (["check", "--select", "E501"], ["format", "--check"]):
+        assert ruff(root, *argv).returncode == 0, ruff(root, *argv).stdout
+    run(root)
+    moved = (root / "tests/test_a.py").read_text()
+    assert (
+        '    with mock.patch(\n        "pkg._http_client.session.post", return_value=mock.Mock()\n    ) as post:\n'
+        in moved
+    )
+    for argv in (["check", "--select", "E501"], ["format", "--check"]):
+        proc = ruff(root, *argv)
+        assert proc.returncode == 0, proc.stdout + moved + (root / "pkg/_http_client.py").read_text()
+    assert [f["status"] for f in run(root, "--check")["files"] if f["status"] != "unchanged"] == []
+
+
+def test_refused_when_an_earlier_run_routed_calls_of_the_verb_through_another_session(tmp_path):
+    # httpie: the patch intercepts the calls of two packages (tests/ is one); the first run
+    # routes each through its own package's session and refuses the move. The second run's
+    # census no longer sees tests/' calls: it would move the patch. It refuses too.
+    other = "import requests\n\n\ndef fetch(url):\n    return requests.post(url, data='x').status_code\n"
+    root = project(tmp_path, **{"tests/__init__.py": "", "tests/test_b.py": other})
+    report = run(root)
+    assert "_session.post(url, data='x')" in (root / "tests/test_b.py").read_text()
+    assert (root / "tests/_http_client.py").exists()
+    assert (root / "tests/test_a.py").read_text() == TEST
+    [site] = sites(report, "pkg/a.py")
+    assert site["action"] == "reported" and site["reason"].startswith("mocked by"), site
+    second = run(root, "--check")
+    assert [f["path"] for f in second["files"] if f["status"] != "unchanged"] == []
+    assert sites(second, "tests/test_a.py") == []
+    assert [s["action"] for s in sites(second, "pkg/a.py")] == ["reported"]
+    why = [why for (_, verb), why in mockpatch.REFUSED.items() if verb == "post"]
+    assert why == [f"an earlier run routed calls through {os.path.realpath(root / 'tests/_http_client.py')}"]

@@ -184,7 +184,7 @@ DOCS = CodemodDocs(
 
     import requests
 
-    # Stores no cookies: the bare calls these replace never kept cookies between calls.
+    # Stores no cookies: the bare calls it replaces kept none between calls.
     session = requests.Session()
     session.cookies.set_policy(cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     ```

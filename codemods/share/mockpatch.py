@@ -26,9 +26,11 @@ verb, all or nothing: the patches of ``requests.<verb>`` move only when
   and the run's other codemods in check mode, with those patches ignored) routes each of
   those calls, and no other call of that verb, through the same package session: the mock
   then intercepts exactly the calls it intercepted before;
-- the run reads every file of the project, no file of it fails, the package's client module
-  does not exist yet (calls an earlier run routed there would be intercepted too), and no
-  file that holds such a patch is changed by the run (its rewrite is made after the run).
+- the run reads every file of the project, no file of it fails, no client module an earlier
+  run generated exists in the project (the package's own: calls routed there would be
+  intercepted too; another package's: the calls routed there were the verb's calls, which the
+  census no longer sees, and this run would decide otherwise than the first), and no file that
+  holds such a patch is changed by the run (its rewrite is made after the run).
 
 The move is an unsafe fix (applied with ``--unsafe-fixes`` only; ``hazard``): a
 ``requests.post`` that another library makes while the test runs was intercepted by the old
@@ -40,7 +42,9 @@ give the offer's wording to a caller that plans without applying (the library AP
 
 Otherwise nothing changes for that verb: its calls stay reported as today. The patch targets
 are rewritten after the run (``test_results``), as the package's client module is, into each
-test file's text at the literal itself; in place only when every rewritten module was written.
+test file's text at the literal itself, then the project's formatter on the changed lines as
+for the run's own rewrites (``formatting.format_changed``); in place only when every rewritten
+module was written.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from .package_client import MARKER as MODULE_MARKER
 
 VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 #: What a planning run appends to a fixed site's reason: the package client module and the verb.
@@ -117,6 +123,7 @@ class Census:
     calls: Dict[str, List[Tuple[str, int]]]  # verb -> (real path, line) of each call
     refused: Dict[str, str]  # verb -> why its patches cannot move
     unreadable: str = ""  # a file of the project that does not parse: nothing moves
+    generated: str = ""  # a client module an earlier run generated (``package_client.MARKER``)
 
 
 def census(paths: Iterable[str]) -> Census:
@@ -135,6 +142,9 @@ def census(paths: Iterable[str]) -> Census:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             out.unreadable = out.unreadable or real
             continue
+        docstring = ast.get_docstring(tree) if isinstance(tree, ast.Module) else None
+        if docstring is not None and docstring.startswith(MODULE_MARKER):
+            out.generated = out.generated or real
         _census_file(tree, real, out)
     return out
 
@@ -437,6 +447,12 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
         if found.unreadable or verb in found.refused:
             REFUSED[key] = found.refused.get(verb) or f"{found.unreadable} does not parse"
             continue
+        if found.generated:
+            # The calls an earlier run routed through it were the verb's calls the patch
+            # intercepted; the census no longer sees them (httpie: tests/ got its session in
+            # the first run, the second would have moved the patch onto httpie's).
+            REFUSED[key] = f"an earlier run routed calls through {found.generated}"
+            continue
         calls: Dict[Tuple[str, int], int] = {}
         for position in found.calls.get(verb, ()):
             calls[position] = calls.get(position, 0) + 1
@@ -491,6 +507,7 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
     if transfers is None or transfers.planning or not transfers.targets:
         return []
     from .. import engine
+    from ..formatting import format_changed
     from ..linediff import unified_diff
     from ..sites import FIXED, UNSAFE, Site  # not ..base: a warm run imports no libcst
     from ..sources import SourceError, write_atomic
@@ -571,11 +588,14 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
             if not apply_edit(lines, edit, old, new):
                 edits = None  # a prefix, an escape, implicit concatenation: not ours to edit
                 break
-        new_bytes = b"".join(lines)
         if edits is None:
             out.append(engine.FileResult(path=path, status=engine.ERROR, error="a patch target is not a plain literal"))
             continue
-        old_text, new_text = data.decode("utf-8"), new_bytes.decode("utf-8")
+        # The project's formatter on the changed lines, as the run's own rewrites get it
+        # (``engine``): a longer target re-wrapped as the project's formatter wraps it.
+        old_text = data.decode("utf-8")
+        new_text = format_changed(old_text, b"".join(lines).decode("utf-8"), path)
+        new_bytes = new_text.encode("utf-8")
         kept = list(mine.sites) if mine is not None else []
         result = engine.FileResult(
             path=path,
