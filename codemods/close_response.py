@@ -314,7 +314,7 @@ DOCS = CodemodDocs(
   too (unless that loop's run binds the name first: a plain assignment, or an `if` each of
   whose branches makes one); `callback(r.close)`, not
   `enter_context`, keeps `r` the object itself, a mock included). The block ends at an explicit `r.close()`
-  that is a statement of the binding's own block when `r` is not read after it (what follows it ran on a
+  that is one of its own statements (not nested in an `if` or loop) when `r` is not read after it (what follows it ran on a
   closed response before too: biopython's `records = list(Medline.parse(handle))` / `handle.close()` /
   asserts on `records`). An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the

@@ -2177,6 +2177,40 @@ def test_the_unsafe_fix_ends_at_an_explicit_close_too():
     )
 
 
+def test_a_with_opened_after_the_binding_ends_at_an_explicit_close_too():
+    # biopython's Tests/test_Entrez_online.py: the binding in a ``try`` with a ``finally``.
+    assert_fixed(
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check, cleanup):
+            try:
+                handle = urlopen(u)
+            finally:
+                cleanup()
+            text = io.TextIOWrapper(handle)
+            first = text.readline()
+            handle.close()
+            check(first, text.closed)
+        """,
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check, cleanup):
+            try:
+                handle = urlopen(u)
+            finally:
+                cleanup()
+            with handle:
+                text = io.TextIOWrapper(handle)
+                first = text.readline()
+            check(first, text.closed)
+        """,
+    )
+
+
 def test_an_explicit_close_of_a_name_read_after_it_stays_in_the_block():
     assert_fixed(
         """

@@ -224,6 +224,7 @@ class Placement(MetadataView):
                 owned = self._owned_after_if(target, stmt, block, stmts, index, scope, name, exc)
                 later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
                 if later is not None and not isinstance(later, Unsafe):
+                    later.end = self._explicit_close(target, list(later.block.body), later.start, later.end, name)
                     return later
             retried = self._responses_outlive_session(
                 target, scope, stmt_tainted_node, stmts, index, first, tainted, block
@@ -267,10 +268,10 @@ class Placement(MetadataView):
         )
 
     def _explicit_close(self, target: Target, stmts: List[cst.BaseStatement], first: int, end: int, name: str) -> int:
-        """The block ends at an explicit ``name.close()`` inside it (biopython's tests:
-        ``records = list(Medline.parse(handle))`` / ``handle.close()`` / asserts on
-        ``records``), which the builder then drops (``builder._without_final_close``): the
-        with's exit closes the object where the close did, and what follows ran on a closed
+        """The block (from ``stmts[first]``) ends at an explicit ``name.close()`` inside it
+        (biopython's tests: ``records = list(Medline.parse(handle))`` / ``handle.close()`` /
+        asserts on ``records``), which the builder then drops (``builder._without_final_close``):
+        the with's exit closes the object where the close did, and what follows ran on a closed
         object before too. Only a plain close statement of the block itself (every path that
         goes on from the binding runs it) of the same object (not rebound before it), whose
         name is not read again before a plain rebinding. Otherwise ``end``."""
