@@ -313,7 +313,10 @@ DOCS = CodemodDocs(
   pages through many); reported when a later run of a loop around it may read one of them
   too (unless that loop's run binds the name first: a plain assignment, or an `if` each of
   whose branches makes one); `callback(r.close)`, not
-  `enter_context`, keeps `r` the object itself, a mock included). An explicit `r.close()` that ends the new block is
+  `enter_context`, keeps `r` the object itself, a mock included). The block ends at an explicit `r.close()`
+  that is one of its own statements (not nested in an `if` or loop) when `r` is not read after it (what follows it ran on a
+  closed response before too: biopython's `records = list(Medline.parse(handle))` / `handle.close()` /
+  asserts on `records`). An explicit `r.close()` that ends the new block is
   removed (the `with` runs it; one with a comment on its line stays; comment lines above it stay at the
   end of the block, unless one of them is about closing: then they go with it). `import contextlib` is added only when used (as
   `import contextlib as _contextlib` when the name `contextlib` is bound to anything else in

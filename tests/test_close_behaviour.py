@@ -1563,3 +1563,41 @@ def test_a_response_bound_in_a_try_with_only_a_finally_gets_a_with_after_the_try
     assert '        STATE["calls"] += 1\n    with resp:\n        first = resp.read(2)' in new
     check(before, cb, after, ca)
     assert leaked(before), before
+
+
+def test_a_block_that_ends_at_the_explicit_close_before_later_uses(server, tmp_path):
+    # biopython's Tests/test_TogoWS.py: ``records = list(Medline.parse(handle))`` /
+    # ``handle.close()`` / asserts on ``records``: the with ends where the close was, and what
+    # followed the close (here the wrapper's ``closed``) sees the response closed, as before.
+    before, cb, after, ca, new = before_and_after(
+        server,
+        tmp_path,
+        """
+        import io
+        from urllib.request import urlopen
+
+        def head(path, seen):
+            handle = urlopen(URL + path)
+            text = io.TextIOWrapper(handle, encoding="utf-8")
+            first = text.read(2)
+            if first == "xx":
+                raise ValueError(first)  # handle stays referenced by the traceback
+            handle.close()
+            seen.append(text.closed)
+            return first
+
+        def main():
+            out, seen = [], []
+            for path in ("/health", "/bytes?size=100000", "/json"):
+                try:
+                    out.append(head(path, seen))
+                except ValueError as exc:
+                    ERRORS.append(exc)
+                    out.append(str(exc))
+            return out + seen
+        """,
+    )
+    assert "            raise ValueError(first)  # handle stays referenced by the traceback\n    seen.append" in new
+    assert "handle.close()" not in new
+    check(before, cb, after, ca)
+    assert leaked(before), before

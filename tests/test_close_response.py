@@ -2121,6 +2121,149 @@ def test_close_of_a_rebound_name_stays():
     )
 
 
+def test_the_block_ends_at_an_explicit_close_before_later_uses_of_what_was_read():
+    # biopython's Tests/test_TogoWS.py: what follows the close ran on a closed response before
+    # too, so it stays after the block, and the close goes (the with's exit does it).
+    assert_fixed(
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check):
+            handle = urlopen(u)
+            text = io.TextIOWrapper(handle)
+            first = text.readline()
+            handle.close()
+            check(first, text.closed)
+            return first
+        """,
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check):
+            with urlopen(u) as handle:
+                text = io.TextIOWrapper(handle)
+                first = text.readline()
+            check(first, text.closed)
+            return first
+        """,
+    )
+
+
+def test_the_unsafe_fix_ends_at_an_explicit_close_too():
+    source = """
+        from urllib.request import urlopen
+        from Bio import Medline
+
+        def test_parse(self):
+            handle = urlopen("https://togows.org/entry/pubmed/16381885")
+            records = list(Medline.parse(handle))
+            handle.close()
+            self.assertEqual(len(records), 1)
+        """
+    _, sites = fix(source)
+    assert [(s.action, s.safety) for s in sites] == [("reported", "unsafe")], sites
+    assert _unsafe_fixed(source) == dedent(
+        """
+        from urllib.request import urlopen
+        from Bio import Medline
+
+        def test_parse(self):
+            with urlopen("https://togows.org/entry/pubmed/16381885") as handle:
+                records = list(Medline.parse(handle))
+            self.assertEqual(len(records), 1)
+        """
+    )
+
+
+def test_a_with_opened_after_the_binding_ends_at_an_explicit_close_too():
+    # biopython's Tests/test_Entrez_online.py: the binding in a ``try`` with a ``finally``.
+    assert_fixed(
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check, cleanup):
+            try:
+                handle = urlopen(u)
+            finally:
+                cleanup()
+            text = io.TextIOWrapper(handle)
+            first = text.readline()
+            handle.close()
+            check(first, text.closed)
+        """,
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check, cleanup):
+            try:
+                handle = urlopen(u)
+            finally:
+                cleanup()
+            with handle:
+                text = io.TextIOWrapper(handle)
+                first = text.readline()
+            check(first, text.closed)
+        """,
+    )
+
+
+def test_an_explicit_close_of_a_name_read_after_it_stays_in_the_block():
+    assert_fixed(
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check):
+            handle = urlopen(u)
+            text = io.TextIOWrapper(handle)
+            first = text.readline()
+            handle.close()
+            check(first, text.closed, handle.status)
+        """,
+        """
+        import io
+        from urllib.request import urlopen
+
+        def f(u, check):
+            with urlopen(u) as handle:
+                text = io.TextIOWrapper(handle)
+                first = text.readline()
+                handle.close()
+                check(first, text.closed, handle.status)
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "close",
+    [
+        "handle.close()  # done",  # a comment on its line explains it
+        "if first:\n        handle.close()",  # not a statement of the block itself
+    ],
+)
+def test_an_explicit_close_that_is_no_plain_statement_of_the_block_leaves_the_block_as_it_was(close):
+    source = f"""
+import io
+from urllib.request import urlopen
+
+def f(u, check):
+    handle = urlopen(u)
+    text = io.TextIOWrapper(handle)
+    first = text.readline()
+    {close}
+    check(first, text.closed)
+"""
+    new, sites = fix(source)
+    assert reasons(sites, "fixed"), sites
+    assert "    with urlopen(u) as handle:\n" in new, new
+    assert new.endswith("\n        check(first, text.closed)\n"), new  # still in the block
+    assert close.splitlines()[-1].strip() in new, new
+
+
 def test_call_made_only_for_its_effect_gets_a_with_without_a_name():
     assert_fixed(
         """

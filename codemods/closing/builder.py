@@ -54,7 +54,7 @@ def closing_call(target: Target) -> Optional[Tuple[str, bool]]:
     return None
 
 
-def _is_close_of(stmt: cst.BaseStatement, name: str, call: Tuple[str, bool]) -> bool:
+def is_close_of(stmt: cst.BaseStatement, name: str, call: Tuple[str, bool]) -> bool:
     """``stmt`` is exactly ``name.method()`` (``await name.method()``)."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
         return False
@@ -97,7 +97,7 @@ def _bound_parts(node: cst.CSTNode) -> List[cst.CSTNode]:
     return []
 
 
-def _may_rebind(stmts: List[cst.BaseStatement], name: str) -> bool:
+def may_rebind(stmts: List[cst.BaseStatement], name: str) -> bool:
     """``name`` is bound anywhere in ``stmts`` (nested scopes included: an over-approximation)."""
     for stmt in stmts:
         for node in walk(stmt):
@@ -119,7 +119,7 @@ def _without_final_close(
     when one of them is about closing (it goes with the close), else all, from the first."""
     call = closing_call(plan.target)
     footer: List[cst.EmptyLine] = []
-    if call is not None and body and _is_close_of(body[-1], plan.name, call) and not _may_rebind(body[:-1], plan.name):
+    if call is not None and body and is_close_of(body[-1], plan.name, call) and not may_rebind(body[:-1], plan.name):
         lines = list(body[-1].leading_lines)
         comments = [line.comment.value for line in lines if line.comment is not None]
         if comments and not any(_ABOUT_CLOSE.search(text) for text in comments):

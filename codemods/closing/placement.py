@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider, ScopeProvider
+from libcst.metadata import ExpressionContext, ExpressionContextProvider, QualifiedNameProvider, ScopeProvider
 
 from ..imports import fresh_name, scope_names
 from ..tree import children, walk
+from .builder import closing_call, is_close_of, may_rebind
 from .eager import CLOSING_METHODS
 from .escape import EscapeAnalysis
 from .hoisting import HoistOrder
@@ -223,6 +224,7 @@ class Placement(MetadataView):
                 owned = self._owned_after_if(target, stmt, block, stmts, index, scope, name, exc)
                 later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
                 if later is not None and not isinstance(later, Unsafe):
+                    later.end = self._explicit_close(target, list(later.block.body), later.start, later.end, name)
                     return later
             retried = self._responses_outlive_session(
                 target, scope, stmt_tainted_node, stmts, index, first, tainted, block
@@ -252,6 +254,8 @@ class Placement(MetadataView):
             end, escapes = retried
         if target.mode == "aclose":
             self.later.check_not_rebound(name, stmts[index + 1 : end + 1], noun)
+        if binding is not None:
+            end = self._explicit_close(target, stmts, first, end, name)
         return Plan(
             target,
             block,
@@ -262,6 +266,50 @@ class Placement(MetadataView):
             hazard=escapes.hazard,
             hazard_reason=escapes.hazard_reason,
         )
+
+    def _explicit_close(self, target: Target, stmts: List[cst.BaseStatement], first: int, end: int, name: str) -> int:
+        """The block (from ``stmts[first]``) ends at an explicit ``name.close()`` inside it
+        (biopython's tests: ``records = list(Medline.parse(handle))`` / ``handle.close()`` /
+        asserts on ``records``), which the builder then drops (``builder._without_final_close``):
+        the with's exit closes the object where the close did, and what follows ran on a closed
+        object before too. Only a plain close statement of the block itself (every path that
+        goes on from the binding runs it) of the same object (not rebound before it), whose
+        name is not read again before a plain rebinding. Otherwise ``end``."""
+        call = closing_call(target)
+        if call is None:
+            return end
+        for j in range(first, end):
+            if is_close_of(stmts[j], name, call):
+                if not may_rebind(stmts[first:j], name) and not self._read_again(stmts[j + 1 : end + 1], name):
+                    return j
+                return end
+        return end
+
+    def _read_again(self, stmts: List[cst.BaseStatement], name: str) -> bool:
+        """``name`` is read (or deleted) in ``stmts`` before a top-level ``name = <value>``
+        that does not read it; nested scopes count too (an over-approximation)."""
+        for stmt in stmts:
+            for node in walk(stmt):
+                if isinstance(node, cst.Name) and node.value == name:
+                    context = self.get_metadata(ExpressionContextProvider, node, None)
+                    if context is not ExpressionContext.STORE:
+                        return True
+            if self._binding_of(stmt) == name:
+                return False
+        return False
+
+    @staticmethod
+    def _binding_of(stmt: cst.BaseStatement) -> Optional[str]:
+        """The name a plain one-target assignment statement binds, or None."""
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            small = stmt.body[0]
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+            ):
+                return small.targets[0].target.value
+        return None
 
     def _responses_outlive_session(
         self,
