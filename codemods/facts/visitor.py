@@ -283,9 +283,19 @@ class _FileFacts(_Names):
             key = self._literal(target.slice if not isinstance(target.slice, ast.Index) else target.slice.value)  # type: ignore[attr-defined]
             self._env(node, [key], f"os.environ[{key!r}] = ..." if key else "os.environ[...] = ...")
 
-    def _env(self, node: ast.AST, keys: Sequence[Optional[str]], text: str) -> None:
-        if any(k is None or k.lower() in _ENV_KEYS for k in keys):
-            self.changes.add(Change(self.project, "env", f"{self.where}:{node.lineno}", text))
+    def _env(
+        self, node: ast.AST, keys: Sequence[Optional[str]], text: str, scoped: bool = False, clear: bool = False
+    ) -> None:
+        """Record an ``os.environ`` write that may set proxy or SSL variables. ``scoped``: undone
+        when the test ends (``mock.patch.dict``, ``monkeypatch.setenv``), so it covers only the
+        calls the test reaches (``Change.reach``); ``clear``: it empties the environment and
+        sets only keys that name no proxy or SSL variable (``Change.kind`` ``env-clear``)."""
+        named = any(k is None or k.lower() in _ENV_KEYS for k in keys)
+        if not named and not clear:
+            return
+        kind = "env" if named else "env-clear"
+        reach = self.reach if scoped else ""
+        self.changes.add(Change(self.project, kind, f"{self.where}:{node.lineno}", text, reach))
 
     def _call(self, node: ast.Call) -> None:
         func = self.dotted(node.func)
@@ -328,13 +338,16 @@ class _FileFacts(_Names):
             self._env(node, self._dict_keys(node, 0), text)
             return True
         if last == "setenv" and args and head != "os":  # monkeypatch.setenv
-            self._env(node, [self._literal(args[0])], text)
+            self._env(node, [self._literal(args[0])], text, scoped=True)
             return True
         if last == "dict" and head.endswith("patch") and args:  # mock.patch.dict(os.environ, ...)
             first = self._literal(args[0]) or self.dotted(args[0])
             if first == "os.environ":
-                clear = any(k.arg == "clear" for k in node.keywords)
-                self._env(node, [None] if clear else self._dict_keys(node, 1), text)
+                clear = [k.value for k in node.keywords if k.arg == "clear"]
+                # clear=True removes every proxy and SSL variable the process had; any other
+                # clear= than the literal False may be True.
+                clears = bool(clear) and not (isinstance(clear[0], ast.Constant) and clear[0].value is False)
+                self._env(node, self._dict_keys(node, 1), text, scoped=True, clear=clears)
             return True
         return False
 
