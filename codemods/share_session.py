@@ -242,7 +242,7 @@ class ShareSession(HttpCodemod):
         offered = [patch for patch in covering if transfers.new_target(patch) is not None]
         if not offered:
             return problem
-        danger = mockpatch.hazard(site.verb)
+        danger = mockpatch.hazard(f"{site.library}.{site.verb}")
         if transfers.moved:
             return problem if problem is not None else Hazard("", danger)
         if problem is None or len(offered) != len(covering):

@@ -946,3 +946,17 @@ def test_a_scoped_environment_patch_covers_only_the_calls_its_test_reaches(tmp_p
     lasting = "import os\n\n\ndef test():\n    os.environ['HTTPS_PROXY'] = 'x'\n"
     root = make(tmp_path / "lasting", {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_other.py": lasting})
     assert reasons(root, "pkg/mod.py", "--unsafe-fixes") != []
+
+
+def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path):
+    test = (
+        "import pytest\nimport pkg.mod\n\n\n@pytest.mark.parametrize('env', {values})\n"
+        "def test(env, monkeypatch):\n    monkeypatch.setenv(env, '1')\n"
+    )
+    files = {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD}
+    root = make(tmp_path / "a", {**files, "tests/test_mod.py": test.format(values="['CI', 'SSH_CONNECTION']")})
+    assert reasons(root) == []
+    root = make(tmp_path / "b", {**files, "tests/test_mod.py": test.format(values="['CI', 'HTTPS_PROXY']")})
+    assert [r.split(" at ")[0] for r in reasons(root)] == ["monkeypatch.setenv(env, '1')"]
+    root = make(tmp_path / "c", {**files, "tests/test_mod.py": test.format(values="NAMES")})
+    assert reasons(root) != []

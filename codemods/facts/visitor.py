@@ -338,7 +338,7 @@ class _FileFacts(_Names):
             self._env(node, self._dict_keys(node, 0), text)
             return True
         if last == "setenv" and args and head != "os":  # monkeypatch.setenv
-            self._env(node, [self._literal(args[0])], text, scoped=True)
+            self._env(node, self._keys(node, args[0]), text, scoped=True)
             return True
         if last == "dict" and head.endswith("patch") and args:  # mock.patch.dict(os.environ, ...)
             first = self._literal(args[0]) or self.dotted(args[0])
@@ -438,6 +438,46 @@ class _FileFacts(_Names):
         if self.libs:
             # What it hands is read as for any patch, of a target that is no response call.
             self.unsettled.append((node.lineno, text, prefix, not self._hands_close(node, "")))
+
+    def _keys(self, call: ast.AST, key: ast.AST) -> List[Optional[str]]:
+        """The values ``key`` may have: a literal, or a parameter of the enclosing test that
+        ``@pytest.mark.parametrize("key", ["CI", ...])`` gives only literal strings
+        (``[None]``: unknown)."""
+        found = self._literal(key)
+        if found is not None or not isinstance(key, ast.Name):
+            return [found]
+        line = getattr(call, "lineno", 0)
+        functions = [
+            f
+            for f in ast.walk(self.tree)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.lineno <= line <= (f.end_lineno or 0)
+        ]
+        if not functions:
+            return [None]
+        function = max(functions, key=lambda f: f.lineno)  # the innermost
+        if key.id not in [a.arg for a in function.args.args + function.args.kwonlyargs]:
+            return [None]  # a local or a global: unknown
+        for decorator in function.decorator_list:
+            if not (
+                isinstance(decorator, ast.Call)
+                and (self.dotted(decorator.func) or "").endswith("mark.parametrize")
+                and len(decorator.args) >= 2
+            ):
+                continue
+            names = self._literal(decorator.args[0])
+            if names is None or key.id not in [n.strip() for n in names.split(",")]:
+                continue
+            index = [n.strip() for n in names.split(",")].index(key.id)
+            values = decorator.args[1]
+            if not isinstance(values, (ast.List, ast.Tuple)):
+                return [None]
+            out: List[Optional[str]] = []
+            for value in values.elts:
+                if "," in names:
+                    value = value.elts[index] if isinstance(value, (ast.Tuple, ast.List)) else None
+                out.append(self._literal(value) if value is not None else None)
+            return out or [None]
+        return [None]
 
     def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
         keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]
