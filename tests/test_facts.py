@@ -960,3 +960,9 @@ def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path
     assert [r.split(" at ")[0] for r in reasons(root)] == ["monkeypatch.setenv(env, '1')"]
     root = make(tmp_path / "c", {**files, "tests/test_mod.py": test.format(values="NAMES")})
     assert reasons(root) != []
+    indirect = test.format(values="['CI'], indirect=True")  # the test gets the fixture's value
+    root = make(tmp_path / "d", {**files, "tests/test_mod.py": indirect})
+    assert reasons(root) != []
+    rebound = test.format(values="['CI']").replace("    monkeypatch", "    env = 'HTTP_' + env\n    monkeypatch")
+    root = make(tmp_path / "e", {**files, "tests/test_mod.py": rebound})
+    assert reasons(root) != []

@@ -457,11 +457,16 @@ class _FileFacts(_Names):
         function = max(functions, key=lambda f: f.lineno)  # the innermost
         if key.id not in [a.arg for a in function.args.args + function.args.kwonlyargs]:
             return [None]  # a local or a global: unknown
+        if any(
+            isinstance(n, ast.Name) and n.id == key.id and not isinstance(n.ctx, ast.Load) for n in ast.walk(function)
+        ):
+            return [None]  # rebound in the test
         for decorator in function.decorator_list:
             if not (
                 isinstance(decorator, ast.Call)
                 and (self.dotted(decorator.func) or "").endswith("mark.parametrize")
                 and len(decorator.args) >= 2
+                and not any(k.arg == "indirect" for k in decorator.keywords)  # a fixture's value
             ):
                 continue
             names = self._literal(decorator.args[0])
