@@ -206,7 +206,7 @@ class ShareSession(HttpCodemod):
         facts = self.file.facts
         return facts if isinstance(facts, ProjectFacts) else None
 
-    def project_problem(self, target: ShareTarget) -> Optional[str]:
+    def project_problem(self, target: ShareTarget) -> Union[None, str, Hazard]:
         """What other files of the project know about this call (``codemods/facts/``): a
         test's mock of it, a run-time swap or ``requests_cache`` installed elsewhere."""
         facts = self.project_facts()
@@ -223,8 +223,11 @@ class ShareSession(HttpCodemod):
             chain=tuple(dotted(target.func).split(".")),
             scope=scope,
         )
-        problem = facts.problem_for(self.NAME, site)
-        return self.moved_mock(facts, site, problem)
+        problem = self.moved_mock(facts, site, facts.problem_for(self.NAME, site))
+        cleared = facts.env_hazard(site)
+        if cleared is not None and (problem is None or isinstance(problem, Hazard)):
+            problem = _both(problem, Hazard(*cleared))
+        return problem
 
     def moved_mock(self, facts: ProjectFacts, site: CallSite, problem: Optional[str]) -> Union[None, str, Hazard]:
         """A call whose tests' patches the run can move onto the package's shared session
@@ -239,7 +242,7 @@ class ShareSession(HttpCodemod):
         offered = [patch for patch in covering if transfers.new_target(patch) is not None]
         if not offered:
             return problem
-        danger = mockpatch.hazard(site.verb)
+        danger = mockpatch.hazard(f"{site.library}.{site.verb}")
         if transfers.moved:
             return problem if problem is not None else Hazard("", danger)
         if problem is None or len(offered) != len(covering):

@@ -900,3 +900,69 @@ def test_the_per_facts_memos_keep_one_facts_object_alive_at_most():
         facts.project_of_real(f"/p{n}/a.py")
         facts.factory_words(f"/p{n}/a.py")
     assert len(model._PROJECT_OF) == 1 and len(model._FACTORY_WORDS) == 1
+
+
+ENV_MOD = "import httpx\n\n\ndef f(u):\n    return httpx.get(u)\n"
+CLEARS = "from unittest import mock\nimport os\n{imports}\n\n@mock.patch.dict(os.environ, {keys}, clear=True)\ndef test():\n    pass\n"
+
+
+def test_a_test_clearing_the_environment_is_an_unsafe_fix(tmp_path):
+    # clear=True removes the proxy variables the process had: right in the usual case (none).
+    test = CLEARS.format(imports="import pkg.mod", keys="{'KAGGLE': 'x'}")
+    root = make(tmp_path, {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_mod.py": test})
+    assert reasons(root) == [
+        "mock.patch.dict(os.environ) at tests/test_mod.py:5 clears os.environ; fixable with --unsafe-fixes"
+    ]
+    ((_, action, reason),) = sites(root, "--unsafe-fixes")["pkg/mod.py"]
+    assert action == "fixed"
+    assert (
+        "unsafe fix: mock.patch.dict(os.environ) at tests/test_mod.py:5 clears os.environ; an httpx client "
+        "made at import keeps the proxy and SSL variables it read before" in reason
+    )
+
+
+def test_a_cleared_environment_naming_a_proxy_variable_stays_reported(tmp_path):
+    for keys in ("{'HTTPS_PROXY': 'x'}", "KEYS"):  # a proxy key, keys unknown
+        test = CLEARS.format(imports="import pkg.mod", keys=keys)
+        root = make(tmp_path / keys[:4], {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_mod.py": test})
+        (reason,) = reasons(root, "pkg/mod.py", "--unsafe-fixes")
+        assert "may change proxy or SSL variables" in reason
+
+
+def test_a_scoped_environment_patch_covers_only_the_calls_its_test_reaches(tmp_path):
+    # mock.patch.dict and monkeypatch.setenv are undone when the test ends: a test that does
+    # not import the module cannot have its calls run under them.
+    setenv = "def test(monkeypatch):\n    monkeypatch.setenv('HTTPS_PROXY', 'x')\n"
+    for name, test in [("clear", CLEARS.format(imports="", keys="{'K': 'x'}")), ("setenv", setenv)]:
+        root = make(tmp_path / name, {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_other.py": test})
+        assert [a for _, a, _ in sites(root, "--unsafe-fixes")["pkg/mod.py"]] == ["fixed"], name
+        assert "unsafe" not in sites(root, "--unsafe-fixes")["pkg/mod.py"][0][2]
+        reaching = "import pkg.mod\n" + test
+        root = make(
+            tmp_path / (name + "2"), {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_mod.py": reaching}
+        )
+        assert reasons(root) != [], name
+    # A write that lasts (os.environ[...] = ...) covers the whole project, reached or not.
+    lasting = "import os\n\n\ndef test():\n    os.environ['HTTPS_PROXY'] = 'x'\n"
+    root = make(tmp_path / "lasting", {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_other.py": lasting})
+    assert reasons(root, "pkg/mod.py", "--unsafe-fixes") != []
+
+
+def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path):
+    test = (
+        "import pytest\nimport pkg.mod\n\n\n@pytest.mark.parametrize('env', {values})\n"
+        "def test(env, monkeypatch):\n    monkeypatch.setenv(env, '1')\n"
+    )
+    files = {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD}
+    root = make(tmp_path / "a", {**files, "tests/test_mod.py": test.format(values="['CI', 'SSH_CONNECTION']")})
+    assert reasons(root) == []
+    root = make(tmp_path / "b", {**files, "tests/test_mod.py": test.format(values="['CI', 'HTTPS_PROXY']")})
+    assert [r.split(" at ")[0] for r in reasons(root)] == ["monkeypatch.setenv(env, '1')"]
+    root = make(tmp_path / "c", {**files, "tests/test_mod.py": test.format(values="NAMES")})
+    assert reasons(root) != []
+    indirect = test.format(values="['CI'], indirect=True")  # the test gets the fixture's value
+    root = make(tmp_path / "d", {**files, "tests/test_mod.py": indirect})
+    assert reasons(root) != []
+    rebound = test.format(values="['CI']").replace("    monkeypatch", "    env = 'HTTP_' + env\n    monkeypatch")
+    root = make(tmp_path / "e", {**files, "tests/test_mod.py": rebound})
+    assert reasons(root) != []

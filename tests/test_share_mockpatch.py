@@ -430,5 +430,64 @@ def test_refused_when_an_earlier_run_routed_calls_of_the_verb_through_another_se
     assert [f["path"] for f in second["files"] if f["status"] != "unchanged"] == []
     assert sites(second, "tests/test_a.py") == []
     assert [s["action"] for s in sites(second, "pkg/a.py")] == ["reported"]
-    why = [why for (_, verb), why in mockpatch.REFUSED.items() if verb == "post"]
+    why = [why for (_, verb), why in mockpatch.REFUSED.items() if verb == "requests.post"]
     assert why == [f"an earlier run routed calls through {os.path.realpath(root / 'tests/_http_client.py')}"]
+
+
+HTTPX_SEND = """\
+import httpx
+
+
+def fetch(url):
+    return httpx.get(url, headers={"a": "b"}).status_code
+"""
+
+HTTPX_TEST = textwrap.dedent("""\
+    from unittest import mock
+
+    from pkg.a import fetch
+
+
+    @mock.patch("httpx.get", autospec=True)
+    def test_fetch(get):
+        get.return_value.status_code = 204
+        assert fetch("http://example.invalid/x") == 204
+        get.assert_called_once_with("http://example.invalid/x", headers={"a": "b"})
+    """)
+
+
+def test_a_patch_of_an_httpx_function_moves_to_the_shared_client(tmp_path):
+    # httpx.Client.get takes the arguments httpx.get takes in the calls share-session routes;
+    # autospec=True on the client's bound method checks them as on the function.
+    root = project(tmp_path, **{"pkg/a.py": HTTPX_SEND, "tests/test_a.py": HTTPX_TEST})
+    assert pytest_passes(root)
+    report = run(root)
+    assert "_client.get(url, headers=" in (root / "pkg/a.py").read_text()
+    test = (root / "tests/test_a.py").read_text()
+    assert '@mock.patch("pkg._http_client.client.get", autospec=True)' in test and '"httpx.get"' not in test
+    [moved] = sites(report, "tests/test_a.py")
+    assert moved["safety"] == "unsafe" and "an httpx.get call that another library makes" in moved["hazard"]
+    [call] = sites(report, "pkg/a.py")
+    assert (call["action"], call["safety"]) == ("fixed", "unsafe")
+    assert pytest_passes(root)
+    (root / "tests/test_a.py").write_text(HTTPX_TEST)  # the old patch misses the rewritten call
+    assert not pytest_passes(root)
+
+
+def test_an_httpx_patch_stays_when_a_call_it_intercepts_is_not_routed(tmp_path):
+    other = "import httpx\n\n\ndef insecure(url):\n    return httpx.get(url, verify=False)\n"
+    root = project(tmp_path, **{"pkg/a.py": HTTPX_SEND, "pkg/b.py": other, "tests/test_a.py": HTTPX_TEST})
+    report = run(root)
+    assert (root / "tests/test_a.py").read_text() == HTTPX_TEST
+    assert "httpx.get(url, headers=" in (root / "pkg/a.py").read_text()
+    [site] = sites(report, "pkg/a.py")
+    assert site["action"] == "reported" and "mocked by" in site["reason"]
+
+
+def test_an_httpx_patch_without_unsafe_fixes_changes_nothing(tmp_path):
+    root = project(tmp_path, **{"pkg/a.py": HTTPX_SEND, "tests/test_a.py": HTTPX_TEST})
+    report = run(root, unsafe=False)
+    assert (root / "tests/test_a.py").read_text() == HTTPX_TEST
+    assert not (root / "pkg/_http_client.py").exists()
+    [site] = sites(report, "pkg/a.py")
+    assert site["action"] == "reported" and site["reason"].startswith("mocked by")

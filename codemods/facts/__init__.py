@@ -295,7 +295,7 @@ _Part = Tuple[
     Tuple[Tuple[str, int], ...],
     "factories.FirstRound",
 ]
-_MEMO = "facts.2"  # .2: the part holds the factories' first round
+_MEMO = "facts.3"  # .2: the part holds the factories' first round; .3: Change.reach, env-clear
 
 
 #: Fewer files to compute than this are not worth starting processes for.

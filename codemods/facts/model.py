@@ -60,7 +60,9 @@ class Patch:
 @dataclass(frozen=True, order=True)
 class Change:
     """A run-time change made somewhere in the project: ``requests_cache`` (install_cache /
-    enabled), ``env`` (an ``os.environ`` write that may set proxy or SSL variables) or
+    enabled), ``env`` (an ``os.environ`` write that may set proxy or SSL variables),
+    ``env-clear`` (a test's ``mock.patch.dict(os.environ, ..., clear=True)`` whose keys name
+    none: it removes the ones the process had) or
     ``results`` (a test sets a fixture's mock's ``return_value`` to an object of its own: a
     patch made outside the tests may hand the code that object)."""
 
@@ -68,6 +70,10 @@ class Change:
     kind: str
     where: str
     text: str
+    #: A change undone when the test ends (``mock.patch.dict``, ``monkeypatch.setenv``) made
+    #: in a test module: that module's real path, as ``Patch.reach`` (it covers only the calls
+    #: the test reaches by imports); empty: the whole project.
+    reach: str = ""
 
 
 @dataclass(frozen=True, order=True)
@@ -304,12 +310,35 @@ class ProjectFacts:
                 # A function-scope session is made when the function runs: install_cache's
                 # requests.Session replacement applies to it as to the bare call.
                 return f"{change.text} at {change.where} patches bare calls; a shared Session would not be cached"
-            if change.kind == "env" and site.library == "httpx" and site.scope != "function":
+            if change.kind == "env" and self._env_covers(change, site):
                 return (
                     f"{change.text} at {change.where} may change proxy or SSL variables; an httpx "
                     "client made at import reads them once, a bare call when it runs"
                 )
         return None
+
+    def env_hazard(self, site: CallSite) -> Optional[Tuple[str, str]]:
+        """(reason, hazard) of the unsafe fix of an httpx call that a test's scoped clearing
+        of ``os.environ`` covers (``Change`` ``env-clear``: ``mock.patch.dict(os.environ,
+        {...}, clear=True)`` whose keys name no proxy or SSL variable). The test changes those
+        variables only when the process had some set; ``None``: no such change covers it."""
+        project = self.project_of(site.path)
+        for change in self.changes:
+            if change.project == project and change.kind == "env-clear" and self._env_covers(change, site):
+                hazard = (
+                    f"{change.text} at {change.where} clears os.environ; an httpx client made at "
+                    "import keeps the proxy and SSL variables it read before"
+                )
+                return f"{change.text} at {change.where} clears os.environ", hazard
+        return None
+
+    def _env_covers(self, change: Change, site: CallSite) -> bool:
+        """Whether ``change`` (``env`` / ``env-clear``) may make a shared httpx client at
+        ``site`` behave otherwise than the bare call: a function-scope client is made when
+        the call runs; a scoped change in a test covers only the calls the test reaches."""
+        if site.library != "httpx" or site.scope == "function":
+            return False
+        return change.reach == "" or _real(site.path) in self.reachable(change.reach)
 
     def covering_patch(self, site: CallSite) -> Optional[Tuple[Patch, str]]:
         """The mock or swap of the project that targets ``site``, and why it covers it: one of

@@ -283,9 +283,19 @@ class _FileFacts(_Names):
             key = self._literal(target.slice if not isinstance(target.slice, ast.Index) else target.slice.value)  # type: ignore[attr-defined]
             self._env(node, [key], f"os.environ[{key!r}] = ..." if key else "os.environ[...] = ...")
 
-    def _env(self, node: ast.AST, keys: Sequence[Optional[str]], text: str) -> None:
-        if any(k is None or k.lower() in _ENV_KEYS for k in keys):
-            self.changes.add(Change(self.project, "env", f"{self.where}:{node.lineno}", text))
+    def _env(
+        self, node: ast.AST, keys: Sequence[Optional[str]], text: str, scoped: bool = False, clear: bool = False
+    ) -> None:
+        """Record an ``os.environ`` write that may set proxy or SSL variables. ``scoped``: undone
+        when the test ends (``mock.patch.dict``, ``monkeypatch.setenv``), so it covers only the
+        calls the test reaches (``Change.reach``); ``clear``: it empties the environment and
+        sets only keys that name no proxy or SSL variable (``Change.kind`` ``env-clear``)."""
+        named = any(k is None or k.lower() in _ENV_KEYS for k in keys)
+        if not named and not clear:
+            return
+        kind = "env" if named else "env-clear"
+        reach = self.reach if scoped else ""
+        self.changes.add(Change(self.project, kind, f"{self.where}:{node.lineno}", text, reach))
 
     def _call(self, node: ast.Call) -> None:
         func = self.dotted(node.func)
@@ -328,13 +338,16 @@ class _FileFacts(_Names):
             self._env(node, self._dict_keys(node, 0), text)
             return True
         if last == "setenv" and args and head != "os":  # monkeypatch.setenv
-            self._env(node, [self._literal(args[0])], text)
+            self._env(node, self._keys(node, args[0]), text, scoped=True)
             return True
         if last == "dict" and head.endswith("patch") and args:  # mock.patch.dict(os.environ, ...)
             first = self._literal(args[0]) or self.dotted(args[0])
             if first == "os.environ":
-                clear = any(k.arg == "clear" for k in node.keywords)
-                self._env(node, [None] if clear else self._dict_keys(node, 1), text)
+                clear = [k.value for k in node.keywords if k.arg == "clear"]
+                # clear=True removes every proxy and SSL variable the process had; any other
+                # clear= than the literal False may be True.
+                clears = bool(clear) and not (isinstance(clear[0], ast.Constant) and clear[0].value is False)
+                self._env(node, self._dict_keys(node, 1), text, scoped=True, clear=clears)
             return True
         return False
 
@@ -425,6 +438,51 @@ class _FileFacts(_Names):
         if self.libs:
             # What it hands is read as for any patch, of a target that is no response call.
             self.unsettled.append((node.lineno, text, prefix, not self._hands_close(node, "")))
+
+    def _keys(self, call: ast.AST, key: ast.AST) -> List[Optional[str]]:
+        """The values ``key`` may have: a literal, or a parameter of the enclosing test that
+        ``@pytest.mark.parametrize("key", ["CI", ...])`` gives only literal strings
+        (``[None]``: unknown)."""
+        found = self._literal(key)
+        if found is not None or not isinstance(key, ast.Name):
+            return [found]
+        line = getattr(call, "lineno", 0)
+        functions = [
+            f
+            for f in ast.walk(self.tree)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.lineno <= line <= (f.end_lineno or 0)
+        ]
+        if not functions:
+            return [None]
+        function = max(functions, key=lambda f: f.lineno)  # the innermost
+        if key.id not in [a.arg for a in function.args.args + function.args.kwonlyargs]:
+            return [None]  # a local or a global: unknown
+        if any(
+            isinstance(n, ast.Name) and n.id == key.id and not isinstance(n.ctx, ast.Load) for n in ast.walk(function)
+        ):
+            return [None]  # rebound in the test
+        for decorator in function.decorator_list:
+            if not (
+                isinstance(decorator, ast.Call)
+                and (self.dotted(decorator.func) or "").endswith("mark.parametrize")
+                and len(decorator.args) >= 2
+                and not any(k.arg == "indirect" for k in decorator.keywords)  # a fixture's value
+            ):
+                continue
+            names = self._literal(decorator.args[0])
+            if names is None or key.id not in [n.strip() for n in names.split(",")]:
+                continue
+            index = [n.strip() for n in names.split(",")].index(key.id)
+            values = decorator.args[1]
+            if not isinstance(values, (ast.List, ast.Tuple)):
+                return [None]
+            out: List[Optional[str]] = []
+            for value in values.elts:
+                if "," in names:
+                    value = value.elts[index] if isinstance(value, (ast.Tuple, ast.List)) else None
+                out.append(self._literal(value) if value is not None else None)
+            return out or [None]
+        return [None]
 
     def _dict_keys(self, node: ast.Call, index: int) -> List[Optional[str]]:
         keys: List[Optional[str]] = [k.arg for k in node.keywords if k.arg and k.arg != "clear"]

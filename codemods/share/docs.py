@@ -300,7 +300,9 @@ DOCS = CodemodDocs(
     of the project patches: a test's `mock.patch("pkg.mod.requests.get")`, `mocker.patch`,
     `monkeypatch.setattr`, a conftest that assigns `requests.get`, `requests_cache
     .install_cache()` in another module, an `os.environ` write of a proxy or SSL variable
-    (httpx). Such calls are left alone and the report names the test's `path:line`, with one
+    (httpx; a test's `mock.patch.dict(os.environ, ...)` or `monkeypatch.setenv`, undone when
+    the test ends, only for the calls in the modules that test reaches by imports; a
+    `@pytest.mark.parametrize`d key is read from its literal values). Such calls are left alone and the report names the test's `path:line`, with one
     exception under `package`, an unsafe fix (`--unsafe-fixes`; without it no move is
     planned, since planning is a second pass over the project, and the calls are reported as
     mocked): when the run routes *every* call a test's
@@ -310,6 +312,10 @@ DOCS = CodemodDocs(
     intercepts through the package's new shared session, and no
     other call of that verb, the test's target moves with them:
     `mock.patch("pkg._http_client.session.post")`, `monkeypatch.setattr("pkg._http_client.session.post", fake)`
+    (httpx alike: `mock.patch("httpx.get")` -> `mock.patch("pkg._http_client.client.get")`;
+    `Client.get` takes the arguments `httpx.get` takes but `verify=`, `proxy=`, `cert=`,
+    `trust_env=` and `cookies=`, and calls passing those are not routed, so they keep the patch
+    where it is; `autospec=True` specs the bound method, with the same arguments)
     (pytest imports the module named by the string, so the test needs no new import; the
     fake, an attribute of the instance and not a bound method, is called with the arguments
     `requests.post` was). `patch` resolves the dotted path through
@@ -417,6 +423,13 @@ DOCS = CodemodDocs(
             "same calls with the same arguments.",
             "a `requests.post` call that another library makes while the test runs was "
             "intercepted by the old patch and is not by the moved one (it would reach the network).",
+        ),
+        (
+            "`package`/`module`: an httpx call in a module a test reaches whose "
+            '`mock.patch.dict(os.environ, {"KEY": ...}, clear=True)` names no proxy or SSL '
+            "variable: it removes those the process had, and test processes seldom have any.",
+            "a client made at import keeps the proxy and SSL variables it read before the test "
+            "cleared `os.environ`; the bare call ran without them.",
         ),
     ),
     examples=EXAMPLES,

@@ -10,7 +10,8 @@ routes *every* call the patch intercepts to one session, the test's target moves
 ``mock.patch("requests.post")`` -> ``mock.patch("pkg._http_client.session.post")``. ``patch``
 resolves the dotted path through attributes and sets the attribute on the session instance,
 and ``Session.post(url, data=None, json=None, **kwargs)`` on the instance takes the arguments
-``requests.post`` takes, so the mock sees the same calls with the same arguments.
+``requests.post`` takes, so the mock sees the same calls with the same arguments. httpx alike
+(``LIBRARY_VERBS``): ``mock.patch("httpx.get")`` -> ``mock.patch("pkg._http_client.client.get")``.
 
 Decided once per run, before any file is rewritten (``plan_transfers``), per project and per
 verb, all or nothing: the patches of ``requests.<verb>`` move only when
@@ -58,6 +59,11 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from .package_client import MARKER as MODULE_MARKER
 
 VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+#: The libraries whose module functions' patches can move, and the functions of each: a
+#: shared ``httpx.Client``'s ``get``/``stream``/... takes the arguments of ``httpx.get``/... but
+#: ``verify=``, ``proxy=``, ``cert=``, ``trust_env=`` and per-request ``cookies=``, and
+#: share-session routes no call that passes those (``share/checks.py``).
+LIBRARY_VERBS = {"requests": VERBS, "httpx": VERBS | {"stream"}}
 #: What a planning run appends to a fixed site's reason: the package client module and the verb.
 MARKER = "\x00mockpatch\x00"
 #: The patch calls whose first argument is a dotted target (``patch.object`` & co. are not).
@@ -95,12 +101,17 @@ class Transfers:
         return None
 
 
-def hazard(verb: str) -> str:
-    """What moving a test's patch of ``requests.<verb>`` onto the shared session may get wrong."""
+def hazard(name: str) -> str:
+    """What moving a test's patch of ``name`` (``requests.post``, ``httpx.get``) onto the
+    shared client may get wrong."""
     return (
-        f"a requests.{verb} call that another library makes while the test runs was intercepted "
+        f"{_article(name)} {name} call that another library makes while the test runs was intercepted "
         "by the old patch and is not by the moved one (it would reach the network)"
     )
+
+
+def _article(name: str) -> str:
+    return "an" if name.startswith("httpx") else "a"  # "an aitch-tee-tee-pee-ex"
 
 
 def plan_marker(client_path: str, library: str, verb: str) -> str:
@@ -120,8 +131,8 @@ def _parse_marker(reason: str) -> Optional[Tuple[str, str, str]]:
 
 @dataclass
 class Census:
-    calls: Dict[str, List[Tuple[str, int]]]  # verb -> (real path, line) of each call
-    refused: Dict[str, str]  # verb -> why its patches cannot move
+    calls: Dict[str, List[Tuple[str, int]]]  # "requests.get" -> (real path, line) of each call
+    refused: Dict[str, str]  # "requests.get" -> why its patches cannot move
     unreadable: str = ""  # a file of the project that does not parse: nothing moves
     generated: str = ""  # a client module an earlier run generated (``package_client.MARKER``)
 
@@ -135,7 +146,8 @@ def census(paths: Iterable[str]) -> Census:
         except OSError:
             out.unreadable = out.unreadable or real
             continue
-        if b"requests" not in data:
+        libraries = [library for library in LIBRARY_VERBS if library.encode() in data]
+        if not libraries:
             continue
         try:
             tree = ast.parse(data)
@@ -145,27 +157,29 @@ def census(paths: Iterable[str]) -> Census:
         docstring = ast.get_docstring(tree) if isinstance(tree, ast.Module) else None
         if docstring is not None and docstring.startswith(MODULE_MARKER):
             out.generated = out.generated or real
-        _census_file(tree, real, out)
+        for library in libraries:
+            _census_file(tree, real, out, library)
     return out
 
 
-def _census_file(tree: ast.AST, real: str, out: Census) -> None:
-    # Names the file binds to the requests module (anywhere), and ``requests`` however it is
+def _census_file(tree: ast.AST, real: str, out: Census, library: str) -> None:
+    # Names the file binds to the library's module (anywhere), and ``requests`` however it is
     # bound (``from compat import requests``): a call through it that share-session cannot
     # resolve stays, and then nothing moves.
-    bound: Set[str] = {"requests"}
+    verbs = LIBRARY_VERBS[library]
+    bound: Set[str] = {library}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name == "requests" or alias.name.startswith("requests."):
-                    bound.add(alias.asname if alias.asname and alias.name == "requests" else "requests")
+                if alias.name == library or alias.name.startswith(library + "."):
+                    bound.add(alias.asname if alias.asname and alias.name == library else library)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            if node.module == "requests" or node.module.startswith("requests."):
+            if node.module == library or node.module.startswith(library + "."):
                 for alias in node.names:
-                    if alias.name in VERBS or alias.name == "*":
-                        for verb in VERBS if alias.name == "*" else (alias.name,):
+                    if alias.name in verbs or alias.name == "*":
+                        for verb in verbs if alias.name == "*" else (alias.name,):
                             out.refused.setdefault(
-                                verb, f"{real}:{node.lineno} imports {alias.name} from {node.module}"
+                                f"{library}.{verb}", f"{real}:{node.lineno} imports {alias.name} from {node.module}"
                             )
     called: Dict[int, ast.Call] = {}
     inner: Set[int] = set()  # references whose own attribute is read: requests.post.call_count
@@ -175,36 +189,38 @@ def _census_file(tree: ast.AST, real: str, out: Census) -> None:
         elif isinstance(node, ast.Attribute):
             inner.add(id(node.value))
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute) or node.attr not in VERBS:
+        if not isinstance(node, ast.Attribute) or node.attr not in verbs:
             continue
         value = node.value
-        library = (isinstance(value, ast.Name) and value.id in bound) or (
-            isinstance(value, ast.Attribute) and value.attr == "requests"
+        of_library = (isinstance(value, ast.Name) and value.id in bound) or (
+            isinstance(value, ast.Attribute) and value.attr == library
         )
-        if not library:
+        if not of_library:
             continue
+        name = f"{library}.{node.attr}"
         call = called.get(id(node))
-        if call is not None and node.attr == "get" and len(call.args) > 1:
+        if call is not None and library == "requests" and node.attr == "get" and len(call.args) > 1:
             # share-session passes requests.get(url, params)'s params as params=: the mock
-            # would see other arguments.
-            out.refused.setdefault("get", f"{real}:{node.lineno} passes get()'s params positionally")
+            # would see other arguments (httpx's take only the url positionally).
+            out.refused.setdefault(name, f"{real}:{node.lineno} passes get()'s params positionally")
         elif isinstance(node.ctx, ast.Load) and id(node) not in inner:
             # A call, or a reference share-session rewrites in place (``fn = requests.post if
             # p else requests.get``): evaluated where it was, it reads the patched attribute
             # as before.
-            out.calls.setdefault(node.attr, []).append((real, node.lineno))
+            out.calls.setdefault(name, []).append((real, node.lineno))
         else:
-            out.refused.setdefault(node.attr, f"{real}:{node.lineno} uses the attribute requests.{node.attr} itself")
+            out.refused.setdefault(name, f"{real}:{node.lineno} uses the attribute {name} itself")
 
 
 # -- the candidates: patches whose target can move ------------------------------------------
 
 
 def _verb_of(target: str) -> Optional[str]:
-    """``requests.post`` / ``pkg.mod.requests.post`` -> ``post``."""
+    """``requests.post`` / ``pkg.mod.requests.post`` -> ``requests.post``; ``pkg.mod.httpx.get``
+    -> ``httpx.get``."""
     parts = target.split(".")
-    if len(parts) >= 2 and parts[-2] == "requests" and parts[-1] in VERBS:
-        return parts[-1]
+    if len(parts) >= 2 and parts[-1] in LIBRARY_VERBS.get(parts[-2], ()):
+        return f"{parts[-2]}.{parts[-1]}"
     return None
 
 
@@ -414,8 +430,8 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int, offer: bool =
 def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]], results: Sequence[Any], read):
     from .. import engine
 
-    routed: Dict[Tuple[str, str], Dict[Tuple[str, int], int]] = {}  # (real path, verb) by client
-    clients: Dict[Tuple[str, str], Set[str]] = {}  # (project, verb) -> client paths (or "")
+    #: (project, verb) -> (real path, line) -> the client path (or "") of each call routed there
+    routed: Dict[Tuple[str, str], Dict[Tuple[str, int], List[str]]] = {}
     failed: Set[str] = set()  # projects with a file the planning run could not process
     changed: Set[str] = set()
     for result in results:
@@ -427,12 +443,10 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
             changed.add(real)
         for site in result.sites:
             found = _parse_marker(site.reason) if site.codemod == CODEMOD else None
-            if found is None or found[1] != "requests" or project is None:
+            if found is None or found[1] not in LIBRARY_VERBS or project is None:
                 continue
-            client, _, verb = found
-            clients.setdefault((project, verb), set()).add(client)
-            counts = routed.setdefault((project, verb), {})
-            counts[(real, site.line)] = counts.get((real, site.line), 0) + 1
+            client, library, name = found
+            routed.setdefault((project, f"{library}.{name}"), {}).setdefault((real, site.line), []).append(client)
     targets: List[Tuple[Any, str]] = []
     sites: List[Tuple[str, str, int]] = []
     by_project: Dict[str, Census] = {}
@@ -456,10 +470,12 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
         calls: Dict[Tuple[str, int], int] = {}
         for position in found.calls.get(verb, ()):
             calls[position] = calls.get(position, 0) + 1
-        used = clients.get((project, verb), set())
-        if not calls or len(used) != 1 or calls != routed.get((project, verb)):
+        mine = routed.get(key, {})
+        counts = {at: len(where) for at, where in mine.items()}
+        used = {client for where in mine.values() for client in where}
+        if not calls or len(used) != 1 or calls != counts:
             # A call stays or goes elsewhere, or the session would take other calls.
-            REFUSED[key] = _mismatch(calls, routed.get(key, {}), used)
+            REFUSED[key] = _mismatch(calls, counts, used)
             continue
         client = layout.by_path(next(iter(used)))
         if client is None or client.exists:
@@ -468,7 +484,10 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
         if any(os.path.realpath(_patch_file(p)[0]) in changed for p in patches):
             REFUSED[key] = "the run changes a file that holds one of the patches"
             continue
-        new = f"{client.package}.{client.module}.session.{verb}"
+        from .package_client import EXPORTS  # the name each library's client has there
+
+        library, _, name = verb.partition(".")
+        new = f"{client.package}.{client.module}.{EXPORTS[library]}.{name}"
         targets += [(p, new) for p in patches]
         sites += [(verb, real, line) for (real, line) in sorted(calls)]
     return targets, sites
@@ -478,7 +497,8 @@ def _mismatch(calls: Dict[Tuple[str, int], int], routed: Dict[Tuple[str, int], i
     if not calls:
         return "no call of the verb in the project"
     if len(used) != 1 or "" in used:
-        return "the calls do not all go through one package session"
+        named = ", ".join(sorted(client or "a client of their own" for client in used))
+        return f"the calls do not all go through one package session ({named})"
     for position in sorted(set(calls) | set(routed)):
         if calls.get(position, 0) != routed.get(position, 0):
             kept = calls.get(position, 0) > routed.get(position, 0)
