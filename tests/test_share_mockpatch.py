@@ -168,11 +168,11 @@ def test_check_and_diff_write_nothing(tmp_path):
     assert "requests.post(" in (root / "pkg/a.py").read_text()
 
 
-def assert_refused(root: Path, why: str = "mocked by") -> None:
+def assert_refused(root: Path, why: str = "mocked by", call: str = "requests.post(url, data=body)") -> None:
     before = (root / "tests/test_a.py").read_text()
     report = run(root)
     assert (root / "tests/test_a.py").read_text() == before
-    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    assert call in (root / "pkg/a.py").read_text()
     [site] = sites(report, "pkg/a.py")
     assert site["action"] == "reported" and why in site["reason"], site
 
@@ -415,13 +415,14 @@ def test_a_moved_target_is_formatted_as_the_project_formats_the_lines_the_run_ch
 
 
 def test_refused_when_an_earlier_run_routed_calls_of_the_verb_through_another_session(tmp_path):
-    # httpie: the patch intercepts the calls of two packages (tests/ is one); the first run
+    # httpie: the patch intercepts the calls of two packages (a helper of tests/ is one: a test
+    # module no patching test imports would not count); the first run
     # routes each through its own package's session and refuses the move. The second run's
     # census no longer sees tests/' calls: it would move the patch. It refuses too.
     other = "import requests\n\n\ndef fetch(url):\n    return requests.post(url, data='x').status_code\n"
-    root = project(tmp_path, **{"tests/__init__.py": "", "tests/test_b.py": other})
+    root = project(tmp_path, **{"tests/__init__.py": "", "tests/helpers.py": other})
     report = run(root)
-    assert "_session.post(url, data='x')" in (root / "tests/test_b.py").read_text()
+    assert "_session.post(url, data='x')" in (root / "tests/helpers.py").read_text()
     assert (root / "tests/_http_client.py").exists()
     assert (root / "tests/test_a.py").read_text() == TEST
     [site] = sites(report, "pkg/a.py")
@@ -491,3 +492,152 @@ def test_an_httpx_patch_without_unsafe_fixes_changes_nothing(tmp_path):
     assert not (root / "pkg/_http_client.py").exists()
     [site] = sites(report, "pkg/a.py")
     assert site["action"] == "reported" and site["reason"].startswith("mocked by")
+
+
+# -- patch.multiple, a wrapper's ``self.requests``, test modules out of reach, request ------
+
+GET_AND_POST = """\
+    import requests
+
+
+    def send(url, body):
+        return requests.post(url, data=body).status_code
+
+
+    def fetch(url):
+        return requests.get(url).status_code
+    """
+
+MULTIPLE_TEST = textwrap.dedent("""\
+    from unittest import mock
+
+    from pkg.a import fetch, send
+
+
+    def test_both():
+        with mock.patch.multiple("requests", get=mock.DEFAULT, post=mock.DEFAULT) as fakes:
+            fakes["get"].return_value.status_code = 200
+            fakes["post"].return_value.status_code = 204
+            assert (fetch("http://example.invalid/g"), send("http://example.invalid/p", "b")) == (200, 204)
+            fakes["post"].assert_called_once_with("http://example.invalid/p", data="b")
+    """)
+
+
+def test_patch_multiple_of_the_module_moves_as_one_target_for_its_verbs(tmp_path):
+    root = project(tmp_path, **{"pkg/a.py": GET_AND_POST, "tests/test_a.py": MULTIPLE_TEST})
+    assert pytest_passes(root)
+    report = run(root)
+    test = (root / "tests/test_a.py").read_text()
+    assert test == MULTIPLE_TEST.replace('multiple("requests"', 'multiple("pkg._http_client.session"')
+    assert [s["action"] for s in sites(report, "tests/test_a.py")] == ["fixed", "fixed"]  # get and post
+    assert [s["action"] for s in sites(report, "pkg/a.py")] == ["fixed", "fixed"]
+    assert pytest_passes(root)
+    assert run(root, "--check")["totals"]["changed"] == 0  # idempotent
+
+
+def test_patch_multiple_stays_whole_when_one_of_its_verbs_cannot_move(tmp_path):
+    # get's other call is reported (verify=False): get cannot move, so post, sharing the one
+    # literal, does not either, and the calls stay reported as mocked.
+    insecure = "import requests\n\n\ndef insecure(url):\n    return requests.get(url, verify=False)\n"
+    root = project(tmp_path, **{"pkg/a.py": GET_AND_POST, "pkg/b.py": insecure, "tests/test_a.py": MULTIPLE_TEST})
+    report = run(root)
+    assert (root / "tests/test_a.py").read_text() == MULTIPLE_TEST
+    assert "requests.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    assert all(s["action"] == "reported" and "mocked by" in s["reason"] for s in sites(report, "pkg/a.py"))
+    from codemods.share import mockpatch
+
+    assert any("patches requests.get too, which cannot move" in why for why in mockpatch.REFUSED.values())
+
+
+def test_patch_multiple_of_other_attributes_too_is_left_alone(tmp_path):
+    test = MULTIPLE_TEST.replace("post=mock.DEFAULT)", "post=mock.DEFAULT, Session=mock.DEFAULT)")
+    root = project(tmp_path, **{"pkg/a.py": GET_AND_POST, "tests/test_a.py": test})
+    report = run(root)
+    assert (root / "tests/test_a.py").read_text() == test
+    assert all(s["action"] == "reported" for s in sites(report, "pkg/a.py"))
+
+
+def test_a_call_under_a_function_level_import_moves_its_patch_too(tmp_path):
+    lazy = "def send(url, body):\n    import requests\n\n    return requests.post(url, data=body).status_code\n"
+    root = project(tmp_path, **{"pkg/a.py": lazy})
+    run(root)
+    assert "_session.post(url, data=body)" in (root / "pkg/a.py").read_text()
+    assert MOVED in (root / "tests/test_a.py").read_text()
+    assert pytest_passes(root)
+
+
+WRAPPER = """\
+    import requests
+
+
+    class Requests:
+        def post(self, url, data):
+            return requests.post(url, data=data)
+
+
+    class Wrapper:
+        @property
+        def requests(self):
+            return Requests()
+
+        def send(self, url, body):
+            return self.requests.post(url, body).status_code
+
+
+    def send(url, body):
+        return Wrapper().send(url, body)
+    """
+
+
+def test_a_wrappers_property_named_requests_is_not_the_library(tmp_path):
+    # self.requests is a Requests instance (a property without a setter), not the module.
+    root = project(tmp_path, **{"pkg/a.py": WRAPPER})
+    assert pytest_passes(root)
+    run(root)
+    assert "self.requests.post(url, body)" in (root / "pkg/a.py").read_text()
+    assert MOVED in (root / "tests/test_a.py").read_text()
+    assert pytest_passes(root)
+
+
+def test_refused_when_a_subclass_binds_requests_otherwise(tmp_path):
+    sub = "import requests\n\nfrom pkg.a import Wrapper\n\n\nclass Raw(Wrapper):\n    requests = requests\n"
+    assert_refused(project(tmp_path, **{"pkg/a.py": WRAPPER, "pkg/b.py": sub}), call="requests.post(url, data=data)")
+
+
+def test_refused_when_the_class_attribute_is_assigned(tmp_path):
+    swap = "import requests\n\nfrom pkg.a import Wrapper\n\nWrapper.requests = requests\n"
+    assert_refused(project(tmp_path, **{"pkg/a.py": WRAPPER, "pkg/b.py": swap}), call="requests.post(url, data=data)")
+
+
+def test_a_test_module_the_patches_tests_do_not_import_does_not_keep_them(tmp_path):
+    # tests/test_live.py's call runs in its own tests only: the patch of test_a moves all the same.
+    live = "import requests\n\n\ndef test_live():\n    requests.post('http://example.invalid/z', verify=False)\n"
+    root = project(tmp_path, **{"tests/test_live.py": live})
+    run(root)
+    assert MOVED in (root / "tests/test_a.py").read_text()
+    assert "requests.post('http://example.invalid/z', verify=False)" in (root / "tests/test_live.py").read_text()
+
+
+def test_refused_when_the_test_imports_the_test_module_that_calls_it(tmp_path):
+    live = "import requests\n\n\ndef ping():\n    requests.post('http://example.invalid/z', verify=False)\n"
+    test = TEST.replace("from pkg.a import send\n", "from pkg.a import send\nfrom tests.test_live import ping\n")
+    assert_refused(project(tmp_path, **{"tests/__init__.py": "", "tests/test_live.py": live, "tests/test_a.py": test}))
+
+
+def test_a_patch_of_request_is_refused_when_other_verbs_share_the_session(tmp_path):
+    # Session.post calls session.request: a patch moved there would intercept send()'s post.
+    both = textwrap.dedent(GET_AND_POST) + "\n\ndef raw(url):\n    return requests.request('GET', url).status_code\n"
+    test = TEST.replace("requests.post", "requests.request").replace("from pkg.a import send", "from pkg.a import raw")
+    test = test.replace('send("http://example.invalid/x", "b")', 'raw("http://example.invalid/x")')
+    test = test.replace('"http://example.invalid/x", data="b"', '"GET", "http://example.invalid/x"')
+    root = project(tmp_path, **{"pkg/a.py": both, "tests/test_a.py": test})
+    assert pytest_passes(root)
+    report = run(root)
+    assert (root / "tests/test_a.py").read_text() == test
+    line = both.splitlines().index("    return requests.request('GET', url).status_code") + 1
+    [call] = [s for s in sites(report, "pkg/a.py") if s["line"] == line]
+    assert call["action"] == "reported" and call["reason"].startswith("mocked by")
+    from codemods.share import mockpatch
+
+    assert any("calls its request()" in why for why in mockpatch.REFUSED.values())
+    assert pytest_passes(root)

@@ -308,10 +308,13 @@ DOCS = CodemodDocs(
     mocked): when the run routes *every* call a test's
     `mock.patch("requests.post")` (or `mocker.patch`, or through a module's binding,
     `"pkg.mod.requests.post"`; or `monkeypatch.setattr(requests, "post", fake)`,
-    `monkeypatch.setattr(mod.requests, "post", fake)`, `monkeypatch.setattr("pkg.mod.requests.post", fake)`)
+    `monkeypatch.setattr(mod.requests, "post", fake)`, `monkeypatch.setattr("pkg.mod.requests.post", fake)`;
+    or `mock.patch.multiple("requests", get=..., post=...)`, whose keywords are all verbs: it
+    moves when all of its verbs do)
     intercepts through the package's new shared session, and no
     other call of that verb, the test's target moves with them:
-    `mock.patch("pkg._http_client.session.post")`, `monkeypatch.setattr("pkg._http_client.session.post", fake)`
+    `mock.patch("pkg._http_client.session.post")`, `monkeypatch.setattr("pkg._http_client.session.post", fake)`,
+    `mock.patch.multiple("pkg._http_client.session", get=..., post=...)`
     (httpx alike: `mock.patch("httpx.get")` -> `mock.patch("pkg._http_client.client.get")`;
     `Client.get` takes the arguments `httpx.get` takes but `verify=`, `proxy=`, `cert=`,
     `trust_env=` and `cookies=`, and calls passing those are not routed, so they keep the patch
@@ -323,14 +326,22 @@ DOCS = CodemodDocs(
     instance takes the arguments `requests.post` takes, so the mock sees the same calls with
     the same arguments. It is all or nothing per verb and project, decided before any file is
     rewritten by a planning run (the selected codemods in check mode, with those patches
-    ignored) and an `ast` census of every `requests.<verb>` in the project's files: nothing
+    ignored) and an `ast` census of every `requests.<verb>` in the project's files (a test
+    module that none of the patches' tests imports is left out: its calls run in its own
+    tests; `self.requests.post(...)` in a class whose `requests` is a `@property` returning an
+    instance of a class of its module is not the library, unless a subclass binds `requests`
+    otherwise or the attribute is assigned): nothing
     moves when a call of the verb stays unrewritten (reported for another reason, in a test
-    or a test helper, in another package, a function reference share-session cannot follow
+    helper, in another package, a function reference share-session cannot follow
     such as `fn = requests.post` passed on or returned), when a file reads or
     assigns the attribute itself (`requests.post.call_count`, `requests.post = fake`) or
-    imports it by name (`from requests import post`), when one of the patches is not a
-    `patch` or `monkeypatch.setattr` of a literal target (`mock.patch.object(requests, "post")`,
-    `mocker.patch.multiple`, a comment between setattr's arguments, a computed name, the whole module: `mock.patch("pkg.mod.requests")`),
+    imports it by name (`from requests import post`: its calls, bound at import, escape the
+    old patch and the moved one would intercept them), for `requests.request` when calls of
+    other verbs go through the same session (`Session.post` calls `session.request`: the moved
+    patch would intercept them too), when one of the patches is not a
+    `patch`, `patch.multiple` or `monkeypatch.setattr` of a literal target (`mock.patch.object(requests, "post")`,
+    a `patch.multiple` that also patches another attribute or one of whose verbs cannot move,
+    a comment between setattr's arguments, a computed name, the whole module: `mock.patch("pkg.mod.requests")`),
     when a `requests.get(url, params)` passes `params` positionally (it becomes `params=`),
     when the package's client module exists already (calls an earlier run routed there would
     be intercepted too), when the run does not read every file of the project or a file

@@ -17,16 +17,21 @@ Decided once per run, before any file is rewritten (``plan_transfers``), per pro
 verb, all or nothing: the patches of ``requests.<verb>`` move only when
 
 - every one of them is a ``mock.patch``/``mocker.patch``/``patch`` call whose first argument
-  is the target as a string literal (not ``patch.object``, ``monkeypatch``, an assignment, a
-  computed target, a patch of the module as a whole);
+  is the target as a string literal, a ``monkeypatch.setattr`` of it, or a
+  ``patch.multiple("requests", get=..., post=...)`` whose keywords are all verbs (its one
+  literal becomes ``"pkg._http_client.session"``: it moves when all its verbs do, ``_couple``)
+  (not ``patch.object``, an assignment, a computed target, a patch of the module as a whole);
 - the *census* (every ``requests.<verb>`` / ``<module>.requests.<verb>`` attribute in every
-  file of the project, tests included, read with ``ast``) holds calls and references read only (no
+  file of the project, tests included, read with ``ast``; not a test module none of the
+  patches' tests reaches by imports, ``_inside``; not ``self.requests.<verb>`` of a wrapper
+  class whose ``requests`` is a property, ``_wrapper``) holds calls and references read only (no
   ``requests.post.call_count``, no ``requests.post = fake``); a reference counts as a call of
   its verb (``share/references.py`` routes it, in place, or reports it: then nothing moves), no file
   imports the verb by name (``from requests import post``), and a planning run (share-session
   and the run's other codemods in check mode, with those patches ignored) routes each of
   those calls, and no other call of that verb, through the same package session: the mock
-  then intercepts exactly the calls it intercepted before;
+  then intercepts exactly the calls it intercepted before; for ``request``, no call of another
+  verb goes through that client (``Session.get``, ``Client.get`` & co. call ``self.request``);
 - the run reads every file of the project, no file of it fails, no client module an earlier
   run generated exists in the project (the package's own: calls routed there would be
   intercepted too; another package's: the calls routed there were the verb's calls, which the
@@ -53,7 +58,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .package_client import MARKER as MODULE_MARKER
@@ -69,6 +74,9 @@ MARKER = "\x00mockpatch\x00"
 #: The patch calls whose first argument is a dotted target (``patch.object`` & co. are not).
 _PATCH_TEXT = re.compile(r"^(?:(?:unittest\.)?mock\.|mocker\.)?patch\(")
 _PATCH_FUNCS = frozenset({"patch", "mock.patch", "unittest.mock.patch", "mocker.patch"})
+#: ``patch.multiple("requests", get=..., post=...)``: one literal, the module, for several verbs.
+_MULTIPLE_TEXT = re.compile(r"^(?:(?:unittest\.)?mock\.|mocker\.)?patch\.multiple\(")
+_MULTIPLE_FUNCS = frozenset(f"{func}.multiple" for func in _PATCH_FUNCS)
 CODEMOD = "share-session"
 #: Why each (project, verb) kept its patches, from the last plan (for --verbose and tests).
 REFUSED: Dict[Tuple[str, str], str] = {}
@@ -135,6 +143,15 @@ class Census:
     refused: Dict[str, str]  # "requests.get" -> why its patches cannot move
     unreadable: str = ""  # a file of the project that does not parse: nothing moves
     generated: str = ""  # a client module an earlier run generated (``package_client.MARKER``)
+    #: ``self.requests.<verb>`` in a class whose ``requests`` is a property that returns an
+    #: instance of a class of its module (``_wrapper``): not the library, unless ``rebound``
+    #: says some file may bind an attribute ``requests`` otherwise (then they count as calls).
+    wrapped: Dict[str, List[Tuple[str, int]]] = field(default_factory=dict)
+    rebound: str = ""
+    #: (class name, its bases' last names, where it binds ``requests`` otherwise or "") and the
+    #: names of the classes with such a property: a subclass's other binding sets ``rebound``.
+    classes: List[Tuple[str, Tuple[str, ...], str]] = field(default_factory=list)
+    wrappers: Set[str] = field(default_factory=set)
 
 
 def census(paths: Iterable[str]) -> Census:
@@ -159,7 +176,102 @@ def census(paths: Iterable[str]) -> Census:
             out.generated = out.generated or real
         for library in libraries:
             _census_file(tree, real, out, library)
+    # A subclass's own requests may be the module; so may another base's that comes first in
+    # the method resolution order (``class C(Mixin, Wrapper)``): those of the binders.
+    subclasses = _closure(out.wrappers, out.classes)
+    binders = _closure({name for name, _, where in out.classes if where}, out.classes)
+    for name, bases, where in out.classes:
+        if subclasses.intersection(bases) and (where or binders.intersection(bases)) and not out.rebound:
+            out.rebound = where or f"class {name}"
+    for verb, positions in out.wrapped.items() if out.rebound else ():
+        out.calls.setdefault(verb, []).extend(positions)
     return out
+
+
+def _closure(names: Set[str], classes: List[Tuple[str, Tuple[str, ...], str]]) -> Set[str]:
+    """``names`` and the classes that inherit from them (by name)."""
+    found, grown = set(names), True
+    while grown:
+        grown = False
+        for name, bases, _ in classes:
+            if name not in found and found.intersection(bases):
+                found.add(name)
+                grown = True
+    return found
+
+
+def _wrapper(tree: ast.Module, real: str, out: Census) -> Set[int]:
+    """The ``self.requests`` nodes (ids) of the methods of a class whose ``requests`` is a
+    ``@property`` every ``return`` of which calls a class of the module (``return
+    Requests(headers=...)``, a class with no ``__new__`` nor metaclass): an instance of that
+    class, not the library module (an instance cannot assign a property without a setter).
+    ``out.rebound`` is set by what could hold the module there all the same: an assignment
+    of an attribute ``requests`` (``Wrapper.requests = requests``, a computed ``setattr``), a
+    subclass's own ``requests`` (``census`` decides, from ``out.classes``)."""
+    classes = {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        and not node.keywords
+        and not any(isinstance(s, ast.FunctionDef) and s.name == "__new__" for s in node.body)
+    }
+    found: Set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "requests" and not isinstance(node.ctx, ast.Load):
+            out.rebound = out.rebound or f"{real}:{node.lineno}"
+        elif isinstance(node, ast.Call) and _dotted(node.func) == "setattr" and len(node.args) > 1:
+            name = node.args[1]
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value != "requests"):
+                out.rebound = out.rebound or f"{real}:{node.lineno}"
+        if not isinstance(node, ast.ClassDef):
+            continue
+        binds = [s for s in node.body if "requests" in _bound_names(s)]
+        bases = tuple(_dotted(b).rpartition(".")[2] for b in node.bases)
+        if not binds:
+            out.classes.append((node.name, bases, ""))
+            continue
+        prop = binds[0]
+        returns = [r for r in ast.walk(prop) if isinstance(r, ast.Return)] if len(binds) == 1 else []
+        if not (
+            isinstance(prop, ast.FunctionDef)
+            and [_dotted(d) for d in prop.decorator_list] == ["property"]
+            and returns
+            and all(isinstance(r.value, ast.Call) and _dotted(r.value.func) in classes for r in returns)
+            and not any(
+                isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                for n in ast.walk(prop)
+                if n is not prop
+            )
+        ):
+            out.classes.append((node.name, bases, f"{real}:{prop.lineno}"))
+            continue
+        out.classes.append((node.name, bases, ""))
+        out.wrappers.add(node.name)
+        for method in node.body:
+            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.args.args:
+                if method.args.args[0].arg == "self":
+                    found |= _self_requests(method)
+    return found
+
+
+def _bound_names(statement: ast.stmt) -> Set[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+
+
+def _self_requests(method: ast.AST) -> Set[int]:
+    """``self.requests`` in ``method``'s body, not in a nested function or class (its own ``self``)."""
+    found: Set[int] = set()
+    todo = list(ast.iter_child_nodes(method))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Attribute) and node.attr == "requests" and _dotted(node.value) == "self":
+            found.add(id(node))
+        todo.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _census_file(tree: ast.AST, real: str, out: Census, library: str) -> None:
@@ -179,8 +291,13 @@ def _census_file(tree: ast.AST, real: str, out: Census, library: str) -> None:
                     if alias.name in verbs or alias.name == "*":
                         for verb in verbs if alias.name == "*" else (alias.name,):
                             out.refused.setdefault(
-                                f"{library}.{verb}", f"{real}:{node.lineno} imports {alias.name} from {node.module}"
+                                f"{library}.{verb}",
+                                f"{real}:{node.lineno} imports {alias.name} from {node.module} by name: its "
+                                f"calls, bound at import, escape a patch of {library}.{verb}; the moved "
+                                "one would intercept them",
                             )
+    # ``self.requests`` as a property returning a wrapper (``_wrapper``): requests only.
+    wrapped = _wrapper(tree, real, out) if library == "requests" and isinstance(tree, ast.Module) else set()
     called: Dict[int, ast.Call] = {}
     inner: Set[int] = set()  # references whose own attribute is read: requests.post.call_count
     for node in ast.walk(tree):
@@ -198,6 +315,9 @@ def _census_file(tree: ast.AST, real: str, out: Census, library: str) -> None:
         if not of_library:
             continue
         name = f"{library}.{node.attr}"
+        if id(value) in wrapped:
+            out.wrapped.setdefault(name, []).append((real, node.lineno))
+            continue
         call = called.get(id(node))
         if call is not None and library == "requests" and node.attr == "get" and len(call.args) > 1:
             # share-session passes requests.get(url, params)'s params as params=: the mock
@@ -238,18 +358,32 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-def literal_of(tree: ast.AST, line: int, target: str) -> Optional[ast.Constant]:
+def literal_of(tree: ast.AST, line: int, target: str, funcs: frozenset = _PATCH_FUNCS) -> Optional[ast.Constant]:
     """The string literal ``target`` that is the first argument of the one patch call at
-    ``line`` (``None``: not exactly one such call, or another form)."""
+    ``line`` (``None``: not exactly one such call, or another form). ``patch.multiple``
+    (``funcs``): the literal names the module, and every keyword must be a verb: the move
+    sets each of them on the session (``get=``, ``post=``; not ``Session=``, ``**fakes``, nor
+    ``create=`` & co.)."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) in _PATCH_FUNCS:
+        if isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) in funcs:
             first = node.args[0] if node.args else None
-            if isinstance(first, ast.Constant) and first.value == target:
+            verbs = funcs is _PATCH_FUNCS or (len(node.args) == 1 and all(k.arg in VERBS for k in node.keywords))
+            if isinstance(first, ast.Constant) and first.value == target and verbs:
                 found.append(first)
             else:
                 return None
     return found[0] if len(found) == 1 else None
+
+
+def _multiple(patch: Any) -> bool:
+    return _MULTIPLE_TEXT.match(patch.text or "") is not None
+
+
+def written(patch: Any, target: str) -> str:
+    """How ``target`` (``patch``'s or its new one) is written in the test: the module
+    without the verb for ``patch.multiple("requests", post=...)``."""
+    return target.rpartition(".")[0] if _multiple(patch) else target
 
 
 @dataclass(frozen=True)
@@ -297,8 +431,9 @@ def _setattr_edit(tree: ast.AST, line: int, target: str) -> Optional[Edit]:
 
 def edit_of(tree: ast.AST, line: int, patch: Any) -> Optional[Edit]:
     """Where ``patch``'s target is written, in a form that can move (``None``: another)."""
-    if _PATCH_TEXT.match(patch.text or ""):
-        node = literal_of(tree, line, patch.target)
+    if _PATCH_TEXT.match(patch.text or "") or _multiple(patch):
+        funcs = _MULTIPLE_FUNCS if _multiple(patch) else _PATCH_FUNCS
+        node = literal_of(tree, line, written(patch, patch.target), funcs)
         if node is None or node.end_lineno != node.lineno:
             return None
         return Edit(node.lineno, node.col_offset, node.lineno, node.end_col_offset or 0, True)
@@ -334,7 +469,9 @@ def apply_edit(lines: List[bytes], edit: Edit, old: str, new: str) -> bool:
 
 def _form_problem(patch: Any, trees: Dict[str, Any]) -> Optional[str]:
     text = patch.text or ""
-    if patch.kind != "mock" or not (_PATCH_TEXT.match(text) or text.startswith("monkeypatch.setattr(")):
+    if patch.kind != "mock" or not (
+        _PATCH_TEXT.match(text) or _multiple(patch) or text.startswith("monkeypatch.setattr(")
+    ):
         return f"{patch.text} at {patch.where} is not a patch of a dotted name"
     path, line = _patch_file(patch)
     if path not in trees:
@@ -347,7 +484,9 @@ def _form_problem(patch: Any, trees: Dict[str, Any]) -> Optional[str]:
     found = trees[path]
     edit = edit_of(found[0], line, patch) if found is not None else None
     # The edit made after the run, tried now on a copy: a comment inside the span, an escape.
-    if found is None or edit is None or not apply_edit(list(found[1]), edit, patch.target, "x"):
+    if found is None or edit is None or not apply_edit(list(found[1]), edit, written(patch, patch.target), "x"):
+        if _multiple(patch):
+            return f"{patch.text} at {patch.where}: its one argument is not the module as a literal, or it patches more than verbs"
         return f"{patch.text} at {patch.where}: its target is not the first argument as a literal"
     return None
 
@@ -449,6 +588,7 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
             routed.setdefault((project, f"{library}.{name}"), {}).setdefault((real, site.line), []).append(client)
     targets: List[Tuple[Any, str]] = []
     sites: List[Tuple[str, str, int]] = []
+    moves: Dict[Tuple[str, str], Tuple[List[Tuple[Any, str]], List[Tuple[str, str, int]]]] = {}
     by_project: Dict[str, Census] = {}
     for (project, verb), patches in sorted(candidates.items()):
         key = (project, verb)
@@ -467,15 +607,36 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
             # the first run, the second would have moved the patch onto httpie's).
             REFUSED[key] = f"an earlier run routed calls through {found.generated}"
             continue
+        # The calls the patches may intercept: every file's but another test module's that
+        # their tests do not reach by imports (it runs in its own tests only).
+        scope = _scope(facts, patches)
         calls: Dict[Tuple[str, int], int] = {}
         for position in found.calls.get(verb, ()):
-            calls[position] = calls.get(position, 0) + 1
-        mine = routed.get(key, {})
+            if _inside(scope, position[0]):
+                calls[position] = calls.get(position, 0) + 1
+        mine = {at: where for at, where in routed.get(key, {}).items() if _inside(scope, at[0])}
         counts = {at: len(where) for at, where in mine.items()}
         used = {client for where in mine.values() for client in where}
         if not calls or len(used) != 1 or calls != counts:
             # A call stays or goes elsewhere, or the session would take other calls.
             REFUSED[key] = _mismatch(calls, counts, used)
+            continue
+        library, _, name = verb.partition(".")
+        others = sorted(
+            other
+            for (p, other), at in routed.items()
+            if p == project
+            and other != verb
+            and other.startswith(library + ".")
+            and used & {client for where in at.values() for client in where}
+        )
+        if name == "request" and others:
+            # Session.get/post/... (httpx's Client.get & co. too) call self.request: the moved
+            # patch would intercept them too.
+            REFUSED[key] = (
+                f"the calls of {others[0]} go through the same client, whose {others[0].partition('.')[2]}() "
+                "calls its request(): the moved patch would intercept them too"
+            )
             continue
         client = layout.by_path(next(iter(used)))
         if client is None or client.exists:
@@ -486,11 +647,48 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
             continue
         from .package_client import EXPORTS  # the name each library's client has there
 
-        library, _, name = verb.partition(".")
         new = f"{client.package}.{client.module}.{EXPORTS[library]}.{name}"
-        targets += [(p, new) for p in patches]
-        sites += [(verb, real, line) for (real, line) in sorted(calls)]
+        moves[key] = ([(p, new) for p in patches], [(verb, real, line) for (real, line) in sorted(calls)])
+    _couple(facts.patches, moves)
+    targets = [target for key in sorted(moves) for target in moves[key][0]]
+    sites = [site for key in sorted(moves) for site in moves[key][1]]
     return targets, sites
+
+
+def _scope(facts: Any, patches: Sequence[Any]) -> Optional[Set[str]]:
+    """The real paths of the files the test modules that make ``patches`` reach by imports;
+    ``None`` (every file) when one is made elsewhere (a conftest, a helper: any test may run it)."""
+    if any(not patch.reach for patch in patches):
+        return None
+    return {real for patch in patches for real in facts.reachable(patch.reach)}
+
+
+def _inside(scope: Optional[Set[str]], real: str) -> bool:
+    """Whether the calls of the file ``real`` may run while a patch of ``scope`` is active:
+    all but those of a test module (``test_*.py``) none of the patches' tests imports, which
+    pytest runs in its own tests only (a helper, a conftest, the package: any test may run them)."""
+    from ..facts import is_test_module
+
+    return scope is None or real in scope or not is_test_module(real)
+
+
+def _couple(patches: Iterable[Any], moves: Dict[Tuple[str, str], Any]) -> None:
+    """A ``patch.multiple("requests", get=..., post=...)`` has one target for its verbs: it
+    moves when all of them do, else none does (a verb it holds that stays keeps the others)."""
+    calls: Dict[Tuple[str, str], Set[Tuple[str, str]]] = {}  # (where, text) -> the verbs' keys
+    for patch in patches:
+        verb = _verb_of(patch.target)
+        if verb is not None and _multiple(patch):
+            calls.setdefault((patch.where, patch.text), set()).add((patch.project, verb))
+    changed = True
+    while changed:
+        changed = False
+        for (where, text), keys in sorted(calls.items()):
+            staying = sorted(k for k in keys if k not in moves)
+            for key in sorted(keys & set(moves)) if staying else ():
+                REFUSED[key] = f"{text} at {where} patches {staying[0][1]} too, which cannot move"
+                del moves[key]
+                changed = True
 
 
 def _mismatch(calls: Dict[Tuple[str, int], int], routed: Dict[Tuple[str, int], int], used: Set[str]) -> str:
@@ -594,7 +792,8 @@ def test_results(results: Sequence[Any], settings: Any) -> List[Any]:
             if edit is None or edits is None:
                 edits = None
                 break
-            edits.append((edit, patch.target, new))
+            if (edit, written(patch, patch.target), written(patch, new)) not in edits:  # multiple: one literal
+                edits.append((edit, written(patch, patch.target), written(patch, new)))
             danger = hazard(_verb_of(patch.target) or "")
             reason = (
                 f"patch target {patch.target} moved to {new}: the calls it intercepted go "

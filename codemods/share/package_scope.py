@@ -230,6 +230,7 @@ def _plan_lazy(
         replace = uses <= {id(t.root) for t in targets}
         share.plan.local_imports[line] = (statement, replace)
         for target in targets:
+            share.routes[target.call] = client.path  # for the plan of the tests' patches (mockpatch)
             share.schedule(target, name)
     share.requires.append((client.path, lib))
 
