@@ -711,3 +711,28 @@ def test_refused_when_a_helper_imports_the_patching_test_module(tmp_path):
     user = "import requests\n\nfrom tests.base import fake_post  # noqa: F401\n\n\ndef test_b(fake_post):\n    requests.post('http://example.invalid/z', verify=False)\n"
     files = {"tests/__init__.py": "", "tests/test_a.py": test, "tests/base.py": base, "tests/test_b.py": user}
     assert_refused(project(tmp_path, **files))
+
+
+def test_refused_when_a_session_fixture_of_the_test_module_keeps_the_patch(tmp_path):
+    # A session-scoped fixture is torn down at the session's end: test_live's tests, run after
+    # test_a's, run with the patch active though test_a does not import test_live.
+    test = TEST.replace(
+        '@mock.patch("requests.post")\ndef test_send(post):',
+        '@pytest.fixture(scope="session")\ndef post():\n    with mock.patch("requests.post") as post:\n'
+        "        yield post\n\n\ndef test_send(post):",
+    ).replace("from unittest import mock\n", "from unittest import mock\n\nimport pytest\n")
+    live = LIVE + "\n\ndef test_live(post):\n    ping()\n"
+    live = live.replace("def test_live(post)", "def test_live()")
+    root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
+    assert_refused(root)
+
+
+def test_refused_when_the_test_module_starts_the_patch_at_import(tmp_path):
+    # Started when pytest collects test_a and never stopped: every later test runs under it.
+    test = TEST.replace(
+        '@mock.patch("requests.post")\ndef test_send(post):',
+        'post = mock.patch("requests.post").start()\n\n\ndef test_send():',
+    )
+    live = LIVE + "\n\ndef test_live():\n    ping()\n"
+    root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
+    assert_refused(root)
