@@ -948,6 +948,24 @@ def test_a_scoped_environment_patch_covers_only_the_calls_its_test_reaches(tmp_p
     assert reasons(root, "pkg/mod.py", "--unsafe-fixes") != []
 
 
+def test_a_scoped_environment_patch_covers_the_calls_a_conftest_fixture_hands_the_test(tmp_path):
+    # The test does not import pkg.mod, but calls it through what conftest's fixture returns,
+    # with the variable set: the fixture's module reaches the call.
+    conftest = "import pytest\n\n\n@pytest.fixture\ndef fetch():\n    from pkg.mod import f\n\n    return f\n"
+    setenv = "def test(monkeypatch, fetch):\n    monkeypatch.setenv('HTTPS_PROXY', 'x')\n    fetch('http://example.invalid')\n"
+    clears = CLEARS.format(imports="", keys="{'K': 'x'}").replace("def test():", "def test(fetch):")
+    for name, test, found in [("setenv", setenv, "may change proxy"), ("clear", clears, "clears os.environ")]:
+        files = {
+            "pkg/__init__.py": "",
+            "pkg/mod.py": ENV_MOD,
+            "tests/conftest.py": conftest,
+            "tests/test_other.py": test,
+        }
+        root = make(tmp_path / name, files)
+        ((_, action, reason),) = sites(root, "--unsafe-fixes")["pkg/mod.py"]
+        assert found in reason, (name, action, reason)
+
+
 def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path):
     test = (
         "import pytest\nimport pkg.mod\n\n\n@pytest.mark.parametrize('env', {values})\n"
