@@ -966,6 +966,20 @@ def test_a_scoped_environment_patch_covers_the_calls_a_conftest_fixture_hands_th
         assert found in reason, (name, action, reason)
 
 
+def test_a_scoped_environment_patch_that_outlives_its_test_module_covers_every_call(tmp_path):
+    # A session fixture's patch.dict is undone at the session's end, one made at the module's
+    # top level when the test module is collected: other modules' tests run under them.
+    fixture = (
+        "import os\nfrom unittest import mock\n\nimport pytest\n\n\n@pytest.fixture(scope='session', autouse=True)\n"
+        "def proxy():\n    with mock.patch.dict(os.environ, {'HTTPS_PROXY': 'x'}):\n        yield\n"
+    )
+    top = "import os\nfrom unittest import mock\n\nmock.patch.dict(os.environ, {'HTTPS_PROXY': 'x'}).start()\n"
+    for name, test in [("session", fixture), ("top", top)]:
+        root = make(tmp_path / name, {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_other.py": test})
+        (reason,) = reasons(root, "pkg/mod.py", "--unsafe-fixes")
+        assert "may change proxy or SSL variables" in reason, name
+
+
 def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path):
     test = (
         "import pytest\nimport pkg.mod\n\n\n@pytest.mark.parametrize('env', {values})\n"

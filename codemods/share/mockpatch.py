@@ -713,46 +713,18 @@ def _scope(facts: Any, patches: Sequence[Any], found: Optional[Census] = None) -
     return scope | _reached(roots | users, edges)
 
 
-#: The fixture scopes torn down by the end of the test module that defines the fixture.
-_MODULE_SCOPES = frozenset({"function", "class", "module"})
-
-
 def _outlives(patch: Any) -> bool:
     """Whether ``patch``, made in a test module, may stay active while other test modules'
-    tests run: its module has a fixture of a wider scope than the module (``session``,
-    ``package``, a computed one), or the patch is made at the module's top level (when pytest
-    collects it), or it is started (``.start()``) and nothing in the module stops it."""
+    tests run (``facts.visitor.outlives_test``)."""
+    from ..facts.visitor import outlives_test
+
     path, line = _patch_file(patch)
     try:
         with open(path, "rb") as handle:
             tree = ast.parse(handle.read())
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return True
-    stops = {_dotted(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "stop"}
-    stopall = any(isinstance(n, ast.Attribute) and n.attr == "stopall" for n in ast.walk(tree))
-    started: Set[str] = set()  # names whose .start() is called
-    within = False  # the patch's line is in a function's or a class's body or decorators
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] in ("fixture", "yield_fixture"):
-            for keyword in node.keywords:
-                if keyword.arg == "scope" and not (
-                    isinstance(keyword.value, ast.Constant) and keyword.value.value in _MODULE_SCOPES
-                ):
-                    return True
-        if isinstance(node, ast.Attribute) and node.attr == "start":
-            if isinstance(node.value, ast.Call) and node.value.lineno == line and not stopall:
-                return True  # patch(...).start(): nothing can stop it but stopall
-            started.add(_dotted(node.value))
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
-            within = within or first <= line <= (node.end_lineno or 0)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.lineno <= line <= (node.end_lineno or 0):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names = {_dotted(t) for t in targets} & started
-            if names - stops and not stopall:
-                return True  # x = patch(...); x.start(), and no x.stop
-    return not within
+    return outlives_test(tree, line)
 
 
 def _reached(start: Set[str], edges: Dict[str, Set[str]]) -> Set[str]:
