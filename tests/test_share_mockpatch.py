@@ -736,3 +736,16 @@ def test_refused_when_the_test_module_starts_the_patch_at_import(tmp_path):
     live = LIVE + "\n\ndef test_live():\n    ping()\n"
     root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
     assert_refused(root)
+
+
+def test_refused_when_a_class_attribute_patch_is_started_and_never_stopped(tmp_path):
+    test = TEST.replace(
+        '@mock.patch("requests.post")\ndef test_send(post):',
+        'class TestSend:\n    patcher = mock.patch("requests.post")\n\n    @classmethod\n'
+        "    def setup_class(cls):\n        cls.patcher.start()\n\n    def test_send(self):\n"
+        "        post = self.patcher.target.post",
+    )
+    test = test.replace("\n    post.", "\n        post.").replace("\n    assert", "\n        assert")
+    live = LIVE + "\n\ndef test_live():\n    ping()\n"
+    root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
+    assert_refused(root)

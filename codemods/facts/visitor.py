@@ -836,7 +836,8 @@ def outlives_test(tree: ast.AST, line: int) -> bool:
     the patch is made at its top level (when pytest collects it), or it is started
     (``.start()``) and nothing in the module stops it. Then it covers every file's calls, not
     only those its tests reach (``Patch.reach``, ``Change.reach``)."""
-    stops = {_name_of(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "stop"}
+    # By the last name: ``patcher = patch(...)`` in a class body, ``cls.patcher.start()``.
+    stops = {_last(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "stop"}
     stopall = any(isinstance(n, ast.Attribute) and n.attr == "stopall" for n in ast.walk(tree))
     started: Set[str] = set()  # names whose .start() is called
     within = False  # the patch's line is in a function's or a class's body or decorators
@@ -850,17 +851,21 @@ def outlives_test(tree: ast.AST, line: int) -> bool:
         if isinstance(node, ast.Attribute) and node.attr == "start":
             if isinstance(node.value, ast.Call) and node.value.lineno == line and not stopall:
                 return True  # patch(...).start(): nothing can stop it but stopall
-            started.add(_name_of(node.value))
+            started.add(_last(node.value))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = min([d.lineno for d in node.decorator_list] + [node.lineno])
             within = within or first <= line <= (node.end_lineno or 0)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.lineno <= line <= (node.end_lineno or 0):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names = {_name_of(t) for t in targets} & started
+            names = {_last(t) for t in targets} & started
             if names - stops and not stopall:
                 return True  # x = patch(...); x.start(), and no x.stop
     return not within
+
+
+def _last(node: ast.AST) -> str:
+    return _name_of(node).rpartition(".")[2]
 
 
 def _name_of(node: ast.AST) -> str:
