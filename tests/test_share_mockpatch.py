@@ -689,9 +689,11 @@ def test_refused_when_a_conftest_imports_the_test_module_that_calls_it(tmp_path)
 def test_refused_when_pytest_plugins_loads_the_test_module_that_calls_it(tmp_path):
     # A plugin's fixtures run for any test: pytest imports the module by its dotted name.
     plugin = LIVE + "\n\nimport pytest\n\n\n@pytest.fixture(autouse=True)\ndef warm():\n    ping()\n"
-    conftest = 'pytest_plugins = ["tests.test_live"]\n'
-    files = {"tests/__init__.py": "", "tests/test_live.py": plugin, "conftest.py": conftest}
-    assert_refused(project(tmp_path, **files))
+    for n, conftest in enumerate(
+        ['pytest_plugins = ["tests.test_live"]\n', 'pytest_plugins = []\npytest_plugins.append("tests.test_live")\n']
+    ):
+        files = {"tests/__init__.py": "", "tests/test_live.py": plugin, "conftest.py": conftest}
+        assert_refused(project(tmp_path / str(n), **files))
 
 
 def test_refused_when_a_helper_imports_the_patching_test_module(tmp_path):

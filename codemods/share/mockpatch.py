@@ -196,8 +196,11 @@ def census(paths: Iterable[str]) -> Census:
 
 
 def _plugins(tree: ast.AST, real: str, out: Census) -> None:
-    """The modules ``pytest_plugins = ["pkg.fixtures", ...]`` names (``out.plugins``)."""
+    """The modules ``pytest_plugins = ["pkg.fixtures", ...]`` names (``out.plugins``); any
+    other use of the name (``pytest_plugins.append(name)``) makes them unknown."""
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _dotted(node.value) == "pytest_plugins":
+            out.plugins_unknown = out.plugins_unknown or f"{real}:{node.lineno}"
         targets = node.targets if isinstance(node, ast.Assign) else []
         if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
