@@ -948,6 +948,38 @@ def test_a_scoped_environment_patch_covers_only_the_calls_its_test_reaches(tmp_p
     assert reasons(root, "pkg/mod.py", "--unsafe-fixes") != []
 
 
+def test_a_scoped_environment_patch_covers_the_calls_a_conftest_fixture_hands_the_test(tmp_path):
+    # The test does not import pkg.mod, but calls it through what conftest's fixture returns,
+    # with the variable set: the fixture's module reaches the call.
+    conftest = "import pytest\n\n\n@pytest.fixture\ndef fetch():\n    from pkg.mod import f\n\n    return f\n"
+    setenv = "def test(monkeypatch, fetch):\n    monkeypatch.setenv('HTTPS_PROXY', 'x')\n    fetch('http://example.invalid')\n"
+    clears = CLEARS.format(imports="", keys="{'K': 'x'}").replace("def test():", "def test(fetch):")
+    for name, test, found in [("setenv", setenv, "may change proxy"), ("clear", clears, "clears os.environ")]:
+        files = {
+            "pkg/__init__.py": "",
+            "pkg/mod.py": ENV_MOD,
+            "tests/conftest.py": conftest,
+            "tests/test_other.py": test,
+        }
+        root = make(tmp_path / name, files)
+        ((_, action, reason),) = sites(root, "--unsafe-fixes")["pkg/mod.py"]
+        assert found in reason, (name, action, reason)
+
+
+def test_a_scoped_environment_patch_that_outlives_its_test_module_covers_every_call(tmp_path):
+    # A session fixture's patch.dict is undone at the session's end, one made at the module's
+    # top level when the test module is collected: other modules' tests run under them.
+    fixture = (
+        "import os\nfrom unittest import mock\n\nimport pytest\n\n\n@pytest.fixture(scope='session', autouse=True)\n"
+        "def proxy():\n    with mock.patch.dict(os.environ, {'HTTPS_PROXY': 'x'}):\n        yield\n"
+    )
+    top = "import os\nfrom unittest import mock\n\nmock.patch.dict(os.environ, {'HTTPS_PROXY': 'x'}).start()\n"
+    for name, test in [("session", fixture), ("top", top)]:
+        root = make(tmp_path / name, {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD, "tests/test_other.py": test})
+        (reason,) = reasons(root, "pkg/mod.py", "--unsafe-fixes")
+        assert "may change proxy or SSL variables" in reason, name
+
+
 def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path):
     test = (
         "import pytest\nimport pkg.mod\n\n\n@pytest.mark.parametrize('env', {values})\n"

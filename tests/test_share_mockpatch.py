@@ -641,3 +641,113 @@ def test_a_patch_of_request_is_refused_when_other_verbs_share_the_session(tmp_pa
 
     assert any("calls its request()" in why for why in mockpatch.REFUSED.values())
     assert pytest_passes(root)
+
+
+LIVE = "import requests\n\n\ndef ping():\n    requests.post('http://example.invalid/z', verify=False)\n"
+
+
+def test_refused_when_a_test_module_inherits_the_patching_tests_class(tmp_path):
+    # The patch decorates test_a's class; test_b's subclass runs its inherited test with the
+    # patch active, and that test calls test_b's own method: test_b's call was intercepted.
+    test = textwrap.dedent("""\
+        from unittest import mock
+
+        from pkg.a import send
+
+
+        @mock.patch("requests.post")
+        class TestSend:
+            def test_send(self, post):
+                post.return_value.status_code = 204
+                assert send("http://example.invalid/x", "b") == 204
+                self.more()
+
+            def more(self):
+                pass
+        """)
+    sub = textwrap.dedent("""\
+        import requests
+
+        from tests.test_a import TestSend
+
+
+        class TestMore(TestSend):
+            def more(self):
+                requests.post("http://example.invalid/z", verify=False)
+        """)
+    root = project(tmp_path, **{"tests/__init__.py": "", "tests/test_a.py": test, "tests/test_b.py": sub})
+    assert_refused(root)
+
+
+def test_refused_when_a_conftest_imports_the_test_module_that_calls_it(tmp_path):
+    # conftest's fixture runs test_live's ping() in every test, test_a's too.
+    conftest = "import pytest\n\nfrom tests.test_live import ping\n\n\n@pytest.fixture(autouse=True)\ndef warm():\n    ping()\n"
+    files = {"tests/__init__.py": "", "tests/test_live.py": LIVE, "tests/conftest.py": conftest}
+    assert_refused(project(tmp_path, **files))
+
+
+def test_refused_when_pytest_plugins_loads_the_test_module_that_calls_it(tmp_path):
+    # A plugin's fixtures run for any test: pytest imports the module by its dotted name.
+    plugin = LIVE + "\n\nimport pytest\n\n\n@pytest.fixture(autouse=True)\ndef warm():\n    ping()\n"
+    for n, conftest in enumerate(
+        ['pytest_plugins = ["tests.test_live"]\n', 'pytest_plugins = []\npytest_plugins.append("tests.test_live")\n']
+    ):
+        files = {"tests/__init__.py": "", "tests/test_live.py": plugin, "conftest.py": conftest}
+        assert_refused(project(tmp_path / str(n), **files))
+
+
+def test_refused_when_a_helper_imports_the_patching_test_module(tmp_path):
+    # tests/base.py hands test_a's patching fixture to test_b, whose call it then intercepts.
+    test = TEST + textwrap.dedent("""\
+
+
+        import pytest
+
+
+        @pytest.fixture
+        def fake_post():
+            with mock.patch("requests.post") as post:
+                yield post
+        """)
+    base = "from tests.test_a import fake_post  # noqa: F401\n"
+    user = "import requests\n\nfrom tests.base import fake_post  # noqa: F401\n\n\ndef test_b(fake_post):\n    requests.post('http://example.invalid/z', verify=False)\n"
+    files = {"tests/__init__.py": "", "tests/test_a.py": test, "tests/base.py": base, "tests/test_b.py": user}
+    assert_refused(project(tmp_path, **files))
+
+
+def test_refused_when_a_session_fixture_of_the_test_module_keeps_the_patch(tmp_path):
+    # A session-scoped fixture is torn down at the session's end: test_live's tests, run after
+    # test_a's, run with the patch active though test_a does not import test_live.
+    test = TEST.replace(
+        '@mock.patch("requests.post")\ndef test_send(post):',
+        '@pytest.fixture(scope="session")\ndef post():\n    with mock.patch("requests.post") as post:\n'
+        "        yield post\n\n\ndef test_send(post):",
+    ).replace("from unittest import mock\n", "from unittest import mock\n\nimport pytest\n")
+    live = LIVE + "\n\ndef test_live(post):\n    ping()\n"
+    live = live.replace("def test_live(post)", "def test_live()")
+    root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
+    assert_refused(root)
+
+
+def test_refused_when_the_test_module_starts_the_patch_at_import(tmp_path):
+    # Started when pytest collects test_a and never stopped: every later test runs under it.
+    test = TEST.replace(
+        '@mock.patch("requests.post")\ndef test_send(post):',
+        'post = mock.patch("requests.post").start()\n\n\ndef test_send():',
+    )
+    live = LIVE + "\n\ndef test_live():\n    ping()\n"
+    root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
+    assert_refused(root)
+
+
+def test_refused_when_a_class_attribute_patch_is_started_and_never_stopped(tmp_path):
+    test = TEST.replace(
+        '@mock.patch("requests.post")\ndef test_send(post):',
+        'class TestSend:\n    patcher = mock.patch("requests.post")\n\n    @classmethod\n'
+        "    def setup_class(cls):\n        cls.patcher.start()\n\n    def test_send(self):\n"
+        "        post = self.patcher.target.post",
+    )
+    test = test.replace("\n    post.", "\n        post.").replace("\n    assert", "\n        assert")
+    live = LIVE + "\n\ndef test_live():\n    ping()\n"
+    root = project(tmp_path, **{"tests/test_a.py": test, "tests/test_live.py": live})
+    assert_refused(root)

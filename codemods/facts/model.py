@@ -335,10 +335,22 @@ class ProjectFacts:
     def _env_covers(self, change: Change, site: CallSite) -> bool:
         """Whether ``change`` (``env`` / ``env-clear``) may make a shared httpx client at
         ``site`` behave otherwise than the bare call: a function-scope client is made when
-        the call runs; a scoped change in a test covers only the calls the test reaches."""
+        the call runs; a scoped change in a test covers only the calls the test reaches, by
+        its imports or through a conftest's fixtures (what they return runs in the test)."""
         if site.library != "httpx" or site.scope == "function":
             return False
-        return change.reach == "" or _real(site.path) in self.reachable(change.reach)
+        if change.reach == "":
+            return True
+        real = _real(site.path)
+        if real in self.reachable(change.reach):
+            return True
+        project = self.project_of_real(change.reach)
+        return any(
+            os.path.basename(path) == "conftest.py"
+            and self.project_of_real(path) == project
+            and real in self.reachable(path)
+            for path, _ in self.imports
+        )
 
     def covering_patch(self, site: CallSite) -> Optional[Tuple[Patch, str]]:
         """The mock or swap of the project that targets ``site``, and why it covers it: one of

@@ -294,7 +294,7 @@ class _FileFacts(_Names):
         if not named and not clear:
             return
         kind = "env" if named else "env-clear"
-        reach = self.reach if scoped else ""
+        reach = self.reach if scoped and self.reach and not outlives_test(self.tree, node.lineno) else ""
         self.changes.add(Change(self.project, kind, f"{self.where}:{node.lineno}", text, reach))
 
     def _call(self, node: ast.Call) -> None:
@@ -823,3 +823,55 @@ def _call_text(func: str, node: ast.Call) -> str:
 
 def _short(name: str) -> str:
     return name.replace("unittest.mock.", "mock.")
+
+
+#: The fixture scopes torn down by the end of the test module that defines the fixture.
+_MODULE_SCOPES = frozenset({"function", "class", "module"})
+
+
+def outlives_test(tree: ast.AST, line: int) -> bool:
+    """Whether a patch made at ``line`` of the test module ``tree`` (``mock.patch``,
+    ``mock.patch.dict``) may stay active while other test modules' tests run: the module has a
+    fixture of a wider scope than the module (``session``, ``package``, a computed one), or
+    the patch is made at its top level (when pytest collects it), or it is started
+    (``.start()``) and nothing in the module stops it. Then it covers every file's calls, not
+    only those its tests reach (``Patch.reach``, ``Change.reach``)."""
+    # By the last name: ``patcher = patch(...)`` in a class body, ``cls.patcher.start()``.
+    stops = {_last(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "stop"}
+    stopall = any(isinstance(n, ast.Attribute) and n.attr == "stopall" for n in ast.walk(tree))
+    started: Set[str] = set()  # names whose .start() is called
+    within = False  # the patch's line is in a function's or a class's body or decorators
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name_of(node.func).rpartition(".")[2] in ("fixture", "yield_fixture"):
+            for keyword in node.keywords:
+                if keyword.arg == "scope" and not (
+                    isinstance(keyword.value, ast.Constant) and keyword.value.value in _MODULE_SCOPES
+                ):
+                    return True
+        if isinstance(node, ast.Attribute) and node.attr == "start":
+            if isinstance(node.value, ast.Call) and node.value.lineno == line and not stopall:
+                return True  # patch(...).start(): nothing can stop it but stopall
+            started.add(_last(node.value))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            within = within or first <= line <= (node.end_lineno or 0)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.lineno <= line <= (node.end_lineno or 0):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {_last(t) for t in targets} & started
+            if names - stops and not stopall:
+                return True  # x = patch(...); x.start(), and no x.stop
+    return not within
+
+
+def _last(node: ast.AST) -> str:
+    return _name_of(node).rpartition(".")[2]
+
+
+def _name_of(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _name_of(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""

@@ -23,7 +23,8 @@ verb, all or nothing: the patches of ``requests.<verb>`` move only when
   (not ``patch.object``, an assignment, a computed target, a patch of the module as a whole);
 - the *census* (every ``requests.<verb>`` / ``<module>.requests.<verb>`` attribute in every
   file of the project, tests included, read with ``ast``; not a test module none of the
-  patches' tests reaches by imports, ``_inside``; not ``self.requests.<verb>`` of a wrapper
+  patches' tests reaches by imports and that neither imports a patching test module nor is
+  imported by a conftest, a helper or a ``pytest_plugins`` module, ``_scope``/``_inside``; not ``self.requests.<verb>`` of a wrapper
   class whose ``requests`` is a property, ``_wrapper``) holds calls and references read only (no
   ``requests.post.call_count``, no ``requests.post = fake``); a reference counts as a call of
   its verb (``share/references.py`` routes it, in place, or reports it: then nothing moves), no file
@@ -152,6 +153,10 @@ class Census:
     #: names of the classes with such a property: a subclass's other binding sets ``rebound``.
     classes: List[Tuple[str, Tuple[str, ...], str]] = field(default_factory=list)
     wrappers: Set[str] = field(default_factory=set)
+    #: The modules ``pytest_plugins`` names (pytest loads them as a conftest: any test may run
+    #: them); ``plugins_unknown``: where one is not a literal (then every test module counts).
+    plugins: Set[str] = field(default_factory=set)
+    plugins_unknown: str = ""
 
 
 def census(paths: Iterable[str]) -> Census:
@@ -164,7 +169,7 @@ def census(paths: Iterable[str]) -> Census:
             out.unreadable = out.unreadable or real
             continue
         libraries = [library for library in LIBRARY_VERBS if library.encode() in data]
-        if not libraries:
+        if not libraries and b"pytest_plugins" not in data:
             continue
         try:
             tree = ast.parse(data)
@@ -174,6 +179,8 @@ def census(paths: Iterable[str]) -> Census:
         docstring = ast.get_docstring(tree) if isinstance(tree, ast.Module) else None
         if docstring is not None and docstring.startswith(MODULE_MARKER):
             out.generated = out.generated or real
+        if b"pytest_plugins" in data:
+            _plugins(tree, real, out)
         for library in libraries:
             _census_file(tree, real, out, library)
     # A subclass's own requests may be the module; so may another base's that comes first in
@@ -186,6 +193,26 @@ def census(paths: Iterable[str]) -> Census:
     for verb, positions in out.wrapped.items() if out.rebound else ():
         out.calls.setdefault(verb, []).extend(positions)
     return out
+
+
+def _plugins(tree: ast.AST, real: str, out: Census) -> None:
+    """The modules ``pytest_plugins = ["pkg.fixtures", ...]`` names (``out.plugins``); any
+    other use of the name (``pytest_plugins.append(name)``) makes them unknown."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _dotted(node.value) == "pytest_plugins":
+            out.plugins_unknown = out.plugins_unknown or f"{real}:{node.lineno}"
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        if not any(isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in targets):
+            continue
+        value = getattr(node, "value", None)
+        items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+        for item in items:
+            if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                out.plugins.add(item.value)
+            else:
+                out.plugins_unknown = out.plugins_unknown or f"{real}:{node.lineno}"
 
 
 def _closure(names: Set[str], classes: List[Tuple[str, Tuple[str, ...], str]]) -> Set[str]:
@@ -609,7 +636,7 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
             continue
         # The calls the patches may intercept: every file's but another test module's that
         # their tests do not reach by imports (it runs in its own tests only).
-        scope = _scope(facts, patches)
+        scope = _scope(facts, patches, found)
         calls: Dict[Tuple[str, int], int] = {}
         for position in found.calls.get(verb, ()):
             if _inside(scope, position[0]):
@@ -655,12 +682,63 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
     return targets, sites
 
 
-def _scope(facts: Any, patches: Sequence[Any]) -> Optional[Set[str]]:
-    """The real paths of the files the test modules that make ``patches`` reach by imports;
-    ``None`` (every file) when one is made elsewhere (a conftest, a helper: any test may run it)."""
-    if any(not patch.reach for patch in patches):
+def _scope(facts: Any, patches: Sequence[Any], found: Optional[Census] = None) -> Optional[Set[str]]:
+    """The real paths of the files whose calls may run while one of ``patches`` is active: what
+    the test modules that make them reach by imports, and what the test modules that import
+    those reach (a subclass of a patched test class, a patching fixture imported: its tests
+    run the patch with their own code); ``None`` (every file) when one is made elsewhere (a
+    conftest, a helper: any test may run it) or such a file, or a ``pytest_plugins`` module,
+    imports the patching test module. A test module a conftest, a helper or a plugin imports
+    counts too (any test may run it)."""
+    from ..facts import is_test_module
+
+    if any(not patch.reach for patch in patches) or any(_outlives(patch) for patch in patches):
         return None
-    return {real for patch in patches for real in facts.reachable(patch.reach)}
+    if found is not None and found.plugins_unknown:
+        return None
+    homes = {patch.reach for patch in patches}
+    graph = facts._graph()[0]
+    project = graph.project_of(next(iter(homes)))
+    files = [real for real, _ in facts.imports if graph.project_of(real) == project]
+    edges = {real: graph.imported(real) for real in files}
+    # What pytest imports as a conftest: the plugins, and every module that is no test module.
+    roots = {real for real in files if not is_test_module(real)}
+    for name in found.plugins if found is not None else ():
+        roots.update(target for target, _ in graph.resolve(name, project))
+    if homes & _reached(roots, edges):
+        return None
+    importers: Dict[str, Set[str]] = {}
+    for real, imported in edges.items():
+        for target in imported:
+            importers.setdefault(target, set()).add(real)
+    users = _reached(homes, importers)  # the test modules that import a patching one
+    scope = {real for patch in patches for real in facts.reachable(patch.reach)}
+    return scope | _reached(roots | users, edges)
+
+
+def _outlives(patch: Any) -> bool:
+    """Whether ``patch``, made in a test module, may stay active while other test modules'
+    tests run (``facts.visitor.outlives_test``)."""
+    from ..facts.visitor import outlives_test
+
+    path, line = _patch_file(patch)
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return outlives_test(tree, line)
+
+
+def _reached(start: Set[str], edges: Dict[str, Set[str]]) -> Set[str]:
+    """``start`` and every file an edge leads to from there."""
+    seen, todo = set(start), list(start)
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
 
 
 def _inside(scope: Optional[Set[str]], real: str) -> bool:
