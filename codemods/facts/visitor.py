@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
 from .model import LIBRARIES, Change, Patch
+from .sources import _dotted as dotted_name  # a.b.c of a Name/Attribute chain, else None
 from .standins import (
     CLOSE,
     MOCK,
@@ -842,7 +843,7 @@ def outlives_test(tree: ast.AST, line: int) -> bool:
     started: Set[str] = set()  # names whose .start() is called
     within = False  # the patch's line is in a function's or a class's body or decorators
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _name_of(node.func).rpartition(".")[2] in ("fixture", "yield_fixture"):
+        if isinstance(node, ast.Call) and _last(node.func) in ("fixture", "yield_fixture"):
             for keyword in node.keywords:
                 if keyword.arg == "scope" and not (
                     isinstance(keyword.value, ast.Constant) and keyword.value.value in _MODULE_SCOPES
@@ -865,13 +866,4 @@ def outlives_test(tree: ast.AST, line: int) -> bool:
 
 
 def _last(node: ast.AST) -> str:
-    return _name_of(node).rpartition(".")[2]
-
-
-def _name_of(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _name_of(node.value)
-        return f"{inner}.{node.attr}" if inner else ""
-    return ""
+    return (dotted_name(node) or "").rpartition(".")[2]
