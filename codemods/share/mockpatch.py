@@ -613,8 +613,6 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
                 continue
             client, library, name = found
             routed.setdefault((project, f"{library}.{name}"), {}).setdefault((real, site.line), []).append(client)
-    targets: List[Tuple[Any, str]] = []
-    sites: List[Tuple[str, str, int]] = []
     moves: Dict[Tuple[str, str], Tuple[List[Tuple[Any, str]], List[Tuple[str, str, int]]]] = {}
     by_project: Dict[str, Census] = {}
     for (project, verb), patches in sorted(candidates.items()):
