@@ -385,6 +385,25 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
+#: id(tree) -> (tree, its calls by line): a test module holds hundreds of patches (apprise:
+#: 1,378 in 156 files), and walking its whole tree for each made the plan quadratic.
+_CALLS_BY_LINE: Dict[int, Tuple[ast.AST, Dict[int, List[ast.Call]]]] = {}
+
+
+def _calls_at(tree: ast.AST, line: int) -> List[ast.Call]:
+    """The calls of ``tree`` that start at ``line`` (an index built once per tree)."""
+    held = _CALLS_BY_LINE.get(id(tree))
+    if held is None or held[0] is not tree:
+        if len(_CALLS_BY_LINE) >= 64:
+            _CALLS_BY_LINE.clear()
+        index: Dict[int, List[ast.Call]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                index.setdefault(node.lineno, []).append(node)
+        held = _CALLS_BY_LINE[id(tree)] = (tree, index)
+    return held[1].get(line, [])
+
+
 def literal_of(tree: ast.AST, line: int, target: str, funcs: frozenset = _PATCH_FUNCS) -> Optional[ast.Constant]:
     """The string literal ``target`` that is the first argument of the one patch call at
     ``line`` (``None``: not exactly one such call, or another form). ``patch.multiple``
@@ -392,8 +411,8 @@ def literal_of(tree: ast.AST, line: int, target: str, funcs: frozenset = _PATCH_
     sets each of them on the session (``get=``, ``post=``; not ``Session=``, ``**fakes``, nor
     ``create=`` & co.)."""
     found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) in funcs:
+    for node in _calls_at(tree, line):
+        if _dotted(node.func) in funcs:
             first = node.args[0] if node.args else None
             verbs = funcs is _PATCH_FUNCS or (len(node.args) == 1 and all(k.arg in VERBS for k in node.keywords))
             if isinstance(first, ast.Constant) and first.value == target and verbs:
