@@ -998,3 +998,20 @@ def test_a_parametrized_environment_key_is_read_from_its_literal_values(tmp_path
     rebound = test.format(values="['CI']").replace("    monkeypatch", "    env = 'HTTP_' + env\n    monkeypatch")
     root = make(tmp_path / "e", {**files, "tests/test_mod.py": rebound})
     assert reasons(root) != []
+
+
+def test_a_parametrized_environment_key_of_a_short_or_odd_row_is_unknown(tmp_path):
+    # @parametrize("env,value", [("CI",), pytest.param(...)]): a row without the key's column
+    # (pytest rejects it when it collects) or not a literal tuple: the key is unknown, and the
+    # facts pass goes on (an IndexError there failed the whole run).
+    test = (
+        "import pytest\nimport pkg.mod\n\n\n@pytest.mark.parametrize('value,env', {rows})\n"
+        "def test(env, value, monkeypatch):\n    monkeypatch.setenv(env, value)\n"
+    )
+    files = {"pkg/__init__.py": "", "pkg/mod.py": ENV_MOD}
+    root = make(tmp_path / "a", {**files, "tests/test_mod.py": test.format(rows="[('1', 'CI'), ('2',)]")})
+    assert [r.split(" at ")[0] for r in reasons(root)] == ["monkeypatch.setenv(env)"]
+    root = make(tmp_path / "b", {**files, "tests/test_mod.py": test.format(rows="[pytest.param('1', 'CI')]")})
+    assert [r.split(" at ")[0] for r in reasons(root)] == ["monkeypatch.setenv(env)"]
+    root = make(tmp_path / "c", {**files, "tests/test_mod.py": test.format(rows="[('1', 'CI')]")})
+    assert reasons(root) == []

@@ -480,7 +480,8 @@ class _FileFacts(_Names):
             out: List[Optional[str]] = []
             for value in values.elts:
                 if "," in names:
-                    value = value.elts[index] if isinstance(value, (ast.Tuple, ast.List)) else None
+                    row = value.elts if isinstance(value, (ast.Tuple, ast.List)) else []
+                    value = row[index] if index < len(row) else None  # pytest.param(...), a short row
                 out.append(self._literal(value) if value is not None else None)
             return out or [None]
         return [None]
