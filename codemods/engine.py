@@ -524,7 +524,11 @@ def facts_failure(path: str, settings: Settings) -> Optional[FileResult]:
     """The error of a file whose project's facts the pass could not compute
     (``ProjectFacts.failed``): it is not rewritten, nor looked up in the cache."""
     facts = settings.facts
-    why = facts.failure_of(path) if facts is not None and getattr(facts, "failed", ()) else None
+    if facts is None or not getattr(facts, "failed", ()):
+        return None
+    from .facts.model import CONSUMERS
+
+    why = facts.failure_of(path) if any(name in CONSUMERS for name in settings.codemods) else None
     return None if why is None else _error(FileResult(path, ERROR), why)
 
 

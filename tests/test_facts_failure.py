@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,19 @@ def test_a_planning_run_failure_fails_the_projects_with_patches(tmp_path, monkey
         assert found and all(
             "the mock move's planning run: RuntimeError: plan broke" in f["error"]["message"] for f in found.values()
         )
+
+
+def test_a_file_whose_codemods_read_no_facts_runs_as_ever(tmp_path):
+    """``per-file-ignores`` may leave a group of files only codemods that consult no fact
+    (add-timeout): a failed project's file in it is fixed as without the failure."""
+    from codemods import engine
+    from codemods.facts import ProjectFacts
+
+    root = write(tmp_path / "proj", PROJECT)
+    real = os.path.realpath(root)
+    facts = ProjectFacts(projects=(real,), failed=((real, "internal error in the project facts pass"),))
+    path = str(root / "pkg/mod.py")
+    timeout_only = engine.Settings(codemods=("add-timeout",), mode=engine.CHECK, facts=facts)
+    assert engine.run([path], timeout_only)[0].status == "changed"
+    with_facts = replace(timeout_only, codemods=("add-timeout", "close-response"))
+    assert engine.run([path], with_facts)[0].error == "internal error in the project facts pass"
