@@ -118,7 +118,9 @@ class CodemodDocs:
 
 
 def plain_text_of(markdown: str) -> str:
-    return re.sub(r"\s+", " ", markdown).strip()
+    """One paragraph, without the HTML comments (``<!-- fmt: off -->``: ruff format leaves the
+    code block after it as written, the tool's own layout)."""
+    return re.sub(r"\s+", " ", re.sub(r"<!--.*?-->", "", markdown, flags=re.S)).strip()
 
 
 def section(codemod: Any) -> str:

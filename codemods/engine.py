@@ -520,7 +520,28 @@ def run_iter(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[Fi
     yield from _run_iter_cached(paths, settings, jobs)
 
 
+def facts_failure(path: str, settings: Settings) -> Optional[FileResult]:
+    """The error of a file whose project's facts the pass could not compute
+    (``ProjectFacts.failed``): it is not rewritten, nor looked up in the cache."""
+    facts = settings.facts
+    if facts is None or not getattr(facts, "failed", ()):
+        return None
+    from .facts.model import CONSUMERS
+
+    why = facts.failure_of(path) if any(name in CONSUMERS for name in settings.codemods) else None
+    return None if why is None else _error(FileResult(path, ERROR), why)
+
+
 def _run_iter_cached(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    """Results in the order of ``paths``; the files of a project the facts pass failed on
+    are errors (``facts_failure``), the rest run."""
+    failures = {path: facts_failure(path, settings) for path in paths} if getattr(settings.facts, "failed", ()) else {}
+    if any(failures.values()):
+        rest = _run_iter_cached([p for p in paths if failures[p] is None], settings, jobs)
+        for path in paths:
+            yield failures[path] or next(rest)
+        yield from rest  # nothing: one result per path
+        return
     if settings.cache_dir:
         yield from _with_trim(_run_looked_up(paths, settings, jobs), settings.cache_dir)
         return

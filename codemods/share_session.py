@@ -296,8 +296,10 @@ class ShareSession(HttpCodemod):
         message = f"routed through the shared client {receiver}"
         facts = self.project_facts()
         if facts is not None and facts.transfers is not None and facts.transfers.planning:
-            # Where the call goes, for the run's plan of the tests' patches (share/mockpatch.py).
-            message += plan_marker(self.routes.get(target.call, ""), target.found.library, target.found.name)
+            # Where the call goes, for the run's plan of the tests' patches (share/mockpatch.py);
+            # its module, not its API: a patch of requests.get never intercepted niquests.get
+            # (nor ``import niquests as requests``), whose client is another (niquests_session).
+            message += plan_marker(self.routes.get(target.call, ""), target.found.top_module, target.found.name)
         self.fixed(target.call, message, self.hazards.get(target.call, ""))
 
     # -- rewriting -----------------------------------------------------------------------

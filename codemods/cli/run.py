@@ -112,8 +112,22 @@ def _files_settings(args: CommandArgs, run: Resolved, found: Discovery) -> engin
         )
     settings = generated.plan_run(settings, found.files)  # each package's shared client
     # The tests' patches share-session moves onto a package's shared session (a planning run).
-    settings = mockpatch.plan_transfers(settings, found.files, run.jobs)
+    try:
+        settings = mockpatch.plan_transfers(settings, found.files, run.jobs)
+    except Exception as exc:  # noqa: BLE001 - the projects with patches fail, the run goes on
+        settings = _planning_failed(settings, exc)
     return settings
+
+
+def _planning_failed(settings: engine.Settings, exc: Exception) -> engine.Settings:
+    """The mock move's plan raised: no patch moves, and the projects with patches (whose
+    rewrites the plan decides) fail as a facts pass failure does (their files errors)."""
+    facts = settings.facts
+    why = project_facts.failure(exc, "the mock move's planning run")
+    failed = dict(facts.failed)
+    for patch in facts.patches:
+        failed.setdefault(patch.project, why)
+    return replace(settings, facts=replace(facts, transfers=None, failed=tuple(sorted(failed.items()))))
 
 
 def _preview_unsafe_fixes(
@@ -173,7 +187,7 @@ def run_stdin(
 ) -> int:
     started = time.monotonic()
     data = sys.stdin.buffer.read()
-    result = engine.process_source(data, name, settings)
+    result = engine.facts_failure(name, settings) or engine.process_source(data, name, settings)
     if fmt == "sarif" and not settings.unsafe_fixes:
         preview_unsafe_fixes(result, data, settings)
     if fmt != "text":

@@ -62,6 +62,7 @@ __all__ = [
     "ProjectFacts",
     "candidate_lines",
     "collect",
+    "failure",
     "for_run",
     "for_stdin",
     "imported_modules",
@@ -96,14 +97,25 @@ def collect(
     (else the nearest one above it, else that root). ``index``: a ``fileindex.FileIndex``
     whose memo gives each unchanged file's part without reading it (``_file_part``). ``reals``:
     ``real_paths(files)`` when the caller has them already. ``jobs``: processes that read and
-    compute the files' parts (``_file_parts``); the facts are the same whatever the number."""
+    compute the files' parts (``_file_parts``); the facts are the same whatever the number.
+
+    An unexpected exception computing a file's part fails its project (``ProjectFacts.
+    failed``: none of its facts, its files errors); one in a step over every project (the
+    factories, the names, the bounds) is retried project by project (``_each_project``)."""
+    reals = list(reals) if reals is not None else real_paths(files)
+    try:
+        return _collect(files, roots, read, index, reals, jobs)
+    except Exception as exc:  # noqa: BLE001 - confined to the projects it concerns, reported
+        return _each_project(files, roots, read, index, reals, jobs, exc)
+
+
+def _collect(files, roots, read, index, reals, jobs) -> ProjectFacts:
     finder = _ProjectFinder(roots)
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
     projects: Set[str] = set()
     parsed = 0
     imports: Dict[str, Tuple[str, ...]] = {}
-    reals = list(reals) if reals is not None else real_paths(files)
     namer = Namer(reals, ())
     owner: Dict[str, str] = {}
     members: Dict[Tuple[str, str], int] = {}
@@ -117,9 +129,20 @@ def collect(
     jobs_of: List[Tuple[str, str, str, str]] = [
         (path, real, owner[real], namer.package(real)) for path, real in zip(files, reals)
     ]
-    for (path, real, _, _), part in zip(jobs_of, _file_parts(jobs_of, read, index, jobs)):
+    parts = _file_parts(jobs_of, read, index, jobs)
+    failed = {}
+    for (path, real, project, _), part in zip(jobs_of, parts):
+        if isinstance(part, _Failed) and project not in failed:
+            failed[project] = part.why
+    if failed:  # those projects' other files are left out too: none of their facts is known
+        kept = [i for i, (_, real, project, _) in enumerate(jobs_of) if project not in failed]
+        jobs_of, parts = [jobs_of[i] for i in kept], [parts[i] for i in kept]
+        files, reals = [job[0] for job in jobs_of], [job[1] for job in jobs_of]
+        memo = None  # a run with a failure is not remembered: the next one tries again
+    for (path, real, _, _), part in zip(jobs_of, parts):
         if part is None:
             continue
+        assert not isinstance(part, _Failed)
         sys_path, imported, was_parsed, its_patches, its_changes, its_members, first = part
         project = owner[real]
         firsts[real] = first
@@ -148,10 +171,75 @@ def collect(
         functions=functions,
         files=len(files),
         parsed=parsed,
+        failed=tuple(sorted(failed.items())),
     )
     if memo is not None:
         memo.store(facts)
     return _with_bounds(facts, finder, projects)
+
+
+class _Failed:
+    """A file's part the pass could not compute: why (the exception, the file, where)."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def failure(exc: BaseException, what: str) -> str:
+    """The error a file of a failed project (``ProjectFacts.failed``) gets: the exception, the
+    step (``what``), and the innermost frame of the tool's own code that raised it."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f"{os.sep}codemods{os.sep}" in f.filename]
+    where = ""
+    if frames:
+        frame = frames[-1]
+        where = f" in {frame.name} ({os.path.basename(frame.filename)}:{frame.lineno})"
+    return f"internal error in {what}: {type(exc).__name__}: {exc}{where}; no file of this project is rewritten"
+
+
+def _each_project(files, roots, read, index, reals, jobs, exc: Exception) -> ProjectFacts:
+    """``collect`` one project at a time, after ``exc`` failed the whole run's: a project
+    whose own pass fails again is ``failed`` (with why), the others' facts are as the whole
+    run's would have been (every fact is of one project: its tests, its modules, its
+    factories), merged in the order ``_collect`` gives them."""
+    finder = _ProjectFinder(roots)
+    groups: Dict[str, List[int]] = {}
+    for position, real in enumerate(reals):
+        groups.setdefault(finder.project(real), []).append(position)
+    done: List[ProjectFacts] = []
+    failed: Dict[str, str] = {}
+    for project, positions in sorted(groups.items()):
+        if len(groups) == 1:
+            failed[project] = failure(exc, "the project facts pass (its project)")
+            break
+        try:
+            its = [files[i] for i in positions], [reals[i] for i in positions]
+            done.append(_collect(its[0], roots, read, index, its[1], jobs))
+        except Exception as again:  # noqa: BLE001 - this project's files are errors
+            failed[project] = failure(again, "the project facts pass (its project)")
+    order = {path: i for i, path in enumerate(files)}
+
+    def joined(name: str, key: Any = None) -> tuple:
+        return tuple(sorted((row for facts in done for row in getattr(facts, name)), key=key))
+
+    for facts in done:
+        failed.update(facts.failed)
+    return ProjectFacts(
+        projects=tuple(sorted(set(groups))),
+        patches=joined("patches", _order_of(Patch)),
+        changes=joined("changes", _order_of(Change)),
+        bounds=tuple(sorted({b for facts in done for b in facts.bounds})),
+        imports=joined("imports"),
+        names=joined("names"),
+        members=joined("members"),
+        factories=joined("factories"),
+        factory_files=joined("factory_files", key=lambda row: order.get(row[0], 0)),
+        functions=joined("functions"),
+        files=sum(facts.files for facts in done),
+        parsed=sum(facts.parsed for facts in done),
+        failed=tuple(sorted(failed.items())),
+    )
 
 
 def _with_bounds(facts: ProjectFacts, finder: "_ProjectFinder", projects: Set[str]) -> ProjectFacts:
@@ -357,7 +445,9 @@ def _computed(job: Tuple[str, str, str, str, bool]):
             return None
         part = _compute_part(path, real, project, package, data)
         sha = seen[1]
-        memos = [(_MEMO, _memo_key(path, real, project, package, sha), _plain(part))]
+        memos = (
+            [] if isinstance(part, _Failed) else [(_MEMO, _memo_key(path, real, project, package, sha), _plain(part))]
+        )
         pairs = from_imports_memo(sha, data)
         if pairs is not None:
             memos.append(pairs)
@@ -570,7 +660,8 @@ def _file_part(path: str, real: str, project: str, package: str, read, index) ->
 
     note_from_imports(index, path, sha, from_imports_of(data))  # a results cache key part, while in hand
     part = _compute_part(path, real, project, package, data)
-    index.put(path, _MEMO, key, _plain(part))
+    if not isinstance(part, _Failed):
+        index.put(path, _MEMO, key, _plain(part))
     return part
 
 
@@ -578,7 +669,15 @@ def _fields(fact) -> List[str]:
     return [getattr(fact, f.name) for f in dataclasses.fields(fact)]
 
 
-def _compute_part(path: str, real: str, project: str, package: str, data: bytes) -> _Part:
+def _compute_part(path: str, real: str, project: str, package: str, data: bytes) -> Any:
+    """The file's part, or ``_Failed`` (never memoised) when computing it raised."""
+    try:
+        return _part_of(path, real, project, package, data)
+    except Exception as exc:  # noqa: BLE001 - its project fails, the run goes on
+        return _Failed(failure(exc, f"the project facts pass (reading {display_path(path)})"))
+
+
+def _part_of(path: str, real: str, project: str, package: str, data: bytes) -> _Part:
     sys_path = changes_sys_path(real, data)
     imported = imported_modules(data, package)
     members = member_names(data)

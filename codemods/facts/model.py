@@ -128,6 +128,10 @@ class ProjectFacts:
     transfers: Any = None
     files: int = 0  # how many files the pass read (statistics)
     parsed: int = 0  # how many of them it parsed with ast
+    #: (project root, why) of each project whose facts the pass could not compute (an
+    #: unexpected exception: ``facts.collect``); none of its facts is above, and the run
+    #: rewrites none of its files (``failure_of``): each is an error naming why.
+    failed: Tuple[Tuple[str, str], ...] = ()
 
     def __cache_key__(self) -> str:
         """A digest of every fact but the statistics (memoised: the results cache's key and
@@ -154,6 +158,7 @@ class ProjectFacts:
             self.factory_files,
             self.functions,
             self.transfers,
+            self.failed,
         )
         for part in parts:
             digest.update(repr(part).encode("utf-8", "surrogatepass"))
@@ -183,6 +188,13 @@ class ProjectFacts:
         if real in memo[2]:
             return real  # a project whose root is the file itself: the longest root
         return memo[1][directory]
+
+    def failure_of(self, path: str) -> Optional[str]:
+        """Why the file at ``path`` cannot be rewritten: its project's facts are missing
+        (``failed``); ``None`` for the files of every other project."""
+        if not self.failed:
+            return None
+        return dict(self.failed).get(self.project_of(path) or "")
 
     def factory_words(self, path: str) -> Tuple[str, ...]:
         """The names of the response factories of its project that the file at ``path`` names."""

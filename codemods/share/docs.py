@@ -226,6 +226,7 @@ DOCS = CodemodDocs(
     blocks; before the first statement that could use it), and every target rewritten to
     `_session.<verb>(...)` / `_client.<verb>(...)` with the same arguments:
 
+    <!-- fmt: off -->
     ```python
     import http.cookiejar as _cookiejar
 
@@ -235,6 +236,7 @@ DOCS = CodemodDocs(
         cookies=_cookiejar.CookieJar(_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     )
     ```
+    <!-- fmt: on -->
 
     The names are fresh (`_session_1` if `_session` is used anywhere in the module);
     `--session-name NAME` chooses another (with both libraries in one module the httpx client

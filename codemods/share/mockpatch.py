@@ -629,7 +629,7 @@ def _decide(facts: Any, layout: Any, candidates: Dict[Tuple[str, str], List[Any]
         for site in result.sites:
             found = _parse_marker(site.reason) if site.codemod == CODEMOD else None
             if found is None or found[1] not in LIBRARY_VERBS or project is None:
-                continue
+                continue  # also a drop-in's call (the marker names niquests): no patch of requests had it
             client, library, name = found
             routed.setdefault((project, f"{library}.{name}"), {}).setdefault((real, site.line), []).append(client)
     moves: Dict[Tuple[str, str], Tuple[List[Tuple[Any, str]], List[Tuple[str, str, int]]]] = {}
