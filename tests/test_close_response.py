@@ -3877,3 +3877,31 @@ def test_an_sseclient_over_a_response_that_outlives_it_is_reported():
         "    return next(iter(client.events())).data\n"
     )
     assert "with requests.get" not in new and "SSEClient" in str(reasons(sites)), reasons(sites)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="s31 review (you-get icourses.py:361): the safe `with` around a loop that rebinds the name "
+    "mid-body keeps the first response open until the loop ends; before, it was closed when the name "
+    "was rebound (the hazard the loop's own ExitStack fix names as unsafe)",
+)
+def test_a_first_response_rebound_mid_body_in_a_loop_is_no_safe_fix():
+    # The first response is half read when the loop rebinds ``response``: before, dropping the
+    # last reference closed it (its connection); under ``with urlopen(...) as response`` the
+    # with holds it, open, until the whole loop ends. A retry after EOF (``if not data``) keeps
+    # nothing open (the connection went back at EOF); a page loop like this one does.
+    source = """
+        from urllib.request import urlopen
+
+        def fetch(urls, size):
+            response = urlopen(urls[0])
+            out = []
+            while True:
+                out.append(response.read(size))
+                if len(out) == len(urls):
+                    break
+                response = urlopen(urls[len(out)])
+            return out
+        """
+    new, sites = fix(source)
+    assert "with urlopen(urls[0]) as response" not in new  # safe mode: reported, or unsafe with the loop's hazard
