@@ -615,6 +615,18 @@ DOCS = CodemodDocs(
             "that pages through many responses.",
         ),
         (
+            "a response whose name its block rebinds (you-get: `response = urlopen(urls[0])`, then "
+            "`response = urlopen(urls[len(out)])` in the loop the `with` holds) when nothing that runs "
+            "before the rebinding on every path to it reads it to its end (`r.read()`, `r.content`, "
+            "`r.json()`), closes it, or finds its end (the rebinding in `if not chunk:` after "
+            "`chunk = r.read(n)`), and the rebinding is not the block's last statement (nor "
+            "`r = BytesIO(r.read())`); the report names the rebinding and its line (reported when the fix "
+            "has another hazard too).",
+            "the first response stays open until the `with` block ends (before, it was closed when the "
+            "name was rebound): right for a retry of a few rounds, not for a loop that pages through "
+            "many responses.",
+        ),
+        (
             "a response passed to a class (a constructor) whose instance is bound "
             "(`reader = EventReader(r.iter_content())` of another library): the instance holds it, and is "
             "followed like it to the end of the block (returned or stored, it stays reported).",

@@ -21,6 +21,7 @@ from .eager import CLOSING_METHODS
 from .escape import EscapeAnalysis
 from .hoisting import HoistOrder
 from .later import LaterWith
+from .rebinding import Rebinding
 from .stack import StackPlan
 from .summaries import HelperSummaries
 from .model import MetadataView, NameScope, Plan, Skip, Target, Unsafe
@@ -43,6 +44,7 @@ class Placement(MetadataView):
         self.later = LaterWith(codemod, self.helpers)
         self.hoisting = HoistOrder(codemod)
         self.stack = StackPlan(codemod, self.helpers, self._fresh_name)
+        self.rebinding = Rebinding(codemod)
         self._taken: Dict[cst.CSTNode, Set[str]] = {}
 
     def _fresh_name(self, scope: NameScope, base: str = "") -> str:
@@ -225,7 +227,7 @@ class Placement(MetadataView):
                 later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
                 if later is not None and not isinstance(later, Unsafe):
                     later.end = self._explicit_close(target, list(later.block.body), later.start, later.end, name)
-                    return later
+                    return self._rebinding_hazard(later, list(later.block.body)[later.start : later.end + 1])
             retried = self._responses_outlive_session(
                 target, scope, stmt_tainted_node, stmts, index, first, tainted, block
             ) or self._raised_in_new_exception(target, scope, stmt_tainted_node, stmts, index, first, tainted, block)
@@ -256,7 +258,7 @@ class Placement(MetadataView):
             self.later.check_not_rebound(name, stmts[index + 1 : end + 1], noun)
         if binding is not None:
             end = self._explicit_close(target, stmts, first, end, name)
-        return Plan(
+        plan = Plan(
             target,
             block,
             index,
@@ -266,6 +268,18 @@ class Placement(MetadataView):
             hazard=escapes.hazard,
             hazard_reason=escapes.hazard_reason,
         )
+        return self._rebinding_hazard(plan, stmts[first : end + 1]) if binding is not None else plan
+
+    def _rebinding_hazard(self, plan: Plan, held: List[cst.BaseStatement]) -> Plan:
+        """``plan`` made unsafe when its block (``held``) rebinds the name while the first
+        object may be unread (``rebinding.py``); reported when it has another hazard too."""
+        found = self.rebinding.hazard(plan.target, held, plan.name)
+        if found is None:
+            return plan
+        if plan.hazard:
+            raise Unsafe(found[1])
+        plan.hazard, plan.hazard_reason = found
+        return plan
 
     def _explicit_close(self, target: Target, stmts: List[cst.BaseStatement], first: int, end: int, name: str) -> int:
         """The block (from ``stmts[first]``) ends at an explicit ``name.close()`` inside it
