@@ -272,7 +272,9 @@ DOCS = CodemodDocs(
   `with <call> as response:` (a fresh name: `response_1`, ... when taken) when nothing the
   statement evaluates before the call can have a side effect; a call made only for its
   effect (`urlopen(u, timeout=1)` as a reachability check) becomes `with urlopen(...):` with
-  no name. A name reassigned to a second response gets two consecutive blocks (a name rebound
+  no name, and so does one only closed (`urlopen(u).close()`; `stream = urlopen(u)` /
+  `stream.close()` when the function reads `stream` nowhere but in such closes): `with
+  urlopen(u):` / `pass`. A name reassigned to a second response gets two consecutive blocks (a name rebound
   to a new response earlier in a loop body is that response there, not the first). **A
   `with` after the binding**: when `r = <call>` cannot itself become the header, `with r:`
   (`with contextlib.closing(r):` for httpx, `async with r:` for aiohttp) holds the remaining

@@ -4008,3 +4008,53 @@ def test_a_first_response_rebound_with_another_hazard_is_reported():
     [first] = [site for site in sites if site.line == 6]
     assert first.action == "reported" and first.safety is None, first
     assert first.reason.startswith("`response` is rebound at line 13 before the response is known to be read"), first
+
+
+# -- an object made only for its effect binds no name (issue 13; s31 review N3) ---------------------
+
+
+def test_a_response_only_closed_gets_a_with_that_binds_no_name():
+    # biopython Tests/test_Entrez_online.py ``test_epost``: ``stream`` is read only by its closes
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def ping(u, v):
+            stream = urlopen(u)
+            stream.close()
+            stream = urlopen(v)
+            stream.close()
+
+        def once(u):
+            urlopen(u).close()
+        """,
+        """
+        from urllib.request import urlopen
+
+        def ping(u, v):
+            with urlopen(u):
+                pass
+            with urlopen(v):
+                pass
+
+        def once(u):
+            with urlopen(u):
+                pass
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "    stream = urlopen(v)\n    print(stream.status)\n",  # read by another use
+        "    del stream\n",
+        "    for stream in (urlopen(v),):\n        stream.close()\n",  # bound by other than an assignment
+    ],
+)
+def test_a_response_only_closed_keeps_its_name_when_the_name_is_read_elsewhere(later):
+    source = (
+        "from urllib.request import urlopen\n\n\ndef ping(u, v):\n    stream = urlopen(u)\n    stream.close()\n" + later
+    )
+    new, _ = fix(source)
+    assert "    with urlopen(u) as stream:\n" in new, new

@@ -268,7 +268,33 @@ class Placement(MetadataView):
             hazard=escapes.hazard,
             hazard_reason=escapes.hazard_reason,
         )
-        return self._rebinding_hazard(plan, stmts[first : end + 1]) if binding is not None else plan
+        if binding is None:
+            return plan
+        plan.unused_name = self._only_closed(name, scope)
+        return self._rebinding_hazard(plan, stmts[first : end + 1])
+
+    def _only_closed(self, name: str, scope: NameScope) -> bool:
+        """Every occurrence of ``name`` in the scope (nested ones included) is a plain
+        ``name = ...`` or a ``name.close()`` statement: no read would miss the name if a
+        ``with`` that only closes the object bound none."""
+        for node in walk(scope.root):
+            if not (isinstance(node, cst.Name) and node.value == name):
+                continue
+            parent = self._parent(node)
+            if isinstance(parent, cst.AssignTarget) and isinstance(self._parent(parent), cst.Assign):
+                continue
+            call = self._parent(parent) if isinstance(parent, cst.Attribute) else None
+            if (
+                isinstance(call, cst.Call)
+                and call.func is parent
+                and parent.value is node
+                and parent.attr.value == "close"
+                and not call.args
+                and isinstance(self._parent(call), cst.Expr)
+            ):
+                continue
+            return False
+        return True
 
     def _rebinding_hazard(self, plan: Plan, held: List[cst.BaseStatement]) -> Plan:
         """``plan`` made unsafe when its block (``held``) rebinds the name while the first
