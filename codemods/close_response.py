@@ -272,7 +272,9 @@ DOCS = CodemodDocs(
   `with <call> as response:` (a fresh name: `response_1`, ... when taken) when nothing the
   statement evaluates before the call can have a side effect; a call made only for its
   effect (`urlopen(u, timeout=1)` as a reachability check) becomes `with urlopen(...):` with
-  no name. A name reassigned to a second response gets two consecutive blocks (a name rebound
+  no name, and so does one only closed (`urlopen(u).close()`; `stream = urlopen(u)` /
+  `stream.close()` when the function reads `stream` nowhere but in such closes): `with
+  urlopen(u):` / `pass`. A name reassigned to a second response gets two consecutive blocks (a name rebound
   to a new response earlier in a loop body is that response there, not the first). **A
   `with` after the binding**: when `r = <call>` cannot itself become the header, `with r:`
   (`with contextlib.closing(r):` for httpx, `async with r:` for aiohttp) holds the remaining
@@ -613,6 +615,18 @@ DOCS = CodemodDocs(
             "every response an earlier run made stays open until the loop ends (before, each was "
             "closed when the name was rebound): right for a retry of a few rounds, not for a loop "
             "that pages through many responses.",
+        ),
+        (
+            "a response whose name its block rebinds (you-get: `response = urlopen(urls[0])`, then "
+            "`response = urlopen(urls[len(out)])` in the loop the `with` holds) when nothing that runs "
+            "before the rebinding on every path to it reads it to its end (`r.read()`, `r.content`, "
+            "`r.json()`), closes it, or finds its end (the rebinding in `if not chunk:` after "
+            "`chunk = r.read(n)`), and the rebinding is not the block's last statement (nor "
+            "`r = BytesIO(r.read())`); the report names the rebinding and its line (reported when the fix "
+            "has another hazard too).",
+            "the first response stays open until the `with` block ends (before, it was closed when the "
+            "name was rebound): right for a retry of a few rounds, not for a loop that pages through "
+            "many responses.",
         ),
         (
             "a response passed to a class (a constructor) whose instance is bound "

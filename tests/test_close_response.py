@@ -3877,3 +3877,184 @@ def test_an_sseclient_over_a_response_that_outlives_it_is_reported():
         "    return next(iter(client.events())).data\n"
     )
     assert "with requests.get" not in new and "SSEClient" in str(reasons(sites)), reasons(sites)
+
+
+def test_a_first_response_rebound_mid_body_in_a_loop_is_no_safe_fix():
+    # The first response is half read when the loop rebinds ``response``: before, dropping the
+    # last reference closed it (its connection); under ``with urlopen(...) as response`` the
+    # with holds it, open, until the whole loop ends. A retry after EOF (``if not data``) keeps
+    # nothing open (the connection went back at EOF); a page loop like this one does.
+    source = """
+        from urllib.request import urlopen
+
+        def fetch(urls, size):
+            response = urlopen(urls[0])
+            out = []
+            while True:
+                out.append(response.read(size))
+                if len(out) == len(urls):
+                    break
+                response = urlopen(urls[len(out)])
+            return out
+        """
+    new, sites = fix(source)
+    assert "with urlopen(urls[0]) as response" not in new  # safe mode: reported, or unsafe with the loop's hazard
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard.startswith(
+        "the first response stays open until the with block ends (before, it was closed when `response` was "
+        "rebound); right for a retry loop"
+    ), first
+    assert "`response` is rebound at line 11 before the response is known to be read to its end" in first.reason
+    new = _unsafe_fixed(source)
+    assert "    with urlopen(urls[0]) as response:\n" in new
+    assert "                response = urlopen(urls[len(out)])\n                stack.callback(response.close)\n" in new
+
+
+def test_a_first_response_rebound_mid_body_outside_a_loop_is_an_unsafe_fix():
+    # no loop: the with still holds the half-read first response past the rebinding
+    source = """
+        from urllib.request import urlopen
+
+        def fetch(u, v, log):
+            r = urlopen(u)
+            head = r.read(10)
+            if head.startswith(b"moved"):
+                r = urlopen(v)
+            log(len(head))
+            return r.read()
+        """
+    new, sites = fix(source)
+    assert "with urlopen(u) as r" not in new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard == (
+        "the first response stays open until the with block ends (before, it was closed when `r` was rebound)"
+    ), first
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        "            data = r.read()\n",  # read to its end
+        "            r.close()\n            data = b''\n",  # closed
+        "            data = list(r.readlines())\n",
+        "            chunk = r.read(16)\n            if not chunk:\n    ",  # the empty chunk: the end
+        "            chunk = r.read(16)\n            if len(chunk) == 0:\n    ",
+    ],
+)
+def test_a_first_response_done_before_its_rebinding_keeps_a_safe_with(done):
+    new, sites = fix(_REBOUND_IF_READY.format(done=done))
+    assert "    with urlopen(u) as r:\n" in new, new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.action == "fixed" and first.safety == "safe", first
+
+
+_REBOUND_IF_READY = (
+    "from urllib.request import urlopen\n\n\ndef fetch(u, ready, other):\n    r = urlopen(u)\n    out = []\n"
+    "    while True:\n        if ready():\n{done}            r = urlopen(u)\n"
+    "        out.append(r.read(16))\n        if len(out) > 3:\n            break\n    return out\n"
+)
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        "",
+        "            chunk = r.read(16)\n            if chunk:\n    ",  # not empty: more to read
+        "            chunk = other.read(16)\n            if not chunk:\n    ",  # another object's end
+        "            if other:\n                r.close()\n",  # closed on one path only
+        "            data = r.read(16)\n",
+    ],
+)
+def test_a_first_response_not_done_before_its_rebinding_is_an_unsafe_fix(done):
+    new, sites = fix(_REBOUND_IF_READY.format(done=done))
+    assert "with urlopen(u) as r" not in new, new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard.startswith("the first response stays open"), first
+
+
+def test_a_rebinding_that_reads_the_first_response_or_ends_the_block_keeps_a_safe_with():
+    # ``r = BytesIO(r.read())``: read before the rebinding; a rebinding that is the block's last
+    # statement (slack_sdk webhook client: ``resp = WebhookResponse(..., resp.status, ...)``)
+    # closes it one statement after it was dropped
+    for rebinding in ("r = io.BytesIO(r.read())\n    return r.getvalue()", "r = Wrapped(r.status, r.headers)\n"):
+        source = (
+            "import io\nfrom urllib.request import urlopen\n\n\ndef fetch(u):\n    r = urlopen(u)\n"
+            "    print(r.status)\n    " + rebinding + "\n"
+        )
+        new, sites = fix(source)
+        assert "    with urlopen(u) as r:\n" in new, new
+        assert [site.safety for site in sites] == ["safe"], sites
+
+
+def test_a_first_response_rebound_with_another_hazard_is_reported():
+    # two hazards (an unknown callee may keep it; the with holds it past the rebinding): no fix
+    source = """
+        from urllib.request import urlopen
+        from mylib import log_status
+
+        def fetch(urls, size):
+            response = urlopen(urls[0])
+            out = []
+            while True:
+                out.append(response.read(size))
+                log_status(response)
+                if len(out) == len(urls):
+                    break
+                response = urlopen(urls[len(out)])
+            return out
+        """
+    assert _unsafe_fixed(source) == dedent(source)
+    new, sites = fix(source)
+    [first] = [site for site in sites if site.line == 6]
+    assert first.action == "reported" and first.safety is None, first
+    assert first.reason.startswith("`response` is rebound at line 13 before the response is known to be read"), first
+
+
+# -- an object made only for its effect binds no name (issue 13; s31 review N3) ---------------------
+
+
+def test_a_response_only_closed_gets_a_with_that_binds_no_name():
+    # biopython Tests/test_Entrez_online.py ``test_epost``: ``stream`` is read only by its closes
+    assert_fixed(
+        """
+        from urllib.request import urlopen
+
+        def ping(u, v):
+            stream = urlopen(u)
+            stream.close()
+            stream = urlopen(v)
+            stream.close()
+
+        def once(u):
+            urlopen(u).close()
+        """,
+        """
+        from urllib.request import urlopen
+
+        def ping(u, v):
+            with urlopen(u):
+                pass
+            with urlopen(v):
+                pass
+
+        def once(u):
+            with urlopen(u):
+                pass
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "    stream = urlopen(v)\n    print(stream.status)\n",  # read by another use
+        "    del stream\n",
+        "    for stream in (urlopen(v),):\n        stream.close()\n",  # bound by other than an assignment
+    ],
+)
+def test_a_response_only_closed_keeps_its_name_when_the_name_is_read_elsewhere(later):
+    source = (
+        "from urllib.request import urlopen\n\n\ndef ping(u, v):\n    stream = urlopen(u)\n    stream.close()\n" + later
+    )
+    new, _ = fix(source)
+    assert "    with urlopen(u) as stream:\n" in new, new

@@ -148,6 +148,15 @@ def _is_bare_name(stmt: cst.BaseStatement, name: str) -> bool:
     )
 
 
+def _is_pass(body: List[cst.BaseStatement]) -> bool:
+    return (
+        len(body) == 1
+        and isinstance(body[0], cst.SimpleStatementLine)
+        and len(body[0].body) == 1
+        and isinstance(body[0].body[0], cst.Pass)
+    )
+
+
 class WithBuilder:
     """``hoisted_updated``: each hoisted target's (already transformed) expression;
     ``contextlib``: the name ``contextlib.closing`` is reached under (``contextlib_name.py``)."""
@@ -237,7 +246,12 @@ class WithBuilder:
             elif _is_bare_name(body[0], plan.name):
                 # A call made only for its effect (``urlopen(u, timeout=1)``): ``with <call>:``.
                 body, asname = body[1:], None
+        closed_only = bool(body) and len(body) == 1 and closing_call(target) is not None
         body, footer = _without_final_close(body, plan)
+        if closed_only and asname is not None and _is_pass(body) and (plan.unused_name or not plan.named):
+            # The block was only the close of an object made for its effect
+            # (``urlopen(u).close()``, ``stream = epost(...)`` / ``stream.close()``): ``with <call>:``.
+            asname = None
         # Blank lines moved one level in would otherwise gain the new indentation as
         # trailing whitespace (at module level a blank line "matches" the empty indent).
         pad = indent if indent is not None else self.default_indent

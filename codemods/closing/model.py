@@ -92,6 +92,10 @@ class Plan:
     #: branch, the bound name, its close method) for each ``<name>.callback(<bound>.<method>)``
     #: written right after that binding.
     callbacks: List[Tuple[cst.BaseStatement, str, str]] = field(default_factory=list)
+    #: The bound name is read nowhere in its function but by ``name.close()`` statements
+    #: (biopython: ``stream = Entrez.epost(...)`` / ``stream.close()``): a block that is only
+    #: that close becomes ``with <target>:`` / ``pass``, binding no name (``placement.py``).
+    unused_name: bool = False
 
 
 @dataclass

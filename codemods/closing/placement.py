@@ -21,6 +21,7 @@ from .eager import CLOSING_METHODS
 from .escape import EscapeAnalysis
 from .hoisting import HoistOrder
 from .later import LaterWith
+from .rebinding import Rebinding
 from .stack import StackPlan
 from .summaries import HelperSummaries
 from .model import MetadataView, NameScope, Plan, Skip, Target, Unsafe
@@ -43,6 +44,7 @@ class Placement(MetadataView):
         self.later = LaterWith(codemod, self.helpers)
         self.hoisting = HoistOrder(codemod)
         self.stack = StackPlan(codemod, self.helpers, self._fresh_name)
+        self.rebinding = Rebinding(codemod)
         self._taken: Dict[cst.CSTNode, Set[str]] = {}
 
     def _fresh_name(self, scope: NameScope, base: str = "") -> str:
@@ -225,7 +227,7 @@ class Placement(MetadataView):
                 later = self.later.plan_after_binding(target, stmt, block, stmts, index, scope, name, exc)
                 if later is not None and not isinstance(later, Unsafe):
                     later.end = self._explicit_close(target, list(later.block.body), later.start, later.end, name)
-                    return later
+                    return self._rebinding_hazard(later, list(later.block.body)[later.start : later.end + 1])
             retried = self._responses_outlive_session(
                 target, scope, stmt_tainted_node, stmts, index, first, tainted, block
             ) or self._raised_in_new_exception(target, scope, stmt_tainted_node, stmts, index, first, tainted, block)
@@ -256,7 +258,7 @@ class Placement(MetadataView):
             self.later.check_not_rebound(name, stmts[index + 1 : end + 1], noun)
         if binding is not None:
             end = self._explicit_close(target, stmts, first, end, name)
-        return Plan(
+        plan = Plan(
             target,
             block,
             index,
@@ -266,6 +268,44 @@ class Placement(MetadataView):
             hazard=escapes.hazard,
             hazard_reason=escapes.hazard_reason,
         )
+        if binding is None:
+            return plan
+        plan.unused_name = self._only_closed(name, scope)
+        return self._rebinding_hazard(plan, stmts[first : end + 1])
+
+    def _only_closed(self, name: str, scope: NameScope) -> bool:
+        """Every occurrence of ``name`` in the scope (nested ones included) is a plain
+        ``name = ...`` or a ``name.close()`` statement: no read would miss the name if a
+        ``with`` that only closes the object bound none."""
+        for node in walk(scope.root):
+            if not (isinstance(node, cst.Name) and node.value == name):
+                continue
+            parent = self._parent(node)
+            if isinstance(parent, cst.AssignTarget) and isinstance(self._parent(parent), cst.Assign):
+                continue
+            call = self._parent(parent) if isinstance(parent, cst.Attribute) else None
+            if (
+                isinstance(call, cst.Call)
+                and call.func is parent
+                and parent.value is node
+                and parent.attr.value == "close"
+                and not call.args
+                and isinstance(self._parent(call), cst.Expr)
+            ):
+                continue
+            return False
+        return True
+
+    def _rebinding_hazard(self, plan: Plan, held: List[cst.BaseStatement]) -> Plan:
+        """``plan`` made unsafe when its block (``held``) rebinds the name while the first
+        object may be unread (``rebinding.py``); reported when it has another hazard too."""
+        found = self.rebinding.hazard(plan.target, held, plan.name)
+        if found is None:
+            return plan
+        if plan.hazard:
+            raise Unsafe(found[1])
+        plan.hazard, plan.hazard_reason = found
+        return plan
 
     def _explicit_close(self, target: Target, stmts: List[cst.BaseStatement], first: int, end: int, name: str) -> int:
         """The block (from ``stmts[first]``) ends at an explicit ``name.close()`` inside it
