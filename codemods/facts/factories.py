@@ -986,7 +986,53 @@ def collect(
     against; ``read(path)``: the bytes (raises OSError/ValueError); ``display(path)``: the
     path as reports show it. ``firsts``: real path -> ``first_round`` of the file, for every
     file of ``names`` (then only the files of projects with a candidate are read, and a
-    candidate is parsed again only for a later round). ``reaches``: as for ``_replaces``."""
+    candidate is parsed again only for a later round). ``reaches``: as for ``_replaces``.
+
+    Project by project: a project's factories come from its own files, its own patches and its
+    own modules (``_lookups``). One pass over every project at once let a factory's name found
+    in one project (biopython's ``search``, nltk's ``urlopen``) send the next round's word
+    search into every other project's files, to parse and walk them again for a function that
+    is not theirs: 16 s of the corpus's facts pass (one process, before any file runs), 4 s
+    project by project, the factories the same."""
+    wanted = None
+    if firsts is not None:
+        wanted = {owner.get(real) for real, first in firsts.items() if first is not None and names.get(real)}
+    by_project: Dict[str, List[int]] = {}
+    for position, real in enumerate(reals):
+        project = owner.get(real)
+        if project is not None and names.get(real) and (wanted is None or project in wanted):
+            by_project.setdefault(project, []).append(position)
+    out: List[Factory] = []
+    for project, positions in sorted(by_project.items()):
+        its_reals = [reals[i] for i in positions]
+        out += _collect_project(
+            [files[i] for i in positions],
+            its_reals,
+            owner,
+            {real: names[real] for real in its_reals},
+            package,
+            read,
+            [p for p in patches if getattr(p, "project", None) == project],
+            display,
+            None if firsts is None else {real: firsts[real] for real in its_reals if real in firsts},
+            reaches,
+        )
+    return tuple(sorted(out))
+
+
+def _collect_project(
+    files: Sequence[str],
+    reals: Sequence[str],
+    owner: Dict[str, str],
+    names: Dict[str, Tuple[str, ...]],
+    package,
+    read,
+    patches: Sequence[object],
+    display,
+    firsts: Optional[Dict[str, FirstRound]],
+    reaches: Any,
+) -> List[Factory]:
+    """``collect`` for the files of one project (``patches``: the project's)."""
     from ..prefilter import imports_generated, parse_ast, screen
     from ..share.shared_import import shared_imports
 
@@ -1080,7 +1126,7 @@ def collect(
     _NAME_TOKENS.clear()
     _PARSED.clear()
     clear_decorator_memo()
-    return tuple(sorted(out.values()))
+    return list(out.values())
 
 
 def _lookups(files, reals, owner, names, read) -> Dict[str, Lookup]:
