@@ -157,7 +157,9 @@ def _collect(files, roots, read, index, reals, jobs) -> ProjectFacts:
     names = {real: namer.names(real, owner[real]) for real in imports}
     ordered = sorted(patches, key=_order_of(Patch))
     reaches = _factory_reaches(projects, imports, names)
-    found, factory_files = _factories(files, reals, owner, names, namer, read, index, ordered, firsts, reaches, imports)
+    found, factory_files = _factories(
+        files, reals, owner, names, namer, read, index, ordered, firsts, reaches, imports, jobs
+    )
     functions = _factory_module_functions(files, found, read)
     facts = ProjectFacts(
         projects=tuple(sorted(projects)),
@@ -497,21 +499,21 @@ def _factory_reaches(projects, imports, names) -> Callable[[str, Any], bool]:
 
 
 def _factories(
-    files, reals, owner, names, namer, read, index, patches, firsts=None, reaches=None, imports=None
+    files, reals, owner, names, namer, read, index, patches, firsts=None, reaches=None, imports=None, jobs=1
 ) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
     """``factories.collect`` and ``_factory_files``, through ``index``'s memo: the answer
     depends on every file of the run (which defines a factory, which calls one, which test
     mocks one), so it is kept on the first file under a key of every file's path and content
     hash, and the patches. A warm run (nothing changed) reads no file for it. ``firsts``: each
     file's ``factories.first_round`` (its part's), so that only the projects with a candidate
-    are read."""
+    are read. ``jobs``: processes that collect the projects."""
 
     def compute() -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
         # Sorted: the first patch that replaces a factory is the one its reason cites (a set's
         # order changes from run to run with the hash seed).
         ordered = tuple(sorted(patches))
         found = factories.collect(
-            files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path, firsts, reaches
+            files, reals, owner, names, namer.package, read or _read_bytes, ordered, display_path, firsts, reaches, jobs
         )
         return found, _factory_files(files, reals, owner, found, read)
 
