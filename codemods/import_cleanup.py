@@ -471,6 +471,19 @@ def _import_lines(module: cst.Module) -> List[cst.SimpleStatementLine]:
     return out
 
 
+#: Nodes that cannot hold a ``FunctionDef`` (``_DropImports`` does not descend into them).
+_NO_FUNCTION_INSIDE = (
+    cst.SimpleStatementLine,
+    cst.BaseExpression,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Comment,
+    cst.Newline,
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+)
+
+
 class _DropImports(cst.CSTTransformer):
     """Drops the given aliases from import lines directly in the module or a function body;
     a line left empty goes, and the comments above it move to the next statement."""
@@ -478,6 +491,15 @@ class _DropImports(cst.CSTTransformer):
     def __init__(self, aliases: Set[cst.ImportAlias]) -> None:
         super().__init__()
         self.aliases = aliases
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Only the module's and functions' bodies change (``leave_Module``, ``leave_FunctionDef``,
+        # which read the import lines from the original nodes): a simple statement line, an
+        # expression (a lambda is no ``FunctionDef``) or layout holds no function, so their
+        # subtrees are not walked (rebuilding every node cost as much as the rest of the cleanup).
+        if isinstance(node, _NO_FUNCTION_INSIDE):
+            return False
+        return super().on_visit(node)
 
     def _line(self, stmt: cst.SimpleStatementLine) -> Optional[cst.SimpleStatementLine]:
         small_out: List[cst.BaseSmallStatement] = []

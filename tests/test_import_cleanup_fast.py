@@ -175,3 +175,38 @@ def test_not_dropped_by_the_check_where_the_name_is_spelled(source, name, droppe
     assert not fast_dropped
     if dropped_expected is not None:
         assert dropped is dropped_expected
+
+
+class _FullDrop(import_cleanup._DropImports):
+    """``_DropImports`` walking every node (as before it skipped subtrees without a function)."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return cst.CSTTransformer.on_visit(self, node)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os, json\nx = json\n",
+        "def f():\n    import os, json\n    return json\n",
+        "if True:\n    class A:\n        def m(self):\n            import os\n            return 1\n",
+        "x = [lambda: 1 for _ in ()]\ndef g():\n    def h():\n        import os; import json\n        return json\n",
+        "async def f():\n    import os\n    # a comment\n    return (1,\n        2)\n",
+        "with open(p) as f:\n    def g():\n        import os\ntry:\n    def k():\n        import os\nexcept E:\n    pass\n",
+    ],
+)
+def test_drop_imports_skips_only_subtrees_without_a_function(source):
+    """Skipping simple statement lines, expressions and layout gives the code a full walk gives
+    (every ``import os`` alias dropped, at any depth: nested functions, classes, blocks)."""
+    module = cst.parse_module(source)
+    aliases = {
+        alias
+        for node in import_cleanup.walk(module)
+        if isinstance(node, cst.Import)
+        for alias in node.names
+        if alias.name.value == "os"
+    }
+    assert aliases
+    fast = module.visit(import_cleanup._DropImports(aliases)).code
+    assert fast == module.visit(_FullDrop(aliases)).code
+    assert "import os" not in fast
