@@ -32,6 +32,8 @@ def _safety_cell(site: Site) -> str:
         return text + (" (with `--unsafe-fixes`)" if site.unsafe_fixable else "")
     if site.safety:
         return site.safety
+    if site.may_move:
+        return "maybe, with `--unsafe-fixes` (it plans a move of the test's patch)"
     return f"suggested edit: {_md(site.suggestion)}" if site.suggestion else "none"
 
 
@@ -134,6 +136,13 @@ def _left_for_review(reported: List[Tuple[FileResult, Site]]) -> List[str]:
         out += [
             f"{hidden} of them {'have' if hidden != 1 else 'has'} an unsafe fix, applied with "
             "`--unsafe-fixes`: right in the usual case, with the hazard named.",
+            "",
+        ]
+    maybe = sum(s.may_move for _, s in reported)
+    if maybe:
+        out += [
+            f"{maybe} of them {'are calls' if maybe != 1 else 'is a call'} mocked by tests that `--unsafe-fixes` "
+            "may fix: it plans a move of the tests' patches onto the shared session.",
             "",
         ]
     return out

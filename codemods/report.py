@@ -32,6 +32,8 @@ class Totals:
     seconds: float = 0.0
     #: Reported sites ``--unsafe-fixes`` would fix (included in ``reported``).
     unsafe_fixable: int = 0
+    #: Reported calls ``--unsafe-fixes`` may fix by moving a test's patch (``Site.may_move``).
+    unsafe_may_fix: int = 0
 
     @classmethod
     def of(cls, results: Sequence[FileResult], started: float, extra_errors: int = 0) -> "Totals":
@@ -44,6 +46,7 @@ class Totals:
             errors=sum(r.status == ERROR for r in results) + extra_errors,
             seconds=time.monotonic() - started,
             unsafe_fixable=sum(len(r.unsafe_fixable) for r in results),
+            unsafe_may_fix=sum(s.may_move for r in results for s in r.sites),
         )
 
 
@@ -196,11 +199,14 @@ def summary(totals: Totals, mode: str) -> str:
 
 
 def hidden_fixes(totals: Totals) -> str:
-    """``N more fixes available with --unsafe-fixes`` (ruff's "hidden fixes"), or ''."""
-    n = totals.unsafe_fixable
+    """``N more fixes available with --unsafe-fixes`` (ruff's "hidden fixes"), or ''; then
+    the calls that run may fix too by moving their tests' patches (its plan decides)."""
+    n, m = totals.unsafe_fixable, totals.unsafe_may_fix
+    mocked = f"{m} site{'s' if m != 1 else ''} mocked by tests"
     if not n:
-        return ""
-    return f"{n} more fix{'es' if n != 1 else ''} available with --unsafe-fixes"
+        return f"{mocked} may be fixed with --unsafe-fixes (it plans a move of their patches)" if m else ""
+    line = f"{n} more fix{'es' if n != 1 else ''} available with --unsafe-fixes"
+    return line + (f"; {mocked} may also be fixed there (it plans a move of their patches)" if m else "")
 
 
 # -- machine and pull-request formats ------------------------------------------------------
@@ -298,6 +304,7 @@ def to_json(
             "errors": totals.errors,
             "seconds": round(totals.seconds, 3),
             "unsafe_fixable": totals.unsafe_fixable,
+            "unsafe_may_fix": totals.unsafe_may_fix,
         },
     }
 
@@ -321,7 +328,17 @@ def from_json(data: Dict[str, Any]) -> Tuple[List[FileResult], Totals]:
             )
         )
     t = data.get("totals", {})
-    keys = ("scanned", "skipped", "changed", "fixed", "reported", "errors", "seconds", "unsafe_fixable")
+    keys = (
+        "scanned",
+        "skipped",
+        "changed",
+        "fixed",
+        "reported",
+        "errors",
+        "seconds",
+        "unsafe_fixable",
+        "unsafe_may_fix",
+    )
     totals = Totals(**{k: t.get(k, 0) for k in keys})
     return results, totals
 

@@ -47,6 +47,7 @@ from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
 from .share import mockpatch
 from .share.mockpatch import plan_marker
+from .sites import MOVE_HINT
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
 from .share.guarded import Guard, find_guard
@@ -236,6 +237,11 @@ class ShareSession(HttpCodemod):
         patches no longer forbid the rewrite, which carries the hazard; not moved: reported,
         "fixable with --unsafe-fixes", when every patch that covers the call can move."""
         transfers = facts.transfers
+        if transfers is not None and transfers.possible and problem is not None:
+            covering = [patch for patch, _ in facts.covering_patches(site)]
+            if covering and all(patch in transfers.possible for patch in covering):
+                return f"{problem}; {MOVE_HINT}"
+            return problem
         if transfers is None or transfers.planning or not transfers.offered:
             return problem
         covering = [patch for patch, _ in facts.covering_patches(site)]

@@ -19,6 +19,10 @@ SAFE = "safe"
 UNSAFE = "unsafe"
 #: Appended to the reason of an unsafe fix that was not applied.
 UNSAFE_HINT = "fixable with --unsafe-fixes"
+#: Appended, without ``--unsafe-fixes``, to the reason of a call a test's patch covers when
+#: ``--unsafe-fixes`` plans a move of every such patch onto the shared session
+#: (``share/mockpatch.py``): the plan may move them (then the call is fixed) or refuse.
+MOVE_HINT = "--unsafe-fixes plans a move of the test's patch onto the shared session, which may fix the call"
 
 #: A line number inside a reason (``line_ref``): the engine maps it to the line of the file as
 #: read (functions hidden by pruning and earlier codemods' rewrites move lines).
@@ -55,6 +59,12 @@ class Site:
     def unsafe_fixable(self) -> bool:
         """An unsafe fix that was not applied (``--unsafe-fixes`` would apply it)."""
         return self.action == REPORTED and self.safety == UNSAFE
+
+    @property
+    def may_move(self) -> bool:
+        """A call ``--unsafe-fixes`` may fix by moving a test's patch (``MOVE_HINT``): not
+        counted as fixable, as that run's plan decides."""
+        return self.action == REPORTED and self.safety is None and MOVE_HINT in self.reason
 
     def to_dict(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {

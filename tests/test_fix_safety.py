@@ -345,6 +345,17 @@ def test_hidden_fixes_line_is_empty_when_there_are_none():
     assert hidden_fixes(report.Totals(unsafe_fixable=3)) == "3 more fixes available with --unsafe-fixes"
 
 
+def test_hidden_fixes_line_counts_the_mocked_calls_a_move_may_fix_apart():
+    # Not "N more fixes": only --unsafe-fixes' planning run knows which patches move.
+    assert hidden_fixes(report.Totals(unsafe_fixable=55, unsafe_may_fix=78)) == (
+        "55 more fixes available with --unsafe-fixes; "
+        "78 sites mocked by tests may also be fixed there (it plans a move of their patches)"
+    )
+    assert hidden_fixes(report.Totals(unsafe_may_fix=1)) == (
+        "1 site mocked by tests may be fixed with --unsafe-fixes (it plans a move of their patches)"
+    )
+
+
 def test_the_reproduce_command_keeps_unsafe_fixes(tree):
     data = json.loads(invoke(tree, "--check", "--unsafe-fixes", "--format", "json", "fork.py").stdout)
     assert "--unsafe-fixes" in data["command"].split()

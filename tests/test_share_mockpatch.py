@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from codemods.cli import command
 from codemods.share import mockpatch
 from codemods.share.package_client import render
+from codemods.sites import MOVE_HINT
 from tests.helpers import write
 
 SEND = """\
@@ -119,10 +120,43 @@ def test_without_unsafe_fixes_nothing_moves_and_no_plan_is_made(tmp_path, monkey
     assert (call["action"], call["safety"]) == ("reported", None)
     assert call["reason"].startswith("mocked by") and "a shared session would bypass it" in call["reason"]
     assert report["totals"]["unsafe_fixable"] == 0, report["totals"]
+    # Only the planning run knows whether the patch moves: the call says it may, apart.
+    assert call["reason"].endswith("; " + MOVE_HINT), call["reason"]
+    assert report["totals"]["unsafe_may_fix"] == 1, report["totals"]
     report = run(root, unsafe=True)  # the same project with --unsafe-fixes: planned and moved
     assert any(s.facts is not None and s.facts.transfers is not None and s.facts.transfers.planning for s in planned)
     [call] = sites(report, "pkg/a.py")
     assert (call["action"], call["safety"]) == ("fixed", "unsafe")
+
+
+def test_without_unsafe_fixes_the_summary_line_counts_the_calls_the_move_may_fix(tmp_path):
+    root = project(tmp_path)
+    args = [str(root), "-j", "1", "--no-cache", "--select", "share-session", "--check"]
+    result = CliRunner().invoke(command, args)
+    assert result.exit_code in (0, 1), result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last == "1 site mocked by tests may be fixed with --unsafe-fixes (it plans a move of their patches)", last
+    assert MOVE_HINT in result.output
+    markdown = CliRunner().invoke(command, [*args, "--format", "markdown"]).output
+    assert "maybe, with `--unsafe-fixes`" in markdown and "1 of them is a call mocked by tests" in markdown
+
+
+def test_without_unsafe_fixes_a_patch_of_another_form_says_nothing_of_a_move(tmp_path):
+    # patch.object: the plan refuses it before the planning run (its form), so the run knows.
+    test = TEST.replace("from unittest import mock\n", "from unittest import mock\n\nimport requests\n")
+    test = test.replace('@mock.patch("requests.post")', '@mock.patch.object(requests, "post")')
+    report = run(project(tmp_path, **{"tests/test_a.py": test}), unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["reason"].startswith("mocked by") and MOVE_HINT not in call["reason"]
+    assert report["totals"]["unsafe_may_fix"] == 0
+
+
+def test_without_unsafe_fixes_a_run_over_part_of_the_project_says_nothing_of_a_move(tmp_path):
+    # The plan needs every file of the project (another may call requests.post).
+    root = project(tmp_path)
+    report = run(root / "pkg", unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["action"] == "reported" and MOVE_HINT not in call["reason"], call
 
 
 def test_without_unsafe_fixes_a_call_the_move_cannot_cover_is_reported_as_before(tmp_path):

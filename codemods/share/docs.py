@@ -306,8 +306,11 @@ DOCS = CodemodDocs(
     the test ends, only for the calls in the modules that test reaches by imports; a
     `@pytest.mark.parametrize`d key is read from its literal values). Such calls are left alone and the report names the test's `path:line`, with one
     exception under `package`, an unsafe fix (`--unsafe-fixes`; without it no move is
-    planned, since planning is a second pass over the project, and the calls are reported as
-    mocked): when the run routes *every* call a test's
+    planned, since planning is a second pass over the project: the calls are reported as
+    mocked and not counted in "N more fixes available with --unsafe-fixes"; a call whose
+    patches all have the form a move needs, in a run over the whole project, says that
+    `--unsafe-fixes` plans a move of its patch, which may fix it, and the summary line counts
+    those apart, "M sites mocked by tests may also be fixed there"): when the run routes *every* call a test's
     `mock.patch("requests.post")` (or `mocker.patch`, or through a module's binding,
     `"pkg.mod.requests.post"`; or `monkeypatch.setattr(requests, "post", fake)`,
     `monkeypatch.setattr(mod.requests, "post", fake)`, `monkeypatch.setattr("pkg.mod.requests.post", fake)`;

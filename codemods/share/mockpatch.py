@@ -43,9 +43,13 @@ The move is an unsafe fix (applied with ``--unsafe-fixes`` only; ``hazard``): a
 ``requests.post`` that another library makes while the test runs was intercepted by the old
 patch and is not by the moved one. Without ``--unsafe-fixes`` no plan is made (the planning
 run is a second pass over every file of the projects concerned: about half again the CPU of a
-whole-corpus run) and the calls stay reported as mocked, their reason saying that
-``--unsafe-fixes`` may move the patch. ``Transfers.offered`` / ``ShareSession.moved_mock``
-give the offer's wording to a caller that plans without applying (the library API).
+whole-corpus run) and the calls stay reported as mocked and are not counted as fixable: when
+every patch that covers a call passes the checks made before the planning run (its form, the
+run reads the whole project: ``Transfers.possible``), its reason says that ``--unsafe-fixes``
+plans a move of the patch, which may fix the call (``sites.MOVE_HINT``), and the summary line
+counts such calls apart ("N sites mocked by tests may also be fixed there"): only the planning
+run knows which moves it makes. ``Transfers.offered`` / ``ShareSession.moved_mock`` give the
+offer's wording to a caller that plans without applying (the library API).
 
 Otherwise nothing changes for that verb: its calls stay reported as today. The patch targets
 are rewritten after the run (``test_results``), as the package's client module is, into each
@@ -97,10 +101,17 @@ class Transfers:
     sites: Tuple[Tuple[str, str, int], ...] = ()
     planning: bool = False
     offered: Tuple[Tuple[Any, str], ...] = ()
+    #: A run without ``--unsafe-fixes`` (no plan): the patches that pass the checks made
+    #: before the planning run (their form, the run reads the whole project), which that
+    #: run may move (``sites.MOVE_HINT``).
+    possible: frozenset = frozenset()
 
     def __repr__(self) -> str:  # the facts' cache key: what the per-file results depend on
         offered = sorted((repr(p), new) for p, new in self.offered)
-        return f"Transfers({sorted(self.moved)!r}, planning={self.planning}, offered={offered!r})"
+        possible = sorted(repr(p) for p in self.possible)
+        return (
+            f"Transfers({sorted(self.moved)!r}, planning={self.planning}, offered={offered!r}, possible={possible!r})"
+        )
 
     def new_target(self, patch: Any) -> Optional[str]:
         """Where the plan moves ``patch`` (``None``: it cannot move)."""
@@ -548,8 +559,6 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int, offer: bool =
     facts, layout = settings.facts, settings.packages
     if facts is None or layout is None or CODEMOD not in settings.codemods or not facts.patches:
         return settings
-    if not settings.unsafe_fixes and not offer:
-        return settings  # the move is an unsafe fix: no planning run for a run that cannot apply it
     run_files = {os.path.realpath(f) for f in files}
     read = [real for real, _ in facts.imports]
     REFUSED.clear()
@@ -583,6 +592,12 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int, offer: bool =
     candidates = {key: found for key, found in candidates.items() if key[0] in projects}
     if not candidates:
         return settings
+    if not settings.unsafe_fixes and not offer:
+        # The move is an unsafe fix: no planning run (a second pass over the projects: about
+        # half again the CPU of a whole-corpus run) for a run that cannot apply it; its calls
+        # say that --unsafe-fixes may move their patches (``sites.MOVE_HINT``).
+        possible = frozenset(p for found in candidates.values() for p in found)
+        return replace(settings, facts=replace(facts, transfers=Transfers(possible=possible)))
     moved = frozenset(p for found in candidates.values() for p in found)
     planning = replace(
         settings,
