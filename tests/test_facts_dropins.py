@@ -130,3 +130,11 @@ def test_the_screen_reads_a_drop_in_s_swap_and_still_skips_a_file_naming_no_libr
     assert not screen.worth_parsing(b"import niquests\n\nniquests.get(url)\nx.get = fake\n")
     assert not screen.worth_parsing(b"import os\nx.get = fake\n")
     assert screen._LIBRARY_WORD.findall(b"import niquests, httpx2\nmyniquests = httpx2x\n") == [b"niquests", b"httpx2"]
+
+
+def test_an_environment_write_covers_an_httpx2_call_as_an_httpx_one(tmp_path):
+    """Proxy and SSL variables: an httpx2 client made at import reads them once, as httpx's."""
+    conftest = "import os\n\nos.environ['HTTPS_PROXY'] = 'http://proxy:3128'\n"
+    root = make_project(tmp_path, {"pkg/mod.py": HTTPX2, "tests/conftest.py": conftest})
+    found = reported(root)
+    assert len(found) == 1 and "may change proxy or SSL variables" in found[0], share_sites(root)
