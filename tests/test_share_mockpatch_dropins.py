@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from codemods.cli import command
@@ -101,14 +100,10 @@ def test_a_niquests_call_s_requests_patch_is_not_moved_onto_a_name_the_module_la
     assert "mocked by tests/test_mod.py:7 (mock.patch('requests.get'))" in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the facts pass records patches of requests and httpx only (facts.model.LIBRARIES): "
-    "mock.patch('niquests.get') is not a fact, so the niquests call it intercepts is routed "
-    "through niquests_session and the patch no longer intercepts it",
-)
 def test_a_niquests_call_patched_as_niquests_get_is_not_rewritten_unguarded(tmp_path):
     root = project(tmp_path / "proj", "niquests", "niquests")
     (root / "tests/test_mod.py").write_text(TEST.replace('"requests.get"', '"niquests.get"'))
     result = run(root)
     assert (root / "pkg/mod.py").read_text() == MODULE.format(binding="niquests", name="niquests"), result.output
+    assert (root / "tests/test_mod.py").read_text() == TEST.replace('"requests.get"', '"niquests.get"')
+    assert "mocked by tests/test_mod.py:7 (mock.patch('niquests.get'))" in result.output

@@ -43,6 +43,7 @@ from .model import (
     ProjectFacts,
     _inside,
     _real,
+    api_of,
     module_names,
     real_paths,
 )
@@ -692,7 +693,7 @@ def _part_of(path: str, real: str, project: str, package: str, data: bytes) -> _
         return sys_path, imported, 0, (), (), members, first
     patches: Set[Patch] = set()
     changes: Set[Change] = set()
-    libs = tuple(sorted({m.decode() for m in _LIBRARY_WORD.findall(data)}))
+    libs = tuple(sorted({api_of(m.decode()) for m in _LIBRARY_WORD.findall(data)}))  # niquests: requests
     file = _FileFacts(tree, project, display_path(path), package, libs, patches, changes)
     file.lines = candidate_lines(data)
     file.reach = real if is_test_module(real) else ""

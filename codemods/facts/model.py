@@ -18,10 +18,22 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
+from ..call_names import DROP_INS
 
 #: Codemods whose decisions consult project facts (the pass runs only when one is selected).
 CONSUMERS = frozenset({"share-session", "close-client", "close-response"})
 LIBRARIES = ("requests", "httpx")
+#: The modules whose patches count: the libraries and their drop-ins (``call_names.DROP_INS``:
+#: ``niquests``, ``httpx2``), which every codemod resolves as the library whose API they keep.
+#: A drop-in's patch is matched as the library's (``mock.patch("niquests.get")`` as
+#: ``requests.get``), as a call's qualified names are: the library's patch covers the
+#: drop-in's calls and the other way round (``CallSite`` does not say which module it calls).
+PATCHED_MODULES = LIBRARIES + tuple(DROP_INS)
+
+
+def api_of(module: str) -> str:
+    """``requests`` for ``niquests``: the library whose API a drop-in keeps; any other as it is."""
+    return DROP_INS.get(module, module)
 
 
 @dataclass(frozen=True, order=True)
@@ -531,7 +543,7 @@ class ProjectFacts:
             by_key: Dict[Tuple[str, str], List[Patch]] = {}
             for patch in self.patches:
                 parts = patch.target.split(".") if patch.target else []
-                keys = {("lib", p) for p in parts if p in LIBRARIES} or set()
+                keys = {("lib", api_of(p)) for p in parts if p in PATCHED_MODULES} or set()
                 if patch.kind == "unsettled":
                     keys.add(("lib", patch.library))
                 for i in range(1, len(parts)):
@@ -894,26 +906,30 @@ def _covers_response(patch: Patch, site: CallSite, modules: Sequence[str], reach
     return None
 
 
+_LIBRARY_ROOTS = frozenset({"urllib", "urllib3", "aiohttp", *PATCHED_MODULES})
+
+
 def _library_target(target: str) -> Optional[str]:
     """``pkg.mod.urllib.request.urlopen`` -> ``urllib.request.urlopen`` (a module's binding
-    of a library module is the module itself); a target under a library module as it is;
-    ``None`` for any other."""
+    of a library module is the module itself); a target under a library module as it is, a
+    drop-in's named as its library's (``PATCHED_MODULES``); ``None`` for any other."""
     parts = target.split(".")
     if parts[0] == "http" and len(parts) > 1 and parts[1] == "client":
         return target
     for i, part in enumerate(parts):
-        if part in ("requests", "httpx", "urllib", "urllib3", "aiohttp") and i + 1 < len(parts):
-            return ".".join(parts[i:])
+        if part in _LIBRARY_ROOTS and i + 1 < len(parts):
+            return ".".join([api_of(part), *parts[i + 1 :]])  # httpx2.Client.send -> httpx.Client.send
     return None
 
 
 def _global_target(target: str) -> Optional[str]:
     """``pkg.mod.requests.get`` -> ``requests.get``: a module's ``requests`` is the library
-    module itself, so patching an attribute through it patches it for every module."""
+    module itself, so patching an attribute through it patches it for every module. A
+    drop-in's target is named as its library's (``niquests.get`` -> ``requests.get``)."""
     parts = target.split(".")
     for i, part in enumerate(parts):
-        if part in LIBRARIES and i + 1 < len(parts):
-            return ".".join(parts[i:])
+        if part in PATCHED_MODULES and i + 1 < len(parts):
+            return ".".join([api_of(part), *parts[i + 1 :]])  # niquests.get -> requests.get
     return None
 
 

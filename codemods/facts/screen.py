@@ -13,6 +13,12 @@ import re
 from collections import Counter
 from typing import List, Set, Tuple
 
+from .model import PATCHED_MODULES
+
+#: The libraries and their drop-ins (``niquests``, ``httpx2``), as the bytes spell them.
+_LIBRARY_NAMES = tuple(name.encode() for name in PATCHED_MODULES)
+_LIBRARY_DOTS = tuple(name + b"." for name in _LIBRARY_NAMES)
+
 #: A file is read with ast only if it names one of these (bytes, case-sensitive; substring
 #: tests first, they are much faster than a regex over every file).
 _SCREEN_WORDS = (
@@ -31,24 +37,27 @@ _SCREEN_WORDS = (
 )
 _SCREEN_MORE = re.compile(
     rb"environ\s*\[[^\]\n]*\]\s*=[^=]|environ\.(?:update|setdefault|pop|clear|__setitem__|__delitem__)"
-    rb"|(?:requests|httpx)(?:\.\w+)+\s*=[^=]"
+    rb"|(?:" + b"|".join(_LIBRARY_NAMES) + rb")(?:\.\w+)+\s*=[^=]"
 )
 
 
 def worth_parsing(data: bytes) -> bool:
     if any(word in data for word in _SCREEN_WORDS):
         return True
-    if b"environ" in data or b"requests." in data or b"httpx." in data:
+    if b"environ" in data or any(dot in data for dot in _LIBRARY_DOTS):
         return _SCREEN_MORE.search(data) is not None
     return False
 
 
-#: ``\b(requests|httpx)\b``, written with the literal first (the same matches, faster: the
-#: regex engine skips to each literal instead of trying a word boundary at every position).
-_LIBRARY_WORD = re.compile(rb"(requests(?<=\brequests)|httpx(?<=\bhttpx))\b")
+#: ``\b(requests|httpx|niquests|httpx2)\b``, written with the literal first (the same matches,
+#: faster: the regex engine skips to each literal instead of trying a word boundary at every
+#: position).
+_LIBRARY_WORD = re.compile(b"(" + b"|".join(rb"%s(?<=\b%s)" % (name, name) for name in _LIBRARY_NAMES) + rb")\b")
 #: Lines worth a full look: the statements that hold none are not walked (only their nested
 #: statements, for imports), which keeps the pass cheap on large test files.
-_LINE_WORDS = re.compile(rb"mock|Mock|patch|Patch|setattr|delattr|requests|httpx|env|install_cache|enabled")
+_LINE_WORDS = re.compile(
+    rb"mock|Mock|patch|Patch|setattr|delattr|" + b"|".join(_LIBRARY_NAMES) + rb"|env|install_cache|enabled"
+)
 
 
 #: One import statement (a backslash continues a line: ``from a import b, \\`` then ``c``).

@@ -16,7 +16,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..style import _STDLIB  # sys.stdlib_module_names, with a 3.9 fallback
-from .model import LIBRARIES, Change, Patch
+from .model import PATCHED_MODULES, Change, Patch
 from .sources import _dotted as dotted_name  # a.b.c of a Name/Attribute chain, else None
 from .standins import (
     CLOSE,
@@ -41,6 +41,12 @@ _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _NAMES = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")  # one or more
 #: Standard-library packages that hold HTTP clients: a patch under them may replace one.
 _HTTP_STDLIB = frozenset({"urllib", "http"})
+
+
+def _names_library(node: ast.AST) -> bool:
+    """Whether the dump of ``node`` names a library or a drop-in (``self.requests``)."""
+    dump = ast.dump(node)
+    return any(lib in dump for lib in PATCHED_MODULES)
 
 
 class _Names:
@@ -165,7 +171,7 @@ class _FileFacts(_Names):
         # ``pkg.mod.rq`` patch a module's binding of requests.get / requests (the module knows).
         if not _DOTTED.match(target):
             return
-        if kind == "assign" and not any(p in LIBRARIES for p in target.split(".")):
+        if kind == "assign" and not any(p in PATCHED_MODULES for p in target.split(".")):
             return  # obj.attr = value: only a library's attribute is a swap of interest
         stand_in = not self._hands_close(node, target)
         self.patches.add(
@@ -191,10 +197,10 @@ class _FileFacts(_Names):
         base = self.dotted(obj)
         name = self._literal(attr)
         if base is None or name is None:
-            if any(lib in ast.dump(obj) for lib in LIBRARIES) and self.libs:
+            if self.libs and _names_library(obj):
                 self.unsettled.append((node.lineno, text, "", not self._hands_close(node, "")))
             return
-        if not any(p in LIBRARIES for p in base.split(".")) and any(lib in ast.dump(obj) for lib in LIBRARIES):
+        if not any(p in PATCHED_MODULES for p in base.split(".")) and _names_library(obj):
             # self.requests, a fixture named requests_module: an object we cannot name
             self.unsettled.append((node.lineno, text, "", not self._hands_close(node, "")))
             return
@@ -261,7 +267,7 @@ class _FileFacts(_Names):
         for node in walk_module(self.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 value = node.value.strip(".")
-                if _DOTTED.match(value) and any(p in LIBRARIES for p in value.split(".")):
+                if _DOTTED.match(value) and any(p in PATCHED_MODULES for p in value.split(".")):
                     out.append((node.lineno, value))
         return out
 

@@ -304,7 +304,10 @@ DOCS = CodemodDocs(
     .install_cache()` in another module, an `os.environ` write of a proxy or SSL variable
     (httpx; a test's `mock.patch.dict(os.environ, ...)` or `monkeypatch.setenv`, undone when
     the test ends, only for the calls in the modules that test reaches by imports; a
-    `@pytest.mark.parametrize`d key is read from its literal values). Such calls are left alone and the report names the test's `path:line`, with one
+    `@pytest.mark.parametrize`d key is read from its literal values). A drop-in's patch
+    (`mock.patch("niquests.get")`, `"httpx2.get"`, `monkeypatch.setattr(niquests, "get", ...)`)
+    counts as its library's, for the calls of either (the facts do not tell which module a
+    call's name comes from); it never moves. Such calls are left alone and the report names the test's `path:line`, with one
     exception under `package`, an unsafe fix (`--unsafe-fixes`; without it no move is
     planned, since planning is a second pass over the project: the calls are reported as
     mocked and not counted in "N more fixes available with --unsafe-fixes"; a call whose
