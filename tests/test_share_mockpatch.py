@@ -129,6 +129,35 @@ def test_without_unsafe_fixes_nothing_moves_and_no_plan_is_made(tmp_path, monkey
     assert (call["action"], call["safety"]) == ("fixed", "unsafe")
 
 
+def test_without_unsafe_fixes_the_form_check_parses_no_test_module_again(tmp_path, monkeypatch):
+    # The facts pass, which parsed the test module to record its patches, judged their form
+    # (``Patch.movable``): the plan made before the hint reads the verdict, not the file again.
+    import ast
+
+    parsed = []
+
+    class NoParse:
+        def __getattr__(self, name):
+            return getattr(ast, name)
+
+        def parse(self, *args, **kwargs):
+            parsed.append(args)
+            raise AssertionError("mockpatch parsed a module")
+
+    monkeypatch.setattr(mockpatch, "ast", NoParse())
+    report = run(project(tmp_path), unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["reason"].endswith("; " + MOVE_HINT), call["reason"]
+    assert report["totals"]["unsafe_may_fix"] == 1
+    # A form the move cannot rewrite (a comment inside setattr's arguments), judged there too.
+    test = SETATTR_TEST.replace("TARGET", 'a.requests,  # the module\n        "post"')
+    report = run(project(tmp_path / "comment", **{"tests/test_a.py": test}), unsafe=False)
+    [call] = sites(report, "pkg/a.py")
+    assert call["reason"].startswith("mocked by") and MOVE_HINT not in call["reason"], call["reason"]
+    assert report["totals"]["unsafe_may_fix"] == 0
+    assert parsed == []
+
+
 def test_without_unsafe_fixes_the_summary_line_counts_the_calls_the_move_may_fix(tmp_path):
     root = project(tmp_path)
     args = [str(root), "-j", "1", "--no-cache", "--select", "share-session", "--check"]

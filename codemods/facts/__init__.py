@@ -386,7 +386,7 @@ _Part = Tuple[
     Tuple[Tuple[str, int], ...],
     "factories.FirstRound",
 ]
-_MEMO = "facts.4"  # .2: the part holds the factories' first round; .3: Change.reach, env-clear; .4: outlives_test
+_MEMO = "facts.5"  # .2: the part holds the factories' first round; .3: Change.reach, env-clear; .4: outlives_test; .5: Patch.movable
 
 
 #: Fewer files to compute than this are not worth starting processes for.
@@ -700,6 +700,11 @@ def _part_of(path: str, real: str, project: str, package: str, data: bytes) -> _
     file.source_has_results = b"return_value" in data or b"side_effect" in data or b".close." in data
     file.source_has_close_checks = may_check_close(data)
     file.run()
+    if any(patch.kind == "mock" for patch in patches):
+        from ..share.mockpatch import movable
+
+        lines = data.splitlines(keepends=True)
+        patches = {dataclasses.replace(p, movable=True) if movable(tree, lines, p) else p for p in patches}
     return sys_path, imported, 1, tuple(sorted(patches)), tuple(sorted(changes)), members, first
 
 

@@ -56,7 +56,12 @@ class Patch:
     ``stand_in``: the replacement is an object the test chose (``patch(name, new)``,
     ``new_callable=``, ``spec=`` a class, ``monkeypatch.setattr(obj, name, value)``, an
     assignment), not the ``MagicMock`` ``patch`` makes, which has every method; unknown is
-    ``True``."""
+    ``True``.
+
+    ``movable``: share-session can rewrite where the target is written (``mock.patch``'s or
+    ``patch.multiple``'s first argument, ``monkeypatch.setattr``'s, as a plain literal:
+    ``share.mockpatch.movable``), judged by the pass, which has the file's tree in hand: a
+    plan's form check (``mockpatch._form_problem``) parses no test module again."""
 
     project: str
     target: str
@@ -67,6 +72,7 @@ class Patch:
     reach: str = ""
     stand_in: bool = True
     prefix: str = ""
+    movable: bool = False
 
 
 @dataclass(frozen=True, order=True)

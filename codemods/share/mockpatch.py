@@ -524,24 +524,29 @@ def apply_edit(lines: List[bytes], edit: Edit, old: str, new: str) -> bool:
     return True
 
 
-def _form_problem(patch: Any, trees: Dict[str, Any]) -> Optional[str]:
+def _dotted_form(patch: Any) -> bool:
+    """Whether ``patch`` is made by a call whose target the move can rewrite (``mock.patch``,
+    ``patch.multiple``, ``monkeypatch.setattr``)."""
     text = patch.text or ""
-    if patch.kind != "mock" or not (
+    return patch.kind == "mock" and bool(
         _PATCH_TEXT.match(text) or _multiple(patch) or text.startswith("monkeypatch.setattr(")
-    ):
+    )
+
+
+def movable(tree: ast.AST, lines: List[bytes], patch: Any) -> bool:
+    """Whether ``patch`` of the module ``tree`` (its ``lines``, with their ends) is written so
+    the move can rewrite it: the edit made after the run, tried now on a copy (a comment
+    inside the span, an escape). The facts pass asks, with the tree in hand (``Patch.movable``)."""
+    if _verb_of(patch.target) is None or not _dotted_form(patch):
+        return False
+    edit = edit_of(tree, _patch_file(patch)[1], patch)
+    return edit is not None and apply_edit(list(lines), edit, written(patch, patch.target), "x")
+
+
+def _form_problem(patch: Any) -> Optional[str]:
+    if not _dotted_form(patch):
         return f"{patch.text} at {patch.where} is not a patch of a dotted name"
-    path, line = _patch_file(patch)
-    if path not in trees:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-            trees[path] = (ast.parse(data), data.splitlines(keepends=True))
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-            trees[path] = None
-    found = trees[path]
-    edit = edit_of(found[0], line, patch) if found is not None else None
-    # The edit made after the run, tried now on a copy: a comment inside the span, an escape.
-    if found is None or edit is None or not apply_edit(list(found[1]), edit, written(patch, patch.target), "x"):
+    if not patch.movable:
         if _multiple(patch):
             return f"{patch.text} at {patch.where}: its one argument is not the module as a literal, or it patches more than verbs"
         return f"{patch.text} at {patch.where}: its target is not the first argument as a literal"
@@ -564,7 +569,6 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int, offer: bool =
     REFUSED.clear()
     candidates: Dict[Tuple[str, str], List[Any]] = {}  # (project, verb) -> its patches
     refused: Set[Tuple[str, str]] = set()
-    trees: Dict[str, Any] = {}  # path -> (tree, lines) or None
     for patch in facts.patches:
         verb = _verb_of(patch.target)
         if verb is None:
@@ -572,7 +576,7 @@ def plan_transfers(settings: Any, files: Sequence[str], jobs: int, offer: bool =
         key = (patch.project, verb)
         if key in refused:
             continue
-        problem = _form_problem(patch, trees)
+        problem = _form_problem(patch)
         if problem is not None:
             REFUSED[key] = problem
             refused.add(key)
