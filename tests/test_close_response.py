@@ -4058,3 +4058,26 @@ def test_a_response_only_closed_keeps_its_name_when_the_name_is_read_elsewhere(l
     )
     new, _ = fix(source)
     assert "    with urlopen(u) as stream:\n" in new, new
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "    for r in map(urlopen, others):\n        log(r.read(1))\n",  # the loop's target
+        "    with open(path) as r:\n        log(r.read())\n",  # a with's name
+        "    while (r := urlopen(path)):\n        log(r.read(1))\n",  # a walrus in the test
+    ],
+    ids=["for-target", "with-name", "walrus"],
+)
+@pytest.mark.xfail(strict=True, reason="Rebinding._last takes a compound statement whose header rebinds for the last")
+def test_a_rebinding_in_the_header_of_the_last_statement_is_no_safe_with(header):
+    # review s31: the rebinding in the header of the block's last statement is not its last
+    # statement: the body runs after it, the first (half-read) response held open by the with
+    source = (
+        "from urllib.request import urlopen\n\n\ndef fetch(u, others, path, log):\n    r = urlopen(u)\n"
+        "    print(r.read(1))\n" + header
+    )
+    new, sites = fix(source)
+    assert "with urlopen(u) as r" not in new, new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard.startswith("the first response stays open"), first
