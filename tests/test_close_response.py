@@ -4069,7 +4069,6 @@ def test_a_response_only_closed_keeps_its_name_when_the_name_is_read_elsewhere(l
     ],
     ids=["for-target", "with-name", "walrus"],
 )
-@pytest.mark.xfail(strict=True, reason="Rebinding._last takes a compound statement whose header rebinds for the last")
 def test_a_rebinding_in_the_header_of_the_last_statement_is_no_safe_with(header):
     # review s31: the rebinding in the header of the block's last statement is not its last
     # statement: the body runs after it, the first (half-read) response held open by the with

@@ -210,8 +210,12 @@ class Rebinding(MetadataView):
 
     def _last(self, node: cst.Name, stmts: Sequence[cst.BaseStatement]) -> bool:
         """The rebinding is the last statement of ``stmts``, or the last of a branch of an
-        ``if`` (of a ``with``) that is: nothing runs after it before the block closes."""
+        ``if`` (of a ``with``) that is: nothing runs after it before the block closes. Never
+        one in a compound statement's header (``for r in ...``, ``with ... as r``, ``while (r :=
+        ...)``): its body runs after it."""
         current = self._statement(node)
+        if isinstance(current, cst.BaseCompoundStatement):
+            return False
         while True:
             if any(st is current for st in stmts):
                 return current is stmts[-1]
