@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from codemods.cli import command
@@ -110,7 +109,6 @@ def test_a_niquests_call_patched_as_niquests_get_is_not_rewritten_unguarded(tmp_
     assert "mocked by tests/test_mod.py:7 (mock.patch('niquests.get'))" in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="ShareSession.moved_mock gives a drop-in's call the MOVE_HINT")
 def test_without_unsafe_fixes_a_niquests_call_s_requests_patch_is_not_said_to_move(tmp_path):
     """review s31: the planning run never moves a patch for a niquests call (its marker names
     niquests): the hint that ``--unsafe-fixes`` may fix it by a move, and its count, are not
