@@ -4080,3 +4080,22 @@ def test_a_rebinding_in_the_header_of_the_last_statement_is_no_safe_with(header)
     assert "with urlopen(u) as r" not in new, new
     [first] = [site for site in sites if site.line == 5]
     assert first.safety == "unsafe" and first.hazard.startswith("the first response stays open"), first
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        "            data = r.read() if other else r.read(16)\n",  # read to its end on one path only
+        "            data = other and r.read()\n",  # short-circuit: maybe never read
+        "            data = other or r.read()\n",
+    ],
+    ids=["ifexp", "and", "or"],
+)
+@pytest.mark.xfail(strict=True, reason="rebinding._finishes counts a read under a conditional expression")
+def test_a_first_response_read_to_its_end_on_one_path_only_is_an_unsafe_fix(done):
+    # review s31: a read in one branch of a conditional expression (or after ``and``/``or``)
+    # does not run on every path to the rebinding
+    new, sites = fix(_REBOUND_IF_READY.format(done=done))
+    assert "with urlopen(u) as r" not in new, new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard.startswith("the first response stays open"), first
