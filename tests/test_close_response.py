@@ -4091,7 +4091,6 @@ def test_a_rebinding_in_the_header_of_the_last_statement_is_no_safe_with(header)
     ],
     ids=["ifexp", "and", "or"],
 )
-@pytest.mark.xfail(strict=True, reason="rebinding._finishes counts a read under a conditional expression")
 def test_a_first_response_read_to_its_end_on_one_path_only_is_an_unsafe_fix(done):
     # review s31: a read in one branch of a conditional expression (or after ``and``/``or``)
     # does not run on every path to the rebinding
