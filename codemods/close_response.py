@@ -622,7 +622,8 @@ DOCS = CodemodDocs(
             "before the rebinding on every path to it reads it to its end (`r.read()`, `r.content`, "
             "`r.json()`), closes it, or finds its end (the rebinding in `if not chunk:` after "
             "`chunk = r.read(n)`), and the rebinding is not the block's last statement (nor "
-            "`r = BytesIO(r.read())`); the report names the rebinding and its line (reported when the fix "
+            "`r = BytesIO(r.read())`; one in the header of the last, `for r in ...:`, `with ... as r:`, "
+            "is not: its body runs after it); the report names the rebinding and its line (reported when the fix "
             "has another hazard too).",
             "the first response stays open until the `with` block ends (before, it was closed when the "
             "name was rebound): right for a retry of a few rounds, not for a loop that pages through "

@@ -47,6 +47,7 @@ from .share.facts import CONSULTED, WATCHED, module_facts
 from .share.function_scope import plan_function
 from .share import mockpatch
 from .share.mockpatch import plan_marker
+from .call_names import DROP_INS
 from .sites import MOVE_HINT
 from .share.module_scope import plan_module
 from .share.package_scope import plan_package
@@ -224,20 +225,27 @@ class ShareSession(HttpCodemod):
             chain=tuple(dotted(target.func).split(".")),
             scope=scope,
         )
-        problem = self.moved_mock(facts, site, facts.problem_for(self.NAME, site))
+        drop_in = target.found.top_module in DROP_INS  # niquests: no patch moves for its call
+        problem = self.moved_mock(facts, site, facts.problem_for(self.NAME, site), drop_in=drop_in)
         cleared = facts.env_hazard(site)
         if cleared is not None and (problem is None or isinstance(problem, Hazard)):
             problem = _both(problem, Hazard(*cleared))
         return problem
 
-    def moved_mock(self, facts: ProjectFacts, site: CallSite, problem: Optional[str]) -> Union[None, str, Hazard]:
+    def moved_mock(
+        self, facts: ProjectFacts, site: CallSite, problem: Optional[str], drop_in: bool = False
+    ) -> Union[None, str, Hazard]:
         """A call whose tests' patches the run can move onto the package's shared session
         (``share/mockpatch.py``): an unsafe fix, as another library's call of the verb made
         while the test runs is no longer intercepted. Moved (``--unsafe-fixes``): the
         patches no longer forbid the rewrite, which carries the hazard; not moved: reported,
-        "fixable with --unsafe-fixes", when every patch that covers the call can move."""
+        "fixable with --unsafe-fixes", when every patch that covers the call can move.
+        ``drop_in``: the call is a drop-in's (``niquests.get``), for which the planning run
+        moves no patch (its marker names the drop-in): no ``MOVE_HINT``."""
         transfers = facts.transfers
         if transfers is not None and transfers.possible and problem is not None:
+            if drop_in:
+                return problem
             covering = [patch for patch, _ in facts.covering_patches(site)]
             if covering and all(patch in transfers.possible for patch in covering):
                 return f"{problem}; {MOVE_HINT}"

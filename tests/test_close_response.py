@@ -4058,3 +4058,43 @@ def test_a_response_only_closed_keeps_its_name_when_the_name_is_read_elsewhere(l
     )
     new, _ = fix(source)
     assert "    with urlopen(u) as stream:\n" in new, new
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "    for r in map(urlopen, others):\n        log(r.read(1))\n",  # the loop's target
+        "    with open(path) as r:\n        log(r.read())\n",  # a with's name
+        "    while (r := urlopen(path)):\n        log(r.read(1))\n",  # a walrus in the test
+    ],
+    ids=["for-target", "with-name", "walrus"],
+)
+def test_a_rebinding_in_the_header_of_the_last_statement_is_no_safe_with(header):
+    # review s31: the rebinding in the header of the block's last statement is not its last
+    # statement: the body runs after it, the first (half-read) response held open by the with
+    source = (
+        "from urllib.request import urlopen\n\n\ndef fetch(u, others, path, log):\n    r = urlopen(u)\n"
+        "    print(r.read(1))\n" + header
+    )
+    new, sites = fix(source)
+    assert "with urlopen(u) as r" not in new, new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard.startswith("the first response stays open"), first
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        "            data = r.read() if other else r.read(16)\n",  # read to its end on one path only
+        "            data = other and r.read()\n",  # short-circuit: maybe never read
+        "            data = other or r.read()\n",
+    ],
+    ids=["ifexp", "and", "or"],
+)
+def test_a_first_response_read_to_its_end_on_one_path_only_is_an_unsafe_fix(done):
+    # review s31: a read in one branch of a conditional expression (or after ``and``/``or``)
+    # does not run on every path to the rebinding
+    new, sites = fix(_REBOUND_IF_READY.format(done=done))
+    assert "with urlopen(u) as r" not in new, new
+    [first] = [site for site in sites if site.line == 5]
+    assert first.safety == "unsafe" and first.hazard.startswith("the first response stays open"), first

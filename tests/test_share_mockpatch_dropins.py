@@ -107,3 +107,24 @@ def test_a_niquests_call_patched_as_niquests_get_is_not_rewritten_unguarded(tmp_
     assert (root / "pkg/mod.py").read_text() == MODULE.format(binding="niquests", name="niquests"), result.output
     assert (root / "tests/test_mod.py").read_text() == TEST.replace('"requests.get"', '"niquests.get"')
     assert "mocked by tests/test_mod.py:7 (mock.patch('niquests.get'))" in result.output
+
+
+def test_without_unsafe_fixes_a_niquests_call_s_requests_patch_is_not_said_to_move(tmp_path):
+    """review s31: the planning run never moves a patch for a niquests call (its marker names
+    niquests): the hint that ``--unsafe-fixes`` may fix it by a move, and its count, are not
+    true of it; the requests call's are."""
+    from codemods.sites import MOVE_HINT
+
+    niquests = project(tmp_path / "niquests", "niquests as requests", "requests")
+    plain = project(tmp_path / "plain", "requests", "requests")
+    safe_args = [a for a in ARGS if a != "--unsafe-fixes"]
+    for root, hinted in ((niquests, False), (plain, True)):
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            result = CliRunner().invoke(command, [*safe_args, "--check", "-j", "1", "--no-cache", "."])
+        finally:
+            os.chdir(cwd)
+        assert "mocked by tests/test_mod.py:7 (mock.patch('requests.get'))" in result.output, result.output
+        assert (MOVE_HINT in result.output) is hinted, result.output
+        assert ("mocked by tests may be fixed with --unsafe-fixes" in result.output) is hinted, result.output

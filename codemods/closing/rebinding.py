@@ -15,7 +15,7 @@ end (``handle = BytesIO(handle.read())``); or a rebinding that is the block's la
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Set, Tuple
+from typing import Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -49,11 +49,23 @@ def _method_call(node: cst.CSTNode, name: str) -> Optional[str]:
     return None
 
 
+def _unconditional(stmt: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes of ``stmt`` that run whenever it does: not those of a nested scope, nor a
+    branch of ``a if c else b`` (its test runs), nor what follows ``and``/``or`` (``left``)."""
+    for node in walk(stmt, lambda n: _pruned(n) or isinstance(n, (cst.IfExp, cst.BooleanOperation))):
+        yield node
+        if isinstance(node, cst.IfExp):
+            yield from _unconditional(node.test)
+        elif isinstance(node, cst.BooleanOperation):
+            yield from _unconditional(node.left)
+
+
 def _finishes(stmt: cst.CSTNode, name: str) -> bool:
-    """``stmt`` is a simple statement line that reads ``name`` to its end or closes it."""
+    """``stmt`` is a simple statement line that reads ``name`` to its end or closes it (on
+    every path through it: ``_unconditional``)."""
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
-    for node in walk(stmt, _pruned):
+    for node in _unconditional(stmt):
         method = _method_call(node, name)
         if method in _FINISHING_METHODS and isinstance(node, cst.Call) and not node.args:
             return True
@@ -210,8 +222,12 @@ class Rebinding(MetadataView):
 
     def _last(self, node: cst.Name, stmts: Sequence[cst.BaseStatement]) -> bool:
         """The rebinding is the last statement of ``stmts``, or the last of a branch of an
-        ``if`` (of a ``with``) that is: nothing runs after it before the block closes."""
+        ``if`` (of a ``with``) that is: nothing runs after it before the block closes. Never
+        one in a compound statement's header (``for r in ...``, ``with ... as r``, ``while (r :=
+        ...)``): its body runs after it."""
         current = self._statement(node)
+        if isinstance(current, cst.BaseCompoundStatement):
+            return False
         while True:
             if any(st is current for st in stmts):
                 return current is stmts[-1]
