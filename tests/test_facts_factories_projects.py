@@ -65,3 +65,20 @@ def test_a_broken_pool_leaves_its_projects_to_the_run(two_projects, monkeypatch)
     monkeypatch.setattr(factories_module, "PARALLEL_FILES", 0)
     monkeypatch.setattr(factories_module, "_one_forked", _killed)
     assert factories(*two_projects, jobs=2) == factories(*two_projects)
+
+
+def test_without_fork_the_projects_are_collected_in_the_run(two_projects, monkeypatch):
+    """``spawn`` (Windows; macOS's default) starts children that do not inherit ``_ONE``: the
+    run collects every project itself instead of sending them to processes that would fail."""
+    import multiprocessing
+
+    from codemods import workers
+
+    monkeypatch.setattr(factories_module, "PARALLEL_FILES", 0)
+    monkeypatch.setattr(workers, "start_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(factories_module, "_one_forked", _killed)  # a pool would be broken, then retried
+    pools = []
+    real = __import__("concurrent.futures").futures.ProcessPoolExecutor
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", lambda *a, **k: pools.append(1) or real(*a, **k))
+    assert factories(*two_projects, jobs=2) == factories(*two_projects)
+    assert pools == []

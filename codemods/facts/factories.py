@@ -1038,17 +1038,19 @@ def _each_project(one: Callable[[str], List[Factory]], projects: List[str], jobs
     """``one(project)`` for each project, in ``jobs`` forked processes (the largest projects
     first, so that none is left to run alone at the end); a pool that breaks (a process
     killed) leaves its projects to this process. The factories are the same whatever ``jobs``."""
-    if jobs <= 1 or len(projects) < PARALLEL_PROJECTS:
+    from ..workers import start_context
+
+    context = start_context()
+    # ``one`` reaches the processes through ``_ONE``, which only a forked child inherits.
+    if jobs <= 1 or len(projects) < PARALLEL_PROJECTS or context.get_start_method() != "fork":
         return [one(project) for project in projects]
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from ..workers import start_context
-
     got: List[List[Factory]] = []
     _ONE[:] = [one]
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=start_context()) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for found in pool.map(_one_forked, projects):
                 got.append(found)
     except BrokenProcessPool:
