@@ -42,7 +42,7 @@ from .sites import (  # noqa: F401  (re-exported: what results are made of, with
     resolve_line_refs,
 )
 from .style import style_for
-from .tree import FastScopeProvider, LazyMetadata, walk
+from .tree import TRIVIA, FastScopeProvider, LazyMetadata, walk
 
 _UNDEFINED: Any = object()
 #: Metadata computed on first use instead of for every file (see ``tree.LazyMetadata``).
@@ -50,14 +50,7 @@ _LAZY = (PositionProvider, QualifiedNameProvider, ParentNodeProvider, Expression
 
 #: Nodes that can never hold a call: their subtrees are not walked (a file of comments and
 #: blank lines otherwise costs a transformer call per whitespace node).
-_TRIVIA = (
-    cst.EmptyLine,
-    cst.TrailingWhitespace,
-    cst.Comment,
-    cst.Newline,
-    cst.SimpleWhitespace,
-    cst.ParenthesizedWhitespace,
-)
+_TRIVIA = TRIVIA
 
 _SUPPRESS = re.compile(r"#\s*http-codemods:\s*ignore(?:\[(?P<names>[^\]]*)\])?")
 

@@ -19,7 +19,7 @@ from libcst.metadata import MetadataWrapper
 
 from .imports import dotted, global_scope
 from .style import STDLIB, imported_elsewhere
-from .tree import walk
+from .tree import TRIVIA, walk
 
 
 def _import_line(stmt: cst.CSTNode) -> bool:
@@ -472,16 +472,7 @@ def _import_lines(module: cst.Module) -> List[cst.SimpleStatementLine]:
 
 
 #: Nodes that cannot hold a ``FunctionDef`` (``_DropImports`` does not descend into them).
-_NO_FUNCTION_INSIDE = (
-    cst.SimpleStatementLine,
-    cst.BaseExpression,
-    cst.EmptyLine,
-    cst.TrailingWhitespace,
-    cst.Comment,
-    cst.Newline,
-    cst.SimpleWhitespace,
-    cst.ParenthesizedWhitespace,
-)
+_NO_FUNCTION_INSIDE = (cst.SimpleStatementLine, cst.BaseExpression, *TRIVIA)
 
 
 class _DropImports(cst.CSTTransformer):

@@ -106,6 +106,18 @@ def _subclasses(cls: type) -> Set[type]:
     return found
 
 
+#: Whitespace and comment nodes: they hold no call, no statement and no function, so walks and
+#: transforms that look for those skip their subtrees (``base._TRIVIA``, ``import_cleanup``).
+TRIVIA = (
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Comment,
+    cst.Newline,
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+)
+
+
 #: Concrete node classes, and those that are layout tokens (type lookups in a set are much
 #: cheaper than ``isinstance`` against libcst's abstract base classes).
 _NODE_TYPES = frozenset(_subclasses(cst.CSTNode))
